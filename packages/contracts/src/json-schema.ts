@@ -1,0 +1,34 @@
+import { z } from "zod";
+import { DeadLetter } from "./dead-letter.js";
+import { DeliveryAttempt } from "./delivery.js";
+import { Rule, RuleEvent, RuleVersion } from "./rule.js";
+import { Run, Tick } from "./run.js";
+import { MatchWindow, WebhookPayload } from "./window.js";
+
+/** Every published contract, by the name its JSON Schema file carries. */
+export const contracts = {
+  Run,
+  Tick,
+  Rule,
+  RuleVersion,
+  RuleEvent,
+  MatchWindow,
+  WebhookPayload,
+  DeliveryAttempt,
+  DeadLetter,
+} as const;
+
+export type ContractName = keyof typeof contracts;
+
+/** JSON Schema (draft 2020-12) of each contract, describing the input a producer may send. */
+export function contractJsonSchemas(): Record<ContractName, Record<string, unknown>> {
+  const out = {} as Record<ContractName, Record<string, unknown>>;
+  for (const name of Object.keys(contracts) as ContractName[]) {
+    out[name] = {
+      $id: `https://runhooks.dev/schemas/${name}.json`,
+      title: name,
+      ...z.toJSONSchema(contracts[name], { io: "input", unrepresentable: "any" }),
+    };
+  }
+  return out;
+}
