@@ -1,0 +1,34 @@
+import { z } from "zod";
+
+const port = z.coerce.number().int().min(1).max(65535);
+
+/** Configuration of the local stack (broker, database, topics), read once from the environment. */
+export const InfraEnv = z.object({
+  /** Use this Kafka cluster (comma-separated host:port) and start no broker. */
+  KAFKA_BROKERS: z
+    .string()
+    .min(1)
+    .transform((s) => s.split(",").map((b) => b.trim()).filter(Boolean))
+    .optional(),
+  /** Use this PostgreSQL database and start no embedded server. */
+  DATABASE_URL: z.string().url().optional(),
+  RUNHOOKS_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]+$/).default("runhooks"),
+  RUNHOOKS_RUNS_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(6),
+  /** Where the local broker's and database's files live (git-ignored). */
+  RUNHOOKS_STATE_DIR: z.string().optional(),
+  RUNHOOKS_KAFKA_PORT: port.default(9092),
+  RUNHOOKS_KAFKA_CONTROLLER_PORT: port.default(9093),
+  RUNHOOKS_KAFKA_VERSION: z.string().regex(/^3\.9\.\d+$/, "must be a 3.9.x Kafka version").default("3.9.1"),
+  RUNHOOKS_KAFKA_HEAP: z.string().regex(/^\d+[mg]$/, "must look like 512m or 1g").default("768m"),
+  RUNHOOKS_PG_PORT: port.default(54329),
+});
+export type InfraEnv = z.infer<typeof InfraEnv>;
+
+export function readInfraEnv(env: NodeJS.ProcessEnv = process.env): InfraEnv {
+  const result = InfraEnv.safeParse(env);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new Error(`invalid environment:\n${lines.join("\n")}`);
+  }
+  return result.data;
+}

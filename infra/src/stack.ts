@@ -1,0 +1,123 @@
+import { join } from "node:path";
+import { connectDatabase, migrate, redactDatabaseUrl } from "@runhooks/db";
+import { createKafka, describeMismatch, ensureTopics, topicSpecs } from "@runhooks/kafka";
+import type { InfraEnv } from "./env.js";
+import type { Report } from "./kafka-dist.js";
+import { startKafka, stopKafka } from "./kafka-broker.js";
+import { defaultStateDir } from "./paths.js";
+import { startPostgres, stopPostgres } from "./postgres.js";
+
+export type Origin = "started" | "reused" | "external";
+
+export interface Stack {
+  readonly brokers: string[];
+  readonly kafka: Origin;
+  readonly databaseUrl: string;
+  readonly postgres: Origin;
+  readonly stateDir: string;
+  /** Stops what this call started, and nothing else. */
+  stop(): Promise<void>;
+}
+
+/** Brings up Kafka and Postgres (or adopts the configured ones); nothing else. */
+export async function startStack(env: InfraEnv, report: Report): Promise<Stack> {
+  const stateDir = env.RUNHOOKS_STATE_DIR ?? defaultStateDir();
+  const kafkaDir = join(stateDir, "kafka");
+  const pgDir = join(stateDir, "postgres");
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s();
+  };
+
+  try {
+    let brokers: string[];
+    let kafka: Origin;
+    if (env.KAFKA_BROKERS) {
+      brokers = env.KAFKA_BROKERS;
+      kafka = "external";
+    } else {
+      const broker = await startKafka({
+        dir: kafkaDir,
+        version: env.RUNHOOKS_KAFKA_VERSION,
+        port: env.RUNHOOKS_KAFKA_PORT,
+        controllerPort: env.RUNHOOKS_KAFKA_CONTROLLER_PORT,
+        heap: env.RUNHOOKS_KAFKA_HEAP,
+        report,
+      });
+      brokers = broker.brokers;
+      kafka = broker.started ? "started" : "reused";
+      if (broker.started) {
+        stops.push(async () => {
+          report("stopping Kafka…");
+          report(`Kafka ${await stopKafka(kafkaDir)}`);
+        });
+      }
+    }
+
+    let databaseUrl: string;
+    let postgres: Origin;
+    if (env.DATABASE_URL) {
+      databaseUrl = env.DATABASE_URL;
+      postgres = "external";
+    } else {
+      const pg = await startPostgres({ dir: pgDir, port: env.RUNHOOKS_PG_PORT, database: "runhooks", report });
+      databaseUrl = pg.url;
+      postgres = pg.started ? "started" : "reused";
+      if (pg.started) {
+        stops.push(async () => {
+          report("stopping PostgreSQL…");
+          report(`PostgreSQL ${await stopPostgres(pgDir)}`);
+        });
+      }
+    }
+    return { brokers, kafka, databaseUrl, postgres, stateDir, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+export interface PrepareReport {
+  readonly topicsCreated: readonly string[];
+  readonly topicsVerified: readonly string[];
+  readonly topicProblems: readonly string[];
+  readonly migrationsApplied: readonly string[];
+}
+
+/** Creates or verifies the topics and migrates the database: what every service needs before it runs. */
+export async function prepareStack(
+  env: InfraEnv,
+  stack: Pick<Stack, "brokers" | "databaseUrl">,
+): Promise<PrepareReport> {
+  const admin = createKafka({ brokers: stack.brokers, clientId: "runhooks-infra", logLevel: "error" }).admin();
+  await admin.connect();
+  let topics;
+  try {
+    topics = await ensureTopics(
+      admin,
+      topicSpecs({ prefix: env.RUNHOOKS_TOPIC_PREFIX, runsPartitions: env.RUNHOOKS_RUNS_PARTITIONS }),
+    );
+  } finally {
+    await admin.disconnect();
+  }
+  const db = connectDatabase({ url: stack.databaseUrl, poolSize: 1 });
+  let migrations;
+  try {
+    migrations = await migrate(db);
+  } finally {
+    await db.dispose();
+  }
+  return {
+    topicsCreated: topics.created,
+    topicsVerified: topics.verified,
+    topicProblems: topics.mismatches.map(describeMismatch),
+    migrationsApplied: migrations.applied.map((m) => `${m.version}_${m.name}`),
+  };
+}
+
+export function describeStack(stack: Stack): string[] {
+  return [
+    `Kafka       ${stack.brokers.join(",")}  (${stack.kafka})`,
+    `PostgreSQL  ${redactDatabaseUrl(stack.databaseUrl)}  (${stack.postgres})`,
+  ];
+}

@@ -1,0 +1,52 @@
+import { Kafka, logLevel as KafkaLogLevel, type LogEntry, type logCreator } from "kafkajs";
+
+export type LogLevel = "error" | "warn" | "info" | "debug";
+
+export interface KafkaLogger {
+  (level: LogLevel, message: string, fields: Record<string, unknown>): void;
+}
+
+export interface KafkaClientOptions {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  /** Where kafkajs' own log lines go. Defaults to warnings and errors on stderr. */
+  readonly logger?: KafkaLogger;
+  readonly logLevel?: LogLevel;
+  /** How long to keep retrying the initial connection; defaults to kafkajs' own. */
+  readonly connectionTimeoutMs?: number;
+}
+
+const levels: Record<LogLevel, KafkaLogLevel> = {
+  error: KafkaLogLevel.ERROR,
+  warn: KafkaLogLevel.WARN,
+  info: KafkaLogLevel.INFO,
+  debug: KafkaLogLevel.DEBUG,
+};
+
+function levelName(level: KafkaLogLevel): LogLevel {
+  if (level <= KafkaLogLevel.ERROR) return "error";
+  if (level === KafkaLogLevel.WARN) return "warn";
+  if (level === KafkaLogLevel.INFO) return "info";
+  return "debug";
+}
+
+const stderrLogger: KafkaLogger = (level, message, fields) => {
+  process.stderr.write(`${JSON.stringify({ level, source: "kafkajs", message, ...fields })}\n`);
+};
+
+export function createKafka(options: KafkaClientOptions): Kafka {
+  const log = options.logger ?? stderrLogger;
+  const creator: logCreator =
+    () =>
+    ({ level, log: entry, namespace }: LogEntry) => {
+      const { message, timestamp: _timestamp, logger: _logger, ...fields } = entry;
+      log(levelName(level), String(message), { namespace, ...fields });
+    };
+  return new Kafka({
+    clientId: options.clientId,
+    brokers: [...options.brokers],
+    logLevel: levels[options.logLevel ?? "warn"],
+    logCreator: creator,
+    ...(options.connectionTimeoutMs === undefined ? {} : { connectionTimeout: options.connectionTimeoutMs }),
+  });
+}

@@ -1,0 +1,88 @@
+import kafkajs, { type Admin } from "kafkajs";
+
+// kafkajs is CommonJS and its enums are not visible as ESM named exports under Node.
+const { ConfigResourceTypes } = kafkajs;
+import type { TopicSpec } from "./topics.js";
+
+/** A declared setting that an existing topic does not have. */
+export interface TopicMismatch {
+  readonly topic: string;
+  readonly setting: string;
+  readonly expected: string;
+  readonly actual: string;
+}
+
+export interface EnsureTopicsReport {
+  readonly created: readonly string[];
+  readonly verified: readonly string[];
+  readonly mismatches: readonly TopicMismatch[];
+}
+
+/**
+ * Creates missing topics and checks existing ones against their declaration. A mismatch is reported,
+ * not repaired: changing partitions or cleanup policy of a live topic is an operator's decision.
+ */
+export async function ensureTopics(
+  admin: Admin,
+  specs: readonly TopicSpec[],
+  options: { replicationFactor?: number } = {},
+): Promise<EnsureTopicsReport> {
+  const existing = new Set(await admin.listTopics());
+  const missing = specs.filter((s) => !existing.has(s.name));
+  if (missing.length > 0) {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((s) => ({
+        topic: s.name,
+        numPartitions: s.numPartitions,
+        replicationFactor: options.replicationFactor ?? -1,
+        configEntries: Object.entries(s.config).map(([name, value]) => ({ name, value })),
+      })),
+    });
+  }
+  const present = specs.filter((s) => existing.has(s.name));
+  const mismatches = present.length > 0 ? await compareTopics(admin, present) : [];
+  return {
+    created: missing.map((s) => s.name),
+    verified: present.map((s) => s.name),
+    mismatches,
+  };
+}
+
+async function compareTopics(admin: Admin, specs: readonly TopicSpec[]): Promise<TopicMismatch[]> {
+  const mismatches: TopicMismatch[] = [];
+  const metadata = await admin.fetchTopicMetadata({ topics: specs.map((s) => s.name) });
+  const partitionsByTopic = new Map(metadata.topics.map((t) => [t.name, t.partitions.length]));
+  const described = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: specs.map((s) => ({
+      type: ConfigResourceTypes.TOPIC,
+      name: s.name,
+      configNames: Object.keys(s.config),
+    })),
+  });
+  const configByTopic = new Map(
+    described.resources.map((r) => [r.resourceName, new Map(r.configEntries.map((e) => [e.configName, e.configValue]))]),
+  );
+  for (const spec of specs) {
+    const partitions = partitionsByTopic.get(spec.name) ?? 0;
+    if (partitions !== spec.numPartitions) {
+      mismatches.push({
+        topic: spec.name,
+        setting: "partitions",
+        expected: String(spec.numPartitions),
+        actual: String(partitions),
+      });
+    }
+    const actual = configByTopic.get(spec.name);
+    for (const [setting, expected] of Object.entries(spec.config)) {
+      const value = actual?.get(setting) ?? "(unset)";
+      if (value !== expected) mismatches.push({ topic: spec.name, setting, expected, actual: value });
+    }
+  }
+  return mismatches;
+}
+
+export function describeMismatch(m: TopicMismatch): string {
+  return `topic ${m.topic}: ${m.setting} is ${m.actual}, expected ${m.expected}`;
+}

@@ -1,0 +1,87 @@
+/**
+ * The one place that declares every runhooks topic and its configuration (DESIGN.md §2).
+ * Topic names share a prefix (default `runhooks`) so several installations, or test runs, can share
+ * a cluster without seeing each other.
+ */
+
+/** A rules version must stay readable for replays well past the longest window (24 h). */
+const RULES_MIN_COMPACTION_LAG_MS = 24 * 60 * 60 * 1000;
+
+export interface TopicSpec {
+  readonly name: string;
+  readonly numPartitions: number;
+  /** Broker-side configs that must hold; compared on every start. */
+  readonly config: Readonly<Record<string, string>>;
+  readonly purpose: string;
+}
+
+export interface TopicNames {
+  readonly runs: string;
+  readonly runsDlq: string;
+  readonly rules: string;
+  readonly windows: string;
+  readonly attempts: string;
+}
+
+export interface TopicOptions {
+  /** Defaults to `runhooks`. */
+  readonly prefix?: string;
+  /** Partitions of the runs topic, which bound evaluator parallelism. Defaults to 6. */
+  readonly runsPartitions?: number;
+  /** Partitions of the windows and attempts topics, which bound delivery parallelism. Defaults to 6. */
+  readonly deliveryPartitions?: number;
+}
+
+export function topicNames(prefix = "runhooks"): TopicNames {
+  return {
+    runs: `${prefix}.runs`,
+    runsDlq: `${prefix}.runs.dlq`,
+    rules: `${prefix}.rules`,
+    windows: `${prefix}.windows`,
+    attempts: `${prefix}.attempts`,
+  };
+}
+
+export function topicSpecs(options: TopicOptions = {}): TopicSpec[] {
+  const names = topicNames(options.prefix);
+  const runsPartitions = options.runsPartitions ?? 6;
+  const deliveryPartitions = options.deliveryPartitions ?? 6;
+  return [
+    {
+      name: names.runs,
+      numPartitions: runsPartitions,
+      // Window time is the broker's append time, never a producer's clock (DESIGN.md §4).
+      config: { "message.timestamp.type": "LogAppendTime", "cleanup.policy": "delete" },
+      purpose: "runs from producers and ingest, keyed by trace id; evaluator ticks",
+    },
+    {
+      name: names.runsDlq,
+      numPartitions: runsPartitions,
+      config: { "cleanup.policy": "delete" },
+      purpose: "messages the evaluator could not accept, with the reason and original bytes",
+    },
+    {
+      name: names.rules,
+      // One partition: rule versions are totally ordered by append time.
+      numPartitions: 1,
+      config: {
+        "message.timestamp.type": "LogAppendTime",
+        "cleanup.policy": "compact",
+        "min.compaction.lag.ms": String(RULES_MIN_COMPACTION_LAG_MS),
+      },
+      purpose: "matching part of each rule version (no secrets), tombstones, rules ticks",
+    },
+    {
+      name: names.windows,
+      numPartitions: deliveryPartitions,
+      config: { "cleanup.policy": "delete" },
+      purpose: "closed match windows, keyed by rule id",
+    },
+    {
+      name: names.attempts,
+      numPartitions: deliveryPartitions,
+      config: { "cleanup.policy": "delete" },
+      purpose: "one record per webhook attempt, keyed by delivery id",
+    },
+  ];
+}
