@@ -17,6 +17,8 @@ export interface KafkaBrokerOptions {
   /** JVM heap, e.g. `768m`: bounded so the broker fits next to everything else on a small machine. */
   readonly heap: string;
   readonly report: Report;
+  /** Where fetched Kafka jars are cached; defaults to `<dir>/dist`. Shared between folders in tests. */
+  readonly cacheDir?: string;
   /** Java executable; defaults to `$JAVA_HOME/bin/java`, then `java` on PATH. */
   readonly java?: string;
   readonly mvn?: string;
@@ -218,7 +220,7 @@ export async function startKafka(o: KafkaBrokerOptions): Promise<KafkaBroker> {
   await assertPortFree(o.controllerPort, "Kafka controller", "RUNHOOKS_KAFKA_CONTROLLER_PORT");
   const java = javaCommand(o);
   await checkJava(java);
-  const libs = await ensureKafkaDist({ cacheDir: f.cache, version: o.version, report: o.report, ...(o.mvn ? { mvn: o.mvn } : {}) });
+  const libs = await ensureKafkaDist({ cacheDir: o.cacheDir ?? f.cache, version: o.version, report: o.report, ...(o.mvn ? { mvn: o.mvn } : {}) });
 
   await mkdir(f.logs, { recursive: true });
   await writeFile(f.config, serverProperties(o, f.data));

@@ -1,6 +1,6 @@
 // Writes packages/contracts/schemas/<Name>.json from the zod contracts (run: npm run schemas -w @runhooks/contracts).
 import { mkdirSync, writeFileSync } from "node:fs";
-import { contractJsonSchemas } from "../src/index.js";
+import { contractJsonSchemas } from "@runhooks/contracts";
 
 const dir = new URL("../schemas/", import.meta.url);
 mkdirSync(dir, { recursive: true });

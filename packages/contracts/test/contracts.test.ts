@@ -15,6 +15,7 @@ import {
 } from "@runhooks/contracts";
 
 const seedPayload = JSON.parse(readFileSync(new URL("./fixtures/seed-payload.json", import.meta.url), "utf8")) as {
+  rule_id: string;
   runs: Record<string, unknown>[];
 };
 const seedRun = seedPayload.runs[0]!;

@@ -1,0 +1,42 @@
+import { randomBytes } from "node:crypto";
+import { inject } from "vitest";
+import { connectDatabase, sql, type Database } from "@runhooks/db";
+import { createKafka } from "@runhooks/kafka";
+import type { Kafka } from "kafkajs";
+
+/** A topic prefix no other test uses, so tests share the broker without seeing each other. */
+export function uniquePrefix(label: string): string {
+  return `test-${label}-${randomBytes(4).toString("hex")}`;
+}
+
+export function testKafka(clientId = "runhooks-test"): Kafka {
+  return createKafka({ brokers: inject("kafkaBrokers"), clientId, logLevel: "error", logger: () => undefined });
+}
+
+export interface TestDatabase {
+  readonly url: string;
+  readonly db: Database;
+  drop(): Promise<void>;
+}
+
+/** A fresh, empty database on the test server, dropped by `drop()`. */
+export async function createTestDatabase(label: string): Promise<TestDatabase> {
+  const serverUrl = new URL(inject("databaseUrl"));
+  const name = `rh_${label}_${randomBytes(4).toString("hex")}`.toLowerCase();
+  const adminUrl = new URL(serverUrl);
+  adminUrl.pathname = "/postgres";
+  const admin = connectDatabase({ url: adminUrl.toString(), poolSize: 1 });
+  await admin.query(sql`CREATE DATABASE ${sql.ident(name)}`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  const db = connectDatabase({ url: url.toString(), poolSize: 4 });
+  return {
+    url: url.toString(),
+    db,
+    async drop() {
+      await db.dispose();
+      await admin.query(sql`DROP DATABASE IF EXISTS ${sql.ident(name)} WITH (FORCE)`);
+      await admin.dispose();
+    },
+  };
+}
