@@ -50,15 +50,15 @@ describe("migrations on a real database", () => {
     const edited = all.map((m, i) => (i === 0 ? { ...m, sql: `${m.sql}\n-- edited` } : m));
     const added = [...edited, { version: 999, name: "later", sql: "CREATE TABLE later (id int)" }];
     await expect(migrate(database.db, added)).rejects.toBeInstanceOf(MigrationError);
-    const later = await database.db.query(sql`SELECT to_regclass('public.later') AS t`);
-    expect(later[0].t).toBeNull();
+    const later = (await database.db.query(sql`SELECT to_regclass('public.later') AS t`)) as { t: unknown }[];
+    expect(later[0]?.t).toBeNull();
   });
 
   it("rolls back a failing migration completely", async () => {
     database = await createTestDatabase("migrate_fail");
     const broken = [{ version: 1, name: "half", sql: "CREATE TABLE half (id int); SELECT * FROM missing_table;" }];
     await expect(migrate(database.db, broken)).rejects.toThrow(/missing_table/);
-    const half = await database.db.query(sql`SELECT to_regclass('public.half') AS t`);
-    expect(half[0].t).toBeNull();
+    const half = (await database.db.query(sql`SELECT to_regclass('public.half') AS t`)) as { t: unknown }[];
+    expect(half[0]?.t).toBeNull();
   });
 });

