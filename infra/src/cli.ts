@@ -42,11 +42,24 @@ async function main(command: string | undefined): Promise<number> {
     case "start": {
       const stack = await bringUp();
       say("no runhooks services exist yet besides the broker and the database; press Ctrl-C to stop");
-      await new Promise<void>((resolve) => {
-        process.once("SIGINT", resolve);
-        process.once("SIGTERM", resolve);
+      // Signal listeners do not keep Node alive; the watch does, and notices a component that died.
+      const reason = await new Promise<string>((resolve) => {
+        const watch = setInterval(() => {
+          void stack.health().then((problem) => {
+            if (problem !== undefined) {
+              clearInterval(watch);
+              resolve(problem);
+            }
+          });
+        }, 2000);
+        const onSignal = (signal: string) => {
+          clearInterval(watch);
+          resolve(`received ${signal}`);
+        };
+        process.once("SIGINT", onSignal);
+        process.once("SIGTERM", onSignal);
       });
-      say("shutting down…");
+      say(`shutting down (${reason})…`);
       await stack.stop();
       say("stopped");
       return 0;

@@ -16,6 +16,8 @@ export const InfraEnv = z.object({
   RUNHOOKS_RUNS_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(6),
   /** Where the local broker's and database's files live (git-ignored). */
   RUNHOOKS_STATE_DIR: z.string().optional(),
+  /** Where the Kafka jars fetched from Maven Central are cached; defaults to `<state dir>/kafka/dist`. */
+  RUNHOOKS_KAFKA_CACHE_DIR: z.string().optional(),
   RUNHOOKS_KAFKA_PORT: port.default(9092),
   RUNHOOKS_KAFKA_CONTROLLER_PORT: port.default(9093),
   RUNHOOKS_KAFKA_VERSION: z.string().regex(/^3\.9\.\d+$/, "must be a 3.9.x Kafka version").default("3.9.1"),

@@ -1,7 +1,7 @@
 import { spawn, type SpawnOptions } from "node:child_process";
 import { existsSync } from "node:fs";
-import { chown, mkdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { chown, mkdir, readFile, stat } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 import { userInfo } from "node:os";
 import { connectDatabase, sql } from "@runhooks/db";
 import { InfraError } from "./errors.js";
@@ -105,6 +105,28 @@ function pgCtl(pgCtlPath: string, args: string[], as: Pick<SpawnOptions, "uid" |
   });
 }
 
+/**
+ * When we run the server as the `postgres` user, that user must be able to walk down to its folder;
+ * a private parent (mode 700, as mkdtemp makes) would fail deep inside initdb with a vaguer message.
+ */
+async function assertReachable(dir: string, uid: number | undefined): Promise<void> {
+  if (uid === undefined) return;
+  let current = resolve(dir);
+  while (existsSync(current) === false) current = dirname(current);
+  for (let d = current; ; d = dirname(d)) {
+    const info = await stat(d);
+    const traversable = (info.mode & 0o001) !== 0 || info.uid === uid;
+    if (!traversable) {
+      throw new InfraError(
+        "postgres_start_failed",
+        `the embedded PostgreSQL runs as the "postgres" user, which cannot enter ${d} (mode ${(info.mode & 0o777).toString(8)}). ` +
+          `Allow it (chmod o+x ${d}), choose another RUNHOOKS_STATE_DIR, or set DATABASE_URL.`,
+      );
+    }
+    if (dirname(d) === d) return;
+  }
+}
+
 function urlFor(o: Pick<EmbeddedPostgresOptions, "port">, database: string): string {
   return `postgres://${USER}:${PASSWORD}@127.0.0.1:${o.port}/${database}`;
 }
@@ -139,8 +161,9 @@ export async function startPostgres(o: EmbeddedPostgresOptions): Promise<LocalPo
     );
   }
   const bin = await binaries();
-  if (!existsSync(join(f.data, "PG_VERSION"))) await initialise(o);
   const as = await runAs();
+  await assertReachable(o.dir, as.uid);
+  if (!existsSync(join(f.data, "PG_VERSION"))) await initialise(o);
   // pg_ctl writes the server log as the server's user, so that user must own the log folder.
   await mkdir(f.logs, { recursive: true });
   if (as.uid !== undefined && as.gid !== undefined) await chown(f.logs, as.uid, as.gid);

@@ -3,9 +3,9 @@ import { connectDatabase, migrate, redactDatabaseUrl } from "@runhooks/db";
 import { createKafka, describeMismatch, ensureTopics, topicSpecs } from "@runhooks/kafka";
 import type { InfraEnv } from "./env.js";
 import type { Report } from "./kafka-dist.js";
-import { startKafka, stopKafka } from "./kafka-broker.js";
+import { kafkaStatus, startKafka, stopKafka } from "./kafka-broker.js";
 import { defaultStateDir } from "./paths.js";
-import { startPostgres, stopPostgres } from "./postgres.js";
+import { postgresStatus, startPostgres, stopPostgres } from "./postgres.js";
 
 export type Origin = "started" | "reused" | "external";
 
@@ -17,6 +17,8 @@ export interface Stack {
   readonly stateDir: string;
   /** Stops what this call started, and nothing else. */
   stop(): Promise<void>;
+  /** Undefined while every local component we run is alive; otherwise what went wrong. */
+  health(): Promise<string | undefined>;
 }
 
 /** Brings up Kafka and Postgres (or adopts the configured ones); nothing else. */
@@ -25,6 +27,14 @@ export async function startStack(env: InfraEnv, report: Report): Promise<Stack> 
   const kafkaDir = join(stateDir, "kafka");
   const pgDir = join(stateDir, "postgres");
   const stops: (() => Promise<void>)[] = [];
+  const checks: (() => Promise<string | undefined>)[] = [];
+  const health = async () => {
+    for (const check of checks) {
+      const problem = await check();
+      if (problem !== undefined) return problem;
+    }
+    return undefined;
+  };
   const stop = async () => {
     for (const s of stops.reverse()) await s();
   };
@@ -42,10 +52,14 @@ export async function startStack(env: InfraEnv, report: Report): Promise<Stack> 
         port: env.RUNHOOKS_KAFKA_PORT,
         controllerPort: env.RUNHOOKS_KAFKA_CONTROLLER_PORT,
         heap: env.RUNHOOKS_KAFKA_HEAP,
+        ...(env.RUNHOOKS_KAFKA_CACHE_DIR ? { cacheDir: env.RUNHOOKS_KAFKA_CACHE_DIR } : {}),
         report,
       });
       brokers = broker.brokers;
       kafka = broker.started ? "started" : "reused";
+      checks.push(async () =>
+        (await kafkaStatus(kafkaDir)).running ? undefined : `the Kafka broker stopped; see ${broker.logFile}`,
+      );
       if (broker.started) {
         stops.push(async () => {
           report("stopping Kafka…");
@@ -63,6 +77,9 @@ export async function startStack(env: InfraEnv, report: Report): Promise<Stack> 
       const pg = await startPostgres({ dir: pgDir, port: env.RUNHOOKS_PG_PORT, database: "runhooks", report });
       databaseUrl = pg.url;
       postgres = pg.started ? "started" : "reused";
+      checks.push(async () =>
+        (await postgresStatus(pgDir)).running ? undefined : `PostgreSQL stopped; see ${join(pgDir, "logs")}`,
+      );
       if (pg.started) {
         stops.push(async () => {
           report("stopping PostgreSQL…");
@@ -70,7 +87,7 @@ export async function startStack(env: InfraEnv, report: Report): Promise<Stack> 
         });
       }
     }
-    return { brokers, kafka, databaseUrl, postgres, stateDir, stop };
+    return { brokers, kafka, databaseUrl, postgres, stateDir, stop, health };
   } catch (error) {
     await stop();
     throw error;

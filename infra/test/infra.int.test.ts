@@ -76,6 +76,13 @@ describe("local broker start-up errors", () => {
     await expect(attempt).rejects.toMatchObject({ code: "maven_missing" });
   });
 
+  // As root the server runs as the postgres user, which cannot enter dir (mode 700, from mkdtemp).
+  it.runIf(process.getuid?.() === 0)("explains that the postgres user cannot reach a private state folder", async () => {
+    const attempt = startPostgres({ dir: join(dir, "pg"), port: await freePort(), database: "x", report: quiet });
+    await expect(attempt).rejects.toMatchObject({ code: "postgres_start_failed" });
+    await expect(attempt).rejects.toThrow(/cannot enter .*chmod o\+x.*RUNHOOKS_STATE_DIR/);
+  });
+
   it("refuses to start PostgreSQL on a taken port, naming the setting to change", async () => {
     const attempt = startPostgres({ dir: join(dir, "pg"), port: taken.port, database: "x", report: quiet });
     await expect(attempt).rejects.toMatchObject({ code: "port_in_use" });

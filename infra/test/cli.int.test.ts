@@ -1,0 +1,78 @@
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { chmod, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { defaultStateDir, kafkaStatus, postgresStatus, readInfraEnv, repoRoot, stopKafka, stopPostgres } from "@runhooks/infra";
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const address = server.address();
+  await new Promise((r) => server.close(r));
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return address.port;
+}
+
+const env = readInfraEnv();
+
+// The start command as a user runs it, in its own state folder and ports so it starts its own broker
+// and database next to the ones the test run uses.
+describe.skipIf(env.KAFKA_BROKERS !== undefined || env.DATABASE_URL !== undefined)("runhooks-infra start", () => {
+  it("brings up Kafka and PostgreSQL, says where they listen, and stops both on Ctrl-C", async () => {
+    const state = await mkdtemp(join(tmpdir(), "runhooks-cli-"));
+    // mkdtemp makes a private folder; the embedded server runs as the postgres user and must enter it.
+    await chmod(state, 0o755);
+    const kafkaPort = await freePort();
+    const pgPort = await freePort();
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "--conditions=source", join(repoRoot, "infra/src/cli.ts"), "start"],
+      {
+        cwd: repoRoot,
+        env: {
+          ...process.env,
+          RUNHOOKS_STATE_DIR: state,
+          // Reuse the jars the test stack fetched instead of downloading them again.
+          RUNHOOKS_KAFKA_CACHE_DIR: join(env.RUNHOOKS_STATE_DIR ?? defaultStateDir(), "kafka", "dist"),
+          RUNHOOKS_KAFKA_PORT: String(kafkaPort),
+          RUNHOOKS_KAFKA_CONTROLLER_PORT: String(await freePort()),
+          RUNHOOKS_KAFKA_HEAP: "256m",
+          RUNHOOKS_PG_PORT: String(pgPort),
+          RUNHOOKS_RUNS_PARTITIONS: "2",
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let output = "";
+    child.stdout.on("data", (c: Buffer) => (output += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (output += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    try {
+      const deadline = Date.now() + 120_000;
+      while (!output.includes("press Ctrl-C") && Date.now() < deadline && child.exitCode === null) {
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(output).toContain(`Kafka       127.0.0.1:${kafkaPort}  (started)`);
+      expect(output).toContain(`PostgreSQL  postgres://postgres:***@127.0.0.1:${pgPort}/runhooks  (started)`);
+      expect(output).toMatch(/topics {6}5 created/);
+      expect(output).toMatch(/migrations {2}applied 1_tenants/);
+      expect((await kafkaStatus(join(state, "kafka"))).running).toBe(true);
+      expect((await postgresStatus(join(state, "postgres"))).running).toBe(true);
+
+      child.kill("SIGINT");
+      expect(await exited).toBe(0);
+      expect(output).toContain("Kafka stopped");
+      expect(output).toContain("PostgreSQL stopped");
+      expect((await kafkaStatus(join(state, "kafka"))).running).toBe(false);
+      expect((await postgresStatus(join(state, "postgres"))).running).toBe(false);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+      // Whatever happened above, leave no broker or database behind.
+      await stopKafka(join(state, "kafka"));
+      await stopPostgres(join(state, "postgres"));
+      await rm(state, { recursive: true, force: true });
+    }
+  }, 180_000);
+});
