@@ -1,0 +1,180 @@
+import { windowId } from "./window-id.js";
+
+/**
+ * The window fold of one partition of the runs topic (DESIGN.md §4).
+ *
+ * Invariants:
+ * - Deterministic: the same sequence of inputs yields the same closed windows, in the same order.
+ *   Nothing here reads a clock; time is each message's broker append time, passed in.
+ * - Stream time never decreases: an input older than the stream time is treated as happening now.
+ * - A window `[kW, (k+1)W)` closes when stream time reaches its end, or when it holds `maxRuns` runs
+ *   or would exceed `MAX_WINDOW_BYTES` (chunk n+1 then opens with the same bounds).
+ *
+ * The state is mutated in place (this runs once per message on the hot path); callers own it.
+ */
+
+/** Windows are Kafka messages; stay well under the broker's default 1 MiB `message.max.bytes`. */
+export const MAX_WINDOW_BYTES = 768 * 1024;
+
+/** The rule version a run matched, with what the fold needs of it. */
+export interface WindowSpec {
+  readonly ruleId: string;
+  readonly ruleVersion: number;
+  readonly tenantId: string;
+  readonly seconds: number;
+  readonly maxRuns: number;
+}
+
+/** One run in a window: its id, and its JSON exactly as it was read from the log. */
+export interface WindowRun {
+  readonly offset: number;
+  readonly runId: string;
+  readonly json: string;
+}
+
+export type FoldInput =
+  /** A tick, a run no rule matched, a run that has not ended: it only moves time. */
+  | { readonly kind: "time"; readonly offset: number; readonly time: number }
+  | {
+      readonly kind: "run";
+      readonly offset: number;
+      readonly time: number;
+      readonly run: Omit<WindowRun, "offset">;
+      readonly matches: readonly WindowSpec[];
+    };
+
+export type CloseReason = "time" | "max_runs" | "max_bytes";
+
+export interface ClosedWindow {
+  readonly windowId: string;
+  readonly ruleId: string;
+  readonly ruleVersion: number;
+  readonly tenantId: string;
+  readonly partition: number;
+  readonly chunk: number;
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly runs: readonly WindowRun[];
+  readonly reason: CloseReason;
+  /** Offset of the message whose processing closed it: restarts suppress closes below a checkpoint. */
+  readonly closedAt: number;
+}
+
+interface OpenWindow {
+  readonly spec: WindowSpec;
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly chunk: number;
+  readonly runs: WindowRun[];
+  bytes: number;
+}
+
+export interface FoldState {
+  readonly partition: number;
+  /** -Infinity until the first message. */
+  streamTime: number;
+  /** Open windows by `ruleId/version/startMs`. */
+  readonly open: Map<string, OpenWindow>;
+  /** Next chunk number of a window key whose earlier chunk closed on size, until its bounds pass. */
+  readonly nextChunk: Map<string, { chunk: number; endMs: number }>;
+}
+
+export function createFoldState(partition: number): FoldState {
+  return { partition, streamTime: Number.NEGATIVE_INFINITY, open: new Map(), nextChunk: new Map() };
+}
+
+function close(state: FoldState, w: OpenWindow, reason: CloseReason, at: number): ClosedWindow {
+  return {
+    windowId: windowId({
+      ruleId: w.spec.ruleId,
+      ruleVersion: w.spec.ruleVersion,
+      partition: state.partition,
+      startMs: w.startMs,
+      chunk: w.chunk,
+    }),
+    ruleId: w.spec.ruleId,
+    ruleVersion: w.spec.ruleVersion,
+    tenantId: w.spec.tenantId,
+    partition: state.partition,
+    chunk: w.chunk,
+    startMs: w.startMs,
+    endMs: w.endMs,
+    runs: w.runs,
+    reason,
+    closedAt: at,
+  };
+}
+
+/** Closes, in a fixed order, every open window whose end the stream time has reached. */
+function closeDue(state: FoldState, at: number, out: ClosedWindow[]): void {
+  const due: [string, OpenWindow][] = [];
+  for (const entry of state.open) if (entry[1].endMs <= state.streamTime) due.push(entry);
+  if (due.length > 0) {
+    // Map order is insertion order, which is already deterministic; sorting makes the emitted order
+    // independent of how the windows were opened, which keeps it stable across code changes too.
+    due.sort(([a, wa], [b, wb]) => wa.endMs - wb.endMs || (a < b ? -1 : a > b ? 1 : 0));
+    for (const [key, w] of due) {
+      state.open.delete(key);
+      out.push(close(state, w, "time", at));
+    }
+  }
+  for (const [key, next] of state.nextChunk) if (next.endMs <= state.streamTime) state.nextChunk.delete(key);
+}
+
+function addRun(state: FoldState, spec: WindowSpec, run: WindowRun, at: number, out: ClosedWindow[]): void {
+  const lengthMs = spec.seconds * 1000;
+  const startMs = Math.floor(state.streamTime / lengthMs) * lengthMs;
+  const key = `${spec.ruleId}/${spec.ruleVersion}/${startMs}`;
+  let w = state.open.get(key);
+  const bytes = run.json.length + 1;
+  if (w && w.bytes + bytes > MAX_WINDOW_BYTES && w.runs.length > 0) {
+    state.open.delete(key);
+    state.nextChunk.set(key, { chunk: w.chunk + 1, endMs: w.endMs });
+    out.push(close(state, w, "max_bytes", at));
+    w = undefined;
+  }
+  if (!w) {
+    const chunk = state.nextChunk.get(key)?.chunk ?? 0;
+    w = { spec, startMs, endMs: startMs + lengthMs, chunk, runs: [], bytes: 0 };
+    state.open.set(key, w);
+  }
+  w.runs.push(run);
+  w.bytes += bytes;
+  if (w.runs.length >= spec.maxRuns) {
+    state.open.delete(key);
+    state.nextChunk.set(key, { chunk: w.chunk + 1, endMs: w.endMs });
+    out.push(close(state, w, "max_runs", at));
+  }
+}
+
+/**
+ * Folds one message into the partition's state and returns the windows it closed: first those whose
+ * end the message's time reached, then any chunk the message itself filled.
+ */
+export function foldStep(state: FoldState, input: FoldInput): ClosedWindow[] {
+  const out: ClosedWindow[] = [];
+  if (input.time > state.streamTime) state.streamTime = input.time;
+  closeDue(state, input.offset, out);
+  if (input.kind === "run") {
+    const run: WindowRun = { offset: input.offset, runId: input.run.runId, json: input.run.json };
+    for (const spec of input.matches) addRun(state, spec, run, input.offset, out);
+  }
+  return out;
+}
+
+/** The lowest offset a restart must still read: the first run of the oldest open window. */
+export function oldestOpenOffset(state: FoldState): number | undefined {
+  let oldest: number | undefined;
+  for (const w of state.open.values()) {
+    const first = w.runs[0]?.offset;
+    if (first !== undefined && (oldest === undefined || first < oldest)) oldest = first;
+  }
+  return oldest;
+}
+
+/** Earliest end among open windows: when the next time-based close is due (drives idle ticks). */
+export function nextCloseTime(state: FoldState): number | undefined {
+  let next: number | undefined;
+  for (const w of state.open.values()) if (next === undefined || w.endMs < next) next = w.endMs;
+  return next;
+}

@@ -1,0 +1,222 @@
+import { describe, expect, it } from "vitest";
+import {
+  MAX_WINDOW_BYTES,
+  createFoldState,
+  foldStep,
+  nextCloseTime,
+  oldestOpenOffset,
+  windowId,
+  type ClosedWindow,
+  type FoldInput,
+  type WindowSpec,
+} from "@runhooks/rules";
+
+const RULE_A = "11111111-1111-4111-8111-111111111111";
+const RULE_B = "22222222-2222-4222-8222-222222222222";
+const TENANT = "33333333-3333-4333-8333-333333333333";
+
+const spec = (ruleId: string, seconds: number, maxRuns = 100, ruleVersion = 1): WindowSpec => ({
+  ruleId,
+  ruleVersion,
+  tenantId: TENANT,
+  seconds,
+  maxRuns,
+});
+const A5 = spec(RULE_A, 5);
+
+const run = (offset: number, time: number, ...matches: WindowSpec[]): FoldInput => ({
+  kind: "run",
+  offset,
+  time,
+  run: { runId: `run-${offset}`, json: `{"id":"run-${offset}"}` },
+  matches,
+});
+const tick = (offset: number, time: number): FoldInput => ({ kind: "time", offset, time });
+
+/** The fields a table row checks: which rule, which bounds, which runs, why and when it closed. */
+function summary(w: ClosedWindow) {
+  return {
+    rule: w.ruleId === RULE_A ? "A" : "B",
+    v: w.ruleVersion,
+    chunk: w.chunk,
+    bounds: [w.startMs, w.endMs],
+    runs: w.runs.map((r) => r.offset),
+    reason: w.reason,
+    closedAt: w.closedAt,
+  };
+}
+
+function foldAll(inputs: readonly FoldInput[], partition = 0): ClosedWindow[] {
+  const state = createFoldState(partition);
+  return inputs.flatMap((i) => foldStep(state, i));
+}
+
+describe("window fold, as tables", () => {
+  const cases: { name: string; inputs: FoldInput[]; expected: ReturnType<typeof summary>[] }[] = [
+    {
+      name: "a window closes when stream time reaches its end, not before",
+      inputs: [run(0, 1000, A5), run(1, 4999, A5), tick(2, 4999), tick(3, 5000)],
+      expected: [{ rule: "A", v: 1, chunk: 0, bounds: [0, 5000], runs: [0, 1], reason: "time", closedAt: 3 }],
+    },
+    {
+      name: "a run at the boundary opens the next aligned window",
+      inputs: [run(0, 4999, A5), run(1, 5000, A5), tick(2, 10_000)],
+      expected: [
+        { rule: "A", v: 1, chunk: 0, bounds: [0, 5000], runs: [0], reason: "time", closedAt: 1 },
+        { rule: "A", v: 1, chunk: 0, bounds: [5000, 10_000], runs: [1], reason: "time", closedAt: 2 },
+      ],
+    },
+    {
+      name: "max_runs closes a chunk at once; the next chunk keeps the bounds",
+      inputs: [run(0, 100, spec(RULE_A, 5, 2)), run(1, 200, spec(RULE_A, 5, 2)), run(2, 300, spec(RULE_A, 5, 2)), tick(3, 5000)],
+      expected: [
+        { rule: "A", v: 1, chunk: 0, bounds: [0, 5000], runs: [0, 1], reason: "max_runs", closedAt: 1 },
+        { rule: "A", v: 1, chunk: 1, bounds: [0, 5000], runs: [2], reason: "time", closedAt: 3 },
+      ],
+    },
+    {
+      name: "chunk numbering restarts in the next window",
+      inputs: [run(0, 100, spec(RULE_A, 1, 1)), run(1, 1100, spec(RULE_A, 1, 1))],
+      expected: [
+        { rule: "A", v: 1, chunk: 0, bounds: [0, 1000], runs: [0], reason: "max_runs", closedAt: 0 },
+        { rule: "A", v: 1, chunk: 0, bounds: [1000, 2000], runs: [1], reason: "max_runs", closedAt: 1 },
+      ],
+    },
+    {
+      name: "a message older than stream time counts as now (the broker clock stepped back)",
+      inputs: [run(0, 4000, A5), run(1, 6000, A5), run(2, 3000, A5), tick(3, 10_000)],
+      expected: [
+        { rule: "A", v: 1, chunk: 0, bounds: [0, 5000], runs: [0], reason: "time", closedAt: 1 },
+        { rule: "A", v: 1, chunk: 0, bounds: [5000, 10_000], runs: [1, 2], reason: "time", closedAt: 3 },
+      ],
+    },
+    {
+      name: "one run can join several rules' windows; closes come in end order",
+      inputs: [run(0, 500, spec(RULE_B, 2), A5), run(1, 2500, A5), tick(2, 5000)],
+      expected: [
+        { rule: "B", v: 1, chunk: 0, bounds: [0, 2000], runs: [0], reason: "time", closedAt: 1 },
+        { rule: "A", v: 1, chunk: 0, bounds: [0, 5000], runs: [0, 1], reason: "time", closedAt: 2 },
+      ],
+    },
+    {
+      name: "two versions of a rule keep separate windows with the same bounds",
+      inputs: [run(0, 100, spec(RULE_A, 5, 100, 1)), run(1, 200, spec(RULE_A, 5, 100, 2)), tick(2, 5000)],
+      expected: [
+        { rule: "A", v: 1, chunk: 0, bounds: [0, 5000], runs: [0], reason: "time", closedAt: 2 },
+        { rule: "A", v: 2, chunk: 0, bounds: [0, 5000], runs: [1], reason: "time", closedAt: 2 },
+      ],
+    },
+    {
+      name: "runs that match nothing and ticks only move time",
+      inputs: [run(0, 100), tick(1, 7000), run(2, 7100, A5), tick(3, 9999)],
+      expected: [],
+    },
+  ];
+
+  it.each(cases)("$name", ({ inputs, expected }) => {
+    expect(foldAll(inputs).map(summary)).toEqual(expected);
+  });
+});
+
+describe("window fold, properties", () => {
+  it("splits a chunk before it would pass the byte budget of a Kafka message", () => {
+    const big = "x".repeat(300 * 1024);
+    const state = createFoldState(0);
+    const input = (offset: number): FoldInput => ({
+      kind: "run",
+      offset,
+      time: 10,
+      run: { runId: `r${offset}`, json: big },
+      matches: [A5],
+    });
+    const closed = [0, 1, 2, 3].flatMap((o) => foldStep(state, input(o)));
+    expect(closed.map((w) => [w.chunk, w.reason, w.runs.length])).toEqual([[0, "max_bytes", 2]]);
+    expect(closed.every((w) => w.runs.reduce((n, r) => n + r.json.length, 0) <= MAX_WINDOW_BYTES)).toBe(true);
+    expect(foldStep(state, tick(4, 5000)).map((w) => [w.chunk, w.runs.length])).toEqual([[1, 2]]);
+  });
+
+  it("knows the oldest offset a restart must keep, and when the next close is due", () => {
+    const state = createFoldState(0);
+    expect(oldestOpenOffset(state)).toBeUndefined();
+    foldStep(state, run(10, 1000, spec(RULE_B, 2)));
+    foldStep(state, run(11, 1500, A5));
+    expect(oldestOpenOffset(state)).toBe(10);
+    expect(nextCloseTime(state)).toBe(2000);
+    foldStep(state, tick(12, 2000));
+    expect(oldestOpenOffset(state)).toBe(11);
+    expect(nextCloseTime(state)).toBe(5000);
+  });
+
+  it("gives every window a deterministic id from rule, version, partition, start and chunk", () => {
+    const a = foldAll([run(0, 100, A5), tick(1, 5000)], 3);
+    const b = foldAll([run(7, 200, A5), tick(9, 6000)], 3);
+    expect(a[0]?.windowId).toBe(b[0]?.windowId);
+    expect(a[0]?.windowId).toBe(windowId({ ruleId: RULE_A, ruleVersion: 1, partition: 3, startMs: 0, chunk: 0 }));
+    // Known answer (Python: uuid.uuid5(NS, "<rule>/1/0/0/0")): the namespace and name format must never
+    // change, or every window id would.
+    expect(windowId({ ruleId: RULE_A, ruleVersion: 1, partition: 0, startMs: 0, chunk: 0 })).toBe(
+      "32c9b884-1216-5fa2-a077-ba5627c8280c",
+    );
+    const others = [
+      windowId({ ruleId: RULE_B, ruleVersion: 1, partition: 3, startMs: 0, chunk: 0 }),
+      windowId({ ruleId: RULE_A, ruleVersion: 2, partition: 3, startMs: 0, chunk: 0 }),
+      windowId({ ruleId: RULE_A, ruleVersion: 1, partition: 4, startMs: 0, chunk: 0 }),
+      windowId({ ruleId: RULE_A, ruleVersion: 1, partition: 3, startMs: 5000, chunk: 0 }),
+      windowId({ ruleId: RULE_A, ruleVersion: 1, partition: 3, startMs: 0, chunk: 1 }),
+    ];
+    expect(new Set([a[0]?.windowId, ...others]).size).toBe(6);
+  });
+});
+
+/** A tiny seeded PRNG, so the generated streams are the same on every run. */
+function mulberry32(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe("restart from a checkpoint", () => {
+  // The property the evaluator's crash test proves at scale, here over every cut point of a stream:
+  // fold to a cut P, keep its checkpoint (stream time S), start over from the first message at or after
+  // S - longest window, suppress what closed below P, continue. The union must equal one uninterrupted fold.
+  const random = mulberry32(42);
+  const specs = [spec(RULE_A, 2, 3), spec(RULE_B, 5, 4), spec(RULE_A, 2, 3, 2)];
+  const longestMs = 5000;
+  const inputs: FoldInput[] = [];
+  let time = 0;
+  for (let offset = 0; offset < 400; offset++) {
+    time += Math.floor(random() * 400) - 40; // mostly forward, sometimes a step back
+    if (random() < 0.15) {
+      inputs.push(tick(offset, time));
+    } else {
+      const matches = specs.filter(() => random() < 0.4);
+      inputs.push(run(offset, time, ...matches));
+    }
+  }
+  const reference = foldAll(inputs);
+
+  it("the stream is a real test: windows close on time and on size", () => {
+    expect(new Set(reference.map((w) => w.reason))).toEqual(new Set(["time", "max_runs"]));
+    expect(reference.length).toBeGreaterThan(50);
+  });
+
+  it("restarting at any offset changes nothing", () => {
+    for (let cut = 1; cut < inputs.length; cut++) expect(resumeAt(cut), `cut at ${cut}`).toEqual(reference);
+  });
+
+  function resumeAt(cut: number): ClosedWindow[] {
+    const before = createFoldState(0);
+    const emitted = inputs.slice(0, cut).flatMap((i) => foldStep(before, i));
+    const resumeTime = before.streamTime - longestMs;
+    const from = inputs.findIndex((i) => i.time >= resumeTime);
+    const after = createFoldState(0);
+    for (const input of inputs.slice(from)) {
+      for (const w of foldStep(after, input)) if (w.closedAt >= cut) emitted.push(w);
+    }
+    return emitted;
+  }
+});
