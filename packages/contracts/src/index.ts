@@ -6,3 +6,4 @@ export * from "./window.js";
 export * from "./delivery.js";
 export * from "./dead-letter.js";
 export * from "./json-schema.js";
+export * from "./redact.js";
