@@ -4,3 +4,46 @@ export { loadMigrations, migrate, MigrationError } from "./migrate.js";
 export type { Migration, MigrationReport } from "./migrate.js";
 export { sql } from "@databases/pg";
 export type { SQLQuery, Transaction } from "@databases/pg";
+export {
+  canonicalJson,
+  deleteRule,
+  getRule,
+  listRules,
+  ruleHistory,
+  saveRule,
+  toRuleVersion,
+  webhooksOfRuleVersion,
+} from "./rule-store.js";
+export type {
+  DeleteRuleInput,
+  DeleteRuleResult,
+  RuleEventRecord,
+  RuleRecord,
+  SaveMode,
+  SaveOutcome,
+  SaveRuleInput,
+  SaveRuleResult,
+  StoredRule,
+} from "./rule-store.js";
+export { resolveWebhooks } from "./webhook-resolution.js";
+export type { StoredWebhook, WebhookResolution } from "./webhook-resolution.js";
+export {
+  OUTBOX_CHANNEL,
+  countPendingOutbox,
+  lastSentOffset,
+  markOutboxSent,
+  outboxStreamId,
+  pendingOutbox,
+} from "./outbox.js";
+export type { OutboxEntry, OutboxReceipt } from "./outbox.js";
+export {
+  API_KEY_PREFIX,
+  authenticateApiKey,
+  createApiKey,
+  createTenant,
+  generateApiKey,
+  getTenant,
+  hashApiKey,
+  revokeApiKey,
+} from "./tenants.js";
+export type { ApiKeyPrincipal, CreateTenantResult, CreatedApiKey, Tenant } from "./tenants.js";

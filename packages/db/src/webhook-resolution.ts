@@ -1,0 +1,89 @@
+import { randomUUID } from "node:crypto";
+import { REDACTED, REDACTED_SIGNING_SECRET, redactUrl, type FieldIssue, type Webhook } from "@runhooks/contracts";
+
+/** A webhook as stored: it always has its id. */
+export type StoredWebhook = Webhook & { readonly id: string };
+
+export type WebhookResolution =
+  | { readonly ok: true; readonly webhooks: StoredWebhook[] }
+  | { readonly ok: false; readonly issues: FieldIssue[] };
+
+/**
+ * Gives each webhook of a new rule version its id, and puts back the secrets a client sent redacted.
+ *
+ * Ids are stable while a webhook is the same target: the id given is kept; otherwise the previous
+ * version's webhook with the same URL (or whose redacted URL is the one sent) lends its id; otherwise
+ * the webhook is new. Delivery dedupes on (window id, webhook id), so a stable id keeps a replayed
+ * window from reaching the same target twice.
+ *
+ * A rule read from the API shows secrets as `***` (`secret=***`, header values, `whsec_***`). Sent back
+ * unchanged, they mean "keep the stored value" — so get, edit, put never overwrites a secret with
+ * asterisks. A redacted value with nothing stored to restore it from is refused.
+ */
+export function resolveWebhooks(
+  incoming: readonly Webhook[],
+  previous: readonly StoredWebhook[],
+  newId: () => string = randomUUID,
+): WebhookResolution {
+  const issues: FieldIssue[] = [];
+  const unclaimed = new Set(previous);
+  const claim = (match: StoredWebhook | undefined) => {
+    if (match) unclaimed.delete(match);
+    return match;
+  };
+  const findUnclaimed = (test: (p: StoredWebhook) => boolean) => [...unclaimed].find(test);
+
+  const out: StoredWebhook[] = [];
+  const idAt = new Map<string, number>();
+  incoming.forEach((webhook, index) => {
+    const path = `webhooks[${index}]`;
+    const match = claim(
+      (webhook.id === undefined ? undefined : previous.find((p) => p.id === webhook.id && unclaimed.has(p))) ??
+        findUnclaimed((p) => p.url === webhook.url) ??
+        (webhook.url.includes(REDACTED) ? findUnclaimed((p) => redactUrl(p.url) === webhook.url) : undefined),
+    );
+
+    let url = webhook.url;
+    if (url.includes(REDACTED)) {
+      if (match && redactUrl(match.url) === url) url = match.url;
+      else issues.push({ path: `${path}.url`, message: "contains a redacted value (***); send the real secret" });
+    }
+
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(webhook.headers)) {
+      if (value !== REDACTED) {
+        headers[name] = value;
+        continue;
+      }
+      const stored = match?.headers[name];
+      if (stored === undefined) {
+        issues.push({ path: `${path}.headers.${name}`, message: "is redacted (***) and no stored value exists; send the real value" });
+      } else {
+        headers[name] = stored;
+      }
+    }
+
+    let signingSecret = webhook.signing_secret;
+    if (signingSecret === REDACTED_SIGNING_SECRET) {
+      signingSecret = match?.signing_secret;
+      if (signingSecret === undefined) {
+        issues.push({ path: `${path}.signing_secret`, message: "is redacted (whsec_***) and no stored secret exists; send the real secret" });
+      }
+    }
+
+    const id = webhook.id ?? match?.id ?? newId();
+    const earlier = idAt.get(id);
+    if (earlier !== undefined) {
+      issues.push({ path: `${path}.id`, message: `is already used by webhooks[${earlier}]` });
+    }
+    idAt.set(id, index);
+
+    out.push({
+      id,
+      url,
+      headers,
+      ...(signingSecret === undefined ? {} : { signing_secret: signingSecret }),
+    });
+  });
+  return issues.length > 0 ? { ok: false, issues } : { ok: true, webhooks: out };
+}
