@@ -1,2 +1,7 @@
 // Windows (DESIGN.md §4): the deterministic fold, window ids, checkpoints.
 export * from "./window/index.js";
+
+// Filters and sampling (DESIGN.md §3): JSON-logic validation, the compiled evaluator, the facts a
+// filter sees, the dry-run explanation; deterministic sampling.
+export * from "./filter/index.js";
+export * from "./sampling.js";

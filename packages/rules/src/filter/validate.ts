@@ -1,0 +1,177 @@
+import { formatPath, type FieldIssue, type ParseResult } from "@runhooks/contracts";
+import { isOperation, operationParts, type JsonLogicExpression } from "./expression.js";
+import { isFilterOperator } from "./operators.js";
+import { forbiddenSegment } from "./var-path.js";
+
+/**
+ * Bounds on a filter, so that one rule cannot make every run expensive. Depth counts expressions:
+ * each operation and each literal array is one level (an operator's operand list is not).
+ */
+export interface FilterLimits {
+  readonly maxDepth: number;
+  readonly maxNodes: number;
+  /** Size of the filter's JSON text in UTF-8 bytes. */
+  readonly maxBytes: number;
+}
+
+export const DEFAULT_FILTER_LIMITS: FilterLimits = { maxDepth: 32, maxNodes: 2000, maxBytes: 64 * 1024 };
+
+/** Issues name the offending place from the rule document's root: `filter.and[1].==[0].var`. */
+const ROOT = "filter";
+
+/**
+ * Checks a filter on write: only accepted operators, no `var` path through `__proto__`,
+ * `constructor` or `prototype`, no operator form that json-logic-js cannot evaluate at all, and
+ * within the limits. Every problem is reported with its path. A bare literal is a valid filter
+ * (`true` matches every run).
+ */
+export function validateFilter(filter: unknown, limits: Partial<FilterLimits> = {}): ParseResult<JsonLogicExpression> {
+  const walk = new Walk({
+    maxDepth: limits.maxDepth ?? DEFAULT_FILTER_LIMITS.maxDepth,
+    maxNodes: limits.maxNodes ?? DEFAULT_FILTER_LIMITS.maxNodes,
+    maxBytes: limits.maxBytes ?? DEFAULT_FILTER_LIMITS.maxBytes,
+  });
+  walk.visit(filter, [ROOT], 1);
+  // Only a walk that saw all of a finite, JSON-only value may serialise it.
+  if (walk.complete) {
+    const bytes = utf8Length(JSON.stringify(filter));
+    if (bytes > walk.limits.maxBytes) {
+      walk.issue([ROOT], `is ${bytes} bytes as JSON; the limit is ${walk.limits.maxBytes}`);
+    }
+  }
+  if (walk.issues.length > 0) return { ok: false, issues: walk.issues };
+  return { ok: true, value: filter as JsonLogicExpression };
+}
+
+type Path = readonly PropertyKey[];
+
+class Walk {
+  readonly issues: FieldIssue[] = [];
+  /** False once part of the value was skipped (too deep, too many nodes) or is not JSON. */
+  complete = true;
+  private nodes = 0;
+  private reportedDepth = false;
+
+  constructor(readonly limits: FilterLimits) {}
+
+  issue(path: Path, message: string): void {
+    this.issues.push({ path: formatPath(path), message });
+  }
+
+  visit(value: unknown, path: Path, depth: number): void {
+    if (!this.complete && this.nodes > this.limits.maxNodes) return;
+    this.nodes += 1;
+    if (this.nodes > this.limits.maxNodes) {
+      this.complete = false;
+      this.issue([ROOT], `has more than ${this.limits.maxNodes} nodes`);
+      return;
+    }
+    if (depth > this.limits.maxDepth) {
+      // A cyclic value is caught here too, before it can exhaust the stack.
+      this.complete = false;
+      if (!this.reportedDepth) this.issue(path, `nests deeper than ${this.limits.maxDepth} levels`);
+      this.reportedDepth = true;
+      return;
+    }
+    switch (typeof value) {
+      case "string":
+      case "boolean":
+        return;
+      case "number":
+        if (!Number.isFinite(value)) this.notJson(path, "must be a finite number");
+        return;
+      case "object":
+        if (value === null) return;
+        if (Array.isArray(value)) {
+          value.forEach((item, index) => this.visit(item, [...path, index], depth + 1));
+          return;
+        }
+        if (!isPlainObject(value)) {
+          this.notJson(path, "must be JSON (a plain object, array, string, number, boolean or null)");
+          return;
+        }
+        this.operation(value, path, depth);
+        return;
+      default:
+        this.notJson(path, `must be JSON, not ${typeof value}`);
+    }
+  }
+
+  private notJson(path: Path, message: string): void {
+    this.complete = false;
+    this.issue(path, message);
+  }
+
+  private operation(value: Readonly<Record<string, unknown>>, path: Path, depth: number): void {
+    if (!isOperation(value)) {
+      const count = Object.keys(value).length;
+      this.issue(path, `must be an operation: an object with exactly one operator key (found ${count === 0 ? "none" : `${count}: ${Object.keys(value).join(", ")}`})`);
+      return;
+    }
+    const { op, operands, listed } = operationParts(value);
+    const opPath = [...path, op];
+    if (!isFilterOperator(op)) {
+      this.issue(opPath, op === "log" || op === "method" ? `operator "${op}" is not allowed in filters` : `unknown operator "${op}"`);
+      return;
+    }
+    const at = (index: number): Path => (listed ? [...opPath, index] : opPath);
+    switch (op) {
+      case "var":
+        this.pathLiteral(operands[0], at(0));
+        break;
+      case "missing":
+        operands.forEach((operand, index) => this.pathLiteral(operand, at(index)));
+        break;
+      case "missing_some":
+        // json-logic-js reads the key list's length: without one it throws on every run.
+        if (operands.length < 2) this.issue(opPath, "needs two operands: a minimum count and a list of keys");
+        else if (operands[1] === null) this.issue(at(1), "must be a list of keys");
+        this.pathLiteral(operands[1], at(1));
+        break;
+      case "*":
+        // Upstream reduces the operands without an initial value: none throws on every run.
+        if (operands.length === 0) this.issue(opPath, "needs at least one operand");
+        break;
+      default:
+        break;
+    }
+    operands.forEach((operand, index) => this.visit(operand, at(index), depth + 1));
+  }
+
+  /**
+   * Refuses a forbidden segment in a `var` or `missing` path written as a literal: a string, or a
+   * literal array (json-logic-js turns an array path into a string with `String()`). A path computed
+   * by an operation is guarded when it is resolved instead.
+   */
+  private pathLiteral(value: unknown, path: Path): void {
+    if (typeof value === "string") {
+      const segment = forbiddenSegment(value);
+      if (segment !== undefined) this.issue(path, `var path must not go through "${segment}"`);
+    } else if (Array.isArray(value)) {
+      value.forEach((item, index) => this.pathLiteral(item, [...path, index]));
+    }
+  }
+}
+
+function isPlainObject(value: object): value is Readonly<Record<string, unknown>> {
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+/** UTF-8 byte length of a string (lone surrogates count as U+FFFD, 3 bytes, as an encoder writes them). */
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4;
+        i += 1;
+      } else bytes += 3;
+    } else bytes += 3;
+  }
+  return bytes;
+}
