@@ -1,0 +1,78 @@
+import { randomUUID } from "node:crypto";
+import type { Kafka } from "kafkajs";
+import type { OutboxReceipt } from "@runhooks/db";
+import { HEADER_OUTBOX_ID, HEADER_OUTBOX_STREAM, headerString } from "./headers.js";
+
+export interface TailScanOptions {
+  readonly kafka: Kafka;
+  readonly topic: string;
+  /** Only messages published from this database's outbox count. */
+  readonly streamId: string;
+  /** First offset to read; null: from the start of the topic. */
+  readonly fromOffset: bigint | null;
+}
+
+/**
+ * Reads the rules topic from `fromOffset` to its end and returns where each of our outbox entries
+ * landed (offset and append time). Everything else there — the evaluator's ticks, another database's
+ * messages — is skipped. The topic has one partition.
+ */
+export async function scanPublishedOutbox(options: TailScanOptions): Promise<OutboxReceipt[]> {
+  const { kafka, topic, streamId } = options;
+  const admin = kafka.admin();
+  await admin.connect();
+  let low: bigint;
+  let high: bigint;
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    const p0 = offsets.find((o) => o.partition === 0);
+    if (!p0 || offsets.length !== 1) throw new Error(`rules topic ${topic} must have exactly one partition`);
+    low = BigInt(p0.low);
+    high = BigInt(p0.high);
+  } finally {
+    await admin.disconnect();
+  }
+  const start = options.fromOffset === null || options.fromOffset < low ? low : options.fromOffset;
+  if (start >= high) return [];
+
+  // A throw-away group that commits nothing: kafkajs reads only through consumer groups.
+  const consumer = kafka.consumer({ groupId: `runhooks-relay-scan-${randomUUID()}`, allowAutoTopicCreation: false });
+  const found: OutboxReceipt[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      let finished = false;
+      const finish = () => {
+        if (!finished) {
+          finished = true;
+          resolve();
+        }
+      };
+      consumer
+        .run({
+          autoCommit: false,
+          eachMessage: ({ message }) => {
+            const offset = BigInt(message.offset);
+            if (finished || offset < start) return Promise.resolve();
+            const id = headerString(message.headers, HEADER_OUTBOX_ID);
+            if (id !== undefined && headerString(message.headers, HEADER_OUTBOX_STREAM) === streamId) {
+              found.push({ id: BigInt(id), offset, appendTime: new Date(Number(message.timestamp)) });
+            }
+            if (offset >= high - 1n) finish();
+            return Promise.resolve();
+          },
+        })
+        .then(() => consumer.seek({ topic, partition: 0, offset: start.toString() }))
+        .catch(reject);
+      consumer.on(consumer.events.CRASH, (event) => reject(event.payload.error));
+      // Also fires for batches of records that eachMessage never sees (control records, compacted gaps).
+      consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
+        if (BigInt(event.payload.lastOffset) >= high - 1n) finish();
+      });
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return found;
+}
