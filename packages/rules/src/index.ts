@@ -5,3 +5,6 @@ export * from "./window/index.js";
 // filter sees, the dry-run explanation; deterministic sampling.
 export * from "./filter/index.js";
 export * from "./sampling.js";
+
+// The rule book (DESIGN.md §3–§4): every rule version by the time it came into force; run matching.
+export * from "./rulebook/index.js";

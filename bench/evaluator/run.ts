@@ -1,0 +1,186 @@
+// Evaluator throughput: runs/s through one evaluator process with 1, 100 and 1,000 rules over ~1.5 KB
+// runs already in the topic, next to merely consuming and JSON.parse-ing the same topic in the same run.
+//
+//   npm run bench:evaluator                 (BENCH_RUNS=100000 by default)
+//
+// Starts (or reuses) the local Kafka like the tests do, and stops what it started.
+import { randomUUID } from "node:crypto";
+import { createKafka, ensureTopics, topicNames, topicSpecs } from "@runhooks/kafka";
+import { readInfraEnv, startStack } from "@runhooks/infra";
+import { startEvaluator } from "@runhooks/evaluator";
+import type { RuleVersion } from "@runhooks/contracts";
+
+const N = Number(process.env["BENCH_RUNS"] ?? 100_000);
+const PARTITIONS = 6;
+const TENANTS = Array.from({ length: 10 }, () => randomUUID());
+const say = (line: string) => console.log(line);
+
+function run(i: number): string {
+  const id = randomUUID();
+  const start = Date.now() - 2000 - (i % 5000);
+  return JSON.stringify({
+    id,
+    trace_id: id,
+    name: i % 3 === 0 ? "ChatOpenAI" : i % 3 === 1 ? "RetrievalQA" : "Search",
+    run_type: i % 3 === 0 ? "llm" : i % 3 === 1 ? "chain" : "tool",
+    status: i % 10 === 0 ? "error" : "success",
+    error: i % 10 === 0 ? "RateLimitError: too many requests" : null,
+    start_time: new Date(start).toISOString(),
+    end_time: new Date(start + (i % 7000)).toISOString(),
+    tenant_id: TENANTS[i % TENANTS.length],
+    session_id: "6a3be6a2-9a8c-4fc8-b4c6-a8983b286cc5",
+    dotted_order: `20240405T012854085646Z${id}`,
+    parent_run_id: null,
+    is_root: true,
+    tags: [`tag-${i % 20}`, "bench"],
+    extra: { metadata: { env: i % 2 ? "prod" : "staging", customer: `c-${i % 50}`, ls_model_name: "gpt-4o-mini" } },
+    inputs: { messages: [{ role: "user", content: "Summarise the quarterly report for the board. ".repeat(8) }] },
+    outputs: { generations: [{ text: "The quarter closed with revenue up and costs flat. ".repeat(8) }] },
+    total_tokens: i % 2000,
+    prompt_tokens: i % 1500,
+    completion_tokens: i % 500,
+    total_cost: (i % 2000) * 0.000002,
+    feedback_stats: null,
+    app_path: `/o/${TENANTS[i % TENANTS.length]}/projects/p/6a3be6a2/r/${id}`,
+  });
+}
+
+function filterFor(i: number): unknown {
+  switch (i % 5) {
+    case 0:
+      return { and: [{ "==": [{ var: "run_type" }, "llm"] }, { "==": [{ var: "status" }, "error"] }] };
+    case 1:
+      return { and: [{ "==": [{ var: "run_type" }, "chain"] }, { ">": [{ var: "latency" }, 5 + (i % 3)] }] };
+    case 2:
+      return { ">": [{ var: "total_cost" }, 0.0035 + (i % 10) * 0.00001] };
+    case 3:
+      return { in: [`tag-${i % 20}`, { var: "tags" }] };
+    default:
+      return { and: [{ "==": [{ var: "metadata.env" }, "prod"] }, { "==": [{ var: "metadata.customer" }, `c-${i % 50}`] }] };
+  }
+}
+
+function rules(count: number, tenants: readonly string[]): RuleVersion[] {
+  return Array.from({ length: count }, (_, i) => ({
+    schema_version: 1 as const,
+    kind: "rule" as const,
+    rule_id: randomUUID(),
+    version: 1,
+    tenant_id: tenants[i % tenants.length]!,
+    session_id: null,
+    enabled: true,
+    filter: filterFor(i) as RuleVersion["filter"],
+    sampling_rate: 1,
+    window: { seconds: 5, max_runs: 100 },
+  }));
+}
+
+function peakRss(): { stop: () => number } {
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+  return { stop: () => (clearInterval(timer), Math.max(peak, process.memoryUsage().rss)) };
+}
+
+const env = readInfraEnv();
+const stack = await startStack(env, (l) => say(`[stack] ${l}`));
+try {
+  const brokers = stack.brokers;
+  const prefix = `bench-${randomUUID().slice(0, 8)}`;
+  const names = topicNames(prefix);
+  const kafka = createKafka({ brokers, clientId: "bench", logLevel: "error", logger: () => undefined });
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, topicSpecs({ prefix, runsPartitions: PARTITIONS }));
+
+  const scenarios = [
+    { name: "1 rule", rules: rules(1, TENANTS.slice(0, 1)) },
+    { name: "100 rules (10 tenants)", rules: rules(100, TENANTS) },
+    { name: "100 rules (1 tenant)", rules: rules(100, TENANTS.slice(0, 1)) },
+    { name: "1000 rules (10 tenants)", rules: rules(1000, TENANTS) },
+  ];
+  // Rules first: a run is judged by the versions in force when it was appended.
+  const producer = kafka.producer();
+  await producer.connect();
+  for (const [i, s] of scenarios.entries()) {
+    const topics = [`${prefix}.rules.${i}`, `${prefix}.windows.${i}`];
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        { topic: topics[0]!, numPartitions: 1, configEntries: [{ name: "message.timestamp.type", value: "LogAppendTime" }] },
+        { topic: topics[1]!, numPartitions: PARTITIONS },
+      ],
+    });
+    await producer.send({ topic: topics[0]!, acks: -1, messages: s.rules.map((r) => ({ key: r.rule_id, value: JSON.stringify(r) })) });
+  }
+  await new Promise((r) => setTimeout(r, 50));
+
+  say(`producing ${N} runs (~${(run(0).length / 1024).toFixed(1)} KB each) to ${names.runs} (${PARTITIONS} partitions)…`);
+  const t0 = Date.now();
+  for (let i = 0; i < N; i += 1000) {
+    const messages = Array.from({ length: Math.min(1000, N - i) }, (_, k) => {
+      const value = run(i + k);
+      return { key: (JSON.parse(value) as { trace_id: string }).trace_id, value };
+    });
+    await producer.send({ topic: names.runs, acks: -1, messages });
+  }
+  say(`  produced in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+  // Baseline: consume and JSON.parse every message, nothing else.
+  const rawRss = peakRss();
+  const rawStart = Date.now();
+  let parsed = 0;
+  const raw = kafka.consumer({ groupId: `${prefix}-raw`, maxBytesPerPartition: 4 * 1024 * 1024, maxBytes: 32 * 1024 * 1024, maxWaitTimeInMs: 100 });
+  await raw.connect();
+  await raw.subscribe({ topic: names.runs, fromBeginning: true });
+  await new Promise<void>((resolve) => {
+    void raw.run({
+      partitionsConsumedConcurrently: 16,
+      eachBatch: ({ batch }) => {
+        for (const m of batch.messages) {
+          JSON.parse(m.value!.toString());
+          if (++parsed === N) resolve();
+        }
+        return Promise.resolve();
+      },
+    });
+  });
+  const rawSeconds = (Date.now() - rawStart) / 1000;
+  await raw.disconnect();
+  const rawRate = N / rawSeconds;
+  const rows: string[][] = [["raw consume + JSON.parse", rawRate.toFixed(0), "1.00", "-", "-", (rawRss.stop() / 2 ** 20).toFixed(0)]];
+
+  for (const [i, s] of scenarios.entries()) {
+    const rss = peakRss();
+    const start = Date.now();
+    const evaluator = await startEvaluator({
+      brokers,
+      topicPrefix: prefix,
+      groupId: `${prefix}-eval-${i}`,
+      instanceId: `bench-${i}`,
+      maxRunBytes: 512 * 1024,
+      tickIntervalMs: 200,
+      topicOverrides: { rules: `${prefix}.rules.${i}`, windows: `${prefix}.windows.${i}` },
+      log: () => undefined,
+    });
+    while (evaluator.counters.runsRead + evaluator.counters.runsSkippedNotEnded < N) await new Promise((r) => setTimeout(r, 5));
+    const seconds = (Date.now() - start) / 1000;
+    const c = evaluator.counters;
+    await evaluator.stop();
+    const rate = N / seconds;
+    rows.push([`evaluator, ${s.name}`, rate.toFixed(0), (rate / rawRate).toFixed(2), String(c.runsMatched), String(c.windowsEmitted), (rss.stop() / 2 ** 20).toFixed(0)]);
+  }
+  await producer.disconnect();
+  await admin.disconnect();
+
+  const header = ["scenario", "runs/s", "ratio to raw", "runs matched", "windows", "peak RSS MiB"];
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  const line = (r: string[]) => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]!) : v.padStart(widths[c]!))).join("  ");
+  say("");
+  say(line(header));
+  for (const r of rows) say(line(r));
+  say("");
+  say(`${N} runs, ${PARTITIONS} partitions, one process (evaluator time includes start-up and group join).`);
+  say(`rerun: BENCH_RUNS=${N} npm run bench:evaluator`);
+} finally {
+  await stack.stop();
+}

@@ -1,0 +1,34 @@
+import { hostname } from "node:os";
+import { z } from "zod";
+
+/** The evaluator's whole configuration, parsed once at start. */
+export const EvaluatorEnv = z.object({
+  KAFKA_BROKERS: z
+    .string()
+    .min(1, "set KAFKA_BROKERS to the Kafka bootstrap servers, e.g. 127.0.0.1:9092")
+    .transform((s) => s.split(",").map((b) => b.trim()).filter(Boolean)),
+  RUNHOOKS_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]+$/).default("runhooks"),
+  /** Consumer group of the runs topic: all evaluator instances of one installation share it. */
+  RUNHOOKS_EVALUATOR_GROUP: z.string().min(1).default("runhooks-evaluator"),
+  RUNHOOKS_INSTANCE_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
+  /** Runs larger than this go to the dead-letter topic as `oversized`. */
+  RUNHOOKS_MAX_RUN_BYTES: z.coerce.number().int().min(1024).default(512 * 1024),
+  /** How often idle partitions with open windows get a tick (wall clock only decides when to tick). */
+  RUNHOOKS_TICK_INTERVAL_MS: z.coerce.number().int().min(10).max(10_000).default(200),
+  /** How soon the partitions of a crashed instance move to the others (the broker's minimum is 6 s). */
+  RUNHOOKS_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(10_000),
+  /** Health and metrics HTTP port on 127.0.0.1; 0 picks a free port, -1 disables it. */
+  RUNHOOKS_EVALUATOR_PORT: z.coerce.number().int().min(-1).max(65535).default(8081),
+  RUNHOOKS_EVALUATOR_HOST: z.string().default("127.0.0.1"),
+  RUNHOOKS_LOG_LEVEL: z.enum(["error", "warn", "info", "debug"]).default("info"),
+});
+export type EvaluatorEnv = z.infer<typeof EvaluatorEnv>;
+
+export function readEvaluatorEnv(env: NodeJS.ProcessEnv = process.env): EvaluatorEnv {
+  const result = EvaluatorEnv.safeParse(env);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new Error(`invalid evaluator configuration:\n${lines.join("\n")}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,130 @@
+import { RuleVersion, describeIssues, toFieldIssues } from "@runhooks/contracts";
+import { applyRuleVersion, createRuleBook, type RuleBook } from "@runhooks/rules";
+import type { Consumer, Kafka, Producer } from "kafkajs";
+import type { Counters } from "./counters.js";
+import { KIND_HEADER, RULES_TICK_KEY, TICK, isTick, tickValue } from "./headers.js";
+import type { Logger } from "./log.js";
+
+export interface RulesLog {
+  readonly book: RuleBook;
+  /** Highest append time read from the rules topic (ticks included); -Infinity before the first. */
+  watermark(): number;
+  /**
+   * Resolves once the rules topic has been read past `time`, so every version in force at `time` is
+   * known. Appends ticks to the rules topic while it waits, so this holds even when no rule changes.
+   */
+  waitPast(time: number, keepAlive?: () => Promise<void>): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface RulesLogOptions {
+  readonly kafka: Kafka;
+  readonly producer: Producer;
+  readonly topic: string;
+  readonly instanceId: string;
+  readonly log: Logger;
+  readonly counters: Counters;
+}
+
+/**
+ * Reads the whole rules topic into a rule book and keeps following it. Each instance reads every
+ * version (a private consumer group that never commits), so any instance can judge any partition.
+ */
+export async function startRulesLog(o: RulesLogOptions): Promise<RulesLog> {
+  const book = createRuleBook();
+  let watermark = Number.NEGATIVE_INFINITY;
+  const waiters = new Set<() => void>();
+  let tickInFlight: Promise<void> | undefined;
+
+  const consumer: Consumer = o.kafka.consumer({
+    groupId: `runhooks-evaluator-rules-${o.instanceId}-${Date.now()}`,
+    maxWaitTimeInMs: 50,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 1000,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic: o.topic, fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachMessage: ({ message }) => {
+      const time = Number(message.timestamp);
+      if (!isTick(message.headers) && message.key?.toString() !== RULES_TICK_KEY) {
+        const ruleId = message.key?.toString() ?? "";
+        let rule: RuleVersion | null = null;
+        if (message.value !== null && message.value.length > 0) {
+          const parsed = RuleVersion.safeParse(parseJson(message.value.toString()));
+          if (!parsed.success) {
+            o.counters.rulesInvalid++;
+            o.log("error", "unreadable rule version on the rules topic; ignored", {
+              ruleId,
+              offset: message.offset,
+              error: describeIssues(toFieldIssues(parsed.error)),
+            });
+          } else {
+            rule = parsed.data;
+          }
+        }
+        if (message.value === null || message.value.length === 0 || rule !== null) {
+          const outcome = applyRuleVersion(book, { ruleId, rule, effectiveFrom: time });
+          if (outcome.kind === "invalid_filter") {
+            o.counters.rulesInvalid++;
+            o.log("error", "rule version has an invalid filter; it matches nothing", { ...outcome });
+          } else {
+            o.log("debug", "rule version", { ...outcome, effectiveFrom: time });
+          }
+        }
+      }
+      if (time > watermark) {
+        watermark = time;
+        for (const wake of waiters) wake();
+        waiters.clear();
+      }
+      return Promise.resolve();
+    },
+  });
+
+  const appendTick = (): Promise<void> => {
+    tickInFlight ??= o.producer
+      .send({
+        topic: o.topic,
+        acks: -1,
+        messages: [{ key: RULES_TICK_KEY, value: tickValue(o.instanceId), headers: { [KIND_HEADER]: TICK } }],
+      })
+      .then(() => {
+        o.counters.ticksWritten++;
+      })
+      .finally(() => {
+        tickInFlight = undefined;
+      });
+    return tickInFlight;
+  };
+
+  return {
+    book,
+    watermark: () => watermark,
+    async waitPast(time, keepAlive) {
+      while (watermark <= time) {
+        const moved = new Promise<void>((resolve) => {
+          waiters.add(resolve);
+          setTimeout(resolve, 250).unref();
+        });
+        await appendTick().catch((error: unknown) =>
+          o.log("warn", "could not append a rules tick; retrying", { error: String(error) }),
+        );
+        await moved;
+        await keepAlive?.();
+      }
+    },
+    async stop() {
+      await consumer.disconnect();
+    },
+  };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,271 @@
+import type { DeadLetter } from "@runhooks/contracts";
+import type { TopicNames } from "@runhooks/kafka";
+import {
+  createFoldState,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  foldStep,
+  matchRun,
+  nextCloseTime,
+  oldestOpenOffset,
+  refoldFromTime,
+  type FoldState,
+} from "@runhooks/rules";
+import type { Admin, Consumer, EachBatchPayload, Kafka, Message, Producer } from "kafkajs";
+import type { Counters } from "./counters.js";
+import { decodeRun } from "./decode.js";
+import { KIND_HEADER, TICK, isTick, tickValue } from "./headers.js";
+import type { Logger } from "./log.js";
+import type { RulesLog } from "./rules-log.js";
+import { windowMessageValue } from "./window-message.js";
+
+export interface RunsConsumerOptions {
+  readonly kafka: Kafka;
+  readonly admin: Admin;
+  readonly producer: Producer;
+  readonly topics: TopicNames;
+  readonly groupId: string;
+  readonly instanceId: string;
+  readonly rules: RulesLog;
+  readonly maxRunBytes: number;
+  readonly tickIntervalMs: number;
+  readonly sessionTimeoutMs: number;
+  readonly log: Logger;
+  readonly counters: Counters;
+}
+
+/**
+ * One partition's progress. `suppressBelow` is the checkpoint's processed-up-to offset: while refolding
+ * after a restart, windows closed and messages dead-lettered below it were already published.
+ */
+interface PartitionState {
+  phase: "seeking" | "active";
+  seekTarget: number;
+  committedOffset: number;
+  suppressBelow: number;
+  readonly fold: FoldState;
+  nextOffset: number;
+  /** Wall-clock ms of the last message read: only decides when an idle partition gets a tick. */
+  lastReadAt: number;
+  tickInFlight: boolean;
+}
+
+export interface RunsConsumer {
+  stop(): Promise<void>;
+  partitions(): { partition: number; streamTime: number; openWindows: number; nextOffset: number }[];
+  running(): boolean;
+}
+
+export async function startRunsConsumer(o: RunsConsumerOptions): Promise<RunsConsumer> {
+  const topic = o.topics.runs;
+  const states = new Map<number, PartitionState>();
+  let isRunning = false;
+
+  const consumer: Consumer = o.kafka.consumer({
+    groupId: o.groupId,
+    sessionTimeout: o.sessionTimeoutMs,
+    heartbeatInterval: Math.min(1000, Math.floor(o.sessionTimeoutMs / 3)),
+    maxWaitTimeInMs: 100,
+    maxBytesPerPartition: 4 * 1024 * 1024,
+    maxBytes: 32 * 1024 * 1024,
+  });
+  // Every (re)assignment starts each partition over from its checkpoint: after a rebalance another
+  // instance may have moved it on, and the refold is what makes the result independent of who did.
+  consumer.on(consumer.events.GROUP_JOIN, () => states.clear());
+  consumer.on(consumer.events.CRASH, (e) => {
+    isRunning = false;
+    o.log("error", "runs consumer crashed", { error: String(e.payload.error) });
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+
+  /** Reads the partition's checkpoint and decides where to fold from; may seek. */
+  async function initialise(partition: number, firstOffset: number): Promise<PartitionState> {
+    const committed = (await o.admin.fetchOffsets({ groupId: o.groupId, topics: [topic] }))
+      .flatMap((t) => t.partitions)
+      .find((p) => p.partition === partition);
+    const committedOffset = committed && Number(committed.offset) >= 0 ? Number(committed.offset) : -1;
+    const checkpoint = decodeCheckpoint(committed?.metadata);
+    const base = {
+      committedOffset,
+      fold: createFoldState(partition),
+      lastReadAt: Date.now(),
+      tickInFlight: false,
+    };
+    if (checkpoint === undefined) {
+      o.log("info", "partition assigned; no checkpoint, folding from the current position", { partition, firstOffset });
+      return { ...base, phase: "active", seekTarget: firstOffset, suppressBelow: 0, nextOffset: firstOffset };
+    }
+    // Every rule version in force up to the checkpoint must be known to size the refold.
+    await o.rules.waitPast(checkpoint.streamTime);
+    const from = refoldFromTime(checkpoint, o.rules.book.longestWindowMs);
+    const offsets = await o.admin.fetchTopicOffsetsByTimestamp(topic, from);
+    const found = offsets.find((p) => p.partition === partition);
+    // No message at or after that time (-1): nothing to refold, resume where the commit says.
+    const byTime = Number(found?.offset ?? -1);
+    const target = byTime >= 0 && (committedOffset < 0 || byTime < committedOffset) ? byTime : Math.max(committedOffset, 0);
+    o.log("info", "partition assigned; refolding from checkpoint", {
+      partition,
+      streamTime: new Date(checkpoint.streamTime).toISOString(),
+      refoldFrom: target,
+      processedUpTo: checkpoint.processedUpTo,
+    });
+    if (target !== firstOffset) consumer.seek({ topic, partition, offset: String(target) });
+    return {
+      ...base,
+      phase: target === firstOffset ? "active" : "seeking",
+      seekTarget: target,
+      suppressBelow: checkpoint.processedUpTo,
+      nextOffset: target,
+    };
+  }
+
+  function deadLetter(message: Message & { offset: string }, partition: number, reason: DeadLetter["reason"], error: string) {
+    const letter: DeadLetter = {
+      schema_version: 1,
+      reason,
+      error,
+      original: (message.value ?? Buffer.alloc(0)).toString("base64"),
+      topic,
+      partition,
+      offset: message.offset,
+      dead_lettered_at: new Date(Number(message.timestamp)).toISOString(),
+    };
+    return { topic: o.topics.runsDlq, messages: [{ key: message.key ?? null, value: JSON.stringify(letter), partition }] };
+  }
+
+  async function eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const heartbeat = () => payload.heartbeat();
+    const partition = batch.partition;
+    const first = batch.messages[0];
+    if (first === undefined) return;
+    let state = states.get(partition);
+    if (state === undefined) {
+      state = await initialise(partition, Number(first.offset));
+      states.set(partition, state);
+      if (state.phase === "seeking") return;
+    }
+    if (state.phase === "seeking") {
+      const offset = Number(first.offset);
+      // A batch fetched before the seek starts at the committed offset; the one after starts at the target.
+      const isAfterSeek = offset === state.seekTarget || (offset > state.seekTarget && offset < state.committedOffset);
+      if (!isAfterSeek) return;
+      state.phase = "active";
+    }
+
+    const out: { topic: string; messages: Message[] }[] = [];
+    const windows: Message[] = [];
+    let lastOffset: string | undefined;
+    for (const message of batch.messages) {
+      if (!payload.isRunning() || payload.isStale()) break;
+      const offset = Number(message.offset);
+      if (offset < state.nextOffset) continue;
+      const time = Number(message.timestamp);
+      if (time >= o.rules.watermark()) await o.rules.waitPast(time, heartbeat);
+      const suppressed = offset < state.suppressBelow;
+
+      let closed;
+      if (isTick(message.headers)) {
+        o.counters.ticksRead++;
+        closed = foldStep(state.fold, { kind: "time", offset, time });
+      } else {
+        if (!suppressed) o.counters.runsRead++;
+        const decoded = decodeRun(message.value, o.maxRunBytes);
+        if (!decoded.ok) {
+          if (!suppressed) {
+            o.counters.deadLettered[decoded.reason] = (o.counters.deadLettered[decoded.reason] ?? 0) + 1;
+            out.push(deadLetter(message, partition, decoded.reason, decoded.error));
+          }
+          closed = foldStep(state.fold, { kind: "time", offset, time });
+        } else if (decoded.run.end_time == null) {
+          if (!suppressed) o.counters.runsSkippedNotEnded++;
+          closed = foldStep(state.fold, { kind: "time", offset, time });
+        } else {
+          const matches = matchRun(o.rules.book, decoded.run, Math.max(time, state.fold.streamTime));
+          if (matches.length > 0 && !suppressed) o.counters.runsMatched++;
+          closed = foldStep(
+            state.fold,
+            matches.length === 0
+              ? { kind: "time", offset, time }
+              : { kind: "run", offset, time, run: { runId: decoded.run.id, json: decoded.json }, matches },
+          );
+        }
+      }
+      for (const w of closed) {
+        if (w.closedAt < state.suppressBelow) continue;
+        windows.push({ key: w.ruleId, value: windowMessageValue(w), headers: { "runhooks-window-id": w.windowId } });
+      }
+      state.nextOffset = offset + 1;
+      state.lastReadAt = Date.now();
+      lastOffset = message.offset;
+    }
+    if (lastOffset === undefined) return;
+
+    if (windows.length > 0) out.push({ topic: o.topics.windows, messages: windows });
+    if (out.length > 0) await o.producer.sendBatch({ topicMessages: out, acks: -1 });
+    o.counters.windowsEmitted += windows.length;
+
+    // Only now that Kafka holds the windows: commit, never past the first run of a window still open.
+    const commitAt = Math.min(oldestOpenOffset(state.fold) ?? state.nextOffset, state.nextOffset);
+    await consumer.commitOffsets([
+      {
+        topic,
+        partition,
+        offset: String(commitAt),
+        metadata: encodeCheckpoint({ streamTime: state.fold.streamTime, processedUpTo: state.nextOffset }),
+      },
+    ]);
+    state.committedOffset = commitAt;
+    payload.resolveOffset(lastOffset);
+    await heartbeat();
+  }
+
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: 16,
+    eachBatch,
+  });
+  isRunning = true;
+
+  // Closing never depends on the wall clock; but when a partition with open windows is idle, a tick
+  // appended to it lets its stream time (the broker's append time) move on.
+  const ticker = setInterval(() => {
+    const now = Date.now();
+    for (const [partition, state] of states) {
+      if (state.phase !== "active" || state.tickInFlight) continue;
+      const due = nextCloseTime(state.fold);
+      if (due === undefined || due > now || now - state.lastReadAt < o.tickIntervalMs) continue;
+      state.tickInFlight = true;
+      o.producer
+        .send({
+          topic,
+          acks: -1,
+          messages: [{ partition, key: null, value: tickValue(o.instanceId), headers: { [KIND_HEADER]: TICK } }],
+        })
+        .then(() => o.counters.ticksWritten++)
+        .catch((error: unknown) => o.log("warn", "could not append a tick", { partition, error: String(error) }))
+        .finally(() => {
+          state.tickInFlight = false;
+          state.lastReadAt = Date.now();
+        });
+    }
+  }, Math.max(10, Math.floor(o.tickIntervalMs / 2)));
+
+  return {
+    async stop() {
+      clearInterval(ticker);
+      isRunning = false;
+      await consumer.disconnect();
+    },
+    partitions: () =>
+      [...states.entries()].map(([partition, s]) => ({
+        partition,
+        streamTime: s.fold.streamTime,
+        openWindows: s.fold.open.size,
+        nextOffset: s.nextOffset,
+      })),
+    running: () => isRunning,
+  };
+}

@@ -1,0 +1,162 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { inject } from "vitest";
+import { sampled } from "@runhooks/rules";
+import { startEvaluator, type Evaluator } from "@runhooks/evaluator";
+import { createHarness, eventually, makeRun, ruleVersion, runIdsOf, type Harness } from "./harness.js";
+
+const TENANT_1 = "2ebda79f-2946-4491-a9ad-d642f49e0815";
+const TENANT_2 = "7c1f4d7e-8a40-4c50-9d8b-0e5a3f6b2c11";
+const quiet = () => undefined;
+
+describe("evaluator against the real broker", () => {
+  let h: Harness;
+  let evaluator: Evaluator;
+
+  beforeAll(async () => {
+    h = await createHarness("evaluator");
+    evaluator = await startEvaluator({
+      brokers: inject("kafkaBrokers"),
+      topicPrefix: h.prefix,
+      groupId: `${h.prefix}-evaluator`,
+      instanceId: "test",
+      maxRunBytes: 64 * 1024,
+      tickIntervalMs: 100,
+      log: quiet,
+    });
+  });
+  afterAll(async () => {
+    await evaluator?.stop();
+    await h?.close();
+  });
+
+  it("windows the runs a rule matches, and only those", async () => {
+    const rule = ruleVersion({
+      tenant_id: TENANT_1,
+      filter: { and: [{ "==": [{ var: "run_type" }, "llm"] }, { "==": [{ var: "status" }, "error"] }] },
+    });
+    await h.publishRule(rule);
+    const hits = [0, 1, 2].map(() => makeRun(TENANT_1, { status: "error", error: "rate limited" }));
+    const misses = [makeRun(TENANT_1, { status: "success" }), makeRun(TENANT_1, { run_type: "chain", status: "error" })];
+    await h.produceRuns([...hits, ...misses]);
+
+    await eventually("the matching runs' windows", () => runIdsOf(h.windows, rule.rule_id).length >= 3);
+    expect(runIdsOf(h.windows, rule.rule_id)).toEqual(hits.map((r) => r.id).sort());
+    for (const w of h.windows.filter((x) => x.rule_id === rule.rule_id)) {
+      const start = Date.parse(w.start_time);
+      expect(Date.parse(w.end_time) - start).toBe(1000);
+      expect(start % 1000).toBe(0);
+      expect(w.rule_version).toBe(1);
+      expect(w.tenant_id).toBe(TENANT_1);
+    }
+    // The runs in a window are the runs as produced, unknown fields and all.
+    const sent = hits[0]!;
+    const received = h.windows.flatMap((w) => w.runs).find((r) => r.id === sent.id);
+    expect(received).toEqual(sent);
+  });
+
+  it("never shows a tenant's rule another tenant's runs", async () => {
+    const everything = { "==": [1, 1] };
+    const rule1 = ruleVersion({ tenant_id: TENANT_1, filter: everything });
+    const rule2 = ruleVersion({ tenant_id: TENANT_2, filter: everything });
+    await h.publishRule(rule1);
+    await h.publishRule(rule2);
+    const runs1 = [0, 1, 2, 3].map(() => makeRun(TENANT_1, { name: "tenant-isolation" }));
+    const runs2 = [0, 1].map(() => makeRun(TENANT_2, { name: "tenant-isolation" }));
+    await h.produceRuns([...runs1, ...runs2]);
+    await eventually("both tenants' windows", () => runIdsOf(h.windows, rule1.rule_id).length >= 4 && runIdsOf(h.windows, rule2.rule_id).length >= 2);
+    expect(runIdsOf(h.windows, rule1.rule_id)).toEqual(runs1.map((r) => r.id).sort());
+    expect(runIdsOf(h.windows, rule2.rule_id)).toEqual(runs2.map((r) => r.id).sort());
+  });
+
+  it("samples by a stable hash of rule and run", async () => {
+    const rule = ruleVersion({ tenant_id: TENANT_2, filter: { "==": [{ var: "name" }, "sampled"] }, sampling_rate: 0.3 });
+    await h.publishRule(rule);
+    // One trace: one partition, read in order. The marker, matched by another rule and produced last,
+    // proves the evaluator got past every sampled run when its window shows up.
+    const trace = randomUUID();
+    const runs = Array.from({ length: 200 }, () => makeRun(TENANT_2, { name: "sampled", trace_id: trace }));
+    const expected = runs.filter((r) => sampled(rule.rule_id, r.id, 0.3)).map((r) => r.id).sort();
+    expect(expected.length).toBeGreaterThan(30);
+    expect(expected.length).toBeLessThan(100);
+    const marker = ruleVersion({ tenant_id: TENANT_2, filter: { "==": [{ var: "name" }, "sampling-marker"] } });
+    await h.publishRule(marker);
+    await h.produceRuns([...runs, makeRun(TENANT_2, { name: "sampling-marker", trace_id: trace })]);
+    await eventually("the marker's window", () => runIdsOf(h.windows, marker.rule_id).length === 1);
+    await eventually("the sampled runs' windows", () => runIdsOf(h.windows, rule.rule_id).length >= expected.length);
+    expect(runIdsOf(h.windows, rule.rule_id)).toEqual(expected);
+  });
+
+  it("judges each run by the rule version in force when it was appended", async () => {
+    const ruleId = randomUUID();
+    const v1 = ruleVersion({ rule_id: ruleId, version: 1, tenant_id: TENANT_1, filter: { "==": [{ var: "name" }, "first"] } });
+    await h.publishRule(v1);
+    const before = [makeRun(TENANT_1, { name: "first" }), makeRun(TENANT_1, { name: "second" })];
+    await h.produceRuns(before);
+    await eventually("v1's window", () => runIdsOf(h.windows, ruleId).length >= 1);
+
+    const v2 = { ...v1, version: 2, filter: { "==": [{ var: "name" }, "second"] } };
+    await h.publishRule(v2);
+    const after = [makeRun(TENANT_1, { name: "first" }), makeRun(TENANT_1, { name: "second" })];
+    await h.produceRuns(after);
+    await eventually("v2's window", () => h.windows.some((w) => w.rule_id === ruleId && w.rule_version === 2));
+
+    const byVersion = (v: number) => runIdsOf(h.windows.filter((w) => w.rule_version === v), ruleId);
+    expect(byVersion(1)).toEqual([before[0]!.id]);
+    expect(byVersion(2)).toEqual([after[1]!.id]);
+
+    await h.deleteRule(ruleId);
+    const late = makeRun(TENANT_1, { name: "second" });
+    const marker = ruleVersion({ tenant_id: TENANT_1, filter: { "==": [{ var: "name" }, "marker-after-delete"] } });
+    await h.publishRule(marker);
+    await h.produceRuns([late, makeRun(TENANT_1, { name: "marker-after-delete" })]);
+    await eventually("the marker's window", () => runIdsOf(h.windows, marker.rule_id).length === 1);
+    expect(runIdsOf(h.windows, ruleId)).not.toContain(late.id);
+  });
+
+  it("dead-letters garbage with its reason and bytes, counts unfinished runs, and keeps going", async () => {
+    const rule = ruleVersion({ tenant_id: TENANT_2, filter: { "==": [{ var: "name" }, "after-garbage"] } });
+    await h.publishRule(rule);
+    const skippedBefore = evaluator.counters.runsSkippedNotEnded;
+    const noTenant = JSON.stringify({ ...makeRun(TENANT_2), tenant_id: undefined });
+    const oversized = JSON.stringify(makeRun(TENANT_2, { inputs: { blob: "x".repeat(70 * 1024) } }));
+    await h.produceRaw(["{not json", noTenant, oversized], "garbage");
+    await h.produceRuns([makeRun(TENANT_2, { name: "after-garbage", end_time: null }), makeRun(TENANT_2, { name: "after-garbage" })]);
+
+    await eventually("three dead letters", () => h.deadLetters.length >= 3);
+    const byReason = Object.fromEntries(h.deadLetters.map((d) => [d.reason, d]));
+    expect(Object.keys(byReason).sort()).toEqual(["invalid_json", "oversized", "schema_invalid"]);
+    expect(Buffer.from(byReason["invalid_json"]!.original, "base64").toString()).toBe("{not json");
+    expect(byReason["schema_invalid"]!.error).toMatch(/tenant_id/);
+    expect(Buffer.from(byReason["schema_invalid"]!.original, "base64").toString()).toBe(noTenant);
+    expect(byReason["oversized"]!.error).toMatch(/limit is 65536/);
+    expect(byReason["invalid_json"]!.topic).toBe(h.topics.runs);
+
+    await eventually("the good run's window", () => runIdsOf(h.windows, rule.rule_id).length === 1);
+    expect(evaluator.counters.runsSkippedNotEnded).toBe(skippedBefore + 1);
+  });
+
+  it("serves health and metrics", async () => {
+    const local = await startEvaluator({
+      brokers: inject("kafkaBrokers"),
+      topicPrefix: h.prefix,
+      groupId: `${h.prefix}-evaluator-http`,
+      instanceId: "http",
+      maxRunBytes: 64 * 1024,
+      tickIntervalMs: 100,
+      http: { host: "127.0.0.1", port: 0 },
+      log: quiet,
+    });
+    try {
+      await eventually("some runs read", () => local.counters.runsRead > 0);
+      const health = await fetch(`${local.url}/healthz`);
+      expect(health.status).toBe(200);
+      const metrics = await (await fetch(`${local.url}/metrics`)).text();
+      expect(metrics).toMatch(/runhooks_evaluator_runs_read_total [1-9]\d*/);
+      expect(metrics).toMatch(/runhooks_evaluator_windows_emitted_total \d+/);
+      expect(metrics).toMatch(/runhooks_evaluator_dead_lettered_total\{reason="invalid_json"\} 1/);
+    } finally {
+      await local.stop();
+    }
+  });
+});

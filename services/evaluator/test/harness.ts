@@ -1,0 +1,122 @@
+import { randomUUID } from "node:crypto";
+import { MatchWindow, DeadLetter, type Run, type RuleVersion } from "@runhooks/contracts";
+import { ensureTopics, topicNames, topicSpecs, type TopicNames } from "@runhooks/kafka";
+import type { Consumer, Kafka, Producer } from "kafkajs";
+import { testKafka, uniquePrefix } from "../../../test/support/stack.js";
+
+/** A fresh set of topics, a producer for runs and rules, and collectors for windows and dead letters. */
+export interface Harness {
+  readonly prefix: string;
+  readonly topics: TopicNames;
+  readonly kafka: Kafka;
+  readonly windows: MatchWindow[];
+  readonly deadLetters: DeadLetter[];
+  publishRule(rule: RuleVersion): Promise<void>;
+  deleteRule(ruleId: string): Promise<void>;
+  produceRuns(runs: readonly Run[]): Promise<void>;
+  produceRaw(values: readonly (string | Buffer)[], key?: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function createHarness(label: string, runsPartitions = 2): Promise<Harness> {
+  const prefix = uniquePrefix(label);
+  const topics = topicNames(prefix);
+  const kafka = testKafka(`harness-${label}`);
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, topicSpecs({ prefix, runsPartitions, deliveryPartitions: 2 }));
+  await admin.disconnect();
+
+  const producer: Producer = kafka.producer();
+  await producer.connect();
+  const windows: MatchWindow[] = [];
+  const deadLetters: DeadLetter[] = [];
+  const consumer: Consumer = kafka.consumer({ groupId: `${prefix}-collector`, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topics.windows, topics.runsDlq], fromBeginning: true });
+  await consumer.run({
+    eachMessage: ({ topic, message }) => {
+      const value = JSON.parse(message.value!.toString()) as unknown;
+      if (topic === topics.windows) windows.push(MatchWindow.parse(value));
+      else deadLetters.push(DeadLetter.parse(value));
+      return Promise.resolve();
+    },
+  });
+
+  return {
+    prefix,
+    topics,
+    kafka,
+    windows,
+    deadLetters,
+    async publishRule(rule) {
+      await producer.send({ topic: topics.rules, acks: -1, messages: [{ key: rule.rule_id, value: JSON.stringify(rule) }] });
+    },
+    async deleteRule(ruleId) {
+      await producer.send({ topic: topics.rules, acks: -1, messages: [{ key: ruleId, value: null }] });
+    },
+    async produceRuns(runs) {
+      await producer.send({
+        topic: topics.runs,
+        acks: -1,
+        messages: runs.map((r) => ({ key: r.trace_id ?? r.id, value: JSON.stringify(r) })),
+      });
+    },
+    async produceRaw(values, key = "raw") {
+      await producer.send({ topic: topics.runs, acks: -1, messages: values.map((value) => ({ key, value })) });
+    },
+    async close() {
+      await consumer.disconnect();
+      await producer.disconnect();
+    },
+  };
+}
+
+export function ruleVersion(patch: Partial<RuleVersion> & Pick<RuleVersion, "tenant_id" | "filter">): RuleVersion {
+  return {
+    schema_version: 1,
+    kind: "rule",
+    rule_id: randomUUID(),
+    version: 1,
+    session_id: null,
+    enabled: true,
+    sampling_rate: 1,
+    window: { seconds: 1, max_runs: 100 },
+    ...patch,
+  };
+}
+
+export function makeRun(tenantId: string, patch: Partial<Run> = {}): Run {
+  const id = randomUUID();
+  const now = new Date();
+  return {
+    id,
+    trace_id: id,
+    name: "ChatOpenAI",
+    run_type: "llm",
+    status: "success",
+    start_time: new Date(now.getTime() - 1200).toISOString(),
+    end_time: now.toISOString(),
+    tenant_id: tenantId,
+    session_id: "6a3be6a2-9a8c-4fc8-b4c6-a8983b286cc5",
+    dotted_order: `20240405T012854085646Z${id}`,
+    inputs: { prompt: "hello" },
+    outputs: { text: "hi" },
+    extra: { metadata: { env: "prod" } },
+    total_tokens: 12,
+    ...patch,
+  };
+}
+
+/** Polls until `check` holds, or fails with `what` after `timeoutMs`. */
+export async function eventually(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export function runIdsOf(windows: readonly MatchWindow[], ruleId?: string): string[] {
+  return windows.filter((w) => ruleId === undefined || w.rule_id === ruleId).flatMap((w) => w.runs.map((r) => r.id)).sort();
+}
