@@ -1,3 +1,11 @@
+export { startApi } from "./start.js";
+export type { RunningApi, StartApiOptions } from "./start.js";
+export { buildApp, REDACTED_LOG_PATHS } from "./http/app.js";
+export type { AppOptions } from "./http/app.js";
+export { ApiEnv, readApiEnv } from "./env.js";
+export { dryRun } from "./rules/dry-run.js";
+export type { DryRunResult, RuleCheck, RunVerdict } from "./rules/dry-run.js";
+export { parseRuleDocument } from "./rules/rule-input.js";
 export { startOutboxRelay } from "./relay/outbox-relay.js";
 export type { OutboxRelay, OutboxRelayOptions, RelayFaultPoint, RelayLog } from "./relay/outbox-relay.js";
 export { HEADER_KIND, HEADER_OUTBOX_ID, HEADER_OUTBOX_STREAM, HEADER_RULE_VERSION } from "./relay/headers.js";

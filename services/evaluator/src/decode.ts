@@ -22,7 +22,7 @@ export function decodeRun(value: Buffer | null, maxBytes: number): Decoded {
   }
   const version = (parsed as { schema_version?: unknown } | null)?.schema_version;
   if (version !== undefined && version !== SCHEMA_VERSION) {
-    return { ok: false, reason: "unsupported_version", error: `schema_version ${String(version)} is not supported (expected ${SCHEMA_VERSION})` };
+    return { ok: false, reason: "unsupported_version", error: `schema_version ${JSON.stringify(version)} is not supported (expected ${SCHEMA_VERSION})` };
   }
   const result = Run.safeParse(parsed);
   if (!result.success) return { ok: false, reason: "schema_invalid", error: describeIssues(toFieldIssues(result.error)) };
