@@ -1,0 +1,34 @@
+import { z } from "zod";
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+/** The API's configuration: the one place it reads the environment. */
+export const ApiEnv = z.object({
+  DATABASE_URL: z.string().url("must be a postgres:// URL"),
+  /** Comma-separated host:port list. */
+  KAFKA_BROKERS: z
+    .string()
+    .min(1)
+    .transform((s) => s.split(",").map((b) => b.trim()).filter(Boolean)),
+  RUNHOOKS_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]+$/).default("runhooks"),
+  RUNHOOKS_API_PORT: port.default(8080),
+  RUNHOOKS_API_HOST: z.string().min(1).default("127.0.0.1"),
+  /** Unset: the admin routes (tenants, keys) are disabled. */
+  RUNHOOKS_ADMIN_KEY: z.string().min(16, "must be at least 16 characters").optional(),
+  RUNHOOKS_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Run the outbox relay in this process (one relay runs at a time across all API instances). */
+  RUNHOOKS_API_RELAY: z
+    .enum(["true", "false"])
+    .default("true")
+    .transform((v) => v === "true"),
+});
+export type ApiEnv = z.infer<typeof ApiEnv>;
+
+export function readApiEnv(env: NodeJS.ProcessEnv = process.env): ApiEnv {
+  const result = ApiEnv.safeParse(env);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new Error(`invalid environment:\n${lines.join("\n")}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,88 @@
+import { authenticateApiKey, sql, type Database } from "@runhooks/db";
+import { fastify, type FastifyError, type FastifyInstance, type FastifyServerOptions } from "fastify";
+import { registerAdminRoutes } from "./admin-routes.js";
+import { presentedKey, sameSecret } from "./auth.js";
+import { sendError } from "./errors.js";
+import { registerRuleRoutes } from "./rules-routes.js";
+
+export interface AppOptions {
+  readonly db: Database;
+  /** Unset: the admin routes answer 401 to everyone. */
+  readonly adminKey?: string | undefined;
+  /** Fastify's logger (pino) options, or false. Secrets are redacted whatever is passed. */
+  readonly logger?: FastifyServerOptions["logger"];
+}
+
+/** Header values pino must never print. Bodies are never logged at all. */
+export const REDACTED_LOG_PATHS = [
+  'req.headers["x-api-key"]',
+  "req.headers.authorization",
+  "req.headers.cookie",
+  'res.headers["set-cookie"]',
+];
+
+function loggerOptions(logger: AppOptions["logger"]): FastifyServerOptions["logger"] {
+  if (logger === false || logger === undefined) return false;
+  const base = logger === true ? {} : logger;
+  return { ...base, redact: { paths: REDACTED_LOG_PATHS, censor: "***" } };
+}
+
+/** The HTTP API: rules (per tenant, by API key), admin (by the admin key), health. */
+export function buildApp(options: AppOptions): FastifyInstance {
+  const { db } = options;
+  const app = fastify({ logger: loggerOptions(options.logger), bodyLimit: 1024 * 1024 });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      // Malformed JSON, a body too large, a wrong content type: the client's to fix.
+      const code = status === 413 ? "body_too_large" : status === 415 ? "unsupported_media_type" : "invalid_request";
+      return sendError(reply, status, code, error.message);
+    }
+    request.log.error({ err: error }, "request failed");
+    return sendError(reply, 500, "internal", "internal error; see the API's log");
+  });
+  app.setNotFoundHandler((request, reply) => sendError(reply, 404, "not_found", `no route ${request.method} ${request.url.split("?")[0]}`));
+
+  app.get("/healthz", async (_request, reply) => {
+    try {
+      await db.query(sql`SELECT 1`);
+      return { status: "ok" };
+    } catch {
+      return reply.code(503).send({ status: "unavailable", message: "the database does not answer" });
+    }
+  });
+
+  void app.register((scope, _opts, done) => {
+    scope.decorateRequest("tenantId", "");
+    scope.addHook("onRequest", async (request, reply) => {
+      const key = presentedKey(request);
+      if (key === undefined) {
+        return sendError(reply, 401, "unauthorized", "missing API key: send it in the x-api-key header (or Authorization: Bearer <key>)");
+      }
+      const principal = await authenticateApiKey(db, key);
+      if (!principal) return sendError(reply, 401, "unauthorized", "invalid or revoked API key");
+      request.tenantId = principal.tenantId;
+      return undefined;
+    });
+    registerRuleRoutes(scope, db);
+    done();
+  });
+
+  void app.register((scope, _opts, done) => {
+    scope.addHook("onRequest", async (request, reply) => {
+      const key = presentedKey(request);
+      if (options.adminKey === undefined) {
+        return sendError(reply, 401, "unauthorized", "the admin API is disabled: start the API with RUNHOOKS_ADMIN_KEY set");
+      }
+      if (key === undefined || !sameSecret(key, options.adminKey)) {
+        return sendError(reply, 401, "unauthorized", "the admin routes need the admin key (RUNHOOKS_ADMIN_KEY)");
+      }
+      return undefined;
+    });
+    registerAdminRoutes(scope, db);
+    done();
+  });
+
+  return app;
+}

@@ -1,0 +1,199 @@
+import { z } from "zod";
+import { Run, formatPath, type FieldIssue } from "@runhooks/contracts";
+import {
+  deleteRule,
+  getRule,
+  listRules,
+  ruleHistory,
+  saveRule,
+  type Database,
+  type RuleRecord,
+  type SaveMode,
+  type SaveRuleResult,
+} from "@runhooks/db";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { dryRun } from "../rules/dry-run.js";
+import {
+  expectedVersion,
+  issuesOf,
+  nestIssues,
+  parseIfMatch,
+  parseRuleDocument,
+  parseRuleId,
+} from "../rules/rule-input.js";
+import { etag, ruleEventView, ruleView } from "../rules/rule-view.js";
+import { notFound, sendError, sendIssues } from "./errors.js";
+
+/** Runs per dry run: enough to try a rule on a real sample, small enough to answer at once. */
+export const MAX_DRY_RUN_RUNS = 1000;
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The tenant of the request's API key, set by the auth hook. */
+    tenantId: string;
+  }
+}
+
+interface IdParams {
+  id: string;
+}
+
+function conflict(reply: FastifyReply, current: RuleRecord | null, sent: number | undefined): FastifyReply {
+  const message =
+    current === null
+      ? "the rule does not exist, so it cannot be at the version you sent"
+      : `the rule is at version ${current.version}${sent === undefined ? "" : `, not ${sent}`}: read it again and retry`;
+  return sendError(reply, 409, "version_conflict", message, { current_version: current?.version ?? null });
+}
+
+/** Turns a store answer into the HTTP one. */
+function answerSave(reply: FastifyReply, result: SaveRuleResult, sent: number | undefined, dryRun = false): FastifyReply {
+  if (!result.ok) {
+    switch (result.reason) {
+      case "not_found":
+        return notFound(reply);
+      case "exists":
+        return sendError(reply, 409, "rule_exists", "a rule with this id already exists; use PUT /rules/:id or PATCH to change it");
+      case "version_conflict":
+        return conflict(reply, result.current, sent);
+      case "invalid":
+        return sendIssues(reply, "invalid_rule", result.issues);
+    }
+  }
+  if (!dryRun) void reply.header("etag", etag(result.record.version));
+  return reply
+    .code(result.outcome === "created" && !dryRun ? 201 : 200)
+    .send({ result: result.outcome, ...(dryRun ? { dry_run: true } : {}), rule: ruleView(result.record) });
+}
+
+function ruleIdOr400(request: FastifyRequest<{ Params: IdParams }>, reply: FastifyReply): string | undefined {
+  const id = parseRuleId(request.params.id);
+  if (!id.ok) {
+    void sendIssues(reply, "invalid_request", id.issues);
+    return undefined;
+  }
+  return id.value;
+}
+
+const DryRunRequest = z.strictObject({
+  rule: z.unknown(),
+  runs: z.array(z.unknown()).max(MAX_DRY_RUN_RUNS, `at most ${MAX_DRY_RUN_RUNS} runs per dry run`),
+});
+
+export function registerRuleRoutes(app: FastifyInstance, db: Database): void {
+  async function write(
+    request: FastifyRequest<{ Params: Partial<IdParams>; Querystring: { dry_run?: string } }>,
+    reply: FastifyReply,
+    mode: SaveMode,
+  ): Promise<FastifyReply> {
+    let pathId: string | undefined;
+    if (request.params.id !== undefined) {
+      const id = parseRuleId(request.params.id);
+      if (!id.ok) return sendIssues(reply, "invalid_request", id.issues);
+      pathId = id.value;
+    }
+    const ifMatch = parseIfMatch(request.headers["if-match"]);
+    if (!ifMatch.ok) return sendIssues(reply, "invalid_request", ifMatch.issues);
+    const document = parseRuleDocument(request.body, { tenantId: request.tenantId, pathId });
+    if (!document.ok) return sendIssues(reply, "invalid_rule", document.issues);
+    const expected = expectedVersion(ifMatch.value, document.value.version);
+    if (!expected.ok) return sendIssues(reply, "invalid_request", expected.issues);
+    const dry = request.query.dry_run === "true" || request.query.dry_run === "1";
+    const result = await saveRule(db, {
+      tenantId: request.tenantId,
+      rule: document.value.rule,
+      mode,
+      expectedVersion: expected.value,
+      dryRun: dry,
+    });
+    return answerSave(reply, result, expected.value, dry);
+  }
+
+  app.post("/rules", (request: FastifyRequest<{ Querystring: { dry_run?: string } }>, reply) =>
+    write(request as FastifyRequest<{ Params: Partial<IdParams>; Querystring: { dry_run?: string } }>, reply, "create"),
+  );
+
+  /** Idempotent upsert for GitOps: created, updated or unchanged, compared with the stored version. */
+  app.put("/rules/:id", (request: FastifyRequest<{ Params: IdParams; Querystring: { dry_run?: string } }>, reply) =>
+    write(request, reply, "upsert"),
+  );
+
+  app.get("/rules", async (request) => ({ rules: (await listRules(db, request.tenantId)).map(ruleView) }));
+
+  app.get("/rules/:id", async (request: FastifyRequest<{ Params: IdParams }>, reply) => {
+    const id = ruleIdOr400(request, reply);
+    if (id === undefined) return reply;
+    const record = await getRule(db, request.tenantId, id);
+    if (!record) return notFound(reply);
+    return reply.header("etag", etag(record.version)).send(ruleView(record));
+  });
+
+  /**
+   * Changes some top-level fields of a rule (`{"enabled": false}`); the rest stays. Concurrency: the
+   * version from `If-Match` or a `version` field, else the version the patch was applied to — a
+   * concurrent write in between is a conflict, never silently undone.
+   */
+  app.patch("/rules/:id", async (request: FastifyRequest<{ Params: IdParams }>, reply) => {
+    const id = ruleIdOr400(request, reply);
+    if (id === undefined) return reply;
+    const ifMatch = parseIfMatch(request.headers["if-match"]);
+    if (!ifMatch.ok) return sendIssues(reply, "invalid_request", ifMatch.issues);
+    const patch: unknown = request.body;
+    if (typeof patch !== "object" || patch === null || Array.isArray(patch)) {
+      return sendIssues(reply, "invalid_rule", [{ path: "(root)", message: "must be a JSON object of the fields to change" }]);
+    }
+    for (let attempt = 1; ; attempt++) {
+      const current = await getRule(db, request.tenantId, id);
+      if (!current) return notFound(reply);
+      const merged = { ...current.rule, ...(patch as Record<string, unknown>) };
+      const document = parseRuleDocument(merged, { tenantId: request.tenantId, pathId: id });
+      if (!document.ok) return sendIssues(reply, "invalid_rule", document.issues);
+      const explicit = expectedVersion(ifMatch.value, document.value.version);
+      if (!explicit.ok) return sendIssues(reply, "invalid_request", explicit.issues);
+      const result = await saveRule(db, {
+        tenantId: request.tenantId,
+        rule: document.value.rule,
+        mode: "update",
+        expectedVersion: explicit.value ?? current.version,
+      });
+      // Without a version from the client, a write that slipped in between is merged into, not lost.
+      if (!result.ok && result.reason === "version_conflict" && explicit.value === undefined && attempt < 3) continue;
+      return answerSave(reply, result, explicit.value);
+    }
+  });
+
+  app.delete("/rules/:id", async (request: FastifyRequest<{ Params: IdParams }>, reply) => {
+    const id = ruleIdOr400(request, reply);
+    if (id === undefined) return reply;
+    const ifMatch = parseIfMatch(request.headers["if-match"]);
+    if (!ifMatch.ok) return sendIssues(reply, "invalid_request", ifMatch.issues);
+    const result = await deleteRule(db, { tenantId: request.tenantId, ruleId: id, expectedVersion: ifMatch.value });
+    if (!result.ok) return result.reason === "not_found" ? notFound(reply) : conflict(reply, result.current, ifMatch.value);
+    return reply.send({ result: "deleted", rule_id: id, version: result.version });
+  });
+
+  app.get("/rules/:id/history", async (request: FastifyRequest<{ Params: IdParams }>, reply) => {
+    const id = ruleIdOr400(request, reply);
+    if (id === undefined) return reply;
+    const events = await ruleHistory(db, request.tenantId, id);
+    if (events.length === 0) return notFound(reply);
+    return reply.send({ rule_id: id, events: events.map(ruleEventView) });
+  });
+
+  /** Dry run: which of these runs the rule matches, why not, and the exact payloads it would send. */
+  app.post("/rules/test", { bodyLimit: 16 * 1024 * 1024 }, async (request, reply) => {
+    const body = DryRunRequest.safeParse(request.body);
+    if (!body.success) return sendIssues(reply, "invalid_request", issuesOf(body.error));
+    const issues: FieldIssue[] = [];
+    const document = parseRuleDocument(body.data.rule, { tenantId: request.tenantId });
+    if (!document.ok) issues.push(...nestIssues("rule", document.issues));
+    const runs: Run[] = [];
+    body.data.runs.forEach((input, index) => {
+      const run = Run.safeParse(input);
+      if (run.success) runs.push(run.data);
+      else issues.push(...issuesOf(run.error).map((i) => ({ ...i, path: `${formatPath(["runs", index])}${i.path === "(root)" ? "" : `.${i.path}`}` })));
+    });
+    if (issues.length > 0 || !document.ok) return sendIssues(reply, "invalid_request", issues);
+    return reply.send(dryRun(document.value.rule, runs));
+  });
+}

@@ -1,0 +1,79 @@
+import { connectDatabase, migrate } from "@runhooks/db";
+import { createKafka, ensureTopics, topicNames, topicSpecs, describeMismatch } from "@runhooks/kafka";
+import type { FastifyServerOptions } from "fastify";
+import { buildApp } from "./http/app.js";
+import { startOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from "./relay/outbox-relay.js";
+
+export interface StartApiOptions {
+  readonly databaseUrl: string;
+  readonly kafkaBrokers: readonly string[];
+  /** Default `runhooks`: the relay publishes to `<prefix>.rules`. */
+  readonly topicPrefix?: string;
+  /** Default 127.0.0.1. */
+  readonly host?: string;
+  /** Default 8080; 0 picks a free port (see `url`). */
+  readonly port?: number;
+  readonly adminKey?: string | undefined;
+  /** Fastify's (pino) logger options, or false (the default). Secrets are redacted whatever is passed. */
+  readonly logger?: FastifyServerOptions["logger"];
+  /** Run the outbox relay in this process (default true), optionally with overrides. */
+  readonly relay?: boolean | Partial<Pick<OutboxRelayOptions, "batchSize" | "pollIntervalMs" | "retryDelayMs">>;
+  /** Apply pending migrations first (default true; safe when several services start at once). */
+  readonly migrate?: boolean;
+}
+
+export interface RunningApi {
+  /** `http://host:port`, with the port actually bound. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The API's composition root: database, migrations, the rules topic, the HTTP server and the outbox
+ * relay. Used by `main.ts` and, in-process, by tests and the start command.
+ */
+export async function startApi(options: StartApiOptions): Promise<RunningApi> {
+  const db = connectDatabase({ url: options.databaseUrl, applicationName: "runhooks-api" });
+  const cleanups: (() => Promise<void>)[] = [() => db.dispose()];
+  const close = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  };
+  try {
+    if (options.migrate !== false) await migrate(db);
+    const app = buildApp({ db, adminKey: options.adminKey, logger: options.logger ?? false });
+    cleanups.push(() => app.close());
+
+    let relay: OutboxRelay | undefined;
+    if (options.relay !== false) {
+      const kafka = createKafka({ brokers: options.kafkaBrokers, clientId: "runhooks-api", logLevel: "error" });
+      const topic = topicNames(options.topicPrefix).rules;
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        // Only the topic the API writes; a live topic is checked, never altered.
+        const report = await ensureTopics(admin, topicSpecs({ prefix: options.topicPrefix }).filter((s) => s.name === topic));
+        for (const m of report.mismatches) app.log.warn({ topic: m.topic }, describeMismatch(m));
+      } finally {
+        await admin.disconnect();
+      }
+      relay = startOutboxRelay({
+        db,
+        databaseUrl: options.databaseUrl,
+        kafka,
+        topic,
+        log: app.log,
+        ...(typeof options.relay === "object" ? options.relay : {}),
+      });
+      const running = relay;
+      cleanups.push(() => running.stop());
+    }
+
+    const address = await app.listen({ host: options.host ?? "127.0.0.1", port: options.port ?? 8080 });
+    const bound = app.server.address();
+    const url = typeof bound === "object" && bound !== null ? `http://${options.host ?? "127.0.0.1"}:${bound.port}` : address;
+    return { url, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
