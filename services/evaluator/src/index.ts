@@ -20,6 +20,8 @@ export interface EvaluatorOptions {
   readonly sessionTimeoutMs?: number;
   /** Override single topic names, e.g. to write windows of a shadow evaluation elsewhere. */
   readonly topicOverrides?: Partial<TopicNames>;
+  /** Called when the evaluator cannot go on (a non-retriable Kafka error); defaults to logging it. */
+  readonly onFatal?: (error: Error) => void;
   /** Health/metrics server; omit to run without one. */
   readonly http?: { readonly host: string; readonly port: number };
   readonly log?: Logger;
@@ -59,6 +61,7 @@ export async function startEvaluator(o: EvaluatorOptions): Promise<Evaluator> {
     maxRunBytes: o.maxRunBytes,
     tickIntervalMs: o.tickIntervalMs,
     sessionTimeoutMs: o.sessionTimeoutMs ?? 10_000,
+    onFatal: o.onFatal ?? ((error) => log("error", "evaluator stopped consuming", { error: String(error) })),
     log,
     counters,
   });

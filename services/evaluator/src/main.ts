@@ -16,6 +16,8 @@ const evaluator = await startEvaluator({
   sessionTimeoutMs: env.RUNHOOKS_SESSION_TIMEOUT_MS,
   ...(env.RUNHOOKS_EVALUATOR_PORT >= 0 ? { http: { host: env.RUNHOOKS_EVALUATOR_HOST, port: env.RUNHOOKS_EVALUATOR_PORT } } : {}),
   log,
+  // A supervisor (or `runhooks start`) restarts us; the new process refolds from the checkpoints.
+  onFatal: () => process.exit(1),
 });
 
 let stopping = false;

@@ -17,6 +17,7 @@ import { decodeRun } from "./decode.js";
 import { KIND_HEADER, TICK, isTick, tickValue } from "./headers.js";
 import type { Logger } from "./log.js";
 import type { RulesLog } from "./rules-log.js";
+import { SEND_BUDGET_BYTES, byteBudgetChunks, type TopicMessages } from "./send-chunks.js";
 import { windowMessageValue } from "./window-message.js";
 
 export interface RunsConsumerOptions {
@@ -30,6 +31,8 @@ export interface RunsConsumerOptions {
   readonly maxRunBytes: number;
   readonly tickIntervalMs: number;
   readonly sessionTimeoutMs: number;
+  /** Called when the consumer stops for good (a non-retriable error): the process should exit. */
+  readonly onFatal: (error: Error) => void;
   readonly log: Logger;
   readonly counters: Counters;
 }
@@ -73,8 +76,11 @@ export async function startRunsConsumer(o: RunsConsumerOptions): Promise<RunsCon
   // instance may have moved it on, and the refold is what makes the result independent of who did.
   consumer.on(consumer.events.GROUP_JOIN, () => states.clear());
   consumer.on(consumer.events.CRASH, (e) => {
-    isRunning = false;
-    o.log("error", "runs consumer crashed", { error: String(e.payload.error) });
+    o.log("error", "runs consumer crashed", { error: String(e.payload.error), restarting: e.payload.restart });
+    if (!e.payload.restart) {
+      isRunning = false;
+      o.onFatal(e.payload.error);
+    }
   });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
@@ -154,7 +160,7 @@ export async function startRunsConsumer(o: RunsConsumerOptions): Promise<RunsCon
       state.phase = "active";
     }
 
-    const out: { topic: string; messages: Message[] }[] = [];
+    const out: TopicMessages[] = [];
     const windows: Message[] = [];
     let lastOffset: string | undefined;
     for (const message of batch.messages) {
@@ -203,7 +209,7 @@ export async function startRunsConsumer(o: RunsConsumerOptions): Promise<RunsCon
     if (lastOffset === undefined) return;
 
     if (windows.length > 0) out.push({ topic: o.topics.windows, messages: windows });
-    if (out.length > 0) await o.producer.sendBatch({ topicMessages: out, acks: -1 });
+    for (const chunk of byteBudgetChunks(out, SEND_BUDGET_BYTES)) await o.producer.sendBatch({ topicMessages: chunk, acks: -1 });
     o.counters.windowsEmitted += windows.length;
 
     // Only now that Kafka holds the windows: commit, never past the first run of a window still open.
