@@ -17,7 +17,7 @@ export function sampled(ruleId: string, runId: string, rate: number): boolean {
 export function samplePoint(ruleId: string, runId: string): number {
   const h = fnv1a64(`${ruleId}:${runId}`);
   fmix64(h);
-  const [h0 = 0, h1 = 0, h2 = 0, h3 = 0] = h;
+  const [h0, h1, h2, h3] = h;
   // Top 53 bits: all of h3, h2, h1 (48 bits) and the high 5 bits of h0.
   return (((h3 * 0x10000 + h2) * 0x10000 + h1) * 32 + (h0 >>> 11)) / 2 ** 53;
 }
@@ -25,23 +25,61 @@ export function samplePoint(ruleId: string, runId: string): number {
 /** A 64-bit value as four 16-bit limbs, least significant first. */
 type Limbs = [number, number, number, number];
 
+/**
+ * FNV-1a 64. Per byte: xor into the low limb, then multiply by the prime 0x100000001b3 = 2^40 + 0x1b3,
+ * i.e. h * 0x1b3 + (h << 40), limb by limb with carries (every intermediate stays below 2^27).
+ */
 function fnv1a64(text: string): Limbs {
   // Offset basis 0xcbf29ce484222325.
-  const h: Limbs = [0x2325, 0x8422, 0x9ce4, 0xcbf2];
-  forEachUtf8Byte(text, (byte) => {
-    h[0] ^= byte;
-    // Multiply by the FNV prime 0x100000001b3 = 2^40 + 0x1b3.
-    const [a0, a1, a2, a3] = h;
-    const t0 = a0 * 0x1b3;
-    const t1 = a1 * 0x1b3 + (t0 >>> 16);
-    const t2 = a2 * 0x1b3 + (a0 << 8) + (t1 >>> 16);
-    const t3 = a3 * 0x1b3 + (a1 << 8) + (t2 >>> 16);
-    h[0] = t0 & 0xffff;
-    h[1] = t1 & 0xffff;
-    h[2] = t2 & 0xffff;
-    h[3] = t3 & 0xffff;
-  });
-  return h;
+  let h0 = 0x2325;
+  let h1 = 0x8422;
+  let h2 = 0x9ce4;
+  let h3 = 0xcbf2;
+  for (let i = 0; i < text.length; i += 1) {
+    let code = text.charCodeAt(i);
+    if (code >= 0xd800 && code <= 0xdfff) {
+      // A surrogate pair is one code point; a lone surrogate encodes as U+FFFD, as TextEncoder does.
+      const next = text.charCodeAt(i + 1);
+      if (code <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+        code = 0x10000 + ((code - 0xd800) << 10) + (next - 0xdc00);
+        i += 1;
+      } else code = 0xfffd;
+    }
+    // The code point's UTF-8 bytes, most significant first (ids are ASCII: one byte, one round).
+    let bytes: number;
+    let shift: number;
+    if (code < 0x80) {
+      bytes = 1;
+      shift = 0;
+    } else if (code < 0x800) {
+      bytes = 2;
+      shift = 6;
+    } else if (code < 0x10000) {
+      bytes = 3;
+      shift = 12;
+    } else {
+      bytes = 4;
+      shift = 18;
+    }
+    for (let b = 0; b < bytes; b += 1, shift -= 6) {
+      const byte = b > 0 ? 0x80 | ((code >> shift) & 0x3f) : bytes === 1 ? code : leadByte(bytes) | (code >> shift);
+      h0 ^= byte;
+      const t0 = h0 * 0x1b3;
+      const t1 = h1 * 0x1b3 + (t0 >>> 16);
+      const t2 = h2 * 0x1b3 + (h0 << 8) + (t1 >>> 16);
+      const t3 = h3 * 0x1b3 + (h1 << 8) + (t2 >>> 16);
+      h0 = t0 & 0xffff;
+      h1 = t1 & 0xffff;
+      h2 = t2 & 0xffff;
+      h3 = t3 & 0xffff;
+    }
+  }
+  return [h0, h1, h2, h3];
+}
+
+/** The marker bits of a UTF-8 sequence's first byte: 110xxxxx, 1110xxxx, 11110xxx. */
+function leadByte(bytes: number): number {
+  return bytes === 2 ? 0xc0 : bytes === 3 ? 0xe0 : 0xf0;
 }
 
 /** MurmurHash3's 64-bit finaliser, in place: h ^= h >>> 33; h *= C1; h ^= h >>> 33; h *= C2; h ^= h >>> 33. */
@@ -72,33 +110,4 @@ function multiply(h: Limbs, m: Limbs): void {
   h[1] = c1 % 0x10000;
   h[2] = c2 % 0x10000;
   h[3] = c3 % 0x10000;
-}
-
-/** UTF-8 of a JavaScript string; a lone surrogate encodes as U+FFFD, as TextEncoder does. */
-function forEachUtf8Byte(text: string, emit: (byte: number) => void): void {
-  for (let i = 0; i < text.length; i += 1) {
-    let code = text.charCodeAt(i);
-    if (code < 0x80) {
-      emit(code);
-      continue;
-    }
-    if (code >= 0xd800 && code <= 0xdfff) {
-      const next = text.charCodeAt(i + 1);
-      if (code <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
-        code = 0x10000 + ((code - 0xd800) << 10) + (next - 0xdc00);
-        i += 1;
-      } else code = 0xfffd;
-    }
-    if (code < 0x800) {
-      emit(0xc0 | (code >> 6));
-    } else if (code < 0x10000) {
-      emit(0xe0 | (code >> 12));
-      emit(0x80 | ((code >> 6) & 0x3f));
-    } else {
-      emit(0xf0 | (code >> 18));
-      emit(0x80 | ((code >> 12) & 0x3f));
-      emit(0x80 | ((code >> 6) & 0x3f));
-    }
-    emit(0x80 | (code & 0x3f));
-  }
 }
