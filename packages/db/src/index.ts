@@ -47,3 +47,27 @@ export {
   revokeApiKey,
 } from "./tenants.js";
 export type { ApiKeyPrincipal, CreateTenantResult, CreatedApiKey, Tenant } from "./tenants.js";
+export {
+  INTERRUPTED_ATTEMPT_ERROR,
+  claimDeliveries,
+  markAttemptsPublished,
+  publishStragglers,
+  reapExpiredLeases,
+  recordAttempts,
+  storeWindows,
+  windowPayloads,
+} from "./deliveries.js";
+export type {
+  ClaimOptions,
+  ClaimedDelivery,
+  DeliveryStatusValue,
+  FinishedAttempt,
+  NewDelivery,
+  NewWindow,
+  RecordedAttempt,
+  StoreWindowsResult,
+  TriggerValue,
+  UnpublishedAttempt,
+} from "./deliveries.js";
+export { getDelivery, listDeliveries, redeliver, replayRule } from "./delivery-queries.js";
+export type { AttemptRecord, DeliveryFilter, DeliveryRecord, RedeliverResult, ReplayResult } from "./delivery-queries.js";

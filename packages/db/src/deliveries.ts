@@ -1,0 +1,370 @@
+import { sql, type Queryable } from "@databases/pg";
+
+/**
+ * The delivery queue (migration 003; DESIGN.md §5). Windows are stored once with their webhook body;
+ * each becomes one delivery per webhook. Workers claim due deliveries with FOR UPDATE SKIP LOCKED and
+ * hold them under a lease; every attempt becomes a `delivery_attempts` row. Everything here is batched:
+ * one statement per batch, whatever its size.
+ */
+
+export type DeliveryStatusValue = "pending" | "in_flight" | "succeeded" | "failed";
+export type TriggerValue = "scheduled" | "manual";
+
+export interface NewWindow {
+  readonly windowId: string;
+  readonly tenantId: string;
+  readonly ruleId: string;
+  readonly ruleVersion: number;
+  readonly startTime: string;
+  readonly endTime: string;
+  readonly runCount: number;
+  readonly webhookCount: number;
+  /** The webhook body; null when the window has no webhook to go to. */
+  readonly payload: string | null;
+}
+
+export interface NewDelivery {
+  readonly id: string;
+  readonly windowId: string;
+  readonly webhookId: string;
+  readonly tenantId: string;
+  readonly ruleId: string;
+  readonly ruleVersion: number;
+  /** Redacted. */
+  readonly url: string;
+  readonly origin: string;
+  readonly traceId: string;
+}
+
+export interface StoreWindowsResult {
+  /** Windows new to the store; the others had been stored before (a replayed window). */
+  readonly windowsStored: number;
+  readonly deliveriesCreated: number;
+}
+
+/** Stores windows and their deliveries in one statement; what exists already is left as it is. */
+export async function storeWindows(
+  db: Queryable,
+  windows: readonly NewWindow[],
+  deliveries: readonly NewDelivery[],
+): Promise<StoreWindowsResult> {
+  if (windows.length === 0) return { windowsStored: 0, deliveriesCreated: 0 };
+  const rows = (await db.query(sql`
+    WITH w AS (
+      INSERT INTO delivery_windows
+        (window_id, tenant_id, rule_id, rule_version, start_time, end_time, run_count, webhook_count, payload)
+      SELECT * FROM unnest(
+        ${windows.map((w) => w.windowId)}::uuid[], ${windows.map((w) => w.tenantId)}::uuid[],
+        ${windows.map((w) => w.ruleId)}::uuid[], ${windows.map((w) => w.ruleVersion)}::int[],
+        ${windows.map((w) => w.startTime)}::timestamptz[], ${windows.map((w) => w.endTime)}::timestamptz[],
+        ${windows.map((w) => w.runCount)}::int[], ${windows.map((w) => w.webhookCount)}::int[],
+        ${windows.map((w) => w.payload)}::text[])
+      ON CONFLICT (window_id) DO NOTHING
+      RETURNING 1
+    ), d AS (
+      INSERT INTO deliveries
+        (id, window_id, webhook_id, tenant_id, rule_id, rule_version, url, origin, trace_id, next_attempt_at)
+      SELECT v.*, now() FROM unnest(
+        ${deliveries.map((d) => d.id)}::uuid[], ${deliveries.map((d) => d.windowId)}::uuid[],
+        ${deliveries.map((d) => d.webhookId)}::uuid[], ${deliveries.map((d) => d.tenantId)}::uuid[],
+        ${deliveries.map((d) => d.ruleId)}::uuid[], ${deliveries.map((d) => d.ruleVersion)}::int[],
+        ${deliveries.map((d) => d.url)}::text[], ${deliveries.map((d) => d.origin)}::text[],
+        ${deliveries.map((d) => d.traceId)}::text[]) AS v
+      ON CONFLICT DO NOTHING
+      RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM w)::int AS windows, (SELECT count(*) FROM d)::int AS deliveries`)) as {
+    windows: number;
+    deliveries: number;
+  }[];
+  return { windowsStored: rows[0]?.windows ?? 0, deliveriesCreated: rows[0]?.deliveries ?? 0 };
+}
+
+export interface ClaimOptions {
+  /** Most deliveries to claim. */
+  readonly limit: number;
+  readonly leaseMs: number;
+  readonly claimedBy: string;
+  /**
+   * Per-origin room: the most deliveries of each listed origin to claim now (origins with none left
+   * are skipped entirely, so a saturated origin never crowds out others); `defaultRoom` for the rest.
+   */
+  readonly originRoom: ReadonlyMap<string, number>;
+  readonly defaultRoom: number;
+}
+
+export interface ClaimedDelivery {
+  readonly id: string;
+  readonly windowId: string;
+  readonly webhookId: string;
+  readonly tenantId: string;
+  readonly ruleId: string;
+  readonly ruleVersion: number;
+  readonly url: string;
+  readonly origin: string;
+  readonly traceId: string;
+  /** This attempt's number (1 for the first attempt of the delivery). */
+  readonly attempt: number;
+  /** Its number within the round: what the retry policy counts. */
+  readonly roundAttempt: number;
+  readonly trigger: TriggerValue;
+}
+
+/**
+ * Claims due deliveries, oldest due first, at most `originRoom` per origin: FOR UPDATE SKIP LOCKED, so
+ * concurrent workers never claim the same one. A claimed delivery is `in_flight` under a lease; its
+ * attempt number is taken here, before anything is sent.
+ */
+export async function claimDeliveries(db: Queryable, o: ClaimOptions): Promise<ClaimedDelivery[]> {
+  if (o.limit <= 0) return [];
+  const full = [...o.originRoom].filter(([, room]) => room <= 0).map(([origin]) => origin);
+  const partial = [...o.originRoom].filter(([, room]) => room > 0);
+  const rows = (await db.query(sql`
+    WITH cand AS (
+      SELECT id, origin, next_attempt_at FROM deliveries
+      WHERE status = 'pending' AND next_attempt_at <= now() AND NOT (origin = ANY(${full}::text[]))
+      ORDER BY next_attempt_at
+      LIMIT ${o.limit * 2}
+      FOR UPDATE SKIP LOCKED
+    ), room AS (
+      SELECT * FROM unnest(${partial.map(([origin]) => origin)}::text[], ${partial.map(([, room]) => room)}::int[]) AS r(origin, room)
+    ), chosen AS (
+      SELECT id FROM (
+        SELECT cand.id, cand.next_attempt_at,
+          row_number() OVER (PARTITION BY cand.origin ORDER BY cand.next_attempt_at) AS rn,
+          coalesce(room.room, ${o.defaultRoom}) AS room
+        FROM cand LEFT JOIN room ON room.origin = cand.origin
+      ) ranked
+      WHERE rn <= room
+      ORDER BY next_attempt_at
+      LIMIT ${o.limit}
+    )
+    UPDATE deliveries d SET
+      status = 'in_flight', attempts = d.attempts + 1, round_attempts = d.round_attempts + 1,
+      attempt_trigger = d.next_trigger, next_trigger = 'scheduled', next_attempt_at = NULL,
+      claimed_at = now(), lease_until = now() + ${o.leaseMs} * interval '1 millisecond', claimed_by = ${o.claimedBy},
+      updated_at = now()
+    FROM chosen WHERE d.id = chosen.id
+    RETURNING d.id, d.window_id, d.webhook_id, d.tenant_id, d.rule_id, d.rule_version, d.url, d.origin, d.trace_id,
+      d.attempts, d.round_attempts, d.attempt_trigger`)) as {
+    id: string;
+    window_id: string;
+    webhook_id: string;
+    tenant_id: string;
+    rule_id: string;
+    rule_version: number;
+    url: string;
+    origin: string;
+    trace_id: string;
+    attempts: number;
+    round_attempts: number;
+    attempt_trigger: TriggerValue;
+  }[];
+  return rows.map((r) => ({
+    id: r.id,
+    windowId: r.window_id,
+    webhookId: r.webhook_id,
+    tenantId: r.tenant_id,
+    ruleId: r.rule_id,
+    ruleVersion: r.rule_version,
+    url: r.url,
+    origin: r.origin,
+    traceId: r.trace_id,
+    attempt: r.attempts,
+    roundAttempt: r.round_attempts,
+    trigger: r.attempt_trigger,
+  }));
+}
+
+/** The stored webhook bodies of these windows (windows without one are absent). */
+export async function windowPayloads(db: Queryable, windowIds: readonly string[]): Promise<Map<string, string>> {
+  if (windowIds.length === 0) return new Map();
+  const rows = (await db.query(sql`
+    SELECT window_id, payload FROM delivery_windows
+    WHERE window_id = ANY(${[...windowIds]}::uuid[]) AND payload IS NOT NULL`)) as { window_id: string; payload: string }[];
+  return new Map(rows.map((r) => [r.window_id, r.payload]));
+}
+
+export interface FinishedAttempt {
+  readonly deliveryId: string;
+  readonly attempt: number;
+  readonly trigger: TriggerValue;
+  readonly startedAt: Date;
+  readonly durationMs: number;
+  /** An AttemptOutcome value; null when the attempt could not be made for a reason of ours. */
+  readonly outcome: string | null;
+  readonly statusCode: number | null;
+  readonly error: string | null;
+  readonly responseExcerpt: string | null;
+  /** Redacted. */
+  readonly url: string;
+  /** What the policy decided: the delivery's next status, and when it is due if pending. */
+  readonly nextStatus: "pending" | "succeeded" | "failed";
+  readonly nextAttemptAt: Date | null;
+}
+
+export interface RecordedAttempt {
+  /** The row id, for marking it published. */
+  readonly id: bigint;
+  readonly deliveryId: string;
+  readonly attempt: number;
+  /**
+   * False when the delivery was no longer this attempt's (its lease had expired and it was reclaimed):
+   * the attempt is recorded, the delivery's state is left to the newer attempt.
+   */
+  readonly applied: boolean;
+}
+
+/**
+ * Records finished attempts and applies their decisions, in one statement. An attempt already
+ * recorded as interrupted (the lease expired meanwhile) gets its real outcome.
+ */
+export async function recordAttempts(db: Queryable, attempts: readonly FinishedAttempt[]): Promise<RecordedAttempt[]> {
+  if (attempts.length === 0) return [];
+  const rows = (await db.query(sql`
+    WITH v AS (
+      SELECT * FROM unnest(
+        ${attempts.map((a) => a.deliveryId)}::uuid[], ${attempts.map((a) => a.attempt)}::int[],
+        ${attempts.map((a) => a.trigger)}::text[], ${attempts.map((a) => a.startedAt)}::timestamptz[],
+        ${attempts.map((a) => a.durationMs)}::float8[], ${attempts.map((a) => a.outcome)}::text[],
+        ${attempts.map((a) => a.statusCode)}::int[], ${attempts.map((a) => a.error)}::text[],
+        ${attempts.map((a) => a.responseExcerpt)}::text[], ${attempts.map((a) => a.url)}::text[],
+        ${attempts.map((a) => a.nextStatus)}::text[], ${attempts.map((a) => a.nextAttemptAt)}::timestamptz[])
+      AS v(delivery_id, attempt, trigger, started_at, duration_ms, outcome, status_code, error, response_excerpt, url, next_status, next_at)
+    ), ins AS (
+      INSERT INTO delivery_attempts
+        (delivery_id, attempt, trigger, started_at, duration_ms, outcome, status_code, error, response_excerpt, url)
+      SELECT delivery_id, attempt, trigger, started_at, duration_ms, outcome, status_code, error, response_excerpt, url FROM v
+      ON CONFLICT (delivery_id, attempt) DO UPDATE SET
+        started_at = excluded.started_at, duration_ms = excluded.duration_ms, outcome = excluded.outcome,
+        status_code = excluded.status_code, error = excluded.error, response_excerpt = excluded.response_excerpt,
+        recorded_at = now(), published_at = NULL
+        WHERE delivery_attempts.outcome IS NULL
+      RETURNING id, delivery_id, attempt
+    ), upd AS (
+      UPDATE deliveries d SET
+        status = v.next_status, next_attempt_at = v.next_at, lease_until = NULL, claimed_by = NULL,
+        last_outcome = v.outcome, last_status_code = v.status_code, updated_at = now(),
+        completed_at = CASE WHEN v.next_status IN ('succeeded', 'failed') THEN now() END
+      FROM v
+      WHERE d.id = v.delivery_id AND d.status = 'in_flight' AND d.attempts = v.attempt
+      RETURNING d.id
+    )
+    SELECT ins.id, ins.delivery_id, ins.attempt, EXISTS (SELECT 1 FROM upd WHERE upd.id = ins.delivery_id) AS applied
+    FROM ins`)) as { id: bigint | string; delivery_id: string; attempt: number; applied: boolean }[];
+  return rows.map((r) => ({ id: BigInt(r.id), deliveryId: r.delivery_id, attempt: r.attempt, applied: r.applied }));
+}
+
+export async function markAttemptsPublished(db: Queryable, ids: readonly bigint[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db.query(sql`
+    UPDATE delivery_attempts SET published_at = now()
+    WHERE id = ANY(${ids.map(String)}::bigint[]) AND published_at IS NULL`);
+}
+
+/** Error text of an attempt whose worker stopped during it. */
+export const INTERRUPTED_ATTEMPT_ERROR =
+  "interrupted: the delivery worker stopped during this attempt; whether the endpoint received it is unknown";
+
+/**
+ * Puts deliveries whose lease expired (their worker died or lost the database) back in the queue, due
+ * now, and records their attempt as interrupted (outcome null). An interrupted attempt is runhooks'
+ * failure, not the endpoint's: it does not count against the round's retries.
+ */
+export async function reapExpiredLeases(db: Queryable, limit: number): Promise<number> {
+  const rows = (await db.query(sql`
+    WITH expired AS (
+      SELECT id FROM deliveries WHERE status = 'in_flight' AND lease_until < now()
+      ORDER BY lease_until LIMIT ${limit}
+      FOR UPDATE SKIP LOCKED
+    ), upd AS (
+      UPDATE deliveries d SET
+        status = 'pending', next_attempt_at = now(), next_trigger = d.attempt_trigger,
+        round_attempts = greatest(d.round_attempts - 1, 0), lease_until = NULL, claimed_by = NULL, updated_at = now()
+      FROM expired WHERE d.id = expired.id
+      RETURNING d.id, d.attempts, d.attempt_trigger, d.claimed_at, d.url
+    ), ins AS (
+      INSERT INTO delivery_attempts (delivery_id, attempt, trigger, started_at, duration_ms, outcome, error, url, published_at)
+      SELECT id, attempts, attempt_trigger, claimed_at, greatest(0, extract(epoch FROM now() - claimed_at) * 1000), NULL,
+        ${INTERRUPTED_ATTEMPT_ERROR}, url, now()
+      FROM upd
+      ON CONFLICT (delivery_id, attempt) DO NOTHING
+    )
+    SELECT count(*)::int AS n FROM upd`)) as { n: number }[];
+  return rows[0]?.n ?? 0;
+}
+
+export interface UnpublishedAttempt {
+  readonly id: bigint;
+  readonly deliveryId: string;
+  readonly windowId: string;
+  readonly ruleId: string;
+  readonly webhookId: string;
+  readonly url: string;
+  readonly attempt: number;
+  readonly trigger: TriggerValue;
+  readonly startedAt: Date;
+  readonly durationMs: number;
+  readonly outcome: string;
+  readonly statusCode: number | null;
+  readonly error: string | null;
+  readonly responseExcerpt: string | null;
+}
+
+/**
+ * Recorded attempts whose message never reached the attempts topic (the process died in between),
+ * recorded at least `olderThanMs` ago. `publish` runs while they are locked, so two sweepers never
+ * publish the same row; they are marked published once it resolves.
+ */
+export async function publishStragglers(
+  db: { tx<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> },
+  olderThanMs: number,
+  limit: number,
+  publish: (attempts: readonly UnpublishedAttempt[]) => Promise<void>,
+): Promise<number> {
+  return db.tx(async (tx) => {
+    const rows = (await tx.query(sql`
+      SELECT a.id, a.delivery_id, d.window_id, d.rule_id, d.webhook_id, a.url, a.attempt, a.trigger, a.started_at,
+        a.duration_ms, a.outcome, a.status_code, a.error, a.response_excerpt
+      FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id
+      WHERE a.published_at IS NULL AND a.outcome IS NOT NULL
+        AND a.recorded_at < now() - ${olderThanMs} * interval '1 millisecond'
+      ORDER BY a.id LIMIT ${limit}
+      FOR UPDATE OF a SKIP LOCKED`)) as {
+      id: bigint | string;
+      delivery_id: string;
+      window_id: string;
+      rule_id: string;
+      webhook_id: string;
+      url: string;
+      attempt: number;
+      trigger: TriggerValue;
+      started_at: Date;
+      duration_ms: number;
+      outcome: string;
+      status_code: number | null;
+      error: string | null;
+      response_excerpt: string | null;
+    }[];
+    if (rows.length === 0) return 0;
+    const attempts = rows.map((r) => ({
+      id: BigInt(r.id),
+      deliveryId: r.delivery_id,
+      windowId: r.window_id,
+      ruleId: r.rule_id,
+      webhookId: r.webhook_id,
+      url: r.url,
+      attempt: r.attempt,
+      trigger: r.trigger,
+      startedAt: r.started_at,
+      durationMs: r.duration_ms,
+      outcome: r.outcome,
+      statusCode: r.status_code,
+      error: r.error,
+      responseExcerpt: r.response_excerpt,
+    }));
+    await publish(attempts);
+    await markAttemptsPublished(tx, attempts.map((a) => a.id));
+    return attempts.length;
+  });
+}

@@ -1,0 +1,69 @@
+import { hostname } from "node:os";
+import { z } from "zod";
+import { parseCidr } from "./address-policy.js";
+
+const bool = z
+  .enum(["true", "false", "1", "0", ""])
+  .default("false")
+  .transform((v) => v === "true" || v === "1");
+
+/** The delivery service's whole configuration, parsed once at start. */
+export const DeliveryEnv = z.object({
+  KAFKA_BROKERS: z
+    .string()
+    .min(1, "set KAFKA_BROKERS to the Kafka bootstrap servers, e.g. 127.0.0.1:9092")
+    .transform((s) => s.split(",").map((b) => b.trim()).filter(Boolean)),
+  DATABASE_URL: z.string().min(1, "set DATABASE_URL to the runhooks database, e.g. postgres://user:pw@127.0.0.1:5432/runhooks"),
+  RUNHOOKS_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]+$/).default("runhooks"),
+  /** Consumer group of the windows topic: all delivery instances of one installation share it. */
+  RUNHOOKS_DELIVERY_GROUP: z.string().min(1).default("runhooks-delivery"),
+  RUNHOOKS_INSTANCE_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
+  RUNHOOKS_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(10_000),
+  /** Attempts in flight in one process. */
+  RUNHOOKS_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(512),
+  /** Attempts in flight to one origin (scheme://host:port) in one process; also its keep-alive connections. */
+  RUNHOOKS_DELIVERY_ORIGIN_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),
+  /** Deadline for a complete response. The seed's policy: 5 s. */
+  RUNHOOKS_DELIVERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+  /** Connecting longer than this is a failure to connect (retried). */
+  RUNHOOKS_DELIVERY_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3000),
+  /** Retries after a failure to connect, and after a 5xx. The seed's policy: 2 each. */
+  RUNHOOKS_DELIVERY_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  /** Wait before the first retry; doubled for each further one (1 s, 2 s). */
+  RUNHOOKS_DELIVERY_BACKOFF_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000),
+  /** How long a claimed delivery stays with its worker before another may take it over. */
+  RUNHOOKS_DELIVERY_LEASE_MS: z.coerce.number().int().min(2000).max(3_600_000).default(60_000),
+  /** How often idle workers look for due deliveries (retries, other instances' windows). */
+  RUNHOOKS_DELIVERY_POLL_MS: z.coerce.number().int().min(5).max(10_000).default(100),
+  /** SSRF guard off: allow loopback, private, link-local and metadata destinations. */
+  RUNHOOKS_DELIVERY_ALLOW_PRIVATE: bool,
+  /** Comma-separated CIDRs (or addresses) allowed despite the SSRF guard, e.g. 10.1.0.0/16,127.0.0.1. */
+  RUNHOOKS_DELIVERY_ALLOW_CIDRS: z
+    .string()
+    .default("")
+    .transform((s) => s.split(",").map((c) => c.trim()).filter(Boolean))
+    .superRefine((cidrs, ctx) => {
+      for (const cidr of cidrs) {
+        try {
+          parseCidr(cidr);
+        } catch (error) {
+          ctx.addIssue({ code: "custom", message: (error as Error).message });
+        }
+      }
+    }),
+  RUNHOOKS_DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(10),
+  /** Health and metrics HTTP port on 127.0.0.1; 0 picks a free port, -1 disables it. */
+  RUNHOOKS_DELIVERY_PORT: z.coerce.number().int().min(-1).max(65535).default(8082),
+  RUNHOOKS_DELIVERY_HOST: z.string().default("127.0.0.1"),
+  RUNHOOKS_LOG_LEVEL: z.enum(["error", "warn", "info", "debug"]).default("info"),
+});
+export type DeliveryEnv = z.infer<typeof DeliveryEnv>;
+
+export function readDeliveryEnv(env: NodeJS.ProcessEnv = process.env): DeliveryEnv {
+  const result = DeliveryEnv.safeParse(env);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new Error(`invalid delivery configuration:\n${lines.join("\n")}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,188 @@
+import { connectDatabase, migrate } from "@runhooks/db";
+import { createKafka, topicNames, type TopicNames } from "@runhooks/kafka";
+import { createAddressPolicy } from "./address-policy.js";
+import { createCounters, prometheusText, type Counters } from "./counters.js";
+import { startHttp } from "./http.js";
+import { jsonLogger, type Logger } from "./log.js";
+import { createPayloadCache } from "./payload-cache.js";
+import { SEED_POLICY, type RetryPolicy } from "./policy.js";
+import { createPublisher } from "./publisher.js";
+import { startHousekeeping } from "./reaper.js";
+import { createRecorder } from "./recorder.js";
+import { createSender } from "./sender.js";
+import { createWebhookCache } from "./webhook-cache.js";
+import { startWindowsConsumer } from "./windows-consumer.js";
+import { startWorkers } from "./workers.js";
+
+export { readDeliveryEnv, DeliveryEnv } from "./env.js";
+export { decide, backoffMs, retriesAllowed, isRetriable, SEED_POLICY } from "./policy.js";
+export type { Decision, RetryPolicy, FailureReason } from "./policy.js";
+export { signature, signingKey } from "./signing.js";
+export { createAddressPolicy, parseCidr } from "./address-policy.js";
+export type { AddressPolicy, AddressPolicyOptions } from "./address-policy.js";
+export { createSender } from "./sender.js";
+export type { Sender, SenderOptions, SendRequest } from "./sender.js";
+export type { AttemptResult } from "./attempt-result.js";
+export { outcomeOf, outcomeOfStatus } from "./attempt-result.js";
+export { toTarget } from "./target.js";
+export type { Target, WebhookRecord } from "./target.js";
+export { attemptHeaders, ATTEMPT_HEADER } from "./request-headers.js";
+export { decodeWindow } from "./window-message.js";
+export { memberSpan } from "./json-span.js";
+export { deliveryId } from "./delivery-id.js";
+export { attemptMessage } from "./attempt-message.js";
+export { deliveriesRoutes } from "./routes.js";
+export type { DeliveriesRoutesOptions } from "./routes.js";
+export { jsonLogger } from "./log.js";
+export type { Logger, Level } from "./log.js";
+export type { Counters } from "./counters.js";
+export { USER_AGENT } from "./version.js";
+
+export interface DeliveryOptions {
+  readonly brokers: readonly string[];
+  readonly databaseUrl: string;
+  readonly topicPrefix: string;
+  readonly groupId: string;
+  readonly instanceId: string;
+  readonly sessionTimeoutMs?: number;
+  readonly concurrency?: number;
+  readonly originConcurrency?: number;
+  /** Deadline for a complete response; default 5 s (the seed's). */
+  readonly timeoutMs?: number;
+  readonly connectTimeoutMs?: number;
+  /** Default: the seed's (2 retries for connect errors and 5xx; 1 s, 2 s backoff). */
+  readonly policy?: RetryPolicy;
+  readonly leaseMs?: number;
+  readonly pollMs?: number;
+  /** SSRF guard; default: refuse loopback, private, link-local, metadata… */
+  readonly allowPrivate?: boolean;
+  readonly allowCidrs?: readonly string[];
+  readonly dbPoolSize?: number;
+  /** Apply pending migrations at start (under the migration lock); default true. */
+  readonly migrate?: boolean;
+  /** Health/metrics server; omit to run without one. */
+  readonly http?: { readonly host: string; readonly port: number };
+  readonly log?: Logger;
+}
+
+export interface Delivery {
+  readonly topics: TopicNames;
+  readonly counters: Counters;
+  /** Base URL of the health/metrics server, when one runs. */
+  readonly url?: string;
+  /** Stops claiming, lets the attempts in flight end and records them, commits, leaves the group. */
+  stop(): Promise<void>;
+}
+
+/** The delivery service's composition root: windows topic in; webhooks, deliveries and attempts out. */
+export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
+  const log = o.log ?? jsonLogger("delivery", "info");
+  const counters = createCounters();
+  const topics = topicNames(o.topicPrefix);
+  const timeoutMs = o.timeoutMs ?? 5000;
+  const leaseMs = o.leaseMs ?? 60_000;
+  const concurrency = o.concurrency ?? 512;
+  const originConcurrency = o.originConcurrency ?? 64;
+  let databaseOk = true;
+  const onDatabase = (ok: boolean) => {
+    if (ok !== databaseOk) log(ok ? "info" : "warn", ok ? "database reachable again" : "database unreachable; pausing");
+    databaseOk = ok;
+  };
+
+  const db = connectDatabase({
+    url: o.databaseUrl,
+    poolSize: o.dbPoolSize ?? 10,
+    applicationName: `runhooks-delivery-${o.instanceId}`,
+    onError: (error) => log("debug", "database connection error", { error: String(error) }),
+  });
+  if (o.migrate ?? true) await migrate(db);
+  const kafka = createKafka({
+    brokers: o.brokers,
+    clientId: `runhooks-delivery-${o.instanceId}`,
+    logger: (level, message, fields) => log(level, message, fields),
+  });
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+
+  const sender = createSender({
+    policy: createAddressPolicy({ allowPrivate: o.allowPrivate ?? false, allowCidrs: o.allowCidrs ?? [] }),
+    deadlineMs: timeoutMs,
+    connectTimeoutMs: o.connectTimeoutMs ?? 3000,
+    connectionsPerOrigin: originConcurrency,
+  });
+  const webhooks = createWebhookCache(db);
+  const payloads = createPayloadCache(64 * 1024 * 1024);
+  const publisher = createPublisher({ db, producer, topic: topics.attempts, log, counters, maxBacklog: 100_000 });
+  const recorder = createRecorder({ db, publisher, log, counters, maxBatch: 500, maxDelayMs: 5, onDatabase });
+  const workers = startWorkers({
+    db,
+    sender,
+    recorder,
+    webhooks,
+    payloads,
+    policy: o.policy ?? SEED_POLICY,
+    concurrency,
+    originConcurrency,
+    leaseMs,
+    pollMs: o.pollMs ?? 100,
+    instanceId: o.instanceId,
+    log,
+    counters,
+    onDatabase,
+  });
+  const housekeeping = startHousekeeping({
+    db,
+    publisher,
+    intervalMs: Math.max(250, Math.min(5000, Math.floor(leaseMs / 4))),
+    stragglerAgeMs: Math.max(10_000, timeoutMs * 2),
+    log,
+    counters,
+    onReaped: () => workers.wake(),
+  });
+  const consumer = await startWindowsConsumer({
+    kafka,
+    topic: topics.windows,
+    groupId: o.groupId,
+    sessionTimeoutMs: o.sessionTimeoutMs ?? 10_000,
+    db,
+    webhooks,
+    payloads,
+    log,
+    counters,
+    onStored: () => workers.wake(),
+    onDatabase,
+  });
+  const http = o.http
+    ? await startHttp(o.http.host, o.http.port, {
+        health: () =>
+          !consumer.running() ? "the windows consumer is not running" : databaseOk ? undefined : "the database is unreachable",
+        metrics: () =>
+          prometheusText(counters, {
+            runhooks_delivery_attempts_in_flight: workers.inFlight(),
+            runhooks_delivery_attempts_unrecorded: recorder.backlog,
+            runhooks_delivery_attempts_unpublished: publisher.backlog,
+            runhooks_delivery_payload_cache_bytes: payloads.bytes,
+          }),
+      })
+    : undefined;
+  log("info", "delivery started", { groupId: o.groupId, topic: topics.windows, http: http?.url });
+
+  return {
+    topics,
+    counters,
+    ...(http ? { url: http.url } : {}),
+    async stop() {
+      // No new windows, no new claims; what is in flight ends by its deadline and is recorded.
+      await consumer.stop();
+      await workers.stop();
+      await recorder.flush(Math.max(10_000, timeoutMs * 2));
+      await publisher.drain();
+      await housekeeping.stop();
+      await sender.close();
+      await producer.disconnect();
+      await db.dispose();
+      await new Promise((resolve) => (http ? http.server.close(resolve) : resolve(undefined)));
+      log("info", "delivery stopped", { counters });
+    },
+  };
+}

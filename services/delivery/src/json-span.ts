@@ -1,0 +1,62 @@
+/**
+ * Where the value of a top-level member lies in a JSON object's text, so it can be spliced into another
+ * document byte for byte (no re-serialisation: unknown fields, key order and number spellings survive).
+ * The text must be valid JSON — parse it first; this only scans.
+ */
+export function memberSpan(text: string, name: string): { start: number; end: number } | undefined {
+  let depth = 0;
+  let i = 0;
+  const n = text.length;
+  /** At depth 1, whether the next string is a member name. */
+  let expectKey = false;
+  let pendingKey: string | undefined;
+  let valueStart = -1;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      const start = i;
+      i++;
+      while (i < n) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c /* \ */) i += 2;
+        else if (d === 0x22) break;
+        else i++;
+      }
+      i++;
+      if (depth === 1 && expectKey) {
+        pendingKey = JSON.parse(text.slice(start, i)) as string;
+        expectKey = false;
+      }
+      continue;
+    }
+    if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      depth++;
+      if (depth === 1) expectKey = c === 0x7b;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      if (depth === 1 && valueStart >= 0) return { start: valueStart, end: trimEnd(text, i) };
+      depth--;
+    } else if (depth === 1 && c === 0x2c /* , */) {
+      if (valueStart >= 0) return { start: valueStart, end: trimEnd(text, i) };
+      expectKey = true;
+    } else if (depth === 1 && c === 0x3a /* : */) {
+      if (pendingKey === name) {
+        let s = i + 1;
+        while (s < n && isSpace(text.charCodeAt(s))) s++;
+        valueStart = s;
+      }
+      pendingKey = undefined;
+    }
+    i++;
+  }
+  return undefined;
+}
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+function trimEnd(text: string, end: number): number {
+  let e = end;
+  while (e > 0 && isSpace(text.charCodeAt(e - 1))) e--;
+  return e;
+}

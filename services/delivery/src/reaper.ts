@@ -1,0 +1,53 @@
+import type { AttemptOutcome } from "@runhooks/contracts";
+import { publishStragglers, reapExpiredLeases, type Database } from "@runhooks/db";
+import type { Counters } from "./counters.js";
+import type { Logger } from "./log.js";
+import type { Publisher } from "./publisher.js";
+
+/**
+ * Housekeeping every instance runs, safe to run concurrently (SKIP LOCKED): deliveries whose lease
+ * expired go back to the queue (their attempt recorded as interrupted), and recorded attempts that
+ * never reached the attempts topic are published.
+ */
+export function startHousekeeping(o: {
+  readonly db: Database;
+  readonly publisher: Publisher;
+  readonly intervalMs: number;
+  /** Attempts unpublished for this long are taken to be orphaned by a dead process. */
+  readonly stragglerAgeMs: number;
+  readonly log: Logger;
+  readonly counters: Counters;
+  readonly onReaped: (n: number) => void;
+}): { stop(): Promise<void> } {
+  let running: Promise<void> | undefined;
+  const tick = async () => {
+    try {
+      let reaped = 0;
+      for (let n = 1000; n === 1000; reaped += n) n = await reapExpiredLeases(o.db, 1000);
+      if (reaped > 0) {
+        o.counters.attempts.interrupted = (o.counters.attempts.interrupted ?? 0) + reaped;
+        o.log("info", "deliveries whose lease expired are queued again", { deliveries: reaped });
+        o.onReaped(reaped);
+      }
+      let published = 0;
+      for (let n = 500; n === 500; published += n) n = await publishStragglers(o.db, o.stragglerAgeMs, 500, (rows) =>
+          o.publisher.produce(rows.map((r) => ({ ...r, outcome: r.outcome as AttemptOutcome }))),
+        );
+      if (published > 0) o.log("info", "published attempts left unpublished by an earlier process", { attempts: published });
+    } catch (error) {
+      o.counters.databaseErrors++;
+      o.log("debug", "housekeeping failed; next time", { error: String(error) });
+    }
+  };
+  const timer = setInterval(() => {
+    running ??= tick().finally(() => {
+      running = undefined;
+    });
+  }, o.intervalMs);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,58 @@
+import { RESERVED_HEADERS, redactUrl, webhookSecrets } from "@runhooks/contracts";
+import { signingKey } from "./signing.js";
+
+/** What the store holds for a webhook: its id, URL, custom headers and signing secret. */
+export interface WebhookRecord {
+  readonly id: string;
+  readonly url: string;
+  readonly headers?: Readonly<Record<string, string>> | undefined;
+  readonly signing_secret?: string | undefined;
+}
+
+/**
+ * A webhook made ready to send to, once per rule version: URL split for undici, credentials in the
+ * URL's userinfo turned into basic auth, the signing key decoded, and every secret listed for scrubbing
+ * free text.
+ */
+export interface Target {
+  readonly webhookId: string;
+  /** `scheme://host:port`: the unit of connection pooling and of concurrency limits. */
+  readonly origin: string;
+  /** Path and query, as sent. */
+  readonly path: string;
+  /** The URL as it may be shown: secrets replaced by `***`. */
+  readonly redactedUrl: string;
+  /** Custom headers (names lower-cased), with basic auth from the URL's userinfo when it had one. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly signingKey: Buffer | undefined;
+  /** Everything secret this webhook holds, for `redactText`. */
+  readonly secrets: readonly string[];
+}
+
+/** Header names runhooks sets itself; a custom header of the same name is dropped. */
+export const OWN_HEADERS: ReadonlySet<string> = new Set([...RESERVED_HEADERS, "runhooks-attempt", "connection"]);
+
+export function toTarget(webhook: WebhookRecord): Target {
+  const url = new URL(webhook.url);
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(webhook.headers ?? {})) {
+    const lower = name.toLowerCase();
+    if (!OWN_HEADERS.has(lower)) headers[lower] = value;
+  }
+  if ((url.username !== "" || url.password !== "") && headers["authorization"] === undefined) {
+    const user = decodeURIComponent(url.username);
+    const password = decodeURIComponent(url.password);
+    headers["authorization"] = `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+  }
+  const secrets = webhookSecrets(webhook);
+  return {
+    webhookId: webhook.id,
+    origin: url.origin,
+    path: `${url.pathname}${url.search}`,
+    redactedUrl: redactUrl(webhook.url),
+    headers,
+    signingKey: webhook.signing_secret === undefined ? undefined : signingKey(webhook.signing_secret),
+    // The basic-auth header value is as secret as the userinfo it came from.
+    secrets: headers["authorization"] === undefined ? secrets : [...secrets, headers["authorization"]],
+  };
+}

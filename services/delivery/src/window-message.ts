@@ -1,0 +1,34 @@
+import { MatchWindow, describeIssues, toFieldIssues } from "@runhooks/contracts";
+import { memberSpan } from "./json-span.js";
+
+export type DecodedWindow =
+  | {
+      readonly ok: true;
+      readonly window: Omit<MatchWindow, "runs">;
+      readonly runCount: number;
+      /** The webhook body, exactly the seed's shape: `{"rule_id","start_time","end_time","runs"}`. */
+      readonly payload: string;
+    }
+  | { readonly ok: false; readonly error: string };
+
+/**
+ * A `runhooks.windows` message, checked against the MatchWindow contract, and the body its deliveries
+ * POST: serialised once, with the runs spliced in as the exact JSON the message carried.
+ */
+export function decodeWindow(value: Buffer | null): DecodedWindow {
+  if (value === null || value.length === 0) return { ok: false, error: "empty message value" };
+  const text = value.toString("utf8");
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, error: `invalid JSON: ${(error as Error).message}` };
+  }
+  const result = MatchWindow.safeParse(parsed);
+  if (!result.success) return { ok: false, error: describeIssues(toFieldIssues(result.error)) };
+  const { runs, ...window } = result.data;
+  const span = memberSpan(text, "runs");
+  const runsJson = span === undefined ? JSON.stringify(runs) : text.slice(span.start, span.end);
+  const head = JSON.stringify({ rule_id: window.rule_id, start_time: window.start_time, end_time: window.end_time });
+  return { ok: true, window, runCount: runs.length, payload: `${head.slice(0, -1)},"runs":${runsJson}}` };
+}
