@@ -60,6 +60,8 @@ export type SaveRuleResult =
   | { readonly ok: true; readonly outcome: SaveOutcome; readonly record: RuleRecord }
   | { readonly ok: false; readonly reason: "not_found" }
   | { readonly ok: false; readonly reason: "exists" }
+  /** The id is another tenant's: rule ids are global (they key the rules topic). */
+  | { readonly ok: false; readonly reason: "id_taken" }
   | { readonly ok: false; readonly reason: "version_conflict"; readonly current: RuleRecord | null }
   | { readonly ok: false; readonly reason: "invalid"; readonly issues: readonly FieldIssue[] };
 
@@ -168,8 +170,9 @@ async function saveInTransaction(tx: Transaction, input: SaveRuleInput): Promise
   if (rule.tenant_id !== tenantId) throw new Error("saveRule: rule.tenant_id must be the writer's tenant");
   const row = await lockRule(tx, rule.id);
   if (row && row.tenant_id !== tenantId) {
-    // A rule id is global; another tenant's is invisible, but cannot be taken either.
-    return mode === "create" ? { ok: false, reason: "exists" } : { ok: false, reason: "not_found" };
+    // A rule id is global (it keys the rules topic): another tenant's rule is invisible to an update,
+    // and its id cannot be taken by a create.
+    return mode === "update" ? { ok: false, reason: "not_found" } : { ok: false, reason: "id_taken" };
   }
   const live = row && !row.deleted ? row : undefined;
   if (live && mode === "create") return { ok: false, reason: "exists" };

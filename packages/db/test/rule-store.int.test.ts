@@ -215,8 +215,9 @@ describe("the rule store", () => {
     const asB = { ...rule, tenant_id: tenantB };
     expect(await getRule(database.db, tenantB, rule.id)).toBeUndefined();
     expect(await ruleHistory(database.db, tenantB, rule.id)).toEqual([]);
-    expect(await saveRule(database.db, { tenantId: tenantB, rule: asB, mode: "upsert" })).toEqual({ ok: false, reason: "not_found" });
-    expect(await saveRule(database.db, { tenantId: tenantB, rule: asB, mode: "create" })).toEqual({ ok: false, reason: "exists" });
+    expect(await saveRule(database.db, { tenantId: tenantB, rule: asB, mode: "update" })).toEqual({ ok: false, reason: "not_found" });
+    expect(await saveRule(database.db, { tenantId: tenantB, rule: asB, mode: "upsert" })).toEqual({ ok: false, reason: "id_taken" });
+    expect(await saveRule(database.db, { tenantId: tenantB, rule: asB, mode: "create" })).toEqual({ ok: false, reason: "id_taken" });
     expect(await deleteRule(database.db, { tenantId: tenantB, ruleId: rule.id })).toEqual({ ok: false, reason: "not_found" });
     expect((await listRules(database.db, tenantB)).map((r) => r.rule.id)).not.toContain(rule.id);
     expect((await getRule(database.db, tenantA, rule.id))?.version).toBe(1);

@@ -237,7 +237,10 @@ describe("tenant isolation", () => {
     expect((await api.call("GET", `/rules/${id}`, { key: b.key })).status).toBe(404);
     expect((await api.call("GET", `/rules/${id}/history`, { key: b.key })).status).toBe(404);
     expect((await api.call("PATCH", `/rules/${id}`, { key: b.key, body: { enabled: false } })).status).toBe(404);
-    expect((await api.call("PUT", `/rules/${id}`, { key: b.key, body: ruleBody() })).status).toBe(404);
+    // Rule ids are global: B cannot take A's id either, and is told to pick another.
+    const put = await api.call("PUT", `/rules/${id}`, { key: b.key, body: ruleBody() });
+    expect(put).toMatchObject({ status: 409, body: { error: "rule_id_taken" } });
+    expect(put.text).not.toContain(a.tenantId);
     expect((await api.call("DELETE", `/rules/${id}`, { key: b.key })).status).toBe(404);
     const listB = await api.call("GET", "/rules", { key: b.key });
     expect(listB.body.rules.map((r: { id: string }) => r.id)).not.toContain(id);

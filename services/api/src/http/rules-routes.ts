@@ -54,6 +54,8 @@ function answerSave(reply: FastifyReply, result: SaveRuleResult, sent: number | 
         return notFound(reply);
       case "exists":
         return sendError(reply, 409, "rule_exists", "a rule with this id already exists; use PUT /rules/:id or PATCH to change it");
+      case "id_taken":
+        return sendError(reply, 409, "rule_id_taken", "this rule id is used by another tenant; give the rule another id");
       case "version_conflict":
         return conflict(reply, result.current, sent);
       case "invalid":
@@ -189,7 +191,12 @@ export function registerRuleRoutes(app: FastifyInstance, db: Database): void {
     if (!document.ok) issues.push(...nestIssues("rule", document.issues));
     const runs: Run[] = [];
     body.data.runs.forEach((input, index) => {
-      const run = Run.safeParse(input);
+      // A sample run without a tenant_id is taken as the caller's (example files cannot know it).
+      const withTenant =
+        typeof input === "object" && input !== null && !Array.isArray(input) && !("tenant_id" in input)
+          ? { ...input, tenant_id: request.tenantId }
+          : input;
+      const run = Run.safeParse(withTenant);
       if (run.success) runs.push(run.data);
       else issues.push(...issuesOf(run.error).map((i) => ({ ...i, path: `${formatPath(["runs", index])}${i.path === "(root)" ? "" : `.${i.path}`}` })));
     });

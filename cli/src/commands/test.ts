@@ -1,0 +1,74 @@
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { ApiClient, describeRefusal } from "../client.js";
+import type { CliConfig } from "../config.js";
+import { CliError, type CliIo } from "../io.js";
+
+interface DryRunAnswer {
+  rule_id: string;
+  matched: number;
+  results: { run_id: string; matched: boolean; reasons: string[] }[];
+  payloads: { start_time: string; end_time: string; runs: unknown[] }[];
+  webhooks: string[];
+  windowing: string;
+}
+
+async function readText(path: string, cwd: string): Promise<string> {
+  try {
+    return await readFile(resolve(cwd, path), "utf8");
+  } catch {
+    throw new CliError(`${path}: cannot read it`);
+  }
+}
+
+/** Runs from a JSON Lines file (one run a line), or from a JSON array. */
+export function parseRuns(text: string, source: string): unknown[] {
+  const trimmed = text.trim();
+  if (trimmed.startsWith("[")) {
+    try {
+      return JSON.parse(trimmed) as unknown[];
+    } catch (error) {
+      throw new CliError(`${source}: not a valid JSON array (${error instanceof Error ? error.message : String(error)})`);
+    }
+  }
+  const runs: unknown[] = [];
+  text.split("\n").forEach((line, index) => {
+    if (line.trim() === "") return;
+    try {
+      runs.push(JSON.parse(line));
+    } catch {
+      throw new CliError(`${source}:${index + 1}: not a JSON object (one run per line)`);
+    }
+  });
+  return runs;
+}
+
+/** `runhooks rules test -f rule.json --runs runs.jsonl`: the API's dry run, readable. */
+export async function testCommand(options: { file: string; runs: string; json: boolean }, config: CliConfig, io: CliIo): Promise<number> {
+  let rule: unknown;
+  try {
+    rule = JSON.parse(await readText(options.file, io.cwd));
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw new CliError(`${options.file}: not valid JSON`);
+  }
+  const runs = parseRuns(await readText(options.runs, io.cwd), options.runs);
+  const answer = await new ApiClient(config).request<DryRunAnswer>("POST", "/rules/test", { rule, runs });
+  if (!answer.ok) {
+    for (const line of describeRefusal(answer)) io.err(`${line}\n`);
+    throw new CliError("the API refused the dry run; nothing was evaluated");
+  }
+  const result = answer.body;
+  if (options.json) {
+    io.out(`${JSON.stringify(result, null, 2)}\n`);
+    return 0;
+  }
+  for (const r of result.results) {
+    io.out(r.matched ? `match     ${r.run_id}\n` : `no match  ${r.run_id}\n${r.reasons.map((why) => `          ${why}\n`).join("")}`);
+  }
+  io.out(`${result.matched} of ${result.results.length} runs match; ${result.payloads.length} payload${result.payloads.length === 1 ? "" : "s"} would be sent`);
+  io.out(result.webhooks.length > 0 ? ` to ${result.webhooks.join(", ")}\n` : " (the rule has no webhooks)\n");
+  for (const p of result.payloads) io.out(`  window ${p.start_time} – ${p.end_time}: ${p.runs.length} run${p.runs.length === 1 ? "" : "s"}\n`);
+  if (result.payloads.length > 0) io.out("(--json shows the exact payloads)\n");
+  return 0;
+}
