@@ -1,7 +1,8 @@
 export { startApi } from "./start.js";
 export type { RunningApi, StartApiOptions } from "./start.js";
 export { buildApp, REDACTED_LOG_PATHS } from "./http/app.js";
-export type { AppOptions } from "./http/app.js";
+export type { ApiContext, AppOptions } from "./http/app.js";
+export { presentedKey, requestTenant } from "./http/auth.js";
 export { ApiEnv, readApiEnv } from "./env.js";
 export { dryRun } from "./rules/dry-run.js";
 export type { DryRunResult, RuleCheck, RunVerdict } from "./rules/dry-run.js";

@@ -1,7 +1,7 @@
 import { connectDatabase, migrate } from "@runhooks/db";
 import { createKafka, ensureTopics, topicNames, topicSpecs, describeMismatch } from "@runhooks/kafka";
 import type { FastifyServerOptions } from "fastify";
-import { buildApp } from "./http/app.js";
+import { buildApp, type AppOptions } from "./http/app.js";
 import { startOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from "./relay/outbox-relay.js";
 
 export interface StartApiOptions {
@@ -18,6 +18,8 @@ export interface StartApiOptions {
   readonly logger?: FastifyServerOptions["logger"];
   /** Run the outbox relay in this process (default true), optionally with overrides. */
   readonly relay?: boolean | Partial<Pick<OutboxRelayOptions, "batchSize" | "pollIntervalMs" | "retryDelayMs">>;
+  /** Mounts more routes on the API (e.g. the delivery service's deliveries routes). */
+  readonly extend?: AppOptions["extend"];
   /** Apply pending migrations first (default true; safe when several services start at once). */
   readonly migrate?: boolean;
 }
@@ -40,7 +42,7 @@ export async function startApi(options: StartApiOptions): Promise<RunningApi> {
   };
   try {
     if (options.migrate !== false) await migrate(db);
-    const app = buildApp({ db, adminKey: options.adminKey, logger: options.logger ?? false });
+    const app = buildApp({ db, adminKey: options.adminKey, logger: options.logger ?? false, extend: options.extend });
     cleanups.push(() => app.close());
 
     let relay: OutboxRelay | undefined;

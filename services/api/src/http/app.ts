@@ -1,7 +1,8 @@
 import { authenticateApiKey, sql, type Database } from "@runhooks/db";
+import type { FastifyRequest } from "fastify";
 import { fastify, type FastifyError, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { registerAdminRoutes } from "./admin-routes.js";
-import { presentedKey, sameSecret } from "./auth.js";
+import { presentedKey, requestTenant, sameSecret } from "./auth.js";
 import { sendError } from "./errors.js";
 import { registerRuleRoutes } from "./rules-routes.js";
 
@@ -11,6 +12,14 @@ export interface AppOptions {
   readonly adminKey?: string | undefined;
   /** Fastify's logger (pino) options, or false. Secrets are redacted whatever is passed. */
   readonly logger?: FastifyServerOptions["logger"];
+  /** Mounts more routes (e.g. the delivery service's), with the API's database and key lookup. */
+  readonly extend?: (app: FastifyInstance, context: ApiContext) => void;
+}
+
+export interface ApiContext {
+  readonly db: Database;
+  /** The tenant of a request's API key (x-api-key or Bearer); undefined: answer 401. */
+  readonly tenantOf: (request: FastifyRequest) => Promise<string | undefined>;
 }
 
 /** Header values pino must never print. Bodies are never logged at all. */
@@ -84,5 +93,6 @@ export function buildApp(options: AppOptions): FastifyInstance {
     done();
   });
 
+  options.extend?.(app, { db, tenantOf: (request) => requestTenant(db, request) });
   return app;
 }

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
+import { authenticateApiKey, type Database } from "@runhooks/db";
 import type { FastifyRequest } from "fastify";
 
 /** The key a request carries: `x-api-key`, or `Authorization: Bearer <key>`. */
@@ -16,4 +17,11 @@ export function sameSecret(a: string, b: string): boolean {
   const ha = createHash("sha256").update(a).digest();
   const hb = createHash("sha256").update(b).digest();
   return timingSafeEqual(ha, hb);
+}
+
+/** The tenant a request acts for, from its API key; undefined if it has no valid key. */
+export async function requestTenant(db: Database, request: FastifyRequest): Promise<string | undefined> {
+  const key = presentedKey(request);
+  if (key === undefined) return undefined;
+  return (await authenticateApiKey(db, key))?.tenantId;
 }

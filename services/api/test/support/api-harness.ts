@@ -1,6 +1,6 @@
 import { Writable } from "node:stream";
 import { inject } from "vitest";
-import { startApi, type RunningApi } from "@runhooks/api";
+import { startApi, type RunningApi, type StartApiOptions } from "@runhooks/api";
 import { createTestDatabase, uniquePrefix, type TestDatabase } from "../../../../test/support/stack.js";
 
 export interface ApiAnswer {
@@ -32,7 +32,7 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-export async function startTestApi(label: string): Promise<TestApi> {
+export async function startTestApi(label: string, extend?: StartApiOptions["extend"]): Promise<TestApi> {
   const database = await createTestDatabase(label);
   const logs: string[] = [];
   const answers: string[] = [];
@@ -54,6 +54,7 @@ export async function startTestApi(label: string): Promise<TestApi> {
       adminKey,
       logger: { level: "debug", stream },
       relay: { pollIntervalMs: 500, retryDelayMs: 200 },
+      extend,
     });
   } catch (error) {
     await database.drop();
