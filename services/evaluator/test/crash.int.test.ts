@@ -118,10 +118,11 @@ describe("evaluator crash test", () => {
       return child;
     };
 
-    // Produce 20,000 runs over ~15 s while the evaluator is killed at random moments.
+    // Produce 20,000 runs over ~70 s while the evaluator is killed at random moments. (A killed member
+    // holds its partitions until its 6 s session times out, so each incarnation needs several seconds.)
     const produced: Run[] = [];
     const production = (async () => {
-      const batch = 200;
+      const batch = 100;
       for (let i = 0; i < RUNS; i += batch) {
         const runs = Array.from({ length: batch }, () =>
           makeRun(TENANT, {
@@ -133,20 +134,32 @@ describe("evaluator crash test", () => {
         );
         produced.push(...runs);
         await harness.produceRuns(runs);
-        await sleep(150);
+        await sleep(350);
       }
     })();
+    const admin = harness.kafka.admin();
+    await admin.connect();
+    const committedSum = async () =>
+      (await admin.fetchOffsets({ groupId, topics: [harness.topics.runs] }))
+        .flatMap((t) => t.partitions)
+        .reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
     let current = spawnEvaluator();
+    const killedAt: number[] = [];
+    let killsWhileProducing = 0;
     for (let k = 0; k < KILLS; k++) {
-      await sleep(1500 + random() * 2500);
+      // Kill an evaluator that is working: wait until this incarnation has committed progress, then
+      // strike at a random moment within the next few hundred milliseconds.
+      const before = await committedSum();
+      while ((await committedSum()) === before) await sleep(100);
+      await sleep(random() * 800);
+      if (produced.length < RUNS) killsWhileProducing++;
       current.kill("SIGKILL");
       await new Promise((r) => current.once("exit", r));
+      killedAt.push(await committedSum());
       current = spawnEvaluator();
     }
     await production;
 
-    const admin = h.kafka.admin();
-    await admin.connect();
     try {
       await waitCaughtUp(admin, groupId, h.topics.runs, 120_000);
       current.kill("SIGTERM");
@@ -204,8 +217,12 @@ describe("evaluator crash test", () => {
         expect(got.length, `rule ${rule.rule_id}`).toBe(expected.length);
         expect(got).toEqual(expected);
       }
+      // The kills were real: each struck a working evaluator, and while runs were still being produced.
+      expect(killedAt).toHaveLength(KILLS);
+      expect(killsWhileProducing).toBe(KILLS);
       console.log(
-        `[crash test] ${RUNS} runs, ${KILLS} SIGKILLs: ${byId.size} windows, identical to the uninterrupted fold; ${reEmitted} re-emitted identically`,
+        `[crash test] ${RUNS} runs, ${KILLS} SIGKILLs (committed offsets at each kill: ${killedAt.join(", ")}): ` +
+          `${byId.size} windows, identical to the uninterrupted fold; ${reEmitted} re-emitted identically`,
       );
     } finally {
       await admin.disconnect();
