@@ -79,3 +79,31 @@ describe("runFacts", () => {
     expect(JSON.stringify(input)).toBe(before);
   });
 });
+
+describe("runFacts latency on timestamps outside the contract", () => {
+  // Runs are validated before they get here; a timestamp that still does not parse gives a null latency.
+  it.each([
+    "2024-04-05 01:28:54",
+    "2024-04-05T01:28:54.",
+    "2024-04-05T01:28:54+0000",
+    "2024-04-05T1:28:54",
+    "2024-13-05T01:28:54",
+    "2024-04-05T24:00:00",
+    "2024-04-05T01:28:54Zjunk",
+    "2024-04-05T01:28:54+aa:00",
+  ])("%s", (end_time) => {
+    const facts = runFacts({ ...seedRun, end_time });
+    expect(facts["latency"]).toBeNull();
+  });
+
+  it("agrees with Date.parse (given an explicit offset) on whole milliseconds", () => {
+    for (const [start_time, end_time] of [
+      ["2024-02-28T23:59:59.5Z", "2024-03-01T00:00:00.25Z"],
+      ["1999-12-31T23:00:00-01:30", "2000-01-01T01:00:00+00:00"],
+      ["2024-04-05T01:28:54.123+05:45", "2024-04-05T01:28:54.123Z"],
+    ] as const) {
+      const facts = runFacts(run({ start_time, end_time }));
+      expect(facts["latency"]).toBeCloseTo((Date.parse(end_time) - Date.parse(start_time)) / 1000, 9);
+    }
+  });
+});
