@@ -51,6 +51,11 @@ function summary(lines: readonly Line[], dryRun: boolean): string {
   return `${parts.join(", ")}${dryRun ? " (dry run: nothing was changed)" : ""}`;
 }
 
+function refuse(problems: readonly string[], io: CliIo): never {
+  for (const p of problems) io.err(`${p}\n`);
+  throw new CliError(`${problems.length} problem${problems.length === 1 ? "" : "s"} in the rule files; nothing was applied`);
+}
+
 async function put(client: ApiClient, entry: RuleFileEntry, dryRun: boolean) {
   return client.request<RuleAnswer>("PUT", `/rules/${entry.id}${dryRun ? "?dry_run=true" : ""}`, entry.document);
 }
@@ -64,6 +69,7 @@ async function put(client: ApiClient, entry: RuleFileEntry, dryRun: boolean) {
 export async function applyCommand(options: ApplyOptions, config: CliConfig, io: CliIo): Promise<number> {
   const client = new ApiClient(config);
   const { entries, problems } = await readRuleFiles(options.file, io.cwd);
+  if (problems.length > 0) refuse(problems, io);
 
   // Pass 1: validate every rule and learn what would happen, writing nothing.
   const planned: Line[] = [];
@@ -75,10 +81,7 @@ export async function applyCommand(options: ApplyOptions, config: CliConfig, io:
     }
     planned.push({ outcome: answer.body.result, id: entry.id, name: answer.body.rule.display_name, source: entry.source });
   }
-  if (problems.length > 0) {
-    for (const p of problems) io.err(`${p}\n`);
-    throw new CliError(`${problems.length} problem${problems.length === 1 ? "" : "s"} in the rule files; nothing was applied`);
-  }
+  if (problems.length > 0) refuse(problems, io);
 
   let toDelete: Line[] = [];
   if (options.prune) {
