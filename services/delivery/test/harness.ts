@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { DeliveryAttempt, Rule, type MatchWindow, type Run } from "@runhooks/contracts";
-import { createTenant, migrate, saveRule, sql, type Database } from "@runhooks/db";
+import { connectDatabase, createTenant, migrate, saveRule, sql, type Database } from "@runhooks/db";
 import { startDelivery, type Delivery, type DeliveryOptions } from "@runhooks/delivery";
 import { ensureTopics, topicNames, topicSpecs, type TopicNames } from "@runhooks/kafka";
 import type { Kafka, Producer } from "kafkajs";
@@ -105,7 +105,7 @@ export function makeRun(tenantId: string, patch: Partial<Run> = {}): Run {
   };
 }
 
-export async function createDeliveryHarness(label: string): Promise<DeliveryHarness> {
+export async function createDeliveryHarness(label: string, o: { databaseUrl?: string } = {}): Promise<DeliveryHarness> {
   const prefix = uniquePrefix(label);
   const topics = topicNames(prefix);
   const kafka = testKafka(`delivery-${label}`);
@@ -113,7 +113,14 @@ export async function createDeliveryHarness(label: string): Promise<DeliveryHarn
   await admin.connect();
   await ensureTopics(admin, topicSpecs({ prefix, runsPartitions: 1, deliveryPartitions: 3 }));
   await admin.disconnect();
-  const database = await createTestDatabase(label);
+  // A database of its own on the test server, or the one given (which the caller owns).
+  const database: TestDatabase =
+    o.databaseUrl === undefined
+      ? await createTestDatabase(label)
+      : (() => {
+          const pool = connectDatabase({ url: o.databaseUrl, poolSize: 4 });
+          return { url: o.databaseUrl, db: pool, drop: () => pool.dispose() };
+        })();
   const db = database.db;
   await migrate(db);
   const tenant = await createTenant(db, { name: label });
