@@ -246,6 +246,8 @@ describe("outbox relay lock", () => {
   it("lets one relay publish at a time; the next takes over when it stops", async () => {
     const streamId = ((await s.database.db.query(sql`SELECT stream_id FROM outbox_stream`)) as { stream_id: string }[])[0]!.stream_id;
     const options = { db: s.database.db, databaseUrl: s.database.url, kafka: s.kafka, topic: s.topic, log: silentLog, pollIntervalMs: 60_000 };
+    const waitingForLock = async () =>
+      ((await s.database.db.query(sql`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`)) as { n: number }[])[0]?.n ?? -1;
     const a = startOutboxRelay(options);
     await a.active;
     const b = startOutboxRelay(options);
@@ -253,12 +255,7 @@ describe("outbox relay lock", () => {
     void b.active.then(() => (bActive = true));
     try {
       // b waits on the advisory lock that a holds.
-      await eventually(
-        async () =>
-          (await s.database.db.query(sql`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`)) as { n: number }[],
-        (rows) => rows[0]?.n === 1,
-        "the second relay to wait for the lock",
-      );
+      await eventually(waitingForLock, (n) => n === 1, "the second relay to wait for the lock");
       await writeVersions(s, 2);
       await eventually(() => countPendingOutbox(s.database.db), (n) => n === 0, "a to publish");
       expect(bActive).toBe(false);
@@ -267,6 +264,12 @@ describe("outbox relay lock", () => {
       await b.active;
       await writeVersions(s, 2);
       await eventually(() => countPendingOutbox(s.database.db), (n) => n === 0, "b to publish");
+
+      // A relay waiting for the lock stops at once, and stops waiting.
+      const c = startOutboxRelay(options);
+      await eventually(waitingForLock, (n) => n === 1, "the third relay to wait for the lock");
+      await c.stop();
+      await eventually(waitingForLock, (n) => n === 0, "the third relay to give up its wait");
     } finally {
       await a.stop();
       await b.stop();

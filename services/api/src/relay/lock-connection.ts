@@ -24,7 +24,8 @@ export async function acquireRelayLock(
   abort: AbortSignal,
   lockKey: number = RELAY_LOCK_KEY,
 ): Promise<LockConnection> {
-  const client = new pg.Client({ connectionString: databaseUrl, application_name: "runhooks-outbox-relay" });
+  // Keep-alive: a silently dead connection (and so a lost lock) is noticed, not waited on forever.
+  const client = new pg.Client({ connectionString: databaseUrl, application_name: "runhooks-outbox-relay", keepAlive: true });
   let lostError: Error | undefined;
   let wake: (() => void) | undefined;
   let pendingNotification = false;
