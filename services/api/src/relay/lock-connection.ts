@@ -1,4 +1,5 @@
 import pg from "pg";
+import { sql, type Database } from "@runhooks/db";
 
 /** Arbitrary constant (the migrations use …211): at most one outbox relay holds it. */
 export const RELAY_LOCK_KEY = 7_301_994_212;
@@ -16,10 +17,12 @@ export interface LockConnection {
 /**
  * A dedicated connection that holds the relay's session advisory lock and LISTENs for outbox commits.
  * The lock lives exactly as long as the connection: a relay that dies releases it, and the next one in
- * line (blocked in `pg_advisory_lock`) takes over. `abort` ends the wait for the lock.
+ * line (blocked in `pg_advisory_lock`) takes over. `abort` ends the wait for the lock: the server does
+ * not notice a client that hangs up while it waits on a lock, so the wait is cancelled through `db`.
  */
 export async function acquireRelayLock(
   databaseUrl: string,
+  db: Database,
   channel: string,
   abort: AbortSignal,
   lockKey: number = RELAY_LOCK_KEY,
@@ -41,10 +44,16 @@ export async function acquireRelayLock(
     pendingNotification = true;
     wake?.();
   });
-  const onAbort = () => void client.end().catch(() => undefined);
+  let backendPid: number | undefined;
+  const onAbort = () => {
+    const cancel = backendPid === undefined ? Promise.resolve() : db.query(sql`SELECT pg_cancel_backend(${backendPid})`);
+    void cancel.catch(() => undefined).then(() => client.end().catch(() => undefined));
+  };
   abort.addEventListener("abort", onAbort, { once: true });
   try {
     await client.connect();
+    const pid = await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+    backendPid = pid.rows[0]?.pid;
     if (abort.aborted) throw new Error("aborted");
     await client.query(`LISTEN ${client.escapeIdentifier(channel)}`);
     // Blocks while another relay holds the lock.

@@ -156,7 +156,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     while (!abort.signal.aborted) {
       let lock: LockConnection | undefined;
       try {
-        lock = await acquireRelayLock(options.databaseUrl, OUTBOX_CHANNEL, abort.signal, options.lockKey);
+        lock = await acquireRelayLock(options.databaseUrl, db, OUTBOX_CHANNEL, abort.signal, options.lockKey);
         if (abort.signal.aborted) break;
         log.info({ topic }, "outbox relay: holding the relay lock; publishing");
         await runWhileHoldingLock(lock);
