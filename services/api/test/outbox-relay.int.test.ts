@@ -208,7 +208,13 @@ describe("outbox relay", () => {
     expect(third.signal).toBe("SIGKILL");
     expect(await countPendingOutbox(s.database.db)).toBe(10 + 3 - 6);
 
-    // 4. A relay that lives: recovers, publishes the rest, and keeps up with new writes (LISTEN/NOTIFY).
+    // 4. Recovers those 3, sends the next batch in a transaction, killed before committing it.
+    const fourth = await runRelayChild(s, { RELAY_BATCH_SIZE: "3", RELAY_CRASH_AT: "before_commit", RELAY_CRASH_ON_BATCH: "1" });
+    expect(fourth.signal).toBe("SIGKILL");
+    expect(fourth.output).toContain("crash before_commit batch 1");
+    expect(await countPendingOutbox(s.database.db)).toBe(10 + 3 - 9);
+
+    // 5. A relay that lives: recovers, publishes the rest, and keeps up with new writes (LISTEN/NOTIFY).
     const relay = startOutboxRelay({
       db: s.database.db,
       databaseUrl: s.database.url,
@@ -229,6 +235,10 @@ describe("outbox relay", () => {
 
     const messages = await readWholeTopic(s.kafka, s.topic);
     expect(messages.filter((m) => m.headers[HEADER_KIND] === "tick")).toHaveLength(3);
+    // The batch killed before its commit is in the log, aborted: read_committed readers never see it.
+    const everything = await readWholeTopic(s.kafka, s.topic, { readUncommitted: true });
+    const ours = (list: readonly TopicMessage[]) => list.filter((m) => m.headers[HEADER_OUTBOX_STREAM] === streamId).length;
+    expect(ours(everything)).toBe(ours(messages) + 3);
     expect((await outboxIds(s)).length).toBe(10 + 3 + 5);
     await expectExactlyOnce(s, streamId, messages);
   });
@@ -273,6 +283,49 @@ describe("outbox relay lock", () => {
     } finally {
       await a.stop();
       await b.stop();
+    }
+    await expectExactlyOnce(s, streamId, await readWholeTopic(s.kafka, s.topic));
+  });
+
+  it("fences a relay that lost its lock without knowing: its pending batch never becomes visible", async () => {
+    const streamId = ((await s.database.db.query(sql`SELECT stream_id FROM outbox_stream`)) as { stream_id: string }[])[0]!.stream_id;
+    const base = { db: s.database.db, databaseUrl: s.database.url, kafka: s.kafka, topic: s.topic, log: silentLog, pollIntervalMs: 60_000 };
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let reached: () => void = () => undefined;
+    const atCommit = new Promise<void>((resolve) => (reached = resolve));
+    let paused = false;
+    const errors: string[] = [];
+    // A stalls between sending a batch and committing it (a long pause, a partition)...
+    const a = startOutboxRelay({
+      ...base,
+      lockKey: 1001,
+      retryDelayMs: 60_000,
+      log: { ...silentLog, error: (fields) => errors.push(String((fields as { err?: unknown }).err)) },
+      faults: async (point) => {
+        if (point === "before_commit" && !paused) {
+          paused = true;
+          reached();
+          await gate;
+        }
+      },
+    });
+    let b: ReturnType<typeof startOutboxRelay> | undefined;
+    try {
+      await a.active;
+      await writeVersions(s, 1);
+      await atCommit;
+      // ...and B, which believes it is alone (A's lock was lost: here, another lock key), takes over.
+      b = startOutboxRelay({ ...base, lockKey: 1002 });
+      await b.active;
+      await eventually(() => countPendingOutbox(s.database.db), (n) => n === 0, "b to publish everything");
+      release();
+      await eventually(() => Promise.resolve(errors.length), (n) => n > 0, "a's commit to be refused");
+      expect(errors.join("\n")).toMatch(/old epoch|fenced/i);
+    } finally {
+      release();
+      await a.stop();
+      await b?.stop();
     }
     await expectExactlyOnce(s, streamId, await readWholeTopic(s.kafka, s.topic));
   });

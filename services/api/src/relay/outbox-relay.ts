@@ -19,8 +19,11 @@ export interface RelayLog {
   error(fields: object, message: string): void;
 }
 
-/** Where a test may stop the relay dead (e.g. SIGKILL itself) to prove recovery. */
-export type RelayFaultPoint = "before_publish" | "after_publish";
+/**
+ * Where a test may stop the relay dead (e.g. SIGKILL itself) to prove recovery: before a batch is sent,
+ * after it is sent but before its transaction commits, after it is committed but before it is marked.
+ */
+export type RelayFaultPoint = "before_publish" | "before_commit" | "after_publish";
 
 export interface OutboxRelayOptions {
   readonly db: Database;
@@ -75,14 +78,16 @@ function toMessage(entry: OutboxEntry, streamId: string): Message {
 /**
  * Publishes the outbox to the rules topic, in outbox id order, each entry exactly once.
  *
- * - One relay at a time: a session advisory lock on a dedicated connection; others block on it.
- * - Each batch is one produce request of an idempotent producer (acks=all, one request in flight),
- *   so it lands whole, in order, at consecutive offsets. Only then is it marked sent, with each
- *   version's append time as its `effective_from`; the next batch is published only after that.
- * - So after a crash, whatever was published but not marked lies after the highest offset marked.
- *   Before publishing anything, a relay reads the topic from there to its end and marks every entry
- *   it finds (its header names its outbox id and this database's stream id). It never publishes an
- *   entry that is already on the topic.
+ * - One relay at a time: a session advisory lock on a dedicated connection; others block on it. Kafka
+ *   enforces it too: the relay's transactional producer fences any earlier relay's.
+ * - Each batch is one transaction of one produce request (acks=all, one request in flight), so it
+ *   lands whole, in order, at consecutive offsets, and is visible to read_committed consumers only once
+ *   committed. Only then is it marked sent, with each version's append time as its `effective_from`;
+ *   the next batch is published only after that.
+ * - So after a crash, whatever was committed but not marked lies after the highest offset marked
+ *   (a batch left uncommitted is aborted when the next relay registers). Before publishing anything, a
+ *   relay reads the topic from there to its end and marks every entry it finds (its header names its
+ *   outbox id and this database's stream id). It never publishes an entry that is already there.
  */
 export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const abort = new AbortController();
@@ -106,8 +111,18 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     return marked;
   }
 
+  /** One batch, one transaction: it becomes visible (read_committed) whole, or not at all. */
   async function publish(producer: Producer, batch: readonly OutboxEntry[], streamId: string): Promise<OutboxReceipt[]> {
-    const metadata = await producer.send({ topic, acks: -1, messages: batch.map((e) => toMessage(e, streamId)) });
+    const transaction = await producer.transaction();
+    let metadata;
+    try {
+      metadata = await transaction.send({ topic, acks: -1, messages: batch.map((e) => toMessage(e, streamId)) });
+      await options.faults?.("before_commit", batch);
+      await transaction.commit();
+    } catch (error) {
+      await transaction.abort().catch(() => undefined);
+      throw error;
+    }
     const meta = metadata[0];
     if (metadata.length !== 1 || meta?.baseOffset === undefined) {
       throw new Error(`unexpected produce response from the rules topic: ${JSON.stringify(metadata)}`);
@@ -121,7 +136,11 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   }
 
   async function runWhileHoldingLock(lock: LockConnection): Promise<void> {
+    const streamId = await outboxStreamId(db);
+    // One transactional id per outbox: a new relay's producer fences every earlier one, so a relay
+    // that lost its lock without knowing it (a pause, a partition) can no longer publish anything.
     const producer = options.kafka.producer({
+      transactionalId: `runhooks-outbox-relay-${streamId}`,
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
@@ -130,7 +149,9 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     abort.signal.addEventListener("abort", interrupt);
     await producer.connect();
     try {
-      const streamId = await outboxStreamId(db);
+      // Registering the transactional id fences the previous relay and aborts its open transaction;
+      // only after that is the topic's tail final, and read.
+      await (await producer.transaction()).abort();
       await recover(streamId);
       markActive();
       while (!abort.signal.aborted) {

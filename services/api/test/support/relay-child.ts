@@ -1,5 +1,5 @@
 // A relay in its own process, so that a test can kill it for real (SIGKILL: no marking, no cleanup).
-// RELAY_CRASH_AT=before_publish|after_publish and RELAY_CRASH_ON_BATCH=n pick the moment.
+// RELAY_CRASH_AT=before_publish|before_commit|after_publish and RELAY_CRASH_ON_BATCH=n pick the moment.
 import { connectDatabase } from "@runhooks/db";
 import { createKafka } from "@runhooks/kafka";
 import { startOutboxRelay } from "@runhooks/api";
