@@ -50,6 +50,9 @@ export interface OutboxRelay {
   stop(): Promise<void>;
 }
 
+/** A batch's transaction takes milliseconds; one left open by a dead relay is aborted after this. */
+const TRANSACTION_TIMEOUT_MS = 10_000;
+
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
     const done = () => {
@@ -141,6 +144,9 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     // that lost its lock without knowing it (a pause, a partition) can no longer publish anything.
     const producer = options.kafka.producer({
       transactionalId: `runhooks-outbox-relay-${streamId}`,
+      // An open transaction holds back every read_committed reader of the rules topic (the evaluator
+      // waits to read past a run's time): a relay that dies mid-batch is aborted by the broker soon.
+      transactionTimeout: TRANSACTION_TIMEOUT_MS,
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
