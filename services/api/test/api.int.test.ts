@@ -238,6 +238,7 @@ describe("validation: every 400 names the offending path", () => {
     const notJson = await api.call("POST", "/rules", { key: a.key, body: "{not json" });
     expect(notJson.status).toBe(400);
     expect(notJson.body.error).toBe("invalid_request");
+    expect(notJson.body.issues[0].path).toBe("(body)");
   });
 });
 

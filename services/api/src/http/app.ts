@@ -46,7 +46,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     if (status >= 400 && status < 500) {
       // Malformed JSON, a body too large, a wrong content type: the client's to fix.
       const code = status === 413 ? "body_too_large" : status === 415 ? "unsupported_media_type" : "invalid_request";
-      return sendError(reply, status, code, error.message);
+      return sendError(reply, status, code, error.message, status === 400 ? { issues: [{ path: "(body)", message: error.message }] } : {});
     }
     request.log.error({ err: error }, "request failed");
     return sendError(reply, 500, "internal", "internal error; see the API's log");
