@@ -183,7 +183,8 @@ async function saveInTransaction(tx: Transaction, input: SaveRuleInput): Promise
 
   const resolved = resolveWebhooks(rule.webhooks, live?.rule.webhooks ?? []);
   if (!resolved.ok) return { ok: false, reason: "invalid", issues: resolved.issues };
-  const next: StoredRule = { ...rule, webhooks: resolved.webhooks };
+  // Absent and null mean the same (no session scope); stored as null, so neither form reads as a change.
+  const next: StoredRule = { ...rule, session_id: rule.session_id ?? null, webhooks: resolved.webhooks };
 
   if (live && canonicalJson(live.rule) === canonicalJson(next)) {
     return { ok: true, outcome: "unchanged", record: toRecord(live) };

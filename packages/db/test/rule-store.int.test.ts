@@ -68,6 +68,9 @@ describe("the rule store", () => {
 
     const again = await saveRule(database.db, { tenantId: tenantA, rule, mode: "upsert" });
     expect(again).toMatchObject({ ok: true, outcome: "unchanged", record: { version: 1 } });
+    // No session scope, written as null or left out: the same rule.
+    const explicitNull = await saveRule(database.db, { tenantId: tenantA, rule: { ...rule, session_id: null }, mode: "upsert" });
+    expect(explicitNull).toMatchObject({ ok: true, outcome: "unchanged", record: { version: 1 } });
 
     const disabled = await saveRule(database.db, { tenantId: tenantA, rule: { ...rule, enabled: false }, mode: "upsert" });
     expect(disabled).toMatchObject({ ok: true, outcome: "updated", record: { version: 2 } });
