@@ -53,12 +53,15 @@ export async function storeWindows(
     WITH w AS (
       INSERT INTO delivery_windows
         (window_id, tenant_id, rule_id, rule_version, start_time, end_time, run_count, webhook_count, payload)
-      SELECT * FROM unnest(
-        ${windows.map((w) => w.windowId)}::uuid[], ${windows.map((w) => w.tenantId)}::uuid[],
-        ${windows.map((w) => w.ruleId)}::uuid[], ${windows.map((w) => w.ruleVersion)}::int[],
-        ${windows.map((w) => w.startTime)}::timestamptz[], ${windows.map((w) => w.endTime)}::timestamptz[],
-        ${windows.map((w) => w.runCount)}::int[], ${windows.map((w) => w.webhookCount)}::int[],
-        ${windows.map((w) => w.payload)}::text[])
+      VALUES ${sql.join(
+        // Bound parameters, not an array literal: the bodies go over the wire as they are, unescaped.
+        windows.map(
+          (w) =>
+            sql`(${w.windowId}::uuid, ${w.tenantId}::uuid, ${w.ruleId}::uuid, ${w.ruleVersion}::int, ${w.startTime}::timestamptz,
+              ${w.endTime}::timestamptz, ${w.runCount}::int, ${w.webhookCount}::int, ${w.payload}::text)`,
+        ),
+        ",",
+      )}
       ON CONFLICT (window_id) DO NOTHING
       RETURNING 1
     ), d AS (
@@ -260,6 +263,23 @@ export async function markAttemptsPublished(db: Queryable, ids: readonly bigint[
   await db.query(sql`
     UPDATE delivery_attempts SET published_at = now()
     WHERE id = ANY(${ids.map(String)}::bigint[]) AND published_at IS NULL`);
+}
+
+/**
+ * Gives back claimed deliveries whose attempt was never started (a worker stopping): due now, the
+ * attempt number and the round's count as they were before the claim.
+ */
+export async function releaseClaims(db: Queryable, claims: readonly { id: string; attempt: number }[]): Promise<number> {
+  if (claims.length === 0) return 0;
+  const rows = (await db.query(sql`
+    UPDATE deliveries d SET
+      status = 'pending', next_attempt_at = now(), next_trigger = d.attempt_trigger,
+      attempts = d.attempts - 1, round_attempts = greatest(d.round_attempts - 1, 0),
+      lease_until = NULL, claimed_by = NULL, updated_at = now()
+    FROM unnest(${claims.map((c) => c.id)}::uuid[], ${claims.map((c) => c.attempt)}::int[]) AS v(id, attempt)
+    WHERE d.id = v.id AND d.status = 'in_flight' AND d.attempts = v.attempt
+    RETURNING d.id`)) as unknown[];
+  return rows.length;
 }
 
 /** Error text of an attempt whose worker stopped during it. */

@@ -54,6 +54,7 @@ export {
   publishStragglers,
   reapExpiredLeases,
   recordAttempts,
+  releaseClaims,
   storeWindows,
   windowPayloads,
 } from "./deliveries.js";

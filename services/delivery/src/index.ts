@@ -1,4 +1,5 @@
 import { connectDatabase, migrate } from "@runhooks/db";
+import kafkajs from "kafkajs";
 import { createKafka, topicNames, type TopicNames } from "@runhooks/kafka";
 import { createAddressPolicy } from "./address-policy.js";
 import { createCounters, prometheusText, type Counters } from "./counters.js";
@@ -13,6 +14,9 @@ import { createSender } from "./sender.js";
 import { createWebhookCache } from "./webhook-cache.js";
 import { startWindowsConsumer } from "./windows-consumer.js";
 import { startWorkers } from "./workers.js";
+
+// kafkajs is CommonJS; its named values are not visible as ESM exports under Node.
+const { Partitioners } = kafkajs;
 
 export { readDeliveryEnv, DeliveryEnv } from "./env.js";
 export { decide, backoffMs, retriesAllowed, isRetriable, SEED_POLICY } from "./policy.js";
@@ -101,7 +105,7 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
     clientId: `runhooks-delivery-${o.instanceId}`,
     logger: (level, message, fields) => log(level, message, fields),
   });
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
 
   const sender = createSender({
@@ -112,7 +116,7 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
   });
   const webhooks = createWebhookCache(db);
   const payloads = createPayloadCache(64 * 1024 * 1024);
-  const publisher = createPublisher({ db, producer, topic: topics.attempts, log, counters, maxBacklog: 100_000 });
+  const publisher = createPublisher({ db, producer, topic: topics.attempts, log, counters, maxBacklog: 100_000, markEveryMs: 100 });
   const recorder = createRecorder({ db, publisher, log, counters, maxBatch: 500, maxDelayMs: 5, onDatabase });
   const workers = startWorkers({
     db,

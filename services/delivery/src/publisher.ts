@@ -32,10 +32,38 @@ export function createPublisher(o: {
   readonly counters: Counters;
   /** Most attempts waiting in memory; beyond it they are left to the sweeper. */
   readonly maxBacklog: number;
+  /** How often rows whose message was sent are marked published. */
+  readonly markEveryMs: number;
 }): Publisher {
   let queue: PublishableAttempt[] = [];
   let running: Promise<void> | undefined;
   let dropped = 0;
+  /** Rows whose message Kafka has: marked in one statement every `markEveryMs`, not one per send. */
+  let unmarked: bigint[] = [];
+  let marking: Promise<void> | undefined;
+  let markTimer: NodeJS.Timeout | undefined;
+
+  async function mark(): Promise<void> {
+    markTimer = undefined;
+    while (unmarked.length > 0) {
+      const ids = unmarked;
+      unmarked = [];
+      try {
+        await markAttemptsPublished(o.db, ids);
+      } catch (error) {
+        // Left unmarked, the sweeper publishes them once more later: at least once, never lost.
+        o.log("debug", "could not mark attempts published", { attempts: ids.length, error: String(error) });
+      }
+    }
+  }
+
+  function scheduleMark(): void {
+    markTimer ??= setTimeout(() => {
+      marking ??= mark().finally(() => {
+        marking = undefined;
+      });
+    }, o.markEveryMs);
+  }
 
   async function produce(attempts: readonly AttemptFacts[]): Promise<void> {
     if (attempts.length === 0) return;
@@ -49,7 +77,8 @@ export function createPublisher(o: {
 
   async function send(attempts: readonly PublishableAttempt[]): Promise<void> {
     await produce(attempts);
-    await markAttemptsPublished(o.db, attempts.map((a) => a.rowId));
+    for (const a of attempts) unmarked.push(a.rowId);
+    scheduleMark();
   }
 
   async function loop(): Promise<void> {
@@ -82,6 +111,9 @@ export function createPublisher(o: {
     produce,
     async drain() {
       while (running) await running;
+      if (markTimer) clearTimeout(markTimer);
+      while (marking) await marking;
+      await mark();
     },
     get backlog() {
       return queue.length;

@@ -1,4 +1,4 @@
-import { claimDeliveries, windowPayloads, type ClaimedDelivery, type Database } from "@runhooks/db";
+import { claimDeliveries, releaseClaims, windowPayloads, type ClaimedDelivery, type Database } from "@runhooks/db";
 import { errorOf, outcomeOf, recordedStatus } from "./attempt-result.js";
 import type { Counters } from "./counters.js";
 import type { Logger } from "./log.js";
@@ -35,7 +35,7 @@ export interface Workers {
   /** Look for due deliveries now (new ones were stored). */
   wake(): void;
   inFlight(): number;
-  /** Stops claiming and waits for the attempts in flight to end (each ends by its deadline). */
+  /** Stops claiming, gives back what was claimed but not started, and waits for the attempts in flight. */
   stop(): Promise<void>;
 }
 
@@ -45,25 +45,49 @@ interface Job {
   readonly body: Buffer | undefined;
 }
 
+/** One origin's share of the process: its own queue of claimed deliveries and its own concurrency. */
+interface OriginLane {
+  readonly queue: Job[];
+  active: number;
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * The worker pool: claims due deliveries from the Postgres queue and sends them, each origin with its
- * own concurrency limit. An origin at its limit is left out of claims altogether, so deliveries to
- * other endpoints are claimed and sent while a hanging one waits out its deadlines.
+ * The worker pool. Due deliveries are claimed from the Postgres queue in batches into one lane per
+ * origin; each lane sends at most `originConcurrency` at a time and holds at most three times as many
+ * waiting (claims stay large, and the next attempt starts without a round trip), so a slow or dead
+ * endpoint fills only its own lane. An origin whose lane is full is left out of claims altogether:
+ * deliveries to other endpoints keep being claimed and sent. In all, at most `concurrency` attempts
+ * are in flight and twice as many deliveries held.
  */
 export function startWorkers(o: WorkersOptions): Workers {
   let stopping = false;
+  /** Deliveries this process has claimed and not finished: queued or in flight. */
+  let held = 0;
   let inFlight = 0;
-  const claimThreshold = Math.max(1, Math.min(64, Math.floor(o.concurrency / 8)));
-  const perOrigin = new Map<string, number>();
+  const lanes = new Map<string, OriginLane>();
+  const heldCapacity = o.concurrency * 2;
+  const laneCapacity = o.originConcurrency * 4;
+  // Claim in batches, not one by one: the loop is woken once this much room has opened.
+  const claimThreshold = Math.max(1, Math.min(256, Math.floor(heldCapacity / 4)));
+  const laneThreshold = Math.max(1, o.originConcurrency * 2);
+
   const idle = new Set<() => void>();
+  /** A wake-up that came while the loop was busy: its next pause returns at once. */
+  let woken = false;
   const wake = () => {
+    if (idle.size === 0) woken = true;
     for (const resolve of idle) resolve();
     idle.clear();
   };
   const pause = (ms: number) =>
     new Promise<void>((resolve) => {
+      if (woken) {
+        woken = false;
+        resolve();
+        return;
+      }
       const timer = setTimeout(() => {
         idle.delete(done);
         resolve();
@@ -78,11 +102,16 @@ export function startWorkers(o: WorkersOptions): Workers {
   async function prepare(claimed: readonly ClaimedDelivery[]): Promise<Job[]> {
     const missing = [...new Set(claimed.filter((d) => o.payloads.get(d.windowId) === undefined).map((d) => d.windowId))];
     const loaded = await windowPayloads(o.db, missing);
-    for (const [windowId, payload] of loaded) o.payloads.set(windowId, Buffer.from(payload));
+    const bodies = new Map<string, Buffer>();
+    for (const [windowId, payload] of loaded) {
+      const body = Buffer.from(payload);
+      bodies.set(windowId, body);
+      o.payloads.set(windowId, body);
+    }
     const jobs: Job[] = [];
     for (const delivery of claimed) {
       const set = await o.webhooks.get(delivery.ruleId, delivery.ruleVersion);
-      const body = o.payloads.get(delivery.windowId) ?? (loaded.has(delivery.windowId) ? Buffer.from(loaded.get(delivery.windowId)!) : undefined);
+      const body = bodies.get(delivery.windowId) ?? o.payloads.get(delivery.windowId);
       jobs.push({ delivery, target: set?.get(delivery.webhookId), body });
     }
     return jobs;
@@ -147,43 +176,53 @@ export function startWorkers(o: WorkersOptions): Workers {
     };
   }
 
-  function dispatch(job: Job): void {
-    const origin = job.delivery.origin;
-    inFlight++;
-    perOrigin.set(origin, (perOrigin.get(origin) ?? 0) + 1);
-    run(job)
-      .catch((error: unknown) => o.log("error", "delivery worker failed; the lease will expire and it is retried", { deliveryId: job.delivery.id, error: String(error) }))
-      .finally(() => {
-        inFlight--;
-        const n = (perOrigin.get(origin) ?? 1) - 1;
-        if (n === 0) perOrigin.delete(origin);
-        else perOrigin.set(origin, n);
-        // Claim in batches: wake the loop once enough slots are free (or the origin just got room).
-        if (o.concurrency - inFlight >= claimThreshold || n === o.originConcurrency - 1) wake();
-      });
+  /** Starts what the lane's concurrency (and the process') allows. */
+  function pump(origin: string, lane: OriginLane): void {
+    while (lane.active < o.originConcurrency && inFlight < o.concurrency && lane.queue.length > 0 && !stopping) {
+      const job = lane.queue.shift()!;
+      lane.active++;
+      inFlight++;
+      run(job)
+        .catch((error: unknown) =>
+          o.log("error", "delivery worker failed; the lease will expire and it is retried", { deliveryId: job.delivery.id, error: String(error) }),
+        )
+        .finally(() => {
+          lane.active--;
+          inFlight--;
+          held--;
+          const laneRoom = laneCapacity - lane.active - lane.queue.length;
+          if (lane.active === 0 && lane.queue.length === 0) lanes.delete(origin);
+          else pump(origin, lane);
+          // A slot the process' limit held back: another lane may use it.
+          if (inFlight < o.concurrency) for (const [other, l] of lanes) if (l.queue.length > 0) pump(other, l);
+          if (heldCapacity - held === claimThreshold || laneRoom === laneThreshold) wake();
+          if (stopping && inFlight === 0) wake();
+        });
+    }
   }
 
   async function loop(): Promise<void> {
     let failures = 0;
     while (!stopping) {
-      const free = o.concurrency - inFlight;
+      const free = heldCapacity - held;
       // Backpressure: do not run ahead of the recorder (e.g. while Postgres is down).
-      if (free <= 0 || o.recorder.backlog >= o.concurrency * 4) {
+      if (free <= 0 || o.recorder.backlog >= heldCapacity * 2) {
         await pause(o.pollMs);
         continue;
       }
       const room = new Map<string, number>();
-      for (const [origin, n] of perOrigin) room.set(origin, o.originConcurrency - n);
+      for (const [origin, lane] of lanes) room.set(origin, laneCapacity - lane.active - lane.queue.length);
       let claimed: ClaimedDelivery[];
       let jobs: Job[];
       try {
         claimed = await claimDeliveries(o.db, {
-          limit: Math.min(free, 500),
+          limit: Math.min(free, 1000),
           leaseMs: o.leaseMs,
           claimedBy: o.instanceId,
           originRoom: room,
-          defaultRoom: o.originConcurrency,
+          defaultRoom: laneCapacity,
         });
+        held += claimed.length;
         jobs = await prepare(claimed);
         o.onDatabase(true);
         failures = 0;
@@ -195,7 +234,15 @@ export function startWorkers(o: WorkersOptions): Workers {
         await sleep(Math.min(2000, 100 * failures));
         continue;
       }
-      for (const job of jobs) dispatch(job);
+      for (const job of jobs) {
+        let lane = lanes.get(job.delivery.origin);
+        if (!lane) {
+          lane = { queue: [], active: 0 };
+          lanes.set(job.delivery.origin, lane);
+        }
+        lane.queue.push(job);
+      }
+      for (const [origin, lane] of lanes) pump(origin, lane);
       if (claimed.length === 0) await pause(o.pollMs);
     }
   }
@@ -209,6 +256,17 @@ export function startWorkers(o: WorkersOptions): Workers {
       stopping = true;
       wake();
       await running;
+      // Claimed but never started: back to the queue, as they were.
+      const unstarted = [...lanes.values()].flatMap((lane) => lane.queue.splice(0));
+      held -= unstarted.length;
+      if (unstarted.length > 0) {
+        await releaseClaims(
+          o.db,
+          unstarted.map((j) => ({ id: j.delivery.id, attempt: j.delivery.attempt })),
+        ).catch((error: unknown) =>
+          o.log("warn", "could not give back unstarted deliveries; their leases will expire", { deliveries: unstarted.length, error: String(error) }),
+        );
+      }
       while (inFlight > 0) await pause(50);
     },
   };

@@ -29,7 +29,7 @@ let windowStarts: string[];
 
 beforeAll(async () => {
   h = await createDeliveryHarness("api");
-  receiver = await startReceiver((_r, _n, res) => res.writeHead(status).end());
+  receiver = await startReceiver((_r, _n, res) => void res.writeHead(status).end());
   const rule = await h.createRule([{ url: `${receiver.url}/hook?secret=api-test-secret` }]);
   ruleId = rule.ruleId;
   const other = await createTenant(h.db, { name: "other" });

@@ -72,7 +72,7 @@ describe("delivery crash test", () => {
     const windowIds: string[] = [];
     const production = (async () => {
       for (let i = 0; i < WINDOWS; i += 100) {
-        windowIds.push(...(await h!.publishWindows(rule, 100, 1)).map((w) => w.window_id));
+        windowIds.push(...(await h.publishWindows(rule, 100, 1)).map((w) => w.window_id));
         await sleep(400);
       }
     })();
@@ -101,7 +101,7 @@ describe("delivery crash test", () => {
     );
     // A graceful stop after all that.
     current.kill("SIGTERM");
-    const [code] = (await new Promise((r) => current.once("exit", (...args) => r(args)))) as [number | null];
+    const code = await new Promise<number | null>((r) => current.once("exit", (exitCode) => r(exitCode)));
     expect(code).toBe(0);
 
     const deliveries = await h.deliveries();

@@ -28,7 +28,7 @@ describe("Postgres restart during delivery", () => {
     const pg = await start();
     h = await createDeliveryHarness("pgrestart", { databaseUrl: pg.url });
     const secret = newSecret();
-    receiver = await startReceiver((_r, n, res) => setTimeout(() => res.writeHead(200).end(), n % 10), { secret });
+    receiver = await startReceiver((_r, n, res) => void setTimeout(() => res.writeHead(200).end(), n % 10), { secret });
     const rule = await h.createRule([{ url: `${receiver.url}/hook`, signing_secret: secret }]);
     const service = await h.start({ http: { host: "127.0.0.1", port: 0 }, concurrency: 32 });
     const health = async () => (await fetch(`${service.url!}/healthz`)).status;
@@ -36,7 +36,7 @@ describe("Postgres restart during delivery", () => {
 
     const production = (async () => {
       for (let i = 0; i < WINDOWS; i += 50) {
-        await h!.publishWindows(rule, 50, 1);
+        await h.publishWindows(rule, 50, 1);
         await sleep(250);
       }
     })();

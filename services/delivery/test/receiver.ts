@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { Webhook } from "standardwebhooks";
 
 /** One request a test receiver got. */
@@ -67,7 +67,7 @@ export async function startReceiver(behaviour: Behaviour, o: { port?: number; se
     });
   });
   // Connections kept alive by the sender must not hold close() up.
-  const sockets = new Set<import("node:net").Socket>();
+  const sockets = new Set<Socket>();
   server.on("connection", (s) => {
     sockets.add(s);
     s.on("close", () => sockets.delete(s));

@@ -47,7 +47,7 @@ const hugeBodyStats = { finished: false, closedEarly: false, written: 0 };
 
 let h: DeliveryHarness;
 const refusedThenUp: { port?: number; receiver?: Receiver } = {};
-const redirectTarget = { hits: 0 };
+const redirectTarget: { hits: number; receiver?: Receiver } = { hits: 0 };
 
 const scenarios: Record<string, Scenario> = {
   ok: { behaviour: reply(200, "thanks"), secret: newSecret() },
@@ -61,7 +61,10 @@ const scenarios: Record<string, Scenario> = {
     },
     secret: newSecret(),
   },
-  redirect: { behaviour: reply(301, "", { location: "http://127.0.0.1:1/elsewhere" }), secret: newSecret() },
+  redirect: {
+    behaviour: (r, n, res) => reply(301, "", { location: `${redirectTarget.receiver!.url}/elsewhere` })(r, n, res),
+    secret: newSecret(),
+  },
   huge: {
     behaviour: (r, n, res) => {
       res.on("finish", () => (hugeBodyStats.finished = true));
@@ -93,16 +96,9 @@ beforeAll(async () => {
     s.receiver = await startReceiver(s.behaviour, { secret: s.secret });
   }
   // The redirect points at a receiver that counts: it must never be hit.
-  const target = await startReceiver((r, n, res) => {
+  redirectTarget.receiver = await startReceiver((r, n, res) => {
     redirectTarget.hits++;
-    reply(200)(r, n, res);
-  });
-  scenarios.redirect = {
-    ...scenarios.redirect!,
-  };
-  await scenarios.redirect.receiver!.close();
-  scenarios.redirect.receiver = await startReceiver(reply(301, "", { location: `${target.url}/elsewhere` }), {
-    secret: scenarios.redirect.secret,
+    return reply(200)(r, n, res);
   });
   refusedThenUp.port = await freePort();
 
@@ -133,6 +129,7 @@ afterAll(async () => {
   await h?.close();
   for (const s of Object.values(scenarios)) await s.receiver?.close();
   await refusedThenUp.receiver?.close();
+  await redirectTarget.receiver?.close();
 });
 
 const outcomes = (s: Scenario) => s.attempts!.map((a) => a.outcome);

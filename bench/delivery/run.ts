@@ -1,0 +1,209 @@
+// Delivery throughput: successful deliveries per second through the delivery service — windows read
+// from Kafka, deliveries stored, claimed, POSTed (signed), every attempt recorded in Postgres and
+// published to the attempts topic — next to raw undici POSTs of the same payloads to the same
+// receiver in the same run.
+//
+//   npm run bench:delivery                 (BENCH_WINDOWS=20000 by default)
+//
+// Starts (or reuses) the local Kafka and Postgres like the tests do, and stops what it started. The
+// receiver runs in a child process of its own.
+import { spawn } from "node:child_process";
+import { randomBytes, randomUUID } from "node:crypto";
+import { cpus } from "node:os";
+import { Agent } from "undici";
+import { Rule } from "@runhooks/contracts";
+import { connectDatabase, createTenant, migrate, saveRule, sql } from "@runhooks/db";
+import { decodeWindow, startDelivery } from "@runhooks/delivery";
+import { readInfraEnv, startStack } from "@runhooks/infra";
+import { createKafka, ensureTopics, topicNames, topicSpecs } from "@runhooks/kafka";
+
+const N = Number(process.env["BENCH_WINDOWS"] ?? 20_000);
+const CONCURRENCY = Number(process.env["BENCH_CONCURRENCY"] ?? 64);
+const say = (line: string) => console.log(line);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const RECEIVER = `
+  const http = require("node:http");
+  let n = 0;
+  const server = http.createServer((req, res) => {
+    req.on("data", () => {});
+    req.on("end", () => { n++; res.writeHead(200, { "content-type": "text/plain", "content-length": "2" }).end("ok"); });
+  });
+  server.keepAliveTimeout = 30000;
+  server.listen(0, "127.0.0.1", () => console.log(server.address().port));
+  process.on("SIGTERM", () => { console.error("receiver: " + n + " requests"); process.exit(0); });
+`;
+
+function run(tenantId: string, i: number) {
+  const id = randomUUID();
+  const start = Date.now() - 2000 - (i % 5000);
+  return {
+    id,
+    trace_id: id,
+    name: "ChatOpenAI",
+    run_type: "llm",
+    status: "error",
+    error: "RateLimitError: too many requests",
+    start_time: new Date(start).toISOString(),
+    end_time: new Date(start + (i % 7000)).toISOString(),
+    tenant_id: tenantId,
+    session_id: "6a3be6a2-9a8c-4fc8-b4c6-a8983b286cc5",
+    dotted_order: `20240405T012854085646Z${id}`,
+    is_root: true,
+    tags: [`tag-${i % 20}`, "bench"],
+    extra: { metadata: { env: "prod", customer: `c-${i % 50}`, ls_model_name: "gpt-4o-mini" } },
+    inputs: { messages: [{ role: "user", content: "Summarise the quarterly report for the board. ".repeat(6) }] },
+    outputs: { generations: [{ text: "The quarter closed with revenue up and costs flat. ".repeat(6) }] },
+    total_tokens: i % 2000,
+  };
+}
+
+async function main(): Promise<void> {
+  const stack = await startStack(readInfraEnv(), (line) => say(`[stack] ${line}`));
+  const receiver = spawn(process.execPath, ["-e", RECEIVER], { stdio: ["ignore", "pipe", "inherit"] });
+  try {
+    const port = await new Promise<number>((resolve) => receiver.stdout.once("data", (d: Buffer) => resolve(Number(d.toString().trim()))));
+    const origin = `http://127.0.0.1:${port}`;
+
+    // A database and topics of the bench's own.
+    const name = `rh_bench_delivery_${randomBytes(4).toString("hex")}`;
+    const serverUrl = new URL(stack.databaseUrl);
+    const adminUrl = new URL(serverUrl);
+    adminUrl.pathname = "/postgres";
+    const admin = connectDatabase({ url: adminUrl.toString(), poolSize: 1 });
+    await admin.query(sql`CREATE DATABASE ${sql.ident(name)}`);
+    const dbUrl = new URL(serverUrl);
+    dbUrl.pathname = `/${name}`;
+    const db = connectDatabase({ url: dbUrl.toString(), poolSize: 2 });
+    const prefix = `bench-delivery-${randomBytes(4).toString("hex")}`;
+    try {
+      await migrate(db);
+      const tenant = await createTenant(db, { name: "bench" });
+      if (!tenant.ok) throw new Error("tenant");
+      const tenantId = tenant.tenant.id;
+      const rule = Rule.parse({
+        id: randomUUID(),
+        tenant_id: tenantId,
+        display_name: "bench",
+        filter: { "==": [{ var: "status" }, "error"] },
+        webhooks: [{ url: `${origin}/hook?secret=bench-secret`, headers: { "x-team": "bench" }, signing_secret: `whsec_${randomBytes(24).toString("base64")}` }],
+      });
+      const saved = await saveRule(db, { tenantId, rule, mode: "create" });
+      if (!saved.ok) throw new Error(saved.reason);
+
+      const kafka = createKafka({ brokers: stack.brokers, clientId: "bench-delivery", logger: () => undefined });
+      const kadmin = kafka.admin();
+      await kadmin.connect();
+      await ensureTopics(kadmin, topicSpecs({ prefix, deliveryPartitions: 6 }));
+      await kadmin.disconnect();
+      const topics = topicNames(prefix);
+
+      // The windows: 2 runs each (~3 KB bodies), produced before the service starts.
+      const messages: string[] = [];
+      const base = Math.floor(Date.now() / 1000) * 1000;
+      for (let i = 0; i < N; i++) {
+        messages.push(
+          JSON.stringify({
+            schema_version: 1,
+            window_id: randomUUID(),
+            rule_id: rule.id,
+            rule_version: saved.record.version,
+            tenant_id: tenantId,
+            partition: i % 6,
+            chunk: 0,
+            start_time: new Date(base - 5000 - i * 5000).toISOString(),
+            end_time: new Date(base - i * 5000).toISOString(),
+            runs: [run(tenantId, 2 * i), run(tenantId, 2 * i + 1)],
+          }),
+        );
+      }
+      const producer = kafka.producer();
+      await producer.connect();
+      // Batches well under the broker's 1 MB request limit.
+      for (let i = 0; i < N; i += 200) {
+        await producer.send({ topic: topics.windows, acks: -1, messages: messages.slice(i, i + 200).map((value) => ({ key: rule.id, value })) });
+      }
+      await producer.disconnect();
+      const bodies = messages.map((m) => {
+        const d = decodeWindow(Buffer.from(m));
+        if (!d.ok) throw new Error(d.error);
+        return Buffer.from(d.payload);
+      });
+      say(`${N} windows of ~${Math.round(bodies.reduce((n, b) => n + b.length, 0) / N)} bytes in ${topics.windows}; receiver ${origin}; ${cpus().length} CPUs`);
+
+      // 1. Raw undici POSTs of the same payloads, same receiver, same concurrency.
+      const agent = new Agent({ connections: CONCURRENCY, pipelining: 1, keepAliveTimeout: 4000 });
+      const t0 = performance.now();
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (next < bodies.length) {
+            const body = bodies[next++]!;
+            const res = await agent.request({ origin, path: "/hook?secret=bench-secret", method: "POST", headers: { "content-type": "application/json" }, body });
+            await res.body.dump();
+            if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`);
+          }
+        }),
+      );
+      const rawSeconds = (performance.now() - t0) / 1000;
+      await agent.close();
+      const rawRate = N / rawSeconds;
+      say(`raw undici POSTs:      ${N} in ${rawSeconds.toFixed(2)} s = ${Math.round(rawRate)} requests/s (concurrency ${CONCURRENCY})`);
+
+      // 2. The delivery service, every attempt recorded and published.
+      const delivery = await startDelivery({
+        brokers: stack.brokers,
+        databaseUrl: dbUrl.toString(),
+        topicPrefix: prefix,
+        groupId: `${prefix}-delivery`,
+        instanceId: "bench",
+        allowCidrs: ["127.0.0.1/32"],
+        originConcurrency: CONCURRENCY,
+        concurrency: CONCURRENCY * 4,
+        log: (level, message, fields) => {
+          if (level === "error" || level === "warn") say(`[delivery] ${level} ${message} ${JSON.stringify(fields ?? {})}`);
+        },
+      });
+      const wallStart = performance.now();
+      try {
+        for (;;) {
+          const [row] = (await db.query(sql`
+            SELECT (SELECT count(*) FROM deliveries WHERE status = 'succeeded')::int AS ok,
+              (SELECT count(*) FROM delivery_attempts WHERE published_at IS NOT NULL)::int AS published`)) as { ok: number; published: number }[];
+          if (row!.ok >= N && row!.published >= N) break;
+          if (performance.now() - wallStart > 600_000) throw new Error(`timed out: ${row!.ok} of ${N} delivered`);
+          if (process.env["BENCH_PROGRESS"] !== undefined) {
+            const c = delivery.counters;
+            say(`  ${((performance.now() - wallStart) / 1000).toFixed(1)} s: stored ${c.deliveriesCreated}, attempts ${c.attempts.success ?? 0}, published ${c.attemptsPublished}`);
+          }
+          await sleep(process.env["BENCH_PROGRESS"] !== undefined ? 1000 : 100);
+        }
+      } finally {
+        await delivery.stop();
+      }
+      // From the first delivery stored to the last attempt published, on the database's clock.
+      const [span] = (await db.query(sql`
+        SELECT extract(epoch FROM (SELECT max(published_at) FROM delivery_attempts) - (SELECT min(created_at) FROM deliveries))::float8 AS seconds,
+          (SELECT count(*) FROM delivery_attempts)::int AS attempts,
+          (SELECT count(*) FROM delivery_attempts WHERE outcome = 'success')::int AS successes`)) as { seconds: number; attempts: number; successes: number }[];
+      const rate = N / span!.seconds;
+      say(`delivery service:      ${span!.successes} successful deliveries (${span!.attempts} attempts, each a row and a message) in ${span!.seconds.toFixed(2)} s = ${Math.round(rate)} deliveries/s`);
+      say(`ratio:                 ${(rate / rawRate).toFixed(2)} of raw undici`);
+      say(`target:                ≥ 5000 deliveries/s — ${rate >= 5000 ? "met" : "NOT met"}`);
+      say(`command:               BENCH_WINDOWS=${N} BENCH_CONCURRENCY=${CONCURRENCY} npm run bench:delivery`);
+    } finally {
+      await db.dispose();
+      await admin.query(sql`DROP DATABASE IF EXISTS ${sql.ident(name)} WITH (FORCE)`);
+      await admin.dispose();
+      const cleanup = createKafka({ brokers: stack.brokers, clientId: "bench-delivery-cleanup", logger: () => undefined }).admin();
+      await cleanup.connect();
+      await cleanup.deleteTopics({ topics: topicSpecs({ prefix }).map((t) => t.name) }).catch(() => undefined);
+      await cleanup.disconnect();
+    }
+  } finally {
+    receiver.kill("SIGTERM");
+    await stack.stop();
+  }
+}
+
+await main();
