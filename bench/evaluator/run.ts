@@ -5,7 +5,7 @@
 //
 // Starts (or reuses) the local Kafka like the tests do, and stops what it started.
 import { randomUUID } from "node:crypto";
-import { createKafka, ensureTopics, topicNames, topicSpecs } from "@runhooks/kafka";
+import { createKafka, ensureTopics, topicNames, topicSpecs, waitForTopics } from "@runhooks/kafka";
 import { readInfraEnv, startStack } from "@runhooks/infra";
 import { startEvaluator } from "@runhooks/evaluator";
 import type { RuleVersion } from "@runhooks/contracts";
@@ -104,12 +104,13 @@ try {
   for (const [i, s] of scenarios.entries()) {
     const topics = [`${prefix}.rules.${i}`, `${prefix}.windows.${i}`];
     await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: [
         { topic: topics[0]!, numPartitions: 1, configEntries: [{ name: "message.timestamp.type", value: "LogAppendTime" }] },
         { topic: topics[1]!, numPartitions: PARTITIONS },
       ],
     });
+    await waitForTopics(admin, topics);
     await producer.send({ topic: topics[0]!, acks: -1, messages: s.rules.map((r) => ({ key: r.rule_id, value: JSON.stringify(r) })) });
   }
   await new Promise((r) => setTimeout(r, 50));
@@ -147,6 +148,7 @@ try {
   const rawSeconds = (Date.now() - rawStart) / 1000;
   await raw.disconnect();
   const rawRate = N / rawSeconds;
+  say(`  raw consume: ${rawRate.toFixed(0)} runs/s`);
   const rows: string[][] = [["raw consume + JSON.parse", rawRate.toFixed(0), "1.00", "-", "-", (rawRss.stop() / 2 ** 20).toFixed(0)]];
 
   for (const [i, s] of scenarios.entries()) {
@@ -160,9 +162,18 @@ try {
       maxRunBytes: 512 * 1024,
       tickIntervalMs: 200,
       topicOverrides: { rules: `${prefix}.rules.${i}`, windows: `${prefix}.windows.${i}` },
-      log: () => undefined,
+      log: (level, message, fields) => {
+        if (level === "error") console.error(`  [evaluator] ${message} ${JSON.stringify(fields ?? {})}`);
+      },
     });
-    while (evaluator.counters.runsRead + evaluator.counters.runsSkippedNotEnded < N) await new Promise((r) => setTimeout(r, 5));
+    let lastReport = Date.now();
+    while (evaluator.counters.runsRead < N) {
+      await new Promise((r) => setTimeout(r, 5));
+      if (Date.now() - lastReport > 5000) {
+        lastReport = Date.now();
+        say(`  ${s.name}: ${evaluator.counters.runsRead}/${N} runs read…`);
+      }
+    }
     const seconds = (Date.now() - start) / 1000;
     const c = evaluator.counters;
     await evaluator.stop();
