@@ -35,10 +35,13 @@ export { decodeWindow } from "./window-message.js";
 export { memberSpan } from "./json-span.js";
 export { deliveryId } from "./delivery-id.js";
 export { attemptMessage } from "./attempt-message.js";
+export { createPublisher } from "./publisher.js";
+export type { Publisher, PublishableAttempt } from "./publisher.js";
 export { deliveriesRoutes } from "./routes.js";
 export type { DeliveriesRoutesOptions } from "./routes.js";
 export { jsonLogger } from "./log.js";
 export type { Logger, Level } from "./log.js";
+export { createCounters } from "./counters.js";
 export type { Counters } from "./counters.js";
 export { USER_AGENT } from "./version.js";
 

@@ -44,7 +44,6 @@ export function createPublisher(o: {
   let markTimer: NodeJS.Timeout | undefined;
 
   async function mark(): Promise<void> {
-    markTimer = undefined;
     while (unmarked.length > 0) {
       const ids = unmarked;
       unmarked = [];
@@ -59,6 +58,8 @@ export function createPublisher(o: {
 
   function scheduleMark(): void {
     markTimer ??= setTimeout(() => {
+      markTimer = undefined;
+      // A mark already running takes these too: it loops until nothing is left.
       marking ??= mark().finally(() => {
         marking = undefined;
       });
