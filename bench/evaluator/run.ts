@@ -128,7 +128,7 @@ try {
 
   // Baseline: consume and JSON.parse every message, nothing else.
   const rawRss = peakRss();
-  const rawStart = Date.now();
+  let rawStart = 0;
   let parsed = 0;
   const raw = kafka.consumer({ groupId: `${prefix}-raw`, maxBytesPerPartition: 4 * 1024 * 1024, maxBytes: 32 * 1024 * 1024, maxWaitTimeInMs: 100 });
   await raw.connect();
@@ -137,6 +137,7 @@ try {
     void raw.run({
       partitionsConsumedConcurrently: 16,
       eachBatch: ({ batch }) => {
+        if (rawStart === 0) rawStart = Date.now();
         for (const m of batch.messages) {
           JSON.parse(m.value!.toString());
           if (++parsed === N) resolve();
@@ -153,7 +154,6 @@ try {
 
   for (const [i, s] of scenarios.entries()) {
     const rss = peakRss();
-    const start = Date.now();
     const evaluator = await startEvaluator({
       brokers,
       topicPrefix: prefix,
@@ -166,6 +166,8 @@ try {
         if (level === "error") console.error(`  [evaluator] ${message} ${JSON.stringify(fields ?? {})}`);
       },
     });
+    while (evaluator.counters.runsRead === 0) await new Promise((r) => setTimeout(r, 1));
+    const start = Date.now();
     let lastReport = Date.now();
     while (evaluator.counters.runsRead < N) {
       await new Promise((r) => setTimeout(r, 5));
@@ -190,7 +192,7 @@ try {
   say(line(header));
   for (const r of rows) say(line(r));
   say("");
-  say(`${N} runs, ${PARTITIONS} partitions, one process (evaluator time includes start-up and group join).`);
+  say(`${N} runs, ${PARTITIONS} partitions, one process; rates from the first run read to the last (group join excluded).`);
   say(`rerun: BENCH_RUNS=${N} npm run bench:evaluator`);
 } finally {
   await stack.stop();

@@ -1,6 +1,7 @@
 export * from "./common.js";
 export * from "./parse.js";
 export * from "./run.js";
+export * from "./run-check.js";
 export * from "./rule.js";
 export * from "./window.js";
 export * from "./delivery.js";

@@ -5,7 +5,9 @@ const nullableId = Id.nullish();
 const idList = z.array(Id).nullish();
 const count = z.number().int().nonnegative().nullish();
 /** LangSmith serialises costs as numbers, or as decimal strings from some endpoints. */
-const cost = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?(e-?\d+)?$/i, "must be a decimal number")]).nullish();
+/** A decimal string as LangSmith writes costs; shared with the fast check in run-check.ts. */
+export const DECIMAL = /^-?\d+(\.\d+)?(e-?\d+)?$/i;
+const cost = z.union([z.number(), z.string().regex(DECIMAL, "must be a decimal number")]).nullish();
 const jsonObject = z.record(z.string(), JsonValue).nullish();
 
 /**

@@ -31,7 +31,8 @@ export async function ensureTopics(
   const missing = specs.filter((s) => !existing.has(s.name));
   if (missing.length > 0) {
     await admin.createTopics({
-      waitForLeaders: true,
+      // kafkajs' own wait gives up on UNKNOWN_TOPIC_OR_PARTITION while metadata propagates.
+      waitForLeaders: false,
       topics: missing.map((s) => ({
         topic: s.name,
         numPartitions: s.numPartitions,
@@ -39,6 +40,7 @@ export async function ensureTopics(
         configEntries: Object.entries(s.config).map(([name, value]) => ({ name, value })),
       })),
     });
+    await waitForTopics(admin, missing.map((s) => s.name));
   }
   const present = specs.filter((s) => existing.has(s.name));
   const mismatches = present.length > 0 ? await compareTopics(admin, present) : [];
@@ -85,4 +87,23 @@ async function compareTopics(admin: Admin, specs: readonly TopicSpec[]): Promise
 
 export function describeMismatch(m: TopicMismatch): string {
   return `topic ${m.topic}: ${m.setting} is ${m.actual}, expected ${m.expected}`;
+}
+
+/**
+ * Waits until every partition of the topics has a leader: a topic just created is not usable at once,
+ * and producing to it early fails with UNKNOWN_TOPIC_OR_PARTITION.
+ */
+export async function waitForTopics(admin: Admin, topics: readonly string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics: [...topics] });
+      const ready = metadata.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+      if (ready) return;
+    } catch (error) {
+      if ((error as { retriable?: boolean }).retriable !== true) throw error;
+    }
+    if (Date.now() > deadline) throw new Error(`topics ${topics.join(", ")} have no leader after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

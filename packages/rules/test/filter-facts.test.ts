@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { Run } from "@runhooks/contracts";
-import { DERIVED_FACTS, runFacts } from "@runhooks/rules";
+import { DERIVED_FACTS, attachFacts, runFacts } from "@runhooks/rules";
 import { compile } from "./filter/oracle.js";
 
 const seed = JSON.parse(
@@ -105,5 +105,26 @@ describe("runFacts latency on timestamps outside the contract", () => {
       const facts = runFacts(run({ start_time, end_time }));
       expect(facts["latency"]).toBeCloseTo((Date.parse(end_time) - Date.parse(start_time)) / 1000, 9);
     }
+  });
+});
+
+describe("attachFacts", () => {
+  it("gives the same facts as runFacts, on the run object itself", () => {
+    const base = {
+      id: "6ab80f10-d79c-4fa2-b441-922ed6feb630",
+      name: "x",
+      run_type: "llm",
+      tenant_id: "2ebda79f-2946-4491-a9ad-d642f49e0815",
+      start_time: "2024-04-05T01:28:54.085646",
+      end_time: "2024-04-05T01:28:56.585646",
+      status: "error",
+      extra: { metadata: { env: "prod" } },
+      latency: "own field, overwritten",
+    };
+    const run = structuredClone(base);
+    const facts = attachFacts(run);
+    expect(facts).toBe(run);
+    expect(facts).toEqual(runFacts(structuredClone(base)));
+    expect(facts["latency"]).toBe(2.5);
   });
 });

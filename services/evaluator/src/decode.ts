@@ -1,6 +1,7 @@
-import { Run, SCHEMA_VERSION, describeIssues, toFieldIssues, type DeadLetterReason } from "@runhooks/contracts";
+import { Run, SCHEMA_VERSION, describeIssues, isParsedRun, toFieldIssues, type DeadLetterReason } from "@runhooks/contracts";
 
 export type Decoded =
+  /** `run` is a fresh object the caller owns (matching writes derived facts onto it). */
   | { readonly ok: true; readonly run: Run; readonly json: string }
   | { readonly ok: false; readonly reason: DeadLetterReason; readonly error: string };
 
@@ -24,6 +25,8 @@ export function decodeRun(value: Buffer | null, maxBytes: number): Decoded {
   if (version !== undefined && version !== SCHEMA_VERSION) {
     return { ok: false, reason: "unsupported_version", error: `schema_version ${JSON.stringify(version)} is not supported (expected ${SCHEMA_VERSION})` };
   }
+  // The fast check accepts exactly what the schema accepts; zod runs only to explain a refusal.
+  if (isParsedRun(parsed)) return { ok: true, run: parsed, json };
   const result = Run.safeParse(parsed);
   if (!result.success) return { ok: false, reason: "schema_invalid", error: describeIssues(toFieldIssues(result.error)) };
   return { ok: true, run: result.data, json };

@@ -1,6 +1,7 @@
 import type { DeadLetter } from "@runhooks/contracts";
 import type { TopicNames } from "@runhooks/kafka";
 import {
+  attachFacts,
   createFoldState,
   decodeCheckpoint,
   encodeCheckpoint,
@@ -188,7 +189,7 @@ export async function startRunsConsumer(o: RunsConsumerOptions): Promise<RunsCon
           if (!suppressed) o.counters.runsSkippedNotEnded++;
           closed = foldStep(state.fold, { kind: "time", offset, time });
         } else {
-          const matches = matchRun(o.rules.book, decoded.run, Math.max(time, state.fold.streamTime));
+          const matches = matchRun(o.rules.book, decoded.run, Math.max(time, state.fold.streamTime), attachFacts);
           if (matches.length > 0 && !suppressed) o.counters.runsMatched++;
           closed = foldStep(
             state.fold,

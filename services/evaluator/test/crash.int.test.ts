@@ -6,6 +6,7 @@ import { MatchWindow, type Run } from "@runhooks/contracts";
 import { compileFilter, runFacts, sampled, validateFilter } from "@runhooks/rules";
 import { startEvaluator } from "@runhooks/evaluator";
 import { repoRoot } from "@runhooks/infra";
+import { waitForTopics } from "@runhooks/kafka";
 import type { Admin, Kafka } from "kafkajs";
 import { createHarness, makeRun, ruleVersion, type Harness } from "./harness.js";
 
@@ -167,7 +168,8 @@ describe("evaluator crash test", () => {
 
       // The same logs, folded once without interruption into another topic.
       const referenceTopic = `${h.prefix}.windows.reference`;
-      await admin.createTopics({ waitForLeaders: true, topics: [{ topic: referenceTopic, numPartitions: 1 }] });
+      await admin.createTopics({ waitForLeaders: false, topics: [{ topic: referenceTopic, numPartitions: 1 }] });
+      await waitForTopics(admin, [referenceTopic]);
       const reference = await startEvaluator({
         brokers: inject("kafkaBrokers"),
         topicPrefix: h.prefix,

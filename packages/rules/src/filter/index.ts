@@ -1,7 +1,7 @@
 export { validateFilter, DEFAULT_FILTER_LIMITS, type FilterLimits } from "./validate.js";
 export { compileFilter, type CompiledFilter } from "./compile.js";
 export { explainFilter, type FilterExplanation, type FilterPartExplanation } from "./explain.js";
-export { runFacts, DERIVED_FACTS } from "./facts.js";
+export { attachFacts, runFacts, DERIVED_FACTS } from "./facts.js";
 export { FILTER_OPERATORS, type FilterOperator } from "./operators.js";
 export { FORBIDDEN_PATH_SEGMENTS } from "./var-path.js";
 export type { JsonLogicExpression } from "./expression.js";

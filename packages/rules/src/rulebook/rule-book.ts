@@ -109,9 +109,15 @@ const NO_MATCHES: readonly WindowSpec[] = Object.freeze([]);
 /**
  * The windows a run joins: rules of its tenant (and session, when the rule names one) whose version
  * in force at `time` is enabled, sampled the run, and whose filter holds. Only the run's tenant's rules
- * are looked at; the facts (derived variables) are computed once, and only if some rule needs them.
+ * are looked at; the facts (derived variables) are computed once, and only if some rule needs them
+ * (`factsOf` may be `attachFacts` when the caller owns the run object).
  */
-export function matchRun(book: RuleBook, run: Run, time: number): readonly WindowSpec[] {
+export function matchRun(
+  book: RuleBook,
+  run: Run,
+  time: number,
+  factsOf: (run: Run) => Record<string, unknown> = runFacts,
+): readonly WindowSpec[] {
   const candidates = book.byTenant.get(run.tenant_id);
   if (candidates === undefined) return NO_MATCHES;
   let facts: Record<string, unknown> | undefined;
@@ -122,7 +128,7 @@ export function matchRun(book: RuleBook, run: Run, time: number): readonly Windo
     if (rule === undefined || !rule.enabled || rule.tenant_id !== run.tenant_id) continue;
     if (rule.session_id !== null && rule.session_id !== run.session_id) continue;
     if (rule.sampling_rate < 1 && !sampled(rule.rule_id, run.id, rule.sampling_rate)) continue;
-    facts ??= runFacts(run);
+    facts ??= factsOf(run);
     if (!e!.filter!(facts)) continue;
     (out ??= []).push(e!.spec!);
   }

@@ -1,0 +1,89 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { Run, isParsedRun } from "@runhooks/contracts";
+
+const seedRun = (
+  JSON.parse(readFileSync(new URL("./fixtures/seed-payload.json", import.meta.url), "utf8")) as { runs: Record<string, unknown>[] }
+).runs[0]!;
+
+function mulberry32(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Values that are right for some field and wrong for others, so every check gets both. */
+const CANDIDATES: unknown[] = [
+  null,
+  0,
+  -1,
+  1.5,
+  7,
+  -0,
+  "",
+  "x",
+  "error",
+  "0.0012",
+  "1e-5",
+  "12.",
+  true,
+  false,
+  [],
+  ["6ab80f10-d79c-4fa2-b441-922ed6feb630"],
+  ["6ab80f10-d79c-4fa2-b441-922ed6feb630", "nope"],
+  ["a", "b"],
+  [1],
+  {},
+  { metadata: { env: "prod" } },
+  { nested: [1, { deep: null }] },
+  "6ab80f10-d79c-4fa2-b441-922ed6feb630",
+  "6AB80F10-D79C-4FA2-B441-922ED6FEB630",
+  "6ab80f10-d79c-4fa2-b441-922ed6feb63",
+  "2024-04-05T01:28:54.085649",
+  "2024-04-05T01:28:54.734491+00:00",
+  "2024-04-05T01:28:54Z",
+  "2024-04-05T01:28",
+  "2024-02-30T01:28:54Z",
+  "2024-04-05 01:28:54",
+  "yesterday",
+];
+const FIELDS = [...Object.keys(seedRun), "schema_version", "tags", "reference_example_id", "unknown_field"];
+
+describe("the fast run check", () => {
+  it("accepts the seed's run", () => {
+    expect(isParsedRun(seedRun)).toBe(true);
+  });
+
+  it("agrees with the zod schema on 20,000 mutated JSON runs", () => {
+    const random = mulberry32(7);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+    let accepted = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const run: Record<string, unknown> = { ...seedRun };
+      const mutations = 1 + Math.floor(random() * 3);
+      for (let m = 0; m < mutations; m++) {
+        const field = pick(FIELDS);
+        const roll = random();
+        if (roll < 0.15) delete run[field];
+        else if (roll < 0.3 && field === "schema_version") run[field] = pick([1, 2, "1"]);
+        else run[field] = pick(CANDIDATES);
+      }
+      const json = JSON.parse(JSON.stringify(run)) as unknown;
+      const expected = Run.safeParse(json).success;
+      if (expected) accepted++;
+      expect(isParsedRun(json), JSON.stringify(json)).toBe(expected);
+    }
+    // Both outcomes are well represented, or the agreement would mean little.
+    expect(accepted).toBeGreaterThan(2000);
+    expect(accepted).toBeLessThan(18_000);
+  });
+
+  it.each([null, [], "run", 3])("refuses a non-object: %j", (value) => {
+    expect(isParsedRun(value)).toBe(false);
+    expect(Run.safeParse(value).success).toBe(false);
+  });
+});
