@@ -21,6 +21,16 @@ import type { RulesLog } from "./rules-log.js";
 import { SEND_BUDGET_BYTES, byteBudgetChunks, type TopicMessages } from "./send-chunks.js";
 import { windowMessageValue } from "./window-message.js";
 
+/** Messages between flushes within one batch (a fetch can bring thousands). */
+const FLUSH_EVERY = 500;
+
+const REBALANCE_ERRORS = new Set(["UNKNOWN_MEMBER_ID", "REBALANCE_IN_PROGRESS", "ILLEGAL_GENERATION", "NOT_COORDINATOR"]);
+
+function isRebalance(error: unknown): boolean {
+  const type = (error as { type?: unknown }).type;
+  return typeof type === "string" && REBALANCE_ERRORS.has(type);
+}
+
 export interface RunsConsumerOptions {
   readonly kafka: Kafka;
   readonly admin: Admin;
@@ -161,9 +171,48 @@ export async function startRunsConsumer(o: RunsConsumerOptions): Promise<RunsCon
       state.phase = "active";
     }
 
-    const out: TopicMessages[] = [];
-    const windows: Message[] = [];
+    let out: TopicMessages[] = [];
+    let windows: Message[] = [];
     let lastOffset: string | undefined;
+    let pending = 0;
+
+    /**
+     * Publishes what the messages so far closed, then commits — never past the first run of a window
+     * still open — with the checkpoint in the metadata. Runs every FLUSH_EVERY messages too, so a long
+     * batch keeps latency low and the group membership alive.
+     */
+    const flush = async (s: PartitionState): Promise<boolean> => {
+      if (lastOffset === undefined || pending === 0) return true;
+      if (windows.length > 0) out.push({ topic: o.topics.windows, messages: windows });
+      for (const chunk of byteBudgetChunks(out, SEND_BUDGET_BYTES)) await o.producer.sendBatch({ topicMessages: chunk, acks: -1 });
+      o.counters.windowsEmitted += windows.length;
+      out = [];
+      windows = [];
+      pending = 0;
+      const commitAt = Math.min(oldestOpenOffset(s.fold) ?? s.nextOffset, s.nextOffset);
+      try {
+        await consumer.commitOffsets([
+          {
+            topic,
+            partition,
+            offset: String(commitAt),
+            metadata: encodeCheckpoint({ streamTime: s.fold.streamTime, processedUpTo: s.nextOffset }),
+          },
+        ]);
+      } catch (error) {
+        if (!isRebalance(error)) throw error;
+        // We lost the partition while working on it. What we published is safe: the next owner refolds
+        // from the last checkpoint and re-emits those windows identically (delivery dedupes them).
+        o.log("warn", "partition moved during a batch; leaving it to its new owner", { partition, error: String(error) });
+        states.delete(partition);
+        return false;
+      }
+      s.committedOffset = commitAt;
+      payload.resolveOffset(lastOffset);
+      await heartbeat();
+      return true;
+    };
+
     for (const message of batch.messages) {
       if (!payload.isRunning() || payload.isStale()) break;
       const offset = Number(message.offset);
@@ -206,26 +255,9 @@ export async function startRunsConsumer(o: RunsConsumerOptions): Promise<RunsCon
       state.nextOffset = offset + 1;
       state.lastReadAt = Date.now();
       lastOffset = message.offset;
+      if (++pending >= FLUSH_EVERY && !(await flush(state))) return;
     }
-    if (lastOffset === undefined) return;
-
-    if (windows.length > 0) out.push({ topic: o.topics.windows, messages: windows });
-    for (const chunk of byteBudgetChunks(out, SEND_BUDGET_BYTES)) await o.producer.sendBatch({ topicMessages: chunk, acks: -1 });
-    o.counters.windowsEmitted += windows.length;
-
-    // Only now that Kafka holds the windows: commit, never past the first run of a window still open.
-    const commitAt = Math.min(oldestOpenOffset(state.fold) ?? state.nextOffset, state.nextOffset);
-    await consumer.commitOffsets([
-      {
-        topic,
-        partition,
-        offset: String(commitAt),
-        metadata: encodeCheckpoint({ streamTime: state.fold.streamTime, processedUpTo: state.nextOffset }),
-      },
-    ]);
-    state.committedOffset = commitAt;
-    payload.resolveOffset(lastOffset);
-    await heartbeat();
+    await flush(state);
   }
 
   await consumer.run({
