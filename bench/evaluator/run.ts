@@ -1,7 +1,7 @@
 // Evaluator throughput: runs/s through one evaluator process with 1, 100 and 1,000 rules over ~1.5 KB
 // runs already in the topic, next to merely consuming and JSON.parse-ing the same topic in the same run.
 //
-//   npm run bench:evaluator                 (BENCH_RUNS=100000 by default)
+//   npm run bench:evaluator                 (BENCH_RUNS=100000 by default; BENCH_SCENARIOS=1,3 runs a subset)
 //
 // Starts (or reuses) the local Kafka like the tests do, and stops what it started.
 import { randomUUID } from "node:crypto";
@@ -45,10 +45,30 @@ function run(i: number): string {
   });
 }
 
-function filterFor(i: number): unknown {
+/**
+ * Alerting-style rules: each selects a few runs in a hundred of its tenant's (errors, slow chains,
+ * expensive calls, tagged errors, one customer in prod), as automation rules do in practice.
+ */
+function selectiveFilter(i: number): unknown {
   switch (i % 5) {
     case 0:
       return { and: [{ "==": [{ var: "run_type" }, "llm"] }, { "==": [{ var: "status" }, "error"] }] };
+    case 1:
+      return { and: [{ "==": [{ var: "run_type" }, "chain" ] }, { ">": [{ var: "latency" }, 6.9 + (i % 3) * 0.01] }] };
+    case 2:
+      return { ">": [{ var: "total_cost" }, 0.00398 - (i % 10) * 0.000001] };
+    case 3:
+      return { and: [{ var: "has_error" }, { in: [`tag-${i % 20}`, { var: "tags" }] }] };
+    default:
+      return { and: [{ "==": [{ var: "metadata.env" }, "prod"] }, { "==": [{ var: "metadata.customer" }, `c-${i % 50}`] }] };
+  }
+}
+
+/** Broad rules, a stress case: together they put a third of all runs into windows. */
+function broadFilter(i: number): unknown {
+  switch (i % 5) {
+    case 0:
+      return { "==": [{ var: "status" }, "success"] };
     case 1:
       return { and: [{ "==": [{ var: "run_type" }, "chain"] }, { ">": [{ var: "latency" }, 5 + (i % 3)] }] };
     case 2:
@@ -56,11 +76,11 @@ function filterFor(i: number): unknown {
     case 3:
       return { in: [`tag-${i % 20}`, { var: "tags" }] };
     default:
-      return { and: [{ "==": [{ var: "metadata.env" }, "prod"] }, { "==": [{ var: "metadata.customer" }, `c-${i % 50}`] }] };
+      return { "==": [{ var: "metadata.env" }, "prod"] };
   }
 }
 
-function rules(count: number, tenants: readonly string[]): RuleVersion[] {
+function rules(count: number, tenants: readonly string[], filterFor = selectiveFilter): RuleVersion[] {
   return Array.from({ length: count }, (_, i) => ({
     schema_version: 1 as const,
     kind: "rule" as const,
@@ -97,6 +117,7 @@ try {
     { name: "100 rules (10 tenants)", rules: rules(100, TENANTS) },
     { name: "100 rules (1 tenant)", rules: rules(100, TENANTS.slice(0, 1)) },
     { name: "1000 rules (10 tenants)", rules: rules(1000, TENANTS) },
+    { name: "100 broad rules (stress)", rules: rules(100, TENANTS, broadFilter) },
   ];
   // Rules first: a run is judged by the versions in force when it was appended.
   const producer = kafka.producer();
@@ -152,7 +173,9 @@ try {
   say(`  raw consume: ${rawRate.toFixed(0)} runs/s`);
   const rows: string[][] = [["raw consume + JSON.parse", rawRate.toFixed(0), "1.00", "-", "-", (rawRss.stop() / 2 ** 20).toFixed(0)]];
 
+  const only = process.env["BENCH_SCENARIOS"]?.split(",").map(Number);
   for (const [i, s] of scenarios.entries()) {
+    if (only && !only.includes(i)) continue;
     const rss = peakRss();
     const evaluator = await startEvaluator({
       brokers,
@@ -180,7 +203,8 @@ try {
     const c = evaluator.counters;
     await evaluator.stop();
     const rate = N / seconds;
-    rows.push([`evaluator, ${s.name}`, rate.toFixed(0), (rate / rawRate).toFixed(2), String(c.runsMatched), String(c.windowsEmitted), (rss.stop() / 2 ** 20).toFixed(0)]);
+    const matchedPct = `${c.runsMatched} (${((100 * c.runsMatched) / N).toFixed(1)}%)`;
+    rows.push([`evaluator, ${s.name}`, rate.toFixed(0), (rate / rawRate).toFixed(2), matchedPct, String(c.windowsEmitted), (rss.stop() / 2 ** 20).toFixed(0)]);
   }
   await producer.disconnect();
   await admin.disconnect();

@@ -1,4 +1,4 @@
-import { Id, Timestamp } from "./common.js";
+import { Timestamp } from "./common.js";
 import { DECIMAL, type Run } from "./run.js";
 
 /**
@@ -9,15 +9,34 @@ import { DECIMAL, type Run } from "./run.js";
  * On `false`, run zod for the messages naming each field.
  */
 
-// The very patterns the zod schemas use, so both agree by construction.
-const GUID = Id.def.pattern!;
+// The very pattern the zod schema uses for timestamps, so both agree by construction.
 const INSTANT = Timestamp.def.pattern!;
+
+/** Hex digit by char code: 0-9, A-F, a-f. */
+function isHex(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+}
+
+/**
+ * `Id`'s pattern (`8-4-4-4-12` hex digits) by hand: the regex costs a quarter of a microsecond per
+ * id, and a run has four or five. The differential test holds the two to the same answers.
+ */
+function isGuidString(v: string): boolean {
+  if (v.length !== 36) return false;
+  for (let i = 0; i < 36; i++) {
+    const c = v.charCodeAt(i);
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (c !== 45) return false;
+    } else if (!isHex(c)) return false;
+  }
+  return true;
+}
 
 type Check = (v: unknown) => boolean;
 
 const isString: Check = (v) => typeof v === "string";
 const isNonEmptyString: Check = (v) => typeof v === "string" && v.length > 0;
-const isGuid: Check = (v) => typeof v === "string" && GUID.test(v);
+const isGuid: Check = (v) => typeof v === "string" && isGuidString(v);
 const isInstant: Check = (v) => typeof v === "string" && INSTANT.test(v);
 const isBoolean: Check = (v) => typeof v === "boolean";
 const isCount: Check = (v) => typeof v === "number" && Number.isInteger(v) && v >= 0;

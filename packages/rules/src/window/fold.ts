@@ -77,10 +77,21 @@ export interface FoldState {
   readonly open: Map<string, OpenWindow>;
   /** Next chunk number of a window key whose earlier chunk closed on size, until its bounds pass. */
   readonly nextChunk: Map<string, { chunk: number; endMs: number }>;
+  /**
+   * Lower bound of every end in `open` and `nextChunk` (Infinity when both are empty): messages before
+   * it close nothing, so the per-message cost does not grow with the number of open windows.
+   */
+  earliestEnd: number;
 }
 
 export function createFoldState(partition: number): FoldState {
-  return { partition, streamTime: Number.NEGATIVE_INFINITY, open: new Map(), nextChunk: new Map() };
+  return {
+    partition,
+    streamTime: Number.NEGATIVE_INFINITY,
+    open: new Map(),
+    nextChunk: new Map(),
+    earliestEnd: Number.POSITIVE_INFINITY,
+  };
 }
 
 function close(state: FoldState, w: OpenWindow, reason: CloseReason, at: number): ClosedWindow {
@@ -107,6 +118,7 @@ function close(state: FoldState, w: OpenWindow, reason: CloseReason, at: number)
 
 /** Closes, in a fixed order, every open window whose end the stream time has reached. */
 function closeDue(state: FoldState, at: number, out: ClosedWindow[]): void {
+  if (state.streamTime < state.earliestEnd) return;
   const due: [string, OpenWindow][] = [];
   for (const entry of state.open) if (entry[1].endMs <= state.streamTime) due.push(entry);
   if (due.length > 0) {
@@ -119,6 +131,10 @@ function closeDue(state: FoldState, at: number, out: ClosedWindow[]): void {
     }
   }
   for (const [key, next] of state.nextChunk) if (next.endMs <= state.streamTime) state.nextChunk.delete(key);
+  let earliest = Number.POSITIVE_INFINITY;
+  for (const w of state.open.values()) if (w.endMs < earliest) earliest = w.endMs;
+  for (const next of state.nextChunk.values()) if (next.endMs < earliest) earliest = next.endMs;
+  state.earliestEnd = earliest;
 }
 
 function addRun(state: FoldState, spec: WindowSpec, run: WindowRun, at: number, out: ClosedWindow[]): void {
@@ -137,6 +153,7 @@ function addRun(state: FoldState, spec: WindowSpec, run: WindowRun, at: number, 
     const chunk = state.nextChunk.get(key)?.chunk ?? 0;
     w = { spec, startMs, endMs: startMs + lengthMs, chunk, runs: [], bytes: 0 };
     state.open.set(key, w);
+    if (w.endMs < state.earliestEnd) state.earliestEnd = w.endMs;
   }
   w.runs.push(run);
   w.bytes += bytes;
