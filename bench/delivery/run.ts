@@ -3,7 +3,7 @@
 // published to the attempts topic — next to raw undici POSTs of the same payloads to the same
 // receiver in the same run.
 //
-//   npm run bench:delivery                 (BENCH_WINDOWS=20000 by default)
+//   npm run bench:delivery        (BENCH_WINDOWS=20000, BENCH_RULES=8, BENCH_CONCURRENCY=64 by default)
 //
 // Starts (or reuses) the local Kafka and Postgres like the tests do, and stops what it started. The
 // receiver runs in a child process of its own.
@@ -19,6 +19,8 @@ import { createKafka, ensureTopics, topicNames, topicSpecs } from "@runhooks/kaf
 
 const N = Number(process.env["BENCH_WINDOWS"] ?? 20_000);
 const CONCURRENCY = Number(process.env["BENCH_CONCURRENCY"] ?? 64);
+/** Windows are keyed by rule id: several rules spread them over the topic's partitions. */
+const RULES = Number(process.env["BENCH_RULES"] ?? 8);
 const say = (line: string) => console.log(line);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -81,15 +83,19 @@ async function main(): Promise<void> {
       const tenant = await createTenant(db, { name: "bench" });
       if (!tenant.ok) throw new Error("tenant");
       const tenantId = tenant.tenant.id;
-      const rule = Rule.parse({
-        id: randomUUID(),
-        tenant_id: tenantId,
-        display_name: "bench",
-        filter: { "==": [{ var: "status" }, "error"] },
-        webhooks: [{ url: `${origin}/hook?secret=bench-secret`, headers: { "x-team": "bench" }, signing_secret: `whsec_${randomBytes(24).toString("base64")}` }],
-      });
-      const saved = await saveRule(db, { tenantId, rule, mode: "create" });
-      if (!saved.ok) throw new Error(saved.reason);
+      const rules: { id: string; version: number }[] = [];
+      for (let r = 0; r < RULES; r++) {
+        const rule = Rule.parse({
+          id: randomUUID(),
+          tenant_id: tenantId,
+          display_name: `bench ${r}`,
+          filter: { "==": [{ var: "status" }, "error"] },
+          webhooks: [{ url: `${origin}/hook?secret=bench-secret`, headers: { "x-team": "bench" }, signing_secret: `whsec_${randomBytes(24).toString("base64")}` }],
+        });
+        const saved = await saveRule(db, { tenantId, rule, mode: "create" });
+        if (!saved.ok) throw new Error(saved.reason);
+        rules.push({ id: rule.id, version: saved.record.version });
+      }
 
       const kafka = createKafka({ brokers: stack.brokers, clientId: "bench-delivery", logger: () => undefined });
       const kadmin = kafka.admin();
@@ -106,8 +112,8 @@ async function main(): Promise<void> {
           JSON.stringify({
             schema_version: 1,
             window_id: randomUUID(),
-            rule_id: rule.id,
-            rule_version: saved.record.version,
+            rule_id: rules[i % RULES]!.id,
+            rule_version: rules[i % RULES]!.version,
             tenant_id: tenantId,
             partition: i % 6,
             chunk: 0,
@@ -121,7 +127,7 @@ async function main(): Promise<void> {
       await producer.connect();
       // Batches well under the broker's 1 MB request limit.
       for (let i = 0; i < N; i += 200) {
-        await producer.send({ topic: topics.windows, acks: -1, messages: messages.slice(i, i + 200).map((value) => ({ key: rule.id, value })) });
+        await producer.send({ topic: topics.windows, acks: -1, messages: messages.slice(i, i + 200).map((value, j) => ({ key: rules[(i + j) % RULES]!.id, value })) });
       }
       await producer.disconnect();
       const bodies = messages.map((m) => {
@@ -129,7 +135,7 @@ async function main(): Promise<void> {
         if (!d.ok) throw new Error(d.error);
         return Buffer.from(d.payload);
       });
-      say(`${N} windows of ~${Math.round(bodies.reduce((n, b) => n + b.length, 0) / N)} bytes in ${topics.windows}; receiver ${origin}; ${cpus().length} CPUs`);
+      say(`${N} windows of ~${Math.round(bodies.reduce((n, b) => n + b.length, 0) / N)} bytes from ${RULES} rules in ${topics.windows} (6 partitions); receiver ${origin}; ${cpus().length} CPUs`);
 
       // 1. Raw undici POSTs of the same payloads, same receiver, same concurrency.
       const agent = new Agent({ connections: CONCURRENCY, pipelining: 1, keepAliveTimeout: 4000 });
@@ -190,7 +196,7 @@ async function main(): Promise<void> {
       say(`delivery service:      ${span!.successes} successful deliveries (${span!.attempts} attempts, each a row and a message) in ${span!.seconds.toFixed(2)} s = ${Math.round(rate)} deliveries/s`);
       say(`ratio:                 ${(rate / rawRate).toFixed(2)} of raw undici`);
       say(`target:                ≥ 5000 deliveries/s — ${rate >= 5000 ? "met" : "NOT met"}`);
-      say(`command:               BENCH_WINDOWS=${N} BENCH_CONCURRENCY=${CONCURRENCY} npm run bench:delivery`);
+      say(`command:               BENCH_WINDOWS=${N} BENCH_CONCURRENCY=${CONCURRENCY} BENCH_RULES=${RULES} npm run bench:delivery`);
     } finally {
       await db.dispose();
       await admin.query(sql`DROP DATABASE IF EXISTS ${sql.ident(name)} WITH (FORCE)`);

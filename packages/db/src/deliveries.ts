@@ -34,12 +34,25 @@ export interface NewDelivery {
   readonly url: string;
   readonly origin: string;
   readonly traceId: string;
+  /**
+   * Created already claimed (in flight, attempt 1, under a lease) by the process storing it, which
+   * sends it at once: no claim round trip for a first attempt. Otherwise created pending.
+   */
+  readonly claimed: boolean;
 }
 
 export interface StoreWindowsResult {
   /** Windows new to the store; the others had been stored before (a replayed window). */
   readonly windowsStored: number;
   readonly deliveriesCreated: number;
+  /** Ids of the deliveries created (not those that existed already). */
+  readonly created: readonly string[];
+}
+
+/** The claim of deliveries stored claimed. */
+export interface StoreClaim {
+  readonly leaseMs: number;
+  readonly claimedBy: string;
 }
 
 /** Stores windows and their deliveries in one statement; what exists already is left as it is. */
@@ -47,8 +60,9 @@ export async function storeWindows(
   db: Queryable,
   windows: readonly NewWindow[],
   deliveries: readonly NewDelivery[],
+  claim: StoreClaim = { leaseMs: 60_000, claimedBy: "" },
 ): Promise<StoreWindowsResult> {
-  if (windows.length === 0) return { windowsStored: 0, deliveriesCreated: 0 };
+  if (windows.length === 0) return { windowsStored: 0, deliveriesCreated: 0, created: [] };
   const rows = (await db.query(sql`
     WITH w AS (
       INSERT INTO delivery_windows
@@ -64,23 +78,33 @@ export async function storeWindows(
       )}
       ON CONFLICT (window_id) DO NOTHING
       RETURNING 1
-    ), d AS (
-      INSERT INTO deliveries
-        (id, window_id, webhook_id, tenant_id, rule_id, rule_version, url, origin, trace_id, next_attempt_at)
-      SELECT v.*, now() FROM unnest(
+    ), v AS (
+      SELECT * FROM unnest(
         ${deliveries.map((d) => d.id)}::uuid[], ${deliveries.map((d) => d.windowId)}::uuid[],
         ${deliveries.map((d) => d.webhookId)}::uuid[], ${deliveries.map((d) => d.tenantId)}::uuid[],
         ${deliveries.map((d) => d.ruleId)}::uuid[], ${deliveries.map((d) => d.ruleVersion)}::int[],
         ${deliveries.map((d) => d.url)}::text[], ${deliveries.map((d) => d.origin)}::text[],
-        ${deliveries.map((d) => d.traceId)}::text[]) AS v
+        ${deliveries.map((d) => d.traceId)}::text[], ${deliveries.map((d) => d.claimed)}::bool[])
+      AS v(id, window_id, webhook_id, tenant_id, rule_id, rule_version, url, origin, trace_id, claimed)
+    ), d AS (
+      INSERT INTO deliveries
+        (id, window_id, webhook_id, tenant_id, rule_id, rule_version, url, origin, trace_id, status, attempts,
+         round_attempts, attempt_trigger, claimed_at, lease_until, claimed_by, next_attempt_at)
+      SELECT id, window_id, webhook_id, tenant_id, rule_id, rule_version, url, origin, trace_id,
+        CASE WHEN claimed THEN 'in_flight' ELSE 'pending' END, CASE WHEN claimed THEN 1 ELSE 0 END,
+        CASE WHEN claimed THEN 1 ELSE 0 END, CASE WHEN claimed THEN 'scheduled' END, CASE WHEN claimed THEN now() END,
+        CASE WHEN claimed THEN now() + ${claim.leaseMs} * interval '1 millisecond' END,
+        CASE WHEN claimed THEN ${claim.claimedBy} END, CASE WHEN claimed THEN NULL ELSE now() END
+      FROM v
       ON CONFLICT DO NOTHING
-      RETURNING 1
+      RETURNING id
     )
-    SELECT (SELECT count(*) FROM w)::int AS windows, (SELECT count(*) FROM d)::int AS deliveries`)) as {
+    SELECT (SELECT count(*) FROM w)::int AS windows, (SELECT coalesce(array_agg(id::text), '{}') FROM d) AS created`)) as {
     windows: number;
-    deliveries: number;
+    created: string[];
   }[];
-  return { windowsStored: rows[0]?.windows ?? 0, deliveriesCreated: rows[0]?.deliveries ?? 0 };
+  const created = rows[0]?.created ?? [];
+  return { windowsStored: rows[0]?.windows ?? 0, deliveriesCreated: created.length, created };
 }
 
 export interface ClaimOptions {

@@ -66,6 +66,7 @@ export type {
   NewDelivery,
   NewWindow,
   RecordedAttempt,
+  StoreClaim,
   StoreWindowsResult,
   TriggerValue,
   UnpublishedAttempt,

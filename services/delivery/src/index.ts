@@ -19,6 +19,7 @@ import { startWorkers } from "./workers.js";
 const { Partitioners } = kafkajs;
 
 export { readDeliveryEnv, DeliveryEnv } from "./env.js";
+export { deliveryOptionsFromEnv } from "./options.js";
 export { decide, backoffMs, retriesAllowed, isRetriable, SEED_POLICY } from "./policy.js";
 export type { Decision, RetryPolicy, FailureReason } from "./policy.js";
 export { signature, signingKey } from "./signing.js";
@@ -147,6 +148,9 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
     onReaped: () => workers.wake(),
   });
   const consumer = await startWindowsConsumer({
+    workers,
+    leaseMs,
+    instanceId: o.instanceId,
     kafka,
     topic: topics.windows,
     groupId: o.groupId,

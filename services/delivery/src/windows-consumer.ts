@@ -1,4 +1,4 @@
-import type { Database, NewDelivery, NewWindow } from "@runhooks/db";
+import type { ClaimedDelivery, Database, NewDelivery, NewWindow } from "@runhooks/db";
 import { storeWindows } from "@runhooks/db";
 import type { Consumer, EachBatchPayload, IHeaders, Kafka } from "kafkajs";
 import type { Counters } from "./counters.js";
@@ -7,6 +7,7 @@ import type { Logger } from "./log.js";
 import type { PayloadCache } from "./payload-cache.js";
 import { newTraceId, traceIdOf } from "./traceparent.js";
 import type { WebhookCache } from "./webhook-cache.js";
+import type { Workers } from "./workers.js";
 import { decodeWindow } from "./window-message.js";
 
 export interface WindowsConsumerOptions {
@@ -19,8 +20,15 @@ export interface WindowsConsumerOptions {
   readonly payloads: PayloadCache;
   readonly log: Logger;
   readonly counters: Counters;
-  /** Called after new deliveries were stored, so the workers look at once. */
+  /** Called after new deliveries were stored pending, so the workers look at once. */
   readonly onStored: () => void;
+  /**
+   * The workers of this process: deliveries they have room for are stored already claimed by this
+   * process and handed straight to them — a first attempt needs no claim.
+   */
+  readonly workers: Pick<Workers, "reserve" | "release" | "adopt">;
+  readonly leaseMs: number;
+  readonly instanceId: string;
   /** Called with the outcome of each database operation (health). */
   readonly onDatabase: (ok: boolean) => void;
 }
@@ -123,6 +131,7 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
           url: target.redactedUrl,
           origin: target.origin,
           traceId,
+          claimed: o.workers.reserve(target.origin),
         });
       }
     }
@@ -137,9 +146,11 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
     const decoded = decode(payload);
     for (let attempt = 1; decoded.length > 0; attempt++) {
       if (!payload.isRunning() || payload.isStale()) return;
+      let reserved: NewDelivery[] = [];
       try {
         const { windows, deliveries, bodies, without } = await rows(decoded);
-        const stored = await storeWindows(o.db, windows, deliveries);
+        reserved = deliveries.filter((d) => d.claimed);
+        const stored = await storeWindows(o.db, windows, deliveries, { leaseMs: o.leaseMs, claimedBy: o.instanceId });
         o.onDatabase(true);
         o.counters.windowsStored += stored.windowsStored;
         o.counters.windowsDuplicate += windows.length - stored.windowsStored;
@@ -149,9 +160,19 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
           o.log(w.reason === "unknown_rule_version" ? "warn" : "debug", "window has nothing to deliver to", w);
         }
         for (const [windowId, body] of bodies) o.payloads.set(windowId, body);
-        if (stored.deliveriesCreated > 0) o.onStored();
+        // Ours to send: created claimed. The room of those that existed already goes back.
+        const created = new Set(stored.created);
+        const adopted: ClaimedDelivery[] = [];
+        for (const d of reserved) {
+          if (created.has(d.id)) adopted.push({ ...d, attempt: 1, roundAttempt: 1, trigger: "scheduled" });
+          else o.workers.release(d.origin, 1);
+        }
+        reserved = [];
+        if (adopted.length > 0) await o.workers.adopt(adopted);
+        if (stored.deliveriesCreated > adopted.length) o.onStored();
         break;
       } catch (error) {
+        for (const d of reserved) o.workers.release(d.origin, 1);
         o.counters.databaseErrors++;
         o.onDatabase(false);
         o.log(attempt === 1 ? "warn" : "debug", "could not store windows; retrying", {

@@ -34,6 +34,15 @@ export interface WorkersOptions {
 export interface Workers {
   /** Look for due deliveries now (new ones were stored). */
   wake(): void;
+  /**
+   * Room for one more delivery to this origin, taken now: the window reader stores the delivery
+   * already claimed by this process and hands it over with `adopt` (or gives the room back with
+   * `release`). False when the origin's lane or the process is full: store it pending instead.
+   */
+  reserve(origin: string): boolean;
+  release(origin: string, count: number): void;
+  /** Deliveries stored claimed by this process (after `reserve`): sent without a claim round trip. */
+  adopt(deliveries: readonly ClaimedDelivery[]): Promise<void>;
   inFlight(): number;
   /** Stops claiming, gives back what was claimed but not started, and waits for the attempts in flight. */
   stop(): Promise<void>;
@@ -49,6 +58,8 @@ interface Job {
 interface OriginLane {
   readonly queue: Job[];
   active: number;
+  /** Room taken by the window reader for deliveries it is storing claimed. */
+  reserved: number;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -176,6 +187,15 @@ export function startWorkers(o: WorkersOptions): Workers {
     };
   }
 
+  function laneOf(origin: string): OriginLane {
+    let lane = lanes.get(origin);
+    if (!lane) {
+      lane = { queue: [], active: 0, reserved: 0 };
+      lanes.set(origin, lane);
+    }
+    return lane;
+  }
+
   /** Starts what the lane's concurrency (and the process') allows. */
   function pump(origin: string, lane: OriginLane): void {
     while (lane.active < o.originConcurrency && inFlight < o.concurrency && lane.queue.length > 0 && !stopping) {
@@ -190,8 +210,8 @@ export function startWorkers(o: WorkersOptions): Workers {
           lane.active--;
           inFlight--;
           held--;
-          const laneRoom = laneCapacity - lane.active - lane.queue.length;
-          if (lane.active === 0 && lane.queue.length === 0) lanes.delete(origin);
+          const laneRoom = laneCapacity - lane.active - lane.queue.length - lane.reserved;
+          if (lane.active === 0 && lane.queue.length === 0 && lane.reserved === 0) lanes.delete(origin);
           else pump(origin, lane);
           // A slot the process' limit held back: another lane may use it.
           if (inFlight < o.concurrency) for (const [other, l] of lanes) if (l.queue.length > 0) pump(other, l);
@@ -201,56 +221,108 @@ export function startWorkers(o: WorkersOptions): Workers {
     }
   }
 
+  /**
+   * While a claim is in flight, the room it may fill is reserved: the window reader's `reserve` can
+   * then neither overfill a lane the claim is filling nor start a lane the claim may start.
+   */
+  let claimInFlight = false;
+
+  async function claim(): Promise<ClaimedDelivery[]> {
+    const limit = Math.min(heldCapacity - held, 1000);
+    const room = new Map<string, number>();
+    for (const [origin, lane] of lanes) {
+      const r = laneCapacity - lane.active - lane.queue.length - lane.reserved;
+      room.set(origin, r);
+      if (r > 0) lane.reserved += r;
+    }
+    held += limit;
+    claimInFlight = true;
+    let claimed: ClaimedDelivery[] = [];
+    try {
+      claimed = await claimDeliveries(o.db, {
+        limit,
+        leaseMs: o.leaseMs,
+        claimedBy: o.instanceId,
+        originRoom: room,
+        defaultRoom: laneCapacity,
+      });
+    } finally {
+      // Swap the claim's reservation for what it got (synchronously: nothing can slip in between).
+      claimInFlight = false;
+      held -= limit;
+      for (const [origin, r] of room) if (r > 0) lanes.get(origin)!.reserved -= r;
+      held += claimed.length;
+      for (const d of claimed) laneOf(d.origin).reserved++;
+    }
+    return claimed;
+  }
+
   async function loop(): Promise<void> {
     let failures = 0;
     while (!stopping) {
-      const free = heldCapacity - held;
       // Backpressure: do not run ahead of the recorder (e.g. while Postgres is down).
-      if (free <= 0 || o.recorder.backlog >= heldCapacity * 2) {
+      if (heldCapacity - held <= 0 || o.recorder.backlog >= heldCapacity * 2) {
         await pause(o.pollMs);
         continue;
       }
-      const room = new Map<string, number>();
-      for (const [origin, lane] of lanes) room.set(origin, laneCapacity - lane.active - lane.queue.length);
-      let claimed: ClaimedDelivery[];
-      let jobs: Job[];
+      let claimed: ClaimedDelivery[] = [];
       try {
-        claimed = await claimDeliveries(o.db, {
-          limit: Math.min(free, 1000),
-          leaseMs: o.leaseMs,
-          claimedBy: o.instanceId,
-          originRoom: room,
-          defaultRoom: laneCapacity,
-        });
-        held += claimed.length;
-        jobs = await prepare(claimed);
+        claimed = await claim();
+        const jobs = await prepare(claimed);
         o.onDatabase(true);
         failures = 0;
+        for (const job of jobs) {
+          const lane = laneOf(job.delivery.origin);
+          lane.reserved--;
+          lane.queue.push(job);
+        }
+        for (const [origin, lane] of lanes) pump(origin, lane);
       } catch (error) {
+        // Claimed but not prepared: the room goes back; their leases expire and they are retried.
+        for (const d of claimed) release(d.origin, 1);
         o.counters.databaseErrors++;
         o.onDatabase(false);
         if (failures++ === 0) o.log("warn", "could not claim deliveries; retrying", { error: String(error) });
-        // A claim that committed before the failure is not lost: its leases expire and it is retried.
         await sleep(Math.min(2000, 100 * failures));
         continue;
       }
-      for (const job of jobs) {
-        let lane = lanes.get(job.delivery.origin);
-        if (!lane) {
-          lane = { queue: [], active: 0 };
-          lanes.set(job.delivery.origin, lane);
-        }
-        lane.queue.push(job);
-      }
-      for (const [origin, lane] of lanes) pump(origin, lane);
       if (claimed.length === 0) await pause(o.pollMs);
     }
+  }
+
+  function release(origin: string, count: number): void {
+    const lane = lanes.get(origin);
+    if (!lane || count <= 0) return;
+    lane.reserved -= count;
+    held -= count;
+    if (lane.active === 0 && lane.queue.length === 0 && lane.reserved === 0) lanes.delete(origin);
+    wake();
   }
 
   const running = loop();
 
   return {
     wake,
+    reserve(origin) {
+      if (stopping || held >= heldCapacity) return false;
+      // A lane a claim in flight may be starting: leave that origin to the claim.
+      if (claimInFlight && !lanes.has(origin)) return false;
+      const lane = laneOf(origin);
+      if (lane.active + lane.queue.length + lane.reserved >= laneCapacity) return false;
+      lane.reserved++;
+      held++;
+      return true;
+    },
+    release,
+    async adopt(deliveries) {
+      const jobs = await prepare(deliveries);
+      for (const job of jobs) {
+        const lane = laneOf(job.delivery.origin);
+        lane.reserved--;
+        lane.queue.push(job);
+      }
+      for (const [origin, lane] of lanes) pump(origin, lane);
+    },
     inFlight: () => inFlight,
     async stop() {
       stopping = true;
