@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
-import { chmod, mkdtemp, rm } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -20,7 +20,7 @@ const env = readInfraEnv();
 // The start command as a user runs it, in its own state folder and ports so it starts its own broker
 // and database next to the ones the test run uses.
 describe.skipIf(env.KAFKA_BROKERS !== undefined || env.DATABASE_URL !== undefined)("runhooks-infra start", () => {
-  it("brings up Kafka and PostgreSQL, says where they listen, and stops both on Ctrl-C", async () => {
+  it("brings up Kafka, PostgreSQL and every service, says where they listen, and stops all on Ctrl-C", async () => {
     const state = await mkdtemp(join(tmpdir(), "runhooks-cli-"));
     // mkdtemp makes a private folder; the embedded server runs as the postgres user and must enter it.
     await chmod(state, 0o755);
@@ -41,6 +41,11 @@ describe.skipIf(env.KAFKA_BROKERS !== undefined || env.DATABASE_URL !== undefine
           RUNHOOKS_KAFKA_HEAP: "256m",
           RUNHOOKS_PG_PORT: String(pgPort),
           RUNHOOKS_RUNS_PARTITIONS: "2",
+          // Every service on a free port, so this start sits next to anything else running here.
+          RUNHOOKS_API_PORT: "0",
+          RUNHOOKS_EVALUATOR_PORT: "0",
+          RUNHOOKS_DELIVERY_PORT: "0",
+          RUNHOOKS_ADMIN_KEY: "",
         },
         stdio: ["ignore", "pipe", "pipe"],
       },
@@ -57,7 +62,25 @@ describe.skipIf(env.KAFKA_BROKERS !== undefined || env.DATABASE_URL !== undefine
       expect(output).toContain(`Kafka       127.0.0.1:${kafkaPort}  (started)`);
       expect(output).toContain(`PostgreSQL  postgres://postgres:***@127.0.0.1:${pgPort}/runhooks  (started)`);
       expect(output).toMatch(/topics {6}5 created/);
-      expect(output).toMatch(/migrations {2}applied 1_tenants/);
+      expect(output).toMatch(/migrations {2}applied 1_tenants, 2_rules, 3_deliveries/);
+      // Each service says where it listens, and answers there.
+      for (const service of ["api", "evaluator", "delivery"]) {
+        const url = new RegExp(`\\] ${service} +(http://127\\.0\\.0\\.1:\\d+)`).exec(output)?.[1];
+        expect(url, `${service}'s address in:\n${output}`).toBeDefined();
+        const health = await fetch(`${url}/healthz`);
+        expect(health.status, `${service} /healthz`).toBe(200);
+      }
+      // A generated admin key, kept in the state folder and never printed.
+      const adminKey = (await readFile(join(state, "admin-key"), "utf8")).trim();
+      expect(adminKey).toMatch(/^rhadm_/);
+      expect(output).not.toContain(adminKey);
+      const apiUrl = /\] api +(http:\/\/\S+)/.exec(output)?.[1];
+      const tenant = await fetch(`${apiUrl}/admin/tenants`, {
+        method: "POST",
+        headers: { "x-api-key": adminKey, "content-type": "application/json" },
+        body: JSON.stringify({ name: "cli-test" }),
+      });
+      expect(tenant.status).toBe(201);
       expect((await kafkaStatus(join(state, "kafka"))).running).toBe(true);
       expect((await postgresStatus(join(state, "postgres"))).running).toBe(true);
 

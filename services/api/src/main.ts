@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The API service: `node services/api/dist/main.js`, configured by the environment (env.ts).
 import { redactDatabaseUrl } from "@runhooks/db";
+import { deliveriesRoutes } from "@runhooks/delivery";
 import { readApiEnv } from "./env.js";
 import { startApi } from "./start.js";
 
@@ -15,6 +16,8 @@ async function main(): Promise<void> {
     adminKey: env.RUNHOOKS_ADMIN_KEY,
     logger: { level: env.RUNHOOKS_LOG_LEVEL },
     relay: env.RUNHOOKS_API_RELAY,
+    // The delivery service owns its routes; the API serves them with its own key lookup.
+    extend: (app, context) => void app.register(deliveriesRoutes({ db: context.db, tenantOf: context.tenantOf })),
   });
   console.error(
     `[runhooks-api] listening on ${api.url} (database ${redactDatabaseUrl(env.DATABASE_URL)}, ` +

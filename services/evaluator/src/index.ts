@@ -1,4 +1,5 @@
 import { createKafka, topicNames, type TopicNames } from "@runhooks/kafka";
+import kafkajs from "kafkajs";
 import { createCounters, prometheusText, type Counters } from "./counters.js";
 import { startHttp } from "./http.js";
 import { jsonLogger, type Logger } from "./log.js";
@@ -7,7 +8,12 @@ import { startRunsConsumer } from "./runs-consumer.js";
 
 export { readEvaluatorEnv, EvaluatorEnv } from "./env.js";
 export { decodeRun } from "./decode.js";
+export { evaluatorOptionsFromEnv } from "./options.js";
+export { jsonLogger } from "./log.js";
+export type { Logger, Level } from "./log.js";
 export type { Counters } from "./counters.js";
+
+const { Partitioners } = kafkajs;
 
 export interface EvaluatorOptions {
   readonly brokers: readonly string[];
@@ -46,7 +52,8 @@ export async function startEvaluator(o: EvaluatorOptions): Promise<Evaluator> {
     clientId: `runhooks-evaluator-${o.instanceId}`,
     logger: (level, message, fields) => log(level, message, fields),
   });
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  // Java's partitioner (murmur2), the kafkajs default, stated so kafkajs does not warn about it.
+  const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   const admin = kafka.admin();
   await Promise.all([producer.connect(), admin.connect()]);
   const rules = await startRulesLog({ kafka, producer, topic: topics.rules, instanceId: o.instanceId, log, counters });

@@ -1,0 +1,108 @@
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { readApiEnv, startApi } from "@runhooks/api";
+import { deliveriesRoutes, deliveryOptionsFromEnv, readDeliveryEnv, startDelivery } from "@runhooks/delivery";
+import { evaluatorOptionsFromEnv, jsonLogger, readEvaluatorEnv, startEvaluator } from "@runhooks/evaluator";
+import type { InfraEnv } from "./env.js";
+import type { Report } from "./kafka-dist.js";
+import { prepareStack, startStack, type PrepareReport, type Stack } from "./stack.js";
+
+export const SERVICES = ["api", "evaluator", "delivery"] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+export interface RunningService {
+  readonly name: ServiceName;
+  /** What the user needs to know: where it listens. */
+  readonly summary: string;
+  stop(): Promise<void>;
+}
+
+export interface Engine {
+  readonly stack: Stack;
+  readonly prepared: PrepareReport;
+  readonly services: readonly RunningService[];
+  /** Where the local admin key is kept (when runhooks generated it). */
+  readonly adminKeyFile?: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The admin key of a local engine: RUNHOOKS_ADMIN_KEY when set; otherwise one generated once and kept
+ * in the (git-ignored) state folder, readable by its owner only. It is never printed.
+ */
+async function localAdminKey(stateDir: string, env: NodeJS.ProcessEnv): Promise<{ key: string; file?: string }> {
+  const given = env["RUNHOOKS_ADMIN_KEY"];
+  if (given) return { key: given };
+  const file = join(stateDir, "admin-key");
+  if (existsSync(file)) return { key: (await readFile(file, "utf8")).trim(), file };
+  const key = `rhadm_${randomBytes(24).toString("base64url")}`;
+  await writeFile(file, `${key}\n`, { mode: 0o600 });
+  return { key, file };
+}
+
+/**
+ * Everything `npm start` runs, in one process: Kafka and PostgreSQL (or the configured ones), the
+ * topics and migrations, then the chosen services, each configured by its own env.ts from the same
+ * environment with the stack's addresses filled in.
+ */
+export async function startEngine(
+  env: InfraEnv,
+  only: readonly ServiceName[],
+  report: Report,
+  processEnv: NodeJS.ProcessEnv = process.env,
+): Promise<Engine> {
+  const stack = await startStack(env, report);
+  const services: RunningService[] = [];
+  const stop = async () => {
+    for (const s of [...services].reverse()) {
+      report(`stopping ${s.name}…`);
+      await s.stop().catch((error: unknown) => report(`${s.name} did not stop cleanly: ${String(error)}`));
+    }
+    await stack.stop();
+  };
+  try {
+    const prepared = await prepareStack(env, stack);
+    const admin = await localAdminKey(stack.stateDir, processEnv);
+    const serviceEnv: NodeJS.ProcessEnv = {
+      ...processEnv,
+      KAFKA_BROKERS: stack.brokers.join(","),
+      DATABASE_URL: stack.databaseUrl,
+      RUNHOOKS_TOPIC_PREFIX: env.RUNHOOKS_TOPIC_PREFIX,
+      RUNHOOKS_ADMIN_KEY: admin.key,
+    };
+
+    if (only.includes("api")) {
+      const apiEnv = readApiEnv(serviceEnv);
+      const api = await startApi({
+        databaseUrl: apiEnv.DATABASE_URL,
+        kafkaBrokers: apiEnv.KAFKA_BROKERS,
+        topicPrefix: apiEnv.RUNHOOKS_TOPIC_PREFIX,
+        host: apiEnv.RUNHOOKS_API_HOST,
+        port: apiEnv.RUNHOOKS_API_PORT,
+        adminKey: apiEnv.RUNHOOKS_ADMIN_KEY,
+        logger: { level: apiEnv.RUNHOOKS_LOG_LEVEL === "info" ? "warn" : apiEnv.RUNHOOKS_LOG_LEVEL },
+        relay: apiEnv.RUNHOOKS_API_RELAY,
+        migrate: false,
+        extend: (app, context) => void app.register(deliveriesRoutes({ db: context.db, tenantOf: context.tenantOf })),
+      });
+      services.push({ name: "api", summary: `${api.url}  (rules, deliveries, admin)`, stop: () => api.close() });
+    }
+    if (only.includes("evaluator")) {
+      const evaluatorEnv = readEvaluatorEnv(serviceEnv);
+      const log = jsonLogger("evaluator", evaluatorEnv.RUNHOOKS_LOG_LEVEL === "info" ? "warn" : evaluatorEnv.RUNHOOKS_LOG_LEVEL);
+      const evaluator = await startEvaluator(evaluatorOptionsFromEnv(evaluatorEnv, log));
+      services.push({ name: "evaluator", summary: `${evaluator.url ?? "(no HTTP)"}  (/healthz, /metrics)`, stop: () => evaluator.stop() });
+    }
+    if (only.includes("delivery")) {
+      const deliveryEnv = readDeliveryEnv(serviceEnv);
+      const delivery = await startDelivery({ ...deliveryOptionsFromEnv(deliveryEnv), migrate: false });
+      services.push({ name: "delivery", summary: `${delivery.url ?? "(no HTTP)"}  (/healthz, /metrics)`, stop: () => delivery.stop() });
+    }
+    return { stack, prepared, services, ...(admin.file ? { adminKeyFile: admin.file } : {}), stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
