@@ -1,20 +1,11 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { Run, isParsedRun } from "@runhooks/contracts";
+import { mulberry32 } from "../../../test/support/random.js";
 
 const seedRun = (
   JSON.parse(readFileSync(new URL("./fixtures/seed-payload.json", import.meta.url), "utf8")) as { runs: Record<string, unknown>[] }
 ).runs[0]!;
-
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Values that are right for some field and wrong for others, so every check gets both. */
 const CANDIDATES: unknown[] = [

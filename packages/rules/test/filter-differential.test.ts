@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { FILTER_OPERATORS, compileFilter, runFacts, validateFilter } from "@runhooks/rules";
 // The raw-value comparison needs the internal compiler (the public API returns only truthiness).
 import { compileExpression } from "../src/filter/compile.js";
-import { FilterGen, Gen, countOperators, generateRun, mulberry32 } from "./filter/generate.js";
+import { mulberry32 } from "../../../test/support/random.js";
+import { FilterGen, Gen, countOperators, generateRun } from "./filter/generate.js";
 import { oracle, oracleMatches, sameValue, show } from "./filter/oracle.js";
 
 const CASES = 12_000;

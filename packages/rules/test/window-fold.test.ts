@@ -10,6 +10,7 @@ import {
   type FoldInput,
   type WindowSpec,
 } from "@runhooks/rules";
+import { mulberry32 } from "../../../test/support/random.js";
 
 const RULE_A = "11111111-1111-4111-8111-111111111111";
 const RULE_B = "22222222-2222-4222-8222-222222222222";
@@ -167,17 +168,6 @@ describe("window fold, properties", () => {
     expect(new Set([a[0]?.windowId, ...others]).size).toBe(6);
   });
 });
-
-/** A tiny seeded PRNG, so the generated streams are the same on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("restart from a checkpoint", () => {
   // The property the evaluator's crash test proves at scale, here over every cut point of a stream:

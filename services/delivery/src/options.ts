@@ -1,6 +1,6 @@
 import type { DeliveryEnv } from "./env.js";
 import type { DeliveryOptions } from "./index.js";
-import { jsonLogger, type Logger } from "./log.js";
+import { jsonLogger, type Logger } from "@runhooks/telemetry";
 
 /** The delivery service's options as its environment sets them (main.ts and the engine's start share this). */
 export function deliveryOptionsFromEnv(env: DeliveryEnv, log: Logger = jsonLogger("delivery", env.RUNHOOKS_LOG_LEVEL)): DeliveryOptions {

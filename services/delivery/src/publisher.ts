@@ -2,7 +2,7 @@ import { markAttemptsPublished, type Database } from "@runhooks/db";
 import type { Producer } from "kafkajs";
 import { attemptMessage, type AttemptFacts } from "./attempt-message.js";
 import type { Counters } from "./counters.js";
-import type { Logger } from "./log.js";
+import type { Logger } from "@runhooks/telemetry";
 
 export interface PublishableAttempt extends AttemptFacts {
   /** The attempt's row id, marked published once Kafka has the message. */

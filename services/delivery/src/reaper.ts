@@ -1,7 +1,7 @@
 import type { AttemptOutcome } from "@runhooks/contracts";
 import { publishStragglers, reapExpiredLeases, type Database } from "@runhooks/db";
 import type { Counters } from "./counters.js";
-import type { Logger } from "./log.js";
+import type { Logger } from "@runhooks/telemetry";
 import type { Publisher } from "./publisher.js";
 
 /**

@@ -1,7 +1,7 @@
 import type { AttemptOutcome } from "@runhooks/contracts";
 import { recordAttempts, type Database, type FinishedAttempt } from "@runhooks/db";
 import type { Counters } from "./counters.js";
-import type { Logger } from "./log.js";
+import type { Logger } from "@runhooks/telemetry";
 import type { PublishableAttempt, Publisher } from "./publisher.js";
 
 export interface Finished extends FinishedAttempt {

@@ -3,7 +3,7 @@ import { storeWindows } from "@runhooks/db";
 import type { Consumer, EachBatchPayload, IHeaders, Kafka } from "kafkajs";
 import type { Counters } from "./counters.js";
 import { deliveryId } from "./delivery-id.js";
-import type { Logger } from "./log.js";
+import type { Logger } from "@runhooks/telemetry";
 import type { PayloadCache } from "./payload-cache.js";
 import { newTraceId, traceIdOf } from "./traceparent.js";
 import type { WebhookCache } from "./webhook-cache.js";

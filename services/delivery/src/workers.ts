@@ -1,7 +1,7 @@
 import { claimDeliveries, releaseClaims, windowPayloads, type ClaimedDelivery, type Database } from "@runhooks/db";
 import { errorOf, outcomeOf, recordedStatus } from "./attempt-result.js";
 import type { Counters } from "./counters.js";
-import type { Logger } from "./log.js";
+import type { Logger } from "@runhooks/telemetry";
 import type { PayloadCache } from "./payload-cache.js";
 import { decide, type RetryPolicy } from "./policy.js";
 import type { Finished, Recorder } from "./recorder.js";

@@ -5,21 +5,11 @@ import { repoRoot } from "@runhooks/infra";
 import { sql } from "@runhooks/db";
 import { createDeliveryHarness, eventually, newSecret, sleep, type DeliveryHarness } from "./harness.js";
 import { startReceiver, type Receiver } from "./receiver.js";
+import { mulberry32 } from "../../../test/support/random.js";
 
 const WINDOWS = 2000;
 const KILLS = 5;
 const CONCURRENCY = 64;
-
-/** Seeded, so a failure can be replayed with the same kill moments. */
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("delivery crash test", () => {
   let h: DeliveryHarness | undefined;

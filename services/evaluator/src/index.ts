@@ -1,16 +1,13 @@
 import { createKafka, topicNames, type TopicNames } from "@runhooks/kafka";
 import kafkajs from "kafkajs";
 import { createCounters, prometheusText, type Counters } from "./counters.js";
-import { startHttp } from "./http.js";
-import { jsonLogger, type Logger } from "./log.js";
+import { jsonLogger, startHttp, type Logger } from "@runhooks/telemetry";
 import { startRulesLog } from "./rules-log.js";
 import { startRunsConsumer } from "./runs-consumer.js";
 
 export { readEvaluatorEnv, EvaluatorEnv } from "./env.js";
 export { decodeRun } from "./decode.js";
 export { evaluatorOptionsFromEnv } from "./options.js";
-export { jsonLogger } from "./log.js";
-export type { Logger, Level } from "./log.js";
 export type { Counters } from "./counters.js";
 
 const { Partitioners } = kafkajs;

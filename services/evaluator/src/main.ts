@@ -3,7 +3,7 @@
 import { readEvaluatorEnv } from "./env.js";
 import { startEvaluator } from "./index.js";
 import { evaluatorOptionsFromEnv } from "./options.js";
-import { jsonLogger } from "./log.js";
+import { jsonLogger, stopOnSignals } from "@runhooks/telemetry";
 
 const env = readEvaluatorEnv();
 const log = jsonLogger("evaluator", env.RUNHOOKS_LOG_LEVEL);
@@ -13,18 +13,4 @@ const evaluator = await startEvaluator({
   onFatal: () => process.exit(1),
 });
 
-let stopping = false;
-for (const signal of ["SIGTERM", "SIGINT"] as const) {
-  process.once(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    log("info", `received ${signal}; stopping`);
-    evaluator.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        log("error", "error while stopping", { error: String(error) });
-        process.exit(1);
-      },
-    );
-  });
-}
+stopOnSignals(() => evaluator.stop(), log);

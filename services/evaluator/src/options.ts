@@ -1,6 +1,6 @@
 import type { EvaluatorEnv } from "./env.js";
 import type { EvaluatorOptions } from "./index.js";
-import type { Logger } from "./log.js";
+import type { Logger } from "@runhooks/telemetry";
 
 /** The evaluator's options as its environment sets them (main.ts and the engine's start share this). */
 export function evaluatorOptionsFromEnv(env: EvaluatorEnv, log: Logger): EvaluatorOptions {

@@ -3,7 +3,7 @@ import { applyRuleVersion, createRuleBook, type RuleBook } from "@runhooks/rules
 import type { Consumer, Kafka, Producer } from "kafkajs";
 import type { Counters } from "./counters.js";
 import { KIND_HEADER, RULES_TICK_KEY, TICK, isTick, tickValue } from "./headers.js";
-import type { Logger } from "./log.js";
+import type { Logger } from "@runhooks/telemetry";
 
 export interface RulesLog {
   readonly book: RuleBook;

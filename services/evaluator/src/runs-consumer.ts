@@ -16,7 +16,7 @@ import kafkajs, { type Admin, type Consumer, type EachBatchPayload, type Kafka, 
 import type { Counters } from "./counters.js";
 import { decodeRun } from "./decode.js";
 import { KIND_HEADER, TICK, isTick, tickValue } from "./headers.js";
-import type { Logger } from "./log.js";
+import type { Logger } from "@runhooks/telemetry";
 import type { RulesLog } from "./rules-log.js";
 import { SEND_BUDGET_BYTES, byteBudgetChunks, type TopicMessages } from "./send-chunks.js";
 import { windowMessageValue } from "./window-message.js";

@@ -9,21 +9,11 @@ import { repoRoot } from "@runhooks/infra";
 import { waitForTopics } from "@runhooks/kafka";
 import type { Admin, Kafka } from "kafkajs";
 import { createHarness, makeRun, ruleVersion, type Harness } from "./harness.js";
+import { mulberry32 } from "../../../test/support/random.js";
 
 const TENANT = "2ebda79f-2946-4491-a9ad-d642f49e0815";
 const RUNS = 20_000;
 const KILLS = 5;
-
-/** Seeded, so a failure can be replayed with the same kill moments. */
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

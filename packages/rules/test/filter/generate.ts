@@ -1,18 +1,6 @@
 import type { Run } from "@runhooks/contracts";
 import { FILTER_OPERATORS } from "@runhooks/rules";
 
-/** mulberry32: a tiny seeded PRNG, so every run of the differential test sees the same cases. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export class Gen {
   constructor(readonly random: () => number) {}
   int(min: number, max: number): number {

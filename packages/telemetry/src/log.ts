@@ -4,8 +4,8 @@ export type Logger = (level: Level, message: string, fields?: Record<string, unk
 const order: Record<Level, number> = { error: 0, warn: 1, info: 2, debug: 3 };
 
 /**
- * One JSON object per line on stderr. Fields never hold payloads or secrets: URLs are logged only
- * redacted (`redactUrl`) and error texts only after `redactText` with the webhook's secrets.
+ * One JSON object per line on stderr (or `write`). Callers keep payloads and secrets out of the fields:
+ * URLs only redacted (`redactUrl`), error texts only after `redactText` with the webhook's secrets.
  */
 export function jsonLogger(service: string, minimum: Level, write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
   return (level, message, fields) => {
