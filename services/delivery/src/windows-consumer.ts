@@ -94,7 +94,23 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
     const deliveries: NewDelivery[] = [];
     const bodies: [string, Buffer][] = [];
     const without: { windowId: string; ruleId: string; ruleVersion: number; reason: string }[] = [];
-    for (const d of decoded) {
+    // A window re-emitted after an evaluator crash can sit twice in one batch (same key, same
+    // partition); its deliveries must be reserved, and so sent, once.
+    const seen = new Set<string>();
+    try {
+      for (const d of decoded) {
+        if (seen.has(d.window.window_id)) continue;
+        seen.add(d.window.window_id);
+        await addRows(d);
+      }
+    } catch (error) {
+      // Give back the lane room reserved so far, or a database outage would leak it for good.
+      for (const delivery of deliveries) if (delivery.claimed) o.workers.release(delivery.origin, 1);
+      throw error;
+    }
+    return { windows, deliveries, bodies, without };
+
+    async function addRows(d: DecodedBatchWindow): Promise<void> {
       const w = d.window;
       const targets = await o.webhooks.get(w.rule_id, w.rule_version);
       const count = targets?.size ?? 0;
@@ -116,7 +132,7 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
           ruleVersion: w.rule_version,
           reason: targets === undefined ? "unknown_rule_version" : "no_webhooks",
         });
-        continue;
+        return;
       }
       bodies.push([w.window_id, Buffer.from(d.payload)]);
       const traceId = traceIdOf(d.traceparent) ?? newTraceId();
@@ -135,7 +151,6 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
         });
       }
     }
-    return { windows, deliveries, bodies, without };
   }
 
   async function eachBatch(payload: EachBatchPayload): Promise<void> {

@@ -77,4 +77,23 @@ describe("reading windows", () => {
       await admin.disconnect();
     }
   });
+
+  it("sends a window that arrives twice in one batch once", async () => {
+    const local = await createDeliveryHarness("twice");
+    const twiceReceiver = await startReceiver(reply(200));
+    try {
+      const rule = await local.createRule([{ url: `${twiceReceiver.url}/a` }, { url: `${twiceReceiver.url}/b` }]);
+      // Published before the service starts, in one send: the copies reach it in the same batch.
+      const [w] = await local.publishWindows(rule, 1);
+      await local.publishRaw([{ key: w!.rule_id, value: JSON.stringify(w) }]);
+      const service = await local.start();
+      await eventually("both copies read", () => service.counters.windowsRead >= 2);
+      await eventually("both deliveries done", async () => (await local.deliveries()).filter((d) => d.status === "succeeded").length === 2);
+      await sleep(500);
+      expect(twiceReceiver.received.map((r) => r.url).sort()).toEqual(["/a", "/b"]);
+    } finally {
+      await local.close();
+      await twiceReceiver.close();
+    }
+  });
 });
