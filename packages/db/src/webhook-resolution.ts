@@ -49,15 +49,24 @@ export function resolveWebhooks(
       else issues.push({ path: `${path}.url`, message: "contains a redacted value (***); send the real secret" });
     }
 
+    // Stored header values and signing secrets go back only to the origin they were given for: a
+    // webhook whose id is kept but whose URL now points elsewhere must not carry them there.
+    const restorable = match !== undefined && originOf(match.url) === originOf(url) ? match : undefined;
+    const elsewhere = match !== undefined && restorable === undefined;
+    const missing = (what: string) =>
+      elsewhere
+        ? `is redacted (${what}) but the URL now points to another origin than the stored one; send the real value`
+        : `is redacted (${what}) and no stored value exists; send the real value`;
+
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(webhook.headers)) {
       if (value !== REDACTED) {
         headers[name] = value;
         continue;
       }
-      const stored = match?.headers[name];
+      const stored = restorable?.headers[name];
       if (stored === undefined) {
-        issues.push({ path: `${path}.headers.${name}`, message: "is redacted (***) and no stored value exists; send the real value" });
+        issues.push({ path: `${path}.headers.${name}`, message: missing("***") });
       } else {
         headers[name] = stored;
       }
@@ -65,9 +74,9 @@ export function resolveWebhooks(
 
     let signingSecret = webhook.signing_secret;
     if (signingSecret === REDACTED_SIGNING_SECRET) {
-      signingSecret = match?.signing_secret;
+      signingSecret = restorable?.signing_secret;
       if (signingSecret === undefined) {
-        issues.push({ path: `${path}.signing_secret`, message: "is redacted (whsec_***) and no stored secret exists; send the real secret" });
+        issues.push({ path: `${path}.signing_secret`, message: missing("whsec_***") });
       }
     }
 
@@ -86,4 +95,12 @@ export function resolveWebhooks(
     });
   });
   return issues.length > 0 ? { ok: false, issues } : { ok: true, webhooks: out };
+}
+
+function originOf(url: string): string | undefined {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
 }
