@@ -26,7 +26,10 @@ export const RESERVED_HEADERS = [
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 
 /** Custom headers; each bad name is reported at its own path (`headers.<name>`). */
-const Headers = z.record(z.string(), z.string().max(4096)).superRefine((headers, ctx) => {
+/** RFC 9110 field values: visible characters, spaces and tabs; never CR, LF or NUL (header injection). */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+const Headers = z.record(z.string(), z.string().max(4096).regex(HEADER_VALUE, "must not contain control characters (CR, LF, NUL…)")).superRefine((headers, ctx) => {
   for (const name of Object.keys(headers)) {
     if (!HEADER_NAME.test(name)) {
       ctx.addIssue({ code: "custom", path: [name], message: "must be a valid HTTP header name" });

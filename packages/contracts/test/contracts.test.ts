@@ -117,6 +117,7 @@ describe("Rule", () => {
     ["sampling_rate", { sampling_rate: 1.5 }, "between 0 and 1"],
     ["webhooks[0].url", { webhooks: [{ url: "ftp://example.com/x" }] }, "http"],
     ["webhooks[0].headers.webhook-id", { webhooks: [{ url: "https://e.com", headers: { "webhook-id": "x" } }] }, "cannot be overridden"],
+    ["webhooks[0].headers.x-team", { webhooks: [{ url: "https://e.com", headers: { "x-team": "ml\r\nx-evil: 1" } }] }, "control characters"],
     ["webhooks[0].signing_secret", { webhooks: [{ url: "https://e.com", signing_secret: "hunter2" }] }, "whsec_"],
     ["window.seconds", { window: { seconds: 0, max_runs: 10 } }, ""],
     ["display_name", { display_name: "" }, "must not be empty"],
