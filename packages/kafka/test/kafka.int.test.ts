@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Admin } from "kafkajs";
-import { ensureTopics, topicNames, topicSpecs } from "@runhooks/kafka";
+import { ensureTopics, topicNames, topicSpecs, waitForTopics } from "@runhooks/kafka";
 import { testKafka, uniquePrefix } from "../../../test/support/stack.js";
 
 describe("topics on the real broker", () => {
@@ -33,9 +33,10 @@ describe("topics on the real broker", () => {
     const names = topicNames(prefix);
     // Someone created the rules topic by hand: two partitions, delete policy.
     await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: [{ topic: names.rules, numPartitions: 2, configEntries: [{ name: "cleanup.policy", value: "delete" }] }],
     });
+    await waitForTopics(admin, [names.rules]);
     const report = await ensureTopics(admin, topicSpecs({ prefix }));
     expect(report.verified).toContain(names.rules);
     expect(report.mismatches).toEqual(
