@@ -23,7 +23,8 @@ export interface NewWindow {
   readonly payload: string | null;
 }
 
-export interface NewDelivery {
+/** What every delivery carries, new or claimed. */
+export interface DeliveryTarget {
   readonly id: string;
   readonly windowId: string;
   readonly webhookId: string;
@@ -34,6 +35,9 @@ export interface NewDelivery {
   readonly url: string;
   readonly origin: string;
   readonly traceId: string;
+}
+
+export interface NewDelivery extends DeliveryTarget {
   /**
    * Created already claimed (in flight, attempt 1, under a lease) by the process storing it, which
    * sends it at once: no claim round trip for a first attempt. Otherwise created pending.
@@ -120,16 +124,7 @@ export interface ClaimOptions {
   readonly defaultRoom: number;
 }
 
-export interface ClaimedDelivery {
-  readonly id: string;
-  readonly windowId: string;
-  readonly webhookId: string;
-  readonly tenantId: string;
-  readonly ruleId: string;
-  readonly ruleVersion: number;
-  readonly url: string;
-  readonly origin: string;
-  readonly traceId: string;
+export interface ClaimedDelivery extends DeliveryTarget {
   /** This attempt's number (1 for the first attempt of the delivery). */
   readonly attempt: number;
   /** Its number within the round: what the retry policy counts. */
