@@ -207,19 +207,23 @@ export async function windowPayloads(db: Queryable, windowIds: readonly string[]
   return new Map(rows.map((r) => [r.window_id, r.payload]));
 }
 
-export interface FinishedAttempt {
-  readonly deliveryId: string;
+/** One attempt as `delivery_attempts` holds it. */
+export interface AttemptRecord {
   readonly attempt: number;
   readonly trigger: TriggerValue;
   readonly startedAt: Date;
   readonly durationMs: number;
-  /** An AttemptOutcome value; null when the attempt could not be made for a reason of ours. */
+  /** An AttemptOutcome value; null when the attempt was interrupted or could not be made for a reason of ours. */
   readonly outcome: string | null;
   readonly statusCode: number | null;
   readonly error: string | null;
   readonly responseExcerpt: string | null;
   /** Redacted. */
   readonly url: string;
+}
+
+export interface FinishedAttempt extends AttemptRecord {
+  readonly deliveryId: string;
   /** What the policy decided: the delivery's next status, and when it is due if pending. */
   readonly nextStatus: "pending" | "succeeded" | "failed";
   readonly nextAttemptAt: Date | null;

@@ -1,5 +1,5 @@
 import { sql, type Queryable } from "@databases/pg";
-import type { DeliveryStatusValue, TriggerValue } from "./deliveries.js";
+import type { AttemptRecord, DeliveryStatusValue, TriggerValue } from "./deliveries.js";
 
 /**
  * Reading deliveries and asking for them again, for the API. Every query is scoped to a tenant; what
@@ -21,19 +21,6 @@ export interface DeliveryRecord {
   readonly createdAt: Date;
   readonly updatedAt: Date;
   readonly completedAt: Date | null;
-}
-
-export interface AttemptRecord {
-  readonly attempt: number;
-  readonly trigger: TriggerValue;
-  readonly startedAt: Date;
-  readonly durationMs: number;
-  /** Null: interrupted (the worker stopped during the attempt). */
-  readonly outcome: string | null;
-  readonly statusCode: number | null;
-  readonly error: string | null;
-  readonly responseExcerpt: string | null;
-  readonly url: string;
 }
 
 interface DeliveryRow {

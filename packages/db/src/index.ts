@@ -62,6 +62,7 @@ export type {
   ClaimOptions,
   ClaimedDelivery,
   DeliveryStatusValue,
+  AttemptRecord,
   FinishedAttempt,
   NewDelivery,
   NewWindow,
@@ -72,4 +73,4 @@ export type {
   UnpublishedAttempt,
 } from "./deliveries.js";
 export { getDelivery, listDeliveries, redeliver, replayRule } from "./delivery-queries.js";
-export type { AttemptRecord, DeliveryFilter, DeliveryRecord, RedeliverResult, ReplayResult } from "./delivery-queries.js";
+export type { DeliveryFilter, DeliveryRecord, RedeliverResult, ReplayResult } from "./delivery-queries.js";
