@@ -74,3 +74,5 @@ export type {
 } from "./deliveries.js";
 export { getDelivery, listDeliveries, redeliver, replayRule } from "./delivery-queries.js";
 export type { DeliveryFilter, DeliveryRecord, RedeliverResult, ReplayResult } from "./delivery-queries.js";
+export { countPendingRuns, expirePendingRuns, lockPendingRuns, savePendingRuns } from "./ingest-pending.js";
+export type { ExpiredPendingRuns, PendingRun, PendingRunState } from "./ingest-pending.js";

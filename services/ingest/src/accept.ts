@@ -1,0 +1,129 @@
+import { lockPendingRuns, savePendingRuns, type Database, type PendingRunState } from "@runhooks/db";
+import type { Counters } from "./counters.js";
+import { finalizeRun, hasEnded, mergeRun } from "./merge.js";
+import { KafkaUnavailableError, type RunMessage, type RunSink } from "./producer.js";
+import type { Issue, JsonObject, RunOp } from "./run-ops.js";
+
+export type AcceptOutcome =
+  | { readonly ok: true; readonly produced: number; readonly pending: number; readonly duplicates: number }
+  | { readonly ok: false; readonly reason: "kafka_unavailable" | "database_unavailable"; readonly message: string; readonly retriable: true }
+  | { readonly ok: false; readonly reason: "run_too_large"; readonly issues: readonly Issue[]; readonly retriable: false };
+
+export interface AcceptDeps {
+  readonly db: Database;
+  readonly sink: RunSink;
+  readonly maxRunBytes: number;
+  readonly counters: Counters;
+}
+
+class RunTooLarge extends Error {
+  constructor(readonly issues: Issue[]) {
+    super("run too large");
+  }
+}
+
+interface RunParts {
+  create: JsonObject | null;
+  update: JsonObject | null;
+  source: string;
+}
+
+/** The operations of one request per run, in order: creates merged together, updates merged together. */
+function byRun(ops: readonly RunOp[]): Map<string, RunParts> {
+  const runs = new Map<string, RunParts>();
+  for (const op of ops) {
+    const parts = runs.get(op.id) ?? { create: null, update: null, source: op.source };
+    if (op.kind === "post") parts.create = mergeRun(parts.create, op.body);
+    else parts.update = mergeRun(parts.update, op.body);
+    runs.set(op.id, parts);
+  }
+  return runs;
+}
+
+function toMessage(run: JsonObject, source: string, maxRunBytes: number, tooLarge: Issue[]): RunMessage {
+  const value = Buffer.from(JSON.stringify(run));
+  if (value.length > maxRunBytes) {
+    tooLarge.push({ part: source, path: "(run)", message: `the run is ${value.length} bytes as JSON; the limit is ${maxRunBytes} (RUNHOOKS_MAX_RUN_BYTES)` });
+  }
+  // All runs of a trace share a partition (DESIGN §2).
+  const key = typeof run["trace_id"] === "string" ? run["trace_id"] : String(run["id"]);
+  return { key, value };
+}
+
+/**
+ * Stores the operations of one request, all or nothing, and resolves only once everything is durable:
+ * complete runs acknowledged by Kafka (acks: all), incomplete ones committed in Postgres.
+ *
+ * A run whose create already carries its end (or whose create and update arrive together) goes straight
+ * to Kafka. Otherwise its parts wait in `ingest_pending`; the request that completes it produces the
+ * merged run and marks the row produced in the same transaction, committed only after Kafka's ack — so
+ * a run reaches the topic once, unless the process dies between the ack and the commit (the client then
+ * retries: at least once).
+ */
+export async function acceptOps(deps: AcceptDeps, tenantId: string, ops: readonly RunOp[]): Promise<AcceptOutcome> {
+  const { counters } = deps;
+  const runs = byRun(ops);
+  const direct: RunMessage[] = [];
+  const pending: [string, RunParts][] = [];
+  const tooLarge: Issue[] = [];
+  for (const [id, parts] of runs) {
+    const merged = mergeRun(parts.create, parts.update);
+    if (parts.create !== null && hasEnded(merged)) direct.push(toMessage(finalizeRun(merged!), parts.source, deps.maxRunBytes, tooLarge));
+    else pending.push([id, parts]);
+  }
+  if (tooLarge.length > 0) return { ok: false, reason: "run_too_large", issues: tooLarge, retriable: false };
+
+  try {
+    if (pending.length === 0) {
+      await deps.sink.send(direct);
+      counters.runs_produced += direct.length;
+      counters.runs_accepted += ops.length;
+      return { ok: true, produced: direct.length, pending: 0, duplicates: 0 };
+    }
+    const result = await deps.db.tx(async (tx) => {
+      const rows = await lockPendingRuns(tx, tenantId, pending.map(([id]) => id));
+      const states: PendingRunState[] = [];
+      const completed: RunMessage[] = [];
+      const tooBig: Issue[] = [];
+      let duplicates = 0;
+      let stored = 0;
+      for (const [id, parts] of pending) {
+        const row = rows.get(id);
+        if (row?.producedAt) {
+          duplicates++;
+          states.push({ runId: id, created: null, updates: null, produced: true });
+          continue;
+        }
+        const created = mergeRun(row?.created ?? null, parts.create);
+        const updates = mergeRun(row?.updates ?? null, parts.update);
+        const merged = mergeRun(created, updates);
+        if (created !== null && hasEnded(merged)) {
+          completed.push(toMessage(finalizeRun(merged!), parts.source, deps.maxRunBytes, tooBig));
+          states.push({ runId: id, created: null, updates: null, produced: true });
+        } else {
+          stored++;
+          states.push({ runId: id, created, updates, produced: false });
+        }
+      }
+      if (tooBig.length > 0) throw new RunTooLarge(tooBig);
+      await savePendingRuns(tx, tenantId, states);
+      // Inside the transaction: the rows say "produced" only if Kafka has the runs.
+      await deps.sink.send([...direct, ...completed]);
+      return { produced: direct.length + completed.length, completed: completed.length, stored, duplicates };
+    });
+    counters.runs_produced += result.produced;
+    counters.runs_pending_completed += result.completed;
+    counters.runs_pending_stored += result.stored;
+    counters.runs_duplicate += result.duplicates;
+    counters.runs_accepted += ops.length;
+    return { ok: true, produced: result.produced, pending: result.stored, duplicates: result.duplicates };
+  } catch (error) {
+    if (error instanceof RunTooLarge) return { ok: false, reason: "run_too_large", issues: error.issues, retriable: false };
+    if (error instanceof KafkaUnavailableError) {
+      counters.kafka_unavailable++;
+      return { ok: false, reason: "kafka_unavailable", message: error.message, retriable: true };
+    }
+    counters.database_unavailable++;
+    return { ok: false, reason: "database_unavailable", message: `Postgres did not store the incomplete runs: ${(error as Error).message}`, retriable: true };
+  }
+}

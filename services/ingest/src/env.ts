@@ -1,0 +1,44 @@
+import { hostname } from "node:os";
+import { z } from "zod";
+
+const MIB = 1024 * 1024;
+
+/** The ingest service's whole configuration, parsed once at start. */
+export const IngestEnv = z.object({
+  KAFKA_BROKERS: z
+    .string()
+    .min(1, "set KAFKA_BROKERS to the Kafka bootstrap servers, e.g. 127.0.0.1:9092")
+    .transform((s) => s.split(",").map((b) => b.trim()).filter(Boolean)),
+  DATABASE_URL: z.string().min(1, "set DATABASE_URL to the runhooks database, e.g. postgres://user:pw@127.0.0.1:5432/runhooks"),
+  RUNHOOKS_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]+$/).default("runhooks"),
+  RUNHOOKS_INSTANCE_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
+  /** The HTTP API (LangSmith's run ingestion routes, /healthz, /metrics); 0 picks a free port. */
+  RUNHOOKS_INGEST_PORT: z.coerce.number().int().min(0).max(65535).default(8083),
+  RUNHOOKS_INGEST_HOST: z.string().min(1).default("127.0.0.1"),
+  /** The byte limit advertised in /info (`batch_ingest_config.size_limit_bytes`); larger bodies get 413. */
+  RUNHOOKS_INGEST_MAX_BODY_BYTES: z.coerce.number().int().min(64 * 1024).max(512 * MIB).default(20 * MIB),
+  /** Operations per request the SDKs are told to batch (`batch_ingest_config.size_limit`). */
+  RUNHOOKS_INGEST_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(100),
+  /** One run's JSON as produced; larger runs are refused (413). Must stay under the broker's 1 MiB. */
+  RUNHOOKS_MAX_RUN_BYTES: z.coerce.number().int().min(1024).max(900 * 1024).default(512 * 1024),
+  /** How long an incomplete run (created without end_time) waits for its end before it is dropped. */
+  RUNHOOKS_INGEST_PENDING_TTL_MS: z.coerce.number().int().min(1000).default(24 * 60 * 60 * 1000),
+  /** How long a produce may take before the request is answered 503 (Kafka unavailable). */
+  RUNHOOKS_INGEST_PRODUCE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** The Retry-After (seconds) of a 503. */
+  RUNHOOKS_INGEST_RETRY_AFTER_S: z.coerce.number().int().min(1).max(3600).default(5),
+  /** How long a valid API key is trusted without asking the database again (revocation delay). */
+  RUNHOOKS_INGEST_KEY_CACHE_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
+  RUNHOOKS_DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(10),
+  RUNHOOKS_LOG_LEVEL: z.enum(["error", "warn", "info", "debug"]).default("info"),
+});
+export type IngestEnv = z.infer<typeof IngestEnv>;
+
+export function readIngestEnv(env: NodeJS.ProcessEnv = process.env): IngestEnv {
+  const result = IngestEnv.safeParse(env);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new Error(`invalid ingest configuration:\n${lines.join("\n")}`);
+  }
+  return result.data;
+}

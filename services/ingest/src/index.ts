@@ -1,0 +1,136 @@
+import { connectDatabase, countPendingRuns, expirePendingRuns, migrate } from "@runhooks/db";
+import { createKafka, describeMismatch, ensureTopics, topicNames, topicSpecs } from "@runhooks/kafka";
+import { jsonLogger, type Logger } from "@runhooks/telemetry";
+import kafkajs from "kafkajs";
+import { buildIngestApp } from "./app.js";
+import { createCounters, prometheusText, type Counters } from "./counters.js";
+import { batchingSink } from "./producer.js";
+
+export { readIngestEnv, IngestEnv } from "./env.js";
+export { ingestOptionsFromEnv } from "./options.js";
+export { infoBody } from "./info.js";
+export { parseMultipart, boundaryOf } from "./multipart.js";
+export type { MultipartPart } from "./multipart.js";
+export { opsFromParts, opsFromBatch, opFromSingle } from "./run-ops.js";
+export type { Issue, RunOp } from "./run-ops.js";
+export { normalizeOp } from "./run-input.js";
+export { finalizeRun, mergeRun } from "./merge.js";
+export type { Counters } from "./counters.js";
+
+const { Partitioners } = kafkajs;
+
+export interface IngestOptions {
+  readonly brokers: readonly string[];
+  readonly databaseUrl: string;
+  readonly topicPrefix: string;
+  readonly instanceId: string;
+  readonly host: string;
+  /** 0 picks a free port (see `url`). */
+  readonly port: number;
+  readonly maxBodyBytes?: number;
+  readonly batchSize?: number;
+  readonly maxRunBytes?: number;
+  readonly pendingTtlMs?: number;
+  readonly produceTimeoutMs?: number;
+  readonly retryAfterSeconds?: number;
+  readonly keyCacheMs?: number;
+  readonly dbPoolSize?: number;
+  /** Apply pending migrations at start (under the migration lock); default true. */
+  readonly migrate?: boolean;
+  readonly log?: Logger;
+}
+
+export interface Ingest {
+  /** `http://host:port`, with the port actually bound. */
+  readonly url: string;
+  readonly counters: Counters;
+  /** Runs the expiry of incomplete runs now (it also runs on a timer). */
+  expireNow(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const VERSION = "0.1.0";
+
+/** The ingest service's composition root: HTTP in; the runs topic and `ingest_pending` out. */
+export async function startIngest(o: IngestOptions): Promise<Ingest> {
+  const log = o.log ?? jsonLogger("ingest", "info");
+  const counters = createCounters();
+  const topic = topicNames(o.topicPrefix).runs;
+  const maxBodyBytes = o.maxBodyBytes ?? 20 * 1024 * 1024;
+  const pendingTtlMs = o.pendingTtlMs ?? 24 * 60 * 60 * 1000;
+  const db = connectDatabase({ url: o.databaseUrl, poolSize: o.dbPoolSize ?? 10, applicationName: "runhooks-ingest" });
+  const cleanups: (() => Promise<void>)[] = [() => db.dispose()];
+  const stop = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+  };
+  try {
+    if (o.migrate !== false) await migrate(db);
+    const kafka = createKafka({
+      brokers: o.brokers,
+      clientId: `runhooks-ingest-${o.instanceId}`,
+      logger: (level, message, fields) => log(level === "error" ? "warn" : level, message, fields),
+      logLevel: "error",
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const report = await ensureTopics(admin, topicSpecs({ prefix: o.topicPrefix }).filter((s) => s.name === topic));
+      for (const m of report.mismatches) log("warn", describeMismatch(m), { topic: m.topic });
+    } finally {
+      await admin.disconnect();
+    }
+    const produceTimeoutMs = o.produceTimeoutMs ?? 10_000;
+    // Bounded retries: while Kafka is away, requests fail over to 503 (the client retries) instead of
+    // hanging. Not idempotent: a produce retried after a lost ack may duplicate (at least once; runs
+    // carry their id).
+    const producer = kafka.producer({
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { retries: 3, initialRetryTime: 100, maxRetryTime: Math.max(200, Math.floor(produceTimeoutMs / 4)) },
+    });
+    await producer.connect();
+    cleanups.push(() => producer.disconnect());
+    const sink = batchingSink({ producer, topic, timeoutMs: produceTimeoutMs });
+
+    let pendingGauge = 0;
+    let lastSweepError: string | undefined;
+    const expireNow = async () => {
+      try {
+        const gone = await expirePendingRuns(db, pendingTtlMs);
+        counters.runs_pending_expired += gone.expired;
+        if (gone.expired > 0) log("warn", "incomplete runs expired before their end arrived", { expired: gone.expired, ttlMs: pendingTtlMs });
+        pendingGauge = await countPendingRuns(db);
+        lastSweepError = undefined;
+      } catch (error) {
+        lastSweepError = String(error);
+      }
+    };
+    const sweepEvery = Math.min(60_000, Math.max(250, Math.floor(pendingTtlMs / 4)));
+    const sweeper = setInterval(() => void expireNow(), sweepEvery);
+    sweeper.unref();
+    cleanups.push(() => Promise.resolve(clearInterval(sweeper)));
+
+    const app = buildIngestApp({
+      db,
+      sink,
+      counters,
+      version: VERSION,
+      maxBodyBytes,
+      batchSize: o.batchSize ?? 100,
+      maxRunBytes: o.maxRunBytes ?? 512 * 1024,
+      retryAfterSeconds: o.retryAfterSeconds ?? 5,
+      keyCacheMs: o.keyCacheMs ?? 10_000,
+      health: () => (lastSweepError === undefined ? undefined : `the pending-runs store failed: ${lastSweepError}`),
+      metrics: () => Promise.resolve(prometheusText(counters, { runhooks_ingest_pending_runs: pendingGauge })),
+    });
+    cleanups.push(() => app.close());
+    await app.listen({ host: o.host, port: o.port });
+    const bound = app.server.address();
+    const url = `http://${o.host}:${typeof bound === "object" && bound !== null ? bound.port : o.port}`;
+    log("info", "ingest started", { url, topic });
+    return { url, counters, expireNow, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

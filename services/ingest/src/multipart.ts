@@ -1,0 +1,66 @@
+/**
+ * A multipart/form-data reader for the bodies the LangSmith SDKs send to `/runs/multipart`: the whole
+ * (already decompressed) body is in memory, so parts are slices of it, never copies.
+ */
+
+export interface MultipartPart {
+  readonly name: string;
+  readonly contentType: string;
+  readonly data: Buffer;
+}
+
+export type MultipartResult =
+  | { readonly ok: true; readonly parts: readonly MultipartPart[] }
+  | { readonly ok: false; readonly message: string };
+
+/** The `boundary` parameter of a multipart content type, quoted or not. */
+export function boundaryOf(contentType: string): string | undefined {
+  const match = /;\s*boundary=(?:"([^"]+)"|([^\s;]+))/i.exec(contentType);
+  return match?.[1] ?? match?.[2];
+}
+
+const CRLF = Buffer.from("\r\n");
+const HEADER_END = Buffer.from("\r\n\r\n");
+const DASH = 45;
+
+function headerValue(lines: readonly string[], name: string): string | undefined {
+  const prefix = `${name}:`;
+  const line = lines.find((l) => l.slice(0, prefix.length).toLowerCase() === prefix);
+  return line?.slice(prefix.length).trim();
+}
+
+function dispositionName(disposition: string): string | undefined {
+  const match = /;\s*name=(?:"([^"]*)"|([^\s;]+))/i.exec(disposition);
+  return match?.[1] ?? match?.[2];
+}
+
+export function parseMultipart(body: Buffer, boundary: string): MultipartResult {
+  const delimiter = Buffer.from(`--${boundary}`);
+  const between = Buffer.from(`\r\n--${boundary}`);
+  let pos = body.indexOf(delimiter);
+  if (pos < 0) return { ok: false, message: "the body does not contain the boundary of its content type" };
+  const parts: MultipartPart[] = [];
+  for (;;) {
+    pos += delimiter.length;
+    if (body[pos] === DASH && body[pos + 1] === DASH) return { ok: true, parts };
+    // Transport padding after a delimiter is allowed; then the line ends.
+    while (body[pos] === 32 || body[pos] === 9) pos++;
+    if (!body.subarray(pos, pos + 2).equals(CRLF)) {
+      return { ok: false, message: `part ${parts.length + 1}: no line break after the boundary` };
+    }
+    pos += 2;
+    const headerEnd = body.indexOf(HEADER_END, pos);
+    if (headerEnd < 0) return { ok: false, message: `part ${parts.length + 1}: headers never end` };
+    const lines = body.toString("latin1", pos, headerEnd).split("\r\n");
+    const disposition = headerValue(lines, "content-disposition");
+    const name = disposition === undefined ? undefined : dispositionName(disposition);
+    if (name === undefined || name === "") {
+      return { ok: false, message: `part ${parts.length + 1}: no Content-Disposition name` };
+    }
+    const dataStart = headerEnd + HEADER_END.length;
+    const next = body.indexOf(between, dataStart);
+    if (next < 0) return { ok: false, message: `part ${name}: the body ends before the closing boundary` };
+    parts.push({ name, contentType: headerValue(lines, "content-type") ?? "text/plain", data: body.subarray(dataStart, next) });
+    pos = next + 2;
+  }
+}

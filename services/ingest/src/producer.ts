@@ -1,0 +1,105 @@
+import type { Producer } from "kafkajs";
+
+export interface RunMessage {
+  readonly key: string;
+  readonly value: Buffer;
+}
+
+/** Kafka did not acknowledge in time or refused: the caller answers 503, the client retries. */
+export class KafkaUnavailableError extends Error {
+  readonly retriable = true;
+  override readonly name = "KafkaUnavailableError";
+}
+
+export interface RunSink {
+  /** Resolves once Kafka (acks: all) has every message. */
+  send(messages: readonly RunMessage[]): Promise<void>;
+}
+
+interface Waiting {
+  readonly messages: readonly RunMessage[];
+  readonly bytes: number;
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+}
+
+export interface BatchingSinkOptions {
+  readonly producer: Producer;
+  readonly topic: string;
+  /** A produce request carries at most this many bytes of values (under the broker's 1 MiB batches). */
+  readonly maxBatchBytes?: number;
+  /** Produce requests in flight at once; what arrives meanwhile is sent together next. */
+  readonly maxInFlight?: number;
+  readonly timeoutMs: number;
+}
+
+/**
+ * Groups the runs of concurrent requests into produce requests: nothing waits for a timer; while
+ * requests are in flight, new runs queue and leave together in the next one. Each caller learns the
+ * fate of the request that carried its runs (a caller's runs may span several, all must succeed).
+ */
+export function batchingSink(o: BatchingSinkOptions): RunSink {
+  const maxBytes = o.maxBatchBytes ?? 900 * 1024;
+  const maxInFlight = o.maxInFlight ?? 4;
+  const queue: Waiting[] = [];
+  let inFlight = 0;
+
+  const sendOnce = async (messages: RunMessage[]) => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new KafkaUnavailableError(`Kafka did not acknowledge within ${o.timeoutMs} ms`)), o.timeoutMs);
+    });
+    try {
+      await Promise.race([o.producer.send({ topic: o.topic, acks: -1, messages }), timeout]);
+    } catch (error) {
+      throw error instanceof KafkaUnavailableError ? error : new KafkaUnavailableError(`Kafka refused the runs: ${(error as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  const pump = () => {
+    while (inFlight < maxInFlight && queue.length > 0) {
+      const taken: Waiting[] = [];
+      let bytes = 0;
+      while (queue.length > 0 && (taken.length === 0 || bytes + queue[0]!.bytes <= maxBytes)) {
+        const next = queue.shift()!;
+        taken.push(next);
+        bytes += next.bytes;
+      }
+      inFlight++;
+      sendOnce(taken.flatMap((w) => w.messages)).then(
+        () => taken.forEach((w) => w.resolve()),
+        (error: Error) => taken.forEach((w) => w.reject(error)),
+      ).finally(() => {
+        inFlight--;
+        pump();
+      });
+    }
+  };
+
+  const enqueue = (messages: readonly RunMessage[]): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      queue.push({ messages, bytes: messages.reduce((n, m) => n + m.value.length + m.key.length, 0), resolve, reject });
+      pump();
+    });
+
+  return {
+    async send(messages) {
+      if (messages.length === 0) return;
+      // A caller's runs are split into chunks that each fit one request; all must be acknowledged.
+      const chunks: RunMessage[][] = [[]];
+      let bytes = 0;
+      for (const m of messages) {
+        const size = m.value.length + m.key.length;
+        if (chunks.at(-1)!.length > 0 && bytes + size > maxBytes) {
+          chunks.push([]);
+          bytes = 0;
+        }
+        chunks.at(-1)!.push(m);
+        bytes += size;
+      }
+      await Promise.all(chunks.map(enqueue));
+    },
+  };
+}

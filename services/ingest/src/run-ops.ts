@@ -1,0 +1,172 @@
+import type { MultipartPart } from "./multipart.js";
+
+/**
+ * Turning request bodies into run operations: a create (`post`) or an update (`patch`) of one run,
+ * still as the client sent it. Every refusal names the part (or batch entry) and the field at fault.
+ */
+
+export type JsonObject = Record<string, unknown>;
+export type OpKind = "post" | "patch";
+
+export interface RunOp {
+  readonly kind: OpKind;
+  readonly id: string;
+  readonly body: JsonObject;
+  /** Where it came from, for error messages: `post.<id>`, `post[3]`, `(body)`. */
+  readonly source: string;
+}
+
+export interface Issue {
+  /** The multipart part, batch entry or `(body)`. */
+  readonly part: string;
+  /** The field within it (`start_time`, `extra.metadata`), or `(part)` for the whole part. */
+  readonly path: string;
+  readonly message: string;
+}
+
+export type OpsResult =
+  | { readonly ok: true; readonly ops: RunOp[]; readonly ignored: { readonly attachments: number; readonly feedback: number } }
+  | { readonly ok: false; readonly issues: readonly Issue[] };
+
+/** The fields the SDKs send as parts of their own (`post.<id>.inputs`…), each a JSON value. */
+export const SPLIT_FIELDS: ReadonlySet<string> = new Set(["inputs", "outputs", "events", "extra", "error", "serialized"]);
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isObject(v: unknown): v is JsonObject {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function parseJson(data: Buffer): { ok: true; value: unknown } | { ok: false; message: string } {
+  try {
+    return { ok: true, value: JSON.parse(data.toString("utf8")) as unknown };
+  } catch (error) {
+    return { ok: false, message: `not valid JSON (${(error as Error).message})` };
+  }
+}
+
+/**
+ * The operations of a `/runs/multipart` body: `post.<id>` / `patch.<id>` hold the run without its
+ * large fields, `post.<id>.<field>` carry those; `attachment.<id>.<name>` and `feedback.<id>` parts are
+ * accepted and counted but not kept (binary attachments do not belong in Kafka; feedback is not a run).
+ */
+export function opsFromParts(parts: readonly MultipartPart[]): OpsResult {
+  const issues: Issue[] = [];
+  const ops = new Map<string, { kind: OpKind; id: string; body: JsonObject | undefined; fields: [string, unknown, string][] }>();
+  let attachments = 0;
+  let feedback = 0;
+  for (const part of parts) {
+    const segments = part.name.split(".");
+    const [kind, id, field, ...rest] = segments;
+    if (kind === "attachment") {
+      attachments++;
+      continue;
+    }
+    if (kind === "feedback") {
+      feedback++;
+      continue;
+    }
+    if (kind !== "post" && kind !== "patch") {
+      issues.push({ part: part.name, path: "(name)", message: "unknown part: expected post.<run id>, patch.<run id>[.<field>], attachment.… or feedback.…" });
+      continue;
+    }
+    if (id === undefined || !GUID.test(id)) {
+      issues.push({ part: part.name, path: "id", message: "the part name must carry the run id (a UUID): post.<run id>" });
+      continue;
+    }
+    if (rest.length > 0 || (field !== undefined && !SPLIT_FIELDS.has(field))) {
+      issues.push({ part: part.name, path: "(name)", message: `unknown field part; the fields sent apart are ${[...SPLIT_FIELDS].join(", ")}` });
+      continue;
+    }
+    const parsed = parseJson(part.data);
+    if (!parsed.ok) {
+      issues.push({ part: part.name, path: field ?? "(part)", message: parsed.message });
+      continue;
+    }
+    const key = `${kind}.${id.toLowerCase()}`;
+    let entry = ops.get(key);
+    if (!entry) {
+      entry = { kind, id: id.toLowerCase(), body: undefined, fields: [] };
+      ops.set(key, entry);
+    }
+    if (field === undefined) {
+      if (entry.body !== undefined) {
+        issues.push({ part: part.name, path: "(part)", message: "the same part appears twice" });
+      } else if (!isObject(parsed.value)) {
+        issues.push({ part: part.name, path: "(part)", message: "must be a JSON object (the run)" });
+      } else {
+        entry.body = parsed.value;
+      }
+    } else {
+      entry.fields.push([field, parsed.value, part.name]);
+    }
+  }
+  const result: RunOp[] = [];
+  for (const [key, entry] of ops) {
+    if (entry.body === undefined) {
+      // Reported only when the main part is not already reported as malformed.
+      if (!issues.some((i) => i.part === key)) {
+        issues.push({ part: entry.fields[0]?.[2] ?? key, path: "(part)", message: `no ${key} part for this field part` });
+      }
+      continue;
+    }
+    const body: JsonObject = { ...entry.body };
+    for (const [field, value] of entry.fields) body[field] = value;
+    result.push({ kind: entry.kind, id: entry.id, body, source: key });
+  }
+  if (issues.length > 0) return { ok: false, issues };
+  return { ok: true, ops: result, ignored: { attachments, feedback } };
+}
+
+/** The id a JSON body carries, checked: batch entries and `POST /runs` name their run by `id`. */
+function idOf(body: JsonObject, source: string, issues: Issue[]): string | undefined {
+  const id = body["id"];
+  if (typeof id !== "string" || !GUID.test(id)) {
+    issues.push({ part: source, path: "id", message: id === undefined ? "required: the run id (a UUID)" : "must be a UUID (8-4-4-4-12 hex digits)" });
+    return undefined;
+  }
+  return id.toLowerCase();
+}
+
+/** `POST /runs/batch`: `{"post": [runs…], "patch": [runs…]}`, each run with its `id`. */
+export function opsFromBatch(body: unknown): OpsResult {
+  if (!isObject(body)) return { ok: false, issues: [{ part: "(body)", path: "(root)", message: 'must be a JSON object {"post": [...], "patch": [...]}' }] };
+  const issues: Issue[] = [];
+  const ops: RunOp[] = [];
+  for (const kind of ["post", "patch"] as const) {
+    const list = body[kind];
+    if (list === undefined || list === null) continue;
+    if (!Array.isArray(list)) {
+      issues.push({ part: kind, path: "(root)", message: "must be an array of runs" });
+      continue;
+    }
+    list.forEach((run: unknown, i) => {
+      const source = `${kind}[${i}]`;
+      if (!isObject(run)) {
+        issues.push({ part: source, path: "(root)", message: "must be a JSON object (a run)" });
+        return;
+      }
+      const id = idOf(run, source, issues);
+      if (id !== undefined) ops.push({ kind, id, body: run, source });
+    });
+  }
+  if (issues.length > 0) return { ok: false, issues };
+  return { ok: true, ops, ignored: { attachments: 0, feedback: 0 } };
+}
+
+/** `POST /runs` (a create) or `PATCH /runs/:id` (an update of the run the URL names). */
+export function opFromSingle(kind: OpKind, body: unknown, urlId?: string): OpsResult {
+  const source = "(body)";
+  if (!isObject(body)) return { ok: false, issues: [{ part: source, path: "(root)", message: "must be a JSON object (a run)" }] };
+  const issues: Issue[] = [];
+  let id: string | undefined;
+  if (urlId === undefined) {
+    id = idOf(body, source, issues);
+  } else if (!GUID.test(urlId)) {
+    issues.push({ part: "(url)", path: "id", message: "the run id in the URL must be a UUID" });
+  } else {
+    id = urlId.toLowerCase();
+  }
+  if (id === undefined) return { ok: false, issues };
+  return { ok: true, ops: [{ kind, id, body, source }], ignored: { attachments: 0, feedback: 0 } };
+}
