@@ -57,6 +57,8 @@ export function buildIngestApp(o: IngestAppOptions): FastifyInstance {
   // Every body is read by readBody (limits and decompression), whatever its content type.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", (request: FastifyRequest, payload: IncomingMessage, done: (err: Error | null, body?: unknown) => void) => {
+    const encoding = (request.headers["content-encoding"] ?? "identity").toLowerCase();
+    if (/^[a-z0-9-]{1,20}$/.test(encoding)) o.counters.encodings.set(encoding, (o.counters.encodings.get(encoding) ?? 0) + 1);
     readBody(payload, request.headers as { "content-length"?: string; "content-encoding"?: string }, limits).then(
       (body) => done(null, body),
       (error: Error) => done(error),

@@ -1,6 +1,8 @@
 /** The ingest service's counters (Prometheus text on /metrics). */
 export interface Counters {
   requests: Map<string, number>;
+  /** Request bodies by Content-Encoding. */
+  encodings: Map<string, number>;
   runs_accepted: number;
   runs_produced: number;
   runs_pending_stored: number;
@@ -16,6 +18,7 @@ export interface Counters {
 export function createCounters(): Counters {
   return {
     requests: new Map(),
+    encodings: new Map(),
     runs_accepted: 0,
     runs_produced: 0,
     runs_pending_stored: 0,
@@ -46,8 +49,10 @@ export function prometheusText(c: Counters, gauges: Record<string, number>): str
   const lines: string[] = [];
   lines.push("# TYPE runhooks_ingest_requests_total counter");
   for (const [labels, n] of c.requests) lines.push(`runhooks_ingest_requests_total{${labels}} ${n}`);
+  lines.push("# TYPE runhooks_ingest_bodies_total counter");
+  for (const [encoding, n] of c.encodings) lines.push(`runhooks_ingest_bodies_total{content_encoding="${encoding}"} ${n}`);
   for (const [name, help] of Object.entries(HELP)) {
-    const value = c[name as keyof Omit<Counters, "requests">];
+    const value = c[name as keyof Omit<Counters, "requests" | "encodings">];
     lines.push(`# HELP runhooks_ingest_${name}_total ${help}`, `# TYPE runhooks_ingest_${name}_total counter`, `runhooks_ingest_${name}_total ${value}`);
   }
   for (const [name, value] of Object.entries(gauges)) lines.push(`# TYPE ${name} gauge`, `${name} ${value}`);
