@@ -1,9 +1,9 @@
 import { createApiKey, createTenant, migrate } from "@runhooks/db";
 import { startIngest, type Ingest, type IngestOptions } from "@runhooks/ingest";
-import { ensureTopics, topicNames, topicSpecs, type TopicNames } from "@runhooks/kafka";
+import { createKafka, ensureTopics, topicNames, topicSpecs, type TopicNames } from "@runhooks/kafka";
 import type { Consumer, Kafka } from "kafkajs";
 import { inject } from "vitest";
-import { createTestDatabase, testKafka, uniquePrefix, type TestDatabase } from "../../../test/support/stack.js";
+import { createTestDatabase, uniquePrefix, type TestDatabase } from "../../../test/support/stack.js";
 
 export interface RunRecord {
   readonly key: string;
@@ -30,7 +30,7 @@ export const silent = (): void => undefined;
 export async function createIngestHarness(label: string, brokers: readonly string[] = inject("kafkaBrokers")): Promise<IngestHarness> {
   const prefix = uniquePrefix(label);
   const topics = topicNames(prefix);
-  const kafka = testKafka(`ingest-${label}`);
+  const kafka = createKafka({ brokers, clientId: `ingest-${label}`, logLevel: "error", logger: () => undefined });
   const admin = kafka.admin();
   await admin.connect();
   await ensureTopics(admin, topicSpecs({ prefix, runsPartitions: 2, deliveryPartitions: 2 }));
