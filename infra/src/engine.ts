@@ -5,12 +5,13 @@ import { join } from "node:path";
 import { readApiEnv, startApi } from "@runhooks/api";
 import { deliveriesRoutes, deliveryOptionsFromEnv, readDeliveryEnv, startDelivery } from "@runhooks/delivery";
 import { evaluatorOptionsFromEnv, readEvaluatorEnv, startEvaluator } from "@runhooks/evaluator";
+import { ingestOptionsFromEnv, readIngestEnv, startIngest } from "@runhooks/ingest";
 import { jsonLogger } from "@runhooks/telemetry";
 import type { InfraEnv } from "./env.js";
 import type { Report } from "./kafka-dist.js";
 import { prepareStack, startStack, type PrepareReport, type Stack } from "./stack.js";
 
-export const SERVICES = ["api", "evaluator", "delivery"] as const;
+export const SERVICES = ["api", "ingest", "evaluator", "delivery"] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 export interface RunningService {
@@ -89,6 +90,12 @@ export async function startEngine(
         extend: (app, context) => void app.register(deliveriesRoutes({ db: context.db, tenantOf: context.tenantOf })),
       });
       services.push({ name: "api", summary: `${api.url}  (rules, deliveries, admin)`, stop: () => api.close() });
+    }
+    if (only.includes("ingest")) {
+      const ingestEnv = readIngestEnv(serviceEnv);
+      const log = jsonLogger("ingest", ingestEnv.RUNHOOKS_LOG_LEVEL === "info" ? "warn" : ingestEnv.RUNHOOKS_LOG_LEVEL);
+      const ingest = await startIngest({ ...ingestOptionsFromEnv(ingestEnv, log), migrate: false });
+      services.push({ name: "ingest", summary: `${ingest.url}  (LangSmith run ingestion: LANGSMITH_ENDPOINT)`, stop: () => ingest.stop() });
     }
     if (only.includes("evaluator")) {
       const evaluatorEnv = readEvaluatorEnv(serviceEnv);

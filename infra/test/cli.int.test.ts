@@ -43,6 +43,7 @@ describe.skipIf(env.KAFKA_BROKERS !== undefined || env.DATABASE_URL !== undefine
           RUNHOOKS_RUNS_PARTITIONS: "2",
           // Every service on a free port, so this start sits next to anything else running here.
           RUNHOOKS_API_PORT: "0",
+          RUNHOOKS_INGEST_PORT: "0",
           RUNHOOKS_EVALUATOR_PORT: "0",
           RUNHOOKS_DELIVERY_PORT: "0",
           RUNHOOKS_ADMIN_KEY: "",
@@ -62,9 +63,9 @@ describe.skipIf(env.KAFKA_BROKERS !== undefined || env.DATABASE_URL !== undefine
       expect(output).toContain(`Kafka       127.0.0.1:${kafkaPort}  (started)`);
       expect(output).toContain(`PostgreSQL  postgres://postgres:***@127.0.0.1:${pgPort}/runhooks  (started)`);
       expect(output).toMatch(/topics {6}5 created/);
-      expect(output).toMatch(/migrations {2}applied 1_tenants, 2_rules, 3_deliveries/);
+      expect(output).toMatch(/migrations {2}applied 1_tenants, 2_rules, 3_deliveries, 4_ingest_pending/);
       // Each service says where it listens, and answers there.
-      for (const service of ["api", "evaluator", "delivery"]) {
+      for (const service of ["api", "ingest", "evaluator", "delivery"]) {
         const url = new RegExp(`\\] ${service} +(http://127\\.0\\.0\\.1:\\d+)`).exec(output)?.[1];
         expect(url, `${service}'s address in:\n${output}`).toBeDefined();
         const health = await fetch(`${url}/healthz`);
