@@ -1,0 +1,178 @@
+// Ingest throughput: runs per second accepted (202, i.e. acknowledged by Kafka with acks=all) through
+// POST /runs/multipart in the langsmith SDK's batches (GET /info's size_limit operations per request,
+// gzip-compressed multipart bodies as the SDK writes them), next to producing the same runs with kafkajs
+// directly (same batch size, same concurrency, acks=all) in the same run. Target: ratio >= 0.5.
+//
+//   npm run bench:ingest        (BENCH_RUNS=20000, BENCH_CONCURRENCY=8, BENCH_ROUNDS=2 by default)
+//
+// The ingest service runs in a child process of its own (as deployed); the bench process builds the
+// bodies before timing (compressing is the SDK's cost, not the server's) and is the HTTP client and the
+// direct kafkajs producer. Starts (or reuses) the local Kafka and Postgres like the tests do.
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { Agent, request } from "undici";
+import { connectDatabase, createApiKey, createTenant, migrate } from "@runhooks/db";
+import { readInfraEnv, repoRoot, startStack } from "@runhooks/infra";
+import { createKafka, ensureTopics, topicNames, topicSpecs } from "@runhooks/kafka";
+import kafkajs from "kafkajs";
+import { multipartBody, runParts } from "../../services/ingest/test/multipart-body.js";
+
+const N = Number(process.env["BENCH_RUNS"] ?? 20_000);
+const CONCURRENCY = Number(process.env["BENCH_CONCURRENCY"] ?? 8);
+const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 2);
+const say = (line: string) => console.log(line);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const address = server.address();
+  await new Promise((r) => server.close(r));
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return address.port;
+}
+
+/** A finished llm run of about 1 KiB, shaped like what traceable sends. */
+function run(i: number): Record<string, unknown> {
+  const id = randomUUID();
+  const trace = i % 5 === 0 ? id : randomUUID();
+  const start = Date.now();
+  return {
+    id,
+    name: "ChatModel",
+    run_type: "llm",
+    start_time: start,
+    end_time: start + 1200,
+    trace_id: trace,
+    parent_run_id: trace === id ? undefined : trace,
+    dotted_order: `20260101T000000000000Z${trace}${trace === id ? "" : `.20260101T000000000001Z${id}`}`,
+    session_name: "bench",
+    tags: ["bench", "prod"],
+    inputs: { messages: [{ role: "user", content: `question ${i}: ${"lorem ipsum ".repeat(20)}` }] },
+    outputs: { content: `answer ${i}: ${"dolor sit amet ".repeat(20)}`, usage_metadata: { input_tokens: 120, output_tokens: 80, total_tokens: 200 } },
+    extra: { metadata: { ls_model_name: "gpt-x", env: "prod", user: `u${i % 100}` }, runtime: { sdk: "langsmith-js", sdk_version: "0.12.0" } },
+    events: [{ name: "start", time: new Date(start).toISOString() }],
+  };
+}
+
+/** Runs `tasks` with at most `concurrency` at once. */
+async function pool<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
+}
+
+async function main(): Promise<void> {
+  const stack = await startStack(readInfraEnv(), (line) => say(`[stack] ${line}`));
+  let child: ReturnType<typeof spawn> | undefined;
+  try {
+    const prefix = `bench-ingest-${randomUUID().slice(0, 8)}`;
+    const topics = topicNames(prefix);
+    const kafka = createKafka({ brokers: stack.brokers, clientId: "bench-ingest", logLevel: "error", logger: () => undefined });
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, topicSpecs({ prefix }).filter((s) => s.name === topics.runs));
+    await admin.disconnect();
+    const db = connectDatabase({ url: stack.databaseUrl, poolSize: 2 });
+    await migrate(db);
+    const tenant = await createTenant(db, { name: prefix });
+    if (!tenant.ok) throw new Error("tenant exists");
+    const key = await createApiKey(db, tenant.tenant.id, "bench");
+    await db.dispose();
+    if (!key) throw new Error("no key");
+
+    const port = await freePort();
+    child = spawn(process.execPath, ["--import", "tsx", "--conditions=source", join(repoRoot, "services/ingest/src/main.ts")], {
+      cwd: repoRoot,
+      env: { ...process.env, KAFKA_BROKERS: stack.brokers.join(","), DATABASE_URL: stack.databaseUrl, RUNHOOKS_TOPIC_PREFIX: prefix, RUNHOOKS_INGEST_PORT: String(port), RUNHOOKS_LOG_LEVEL: "warn" },
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    const url = `http://127.0.0.1:${port}`;
+    for (let i = 0; ; i++) {
+      const ok = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
+      if (ok) break;
+      if (i > 300) throw new Error("ingest did not start");
+      await sleep(100);
+    }
+    const info = (await (await fetch(`${url}/info`)).json()) as { batch_ingest_config: { size_limit: number; size_limit_bytes: number } };
+    const batchSize = info.batch_ingest_config.size_limit;
+
+    const agent = new Agent({ connections: CONCURRENCY, pipelining: 1 });
+    const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: kafkajs.Partitioners.DefaultPartitioner });
+    await producer.connect();
+
+    const prepare = (count: number) => {
+      const runs = Array.from({ length: count }, (_, i) => run(i));
+      const bodies: { body: Buffer; headers: Record<string, string> }[] = [];
+      const batches: { key: string; value: string }[][] = [];
+      for (let i = 0; i < runs.length; i += batchSize) {
+        const slice = runs.slice(i, i + batchSize);
+        bodies.push(multipartBody(slice.flatMap((r) => runParts("post", r)), { gzip: true }));
+        // The direct producer writes what ingest would: ISO times and the tenant filled in.
+        batches.push(
+          slice.map((r) => ({
+            key: String(r["trace_id"]),
+            value: JSON.stringify({ ...r, start_time: new Date(r["start_time"] as number).toISOString(), end_time: new Date(r["end_time"] as number).toISOString(), tenant_id: tenant.tenant.id }),
+          })),
+        );
+      }
+      return { bodies, batches };
+    };
+    const viaIngest = async (bodies: { body: Buffer; headers: Record<string, string> }[]) => {
+      const started = performance.now();
+      await pool(bodies, CONCURRENCY, async ({ body, headers }) => {
+        const response = await request(`${url}/runs/multipart`, { method: "POST", headers: { ...headers, "x-api-key": key.key }, body, dispatcher: agent });
+        const text = await response.body.text();
+        if (response.statusCode !== 202) throw new Error(`ingest answered ${response.statusCode}: ${text}`);
+      });
+      return performance.now() - started;
+    };
+    const direct = async (batches: { key: string; value: string }[][]) => {
+      const started = performance.now();
+      await pool(batches, CONCURRENCY, async (messages) => {
+        await producer.send({ topic: topics.runs, acks: -1, messages });
+      });
+      return performance.now() - started;
+    };
+
+    say(`ingest bench: ${N} runs (~${Buffer.byteLength(JSON.stringify(run(0)))} bytes each), ${batchSize} runs per request (GET /info size_limit), concurrency ${CONCURRENCY}, ${ROUNDS} rounds`);
+    const warm = prepare(Math.min(2000, N));
+    await viaIngest(warm.bodies);
+    await direct(warm.batches);
+    const ingestRates: number[] = [];
+    const directRates: number[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      const { bodies, batches } = prepare(N);
+      const wire = bodies.reduce((n, b) => n + b.body.length, 0);
+      const ingestMs = await viaIngest(bodies);
+      const directMs = await direct(batches);
+      ingestRates.push((N / ingestMs) * 1000);
+      directRates.push((N / directMs) * 1000);
+      say(`round ${round}: ingest ${Math.round(ingestRates.at(-1)!)} runs/s (${(wire / 1024 / 1024).toFixed(1)} MiB gzip on the wire, ${(ingestMs / 1000).toFixed(2)} s); kafkajs direct ${Math.round(directRates.at(-1)!)} runs/s (${(directMs / 1000).toFixed(2)} s)`);
+    }
+    const best = (xs: number[]) => Math.max(...xs);
+    const ratio = best(ingestRates) / best(directRates);
+    say(`best: ingest ${Math.round(best(ingestRates))} runs/s, kafkajs direct ${Math.round(best(directRates))} runs/s, ratio ${ratio.toFixed(2)} (target >= 0.5)`);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    say(`ingest produced ${/runhooks_ingest_runs_produced_total (\d+)/.exec(metrics)?.[1] ?? "?"} runs (expected ${N * ROUNDS + Math.min(2000, N)})`);
+    say(`rerun: BENCH_RUNS=${N} BENCH_CONCURRENCY=${CONCURRENCY} BENCH_ROUNDS=${ROUNDS} npm run bench:ingest`);
+    await producer.disconnect();
+    await agent.close();
+  } finally {
+    child?.kill("SIGTERM");
+    await stack.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
