@@ -87,7 +87,9 @@ async function main(): Promise<void> {
     if (!key) throw new Error("no key");
 
     const port = await freePort();
-    child = spawn(process.execPath, ["--import", "tsx", "--conditions=source", join(repoRoot, "services/ingest/src/main.ts")], {
+    // BENCH_PROFILE=<dir>: a CPU profile of the ingest process, written when it stops.
+    const profile = process.env["BENCH_PROFILE"] ? ["--cpu-prof", `--cpu-prof-dir=${process.env["BENCH_PROFILE"]}`] : [];
+    child = spawn(process.execPath, [...profile, "--import", "tsx", "--conditions=source", join(repoRoot, "services/ingest/src/main.ts")], {
       cwd: repoRoot,
       env: { ...process.env, KAFKA_BROKERS: stack.brokers.join(","), DATABASE_URL: stack.databaseUrl, RUNHOOKS_TOPIC_PREFIX: prefix, RUNHOOKS_INGEST_PORT: String(port), RUNHOOKS_LOG_LEVEL: "warn" },
       stdio: ["ignore", "inherit", "inherit"],
@@ -164,7 +166,11 @@ async function main(): Promise<void> {
     await producer.disconnect();
     await agent.close();
   } finally {
-    child?.kill("SIGTERM");
+    if (child && child.exitCode === null) {
+      const exited = new Promise((r) => child!.once("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+    }
     await stack.stop();
   }
 }

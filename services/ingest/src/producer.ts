@@ -40,7 +40,7 @@ export interface BatchingSinkOptions {
  */
 export function batchingSink(o: BatchingSinkOptions): RunSink {
   const maxBytes = o.maxBatchBytes ?? 900 * 1024;
-  const maxInFlight = o.maxInFlight ?? 4;
+  const maxInFlight = o.maxInFlight ?? 16;
   const queue: Waiting[] = [];
   let inFlight = 0;
 
