@@ -5,10 +5,13 @@ import { isObject, type JsonObject } from "./run-ops.js";
  * Pure: the same parts always make the same run.
  */
 
-/** `patch` over `base`: fields the patch carries win; `extra` and `extra.metadata` merge key by key. */
+/**
+ * `patch` over `base`: fields the patch carries win; `extra` and `extra.metadata` merge key by key.
+ * Never mutates its arguments; returns one of them as is when the other is null.
+ */
 export function mergeRun(base: JsonObject | null, patch: JsonObject | null): JsonObject | null {
-  if (base === null) return patch === null ? null : { ...patch };
-  if (patch === null) return { ...base };
+  if (base === null) return patch;
+  if (patch === null) return base;
   const out: JsonObject = { ...base };
   for (const [key, value] of Object.entries(patch)) {
     if (value === undefined) continue;

@@ -19,7 +19,8 @@ export function boundaryOf(contentType: string): string | undefined {
   return match?.[1] ?? match?.[2];
 }
 
-const CRLF = Buffer.from("\r\n");
+const CR = 13;
+const LF = 10;
 const HEADER_END = Buffer.from("\r\n\r\n");
 const DASH = 45;
 
@@ -45,7 +46,7 @@ export function parseMultipart(body: Buffer, boundary: string): MultipartResult 
     if (body[pos] === DASH && body[pos + 1] === DASH) return { ok: true, parts };
     // Transport padding after a delimiter is allowed; then the line ends.
     while (body[pos] === 32 || body[pos] === 9) pos++;
-    if (!body.subarray(pos, pos + 2).equals(CRLF)) {
+    if (body[pos] !== CR || body[pos + 1] !== LF) {
       return { ok: false, message: `part ${parts.length + 1}: no line break after the boundary` };
     }
     pos += 2;
