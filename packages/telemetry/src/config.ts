@@ -52,6 +52,9 @@ export const OTEL_ENV_KEYS = [
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** An environment holding (some of) the OTEL_* variables: process.env, or a service's parsed env. */
+export type OtelEnv = { readonly [K in (typeof OTEL_ENV_KEYS)[number]]?: string | undefined };
+
 /** Thrown for a malformed OTEL_* value: a configuration error, not retriable. */
 export class OtelConfigError extends Error {
   readonly retriable = false;
@@ -119,7 +122,8 @@ function millis(env: Env, key: string, fallback: number): number {
   return n;
 }
 
-export function otelConfigFromEnv(env: Env): OtelConfig {
+export function otelConfigFromEnv(otelEnv: OtelEnv): OtelConfig {
+  const env = otelEnv as Env;
   if (nonEmpty(env["OTEL_SDK_DISABLED"])?.toLowerCase() === "true") return OTEL_OFF;
   const tracesEndpoint = signalEndpoint(env, "traces");
   const metricsEndpoint = signalEndpoint(env, "metrics");

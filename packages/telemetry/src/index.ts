@@ -4,7 +4,7 @@ export { startHttp } from "./http.js";
 export type { HttpEndpoints } from "./http.js";
 export { stopOnSignals } from "./signals.js";
 export { OTEL_ENV_KEYS, OTEL_OFF, OtelConfigError, otelConfigFromEnv, parseKeyValues } from "./config.js";
-export type { OtelConfig, SamplerConfig } from "./config.js";
+export type { OtelConfig, OtelEnv, SamplerConfig } from "./config.js";
 export { MAX_SPAN_LINKS, NO_TELEMETRY, createTelemetry } from "./setup.js";
 export type { ServiceIdentity, Telemetry } from "./setup.js";
 export {
@@ -24,3 +24,5 @@ export { endProducerSpans, sendTraced, startProducerSpan } from "./produce.js";
 export type { ProducerSpan, ProducerSpanOptions, SendTracedOptions } from "./produce.js";
 export { SECONDS_BUCKETS, histogram, labelled, observe, prometheusName, prometheusSeries, trackConsumerLag } from "./metrics.js";
 export type { ConsumerLag, MetricDef, Observation } from "./metrics.js";
+export { createContextIndex } from "./context-index.js";
+export type { ContextIndex } from "./context-index.js";
