@@ -22,7 +22,7 @@ export function createContextIndex(): ContextIndex {
   return {
     remember(partition, offset, context) {
       let m = partitions.get(partition);
-      if (m === undefined) partitions.set(partition, (m = new Map()));
+      if (m === undefined) partitions.set(partition, (m = new Map<number, SpanContext>()));
       if (!m.has(offset)) size++;
       m.set(offset, context);
     },

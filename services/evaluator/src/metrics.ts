@@ -19,9 +19,9 @@ export const EVALUATOR_METRICS = {
 } as const satisfies Record<string, MetricDef>;
 
 export interface EvaluatorGauges {
-  rulesKnown(): number;
-  assignedPartitions(): number;
-  openWindows(): number;
+  readonly rulesKnown: () => number;
+  readonly assignedPartitions: () => number;
+  readonly openWindows: () => number;
 }
 
 /** Registers the evaluator's metrics; they read the counters at collection time (the hot path only increments). */
