@@ -5,7 +5,7 @@ export type { HttpEndpoints } from "./http.js";
 export { stopOnSignals } from "./signals.js";
 export { OTEL_ENV_KEYS, OTEL_OFF, OtelConfigError, otelConfigFromEnv, parseKeyValues } from "./config.js";
 export type { OtelConfig, OtelEnv, SamplerConfig } from "./config.js";
-export { MAX_SPAN_LINKS, NO_TELEMETRY, createTelemetry } from "./setup.js";
+export { MAX_SPAN_LINKS, createTelemetry } from "./setup.js";
 export type { ServiceIdentity, Telemetry } from "./setup.js";
 export {
   TRACEPARENT_HEADER,

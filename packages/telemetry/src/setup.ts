@@ -1,4 +1,4 @@
-import { createNoopMeter, type Meter, type Tracer, trace } from "@opentelemetry/api";
+import { type Meter, type Tracer, trace } from "@opentelemetry/api";
 import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http";
 import { PrometheusExporter, PrometheusSerializer } from "@opentelemetry/exporter-prometheus";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
@@ -124,13 +124,3 @@ export function createTelemetry(config: OtelConfig, service: ServiceIdentity): T
     },
   };
 }
-
-/** A telemetry that exports nothing and measures nothing: for code paths started without one. */
-export const NO_TELEMETRY: Telemetry = {
-  tracingEnabled: false,
-  tracer: trace.getTracer("runhooks-noop"),
-  meter: createNoopMeter(),
-  prometheus: () => Promise.resolve(""),
-  flush: () => Promise.resolve(),
-  shutdown: () => Promise.resolve(),
-};
