@@ -3,7 +3,8 @@ import { createServer, type Server } from "node:http";
 export interface HttpEndpoints {
   /** Undefined when healthy; otherwise why not (answered with 503). */
   readonly health: () => string | undefined;
-  readonly metrics: () => string;
+  /** Prometheus text format. */
+  readonly metrics: () => string | Promise<string>;
 }
 
 /** `/healthz` and `/metrics` on a small HTTP server; resolves with the bound URL. */
@@ -14,8 +15,12 @@ export async function startHttp(host: string, port: number, endpoints: HttpEndpo
       res.writeHead(problem === undefined ? 200 : 503, { "content-type": "application/json" });
       res.end(JSON.stringify(problem === undefined ? { status: "ok" } : { status: "unhealthy", reason: problem }));
     } else if (req.url === "/metrics") {
-      res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
-      res.end(endpoints.metrics());
+      Promise.resolve()
+        .then(() => endpoints.metrics())
+        .then(
+          (text) => res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end(text),
+          (error: unknown) => res.writeHead(500, { "content-type": "text/plain" }).end(`metrics collection failed: ${String(error)}\n`),
+        );
     } else {
       res.writeHead(404).end();
     }

@@ -2,8 +2,11 @@ import { connectDatabase, migrate } from "@runhooks/db";
 import kafkajs from "kafkajs";
 import { createKafka, topicNames, type TopicNames } from "@runhooks/kafka";
 import { createAddressPolicy } from "./address-policy.js";
-import { createCounters, prometheusText, type Counters } from "./counters.js";
-import { jsonLogger, startHttp, type Logger } from "@runhooks/telemetry";
+import { createAttemptObserver } from "./attempt-observer.js";
+import { createCounters, type Counters } from "./counters.js";
+import { OTEL_OFF, createTelemetry, jsonLogger, startHttp, trackConsumerLag, type ConsumerLag, type Logger, type OtelConfig } from "@runhooks/telemetry";
+import { registerDeliveryMetrics } from "./metrics.js";
+import { VERSION } from "./version.js";
 import { createPayloadCache } from "./payload-cache.js";
 import { SEED_POLICY, type RetryPolicy } from "./policy.js";
 import { createPublisher } from "./publisher.js";
@@ -41,7 +44,9 @@ export { deliveriesRoutes } from "./routes.js";
 export type { DeliveriesRoutesOptions } from "./routes.js";
 export { createCounters } from "./counters.js";
 export type { Counters } from "./counters.js";
-export { USER_AGENT } from "./version.js";
+export { USER_AGENT, VERSION } from "./version.js";
+export { DELIVERY_METRICS } from "./metrics.js";
+export { windowStartMs } from "./attempt-observer.js";
 
 export interface DeliveryOptions {
   readonly brokers: readonly string[];
@@ -68,6 +73,8 @@ export interface DeliveryOptions {
   /** Health/metrics server; omit to run without one. */
   readonly http?: { readonly host: string; readonly port: number };
   readonly log?: Logger;
+  /** OpenTelemetry (OTEL_* variables); default: no export, metrics on /metrics only. */
+  readonly otel?: OtelConfig;
 }
 
 export interface Delivery {
@@ -94,6 +101,21 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
     databaseOk = ok;
   };
 
+  const telemetry = createTelemetry(o.otel ?? OTEL_OFF, { name: "runhooks-delivery", version: VERSION, instanceId: o.instanceId });
+  let lag: ConsumerLag = { observations: () => [] };
+  let gauges = { inFlight: () => 0, unrecorded: () => 0, unpublished: () => 0, payloadBytes: () => 0 };
+  const histograms = registerDeliveryMetrics(
+    telemetry.meter,
+    counters,
+    {
+      attemptsInFlight: () => gauges.inFlight(),
+      attemptsUnrecorded: () => gauges.unrecorded(),
+      attemptsUnpublished: () => gauges.unpublished(),
+      payloadCacheBytes: () => gauges.payloadBytes(),
+    },
+    { observations: () => lag.observations() },
+  );
+  const observer = createAttemptObserver(telemetry, histograms);
   const db = connectDatabase({
     url: o.databaseUrl,
     poolSize: o.dbPoolSize ?? 10,
@@ -134,6 +156,7 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
     log,
     counters,
     onDatabase,
+    observer,
   });
   const housekeeping = startHousekeeping({
     db,
@@ -159,18 +182,20 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
     counters,
     onStored: () => workers.wake(),
     onDatabase,
+    observer,
+    observeConsumer: (c) => (lag = trackConsumerLag(c)),
   });
+  gauges = {
+    inFlight: () => workers.inFlight(),
+    unrecorded: () => recorder.backlog,
+    unpublished: () => publisher.backlog,
+    payloadBytes: () => payloads.bytes,
+  };
   const http = o.http
     ? await startHttp(o.http.host, o.http.port, {
         health: () =>
           !consumer.running() ? "the windows consumer is not running" : databaseOk ? undefined : "the database is unreachable",
-        metrics: () =>
-          prometheusText(counters, {
-            runhooks_delivery_attempts_in_flight: workers.inFlight(),
-            runhooks_delivery_attempts_unrecorded: recorder.backlog,
-            runhooks_delivery_attempts_unpublished: publisher.backlog,
-            runhooks_delivery_payload_cache_bytes: payloads.bytes,
-          }),
+        metrics: () => telemetry.prometheus(),
       })
     : undefined;
   log("info", "delivery started", { groupId: o.groupId, topic: topics.windows, http: http?.url });
@@ -190,6 +215,8 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
       await producer.disconnect();
       await db.dispose();
       await new Promise((resolve) => (http ? http.server.close(resolve) : resolve(undefined)));
+      // Last: exports the spans and metrics of everything above.
+      await telemetry.shutdown().catch((error: unknown) => log("warn", "could not export the last telemetry", { error: String(error) }));
       log("info", "delivery stopped", { counters });
     },
   };

@@ -1,6 +1,6 @@
 import type { DeliveryEnv } from "./env.js";
 import type { DeliveryOptions } from "./index.js";
-import { jsonLogger, type Logger } from "@runhooks/telemetry";
+import { jsonLogger, otelConfigFromEnv, type Logger } from "@runhooks/telemetry";
 
 /** The delivery service's options as its environment sets them (main.ts and the engine's start share this). */
 export function deliveryOptionsFromEnv(env: DeliveryEnv, log: Logger = jsonLogger("delivery", env.RUNHOOKS_LOG_LEVEL)): DeliveryOptions {
@@ -24,5 +24,6 @@ export function deliveryOptionsFromEnv(env: DeliveryEnv, log: Logger = jsonLogge
     dbPoolSize: env.RUNHOOKS_DB_POOL_SIZE,
     ...(env.RUNHOOKS_DELIVERY_PORT >= 0 ? { http: { host: env.RUNHOOKS_DELIVERY_HOST, port: env.RUNHOOKS_DELIVERY_PORT } } : {}),
     log,
+    otel: otelConfigFromEnv(env),
   };
 }

@@ -1,6 +1,7 @@
 import type { ClaimedDelivery, Database, NewDelivery, NewWindow } from "@runhooks/db";
 import { storeWindows } from "@runhooks/db";
 import type { Consumer, EachBatchPayload, IHeaders, Kafka } from "kafkajs";
+import type { AttemptObserver } from "./attempt-observer.js";
 import type { Counters } from "./counters.js";
 import { deliveryId } from "./delivery-id.js";
 import type { Logger } from "@runhooks/telemetry";
@@ -31,6 +32,10 @@ export interface WindowsConsumerOptions {
   readonly instanceId: string;
   /** Called with the outcome of each database operation (health). */
   readonly onDatabase: (ok: boolean) => void;
+  /** Keeps each window's trace context for its attempts' spans. */
+  readonly observer: Pick<AttemptObserver, "windowRead">;
+  /** Lets metrics follow the consumer (its lag per partition). */
+  readonly observeConsumer?: (consumer: Consumer) => void;
 }
 
 export interface WindowsConsumer {
@@ -61,6 +66,7 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
     heartbeatInterval: Math.min(1000, Math.floor(o.sessionTimeoutMs / 3)),
     maxWaitTimeInMs: 100,
   });
+  o.observeConsumer?.(consumer);
   consumer.on(consumer.events.CRASH, (e) => {
     isRunning = false;
     o.log("error", "windows consumer crashed", { error: String(e.payload.error) });
@@ -136,6 +142,7 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
       }
       bodies.push([w.window_id, Buffer.from(d.payload)]);
       const traceId = traceIdOf(d.traceparent) ?? newTraceId();
+      o.observer.windowRead(w.window_id, d.traceparent);
       for (const target of targets.values()) {
         deliveries.push({
           id: deliveryId(w.window_id, target.webhookId),

@@ -1,5 +1,6 @@
 import { claimDeliveries, releaseClaims, windowPayloads, type ClaimedDelivery, type Database } from "@runhooks/db";
 import { errorOf, outcomeOf, recordedStatus } from "./attempt-result.js";
+import type { AttemptObserver } from "./attempt-observer.js";
 import type { Counters } from "./counters.js";
 import type { Logger } from "@runhooks/telemetry";
 import type { PayloadCache } from "./payload-cache.js";
@@ -29,6 +30,8 @@ export interface WorkersOptions {
   readonly log: Logger;
   readonly counters: Counters;
   readonly onDatabase: (ok: boolean) => void;
+  /** Spans and metrics of each attempt. */
+  readonly observer: AttemptObserver;
 }
 
 export interface Workers {
@@ -145,12 +148,13 @@ export function startWorkers(o: WorkersOptions): Workers {
         nextAttemptAt: null,
       };
     } else {
+      const observed = o.observer.start(d, job.target);
       const headers = attemptHeaders({
         target: job.target,
         deliveryId: d.id,
         attempt: d.attempt,
         timestampSeconds: Math.floor(startedAt.getTime() / 1000),
-        traceparent: attemptTraceparent(d.traceId),
+        traceparent: observed.traceparent ?? attemptTraceparent(d.traceId),
         body: job.body,
       });
       const result = await o.sender.send({ target: job.target, headers, body: job.body });
@@ -166,6 +170,7 @@ export function startWorkers(o: WorkersOptions): Workers {
         nextStatus: decision.kind === "retry" ? "pending" : decision.kind,
         nextAttemptAt: decision.kind === "retry" ? new Date(decision.at) : null,
       };
+      observed.end(finished, job.body);
       if (outcome !== "success") {
         o.log("debug", "attempt failed", { deliveryId: d.id, attempt: d.attempt, url: d.url, outcome, decision: decision.kind });
       }

@@ -1,4 +1,4 @@
-/** The evaluator's counters, exposed on /metrics in Prometheus text format. */
+/** The evaluator's counters: plain numbers the hot path increments; metrics.ts exports them. */
 export interface Counters {
   runsRead: number;
   runsMatched: number;
@@ -21,25 +21,4 @@ export function createCounters(): Counters {
     ticksWritten: 0,
     rulesInvalid: 0,
   };
-}
-
-export function prometheusText(c: Counters, gauges: Record<string, number>): string {
-  const lines: string[] = [];
-  const counter = (name: string, help: string, value: number, labels = "") => {
-    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`, `${name}${labels} ${value}`);
-  };
-  counter("runhooks_evaluator_runs_read_total", "Run messages read from the runs topic.", c.runsRead);
-  counter("runhooks_evaluator_runs_matched_total", "Runs that joined at least one window.", c.runsMatched);
-  counter("runhooks_evaluator_runs_skipped_total", "Runs skipped because they have not ended.", c.runsSkippedNotEnded, '{reason="not_ended"}');
-  lines.push("# HELP runhooks_evaluator_dead_lettered_total Messages sent to the dead-letter topic.");
-  lines.push("# TYPE runhooks_evaluator_dead_lettered_total counter");
-  for (const [reason, n] of Object.entries(c.deadLettered)) lines.push(`runhooks_evaluator_dead_lettered_total{reason="${reason}"} ${n}`);
-  counter("runhooks_evaluator_windows_emitted_total", "Closed windows published.", c.windowsEmitted);
-  counter("runhooks_evaluator_ticks_read_total", "Tick messages read.", c.ticksRead);
-  counter("runhooks_evaluator_ticks_written_total", "Tick messages appended.", c.ticksWritten);
-  counter("runhooks_evaluator_rules_invalid_total", "Rule versions whose filter did not validate.", c.rulesInvalid);
-  for (const [name, value] of Object.entries(gauges)) {
-    lines.push(`# TYPE ${name} gauge`, `${name} ${value}`);
-  }
-  return `${lines.join("\n")}\n`;
 }

@@ -1,7 +1,10 @@
 import { createKafka, topicNames, type TopicNames } from "@runhooks/kafka";
 import kafkajs from "kafkajs";
-import { createCounters, prometheusText, type Counters } from "./counters.js";
-import { jsonLogger, startHttp, type Logger } from "@runhooks/telemetry";
+import { createCounters, type Counters } from "./counters.js";
+import { OTEL_OFF, createTelemetry, jsonLogger, startHttp, trackConsumerLag, type ConsumerLag, type Logger, type OtelConfig } from "@runhooks/telemetry";
+import { registerEvaluatorMetrics } from "./metrics.js";
+import { VERSION } from "./version.js";
+import { createRunsTracing } from "./tracing.js";
 import { startRulesLog } from "./rules-log.js";
 import { startRunsConsumer } from "./runs-consumer.js";
 
@@ -9,6 +12,8 @@ export { readEvaluatorEnv, EvaluatorEnv } from "./env.js";
 export { decodeRun } from "./decode.js";
 export { evaluatorOptionsFromEnv } from "./options.js";
 export type { Counters } from "./counters.js";
+export { EVALUATOR_METRICS } from "./metrics.js";
+export { VERSION } from "./version.js";
 
 const { Partitioners } = kafkajs;
 
@@ -28,6 +33,8 @@ export interface EvaluatorOptions {
   /** Health/metrics server; omit to run without one. */
   readonly http?: { readonly host: string; readonly port: number };
   readonly log?: Logger;
+  /** OpenTelemetry (OTEL_* variables); default: no export, metrics on /metrics only. */
+  readonly otel?: OtelConfig;
 }
 
 export interface Evaluator {
@@ -50,6 +57,8 @@ export async function startEvaluator(o: EvaluatorOptions): Promise<Evaluator> {
     logger: (level, message, fields) => log(level, message, fields),
   });
   // Java's partitioner (murmur2), the kafkajs default, stated so kafkajs does not warn about it.
+  const telemetry = createTelemetry(o.otel ?? OTEL_OFF, { name: "runhooks-evaluator", version: VERSION, instanceId: o.instanceId });
+  let lag: ConsumerLag = { observations: () => [] };
   const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   const admin = kafka.admin();
   await Promise.all([producer.connect(), admin.connect()]);
@@ -68,18 +77,23 @@ export async function startEvaluator(o: EvaluatorOptions): Promise<Evaluator> {
     onFatal: o.onFatal ?? ((error) => log("error", "evaluator stopped consuming", { error: String(error) })),
     log,
     counters,
+    tracing: createRunsTracing(telemetry, { runsTopic: topics.runs, windowsTopic: topics.windows, group: o.groupId }),
+    observeConsumer: (consumer) => (lag = trackConsumerLag(consumer)),
   });
+  registerEvaluatorMetrics(
+    telemetry.meter,
+    counters,
+    {
+      rulesKnown: () => rules.book.rules.size,
+      assignedPartitions: () => runs.partitions().length,
+      openWindows: () => runs.partitions().reduce((n, p) => n + p.openWindows, 0),
+    },
+    { observations: () => lag.observations() },
+  );
   const http = o.http
     ? await startHttp(o.http.host, o.http.port, {
         health: () => (runs.running() ? undefined : "the runs consumer is not running"),
-        metrics: () => {
-          const gauges: Record<string, number> = {
-            runhooks_evaluator_rules_known: rules.book.rules.size,
-            runhooks_evaluator_assigned_partitions: runs.partitions().length,
-            runhooks_evaluator_open_windows: runs.partitions().reduce((n, p) => n + p.openWindows, 0),
-          };
-          return prometheusText(counters, gauges);
-        },
+        metrics: () => telemetry.prometheus(),
       })
     : undefined;
   log("info", "evaluator started", { groupId: o.groupId, topics: topics.runs, http: http?.url });
@@ -93,6 +107,8 @@ export async function startEvaluator(o: EvaluatorOptions): Promise<Evaluator> {
       await rules.stop();
       await Promise.all([producer.disconnect(), admin.disconnect()]);
       await new Promise((resolve) => (http ? http.server.close(resolve) : resolve(undefined)));
+      // Last: exports the spans and metrics of everything above.
+      await telemetry.shutdown().catch((error: unknown) => log("warn", "could not export the last telemetry", { error: String(error) }));
       log("info", "evaluator stopped", { counters });
     },
   };

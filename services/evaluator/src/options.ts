@@ -1,6 +1,6 @@
 import type { EvaluatorEnv } from "./env.js";
 import type { EvaluatorOptions } from "./index.js";
-import type { Logger } from "@runhooks/telemetry";
+import { otelConfigFromEnv, type Logger } from "@runhooks/telemetry";
 
 /** The evaluator's options as its environment sets them (main.ts and the engine's start share this). */
 export function evaluatorOptionsFromEnv(env: EvaluatorEnv, log: Logger): EvaluatorOptions {
@@ -14,5 +14,6 @@ export function evaluatorOptionsFromEnv(env: EvaluatorEnv, log: Logger): Evaluat
     sessionTimeoutMs: env.RUNHOOKS_SESSION_TIMEOUT_MS,
     ...(env.RUNHOOKS_EVALUATOR_PORT >= 0 ? { http: { host: env.RUNHOOKS_EVALUATOR_HOST, port: env.RUNHOOKS_EVALUATOR_PORT } } : {}),
     log,
+    otel: otelConfigFromEnv(env),
   };
 }

@@ -19,6 +19,7 @@ import { KIND_HEADER, TICK, isTick, tickValue } from "./headers.js";
 import type { Logger } from "@runhooks/telemetry";
 import type { RulesLog } from "./rules-log.js";
 import { SEND_BUDGET_BYTES, byteBudgetChunks, type TopicMessages } from "./send-chunks.js";
+import type { RunsTracing } from "./tracing.js";
 import { windowMessageValue } from "./window-message.js";
 
 /** Messages between flushes within one batch (a fetch can bring thousands). */
@@ -48,6 +49,10 @@ export interface RunsConsumerOptions {
   readonly onFatal: (error: Error) => void;
   readonly log: Logger;
   readonly counters: Counters;
+  /** Spans of runs and windows; undefined when tracing is off (then no per-message tracing work). */
+  readonly tracing?: RunsTracing | undefined;
+  /** Lets metrics follow the consumer (its lag per partition). */
+  readonly observeConsumer?: (consumer: Consumer) => void;
 }
 
 /**
@@ -87,7 +92,11 @@ export async function startRunsConsumer(o: RunsConsumerOptions): Promise<RunsCon
   });
   // Every (re)assignment starts each partition over from its checkpoint: after a rebalance another
   // instance may have moved it on, and the refold is what makes the result independent of who did.
-  consumer.on(consumer.events.GROUP_JOIN, () => states.clear());
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    states.clear();
+    o.tracing?.reset();
+  });
+  o.observeConsumer?.(consumer);
   consumer.on(consumer.events.CRASH, (e) => {
     o.log("error", "runs consumer crashed", { error: String(e.payload.error), restarting: e.payload.restart });
     if (!e.payload.restart) {
@@ -186,10 +195,16 @@ export async function startRunsConsumer(o: RunsConsumerOptions): Promise<RunsCon
     const flush = async (s: PartitionState): Promise<boolean> => {
       if (lastOffset === undefined || pending === 0) return true;
       if (windows.length > 0) out.push({ topic: o.topics.windows, messages: windows });
-      for (const chunk of byteBudgetChunks(out, SEND_BUDGET_BYTES)) {
-        // Windows repeat their runs' JSON, which gzip shrinks several times over: fewer bytes to checksum
-        // in JavaScript and to move, and zlib runs on libuv's thread pool, off the event loop.
-        await o.producer.sendBatch({ topicMessages: chunk, acks: -1, compression: CompressionTypes.GZIP });
+      try {
+        for (const chunk of byteBudgetChunks(out, SEND_BUDGET_BYTES)) {
+          // Windows repeat their runs' JSON, which gzip shrinks several times over: fewer bytes to checksum
+          // in JavaScript and to move, and zlib runs on libuv's thread pool, off the event loop.
+          await o.producer.sendBatch({ topicMessages: chunk, acks: -1, compression: CompressionTypes.GZIP });
+        }
+        o.tracing?.windowsSent(partition);
+      } catch (error) {
+        o.tracing?.windowsSent(partition, error);
+        throw error;
       }
       o.counters.windowsEmitted += windows.length;
       out = [];
@@ -214,6 +229,7 @@ export async function startRunsConsumer(o: RunsConsumerOptions): Promise<RunsCon
         return false;
       }
       s.committedOffset = commitAt;
+      o.tracing?.forget(partition, commitAt);
       payload.resolveOffset(lastOffset);
       await heartbeat();
       return true;
@@ -233,19 +249,23 @@ export async function startRunsConsumer(o: RunsConsumerOptions): Promise<RunsCon
         closed = foldStep(state.fold, { kind: "time", offset, time });
       } else {
         if (!suppressed) o.counters.runsRead++;
+        const traced = o.tracing?.run(partition, message, suppressed);
         const decoded = decodeRun(message.value, o.maxRunBytes);
         if (!decoded.ok) {
+          traced?.end("dead_lettered", { reason: decoded.reason });
           if (!suppressed) {
             o.counters.deadLettered[decoded.reason] = (o.counters.deadLettered[decoded.reason] ?? 0) + 1;
             out.push(deadLetter(message, partition, decoded.reason, decoded.error));
           }
           closed = foldStep(state.fold, { kind: "time", offset, time });
         } else if (decoded.run.end_time == null) {
+          traced?.end("not_ended", { runId: decoded.run.id });
           if (!suppressed) o.counters.runsSkippedNotEnded++;
           closed = foldStep(state.fold, { kind: "time", offset, time });
         } else {
           const matches = matchRun(o.rules.book, decoded.run, Math.max(time, state.fold.streamTime), attachFacts);
           if (matches.length > 0 && !suppressed) o.counters.runsMatched++;
+          traced?.end(matches.length > 0 ? "matched" : "not_matched", { runId: decoded.run.id, matches });
           closed = foldStep(
             state.fold,
             matches.length === 0
@@ -256,7 +276,8 @@ export async function startRunsConsumer(o: RunsConsumerOptions): Promise<RunsCon
       }
       for (const w of closed) {
         if (w.closedAt < state.suppressBelow) continue;
-        windows.push({ key: w.ruleId, value: windowMessageValue(w), headers: { "runhooks-window-id": w.windowId } });
+        const headers = { "runhooks-window-id": w.windowId };
+        windows.push({ key: w.ruleId, value: windowMessageValue(w), headers: o.tracing ? o.tracing.window(partition, w, headers) : headers });
       }
       state.nextOffset = offset + 1;
       state.lastReadAt = Date.now();

@@ -1,0 +1,75 @@
+import { SECONDS_BUCKETS, histogram, labelled, observe, type ConsumerLag, type MetricDef } from "@runhooks/telemetry";
+import type { Histogram, Meter } from "@opentelemetry/api";
+import type { Counters } from "./counters.js";
+
+/** Every metric the delivery service exports (on /metrics, and over OTLP when configured). */
+export const DELIVERY_METRICS = {
+  windowsRead: { name: "runhooks.delivery.windows_read", kind: "counter", help: "Window messages read from the windows topic." },
+  windowsStored: { name: "runhooks.delivery.windows_stored", kind: "counter", help: "Windows stored for delivery." },
+  windowsDuplicate: { name: "runhooks.delivery.windows_duplicate", kind: "counter", help: "Windows read again and already stored (no-op)." },
+  windowsInvalid: { name: "runhooks.delivery.windows_invalid", kind: "counter", help: "Messages on the windows topic that were not valid windows." },
+  windowsWithoutWebhooks: { name: "runhooks.delivery.windows_without_webhooks", kind: "counter", help: "Windows with nothing to deliver to, by reason." },
+  deliveriesCreated: { name: "runhooks.delivery.deliveries_created", kind: "counter", help: "Deliveries created (one per window and webhook)." },
+  deliveries: { name: "runhooks.delivery.deliveries", kind: "counter", help: "Deliveries that reached a final state, by status (succeeded, failed)." },
+  retriesScheduled: { name: "runhooks.delivery.retries_scheduled", kind: "counter", help: "Retries scheduled by the policy." },
+  attempts: { name: "runhooks.delivery.attempts", kind: "counter", help: "Attempts recorded, by outcome." },
+  attemptsStale: { name: "runhooks.delivery.attempts_stale", kind: "counter", help: "Attempts recorded after their delivery had been reclaimed." },
+  attemptsPublished: { name: "runhooks.delivery.attempts_published", kind: "counter", help: "Attempt messages published to the attempts topic." },
+  publishFailures: { name: "runhooks.delivery.publish_failures", kind: "counter", help: "Failed publishes to the attempts topic (retried by the sweeper)." },
+  databaseErrors: { name: "runhooks.delivery.database_errors", kind: "counter", help: "Database operations that failed (and were retried)." },
+  attemptsInFlight: { name: "runhooks.delivery.attempts_in_flight", kind: "gauge", help: "Attempts being sent now." },
+  attemptsUnrecorded: { name: "runhooks.delivery.attempts_unrecorded", kind: "gauge", help: "Attempts finished but not yet written to Postgres." },
+  attemptsUnpublished: { name: "runhooks.delivery.attempts_unpublished", kind: "gauge", help: "Attempts recorded but not yet on the attempts topic." },
+  payloadCacheBytes: { name: "runhooks.delivery.payload_cache_bytes", kind: "gauge", help: "Bytes of window bodies cached in memory." },
+  consumerLag: { name: "runhooks.delivery.consumer_lag", kind: "gauge", help: "Messages behind the high watermark, per partition of the windows topic, after the last batch." },
+  attemptDuration: {
+    name: "runhooks.delivery.attempt_duration_seconds",
+    kind: "histogram",
+    unit: "s",
+    help: "Duration of webhook attempts (request to response excerpt), by outcome.",
+    buckets: SECONDS_BUCKETS,
+  },
+  endToEndLatency: {
+    name: "runhooks.delivery.end_to_end_latency_seconds",
+    kind: "histogram",
+    unit: "s",
+    help: "From the start of a window (no run in it was logged earlier) to its successful delivery: an upper bound on each of its runs' log-time-to-webhook latency.",
+    buckets: SECONDS_BUCKETS,
+  },
+} as const satisfies Record<string, MetricDef>;
+
+export interface DeliveryGauges {
+  readonly attemptsInFlight: () => number;
+  readonly attemptsUnrecorded: () => number;
+  readonly attemptsUnpublished: () => number;
+  readonly payloadCacheBytes: () => number;
+}
+
+export interface DeliveryHistograms {
+  readonly attemptDuration: Histogram;
+  readonly endToEndLatency: Histogram;
+}
+
+/** Registers the delivery service's metrics: counters and gauges read at collection time, histograms recorded per attempt. */
+export function registerDeliveryMetrics(meter: Meter, c: Counters, gauges: DeliveryGauges, lag: ConsumerLag): DeliveryHistograms {
+  const m = DELIVERY_METRICS;
+  observe(meter, m.windowsRead, () => c.windowsRead);
+  observe(meter, m.windowsStored, () => c.windowsStored);
+  observe(meter, m.windowsDuplicate, () => c.windowsDuplicate);
+  observe(meter, m.windowsInvalid, () => c.windowsInvalid);
+  observe(meter, m.windowsWithoutWebhooks, () => labelled("reason", c.windowsWithoutWebhooks));
+  observe(meter, m.deliveriesCreated, () => c.deliveriesCreated);
+  observe(meter, m.deliveries, () => labelled("status", c.deliveriesFinal));
+  observe(meter, m.retriesScheduled, () => c.retriesScheduled);
+  observe(meter, m.attempts, () => labelled("outcome", c.attempts));
+  observe(meter, m.attemptsStale, () => c.attemptsStale);
+  observe(meter, m.attemptsPublished, () => c.attemptsPublished);
+  observe(meter, m.publishFailures, () => c.publishFailures);
+  observe(meter, m.databaseErrors, () => c.databaseErrors);
+  observe(meter, m.attemptsInFlight, gauges.attemptsInFlight);
+  observe(meter, m.attemptsUnrecorded, gauges.attemptsUnrecorded);
+  observe(meter, m.attemptsUnpublished, gauges.attemptsUnpublished);
+  observe(meter, m.payloadCacheBytes, gauges.payloadCacheBytes);
+  observe(meter, m.consumerLag, () => lag.observations());
+  return { attemptDuration: histogram(meter, m.attemptDuration), endToEndLatency: histogram(meter, m.endToEndLatency) };
+}

@@ -1,0 +1,42 @@
+import { labelled, observe, type ConsumerLag, type MetricDef } from "@runhooks/telemetry";
+import type { Meter } from "@opentelemetry/api";
+import type { Counters } from "./counters.js";
+
+/** Every metric the evaluator exports (on /metrics, and over OTLP when configured). */
+export const EVALUATOR_METRICS = {
+  runsRead: { name: "runhooks.evaluator.runs_read", kind: "counter", help: "Run messages read from the runs topic (consumed)." },
+  runsMatched: { name: "runhooks.evaluator.runs_matched", kind: "counter", help: "Runs that joined at least one window." },
+  runsSkipped: { name: "runhooks.evaluator.runs_skipped", kind: "counter", help: "Runs skipped, by reason (not_ended: no end_time yet)." },
+  deadLettered: { name: "runhooks.evaluator.dead_lettered", kind: "counter", help: "Messages sent to the dead-letter topic, by reason." },
+  windowsEmitted: { name: "runhooks.evaluator.windows_emitted", kind: "counter", help: "Closed windows published." },
+  ticksRead: { name: "runhooks.evaluator.ticks_read", kind: "counter", help: "Tick messages read." },
+  ticksWritten: { name: "runhooks.evaluator.ticks_written", kind: "counter", help: "Tick messages appended." },
+  rulesInvalid: { name: "runhooks.evaluator.rules_invalid", kind: "counter", help: "Rule versions whose filter did not validate." },
+  rulesKnown: { name: "runhooks.evaluator.rules_known", kind: "gauge", help: "Rules in the rule book." },
+  assignedPartitions: { name: "runhooks.evaluator.assigned_partitions", kind: "gauge", help: "Partitions of the runs topic this instance holds." },
+  openWindows: { name: "runhooks.evaluator.open_windows", kind: "gauge", help: "Windows open (not yet closed) on this instance." },
+  consumerLag: { name: "runhooks.evaluator.consumer_lag", kind: "gauge", help: "Messages behind the high watermark, per partition of the runs topic, after the last batch." },
+} as const satisfies Record<string, MetricDef>;
+
+export interface EvaluatorGauges {
+  readonly rulesKnown: () => number;
+  readonly assignedPartitions: () => number;
+  readonly openWindows: () => number;
+}
+
+/** Registers the evaluator's metrics; they read the counters at collection time (the hot path only increments). */
+export function registerEvaluatorMetrics(meter: Meter, c: Counters, gauges: EvaluatorGauges, lag: ConsumerLag): void {
+  const m = EVALUATOR_METRICS;
+  observe(meter, m.runsRead, () => c.runsRead);
+  observe(meter, m.runsMatched, () => c.runsMatched);
+  observe(meter, m.runsSkipped, () => [[{ reason: "not_ended" }, c.runsSkippedNotEnded]]);
+  observe(meter, m.deadLettered, () => labelled("reason", c.deadLettered));
+  observe(meter, m.windowsEmitted, () => c.windowsEmitted);
+  observe(meter, m.ticksRead, () => c.ticksRead);
+  observe(meter, m.ticksWritten, () => c.ticksWritten);
+  observe(meter, m.rulesInvalid, () => c.rulesInvalid);
+  observe(meter, m.rulesKnown, gauges.rulesKnown);
+  observe(meter, m.assignedPartitions, gauges.assignedPartitions);
+  observe(meter, m.openWindows, gauges.openWindows);
+  observe(meter, m.consumerLag, () => lag.observations());
+}

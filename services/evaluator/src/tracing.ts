@@ -1,0 +1,133 @@
+import type { ClosedWindow, WindowSpec } from "@runhooks/rules";
+import {
+  ATTR,
+  createContextIndex,
+  endProducerSpans,
+  messageAttributes,
+  messagingSpanName,
+  parentContext,
+  spanContextFromHeaders,
+  startProducerSpan,
+  type Telemetry,
+} from "@runhooks/telemetry";
+import { SpanKind, type Link, type Span, type SpanContext } from "@opentelemetry/api";
+import type { IHeaders, KafkaMessage } from "kafkajs";
+
+export type RunOutcome = "matched" | "not_matched" | "not_ended" | "dead_lettered";
+
+/** The evaluation of one run message: ended once with what became of it. */
+export interface RunTrace {
+  end(outcome: RunOutcome, detail?: { readonly runId?: string; readonly matches?: readonly WindowSpec[]; readonly reason?: string }): void;
+}
+
+/**
+ * The evaluator's spans (DESIGN.md §1, "Traces"). Exists only when tracing is on: the runs consumer
+ * holds `RunsTracing | undefined` and, when undefined, does no per-message work at all.
+ *
+ * - `process runhooks.runs` (CONSUMER), one per run message: child of the run's producer context
+ *   (the `traceparent` header) and linked to it, as the messaging conventions describe.
+ * - `publish runhooks.windows` (PRODUCER), one per window: child of its first run's producer context
+ *   (so the trace of a run shows the window and its deliveries), linked to the producer contexts of
+ *   the runs it carries (at most MAX_SPAN_LINKS; `runhooks.links_dropped` counts the rest). Its
+ *   context travels in the window message's `traceparent` header to delivery.
+ */
+export interface RunsTracing {
+  /** Per run message (not ticks). `replayed`: refolded after a restart; remembered for links, not spanned. */
+  run(partition: number, message: KafkaMessage, replayed: boolean): RunTrace;
+  /** Starts the window's publish span; returns the headers the window message carries. */
+  window(partition: number, w: ClosedWindow, headers: IHeaders): IHeaders;
+  /** Ends the publish spans of the partition's windows once their send settled. */
+  windowsSent(partition: number, error?: unknown): void;
+  /** Offsets below `below` are in no open window any more (the partition's commit point). */
+  forget(partition: number, below: number): void;
+  /** A rebalance: every partition starts over from its checkpoint. */
+  reset(): void;
+}
+
+const NO_TRACE: RunTrace = { end: () => undefined };
+
+export function createRunsTracing(t: Telemetry, o: { readonly runsTopic: string; readonly windowsTopic: string; readonly group: string }): RunsTracing | undefined {
+  if (!t.tracingEnabled) return undefined;
+  /** Producer contexts of runs that matched: the only ones a window can carry. */
+  const contexts = createContextIndex();
+  const pending = new Map<number, Span[]>();
+
+  return {
+    run(partition, message, replayed) {
+      const producer = spanContextFromHeaders(message.headers);
+      const offset = Number(message.offset);
+      let span: Span | undefined;
+      if (!replayed) {
+        span = t.tracer.startSpan(
+          messagingSpanName("process", o.runsTopic),
+          {
+            kind: SpanKind.CONSUMER,
+            attributes: messageAttributes({
+              operation: "process",
+              topic: o.runsTopic,
+              key: message.key?.toString() ?? null,
+              partition,
+              offset,
+              group: o.group,
+            }),
+            links: producer ? [{ context: producer }] : [],
+          },
+          parentContext(producer),
+        );
+      }
+      if (span === undefined && producer === undefined) return NO_TRACE;
+      return {
+        end(outcome, detail) {
+          if (outcome === "matched" && producer) contexts.remember(partition, offset, producer);
+          if (span === undefined) return;
+          span.setAttribute(ATTR.outcome, outcome);
+          if (detail?.runId !== undefined) span.setAttribute(ATTR.runId, detail.runId);
+          if (detail?.reason !== undefined) span.setAttribute("runhooks.dead_letter_reason", detail.reason);
+          if (detail?.matches && detail.matches.length > 0) span.setAttribute(ATTR.ruleIds, detail.matches.map((m) => m.ruleId));
+          span.end();
+        },
+      };
+    },
+
+    window(partition, w, headers) {
+      const runContexts: SpanContext[] = [];
+      for (const r of w.runs) {
+        const c = contexts.get(partition, r.offset);
+        if (c) runContexts.push(c);
+      }
+      const links: Link[] = runContexts.map((context) => ({ context }));
+      const { span, message } = startProducerSpan(
+        t,
+        o.windowsTopic,
+        { key: w.ruleId, value: null, headers },
+        {
+          parent: parentContext(runContexts[0]),
+          links,
+          attributes: {
+            [ATTR.ruleId]: w.ruleId,
+            [ATTR.ruleVersion]: w.ruleVersion,
+            [ATTR.windowId]: w.windowId,
+            [ATTR.windowRunCount]: w.runs.length,
+            [ATTR.windowCloseReason]: w.reason,
+          },
+        },
+      );
+      let spans = pending.get(partition);
+      if (spans === undefined) pending.set(partition, (spans = []));
+      spans.push(span);
+      return message.headers ?? headers;
+    },
+
+    windowsSent(partition, error) {
+      const spans = pending.get(partition);
+      if (spans === undefined) return;
+      pending.delete(partition);
+      endProducerSpans(spans, error);
+    },
+
+    forget: (partition, below) => contexts.forget(partition, below),
+
+    // Pending publish spans are left to `windowsSent`: the batch that made them still settles its send.
+    reset: () => contexts.clear(),
+  };
+}
