@@ -47,7 +47,7 @@ function toMessage(run: JsonObject, source: string, maxRunBytes: number, tooLarg
   }
   // All runs of a trace share a partition (DESIGN §2).
   const key = typeof run["trace_id"] === "string" ? run["trace_id"] : String(run["id"]);
-  return { key, value };
+  return { key, value, runId: String(run["id"]) };
 }
 
 /**

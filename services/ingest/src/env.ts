@@ -1,5 +1,12 @@
 import { hostname } from "node:os";
+import { OTEL_ENV_KEYS, otelConfigFromEnv } from "@runhooks/telemetry";
 import { z } from "zod";
+
+/** The standard OTEL_* variables (README "Operating: traces and metrics"); checked by `otelConfigFromEnv`. */
+const otelVars = Object.fromEntries(OTEL_ENV_KEYS.map((key) => [key, z.string().optional()])) as Record<
+  (typeof OTEL_ENV_KEYS)[number],
+  z.ZodOptional<z.ZodString>
+>;
 
 const MIB = 1024 * 1024;
 
@@ -31,6 +38,13 @@ export const IngestEnv = z.object({
   RUNHOOKS_INGEST_KEY_CACHE_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
   RUNHOOKS_DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(10),
   RUNHOOKS_LOG_LEVEL: z.enum(["error", "warn", "info", "debug"]).default("info"),
+  ...otelVars,
+}).superRefine((env, ctx) => {
+  try {
+    otelConfigFromEnv(env);
+  } catch (error) {
+    ctx.addIssue({ code: "custom", message: (error as Error).message, path: ["OTEL"] });
+  }
 });
 export type IngestEnv = z.infer<typeof IngestEnv>;
 

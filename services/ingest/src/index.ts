@@ -1,6 +1,6 @@
 import { connectDatabase, countPendingRuns, expirePendingRuns, migrate } from "@runhooks/db";
 import { createKafka, describeMismatch, ensureTopics, topicNames, topicSpecs } from "@runhooks/kafka";
-import { jsonLogger, type Logger } from "@runhooks/telemetry";
+import { OTEL_OFF, createTelemetry, jsonLogger, type Logger, type OtelConfig } from "@runhooks/telemetry";
 import kafkajs from "kafkajs";
 import { buildIngestApp } from "./app.js";
 import { createCounters, prometheusText, type Counters } from "./counters.js";
@@ -38,6 +38,8 @@ export interface IngestOptions {
   /** Apply pending migrations at start (under the migration lock); default true. */
   readonly migrate?: boolean;
   readonly log?: Logger;
+  /** OpenTelemetry (OTEL_* variables): a producer span per accepted run, its context in the run's headers. */
+  readonly otel?: OtelConfig;
 }
 
 export interface Ingest {
@@ -59,7 +61,11 @@ export async function startIngest(o: IngestOptions): Promise<Ingest> {
   const maxBodyBytes = o.maxBodyBytes ?? 20 * 1024 * 1024;
   const pendingTtlMs = o.pendingTtlMs ?? 24 * 60 * 60 * 1000;
   const db = connectDatabase({ url: o.databaseUrl, poolSize: o.dbPoolSize ?? 10, applicationName: "runhooks-ingest" });
-  const cleanups: (() => Promise<void>)[] = [() => db.dispose()];
+  const telemetry = createTelemetry(o.otel ?? OTEL_OFF, { name: "runhooks-ingest", version: VERSION, instanceId: o.instanceId });
+  const cleanups: (() => Promise<void>)[] = [
+    () => telemetry.shutdown().catch((error: unknown) => log("warn", "could not export the last telemetry", { error: String(error) })),
+    () => db.dispose(),
+  ];
   const stop = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
   };
@@ -90,7 +96,7 @@ export async function startIngest(o: IngestOptions): Promise<Ingest> {
     });
     await producer.connect();
     cleanups.push(() => producer.disconnect());
-    const sink = batchingSink({ producer, topic, timeoutMs: produceTimeoutMs });
+    const sink = batchingSink({ producer, telemetry, topic, timeoutMs: produceTimeoutMs });
 
     let pendingGauge = 0;
     let lastSweepError: string | undefined;

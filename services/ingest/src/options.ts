@@ -1,4 +1,4 @@
-import type { Logger } from "@runhooks/telemetry";
+import { otelConfigFromEnv, type Logger } from "@runhooks/telemetry";
 import type { IngestEnv } from "./env.js";
 import type { IngestOptions } from "./index.js";
 
@@ -20,5 +20,6 @@ export function ingestOptionsFromEnv(env: IngestEnv, log: Logger): IngestOptions
     keyCacheMs: env.RUNHOOKS_INGEST_KEY_CACHE_MS,
     dbPoolSize: env.RUNHOOKS_DB_POOL_SIZE,
     log,
+    otel: otelConfigFromEnv(env),
   };
 }

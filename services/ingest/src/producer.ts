@@ -1,8 +1,11 @@
+import { ATTR, sendTraced, type Telemetry } from "@runhooks/telemetry";
 import type { Producer } from "kafkajs";
 
 export interface RunMessage {
   readonly key: string;
   readonly value: Buffer;
+  /** The run's id: an attribute of its producer span (ids only, never content). */
+  readonly runId: string;
 }
 
 /** Kafka did not acknowledge in time or refused: the caller answers 503, the client retries. */
@@ -25,6 +28,8 @@ interface Waiting {
 
 export interface BatchingSinkOptions {
   readonly producer: Producer;
+  /** Each run gets a PRODUCER span whose context rides in its `traceparent` header (when tracing is on). */
+  readonly telemetry: Telemetry;
   readonly topic: string;
   /** A produce request carries at most this many bytes of values (under the broker's 1 MiB batches). */
   readonly maxBatchBytes?: number;
@@ -50,7 +55,13 @@ export function batchingSink(o: BatchingSinkOptions): RunSink {
       timer = setTimeout(() => reject(new KafkaUnavailableError(`Kafka did not acknowledge within ${o.timeoutMs} ms`)), o.timeoutMs);
     });
     try {
-      await Promise.race([o.producer.send({ topic: o.topic, acks: -1, messages }), timeout]);
+      const send = sendTraced(
+        o.telemetry,
+        o.producer,
+        { topic: o.topic, acks: -1, messages: messages.map((m) => ({ key: m.key, value: m.value })) },
+        { attributes: (_message, i) => ({ [ATTR.runId]: messages[i]!.runId }) },
+      );
+      await Promise.race([send, timeout]);
     } catch (error) {
       throw error instanceof KafkaUnavailableError ? error : new KafkaUnavailableError(`Kafka refused the runs: ${(error as Error).message}`);
     } finally {

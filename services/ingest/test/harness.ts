@@ -8,6 +8,8 @@ import { createTestDatabase, uniquePrefix, type TestDatabase } from "../../../te
 export interface RunRecord {
   readonly key: string;
   readonly run: Record<string, unknown>;
+  /** The message's `traceparent` header, when it has one. */
+  readonly traceparent?: string;
 }
 
 /** A database, a topic prefix, a tenant with a key, and every message of the runs topic as it lands. */
@@ -49,7 +51,12 @@ export async function createIngestHarness(label: string, brokers: readonly strin
   await consumer.run({
     eachMessage: ({ message }) => {
       if (message.headers?.["runhooks-kind"]?.toString() === "tick") return Promise.resolve();
-      runs.push({ key: message.key?.toString() ?? "", run: JSON.parse(message.value!.toString()) as Record<string, unknown> });
+      const traceparent = message.headers?.["traceparent"]?.toString();
+      runs.push({
+        key: message.key?.toString() ?? "",
+        run: JSON.parse(message.value!.toString()) as Record<string, unknown>,
+        ...(traceparent === undefined ? {} : { traceparent }),
+      });
       return Promise.resolve();
     },
   });
