@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { OTEL_ENV_KEYS, otelConfigFromEnv } from "@runhooks/telemetry";
+import { otelEnvShape, refineOtelEnv } from "@runhooks/telemetry";
 import { z } from "zod";
 import { parseCidr } from "./address-policy.js";
 
@@ -7,12 +7,6 @@ const bool = z
   .enum(["true", "false", "1", "0", ""])
   .default("false")
   .transform((v) => v === "true" || v === "1");
-
-/** The standard OTEL_* variables (README "Operating: traces and metrics"); checked by `otelConfigFromEnv`. */
-const otelVars = Object.fromEntries(OTEL_ENV_KEYS.map((key) => [key, z.string().optional()])) as Record<
-  (typeof OTEL_ENV_KEYS)[number],
-  z.ZodOptional<z.ZodString>
->;
 
 /** The delivery's whole configuration, parsed once at start. */
 export const DeliveryEnv = z.object({
@@ -63,14 +57,9 @@ export const DeliveryEnv = z.object({
   RUNHOOKS_DELIVERY_PORT: z.coerce.number().int().min(-1).max(65535).default(8082),
   RUNHOOKS_DELIVERY_HOST: z.string().default("127.0.0.1"),
   RUNHOOKS_LOG_LEVEL: z.enum(["error", "warn", "info", "debug"]).default("info"),
-  ...otelVars,
-}).superRefine((env, ctx) => {
-  try {
-    otelConfigFromEnv(env);
-  } catch (error) {
-    ctx.addIssue({ code: "custom", message: (error as Error).message, path: ["OTEL"] });
-  }
-});
+  /** The standard OTEL_* variables (README "Operating: traces and metrics"). */
+  ...otelEnvShape,
+}).superRefine(refineOtelEnv);
 export type DeliveryEnv = z.infer<typeof DeliveryEnv>;
 
 export function readDeliveryEnv(env: NodeJS.ProcessEnv = process.env): DeliveryEnv {

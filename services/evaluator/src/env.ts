@@ -1,12 +1,6 @@
 import { hostname } from "node:os";
-import { OTEL_ENV_KEYS, otelConfigFromEnv } from "@runhooks/telemetry";
+import { otelEnvShape, refineOtelEnv } from "@runhooks/telemetry";
 import { z } from "zod";
-
-/** The standard OTEL_* variables (README "Operating: traces and metrics"); checked by `otelConfigFromEnv`. */
-const otelVars = Object.fromEntries(OTEL_ENV_KEYS.map((key) => [key, z.string().optional()])) as Record<
-  (typeof OTEL_ENV_KEYS)[number],
-  z.ZodOptional<z.ZodString>
->;
 
 /** The evaluator's whole configuration, parsed once at start. */
 export const EvaluatorEnv = z.object({
@@ -28,14 +22,9 @@ export const EvaluatorEnv = z.object({
   RUNHOOKS_EVALUATOR_PORT: z.coerce.number().int().min(-1).max(65535).default(8081),
   RUNHOOKS_EVALUATOR_HOST: z.string().default("127.0.0.1"),
   RUNHOOKS_LOG_LEVEL: z.enum(["error", "warn", "info", "debug"]).default("info"),
-  ...otelVars,
-}).superRefine((env, ctx) => {
-  try {
-    otelConfigFromEnv(env);
-  } catch (error) {
-    ctx.addIssue({ code: "custom", message: (error as Error).message, path: ["OTEL"] });
-  }
-});
+  /** The standard OTEL_* variables (README "Operating: traces and metrics"). */
+  ...otelEnvShape,
+}).superRefine(refineOtelEnv);
 export type EvaluatorEnv = z.infer<typeof EvaluatorEnv>;
 
 export function readEvaluatorEnv(env: NodeJS.ProcessEnv = process.env): EvaluatorEnv {

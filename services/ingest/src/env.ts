@@ -1,12 +1,6 @@
 import { hostname } from "node:os";
-import { OTEL_ENV_KEYS, otelConfigFromEnv } from "@runhooks/telemetry";
+import { otelEnvShape, refineOtelEnv } from "@runhooks/telemetry";
 import { z } from "zod";
-
-/** The standard OTEL_* variables (README "Operating: traces and metrics"); checked by `otelConfigFromEnv`. */
-const otelVars = Object.fromEntries(OTEL_ENV_KEYS.map((key) => [key, z.string().optional()])) as Record<
-  (typeof OTEL_ENV_KEYS)[number],
-  z.ZodOptional<z.ZodString>
->;
 
 const MIB = 1024 * 1024;
 
@@ -38,14 +32,9 @@ export const IngestEnv = z.object({
   RUNHOOKS_INGEST_KEY_CACHE_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
   RUNHOOKS_DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(10),
   RUNHOOKS_LOG_LEVEL: z.enum(["error", "warn", "info", "debug"]).default("info"),
-  ...otelVars,
-}).superRefine((env, ctx) => {
-  try {
-    otelConfigFromEnv(env);
-  } catch (error) {
-    ctx.addIssue({ code: "custom", message: (error as Error).message, path: ["OTEL"] });
-  }
-});
+  /** The standard OTEL_* variables (README "Operating: traces and metrics"). */
+  ...otelEnvShape,
+}).superRefine(refineOtelEnv);
 export type IngestEnv = z.infer<typeof IngestEnv>;
 
 export function readIngestEnv(env: NodeJS.ProcessEnv = process.env): IngestEnv {

@@ -1,0 +1,20 @@
+import { z } from "zod";
+import { OTEL_ENV_KEYS, otelConfigFromEnv, type OtelEnv } from "./config.js";
+
+/**
+ * The standard OTEL_* variables as fields of a service's zod env schema (spread them in), each an
+ * optional string; `refineOtelEnv` then checks them together the way `otelConfigFromEnv` reads them.
+ */
+export const otelEnvShape = Object.fromEntries(OTEL_ENV_KEYS.map((key) => [key, z.string().optional()])) as Record<
+  (typeof OTEL_ENV_KEYS)[number],
+  z.ZodOptional<z.ZodString>
+>;
+
+/** A `superRefine` step: an OTEL_* setting `otelConfigFromEnv` refuses becomes an issue at `OTEL`. */
+export function refineOtelEnv(env: OtelEnv, ctx: z.RefinementCtx): void {
+  try {
+    otelConfigFromEnv(env);
+  } catch (error) {
+    ctx.addIssue({ code: "custom", message: (error as Error).message, path: ["OTEL"] });
+  }
+}
