@@ -1,0 +1,12 @@
+-- Delivery throughput (DESIGN.md §5, issue #5): fewer writes per delivery on the hot tables.
+-- (005, not 004: the ingest branch takes 004.)
+--
+-- A delivery's id is UUIDv5(window_id, webhook_id), so its primary key already makes (window, webhook)
+-- unique: the second unique index was one more index entry per row version, for nothing.
+ALTER TABLE deliveries DROP CONSTRAINT deliveries_window_id_webhook_id_key;
+-- The foreign keys cost a trigger and a row lock on the parent — a write to its page — for every
+-- delivery and every attempt inserted. Both hold by construction: a window's deliveries are inserted
+-- in the statement that inserts the window, an attempt only by the worker holding its delivery, and
+-- nothing deletes windows or deliveries.
+ALTER TABLE deliveries DROP CONSTRAINT deliveries_window_id_fkey;
+ALTER TABLE delivery_attempts DROP CONSTRAINT delivery_attempts_delivery_id_fkey;
