@@ -176,11 +176,16 @@ async function main(): Promise<void> {
       const wallStart = performance.now();
       try {
         for (;;) {
-          const [row] = (await db.query(sql`
-            SELECT (SELECT count(*) FROM deliveries WHERE status = 'succeeded')::int AS ok,
-              (SELECT count(*) FROM delivery_attempts WHERE published_at IS NOT NULL)::int AS published`)) as { ok: number; published: number }[];
-          if (row!.ok >= N && row!.published >= N) break;
-          if (performance.now() - wallStart > 600_000) throw new Error(`timed out: ${row!.ok} of ${N} delivered`);
+          // The service's own counters first: counting rows every 100 ms cost Postgres as much CPU as
+          // a tenth of the deliveries did. The rows are checked once the counters are done.
+          const c = delivery.counters;
+          if (c.deliveriesFinal.succeeded >= N && c.attemptsPublished >= N) {
+            const [row] = (await db.query(sql`
+              SELECT (SELECT count(*) FROM deliveries WHERE status = 'succeeded')::int AS ok,
+                (SELECT count(*) FROM delivery_attempts WHERE published_at IS NOT NULL)::int AS published`)) as { ok: number; published: number }[];
+            if (row!.ok >= N && row!.published >= N) break;
+          }
+          if (performance.now() - wallStart > 600_000) throw new Error(`timed out: ${c.deliveriesFinal.succeeded} of ${N} delivered`);
           if (process.env["BENCH_PROGRESS"] !== undefined) {
             const c = delivery.counters;
             say(`  ${((performance.now() - wallStart) / 1000).toFixed(1)} s: stored ${c.deliveriesCreated}, attempts ${c.attempts.success ?? 0}, published ${c.attemptsPublished}`);
