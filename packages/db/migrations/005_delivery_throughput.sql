@@ -10,3 +10,7 @@ ALTER TABLE deliveries DROP CONSTRAINT deliveries_window_id_webhook_id_key;
 -- nothing deletes windows or deliveries.
 ALTER TABLE deliveries DROP CONSTRAINT deliveries_window_id_fkey;
 ALTER TABLE delivery_attempts DROP CONSTRAINT delivery_attempts_delivery_id_fkey;
+-- Claims are fair across origins (claimDeliveries): a skip scan finds the origins with pending
+-- deliveries, then each origin's oldest due ones are taken. Replaces the single queue order.
+DROP INDEX deliveries_due_idx;
+CREATE INDEX deliveries_pending_origin_idx ON deliveries (origin, next_attempt_at) WHERE status = 'pending';

@@ -122,6 +122,16 @@ export interface ClaimOptions {
    */
   readonly originRoom: ReadonlyMap<string, number>;
   readonly defaultRoom: number;
+  /** Start from origins after this one (the `lastOrigin` of a claim whose origins were capped). */
+  readonly afterOrigin?: string | undefined;
+}
+
+export interface ClaimResult {
+  readonly claimed: ClaimedDelivery[];
+  /** The last origin this claim looked at (origins are taken in order). */
+  readonly lastOrigin: string | undefined;
+  /** More origins had due deliveries than one claim looks at: the next claim goes on after `lastOrigin`. */
+  readonly originsCapped: boolean;
 }
 
 export interface ClaimedDelivery extends DeliveryTarget {
@@ -133,43 +143,66 @@ export interface ClaimedDelivery extends DeliveryTarget {
 }
 
 /**
- * Claims due deliveries, oldest due first, at most `originRoom` per origin: FOR UPDATE SKIP LOCKED, so
- * concurrent workers never claim the same one. A claimed delivery is `in_flight` under a lease; its
- * attempt number is taken here, before anything is sent.
+ * Claims due deliveries fairly across origins: each origin with due deliveries and room gets its
+ * oldest due ones, at most its room and at most an equal share of `limit`; then they are taken round
+ * robin (every origin's first, then every origin's second…) up to `limit`. So an origin with a large
+ * backlog never keeps another origin's single due delivery waiting. The origins are found by a skip
+ * scan of `deliveries_pending_origin_idx` (one index probe per origin), at most `limit` per claim, from
+ * `afterOrigin` on: the caller passes the last origin of a claim that hit that cap, so the next claim
+ * goes on from there (round robin over claims too). FOR UPDATE SKIP LOCKED: concurrent workers never
+ * claim the same one. A claimed delivery is `in_flight` under a lease; its attempt number is taken
+ * here, before anything is sent.
  */
-export async function claimDeliveries(db: Queryable, o: ClaimOptions): Promise<ClaimedDelivery[]> {
-  if (o.limit <= 0) return [];
+export async function claimDeliveries(db: Queryable, o: ClaimOptions): Promise<ClaimResult> {
+  if (o.limit <= 0) return { claimed: [], lastOrigin: undefined, originsCapped: false };
   const full = [...o.originRoom].filter(([, room]) => room <= 0).map(([origin]) => origin);
   const partial = [...o.originRoom].filter(([, room]) => room > 0);
   const rows = (await db.query(sql`
-    WITH cand AS (
-      SELECT id, origin, next_attempt_at FROM deliveries
-      WHERE status = 'pending' AND next_attempt_at <= now() AND NOT (origin = ANY(${full}::text[]))
-      ORDER BY next_attempt_at
-      LIMIT ${o.limit * 2}
-      FOR UPDATE SKIP LOCKED
+    WITH RECURSIVE o AS (
+      -- Each step is one index probe: the next origin with pending deliveries, due or not (filtering
+      -- here would walk a big backlog entry by entry).
+      (SELECT origin FROM deliveries WHERE status = 'pending' AND origin > ${o.afterOrigin ?? ""} ORDER BY origin LIMIT 1)
+      UNION ALL
+      SELECT (SELECT d.origin FROM deliveries d WHERE d.status = 'pending' AND d.origin > o.origin ORDER BY d.origin LIMIT 1)
+      FROM o WHERE o.origin IS NOT NULL
+    ), due AS (
+      SELECT origin FROM o
+      WHERE origin IS NOT NULL AND origin <> ALL(${full}::text[])
+        AND EXISTS (SELECT 1 FROM deliveries d WHERE d.status = 'pending' AND d.origin = o.origin AND d.next_attempt_at <= now())
+      LIMIT ${o.limit}
+    ), share AS (
+      SELECT ceil(${o.limit}::numeric / greatest(count(*), 1))::int AS n, max(origin) AS last_origin, count(*)::int AS origins FROM due
     ), room AS (
       SELECT * FROM unnest(${partial.map(([origin]) => origin)}::text[], ${partial.map(([, room]) => room)}::int[]) AS r(origin, room)
+    ), cand AS (
+      SELECT c.id, c.origin, c.next_attempt_at FROM due
+      CROSS JOIN share
+      LEFT JOIN room ON room.origin = due.origin
+      CROSS JOIN LATERAL (
+        SELECT d.id, d.origin, d.next_attempt_at FROM deliveries d
+        WHERE d.status = 'pending' AND d.origin = due.origin AND d.next_attempt_at <= now()
+        ORDER BY d.next_attempt_at
+        LIMIT least(coalesce(room.room, ${o.defaultRoom}), share.n)
+        FOR UPDATE OF d SKIP LOCKED
+      ) c
     ), chosen AS (
       SELECT id FROM (
-        SELECT cand.id, cand.next_attempt_at,
-          row_number() OVER (PARTITION BY cand.origin ORDER BY cand.next_attempt_at) AS rn,
-          coalesce(room.room, ${o.defaultRoom}) AS room
-        FROM cand LEFT JOIN room ON room.origin = cand.origin
+        SELECT id, next_attempt_at, row_number() OVER (PARTITION BY origin ORDER BY next_attempt_at) AS rn FROM cand
       ) ranked
-      WHERE rn <= room
-      ORDER BY next_attempt_at
+      ORDER BY rn, next_attempt_at
       LIMIT ${o.limit}
+    ), claimed AS (
+      UPDATE deliveries d SET
+        status = 'in_flight', attempts = d.attempts + 1, round_attempts = d.round_attempts + 1,
+        attempt_trigger = d.next_trigger, next_trigger = 'scheduled', next_attempt_at = NULL,
+        claimed_at = now(), lease_until = now() + ${o.leaseMs} * interval '1 millisecond', claimed_by = ${o.claimedBy},
+        updated_at = now()
+      FROM chosen WHERE d.id = chosen.id
+      RETURNING d.id, d.window_id, d.webhook_id, d.tenant_id, d.rule_id, d.rule_version, d.url, d.origin, d.trace_id,
+        d.attempts, d.round_attempts, d.attempt_trigger
     )
-    UPDATE deliveries d SET
-      status = 'in_flight', attempts = d.attempts + 1, round_attempts = d.round_attempts + 1,
-      attempt_trigger = d.next_trigger, next_trigger = 'scheduled', next_attempt_at = NULL,
-      claimed_at = now(), lease_until = now() + ${o.leaseMs} * interval '1 millisecond', claimed_by = ${o.claimedBy},
-      updated_at = now()
-    FROM chosen WHERE d.id = chosen.id
-    RETURNING d.id, d.window_id, d.webhook_id, d.tenant_id, d.rule_id, d.rule_version, d.url, d.origin, d.trace_id,
-      d.attempts, d.round_attempts, d.attempt_trigger`)) as {
-    id: string;
+    SELECT claimed.*, share.last_origin, share.origins FROM share LEFT JOIN claimed ON true`)) as {
+    id: string | null;
     window_id: string;
     webhook_id: string;
     tenant_id: string;
@@ -181,9 +214,13 @@ export async function claimDeliveries(db: Queryable, o: ClaimOptions): Promise<C
     attempts: number;
     round_attempts: number;
     attempt_trigger: TriggerValue;
+    last_origin: string | null;
+    origins: number;
   }[];
-  return rows.map((r) => ({
-    id: r.id,
+  const head = rows[0];
+  const originsCapped = (head?.origins ?? 0) >= o.limit;
+  const claimed = rows.filter((r) => r.id !== null).map((r) => ({
+    id: r.id!,
     windowId: r.window_id,
     webhookId: r.webhook_id,
     tenantId: r.tenant_id,
@@ -196,6 +233,7 @@ export async function claimDeliveries(db: Queryable, o: ClaimOptions): Promise<C
     roundAttempt: r.round_attempts,
     trigger: r.attempt_trigger,
   }));
+  return { claimed, lastOrigin: head?.last_origin ?? undefined, originsCapped };
 }
 
 /** The stored webhook bodies of these windows (windows without one are absent). */

@@ -265,6 +265,8 @@ export function startWorkers(o: WorkersOptions): Workers {
    * then neither overfill a lane the claim is filling nor start a lane the claim may start.
    */
   let claimInFlight = false;
+  /** Where the next claim starts in the origins' order (round robin when one claim cannot see them all). */
+  let claimCursor: string | undefined;
 
   async function claim(): Promise<ClaimedDelivery[]> {
     // The window reader waiting for room (its windows' first attempts need no claim) gets half of it.
@@ -280,13 +282,17 @@ export function startWorkers(o: WorkersOptions): Workers {
     claimInFlight = true;
     let claimed: ClaimedDelivery[] = [];
     try {
-      claimed = await claimDeliveries(o.db, {
+      const result = await claimDeliveries(o.db, {
         limit,
         leaseMs: o.leaseMs,
         claimedBy: o.instanceId,
         originRoom: room,
         defaultRoom: laneCapacity,
+        afterOrigin: claimCursor,
       });
+      claimed = result.claimed;
+      // More origins had due work than one claim looks at: the next claim goes on after the last.
+      claimCursor = result.originsCapped ? result.lastOrigin : undefined;
     } finally {
       // Swap the claim's reservation for what it got (synchronously: nothing can slip in between).
       claimInFlight = false;
