@@ -14,3 +14,12 @@ ALTER TABLE delivery_attempts DROP CONSTRAINT delivery_attempts_delivery_id_fkey
 -- deliveries, then each origin's oldest due ones are taken. Replaces the single queue order.
 DROP INDEX deliveries_due_idx;
 CREATE INDEX deliveries_pending_origin_idx ON deliveries (origin, next_attempt_at) WHERE status = 'pending';
+-- Every attempt has an outcome (AttemptOutcome): `interrupted` instead of null for an attempt whose
+-- worker stopped during it; `invalid_response` and `request_failed` for errors that are not a failure to
+-- connect (they used to be recorded as connect_error, and retried).
+ALTER TABLE delivery_attempts DROP CONSTRAINT delivery_attempts_outcome_check;
+UPDATE delivery_attempts SET outcome = CASE WHEN error LIKE 'interrupted%' THEN 'interrupted' ELSE 'request_failed' END
+WHERE outcome IS NULL;
+ALTER TABLE delivery_attempts ALTER COLUMN outcome SET NOT NULL;
+ALTER TABLE delivery_attempts ADD CONSTRAINT delivery_attempts_outcome_check CHECK (outcome IN ('success', 'http_3xx', 'http_4xx',
+  'http_5xx', 'timeout', 'connect_error', 'ssrf_blocked', 'response_too_large', 'invalid_response', 'request_failed', 'interrupted'));

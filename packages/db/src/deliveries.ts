@@ -251,8 +251,8 @@ export interface AttemptRecord {
   readonly trigger: TriggerValue;
   readonly startedAt: Date;
   readonly durationMs: number;
-  /** An AttemptOutcome value; null when the attempt was interrupted or could not be made for a reason of ours. */
-  readonly outcome: string | null;
+  /** An AttemptOutcome value (`interrupted` when the worker stopped during the attempt). */
+  readonly outcome: string;
   readonly statusCode: number | null;
   readonly error: string | null;
   readonly responseExcerpt: string | null;
@@ -280,8 +280,14 @@ export interface RecordedAttempt {
 }
 
 /**
- * Records finished attempts and applies their decisions, in one statement. An attempt already
- * recorded as interrupted (the lease expired meanwhile) gets its real outcome.
+ * Records finished attempts and applies their decisions, in one statement. The attempt is always
+ * recorded — the endpoint may have seen it — even when it comes back after its lease expired (e.g. a
+ * Postgres outage longer than the lease): an attempt already recorded as interrupted gets its real
+ * outcome. Its decision applies if the delivery is still this attempt's: in flight under it, or put
+ * back in the queue by the reaper (pending, no newer attempt started — this statement is what replaced
+ * the interrupted record, so a repeat of the same attempt applies nothing). The attempt then counts in
+ * its round again (the reaper had given it back). Once a newer attempt was claimed, that one settles the
+ * delivery: the webhook is sent again, and this attempt is recorded but not applied.
  */
 export async function recordAttempts(db: Queryable, attempts: readonly FinishedAttempt[]): Promise<RecordedAttempt[]> {
   if (attempts.length === 0) return [];
@@ -296,22 +302,25 @@ export async function recordAttempts(db: Queryable, attempts: readonly FinishedA
         ${attempts.map((a) => a.nextStatus)}::text[], ${attempts.map((a) => a.nextAttemptAt)}::timestamptz[])
       AS v(delivery_id, attempt, trigger, started_at, duration_ms, outcome, status_code, error, response_excerpt, url, next_status, next_at)
     ), ins AS (
-      INSERT INTO delivery_attempts
+      INSERT INTO delivery_attempts AS a
         (delivery_id, attempt, trigger, started_at, duration_ms, outcome, status_code, error, response_excerpt, url)
       SELECT delivery_id, attempt, trigger, started_at, duration_ms, outcome, status_code, error, response_excerpt, url FROM v
       ON CONFLICT (delivery_id, attempt) DO UPDATE SET
         started_at = excluded.started_at, duration_ms = excluded.duration_ms, outcome = excluded.outcome,
         status_code = excluded.status_code, error = excluded.error, response_excerpt = excluded.response_excerpt,
         recorded_at = now(), published_at = NULL
-        WHERE delivery_attempts.outcome IS NULL
+        WHERE a.outcome = 'interrupted'
       RETURNING id, delivery_id, attempt
     ), upd AS (
       UPDATE deliveries d SET
         status = v.next_status, next_attempt_at = v.next_at, lease_until = NULL, claimed_by = NULL,
+        round_attempts = CASE WHEN d.status = 'pending' THEN d.round_attempts + 1 ELSE d.round_attempts END,
+        next_trigger = 'scheduled',
         last_outcome = v.outcome, last_status_code = v.status_code, updated_at = now(),
         completed_at = CASE WHEN v.next_status IN ('succeeded', 'failed') THEN now() END
       FROM v
-      WHERE d.id = v.delivery_id AND d.status = 'in_flight' AND d.attempts = v.attempt
+      WHERE d.id = v.delivery_id AND d.attempts = v.attempt
+        AND (d.status = 'in_flight' OR (d.status = 'pending' AND EXISTS (SELECT 1 FROM ins WHERE ins.delivery_id = v.delivery_id AND ins.attempt = v.attempt)))
       RETURNING d.id
     )
     SELECT ins.id, ins.delivery_id, ins.attempt, EXISTS (SELECT 1 FROM upd WHERE upd.id = ins.delivery_id) AS applied
@@ -349,7 +358,7 @@ export const INTERRUPTED_ATTEMPT_ERROR =
 
 /**
  * Puts deliveries whose lease expired (their worker died or lost the database) back in the queue, due
- * now, and records their attempt as interrupted (outcome null). An interrupted attempt is runhooks'
+ * now, and records their attempt as `interrupted`. An interrupted attempt is runhooks'
  * failure, not the endpoint's: it does not count against the round's retries.
  */
 export async function reapExpiredLeases(db: Queryable, limit: number): Promise<number> {
@@ -366,7 +375,7 @@ export async function reapExpiredLeases(db: Queryable, limit: number): Promise<n
       RETURNING d.id, d.attempts, d.attempt_trigger, d.claimed_at, d.url
     ), ins AS (
       INSERT INTO delivery_attempts (delivery_id, attempt, trigger, started_at, duration_ms, outcome, error, url, published_at)
-      SELECT id, attempts, attempt_trigger, claimed_at, greatest(0, extract(epoch FROM now() - claimed_at) * 1000), NULL,
+      SELECT id, attempts, attempt_trigger, claimed_at, greatest(0, extract(epoch FROM now() - claimed_at) * 1000), 'interrupted',
         ${INTERRUPTED_ATTEMPT_ERROR}, url, now()
       FROM upd
       ON CONFLICT (delivery_id, attempt) DO NOTHING
@@ -408,7 +417,7 @@ export async function publishStragglers(
       SELECT a.id, a.delivery_id, d.window_id, d.rule_id, d.webhook_id, a.url, a.attempt, a.trigger, a.started_at,
         a.duration_ms, a.outcome, a.status_code, a.error, a.response_excerpt
       FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id
-      WHERE a.published_at IS NULL AND a.outcome IS NOT NULL
+      WHERE a.published_at IS NULL AND a.outcome <> 'interrupted'
         AND a.recorded_at < now() - ${olderThanMs} * interval '1 millisecond'
       ORDER BY a.id LIMIT ${limit}
       FOR UPDATE OF a SKIP LOCKED`)) as {

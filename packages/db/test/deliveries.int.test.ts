@@ -1,6 +1,16 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { claimDeliveries, migrate, sql, storeWindows, type NewDelivery, type NewWindow } from "@runhooks/db";
+import {
+  claimDeliveries,
+  migrate,
+  reapExpiredLeases,
+  recordAttempts,
+  sql,
+  storeWindows,
+  type FinishedAttempt,
+  type NewDelivery,
+  type NewWindow,
+} from "@runhooks/db";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/stack.js";
 
 let database: TestDatabase;
@@ -17,6 +27,10 @@ afterAll(async () => {
 
 /** `count` pending deliveries to `origin`, one window each, due `agoMs` ago. */
 async function pending(origin: string, count: number, agoMs: number): Promise<string[]> {
+  return stored(origin, count, agoMs, false);
+}
+
+async function stored(origin: string, count: number, agoMs: number, claimed: boolean, leaseMs = 60_000): Promise<string[]> {
   const windows: NewWindow[] = [];
   const deliveries: NewDelivery[] = [];
   for (let i = 0; i < count; i++) {
@@ -42,11 +56,12 @@ async function pending(origin: string, count: number, agoMs: number): Promise<st
       url: `${origin}/hook`,
       origin,
       traceId: "0".repeat(32),
-      claimed: false,
+      claimed,
     });
   }
-  await storeWindows(database.db, windows, deliveries);
+  await storeWindows(database.db, windows, deliveries, { leaseMs, claimedBy: "test" });
   const ids = deliveries.map((d) => d.id);
+  if (claimed) return ids;
   await database.db.query(sql`
     UPDATE deliveries SET next_attempt_at = now() - ${agoMs} * interval '1 millisecond' WHERE id = ANY(${ids}::uuid[])`);
   return ids;
@@ -112,5 +127,69 @@ describe("claimDeliveries", () => {
     expect(second.originsCapped).toBe(false);
     expect(second.claimed.map((d) => d.origin)).toEqual(["http://o3.test:80"]);
     expect((await claim(2)).claimed).toEqual([]);
+  });
+});
+
+describe("recordAttempts after the lease expired", () => {
+  const success = (deliveryId: string, attempt: number): FinishedAttempt => ({
+    deliveryId,
+    attempt,
+    trigger: "scheduled",
+    startedAt: new Date(),
+    durationMs: 12,
+    outcome: "success",
+    statusCode: 200,
+    error: null,
+    responseExcerpt: "ok",
+    url: "http://late.test:80/hook",
+    nextStatus: "succeeded",
+    nextAttemptAt: null,
+  });
+  const delivery = async (id: string) =>
+    ((await database.db.query(sql`SELECT status, attempts, round_attempts FROM deliveries WHERE id = ${id}`)) as {
+      status: string;
+      attempts: number;
+      round_attempts: number;
+    }[])[0];
+  const attempts = async (id: string) =>
+    (await database.db.query(sql`
+      SELECT attempt, outcome, published_at FROM delivery_attempts WHERE delivery_id = ${id} ORDER BY attempt`)) as {
+      attempt: number;
+      outcome: string;
+      published_at: Date | null;
+    }[];
+  const reapAll = async () => {
+    await new Promise((r) => setTimeout(r, 20));
+    return reapExpiredLeases(database.db, 1000);
+  };
+
+  it("records the late attempt and settles the delivery when it was reaped but not claimed again", async () => {
+    await reset();
+    const [id] = await stored("http://late.test:80", 1, 0, true, 1);
+    expect(await reapAll()).toBe(1);
+    expect(await attempts(id!)).toMatchObject([{ attempt: 1, outcome: "interrupted" }]);
+    expect(await delivery(id!)).toEqual({ status: "pending", attempts: 1, round_attempts: 0 });
+
+    const [recorded] = await recordAttempts(database.db, [success(id!, 1)]);
+    expect(recorded).toMatchObject({ deliveryId: id, attempt: 1, applied: true });
+    // Settled: not sent again. The attempt counts in its round again, and is to be published.
+    expect(await delivery(id!)).toEqual({ status: "succeeded", attempts: 1, round_attempts: 1 });
+    expect(await attempts(id!)).toEqual([{ attempt: 1, outcome: "success", published_at: null }]);
+    // The same attempt recorded twice (a retried statement) applies nothing more.
+    expect(await recordAttempts(database.db, [success(id!, 1)])).toEqual([]);
+    expect(await delivery(id!)).toEqual({ status: "succeeded", attempts: 1, round_attempts: 1 });
+  });
+
+  it("records the late attempt but leaves the delivery to a newer attempt already claimed", async () => {
+    await reset();
+    const [id] = await stored("http://late.test:80", 1, 0, true, 1);
+    expect(await reapAll()).toBe(1);
+    const { claimed } = await claim(10);
+    expect(claimed.map((d) => [d.id, d.attempt])).toEqual([[id, 2]]);
+
+    const [recorded] = await recordAttempts(database.db, [success(id!, 1)]);
+    expect(recorded).toMatchObject({ attempt: 1, applied: false });
+    expect(await delivery(id!)).toMatchObject({ status: "in_flight", attempts: 2 });
+    expect((await attempts(id!)).map((a) => [a.attempt, a.outcome])).toEqual([[1, "success"]]);
   });
 });

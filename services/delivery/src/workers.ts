@@ -168,7 +168,7 @@ export function startWorkers(o: WorkersOptions): Workers {
       // The rule version or the window is gone from the store: nothing can be sent, ever.
       finished = {
         ...facts(d, startedAt, 0),
-        outcome: null,
+        outcome: "request_failed",
         statusCode: null,
         error: job.target === undefined ? "the webhook is no longer in the store" : "the window's body is no longer in the store",
         responseExcerpt: null,
