@@ -52,8 +52,7 @@ export function retriesAllowed(outcome: AttemptOutcome, policy: RetryPolicy): nu
     case "response_too_large":
     case "invalid_response":
     case "request_failed":
-    // Never decided by the policy: the reaper records it and queues the delivery again.
-    case "interrupted":
+    case "interrupted": // never decided by the policy: the reaper records it and queues the delivery again
       return 0;
   }
 }
