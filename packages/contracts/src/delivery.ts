@@ -1,7 +1,15 @@
 import { z } from "zod";
 import { Id, SCHEMA_VERSION, UtcTimestamp } from "./common.js";
 
-/** What one attempt came to. `ssrf_blocked` means the resolved address was refused before connecting. */
+/**
+ * What one attempt came to. `ssrf_blocked`: the resolved address was refused before connecting.
+ * `connect_error`: the endpoint could not be reached (refused, DNS, TLS, connect timeout, a connection
+ * reset or closed before any response). `invalid_response`: the endpoint answered with something that
+ * is not a valid HTTP response. `request_failed`: the request could not be made for another reason
+ * (an unexpected error on our side, or nothing left to send: the webhook or the window's body is gone).
+ * `interrupted`: the worker stopped during the attempt (a crash, a lost lease), so whether the endpoint
+ * received it is unknown; it is replaced by the real outcome if that is recorded later.
+ */
 export const AttemptOutcome = z.enum([
   "success",
   "http_3xx",
@@ -11,6 +19,9 @@ export const AttemptOutcome = z.enum([
   "connect_error",
   "ssrf_blocked",
   "response_too_large",
+  "invalid_response",
+  "request_failed",
+  "interrupted",
 ]);
 export type AttemptOutcome = z.infer<typeof AttemptOutcome>;
 

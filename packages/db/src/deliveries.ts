@@ -122,6 +122,16 @@ export interface ClaimOptions {
    */
   readonly originRoom: ReadonlyMap<string, number>;
   readonly defaultRoom: number;
+  /** Start from origins after this one (the `lastOrigin` of a claim whose origins were capped). */
+  readonly afterOrigin?: string | undefined;
+}
+
+export interface ClaimResult {
+  readonly claimed: ClaimedDelivery[];
+  /** The last origin this claim looked at (origins are taken in order). */
+  readonly lastOrigin: string | undefined;
+  /** More origins had due deliveries than one claim looks at: the next claim goes on after `lastOrigin`. */
+  readonly originsCapped: boolean;
 }
 
 export interface ClaimedDelivery extends DeliveryTarget {
@@ -133,43 +143,66 @@ export interface ClaimedDelivery extends DeliveryTarget {
 }
 
 /**
- * Claims due deliveries, oldest due first, at most `originRoom` per origin: FOR UPDATE SKIP LOCKED, so
- * concurrent workers never claim the same one. A claimed delivery is `in_flight` under a lease; its
- * attempt number is taken here, before anything is sent.
+ * Claims due deliveries fairly across origins: each origin with due deliveries and room gets its
+ * oldest due ones, at most its room and at most an equal share of `limit`; then they are taken round
+ * robin (every origin's first, then every origin's second…) up to `limit`. So an origin with a large
+ * backlog never keeps another origin's single due delivery waiting. The origins are found by a skip
+ * scan of `deliveries_pending_origin_idx` (one index probe per origin), at most `limit` per claim, from
+ * `afterOrigin` on: the caller passes the last origin of a claim that hit that cap, so the next claim
+ * goes on from there (round robin over claims too). FOR UPDATE SKIP LOCKED: concurrent workers never
+ * claim the same one. A claimed delivery is `in_flight` under a lease; its attempt number is taken
+ * here, before anything is sent.
  */
-export async function claimDeliveries(db: Queryable, o: ClaimOptions): Promise<ClaimedDelivery[]> {
-  if (o.limit <= 0) return [];
+export async function claimDeliveries(db: Queryable, o: ClaimOptions): Promise<ClaimResult> {
+  if (o.limit <= 0) return { claimed: [], lastOrigin: undefined, originsCapped: false };
   const full = [...o.originRoom].filter(([, room]) => room <= 0).map(([origin]) => origin);
   const partial = [...o.originRoom].filter(([, room]) => room > 0);
   const rows = (await db.query(sql`
-    WITH cand AS (
-      SELECT id, origin, next_attempt_at FROM deliveries
-      WHERE status = 'pending' AND next_attempt_at <= now() AND NOT (origin = ANY(${full}::text[]))
-      ORDER BY next_attempt_at
-      LIMIT ${o.limit * 2}
-      FOR UPDATE SKIP LOCKED
+    WITH RECURSIVE o AS (
+      -- Each step is one index probe: the next origin with pending deliveries, due or not (filtering
+      -- here would walk a big backlog entry by entry).
+      (SELECT origin FROM deliveries WHERE status = 'pending' AND origin > ${o.afterOrigin ?? ""} ORDER BY origin LIMIT 1)
+      UNION ALL
+      SELECT (SELECT d.origin FROM deliveries d WHERE d.status = 'pending' AND d.origin > o.origin ORDER BY d.origin LIMIT 1)
+      FROM o WHERE o.origin IS NOT NULL
+    ), due AS (
+      SELECT origin FROM o
+      WHERE origin IS NOT NULL AND origin <> ALL(${full}::text[])
+        AND EXISTS (SELECT 1 FROM deliveries d WHERE d.status = 'pending' AND d.origin = o.origin AND d.next_attempt_at <= now())
+      LIMIT ${o.limit}
+    ), share AS (
+      SELECT ceil(${o.limit}::numeric / greatest(count(*), 1))::int AS n, max(origin) AS last_origin, count(*)::int AS origins FROM due
     ), room AS (
       SELECT * FROM unnest(${partial.map(([origin]) => origin)}::text[], ${partial.map(([, room]) => room)}::int[]) AS r(origin, room)
+    ), cand AS (
+      SELECT c.id, c.origin, c.next_attempt_at FROM due
+      CROSS JOIN share
+      LEFT JOIN room ON room.origin = due.origin
+      CROSS JOIN LATERAL (
+        SELECT d.id, d.origin, d.next_attempt_at FROM deliveries d
+        WHERE d.status = 'pending' AND d.origin = due.origin AND d.next_attempt_at <= now()
+        ORDER BY d.next_attempt_at
+        LIMIT least(coalesce(room.room, ${o.defaultRoom}), share.n)
+        FOR UPDATE OF d SKIP LOCKED
+      ) c
     ), chosen AS (
       SELECT id FROM (
-        SELECT cand.id, cand.next_attempt_at,
-          row_number() OVER (PARTITION BY cand.origin ORDER BY cand.next_attempt_at) AS rn,
-          coalesce(room.room, ${o.defaultRoom}) AS room
-        FROM cand LEFT JOIN room ON room.origin = cand.origin
+        SELECT id, next_attempt_at, row_number() OVER (PARTITION BY origin ORDER BY next_attempt_at) AS rn FROM cand
       ) ranked
-      WHERE rn <= room
-      ORDER BY next_attempt_at
+      ORDER BY rn, next_attempt_at
       LIMIT ${o.limit}
+    ), claimed AS (
+      UPDATE deliveries d SET
+        status = 'in_flight', attempts = d.attempts + 1, round_attempts = d.round_attempts + 1,
+        attempt_trigger = d.next_trigger, next_trigger = 'scheduled', next_attempt_at = NULL,
+        claimed_at = now(), lease_until = now() + ${o.leaseMs} * interval '1 millisecond', claimed_by = ${o.claimedBy},
+        updated_at = now()
+      FROM chosen WHERE d.id = chosen.id
+      RETURNING d.id, d.window_id, d.webhook_id, d.tenant_id, d.rule_id, d.rule_version, d.url, d.origin, d.trace_id,
+        d.attempts, d.round_attempts, d.attempt_trigger
     )
-    UPDATE deliveries d SET
-      status = 'in_flight', attempts = d.attempts + 1, round_attempts = d.round_attempts + 1,
-      attempt_trigger = d.next_trigger, next_trigger = 'scheduled', next_attempt_at = NULL,
-      claimed_at = now(), lease_until = now() + ${o.leaseMs} * interval '1 millisecond', claimed_by = ${o.claimedBy},
-      updated_at = now()
-    FROM chosen WHERE d.id = chosen.id
-    RETURNING d.id, d.window_id, d.webhook_id, d.tenant_id, d.rule_id, d.rule_version, d.url, d.origin, d.trace_id,
-      d.attempts, d.round_attempts, d.attempt_trigger`)) as {
-    id: string;
+    SELECT claimed.*, share.last_origin, share.origins FROM share LEFT JOIN claimed ON true`)) as {
+    id: string | null;
     window_id: string;
     webhook_id: string;
     tenant_id: string;
@@ -181,9 +214,13 @@ export async function claimDeliveries(db: Queryable, o: ClaimOptions): Promise<C
     attempts: number;
     round_attempts: number;
     attempt_trigger: TriggerValue;
+    last_origin: string | null;
+    origins: number;
   }[];
-  return rows.map((r) => ({
-    id: r.id,
+  const head = rows[0];
+  const originsCapped = (head?.origins ?? 0) >= o.limit;
+  const claimed = rows.filter((r) => r.id !== null).map((r) => ({
+    id: r.id!,
     windowId: r.window_id,
     webhookId: r.webhook_id,
     tenantId: r.tenant_id,
@@ -196,6 +233,7 @@ export async function claimDeliveries(db: Queryable, o: ClaimOptions): Promise<C
     roundAttempt: r.round_attempts,
     trigger: r.attempt_trigger,
   }));
+  return { claimed, lastOrigin: head?.last_origin ?? undefined, originsCapped };
 }
 
 /** The stored webhook bodies of these windows (windows without one are absent). */
@@ -213,8 +251,8 @@ export interface AttemptRecord {
   readonly trigger: TriggerValue;
   readonly startedAt: Date;
   readonly durationMs: number;
-  /** An AttemptOutcome value; null when the attempt was interrupted or could not be made for a reason of ours. */
-  readonly outcome: string | null;
+  /** An AttemptOutcome value (`interrupted` when the worker stopped during the attempt). */
+  readonly outcome: string;
   readonly statusCode: number | null;
   readonly error: string | null;
   readonly responseExcerpt: string | null;
@@ -242,8 +280,14 @@ export interface RecordedAttempt {
 }
 
 /**
- * Records finished attempts and applies their decisions, in one statement. An attempt already
- * recorded as interrupted (the lease expired meanwhile) gets its real outcome.
+ * Records finished attempts and applies their decisions, in one statement. The attempt is always
+ * recorded — the endpoint may have seen it — even when it comes back after its lease expired (e.g. a
+ * Postgres outage longer than the lease): an attempt already recorded as interrupted gets its real
+ * outcome. Its decision applies if the delivery is still this attempt's: in flight under it, or put
+ * back in the queue by the reaper (pending, no newer attempt started — this statement is what replaced
+ * the interrupted record, so a repeat of the same attempt applies nothing). The attempt then counts in
+ * its round again (the reaper had given it back). Once a newer attempt was claimed, that one settles the
+ * delivery: the webhook is sent again, and this attempt is recorded but not applied.
  */
 export async function recordAttempts(db: Queryable, attempts: readonly FinishedAttempt[]): Promise<RecordedAttempt[]> {
   if (attempts.length === 0) return [];
@@ -258,22 +302,25 @@ export async function recordAttempts(db: Queryable, attempts: readonly FinishedA
         ${attempts.map((a) => a.nextStatus)}::text[], ${attempts.map((a) => a.nextAttemptAt)}::timestamptz[])
       AS v(delivery_id, attempt, trigger, started_at, duration_ms, outcome, status_code, error, response_excerpt, url, next_status, next_at)
     ), ins AS (
-      INSERT INTO delivery_attempts
+      INSERT INTO delivery_attempts AS a
         (delivery_id, attempt, trigger, started_at, duration_ms, outcome, status_code, error, response_excerpt, url)
       SELECT delivery_id, attempt, trigger, started_at, duration_ms, outcome, status_code, error, response_excerpt, url FROM v
       ON CONFLICT (delivery_id, attempt) DO UPDATE SET
         started_at = excluded.started_at, duration_ms = excluded.duration_ms, outcome = excluded.outcome,
         status_code = excluded.status_code, error = excluded.error, response_excerpt = excluded.response_excerpt,
         recorded_at = now(), published_at = NULL
-        WHERE delivery_attempts.outcome IS NULL
+        WHERE a.outcome = 'interrupted'
       RETURNING id, delivery_id, attempt
     ), upd AS (
       UPDATE deliveries d SET
         status = v.next_status, next_attempt_at = v.next_at, lease_until = NULL, claimed_by = NULL,
+        round_attempts = CASE WHEN d.status = 'pending' THEN d.round_attempts + 1 ELSE d.round_attempts END,
+        next_trigger = 'scheduled',
         last_outcome = v.outcome, last_status_code = v.status_code, updated_at = now(),
         completed_at = CASE WHEN v.next_status IN ('succeeded', 'failed') THEN now() END
       FROM v
-      WHERE d.id = v.delivery_id AND d.status = 'in_flight' AND d.attempts = v.attempt
+      WHERE d.id = v.delivery_id AND d.attempts = v.attempt
+        AND (d.status = 'in_flight' OR (d.status = 'pending' AND EXISTS (SELECT 1 FROM ins WHERE ins.delivery_id = v.delivery_id AND ins.attempt = v.attempt)))
       RETURNING d.id
     )
     SELECT ins.id, ins.delivery_id, ins.attempt, EXISTS (SELECT 1 FROM upd WHERE upd.id = ins.delivery_id) AS applied
@@ -311,7 +358,7 @@ export const INTERRUPTED_ATTEMPT_ERROR =
 
 /**
  * Puts deliveries whose lease expired (their worker died or lost the database) back in the queue, due
- * now, and records their attempt as interrupted (outcome null). An interrupted attempt is runhooks'
+ * now, and records their attempt as `interrupted`. An interrupted attempt is runhooks'
  * failure, not the endpoint's: it does not count against the round's retries.
  */
 export async function reapExpiredLeases(db: Queryable, limit: number): Promise<number> {
@@ -328,7 +375,7 @@ export async function reapExpiredLeases(db: Queryable, limit: number): Promise<n
       RETURNING d.id, d.attempts, d.attempt_trigger, d.claimed_at, d.url
     ), ins AS (
       INSERT INTO delivery_attempts (delivery_id, attempt, trigger, started_at, duration_ms, outcome, error, url, published_at)
-      SELECT id, attempts, attempt_trigger, claimed_at, greatest(0, extract(epoch FROM now() - claimed_at) * 1000), NULL,
+      SELECT id, attempts, attempt_trigger, claimed_at, greatest(0, extract(epoch FROM now() - claimed_at) * 1000), 'interrupted',
         ${INTERRUPTED_ATTEMPT_ERROR}, url, now()
       FROM upd
       ON CONFLICT (delivery_id, attempt) DO NOTHING
@@ -370,7 +417,7 @@ export async function publishStragglers(
       SELECT a.id, a.delivery_id, d.window_id, d.rule_id, d.webhook_id, a.url, a.attempt, a.trigger, a.started_at,
         a.duration_ms, a.outcome, a.status_code, a.error, a.response_excerpt
       FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id
-      WHERE a.published_at IS NULL AND a.outcome IS NOT NULL
+      WHERE a.published_at IS NULL AND a.outcome <> 'interrupted'
         AND a.recorded_at < now() - ${olderThanMs} * interval '1 millisecond'
       ORDER BY a.id LIMIT ${limit}
       FOR UPDATE OF a SKIP LOCKED`)) as {

@@ -101,7 +101,7 @@ export async function getDelivery(
     trigger: TriggerValue;
     started_at: Date;
     duration_ms: number;
-    outcome: string | null;
+    outcome: string;
     status_code: number | null;
     error: string | null;
     response_excerpt: string | null;

@@ -60,6 +60,7 @@ export {
 } from "./deliveries.js";
 export type {
   ClaimOptions,
+  ClaimResult,
   ClaimedDelivery,
   DeliveryStatusValue,
   AttemptRecord,

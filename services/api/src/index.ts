@@ -8,5 +8,7 @@ export { dryRun } from "./rules/dry-run.js";
 export type { DryRunResult, RuleCheck, RunVerdict } from "./rules/dry-run.js";
 export { parseRuleDocument } from "./rules/rule-input.js";
 export { startOutboxRelay } from "./relay/outbox-relay.js";
+export { scanPublishedOutbox, TailScanTimeoutError, DEFAULT_TAIL_SCAN_TIMEOUT_MS } from "./relay/tail-scan.js";
+export type { TailScanOptions } from "./relay/tail-scan.js";
 export type { OutboxRelay, OutboxRelayOptions, RelayFaultPoint, RelayLog } from "./relay/outbox-relay.js";
 export { HEADER_KIND, HEADER_OUTBOX_ID, HEADER_OUTBOX_STREAM, HEADER_RULE_VERSION } from "./relay/headers.js";

@@ -15,7 +15,11 @@ export type AttemptResult =
   /** No complete response (headers and body, or the first 1 KiB of it) within the deadline. */
   | { readonly kind: "timeout"; readonly error: string }
   /** Every address the host resolved to is one we refuse to connect to. */
-  | { readonly kind: "ssrf_blocked"; readonly error: string };
+  | { readonly kind: "ssrf_blocked"; readonly error: string }
+  /** The endpoint answered with something that is not a valid HTTP response (no status to judge by). */
+  | { readonly kind: "invalid_response"; readonly error: string }
+  /** Any other failure before a response: not known to be the endpoint's doing, not retried. */
+  | { readonly kind: "request_failed"; readonly error: string };
 
 /** The recorded outcome of an attempt result. */
 export function outcomeOf(result: AttemptResult): AttemptOutcome {
@@ -25,6 +29,8 @@ export function outcomeOf(result: AttemptResult): AttemptOutcome {
     case "connect_error":
     case "timeout":
     case "ssrf_blocked":
+    case "invalid_response":
+    case "request_failed":
       return result.kind;
   }
 }

@@ -15,7 +15,7 @@ export interface Counters {
   deliveriesFinal: Record<"succeeded" | "failed", number>;
   retriesScheduled: number;
   /** Attempts recorded, by outcome; `interrupted` for those whose worker stopped mid-attempt. */
-  attempts: Partial<Record<AttemptOutcome | "interrupted", number>>;
+  attempts: Partial<Record<AttemptOutcome, number>>;
   /** Attempts whose delivery had been reclaimed meanwhile (lease expired): recorded, not applied. */
   attemptsStale: number;
   attemptsPublished: number;

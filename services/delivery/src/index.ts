@@ -27,7 +27,7 @@ export type { Decision, RetryPolicy, FailureReason } from "./policy.js";
 export { signature, signingKey } from "./signing.js";
 export { createAddressPolicy, parseCidr } from "./address-policy.js";
 export type { AddressPolicy, AddressPolicyOptions } from "./address-policy.js";
-export { createSender } from "./sender.js";
+export { createSender, failureKind } from "./sender.js";
 export type { Sender, SenderOptions, SendRequest } from "./sender.js";
 export type { AttemptResult } from "./attempt-result.js";
 export { outcomeOf, outcomeOfStatus } from "./attempt-result.js";

@@ -13,6 +13,8 @@ import type { AttemptOutcome } from "@runhooks/contracts";
  * | http_4xx        | failed, no retry                                        |
  * | http_3xx        | failed, no retry (redirects are never followed)         |
  * | ssrf_blocked    | failed, no retry                                        |
+ * | invalid_response| failed, no retry (the endpoint answered, not in HTTP)   |
+ * | request_failed  | failed, no retry (not a reason to believe a retry helps)|
  *
  * Retries of a round are counted together: whatever mix of connect errors and 5xx, a round makes at
  * most 1 + max(retries) attempts. The n-th retry waits `backoffBaseMs * 2^(n-1)`: 1 s, then 2 s.
@@ -48,6 +50,9 @@ export function retriesAllowed(outcome: AttemptOutcome, policy: RetryPolicy): nu
     case "timeout":
     case "ssrf_blocked":
     case "response_too_large":
+    case "invalid_response":
+    case "request_failed":
+    case "interrupted": // never decided by the policy: the reaper records it and queues the delivery again
       return 0;
   }
 }

@@ -68,13 +68,12 @@ export function createRecorder(o: {
     for (const r of recorded) {
       const a = byKey.get(`${r.deliveryId}/${r.attempt}`);
       if (!a) continue;
-      const outcome = (a.outcome ?? "interrupted") as AttemptOutcome | "interrupted";
+      const outcome = a.outcome as AttemptOutcome;
       o.counters.attempts[outcome] = (o.counters.attempts[outcome] ?? 0) + 1;
       if (!r.applied) o.counters.attemptsStale++;
       else if (a.nextStatus === "pending") o.counters.retriesScheduled++;
       else o.counters.deliveriesFinal[a.nextStatus]++;
-      if (a.outcome === null) continue;
-      publishable.push({ ...a, outcome: a.outcome as AttemptOutcome, rowId: r.id });
+      publishable.push({ ...a, outcome, rowId: r.id });
     }
     o.publisher.publish(publishable);
   }

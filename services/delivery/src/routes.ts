@@ -61,7 +61,7 @@ function attemptJson(a: AttemptRecord) {
     started_at: a.startedAt.toISOString(),
     duration_ms: a.durationMs,
     // Null in the store: the worker stopped during the attempt.
-    outcome: a.outcome ?? "interrupted",
+    outcome: a.outcome,
     status_code: a.statusCode,
     error: a.error,
     response_excerpt: a.responseExcerpt,

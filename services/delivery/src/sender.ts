@@ -27,26 +27,52 @@ export interface Sender {
   close(): Promise<void>;
 }
 
-/** Socket-level failures before any response: the endpoint could not be reached (or dropped us). */
+/**
+ * Failures to connect: the endpoint could not be reached at all (DNS, refused, unreachable, connect
+ * timeout). TLS handshake failures are recognised by `isTlsCode`. These are `connect_error` (retried).
+ */
 const CONNECT_CODES = new Set([
   "ECONNREFUSED",
-  "ECONNRESET",
-  "ECONNABORTED",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EHOSTDOWN",
-  "ENETDOWN",
-  "ETIMEDOUT",
-  "EPIPE",
   "ENOTFOUND",
   "EAI_AGAIN",
   "EAI_FAIL",
   "EAI_NODATA",
   "EAI_NONAME",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EHOSTDOWN",
+  "ENETDOWN",
+  "ETIMEDOUT",
   "UND_ERR_CONNECT_TIMEOUT",
-  "UND_ERR_SOCKET",
-  "UND_ERR_CLOSED",
 ]);
+
+/** The connection reset or closed by the other side: `connect_error` only before any response byte. */
+const CLOSED_CODES = new Set(["ECONNRESET", "ECONNABORTED", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_CLOSED"]);
+
+/** The endpoint answered, but not with a valid HTTP response (llhttp's HPE_* codes, undici's limits). */
+function isInvalidResponseCode(code: string): boolean {
+  return (
+    code.startsWith("HPE_") ||
+    code === "UND_ERR_HEADERS_OVERFLOW" ||
+    code === "UND_ERR_RES_CONTENT_LENGTH_MISMATCH" ||
+    code === "UND_ERR_RES_EXCEEDED_MAX_SIZE" ||
+    code === "UND_ERR_INFO"
+  );
+}
+
+/**
+ * The outcome of an error before a response's status arrived (the decision table in DESIGN.md §5):
+ * only a real failure to connect is `connect_error`; anything unrecognised is `request_failed` (not
+ * retried), never silently a retried connect error.
+ */
+export function failureKind(code: string | undefined, name?: string): "connect_error" | "invalid_response" | "request_failed" {
+  // undici's parser error does not always carry an HPE_ code (e.g. not HTTP at all).
+  if (name === "HTTPParserError") return "invalid_response";
+  if (code === undefined) return "request_failed";
+  if (CONNECT_CODES.has(code) || CLOSED_CODES.has(code) || isTlsCode(code)) return "connect_error";
+  if (isInvalidResponseCode(code)) return "invalid_response";
+  return "request_failed";
+}
 
 function codeOf(error: unknown): string | undefined {
   const e = error as { code?: unknown; errors?: unknown[]; cause?: unknown } | null;
@@ -54,6 +80,11 @@ function codeOf(error: unknown): string | undefined {
   if (typeof e.code === "string") return e.code;
   if (Array.isArray(e.errors) && e.errors.length > 0) return codeOf(e.errors[0]);
   return e.cause === undefined ? undefined : codeOf(e.cause);
+}
+
+function nameOf(error: unknown): string | undefined {
+  if (error instanceof Error) return error.name === "Error" && error.cause !== undefined ? nameOf(error.cause) : error.name;
+  return undefined;
 }
 
 function messageOf(error: unknown): string {
@@ -113,14 +144,10 @@ export function createSender(o: SenderOptions): Sender {
       const code = codeOf(error);
       const text = scrub(`${code ?? "error"}: ${messageOf(error)}`, r.target.secrets);
       if (code === SSRF_BLOCKED) return { kind: "ssrf_blocked", error: scrub(messageOf(error), r.target.secrets) };
-      if (statusCode === undefined && (code === undefined || CONNECT_CODES.has(code) || isTlsCode(code))) {
-        return { kind: "connect_error", error: text };
-      }
       // The status arrived but the body broke off (not by our deadline): the body is ignored anyway, so
       // the status decides.
       if (statusCode !== undefined) return { kind: "response", statusCode, excerpt: null };
-      // An unparseable response and the like: the endpoint did not give us a response.
-      return { kind: "connect_error", error: text };
+      return { kind: failureKind(code, nameOf(error)), error: text };
     } finally {
       clearTimeout(timer);
     }

@@ -27,7 +27,7 @@ export interface WindowsConsumerOptions {
    * The workers of this process: deliveries they have room for are stored already claimed by this
    * process and handed straight to them — a first attempt needs no claim.
    */
-  readonly workers: Pick<Workers, "reserve" | "release" | "adopt">;
+  readonly workers: Pick<Workers, "reserve" | "release" | "adopt" | "roomOpened" | "worthWaiting">;
   readonly leaseMs: number;
   readonly instanceId: string;
   /** Called with the outcome of each database operation (health). */
@@ -52,6 +52,13 @@ function header(headers: IHeaders | undefined, name: string): string | undefined
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * How long a batch's windows may wait for room in the workers' lanes before the rest is stored pending.
+ * They wait only for room that comes back fast (`worthWaiting`): a full lane of a slow endpoint sends
+ * its deliveries pending at once, so it does not hold up the batch's other windows.
+ */
+const LINGER_MS = 2000;
 
 /**
  * Reads `runhooks.windows` and turns each window into one stored delivery per webhook of its rule
@@ -94,32 +101,66 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
     return out;
   }
 
-  /** Rows to store: the windows, and one delivery per webhook of each window's rule version. */
-  async function rows(decoded: readonly DecodedBatchWindow[]) {
+  /**
+   * The rows of one chunk of a batch, from window `from` on: the windows, and one delivery per webhook
+   * of each window's rule version, each reserved in the workers' lanes when they have room (stored
+   * claimed, sent without a claim). Until `lingerUntil`, the chunk ends before the first window one of
+   * whose deliveries finds no room (`next` is that window): the caller stores the chunk, waits for room
+   * and goes on. Past it, deliveries without room are stored pending for a claim.
+   */
+  async function rows(decoded: readonly DecodedBatchWindow[], from: number, seen: Set<string>, lingerUntil: number) {
     const windows: NewWindow[] = [];
     const deliveries: NewDelivery[] = [];
     const bodies: [string, Buffer][] = [];
     const without: { windowId: string; ruleId: string; ruleVersion: number; reason: string }[] = [];
-    // A window re-emitted after an evaluator crash can sit twice in one batch (same key, same
-    // partition); its deliveries must be reserved, and so sent, once.
-    const seen = new Set<string>();
+    const chunkSeen: string[] = [];
+    let next = from;
     try {
-      for (const d of decoded) {
-        if (seen.has(d.window.window_id)) continue;
-        seen.add(d.window.window_id);
-        await addRows(d);
+      for (; next < decoded.length; next++) {
+        const d = decoded[next]!;
+        // A window re-emitted after an evaluator crash can sit twice in one batch (same key, same
+        // partition); its deliveries must be reserved, and so sent, once.
+        if (seen.has(d.window.window_id) || chunkSeen.includes(d.window.window_id)) continue;
+        if (!(await addRows(d))) break;
+        chunkSeen.push(d.window.window_id);
       }
     } catch (error) {
       // Give back the lane room reserved so far, or a database outage would leak it for good.
       for (const delivery of deliveries) if (delivery.claimed) o.workers.release(delivery.origin, 1);
       throw error;
     }
-    return { windows, deliveries, bodies, without };
+    return { windows, deliveries, bodies, without, next, chunkSeen };
 
-    async function addRows(d: DecodedBatchWindow): Promise<void> {
+    /** False when the window waits for the next chunk (no room yet, lingering). */
+    async function addRows(d: DecodedBatchWindow): Promise<boolean> {
       const w = d.window;
       const targets = await o.webhooks.get(w.rule_id, w.rule_version);
       const count = targets?.size ?? 0;
+      const mine: NewDelivery[] = [];
+      if (targets !== undefined && count > 0) {
+        const traceId = traceIdOf(d.traceparent) ?? newTraceId();
+        o.observer.windowRead(w.window_id, d.traceparent);
+        for (const target of targets.values()) {
+          const claimed = o.workers.reserve(target.origin);
+          if (!claimed && Date.now() < lingerUntil && o.workers.worthWaiting(target.origin)) {
+            for (const m of mine) if (m.claimed) o.workers.release(m.origin, 1);
+            return false;
+          }
+          mine.push({
+            id: deliveryId(w.window_id, target.webhookId),
+            windowId: w.window_id,
+            webhookId: target.webhookId,
+            tenantId: w.tenant_id,
+            ruleId: w.rule_id,
+            ruleVersion: w.rule_version,
+            url: target.redactedUrl,
+            origin: target.origin,
+            traceId,
+            claimed,
+          });
+        }
+      }
+      deliveries.push(...mine);
       windows.push({
         windowId: w.window_id,
         tenantId: w.tenant_id,
@@ -138,42 +179,31 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
           ruleVersion: w.rule_version,
           reason: targets === undefined ? "unknown_rule_version" : "no_webhooks",
         });
-        return;
+        return true;
       }
       bodies.push([w.window_id, Buffer.from(d.payload)]);
-      const traceId = traceIdOf(d.traceparent) ?? newTraceId();
-      o.observer.windowRead(w.window_id, d.traceparent);
-      for (const target of targets.values()) {
-        deliveries.push({
-          id: deliveryId(w.window_id, target.webhookId),
-          windowId: w.window_id,
-          webhookId: target.webhookId,
-          tenantId: w.tenant_id,
-          ruleId: w.rule_id,
-          ruleVersion: w.rule_version,
-          url: target.redactedUrl,
-          origin: target.origin,
-          traceId,
-          claimed: o.workers.reserve(target.origin),
-        });
-      }
+      return true;
     }
   }
 
-  async function eachBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch } = payload;
-    const heartbeat = () => payload.heartbeat();
-    const last = batch.messages.at(-1);
-    if (last === undefined) return;
-    const decoded = decode(payload);
-    for (let attempt = 1; decoded.length > 0; attempt++) {
-      if (!payload.isRunning() || payload.isStale()) return;
+  /** Stores one chunk (retrying while Postgres is unreachable); the index of the next window, or undefined to stop. */
+  async function storeChunk(
+    payload: EachBatchPayload,
+    decoded: readonly DecodedBatchWindow[],
+    from: number,
+    seen: Set<string>,
+    lingerUntil: number,
+  ): Promise<number | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      if (!payload.isRunning() || payload.isStale()) return undefined;
       let reserved: NewDelivery[] = [];
       try {
-        const { windows, deliveries, bodies, without } = await rows(decoded);
+        const { windows, deliveries, bodies, without, next, chunkSeen } = await rows(decoded, from, seen, attempt === 1 ? lingerUntil : 0);
         reserved = deliveries.filter((d) => d.claimed);
+        if (windows.length === 0) return next;
         const stored = await storeWindows(o.db, windows, deliveries, { leaseMs: o.leaseMs, claimedBy: o.instanceId });
         o.onDatabase(true);
+        for (const id of chunkSeen) seen.add(id);
         o.counters.windowsStored += stored.windowsStored;
         o.counters.windowsDuplicate += windows.length - stored.windowsStored;
         o.counters.deliveriesCreated += stored.deliveriesCreated;
@@ -192,24 +222,44 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
         reserved = [];
         if (adopted.length > 0) await o.workers.adopt(adopted);
         if (stored.deliveriesCreated > adopted.length) o.onStored();
-        break;
+        return next;
       } catch (error) {
         for (const d of reserved) o.workers.release(d.origin, 1);
         o.counters.databaseErrors++;
         o.onDatabase(false);
         o.log(attempt === 1 ? "warn" : "debug", "could not store windows; retrying", {
-          partition: batch.partition,
+          partition: payload.batch.partition,
           attempt,
           error: String(error),
         });
         await sleep(Math.min(2000, 100 * attempt));
-        await heartbeat().catch(() => undefined);
+        await payload.heartbeat().catch(() => undefined);
       }
+    }
+  }
+
+  async function eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const last = batch.messages.at(-1);
+    if (last === undefined) return;
+    const decoded = decode(payload);
+    const seen = new Set<string>();
+    // Windows wait a little for room in the lanes rather than go through the pending queue: a first
+    // attempt sent from a claim costs a claim statement and one more row version of the delivery.
+    const lingerUntil = Date.now() + LINGER_MS;
+    for (let from = 0; from < decoded.length; ) {
+      const next = await storeChunk(payload, decoded, from, seen, lingerUntil);
+      if (next === undefined) return;
+      if (next < decoded.length) {
+        await o.workers.roomOpened(Math.max(0, lingerUntil - Date.now()));
+        await payload.heartbeat();
+      }
+      from = next;
     }
     // The deliveries are in Postgres: only now may the offset move past these windows.
     await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(Number(last.offset) + 1) }]);
     payload.resolveOffset(last.offset);
-    await heartbeat();
+    await payload.heartbeat();
   }
 
   await consumer.connect();

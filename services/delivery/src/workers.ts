@@ -44,6 +44,14 @@ export interface Workers {
    */
   reserve(origin: string): boolean;
   release(origin: string, count: number): void;
+  /**
+   * Whether a delivery to this origin that found no room now will find some soon: the process or a
+   * claim holds the room (it comes back in milliseconds), or the origin's lane is full but drains fast.
+   * A lane of a slow or dead endpoint is not worth waiting for: its deliveries go pending.
+   */
+  worthWaiting(origin: string): boolean;
+  /** Resolves when room may have opened (an attempt ended, a claim or a reservation gave room back), or after `ms`. */
+  roomOpened(ms: number): Promise<void>;
   /** Deliveries stored claimed by this process (after `reserve`): sent without a claim round trip. */
   adopt(deliveries: readonly ClaimedDelivery[]): Promise<void>;
   inFlight(): number;
@@ -63,7 +71,24 @@ interface OriginLane {
   active: number;
   /** Room taken by the window reader for deliveries it is storing claimed. */
   reserved: number;
+  /** When an attempt of the lane last ended: idle lanes are dropped after a while. */
+  lastUsed: number;
+  /** Attempts ended per second, measured over the last period of RATE_PERIOD_MS. */
+  rate: number;
+  periodStart: number;
+  periodDone: number;
 }
+
+const RATE_PERIOD_MS = 250;
+/** A full lane ending at least this many attempts per second is worth waiting for. */
+const FAST_LANE_PER_S = 100;
+
+/**
+ * An empty lane is kept this long: the window reader can reserve room in a lane while a claim is in
+ * flight only if the lane exists (the claim reserved its room), so dropping lanes the moment they empty
+ * sent most first attempts of a busy origin through the pending queue and a claim.
+ */
+const LANE_IDLE_MS = 60_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -86,6 +111,12 @@ export function startWorkers(o: WorkersOptions): Workers {
   // Claim in batches, not one by one: the loop is woken once this much room has opened.
   const claimThreshold = Math.max(1, Math.min(256, Math.floor(heldCapacity / 4)));
   const laneThreshold = Math.max(1, o.originConcurrency * 2);
+
+  const roomWaiters = new Set<() => void>();
+  const roomOpens = () => {
+    for (const resolve of roomWaiters) resolve();
+    roomWaiters.clear();
+  };
 
   const idle = new Set<() => void>();
   /** A wake-up that came while the loop was busy: its next pause returns at once. */
@@ -140,7 +171,7 @@ export function startWorkers(o: WorkersOptions): Workers {
       // The rule version or the window is gone from the store: nothing can be sent, ever.
       finished = {
         ...facts(d, startedAt, 0),
-        outcome: null,
+        outcome: "request_failed",
         statusCode: null,
         error: job.target === undefined ? "the webhook is no longer in the store" : "the window's body is no longer in the store",
         responseExcerpt: null,
@@ -195,7 +226,7 @@ export function startWorkers(o: WorkersOptions): Workers {
   function laneOf(origin: string): OriginLane {
     let lane = lanes.get(origin);
     if (!lane) {
-      lane = { queue: [], active: 0, reserved: 0 };
+      lane = { queue: [], active: 0, reserved: 0, lastUsed: Date.now(), rate: 0, periodStart: Date.now(), periodDone: 0 };
       lanes.set(origin, lane);
     }
     return lane;
@@ -216,8 +247,16 @@ export function startWorkers(o: WorkersOptions): Workers {
           inFlight--;
           held--;
           const laneRoom = laneCapacity - lane.active - lane.queue.length - lane.reserved;
-          if (lane.active === 0 && lane.queue.length === 0 && lane.reserved === 0) lanes.delete(origin);
-          else pump(origin, lane);
+          const now = Date.now();
+          lane.lastUsed = now;
+          lane.periodDone++;
+          if (now - lane.periodStart >= RATE_PERIOD_MS) {
+            lane.rate = (lane.periodDone * 1000) / (now - lane.periodStart);
+            lane.periodStart = now;
+            lane.periodDone = 0;
+          }
+          pump(origin, lane);
+          roomOpens();
           // A slot the process' limit held back: another lane may use it.
           if (inFlight < o.concurrency) for (const [other, l] of lanes) if (l.queue.length > 0) pump(other, l);
           if (heldCapacity - held === claimThreshold || laneRoom === laneThreshold) wake();
@@ -231,9 +270,13 @@ export function startWorkers(o: WorkersOptions): Workers {
    * then neither overfill a lane the claim is filling nor start a lane the claim may start.
    */
   let claimInFlight = false;
+  /** Where the next claim starts in the origins' order (round robin when one claim cannot see them all). */
+  let claimCursor: string | undefined;
 
   async function claim(): Promise<ClaimedDelivery[]> {
-    const limit = Math.min(heldCapacity - held, 1000);
+    // The window reader waiting for room (its windows' first attempts need no claim) gets half of it.
+    const free = heldCapacity - held;
+    const limit = Math.min(roomWaiters.size > 0 ? Math.ceil(free / 2) : free, 1000);
     const room = new Map<string, number>();
     for (const [origin, lane] of lanes) {
       const r = laneCapacity - lane.active - lane.queue.length - lane.reserved;
@@ -244,13 +287,17 @@ export function startWorkers(o: WorkersOptions): Workers {
     claimInFlight = true;
     let claimed: ClaimedDelivery[] = [];
     try {
-      claimed = await claimDeliveries(o.db, {
+      const result = await claimDeliveries(o.db, {
         limit,
         leaseMs: o.leaseMs,
         claimedBy: o.instanceId,
         originRoom: room,
         defaultRoom: laneCapacity,
+        afterOrigin: claimCursor,
       });
+      claimed = result.claimed;
+      // More origins had due work than one claim looks at: the next claim goes on after the last.
+      claimCursor = result.originsCapped ? result.lastOrigin : undefined;
     } finally {
       // Swap the claim's reservation for what it got (synchronously: nothing can slip in between).
       claimInFlight = false;
@@ -258,13 +305,26 @@ export function startWorkers(o: WorkersOptions): Workers {
       for (const [origin, r] of room) if (r > 0) lanes.get(origin)!.reserved -= r;
       held += claimed.length;
       for (const d of claimed) laneOf(d.origin).reserved++;
+      if (claimed.length < limit) roomOpens();
     }
     return claimed;
   }
 
+  /** Drops lanes empty for a while (never one a claim or the window reader holds room in). */
+  function dropIdleLanes(now: number): void {
+    for (const [origin, lane] of lanes) {
+      if (lane.active === 0 && lane.queue.length === 0 && lane.reserved === 0 && now - lane.lastUsed > LANE_IDLE_MS) lanes.delete(origin);
+    }
+  }
+
   async function loop(): Promise<void> {
     let failures = 0;
+    let swept = Date.now();
     while (!stopping) {
+      if (Date.now() - swept > LANE_IDLE_MS) {
+        swept = Date.now();
+        dropIdleLanes(swept);
+      }
       // Backpressure: do not run ahead of the recorder (e.g. while Postgres is down).
       if (heldCapacity - held <= 0 || o.recorder.backlog >= heldCapacity * 2) {
         await pause(o.pollMs);
@@ -300,8 +360,8 @@ export function startWorkers(o: WorkersOptions): Workers {
     if (!lane || count <= 0) return;
     lane.reserved -= count;
     held -= count;
-    if (lane.active === 0 && lane.queue.length === 0 && lane.reserved === 0) lanes.delete(origin);
     wake();
+    roomOpens();
   }
 
   const running = loop();
@@ -319,6 +379,30 @@ export function startWorkers(o: WorkersOptions): Workers {
       return true;
     },
     release,
+    worthWaiting(origin) {
+      if (stopping) return false;
+      const lane = lanes.get(origin);
+      if (!lane) return true;
+      if (lane.active + lane.queue.length + lane.reserved < laneCapacity) return true;
+      // A lane whose attempts in flight have ended nothing for a while is stalled, whatever its last
+      // rate (one full of deliveries being stored or queued is not); a new lane (no rate measured yet)
+      // is given the benefit of the doubt — the consumer's linger bounds the wait.
+      if (lane.active > 0 && Date.now() - lane.lastUsed > 4 * RATE_PERIOD_MS) return false;
+      return lane.rate === 0 || lane.rate >= FAST_LANE_PER_S;
+    },
+    roomOpened(ms) {
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          roomWaiters.delete(done);
+          resolve();
+        }, ms);
+        const done = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        roomWaiters.add(done);
+      });
+    },
     async adopt(deliveries) {
       const jobs = await prepare(deliveries);
       for (const job of jobs) {

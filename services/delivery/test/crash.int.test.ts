@@ -89,7 +89,7 @@ describe("delivery crash test", () => {
       async () => {
         const [row] = (await h!.db.query(sql`
           SELECT count(*)::int AS total, count(*) FILTER (WHERE status = 'succeeded')::int AS ok,
-            (SELECT count(*)::int FROM delivery_attempts WHERE outcome IS NOT NULL AND published_at IS NULL) AS unpublished
+            (SELECT count(*)::int FROM delivery_attempts WHERE outcome <> 'interrupted' AND published_at IS NULL) AS unpublished
           FROM deliveries`)) as { total: number; ok: number; unpublished: number }[];
         return row!.total === WINDOWS && row!.ok === WINDOWS && row!.unpublished === 0;
       },
@@ -114,8 +114,8 @@ describe("delivery crash test", () => {
     const missing = receiver.received.filter((r) => !rows.has(`${r.id}/${r.attempt}`));
     expect(missing).toEqual([]);
 
-    // Duplicates only where a kill caught an attempt in flight (recorded as interrupted: outcome null).
-    const interrupted = attempts.filter((a) => a.outcome === null);
+    // Duplicates only where a kill caught an attempt in flight (recorded with outcome interrupted).
+    const interrupted = attempts.filter((a) => a.outcome === "interrupted");
     const duplicates = receiver.received.length - receivedIds.size;
     expect(duplicates).toBeLessThanOrEqual(interrupted.length);
     // A process holds at most twice its concurrency claimed (in flight, or waiting in its lanes).
@@ -125,7 +125,7 @@ describe("delivery crash test", () => {
     // And on the attempts topic, every recorded outcome at least once.
     const messages = await h.attemptMessages(attempts.length - interrupted.length);
     const published = new Set(messages.map((m) => `${m.value.delivery_id}/${m.value.attempt}`));
-    for (const a of attempts) if (a.outcome !== null) expect(published.has(`${a.delivery_id}/${a.attempt}`)).toBe(true);
+    for (const a of attempts) if (a.outcome !== "interrupted") expect(published.has(`${a.delivery_id}/${a.attempt}`)).toBe(true);
 
     console.log(
       `[delivery crash test] ${WINDOWS} windows, ${KILLS} SIGKILLs: ${receiver.received.length} requests for ${receivedIds.size} deliveries ` +

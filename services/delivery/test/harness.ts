@@ -52,7 +52,7 @@ export interface AttemptRow {
   trigger: string;
   started_at: Date;
   duration_ms: number;
-  outcome: string | null;
+  outcome: string;
   status_code: number | null;
   error: string | null;
   response_excerpt: string | null;

@@ -10,6 +10,20 @@ export interface TailScanOptions {
   readonly streamId: string;
   /** First offset to read; null: from the start of the topic. */
   readonly fromOffset: bigint | null;
+  /**
+   * The whole scan (offsets, joining a throw-away group, reading to the end) fails after this long
+   * (default 30 s) instead of holding the relay forever — e.g. a reader that can never reach the end
+   * offset, or a broker that stops answering. The relay retries.
+   */
+  readonly timeoutMs?: number;
+}
+
+export const DEFAULT_TAIL_SCAN_TIMEOUT_MS = 30_000;
+
+/** The scan did not finish in time; retriable (the relay starts over). */
+export class TailScanTimeoutError extends Error {
+  readonly retriable = true;
+  override readonly name = "TailScanTimeoutError";
 }
 
 /**
@@ -18,13 +32,29 @@ export interface TailScanOptions {
  * messages — is skipped. The topic has one partition.
  */
 export async function scanPublishedOutbox(options: TailScanOptions): Promise<OutboxReceipt[]> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TAIL_SCAN_TIMEOUT_MS;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new TailScanTimeoutError(`reading the tail of ${options.topic} took longer than ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  try {
+    return await scan(options, <T>(p: Promise<T>) => Promise.race([p, deadline]));
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function scan(options: TailScanOptions, bounded: <T>(p: Promise<T>) => Promise<T>): Promise<OutboxReceipt[]> {
   const { kafka, topic, streamId } = options;
   const admin = kafka.admin();
-  await admin.connect();
   let low: bigint;
   let high: bigint;
   try {
-    const offsets = await admin.fetchTopicOffsets(topic);
+    await bounded(admin.connect());
+    const offsets = await bounded(admin.fetchTopicOffsets(topic));
     const p0 = offsets.find((o) => o.partition === 0);
     if (!p0 || offsets.length !== 1) throw new Error(`rules topic ${topic} must have exactly one partition`);
     low = BigInt(p0.low);
@@ -38,10 +68,10 @@ export async function scanPublishedOutbox(options: TailScanOptions): Promise<Out
   // A throw-away group that commits nothing: kafkajs reads only through consumer groups.
   const consumer = kafka.consumer({ groupId: `runhooks-relay-scan-${randomUUID()}`, allowAutoTopicCreation: false });
   const found: OutboxReceipt[] = [];
-  await consumer.connect();
   try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
+    await bounded(consumer.connect());
+    await bounded(consumer.subscribe({ topic, fromBeginning: true }));
+    await bounded(new Promise<void>((resolve, reject) => {
       let finished = false;
       const finish = () => {
         if (!finished) {
@@ -70,7 +100,7 @@ export async function scanPublishedOutbox(options: TailScanOptions): Promise<Out
       consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
         if (BigInt(event.payload.lastOffset) >= high - 1n) finish();
       });
-    });
+    }));
   } finally {
     await consumer.disconnect();
   }

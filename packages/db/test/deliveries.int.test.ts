@@ -1,0 +1,195 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  claimDeliveries,
+  migrate,
+  reapExpiredLeases,
+  recordAttempts,
+  sql,
+  storeWindows,
+  type FinishedAttempt,
+  type NewDelivery,
+  type NewWindow,
+} from "@runhooks/db";
+import { createTestDatabase, type TestDatabase } from "../../../test/support/stack.js";
+
+let database: TestDatabase;
+const tenantId = randomUUID();
+const ruleId = randomUUID();
+
+beforeAll(async () => {
+  database = await createTestDatabase("deliveries");
+  await migrate(database.db);
+});
+afterAll(async () => {
+  await database.drop();
+});
+
+/** `count` pending deliveries to `origin`, one window each, due `agoMs` ago. */
+async function pending(origin: string, count: number, agoMs: number): Promise<string[]> {
+  return stored(origin, count, agoMs, false);
+}
+
+async function stored(origin: string, count: number, agoMs: number, claimed: boolean, leaseMs = 60_000): Promise<string[]> {
+  const windows: NewWindow[] = [];
+  const deliveries: NewDelivery[] = [];
+  for (let i = 0; i < count; i++) {
+    const windowId = randomUUID();
+    windows.push({
+      windowId,
+      tenantId,
+      ruleId,
+      ruleVersion: 1,
+      startTime: "2026-01-01T00:00:00Z",
+      endTime: "2026-01-01T00:00:05Z",
+      runCount: 1,
+      webhookCount: 1,
+      payload: "{}",
+    });
+    deliveries.push({
+      id: randomUUID(),
+      windowId,
+      webhookId: randomUUID(),
+      tenantId,
+      ruleId,
+      ruleVersion: 1,
+      url: `${origin}/hook`,
+      origin,
+      traceId: "0".repeat(32),
+      claimed,
+    });
+  }
+  await storeWindows(database.db, windows, deliveries, { leaseMs, claimedBy: "test" });
+  const ids = deliveries.map((d) => d.id);
+  if (claimed) return ids;
+  await database.db.query(sql`
+    UPDATE deliveries SET next_attempt_at = now() - ${agoMs} * interval '1 millisecond' WHERE id = ANY(${ids}::uuid[])`);
+  return ids;
+}
+
+const claim = (limit: number, originRoom = new Map<string, number>(), afterOrigin?: string) =>
+  claimDeliveries(database.db, { limit, leaseMs: 60_000, claimedBy: "test", originRoom, defaultRoom: 256, afterOrigin });
+
+async function reset(): Promise<void> {
+  await database.db.query(sql`DELETE FROM deliveries`);
+}
+
+describe("claimDeliveries", () => {
+  it("is fair across origins: a big backlog of one origin does not keep another's single delivery waiting", async () => {
+    await reset();
+    const backlog = await pending("http://backlog.test:80", 300, 60_000);
+    const [single] = await pending("http://single.test:80", 1, 0);
+
+    const { claimed } = await claim(20);
+    // The newest due delivery of all goes out in the first claim; the backlog gets its equal share
+    // (ceil(20 / 2)).
+    expect(claimed.map((d) => d.id)).toContain(single);
+    const fromBacklog = claimed.filter((d) => d.origin === "http://backlog.test:80").map((d) => d.id);
+    expect(fromBacklog).toHaveLength(10);
+    expect(fromBacklog.every((id) => backlog.includes(id))).toBe(true);
+    // With the single one gone, the next claim is the backlog's alone.
+    expect((await claim(20)).claimed.filter((d) => d.origin === "http://backlog.test:80")).toHaveLength(20);
+  });
+
+  it("takes origins round robin, within each origin's room; a full origin is left out", async () => {
+    await reset();
+    await pending("http://a.test:80", 10, 3000);
+    await pending("http://b.test:80", 10, 2000);
+    await pending("http://c.test:80", 10, 1000);
+    await pending("http://full.test:80", 10, 5000);
+
+    const room = new Map([
+      ["http://a.test:80", 1],
+      ["http://full.test:80", 0],
+    ]);
+    const { claimed } = await claim(7, room);
+    const byOrigin = (origin: string) => claimed.filter((d) => d.origin === origin).length;
+    expect(byOrigin("http://full.test:80")).toBe(0);
+    expect(byOrigin("http://a.test:80")).toBe(1);
+    // b and c share what is left: ceil(7 / 3) each at most.
+    expect(byOrigin("http://b.test:80")).toBe(3);
+    expect(byOrigin("http://c.test:80")).toBe(3);
+    const states = (await database.db.query(sql`
+      SELECT status, count(*)::int AS n FROM deliveries WHERE claimed_by = 'test' GROUP BY status`)) as { status: string; n: number }[];
+    expect(states).toEqual([{ status: "in_flight", n: 7 }]);
+  });
+
+  it("goes on after the last origin when one claim cannot look at them all", async () => {
+    await reset();
+    await pending("http://o1.test:80", 1, 0);
+    await pending("http://o2.test:80", 1, 0);
+    await pending("http://o3.test:80", 1, 0);
+
+    const first = await claim(2);
+    expect(first.originsCapped).toBe(true);
+    expect(first.claimed.map((d) => d.origin).sort()).toEqual(["http://o1.test:80", "http://o2.test:80"]);
+    const second = await claim(2, new Map(), first.lastOrigin);
+    expect(second.originsCapped).toBe(false);
+    expect(second.claimed.map((d) => d.origin)).toEqual(["http://o3.test:80"]);
+    expect((await claim(2)).claimed).toEqual([]);
+  });
+});
+
+describe("recordAttempts after the lease expired", () => {
+  const success = (deliveryId: string, attempt: number): FinishedAttempt => ({
+    deliveryId,
+    attempt,
+    trigger: "scheduled",
+    startedAt: new Date(),
+    durationMs: 12,
+    outcome: "success",
+    statusCode: 200,
+    error: null,
+    responseExcerpt: "ok",
+    url: "http://late.test:80/hook",
+    nextStatus: "succeeded",
+    nextAttemptAt: null,
+  });
+  const delivery = async (id: string) =>
+    ((await database.db.query(sql`SELECT status, attempts, round_attempts FROM deliveries WHERE id = ${id}`)) as {
+      status: string;
+      attempts: number;
+      round_attempts: number;
+    }[])[0];
+  const attempts = async (id: string) =>
+    (await database.db.query(sql`
+      SELECT attempt, outcome, published_at FROM delivery_attempts WHERE delivery_id = ${id} ORDER BY attempt`)) as {
+      attempt: number;
+      outcome: string;
+      published_at: Date | null;
+    }[];
+  const reapAll = async () => {
+    await new Promise((r) => setTimeout(r, 20));
+    return reapExpiredLeases(database.db, 1000);
+  };
+
+  it("records the late attempt and settles the delivery when it was reaped but not claimed again", async () => {
+    await reset();
+    const [id] = await stored("http://late.test:80", 1, 0, true, 1);
+    expect(await reapAll()).toBe(1);
+    expect(await attempts(id!)).toMatchObject([{ attempt: 1, outcome: "interrupted" }]);
+    expect(await delivery(id!)).toEqual({ status: "pending", attempts: 1, round_attempts: 0 });
+
+    const [recorded] = await recordAttempts(database.db, [success(id!, 1)]);
+    expect(recorded).toMatchObject({ deliveryId: id, attempt: 1, applied: true });
+    // Settled: not sent again. The attempt counts in its round again, and is to be published.
+    expect(await delivery(id!)).toEqual({ status: "succeeded", attempts: 1, round_attempts: 1 });
+    expect(await attempts(id!)).toEqual([{ attempt: 1, outcome: "success", published_at: null }]);
+    // The same attempt recorded twice (a retried statement) applies nothing more.
+    expect(await recordAttempts(database.db, [success(id!, 1)])).toEqual([]);
+    expect(await delivery(id!)).toEqual({ status: "succeeded", attempts: 1, round_attempts: 1 });
+  });
+
+  it("records the late attempt but leaves the delivery to a newer attempt already claimed", async () => {
+    await reset();
+    const [id] = await stored("http://late.test:80", 1, 0, true, 1);
+    expect(await reapAll()).toBe(1);
+    const { claimed } = await claim(10);
+    expect(claimed.map((d) => [d.id, d.attempt])).toEqual([[id, 2]]);
+
+    const [recorded] = await recordAttempts(database.db, [success(id!, 1)]);
+    expect(recorded).toMatchObject({ attempt: 1, applied: false });
+    expect(await delivery(id!)).toMatchObject({ status: "in_flight", attempts: 2 });
+    expect((await attempts(id!)).map((a) => [a.attempt, a.outcome])).toEqual([[1, "success"]]);
+  });
+});
