@@ -17,6 +17,8 @@ export interface RunningService {
   readonly name: ServiceName;
   /** What the user needs to know: where it listens. */
   readonly summary: string;
+  /** Its base URL, for a service that answers requests (the API). */
+  readonly url?: string;
   stop(): Promise<void>;
 }
 
@@ -88,7 +90,7 @@ export async function startEngine(
         migrate: false,
         extend: (app, context) => void app.register(deliveriesRoutes({ db: context.db, tenantOf: context.tenantOf })),
       });
-      services.push({ name: "api", summary: `${api.url}  (rules, deliveries, admin)`, stop: () => api.close() });
+      services.push({ name: "api", url: api.url, summary: `${api.url}  (rules, deliveries, admin)`, stop: () => api.close() });
     }
     if (only.includes("evaluator")) {
       const evaluatorEnv = readEvaluatorEnv(serviceEnv);
