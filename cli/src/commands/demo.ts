@@ -1,4 +1,7 @@
+import { join } from "node:path";
+import { defaultStateDir } from "@runhooks/infra";
 import type { CliConfig } from "../config.js";
+import { divertServiceLogs } from "../demo/service-logs.js";
 import { CliError, type CliIo } from "../io.js";
 import { progressOn } from "../progress.js";
 import { runDemo } from "../demo/demo.js";
@@ -41,9 +44,11 @@ export async function demoCommand(options: DemoCommandOptions, config: CliConfig
         "stop that one (Ctrl-C where `npm start` runs) and try again",
     );
   }
+  const infraEnv = infraEnvOf(io);
+  const restore = await divertServiceLogs(join(infraEnv.RUNHOOKS_STATE_DIR ?? defaultStateDir(), "demo.log"));
   const result = await infraErrors(() =>
     runDemo({
-      infraEnv: infraEnvOf(io),
+      infraEnv,
       processEnv: { ...io.env },
       runs,
       seed,
@@ -52,7 +57,7 @@ export async function demoCommand(options: DemoCommandOptions, config: CliConfig
       say: (line) => io.err(`[demo] ${line}\n`),
       progress: () => progressOn(io.err, terminal),
     }),
-  );
+  ).finally(restore);
   io.out(`\n${result.table}\n`);
   if (!result.drained) {
     io.err("[demo] not everything was delivered in time; the figures above are partial (a busy machine? try --timeout 180)\n");
