@@ -3,10 +3,10 @@ import { readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { runDemo, progressOn, type DemoResult } from "@runhooks/cli";
+import { runCli, runDemo, progressOn, type DemoResult } from "@runhooks/cli";
 import { Run } from "@runhooks/contracts";
 import { sql } from "@runhooks/db";
-import { readInfraEnv } from "@runhooks/infra";
+import { readInfraEnv, startEngine } from "@runhooks/infra";
 import { compileFilter, runFacts, sampled, type JsonLogicExpression } from "@runhooks/rules";
 import { createTestDatabase, uniquePrefix, type TestDatabase } from "../../test/support/stack.js";
 
@@ -134,5 +134,59 @@ describe("runhooks demo", () => {
     const runsInWindows = [...result.summary.recorded.rules.values()].reduce((n, r) => n + r.runs, 0);
     expect(result.summary.received.latencyMs.samples).toBe(runsInWindows);
     expect(result.table).toContain(`runs produced        ${result.runs.length}`);
+  });
+});
+
+describe("runhooks deliveries, on what the demo delivered", () => {
+  it("lists a rule's deliveries, shows one with its attempts, and redelivers it", async () => {
+    const prefix = uniquePrefix("demo-api");
+    const engine = await startEngine(
+      readInfraEnv({ KAFKA_BROKERS: inject("kafkaBrokers").join(","), DATABASE_URL: database.url, RUNHOOKS_TOPIC_PREFIX: prefix }),
+      ["api"],
+      () => undefined,
+      { RUNHOOKS_API_PORT: "0", RUNHOOKS_API_RELAY: "false", RUNHOOKS_ADMIN_KEY: `rhadm_${randomBytes(16).toString("hex")}` },
+    );
+    try {
+      const cli = async (args: string[]) => {
+        let out = "";
+        let err = "";
+        const code = await runCli(args, {
+          out: (t) => (out += t),
+          err: (t) => (err += t),
+          env: { RUNHOOKS_API_URL: engine.services[0]!.url, RUNHOOKS_API_KEY: result.apiKey },
+          cwd: process.cwd(),
+        });
+        return { code, out, err };
+      };
+      // A delivery whose first attempt the receiver refused (503) and whose retry succeeded.
+      const retried = result.received.find((r) => r.status === 503)!;
+      const listed = await cli(["deliveries", "list", "--rule", retried.ruleId!]);
+      expect(listed.code).toBe(0);
+      expect(listed.out).toContain(retried.deliveryId);
+      expect(listed.out.split("\n")[0]).toMatch(/^ID\s+RULE\s+STATUS/);
+
+      const shown = await cli(["deliveries", "show", retried.deliveryId]);
+      expect(shown.code).toBe(0);
+      expect(shown.out).toMatch(/\n1\s+scheduled\s+\S+\s+\d+\s+http_5xx\s+503/);
+      expect(shown.out).toMatch(/\n2\s+scheduled\s+\S+\s+\d+\s+success\s+204/);
+
+      const again = await cli(["deliveries", "redeliver", retried.deliveryId]);
+      expect(again.code).toBe(0);
+      expect(again.out).toContain(`redelivery of ${retried.deliveryId} queued`);
+      const [row] = (await database.db.query(sql`SELECT status, next_trigger FROM deliveries WHERE id = ${retried.deliveryId}`)) as {
+        status: string;
+        next_trigger: string;
+      }[];
+      expect(row).toEqual({ status: "pending", next_trigger: "manual" });
+      // Not finished now: a second redelivery is refused, saying where to look.
+      const refused = await cli(["deliveries", "redeliver", retried.deliveryId]);
+      expect(refused.code).toBe(1);
+      expect(refused.err).toContain(`runhooks deliveries show ${retried.deliveryId}`);
+      const missing = await cli(["deliveries", "show", "00000000-0000-4000-8000-000000000000"]);
+      expect(missing.code).toBe(1);
+      expect(missing.err).toContain("no delivery 00000000-0000-4000-8000-000000000000 in your tenant");
+    } finally {
+      await engine.stop();
+    }
   });
 });

@@ -40,6 +40,8 @@ export interface DemoResult {
   readonly table: string;
   readonly drained: boolean;
   readonly tenantId: string;
+  /** The demo tenant's API key (the demo never prints it; for a caller that wants to look around). */
+  readonly apiKey: string;
   readonly rules: readonly DemoRule[];
   readonly runs: readonly GeneratedRun[];
   /** Run id → its Kafka append time (ms). */
@@ -195,6 +197,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         table: formatSummary(summary),
         drained,
         tenantId,
+        apiKey: created.api_key.key,
         rules,
         runs,
         appendTimes,
