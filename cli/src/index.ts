@@ -7,7 +7,7 @@ export { runDemo } from "./demo/demo.js";
 export type { DemoOptions, DemoResult } from "./demo/demo.js";
 export { generateRuns } from "./demo/run-generator.js";
 export type { GeneratedRun, GeneratorOptions, TrafficTenant } from "./demo/run-generator.js";
-export { startReceiver, aQuarterOfDeliveries } from "./demo/receiver.js";
+export { startReceiver } from "./demo/receiver.js";
 export type { ReceivedRequest, WebhookReceiver, ReceiverOptions } from "./demo/receiver.js";
 export { formatSummary, percentile, receivedFigures, recordedFigures } from "./demo/summary.js";
 export type { DemoRule, DemoSummary, ReceivedFigures, RecordedFigures } from "./demo/summary.js";

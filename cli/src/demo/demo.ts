@@ -12,7 +12,7 @@ import type { Progress } from "../progress.js";
 import { readRuleFiles } from "../rule-files.js";
 import { openRunsProducer } from "../runs/producer.js";
 import { drainState, isDrained, type DrainState } from "./drain.js";
-import { aQuarterOfDeliveries, startReceiver, type ReceivedRequest } from "./receiver.js";
+import { startReceiver, type ReceivedRequest } from "./receiver.js";
 import { generateRuns, type GeneratedRun, type TrafficTenant } from "./run-generator.js";
 import { formatSummary, receivedFigures, recordedFigures, type DemoRule, type DemoSummary } from "./summary.js";
 import { seededRandom, seededUuid } from "./random.js";
@@ -70,7 +70,7 @@ async function must<T>(client: ApiClient, method: string, path: string, body?: u
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const say = o.say;
   const signingSecret = `whsec_${randomBytes(24).toString("base64")}`;
-  const receiver = await startReceiver({ signingSecret, failFirstAttempt: aQuarterOfDeliveries });
+  const receiver = await startReceiver({ signingSecret, failOneFirstAttemptIn: 4 });
   let engine: Engine | undefined;
   try {
     say("starting the engine (Kafka, PostgreSQL, api, evaluator, delivery)…");

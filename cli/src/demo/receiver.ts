@@ -30,15 +30,10 @@ export interface WebhookReceiver {
 export interface ReceiverOptions {
   readonly signingSecret: string;
   /**
-   * Answer 503 to the first attempt of these deliveries, as a flaky endpoint would: the demo shows a
-   * retry. Decided from the delivery id alone, so the test knows which.
+   * Answer 503 to the first attempt of the 1st, (n+1)th, (2n+1)th… delivery to arrive, as a flaky
+   * endpoint would, so the demo shows retries (and always at least one).
    */
-  readonly failFirstAttempt?: (deliveryId: string) => boolean;
-}
-
-/** A quarter of deliveries, by the first hex digit of their id. */
-export function aQuarterOfDeliveries(deliveryId: string): boolean {
-  return "0123".includes(deliveryId.charAt(0));
+  readonly failOneFirstAttemptIn?: number;
 }
 
 function header(request: IncomingMessage, name: string): string {
@@ -53,6 +48,7 @@ function header(request: IncomingMessage, name: string): string {
 export async function startReceiver(options: ReceiverOptions): Promise<WebhookReceiver> {
   const webhook = new Webhook(options.signingSecret);
   const requests: ReceivedRequest[] = [];
+  let firstAttempts = 0;
   const handle = (request: IncomingMessage, response: ServerResponse, body: string) => {
     const arrivedAt = Date.now();
     const deliveryId = header(request, "webhook-id");
@@ -73,7 +69,9 @@ export async function startReceiver(options: ReceiverOptions): Promise<WebhookRe
       verified = false;
     }
     const attempt = Number(header(request, "runhooks-attempt")) || 0;
-    const status = !verified ? 401 : attempt === 1 && options.failFirstAttempt?.(deliveryId) ? 503 : 204;
+    const every = options.failOneFirstAttemptIn;
+    const flaky = verified && attempt === 1 && every !== undefined && firstAttempts++ % every === 0;
+    const status = !verified ? 401 : flaky ? 503 : 204;
     const runs = Array.isArray(payload.runs) ? (payload.runs as { id?: unknown }[]) : [];
     requests.push({
       path: (request.url ?? "/").split("?")[0] ?? "/",
