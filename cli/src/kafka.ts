@@ -25,7 +25,13 @@ export async function withKafka<T>(config: CliConfig, work: () => Promise<T>): P
     return await work();
   } catch (error) {
     if (error instanceof CliError) throw error;
-    const name = (error as { name?: unknown }).name;
+    const { name, type } = error as { name?: unknown; type?: unknown };
+    if (type === "UNKNOWN_TOPIC_OR_PARTITION") {
+      throw new CliError(
+        `a topic with prefix ${config.topicPrefix} does not exist on ${config.kafkaBrokers.join(",")}: start runhooks once (\`npm start\`) ` +
+          "to create its topics, or set RUNHOOKS_TOPIC_PREFIX to the prefix your installation uses",
+      );
+    }
     if (name === "KafkaJSConnectionError" || name === "KafkaJSNumberOfRetriesExceeded" || name === "KafkaJSNonRetriableError") {
       throw new CliError(
         `cannot reach Kafka at ${config.kafkaBrokers.join(",")} (${(error as Error).message}): start it with \`npm start\` ` +

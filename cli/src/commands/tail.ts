@@ -39,7 +39,7 @@ export async function tailCommand(options: TailOptions, config: CliConfig, io: C
   const topic = topicNames(config.topicPrefix).attempts;
   const kafka = cliKafka(config, "runhooks-cli-tail");
   const groupId = `runhooks-tail-${randomBytes(6).toString("hex")}`;
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, sessionTimeout: 10_000 });
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, sessionTimeout: 10_000, allowAutoTopicCreation: false });
   let shown = 0;
   let done: () => void = () => undefined;
   const finished = new Promise<void>((resolve) => (done = resolve));
