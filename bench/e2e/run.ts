@@ -23,6 +23,7 @@ const RATE = Number(process.env["BENCH_RATE"] ?? 2000);
 const RULES = Number(process.env["BENCH_RULES"] ?? 100);
 const WINDOW_S = Number(process.env["BENCH_WINDOW_S"] ?? 1);
 const WARMUP_S = Number(process.env["BENCH_WARMUP_S"] ?? 5);
+const DRAIN_S = Number(process.env["BENCH_DRAIN_S"] ?? 60);
 const TENANTS = 10;
 /** A run matches a rule of its tenant when its bucket (0–99) is below this: 10% of runs match one rule. */
 const MATCHING_BUCKETS = RULES / TENANTS;
@@ -221,12 +222,12 @@ async function main(): Promise<void> {
     await producer.close();
     say(`produced ${sent} runs in ${elapsed.toFixed(1)} s (${(sent / elapsed).toFixed(0)} runs/s achieved; ${late} sends took longer than their ${tickMs} ms slot)`);
 
-    // Drain: every measured run that matches has arrived, or 30 s have passed.
+    // Drain: every measured run that matches has arrived, or BENCH_DRAIN_S have passed.
     const expected = matching.size;
     const waitFrom = Date.now();
     const seen = new Set<string>();
     let scanned = 0;
-    while (Date.now() - waitFrom < 30_000) {
+    while (Date.now() - waitFrom < DRAIN_S * 1000) {
       for (; scanned < arrivals.length; scanned++) for (const id of arrivals[scanned]!.runIds) if (appendTimes.has(id)) seen.add(id);
       if (seen.size >= expected) break;
       await sleep(200);
