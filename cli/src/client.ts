@@ -40,7 +40,7 @@ export class ApiClient {
     if (key === undefined) {
       throw new CliError(
         this.auth === "admin"
-          ? "RUNHOOKS_ADMIN_KEY is not set: set it to the admin key the API was started with"
+          ? "RUNHOOKS_ADMIN_KEY is not set: set it to the admin key the API was started with (`npm start` keeps one in .runhooks/admin-key: export RUNHOOKS_ADMIN_KEY=$(cat .runhooks/admin-key))"
           : "RUNHOOKS_API_KEY is not set: set it to an API key of your tenant (an operator creates one with `runhooks tenants create <name>`)",
       );
     }
@@ -53,8 +53,8 @@ export class ApiClient {
       });
     } catch (error) {
       throw new CliError(
-        `cannot reach the runhooks API at ${this.config.apiUrl} (${networkCause(error)}): is \`npm start\` running? ` +
-          "Set RUNHOOKS_API_URL to where the API listens.",
+        `cannot reach the runhooks API at ${this.config.apiUrl} (${networkCause(error)}): start it with \`npm start\` ` +
+          "(or `npx runhooks start`), or set RUNHOOKS_API_URL to where the API listens.",
       );
     }
     const text = await response.text();

@@ -5,6 +5,8 @@ export interface CliIo {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Relative paths resolve against this directory. */
   readonly cwd: string;
+  /** Whether stdout / stderr are terminals (progress bars, colour); both false when unset. */
+  readonly tty?: { readonly out: boolean; readonly err: boolean };
 }
 
 /** An expected failure, said to the user as is: what went wrong and what to do about it. */

@@ -7,6 +7,7 @@ runCli(process.argv.slice(2), {
   err: (text) => void process.stderr.write(text),
   env: process.env,
   cwd: process.cwd(),
+  tty: { out: process.stdout.isTTY === true, err: process.stderr.isTTY === true },
 }).then(
   (code) => {
     process.exitCode = code;

@@ -3,8 +3,14 @@ import { applyCommand } from "./commands/apply.js";
 import { listCommand } from "./commands/list.js";
 import { createTenantCommand } from "./commands/tenants.js";
 import { testCommand } from "./commands/test.js";
+import { demoCommand } from "./commands/demo.js";
+import { listDeliveriesCommand, redeliverCommand, showDeliveryCommand } from "./commands/deliveries.js";
+import { produceCommand } from "./commands/produce.js";
+import { startCommand } from "./commands/start.js";
+import { tailCommand } from "./commands/tail.js";
 import { readConfig } from "./config.js";
 import { CliError, type CliIo } from "./io.js";
+import { terminalOf } from "./terminal.js";
 
 const ENVIRONMENT_HELP = `
 Environment:
@@ -12,11 +18,29 @@ Environment:
   RUNHOOKS_API_KEY    an API key of your tenant
   RUNHOOKS_ADMIN_KEY  the admin key (tenants only)`;
 
+const KAFKA_HELP = `
+Environment:
+  KAFKA_BROKERS          the Kafka bootstrap servers (default the local broker, 127.0.0.1:$RUNHOOKS_KAFKA_PORT, port 9092)
+  RUNHOOKS_TOPIC_PREFIX  topic names are <prefix>.runs, <prefix>.attempts… (default runhooks)`;
+
+const STACK_HELP = `
+Environment (see the README's Configuration for every variable):
+  KAFKA_BROKERS / DATABASE_URL   use these instead of starting a local Kafka / PostgreSQL
+  RUNHOOKS_STATE_DIR             where the local broker and database keep their files (default .runhooks/)
+  RUNHOOKS_KAFKA_PORT, RUNHOOKS_KAFKA_CONTROLLER_PORT, RUNHOOKS_PG_PORT   ports of the local stack`;
+
+const positive = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new CliError(`${value} is not a positive whole number`, 2);
+  return n;
+};
+
 function buildProgram(io: CliIo, run: (work: () => Promise<number>) => Promise<void>): Command {
   const config = () => readConfig(io.env);
+  const terminal = terminalOf(io.env, io.tty?.out ?? false, io.tty?.err ?? false);
   const program = new Command()
     .name("runhooks")
-    .description("Automation rules over LLM runs: manage and test the rules of your tenant.")
+    .description("Automation rules over LLM runs: run the engine, try the demo, manage rules, produce runs, follow deliveries.")
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showHelpAfterError("(add --help for usage)")
@@ -52,6 +76,74 @@ function buildProgram(io: CliIo, run: (work: () => Promise<number>) => Promise<v
     .description("create a tenant and its first API key")
     .argument("<name>", "the tenant's name")
     .action((name: string) => run(() => createTenantCommand(name, config(), io)));
+
+  program
+    .command("start")
+    .description("run the engine in the foreground: Kafka and PostgreSQL (local or configured), then every service in one process; Ctrl-C stops it")
+    .option("--only <services>", "run only these services, comma-separated (api,evaluator,delivery); default all, or RUNHOOKS_SERVICES")
+    .addHelpText("after", STACK_HELP)
+    .action((opts: { only?: string }) => run(() => startCommand(opts, io)));
+
+  program
+    .command("demo")
+    .description(
+      "see runhooks work end to end: start everything, apply examples/rules/, stream generated runs, deliver every window to a local " +
+        "receiver that verifies signatures, print a summary; stops all it started",
+    )
+    .option("--runs <n>", "how many runs to stream", "3000")
+    .option("--rate <n>", "runs per second while streaming", "2000")
+    .option("--seed <n>", "seed of the generated runs (same seed, same runs)", "42")
+    .option("--timeout <seconds>", "give up waiting for deliveries after this long", "90")
+    .addHelpText("after", STACK_HELP)
+    .action((opts: { runs: string; rate: string; seed: string; timeout: string }) => run(() => demoCommand(opts, config(), io, terminal)));
+
+  const runs = program.command("runs").description("push runs into Kafka");
+  runs
+    .command("produce")
+    .description(
+      "produce the runs of a JSON Lines file (one LangSmith run a line) to <prefix>.runs, keyed by trace id; lines that are not valid " +
+        "runs are listed with their line numbers and not produced (exit code 1)",
+    )
+    .argument("<file>", "a .jsonl file")
+    .option("--batch <n>", "runs per Kafka request", positive, 500)
+    .addHelpText("after", KAFKA_HELP)
+    .action((file: string, opts: { batch: number }) => run(() => produceCommand({ file, batch: opts.batch }, config(), io, terminal)));
+
+  const deliveries = program.command("deliveries").description("your tenant's webhook deliveries and their attempts").addHelpText("after", ENVIRONMENT_HELP);
+  deliveries
+    .command("list")
+    .description("your deliveries, newest first")
+    .option("--rule <id>", "only this rule's")
+    .option("--status <status>", "pending, in_flight, succeeded or failed")
+    .option("--since <time>", "created at or after this ISO-8601 time")
+    .option("--limit <n>", "at most this many (1–1000)", "100")
+    .option("--json", "print the API's JSON", false)
+    .addHelpText("after", ENVIRONMENT_HELP)
+    .action((opts: { rule?: string; status?: string; since?: string; limit: string; json: boolean }) =>
+      run(() => listDeliveriesCommand(opts, config(), io)),
+    );
+  deliveries
+    .command("show")
+    .description("one delivery and every attempt it made")
+    .argument("<id>", "the delivery id (the webhook-id header receivers get)")
+    .option("--json", "print the API's JSON", false)
+    .addHelpText("after", ENVIRONMENT_HELP)
+    .action((id: string, opts: { json: boolean }) => run(() => showDeliveryCommand(id, opts, config(), io)));
+  deliveries
+    .command("redeliver")
+    .description("send a finished (succeeded or failed) delivery again: a new round of attempts, the first one manual")
+    .argument("<id>", "the delivery id")
+    .addHelpText("after", ENVIRONMENT_HELP)
+    .action((id: string) => run(() => redeliverCommand(id, config(), io)));
+
+  program
+    .command("tail")
+    .description("follow webhook attempts as they happen (<prefix>.attempts, from now), one line each, coloured by outcome on a terminal (NO_COLOR turns colour off)")
+    .option("--rule <id>", "only this rule's attempts")
+    .option("--max <n>", "stop after this many attempts", positive)
+    .option("--json", "print each attempt as JSON", false)
+    .addHelpText("after", KAFKA_HELP)
+    .action((opts: { rule?: string; max?: number; json: boolean }) => run(() => tailCommand(opts, config(), io, terminal)));
 
   return program;
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Behind `npm start` and `npm test`: checks Node, installs dependencies when they are missing or stale,
-# builds, then starts the engine or runs the whole test suite. Kafka and PostgreSQL are started by the
+# Behind `npm run demo`, `npm start` and `npm test`: checks Node, installs dependencies when they are
+# missing or stale, builds, then runs the demo, starts the engine or runs the whole test suite. Kafka and PostgreSQL are started by the
 # TypeScript side (infra/src), which reuses running ones and stops only what it started.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -27,6 +27,12 @@ case "${1:-}" in
     npx tsc -b
     exec node infra/dist/cli.js start "$@"
     ;;
+  demo)
+    shift
+    step "build (tsc -b)"
+    npx tsc -b
+    exec node cli/dist/main.js demo "$@"
+    ;;
   test)
     shift
     step "type-check (tsc -b)"
@@ -37,6 +43,6 @@ case "${1:-}" in
     exec npx vitest run "$@"
     ;;
   *)
-    die "usage: infra/bin/run.sh start|test [args]"
+    die "usage: infra/bin/run.sh demo|start|test [args]"
     ;;
 esac

@@ -6,9 +6,9 @@ import { InfraError } from "./errors.js";
 import { kafkaStatus, stopKafka } from "./kafka-broker.js";
 import { defaultStateDir } from "./paths.js";
 import { postgresStatus, stopPostgres } from "./postgres.js";
-import { SERVICES, startEngine, type ServiceName } from "./engine.js";
-import type { InfraEnv } from "./env.js";
-import { describeStack, prepareStack, startStack, type PrepareReport } from "./stack.js";
+import type { ServiceName } from "./engine.js";
+import { describePrepared, parseServices, runStartCommand, UsageError } from "./start-command.js";
+import { describeStack, prepareStack, startStack } from "./stack.js";
 
 const USAGE = `usage: runhooks-infra <command>
 
@@ -23,43 +23,10 @@ const USAGE = `usage: runhooks-infra <command>
 
 const say = (line: string) => console.log(`[runhooks] ${line}`);
 
-function describePrepared(env: InfraEnv, prep: PrepareReport): void {
-  say(`topics      ${prep.topicsCreated.length} created, ${prep.topicsVerified.length} verified (prefix ${env.RUNHOOKS_TOPIC_PREFIX})`);
-  for (const problem of prep.topicProblems) say(`WARNING ${problem} — fix the topic or use another RUNHOOKS_TOPIC_PREFIX`);
-  say(`migrations  ${prep.migrationsApplied.length === 0 ? "up to date" : `applied ${prep.migrationsApplied.join(", ")}`}`);
-}
-
 /** `--only a,b` or RUNHOOKS_SERVICES=a,b; every service by default. Unknown names are an error. */
 function servicesToRun(args: readonly string[], fromEnv: string | undefined): ServiceName[] {
   const at = args.indexOf("--only");
-  const list = at >= 0 ? args[at + 1] : fromEnv;
-  if (list === undefined || list.trim() === "") return [...SERVICES];
-  const names = list.split(",").map((n) => n.trim()).filter(Boolean);
-  const unknown = names.filter((n) => !(SERVICES as readonly string[]).includes(n));
-  if (unknown.length > 0) throw new UsageError(`unknown service ${unknown.join(", ")}; choose among ${SERVICES.join(", ")}`);
-  return names as ServiceName[];
-}
-
-class UsageError extends Error {}
-
-/** Resolves on Ctrl-C / SIGTERM, or when a local component dies. Signal listeners alone do not keep Node alive; the watch does. */
-function untilStopped(health: () => Promise<string | undefined>): Promise<string> {
-  return new Promise<string>((resolve) => {
-    const watch = setInterval(() => {
-      void health().then((problem) => {
-        if (problem !== undefined) {
-          clearInterval(watch);
-          resolve(problem);
-        }
-      });
-    }, 2000);
-    const onSignal = (signal: string) => {
-      clearInterval(watch);
-      resolve(`received ${signal}`);
-    };
-    process.once("SIGINT", onSignal);
-    process.once("SIGTERM", onSignal);
-  });
+  return parseServices(at >= 0 ? args[at + 1] : fromEnv);
 }
 
 async function bringUp(): Promise<Awaited<ReturnType<typeof startStack>>> {
@@ -69,7 +36,7 @@ async function bringUp(): Promise<Awaited<ReturnType<typeof startStack>>> {
   try {
     const prep = await prepareStack(env, stack);
     for (const line of describeStack(stack)) say(line);
-    describePrepared(env, prep);
+    describePrepared(env, prep, say);
     say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return stack;
   } catch (error) {
@@ -80,22 +47,8 @@ async function bringUp(): Promise<Awaited<ReturnType<typeof startStack>>> {
 
 async function main(command: string | undefined): Promise<number> {
   switch (command) {
-    case "start": {
-      const env = readInfraEnv();
-      const only = servicesToRun(process.argv.slice(3), process.env["RUNHOOKS_SERVICES"]);
-      const started = Date.now();
-      const engine = await startEngine(env, only, say);
-      for (const line of describeStack(engine.stack)) say(line);
-      describePrepared(env, engine.prepared);
-      for (const s of engine.services) say(`${s.name.padEnd(11)} ${s.summary}`);
-      if (engine.adminKeyFile) say(`admin key   in ${engine.adminKeyFile} (create a tenant: RUNHOOKS_ADMIN_KEY=$(cat ${engine.adminKeyFile}) npx runhooks tenants create my-team)`);
-      say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s; press Ctrl-C to stop`);
-      const reason = await untilStopped(() => engine.stack.health());
-      say(`shutting down (${reason})…`);
-      await engine.stop();
-      say("stopped");
-      return 0;
-    }
+    case "start":
+      return runStartCommand(readInfraEnv(), servicesToRun(process.argv.slice(3), process.env["RUNHOOKS_SERVICES"]), say);
     case "up": {
       await bringUp();
       say("left running; `npm run infra -- down` stops it");

@@ -18,6 +18,8 @@ export interface RunningService {
   readonly name: ServiceName;
   /** What the user needs to know: where it listens. */
   readonly summary: string;
+  /** Its base URL, for a service that answers requests (the API). */
+  readonly url?: string;
   stop(): Promise<void>;
 }
 
@@ -89,7 +91,7 @@ export async function startEngine(
         migrate: false,
         extend: (app, context) => void app.register(deliveriesRoutes({ db: context.db, tenantOf: context.tenantOf })),
       });
-      services.push({ name: "api", summary: `${api.url}  (rules, deliveries, admin)`, stop: () => api.close() });
+      services.push({ name: "api", url: api.url, summary: `${api.url}  (rules, deliveries, admin)`, stop: () => api.close() });
     }
     if (only.includes("ingest")) {
       const ingestEnv = readIngestEnv(serviceEnv);

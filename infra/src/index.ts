@@ -7,3 +7,6 @@ export { startPostgres, stopPostgres, postgresStatus } from "./postgres.js";
 export { startStack, prepareStack, describeStack } from "./stack.js";
 export type { Stack, Origin, PrepareReport } from "./stack.js";
 export { defaultStateDir, repoRoot } from "./paths.js";
+export { SERVICES, startEngine } from "./engine.js";
+export type { Engine, RunningService, ServiceName } from "./engine.js";
+export { UsageError, describePrepared, parseServices, runStartCommand, startAndDescribe } from "./start-command.js";

@@ -1,6 +1,7 @@
 import { ApiClient, describeRefusal } from "../client.js";
 import type { CliConfig } from "../config.js";
 import { CliError, type CliIo } from "../io.js";
+import { table } from "../table.js";
 
 interface ListedRule {
   id: string;
@@ -13,10 +14,6 @@ interface ListedRule {
   effective_from: string | null;
 }
 
-function table(rows: readonly string[][]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join("  ")).join("\n");
-}
 
 /** `runhooks rules list`: the tenant's rules, one a line (or the API's JSON with --json). */
 export async function listCommand(options: { json: boolean }, config: CliConfig, io: CliIo): Promise<number> {

@@ -57,7 +57,7 @@ export const DeliveryEnv = z.object({
   RUNHOOKS_DELIVERY_PORT: z.coerce.number().int().min(-1).max(65535).default(8082),
   RUNHOOKS_DELIVERY_HOST: z.string().default("127.0.0.1"),
   RUNHOOKS_LOG_LEVEL: z.enum(["error", "warn", "info", "debug"]).default("info"),
-  /** The standard OTEL_* variables (README "Operating: traces and metrics"). */
+  /** The standard OTEL_* variables (README "Operating: traces, metrics and Grafana"). */
   ...otelEnvShape,
 }).superRefine(refineOtelEnv);
 export type DeliveryEnv = z.infer<typeof DeliveryEnv>;

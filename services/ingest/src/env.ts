@@ -32,7 +32,7 @@ export const IngestEnv = z.object({
   RUNHOOKS_INGEST_KEY_CACHE_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
   RUNHOOKS_DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(10),
   RUNHOOKS_LOG_LEVEL: z.enum(["error", "warn", "info", "debug"]).default("info"),
-  /** The standard OTEL_* variables (README "Operating: traces and metrics"). */
+  /** The standard OTEL_* variables (README "Operating: traces, metrics and Grafana"). */
   ...otelEnvShape,
 }).superRefine(refineOtelEnv);
 export type IngestEnv = z.infer<typeof IngestEnv>;
