@@ -73,7 +73,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const receiver = await startReceiver({ signingSecret, failOneFirstAttemptIn: 4 });
   let engine: Engine | undefined;
   try {
-    say("starting the engine (Kafka, PostgreSQL, api, evaluator, delivery)…");
+    say(`starting the engine (Kafka, PostgreSQL, ${SERVICES.join(", ")})…`);
     const started = Date.now();
     engine = await startEngine(o.infraEnv, SERVICES, (line) => say(line), {
       ...o.processEnv,
