@@ -6,7 +6,7 @@ import { readApiEnv, startApi } from "@runhooks/api";
 import { deliveriesRoutes, deliveryOptionsFromEnv, readDeliveryEnv, startDelivery } from "@runhooks/delivery";
 import { evaluatorOptionsFromEnv, readEvaluatorEnv, startEvaluator } from "@runhooks/evaluator";
 import { ingestOptionsFromEnv, readIngestEnv, startIngest } from "@runhooks/ingest";
-import { jsonLogger } from "@runhooks/telemetry";
+import { jsonLogger, otelConfigFromEnv } from "@runhooks/telemetry";
 import type { InfraEnv } from "./env.js";
 import type { Report } from "./kafka-dist.js";
 import { prepareStack, startStack, type PrepareReport, type Stack } from "./stack.js";
@@ -88,6 +88,7 @@ export async function startEngine(
         adminKey: apiEnv.RUNHOOKS_ADMIN_KEY,
         logger: { level: apiEnv.RUNHOOKS_LOG_LEVEL === "info" ? "warn" : apiEnv.RUNHOOKS_LOG_LEVEL },
         relay: apiEnv.RUNHOOKS_API_RELAY,
+        otel: otelConfigFromEnv(apiEnv),
         migrate: false,
         extend: (app, context) => void app.register(deliveriesRoutes({ db: context.db, tenantOf: context.tenantOf })),
       });

@@ -1,8 +1,10 @@
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { API_METRICS } from "@runhooks/api";
 import { DELIVERY_METRICS } from "@runhooks/delivery";
 import { EVALUATOR_METRICS } from "@runhooks/evaluator";
+import { INGEST_METRICS } from "@runhooks/ingest";
 import { ATTR, prometheusSeries, type MetricDef } from "@runhooks/telemetry";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -39,7 +41,7 @@ function mounts(s: ComposeService): { host: string; target: string }[] {
 }
 
 const exported = new Set(
-  [...Object.values(EVALUATOR_METRICS), ...Object.values(DELIVERY_METRICS)].flatMap((def: MetricDef) => prometheusSeries(def)),
+  [...Object.values(EVALUATOR_METRICS), ...Object.values(DELIVERY_METRICS), ...Object.values(INGEST_METRICS), ...Object.values(API_METRICS)].flatMap((def: MetricDef) => prometheusSeries(def)),
 );
 
 interface Target {
@@ -89,7 +91,7 @@ function migrationColumns(): Map<string, Set<string>> {
 describe("infra/docker-compose.yml", () => {
   it("parses, and every file it references exists", () => {
     expect(Object.keys(compose.services).sort()).toEqual(
-      ["api", "delivery", "evaluator", "grafana", "grafana-reader", "kafka", "otel-collector", "postgres", "prometheus", "runhooks-init", "tempo"].sort(),
+      ["api", "delivery", "evaluator", "ingest", "grafana", "grafana-reader", "kafka", "otel-collector", "postgres", "prometheus", "runhooks-init", "tempo"].sort(),
     );
     for (const [name, s] of Object.entries(compose.services)) {
       expect(s.image ?? s.build, `${name} has an image or a build`).toBeDefined();

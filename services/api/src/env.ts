@@ -1,3 +1,4 @@
+import { otelEnvShape, refineOtelEnv } from "@runhooks/telemetry";
 import { z } from "zod";
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -21,7 +22,9 @@ export const ApiEnv = z.object({
     .enum(["true", "false"])
     .default("true")
     .transform((v) => v === "true"),
-});
+  /** The standard OTEL_* variables (README "Operating: traces, metrics and Grafana"). */
+  ...otelEnvShape,
+}).superRefine(refineOtelEnv);
 export type ApiEnv = z.infer<typeof ApiEnv>;
 
 export function readApiEnv(env: NodeJS.ProcessEnv = process.env): ApiEnv {

@@ -1,4 +1,6 @@
 export { startApi } from "./start.js";
+export { API_METRICS } from "./metrics.js";
+export type { ApiCounters } from "./metrics.js";
 export type { RunningApi, StartApiOptions } from "./start.js";
 export { buildApp, REDACTED_LOG_PATHS } from "./http/app.js";
 export type { ApiContext, AppOptions } from "./http/app.js";

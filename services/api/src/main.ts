@@ -2,6 +2,7 @@
 // The API service: `node services/api/dist/main.js`, configured by the environment (env.ts).
 import { redactDatabaseUrl } from "@runhooks/db";
 import { deliveriesRoutes } from "@runhooks/delivery";
+import { otelConfigFromEnv } from "@runhooks/telemetry";
 import { readApiEnv } from "./env.js";
 import { startApi } from "./start.js";
 
@@ -16,6 +17,7 @@ async function main(): Promise<void> {
     adminKey: env.RUNHOOKS_ADMIN_KEY,
     logger: { level: env.RUNHOOKS_LOG_LEVEL },
     relay: env.RUNHOOKS_API_RELAY,
+    otel: otelConfigFromEnv(env),
     // The delivery service owns its routes; the API serves them with its own key lookup.
     extend: (app, context) => void app.register(deliveriesRoutes({ db: context.db, tenantOf: context.tenantOf })),
   });

@@ -1,7 +1,10 @@
+import { hostname } from "node:os";
 import { connectDatabase, migrate } from "@runhooks/db";
 import { createKafka, ensureTopics, topicNames, topicSpecs, describeMismatch } from "@runhooks/kafka";
 import type { FastifyServerOptions } from "fastify";
+import { OTEL_OFF, createTelemetry, type OtelConfig } from "@runhooks/telemetry";
 import { buildApp, type AppOptions } from "./http/app.js";
+import { createApiCounters, registerApiMetrics } from "./metrics.js";
 import { startOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from "./relay/outbox-relay.js";
 
 export interface StartApiOptions {
@@ -22,6 +25,10 @@ export interface StartApiOptions {
   readonly extend?: AppOptions["extend"];
   /** Apply pending migrations first (default true; safe when several services start at once). */
   readonly migrate?: boolean;
+  /** OpenTelemetry (OTEL_* variables): metrics over OTLP when configured; /metrics always. */
+  readonly otel?: OtelConfig;
+  /** `service.instance.id` of the telemetry; default host-pid. */
+  readonly instanceId?: string;
 }
 
 export interface RunningApi {
@@ -36,13 +43,23 @@ export interface RunningApi {
  */
 export async function startApi(options: StartApiOptions): Promise<RunningApi> {
   const db = connectDatabase({ url: options.databaseUrl, applicationName: "runhooks-api" });
-  const cleanups: (() => Promise<void>)[] = [() => db.dispose()];
+  const telemetry = createTelemetry(options.otel ?? OTEL_OFF, { name: "runhooks-api", version: "0.1.0", instanceId: options.instanceId ?? `${hostname()}-${process.pid}` });
+  const counters = createApiCounters();
+  registerApiMetrics(telemetry.meter, counters);
+  const cleanups: (() => Promise<void>)[] = [() => telemetry.shutdown().catch(() => undefined), () => db.dispose()];
   const close = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   };
   try {
     if (options.migrate !== false) await migrate(db);
-    const app = buildApp({ db, adminKey: options.adminKey, logger: options.logger ?? false, extend: options.extend });
+    const app = buildApp({
+      db,
+      adminKey: options.adminKey,
+      logger: options.logger ?? false,
+      extend: options.extend,
+      counters,
+      metrics: () => telemetry.prometheus(),
+    });
     cleanups.push(() => app.close());
 
     let relay: OutboxRelay | undefined;
@@ -64,6 +81,8 @@ export async function startApi(options: StartApiOptions): Promise<RunningApi> {
         kafka,
         topic,
         log: app.log,
+        onPublished: (n) => (counters.relayPublished += n),
+        onFailure: () => counters.relayFailures++,
         ...(typeof options.relay === "object" ? options.relay : {}),
       });
       const running = relay;

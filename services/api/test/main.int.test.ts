@@ -45,6 +45,15 @@ describe("the API service's main", () => {
     expect(url, main.output()).toBeDefined();
     const health = await fetch(`${url}/healthz`);
     expect(health.status).toBe(200);
+    expect((await fetch(`${url}/rules`)).status).toBe(401);
+    // /metrics: every answer counted by method, route and status; the relay's counters are there.
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    const requests = (route: string, status: number) =>
+      metrics.split("\n").find((l) => l.startsWith("runhooks_api_requests_total{") && l.includes(`route="${route}"`) && l.includes(`status="${status}"`));
+    expect(requests("/healthz", 200), metrics).toMatch(/ 1$/);
+    expect(requests("/rules", 401), metrics).toMatch(/ 1$/);
+    expect(metrics).toMatch(/^runhooks_api_relay_published_total \d+$/m);
+    expect(metrics).toMatch(/^runhooks_api_relay_failures_total \d+$/m);
     // The database URL is printed with its password redacted.
     const password = new URL(database.url).password;
     expect(main.output()).toContain(database.url.replace(`:${password}@`, ":***@").replace(/\/$/, ""));

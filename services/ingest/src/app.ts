@@ -74,8 +74,11 @@ export function buildIngestApp(o: IngestAppOptions): FastifyInstance {
   app.setNotFoundHandler((request, reply) => sendError(reply, 404, "not_found", `no route ${request.method} ${request.url.split("?")[0]}`));
   app.addHook("onResponse", (request, reply, done) => {
     const route = request.routeOptions.url ?? "unknown";
-    const labels = `route="${route}",status="${reply.statusCode}"`;
-    o.counters.requests.set(labels, (o.counters.requests.get(labels) ?? 0) + 1);
+    const status = String(reply.statusCode);
+    const key = `${route} ${status}`;
+    const entry = o.counters.requests.get(key);
+    if (entry) entry.count++;
+    else o.counters.requests.set(key, { route, status, count: 1 });
     done();
   });
 

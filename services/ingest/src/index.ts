@@ -3,7 +3,8 @@ import { createKafka, describeMismatch, ensureTopics, topicNames, topicSpecs } f
 import { OTEL_OFF, createTelemetry, jsonLogger, type Logger, type OtelConfig } from "@runhooks/telemetry";
 import kafkajs from "kafkajs";
 import { buildIngestApp } from "./app.js";
-import { createCounters, prometheusText, type Counters } from "./counters.js";
+import { createCounters, type Counters } from "./counters.js";
+import { registerIngestMetrics } from "./metrics.js";
 import { batchingSink } from "./producer.js";
 
 export { readIngestEnv, IngestEnv } from "./env.js";
@@ -15,7 +16,8 @@ export { opsFromParts, opsFromBatch, opFromSingle } from "./run-ops.js";
 export type { Issue, RunOp } from "./run-ops.js";
 export { normalizeOp } from "./run-input.js";
 export { finalizeRun, mergeRun } from "./merge.js";
-export type { Counters } from "./counters.js";
+export type { Counters, RequestCount } from "./counters.js";
+export { INGEST_METRICS } from "./metrics.js";
 
 const { Partitioners } = kafkajs;
 
@@ -99,6 +101,7 @@ export async function startIngest(o: IngestOptions): Promise<Ingest> {
     const sink = batchingSink({ producer, telemetry, topic, timeoutMs: produceTimeoutMs });
 
     let pendingGauge = 0;
+    registerIngestMetrics(telemetry.meter, counters, () => pendingGauge);
     let lastSweepError: string | undefined;
     const expireNow = async () => {
       try {
@@ -127,7 +130,7 @@ export async function startIngest(o: IngestOptions): Promise<Ingest> {
       retryAfterSeconds: o.retryAfterSeconds ?? 5,
       keyCacheMs: o.keyCacheMs ?? 10_000,
       health: () => (lastSweepError === undefined ? undefined : `the pending-runs store failed: ${lastSweepError}`),
-      metrics: () => Promise.resolve(prometheusText(counters, { runhooks_ingest_pending_runs: pendingGauge })),
+      metrics: () => telemetry.prometheus(),
     });
     cleanups.push(() => app.close());
     await app.listen({ host: o.host, port: o.port });

@@ -1,6 +1,7 @@
 import { authenticateApiKey, sql, type Database } from "@runhooks/db";
 import type { FastifyRequest } from "fastify";
 import { fastify, type FastifyError, type FastifyInstance, type FastifyServerOptions } from "fastify";
+import { countRequest, type ApiCounters } from "../metrics.js";
 import { registerAdminRoutes } from "./admin-routes.js";
 import { presentedKey, requestTenant, sameSecret } from "./auth.js";
 import { sendError } from "./errors.js";
@@ -14,6 +15,10 @@ export interface AppOptions {
   readonly logger?: FastifyServerOptions["logger"];
   /** Mounts more routes (e.g. the delivery service's), with the API's database and key lookup. */
   readonly extend?: (app: FastifyInstance, context: ApiContext) => void;
+  /** Counts every answer (by method, route, status) for /metrics. */
+  readonly counters?: ApiCounters;
+  /** Prometheus text for `GET /metrics` (unset: no such route). */
+  readonly metrics?: () => Promise<string>;
 }
 
 export interface ApiContext {
@@ -52,6 +57,15 @@ export function buildApp(options: AppOptions): FastifyInstance {
     return sendError(reply, 500, "internal", "internal error; see the API's log");
   });
   app.setNotFoundHandler((request, reply) => sendError(reply, 404, "not_found", `no route ${request.method} ${request.url.split("?")[0]}`));
+
+  const { counters, metrics } = options;
+  if (counters) {
+    app.addHook("onResponse", (request, reply, done) => {
+      countRequest(counters, request.method, request.routeOptions.url ?? "unknown", reply.statusCode);
+      done();
+    });
+  }
+  if (metrics) app.get("/metrics", async (_request, reply) => reply.type("text/plain; version=0.0.4").send(await metrics()));
 
   app.get("/healthz", async (_request, reply) => {
     try {

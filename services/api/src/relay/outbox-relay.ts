@@ -42,6 +42,9 @@ export interface OutboxRelayOptions {
   readonly faults?: (point: RelayFaultPoint, batch: readonly OutboxEntry[]) => void | Promise<void>;
   /** Overrides the advisory lock key (tests that run several relays on one database). */
   readonly lockKey?: number;
+  /** Told how many entries each batch published, and of each failed round (the API's metrics). */
+  readonly onPublished?: (entries: number) => void;
+  readonly onFailure?: () => void;
 }
 
 export interface OutboxRelay {
@@ -171,6 +174,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         await options.faults?.("before_publish", batch);
         const receipts = await publish(producer, batch, streamId);
         await options.faults?.("after_publish", batch);
+        options.onPublished?.(receipts.length);
         await markOutboxSent(db, receipts);
       }
     } finally {
@@ -190,6 +194,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       } catch (error) {
         if (abort.signal.aborted) break;
         // A failed publish may have landed anyway: the next round recovers before publishing again.
+        options.onFailure?.();
         log.error({ err: error }, "outbox relay failed; retrying");
         await sleep(retryDelayMs, abort.signal);
       } finally {
