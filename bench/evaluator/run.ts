@@ -184,7 +184,10 @@ try {
     void raw.run({
       partitionsConsumedConcurrently: 16,
       eachBatch: ({ batch }) => {
-        if (rawStart === 0) (rawStart = Date.now()), (rawCpu = process.cpuUsage());
+        if (rawStart === 0) {
+          rawStart = Date.now();
+          rawCpu = process.cpuUsage();
+        }
         for (const m of batch.messages) {
           JSON.parse(m.value!.toString());
           if (++parsed === N) resolve();

@@ -19,7 +19,7 @@ import { KIND_HEADER, TICK, isTick, tickValue } from "./headers.js";
 import type { Logger } from "@runhooks/telemetry";
 import type { RulesLog } from "./rules-log.js";
 import { SEND_BUDGET_BYTES, byteBudgetChunks, type TopicMessages } from "./send-chunks.js";
-import { windowMessageValue } from "./window-message.js";
+import { ownedRunBytes, windowMessageValue } from "./window-message.js";
 
 /** Messages between flushes within one batch (a fetch can bring thousands). */
 const FLUSH_EVERY = 500;
@@ -250,7 +250,7 @@ export async function startRunsConsumer(o: RunsConsumerOptions): Promise<RunsCon
             state.fold,
             matches.length === 0
               ? { kind: "time", offset, time }
-              : { kind: "run", offset, time, run: { runId: decoded.run.id, json: decoded.json }, matches },
+              : { kind: "run", offset, time, run: { runId: decoded.run.id, json: ownedRunBytes(message.value!) }, matches },
           );
         }
       }
