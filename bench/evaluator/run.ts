@@ -2,9 +2,13 @@
 // runs already in the topic, next to merely consuming and JSON.parse-ing the same topic in the same run.
 //
 //   npm run bench:evaluator                 (BENCH_RUNS=100000 by default; BENCH_SCENARIOS=1,3 runs a subset)
+//   BENCH_CPU_PROFILE=dir npm run bench:evaluator   also writes dir/<scenario>.cpuprofile, the evaluator
+//                                           scenarios only (open in Chrome DevTools or speedscope)
 //
 // Starts (or reuses) the local Kafka like the tests do, and stops what it started.
 import { randomUUID } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 import { createKafka, ensureTopics, topicNames, topicSpecs, waitForTopics } from "@runhooks/kafka";
 import { readInfraEnv, startStack } from "@runhooks/infra";
 import { startEvaluator } from "@runhooks/evaluator";
@@ -95,6 +99,27 @@ function rules(count: number, tenants: readonly string[], filterFor = selectiveF
   }));
 }
 
+/** Profiles this process while `PROFILE_DIR` is set: the evaluator runs in it, next to the bench's own work. */
+const PROFILE_DIR = process.env["BENCH_CPU_PROFILE"];
+async function cpuProfile(): Promise<{ stop: (name: string) => Promise<void> }> {
+  if (PROFILE_DIR === undefined) return { stop: () => Promise.resolve() };
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.start");
+  return {
+    async stop(name) {
+      const { profile } = await session.post("Profiler.stop");
+      mkdirSync(PROFILE_DIR, { recursive: true });
+      writeFileSync(`${PROFILE_DIR}/${name.replace(/[^a-z0-9]+/gi, "-")}.cpuprofile`, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
+
+/** This process's CPU time (user + system): unlike rates, barely moved by other work on the machine. */
+const cpuMicros = (u: NodeJS.CpuUsage) => u.user + u.system;
+
 function peakRss(): { stop: () => number } {
   let peak = process.memoryUsage().rss;
   const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
@@ -150,6 +175,7 @@ try {
   // Baseline: consume and JSON.parse every message, nothing else.
   const rawRss = peakRss();
   let rawStart = 0;
+  let rawCpu = process.cpuUsage();
   let parsed = 0;
   const raw = kafka.consumer({ groupId: `${prefix}-raw`, maxBytesPerPartition: 4 * 1024 * 1024, maxBytes: 32 * 1024 * 1024, maxWaitTimeInMs: 100 });
   await raw.connect();
@@ -158,7 +184,10 @@ try {
     void raw.run({
       partitionsConsumedConcurrently: 16,
       eachBatch: ({ batch }) => {
-        if (rawStart === 0) rawStart = Date.now();
+        if (rawStart === 0) {
+          rawStart = Date.now();
+          rawCpu = process.cpuUsage();
+        }
         for (const m of batch.messages) {
           JSON.parse(m.value!.toString());
           if (++parsed === N) resolve();
@@ -168,15 +197,17 @@ try {
     });
   });
   const rawSeconds = (Date.now() - rawStart) / 1000;
+  const rawCpuPerRun = cpuMicros(process.cpuUsage(rawCpu)) / N;
   await raw.disconnect();
   const rawRate = N / rawSeconds;
   say(`  raw consume: ${rawRate.toFixed(0)} runs/s`);
-  const rows: string[][] = [["raw consume + JSON.parse", rawRate.toFixed(0), "1.00", "-", "-", (rawRss.stop() / 2 ** 20).toFixed(0)]];
+  const rows: string[][] = [["raw consume + JSON.parse", rawRate.toFixed(0), "1.00", rawCpuPerRun.toFixed(1), "1.00", "-", "-", (rawRss.stop() / 2 ** 20).toFixed(0)]];
 
   const only = process.env["BENCH_SCENARIOS"]?.split(",").map(Number);
   for (const [i, s] of scenarios.entries()) {
     if (only && !only.includes(i)) continue;
     const rss = peakRss();
+    const profiler = await cpuProfile();
     const evaluator = await startEvaluator({
       brokers,
       topicPrefix: prefix,
@@ -191,6 +222,7 @@ try {
     });
     while (evaluator.counters.runsRead === 0) await new Promise((r) => setTimeout(r, 1));
     const start = Date.now();
+    const cpu = process.cpuUsage();
     let lastReport = Date.now();
     while (evaluator.counters.runsRead < N) {
       await new Promise((r) => setTimeout(r, 5));
@@ -200,16 +232,18 @@ try {
       }
     }
     const seconds = (Date.now() - start) / 1000;
+    const cpuPerRun = cpuMicros(process.cpuUsage(cpu)) / N;
     const c = evaluator.counters;
     await evaluator.stop();
+    await profiler.stop(s.name);
     const rate = N / seconds;
     const matchedPct = `${c.runsMatched} (${((100 * c.runsMatched) / N).toFixed(1)}%)`;
-    rows.push([`evaluator, ${s.name}`, rate.toFixed(0), (rate / rawRate).toFixed(2), matchedPct, String(c.windowsEmitted), (rss.stop() / 2 ** 20).toFixed(0)]);
+    rows.push([`evaluator, ${s.name}`, rate.toFixed(0), (rate / rawRate).toFixed(2), cpuPerRun.toFixed(1), (rawCpuPerRun / cpuPerRun).toFixed(2), matchedPct, String(c.windowsEmitted), (rss.stop() / 2 ** 20).toFixed(0)]);
   }
   await producer.disconnect();
   await admin.disconnect();
 
-  const header = ["scenario", "runs/s", "ratio to raw", "runs matched", "windows", "peak RSS MiB"];
+  const header = ["scenario", "runs/s", "ratio to raw", "CPU µs/run", "CPU ratio", "runs matched", "windows", "peak RSS MiB"];
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
   const line = (r: string[]) => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]!) : v.padStart(widths[c]!))).join("  ");
   say("");
@@ -217,6 +251,7 @@ try {
   for (const r of rows) say(line(r));
   say("");
   say(`${N} runs, ${PARTITIONS} partitions, one process; rates from the first run read to the last (group join excluded).`);
+  say("CPU µs/run: this process's CPU time over that span (the broker's is not counted); CPU ratio = raw's CPU per run / the scenario's.");
   say(`rerun: BENCH_RUNS=${N} npm run bench:evaluator`);
 } finally {
   await stack.stop();

@@ -1,4 +1,5 @@
 import { Kafka, logLevel as KafkaLogLevel, type LogEntry, type logCreator } from "kafkajs";
+import { useFastGzip } from "./fast-gzip.js";
 
 export type LogLevel = "error" | "warn" | "info" | "debug";
 
@@ -35,6 +36,7 @@ const stderrLogger: KafkaLogger = (level, message, fields) => {
 };
 
 export function createKafka(options: KafkaClientOptions): Kafka {
+  useFastGzip();
   const log = options.logger ?? stderrLogger;
   const creator: logCreator =
     () =>

@@ -20,10 +20,16 @@ import type { Logger } from "@runhooks/telemetry";
 import type { RulesLog } from "./rules-log.js";
 import { SEND_BUDGET_BYTES, byteBudgetChunks, type TopicMessages } from "./send-chunks.js";
 import type { RunsTracing } from "./tracing.js";
-import { windowMessageValue } from "./window-message.js";
+import { ownedRunBytes, windowMessageValue } from "./window-message.js";
 
-/** Messages between flushes within one batch (a fetch can bring thousands). */
-const FLUSH_EVERY = 500;
+/**
+ * A flush within a batch (a fetch can bring thousands of messages) publishes, commits and heartbeats:
+ * two broker round trips the partition waits for, so at most every FLUSH_EVERY messages (about one
+ * 4 MiB fetch of ~1.5 KB runs) or FLUSH_AFTER_MS into a slow batch (latency, group membership).
+ * Flush points never change what is published, only when: suppression after a restart is by offset.
+ */
+const FLUSH_EVERY = 2500;
+const FLUSH_AFTER_MS = 1000;
 
 const REBALANCE_ERRORS = new Set(["UNKNOWN_MEMBER_ID", "REBALANCE_IN_PROGRESS", "ILLEGAL_GENERATION", "NOT_COORDINATOR"]);
 
@@ -186,10 +192,11 @@ export async function startRunsConsumer(o: RunsConsumerOptions): Promise<RunsCon
     let windows: Message[] = [];
     let lastOffset: string | undefined;
     let pending = 0;
+    let flushedAt = Date.now();
 
     /**
      * Publishes what the messages so far closed, then commits — never past the first run of a window
-     * still open — with the checkpoint in the metadata. Runs every FLUSH_EVERY messages too, so a long
+     * still open — with the checkpoint in the metadata. Runs within a batch too (FLUSH_EVERY), so a long
      * batch keeps latency low and the group membership alive.
      */
     const flush = async (s: PartitionState): Promise<boolean> => {
@@ -210,6 +217,7 @@ export async function startRunsConsumer(o: RunsConsumerOptions): Promise<RunsCon
       out = [];
       windows = [];
       pending = 0;
+      flushedAt = Date.now();
       const commitAt = Math.min(oldestOpenOffset(s.fold) ?? s.nextOffset, s.nextOffset);
       try {
         await consumer.commitOffsets([
@@ -270,7 +278,7 @@ export async function startRunsConsumer(o: RunsConsumerOptions): Promise<RunsCon
             state.fold,
             matches.length === 0
               ? { kind: "time", offset, time }
-              : { kind: "run", offset, time, run: { runId: decoded.run.id, json: decoded.json }, matches },
+              : { kind: "run", offset, time, run: { runId: decoded.run.id, json: ownedRunBytes(message.value!) }, matches },
           );
         }
       }
@@ -280,9 +288,10 @@ export async function startRunsConsumer(o: RunsConsumerOptions): Promise<RunsCon
         windows.push({ key: w.ruleId, value: windowMessageValue(w), headers: o.tracing ? o.tracing.window(partition, w, headers) : headers });
       }
       state.nextOffset = offset + 1;
-      state.lastReadAt = Date.now();
+      const now = Date.now();
+      state.lastReadAt = now;
       lastOffset = message.offset;
-      if (++pending >= FLUSH_EVERY && !(await flush(state))) return;
+      if ((++pending >= FLUSH_EVERY || now - flushedAt >= FLUSH_AFTER_MS) && !(await flush(state))) return;
     }
     await flush(state);
   }

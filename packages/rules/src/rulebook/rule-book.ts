@@ -17,6 +17,8 @@ interface VersionEntry {
   /** Undefined: the rule was deleted at `effectiveFrom` (a tombstone). */
   readonly rule?: RuleVersion;
   readonly filter?: CompiledFilter;
+  /** Index of this filter's text in `filterSlots`: rules with the same filter share it (-1: none). */
+  readonly slot?: number;
   readonly spec?: WindowSpec;
 }
 
@@ -30,6 +32,13 @@ export interface RuleBook {
   /** Tenant → the rules that ever had a version for it (the match loop checks the version in force). */
   readonly byTenant: Map<string, RuleTimeline[]>;
   longestWindowMs: number;
+  /**
+   * Filter text → slot. Rules often repeat a filter (one per webhook team, per session…); within one
+   * run's matching each distinct filter is evaluated once (a filter is a pure function of the facts).
+   */
+  readonly filterSlots: Map<string, number>;
+  /** Per slot, the matching call that last evaluated it and its answer (see `matchRun`). */
+  readonly memo: { call: number; readonly calledAt: number[]; readonly answer: boolean[] };
 }
 
 export type ApplyOutcome =
@@ -41,7 +50,7 @@ export type ApplyOutcome =
   | { readonly kind: "invalid_filter"; readonly ruleId: string; readonly version: number; readonly error: string };
 
 export function createRuleBook(): RuleBook {
-  return { rules: new Map(), byTenant: new Map(), longestWindowMs: 0 };
+  return { rules: new Map(), byTenant: new Map(), longestWindowMs: 0, filterSlots: new Map(), memo: { call: 0, calledAt: [], answer: [] } };
 }
 
 function timeline(book: RuleBook, ruleId: string): RuleTimeline {
@@ -91,7 +100,15 @@ export function applyRuleVersion(
     const error = valid.issues.map((i) => `${i.path}: ${i.message}`).join("; ");
     return { kind: "invalid_filter", ruleId: rule.rule_id, version: rule.version, error };
   }
-  t.entries.push({ effectiveFrom: message.effectiveFrom, version: rule.version, rule, spec, filter: compileFilter(valid.value) });
+  const text = JSON.stringify(valid.value);
+  let slot = book.filterSlots.get(text);
+  if (slot === undefined) {
+    slot = book.filterSlots.size;
+    book.filterSlots.set(text, slot);
+    book.memo.calledAt.push(0);
+    book.memo.answer.push(false);
+  }
+  t.entries.push({ effectiveFrom: message.effectiveFrom, version: rule.version, rule, spec, filter: compileFilter(valid.value), slot });
   return { kind: "applied", ruleId: rule.rule_id, version: rule.version };
 }
 
@@ -122,6 +139,8 @@ export function matchRun(
   if (candidates === undefined) return NO_MATCHES;
   let facts: Record<string, unknown> | undefined;
   let out: WindowSpec[] | undefined;
+  const memo = book.memo;
+  const call = ++memo.call;
   for (const t of candidates) {
     const e = inForce(t, time);
     const rule = e?.rule;
@@ -129,7 +148,17 @@ export function matchRun(
     if (rule.session_id !== null && rule.session_id !== run.session_id) continue;
     if (rule.sampling_rate < 1 && !sampled(rule.rule_id, run.id, rule.sampling_rate)) continue;
     facts ??= factsOf(run);
-    if (!e!.filter!(facts)) continue;
+    const slot = e!.slot ?? -1;
+    let matches: boolean;
+    if (slot >= 0 && memo.calledAt[slot] === call) matches = memo.answer[slot]!;
+    else {
+      matches = e!.filter!(facts);
+      if (slot >= 0) {
+        memo.calledAt[slot] = call;
+        memo.answer[slot] = matches;
+      }
+    }
+    if (!matches) continue;
     (out ??= []).push(e!.spec!);
   }
   return out ?? NO_MATCHES;

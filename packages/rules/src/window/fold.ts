@@ -25,11 +25,14 @@ export interface WindowSpec {
   readonly maxRuns: number;
 }
 
-/** One run in a window: its id, and its JSON exactly as it was read from the log. */
+/**
+ * One run in a window: its id, and its JSON exactly as it was read from the log (the message value's
+ * bytes: windows are written by copying them, never by re-encoding; a run in many windows is shared).
+ */
 export interface WindowRun {
   readonly offset: number;
   readonly runId: string;
-  readonly json: string;
+  readonly json: Uint8Array;
 }
 
 export type FoldInput =
@@ -142,7 +145,8 @@ function addRun(state: FoldState, spec: WindowSpec, run: WindowRun, at: number, 
   const startMs = Math.floor(state.streamTime / lengthMs) * lengthMs;
   const key = `${spec.ruleId}/${spec.ruleVersion}/${startMs}`;
   let w = state.open.get(key);
-  const bytes = run.json.length + 1;
+  // Bytes, as the broker counts them (one more for the separating comma).
+  const bytes = run.json.byteLength + 1;
   if (w && w.bytes + bytes > MAX_WINDOW_BYTES && w.runs.length > 0) {
     state.open.delete(key);
     state.nextChunk.set(key, { chunk: w.chunk + 1, endMs: w.endMs });

@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+import type { Run, RuleVersion } from "@runhooks/contracts";
+import { applyRuleVersion, createRuleBook, matchRun, runFacts } from "@runhooks/rules";
+
+const TENANT = "2ebda79f-2c6b-4b5c-9d55-1c1f43a2ad11";
+const ERRORS = { "==": [{ var: "status" }, "error"] };
+const LLM = { "==": [{ var: "run_type" }, "llm"] };
+
+const rule = (n: number, filter: unknown, extra: Partial<RuleVersion> = {}): RuleVersion => ({
+  schema_version: 1,
+  kind: "rule",
+  rule_id: `00000000-0000-4000-8000-00000000000${n}`,
+  version: 1,
+  tenant_id: TENANT,
+  session_id: null,
+  enabled: true,
+  filter: filter as RuleVersion["filter"],
+  sampling_rate: 1,
+  window: { seconds: 5, max_runs: 100 },
+  ...extra,
+});
+
+const run = (n: number, fields: Partial<Run>): Run => ({
+  id: `10000000-0000-4000-8000-00000000000${n}`,
+  name: "ChatOpenAI",
+  run_type: "chain",
+  status: "success",
+  start_time: "2024-04-05T01:28:54.085Z",
+  end_time: "2024-04-05T01:28:55.085Z",
+  tenant_id: TENANT,
+  ...fields,
+});
+
+describe("matchRun with rules that share a filter", () => {
+  const book = createRuleBook();
+  for (const r of [rule(1, ERRORS), rule(2, LLM), rule(3, ERRORS), rule(4, ERRORS, { enabled: false })]) {
+    applyRuleVersion(book, { ruleId: r.rule_id, rule: r, effectiveFrom: 0 });
+  }
+  const matched = (r: Run) => matchRun(book, r, 10).map((s) => s.ruleId.slice(-1));
+
+  it("answers each rule as if alone, run after run (no answer carries over to the next run)", () => {
+    expect(matched(run(1, { status: "error" }))).toEqual(["1", "3"]);
+    expect(matched(run(2, { run_type: "llm" }))).toEqual(["2"]);
+    expect(matched(run(3, { status: "error", run_type: "llm" }))).toEqual(["1", "2", "3"]);
+    expect(matched(run(4, {}))).toEqual([]);
+  });
+
+  it("evaluates a shared filter once per run", () => {
+    let statusReads = 0;
+    const counting = (r: Run) => {
+      const facts = runFacts(r);
+      const status = facts["status"];
+      Object.defineProperty(facts, "status", { get: () => (statusReads++, status) });
+      return facts;
+    };
+    expect(matchRun(book, run(5, { status: "error" }), 10, counting).map((s) => s.ruleId.slice(-1))).toEqual(["1", "3"]);
+    expect(statusReads).toBe(1); // rules 1 and 3 share the filter; rule 4 is disabled
+  });
+});
