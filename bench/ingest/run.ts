@@ -10,7 +10,6 @@
 // direct kafkajs producer. Starts (or reuses) the local Kafka and Postgres like the tests do.
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { Agent, request } from "undici";
 import { connectDatabase, createApiKey, createTenant, migrate } from "@runhooks/db";
@@ -18,21 +17,13 @@ import { readInfraEnv, repoRoot, startStack } from "@runhooks/infra";
 import { createKafka, ensureTopics, topicNames, topicSpecs } from "@runhooks/kafka";
 import kafkajs from "kafkajs";
 import { multipartBody, runParts } from "../../services/ingest/test/multipart-body.js";
+import { freePort } from "../../test/support/net.js";
 
 const N = Number(process.env["BENCH_RUNS"] ?? 20_000);
 const CONCURRENCY = Number(process.env["BENCH_CONCURRENCY"] ?? 8);
 const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 2);
 const say = (line: string) => console.log(line);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const address = server.address();
-  await new Promise((r) => server.close(r));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
 
 /** A finished llm run of about 1 KiB, shaped like what traceable sends. */
 function run(i: number): Record<string, unknown> {

@@ -1,19 +1,10 @@
 import { spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { defaultStateDir, kafkaStatus, postgresStatus, readInfraEnv, repoRoot, stopKafka, stopPostgres } from "@runhooks/infra";
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const address = server.address();
-  await new Promise((r) => server.close(r));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
+import { freePort } from "../../test/support/net.js";
 
 const env = readInfraEnv();
 

@@ -95,10 +95,4 @@ export const reply =
   };
 
 /** A port that nothing listens on (bound, then released). */
-export async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
+export { freePort } from "../../../test/support/net.js";

@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { createServer } from "node:net";
 import { gzipSync } from "node:zlib";
 import { sql } from "@runhooks/db";
 import type { Ingest } from "@runhooks/ingest";
@@ -8,15 +7,7 @@ import { RunTree } from "langsmith/run_trees";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createIngestHarness, type IngestHarness } from "./harness.js";
 import { multipartBody, runParts } from "./multipart-body.js";
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const address = server.address();
-  await new Promise((r) => server.close(r));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
+import { freePort } from "../../../test/support/net.js";
 
 function completeRun(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const id = randomUUID();

@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "@runhooks/db";
@@ -9,15 +8,7 @@ import type { Ingest } from "@runhooks/ingest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createIngestHarness, type IngestHarness } from "./harness.js";
 import { multipartBody, runParts } from "./multipart-body.js";
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const address = server.address();
-  await new Promise((r) => server.close(r));
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
+import { freePort } from "../../../test/support/net.js";
 
 const env = readInfraEnv();
 
