@@ -1,5 +1,6 @@
 import { Kafka, logLevel as KafkaLogLevel, type LogEntry, type logCreator } from "kafkajs";
 import { useFastGzip } from "./fast-gzip.js";
+import { isTransientResponseLog } from "./transient-log.js";
 
 export type LogLevel = "error" | "warn" | "info" | "debug";
 
@@ -42,7 +43,13 @@ export function createKafka(options: KafkaClientOptions): Kafka {
     () =>
     ({ level, log: entry, namespace }: LogEntry) => {
       const { message, timestamp: _timestamp, logger: _logger, ...fields } = entry;
-      log(levelName(level), String(message), { namespace, ...fields });
+      const all = { namespace, ...fields };
+      // Responses kafkajs retries by itself are debug lines, not errors (transient-log.ts).
+      if (isTransientResponseLog(String(message), all)) {
+        if (options.logLevel === "debug") log("debug", String(message), all);
+        return;
+      }
+      log(levelName(level), String(message), all);
     };
   return new Kafka({
     clientId: options.clientId,

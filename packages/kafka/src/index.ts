@@ -1,4 +1,5 @@
 export { createKafka } from "./client.js";
+export { isTransientResponseLog } from "./transient-log.js";
 export type { KafkaClientOptions, KafkaLogger, LogLevel } from "./client.js";
 export { topicNames, topicSpecs } from "./topics.js";
 export type { TopicNames, TopicOptions, TopicSpec } from "./topics.js";
