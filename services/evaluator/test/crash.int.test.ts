@@ -21,22 +21,23 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function readAll(kafka: Kafka, admin: Admin, topic: string): Promise<MatchWindow[]> {
   const ends = await admin.fetchTopicOffsets(topic);
   const total = ends.reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
-  const out: MatchWindow[] = [];
-  if (total === 0) return out;
+  // By log position: a rebalance of the throw-away group may hand a message over twice.
+  const out = new Map<string, MatchWindow>();
+  if (total === 0) return [];
   const consumer = kafka.consumer({ groupId: `read-${randomUUID()}`, maxWaitTimeInMs: 100 });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await new Promise<void>((resolve) => {
     void consumer.run({
-      eachMessage: ({ message }) => {
-        out.push(MatchWindow.parse(JSON.parse(message.value!.toString())));
-        if (out.length === total) resolve();
+      eachMessage: ({ message, partition }) => {
+        out.set(`${partition}:${message.offset}`, MatchWindow.parse(JSON.parse(message.value!.toString())));
+        if (out.size === total) resolve();
         return Promise.resolve();
       },
     });
   });
   await consumer.disconnect();
-  return out;
+  return [...out.values()];
 }
 
 /** True once the group has committed every partition up to its end: nothing open, nothing unread. */
