@@ -1,3 +1,4 @@
+import { parseEnv } from "@runhooks/telemetry";
 import { z } from "zod";
 
 const port = z.coerce.number().int().min(1).max(65535);
@@ -27,10 +28,5 @@ export const InfraEnv = z.object({
 export type InfraEnv = z.infer<typeof InfraEnv>;
 
 export function readInfraEnv(env: NodeJS.ProcessEnv = process.env): InfraEnv {
-  const result = InfraEnv.safeParse(env);
-  if (!result.success) {
-    const lines = result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
-    throw new Error(`invalid environment:\n${lines.join("\n")}`);
-  }
-  return result.data;
+  return parseEnv(InfraEnv, env, "environment");
 }

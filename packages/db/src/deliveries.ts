@@ -260,6 +260,33 @@ export interface AttemptRecord {
   readonly url: string;
 }
 
+/** `delivery_attempts` columns an AttemptRecord is read from (prefix them with the table's alias). */
+export interface AttemptRow {
+  attempt: number;
+  trigger: TriggerValue;
+  started_at: Date;
+  duration_ms: number;
+  outcome: string;
+  status_code: number | null;
+  error: string | null;
+  response_excerpt: string | null;
+  url: string;
+}
+
+export function toAttemptRecord(r: AttemptRow): AttemptRecord {
+  return {
+    attempt: r.attempt,
+    trigger: r.trigger,
+    startedAt: r.started_at,
+    durationMs: r.duration_ms,
+    outcome: r.outcome,
+    statusCode: r.status_code,
+    error: r.error,
+    responseExcerpt: r.response_excerpt,
+    url: r.url,
+  };
+}
+
 export interface FinishedAttempt extends AttemptRecord {
   readonly deliveryId: string;
   /** What the policy decided: the delivery's next status, and when it is due if pending. */
@@ -384,21 +411,12 @@ export async function reapExpiredLeases(db: Queryable, limit: number): Promise<n
   return rows[0]?.n ?? 0;
 }
 
-export interface UnpublishedAttempt {
+export interface UnpublishedAttempt extends AttemptRecord {
   readonly id: bigint;
   readonly deliveryId: string;
   readonly windowId: string;
   readonly ruleId: string;
   readonly webhookId: string;
-  readonly url: string;
-  readonly attempt: number;
-  readonly trigger: TriggerValue;
-  readonly startedAt: Date;
-  readonly durationMs: number;
-  readonly outcome: string;
-  readonly statusCode: number | null;
-  readonly error: string | null;
-  readonly responseExcerpt: string | null;
 }
 
 /**
@@ -420,38 +438,21 @@ export async function publishStragglers(
       WHERE a.published_at IS NULL AND a.outcome <> 'interrupted'
         AND a.recorded_at < now() - ${olderThanMs} * interval '1 millisecond'
       ORDER BY a.id LIMIT ${limit}
-      FOR UPDATE OF a SKIP LOCKED`)) as {
+      FOR UPDATE OF a SKIP LOCKED`)) as (AttemptRow & {
       id: bigint | string;
       delivery_id: string;
       window_id: string;
       rule_id: string;
       webhook_id: string;
-      url: string;
-      attempt: number;
-      trigger: TriggerValue;
-      started_at: Date;
-      duration_ms: number;
-      outcome: string;
-      status_code: number | null;
-      error: string | null;
-      response_excerpt: string | null;
-    }[];
+    })[];
     if (rows.length === 0) return 0;
     const attempts = rows.map((r) => ({
+      ...toAttemptRecord(r),
       id: BigInt(r.id),
       deliveryId: r.delivery_id,
       windowId: r.window_id,
       ruleId: r.rule_id,
       webhookId: r.webhook_id,
-      url: r.url,
-      attempt: r.attempt,
-      trigger: r.trigger,
-      startedAt: r.started_at,
-      durationMs: r.duration_ms,
-      outcome: r.outcome,
-      statusCode: r.status_code,
-      error: r.error,
-      responseExcerpt: r.response_excerpt,
     }));
     await publish(attempts);
     await markAttemptsPublished(tx, attempts.map((a) => a.id));

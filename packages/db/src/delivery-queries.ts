@@ -1,5 +1,5 @@
 import { sql, type Queryable } from "@databases/pg";
-import type { AttemptRecord, DeliveryStatusValue, TriggerValue } from "./deliveries.js";
+import { toAttemptRecord, type AttemptRecord, type AttemptRow, type DeliveryStatusValue } from "./deliveries.js";
 
 /**
  * Reading deliveries and asking for them again, for the API. Every query is scoped to a tenant; what
@@ -96,31 +96,8 @@ export async function getDelivery(
   if (!rows[0]) return undefined;
   const attempts = (await db.query(sql`
     SELECT attempt, trigger, started_at, duration_ms, outcome, status_code, error, response_excerpt, url
-    FROM delivery_attempts WHERE delivery_id = ${deliveryId} ORDER BY attempt`)) as {
-    attempt: number;
-    trigger: TriggerValue;
-    started_at: Date;
-    duration_ms: number;
-    outcome: string;
-    status_code: number | null;
-    error: string | null;
-    response_excerpt: string | null;
-    url: string;
-  }[];
-  return {
-    delivery: toDelivery(rows[0]),
-    attempts: attempts.map((a) => ({
-      attempt: a.attempt,
-      trigger: a.trigger,
-      startedAt: a.started_at,
-      durationMs: a.duration_ms,
-      outcome: a.outcome,
-      statusCode: a.status_code,
-      error: a.error,
-      responseExcerpt: a.response_excerpt,
-      url: a.url,
-    })),
-  };
+    FROM delivery_attempts WHERE delivery_id = ${deliveryId} ORDER BY attempt`)) as AttemptRow[];
+  return { delivery: toDelivery(rows[0]), attempts: attempts.map(toAttemptRecord) };
 }
 
 export type RedeliverResult =

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Admin } from "kafkajs";
 import { ensureTopics, topicNames, topicSpecs, waitForTopics } from "@runhooks/kafka";
+import { readTopic } from "../../../test/support/read-topic.js";
 import { testKafka, uniquePrefix } from "../../../test/support/stack.js";
 
 describe("topics on the real broker", () => {
@@ -64,27 +65,12 @@ describe("topics on the real broker", () => {
     });
     await producer.disconnect();
 
-    const consumer = kafka.consumer({ groupId: `${prefix}-group` });
-    await consumer.connect();
-    await consumer.subscribe({ topic: names.runs, fromBeginning: true });
-    // By position in the log: a rebalance while the group settles on a fresh broker may hand a message
-    // over twice (at least once), which is not what this test is about.
-    const byPosition = new Map<string, { key: string; i: number; partition: number; timestamp: number }>();
-    await new Promise<void>((resolve, reject) => {
-      consumer
-        .run({
-          eachMessage: ({ message, partition }) => {
-            const { i } = JSON.parse(message.value!.toString()) as { i: number };
-            byPosition.set(`${partition}:${message.offset}`, { key: message.key!.toString(), i, partition, timestamp: Number(message.timestamp) });
-            if (byPosition.size === traces.length) resolve();
-            return Promise.resolve();
-          },
-        })
-        .catch(reject);
-    });
-    await consumer.disconnect();
-
-    const seen = [...byPosition.values()];
+    const seen = (await readTopic(kafka, names.runs, traces.length)).map(({ partition, message }) => ({
+      key: message.key!.toString(),
+      i: (JSON.parse(message.value!.toString()) as { i: number }).i,
+      partition,
+      timestamp: Number(message.timestamp),
+    }));
     expect(seen.map((m) => m.i).sort()).toEqual([0, 1, 2, 3]);
     // Same key, same partition: all runs of a trace are folded by one evaluator.
     const partitionsOfA = new Set(seen.filter((m) => m.key === "trace-a").map((m) => m.partition));

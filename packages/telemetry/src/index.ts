@@ -4,7 +4,7 @@ export { startHttp } from "./http.js";
 export type { HttpEndpoints } from "./http.js";
 export { stopOnSignals } from "./signals.js";
 export { OTEL_ENV_KEYS, OTEL_OFF, OtelConfigError, otelConfigFromEnv, parseKeyValues } from "./config.js";
-export { otelEnvShape, refineOtelEnv } from "./otel-env.js";
+export { otelEnvShape, parseEnv, refineOtelEnv } from "./otel-env.js";
 export type { OtelConfig, OtelEnv, SamplerConfig } from "./config.js";
 export { MAX_SPAN_LINKS, createTelemetry } from "./setup.js";
 export type { ServiceIdentity, Telemetry } from "./setup.js";

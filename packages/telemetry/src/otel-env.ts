@@ -18,3 +18,14 @@ export function refineOtelEnv(env: OtelEnv, ctx: z.RefinementCtx): void {
     ctx.addIssue({ code: "custom", message: (error as Error).message, path: ["OTEL"] });
   }
 }
+
+/**
+ * A service's configuration parsed from its environment by its zod schema; refused with one line per
+ * offending variable (`  RUNHOOKS_API_PORT: …`) under `invalid <what>:`, so the operator sees them all.
+ */
+export function parseEnv<S extends z.ZodType>(schema: S, env: Readonly<Record<string, string | undefined>>, what: string): z.output<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+  throw new Error(`invalid ${what}:\n${lines.join("\n")}`);
+}

@@ -1,4 +1,4 @@
-import { otelEnvShape, refineOtelEnv } from "@runhooks/telemetry";
+import { otelEnvShape, parseEnv, refineOtelEnv } from "@runhooks/telemetry";
 import { z } from "zod";
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -28,10 +28,5 @@ export const ApiEnv = z.object({
 export type ApiEnv = z.infer<typeof ApiEnv>;
 
 export function readApiEnv(env: NodeJS.ProcessEnv = process.env): ApiEnv {
-  const result = ApiEnv.safeParse(env);
-  if (!result.success) {
-    const lines = result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
-    throw new Error(`invalid environment:\n${lines.join("\n")}`);
-  }
-  return result.data;
+  return parseEnv(ApiEnv, env, "environment");
 }

@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { otelEnvShape, refineOtelEnv } from "@runhooks/telemetry";
+import { otelEnvShape, parseEnv, refineOtelEnv } from "@runhooks/telemetry";
 import { z } from "zod";
 import { parseCidr } from "./address-policy.js";
 
@@ -63,10 +63,5 @@ export const DeliveryEnv = z.object({
 export type DeliveryEnv = z.infer<typeof DeliveryEnv>;
 
 export function readDeliveryEnv(env: NodeJS.ProcessEnv = process.env): DeliveryEnv {
-  const result = DeliveryEnv.safeParse(env);
-  if (!result.success) {
-    const lines = result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
-    throw new Error(`invalid delivery configuration:\n${lines.join("\n")}`);
-  }
-  return result.data;
+  return parseEnv(DeliveryEnv, env, "delivery configuration");
 }

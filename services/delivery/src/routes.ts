@@ -60,7 +60,6 @@ function attemptJson(a: AttemptRecord) {
     trigger: a.trigger,
     started_at: a.startedAt.toISOString(),
     duration_ms: a.durationMs,
-    // Null in the store: the worker stopped during the attempt.
     outcome: a.outcome,
     status_code: a.statusCode,
     error: a.error,

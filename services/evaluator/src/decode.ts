@@ -2,7 +2,7 @@ import { Run, SCHEMA_VERSION, describeIssues, isParsedRun, toFieldIssues, type D
 
 export type Decoded =
   /** `run` is a fresh object the caller owns (matching writes derived facts onto it). */
-  | { readonly ok: true; readonly run: Run; readonly json: string }
+  | { readonly ok: true; readonly run: Run }
   | { readonly ok: false; readonly reason: DeadLetterReason; readonly error: string };
 
 /**
@@ -14,10 +14,9 @@ export function decodeRun(value: Buffer | null, maxBytes: number): Decoded {
   if (value.length > maxBytes) {
     return { ok: false, reason: "oversized", error: `run is ${value.length} bytes; the limit is ${maxBytes}` };
   }
-  const json = value.toString("utf8");
   let parsed: unknown;
   try {
-    parsed = JSON.parse(json);
+    parsed = JSON.parse(value.toString("utf8"));
   } catch (error) {
     return { ok: false, reason: "invalid_json", error: (error as Error).message };
   }
@@ -26,8 +25,8 @@ export function decodeRun(value: Buffer | null, maxBytes: number): Decoded {
     return { ok: false, reason: "unsupported_version", error: `schema_version ${JSON.stringify(version)} is not supported (expected ${SCHEMA_VERSION})` };
   }
   // The fast check accepts exactly what the schema accepts; zod runs only to explain a refusal.
-  if (isParsedRun(parsed)) return { ok: true, run: parsed, json };
+  if (isParsedRun(parsed)) return { ok: true, run: parsed };
   const result = Run.safeParse(parsed);
   if (!result.success) return { ok: false, reason: "schema_invalid", error: describeIssues(toFieldIssues(result.error)) };
-  return { ok: true, run: result.data, json };
+  return { ok: true, run: result.data };
 }

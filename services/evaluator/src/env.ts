@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { otelEnvShape, refineOtelEnv } from "@runhooks/telemetry";
+import { otelEnvShape, parseEnv, refineOtelEnv } from "@runhooks/telemetry";
 import { z } from "zod";
 
 /** The evaluator's whole configuration, parsed once at start. */
@@ -28,10 +28,5 @@ export const EvaluatorEnv = z.object({
 export type EvaluatorEnv = z.infer<typeof EvaluatorEnv>;
 
 export function readEvaluatorEnv(env: NodeJS.ProcessEnv = process.env): EvaluatorEnv {
-  const result = EvaluatorEnv.safeParse(env);
-  if (!result.success) {
-    const lines = result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
-    throw new Error(`invalid evaluator configuration:\n${lines.join("\n")}`);
-  }
-  return result.data;
+  return parseEnv(EvaluatorEnv, env, "evaluator configuration");
 }

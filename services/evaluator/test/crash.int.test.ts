@@ -10,6 +10,7 @@ import { waitForTopics } from "@runhooks/kafka";
 import type { Admin, Kafka } from "kafkajs";
 import { createHarness, makeRun, ruleVersion, type Harness } from "./harness.js";
 import { mulberry32 } from "../../../test/support/random.js";
+import { readTopic } from "../../../test/support/read-topic.js";
 
 const TENANT = "2ebda79f-2946-4491-a9ad-d642f49e0815";
 const RUNS = 20_000;
@@ -21,23 +22,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function readAll(kafka: Kafka, admin: Admin, topic: string): Promise<MatchWindow[]> {
   const ends = await admin.fetchTopicOffsets(topic);
   const total = ends.reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
-  // By log position: a rebalance of the throw-away group may hand a message over twice.
-  const out = new Map<string, MatchWindow>();
-  if (total === 0) return [];
-  const consumer = kafka.consumer({ groupId: `read-${randomUUID()}`, maxWaitTimeInMs: 100 });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await new Promise<void>((resolve) => {
-    void consumer.run({
-      eachMessage: ({ message, partition }) => {
-        out.set(`${partition}:${message.offset}`, MatchWindow.parse(JSON.parse(message.value!.toString())));
-        if (out.size === total) resolve();
-        return Promise.resolve();
-      },
-    });
-  });
-  await consumer.disconnect();
-  return [...out.values()];
+  const read = await readTopic(kafka, topic, total);
+  return read.map(({ message }) => MatchWindow.parse(JSON.parse(message.value!.toString())));
 }
 
 /** True once the group has committed every partition up to its end: nothing open, nothing unread. */

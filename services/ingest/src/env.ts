@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { otelEnvShape, refineOtelEnv } from "@runhooks/telemetry";
+import { otelEnvShape, parseEnv, refineOtelEnv } from "@runhooks/telemetry";
 import { z } from "zod";
 
 const MIB = 1024 * 1024;
@@ -38,10 +38,5 @@ export const IngestEnv = z.object({
 export type IngestEnv = z.infer<typeof IngestEnv>;
 
 export function readIngestEnv(env: NodeJS.ProcessEnv = process.env): IngestEnv {
-  const result = IngestEnv.safeParse(env);
-  if (!result.success) {
-    const lines = result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
-    throw new Error(`invalid ingest configuration:\n${lines.join("\n")}`);
-  }
-  return result.data;
+  return parseEnv(IngestEnv, env, "ingest configuration");
 }
