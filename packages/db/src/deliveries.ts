@@ -292,6 +292,11 @@ export interface FinishedAttempt extends AttemptRecord {
   /** What the policy decided: the delivery's next status, and when it is due if pending. */
   readonly nextStatus: "pending" | "succeeded" | "failed";
   readonly nextAttemptAt: Date | null;
+  /**
+   * Its message is on the attempts topic already (published before it is recorded, so the row is
+   * written once); false leaves it to `publishStragglers`.
+   */
+  readonly published: boolean;
 }
 
 export interface RecordedAttempt {
@@ -326,16 +331,20 @@ export async function recordAttempts(db: Queryable, attempts: readonly FinishedA
         ${attempts.map((a) => a.durationMs)}::float8[], ${attempts.map((a) => a.outcome)}::text[],
         ${attempts.map((a) => a.statusCode)}::int[], ${attempts.map((a) => a.error)}::text[],
         ${attempts.map((a) => a.responseExcerpt)}::text[], ${attempts.map((a) => a.url)}::text[],
-        ${attempts.map((a) => a.nextStatus)}::text[], ${attempts.map((a) => a.nextAttemptAt)}::timestamptz[])
-      AS v(delivery_id, attempt, trigger, started_at, duration_ms, outcome, status_code, error, response_excerpt, url, next_status, next_at)
+        ${attempts.map((a) => a.nextStatus)}::text[], ${attempts.map((a) => a.nextAttemptAt)}::timestamptz[],
+        ${attempts.map((a) => a.published)}::bool[])
+      AS v(delivery_id, attempt, trigger, started_at, duration_ms, outcome, status_code, error, response_excerpt, url, next_status, next_at,
+        published)
     ), ins AS (
       INSERT INTO delivery_attempts AS a
-        (delivery_id, attempt, trigger, started_at, duration_ms, outcome, status_code, error, response_excerpt, url)
-      SELECT delivery_id, attempt, trigger, started_at, duration_ms, outcome, status_code, error, response_excerpt, url FROM v
+        (delivery_id, attempt, trigger, started_at, duration_ms, outcome, status_code, error, response_excerpt, url, published_at)
+      SELECT delivery_id, attempt, trigger, started_at, duration_ms, outcome, status_code, error, response_excerpt, url,
+        CASE WHEN published THEN now() END
+      FROM v
       ON CONFLICT (delivery_id, attempt) DO UPDATE SET
         started_at = excluded.started_at, duration_ms = excluded.duration_ms, outcome = excluded.outcome,
         status_code = excluded.status_code, error = excluded.error, response_excerpt = excluded.response_excerpt,
-        recorded_at = now(), published_at = NULL
+        recorded_at = now(), published_at = excluded.published_at
         WHERE a.outcome = 'interrupted'
       RETURNING id, delivery_id, attempt
     ), upd AS (

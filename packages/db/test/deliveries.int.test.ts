@@ -131,7 +131,7 @@ describe("claimDeliveries", () => {
 });
 
 describe("recordAttempts after the lease expired", () => {
-  const success = (deliveryId: string, attempt: number): FinishedAttempt => ({
+  const success = (deliveryId: string, attempt: number, published = false): FinishedAttempt => ({
     deliveryId,
     attempt,
     trigger: "scheduled",
@@ -144,6 +144,7 @@ describe("recordAttempts after the lease expired", () => {
     url: "http://late.test:80/hook",
     nextStatus: "succeeded",
     nextAttemptAt: null,
+    published,
   });
   const delivery = async (id: string) =>
     ((await database.db.query(sql`SELECT status, attempts, round_attempts FROM deliveries WHERE id = ${id}`)) as {
@@ -187,9 +188,10 @@ describe("recordAttempts after the lease expired", () => {
     const { claimed } = await claim(10);
     expect(claimed.map((d) => [d.id, d.attempt])).toEqual([[id, 2]]);
 
-    const [recorded] = await recordAttempts(database.db, [success(id!, 1)]);
+    // Published before it was recorded (the recorder's order): the row is written marked published.
+    const [recorded] = await recordAttempts(database.db, [success(id!, 1, true)]);
     expect(recorded).toMatchObject({ attempt: 1, applied: false });
     expect(await delivery(id!)).toMatchObject({ status: "in_flight", attempts: 2 });
-    expect((await attempts(id!)).map((a) => [a.attempt, a.outcome])).toEqual([[1, "success"]]);
+    expect((await attempts(id!)).map((a) => [a.attempt, a.outcome, a.published_at !== null])).toEqual([[1, "success", true]]);
   });
 });

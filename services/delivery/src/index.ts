@@ -39,7 +39,7 @@ export { memberSpan } from "./json-span.js";
 export { deliveryId } from "./delivery-id.js";
 export { attemptMessage } from "./attempt-message.js";
 export { createPublisher } from "./publisher.js";
-export type { Publisher, PublishableAttempt } from "./publisher.js";
+export type { Publisher } from "./publisher.js";
 export { deliveriesRoutes } from "./routes.js";
 export type { DeliveriesRoutesOptions } from "./routes.js";
 export { createCounters } from "./counters.js";
@@ -139,7 +139,7 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
   });
   const webhooks = createWebhookCache(db);
   const payloads = createPayloadCache(64 * 1024 * 1024);
-  const publisher = createPublisher({ db, producer, topic: topics.attempts, log, counters, maxBacklog: 100_000, markEveryMs: 100 });
+  const publisher = createPublisher({ producer, topic: topics.attempts, counters, timeoutMs: 2000 });
   const recorder = createRecorder({ db, publisher, log, counters, maxBatch: 500, maxDelayMs: 5, onDatabase });
   const workers = startWorkers({
     db,
@@ -188,7 +188,7 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
   gauges = {
     inFlight: () => workers.inFlight(),
     unrecorded: () => recorder.backlog,
-    unpublished: () => publisher.backlog,
+    unpublished: () => recorder.unpublished,
     payloadBytes: () => payloads.bytes,
   };
   const http = o.http
@@ -209,7 +209,6 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
       await consumer.stop();
       await workers.stop();
       await recorder.flush(Math.max(10_000, timeoutMs * 2));
-      await publisher.drain();
       await housekeeping.stop();
       await sender.close();
       await producer.disconnect();

@@ -15,14 +15,7 @@ export function memberSpan(text: string, name: string): { start: number; end: nu
     const c = text.charCodeAt(i);
     if (c === 0x22 /* " */) {
       const start = i;
-      i++;
-      while (i < n) {
-        const d = text.charCodeAt(i);
-        if (d === 0x5c /* \ */) i += 2;
-        else if (d === 0x22) break;
-        else i++;
-      }
-      i++;
+      i = stringEnd(text, i);
       if (depth === 1 && expectKey) {
         pendingKey = JSON.parse(text.slice(start, i)) as string;
         expectKey = false;
@@ -49,6 +42,19 @@ export function memberSpan(text: string, name: string): { start: number; end: nu
     i++;
   }
   return undefined;
+}
+
+/** Just past the closing quote of the string opening at `open` (jumping quote to quote: strings are most of a run's text). */
+function stringEnd(text: string, open: number): number {
+  let q = text.indexOf('"', open + 1);
+  while (q !== -1) {
+    // Escaped when preceded by an odd number of backslashes.
+    let backslashes = 0;
+    while (text.charCodeAt(q - 1 - backslashes) === 0x5c) backslashes++;
+    if (backslashes % 2 === 0) return q + 1;
+    q = text.indexOf('"', q + 1);
+  }
+  return text.length;
 }
 
 function isSpace(c: number): boolean {

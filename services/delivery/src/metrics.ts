@@ -19,7 +19,7 @@ export const DELIVERY_METRICS = {
   databaseErrors: { name: "runhooks.delivery.database_errors", kind: "counter", help: "Database operations that failed (and were retried)." },
   attemptsInFlight: { name: "runhooks.delivery.attempts_in_flight", kind: "gauge", help: "Attempts being sent now." },
   attemptsUnrecorded: { name: "runhooks.delivery.attempts_unrecorded", kind: "gauge", help: "Attempts finished but not yet written to Postgres." },
-  attemptsUnpublished: { name: "runhooks.delivery.attempts_unpublished", kind: "gauge", help: "Attempts recorded but not yet on the attempts topic." },
+  attemptsUnpublished: { name: "runhooks.delivery.attempts_unpublished", kind: "gauge", help: "Attempts finished but neither on the attempts topic nor recorded yet." },
   payloadCacheBytes: { name: "runhooks.delivery.payload_cache_bytes", kind: "gauge", help: "Bytes of window bodies cached in memory." },
   consumerLag: { name: "runhooks.delivery.consumer_lag", kind: "gauge", help: "Messages behind the high watermark, per partition of the windows topic, after the last batch." },
   attemptDuration: {

@@ -2,29 +2,43 @@ import type { AttemptOutcome } from "@runhooks/contracts";
 import { recordAttempts, type Database, type FinishedAttempt } from "@runhooks/db";
 import type { Counters } from "./counters.js";
 import type { Logger } from "@runhooks/telemetry";
-import type { PublishableAttempt, Publisher } from "./publisher.js";
+import type { Publisher } from "./publisher.js";
 
-export interface Finished extends FinishedAttempt {
+/** A finished attempt as a worker hands it over: the recorder decides whether it was published. */
+export interface Finished extends Omit<FinishedAttempt, "published"> {
   readonly windowId: string;
   readonly ruleId: string;
   readonly webhookId: string;
+  readonly outcome: AttemptOutcome;
+}
+
+interface Queued extends Finished {
+  /** Its message is on the attempts topic (set once, so a batch retried while Postgres is down is not sent again). */
+  published: boolean;
 }
 
 export interface Recorder {
-  /** Queues a finished attempt; it is written with others in one statement, soon. */
+  /** Queues a finished attempt; it is published and written with others, soon. */
   add(attempt: Finished): void;
   /** Attempts finished but not yet written. */
   readonly backlog: number;
+  /** Attempts finished but neither on the attempts topic nor written. */
+  readonly unpublished: number;
   /** Writes everything queued; retries while Postgres is down, up to `timeoutMs`. */
   flush(timeoutMs: number): Promise<void>;
 }
 
+const PUBLISH_RETRY_MS = 5000;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Writes finished attempts in batches — the attempt rows and the deliveries' new states in one
- * statement — then hands them to the publisher. While Postgres is unreachable the batch is kept and
- * retried; the deliveries stay leased meanwhile.
+ * Publishes finished attempts to the attempts topic, then writes them in batches — the attempt rows
+ * (marked published) and the deliveries' new states in one statement. Publishing first means each row
+ * is written once; if the process dies in between, the topic holds an attempt whose row the reaper
+ * records as interrupted (the endpoint may have seen it: both say so). When Kafka fails the attempts
+ * are recorded unpublished and the sweeper publishes them. While Postgres is unreachable the batch is
+ * kept and retried; the deliveries stay leased meanwhile.
  */
 export function createRecorder(o: {
   readonly db: Database;
@@ -36,15 +50,35 @@ export function createRecorder(o: {
   readonly maxDelayMs: number;
   readonly onDatabase: (ok: boolean) => void;
 }): Recorder {
-  let queue: Finished[] = [];
+  let queue: Queued[] = [];
   let writing: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
   let failures = 0;
+  let publishFailing = false;
+  /** While Kafka fails, batches are recorded unpublished without waiting for it, and it is tried again from here. */
+  let publishRetryAt = 0;
   let giveUpAt = Number.POSITIVE_INFINITY;
+
+  async function publish(batch: Queued[]): Promise<void> {
+    const pending = batch.filter((a) => !a.published);
+    if (pending.length === 0) return;
+    try {
+      await o.publisher.produce(pending);
+      for (const a of pending) a.published = true;
+      if (publishFailing) o.log("info", "publishing attempts again");
+      publishFailing = false;
+    } catch (error) {
+      o.counters.publishFailures += pending.length;
+      publishRetryAt = Date.now() + PUBLISH_RETRY_MS;
+      if (!publishFailing) o.log("warn", "could not publish attempts; recording them for the sweeper", { attempts: pending.length, error: String(error) });
+      publishFailing = true;
+    }
+  }
 
   async function write(): Promise<void> {
     while (queue.length > 0) {
       const batch = queue.slice(0, o.maxBatch);
+      if (Date.now() >= publishRetryAt) await publish(batch);
       try {
         const recorded = await recordAttempts(o.db, batch);
         queue = queue.slice(batch.length);
@@ -62,20 +96,16 @@ export function createRecorder(o: {
     }
   }
 
-  function account(batch: readonly Finished[], recorded: Awaited<ReturnType<typeof recordAttempts>>): void {
+  function account(batch: readonly Queued[], recorded: Awaited<ReturnType<typeof recordAttempts>>): void {
     const byKey = new Map(batch.map((a) => [`${a.deliveryId}/${a.attempt}`, a]));
-    const publishable: PublishableAttempt[] = [];
     for (const r of recorded) {
       const a = byKey.get(`${r.deliveryId}/${r.attempt}`);
       if (!a) continue;
-      const outcome = a.outcome as AttemptOutcome;
-      o.counters.attempts[outcome] = (o.counters.attempts[outcome] ?? 0) + 1;
+      o.counters.attempts[a.outcome] = (o.counters.attempts[a.outcome] ?? 0) + 1;
       if (!r.applied) o.counters.attemptsStale++;
       else if (a.nextStatus === "pending") o.counters.retriesScheduled++;
       else o.counters.deliveriesFinal[a.nextStatus]++;
-      publishable.push({ ...a, outcome, rowId: r.id });
     }
-    o.publisher.publish(publishable);
   }
 
   function kick(): void {
@@ -97,12 +127,17 @@ export function createRecorder(o: {
 
   return {
     add(attempt) {
-      queue.push(attempt);
+      queue.push({ ...attempt, published: false });
       if (queue.length >= o.maxBatch) kick();
       else schedule();
     },
     get backlog() {
       return queue.length;
+    },
+    get unpublished() {
+      let n = 0;
+      for (const a of queue) if (!a.published) n++;
+      return n;
     },
     async flush(timeoutMs) {
       giveUpAt = Date.now() + timeoutMs;

@@ -1,16 +1,26 @@
-import { Id, MatchWindow, describeIssues, toFieldIssues } from "@runhooks/contracts";
-import { z } from "zod";
+import { Id, MatchWindow, describeIssues, toFieldIssues, type FieldIssue } from "@runhooks/contracts";
 import { memberSpan } from "./json-span.js";
 
 /**
- * The MatchWindow contract, with each run checked only for what delivery relies on (an object with an
- * id): runs were validated against the Run contract when they entered (the evaluator dead-letters the
- * rest), and delivery passes them through byte for byte. Validating every run field again would cost
- * more than everything else delivery does with a window.
+ * The MatchWindow contract without its runs. Each run is checked only for what delivery relies on (an
+ * object with an id): runs were validated against the Run contract when they entered (the evaluator
+ * dead-letters the rest), and delivery passes them through byte for byte. Validating every run field
+ * again — or even copying each run through a schema — would cost more than everything else delivery
+ * does with a window.
  */
-const WindowForDelivery = MatchWindow.omit({ runs: true }).extend({
-  runs: z.array(z.looseObject({ id: Id })).min(1, "a window holds at least one run"),
-});
+const WindowHead = MatchWindow.omit({ runs: true });
+
+/** What is wrong with a window's runs, if anything (the contract's wording and field paths). */
+function runsIssue(runs: unknown): FieldIssue | undefined {
+  if (!Array.isArray(runs)) return { path: "runs", message: "must be an array of runs" };
+  if (runs.length === 0) return { path: "runs", message: "a window holds at least one run" };
+  for (let i = 0; i < runs.length; i++) {
+    const run: unknown = runs[i];
+    if (typeof run !== "object" || run === null || Array.isArray(run)) return { path: `runs.${i}`, message: "must be a run object" };
+    if (!Id.safeParse((run as { id?: unknown }).id).success) return { path: `runs.${i}.id`, message: "must be a UUID (8-4-4-4-12 hex digits)" };
+  }
+  return undefined;
+}
 
 export type DecodedWindow =
   | {
@@ -35,11 +45,17 @@ export function decodeWindow(value: Buffer | null): DecodedWindow {
   } catch (error) {
     return { ok: false, error: `invalid JSON: ${(error as Error).message}` };
   }
-  const result = WindowForDelivery.safeParse(parsed);
-  if (!result.success) return { ok: false, error: describeIssues(toFieldIssues(result.error)) };
-  const { runs, ...window } = result.data;
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return { ok: false, error: "not a JSON object" };
+  const { runs, ...members } = parsed as Record<string, unknown>;
+  const result = WindowHead.safeParse(members);
+  const issues = result.success ? [] : toFieldIssues(result.error);
+  const runIssue = runsIssue(runs);
+  if (runIssue) issues.push(runIssue);
+  if (!result.success || issues.length > 0) return { ok: false, error: describeIssues(issues) };
+  const window = result.data;
+  const runList = runs as unknown[];
   const span = memberSpan(text, "runs");
-  const runsJson = span === undefined ? JSON.stringify(runs) : text.slice(span.start, span.end);
+  const runsJson = span === undefined ? JSON.stringify(runList) : text.slice(span.start, span.end);
   const head = JSON.stringify({ rule_id: window.rule_id, start_time: window.start_time, end_time: window.end_time });
-  return { ok: true, window, runCount: runs.length, payload: `${head.slice(0, -1)},"runs":${runsJson}}` };
+  return { ok: true, window, runCount: runList.length, payload: `${head.slice(0, -1)},"runs":${runsJson}}` };
 }

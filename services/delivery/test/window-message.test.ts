@@ -54,6 +54,10 @@ describe("window messages", () => {
     const span = memberSpan(text, "runs");
     expect(span && text.slice(span.start, span.end)).toBe(`[3, {"runs":4}]`);
     expect(memberSpan(`{"a":1}`, "runs")).toBeUndefined();
+    // A string ending in an escaped backslash ends at the quote after it.
+    const slashes = JSON.stringify({ a: "x\\", runs: [5], b: '\\"runs":[6]' });
+    const s1 = memberSpan(slashes, "runs");
+    expect(s1 && slashes.slice(s1.start, s1.end)).toBe(`[5]`);
     const last = `{"x":1,"runs":"str"}`;
     const s2 = memberSpan(last, "runs");
     expect(s2 && last.slice(s2.start, s2.end)).toBe(`"str"`);
