@@ -46,6 +46,8 @@ function cmdline(pid: number): string {
 export interface CostProbe {
   sample(): Promise<Sample>;
   report(before: Sample, after: Sample, deliveries: number): string[];
+  /** CPU per item of each process between two samples, as one line. */
+  cpu(before: Sample, after: Sample, items: number): string;
 }
 
 /**
@@ -99,10 +101,13 @@ export async function costProbe(db: Database, stateDir: string, receiverPid: num
       parts.push(`${table} ${per(ins)} ins + ${per(upd)} upd (${per(a.hot - b.hot)} HOT)`);
     }
     lines.push(`row writes:            ${per(writes)} per delivery: ${parts.join(", ")}`);
-    const cpu = [...after.cpu].map(([k, v]) => `${k} ${(((v - (before.cpu.get(k) ?? 0)) / n) * 1e6).toFixed(0)} µs`);
-    lines.push(`CPU per delivery:      ${cpu.join(", ")}`);
+    lines.push(`CPU per delivery:      ${cpu(before, after, n)}`);
     return lines;
   }
 
-  return { sample, report };
+  function cpu(before: Sample, after: Sample, n: number): string {
+    return [...after.cpu].map(([k, v]) => `${k} ${(((v - (before.cpu.get(k) ?? 0)) / n) * 1e6).toFixed(0)} µs`).join(", ");
+  }
+
+  return { sample, report, cpu };
 }

@@ -139,6 +139,8 @@ async function main(): Promise<void> {
       say(`${N} windows of ~${Math.round(bodies.reduce((n, b) => n + b.length, 0) / N)} bytes from ${RULES} rules in ${topics.windows} (6 partitions); receiver ${origin}; ${cpus().length} CPUs`);
 
       // 1. Raw undici POSTs of the same payloads, same receiver, same concurrency.
+      const probe = await costProbe(db, stack.stateDir, receiver.pid);
+      const rawBefore = await probe.sample();
       const agent = new Agent({ connections: CONCURRENCY, pipelining: 1, keepAliveTimeout: 4000 });
       const t0 = performance.now();
       let next = 0;
@@ -155,10 +157,10 @@ async function main(): Promise<void> {
       const rawSeconds = (performance.now() - t0) / 1000;
       await agent.close();
       const rawRate = N / rawSeconds;
+      const rawCpu = probe.cpu(rawBefore, await probe.sample(), N);
       say(`raw undici POSTs:      ${N} in ${rawSeconds.toFixed(2)} s = ${Math.round(rawRate)} requests/s (concurrency ${CONCURRENCY})`);
 
       // 2. The delivery service, every attempt recorded and published.
-      const probe = await costProbe(db, stack.stateDir, receiver.pid);
       const before = await probe.sample();
       const delivery = await startDelivery({
         brokers: stack.brokers,
@@ -207,6 +209,7 @@ async function main(): Promise<void> {
       say(`delivery service:      ${span!.successes} successful deliveries (${span!.attempts} attempts, each a row and a message) in ${span!.seconds.toFixed(2)} s = ${Math.round(rate)} deliveries/s`);
       say(`ratio:                 ${(rate / rawRate).toFixed(2)} of raw undici`);
       for (const line of costs) say(line);
+      say(`CPU per raw POST:      ${rawCpu} (the floor under any delivery)`);
       say(`target:                ≥ 5000 deliveries/s — ${rate >= 5000 ? "met" : "NOT met"}`);
       say(`command:               BENCH_WINDOWS=${N} BENCH_CONCURRENCY=${CONCURRENCY} BENCH_RULES=${RULES} npm run bench:delivery`);
     } finally {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   claimDeliveries,
   migrate,
+  publishStragglers,
   reapExpiredLeases,
   recordAttempts,
   sql,
@@ -193,5 +194,38 @@ describe("recordAttempts after the lease expired", () => {
     expect(recorded).toMatchObject({ attempt: 1, applied: false });
     expect(await delivery(id!)).toMatchObject({ status: "in_flight", attempts: 2 });
     expect((await attempts(id!)).map((a) => [a.attempt, a.outcome, a.published_at !== null])).toEqual([[1, "success", true]]);
+  });
+});
+
+describe("attempts recorded unpublished (Kafka failed)", () => {
+  it("are published by the sweeper, once, and attempts recorded published are not", async () => {
+    await reset();
+    const [published, unpublished] = await stored("http://sweep.test:80", 2, 0, true);
+    const attempt = (deliveryId: string, isPublished: boolean): FinishedAttempt => ({
+      deliveryId,
+      attempt: 1,
+      trigger: "scheduled",
+      startedAt: new Date(),
+      durationMs: 3,
+      outcome: "http_5xx",
+      statusCode: 503,
+      error: null,
+      responseExcerpt: null,
+      url: "http://sweep.test:80/hook",
+      nextStatus: "pending",
+      nextAttemptAt: new Date(Date.now() + 60_000),
+      published: isPublished,
+    });
+    await recordAttempts(database.db, [attempt(published!, true), attempt(unpublished!, false)]);
+    const sent: string[][] = [];
+    const sweep = () =>
+      publishStragglers(database.db, 0, 100, async (rows) => {
+        sent.push(rows.map((r) => `${r.deliveryId}/${r.attempt}/${r.outcome}`));
+      });
+    expect(await sweep()).toBe(1);
+    expect(sent).toEqual([[`${unpublished}/1/http_5xx`]]);
+    // Marked once the publish resolved: the next sweep has nothing to send.
+    expect(await sweep()).toBe(0);
+    expect(sent).toHaveLength(1);
   });
 });

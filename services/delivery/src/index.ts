@@ -140,7 +140,7 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
   const webhooks = createWebhookCache(db);
   const payloads = createPayloadCache(64 * 1024 * 1024);
   const publisher = createPublisher({ producer, topic: topics.attempts, counters, timeoutMs: 2000 });
-  const recorder = createRecorder({ db, publisher, log, counters, maxBatch: 500, maxDelayMs: 5, onDatabase });
+  const recorder = createRecorder({ db, publisher, log, counters, maxBatch: 1000, maxDelayMs: 20, onDatabase });
   const workers = startWorkers({
     db,
     sender,

@@ -61,6 +61,13 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const LINGER_MS = 2000;
 
 /**
+ * Once room opens, how long to let more of it open before storing the next chunk: room comes back one
+ * attempt at a time, and a chunk per attempt would make every statement tiny (Postgres then spends
+ * more on statements than on rows).
+ */
+const GATHER_MS = 25;
+
+/**
  * Reads `runhooks.windows` and turns each window into one stored delivery per webhook of its rule
  * version. A batch's offsets are committed only once its deliveries are stored; while Postgres is
  * unreachable the batch is retried (heartbeating), so nothing is skipped.
@@ -252,6 +259,7 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
       if (next === undefined) return;
       if (next < decoded.length) {
         await o.workers.roomOpened(Math.max(0, lingerUntil - Date.now()));
+        await sleep(GATHER_MS);
         await payload.heartbeat();
       }
       from = next;

@@ -1,3 +1,5 @@
+import { randomUUID } from "node:crypto";
+import { v5 as uuidv5 } from "uuid";
 import { describe, expect, it } from "vitest";
 import { MatchWindow, WebhookPayload } from "@runhooks/contracts";
 import { attemptMessage, decodeWindow, deliveryId, memberSpan } from "@runhooks/delivery";
@@ -70,6 +72,11 @@ describe("delivery ids and attempt messages", () => {
     expect(a).toBe(deliveryId(head.window_id, head.rule_id));
     expect(a).not.toBe(deliveryId(head.window_id, head.tenant_id));
     expect(a).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    // The same ids as the uuid package's v5 (the reference), so ids stored before keep matching.
+    for (let i = 0; i < 200; i++) {
+      const [w, h] = [randomUUID(), randomUUID()];
+      expect(deliveryId(w, h)).toBe(uuidv5(`${w}/${h}`, "0b3f4c52-7a1e-4e55-9f2d-6c1d8a9e2b71"));
+    }
   });
 
   it("attempt messages satisfy the DeliveryAttempt contract", () => {
