@@ -219,8 +219,9 @@ describe("attempts recorded unpublished (Kafka failed)", () => {
     await recordAttempts(database.db, [attempt(published!, true), attempt(unpublished!, false)]);
     const sent: string[][] = [];
     const sweep = () =>
-      publishStragglers(database.db, 0, 100, async (rows) => {
+      publishStragglers(database.db, 0, 100, (rows) => {
         sent.push(rows.map((r) => `${r.deliveryId}/${r.attempt}/${r.outcome}`));
+        return Promise.resolve();
       });
     expect(await sweep()).toBe(1);
     expect(sent).toEqual([[`${unpublished}/1/http_5xx`]]);
