@@ -13,9 +13,13 @@ import { DECIMAL, type Run } from "./run.js";
  * megamorphic keyed lookups per run (more than half of the check's time).
  */
 
-/** Hex digit by char code: 0-9, A-F, a-f. */
-function isHex(c: number): boolean {
-  return (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+/** 1 for the char codes of hex digits (0-9, A-F, a-f). */
+const HEX = new Uint8Array(128);
+for (const c of "0123456789abcdefABCDEF") HEX[c.charCodeAt(0)] = 1;
+
+function isHexRun(v: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (HEX[v.charCodeAt(i)] !== 1) return false;
+  return true;
 }
 
 /**
@@ -23,14 +27,18 @@ function isHex(c: number): boolean {
  * id, and a run has four or five. The differential test holds the two to the same answers.
  */
 function isGuidString(v: string): boolean {
-  if (v.length !== 36) return false;
-  for (let i = 0; i < 36; i++) {
-    const c = v.charCodeAt(i);
-    if (i === 8 || i === 13 || i === 18 || i === 23) {
-      if (c !== 45) return false;
-    } else if (!isHex(c)) return false;
-  }
-  return true;
+  return (
+    v.length === 36 &&
+    v.charCodeAt(8) === 45 &&
+    v.charCodeAt(13) === 45 &&
+    v.charCodeAt(18) === 45 &&
+    v.charCodeAt(23) === 45 &&
+    isHexRun(v, 0, 8) &&
+    isHexRun(v, 9, 13) &&
+    isHexRun(v, 14, 18) &&
+    isHexRun(v, 19, 23) &&
+    isHexRun(v, 24, 36)
+  );
 }
 
 const isNonEmptyString = (v: unknown) => typeof v === "string" && v.length > 0;
