@@ -422,7 +422,11 @@ export async function startRunsConsumer(o: RunsConsumerOptions): Promise<RunsCon
       // Fold nothing more; let the batches being folded cut, and their flushes publish and commit,
       // before leaving the group (after which a commit would be refused).
       stopping = true;
-      consumer.pause([{ topic }]);
+      try {
+        consumer.pause([{ topic }]);
+      } catch {
+        // Not running (it crashed, or is restarting): nothing is fetched anyway.
+      }
       await Promise.allSettled([...batchesRunning]);
       await Promise.all([...states.values()].map((s) => s.flushes.idle()));
       isRunning = false;
