@@ -11,11 +11,13 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { createKafka, ensureTopics, topicNames, topicSpecs, waitForTopics } from "@runhooks/kafka";
 import { readInfraEnv, startStack } from "@runhooks/infra";
-import { startEvaluator } from "@runhooks/evaluator";
+import { RUNS_PARTITIONS_CONCURRENTLY, runsConsumerConfig, startEvaluator } from "@runhooks/evaluator";
 import type { RuleVersion } from "@runhooks/contracts";
 
 const N = Number(process.env["BENCH_RUNS"] ?? 100_000);
 const PARTITIONS = 6;
+/** The evaluator's default; the raw consumer gets the same. */
+const SESSION_TIMEOUT_MS = 10_000;
 const TENANTS = Array.from({ length: 10 }, () => randomUUID());
 const say = (line: string) => console.log(line);
 
@@ -177,12 +179,13 @@ try {
   let rawStart = 0;
   let rawCpu = process.cpuUsage();
   let parsed = 0;
-  const raw = kafka.consumer({ groupId: `${prefix}-raw`, maxBytesPerPartition: 4 * 1024 * 1024, maxBytes: 32 * 1024 * 1024, maxWaitTimeInMs: 100 });
+  // The evaluator's own consumer settings (fetch sizes, waits, concurrency, group timings): like with like.
+  const raw = kafka.consumer(runsConsumerConfig(`${prefix}-raw`, SESSION_TIMEOUT_MS));
   await raw.connect();
   await raw.subscribe({ topic: names.runs, fromBeginning: true });
   await new Promise<void>((resolve) => {
     void raw.run({
-      partitionsConsumedConcurrently: 16,
+      partitionsConsumedConcurrently: RUNS_PARTITIONS_CONCURRENTLY,
       eachBatch: ({ batch }) => {
         if (rawStart === 0) {
           rawStart = Date.now();
@@ -215,6 +218,7 @@ try {
       instanceId: `bench-${i}`,
       maxRunBytes: 512 * 1024,
       tickIntervalMs: 200,
+      sessionTimeoutMs: SESSION_TIMEOUT_MS,
       topicOverrides: { rules: `${prefix}.rules.${i}`, windows: `${prefix}.windows.${i}` },
       log: (level, message, fields) => {
         if (level === "error") console.error(`  [evaluator] ${message} ${JSON.stringify(fields ?? {})}`);

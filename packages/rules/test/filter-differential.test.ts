@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FILTER_OPERATORS, compileFilter, runFacts, validateFilter } from "@runhooks/rules";
+import { FILTER_OPERATORS, READS_ALL_FACTS, attachFacts, compileFilter, derivedFactsRead, runFacts, validateFilter } from "@runhooks/rules";
 // The raw-value comparison needs the internal compiler (the public API returns only truthiness).
 import { compileExpression } from "../src/filter/compile.js";
 import { mulberry32 } from "../../../test/support/random.js";
@@ -36,7 +36,8 @@ describe("compiled filters agree with json-logic-js 2.0.5 (differential)", () =>
   const filters = new FilterGen(g);
   const cases = Array.from({ length: CASES }, () => {
     const filter = filters.filter(g.int(2, 5));
-    return { filter, facts: runFacts(generateRun(g)) };
+    const run = generateRun(g);
+    return { filter, run, facts: runFacts(run) };
   });
 
   it(`every generated filter is valid, and the compiled answer is json-logic-js's on ${CASES} (filter, run) pairs`, () => {
@@ -80,6 +81,23 @@ describe("compiled filters agree with json-logic-js 2.0.5 (differential)", () =>
       }
     }
     expect(mismatches, report(mismatches)).toEqual([]);
+  });
+
+  it("a filter answers the same when only the derived facts derivedFactsRead names are computed", () => {
+    const mismatches: Mismatch[] = [];
+    let limited = 0;
+    for (const { filter, run, facts } of cases) {
+      const validation = validateFilter(filter);
+      if (!validation.ok) continue;
+      const reads = derivedFactsRead(validation.value);
+      if (reads !== READS_ALL_FACTS) limited += 1;
+      const compiled = compileFilter(validation.value);
+      const some = attachFacts(structuredClone(run), reads);
+      if (compiled(some) !== compiled(facts)) mismatches.push({ filter, facts: factsSubset(filter, some), expected: compiled(facts), actual: compiled(some) });
+    }
+    expect(mismatches, report(mismatches)).toEqual([]);
+    // Most generated filters skip some fact, or the check would mean little.
+    expect(limited).toBeGreaterThan(CASES * 0.5);
   });
 
   it(`exercises every accepted operator at least ${MIN_PER_OPERATOR} times`, () => {

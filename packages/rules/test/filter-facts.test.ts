@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { Run } from "@runhooks/contracts";
-import { DERIVED_FACTS, attachFacts, runFacts } from "@runhooks/rules";
+import { DERIVED_FACTS, READS_ALL_FACTS, READS_HAS_ERROR, READS_LATENCY, READS_METADATA, attachFacts, derivedFactsRead, runFacts, validateFilter } from "@runhooks/rules";
 import { compile } from "./filter/oracle.js";
 
 const seed = JSON.parse(
@@ -126,5 +126,34 @@ describe("attachFacts", () => {
     expect(facts).toBe(run);
     expect(facts).toEqual(runFacts(structuredClone(base)));
     expect(facts["latency"]).toBe(2.5);
+  });
+});
+
+describe("derivedFactsRead", () => {
+  const reads = (filter: unknown) => {
+    const valid = validateFilter(filter);
+    if (!valid.ok) throw new Error(JSON.stringify(valid.issues));
+    return derivedFactsRead(valid.value);
+  };
+  it.each([
+    [{ "==": [{ var: "status" }, "error"] }, 0],
+    [{ ">": [{ var: "latency" }, 5] }, READS_LATENCY],
+    [{ "==": [{ var: "metadata.env" }, "prod"] }, READS_METADATA],
+    [{ and: [{ var: "has_error" }, { in: ["x", { var: ["tags", []] }] }] }, READS_HAS_ERROR],
+    [{ or: [{ var: "latency.x" }, { "!": { var: "metadata" } }] }, READS_LATENCY | READS_METADATA],
+    [{ var: "" }, READS_ALL_FACTS],
+    [{ var: [{ cat: ["lat", "ency"] }] }, READS_ALL_FACTS],
+    [{ missing: ["a"] }, READS_ALL_FACTS],
+    [{ missing_some: [1, ["a", "b"]] }, READS_ALL_FACTS],
+    [{ some: [{ var: "tags" }, { "==": [{ var: "" }, "prod"] }] }, READS_ALL_FACTS],
+  ])("%j reads %i", (filter, expected) => {
+    expect(reads(filter)).toBe(expected);
+  });
+
+  it("attachFacts computes only the facts asked for", () => {
+    const facts = attachFacts(structuredClone(seedRun), READS_METADATA);
+    expect(facts["metadata"]).toEqual(seedRun.extra?.["metadata"] ?? {});
+    expect("latency" in facts).toBe(false);
+    expect("has_error" in facts).toBe(false);
   });
 });

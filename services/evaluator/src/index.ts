@@ -13,6 +13,7 @@ export { decodeRun } from "./decode.js";
 export { evaluatorOptionsFromEnv } from "./options.js";
 export type { Counters } from "./counters.js";
 export { EVALUATOR_METRICS } from "./metrics.js";
+export { RUNS_PARTITIONS_CONCURRENTLY, runsConsumerConfig } from "./runs-consumer.js";
 export { VERSION } from "./version.js";
 
 const { Partitioners } = kafkajs;

@@ -12,24 +12,30 @@ import {
   refoldFromTime,
   type FoldState,
 } from "@runhooks/rules";
-import kafkajs, { type Admin, type Consumer, type EachBatchPayload, type Kafka, type Message, type Producer } from "kafkajs";
+import kafkajs, { type Admin, type Consumer, type ConsumerConfig, type EachBatchPayload, type Kafka, type Message, type Producer } from "kafkajs";
 import type { Counters } from "./counters.js";
 import { decodeRun } from "./decode.js";
 import { KIND_HEADER, TICK, isTick, tickValue } from "./headers.js";
 import type { Logger } from "@runhooks/telemetry";
 import type { RulesLog } from "./rules-log.js";
-import { SEND_BUDGET_BYTES, byteBudgetChunks, type TopicMessages } from "./send-chunks.js";
+import { createFlushQueue, type FlushQueue } from "./flush-queue.js";
+import { windowPartitions } from "./window-partitions.js";
+import { PARTITION_BUDGET_BYTES, SEND_BUDGET_BYTES, byteBudgetChunks, type TopicMessages } from "./send-chunks.js";
 import type { RunsTracing } from "./tracing.js";
 import { ownedRunBytes, windowMessageValue } from "./window-message.js";
 
 /**
- * A flush within a batch (a fetch can bring thousands of messages) publishes, commits and heartbeats:
- * two broker round trips the partition waits for, so at most every FLUSH_EVERY messages (about one
- * 4 MiB fetch of ~1.5 KB runs) or FLUSH_AFTER_MS into a slow batch (latency, group membership).
- * Flush points never change what is published, only when: suppression after a restart is by offset.
+ * Where a batch is cut into flushes (publish what it closed, then commit its checkpoint): at its end,
+ * and within a long batch every CUT_EVERY messages, CUT_AFTER_MS, or CUT_BYTES of closed windows, so
+ * that what waits in memory stays bounded. Flushes run off the fetch loop (FlushQueue), at most
+ * FLUSH_DEPTH of them pending per partition. Cut points never change what is published, only when:
+ * suppression after a restart is by offset.
  */
-const FLUSH_EVERY = 2500;
-const FLUSH_AFTER_MS = 1000;
+const CUT_EVERY = 2500;
+const CUT_AFTER_MS = 1000;
+const CUT_BYTES = 6 * 1024 * 1024;
+const FLUSH_DEPTH = 3;
+const CHECK_EVERY = 64;
 
 const REBALANCE_ERRORS = new Set(["UNKNOWN_MEMBER_ID", "REBALANCE_IN_PROGRESS", "ILLEGAL_GENERATION", "NOT_COORDINATOR"]);
 
@@ -39,6 +45,22 @@ function isRebalance(error: unknown): boolean {
 }
 
 const { CompressionTypes } = kafkajs;
+
+/**
+ * How the runs topic is consumed (the bench's raw consumer uses the same, so its ratio compares like
+ * with like): fetches of up to 4 MiB per partition, every assigned partition folded concurrently.
+ */
+export function runsConsumerConfig(groupId: string, sessionTimeoutMs: number): ConsumerConfig {
+  return {
+    groupId,
+    sessionTimeout: sessionTimeoutMs,
+    heartbeatInterval: Math.min(1000, Math.floor(sessionTimeoutMs / 3)),
+    maxWaitTimeInMs: 100,
+    maxBytesPerPartition: 4 * 1024 * 1024,
+    maxBytes: 32 * 1024 * 1024,
+  };
+}
+export const RUNS_PARTITIONS_CONCURRENTLY = 16;
 
 export interface RunsConsumerOptions {
   readonly kafka: Kafka;
@@ -75,6 +97,18 @@ interface PartitionState {
   /** Wall-clock ms of the last message read: only decides when an idle partition gets a tick. */
   lastReadAt: number;
   tickInFlight: boolean;
+  /** Publishing and committing of this fold's cuts, in order, off the fetch loop. */
+  readonly flushes: FlushQueue;
+}
+
+/** What one cut of a batch publishes and commits, fixed when it is cut. */
+interface Cut {
+  readonly out: TopicMessages[];
+  readonly windowCount: number;
+  /** Never past the first run of a window still open at the cut. */
+  readonly commitAt: number;
+  readonly checkpoint: string;
+  readonly sent: ((error?: unknown) => void) | undefined;
 }
 
 export interface RunsConsumer {
@@ -87,20 +121,15 @@ export async function startRunsConsumer(o: RunsConsumerOptions): Promise<RunsCon
   const topic = o.topics.runs;
   const states = new Map<number, PartitionState>();
   let isRunning = false;
+  const windowsTo = await windowPartitions(o.admin, o.topics.windows, o.log);
 
-  const consumer: Consumer = o.kafka.consumer({
-    groupId: o.groupId,
-    sessionTimeout: o.sessionTimeoutMs,
-    heartbeatInterval: Math.min(1000, Math.floor(o.sessionTimeoutMs / 3)),
-    maxWaitTimeInMs: 100,
-    maxBytesPerPartition: 4 * 1024 * 1024,
-    maxBytes: 32 * 1024 * 1024,
-  });
+  const consumer: Consumer = o.kafka.consumer(runsConsumerConfig(o.groupId, o.sessionTimeoutMs));
   // Every (re)assignment starts each partition over from its checkpoint: after a rebalance another
   // instance may have moved it on, and the refold is what makes the result independent of who did.
   consumer.on(consumer.events.GROUP_JOIN, () => {
     states.clear();
     o.tracing?.reset();
+    void windowsTo.refresh();
   });
   o.observeConsumer?.(consumer);
   consumer.on(consumer.events.CRASH, (e) => {
@@ -125,6 +154,7 @@ export async function startRunsConsumer(o: RunsConsumerOptions): Promise<RunsCon
       fold: createFoldState(partition),
       lastReadAt: Date.now(),
       tickInFlight: false,
+      flushes: createFlushQueue(FLUSH_DEPTH, (error) => flushFailed(partition, error)),
     };
     if (checkpoint === undefined) {
       o.log("info", "partition assigned; no checkpoint, folding from the current position", { partition, firstOffset });
@@ -168,7 +198,66 @@ export async function startRunsConsumer(o: RunsConsumerOptions): Promise<RunsCon
     return { topic: o.topics.runsDlq, messages: [{ key: message.key ?? null, value: JSON.stringify(letter), partition }] };
   }
 
+  /** A flush's error not yet surfaced: the next batch throws it, so kafkajs retries or crashes as it would. */
+  let failure: Error | undefined;
+  let stopping = false;
+  const batchesRunning = new Set<Promise<void>>();
+
+  /**
+   * A flush failed: the fold has moved past windows Kafka did not take. Later flushes of that fold never
+   * run (FlushQueue); the partition starts over from its checkpoint, which the seek guarantees even if
+   * no other message comes, and the refold publishes those windows again.
+   */
+  function flushFailed(partition: number, error: unknown): void {
+    const state = states.get(partition);
+    o.log("error", "could not publish or commit; refolding the partition from its checkpoint", { partition, error: String(error) });
+    failure ??= error instanceof Error ? error : new Error(String(error));
+    // The state whose queue failed is the current one, or was already dropped (rebalance): then its
+    // next owner refolds anyway.
+    if (state === undefined || !state.flushes.failed) return;
+    states.delete(partition);
+    const from = state.committedOffset >= 0 ? state.committedOffset : state.seekTarget;
+    if (!stopping) consumer.seek({ topic, partition, offset: String(from) });
+  }
+
+  /** Publishes one cut, then commits its checkpoint; skipped once the partition's fold was dropped. */
+  async function publish(partition: number, s: PartitionState, cut: Cut): Promise<void> {
+    // Dropped by a rebalance or a failure: whoever folds the partition next re-emits these windows.
+    if (states.get(partition) !== s) return cut.sent?.();
+    try {
+      // Windows repeat their runs' JSON, which gzip shrinks several times over: fewer bytes to checksum
+      // in JavaScript and to move, and zlib runs on libuv's thread pool, off the event loop.
+      for (const chunk of byteBudgetChunks(cut.out, PARTITION_BUDGET_BYTES, SEND_BUDGET_BYTES)) {
+        await o.producer.sendBatch({ topicMessages: chunk, acks: -1, compression: CompressionTypes.GZIP });
+      }
+      cut.sent?.();
+    } catch (error) {
+      cut.sent?.(error);
+      throw error;
+    }
+    o.counters.windowsEmitted += cut.windowCount;
+    if (states.get(partition) !== s) return;
+    try {
+      await consumer.commitOffsets([{ topic, partition, offset: String(cut.commitAt), metadata: cut.checkpoint }]);
+    } catch (error) {
+      if (!isRebalance(error)) throw error;
+      // We lost the partition while working on it. What we published is safe: the next owner refolds
+      // from the last checkpoint and re-emits those windows identically (delivery dedupes them).
+      o.log("warn", "partition moved during a batch; leaving it to its new owner", { partition, error: String(error) });
+      if (states.get(partition) === s) states.delete(partition);
+      return;
+    }
+    s.committedOffset = cut.commitAt;
+    o.tracing?.forget(partition, cut.commitAt);
+  }
+
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
+    if (failure !== undefined) {
+      const error = failure;
+      failure = undefined;
+      throw error;
+    }
+    if (stopping) return;
     const { batch } = payload;
     const heartbeat = () => payload.heartbeat();
     const partition = batch.partition;
@@ -190,61 +279,48 @@ export async function startRunsConsumer(o: RunsConsumerOptions): Promise<RunsCon
 
     let out: TopicMessages[] = [];
     let windows: Message[] = [];
+    let windowBytes = 0;
     let lastOffset: string | undefined;
     let pending = 0;
-    let flushedAt = Date.now();
+    let cutAt = Date.now();
 
     /**
-     * Publishes what the messages so far closed, then commits — never past the first run of a window
-     * still open — with the checkpoint in the metadata. Runs within a batch too (FLUSH_EVERY), so a long
-     * batch keeps latency low and the group membership alive.
+     * Hands what the messages so far closed to the partition's flush queue, with the commit point —
+     * never past the first run of a window still open — and the checkpoint as of now, then moves the
+     * fetch position past them. Waits only while the queue is full. False: the fold was dropped.
      */
-    const flush = async (s: PartitionState): Promise<boolean> => {
+    const cut = async (s: PartitionState): Promise<boolean> => {
+      if (states.get(partition) !== s) return false;
       if (lastOffset === undefined || pending === 0) return true;
       if (windows.length > 0) out.push({ topic: o.topics.windows, messages: windows });
-      try {
-        for (const chunk of byteBudgetChunks(out, SEND_BUDGET_BYTES)) {
-          // Windows repeat their runs' JSON, which gzip shrinks several times over: fewer bytes to checksum
-          // in JavaScript and to move, and zlib runs on libuv's thread pool, off the event loop.
-          await o.producer.sendBatch({ topicMessages: chunk, acks: -1, compression: CompressionTypes.GZIP });
-        }
-        o.tracing?.windowsSent(partition);
-      } catch (error) {
-        o.tracing?.windowsSent(partition, error);
-        throw error;
-      }
-      o.counters.windowsEmitted += windows.length;
+      const c: Cut = {
+        out,
+        windowCount: windows.length,
+        commitAt: Math.min(oldestOpenOffset(s.fold) ?? s.nextOffset, s.nextOffset),
+        checkpoint: encodeCheckpoint({ streamTime: s.fold.streamTime, processedUpTo: s.nextOffset }),
+        sent: o.tracing?.publishing(partition),
+      };
       out = [];
       windows = [];
+      windowBytes = 0;
       pending = 0;
-      flushedAt = Date.now();
-      const commitAt = Math.min(oldestOpenOffset(s.fold) ?? s.nextOffset, s.nextOffset);
-      try {
-        await consumer.commitOffsets([
-          {
-            topic,
-            partition,
-            offset: String(commitAt),
-            metadata: encodeCheckpoint({ streamTime: s.fold.streamTime, processedUpTo: s.nextOffset }),
-          },
-        ]);
-      } catch (error) {
-        if (!isRebalance(error)) throw error;
-        // We lost the partition while working on it. What we published is safe: the next owner refolds
-        // from the last checkpoint and re-emits those windows identically (delivery dedupes them).
-        o.log("warn", "partition moved during a batch; leaving it to its new owner", { partition, error: String(error) });
-        states.delete(partition);
-        return false;
-      }
-      s.committedOffset = commitAt;
-      o.tracing?.forget(partition, commitAt);
+      cutAt = Date.now();
+      // Only where the next fetch starts (autoCommit is off): a restart resumes from the checkpoint.
       payload.resolveOffset(lastOffset);
-      await heartbeat();
-      return true;
+      await s.flushes.push(() => publish(partition, s, c));
+      return states.get(partition) === s;
     };
 
+    // Every CHECK_EVERY messages: whether to stop, and the clock (both cost more than folding a tick).
+    let unchecked = 0;
+    let now = Date.now();
     for (const message of batch.messages) {
-      if (!payload.isRunning() || payload.isStale()) break;
+      if (unchecked-- === 0) {
+        if (!payload.isRunning() || payload.isStale() || stopping) break;
+        unchecked = CHECK_EVERY - 1;
+        now = Date.now();
+        state.lastReadAt = now;
+      }
       const offset = Number(message.offset);
       if (offset < state.nextOffset) continue;
       const time = Number(message.timestamp);
@@ -285,22 +361,34 @@ export async function startRunsConsumer(o: RunsConsumerOptions): Promise<RunsCon
       for (const w of closed) {
         if (w.closedAt < state.suppressBelow) continue;
         const headers = { "runhooks-window-id": w.windowId };
-        windows.push({ key: w.ruleId, value: windowMessageValue(w), headers: o.tracing ? o.tracing.window(partition, w, headers) : headers });
+        const value = windowMessageValue(w);
+        windowBytes += value.length;
+        const message: Message = { key: w.ruleId, value, headers: o.tracing ? o.tracing.window(partition, w, headers) : headers };
+        windowsTo.assign(message);
+        windows.push(message);
       }
       state.nextOffset = offset + 1;
-      const now = Date.now();
-      state.lastReadAt = now;
       lastOffset = message.offset;
-      if ((++pending >= FLUSH_EVERY || now - flushedAt >= FLUSH_AFTER_MS) && !(await flush(state))) return;
+      if (++pending >= CUT_EVERY || windowBytes >= CUT_BYTES || now - cutAt >= CUT_AFTER_MS) {
+        if (!(await cut(state))) return;
+        // Within a long batch the group membership needs it; kafkajs heartbeats after each batch.
+        await heartbeat();
+      }
     }
-    await flush(state);
+    state.lastReadAt = Date.now();
+    await cut(state);
   }
 
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: 16,
-    eachBatch,
+    partitionsConsumedConcurrently: RUNS_PARTITIONS_CONCURRENTLY,
+    eachBatch: (payload) => {
+      const running = eachBatch(payload);
+      batchesRunning.add(running);
+      void running.catch(() => undefined).finally(() => batchesRunning.delete(running));
+      return running;
+    },
   });
   isRunning = true;
 
@@ -331,6 +419,16 @@ export async function startRunsConsumer(o: RunsConsumerOptions): Promise<RunsCon
   return {
     async stop() {
       clearInterval(ticker);
+      // Fold nothing more; let the batches being folded cut, and their flushes publish and commit,
+      // before leaving the group (after which a commit would be refused).
+      stopping = true;
+      try {
+        consumer.pause([{ topic }]);
+      } catch {
+        // Not running (it crashed, or is restarting): nothing is fetched anyway.
+      }
+      await Promise.allSettled([...batchesRunning]);
+      await Promise.all([...states.values()].map((s) => s.flushes.idle()));
       isRunning = false;
       await consumer.disconnect();
     },

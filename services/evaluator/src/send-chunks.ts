@@ -1,33 +1,49 @@
 import type { Message } from "kafkajs";
 
 /**
- * kafkajs sends all messages of a partition in one record batch, and the broker refuses a batch over
- * its `message.max.bytes` (1 MiB by default); a window alone stays under MAX_WINDOW_BYTES.
+ * The broker refuses a record batch over its `message.max.bytes` (1 MiB by default), and kafkajs sends
+ * the messages of one partition in a send as one record batch: a send holds at most this many bytes of
+ * values per topic-partition (before compression, so it holds whatever the data; a window alone stays
+ * under MAX_WINDOW_BYTES).
  */
-export const SEND_BUDGET_BYTES = 900 * 1024;
+export const PARTITION_BUDGET_BYTES = 900 * 1024;
+/** And at most this many bytes in all: one produce request, well under the broker's request limit. */
+export const SEND_BUDGET_BYTES = 16 * 1024 * 1024;
 
 export type TopicMessages = { topic: string; messages: Message[] };
 
-/** Splits what a batch publishes into sends of at most `budget` bytes of values (one message may exceed it alone). */
-export function byteBudgetChunks(out: readonly TopicMessages[], budget: number): TopicMessages[][] {
+const sizeOf = (message: Message) => (typeof message.value === "string" ? message.value.length : (message.value?.length ?? 0));
+
+/**
+ * Splits what a flush publishes into sends of at most `partitionBudget` bytes of values per
+ * topic-partition and `sendBudget` in all, keeping the order within each topic. Messages without an
+ * explicit partition count as one partition of their topic (the partitioner may put them together).
+ * A message bigger than the budget goes alone. Fewer, larger record batches matter: each is compressed
+ * by its own zlib stream, whose setup costs as much as compressing ~100 KB.
+ */
+export function byteBudgetChunks(out: readonly TopicMessages[], partitionBudget: number, sendBudget = Number.POSITIVE_INFINITY): TopicMessages[][] {
   const chunks: TopicMessages[][] = [];
   let current: TopicMessages[] = [];
-  let bytes = 0;
+  let perPartition = new Map<string, number>();
+  let total = 0;
   for (const { topic, messages } of out) {
     for (const message of messages) {
-      const size = typeof message.value === "string" ? message.value.length : (message.value?.length ?? 0);
-      if (bytes + size > budget && bytes > 0) {
+      const size = sizeOf(message);
+      const key = `${topic}\u0000${message.partition ?? ""}`;
+      const bytes = perPartition.get(key) ?? 0;
+      if ((bytes + size > partitionBudget && bytes > 0) || (total + size > sendBudget && total > 0)) {
         chunks.push(current);
         current = [];
-        bytes = 0;
+        perPartition = new Map();
+        total = 0;
       }
       const last = current.at(-1);
       if (last?.topic === topic) last.messages.push(message);
       else current.push({ topic, messages: [message] });
-      bytes += size;
+      perPartition.set(key, (perPartition.get(key) ?? 0) + size);
+      total += size;
     }
   }
   if (current.length > 0) chunks.push(current);
   return chunks;
 }
-

@@ -36,8 +36,11 @@ export interface RunsTracing {
   run(partition: number, message: KafkaMessage, replayed: boolean): RunTrace;
   /** Starts the window's publish span; returns the headers the window message carries. */
   window(partition: number, w: ClosedWindow, headers: IHeaders): IHeaders;
-  /** Ends the publish spans of the partition's windows once their send settled. */
-  windowsSent(partition: number, error?: unknown): void;
+  /**
+   * Takes the publish spans of the partition's windows started so far (one flush's cut); the
+   * returned function ends them once their send settled.
+   */
+  publishing(partition: number): (error?: unknown) => void;
   /** Offsets below `below` are in no open window any more (the partition's commit point). */
   forget(partition: number, below: number): void;
   /** A rebalance: every partition starts over from its checkpoint. */
@@ -118,16 +121,16 @@ export function createRunsTracing(t: Telemetry, o: { readonly runsTopic: string;
       return message.headers ?? headers;
     },
 
-    windowsSent(partition, error) {
+    publishing(partition) {
       const spans = pending.get(partition);
-      if (spans === undefined) return;
+      if (spans === undefined) return () => undefined;
       pending.delete(partition);
-      endProducerSpans(spans, error);
+      return (error) => endProducerSpans(spans, error);
     },
 
     forget: (partition, below) => contexts.forget(partition, below),
 
-    // Pending publish spans are left to `windowsSent`: the batch that made them still settles its send.
+    // Publish spans taken by a flush are ended by it: the flush still settles its send.
     reset: () => contexts.clear(),
   };
 }

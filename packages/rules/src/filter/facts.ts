@@ -1,5 +1,6 @@
 import type { Run } from "@runhooks/contracts";
 import { parseInstant, secondsBetween } from "./instant.js";
+import { READS_ALL_FACTS, READS_HAS_ERROR, READS_LATENCY, READS_METADATA } from "./reads.js";
 
 /** Variables a filter can read besides the run's own fields; they win over same-named fields. */
 export const DERIVED_FACTS = ["latency", "metadata", "has_error"] as const;
@@ -16,16 +17,15 @@ export function runFacts(run: Run): Record<string, unknown> {
 /**
  * The same facts as `runFacts`, written onto the run object itself instead of a copy: for a caller that
  * owns a freshly parsed run and will not use it as a run again (the evaluator keeps the raw JSON for
- * windows). Derived names overwrite same-named fields, as they win in `runFacts` too.
+ * windows). Derived names overwrite same-named fields, as they win in `runFacts` too. `reads`
+ * (`derivedFactsRead` of every filter that will see them) limits which derived facts are computed:
+ * a filter that cannot read one cannot tell it is missing.
  */
-export function attachFacts(run: Run): Record<string, unknown> {
+export function attachFacts(run: Run, reads: number = READS_ALL_FACTS): Record<string, unknown> {
   const facts = run as Record<string, unknown>;
-  const latency = latencyOf(run);
-  const metadata = metadataOf(run);
-  const hasErr = hasError(run);
-  facts["latency"] = latency;
-  facts["metadata"] = metadata;
-  facts["has_error"] = hasErr;
+  if (reads & READS_LATENCY) facts["latency"] = latencyOf(run);
+  if (reads & READS_METADATA) facts["metadata"] = metadataOf(run);
+  if (reads & READS_HAS_ERROR) facts["has_error"] = hasError(run);
   return facts;
 }
 

@@ -5,3 +5,4 @@ export { attachFacts, runFacts, DERIVED_FACTS } from "./facts.js";
 export { FILTER_OPERATORS, type FilterOperator } from "./operators.js";
 export { FORBIDDEN_PATH_SEGMENTS } from "./var-path.js";
 export type { JsonLogicExpression } from "./expression.js";
+export { READS_ALL_FACTS, READS_HAS_ERROR, READS_LATENCY, READS_METADATA, derivedFactsRead } from "./reads.js";

@@ -1,5 +1,5 @@
 import type { Run, RuleVersion } from "@runhooks/contracts";
-import { compileFilter, runFacts, validateFilter, type CompiledFilter } from "../filter/index.js";
+import { READS_ALL_FACTS, compileFilter, derivedFactsRead, runFacts, validateFilter, type CompiledFilter } from "../filter/index.js";
 import { sampled } from "../sampling.js";
 import type { WindowSpec } from "../window/index.js";
 
@@ -31,6 +31,8 @@ export interface RuleBook {
   readonly rules: Map<string, RuleTimeline>;
   /** Tenant → the rules that ever had a version for it (the match loop checks the version in force). */
   readonly byTenant: Map<string, RuleTimeline[]>;
+  /** Tenant → the derived facts any version of its rules may read (`derivedFactsRead`, bits). */
+  readonly factsReadByTenant: Map<string, number>;
   longestWindowMs: number;
   /**
    * Filter text → slot. Rules often repeat a filter (one per webhook team, per session…); within one
@@ -50,7 +52,7 @@ export type ApplyOutcome =
   | { readonly kind: "invalid_filter"; readonly ruleId: string; readonly version: number; readonly error: string };
 
 export function createRuleBook(): RuleBook {
-  return { rules: new Map(), byTenant: new Map(), longestWindowMs: 0, filterSlots: new Map(), memo: { call: 0, calledAt: [], answer: [] } };
+  return { rules: new Map(), byTenant: new Map(), factsReadByTenant: new Map(), longestWindowMs: 0, filterSlots: new Map(), memo: { call: 0, calledAt: [], answer: [] } };
 }
 
 function timeline(book: RuleBook, ruleId: string): RuleTimeline {
@@ -85,6 +87,7 @@ export function applyRuleVersion(
   }
   const rule = message.rule;
   if (last && rule.version <= last.version) return { kind: "stale", ruleId: rule.rule_id, version: rule.version };
+  const valid = validateFilter(rule.filter);
   const spec: WindowSpec = {
     ruleId: rule.rule_id,
     ruleVersion: rule.version,
@@ -93,8 +96,9 @@ export function applyRuleVersion(
     maxRuns: rule.window.max_runs,
   };
   indexTenant(book, rule.tenant_id, t);
+  const reads = (book.factsReadByTenant.get(rule.tenant_id) ?? 0) | (valid.ok ? derivedFactsRead(valid.value) : 0);
+  book.factsReadByTenant.set(rule.tenant_id, reads);
   book.longestWindowMs = Math.max(book.longestWindowMs, rule.window.seconds * 1000);
-  const valid = validateFilter(rule.filter);
   if (!valid.ok) {
     t.entries.push({ effectiveFrom: message.effectiveFrom, version: rule.version, rule, spec, filter: () => false });
     const error = valid.issues.map((i) => `${i.path}: ${i.message}`).join("; ");
@@ -127,13 +131,14 @@ const NO_MATCHES: readonly WindowSpec[] = Object.freeze([]);
  * The windows a run joins: rules of its tenant (and session, when the rule names one) whose version
  * in force at `time` is enabled, sampled the run, and whose filter holds. Only the run's tenant's rules
  * are looked at; the facts (derived variables) are computed once, and only if some rule needs them
- * (`factsOf` may be `attachFacts` when the caller owns the run object).
+ * (`factsOf` may be `attachFacts` when the caller owns the run object; it is told which derived
+ * facts the tenant's filters may read).
  */
 export function matchRun(
   book: RuleBook,
   run: Run,
   time: number,
-  factsOf: (run: Run) => Record<string, unknown> = runFacts,
+  factsOf: (run: Run, reads: number) => Record<string, unknown> = runFacts,
 ): readonly WindowSpec[] {
   const candidates = book.byTenant.get(run.tenant_id);
   if (candidates === undefined) return NO_MATCHES;
@@ -147,7 +152,7 @@ export function matchRun(
     if (rule === undefined || !rule.enabled || rule.tenant_id !== run.tenant_id) continue;
     if (rule.session_id !== null && rule.session_id !== run.session_id) continue;
     if (rule.sampling_rate < 1 && !sampled(rule.rule_id, run.id, rule.sampling_rate)) continue;
-    facts ??= factsOf(run);
+    facts ??= factsOf(run, book.factsReadByTenant.get(run.tenant_id) ?? READS_ALL_FACTS);
     const slot = e!.slot ?? -1;
     let matches: boolean;
     if (slot >= 0 && memo.calledAt[slot] === call) matches = memo.answer[slot]!;

@@ -1,0 +1,41 @@
+import kafkajs, { type Admin, type Message, type PartitionMetadata } from "kafkajs";
+import type { Logger } from "@runhooks/telemetry";
+
+const { Partitioners } = kafkajs;
+
+/**
+ * Gives each window message the partition kafkajs' default partitioner would give it (murmur2 of the
+ * key, Java's rule: where windows land does not change), before it is sent. Knowing partitions lets a
+ * flush budget its sends per partition (`byteBudgetChunks`), so each send carries one large record
+ * batch per partition, compressed by one zlib stream, rather than many small ones: a zlib stream's
+ * setup costs about as much as compressing 100 KB, and its buffers' external memory drives V8's major
+ * GCs on the event loop.
+ *
+ * Until the topic's metadata is known (or when it cannot be read), messages keep no partition and
+ * kafkajs picks one as usual.
+ */
+export interface WindowPartitions {
+  assign(message: Message): void;
+  /** Re-reads the partition count (a rebalance is a good moment: partitions may have been added). */
+  refresh(): Promise<void>;
+}
+
+export async function windowPartitions(admin: Admin, topic: string, log: Logger): Promise<WindowPartitions> {
+  const partitioner = Partitioners.DefaultPartitioner();
+  let metadata: PartitionMetadata[] | undefined;
+  const refresh = async () => {
+    try {
+      const found = (await admin.fetchTopicMetadata({ topics: [topic] })).topics.find((t) => t.name === topic);
+      if (found && found.partitions.length > 0) metadata = found.partitions;
+    } catch (error) {
+      log("warn", "could not read the windows topic's partitions; kafkajs partitions windows", { topic, error: String(error) });
+    }
+  };
+  await refresh();
+  return {
+    assign(message) {
+      if (metadata !== undefined) message.partition = partitioner({ topic, partitionMetadata: metadata, message });
+    },
+    refresh,
+  };
+}
