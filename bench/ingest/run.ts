@@ -18,6 +18,7 @@ import { createKafka, ensureTopics, topicNames, topicSpecs } from "@runhooks/kaf
 import kafkajs from "kafkajs";
 import { multipartBody, runParts } from "../../services/ingest/test/multipart-body.js";
 import { freePort } from "../../test/support/net.js";
+import { cpuPerRun, pidFromFile, readCpu } from "./cpu.js";
 
 const N = Number(process.env["BENCH_RUNS"] ?? 20_000);
 const CONCURRENCY = Number(process.env["BENCH_CONCURRENCY"] ?? 8);
@@ -80,7 +81,8 @@ async function main(): Promise<void> {
     const port = await freePort();
     // BENCH_PROFILE=<dir>: a CPU profile of the ingest process, written when it stops.
     const profile = process.env["BENCH_PROFILE"] ? ["--cpu-prof", `--cpu-prof-dir=${process.env["BENCH_PROFILE"]}`] : [];
-    child = spawn(process.execPath, [...profile, "--import", "tsx", "--conditions=source", join(repoRoot, "services/ingest/src/main.ts")], {
+    // The compiled service, as deployed (`runhooks-ingest`, dist/main.js): `npm run bench:ingest` builds first.
+    child = spawn(process.execPath, [...profile, join(repoRoot, "services/ingest/dist/main.js")], {
       cwd: repoRoot,
       env: { ...process.env, KAFKA_BROKERS: stack.brokers.join(","), DATABASE_URL: stack.databaseUrl, RUNHOOKS_TOPIC_PREFIX: prefix, RUNHOOKS_INGEST_PORT: String(port), RUNHOOKS_LOG_LEVEL: "warn" },
       stdio: ["ignore", "inherit", "inherit"],
@@ -137,16 +139,27 @@ async function main(): Promise<void> {
     const warm = prepare(Math.min(2000, N));
     await viaIngest(warm.bodies);
     await direct(warm.batches);
+    // CPU per run of each process in each phase: the bench process is the HTTP client in one and the
+    // kafkajs producer in the other; the broker (when the stack runs it) works in both.
+    const brokerPid = stack.kafka === "external" ? undefined : pidFromFile(join(stack.stateDir, "kafka", "broker.pid"));
+    const ingestPids = { ingest: child.pid, client: process.pid, broker: brokerPid };
+    const directPids = { producer: process.pid, broker: brokerPid };
     const ingestRates: number[] = [];
     const directRates: number[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       const { bodies, batches } = prepare(N);
       const wire = bodies.reduce((n, b) => n + b.body.length, 0);
+      const ingestCpu = readCpu(ingestPids);
       const ingestMs = await viaIngest(bodies);
+      const ingestCost = cpuPerRun(ingestCpu, readCpu(ingestPids), N);
+      const directCpu = readCpu(directPids);
       const directMs = await direct(batches);
+      const directCost = cpuPerRun(directCpu, readCpu(directPids), N);
       ingestRates.push((N / ingestMs) * 1000);
       directRates.push((N / directMs) * 1000);
       say(`round ${round}: ingest ${Math.round(ingestRates.at(-1)!)} runs/s (${(wire / 1024 / 1024).toFixed(1)} MiB gzip on the wire, ${(ingestMs / 1000).toFixed(2)} s); kafkajs direct ${Math.round(directRates.at(-1)!)} runs/s (${(directMs / 1000).toFixed(2)} s)`);
+      say(`  ingest ${ingestCost}`);
+      say(`  direct ${directCost}`);
     }
     const best = (xs: number[]) => Math.max(...xs);
     const ratio = best(ingestRates) / best(directRates);
