@@ -92,15 +92,38 @@ const NULLISH: readonly (readonly [string, Check])[] = [
   ["reference_example_id", isGuid],
 ];
 
+/** How a field is judged: required (present and valid), nullish (absent, null or valid), optional (absent or valid). */
+const REQUIRED_FIELD = 0;
+const NULLISH_FIELD = 1;
+const OPTIONAL_FIELD = 2;
+
+/** Every field the check knows, by name. */
+interface Field {
+  readonly check: Check;
+  readonly kind: number;
+}
+const FIELDS: ReadonlyMap<string, Field> = new Map<string, Field>([
+  ...REQUIRED.map(([key, check]): [string, Field] => [key, { check, kind: REQUIRED_FIELD }]),
+  ...NULLISH.map(([key, check]): [string, Field] => [key, { check, kind: NULLISH_FIELD }]),
+  ["schema_version", { check: (v) => v === 1, kind: OPTIONAL_FIELD }],
+]);
+
 export function isParsedRun(value: unknown): value is Run {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
   const run = value as Record<string, unknown>;
-  const version = run["schema_version"];
-  if (version !== undefined && version !== 1) return false;
-  for (const [key, check] of REQUIRED) if (!check(run[key])) return false;
-  for (const [key, check] of NULLISH) {
+  // Walks the fields the run has (~15) rather than looking up every field the check knows (~40): in a
+  // busy process, keyed loads of absent names miss V8's lookup caches and cost several times the rest.
+  let required = 0;
+  for (const key in run) {
+    const field = FIELDS.get(key);
+    if (field === undefined) continue;
     const v = run[key];
-    if (v !== undefined && v !== null && !check(v)) return false;
+    if (field.kind === REQUIRED_FIELD) {
+      if (!field.check(v)) return false;
+      required++;
+    } else if (v !== undefined && (v !== null || field.kind === OPTIONAL_FIELD) && !field.check(v)) {
+      return false;
+    }
   }
-  return true;
+  return required === REQUIRED.length;
 }

@@ -24,10 +24,18 @@ const LF = 10;
 const HEADER_END = Buffer.from("\r\n\r\n");
 const DASH = 45;
 
-function headerValue(lines: readonly string[], name: string): string | undefined {
-  const prefix = `${name}:`;
-  const line = lines.find((l) => l.slice(0, prefix.length).toLowerCase() === prefix);
-  return line?.slice(prefix.length).trim();
+/**
+ * The value of header `name` (lower case, with its colon) in a part's header block, or undefined.
+ * `lower` is the block in lower case: latin1 lower-casing keeps every offset, so values keep their case.
+ */
+function headerValue(block: string, lower: string, name: string): string | undefined {
+  for (let at = lower.indexOf(name); at >= 0; at = lower.indexOf(name, at + 1)) {
+    // A header starts the block or follows a CRLF.
+    if (at !== 0 && (lower.charCodeAt(at - 1) !== LF || lower.charCodeAt(at - 2) !== CR)) continue;
+    const end = block.indexOf("\r\n", at);
+    return block.slice(at + name.length, end < 0 ? block.length : end).trim();
+  }
+  return undefined;
 }
 
 function dispositionName(disposition: string): string | undefined {
@@ -52,8 +60,9 @@ export function parseMultipart(body: Buffer, boundary: string): MultipartResult 
     pos += 2;
     const headerEnd = body.indexOf(HEADER_END, pos);
     if (headerEnd < 0) return { ok: false, message: `part ${parts.length + 1}: headers never end` };
-    const lines = body.toString("latin1", pos, headerEnd).split("\r\n");
-    const disposition = headerValue(lines, "content-disposition");
+    const block = body.toString("latin1", pos, headerEnd);
+    const lower = block.toLowerCase();
+    const disposition = headerValue(block, lower, "content-disposition:");
     const name = disposition === undefined ? undefined : dispositionName(disposition);
     if (name === undefined || name === "") {
       return { ok: false, message: `part ${parts.length + 1}: no Content-Disposition name` };
@@ -61,7 +70,7 @@ export function parseMultipart(body: Buffer, boundary: string): MultipartResult 
     const dataStart = headerEnd + HEADER_END.length;
     const next = body.indexOf(between, dataStart);
     if (next < 0) return { ok: false, message: `part ${name}: the body ends before the closing boundary` };
-    parts.push({ name, contentType: headerValue(lines, "content-type") ?? "text/plain", data: body.subarray(dataStart, next) });
+    parts.push({ name, contentType: headerValue(block, lower, "content-type:") ?? "text/plain", data: body.subarray(dataStart, next) });
     pos = next + 2;
   }
 }
