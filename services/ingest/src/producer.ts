@@ -1,9 +1,14 @@
-import { ATTR, sendTraced, type Telemetry } from "@runhooks/telemetry";
 import type { Producer } from "kafkajs";
 
-export interface RunMessage {
+/** One message as produced to the runs topic. */
+export interface ProduceMessage {
   readonly key: string;
   readonly value: Buffer;
+  /** The trace context of its PRODUCER span (`traceparent`…), when tracing is on (traced-sink.ts). */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface RunMessage extends ProduceMessage {
   /** The run's id: an attribute of its producer span (ids only, never content). */
   readonly runId: string;
 }
@@ -14,13 +19,13 @@ export class KafkaUnavailableError extends Error {
   override readonly name = "KafkaUnavailableError";
 }
 
-export interface RunSink {
+export interface RunSink<M extends ProduceMessage = RunMessage> {
   /** Resolves once Kafka (acks: all) has every message. */
-  send(messages: readonly RunMessage[]): Promise<void>;
+  send(messages: readonly M[]): Promise<void>;
 }
 
 interface Waiting {
-  readonly messages: readonly RunMessage[];
+  readonly messages: readonly ProduceMessage[];
   readonly bytes: number;
   readonly resolve: () => void;
   readonly reject: (error: Error) => void;
@@ -28,8 +33,6 @@ interface Waiting {
 
 export interface BatchingSinkOptions {
   readonly producer: Producer;
-  /** Each run gets a PRODUCER span whose context rides in its `traceparent` header (when tracing is on). */
-  readonly telemetry: Telemetry;
   readonly topic: string;
   /** A produce request carries at most this many bytes of values (under the broker's 1 MiB batches). */
   readonly maxBatchBytes?: number;
@@ -43,24 +46,23 @@ export interface BatchingSinkOptions {
  * requests are in flight, new runs queue and leave together in the next one. Each caller learns the
  * fate of the request that carried its runs (a caller's runs may span several, all must succeed).
  */
-export function batchingSink(o: BatchingSinkOptions): RunSink {
+export function batchingSink(o: BatchingSinkOptions): RunSink<ProduceMessage> {
   const maxBytes = o.maxBatchBytes ?? 900 * 1024;
   const maxInFlight = o.maxInFlight ?? 16;
   const queue: Waiting[] = [];
   let inFlight = 0;
 
-  const sendOnce = async (messages: RunMessage[]) => {
+  const sendOnce = async (messages: ProduceMessage[]) => {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new KafkaUnavailableError(`Kafka did not acknowledge within ${o.timeoutMs} ms`)), o.timeoutMs);
     });
     try {
-      const send = sendTraced(
-        o.telemetry,
-        o.producer,
-        { topic: o.topic, acks: -1, messages: messages.map((m) => ({ key: m.key, value: m.value })) },
-        { attributes: (_message, i) => ({ [ATTR.runId]: messages[i]!.runId }) },
-      );
+      const send = o.producer.send({
+        topic: o.topic,
+        acks: -1,
+        messages: messages.map((m) => (m.headers === undefined ? { key: m.key, value: m.value } : { key: m.key, value: m.value, headers: { ...m.headers } })),
+      });
       await Promise.race([send, timeout]);
     } catch (error) {
       throw error instanceof KafkaUnavailableError ? error : new KafkaUnavailableError(`Kafka refused the runs: ${(error as Error).message}`);
@@ -89,7 +91,7 @@ export function batchingSink(o: BatchingSinkOptions): RunSink {
     }
   };
 
-  const enqueue = (messages: readonly RunMessage[]): Promise<void> =>
+  const enqueue = (messages: readonly ProduceMessage[]): Promise<void> =>
     new Promise<void>((resolve, reject) => {
       queue.push({ messages, bytes: messages.reduce((n, m) => n + m.value.length + m.key.length, 0), resolve, reject });
       pump();
@@ -99,7 +101,7 @@ export function batchingSink(o: BatchingSinkOptions): RunSink {
     async send(messages) {
       if (messages.length === 0) return;
       // A caller's runs are split into chunks that each fit one request; all must be acknowledged.
-      const chunks: RunMessage[][] = [[]];
+      const chunks: ProduceMessage[][] = [[]];
       let bytes = 0;
       for (const m of messages) {
         const size = m.value.length + m.key.length;
