@@ -109,21 +109,35 @@ const FIELDS: ReadonlyMap<string, Field> = new Map<string, Field>([
 ]);
 
 export function isParsedRun(value: unknown): value is Run {
+  return checkRun(value, REQUIRED_FIELD);
+}
+
+/**
+ * The same check for an update of a run (`Run.partial()`: every field may be absent, each present one
+ * valid): exactly `Run.partial().safeParse(value).success` for JSON values (differential test).
+ */
+export function isParsedRunPatch(value: unknown): value is Partial<Run> {
+  return checkRun(value, OPTIONAL_FIELD);
+}
+
+/** `required`: how the required fields are judged — REQUIRED_FIELD for a run, OPTIONAL_FIELD for an update. */
+function checkRun(value: unknown, required: number): boolean {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
   const run = value as Record<string, unknown>;
   // Walks the fields the run has (~15) rather than looking up every field the check knows (~40): in a
   // busy process, keyed loads of absent names miss V8's lookup caches and cost several times the rest.
-  let required = 0;
+  let present = 0;
   for (const key in run) {
     const field = FIELDS.get(key);
     if (field === undefined) continue;
     const v = run[key];
-    if (field.kind === REQUIRED_FIELD) {
+    const kind = field.kind === REQUIRED_FIELD ? required : field.kind;
+    if (kind === REQUIRED_FIELD) {
       if (!field.check(v)) return false;
-      required++;
-    } else if (v !== undefined && (v !== null || field.kind === OPTIONAL_FIELD) && !field.check(v)) {
+      present++;
+    } else if (v !== undefined && (v !== null || kind === OPTIONAL_FIELD) && !field.check(v)) {
       return false;
     }
   }
-  return required === REQUIRED.length;
+  return required !== REQUIRED_FIELD || present === REQUIRED.length;
 }

@@ -43,12 +43,13 @@ function byRun(ops: readonly RunOp[]): Map<string, RunParts> {
 
 function toMessage(run: JsonObject, source: string, sent: SentJson, maxRunBytes: number, tooLarge: Issue[]): RunMessage {
   const value = runJson(run, sent);
-  if (value.length > maxRunBytes) {
-    tooLarge.push({ part: source, path: "(run)", message: `the run is ${value.length} bytes as JSON; the limit is ${maxRunBytes} (RUNHOOKS_MAX_RUN_BYTES)` });
+  const bytes = Buffer.byteLength(value);
+  if (bytes > maxRunBytes) {
+    tooLarge.push({ part: source, path: "(run)", message: `the run is ${bytes} bytes as JSON; the limit is ${maxRunBytes} (RUNHOOKS_MAX_RUN_BYTES)` });
   }
   // All runs of a trace share a partition (DESIGN §2).
   const key = typeof run["trace_id"] === "string" ? run["trace_id"] : String(run["id"]);
-  return { key, value, runId: String(run["id"]) };
+  return { key, value, bytes, runId: String(run["id"]) };
 }
 
 /**

@@ -37,14 +37,18 @@ const producer = kafka.producer({
 const sink = batchingSink({ producer, topic: data.topic, timeoutMs: data.timeoutMs });
 
 function unpack(m: Extract<ToProducer, { type: "send" }>): ProduceMessage[] {
-  const values = Buffer.from(m.values.buffer, m.values.byteOffset, m.values.byteLength);
-  const out: ProduceMessage[] = new Array<ProduceMessage>(m.keys.length);
+  const bytes = Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength);
+  const count = m.ends.length / 2;
+  const out: ProduceMessage[] = new Array<ProduceMessage>(count);
   let start = 0;
-  for (let i = 0; i < m.keys.length; i++) {
-    const end = m.ends[i]!;
+  for (let i = 0; i < count; i++) {
+    const keyEnd = m.ends[2 * i]!;
+    const end = m.ends[2 * i + 1]!;
+    // The key's bytes are what kafkajs would make of the string: same partition, same record.
+    const key = bytes.subarray(start, keyEnd);
+    const value = bytes.subarray(keyEnd, end);
     const headers = m.headers?.[i];
-    const value = values.subarray(start, end);
-    out[i] = headers === undefined ? { key: m.keys[i]!, value } : { key: m.keys[i]!, value, headers };
+    out[i] = headers === undefined ? { key, value } : { key, value, headers };
     start = end;
   }
   return out;

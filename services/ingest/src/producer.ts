@@ -1,16 +1,26 @@
 import type { Producer } from "kafkajs";
 
-/** One message as produced to the runs topic. */
+/** One message as produced to the runs topic (kafkajs writes a string as its UTF-8 bytes). */
 export interface ProduceMessage {
-  readonly key: string;
-  readonly value: Buffer;
+  readonly key: string | Buffer;
+  readonly value: string | Buffer;
   /** The trace context of its PRODUCER span (`traceparent`…), when tracing is on (traced-sink.ts). */
   readonly headers?: Readonly<Record<string, string>>;
 }
 
+/** A run as ingest hands it to the producer: its JSON text, measured once. */
 export interface RunMessage extends ProduceMessage {
+  readonly key: string;
+  readonly value: string;
+  /** The value's length in UTF-8 bytes. */
+  readonly bytes: number;
   /** The run's id: an attribute of its producer span (ids only, never content). */
   readonly runId: string;
+}
+
+/** Bytes of a message's key and value, as produced. */
+function sizeOf(m: ProduceMessage): number {
+  return (typeof m.key === "string" ? Buffer.byteLength(m.key) : m.key.length) + (typeof m.value === "string" ? Buffer.byteLength(m.value) : m.value.length);
 }
 
 /** Kafka did not acknowledge in time or refused: the caller answers 503, the client retries. */
@@ -93,7 +103,7 @@ export function batchingSink(o: BatchingSinkOptions): RunSink<ProduceMessage> {
 
   const enqueue = (messages: readonly ProduceMessage[]): Promise<void> =>
     new Promise<void>((resolve, reject) => {
-      queue.push({ messages, bytes: messages.reduce((n, m) => n + m.value.length + m.key.length, 0), resolve, reject });
+      queue.push({ messages, bytes: messages.reduce((n, m) => n + sizeOf(m), 0), resolve, reject });
       pump();
     });
 
@@ -104,7 +114,7 @@ export function batchingSink(o: BatchingSinkOptions): RunSink<ProduceMessage> {
       const chunks: ProduceMessage[][] = [[]];
       let bytes = 0;
       for (const m of messages) {
-        const size = m.value.length + m.key.length;
+        const size = sizeOf(m);
         if (chunks.at(-1)!.length > 0 && bytes + size > maxBytes) {
           chunks.push([]);
           bytes = 0;

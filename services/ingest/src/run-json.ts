@@ -14,21 +14,28 @@ export type SentJson = ReadonlyMap<object, string>;
 
 export const NO_SENT_JSON: SentJson = new Map();
 
-/** A run as the UTF-8 JSON produced to Kafka: `JSON.stringify(run)`, with the `sent` text of unchanged objects. */
-export function runJson(run: JsonObject, sent: SentJson): Buffer {
-  if (sent.size === 0) return Buffer.from(JSON.stringify(run));
-  const rest: JsonObject = {};
+/**
+ * A run's JSON as produced to Kafka: `JSON.stringify(run)`, with the `sent` text of unchanged objects.
+ * A string: it is written once, straight into the buffer that carries it to the producer thread.
+ */
+export function runJson(run: JsonObject, sent: SentJson): string {
   let tail = "";
-  for (const key of Object.keys(run)) {
-    const value = run[key];
-    const text = typeof value === "object" && value !== null ? sent.get(value) : undefined;
-    if (text !== undefined) tail += `,${JSON.stringify(key)}:${text}`;
-    // A run's own `__proto__` key (JSON.parse makes one) stays a plain field, as in JSON.stringify(run).
-    else if (key === "__proto__") Object.defineProperty(rest, key, { value, enumerable: true, writable: true, configurable: true });
-    else rest[key] = value;
+  let rest: JsonObject | undefined;
+  if (sent.size > 0) {
+    for (const key in run) {
+      if (!Object.hasOwn(run, key)) continue;
+      const value = run[key];
+      const text = typeof value === "object" && value !== null ? sent.get(value) : undefined;
+      if (text === undefined) continue;
+      tail += `,${JSON.stringify(key)}:${text}`;
+      // A copy without the field: JSON.stringify leaves undefined out, and the copy keeps the run's
+      // shape. (The spread made every key, `__proto__` too, an own data property: this sets that.)
+      rest ??= { ...run };
+      rest[key] = undefined;
+    }
   }
-  if (tail === "") return Buffer.from(JSON.stringify(run));
+  if (rest === undefined) return JSON.stringify(run);
   const head = JSON.stringify(rest);
   // `{…rest…` + `,"field":<text>`… + `}`; without a rest, the tail's first comma goes.
-  return Buffer.from(head.length === 2 ? `{${tail.slice(1)}}` : `${head.slice(0, -1)}${tail}}`);
+  return head.length === 2 ? `{${tail.slice(1)}}` : `${head.slice(0, -1)}${tail}}`;
 }

@@ -22,7 +22,8 @@ function produced(parts: Part[]): { json: Buffer; run: Record<string, unknown> }
   }
   return [...byId.values()].map((run) => {
     const final = finalizeRun(run!);
-    return { json: runJson(final, ops.sent), run: final };
+    // As the producer thread writes it: the string's UTF-8 bytes.
+    return { json: Buffer.from(runJson(final, ops.sent), "utf8"), run: final };
   });
 }
 
@@ -86,8 +87,8 @@ describe("producing a run with the JSON text its parts were sent in", () => {
     sent.set(inputs, '{"a": 1}');
     const run = JSON.parse('{"__proto__": {"x": 1}, "id": "i"}') as Record<string, unknown>;
     run["inputs"] = inputs;
-    expect(JSON.parse(runJson(run, sent).toString())).toEqual(JSON.parse(JSON.stringify(run)));
-    expect(Object.keys(JSON.parse(runJson(run, sent).toString()) as object)).toContain("__proto__");
-    expect(runJson({ inputs }, sent).toString()).toBe('{"inputs":{"a": 1}}');
+    expect(JSON.parse(runJson(run, sent))).toEqual(JSON.parse(JSON.stringify(run)));
+    expect(Object.keys(JSON.parse(runJson(run, sent)) as object)).toContain("__proto__");
+    expect(runJson({ inputs }, sent)).toBe('{"inputs":{"a": 1}}');
   });
 });
