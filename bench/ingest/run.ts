@@ -80,7 +80,7 @@ async function main(): Promise<void> {
 
     const port = await freePort();
     // BENCH_PROFILE=<dir>: a CPU profile of the ingest process, written when it stops.
-    const profile = [...(process.env["BENCH_PROFILE"] ? ["--cpu-prof", `--cpu-prof-dir=${process.env["BENCH_PROFILE"]}`] : []), ...(process.env["TMP_FLAGS"] ? process.env["TMP_FLAGS"].split(" ") : [])];
+    const profile = process.env["BENCH_PROFILE"] ? ["--cpu-prof", `--cpu-prof-dir=${process.env["BENCH_PROFILE"]}`] : [];
     // The compiled service, as deployed (`runhooks-ingest`, dist/main.js): `npm run bench:ingest` builds first.
     child = spawn(process.execPath, [...profile, join(repoRoot, "services/ingest/dist/main.js")], {
       cwd: repoRoot,
