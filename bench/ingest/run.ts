@@ -5,9 +5,13 @@
 //
 //   npm run bench:ingest        (BENCH_RUNS=20000, BENCH_CONCURRENCY=8, BENCH_ROUNDS=2 by default)
 //
-// The ingest service runs in a child process of its own (as deployed); the bench process builds the
-// bodies before timing (compressing is the SDK's cost, not the server's) and is the HTTP client and the
-// direct kafkajs producer. Starts (or reuses) the local Kafka and Postgres like the tests do.
+// The ingest service runs in a child process of its own, compiled, as deployed (`npm run bench:ingest`
+// builds first); the bench process builds the bodies before timing (compressing is the SDK's cost, not
+// the server's) and is the HTTP client and the direct kafkajs producer. Both producers are configured
+// alike: acks=all, no compression, kafkajs' default partitioner and in-flight limits. Each round also
+// prints the CPU per run of each process (ingest, this client, the broker; from /proc): on a shared
+// machine runs/s moves with what else runs, CPU per run much less. Starts (or reuses) the local Kafka
+// and Postgres like the tests do.
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";

@@ -56,8 +56,7 @@ export type FromProducer =
   | { readonly type: "ready" }
   | { readonly type: "failed"; readonly message: string }
   | { readonly type: "done"; readonly id: number; readonly error?: string }
-  | { readonly type: "log"; readonly level: "error" | "warn" | "info" | "debug"; readonly message: string; readonly fields: Record<string, unknown> }
-  | { readonly type: "stopped" };
+  | { readonly type: "log"; readonly level: "error" | "warn" | "info" | "debug"; readonly message: string; readonly fields: Record<string, unknown> };
 
 /**
  * The thread's code: the compiled JS beside this file, or — when this file runs from its TypeScript
@@ -116,8 +115,6 @@ export async function startProducerThread(o: ProducerThreadOptions): Promise<Pro
         }
         case "log":
           o.log(m.level, m.message, m.fields);
-          break;
-        case "stopped":
           break;
       }
     });

@@ -61,13 +61,11 @@ port.on("message", (m: ToProducer) => {
       (error: Error) => post({ type: "done", id: m.id, error: error.message }),
     );
   } else {
+    // Closing the port (after the producer) leaves the thread nothing to do: it exits.
     void producer
       .disconnect()
       .catch(() => undefined)
-      .then(() => {
-        post({ type: "stopped" });
-        port.close();
-      });
+      .then(() => port.close());
   }
 });
 
