@@ -20,6 +20,7 @@ export { runJson, type SentJson } from "./run-json.js";
 export { BodyError, readBody, type BodyLimits } from "./body.js";
 export type { Counters, RequestCount } from "./counters.js";
 export { INGEST_METRICS } from "./metrics.js";
+export { INGEST_NODE_FLAGS } from "./node-flags.js";
 
 export interface IngestOptions {
   readonly brokers: readonly string[];
