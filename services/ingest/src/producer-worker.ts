@@ -20,19 +20,23 @@ const log = (level: "error" | "warn" | "info" | "debug", message: string, fields
   }
 };
 
+// Bounded retries, the client's own (connecting, metadata) as well as the producer's: while Kafka is
+// away a send fails within about a second and the request gets a prompt 503 (the client retries). With
+// kafkajs' default client retries (up to 30 s apart) a send to a stopped broker went on retrying long
+// after its request was refused, and landed once the broker was back: a duplicate of the client's retry.
+// Not idempotent: a produce whose ack is lost may still duplicate (at least once; runs carry their id).
+const retryTimeMs = Math.max(200, Math.floor(data.timeoutMs / 4));
 const kafka = createKafka({
   brokers: data.brokers,
   clientId: data.clientId,
   logger: (level, message, fields) => log(level === "error" ? "warn" : level, message, fields),
   logLevel: "error",
+  retry: { retries: 2, initialRetryTimeMs: 100, maxRetryTimeMs: retryTimeMs },
 });
-// Bounded retries: while Kafka is away, requests fail over to 503 (the client retries) instead of
-// hanging. Not idempotent: a produce retried after a lost ack may duplicate (at least once; runs
-// carry their id).
 const producer = kafka.producer({
   allowAutoTopicCreation: false,
   createPartitioner: Partitioners.DefaultPartitioner,
-  retry: { retries: 3, initialRetryTime: 100, maxRetryTime: Math.max(200, Math.floor(data.timeoutMs / 4)) },
+  retry: { retries: 3, initialRetryTime: 100, maxRetryTime: retryTimeMs },
 });
 const sink = batchingSink({ producer, topic: data.topic, timeoutMs: data.timeoutMs });
 
