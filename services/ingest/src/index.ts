@@ -21,6 +21,8 @@ export { BodyError, readBody, type BodyLimits } from "./body.js";
 export type { Counters, RequestCount } from "./counters.js";
 export { INGEST_METRICS } from "./metrics.js";
 export { INGEST_NODE_FLAGS } from "./node-flags.js";
+export { startProducerThread, type ProducerThread } from "./producer-thread.js";
+export { KafkaUnavailableError, type RunMessage } from "./producer.js";
 
 export interface IngestOptions {
   readonly brokers: readonly string[];
