@@ -17,7 +17,7 @@ export type { Issue, RunOp } from "./run-ops.js";
 export { normalizeOp } from "./run-input.js";
 export { finalizeRun, mergeRun } from "./merge.js";
 export { runJson, type SentJson } from "./run-json.js";
-export { BodyError, readBody, type BodyLimits } from "./body.js";
+export { readBody, type BodyLimits } from "./body.js";
 export type { Counters, RequestCount } from "./counters.js";
 export { INGEST_METRICS } from "./metrics.js";
 export { INGEST_NODE_FLAGS } from "./node-flags.js";
