@@ -72,10 +72,10 @@ async function pool<T>(items: readonly T[], concurrency: number, work: (item: T)
 async function main(): Promise<void> {
   const stack = await startStack(readInfraEnv(), (line) => say(`[stack] ${line}`));
   let child: ReturnType<typeof spawn> | undefined;
+  const prefix = `bench-ingest-${randomUUID().slice(0, 8)}`;
+  const topics = topicNames(prefix);
+  const kafka = createKafka({ brokers: stack.brokers, clientId: "bench-ingest", logLevel: "error", logger: () => undefined });
   try {
-    const prefix = `bench-ingest-${randomUUID().slice(0, 8)}`;
-    const topics = topicNames(prefix);
-    const kafka = createKafka({ brokers: stack.brokers, clientId: "bench-ingest", logLevel: "error", logger: () => undefined });
     const admin = kafka.admin();
     await admin.connect();
     await ensureTopics(admin, topicSpecs({ prefix }).filter((s) => s.name === topics.runs));
@@ -185,6 +185,13 @@ async function main(): Promise<void> {
       child.kill("SIGTERM");
       await exited;
     }
+    // Each run writes ~150 MB; left behind, runs pile up in the broker and slow the next ones down.
+    const admin = kafka.admin();
+    await admin
+      .connect()
+      .then(() => admin.deleteTopics({ topics: [topics.runs] }))
+      .catch((error: unknown) => say(`could not delete the bench topic ${topics.runs}: ${String(error)}`))
+      .finally(() => admin.disconnect());
     await stack.stop();
   }
 }
