@@ -3,25 +3,36 @@
 // gzip-compressed multipart bodies as the SDK writes them), next to producing the same runs with kafkajs
 // directly (same batch size, same concurrency, acks=all) in the same run. Target: ratio >= 0.5.
 //
-//   npm run bench:ingest        (BENCH_RUNS=20000, BENCH_CONCURRENCY=8, BENCH_ROUNDS=2 by default)
+//   npm run bench:ingest        (BENCH_RUNS=20000, BENCH_CONCURRENCY=8, BENCH_ROUNDS=2, BENCH_WARMUP_RUNS=10000)
 //
-// The ingest service runs in a child process of its own (as deployed); the bench process builds the
-// bodies before timing (compressing is the SDK's cost, not the server's) and is the HTTP client and the
-// direct kafkajs producer. Starts (or reuses) the local Kafka and Postgres like the tests do.
+// The ingest service runs in a child process of its own, compiled, as deployed (`npm run bench:ingest`
+// builds first); the bench process builds the bodies before timing (compressing is the SDK's cost, not
+// the server's) and is the HTTP client and the direct kafkajs producer. Both producers are configured
+// alike: acks=all, no compression, kafkajs' default partitioner and in-flight limits; both processes run
+// with ingest's Node flags (INGEST_NODE_FLAGS: the child on its command line as deployed, this one
+// through NODE_OPTIONS in the npm script). Each round also
+// prints the CPU per run of each process (ingest, this client, the broker; from /proc): on a shared
+// machine runs/s moves with what else runs, CPU per run much less. Starts (or reuses) the local Kafka
+// and Postgres like the tests do.
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { Agent, request } from "undici";
 import { connectDatabase, createApiKey, createTenant, migrate } from "@runhooks/db";
+import { INGEST_NODE_FLAGS } from "@runhooks/ingest";
 import { readInfraEnv, repoRoot, startStack } from "@runhooks/infra";
 import { createKafka, ensureTopics, topicNames, topicSpecs } from "@runhooks/kafka";
 import kafkajs from "kafkajs";
 import { multipartBody, runParts } from "../../services/ingest/test/multipart-body.js";
 import { freePort } from "../../test/support/net.js";
+import { cpuPerRun, pidFromFile, readCpu } from "./cpu.js";
 
 const N = Number(process.env["BENCH_RUNS"] ?? 20_000);
 const CONCURRENCY = Number(process.env["BENCH_CONCURRENCY"] ?? 8);
 const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 2);
+// Both sides warm up alike before the timed rounds: long enough for V8 to optimise the hot code and size
+// its heaps (with 2,000 runs, the first round still measured ingest's warm-up).
+const WARMUP = Number(process.env["BENCH_WARMUP_RUNS"] ?? Math.min(N, 10_000));
 const say = (line: string) => console.log(line);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -61,10 +72,10 @@ async function pool<T>(items: readonly T[], concurrency: number, work: (item: T)
 async function main(): Promise<void> {
   const stack = await startStack(readInfraEnv(), (line) => say(`[stack] ${line}`));
   let child: ReturnType<typeof spawn> | undefined;
+  const prefix = `bench-ingest-${randomUUID().slice(0, 8)}`;
+  const topics = topicNames(prefix);
+  const kafka = createKafka({ brokers: stack.brokers, clientId: "bench-ingest", logLevel: "error", logger: () => undefined });
   try {
-    const prefix = `bench-ingest-${randomUUID().slice(0, 8)}`;
-    const topics = topicNames(prefix);
-    const kafka = createKafka({ brokers: stack.brokers, clientId: "bench-ingest", logLevel: "error", logger: () => undefined });
     const admin = kafka.admin();
     await admin.connect();
     await ensureTopics(admin, topicSpecs({ prefix }).filter((s) => s.name === topics.runs));
@@ -80,7 +91,8 @@ async function main(): Promise<void> {
     const port = await freePort();
     // BENCH_PROFILE=<dir>: a CPU profile of the ingest process, written when it stops.
     const profile = process.env["BENCH_PROFILE"] ? ["--cpu-prof", `--cpu-prof-dir=${process.env["BENCH_PROFILE"]}`] : [];
-    child = spawn(process.execPath, [...profile, "--import", "tsx", "--conditions=source", join(repoRoot, "services/ingest/src/main.ts")], {
+    // The compiled service, as deployed (`runhooks-ingest`, dist/main.js): `npm run bench:ingest` builds first.
+    child = spawn(process.execPath, [...INGEST_NODE_FLAGS, ...profile, join(repoRoot, "services/ingest/dist/main.js")], {
       cwd: repoRoot,
       env: { ...process.env, KAFKA_BROKERS: stack.brokers.join(","), DATABASE_URL: stack.databaseUrl, RUNHOOKS_TOPIC_PREFIX: prefix, RUNHOOKS_INGEST_PORT: String(port), RUNHOOKS_LOG_LEVEL: "warn" },
       stdio: ["ignore", "inherit", "inherit"],
@@ -134,26 +146,37 @@ async function main(): Promise<void> {
     };
 
     say(`ingest bench: ${N} runs (~${Buffer.byteLength(JSON.stringify(run(0)))} bytes each), ${batchSize} runs per request (GET /info size_limit), concurrency ${CONCURRENCY}, ${ROUNDS} rounds`);
-    const warm = prepare(Math.min(2000, N));
+    const warm = prepare(WARMUP);
     await viaIngest(warm.bodies);
     await direct(warm.batches);
+    // CPU per run of each process in each phase: the bench process is the HTTP client in one and the
+    // kafkajs producer in the other; the broker (when the stack runs it) works in both.
+    const brokerPid = stack.kafka === "external" ? undefined : pidFromFile(join(stack.stateDir, "kafka", "broker.pid"));
+    const ingestPids = { ingest: child.pid, client: process.pid, broker: brokerPid };
+    const directPids = { producer: process.pid, broker: brokerPid };
     const ingestRates: number[] = [];
     const directRates: number[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       const { bodies, batches } = prepare(N);
       const wire = bodies.reduce((n, b) => n + b.body.length, 0);
+      const ingestCpu = readCpu(ingestPids);
       const ingestMs = await viaIngest(bodies);
+      const ingestCost = cpuPerRun(ingestCpu, readCpu(ingestPids), N);
+      const directCpu = readCpu(directPids);
       const directMs = await direct(batches);
+      const directCost = cpuPerRun(directCpu, readCpu(directPids), N);
       ingestRates.push((N / ingestMs) * 1000);
       directRates.push((N / directMs) * 1000);
       say(`round ${round}: ingest ${Math.round(ingestRates.at(-1)!)} runs/s (${(wire / 1024 / 1024).toFixed(1)} MiB gzip on the wire, ${(ingestMs / 1000).toFixed(2)} s); kafkajs direct ${Math.round(directRates.at(-1)!)} runs/s (${(directMs / 1000).toFixed(2)} s)`);
+      say(`  ingest ${ingestCost}`);
+      say(`  direct ${directCost}`);
     }
     const best = (xs: number[]) => Math.max(...xs);
     const ratio = best(ingestRates) / best(directRates);
     say(`best: ingest ${Math.round(best(ingestRates))} runs/s, kafkajs direct ${Math.round(best(directRates))} runs/s, ratio ${ratio.toFixed(2)} (target >= 0.5)`);
     const metrics = await (await fetch(`${url}/metrics`)).text();
-    say(`ingest produced ${/runhooks_ingest_runs_produced_total (\d+)/.exec(metrics)?.[1] ?? "?"} runs (expected ${N * ROUNDS + Math.min(2000, N)})`);
-    say(`rerun: BENCH_RUNS=${N} BENCH_CONCURRENCY=${CONCURRENCY} BENCH_ROUNDS=${ROUNDS} npm run bench:ingest`);
+    say(`ingest produced ${/runhooks_ingest_runs_produced_total (\d+)/.exec(metrics)?.[1] ?? "?"} runs (expected ${N * ROUNDS + WARMUP})`);
+    say(`rerun: BENCH_RUNS=${N} BENCH_CONCURRENCY=${CONCURRENCY} BENCH_ROUNDS=${ROUNDS} BENCH_WARMUP_RUNS=${WARMUP} npm run bench:ingest`);
     await producer.disconnect();
     await agent.close();
   } finally {
@@ -162,6 +185,13 @@ async function main(): Promise<void> {
       child.kill("SIGTERM");
       await exited;
     }
+    // Each run writes ~150 MB; left behind, runs pile up in the broker and slow the next ones down.
+    const admin = kafka.admin();
+    await admin
+      .connect()
+      .then(() => admin.deleteTopics({ topics: [topics.runs] }))
+      .catch((error: unknown) => say(`could not delete the bench topic ${topics.runs}: ${String(error)}`))
+      .finally(() => admin.disconnect());
     await stack.stop();
   }
 }

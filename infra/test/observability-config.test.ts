@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { API_METRICS } from "@runhooks/api";
 import { DELIVERY_METRICS } from "@runhooks/delivery";
 import { EVALUATOR_METRICS } from "@runhooks/evaluator";
-import { INGEST_METRICS } from "@runhooks/ingest";
+import { INGEST_METRICS, INGEST_NODE_FLAGS } from "@runhooks/ingest";
 import { ATTR, prometheusSeries, type MetricDef } from "@runhooks/telemetry";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -115,6 +115,7 @@ describe("infra/docker-compose.yml", () => {
       expect(existsSync(join(repo, command[1]!.replace("/dist/", "/src/").replace(/\.js$/, ".ts"))), `${name}: ${command.join(" ")}`).toBe(true);
     }
     expect(compose.services["runhooks-init"]!.command).toEqual(["node", "infra/dist/cli.js", "up"]);
+    expect(compose.services["ingest"]!.command).toEqual(["node", ...INGEST_NODE_FLAGS, "services/ingest/dist/main.js"]);
   });
 
   it("has configuration files that parse, pointing at services the compose file runs", () => {

@@ -58,8 +58,6 @@ type Unchecked = { readonly [K in keyof Run]?: unknown };
 export function isParsedRun(value: unknown): value is Run {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
   const r = value as Unchecked;
-  const version = r.schema_version;
-  if (version !== undefined && version !== 1) return false;
   return (
     // Required: present and valid.
     isGuid(r.id) &&
@@ -67,6 +65,33 @@ export function isParsedRun(value: unknown): value is Run {
     isNonEmptyString(r.run_type) &&
     isInstant(r.start_time) &&
     isGuid(r.tenant_id) &&
+    optionalFieldsValid(r)
+  );
+}
+
+/**
+ * The same check for an update of a run (`Run.partial()`: every field may be absent, each present one
+ * valid): exactly `Run.partial().safeParse(value).success` for JSON values (differential test).
+ */
+export function isParsedRunPatch(value: unknown): value is Partial<Run> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const r = value as Unchecked;
+  return (
+    // Required in a run, optional in an update: absent or valid (not null).
+    (r.id === undefined || isGuid(r.id)) &&
+    (r.name === undefined || isNonEmptyString(r.name)) &&
+    (r.run_type === undefined || isNonEmptyString(r.run_type)) &&
+    (r.start_time === undefined || isInstant(r.start_time)) &&
+    (r.tenant_id === undefined || isGuid(r.tenant_id)) &&
+    optionalFieldsValid(r)
+  );
+}
+
+/** The fields optional in a run (absent, null, or valid) and the schema version (absent or 1). */
+function optionalFieldsValid(r: Unchecked): boolean {
+  const version = r.schema_version;
+  if (version !== undefined && version !== 1) return false;
+  return (
     // Optional: absent, null, or valid.
     (absent(r.status) || typeof r.status === "string") &&
     (absent(r.end_time) || isInstant(r.end_time)) &&

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { Run, isParsedRun } from "@runhooks/contracts";
+import { Run, isParsedRun, isParsedRunPatch } from "@runhooks/contracts";
 import { mulberry32 } from "../../../test/support/random.js";
 
 const seedRun = (
@@ -48,6 +48,7 @@ const CANDIDATES: unknown[] = [
   "2024-04-05 01:28:54",
   "yesterday",
 ];
+const RunPatch = Run.partial();
 const FIELDS = [...Object.keys(seedRun), "schema_version", "tags", "reference_example_id", "unknown_field"];
 
 describe("the fast run check", () => {
@@ -82,5 +83,32 @@ describe("the fast run check", () => {
   it.each([null, [], "run", 3])("refuses a non-object: %j", (value) => {
     expect(isParsedRun(value)).toBe(false);
     expect(Run.safeParse(value).success).toBe(false);
+    expect(isParsedRunPatch(value)).toBe(false);
+    expect(RunPatch.safeParse(value).success).toBe(false);
+  });
+
+  it("agrees with Run.partial() on 20,000 mutated JSON updates, required fields absent or not", () => {
+    const random = mulberry32(8);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+    let accepted = 0;
+    for (let i = 0; i < 20_000; i++) {
+      // An update carries a few of the run's fields (the SDK's patch: end_time, outputs, error…).
+      const run: Record<string, unknown> = {};
+      for (const field of Object.keys(seedRun)) if (random() < 0.4) run[field] = seedRun[field];
+      const mutations = Math.floor(random() * 3);
+      for (let m = 0; m < mutations; m++) {
+        const field = pick(FIELDS);
+        const roll = random();
+        if (roll < 0.15) delete run[field];
+        else if (roll < 0.3 && field === "schema_version") run[field] = pick([1, 2, "1"]);
+        else run[field] = pick(CANDIDATES);
+      }
+      const json = JSON.parse(JSON.stringify(run)) as unknown;
+      const expected = RunPatch.safeParse(json).success;
+      if (expected) accepted++;
+      expect(isParsedRunPatch(json), JSON.stringify(json)).toBe(expected);
+    }
+    expect(accepted).toBeGreaterThan(2000);
+    expect(accepted).toBeLessThan(18_000);
   });
 });

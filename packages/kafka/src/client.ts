@@ -16,6 +16,12 @@ export interface KafkaClientOptions {
   readonly logLevel?: LogLevel;
   /** How long to keep retrying the initial connection; defaults to kafkajs' own. */
   readonly connectionTimeoutMs?: number;
+  /**
+   * The client's own retries (connecting to brokers, refreshing metadata); defaults to kafkajs' (5
+   * retries, up to 30 s apart). A producer that must fail promptly while Kafka is away bounds these as
+   * well as its producer-level retries.
+   */
+  readonly retry?: { readonly retries: number; readonly initialRetryTimeMs: number; readonly maxRetryTimeMs: number };
 }
 
 const levels: Record<LogLevel, KafkaLogLevel> = {
@@ -57,5 +63,8 @@ export function createKafka(options: KafkaClientOptions): Kafka {
     logLevel: levels[options.logLevel ?? "warn"],
     logCreator: creator,
     ...(options.connectionTimeoutMs === undefined ? {} : { connectionTimeout: options.connectionTimeoutMs }),
+    ...(options.retry === undefined
+      ? {}
+      : { retry: { retries: options.retry.retries, initialRetryTime: options.retry.initialRetryTimeMs, maxRetryTime: options.retry.maxRetryTimeMs } }),
   });
 }

@@ -2,6 +2,7 @@ import { lockPendingRuns, savePendingRuns, type Database, type PendingRunState }
 import type { Counters } from "./counters.js";
 import { finalizeRun, hasEnded, mergeRun } from "./merge.js";
 import { KafkaUnavailableError, type RunMessage, type RunSink } from "./producer.js";
+import { NO_SENT_JSON, runJson, type SentJson } from "./run-json.js";
 import type { Issue, JsonObject, RunOp } from "./run-ops.js";
 
 export type AcceptOutcome =
@@ -40,14 +41,15 @@ function byRun(ops: readonly RunOp[]): Map<string, RunParts> {
   return runs;
 }
 
-function toMessage(run: JsonObject, source: string, maxRunBytes: number, tooLarge: Issue[]): RunMessage {
-  const value = Buffer.from(JSON.stringify(run));
-  if (value.length > maxRunBytes) {
-    tooLarge.push({ part: source, path: "(run)", message: `the run is ${value.length} bytes as JSON; the limit is ${maxRunBytes} (RUNHOOKS_MAX_RUN_BYTES)` });
+function toMessage(run: JsonObject, source: string, sent: SentJson, maxRunBytes: number, tooLarge: Issue[]): RunMessage {
+  const value = runJson(run, sent);
+  const bytes = Buffer.byteLength(value);
+  if (bytes > maxRunBytes) {
+    tooLarge.push({ part: source, path: "(run)", message: `the run is ${bytes} bytes as JSON; the limit is ${maxRunBytes} (RUNHOOKS_MAX_RUN_BYTES)` });
   }
   // All runs of a trace share a partition (DESIGN §2).
   const key = typeof run["trace_id"] === "string" ? run["trace_id"] : String(run["id"]);
-  return { key, value, runId: String(run["id"]) };
+  return { key, value, bytes, runId: String(run["id"]) };
 }
 
 /**
@@ -60,7 +62,7 @@ function toMessage(run: JsonObject, source: string, maxRunBytes: number, tooLarg
  * a run reaches the topic once, unless the process dies between the ack and the commit (the client then
  * retries: at least once).
  */
-export async function acceptOps(deps: AcceptDeps, tenantId: string, ops: readonly RunOp[]): Promise<AcceptOutcome> {
+export async function acceptOps(deps: AcceptDeps, tenantId: string, ops: readonly RunOp[], sent: SentJson = NO_SENT_JSON): Promise<AcceptOutcome> {
   const { counters } = deps;
   const runs = byRun(ops);
   const direct: RunMessage[] = [];
@@ -68,7 +70,7 @@ export async function acceptOps(deps: AcceptDeps, tenantId: string, ops: readonl
   const tooLarge: Issue[] = [];
   for (const [id, parts] of runs) {
     const merged = mergeRun(parts.create, parts.update);
-    if (parts.create !== null && hasEnded(merged)) direct.push(toMessage(finalizeRun(merged!), parts.source, deps.maxRunBytes, tooLarge));
+    if (parts.create !== null && hasEnded(merged)) direct.push(toMessage(finalizeRun(merged!), parts.source, sent, deps.maxRunBytes, tooLarge));
     else pending.push([id, parts]);
   }
   if (tooLarge.length > 0) return { ok: false, reason: "run_too_large", issues: tooLarge, retriable: false };
@@ -98,7 +100,7 @@ export async function acceptOps(deps: AcceptDeps, tenantId: string, ops: readonl
         const updates = mergeRun(row?.updates ?? null, parts.update);
         const merged = mergeRun(created, updates);
         if (created !== null && hasEnded(merged)) {
-          completed.push(toMessage(finalizeRun(merged!), parts.source, deps.maxRunBytes, tooBig));
+          completed.push(toMessage(finalizeRun(merged!), parts.source, sent, deps.maxRunBytes, tooBig));
           states.push({ runId: id, created: null, updates: null, produced: true });
         } else {
           stored++;

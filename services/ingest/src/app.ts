@@ -114,7 +114,7 @@ export function buildIngestApp(o: IngestAppOptions): FastifyInstance {
       o.counters.feedback_ignored += parsed.ignored.feedback;
       const normalized = normalizeOps(parsed.ops, request.tenantId);
       if (!normalized.ok) return sendIssues(reply, normalized.issues);
-      const outcome = await acceptOps(o, request.tenantId, normalized.ops);
+      const outcome = await acceptOps(o, request.tenantId, normalized.ops, parsed.sent);
       if (outcome.ok) return reply.code(202).send({ accepted: normalized.ops.length });
       if (outcome.reason === "run_too_large") {
         return reply.code(413).send({ error: "run_too_large", message: outcome.issues.map((i) => `${i.part}: ${i.message}`).join("; "), issues: outcome.issues });

@@ -1,11 +1,11 @@
 import { connectDatabase, countPendingRuns, expirePendingRuns, migrate } from "@runhooks/db";
 import { createKafka, describeMismatch, ensureTopics, topicNames, topicSpecs } from "@runhooks/kafka";
 import { OTEL_OFF, createTelemetry, jsonLogger, type Logger, type OtelConfig } from "@runhooks/telemetry";
-import kafkajs from "kafkajs";
 import { buildIngestApp } from "./app.js";
 import { createCounters, type Counters } from "./counters.js";
 import { registerIngestMetrics } from "./metrics.js";
-import { batchingSink } from "./producer.js";
+import { startProducerThread } from "./producer-thread.js";
+import { tracedSink } from "./traced-sink.js";
 
 export { readIngestEnv, IngestEnv } from "./env.js";
 export { ingestOptionsFromEnv } from "./options.js";
@@ -16,10 +16,13 @@ export { opsFromParts, opsFromBatch, opFromSingle } from "./run-ops.js";
 export type { Issue, RunOp } from "./run-ops.js";
 export { normalizeOp } from "./run-input.js";
 export { finalizeRun, mergeRun } from "./merge.js";
+export { runJson, type SentJson } from "./run-json.js";
+export { readBody, type BodyLimits } from "./body.js";
 export type { Counters, RequestCount } from "./counters.js";
 export { INGEST_METRICS } from "./metrics.js";
-
-const { Partitioners } = kafkajs;
+export { INGEST_NODE_FLAGS } from "./node-flags.js";
+export { startProducerThread, type ProducerThread } from "./producer-thread.js";
+export { KafkaUnavailableError, type RunMessage } from "./producer.js";
 
 export interface IngestOptions {
   readonly brokers: readonly string[];
@@ -88,17 +91,9 @@ export async function startIngest(o: IngestOptions): Promise<Ingest> {
       await admin.disconnect();
     }
     const produceTimeoutMs = o.produceTimeoutMs ?? 10_000;
-    // Bounded retries: while Kafka is away, requests fail over to 503 (the client retries) instead of
-    // hanging. Not idempotent: a produce retried after a lost ack may duplicate (at least once; runs
-    // carry their id).
-    const producer = kafka.producer({
-      allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      retry: { retries: 3, initialRetryTime: 100, maxRetryTime: Math.max(200, Math.floor(produceTimeoutMs / 4)) },
-    });
-    await producer.connect();
-    cleanups.push(() => producer.disconnect());
-    const sink = batchingSink({ producer, telemetry, topic, timeoutMs: produceTimeoutMs });
+    const producer = await startProducerThread({ brokers: o.brokers, clientId: `runhooks-ingest-${o.instanceId}`, topic, timeoutMs: produceTimeoutMs, log });
+    cleanups.push(() => producer.stop());
+    const sink = tracedSink(telemetry, topic, producer);
 
     let pendingGauge = 0;
     registerIngestMetrics(telemetry.meter, counters, () => pendingGauge);
@@ -129,7 +124,7 @@ export async function startIngest(o: IngestOptions): Promise<Ingest> {
       maxRunBytes: o.maxRunBytes ?? 512 * 1024,
       retryAfterSeconds: o.retryAfterSeconds ?? 5,
       keyCacheMs: o.keyCacheMs ?? 10_000,
-      health: () => (lastSweepError === undefined ? undefined : `the pending-runs store failed: ${lastSweepError}`),
+      health: () => producer.problem() ?? (lastSweepError === undefined ? undefined : `the pending-runs store failed: ${lastSweepError}`),
       metrics: () => telemetry.prometheus(),
     });
     cleanups.push(() => app.close());

@@ -1,5 +1,6 @@
-#!/usr/bin/env node
-// Runs one ingest process from the environment; SIGTERM/SIGINT stop it gracefully.
+#!/usr/bin/env -S node --max-semi-space-size=32
+// Runs one ingest process from the environment; SIGTERM/SIGINT stop it gracefully. The shebang's flags
+// are INGEST_NODE_FLAGS (node-flags.ts).
 import { jsonLogger, stopOnSignals } from "@runhooks/telemetry";
 import { readIngestEnv } from "./env.js";
 import { startIngest } from "./index.js";

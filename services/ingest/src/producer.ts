@@ -1,11 +1,26 @@
-import { ATTR, sendTraced, type Telemetry } from "@runhooks/telemetry";
 import type { Producer } from "kafkajs";
 
-export interface RunMessage {
+/** One message as produced to the runs topic (kafkajs writes a string as its UTF-8 bytes). */
+export interface ProduceMessage {
+  readonly key: string | Buffer;
+  readonly value: string | Buffer;
+  /** The trace context of its PRODUCER span (`traceparent`…), when tracing is on (traced-sink.ts). */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** A run as ingest hands it to the producer: its JSON text, measured once. */
+export interface RunMessage extends ProduceMessage {
   readonly key: string;
-  readonly value: Buffer;
+  readonly value: string;
+  /** The value's length in UTF-8 bytes. */
+  readonly bytes: number;
   /** The run's id: an attribute of its producer span (ids only, never content). */
   readonly runId: string;
+}
+
+/** Bytes of a message's key and value, as produced. */
+function sizeOf(m: ProduceMessage): number {
+  return (typeof m.key === "string" ? Buffer.byteLength(m.key) : m.key.length) + (typeof m.value === "string" ? Buffer.byteLength(m.value) : m.value.length);
 }
 
 /** Kafka did not acknowledge in time or refused: the caller answers 503, the client retries. */
@@ -14,13 +29,13 @@ export class KafkaUnavailableError extends Error {
   override readonly name = "KafkaUnavailableError";
 }
 
-export interface RunSink {
+export interface RunSink<M extends ProduceMessage = RunMessage> {
   /** Resolves once Kafka (acks: all) has every message. */
-  send(messages: readonly RunMessage[]): Promise<void>;
+  send(messages: readonly M[]): Promise<void>;
 }
 
 interface Waiting {
-  readonly messages: readonly RunMessage[];
+  readonly messages: readonly ProduceMessage[];
   readonly bytes: number;
   readonly resolve: () => void;
   readonly reject: (error: Error) => void;
@@ -28,8 +43,6 @@ interface Waiting {
 
 export interface BatchingSinkOptions {
   readonly producer: Producer;
-  /** Each run gets a PRODUCER span whose context rides in its `traceparent` header (when tracing is on). */
-  readonly telemetry: Telemetry;
   readonly topic: string;
   /** A produce request carries at most this many bytes of values (under the broker's 1 MiB batches). */
   readonly maxBatchBytes?: number;
@@ -43,24 +56,23 @@ export interface BatchingSinkOptions {
  * requests are in flight, new runs queue and leave together in the next one. Each caller learns the
  * fate of the request that carried its runs (a caller's runs may span several, all must succeed).
  */
-export function batchingSink(o: BatchingSinkOptions): RunSink {
+export function batchingSink(o: BatchingSinkOptions): RunSink<ProduceMessage> {
   const maxBytes = o.maxBatchBytes ?? 900 * 1024;
   const maxInFlight = o.maxInFlight ?? 16;
   const queue: Waiting[] = [];
   let inFlight = 0;
 
-  const sendOnce = async (messages: RunMessage[]) => {
+  const sendOnce = async (messages: ProduceMessage[]) => {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new KafkaUnavailableError(`Kafka did not acknowledge within ${o.timeoutMs} ms`)), o.timeoutMs);
     });
     try {
-      const send = sendTraced(
-        o.telemetry,
-        o.producer,
-        { topic: o.topic, acks: -1, messages: messages.map((m) => ({ key: m.key, value: m.value })) },
-        { attributes: (_message, i) => ({ [ATTR.runId]: messages[i]!.runId }) },
-      );
+      const send = o.producer.send({
+        topic: o.topic,
+        acks: -1,
+        messages: messages.map((m) => (m.headers === undefined ? { key: m.key, value: m.value } : { key: m.key, value: m.value, headers: { ...m.headers } })),
+      });
       await Promise.race([send, timeout]);
     } catch (error) {
       throw error instanceof KafkaUnavailableError ? error : new KafkaUnavailableError(`Kafka refused the runs: ${(error as Error).message}`);
@@ -89,9 +101,9 @@ export function batchingSink(o: BatchingSinkOptions): RunSink {
     }
   };
 
-  const enqueue = (messages: readonly RunMessage[]): Promise<void> =>
+  const enqueue = (messages: readonly ProduceMessage[]): Promise<void> =>
     new Promise<void>((resolve, reject) => {
-      queue.push({ messages, bytes: messages.reduce((n, m) => n + m.value.length + m.key.length, 0), resolve, reject });
+      queue.push({ messages, bytes: messages.reduce((n, m) => n + sizeOf(m), 0), resolve, reject });
       pump();
     });
 
@@ -99,10 +111,10 @@ export function batchingSink(o: BatchingSinkOptions): RunSink {
     async send(messages) {
       if (messages.length === 0) return;
       // A caller's runs are split into chunks that each fit one request; all must be acknowledged.
-      const chunks: RunMessage[][] = [[]];
+      const chunks: ProduceMessage[][] = [[]];
       let bytes = 0;
       for (const m of messages) {
-        const size = m.value.length + m.key.length;
+        const size = sizeOf(m);
         if (chunks.at(-1)!.length > 0 && bytes + size > maxBytes) {
           chunks.push([]);
           bytes = 0;

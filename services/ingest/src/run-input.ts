@@ -1,10 +1,13 @@
-import { Run, formatPath, isParsedRun } from "@runhooks/contracts";
+import { Run, formatPath, isParsedRun, isParsedRunPatch } from "@runhooks/contracts";
 import { isObject, type Issue, type JsonObject, type RunOp } from "./run-ops.js";
 
 /** The SDKs send times as epoch milliseconds (`Date.now()`) as well as ISO strings. */
 const TIME_FIELDS = ["start_time", "end_time", "first_token_time"] as const;
 
-/** An update may carry any subset of the run's fields, each valid where present. */
+/**
+ * An update may carry any subset of the run's fields, each valid where present. The fast checks
+ * (isParsedRun, isParsedRunPatch) decide; zod runs only to name the fields of a refused one.
+ */
 const RunPatch = Run.partial();
 
 function issuesOf(op: RunOp, error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }): Issue[] {
@@ -37,7 +40,7 @@ export function normalizeOp(op: RunOp, tenantId: string): { ok: true; op: RunOp 
       const result = Run.safeParse(body);
       if (!result.success) return { ok: false, issues: issuesOf(op, result.error) };
     }
-  } else {
+  } else if (!isParsedRunPatch(body)) {
     const result = RunPatch.safeParse(body);
     if (!result.success) return { ok: false, issues: issuesOf(op, result.error) };
   }

@@ -1,4 +1,5 @@
 import type { MultipartPart } from "./multipart.js";
+import { NO_SENT_JSON, type SentJson } from "./run-json.js";
 
 /**
  * Turning request bodies into run operations: a create (`post`) or an update (`patch`) of one run,
@@ -25,7 +26,13 @@ export interface Issue {
 }
 
 export type OpsResult =
-  | { readonly ok: true; readonly ops: RunOp[]; readonly ignored: { readonly attachments: number; readonly feedback: number } }
+  | {
+      readonly ok: true;
+      readonly ops: RunOp[];
+      readonly ignored: { readonly attachments: number; readonly feedback: number };
+      /** The JSON text of the objects that came in parts of their own (run-json.ts). */
+      readonly sent: SentJson;
+    }
   | { readonly ok: false; readonly issues: readonly Issue[] };
 
 /** The fields the SDKs send as parts of their own (`post.<id>.inputs`…), each a JSON value. */
@@ -37,12 +44,21 @@ export function isObject(v: unknown): v is JsonObject {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-function parseJson(data: Buffer): { ok: true; value: unknown } | { ok: false; message: string } {
+function parseJson(data: Buffer): { ok: true; value: unknown; text: string } | { ok: false; message: string } {
   try {
-    return { ok: true, value: JSON.parse(data.toString("utf8")) as unknown };
+    const text = data.toString("utf8");
+    return { ok: true, value: JSON.parse(text) as unknown, text };
   } catch (error) {
     return { ok: false, message: `not valid JSON (${(error as Error).message})` };
   }
+}
+
+/** One run's parts in a multipart body: its main part's object and its field parts (field, value, part name). */
+interface PartsOfRun {
+  readonly kind: OpKind;
+  readonly id: string;
+  body: JsonObject | undefined;
+  readonly fields: [string, unknown, string][];
 }
 
 /**
@@ -52,12 +68,17 @@ function parseJson(data: Buffer): { ok: true; value: unknown } | { ok: false; me
  */
 export function opsFromParts(parts: readonly MultipartPart[]): OpsResult {
   const issues: Issue[] = [];
-  const ops = new Map<string, { kind: OpKind; id: string; body: JsonObject | undefined; fields: [string, unknown, string][] }>();
+  const ops = new Map<string, PartsOfRun>();
+  const sent = new Map<object, string>();
   let attachments = 0;
   let feedback = 0;
+  // The SDKs send a run's parts one after the other: the previous part's run is checked and found once.
+  let last: { kind: string; id: string; entry: PartsOfRun } | undefined;
   for (const part of parts) {
-    const segments = part.name.split(".");
-    const [kind, id, field, ...rest] = segments;
+    // `<kind>.<id>[.<field>]`, read by hand: this runs for every part.
+    const name = part.name;
+    const dot = name.indexOf(".");
+    const kind = dot < 0 ? name : name.slice(0, dot);
     if (kind === "attachment") {
       attachments++;
       continue;
@@ -67,38 +88,47 @@ export function opsFromParts(parts: readonly MultipartPart[]): OpsResult {
       continue;
     }
     if (kind !== "post" && kind !== "patch") {
-      issues.push({ part: part.name, path: "(name)", message: "unknown part: expected post.<run id>, patch.<run id>[.<field>], attachment.… or feedback.…" });
+      issues.push({ part: name, path: "(name)", message: "unknown part: expected post.<run id>, patch.<run id>[.<field>], attachment.… or feedback.…" });
       continue;
     }
-    if (id === undefined || !GUID.test(id)) {
-      issues.push({ part: part.name, path: "id", message: "the part name must carry the run id (a UUID): post.<run id>" });
+    const dot2 = dot < 0 ? -1 : name.indexOf(".", dot + 1);
+    const id = dot < 0 ? undefined : name.slice(dot + 1, dot2 < 0 ? undefined : dot2);
+    const field = dot2 < 0 ? undefined : name.slice(dot2 + 1);
+    const same = last !== undefined && last.kind === kind && last.id === id;
+    if (!same && (id === undefined || !GUID.test(id))) {
+      issues.push({ part: name, path: "id", message: "the part name must carry the run id (a UUID): post.<run id>" });
       continue;
     }
-    if (rest.length > 0 || (field !== undefined && !SPLIT_FIELDS.has(field))) {
-      issues.push({ part: part.name, path: "(name)", message: `unknown field part; the fields sent apart are ${[...SPLIT_FIELDS].join(", ")}` });
+    if (field !== undefined && (field.includes(".") || !SPLIT_FIELDS.has(field))) {
+      issues.push({ part: name, path: "(name)", message: `unknown field part; the fields sent apart are ${[...SPLIT_FIELDS].join(", ")}` });
       continue;
     }
     const parsed = parseJson(part.data);
     if (!parsed.ok) {
-      issues.push({ part: part.name, path: field ?? "(part)", message: parsed.message });
+      issues.push({ part: name, path: field ?? "(part)", message: parsed.message });
       continue;
     }
-    const key = `${kind}.${id.toLowerCase()}`;
-    let entry = ops.get(key);
-    if (!entry) {
-      entry = { kind, id: id.toLowerCase(), body: undefined, fields: [] };
+    let entry: PartsOfRun;
+    if (same) {
+      entry = last!.entry;
+    } else {
+      const runId = id.toLowerCase();
+      const key = `${kind}.${runId}`;
+      entry = ops.get(key) ?? { kind, id: runId, body: undefined, fields: [] };
       ops.set(key, entry);
+      last = { kind, id, entry };
     }
     if (field === undefined) {
       if (entry.body !== undefined) {
-        issues.push({ part: part.name, path: "(part)", message: "the same part appears twice" });
+        issues.push({ part: name, path: "(part)", message: "the same part appears twice" });
       } else if (!isObject(parsed.value)) {
-        issues.push({ part: part.name, path: "(part)", message: "must be a JSON object (the run)" });
+        issues.push({ part: name, path: "(part)", message: "must be a JSON object (the run)" });
       } else {
         entry.body = parsed.value;
       }
     } else {
-      entry.fields.push([field, parsed.value, part.name]);
+      entry.fields.push([field, parsed.value, name]);
+      if (typeof parsed.value === "object" && parsed.value !== null) sent.set(parsed.value, parsed.text);
     }
   }
   const result: RunOp[] = [];
@@ -116,7 +146,7 @@ export function opsFromParts(parts: readonly MultipartPart[]): OpsResult {
     result.push({ kind: entry.kind, id: entry.id, body, source: key });
   }
   if (issues.length > 0) return { ok: false, issues };
-  return { ok: true, ops: result, ignored: { attachments, feedback } };
+  return { ok: true, ops: result, ignored: { attachments, feedback }, sent };
 }
 
 /** The id a JSON body carries, checked: batch entries and `POST /runs` name their run by `id`. */
@@ -152,7 +182,7 @@ export function opsFromBatch(body: unknown): OpsResult {
     });
   }
   if (issues.length > 0) return { ok: false, issues };
-  return { ok: true, ops, ignored: { attachments: 0, feedback: 0 } };
+  return { ok: true, ops, ignored: { attachments: 0, feedback: 0 }, sent: NO_SENT_JSON };
 }
 
 /** `POST /runs` (a create) or `PATCH /runs/:id` (an update of the run the URL names). */
@@ -169,5 +199,5 @@ export function opFromSingle(kind: OpKind, body: unknown, urlId?: string): OpsRe
     id = urlId.toLowerCase();
   }
   if (id === undefined) return { ok: false, issues };
-  return { ok: true, ops: [{ kind, id, body, source }], ignored: { attachments: 0, feedback: 0 } };
+  return { ok: true, ops: [{ kind, id, body, source }], ignored: { attachments: 0, feedback: 0 }, sent: NO_SENT_JSON };
 }

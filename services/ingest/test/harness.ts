@@ -16,6 +16,7 @@ export interface RunRecord {
 export interface IngestHarness {
   readonly prefix: string;
   readonly topics: TopicNames;
+  readonly brokers: readonly string[];
   readonly kafka: Kafka;
   readonly database: TestDatabase;
   readonly tenantId: string;
@@ -64,6 +65,7 @@ export async function createIngestHarness(label: string, brokers: readonly strin
   return {
     prefix,
     topics,
+    brokers,
     kafka,
     database,
     tenantId: tenant.tenant.id,

@@ -19,9 +19,61 @@ describe("multipart bodies as the SDK writes them", () => {
     expect(ops.ops).toEqual([{ kind: "post", id, body: run, source: `post.${id}` }]);
   });
 
+  it("reads headers in any case, at the start of a line only", () => {
+    const body = Buffer.from(
+      '--b\r\nX-Note: content-disposition: form-data; name="wrong"\r\ncontent-DISPOSITION: form-data; name="post.Right"\r\nCONTENT-TYPE:  application/json \r\n\r\n{}\r\n--b--\r\n',
+    );
+    expect(parseMultipart(body, "b")).toMatchObject({ ok: true, parts: [{ name: "post.Right", contentType: "application/json", data: Buffer.from("{}") }] });
+    const nameless = Buffer.from('--b\r\nX-Note: content-disposition: form-data; name="wrong"\r\n\r\n{}\r\n--b--\r\n');
+    expect(parseMultipart(nameless, "b")).toMatchObject({ ok: false, message: "part 1: no Content-Disposition name" });
+  });
+
+  // Blocks as the SDKs write them are read by a shortcut; these sit on its edges, read either way alike.
+  it.each([
+    ['Content-Disposition: form-data; name="a; b c"', "a; b c", "text/plain"],
+    ['Content-Disposition: form-data; name="a"\r\nContent-Type:  application/json; length=2 ', "a", "application/json; length=2"],
+    ['Content-Disposition: form-data; name="a"; filename="f"\r\nContent-Type: x/y', "a", "x/y"],
+    ['Content-Disposition: form-data; name="a"\r\nContent-Type: x/y\r\nContent-Type: z/w', "a", "x/y"],
+    ['Content-Disposition: form-data; name="a"\r\nX-Other: 1\r\ncontent-type: x/y', "a", "x/y"],
+    ['Content-Disposition: form-data; name=""', undefined, undefined],
+    ['Content-Disposition: form-data; name="a', '"a', "text/plain"],
+  ])("headers %j: name %s, type %s", (block, name, contentType) => {
+    const read = parseMultipart(Buffer.from(`--b\r\n${block}\r\n\r\n{}\r\n--b--\r\n`), "b");
+    if (name === undefined) expect(read).toMatchObject({ ok: false, message: "part 1: no Content-Disposition name" });
+    else expect(read).toMatchObject({ ok: true, parts: [{ name, contentType, data: Buffer.from("{}") }] });
+  });
+
   it("takes a quoted boundary and refuses a body without its closing boundary", () => {
     expect(boundaryOf('multipart/form-data; boundary="a b"')).toBe("a b");
     expect(parseMultipart(Buffer.from('--b\r\nContent-Disposition: form-data; name="x"\r\n\r\n{}'), "b")).toMatchObject({ ok: false });
+  });
+});
+
+describe("part names", () => {
+  const id = randomUUID();
+  const run = JSON.stringify({ id, name: "n", run_type: "llm", start_time: 0 });
+  it.each([
+    ["post", "id"],
+    ["post.", "id"],
+    ["post.not-a-uuid", "id"],
+    [`post.${id}.inputs.x`, "(name)"],
+    [`post.${id}.`, "(name)"],
+    [`post.${id}.secrets`, "(name)"],
+    [`upsert.${id}`, "(name)"],
+  ])("%s is refused, naming the part and field %s", (name, path) => {
+    const ops = opsFromParts([{ name: `post.${id}`, contentType: "application/json", data: Buffer.from(run) }, { name, contentType: "application/json", data: Buffer.from("{}") }]);
+    expect(ops).toMatchObject({ ok: false, issues: [{ part: name, path }] });
+  });
+
+  it("gathers a run's parts whatever the case of its id, and refuses a second main part", () => {
+    const upper = id.toUpperCase();
+    const parts = [`post.${id}`, `post.${upper}.inputs`, `post.${id}.outputs`].map((name, i) => ({ name, contentType: "application/json", data: Buffer.from(i === 0 ? run : `{"n": ${i}}`) }));
+    const ops = opsFromParts(parts);
+    expect(ops).toMatchObject({ ok: true, ops: [{ id, body: { inputs: { n: 1 }, outputs: { n: 2 } } }] });
+    expect(opsFromParts([...parts, { name: `post.${upper}`, contentType: "application/json", data: Buffer.from(run) }])).toMatchObject({
+      ok: false,
+      issues: [{ part: `post.${upper}`, path: "(part)", message: "the same part appears twice" }],
+    });
   });
 });
 

@@ -1,0 +1,184 @@
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import type { Logger } from "@runhooks/telemetry";
+import { KafkaUnavailableError, type RunMessage, type RunSink } from "./producer.js";
+
+/**
+ * The Kafka producer on a thread of its own. Producing costs kafkajs about as much CPU per run (record
+ * encoding, CRCs, socket writes) as everything else ingest does to a run — reading, checking and
+ * writing it — so on one thread each waits for the other. On its own thread the producer runs beside
+ * the HTTP event loop, which never encodes a record; a request's runs cross over as one packed buffer
+ * (moved, not copied) and only its answer comes back.
+ */
+
+export interface ProducerThreadOptions {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly topic: string;
+  /** How long a produce may take before its runs are refused (503). */
+  readonly timeoutMs: number;
+  readonly log: Logger;
+}
+
+export interface ProducerThread extends RunSink {
+  /** Undefined while the thread runs; otherwise why it stopped (reported by /healthz). */
+  problem(): string | undefined;
+  /** Disconnects the producer (after what is in flight) and ends the thread. */
+  stop(): Promise<void>;
+}
+
+/** What the thread is started with. */
+export interface ProducerWorkerData {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly topic: string;
+  readonly timeoutMs: number;
+}
+
+/**
+ * To the thread: one request's runs, packed end to end in `bytes` as key, value, key, value…;
+ * `ends[2i]` is where the i-th key ends, `ends[2i + 1]` where its value ends. Packed rather than sent as
+ * an array of keys: cloning a hundred strings costs more than all the rest of the crossing.
+ */
+export type ToProducer =
+  | {
+      readonly type: "send";
+      readonly id: number;
+      readonly ends: Uint32Array;
+      readonly bytes: Uint8Array;
+      readonly headers?: readonly (Readonly<Record<string, string>> | undefined)[];
+    }
+  | { readonly type: "stop" };
+
+/** From the thread. */
+export type FromProducer =
+  | { readonly type: "ready" }
+  | { readonly type: "failed"; readonly message: string }
+  | { readonly type: "done"; readonly id: number; readonly error?: string }
+  | { readonly type: "log"; readonly level: "error" | "warn" | "info" | "debug"; readonly message: string; readonly fields: Record<string, unknown> };
+
+/**
+ * The thread's code: the compiled JS beside this file, or — when this file runs from its TypeScript
+ * source (tests, `--conditions=source`) — that source through tsx's require hook, the one kind of
+ * loader hook Node 20 applies inside a worker thread.
+ */
+function startWorker(workerData: ProducerWorkerData): Worker {
+  if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./producer-worker.js", import.meta.url), { workerData });
+  const require = createRequire(import.meta.url);
+  const tsx = require.resolve("tsx/cjs/api");
+  const source = fileURLToPath(new URL("./producer-worker.ts", import.meta.url));
+  return new Worker(`require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(source)});`, { eval: true, workerData, execArgv: ["--conditions=source"] });
+}
+
+interface Pending {
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+/** Starts the thread and resolves once its producer is connected; rejects if it cannot connect. */
+export async function startProducerThread(o: ProducerThreadOptions): Promise<ProducerThread> {
+  const worker = startWorker({ brokers: o.brokers, clientId: o.clientId, topic: o.topic, timeoutMs: o.timeoutMs });
+  const pending = new Map<number, Pending>();
+  let nextId = 0;
+  let problem: string | undefined;
+  let stopping = false;
+  let exited = false;
+  const exit = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+
+  const failAll = (reason: string) => {
+    for (const [id, p] of pending) {
+      clearTimeout(p.timer);
+      pending.delete(id);
+      p.reject(new KafkaUnavailableError(reason));
+    }
+  };
+
+  const ready = new Promise<void>((resolve, reject) => {
+    worker.on("message", (m: FromProducer) => {
+      switch (m.type) {
+        case "ready":
+          resolve();
+          break;
+        case "failed":
+          reject(new Error(m.message));
+          break;
+        case "done": {
+          const p = pending.get(m.id);
+          if (!p) break;
+          pending.delete(m.id);
+          clearTimeout(p.timer);
+          if (m.error === undefined) p.resolve();
+          else p.reject(new KafkaUnavailableError(m.error));
+          break;
+        }
+        case "log":
+          o.log(m.level, m.message, m.fields);
+          break;
+      }
+    });
+    worker.on("error", (error) => {
+      problem = `the Kafka producer thread failed: ${error.message}`;
+      o.log("error", problem, {});
+      reject(error);
+      failAll(problem);
+    });
+    worker.on("exit", (code) => {
+      exited = true;
+      if (!stopping && problem === undefined) problem = `the Kafka producer thread exited (code ${code})`;
+      reject(new Error(problem ?? "the Kafka producer thread stopped"));
+      failAll(problem ?? "the Kafka producer thread stopped");
+    });
+  });
+  try {
+    await ready;
+  } catch (error) {
+    await worker.terminate();
+    throw error;
+  }
+
+  return {
+    problem: () => problem,
+    send(messages: readonly RunMessage[]): Promise<void> {
+      if (messages.length === 0) return Promise.resolve();
+      if (problem !== undefined || stopping) return Promise.reject(new KafkaUnavailableError(problem ?? "ingest is stopping"));
+      let total = 0;
+      for (const m of messages) total += Buffer.byteLength(m.key) + m.bytes;
+      // A buffer of its own (not a slice of Node's shared pool), so it can be moved to the thread.
+      const bytes = Buffer.allocUnsafeSlow(total);
+      const ends = new Uint32Array(2 * messages.length);
+      let at = 0;
+      let traced = false;
+      for (let i = 0; i < messages.length; i++) {
+        const m = messages[i]!;
+        at += bytes.write(m.key, at, "utf8");
+        ends[2 * i] = at;
+        at += bytes.write(m.value, at, "utf8");
+        ends[2 * i + 1] = at;
+        if (m.headers !== undefined) traced = true;
+      }
+      const id = nextId++;
+      return new Promise<void>((resolve, reject) => {
+        // The thread answers every send (its own produce timeout is timeoutMs); this only guards
+        // against a thread that stopped answering.
+        const timer = setTimeout(() => {
+          pending.delete(id);
+          reject(new KafkaUnavailableError(`the Kafka producer thread did not answer within ${o.timeoutMs * 2} ms`));
+        }, o.timeoutMs * 2);
+        pending.set(id, { resolve, reject, timer });
+        const message: ToProducer = { type: "send", id, ends, bytes, ...(traced ? { headers: messages.map((m) => m.headers) } : {}) };
+        worker.postMessage(message, [bytes.buffer, ends.buffer]);
+      });
+    },
+    async stop() {
+      if (stopping) return exit;
+      stopping = true;
+      if (exited) return;
+      worker.postMessage({ type: "stop" } satisfies ToProducer);
+      const timer = setTimeout(() => void worker.terminate(), 10_000);
+      await exit;
+      clearTimeout(timer);
+    },
+  };
+}
