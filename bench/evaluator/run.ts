@@ -245,6 +245,9 @@ try {
     rows.push([`evaluator, ${s.name}`, rate.toFixed(0), (rate / rawRate).toFixed(2), cpuPerRun.toFixed(1), (rawCpuPerRun / cpuPerRun).toFixed(2), matchedPct, String(c.windowsEmitted), (rss.stop() / 2 ** 20).toFixed(0)]);
   }
   await producer.disconnect();
+  // Its topics go (~0.5 GB a run): left behind, they pile up in the broker and slow later runs.
+  const existing = await admin.listTopics();
+  await admin.deleteTopics({ topics: existing.filter((t) => t.startsWith(`${prefix}.`)) }).catch(() => undefined);
   await admin.disconnect();
 
   const header = ["scenario", "runs/s", "ratio to raw", "CPU µs/run", "CPU ratio", "runs matched", "windows", "peak RSS MiB"];

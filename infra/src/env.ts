@@ -2,6 +2,8 @@ import { parseEnv } from "@runhooks/telemetry";
 import { z } from "zod";
 
 const port = z.coerce.number().int().min(1).max(65535);
+/** A folder setting; set but empty (`RUNHOOKS_STATE_DIR= npm test`) means unset, not the current folder. */
+const folder = z.preprocess((v) => (v === "" ? undefined : v), z.string().optional());
 
 /** Configuration of the local stack (broker, database, topics), read once from the environment. */
 export const InfraEnv = z.object({
@@ -16,9 +18,9 @@ export const InfraEnv = z.object({
   RUNHOOKS_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]+$/).default("runhooks"),
   RUNHOOKS_RUNS_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(6),
   /** Where the local broker's and database's files live (git-ignored). */
-  RUNHOOKS_STATE_DIR: z.string().optional(),
+  RUNHOOKS_STATE_DIR: folder,
   /** Where the Kafka jars fetched from Maven Central are cached; defaults to `<state dir>/kafka/dist`. */
-  RUNHOOKS_KAFKA_CACHE_DIR: z.string().optional(),
+  RUNHOOKS_KAFKA_CACHE_DIR: folder,
   RUNHOOKS_KAFKA_PORT: port.default(9092),
   RUNHOOKS_KAFKA_CONTROLLER_PORT: port.default(9093),
   RUNHOOKS_KAFKA_VERSION: z.string().regex(/^3\.9\.\d+$/, "must be a 3.9.x Kafka version").default("3.9.1"),
