@@ -51,6 +51,18 @@ const CANDIDATES: unknown[] = [
 const RunPatch = Run.partial();
 const FIELDS = [...Object.keys(seedRun), "schema_version", "tags", "reference_example_id", "unknown_field"];
 
+/** `count` random mutations of a run's fields: a field deleted, or set to a candidate value. */
+function mutate(run: Record<string, unknown>, count: number, random: () => number): void {
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+  for (let m = 0; m < count; m++) {
+    const field = pick(FIELDS);
+    const roll = random();
+    if (roll < 0.15) delete run[field];
+    else if (roll < 0.3 && field === "schema_version") run[field] = pick([1, 2, "1"]);
+    else run[field] = pick(CANDIDATES);
+  }
+}
+
 describe("the fast run check", () => {
   it("accepts the seed's run", () => {
     expect(isParsedRun(seedRun)).toBe(true);
@@ -58,18 +70,10 @@ describe("the fast run check", () => {
 
   it("agrees with the zod schema on 20,000 mutated JSON runs", () => {
     const random = mulberry32(7);
-    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
     let accepted = 0;
     for (let i = 0; i < 20_000; i++) {
       const run: Record<string, unknown> = { ...seedRun };
-      const mutations = 1 + Math.floor(random() * 3);
-      for (let m = 0; m < mutations; m++) {
-        const field = pick(FIELDS);
-        const roll = random();
-        if (roll < 0.15) delete run[field];
-        else if (roll < 0.3 && field === "schema_version") run[field] = pick([1, 2, "1"]);
-        else run[field] = pick(CANDIDATES);
-      }
+      mutate(run, 1 + Math.floor(random() * 3), random);
       const json = JSON.parse(JSON.stringify(run)) as unknown;
       const expected = Run.safeParse(json).success;
       if (expected) accepted++;
@@ -89,20 +93,12 @@ describe("the fast run check", () => {
 
   it("agrees with Run.partial() on 20,000 mutated JSON updates, required fields absent or not", () => {
     const random = mulberry32(8);
-    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
     let accepted = 0;
     for (let i = 0; i < 20_000; i++) {
       // An update carries a few of the run's fields (the SDK's patch: end_time, outputs, error…).
       const run: Record<string, unknown> = {};
       for (const field of Object.keys(seedRun)) if (random() < 0.4) run[field] = seedRun[field];
-      const mutations = Math.floor(random() * 3);
-      for (let m = 0; m < mutations; m++) {
-        const field = pick(FIELDS);
-        const roll = random();
-        if (roll < 0.15) delete run[field];
-        else if (roll < 0.3 && field === "schema_version") run[field] = pick([1, 2, "1"]);
-        else run[field] = pick(CANDIDATES);
-      }
+      mutate(run, Math.floor(random() * 3), random);
       const json = JSON.parse(JSON.stringify(run)) as unknown;
       const expected = RunPatch.safeParse(json).success;
       if (expected) accepted++;
