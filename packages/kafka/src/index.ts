@@ -1,4 +1,5 @@
 export { createKafka } from "./client.js";
+export { acknowledgedWithin } from "./deadline.js";
 export { isTransientResponseLog } from "./transient-log.js";
 export type { KafkaClientOptions, KafkaLogger, LogLevel } from "./client.js";
 export { topicNames, topicSpecs } from "./topics.js";

@@ -1,3 +1,4 @@
+import { acknowledgedWithin } from "@runhooks/kafka";
 import type { Producer } from "kafkajs";
 import { attemptMessage, type AttemptFacts } from "./attempt-message.js";
 import type { Counters } from "./counters.js";
@@ -28,22 +29,13 @@ export function createPublisher(o: {
   return {
     async produce(attempts) {
       if (attempts.length === 0) return;
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new PublishTimeoutError(`Kafka did not acknowledge within ${o.timeoutMs} ms`)), o.timeoutMs);
+      const send = o.producer.send({
+        topic: o.topic,
+        acks: -1,
+        messages: attempts.map((a) => ({ key: a.deliveryId, value: JSON.stringify(attemptMessage(a)) })),
       });
-      try {
-        const send = o.producer.send({
-          topic: o.topic,
-          acks: -1,
-          messages: attempts.map((a) => ({ key: a.deliveryId, value: JSON.stringify(attemptMessage(a)) })),
-        });
-        // A send that loses the race may still land: its rows are then published twice (at least once).
-        send.catch(() => undefined);
-        await Promise.race([send, timeout]);
-      } finally {
-        clearTimeout(timer);
-      }
+      // A send that loses the race may still land: its rows are then published twice (at least once).
+      await acknowledgedWithin(send, o.timeoutMs, () => new PublishTimeoutError(`Kafka did not acknowledge within ${o.timeoutMs} ms`));
       o.counters.attemptsPublished += attempts.length;
     },
   };

@@ -1,3 +1,4 @@
+import { acknowledgedWithin } from "@runhooks/kafka";
 import type { Producer } from "kafkajs";
 
 /** One message as produced to the runs topic (kafkajs writes a string as its UTF-8 bytes). */
@@ -63,21 +64,15 @@ export function batchingSink(o: BatchingSinkOptions): RunSink<ProduceMessage> {
   let inFlight = 0;
 
   const sendOnce = async (messages: ProduceMessage[]) => {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new KafkaUnavailableError(`Kafka did not acknowledge within ${o.timeoutMs} ms`)), o.timeoutMs);
-    });
     try {
       const send = o.producer.send({
         topic: o.topic,
         acks: -1,
         messages: messages.map((m) => (m.headers === undefined ? { key: m.key, value: m.value } : { key: m.key, value: m.value, headers: { ...m.headers } })),
       });
-      await Promise.race([send, timeout]);
+      await acknowledgedWithin(send, o.timeoutMs, () => new KafkaUnavailableError(`Kafka did not acknowledge within ${o.timeoutMs} ms`));
     } catch (error) {
       throw error instanceof KafkaUnavailableError ? error : new KafkaUnavailableError(`Kafka refused the runs: ${(error as Error).message}`);
-    } finally {
-      clearTimeout(timer);
     }
   };
 
