@@ -11,9 +11,9 @@ interface Sample {
   readonly cpu: Map<string, number>;
 }
 
-function stat(pid: number): string[] | undefined {
+function stat(pid: number, thread = false): string[] | undefined {
   try {
-    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const text = readFileSync(thread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, "utf8");
     // The command may hold spaces: fields start after its closing parenthesis (field 3 = index 0).
     return text.slice(text.lastIndexOf(")") + 2).split(" ");
   } catch {
@@ -21,9 +21,9 @@ function stat(pid: number): string[] | undefined {
   }
 }
 
-/** utime + stime (+ reaped children's when `children`), seconds. */
-function cpuOf(pid: number, children: boolean): number {
-  const f = stat(pid);
+/** utime + stime (+ reaped children's when `children`), seconds; of the main thread only when `thread`. */
+function cpuOf(pid: number, children: boolean, thread = false): number {
+  const f = stat(pid, thread);
   if (!f) return 0;
   const own = Number(f[11]) + Number(f[12]);
   return (children ? own + Number(f[13]) + Number(f[14]) : own) / TICKS;
@@ -74,6 +74,8 @@ export async function costProbe(db: Database, stateDir: string, receiverPid: num
     const cpu = new Map<string, number>();
     const own = process.cpuUsage();
     cpu.set("delivery+bench (node)", (own.user + own.system) / 1e6);
+    // Its main thread alone (the thread whose id is the process id): one thread's work caps the rate.
+    cpu.set("of which main thread", cpuOf(process.pid, false, true));
     if (postmaster !== undefined) {
       let pg = cpuOf(postmaster, true);
       for (const p of pids()) if (stat(p)?.[1] === String(postmaster)) pg += cpuOf(p, false);

@@ -4,6 +4,8 @@
 // receiver in the same run.
 //
 //   npm run bench:delivery        (BENCH_WINDOWS=20000, BENCH_RULES=8, BENCH_CONCURRENCY=64 by default)
+//   BENCH_CPU_PROFILE=dir npm run bench:delivery   also writes dir/delivery.cpuprofile (the service's run)
+//   BENCH_HTTP_THREAD=0 npm run bench:delivery     POSTs on the service's main event loop instead
 //
 // Starts (or reuses) the local Kafka and Postgres like the tests do, and stops what it started. The
 // receiver runs in a child process of its own.
@@ -17,6 +19,7 @@ import { decodeWindow, startDelivery } from "@runhooks/delivery";
 import { readInfraEnv, startStack } from "@runhooks/infra";
 import { createKafka, ensureTopics, topicNames, topicSpecs } from "@runhooks/kafka";
 import { costProbe } from "./cost.js";
+import { cpuProfile } from "../support/cpu-profile.js";
 
 const N = Number(process.env["BENCH_WINDOWS"] ?? 20_000);
 const CONCURRENCY = Number(process.env["BENCH_CONCURRENCY"] ?? 64);
@@ -171,10 +174,12 @@ async function main(): Promise<void> {
         allowCidrs: ["127.0.0.1/32"],
         originConcurrency: CONCURRENCY,
         concurrency: CONCURRENCY * 4,
+        httpThread: process.env["BENCH_HTTP_THREAD"] !== "0",
         log: (level, message, fields) => {
           if (level === "error" || level === "warn") say(`[delivery] ${level} ${message} ${JSON.stringify(fields ?? {})}`);
         },
       });
+      const profiler = await cpuProfile();
       const wallStart = performance.now();
       try {
         for (;;) {
@@ -195,6 +200,7 @@ async function main(): Promise<void> {
           await sleep(process.env["BENCH_PROGRESS"] !== undefined ? 1000 : 100);
         }
       } finally {
+        await profiler.stop("delivery");
         await delivery.stop();
       }
       // Backends flush their statistics when they close (the service's pool just did) or within 1 s.
@@ -211,7 +217,7 @@ async function main(): Promise<void> {
       for (const line of costs) say(line);
       say(`CPU per raw POST:      ${rawCpu} (the floor under any delivery)`);
       say(`target:                ≥ 5000 deliveries/s — ${rate >= 5000 ? "met" : "NOT met"}`);
-      say(`command:               BENCH_WINDOWS=${N} BENCH_CONCURRENCY=${CONCURRENCY} BENCH_RULES=${RULES} npm run bench:delivery`);
+      say(`command:               BENCH_WINDOWS=${N} BENCH_CONCURRENCY=${CONCURRENCY} BENCH_RULES=${RULES}${process.env["BENCH_HTTP_THREAD"] === "0" ? " BENCH_HTTP_THREAD=0" : ""} npm run bench:delivery`);
     } finally {
       await db.dispose();
       await admin.query(sql`DROP DATABASE IF EXISTS ${sql.ident(name)} WITH (FORCE)`);

@@ -7,12 +7,11 @@
 //
 // Starts (or reuses) the local Kafka like the tests do, and stops what it started.
 import { randomUUID } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { Session } from "node:inspector/promises";
 import { createKafka, ensureTopics, topicNames, topicSpecs, waitForTopics } from "@runhooks/kafka";
 import { readInfraEnv, startStack } from "@runhooks/infra";
 import { RUNS_PARTITIONS_CONCURRENTLY, runsConsumerConfig, startEvaluator } from "@runhooks/evaluator";
 import type { RuleVersion } from "@runhooks/contracts";
+import { cpuProfile } from "../support/cpu-profile.js";
 
 const N = Number(process.env["BENCH_RUNS"] ?? 100_000);
 const PARTITIONS = 6;
@@ -99,24 +98,6 @@ function rules(count: number, tenants: readonly string[], filterFor = selectiveF
     sampling_rate: 1,
     window: { seconds: 5, max_runs: 100 },
   }));
-}
-
-/** Profiles this process while `PROFILE_DIR` is set: the evaluator runs in it, next to the bench's own work. */
-const PROFILE_DIR = process.env["BENCH_CPU_PROFILE"];
-async function cpuProfile(): Promise<{ stop: (name: string) => Promise<void> }> {
-  if (PROFILE_DIR === undefined) return { stop: () => Promise.resolve() };
-  const session = new Session();
-  session.connect();
-  await session.post("Profiler.enable");
-  await session.post("Profiler.start");
-  return {
-    async stop(name) {
-      const { profile } = await session.post("Profiler.stop");
-      mkdirSync(PROFILE_DIR, { recursive: true });
-      writeFileSync(`${PROFILE_DIR}/${name.replace(/[^a-z0-9]+/gi, "-")}.cpuprofile`, JSON.stringify(profile));
-      session.disconnect();
-    },
-  };
 }
 
 /** This process's CPU time (user + system): unlike rates, barely moved by other work on the machine. */

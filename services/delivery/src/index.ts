@@ -12,7 +12,8 @@ import { SEED_POLICY, type RetryPolicy } from "./policy.js";
 import { createPublisher } from "./publisher.js";
 import { startHousekeeping } from "./reaper.js";
 import { createRecorder } from "./recorder.js";
-import { createSender } from "./sender.js";
+import { startHttpThread } from "./http-thread.js";
+import { createSender, type Sender } from "./sender.js";
 import { createWebhookCache } from "./webhook-cache.js";
 import { startWindowsConsumer } from "./windows-consumer.js";
 import { startWorkers } from "./workers.js";
@@ -28,6 +29,8 @@ export { signature, signingKey } from "./signing.js";
 export { createAddressPolicy, parseCidr } from "./address-policy.js";
 export type { AddressPolicy, AddressPolicyOptions } from "./address-policy.js";
 export { createSender, failureKind } from "./sender.js";
+export { HttpThreadStoppedError, startHttpThread } from "./http-thread.js";
+export type { HttpThread, HttpThreadOptions } from "./http-thread.js";
 export type { Sender, SenderOptions, SendRequest } from "./sender.js";
 export type { AttemptResult } from "./attempt-result.js";
 export { outcomeOf, outcomeOfStatus } from "./attempt-result.js";
@@ -68,6 +71,11 @@ export interface DeliveryOptions {
   readonly allowPrivate?: boolean;
   readonly allowCidrs?: readonly string[];
   readonly dbPoolSize?: number;
+  /**
+   * POST on a thread of its own (default) or on the main event loop (the benchmark's comparison; a
+   * machine with a single core).
+   */
+  readonly httpThread?: boolean;
   /** Apply pending migrations at start (under the migration lock); default true. */
   readonly migrate?: boolean;
   /** Health/metrics server; omit to run without one. */
@@ -131,12 +139,15 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
   const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
 
-  const sender = createSender({
-    policy: createAddressPolicy({ allowPrivate: o.allowPrivate ?? false, allowCidrs: o.allowCidrs ?? [] }),
+  const sending = {
+    allowPrivate: o.allowPrivate ?? false,
+    allowCidrs: o.allowCidrs ?? [],
     deadlineMs: timeoutMs,
     connectTimeoutMs: o.connectTimeoutMs ?? 3000,
     connectionsPerOrigin: originConcurrency,
-  });
+  };
+  const thread = (o.httpThread ?? true) ? await startHttpThread({ ...sending, log }) : undefined;
+  const sender: Sender = thread ?? createSender({ ...sending, policy: createAddressPolicy(sending) });
   const webhooks = createWebhookCache(db);
   const payloads = createPayloadCache(64 * 1024 * 1024);
   const publisher = createPublisher({ producer, topic: topics.attempts, counters, timeoutMs: 2000 });
@@ -191,19 +202,21 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
     unpublished: () => recorder.unpublished,
     payloadBytes: () => payloads.bytes,
   };
-  const http = o.http
+  const server = o.http
     ? await startHttp(o.http.host, o.http.port, {
         health: () =>
-          !consumer.running() ? "the windows consumer is not running" : databaseOk ? undefined : "the database is unreachable",
+          !consumer.running()
+            ? "the windows consumer is not running"
+            : (thread?.problem() ?? (databaseOk ? undefined : "the database is unreachable")),
         metrics: () => telemetry.prometheus(),
       })
     : undefined;
-  log("info", "delivery started", { groupId: o.groupId, topic: topics.windows, http: http?.url });
+  log("info", "delivery started", { groupId: o.groupId, topic: topics.windows, http: server?.url });
 
   return {
     topics,
     counters,
-    ...(http ? { url: http.url } : {}),
+    ...(server ? { url: server.url } : {}),
     async stop() {
       // No new windows, no new claims; what is in flight ends by its deadline and is recorded.
       await consumer.stop();
@@ -213,7 +226,7 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
       await sender.close();
       await producer.disconnect();
       await db.dispose();
-      await new Promise((resolve) => (http ? http.server.close(resolve) : resolve(undefined)));
+      await new Promise((resolve) => (server ? server.server.close(resolve) : resolve(undefined)));
       // Last: exports the spans and metrics of everything above.
       await telemetry.shutdown().catch((error: unknown) => log("warn", "could not export the last telemetry", { error: String(error) }));
       log("info", "delivery stopped", { counters });

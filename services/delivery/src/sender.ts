@@ -16,7 +16,8 @@ export interface SenderOptions {
 }
 
 export interface SendRequest {
-  readonly target: Target;
+  /** Where to, and what to scrub from texts (the rest of the target is in the headers already). */
+  readonly target: Pick<Target, "origin" | "path" | "secrets">;
   readonly headers: Record<string, string>;
   /** Serialised once per window; the same buffer is sent on every attempt. */
   readonly body: Buffer;

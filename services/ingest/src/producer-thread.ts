@@ -1,7 +1,4 @@
-import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
-import type { Logger } from "@runhooks/telemetry";
+import { startModuleWorker, type Logger } from "@runhooks/telemetry";
 import { KafkaUnavailableError, type RunMessage, type RunSink } from "./producer.js";
 
 /**
@@ -58,19 +55,6 @@ export type FromProducer =
   | { readonly type: "done"; readonly id: number; readonly error?: string }
   | { readonly type: "log"; readonly level: "error" | "warn" | "info" | "debug"; readonly message: string; readonly fields: Record<string, unknown> };
 
-/**
- * The thread's code: the compiled JS beside this file, or — when this file runs from its TypeScript
- * source (tests, `--conditions=source`) — that source through tsx's require hook, the one kind of
- * loader hook Node 20 applies inside a worker thread.
- */
-function startWorker(workerData: ProducerWorkerData): Worker {
-  if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./producer-worker.js", import.meta.url), { workerData });
-  const require = createRequire(import.meta.url);
-  const tsx = require.resolve("tsx/cjs/api");
-  const source = fileURLToPath(new URL("./producer-worker.ts", import.meta.url));
-  return new Worker(`require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(source)});`, { eval: true, workerData, execArgv: ["--conditions=source"] });
-}
-
 interface Pending {
   readonly resolve: () => void;
   readonly reject: (error: Error) => void;
@@ -79,7 +63,9 @@ interface Pending {
 
 /** Starts the thread and resolves once its producer is connected; rejects if it cannot connect. */
 export async function startProducerThread(o: ProducerThreadOptions): Promise<ProducerThread> {
-  const worker = startWorker({ brokers: o.brokers, clientId: o.clientId, topic: o.topic, timeoutMs: o.timeoutMs });
+  // The thread's code: producer-worker beside this file (compiled, or its source in tests).
+  const data: ProducerWorkerData = { brokers: o.brokers, clientId: o.clientId, topic: o.topic, timeoutMs: o.timeoutMs };
+  const worker = startModuleWorker(import.meta.url, "producer-worker", data);
   const pending = new Map<number, Pending>();
   let nextId = 0;
   let problem: string | undefined;
