@@ -76,6 +76,15 @@ export async function costProbe(db: Database, stateDir: string, receiverPid: num
     cpu.set("delivery+bench (node)", (own.user + own.system) / 1e6);
     // Its main thread alone (the thread whose id is the process id): one thread's work caps the rate.
     cpu.set("of which main thread", cpuOf(process.pid, false, true));
+    if (process.env["BENCH_THREADS"] !== undefined) {
+      for (const tid of readdirSync(`/proc/${process.pid}/task`)) {
+        const comm = readFileSync(`/proc/${process.pid}/task/${tid}/comm`, "utf8").trim();
+        const f = readFileSync(`/proc/${process.pid}/task/${tid}/stat`, "utf8");
+        const v = f.slice(f.lastIndexOf(")") + 2).split(" ");
+        const key = `thread ${comm}#${tid}`;
+        cpu.set(key, (cpu.get(key) ?? 0) + (Number(v[11]) + Number(v[12])) / TICKS);
+      }
+    }
     if (postmaster !== undefined) {
       let pg = cpuOf(postmaster, true);
       for (const p of pids()) if (stat(p)?.[1] === String(postmaster)) pg += cpuOf(p, false);

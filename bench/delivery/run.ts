@@ -5,6 +5,7 @@
 //
 //   npm run bench:delivery        (BENCH_WINDOWS=20000, BENCH_RULES=8, BENCH_CONCURRENCY=64 by default)
 //   BENCH_CPU_PROFILE=dir npm run bench:delivery   also writes dir/delivery.cpuprofile (the service's run)
+//   BENCH_HEAP_PROFILE=dir npm run bench:delivery  also writes dir/delivery.heapprofile (allocations, main thread)
 //   BENCH_HTTP_THREAD=0 npm run bench:delivery     POSTs on the service's main event loop instead
 //
 // Starts (or reuses) the local Kafka and Postgres like the tests do, and stops what it started. The
@@ -19,7 +20,7 @@ import { decodeWindow, startDelivery } from "@runhooks/delivery";
 import { readInfraEnv, startStack } from "@runhooks/infra";
 import { createKafka, ensureTopics, topicNames, topicSpecs } from "@runhooks/kafka";
 import { costProbe } from "./cost.js";
-import { cpuProfile } from "../support/cpu-profile.js";
+import { allocationProfile, cpuProfile } from "../support/cpu-profile.js";
 
 const N = Number(process.env["BENCH_WINDOWS"] ?? 20_000);
 const CONCURRENCY = Number(process.env["BENCH_CONCURRENCY"] ?? 64);
@@ -180,6 +181,7 @@ async function main(): Promise<void> {
         },
       });
       const profiler = await cpuProfile();
+      const allocations = await allocationProfile();
       const wallStart = performance.now();
       try {
         for (;;) {
@@ -201,6 +203,7 @@ async function main(): Promise<void> {
         }
       } finally {
         await profiler.stop("delivery");
+        await allocations.stop("delivery");
         await delivery.stop();
       }
       // Backends flush their statistics when they close (the service's pool just did) or within 1 s.

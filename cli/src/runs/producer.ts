@@ -1,8 +1,8 @@
 import kafkajs from "kafkajs";
 import type { Kafka, Producer } from "kafkajs";
-import { topicNames } from "@runhooks/kafka";
+import { JavaCompatiblePartitioner, topicNames } from "@runhooks/kafka";
 
-const { Partitioners, CompressionTypes } = kafkajs;
+const { CompressionTypes } = kafkajs;
 
 /** One run ready to send: its Kafka key (trace id, else id) and its exact JSON. */
 export interface OutgoingRun {
@@ -36,7 +36,7 @@ export async function openRunsProducer(kafka: Kafka, prefix: string): Promise<Ru
   } finally {
     await admin.disconnect();
   }
-  const partitioner = Partitioners.DefaultPartitioner();
+  const partitioner = JavaCompatiblePartitioner();
   const producer: Producer = kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
   return {

@@ -1,6 +1,5 @@
 import { connectDatabase, migrate } from "@runhooks/db";
-import kafkajs from "kafkajs";
-import { createKafka, topicNames, type TopicNames } from "@runhooks/kafka";
+import { JavaCompatiblePartitioner, createKafka, topicNames, type TopicNames } from "@runhooks/kafka";
 import { createAddressPolicy } from "./address-policy.js";
 import { createAttemptObserver } from "./attempt-observer.js";
 import { createCounters, type Counters } from "./counters.js";
@@ -17,9 +16,6 @@ import { createSender, type Sender } from "./sender.js";
 import { createWebhookCache } from "./webhook-cache.js";
 import { startWindowsConsumer } from "./windows-consumer.js";
 import { startWorkers } from "./workers.js";
-
-// kafkajs is CommonJS; its named values are not visible as ESM exports under Node.
-const { Partitioners } = kafkajs;
 
 export { readDeliveryEnv, DeliveryEnv } from "./env.js";
 export { deliveryOptionsFromEnv } from "./options.js";
@@ -136,7 +132,8 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
     clientId: `runhooks-delivery-${o.instanceId}`,
     logger: (level, message, fields) => log(level, message, fields),
   });
-  const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+  // Java's rule (murmur2 of the key), as kafkajs' default partitioner, without its garbage.
+  const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: JavaCompatiblePartitioner });
   await producer.connect();
 
   const sending = {

@@ -1,5 +1,4 @@
-import { createKafka, topicNames, type TopicNames } from "@runhooks/kafka";
-import kafkajs from "kafkajs";
+import { JavaCompatiblePartitioner, createKafka, topicNames, type TopicNames } from "@runhooks/kafka";
 import { createCounters, type Counters } from "./counters.js";
 import { OTEL_OFF, createTelemetry, jsonLogger, startHttp, trackConsumerLag, type ConsumerLag, type Logger, type OtelConfig } from "@runhooks/telemetry";
 import { registerEvaluatorMetrics } from "./metrics.js";
@@ -15,8 +14,6 @@ export type { Counters } from "./counters.js";
 export { EVALUATOR_METRICS } from "./metrics.js";
 export { RUNS_PARTITIONS_CONCURRENTLY, runsConsumerConfig } from "./runs-consumer.js";
 export { VERSION } from "./version.js";
-
-const { Partitioners } = kafkajs;
 
 export interface EvaluatorOptions {
   readonly brokers: readonly string[];
@@ -57,10 +54,10 @@ export async function startEvaluator(o: EvaluatorOptions): Promise<Evaluator> {
     clientId: `runhooks-evaluator-${o.instanceId}`,
     logger: (level, message, fields) => log(level, message, fields),
   });
-  // Java's partitioner (murmur2), the kafkajs default, stated so kafkajs does not warn about it.
   const telemetry = createTelemetry(o.otel ?? OTEL_OFF, { name: "runhooks-evaluator", version: VERSION, instanceId: o.instanceId });
   let lag: ConsumerLag = { observations: () => [] };
-  const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+  // Java's rule (murmur2 of the key), as kafkajs' default partitioner, without its garbage.
+  const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: JavaCompatiblePartitioner });
   const admin = kafka.admin();
   await Promise.all([producer.connect(), admin.connect()]);
   const rules = await startRulesLog({ kafka, producer, topic: topics.rules, instanceId: o.instanceId, log, counters });

@@ -1,7 +1,6 @@
-import kafkajs, { type Admin, type Message, type PartitionMetadata } from "kafkajs";
+import type { Admin, Message, PartitionMetadata } from "kafkajs";
+import { JavaCompatiblePartitioner } from "@runhooks/kafka";
 import type { Logger } from "@runhooks/telemetry";
-
-const { Partitioners } = kafkajs;
 
 /**
  * Gives each window message the partition kafkajs' default partitioner would give it (murmur2 of the
@@ -21,7 +20,7 @@ export interface WindowPartitions {
 }
 
 export async function windowPartitions(admin: Admin, topic: string, log: Logger): Promise<WindowPartitions> {
-  const partitioner = Partitioners.DefaultPartitioner();
+  const partitioner = JavaCompatiblePartitioner();
   let metadata: PartitionMetadata[] | undefined;
   const refresh = async () => {
     try {

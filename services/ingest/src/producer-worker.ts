@@ -1,12 +1,10 @@
 // The Kafka producer thread (producer-thread.ts): connects, then produces each request's runs through
 // a batching sink and answers with their fate. Its only channel is the parent port.
 import { parentPort, workerData } from "node:worker_threads";
-import { createKafka } from "@runhooks/kafka";
-import kafkajs from "kafkajs";
+import { JavaCompatiblePartitioner, createKafka } from "@runhooks/kafka";
 import { batchingSink, type ProduceMessage } from "./producer.js";
 import type { FromProducer, ProducerWorkerData, ToProducer } from "./producer-thread.js";
 
-const { Partitioners } = kafkajs;
 const port = parentPort!;
 const data = workerData as ProducerWorkerData;
 
@@ -35,7 +33,7 @@ const kafka = createKafka({
 });
 const producer = kafka.producer({
   allowAutoTopicCreation: false,
-  createPartitioner: Partitioners.DefaultPartitioner,
+  createPartitioner: JavaCompatiblePartitioner,
   retry: { retries: 3, initialRetryTime: 100, maxRetryTime: retryTimeMs },
 });
 const sink = batchingSink({ producer, topic: data.topic, timeoutMs: data.timeoutMs });
