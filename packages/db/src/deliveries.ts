@@ -1,4 +1,5 @@
 import { sql, type Queryable } from "@databases/pg";
+import { pgArray } from "./pg-array.js";
 
 /**
  * The delivery queue (migration 003; DESIGN.md §5). Windows are stored once with their webhook body;
@@ -19,8 +20,11 @@ export interface NewWindow {
   readonly endTime: string;
   readonly runCount: number;
   readonly webhookCount: number;
-  /** The webhook body; null when the window has no webhook to go to. */
-  readonly payload: string | null;
+  /**
+   * The webhook body (UTF-8 bytes, sent to Postgres as they are: no text decoding and re-encoding);
+   * null when the window has no webhook to go to.
+   */
+  readonly payload: Buffer | null;
 }
 
 /** What every delivery carries, new or claimed. */
@@ -59,6 +63,8 @@ export interface StoreClaim {
   readonly claimedBy: string;
 }
 
+const EMPTY = Buffer.alloc(0);
+
 /** Stores windows and their deliveries in one statement; what exists already is left as it is. */
 export async function storeWindows(
   db: Queryable,
@@ -67,28 +73,41 @@ export async function storeWindows(
   claim: StoreClaim = { leaseMs: 60_000, claimedBy: "" },
 ): Promise<StoreWindowsResult> {
   if (windows.length === 0) return { windowsStored: 0, deliveriesCreated: 0, created: [] };
+  // The bodies travel as one bytea, cut back into rows by their byte ranges and checked as UTF-8 by
+  // convert_from: no per-window parameters (a statement of a thousand windows would otherwise be built,
+  // formatted and bound parameter by parameter).
+  const bodies = windows.map((w) => w.payload ?? EMPTY);
+  const blob = Buffer.concat(bodies);
+  const starts: number[] = [];
+  let at = 1; // substring() counts from 1
+  for (const body of bodies) {
+    starts.push(at);
+    at += body.length;
+  }
   const rows = (await db.query(sql`
-    WITH w AS (
+    WITH wv AS (
+      SELECT * FROM unnest(
+        ${pgArray(windows.map((w) => w.windowId))}::uuid[], ${pgArray(windows.map((w) => w.tenantId))}::uuid[],
+        ${pgArray(windows.map((w) => w.ruleId))}::uuid[], ${pgArray(windows.map((w) => w.ruleVersion))}::int[],
+        ${pgArray(windows.map((w) => w.startTime))}::timestamptz[], ${pgArray(windows.map((w) => w.endTime))}::timestamptz[],
+        ${pgArray(windows.map((w) => w.runCount))}::int[], ${pgArray(windows.map((w) => w.webhookCount))}::int[],
+        ${pgArray(starts)}::int[], ${pgArray(bodies.map((b, i) => (windows[i]!.payload === null ? null : b.length)))}::int[])
+      AS v(window_id, tenant_id, rule_id, rule_version, start_time, end_time, run_count, webhook_count, body_start, body_length)
+    ), w AS (
       INSERT INTO delivery_windows
         (window_id, tenant_id, rule_id, rule_version, start_time, end_time, run_count, webhook_count, payload)
-      VALUES ${sql.join(
-        // Bound parameters, not an array literal: the bodies go over the wire as they are, unescaped.
-        windows.map(
-          (w) =>
-            sql`(${w.windowId}::uuid, ${w.tenantId}::uuid, ${w.ruleId}::uuid, ${w.ruleVersion}::int, ${w.startTime}::timestamptz,
-              ${w.endTime}::timestamptz, ${w.runCount}::int, ${w.webhookCount}::int, ${w.payload}::text)`,
-        ),
-        ",",
-      )}
+      SELECT window_id, tenant_id, rule_id, rule_version, start_time, end_time, run_count, webhook_count,
+        CASE WHEN body_length IS NOT NULL THEN convert_from(substring(${blob}::bytea FROM body_start FOR body_length), 'UTF8') END
+      FROM wv
       ON CONFLICT (window_id) DO NOTHING
       RETURNING 1
     ), v AS (
       SELECT * FROM unnest(
-        ${deliveries.map((d) => d.id)}::uuid[], ${deliveries.map((d) => d.windowId)}::uuid[],
-        ${deliveries.map((d) => d.webhookId)}::uuid[], ${deliveries.map((d) => d.tenantId)}::uuid[],
-        ${deliveries.map((d) => d.ruleId)}::uuid[], ${deliveries.map((d) => d.ruleVersion)}::int[],
-        ${deliveries.map((d) => d.url)}::text[], ${deliveries.map((d) => d.origin)}::text[],
-        ${deliveries.map((d) => d.traceId)}::text[], ${deliveries.map((d) => d.claimed)}::bool[])
+        ${pgArray(deliveries.map((d) => d.id))}::uuid[], ${pgArray(deliveries.map((d) => d.windowId))}::uuid[],
+        ${pgArray(deliveries.map((d) => d.webhookId))}::uuid[], ${pgArray(deliveries.map((d) => d.tenantId))}::uuid[],
+        ${pgArray(deliveries.map((d) => d.ruleId))}::uuid[], ${pgArray(deliveries.map((d) => d.ruleVersion))}::int[],
+        ${pgArray(deliveries.map((d) => d.url))}::text[], ${pgArray(deliveries.map((d) => d.origin))}::text[],
+        ${pgArray(deliveries.map((d) => d.traceId))}::text[], ${pgArray(deliveries.map((d) => d.claimed))}::bool[])
       AS v(id, window_id, webhook_id, tenant_id, rule_id, rule_version, url, origin, trace_id, claimed)
     ), d AS (
       INSERT INTO deliveries
@@ -326,13 +345,13 @@ export async function recordAttempts(db: Queryable, attempts: readonly FinishedA
   const rows = (await db.query(sql`
     WITH v AS (
       SELECT * FROM unnest(
-        ${attempts.map((a) => a.deliveryId)}::uuid[], ${attempts.map((a) => a.attempt)}::int[],
-        ${attempts.map((a) => a.trigger)}::text[], ${attempts.map((a) => a.startedAt)}::timestamptz[],
-        ${attempts.map((a) => a.durationMs)}::float8[], ${attempts.map((a) => a.outcome)}::text[],
-        ${attempts.map((a) => a.statusCode)}::int[], ${attempts.map((a) => a.error)}::text[],
-        ${attempts.map((a) => a.responseExcerpt)}::text[], ${attempts.map((a) => a.url)}::text[],
-        ${attempts.map((a) => a.nextStatus)}::text[], ${attempts.map((a) => a.nextAttemptAt)}::timestamptz[],
-        ${attempts.map((a) => a.published)}::bool[])
+        ${pgArray(attempts.map((a) => a.deliveryId))}::uuid[], ${pgArray(attempts.map((a) => a.attempt))}::int[],
+        ${pgArray(attempts.map((a) => a.trigger))}::text[], ${pgArray(attempts.map((a) => a.startedAt))}::timestamptz[],
+        ${pgArray(attempts.map((a) => a.durationMs))}::float8[], ${pgArray(attempts.map((a) => a.outcome))}::text[],
+        ${pgArray(attempts.map((a) => a.statusCode))}::int[], ${pgArray(attempts.map((a) => a.error))}::text[],
+        ${pgArray(attempts.map((a) => a.responseExcerpt))}::text[], ${pgArray(attempts.map((a) => a.url))}::text[],
+        ${pgArray(attempts.map((a) => a.nextStatus))}::text[], ${pgArray(attempts.map((a) => a.nextAttemptAt))}::timestamptz[],
+        ${pgArray(attempts.map((a) => a.published))}::bool[])
       AS v(delivery_id, attempt, trigger, started_at, duration_ms, outcome, status_code, error, response_excerpt, url, next_status, next_at,
         published)
     ), ins AS (

@@ -3,6 +3,7 @@ export type { Database, DatabaseOptions } from "./pool.js";
 export { loadMigrations, migrate, MigrationError } from "./migrate.js";
 export type { Migration, MigrationReport } from "./migrate.js";
 export { sql } from "@databases/pg";
+export { pgArray } from "./pg-array.js";
 export type { SQLQuery, Transaction } from "@databases/pg";
 export {
   canonicalJson,

@@ -8,6 +8,7 @@ import {
   recordAttempts,
   sql,
   storeWindows,
+  windowPayloads,
   type FinishedAttempt,
   type NewDelivery,
   type NewWindow,
@@ -45,7 +46,7 @@ async function stored(origin: string, count: number, agoMs: number, claimed: boo
       endTime: "2026-01-01T00:00:05Z",
       runCount: 1,
       webhookCount: 1,
-      payload: "{}",
+      payload: Buffer.from("{}"),
     });
     deliveries.push({
       id: randomUUID(),
@@ -74,6 +75,21 @@ const claim = (limit: number, originRoom = new Map<string, number>(), afterOrigi
 async function reset(): Promise<void> {
   await database.db.query(sql`DELETE FROM deliveries`);
 }
+
+describe("storeWindows", () => {
+  it("stores a body's UTF-8 bytes as its text, multi-byte characters and all, and reads it back", async () => {
+    const windowId = randomUUID();
+    const body = '{"runs":[{"text":"é ✓ 🙂 \\u0000 \\"q\\""}]}';
+    await storeWindows(
+      database.db,
+      [{ windowId, tenantId, ruleId, ruleVersion: 1, startTime: "2026-01-01T00:00:00Z", endTime: "2026-01-01T00:00:05Z", runCount: 1, webhookCount: 1, payload: Buffer.from(body) }],
+      [],
+    );
+    expect((await windowPayloads(database.db, [windowId])).get(windowId)).toBe(body);
+    const [row] = (await database.db.query(sql`SELECT octet_length(payload) AS bytes, length(payload) AS chars FROM delivery_windows WHERE window_id = ${windowId}`)) as { bytes: number; chars: number }[];
+    expect(row).toEqual({ bytes: Buffer.byteLength(body), chars: body.length - 1 }); // 🙂 is one character, two UTF-16 units
+  });
+});
 
 describe("claimDeliveries", () => {
   it("is fair across origins: a big backlog of one origin does not keep another's single delivery waiting", async () => {

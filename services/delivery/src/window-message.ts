@@ -1,3 +1,4 @@
+import { isAscii } from "node:buffer";
 import { Id, MatchWindow, describeIssues, toFieldIssues, type FieldIssue } from "@runhooks/contracts";
 import { memberSpan } from "./json-span.js";
 
@@ -27,8 +28,8 @@ export type DecodedWindow =
       readonly ok: true;
       readonly window: Omit<MatchWindow, "runs">;
       readonly runCount: number;
-      /** The webhook body, exactly the seed's shape: `{"rule_id","start_time","end_time","runs"}`. */
-      readonly payload: string;
+      /** The webhook body, exactly the seed's shape: `{"rule_id","start_time","end_time","runs"}`, as UTF-8. */
+      readonly payload: Buffer;
     }
   | { readonly ok: false; readonly error: string };
 
@@ -55,7 +56,14 @@ export function decodeWindow(value: Buffer | null): DecodedWindow {
   const window = result.data;
   const runList = runs as unknown[];
   const span = memberSpan(text, "runs");
-  const runsJson = span === undefined ? JSON.stringify(runList) : text.slice(span.start, span.end);
-  const head = JSON.stringify({ rule_id: window.rule_id, start_time: window.start_time, end_time: window.end_time });
-  return { ok: true, window, runCount: runList.length, payload: `${head.slice(0, -1)},"runs":${runsJson}}` };
+  const head = Buffer.from(`${JSON.stringify({ rule_id: window.rule_id, start_time: window.start_time, end_time: window.end_time }).slice(0, -1)},"runs":`);
+  // ASCII text (the usual case: JSON escapes what is not) has its characters where its bytes are, so the
+  // runs are copied from the message's bytes once; otherwise they are encoded from the text.
+  const runsBytes =
+    span === undefined ? Buffer.from(JSON.stringify(runList)) : isAscii(value) ? value.subarray(span.start, span.end) : Buffer.from(text.slice(span.start, span.end));
+  const payload = Buffer.allocUnsafe(head.length + runsBytes.length + 1);
+  head.copy(payload, 0);
+  runsBytes.copy(payload, head.length);
+  payload[payload.length - 1] = 0x7d; // }
+  return { ok: true, window, runCount: runList.length, payload };
 }

@@ -188,7 +188,7 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
         });
         return true;
       }
-      bodies.push([w.window_id, Buffer.from(d.payload)]);
+      bodies.push([w.window_id, d.payload]);
       return true;
     }
   }

@@ -23,15 +23,23 @@ describe("window messages", () => {
     const message = `${JSON.stringify(head).slice(0, -1)},"runs":[${RUN},${RUN}]}`;
     const decoded = decodeWindow(Buffer.from(message));
     if (!decoded.ok) throw new Error(decoded.error);
-    expect(decoded.payload).toBe(
+    expect(decoded.payload.toString()).toBe(
       `{"rule_id":"${head.rule_id}","start_time":"${head.start_time}","end_time":"${head.end_time}","runs":[${RUN},${RUN}]}`,
     );
-    expect(decoded.payload).toContain(`"total_cost":1.50`); // not re-serialised (1.5)
-    const payload = JSON.parse(decoded.payload) as Record<string, unknown>;
+    expect(decoded.payload.toString()).toContain(`"total_cost":1.50`); // not re-serialised (1.5)
+    const payload = JSON.parse(decoded.payload.toString()) as Record<string, unknown>;
     expect(Object.keys(payload)).toEqual(["rule_id", "start_time", "end_time", "runs"]);
     expect(WebhookPayload.safeParse(payload).success).toBe(true);
     expect(decoded.runCount).toBe(2);
     expect(decoded.window.rule_version).toBe(3);
+  });
+
+  it("keep multi-byte text in the runs exactly (the body is UTF-8 bytes)", () => {
+    const run = RUN.replace('"Search"', '"Sök 🙂 ✓"');
+    const decoded = decodeWindow(Buffer.from(`${JSON.stringify(head).slice(0, -1)},"runs":[${run}]}`));
+    if (!decoded.ok) throw new Error(decoded.error);
+    const expected = `{"rule_id":"${head.rule_id}","start_time":"${head.start_time}","end_time":"${head.end_time}","runs":[${run}]}`;
+    expect(decoded.payload.equals(Buffer.from(expected))).toBe(true);
   });
 
   it("find the runs wherever they are and however spaced", () => {
@@ -39,7 +47,7 @@ describe("window messages", () => {
     expect(MatchWindow.safeParse(JSON.parse(message)).success).toBe(true);
     const decoded = decodeWindow(Buffer.from(message));
     if (!decoded.ok) throw new Error(decoded.error);
-    expect(decoded.payload.endsWith(`"runs":[ ${RUN} ]}`)).toBe(true);
+    expect(decoded.payload.toString().endsWith(`"runs":[ ${RUN} ]}`)).toBe(true);
   });
 
   it.each([
