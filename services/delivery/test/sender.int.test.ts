@@ -57,3 +57,33 @@ describe("sender outcomes against real sockets", () => {
     expect((await send(url, { "x-bad": "a\nb" })).kind).toBe("request_failed");
   });
 });
+
+describe("sender deadline", () => {
+  it("times out a request that waited for the origin's only connection, and the one holding it", async () => {
+    const server = createServer((socket) => {
+      // Never answers: the one connection stays busy until the client gives up on it.
+      socket.on("data", () => undefined);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const address = server.address();
+    if (address === null || typeof address === "string") throw new Error("no port");
+    const sender = createSender({
+      policy: createAddressPolicy({ allowPrivate: false, allowCidrs: ["127.0.0.1/32"] }),
+      deadlineMs: 400,
+      connectTimeoutMs: 1000,
+      connectionsPerOrigin: 1,
+    });
+    try {
+      const target = toTarget({ id: "00000000-0000-4000-8000-000000000001", url: `http://127.0.0.1:${address.port}/hook` });
+      const first = sender.send({ target, headers: {}, body: Buffer.from("{}") });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Queued behind the first on the origin's single connection.
+      const second = await sender.send({ target, headers: {}, body: Buffer.from("{}") });
+      expect(second).toEqual({ kind: "timeout", error: "no response within 400 ms" });
+      expect((await first).kind).toBe("timeout");
+    } finally {
+      await sender.close();
+      server.close();
+    }
+  });
+});
