@@ -1,14 +1,16 @@
 import { startModuleWorker, type Logger } from "@runhooks/telemetry";
 import type { AttemptResult } from "./attempt-result.js";
-import type { SendRequest, Sender } from "./sender.js";
+import type { AttemptSender } from "./attempt-sender.js";
+import { crossingTarget, packRequests, unpackResults, type CrossingTarget, type OutgoingAttempt, type RequestBatch, type ResultBatch } from "./http-wire.js";
+import type { Target } from "./target.js";
 
 /**
  * The HTTP sender on a thread of its own. A delivery's POST — undici's request machinery, the socket
  * writes of headers and body, reading and scrubbing the response — costs the delivery process about as
  * much CPU as everything else it does for the delivery (decoding the window, storing and recording it,
  * publishing the attempt); on one thread each waits for the other. Here the event loop that talks to
- * Kafka and Postgres never touches a webhook socket: requests cross to the thread in batches (the
- * bodies packed into one moved buffer) and their results come back in batches.
+ * Kafka and Postgres never touches a webhook socket, nor signs: attempts cross to the thread in
+ * batches (http-wire.ts) and their results come back in batches.
  */
 
 export interface HttpThreadOptions {
@@ -24,29 +26,18 @@ export interface HttpThreadOptions {
 /** What the thread is started with: the options that can cross threads. */
 export type HttpWorkerData = Omit<HttpThreadOptions, "log">;
 
-export interface HttpThread extends Sender {
+export interface HttpThread extends AttemptSender {
   /** Undefined while the thread runs; otherwise why it stopped (reported by /healthz). */
   problem(): string | undefined;
 }
 
-/** One request as it crosses: everything but its body, which travels packed with the batch's. */
-export interface CrossingRequest {
-  readonly id: number;
-  readonly origin: string;
-  readonly path: string;
-  readonly headers: Record<string, string>;
-  readonly secrets: readonly string[];
-}
-
-/** To the thread. Request i's body is `bytes[ends[i - 1] ?? 0, ends[i])`. */
-export type ToHttp =
-  | { readonly type: "send"; readonly requests: readonly CrossingRequest[]; readonly ends: Uint32Array; readonly bytes: Uint8Array }
-  | { readonly type: "stop" };
+/** To the thread. */
+export type ToHttp = RequestBatch | { readonly type: "forget" } | { readonly type: "stop" };
 
 /** From the thread. */
 export type FromHttp =
   | { readonly type: "ready" }
-  | { readonly type: "done"; readonly results: readonly { readonly id: number; readonly result: AttemptResult }[] }
+  | ResultBatch
   | { readonly type: "log"; readonly level: "error" | "warn"; readonly message: string; readonly fields: Record<string, unknown> };
 
 interface Pending {
@@ -59,6 +50,9 @@ export class HttpThreadStoppedError extends Error {
   readonly retriable = true;
   override readonly name = "HttpThreadStoppedError";
 }
+
+/** The most targets the thread keeps; past it both sides forget them all and start again. */
+const MAX_TARGETS = 10_000;
 
 export async function startHttpThread(o: HttpThreadOptions): Promise<HttpThread> {
   const data: HttpWorkerData = {
@@ -87,7 +81,7 @@ export async function startHttpThread(o: HttpThreadOptions): Promise<HttpThread>
           resolve();
           break;
         case "done":
-          for (const { id, result } of m.results) {
+          for (const { id, result } of unpackResults(m)) {
             const p = pending.get(id);
             pending.delete(id);
             p?.resolve(result);
@@ -117,38 +111,44 @@ export async function startHttpThread(o: HttpThreadOptions): Promise<HttpThread>
     throw error;
   }
 
-  // Requests of one turn of the event loop cross together.
-  let batch: { request: SendRequest; id: number }[] = [];
+  /** Targets the thread knows, by the number it knows them by. */
+  const targetKeys = new Map<Target, number>();
+  let nextKey = 0;
+  // Attempts of one turn of the event loop cross together.
+  let batch: OutgoingAttempt[] = [];
+  let newTargets: CrossingTarget[] = [];
   let scheduled = false;
   const flush = () => {
     scheduled = false;
-    const out = batch;
+    const { batch: message, transfer } = packRequests(batch, newTargets);
     batch = [];
-    let total = 0;
-    for (const { request } of out) total += request.body.byteLength;
-    // A buffer of its own (not a slice of Node's shared pool), so it can be moved to the thread.
-    const bytes = Buffer.allocUnsafeSlow(total);
-    const ends = new Uint32Array(out.length);
-    const requests: CrossingRequest[] = [];
-    let at = 0;
-    for (let i = 0; i < out.length; i++) {
-      const { request, id } = out[i]!;
-      bytes.set(request.body, at);
-      at += request.body.byteLength;
-      ends[i] = at;
-      requests.push({ id, origin: request.target.origin, path: request.target.path, headers: request.headers, secrets: request.target.secrets });
+    newTargets = [];
+    worker.postMessage(message satisfies ToHttp, transfer);
+  };
+  const keyOf = (target: Target): number => {
+    let key = targetKeys.get(target);
+    if (key !== undefined) return key;
+    if (targetKeys.size >= MAX_TARGETS) {
+      // Whatever is queued still refers to the old keys: send it first.
+      if (batch.length > 0) flush();
+      targetKeys.clear();
+      worker.postMessage({ type: "forget" } satisfies ToHttp);
     }
-    worker.postMessage({ type: "send", requests, ends, bytes } satisfies ToHttp, [bytes.buffer, ends.buffer]);
+    key = nextKey++;
+    targetKeys.set(target, key);
+    newTargets.push(crossingTarget(key, target));
+    return key;
   };
 
   return {
     problem: () => problem,
     send(request) {
       if (problem !== undefined || stopping) return Promise.reject(new HttpThreadStoppedError(problem ?? "the sender is stopping"));
-      const id = nextId++;
+      const id = nextId;
+      nextId = (nextId + 1) >>> 0; // ids cross as 32-bit numbers
       return new Promise<AttemptResult>((resolve, reject) => {
         pending.set(id, { resolve, reject });
-        batch.push({ request, id });
+        batch.push({ id, targetKey: keyOf(request.target), request });
         if (!scheduled) {
           scheduled = true;
           setImmediate(flush);

@@ -12,7 +12,8 @@ import { createPublisher } from "./publisher.js";
 import { startHousekeeping } from "./reaper.js";
 import { createRecorder } from "./recorder.js";
 import { startHttpThread } from "./http-thread.js";
-import { createSender, type Sender } from "./sender.js";
+import { createSender } from "./sender.js";
+import { inThreadAttemptSender, type AttemptSender } from "./attempt-sender.js";
 import { createWebhookCache } from "./webhook-cache.js";
 import { startWindowsConsumer } from "./windows-consumer.js";
 import { startWorkers } from "./workers.js";
@@ -26,6 +27,9 @@ export { createAddressPolicy, parseCidr } from "./address-policy.js";
 export type { AddressPolicy, AddressPolicyOptions } from "./address-policy.js";
 export { createSender, failureKind } from "./sender.js";
 export { HttpThreadStoppedError, startHttpThread } from "./http-thread.js";
+export { inThreadAttemptSender } from "./attempt-sender.js";
+export type { AttemptRequest, AttemptSender } from "./attempt-sender.js";
+export { packRequests, packResults, unpackRequests, unpackResults, crossingTarget, arrivedTarget } from "./http-wire.js";
 export type { HttpThread, HttpThreadOptions } from "./http-thread.js";
 export type { Sender, SenderOptions, SendRequest } from "./sender.js";
 export type { AttemptResult } from "./attempt-result.js";
@@ -144,7 +148,7 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
     connectionsPerOrigin: originConcurrency,
   };
   const thread = (o.httpThread ?? true) ? await startHttpThread({ ...sending, log }) : undefined;
-  const sender: Sender = thread ?? createSender({ ...sending, policy: createAddressPolicy(sending) });
+  const sender: AttemptSender = thread ?? inThreadAttemptSender(createSender({ ...sending, policy: createAddressPolicy(sending) }));
   const webhooks = createWebhookCache(db);
   const payloads = createPayloadCache(64 * 1024 * 1024);
   const publisher = createPublisher({ producer, topic: topics.attempts, counters, timeoutMs: 2000 });

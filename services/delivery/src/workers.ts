@@ -6,15 +6,14 @@ import type { Logger } from "@runhooks/telemetry";
 import type { PayloadCache } from "./payload-cache.js";
 import { decide, type RetryPolicy } from "./policy.js";
 import type { Finished, Recorder } from "./recorder.js";
-import { attemptHeaders } from "./request-headers.js";
-import type { Sender } from "./sender.js";
+import type { AttemptSender } from "./attempt-sender.js";
 import type { Target } from "./target.js";
 import { attemptTraceparent } from "./traceparent.js";
 import type { WebhookCache } from "./webhook-cache.js";
 
 export interface WorkersOptions {
   readonly db: Database;
-  readonly sender: Sender;
+  readonly sender: AttemptSender;
   readonly recorder: Recorder;
   readonly webhooks: WebhookCache;
   readonly payloads: PayloadCache;
@@ -180,7 +179,7 @@ export function startWorkers(o: WorkersOptions): Workers {
       };
     } else {
       const observed = o.observer.start(d, job.target);
-      const headers = attemptHeaders({
+      const result = await o.sender.send({
         target: job.target,
         deliveryId: d.id,
         attempt: d.attempt,
@@ -188,7 +187,6 @@ export function startWorkers(o: WorkersOptions): Workers {
         traceparent: observed.traceparent ?? attemptTraceparent(d.traceId),
         body: job.body,
       });
-      const result = await o.sender.send({ target: job.target, headers, body: job.body });
       const durationMs = performance.now() - t0;
       const outcome = outcomeOf(result);
       const decision = decide(outcome, d.roundAttempt, Date.now(), o.policy);

@@ -1,9 +1,20 @@
+import { randomBytes } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
-import { HttpThreadStoppedError, startHttpThread, toTarget, type HttpThread } from "@runhooks/delivery";
+import { HttpThreadStoppedError, startHttpThread, toTarget, type AttemptRequest, type HttpThread, type Target } from "@runhooks/delivery";
 import { freePort, reply, startReceiver, type Receiver } from "./receiver.js";
 
 const WEBHOOK_ID = "00000000-0000-4000-8000-000000000001";
+const TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 const quiet = () => undefined;
+
+const attempt = (target: Target, body: Buffer, n = 1, deliveryId = "7f0c1a52-8f3e-5b8a-9c1d-2e4f6a8b0c1d"): AttemptRequest => ({
+  target,
+  deliveryId,
+  attempt: n,
+  timestampSeconds: Math.floor(Date.now() / 1000),
+  traceparent: TRACEPARENT,
+  body,
+});
 
 describe("the HTTP thread", () => {
   const receivers: Receiver[] = [];
@@ -23,19 +34,32 @@ describe("the HTTP thread", () => {
     return r;
   }
 
-  it("sends every request of a batch with its own body and headers, byte for byte", async () => {
-    const r = await receiver(reply(200, "ok"));
+  it("sends every attempt of a batch with its own body, headers and a signature the receiver verifies", async () => {
+    const secret = `whsec_${randomBytes(24).toString("base64")}`;
+    const r = await receiver(reply(200, "ok"), { secret });
     const t = await thread(["127.0.0.1/32"]);
-    const target = toTarget({ id: WEBHOOK_ID, url: `${r.url}/hook?n=1` });
+    const signed = toTarget({ id: WEBHOOK_ID, url: `${r.url}/hook?n=1`, headers: { "X-Team": "ml" }, signing_secret: secret });
+    const plain = toTarget({ id: "00000000-0000-4000-8000-000000000002", url: `${r.url}/plain` });
     // Sent in one turn of the event loop, so they cross together; sizes and multi-byte text vary.
     const bodies = Array.from({ length: 40 }, (_, i) => Buffer.from(JSON.stringify({ i, text: "é✓🙂".repeat(i * 37) })));
-    const results = await Promise.all(bodies.map((body, i) => t.send({ target, headers: { "content-type": "application/json", "x-i": String(i) }, body })));
+    const ids = bodies.map((_, i) => `7f0c1a52-8f3e-5b8a-9c1d-${String(i).padStart(12, "0")}`);
+    const results = await Promise.all(bodies.map((body, i) => t.send(attempt(i % 4 === 3 ? plain : signed, body, 1 + (i % 3), ids[i]))));
     expect(results.every((res) => res.kind === "response" && res.statusCode === 200 && res.excerpt === "ok")).toBe(true);
     expect(r.received).toHaveLength(bodies.length);
     for (const got of r.received) {
-      const i = Number(got.headers["x-i"]);
+      const i = ids.indexOf(got.id);
+      expect(i).toBeGreaterThanOrEqual(0);
       expect(got.body.equals(bodies[i]!)).toBe(true);
-      expect(got.url).toBe("/hook?n=1");
+      expect(got.attempt).toBe(1 + (i % 3));
+      expect(got.headers["traceparent"]).toBe(TRACEPARENT);
+      if (i % 4 === 3) {
+        expect(got.url).toBe("/plain");
+        expect(got.headers["webhook-signature"]).toBeUndefined();
+      } else {
+        expect(got.url).toBe("/hook?n=1");
+        expect(got.headers["x-team"]).toBe("ml");
+        expect(got.verified).toBe(true);
+      }
     }
   });
 
@@ -49,16 +73,16 @@ describe("the HTTP thread", () => {
     const strict = await thread([]);
     const body = Buffer.from("{}");
     const to = (url: string) => toTarget({ id: WEBHOOK_ID, url });
-    expect(await t.send({ target: to(`${failing.url}/x`), headers: {}, body })).toEqual({ kind: "response", statusCode: 503, excerpt: "down" });
-    expect((await t.send({ target: to(`http://127.0.0.1:${await freePort()}/x`), headers: {}, body })).kind).toBe("connect_error");
-    expect((await strict.send({ target: to(`${failing.url}/x`), headers: {}, body })).kind).toBe("ssrf_blocked");
-    expect((await t.send({ target: to(`${slow.url}/x`), headers: {}, body })).kind).toBe("timeout");
+    expect(await t.send(attempt(to(`${failing.url}/x`), body))).toEqual({ kind: "response", statusCode: 503, excerpt: "down" });
+    expect((await t.send(attempt(to(`http://127.0.0.1:${await freePort()}/x`), body))).kind).toBe("connect_error");
+    expect((await strict.send(attempt(to(`${failing.url}/x`), body))).kind).toBe("ssrf_blocked");
+    expect(await t.send(attempt(to(`${slow.url}/x`), body))).toEqual({ kind: "timeout", error: "no response within 500 ms" });
   });
 
   it("scrubs the webhook's secrets from what comes back", async () => {
     const r = await receiver(reply(400, "bad token s3cr3t-value"));
     const t = await thread(["127.0.0.1/32"]);
-    const result = await t.send({ target: toTarget({ id: WEBHOOK_ID, url: `${r.url}/x?secret=s3cr3t-value` }), headers: {}, body: Buffer.from("{}") });
+    const result = await t.send(attempt(toTarget({ id: WEBHOOK_ID, url: `${r.url}/x?secret=s3cr3t-value` }), Buffer.from("{}")));
     expect(result.kind).toBe("response");
     expect(JSON.stringify(result)).not.toContain("s3cr3t-value");
   });
@@ -69,11 +93,12 @@ describe("the HTTP thread", () => {
       res.end("done");
     });
     const t = await startHttpThread({ allowPrivate: false, allowCidrs: ["127.0.0.1/32"], deadlineMs: 2000, connectTimeoutMs: 1000, connectionsPerOrigin: 4, log: quiet });
-    const inFlight = t.send({ target: toTarget({ id: WEBHOOK_ID, url: `${r.url}/x` }), headers: {}, body: Buffer.from("{}") });
+    const target = toTarget({ id: WEBHOOK_ID, url: `${r.url}/x` });
+    const inFlight = t.send(attempt(target, Buffer.from("{}")));
     await new Promise((resolve) => setTimeout(resolve, 50));
     await t.close();
     expect(await inFlight).toEqual({ kind: "response", statusCode: 200, excerpt: "done" });
-    await expect(t.send({ target: toTarget({ id: WEBHOOK_ID, url: `${r.url}/x` }), headers: {}, body: Buffer.from("{}") })).rejects.toBeInstanceOf(HttpThreadStoppedError);
+    await expect(t.send(attempt(target, Buffer.from("{}")))).rejects.toBeInstanceOf(HttpThreadStoppedError);
     expect(t.problem()).toBeUndefined();
   });
 });
