@@ -29,7 +29,17 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" }],
       "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }],
       "@typescript-eslint/no-floating-promises": "error",
+      // createKafka registers the codecs of every topic and the native CRC32C: a client built any other
+      // way could not read the windows topic (Snappy).
+      "no-restricted-syntax": [
+        "error",
+        { selector: "NewExpression[callee.name='Kafka']", message: "Build kafkajs clients with createKafka (@runhooks/kafka): it registers the codecs every reader needs." },
+      ],
     },
+  },
+  {
+    files: ["packages/kafka/src/client.ts"],
+    rules: { "no-restricted-syntax": "off" },
   },
   {
     // Packages take typed options; only a service's env.ts reads the environment.

@@ -39,6 +39,13 @@ describe("package boundaries", () => {
     expect(relative.join("\n")).toMatch(/no-restricted-imports: .*entry point/);
   });
 
+  it("refuses a kafkajs client not built by createKafka (it would lack the windows topic's codec)", async () => {
+    const messages = await ruleIds("services/delivery/src/index.ts", 'import { Kafka } from "kafkajs";\nexport const k = new Kafka({ brokers: ["b:9092"] });\n');
+    expect(messages.join("\n")).toMatch(/no-restricted-syntax: .*createKafka/);
+    const own = await ruleIds("packages/kafka/src/client.ts", 'import { Kafka } from "kafkajs";\nexport const k = new Kafka({ brokers: ["b:9092"] });\n');
+    expect(own.filter((m) => m.startsWith("no-restricted-syntax"))).toEqual([]);
+  });
+
   it("accepts the package's own code", async () => {
     const messages = await ruleIds("packages/contracts/src/run.ts", 'import { z } from "zod";\nimport { Id } from "./common.js";\nexport const X = z.object({ id: Id });\n');
     expect(messages.filter((m) => m.startsWith("no-restricted"))).toEqual([]);

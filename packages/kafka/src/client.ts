@@ -1,5 +1,7 @@
 import { Kafka, logLevel as KafkaLogLevel, type LogEntry, type logCreator } from "kafkajs";
 import { useFastGzip } from "./fast-gzip.js";
+import { useNativeCrc32C } from "./native-crc32c.js";
+import { useSnappy } from "./snappy.js";
 import { isTransientResponseLog } from "./transient-log.js";
 
 export type LogLevel = "error" | "warn" | "info" | "debug";
@@ -42,8 +44,14 @@ const stderrLogger: KafkaLogger = (level, message, fields) => {
   process.stderr.write(`${JSON.stringify({ level, source: "kafkajs", message, ...fields })}\n`);
 };
 
+/**
+ * The only place runhooks constructs a kafkajs client (a test holds it to that), so every client has
+ * the codecs of every topic it may read (Snappy: windows; gzip: anything older) and the native CRC32C.
+ */
 export function createKafka(options: KafkaClientOptions): Kafka {
   useFastGzip();
+  useSnappy();
+  useNativeCrc32C();
   const log = options.logger ?? stderrLogger;
   const creator: logCreator =
     () =>

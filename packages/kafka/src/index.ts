@@ -7,3 +7,6 @@ export { topicNames, topicSpecs } from "./topics.js";
 export type { TopicNames, TopicOptions, TopicSpec } from "./topics.js";
 export { describeMismatch, ensureTopics, waitForTopics } from "./ensure-topics.js";
 export type { EnsureTopicsReport, TopicMismatch } from "./ensure-topics.js";
+export { useNativeCrc32C, KAFKAJS_CRC32C_MODULE } from "./native-crc32c.js";
+export type { NativeCrc32C } from "./native-crc32c.js";
+export { snappy, unsnappy } from "./snappy.js";

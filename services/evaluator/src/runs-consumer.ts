@@ -225,10 +225,11 @@ export async function startRunsConsumer(o: RunsConsumerOptions): Promise<RunsCon
     // Dropped by a rebalance or a failure: whoever folds the partition next re-emits these windows.
     if (states.get(partition) !== s) return cut.sent?.();
     try {
-      // Windows repeat their runs' JSON, which gzip shrinks several times over: fewer bytes to checksum
-      // in JavaScript and to move, and zlib runs on libuv's thread pool, off the event loop.
+      // Snappy (native, packages/kafka): windows shrink ~5x for ~10 µs per 20 KB window on this thread.
+      // Measured per window against gzip level 1 on libuv's pool: ~40% of gzip's CPU here (encoding and
+      // checksumming included) and less for the broker, which decompresses every batch to validate it.
       for (const chunk of byteBudgetChunks(cut.out, PARTITION_BUDGET_BYTES, SEND_BUDGET_BYTES)) {
-        await o.producer.sendBatch({ topicMessages: chunk, acks: -1, compression: CompressionTypes.GZIP });
+        await o.producer.sendBatch({ topicMessages: chunk, acks: -1, compression: CompressionTypes.Snappy });
       }
       cut.sent?.();
     } catch (error) {

@@ -18,8 +18,8 @@ const sizeOf = (message: Message) => (typeof message.value === "string" ? messag
  * Splits what a flush publishes into sends of at most `partitionBudget` bytes of values per
  * topic-partition and `sendBudget` in all, keeping the order within each topic. Messages without an
  * explicit partition count as one partition of their topic (the partitioner may put them together).
- * A message bigger than the budget goes alone. Fewer, larger record batches matter: each is compressed
- * by its own zlib stream, whose setup costs as much as compressing ~100 KB.
+ * A message bigger than the budget goes alone. Fewer, larger record batches matter: each costs kafkajs
+ * its own encoders, compression call and checksum, and the broker its own validation.
  */
 export function byteBudgetChunks(out: readonly TopicMessages[], partitionBudget: number, sendBudget = Number.POSITIVE_INFINITY): TopicMessages[][] {
   const chunks: TopicMessages[][] = [];
