@@ -7,6 +7,7 @@
 //   BENCH_CPU_PROFILE=dir npm run bench:delivery   also writes dir/delivery.cpuprofile (the service's run)
 //   BENCH_HEAP_PROFILE=dir npm run bench:delivery  also writes dir/delivery.heapprofile (allocations, main thread)
 //   BENCH_HTTP_THREAD=0 npm run bench:delivery     POSTs on the service's main event loop instead
+//   BENCH_THREADS=1 npm run bench:delivery         CPU per delivery of every thread of the process too
 //
 // Starts (or reuses) the local Kafka and Postgres like the tests do, and stops what it started. The
 // receiver runs in a child process of its own.

@@ -4,6 +4,8 @@ export { startHttp } from "./http.js";
 export type { HttpEndpoints } from "./http.js";
 export { stopOnSignals } from "./signals.js";
 export { startModuleWorker } from "./module-worker.js";
+export { startServiceThread } from "./service-thread.js";
+export type { ServiceThread, ServiceThreadOptions, ThreadLifecycleMessage } from "./service-thread.js";
 export { OTEL_ENV_KEYS, OTEL_OFF, OtelConfigError, otelConfigFromEnv, parseKeyValues } from "./config.js";
 export { otelEnvShape, parseEnv, refineOtelEnv } from "./otel-env.js";
 export type { OtelConfig, OtelEnv, SamplerConfig } from "./config.js";

@@ -1,4 +1,4 @@
-import { startModuleWorker, type Logger } from "@runhooks/telemetry";
+import { startServiceThread, type Logger } from "@runhooks/telemetry";
 import type { AttemptResult } from "./attempt-result.js";
 import type { AttemptSender } from "./attempt-sender.js";
 import { crossingTarget, packRequests, unpackResults, type CrossingTarget, type OutgoingAttempt, type RequestBatch, type ResultBatch } from "./http-wire.js";
@@ -34,11 +34,8 @@ export interface HttpThread extends AttemptSender {
 /** To the thread. */
 export type ToHttp = RequestBatch | { readonly type: "forget" } | { readonly type: "stop" };
 
-/** From the thread. */
-export type FromHttp =
-  | { readonly type: "ready" }
-  | ResultBatch
-  | { readonly type: "log"; readonly level: "error" | "warn"; readonly message: string; readonly fields: Record<string, unknown> };
+/** From the thread, besides its lifecycle (ready, failed, log). */
+export type FromHttp = ResultBatch;
 
 interface Pending {
   readonly resolve: (result: AttemptResult) => void;
@@ -62,54 +59,27 @@ export async function startHttpThread(o: HttpThreadOptions): Promise<HttpThread>
     connectTimeoutMs: o.connectTimeoutMs,
     connectionsPerOrigin: o.connectionsPerOrigin,
   };
-  const worker = startModuleWorker(import.meta.url, "http-worker", data);
   const pending = new Map<number, Pending>();
   let nextId = 0;
-  let problem: string | undefined;
   let stopping = false;
-  const exit = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
-
-  const failAll = (reason: string) => {
-    for (const p of pending.values()) p.reject(new HttpThreadStoppedError(reason));
-    pending.clear();
-  };
-
-  const ready = new Promise<void>((resolve, reject) => {
-    worker.on("message", (m: FromHttp) => {
-      switch (m.type) {
-        case "ready":
-          resolve();
-          break;
-        case "done":
-          for (const { id, result } of unpackResults(m)) {
-            const p = pending.get(id);
-            pending.delete(id);
-            p?.resolve(result);
-          }
-          break;
-        case "log":
-          o.log(m.level, m.message, m.fields);
-          break;
+  const thread = await startServiceThread<ToHttp, FromHttp>({
+    from: import.meta.url,
+    name: "http-worker",
+    workerData: data,
+    label: "the HTTP thread",
+    log: o.log,
+    onMessage(m) {
+      for (const { id, result } of unpackResults(m)) {
+        const p = pending.get(id);
+        pending.delete(id);
+        p?.resolve(result);
       }
-    });
-    worker.on("error", (error) => {
-      problem = `the HTTP thread failed: ${error.message}`;
-      o.log("error", problem, {});
-      reject(error);
-      failAll(problem);
-    });
-    worker.on("exit", (code) => {
-      if (!stopping && problem === undefined) problem = `the HTTP thread exited (code ${code})`;
-      reject(new Error(problem ?? "the HTTP thread stopped"));
-      failAll(problem ?? "the HTTP thread stopped");
-    });
+    },
+    onStopped(reason) {
+      for (const p of pending.values()) p.reject(new HttpThreadStoppedError(reason));
+      pending.clear();
+    },
   });
-  try {
-    await ready;
-  } catch (error) {
-    await worker.terminate();
-    throw error;
-  }
 
   /** Targets the thread knows, by the number it knows them by. */
   const targetKeys = new Map<Target, number>();
@@ -123,7 +93,7 @@ export async function startHttpThread(o: HttpThreadOptions): Promise<HttpThread>
     const { batch: message, transfer } = packRequests(batch, newTargets);
     batch = [];
     newTargets = [];
-    worker.postMessage(message satisfies ToHttp, transfer);
+    thread.post(message, transfer);
   };
   const keyOf = (target: Target): number => {
     let key = targetKeys.get(target);
@@ -132,7 +102,7 @@ export async function startHttpThread(o: HttpThreadOptions): Promise<HttpThread>
       // Whatever is queued still refers to the old keys: send it first.
       if (batch.length > 0) flush();
       targetKeys.clear();
-      worker.postMessage({ type: "forget" } satisfies ToHttp);
+      thread.post({ type: "forget" });
     }
     key = nextKey++;
     targetKeys.set(target, key);
@@ -141,8 +111,9 @@ export async function startHttpThread(o: HttpThreadOptions): Promise<HttpThread>
   };
 
   return {
-    problem: () => problem,
+    problem: () => thread.problem(),
     send(request) {
+      const problem = thread.problem();
       if (problem !== undefined || stopping) return Promise.reject(new HttpThreadStoppedError(problem ?? "the sender is stopping"));
       const id = nextId;
       nextId = (nextId + 1) >>> 0; // ids cross as 32-bit numbers
@@ -156,14 +127,10 @@ export async function startHttpThread(o: HttpThreadOptions): Promise<HttpThread>
       });
     },
     async close() {
-      if (stopping) return exit;
       stopping = true;
       if (batch.length > 0) flush();
-      worker.postMessage({ type: "stop" } satisfies ToHttp);
       // The thread answers what is in flight (each by its deadline), then ends.
-      const timer = setTimeout(() => void worker.terminate(), o.deadlineMs * 2 + 5000);
-      await exit;
-      clearTimeout(timer);
+      await thread.stop({ type: "stop" }, o.deadlineMs * 2 + 5000);
     },
   };
 }

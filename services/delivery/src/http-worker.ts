@@ -4,6 +4,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { createAddressPolicy } from "./address-policy.js";
 import type { AttemptResult } from "./attempt-result.js";
 import { inThreadAttemptSender } from "./attempt-sender.js";
+import type { ThreadLifecycleMessage } from "@runhooks/telemetry";
 import type { FromHttp, HttpWorkerData, ToHttp } from "./http-thread.js";
 import { arrivedTarget, packResults, unpackRequests } from "./http-wire.js";
 import { createSender } from "./sender.js";
@@ -11,7 +12,7 @@ import type { Target } from "./target.js";
 
 const port = parentPort!;
 const data = workerData as HttpWorkerData;
-const post = (message: FromHttp, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+const post = (message: FromHttp | ThreadLifecycleMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
 const sender = inThreadAttemptSender(
   createSender({

@@ -1,4 +1,4 @@
-import { startModuleWorker, type Logger } from "@runhooks/telemetry";
+import { startServiceThread, type Logger } from "@runhooks/telemetry";
 import { KafkaUnavailableError, type RunMessage, type RunSink } from "./producer.js";
 
 /**
@@ -48,12 +48,8 @@ export type ToProducer =
     }
   | { readonly type: "stop" };
 
-/** From the thread. */
-export type FromProducer =
-  | { readonly type: "ready" }
-  | { readonly type: "failed"; readonly message: string }
-  | { readonly type: "done"; readonly id: number; readonly error?: string }
-  | { readonly type: "log"; readonly level: "error" | "warn" | "info" | "debug"; readonly message: string; readonly fields: Record<string, unknown> };
+/** From the thread, besides its lifecycle (ready, failed, log). */
+export type FromProducer = { readonly type: "done"; readonly id: number; readonly error?: string };
 
 interface Pending {
   readonly resolve: () => void;
@@ -63,71 +59,39 @@ interface Pending {
 
 /** Starts the thread and resolves once its producer is connected; rejects if it cannot connect. */
 export async function startProducerThread(o: ProducerThreadOptions): Promise<ProducerThread> {
-  // The thread's code: producer-worker beside this file (compiled, or its source in tests).
   const data: ProducerWorkerData = { brokers: o.brokers, clientId: o.clientId, topic: o.topic, timeoutMs: o.timeoutMs };
-  const worker = startModuleWorker(import.meta.url, "producer-worker", data);
   const pending = new Map<number, Pending>();
   let nextId = 0;
-  let problem: string | undefined;
   let stopping = false;
-  let exited = false;
-  const exit = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
-
-  const failAll = (reason: string) => {
-    for (const [id, p] of pending) {
+  // The thread's code: producer-worker beside this file (compiled, or its source in tests).
+  const thread = await startServiceThread<ToProducer, FromProducer>({
+    from: import.meta.url,
+    name: "producer-worker",
+    workerData: data,
+    label: "the Kafka producer thread",
+    log: o.log,
+    onMessage(m) {
+      const p = pending.get(m.id);
+      if (!p) return;
+      pending.delete(m.id);
       clearTimeout(p.timer);
-      pending.delete(id);
-      p.reject(new KafkaUnavailableError(reason));
-    }
-  };
-
-  const ready = new Promise<void>((resolve, reject) => {
-    worker.on("message", (m: FromProducer) => {
-      switch (m.type) {
-        case "ready":
-          resolve();
-          break;
-        case "failed":
-          reject(new Error(m.message));
-          break;
-        case "done": {
-          const p = pending.get(m.id);
-          if (!p) break;
-          pending.delete(m.id);
-          clearTimeout(p.timer);
-          if (m.error === undefined) p.resolve();
-          else p.reject(new KafkaUnavailableError(m.error));
-          break;
-        }
-        case "log":
-          o.log(m.level, m.message, m.fields);
-          break;
+      if (m.error === undefined) p.resolve();
+      else p.reject(new KafkaUnavailableError(m.error));
+    },
+    onStopped(reason) {
+      for (const [id, p] of pending) {
+        clearTimeout(p.timer);
+        pending.delete(id);
+        p.reject(new KafkaUnavailableError(reason));
       }
-    });
-    worker.on("error", (error) => {
-      problem = `the Kafka producer thread failed: ${error.message}`;
-      o.log("error", problem, {});
-      reject(error);
-      failAll(problem);
-    });
-    worker.on("exit", (code) => {
-      exited = true;
-      if (!stopping && problem === undefined) problem = `the Kafka producer thread exited (code ${code})`;
-      reject(new Error(problem ?? "the Kafka producer thread stopped"));
-      failAll(problem ?? "the Kafka producer thread stopped");
-    });
+    },
   });
-  try {
-    await ready;
-  } catch (error) {
-    await worker.terminate();
-    throw error;
-  }
 
   return {
-    problem: () => problem,
+    problem: () => thread.problem(),
     send(messages: readonly RunMessage[]): Promise<void> {
       if (messages.length === 0) return Promise.resolve();
+      const problem = thread.problem();
       if (problem !== undefined || stopping) return Promise.reject(new KafkaUnavailableError(problem ?? "ingest is stopping"));
       let total = 0;
       for (const m of messages) total += Buffer.byteLength(m.key) + m.bytes;
@@ -154,17 +118,12 @@ export async function startProducerThread(o: ProducerThreadOptions): Promise<Pro
         }, o.timeoutMs * 2);
         pending.set(id, { resolve, reject, timer });
         const message: ToProducer = { type: "send", id, ends, bytes, ...(traced ? { headers: messages.map((m) => m.headers) } : {}) };
-        worker.postMessage(message, [bytes.buffer, ends.buffer]);
+        thread.post(message, [bytes.buffer, ends.buffer]);
       });
     },
     async stop() {
-      if (stopping) return exit;
       stopping = true;
-      if (exited) return;
-      worker.postMessage({ type: "stop" } satisfies ToProducer);
-      const timer = setTimeout(() => void worker.terminate(), 10_000);
-      await exit;
-      clearTimeout(timer);
+      await thread.stop({ type: "stop" }, 10_000);
     },
   };
 }

@@ -3,12 +3,13 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { JavaCompatiblePartitioner, createKafka } from "@runhooks/kafka";
 import { batchingSink, type ProduceMessage } from "./producer.js";
+import type { ThreadLifecycleMessage } from "@runhooks/telemetry";
 import type { FromProducer, ProducerWorkerData, ToProducer } from "./producer-thread.js";
 
 const port = parentPort!;
 const data = workerData as ProducerWorkerData;
 
-const post = (message: FromProducer) => port.postMessage(message);
+const post = (message: FromProducer | ThreadLifecycleMessage) => port.postMessage(message);
 const log = (level: "error" | "warn" | "info" | "debug", message: string, fields: Record<string, unknown>) => {
   try {
     post({ type: "log", level, message, fields });
