@@ -3,10 +3,12 @@ import { otelEnvShape, parseEnv, refineOtelEnv } from "@runhooks/telemetry";
 import { z } from "zod";
 import { parseCidr } from "./address-policy.js";
 
-const bool = z
-  .enum(["true", "false", "1", "0", ""])
-  .default("false")
-  .transform((v) => v === "true" || v === "1");
+const flag = (byDefault: "true" | "false") =>
+  z
+    .enum(["true", "false", "1", "0", ""])
+    .default(byDefault)
+    .transform((v) => (v === "" ? byDefault === "true" : v === "true" || v === "1"));
+const bool = flag("false");
 
 /** The delivery's whole configuration, parsed once at start. */
 export const DeliveryEnv = z.object({
@@ -36,6 +38,8 @@ export const DeliveryEnv = z.object({
   RUNHOOKS_DELIVERY_LEASE_MS: z.coerce.number().int().min(2000).max(3_600_000).default(60_000),
   /** How often idle workers look for due deliveries (retries, other instances' windows). */
   RUNHOOKS_DELIVERY_POLL_MS: z.coerce.number().int().min(5).max(10_000).default(100),
+  /** POSTs on a thread of their own (the default); false keeps them on the main event loop (one core). */
+  RUNHOOKS_DELIVERY_HTTP_THREAD: flag("true"),
   /** SSRF guard off: allow loopback, private, link-local and metadata destinations. */
   RUNHOOKS_DELIVERY_ALLOW_PRIVATE: bool,
   /** Comma-separated CIDRs (or addresses) allowed despite the SSRF guard, e.g. 10.1.0.0/16,127.0.0.1. */

@@ -22,6 +22,7 @@ export function deliveryOptionsFromEnv(env: DeliveryEnv, log: Logger = jsonLogge
     allowPrivate: env.RUNHOOKS_DELIVERY_ALLOW_PRIVATE,
     allowCidrs: env.RUNHOOKS_DELIVERY_ALLOW_CIDRS,
     dbPoolSize: env.RUNHOOKS_DB_POOL_SIZE,
+    httpThread: env.RUNHOOKS_DELIVERY_HTTP_THREAD,
     ...(env.RUNHOOKS_DELIVERY_PORT >= 0 ? { http: { host: env.RUNHOOKS_DELIVERY_HOST, port: env.RUNHOOKS_DELIVERY_PORT } } : {}),
     log,
     otel: otelConfigFromEnv(env),

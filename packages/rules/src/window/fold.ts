@@ -168,13 +168,13 @@ function addRun(state: FoldState, spec: WindowSpec, run: WindowRun, at: number, 
   }
 }
 
+/** What a step that closes nothing returns: most steps (shared, so they allocate nothing). */
+const NOTHING_CLOSED: readonly ClosedWindow[] = Object.freeze([]);
+
 /**
  * Folds one message into the partition's state and returns the windows it closed: first those whose
  * end the message's time reached, then any chunk the message itself filled.
  */
-/** What a step that closes nothing returns: most steps (shared, so they allocate nothing). */
-const NOTHING_CLOSED: readonly ClosedWindow[] = Object.freeze([]);
-
 export function foldStep(state: FoldState, input: FoldInput): readonly ClosedWindow[] {
   if (input.time > state.streamTime) state.streamTime = input.time;
   if (input.kind === "time" && state.streamTime < state.earliestEnd) return NOTHING_CLOSED;
