@@ -113,9 +113,9 @@ const utf8 = new TextDecoder("utf-8", { fatal: false });
  * body read — the rest is never read: the connection is destroyed instead.
  *
  * Through undici's dispatch API, not `request()`: the response arrives as plain callbacks, with no
- * Readable stream, async iterator or AbortController per request — those were a third of the CPU of a
- * POST. The deadline settles the attempt when it passes, even if the request still waits for a
- * connection, and aborts the request as soon as undici lets it.
+ * Readable stream, async iterator or AbortController per request (in a profile of the HTTP thread on a
+ * loaded machine, ~15 µs of a POST's ~110). The deadline settles the attempt when it passes, even if
+ * the request still waits for a connection, and aborts the request as soon as undici lets it.
  */
 export function createSender(o: SenderOptions): Sender {
   const agent = new Agent({
