@@ -77,7 +77,8 @@ export async function costProbe(db: Database, stateDir: string, receiverPid: num
     // Its main thread alone (the thread whose id is the process id): one thread's work caps the rate.
     cpu.set("of which main thread", cpuOf(process.pid, false, true));
     if (process.env["BENCH_THREADS"] !== undefined) {
-      for (const tid of readdirSync(`/proc/${process.pid}/task`)) {
+      // The other threads (the main one is above): V8's platform workers, libuv's pool, worker threads.
+      for (const tid of readdirSync(`/proc/${process.pid}/task`).filter((t) => t !== String(process.pid))) {
         const comm = readFileSync(`/proc/${process.pid}/task/${tid}/comm`, "utf8").trim();
         const f = readFileSync(`/proc/${process.pid}/task/${tid}/stat`, "utf8");
         const v = f.slice(f.lastIndexOf(")") + 2).split(" ");

@@ -319,8 +319,6 @@ export interface FinishedAttempt extends AttemptRecord {
 }
 
 export interface RecordedAttempt {
-  /** The row id, for marking it published. */
-  readonly id: bigint;
   readonly deliveryId: string;
   readonly attempt: number;
   /**
@@ -365,7 +363,7 @@ export async function recordAttempts(db: Queryable, attempts: readonly FinishedA
         status_code = excluded.status_code, error = excluded.error, response_excerpt = excluded.response_excerpt,
         recorded_at = now(), published_at = excluded.published_at
         WHERE a.outcome = 'interrupted'
-      RETURNING id, delivery_id, attempt
+      RETURNING delivery_id, attempt
     ), upd AS (
       UPDATE deliveries d SET
         status = v.next_status, next_attempt_at = v.next_at, lease_until = NULL, claimed_by = NULL,
@@ -378,9 +376,9 @@ export async function recordAttempts(db: Queryable, attempts: readonly FinishedA
         AND (d.status = 'in_flight' OR (d.status = 'pending' AND EXISTS (SELECT 1 FROM ins WHERE ins.delivery_id = v.delivery_id AND ins.attempt = v.attempt)))
       RETURNING d.id
     )
-    SELECT ins.id, ins.delivery_id, ins.attempt, EXISTS (SELECT 1 FROM upd WHERE upd.id = ins.delivery_id) AS applied
-    FROM ins`)) as { id: bigint | string; delivery_id: string; attempt: number; applied: boolean }[];
-  return rows.map((r) => ({ id: BigInt(r.id), deliveryId: r.delivery_id, attempt: r.attempt, applied: r.applied }));
+    SELECT ins.delivery_id, ins.attempt, EXISTS (SELECT 1 FROM upd WHERE upd.id = ins.delivery_id) AS applied
+    FROM ins`)) as { delivery_id: string; attempt: number; applied: boolean }[];
+  return rows.map((r) => ({ deliveryId: r.delivery_id, attempt: r.attempt, applied: r.applied }));
 }
 
 export async function markAttemptsPublished(db: Queryable, ids: readonly bigint[]): Promise<void> {

@@ -6,9 +6,8 @@ import type { Logger } from "@runhooks/telemetry";
  * Gives each window message the partition kafkajs' default partitioner would give it (murmur2 of the
  * key, Java's rule: where windows land does not change), before it is sent. Knowing partitions lets a
  * flush budget its sends per partition (`byteBudgetChunks`), so each send carries one large record
- * batch per partition, compressed by one zlib stream, rather than many small ones: a zlib stream's
- * setup costs about as much as compressing 100 KB, and its buffers' external memory drives V8's major
- * GCs on the event loop.
+ * batch per partition rather than many small ones: each batch costs kafkajs its own encoders,
+ * compression call and checksum, and the broker its own validation.
  *
  * Until the topic's metadata is known (or when it cannot be read), messages keep no partition and
  * kafkajs picks one as usual.
