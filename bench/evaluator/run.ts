@@ -1,9 +1,10 @@
 // Evaluator throughput: runs/s through one evaluator process with 1, 100 and 1,000 rules over ~1.5 KB
 // runs already in the topic, next to merely consuming and JSON.parse-ing the same topic in the same run.
 //
-//   npm run bench:evaluator                 (BENCH_RUNS=100000 by default; BENCH_SCENARIOS=1,3 runs a subset)
-//   BENCH_CPU_PROFILE=dir npm run bench:evaluator   also writes dir/<scenario>.cpuprofile, the evaluator
-//                                           scenarios only (open in Chrome DevTools or speedscope)
+//   npm run bench:evaluator                 (BENCH_RUNS=100000 by default; BENCH_SCENARIOS=1,3 runs a subset;
+//                                           BENCH_ROUNDS=3 passes of raw then every scenario, medians reported)
+//   BENCH_CPU_PROFILE=dir npm run bench:evaluator   also writes dir/<scenario>.cpuprofile of the last round
+//                                           (raw consume too; open in Chrome DevTools or speedscope)
 //
 // Starts (or reuses) the local Kafka like the tests do, and stops what it started.
 import { randomUUID } from "node:crypto";
@@ -14,6 +15,8 @@ import type { RuleVersion } from "@runhooks/contracts";
 import { cpuProfile } from "../support/cpu-profile.js";
 
 const N = Number(process.env["BENCH_RUNS"] ?? 100_000);
+/** Passes over the same topic: raw, then each scenario, this many times (figures are medians). */
+const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 3);
 const PARTITIONS = 6;
 /** The evaluator's default; the raw consumer gets the same. */
 const SESSION_TIMEOUT_MS = 10_000;
@@ -100,6 +103,12 @@ function rules(count: number, tenants: readonly string[], filterFor = selectiveF
   }));
 }
 
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 /** This process's CPU time (user + system): unlike rates, barely moved by other work on the machine. */
 const cpuMicros = (u: NodeJS.CpuUsage) => u.user + u.system;
 
@@ -155,48 +164,58 @@ try {
   }
   say(`  produced in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
-  // Baseline: consume and JSON.parse every message, nothing else.
-  const rawRss = peakRss();
-  let rawStart = 0;
-  let rawCpu = process.cpuUsage();
-  let parsed = 0;
-  // The evaluator's own consumer settings (fetch sizes, waits, concurrency, group timings): like with like.
-  const raw = kafka.consumer(runsConsumerConfig(`${prefix}-raw`, SESSION_TIMEOUT_MS));
-  await raw.connect();
-  await raw.subscribe({ topic: names.runs, fromBeginning: true });
-  await new Promise<void>((resolve) => {
-    void raw.run({
-      partitionsConsumedConcurrently: RUNS_PARTITIONS_CONCURRENTLY,
-      eachBatch: ({ batch }) => {
-        if (rawStart === 0) {
-          rawStart = Date.now();
-          rawCpu = process.cpuUsage();
-        }
-        for (const m of batch.messages) {
-          JSON.parse(m.value!.toString());
-          if (++parsed === N) resolve();
-        }
-        return Promise.resolve();
-      },
-    });
-  });
-  const rawSeconds = (Date.now() - rawStart) / 1000;
-  const rawCpuPerRun = cpuMicros(process.cpuUsage(rawCpu)) / N;
-  await raw.disconnect();
-  const rawRate = N / rawSeconds;
-  say(`  raw consume: ${rawRate.toFixed(0)} runs/s`);
-  const rows: string[][] = [["raw consume + JSON.parse", rawRate.toFixed(0), "1.00", rawCpuPerRun.toFixed(1), "1.00", "-", "-", (rawRss.stop() / 2 ** 20).toFixed(0)]];
+  interface Measured {
+    readonly rate: number;
+    readonly cpuPerRun: number;
+    readonly rssMiB: number;
+    readonly matched?: number;
+    readonly windows?: number;
+  }
 
-  const only = process.env["BENCH_SCENARIOS"]?.split(",").map(Number);
-  for (const [i, s] of scenarios.entries()) {
-    if (only && !only.includes(i)) continue;
+  /** Baseline: consume and JSON.parse every message, nothing else. */
+  async function measureRaw(round: number): Promise<Measured> {
     const rss = peakRss();
-    const profiler = await cpuProfile();
+    const profiler = round === ROUNDS - 1 ? await cpuProfile() : undefined;
+    let start = 0;
+    let cpu = process.cpuUsage();
+    let parsed = 0;
+    // The evaluator's own consumer settings (fetch sizes, waits, concurrency, group timings): like with like.
+    const raw = kafka.consumer(runsConsumerConfig(`${prefix}-raw-${round}`, SESSION_TIMEOUT_MS));
+    await raw.connect();
+    await raw.subscribe({ topic: names.runs, fromBeginning: true });
+    await new Promise<void>((resolve) => {
+      void raw.run({
+        partitionsConsumedConcurrently: RUNS_PARTITIONS_CONCURRENTLY,
+        eachBatch: ({ batch }) => {
+          if (start === 0) {
+            start = Date.now();
+            cpu = process.cpuUsage();
+          }
+          for (const m of batch.messages) {
+            JSON.parse(m.value!.toString());
+            if (++parsed === N) resolve();
+          }
+          return Promise.resolve();
+        },
+      });
+    });
+    const seconds = (Date.now() - start) / 1000;
+    const cpuPerRun = cpuMicros(process.cpuUsage(cpu)) / N;
+    await raw.disconnect();
+    await profiler?.stop("raw consume");
+    return { rate: N / seconds, cpuPerRun, rssMiB: rss.stop() / 2 ** 20 };
+  }
+
+  async function measureScenario(i: number, s: (typeof scenarios)[number], round: number): Promise<Measured> {
+    const rss = peakRss();
+    const profiler = round === ROUNDS - 1 ? await cpuProfile() : undefined;
+    let fatal: Error | undefined;
     const evaluator = await startEvaluator({
+      onFatal: (error) => (fatal = error),
       brokers,
       topicPrefix: prefix,
-      groupId: `${prefix}-eval-${i}`,
-      instanceId: `bench-${i}`,
+      groupId: `${prefix}-eval-${i}-${round}`,
+      instanceId: `bench-${i}-${round}`,
       maxRunBytes: 512 * 1024,
       tickIntervalMs: 200,
       sessionTimeoutMs: SESSION_TIMEOUT_MS,
@@ -205,11 +224,15 @@ try {
         if (level === "error") console.error(`  [evaluator] ${message} ${JSON.stringify(fields ?? {})}`);
       },
     });
-    while (evaluator.counters.runsRead === 0) await new Promise((r) => setTimeout(r, 1));
+    while (evaluator.counters.runsRead === 0) {
+      if (fatal !== undefined) throw new Error(`the evaluator stopped: ${fatal.message}`);
+      await new Promise((r) => setTimeout(r, 1));
+    }
     const start = Date.now();
     const cpu = process.cpuUsage();
     let lastReport = Date.now();
     while (evaluator.counters.runsRead < N) {
+      if (fatal !== undefined) throw new Error(`the evaluator stopped: ${fatal.message}`);
       await new Promise((r) => setTimeout(r, 5));
       if (Date.now() - lastReport > 5000) {
         lastReport = Date.now();
@@ -220,10 +243,46 @@ try {
     const cpuPerRun = cpuMicros(process.cpuUsage(cpu)) / N;
     const c = evaluator.counters;
     await evaluator.stop();
-    await profiler.stop(s.name);
-    const rate = N / seconds;
-    const matchedPct = `${c.runsMatched} (${((100 * c.runsMatched) / N).toFixed(1)}%)`;
-    rows.push([`evaluator, ${s.name}`, rate.toFixed(0), (rate / rawRate).toFixed(2), cpuPerRun.toFixed(1), (rawCpuPerRun / cpuPerRun).toFixed(2), matchedPct, String(c.windowsEmitted), (rss.stop() / 2 ** 20).toFixed(0)]);
+    await profiler?.stop(s.name);
+    return { rate: N / seconds, cpuPerRun, rssMiB: rss.stop() / 2 ** 20, matched: c.runsMatched, windows: c.windowsEmitted };
+  }
+
+  // Rounds: raw, then each scenario, again and again. The figures are medians over the rounds, and each
+  // ratio is taken within its round — the machine's speed drifts between minutes, not within one pass.
+  const only = process.env["BENCH_SCENARIOS"]?.split(",").map(Number);
+  const chosen = [...scenarios.entries()].filter(([i]) => !only || only.includes(i));
+  const raws: Measured[] = [];
+  const results = new Map<number, Measured[]>(chosen.map(([i]) => [i, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    const r = await measureRaw(round);
+    raws.push(r);
+    say(`  round ${round + 1}/${ROUNDS}: raw consume ${r.rate.toFixed(0)} runs/s`);
+    for (const [i, s] of chosen) {
+      const m = await measureScenario(i, s, round);
+      results.get(i)!.push(m);
+      say(`  round ${round + 1}/${ROUNDS}: ${s.name} ${m.rate.toFixed(0)} runs/s (${(m.rate / r.rate).toFixed(2)} of raw)`);
+    }
+  }
+  const spread = (values: number[]) => (values.length > 1 ? ` (${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)})` : "");
+  const rows: string[][] = [
+    ["raw consume + JSON.parse", median(raws.map((r) => r.rate)).toFixed(0), "1.00", median(raws.map((r) => r.cpuPerRun)).toFixed(1), "1.00", "-", "-",
+      Math.max(...raws.map((r) => r.rssMiB)).toFixed(0)],
+  ];
+  for (const [i, s] of chosen) {
+    const ms = results.get(i)!;
+    const ratios = ms.map((m, round) => m.rate / raws[round]!.rate);
+    const cpuRatios = ms.map((m, round) => raws[round]!.cpuPerRun / m.cpuPerRun);
+    const matched = ms[0]!.matched ?? 0;
+    rows.push([
+      `evaluator, ${s.name}`,
+      median(ms.map((m) => m.rate)).toFixed(0),
+      median(ratios).toFixed(2) + spread(ratios),
+      median(ms.map((m) => m.cpuPerRun)).toFixed(1),
+      median(cpuRatios).toFixed(2) + spread(cpuRatios),
+      `${matched} (${((100 * matched) / N).toFixed(1)}%)`,
+      String(median(ms.map((m) => m.windows ?? 0))),
+      Math.max(...ms.map((m) => m.rssMiB)).toFixed(0),
+    ]);
   }
   await producer.disconnect();
   // Its topics go (~0.5 GB a run): left behind, they pile up in the broker and slow later runs.
@@ -238,9 +297,10 @@ try {
   say(line(header));
   for (const r of rows) say(line(r));
   say("");
-  say(`${N} runs, ${PARTITIONS} partitions, one process; rates from the first run read to the last (group join excluded).`);
+  say(`${N} runs, ${PARTITIONS} partitions, one process, ${ROUNDS} rounds; rates from the first run read to the last (group join excluded).`);
+  say("Each figure is the median over the rounds; a ratio is taken within its round (range in parentheses).");
   say("CPU µs/run: this process's CPU time over that span (the broker's is not counted); CPU ratio = raw's CPU per run / the scenario's.");
-  say(`rerun: BENCH_RUNS=${N} npm run bench:evaluator`);
+  say(`rerun: BENCH_RUNS=${N} BENCH_ROUNDS=${ROUNDS} npm run bench:evaluator`);
 } finally {
   await stack.stop();
 }
