@@ -1,5 +1,6 @@
 import { Kafka, logLevel as KafkaLogLevel, type LogEntry, type logCreator } from "kafkajs";
 import { useFastGzip } from "./fast-gzip.js";
+import { useLeanEncoder } from "./lean-encoder.js";
 import { useNativeCrc32C } from "./native-crc32c.js";
 import { useSnappy } from "./snappy.js";
 import { isTransientResponseLog } from "./transient-log.js";
@@ -46,12 +47,14 @@ const stderrLogger: KafkaLogger = (level, message, fields) => {
 
 /**
  * The only place runhooks constructs a kafkajs client (a test holds it to that), so every client has
- * the codecs of every topic it may read (Snappy: windows; gzip: anything older) and the native CRC32C.
+ * the codecs of every topic it may read (Snappy: windows; gzip: anything older), the native CRC32C and
+ * the lean encoder.
  */
 export function createKafka(options: KafkaClientOptions): Kafka {
   useFastGzip();
   useSnappy();
   useNativeCrc32C();
+  useLeanEncoder();
   const log = options.logger ?? stderrLogger;
   const creator: logCreator =
     () =>

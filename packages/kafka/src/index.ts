@@ -8,5 +8,7 @@ export type { TopicNames, TopicOptions, TopicSpec } from "./topics.js";
 export { describeMismatch, ensureTopics, waitForTopics } from "./ensure-topics.js";
 export type { EnsureTopicsReport, TopicMismatch } from "./ensure-topics.js";
 export { useNativeCrc32C, KAFKAJS_CRC32C_MODULE } from "./native-crc32c.js";
+export { useLeanEncoder, KAFKAJS_ENCODER_MODULE } from "./lean-encoder.js";
+export type { LeanEncoder } from "./lean-encoder.js";
 export type { NativeCrc32C } from "./native-crc32c.js";
-export { snappy, unsnappy } from "./snappy.js";
+export { snappy, unsnappy, useSnappy } from "./snappy.js";
