@@ -53,8 +53,11 @@ export interface StoreWindowsResult {
   /** Windows new to the store; the others had been stored before (a replayed window). */
   readonly windowsStored: number;
   readonly deliveriesCreated: number;
-  /** Ids of the deliveries created (not those that existed already). */
-  readonly created: readonly string[];
+  /**
+   * Ids of the deliveries that existed already (a replayed window), not created: usually none, so
+   * nothing per delivery comes back from the statement.
+   */
+  readonly existing: readonly string[];
 }
 
 /** The claim of deliveries stored claimed. */
@@ -72,7 +75,7 @@ export async function storeWindows(
   deliveries: readonly NewDelivery[],
   claim: StoreClaim = { leaseMs: 60_000, claimedBy: "" },
 ): Promise<StoreWindowsResult> {
-  if (windows.length === 0) return { windowsStored: 0, deliveriesCreated: 0, created: [] };
+  if (windows.length === 0) return { windowsStored: 0, deliveriesCreated: 0, existing: [] };
   // The bodies travel as one bytea, cut back into rows by their byte ranges and checked as UTF-8 by
   // convert_from: no per-window parameters (a statement of a thousand windows would otherwise be built,
   // formatted and bound parameter by parameter).
@@ -122,12 +125,13 @@ export async function storeWindows(
       ON CONFLICT DO NOTHING
       RETURNING id
     )
-    SELECT (SELECT count(*) FROM w)::int AS windows, (SELECT coalesce(array_agg(id::text), '{}') FROM d) AS created`)) as {
+    SELECT (SELECT count(*) FROM w)::int AS windows, (SELECT count(*) FROM d)::int AS created,
+      (SELECT coalesce(array_agg(v.id::text), '{}') FROM v WHERE NOT EXISTS (SELECT 1 FROM d WHERE d.id = v.id)) AS existing`)) as {
     windows: number;
-    created: string[];
+    created: number;
+    existing: string[];
   }[];
-  const created = rows[0]?.created ?? [];
-  return { windowsStored: rows[0]?.windows ?? 0, deliveriesCreated: created.length, created };
+  return { windowsStored: rows[0]?.windows ?? 0, deliveriesCreated: rows[0]?.created ?? 0, existing: rows[0]?.existing ?? [] };
 }
 
 export interface ClaimOptions {

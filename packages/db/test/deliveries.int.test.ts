@@ -91,6 +91,22 @@ describe("storeWindows", () => {
   });
 });
 
+describe("storeWindows on a replay", () => {
+  it("says which deliveries existed already and counts only the new ones", async () => {
+    const window = (windowId: string) => ({ windowId, tenantId, ruleId, ruleVersion: 1, startTime: "2026-01-01T00:00:00Z", endTime: "2026-01-01T00:00:05Z", runCount: 1, webhookCount: 1, payload: Buffer.from("{}") });
+    const delivery = (windowId: string) => ({ id: randomUUID(), windowId, webhookId: randomUUID(), tenantId, ruleId, ruleVersion: 1, url: "http://a.test/hook", origin: "http://a.test:80", traceId: "0".repeat(32), claimed: true });
+    const [a, b] = [randomUUID(), randomUUID()];
+    const first = [delivery(a), delivery(a)];
+    const stored = await storeWindows(database.db, [window(a)], first);
+    expect(stored).toEqual({ windowsStored: 1, deliveriesCreated: 2, existing: [] });
+    const later = delivery(b);
+    const again = await storeWindows(database.db, [window(a), window(b)], [...first, later]);
+    expect(again.windowsStored).toBe(1);
+    expect(again.deliveriesCreated).toBe(1);
+    expect([...again.existing].sort()).toEqual(first.map((d) => d.id).sort());
+  });
+});
+
 describe("claimDeliveries", () => {
   it("is fair across origins: a big backlog of one origin does not keep another's single delivery waiting", async () => {
     await reset();

@@ -220,10 +220,10 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
         }
         for (const [windowId, body] of bodies) o.payloads.set(windowId, body);
         // Ours to send: created claimed. The room of those that existed already goes back.
-        const created = new Set(stored.created);
+        const existing = new Set(stored.existing);
         const adopted: ClaimedDelivery[] = [];
         for (const d of reserved) {
-          if (created.has(d.id)) adopted.push({ ...d, attempt: 1, roundAttempt: 1, trigger: "scheduled" });
+          if (!existing.has(d.id)) adopted.push({ ...d, attempt: 1, roundAttempt: 1, trigger: "scheduled" });
           else o.workers.release(d.origin, 1);
         }
         reserved = [];
