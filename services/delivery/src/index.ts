@@ -163,6 +163,7 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
     concurrency,
     originConcurrency,
     leaseMs,
+    attemptDeadlineMs: timeoutMs,
     pollMs: o.pollMs ?? 100,
     instanceId: o.instanceId,
     log,

@@ -23,6 +23,8 @@ export interface WorkersOptions {
   /** Most attempts in flight to one origin, so a slow endpoint cannot take every slot. */
   readonly originConcurrency: number;
   readonly leaseMs: number;
+  /** How long one attempt may take (the sender's deadline): a lane never holds more than its lease covers. */
+  readonly attemptDeadlineMs: number;
   /** How often to look for due deliveries when nothing wakes the workers. */
   readonly pollMs: number;
   readonly instanceId: string;
@@ -92,11 +94,26 @@ const LANE_IDLE_MS = 60_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
+ * How many times its concurrency a lane may hold (in flight and waiting): 4, and 8 for a fast lane
+ * (ending ≥ FAST_LANE_PER_S attempts a second) — at thousands a second, room opened faster than one
+ * store or claim round trip refilled a lane of 4, which ran dry between them (tiny statements, ~25%
+ * fewer deliveries a second in bench:delivery, A/B in one session). Both are capped by the lease: a
+ * lane's last waiting delivery starts after (depth − 1) attempts of up to the deadline each, so
+ * depth × deadline, plus one deadline to record it, stays inside the lease (at the defaults, 60 s and
+ * 5 s, the cap is 11). A slow lane keeps the smaller depth; one that turns slow while full drains
+ * within its depth's deadlines, inside the lease too.
+ */
+export function laneDepths(leaseMs: number, attemptDeadlineMs: number): { readonly normal: number; readonly fast: number } {
+  const cap = Math.max(1, Math.floor(leaseMs / attemptDeadlineMs) - 1);
+  return { normal: Math.min(4, cap), fast: Math.min(8, cap) };
+}
+
+/**
  * The worker pool. Due deliveries are claimed from the Postgres queue in batches into one lane per
  * origin; each lane sends at most `originConcurrency` at a time and holds at most three times as many
- * waiting — seven times for a fast lane (`laneCapacityOf`) — so claims stay large and the next attempt
- * starts without a round trip, and a slow or dead endpoint fills only its own lane. An origin whose lane is full is left out of claims altogether:
- * deliveries to other endpoints keep being claimed and sent. In all, at most `concurrency` attempts
+ * waiting, seven for a fast lane (`laneDepths`): claims stay large, the next attempt starts without a
+ * round trip, and a slow or dead endpoint fills only its own lane. An origin whose lane is full is left
+ * out of claims altogether: deliveries to other endpoints keep being claimed and sent. In all, at most `concurrency` attempts
  * are in flight and twice as many deliveries held.
  */
 export function startWorkers(o: WorkersOptions): Workers {
@@ -106,16 +123,10 @@ export function startWorkers(o: WorkersOptions): Workers {
   let inFlight = 0;
   const lanes = new Map<string, OriginLane>();
   const heldCapacity = o.concurrency * 2;
-  const laneCapacity = o.originConcurrency * 4;
-  /**
-   * A fast lane (ending at least FAST_LANE_PER_S attempts a second) holds twice as many: at thousands
-   * of attempts a second, room opens faster than one store or claim round trip refills it, and a lane
-   * of four times its concurrency ran dry between them — tiny statements, and ~25% fewer deliveries a
-   * second (bench:delivery, A/B in one session). A slow or dead lane keeps the smaller depth: its queue
-   * drains in at most four attempt deadlines, well inside the lease.
-   */
+  const depths = laneDepths(o.leaseMs, o.attemptDeadlineMs);
+  const laneCapacity = o.originConcurrency * depths.normal;
   const laneCapacityOf = (lane: OriginLane | undefined) =>
-    lane !== undefined && lane.rate >= FAST_LANE_PER_S ? laneCapacity * 2 : laneCapacity;
+    lane !== undefined && lane.rate >= FAST_LANE_PER_S ? o.originConcurrency * depths.fast : laneCapacity;
   // Claim in batches, not one by one: the loop is woken once this much room has opened.
   const claimThreshold = Math.max(1, Math.min(256, Math.floor(heldCapacity / 4)));
   const laneThreshold = Math.max(1, o.originConcurrency * 2);
