@@ -25,13 +25,13 @@ const valueBytes = partitions.reduce((n, p) => n + p.messages.reduce((m, x) => m
 
 const encodeOnce = () => produceRequest({ acks: -1, timeout: 30000, compression: kafkajs.CompressionTypes.Snappy, topicData: [{ topic: "runhooks.windows", partitions }] }).encode();
 for (let i = 0; i < 20; i++) await encodeOnce(); // warm up
-const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 200);
+const REQUESTS = Number(process.env["BENCH_REQUESTS"] ?? 200);
 const cpu = process.cpuUsage();
 const t0 = performance.now();
-for (let i = 0; i < ROUNDS; i++) await encodeOnce();
+for (let i = 0; i < REQUESTS; i++) await encodeOnce();
 const wall = performance.now() - t0;
 const used = process.cpuUsage(cpu);
-const mb = (valueBytes * ROUNDS) / 2 ** 20;
-console.log(`${lean ? "lean encoder" : "kafkajs' encoder"}: ${ROUNDS} produce requests of ${(valueBytes / 2 ** 20).toFixed(2)} MiB of values (6 partitions × ${WINDOWS_PER_PARTITION} windows), Snappy`);
+const mb = (valueBytes * REQUESTS) / 2 ** 20;
+console.log(`${lean ? "lean encoder" : "kafkajs' encoder"}: ${REQUESTS} produce requests of ${(valueBytes / 2 ** 20).toFixed(2)} MiB of values (6 partitions × ${WINDOWS_PER_PARTITION} windows), Snappy`);
 console.log(`  CPU ${((1000 * (used.user + used.system)) / 1e6 / mb).toFixed(2)} ms per MiB (wall ${(wall / mb).toFixed(2)} ms/MiB)`);
 console.log(`rerun: BENCH_LEAN=${lean ? 1 : 0} npx tsx --conditions=source bench/kafka/produce-encoding.ts`);
