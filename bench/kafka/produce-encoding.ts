@@ -34,4 +34,4 @@ const used = process.cpuUsage(cpu);
 const mb = (valueBytes * REQUESTS) / 2 ** 20;
 console.log(`${lean ? "lean encoder" : "kafkajs' encoder"}: ${REQUESTS} produce requests of ${(valueBytes / 2 ** 20).toFixed(2)} MiB of values (6 partitions × ${WINDOWS_PER_PARTITION} windows), Snappy`);
 console.log(`  CPU ${((1000 * (used.user + used.system)) / 1e6 / mb).toFixed(2)} ms per MiB (wall ${(wall / mb).toFixed(2)} ms/MiB)`);
-console.log(`rerun: BENCH_LEAN=${lean ? 1 : 0} npx tsx --conditions=source bench/kafka/produce-encoding.ts`);
+console.log(`rerun: BENCH_LEAN=${lean ? 1 : 0} BENCH_REQUESTS=${REQUESTS} npx tsx --conditions=source bench/kafka/produce-encoding.ts`);
