@@ -20,7 +20,7 @@ export interface ServiceThreadOptions<FromThread> {
   readonly log: Logger;
   /** The thread's own messages (everything but the lifecycle ones). */
   onMessage(message: FromThread): void;
-  /** The thread stopped (failed or exited): whatever waits for an answer from it must be failed now. */
+  /** The thread stopped (failed or exited), told once: whatever waits for an answer from it must be failed now. */
   onStopped(problem: string): void;
 }
 
@@ -46,6 +46,13 @@ export async function startServiceThread<ToThread, FromThread>(o: ServiceThreadO
   let stopping = false;
   let exited = false;
   const exit = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+  // A thread that throws emits "error" and then "exit": whatever waits for it is told once.
+  let told = false;
+  const stopped = (reason: string) => {
+    if (told) return;
+    told = true;
+    o.onStopped(reason);
+  };
 
   const ready = new Promise<void>((resolve, reject) => {
     worker.on("message", (m: ThreadLifecycleMessage | FromThread) => {
@@ -59,14 +66,14 @@ export async function startServiceThread<ToThread, FromThread>(o: ServiceThreadO
       problem = `${o.label} failed: ${error.message}`;
       o.log("error", problem, {});
       reject(error);
-      o.onStopped(problem);
+      stopped(problem);
     });
     worker.on("exit", (code) => {
       exited = true;
       if (!stopping && problem === undefined) problem = `${o.label} exited (code ${code})`;
       const reason = problem ?? `${o.label} stopped`;
       reject(new Error(reason));
-      o.onStopped(reason);
+      stopped(reason);
     });
   });
   try {

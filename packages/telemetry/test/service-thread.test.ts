@@ -52,8 +52,9 @@ describe("service threads (startServiceThread)", () => {
     await until(() => stopped.length > 0);
     expect(stopped[0]).toBe("the echo thread failed: thread broke");
     expect(logs.some((l) => l.level === "error" && l.message === "the echo thread failed: thread broke")).toBe(true);
-    // Stopping a thread that already ended returns at once.
+    // Resolves once the thread has exited; the "exit" that follows the "error" tells nothing new.
     await thread.stop({ type: "stop" }, 5000);
+    expect(stopped).toEqual(["the echo thread failed: thread broke"]);
   });
 
   it("reports a thread that exits unasked, with its exit code", async () => {
