@@ -90,8 +90,11 @@ export function describeMismatch(m: TopicMismatch): string {
 }
 
 /**
- * Waits until every partition of the topics has a leader: a topic just created is not usable at once,
- * and producing to it early fails with UNKNOWN_TOPIC_OR_PARTITION.
+ * Waits until every partition of the topics has a leader that serves it: a topic just created is not
+ * usable at once, and producing to it early fails with UNKNOWN_TOPIC_OR_PARTITION — or, once the
+ * metadata names a leader but that broker has not taken the partition on yet, NOT_LEADER_OR_FOLLOWER,
+ * which kafkajs answers by sending the whole request again, so the partitions that had taken their
+ * messages append them twice. Listing offsets, which only a serving leader answers, is the proof.
  */
 export async function waitForTopics(admin: Admin, topics: readonly string[], timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -99,7 +102,10 @@ export async function waitForTopics(admin: Admin, topics: readonly string[], tim
     try {
       const metadata = await admin.fetchTopicMetadata({ topics: [...topics] });
       const ready = metadata.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
-      if (ready) return;
+      if (ready) {
+        for (const topic of topics) await admin.fetchTopicOffsets(topic);
+        return;
+      }
     } catch (error) {
       if ((error as { retriable?: boolean }).retriable !== true) throw error;
     }
