@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { spawn } from "node:child_process";
 import { existsSync, openSync, closeSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
@@ -6,6 +5,7 @@ import { join } from "node:path";
 import { createKafka } from "@runhooks/kafka";
 import { ensureKafkaDist, type Report } from "./kafka-dist.js";
 import { InfraError } from "./errors.js";
+import { clusterId } from "./cluster-id.js";
 import { isAlive, portOpen, readPid, run, sleep, tail, terminate } from "./proc.js";
 
 export interface KafkaBrokerOptions {
@@ -157,11 +157,6 @@ async function formatStorage(o: KafkaBrokerOptions, java: string, libs: string):
       `formatting the Kafka log dir ${f.data} failed (exit ${result.code}):\n${(result.stderr + result.stdout).trim()}`,
     );
   }
-}
-
-/** Kafka cluster ids are 16 random bytes in URL-safe base64 (22 characters). */
-function clusterId(): string {
-  return Buffer.from(randomUUID().replace(/-/g, ""), "hex").toString("base64url");
 }
 
 async function waitUntilServing(o: KafkaBrokerOptions, pid: number): Promise<void> {
