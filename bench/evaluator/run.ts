@@ -4,6 +4,7 @@
 //   npm run bench:evaluator                 (BENCH_RUNS=100000 by default; BENCH_SCENARIOS=1,3 runs a subset;
 //                                           BENCH_ROUNDS=3 passes of raw then every scenario, medians reported)
 //   BENCH_CPU_PROFILE=dir npm run bench:evaluator   also writes dir/<scenario>.cpuprofile of the last round
+//   BENCH_HEAP_PROFILE=dir npm run bench:evaluator  also writes dir/<scenario>.heapprofile (sampled allocations) of it
 //                                           (raw consume too; open in Chrome DevTools or speedscope)
 //
 // Starts (or reuses) the local Kafka like the tests do, and stops what it started.
@@ -12,7 +13,7 @@ import { createKafka, ensureTopics, topicNames, topicSpecs, waitForTopics } from
 import { readInfraEnv, startStack } from "@runhooks/infra";
 import { RUNS_PARTITIONS_CONCURRENTLY, runsConsumerConfig, startEvaluator } from "@runhooks/evaluator";
 import type { RuleVersion } from "@runhooks/contracts";
-import { cpuProfile } from "../support/cpu-profile.js";
+import { allocationProfile, cpuProfile } from "../support/cpu-profile.js";
 
 const N = Number(process.env["BENCH_RUNS"] ?? 100_000);
 /** Passes over the same topic: raw, then each scenario, this many times (figures are medians). */
@@ -176,6 +177,7 @@ try {
   async function measureRaw(round: number): Promise<Measured> {
     const rss = peakRss();
     const profiler = round === ROUNDS - 1 ? await cpuProfile() : undefined;
+    const allocations = round === ROUNDS - 1 ? await allocationProfile() : undefined;
     let start = 0;
     let cpu = process.cpuUsage();
     let parsed = 0;
@@ -203,12 +205,14 @@ try {
     const cpuPerRun = cpuMicros(process.cpuUsage(cpu)) / N;
     await raw.disconnect();
     await profiler?.stop("raw consume");
+    await allocations?.stop("raw consume");
     return { rate: N / seconds, cpuPerRun, rssMiB: rss.stop() / 2 ** 20 };
   }
 
   async function measureScenario(i: number, s: (typeof scenarios)[number], round: number): Promise<Measured> {
     const rss = peakRss();
     const profiler = round === ROUNDS - 1 ? await cpuProfile() : undefined;
+    const allocations = round === ROUNDS - 1 ? await allocationProfile() : undefined;
     let fatal: Error | undefined;
     const evaluator = await startEvaluator({
       onFatal: (error) => (fatal = error),
@@ -244,6 +248,7 @@ try {
     const c = evaluator.counters;
     await evaluator.stop();
     await profiler?.stop(s.name);
+    await allocations?.stop(s.name);
     return { rate: N / seconds, cpuPerRun, rssMiB: rss.stop() / 2 ** 20, matched: c.runsMatched, windows: c.windowsEmitted };
   }
 
