@@ -33,6 +33,14 @@ const run = (offset: number, time: number, ...matches: WindowSpec[]): FoldInput 
   matches,
 });
 const tick = (offset: number, time: number): FoldInput => ({ kind: "time", offset, time });
+/** The run first read at offset `of`, appended again at `offset` (a retried produce: same id, same bytes). */
+const copy = (offset: number, of: number, time: number, ...matches: WindowSpec[]): FoldInput => ({
+  kind: "run",
+  offset,
+  time,
+  run: { runId: `run-${of}`, json: new TextEncoder().encode(`{"id":"run-${of}"}`) },
+  matches,
+});
 
 /** The fields a table row checks: which rule, which bounds, which runs, why and when it closed. */
 function summary(w: ClosedWindow) {
@@ -105,6 +113,27 @@ describe("window fold, as tables", () => {
       expected: [
         { rule: "A", v: 1, chunk: 0, bounds: [0, 5000], runs: [0], reason: "time", closedAt: 2 },
         { rule: "A", v: 2, chunk: 0, bounds: [0, 5000], runs: [1], reason: "time", closedAt: 2 },
+      ],
+    },
+    {
+      name: "a copy of a run already in the window is left out (the log is at least once)",
+      inputs: [run(0, 100, A5), copy(1, 0, 200, A5), run(2, 300, A5), copy(3, 2, 400, A5, spec(RULE_B, 5)), tick(4, 5000)],
+      expected: [
+        { rule: "A", v: 1, chunk: 0, bounds: [0, 5000], runs: [0, 2], reason: "time", closedAt: 4 },
+        { rule: "B", v: 1, chunk: 0, bounds: [0, 5000], runs: [3], reason: "time", closedAt: 4 },
+      ],
+    },
+    {
+      name: "a left-out copy does not count toward max_runs",
+      inputs: [run(0, 100, spec(RULE_A, 5, 2)), copy(1, 0, 200, spec(RULE_A, 5, 2)), run(2, 300, spec(RULE_A, 5, 2)), tick(3, 5000)],
+      expected: [{ rule: "A", v: 1, chunk: 0, bounds: [0, 5000], runs: [0, 2], reason: "max_runs", closedAt: 2 }],
+    },
+    {
+      name: "a copy that falls in a later window joins it (each window holds a run once)",
+      inputs: [run(0, 4900, A5), copy(1, 0, 5100, A5), tick(2, 10_000)],
+      expected: [
+        { rule: "A", v: 1, chunk: 0, bounds: [0, 5000], runs: [0], reason: "time", closedAt: 1 },
+        { rule: "A", v: 1, chunk: 0, bounds: [5000, 10_000], runs: [1], reason: "time", closedAt: 2 },
       ],
     },
     {

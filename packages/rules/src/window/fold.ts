@@ -9,6 +9,8 @@ import { windowId } from "./window-id.js";
  * - Stream time never decreases: an input older than the stream time is treated as happening now.
  * - A window `[kW, (k+1)W)` closes when stream time reaches its end, or when it holds `maxRuns` runs
  *   or would exceed `MAX_WINDOW_BYTES` (chunk n+1 then opens with the same bounds).
+ * - A run id is in a window at most once: a later copy of a run already in the window (the log is at
+ *   least once — a producer's or a client's retry appends a run again) is left out.
  *
  * The state is mutated in place (this runs once per message on the hot path); callers own it.
  */
@@ -69,6 +71,8 @@ interface OpenWindow {
   readonly endMs: number;
   readonly chunk: number;
   readonly runs: WindowRun[];
+  /** The ids of `runs`. */
+  readonly ids: Set<string>;
   bytes: number;
 }
 
@@ -145,6 +149,7 @@ function addRun(state: FoldState, spec: WindowSpec, run: WindowRun, at: number, 
   const startMs = Math.floor(state.streamTime / lengthMs) * lengthMs;
   const key = `${spec.ruleId}/${spec.ruleVersion}/${startMs}`;
   let w = state.open.get(key);
+  if (w?.ids.has(run.runId)) return;
   // Bytes, as the broker counts them (one more for the separating comma).
   const bytes = run.json.byteLength + 1;
   if (w && w.bytes + bytes > MAX_WINDOW_BYTES && w.runs.length > 0) {
@@ -155,11 +160,12 @@ function addRun(state: FoldState, spec: WindowSpec, run: WindowRun, at: number, 
   }
   if (!w) {
     const chunk = state.nextChunk.get(key)?.chunk ?? 0;
-    w = { spec, startMs, endMs: startMs + lengthMs, chunk, runs: [], bytes: 0 };
+    w = { spec, startMs, endMs: startMs + lengthMs, chunk, runs: [], ids: new Set(), bytes: 0 };
     state.open.set(key, w);
     if (w.endMs < state.earliestEnd) state.earliestEnd = w.endMs;
   }
   w.runs.push(run);
+  w.ids.add(run.runId);
   w.bytes += bytes;
   if (w.runs.length >= spec.maxRuns) {
     state.open.delete(key);
