@@ -24,7 +24,9 @@ import { decodeWindow, startDelivery } from "@runhooks/delivery";
 import { readInfraEnv, startStack } from "@runhooks/infra";
 import { createKafka, ensureTopics, topicNames, topicSpecs } from "@runhooks/kafka";
 import { costProbe } from "./cost.js";
+import { deleteBenchTopics } from "../support/bench-topics.js";
 import { allocationProfile, cpuProfile } from "../support/cpu-profile.js";
+import { median } from "../support/stats.js";
 
 const N = Number(process.env["BENCH_WINDOWS"] ?? 20_000);
 /**
@@ -47,11 +49,6 @@ const RULES = Number(process.env["BENCH_RULES"] ?? 8);
 /** Settled deliveries (window, delivery, attempt) in the tables before the service starts. */
 const PREFILL = Number(process.env["BENCH_PREFILL"] ?? 0);
 const say = (line: string) => console.log(line);
-const median = (values: readonly number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const RECEIVER = `
@@ -314,10 +311,7 @@ async function main(): Promise<void> {
       await db.dispose();
       await admin.query(sql`DROP DATABASE IF EXISTS ${sql.ident(name)} WITH (FORCE)`);
       await admin.dispose();
-      const cleanup = createKafka({ brokers: stack.brokers, clientId: "bench-delivery-cleanup", logger: () => undefined }).admin();
-      await cleanup.connect();
-      await cleanup.deleteTopics({ topics: topicSpecs({ prefix }).map((t) => t.name) }).catch(() => undefined);
-      await cleanup.disconnect();
+      await deleteBenchTopics(stack.brokers, prefix);
     }
   } finally {
     receiver.kill("SIGTERM");

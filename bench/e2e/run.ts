@@ -15,8 +15,9 @@ import { createInterface } from "node:readline";
 import { openRunsProducer, percentile } from "@runhooks/cli";
 import { connectDatabase, sql } from "@runhooks/db";
 import { readInfraEnv, startEngine, startStack } from "@runhooks/infra";
-import { createKafka, topicSpecs } from "@runhooks/kafka";
+import { createKafka } from "@runhooks/kafka";
 import type { Kafka } from "kafkajs";
+import { deleteBenchTopics } from "../support/bench-topics.js";
 
 const SECONDS = Number(process.env["BENCH_SECONDS"] ?? 60);
 const RATE = Number(process.env["BENCH_RATE"] ?? 2000);
@@ -297,11 +298,7 @@ async function main(): Promise<void> {
     receiver.kill("SIGTERM");
     await pgAdmin.query(sql`DROP DATABASE IF EXISTS ${sql.ident(name)} WITH (FORCE)`).catch(() => undefined);
     await pgAdmin.dispose();
-    // Its topics go too: left behind, a run's ~0.3 GB piles up in the broker and slows later runs.
-    const cleanup = createKafka({ brokers: stack.brokers, clientId: "bench-e2e-cleanup", logger: () => undefined }).admin();
-    await cleanup.connect();
-    await cleanup.deleteTopics({ topics: topicSpecs({ prefix }).map((t) => t.name) }).catch(() => undefined);
-    await cleanup.disconnect();
+    await deleteBenchTopics(stack.brokers, prefix);
     await stack.stop();
   }
 }

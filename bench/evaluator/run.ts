@@ -13,7 +13,9 @@ import { createKafka, ensureTopics, topicNames, topicSpecs, waitForTopics } from
 import { readInfraEnv, startStack } from "@runhooks/infra";
 import { RUNS_PARTITIONS_CONCURRENTLY, runsConsumerConfig, startEvaluator } from "@runhooks/evaluator";
 import type { RuleVersion } from "@runhooks/contracts";
+import { deleteBenchTopics } from "../support/bench-topics.js";
 import { allocationProfile, cpuProfile } from "../support/cpu-profile.js";
+import { median } from "../support/stats.js";
 
 const N = Number(process.env["BENCH_RUNS"] ?? 100_000);
 /** Passes over the same topic: raw, then each scenario, this many times (figures are medians). */
@@ -102,12 +104,6 @@ function rules(count: number, tenants: readonly string[], filterFor = selectiveF
     sampling_rate: 1,
     window: { seconds: 5, max_runs: 100 },
   }));
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** This process's CPU time (user + system): unlike rates, barely moved by other work on the machine. */
@@ -290,10 +286,8 @@ try {
     ]);
   }
   await producer.disconnect();
-  // Its topics go (~0.5 GB a run): left behind, they pile up in the broker and slow later runs.
-  const existing = await admin.listTopics();
-  await admin.deleteTopics({ topics: existing.filter((t) => t.startsWith(`${prefix}.`)) }).catch(() => undefined);
   await admin.disconnect();
+  await deleteBenchTopics(brokers, prefix);
 
   const header = ["scenario", "runs/s", "ratio to raw", "CPU µs/run", "CPU ratio", "runs matched", "windows", "peak RSS MiB"];
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));

@@ -344,10 +344,11 @@ export interface RecordedAttempt {
  */
 export async function recordAttempts(db: Queryable, attempts: readonly FinishedAttempt[]): Promise<RecordedAttempt[]> {
   if (attempts.length === 0) return [];
+  const ids = pgArray(attempts.map((a) => a.deliveryId));
   const rows = (await db.query(sql`
     WITH v AS (
       SELECT * FROM unnest(
-        ${pgArray(attempts.map((a) => a.deliveryId))}::uuid[], ${pgArray(attempts.map((a) => a.attempt))}::int[],
+        ${ids}::uuid[], ${pgArray(attempts.map((a) => a.attempt))}::int[],
         ${pgArray(attempts.map((a) => a.trigger))}::text[], ${pgArray(attempts.map((a) => a.startedAt))}::timestamptz[],
         ${pgArray(attempts.map((a) => a.durationMs))}::float8[], ${pgArray(attempts.map((a) => a.outcome))}::text[],
         ${pgArray(attempts.map((a) => a.statusCode))}::int[], ${pgArray(attempts.map((a) => a.error))}::text[],
@@ -382,7 +383,7 @@ export async function recordAttempts(db: Queryable, attempts: readonly FinishedA
       -- not an OR of two status tests: the planner matched the OR to the partial indexes on in-flight and
       -- pending deliveries and read them whole (a bitmap OR) — and those keep an entry for every delivery
       -- that ever was in flight until vacuum removes it (~19,000 read per statement in bench:delivery).
-      WHERE d.id = ANY(${pgArray(attempts.map((a) => a.deliveryId))}::uuid[]) AND d.id = v.delivery_id AND d.attempts = v.attempt
+      WHERE d.id = ANY(${ids}::uuid[]) AND d.id = v.delivery_id AND d.attempts = v.attempt
         AND CASE d.status
           WHEN 'in_flight' THEN true
           WHEN 'pending' THEN EXISTS (SELECT 1 FROM ins WHERE ins.delivery_id = v.delivery_id AND ins.attempt = v.attempt)

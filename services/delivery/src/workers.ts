@@ -113,8 +113,8 @@ export function laneDepths(leaseMs: number, attemptDeadlineMs: number): { readon
  * origin; each lane sends at most `originConcurrency` at a time and holds at most three times as many
  * waiting, seven for a fast lane (`laneDepths`): claims stay large, the next attempt starts without a
  * round trip, and a slow or dead endpoint fills only its own lane. An origin whose lane is full is left
- * out of claims altogether: deliveries to other endpoints keep being claimed and sent. In all, at most `concurrency` attempts
- * are in flight and twice as many deliveries held.
+ * out of claims altogether: deliveries to other endpoints keep being claimed and sent. In all, at most
+ * `concurrency` attempts are in flight and twice as many deliveries held.
  */
 export function startWorkers(o: WorkersOptions): Workers {
   let stopping = false;
@@ -127,6 +127,8 @@ export function startWorkers(o: WorkersOptions): Workers {
   const laneCapacity = o.originConcurrency * depths.normal;
   const laneCapacityOf = (lane: OriginLane | undefined) =>
     lane !== undefined && lane.rate >= FAST_LANE_PER_S ? o.originConcurrency * depths.fast : laneCapacity;
+  /** What the lane may still take: its capacity less what it runs, queues and has reserved. */
+  const roomIn = (lane: OriginLane) => laneCapacityOf(lane) - lane.active - lane.queue.length - lane.reserved;
   // Claim in batches, not one by one: the loop is woken once this much room has opened.
   const claimThreshold = Math.max(1, Math.min(256, Math.floor(heldCapacity / 4)));
   const laneThreshold = Math.max(1, o.originConcurrency * 2);
@@ -264,8 +266,7 @@ export function startWorkers(o: WorkersOptions): Workers {
           lane.active--;
           inFlight--;
           held--;
-          const capacity = laneCapacityOf(lane);
-          const laneRoom = capacity - lane.active - lane.queue.length - lane.reserved;
+          const laneRoom = roomIn(lane);
           const now = Date.now();
           lane.lastUsed = now;
           lane.periodDone++;
@@ -298,7 +299,7 @@ export function startWorkers(o: WorkersOptions): Workers {
     const limit = Math.min(roomWaiters.size > 0 ? Math.ceil(free / 2) : free, 1000);
     const room = new Map<string, number>();
     for (const [origin, lane] of lanes) {
-      const r = laneCapacityOf(lane) - lane.active - lane.queue.length - lane.reserved;
+      const r = roomIn(lane);
       room.set(origin, r);
       if (r > 0) lane.reserved += r;
     }
@@ -392,7 +393,7 @@ export function startWorkers(o: WorkersOptions): Workers {
       // A lane a claim in flight may be starting: leave that origin to the claim.
       if (claimInFlight && !lanes.has(origin)) return false;
       const lane = laneOf(origin);
-      if (lane.active + lane.queue.length + lane.reserved >= laneCapacityOf(lane)) return false;
+      if (roomIn(lane) <= 0) return false;
       lane.reserved++;
       held++;
       return true;
@@ -402,7 +403,7 @@ export function startWorkers(o: WorkersOptions): Workers {
       if (stopping) return false;
       const lane = lanes.get(origin);
       if (!lane) return true;
-      if (lane.active + lane.queue.length + lane.reserved < laneCapacityOf(lane)) return true;
+      if (roomIn(lane) > 0) return true;
       // A lane whose attempts in flight have ended nothing for a while is stalled, whatever its last
       // rate (one full of deliveries being stored or queued is not); a new lane (no rate measured yet)
       // is given the benefit of the doubt — the consumer's linger bounds the wait.
