@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { TestProject } from "vitest/node";
 import { readInfraEnv, startStack, type Stack } from "@runhooks/infra";
 import { createKafka } from "@runhooks/kafka";
@@ -6,12 +7,17 @@ declare module "vitest" {
   export interface ProvidedContext {
     kafkaBrokers: string[];
     databaseUrl: string;
+    /** This run's tag: every topic its tests create starts with `test-<runTag>-`. */
+    runTag: string;
   }
 }
 
 let stack: Stack | undefined;
-/** The broker's topics before this run: the run deletes only the `test-` topics it created. */
-let topicsBefore: ReadonlySet<string> | undefined;
+/**
+ * Names this run's topics: runs that share a broker (two developers' suites, a suite beside a bench)
+ * then delete only their own at teardown, never a topic another run is still using.
+ */
+const runTag = randomBytes(3).toString("hex");
 
 const log = (line: string) => console.log(`[test-stack] ${line}`);
 const admin = (brokers: string[]) => createKafka({ brokers, clientId: "runhooks-test-setup", logLevel: "error", logger: () => undefined }).admin();
@@ -23,33 +29,23 @@ const admin = (brokers: string[]) => createKafka({ brokers, clientId: "runhooks-
  */
 export async function setup(project: TestProject): Promise<void> {
   stack = await startStack(readInfraEnv(), log);
-  log(`Kafka ${stack.brokers.join(",")} (${stack.kafka}), PostgreSQL (${stack.postgres})`);
-  // Best effort: without the list, the run deletes nothing at teardown (and still runs).
-  const a = admin(stack.brokers);
-  try {
-    await a.connect();
-    topicsBefore = new Set(await a.listTopics());
-  } catch (error) {
-    log(`could not list the broker's topics (${String(error)}); the run's topics will stay on it`);
-  } finally {
-    await a.disconnect().catch(() => undefined);
-  }
+  log(`Kafka ${stack.brokers.join(",")} (${stack.kafka}), PostgreSQL (${stack.postgres}); topics test-${runTag}-*`);
   project.provide("kafkaBrokers", stack.brokers);
   project.provide("databaseUrl", stack.databaseUrl);
+  project.provide("runTag", runTag);
 }
 
 /**
- * Deletes the topics the run's tests created (each test file has its own `test-…` prefix): the broker's
- * data dir outlives the run — the local stack's state dir, or a broker the run reused — and a run left
- * ~150 topics behind in it, which a developer's broker carried from run to run. Then stops what it started.
+ * Deletes the topics the run's tests created (`test-<runTag>-…`): the broker's data dir outlives the
+ * run — the local stack's state dir, or a broker the run reused — and would keep every run's topics.
+ * Then stops what it started.
  */
 export async function teardown(): Promise<void> {
-  if (stack !== undefined && topicsBefore !== undefined) {
-    const before = topicsBefore;
+  if (stack !== undefined) {
     const a = admin(stack.brokers);
     try {
       await a.connect();
-      const created = (await a.listTopics()).filter((t) => t.startsWith("test-") && !before.has(t));
+      const created = (await a.listTopics()).filter((t) => t.startsWith(`test-${runTag}-`));
       if (created.length > 0) await a.deleteTopics({ topics: created, timeout: 30_000 });
       log(`deleted the ${created.length} topics this run's tests created`);
     } catch (error) {

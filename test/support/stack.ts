@@ -4,9 +4,12 @@ import { connectDatabase, sql, type Database } from "@runhooks/db";
 import { createKafka } from "@runhooks/kafka";
 import type { Kafka } from "kafkajs";
 
-/** A topic prefix no other test uses, so tests share the broker without seeing each other. */
+/**
+ * A topic prefix no other test uses, so tests share the broker without seeing each other. It starts
+ * with the run's tag, which is how the run finds its own topics to delete at teardown.
+ */
 export function uniquePrefix(label: string): string {
-  return `test-${label}-${randomBytes(4).toString("hex")}`;
+  return `test-${inject("runTag")}-${label}-${randomBytes(4).toString("hex")}`;
 }
 
 export function testKafka(clientId = "runhooks-test"): Kafka {
