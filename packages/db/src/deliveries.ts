@@ -372,8 +372,13 @@ export async function recordAttempts(db: Queryable, attempts: readonly FinishedA
     ), upd AS (
       UPDATE deliveries d SET
         status = v.next_status, next_attempt_at = v.next_at, lease_until = NULL, claimed_by = NULL,
-        round_attempts = CASE WHEN d.status = 'pending' THEN d.round_attempts + 1 ELSE d.round_attempts END,
-        next_trigger = 'scheduled',
+        -- An interrupted attempt is runhooks' fault: it never counts in the round, and the next attempt
+        -- keeps its trigger (as the reaper does); a reaped one whose real outcome came counts again.
+        round_attempts = CASE
+          WHEN v.outcome = 'interrupted' THEN CASE WHEN d.status = 'in_flight' THEN greatest(d.round_attempts - 1, 0) ELSE d.round_attempts END
+          WHEN d.status = 'pending' THEN d.round_attempts + 1
+          ELSE d.round_attempts END,
+        next_trigger = CASE WHEN v.outcome = 'interrupted' THEN d.attempt_trigger ELSE 'scheduled' END,
         last_outcome = v.outcome, last_status_code = v.status_code, updated_at = now(),
         completed_at = CASE WHEN v.next_status IN ('succeeded', 'failed') THEN now() END
       FROM v

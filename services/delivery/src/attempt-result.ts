@@ -19,7 +19,12 @@ export type AttemptResult =
   /** The endpoint answered with something that is not a valid HTTP response (no status to judge by). */
   | { readonly kind: "invalid_response"; readonly error: string }
   /** Any other failure before a response: not known to be the endpoint's doing, not retried. */
-  | { readonly kind: "request_failed"; readonly error: string };
+  | { readonly kind: "request_failed"; readonly error: string }
+  /**
+   * Runhooks could not judge the attempt: the process stalled past its deadline with no answer read,
+   * or the HTTP thread stopped under it. Sent again, not counted against the round's retries.
+   */
+  | { readonly kind: "interrupted"; readonly error: string };
 
 /** The recorded outcome of an attempt result. */
 export function outcomeOf(result: AttemptResult): AttemptOutcome {
@@ -31,6 +36,7 @@ export function outcomeOf(result: AttemptResult): AttemptOutcome {
     case "ssrf_blocked":
     case "invalid_response":
     case "request_failed":
+    case "interrupted":
       return result.kind;
   }
 }

@@ -39,7 +39,7 @@ export interface ResultBatch {
   readonly texts: string;
 }
 
-const FAILURES = ["connect_error", "timeout", "ssrf_blocked", "invalid_response", "request_failed"] as const;
+const FAILURES = ["connect_error", "timeout", "ssrf_blocked", "invalid_response", "request_failed", "interrupted"] as const;
 const NUL = "\u0000";
 
 export interface OutgoingAttempt {

@@ -15,6 +15,7 @@ import type { AttemptOutcome } from "@runhooks/contracts";
  * | ssrf_blocked    | failed, no retry                                        |
  * | invalid_response| failed, no retry (the endpoint answered, not in HTTP)   |
  * | request_failed  | failed, no retry (not a reason to believe a retry helps)|
+ * | interrupted     | sent again now; not counted against the round (runhooks' fault) |
  *
  * Retries of a round are counted together: whatever mix of connect errors and 5xx, a round makes at
  * most 1 + max(retries) attempts. The n-th retry waits `backoffBaseMs * 2^(n-1)`: 1 s, then 2 s.
@@ -52,7 +53,7 @@ export function retriesAllowed(outcome: AttemptOutcome, policy: RetryPolicy): nu
     case "response_too_large":
     case "invalid_response":
     case "request_failed":
-    case "interrupted": // never decided by the policy: the reaper records it and queues the delivery again
+    case "interrupted": // not the endpoint's doing: always sent again, never counted (see decide)
       return 0;
   }
 }
@@ -73,6 +74,9 @@ export function backoffMs(retry: number, policy: RetryPolicy): number {
  */
 export function decide(outcome: AttemptOutcome, roundAttempt: number, now: number, policy: RetryPolicy = SEED_POLICY): Decision {
   if (outcome === "success") return { kind: "succeeded" };
+  // Runhooks' fault (the process stalled, or its HTTP thread stopped): sent again now, and the attempt
+  // does not count in the round (its record gives it back), so this is the same retry again.
+  if (outcome === "interrupted") return { kind: "retry", at: now, retry: roundAttempt - 1 };
   if (!isRetriable(outcome)) return { kind: "failed", reason: "not_retriable" };
   const retriesSoFar = roundAttempt - 1;
   if (retriesSoFar >= retriesAllowed(outcome, policy)) return { kind: "failed", reason: "retries_exhausted" };

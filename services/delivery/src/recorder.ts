@@ -127,7 +127,9 @@ export function createRecorder(o: {
 
   return {
     add(attempt) {
-      queue.push({ ...attempt, published: false });
+      // An interrupted attempt's outcome is unknown: the attempts topic carries known outcomes only (its
+      // row is marked published so the sweeper leaves it, as the reaper's are).
+      queue.push({ ...attempt, published: attempt.outcome === "interrupted" });
       if (queue.length >= o.maxBatch) kick();
       else schedule();
     },

@@ -4,6 +4,8 @@ import type { AddressPolicy } from "./address-policy.js";
 import type { AttemptResult } from "./attempt-result.js";
 import { SSRF_BLOCKED, guardedConnector } from "./connector.js";
 import type { Target } from "./target.js";
+import { deadlineVerdict, stallToleranceMs } from "./deadline-verdict.js";
+import { startStallClock } from "./stall-clock.js";
 
 export interface SenderOptions {
   readonly policy: AddressPolicy;
@@ -46,6 +48,9 @@ const CONNECT_CODES = new Set([
   "ETIMEDOUT",
   "UND_ERR_CONNECT_TIMEOUT",
 ]);
+
+/** Timers that a stall of the process fires late: after a stall they say nothing about the endpoint. */
+const TIMER_CODES = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "UND_ERR_CONNECT_TIMEOUT", "ETIMEDOUT"]);
 
 /** The connection reset or closed by the other side: `connect_error` only before any response byte. */
 const CLOSED_CODES = new Set(["ECONNRESET", "ECONNABORTED", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_CLOSED"]);
@@ -115,7 +120,9 @@ const utf8 = new TextDecoder("utf-8", { fatal: false });
  * Through undici's dispatch API, not `request()`: the response arrives as plain callbacks, with no
  * Readable stream, async iterator or AbortController per request (in a profile of the HTTP thread on a
  * loaded machine, ~15 µs of a POST's ~110). The deadline settles the attempt when it passes, even if
- * the request still waits for a connection, and aborts the request as soon as undici lets it.
+ * the request still waits for a connection, and aborts the request as soon as undici lets it. A
+ * deadline that fires after the process stalled never overrides an answer waiting in the socket, and
+ * an attempt the process could not watch is `interrupted`, not failed (deadline-verdict.ts).
  */
 export function createSender(o: SenderOptions): Sender {
   const agent = new Agent({
@@ -127,6 +134,13 @@ export function createSender(o: SenderOptions): Sender {
     headersTimeout: o.deadlineMs + 1000,
     bodyTimeout: o.deadlineMs + 1000,
     connect: guardedConnector({ policy: o.policy, connectTimeoutMs: Math.min(o.connectTimeoutMs, o.deadlineMs) }),
+  });
+
+  const clock = startStallClock();
+  const tolerance = stallToleranceMs(o.deadlineMs);
+  const interrupted = (stalledMs: number): AttemptResult => ({
+    kind: "interrupted",
+    error: `interrupted: this process stalled for ${stalledMs} ms during the attempt (deadline ${o.deadlineMs} ms); whether the endpoint answered in time cannot be judged, so it is sent again`,
   });
 
   function send(r: SendRequest): Promise<AttemptResult> {
@@ -147,11 +161,43 @@ export function createSender(o: SenderOptions): Sender {
         const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
         return scrub(utf8.decode(bytes.subarray(0, MAX_RESPONSE_EXCERPT_BYTES)), r.target.secrets);
       };
-      const timer = setTimeout(() => {
-        const what = statusCode === undefined ? "no response" : `status ${statusCode} but the body did not complete`;
-        settle({ kind: "timeout", error: `${what} within ${o.deadlineMs} ms` });
+      const startedAt = clock.mark();
+      const onDeadline = (socketRead: boolean) => {
+        if (settled) return;
+        const verdict = deadlineVerdict({
+          deadlineMs: o.deadlineMs,
+          startedAt,
+          now: clock.mark(),
+          stalledMs: clock.stalledSince(startedAt),
+          responded: settled,
+          statusArrived: statusCode !== undefined,
+          socketRead,
+        });
+        switch (verdict.kind) {
+          case "answered":
+            return;
+          case "wait":
+            timer = setTimeout(() => onDeadline(false), verdict.ms);
+            return;
+          case "read_first":
+            // Timers run before the poll phase reads the sockets; immediates run after it.
+            setImmediate(() => onDeadline(true));
+            return;
+          case "by_status":
+            settle({ kind: "response", statusCode: statusCode!, excerpt: excerpt() });
+            break;
+          case "timeout": {
+            const what = statusCode === undefined ? "no response" : `status ${statusCode} but the body did not complete`;
+            settle({ kind: "timeout", error: `${what} within ${o.deadlineMs} ms` });
+            break;
+          }
+          case "interrupted":
+            settle(interrupted(verdict.stalledMs));
+            break;
+        }
         abort?.(new Error("deadline passed"));
-      }, o.deadlineMs);
+      };
+      let timer = setTimeout(() => onDeadline(false), o.deadlineMs);
       const handler: Dispatcher.DispatchHandler = {
         onConnect(abortRequest) {
           abort = abortRequest;
@@ -181,6 +227,14 @@ export function createSender(o: SenderOptions): Sender {
         onError(error) {
           if (settled) return;
           const code = codeOf(error);
+          if (code !== undefined && TIMER_CODES.has(code)) {
+            // undici's own timers fire late after a stall too: they never judge a stalled attempt.
+            const stalledMs = clock.stalledSince(startedAt);
+            if (stalledMs > tolerance) {
+              settle(statusCode !== undefined ? { kind: "response", statusCode, excerpt: null } : interrupted(Math.round(stalledMs)));
+              return;
+            }
+          }
           if (code === SSRF_BLOCKED) {
             settle({ kind: "ssrf_blocked", error: scrub(messageOf(error), r.target.secrets) });
             return;
@@ -206,6 +260,7 @@ export function createSender(o: SenderOptions): Sender {
   return {
     send,
     async close() {
+      clock.stop();
       await agent.close();
     },
   };

@@ -1,5 +1,6 @@
 import { claimDeliveries, releaseClaims, windowPayloads, type ClaimedDelivery, type Database } from "@runhooks/db";
-import { errorOf, outcomeOf, recordedStatus } from "./attempt-result.js";
+import { errorOf, outcomeOf, recordedStatus, type AttemptResult } from "./attempt-result.js";
+import { HttpThreadStoppedError } from "./http-thread.js";
 import type { AttemptObserver } from "./attempt-observer.js";
 import type { Counters } from "./counters.js";
 import type { Logger } from "@runhooks/telemetry";
@@ -201,14 +202,20 @@ export function startWorkers(o: WorkersOptions): Workers {
       };
     } else {
       const observed = o.observer.start(d, job.target);
-      const result = await o.sender.send({
-        target: job.target,
-        deliveryId: d.id,
-        attempt: d.attempt,
-        timestampSeconds: Math.floor(startedAt.getTime() / 1000),
-        traceparent: observed.traceparent ?? attemptTraceparent(d.traceId),
-        body: job.body,
-      });
+      const result = await o.sender
+        .send({
+          target: job.target,
+          deliveryId: d.id,
+          attempt: d.attempt,
+          timestampSeconds: Math.floor(startedAt.getTime() / 1000),
+          traceparent: observed.traceparent ?? attemptTraceparent(d.traceId),
+          body: job.body,
+        })
+        .catch((error: unknown): AttemptResult => {
+          // The HTTP thread stopped under the attempt: whether the endpoint got it is unknown.
+          if (error instanceof HttpThreadStoppedError) return { kind: "interrupted", error: `interrupted: ${error.message}; sent again` };
+          throw error;
+        });
       const durationMs = performance.now() - t0;
       const outcome = outcomeOf(result);
       const decision = decide(outcome, d.roundAttempt, Date.now(), o.policy);
