@@ -425,6 +425,27 @@ export async function releaseClaims(db: Queryable, claims: readonly { id: string
   return rows.length;
 }
 
+/**
+ * Renews the leases of deliveries this worker still holds (waiting in its lanes, in flight, or finished
+ * and not yet recorded), in one statement: a live worker keeps its claims however long they wait, so
+ * the lease only bounds how long a dead worker's deliveries wait for another. A delivery already reaped
+ * or claimed again (its attempt moved on) is left alone. Returns how many were renewed.
+ */
+export async function renewLeases(
+  db: Queryable,
+  claims: readonly { id: string; attempt: number }[],
+  o: { readonly claimedBy: string; readonly leaseMs: number },
+): Promise<number> {
+  if (claims.length === 0) return 0;
+  const rows = (await db.query(sql`
+    UPDATE deliveries d SET lease_until = now() + ${o.leaseMs} * interval '1 millisecond'
+    FROM unnest(${pgArray(claims.map((c) => c.id))}::uuid[], ${pgArray(claims.map((c) => c.attempt))}::int[]) AS v(id, attempt)
+    WHERE d.id = ANY(${pgArray(claims.map((c) => c.id))}::uuid[]) AND d.id = v.id AND d.attempts = v.attempt
+      AND d.status = 'in_flight' AND d.claimed_by = ${o.claimedBy}
+    RETURNING d.id`)) as unknown[];
+  return rows.length;
+}
+
 /** Error text of an attempt whose worker stopped during it. */
 export const INTERRUPTED_ATTEMPT_ERROR =
   "interrupted: the delivery worker stopped during this attempt; whether the endpoint received it is unknown";

@@ -56,6 +56,7 @@ export {
   reapExpiredLeases,
   recordAttempts,
   releaseClaims,
+  renewLeases,
   storeWindows,
   windowPayloads,
 } from "./deliveries.js";

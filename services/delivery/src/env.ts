@@ -21,7 +21,12 @@ export const DeliveryEnv = z.object({
   /** Consumer group of the windows topic: all delivery instances of one installation share it. */
   RUNHOOKS_DELIVERY_GROUP: z.string().min(1).default("runhooks-delivery"),
   RUNHOOKS_INSTANCE_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
-  RUNHOOKS_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(10_000),
+  /**
+   * Windows consumer session: a killed delivery process stalls its partitions this long. 6 s, the
+   * broker's default group.min.session.timeout.ms; a process stopped longer is dropped from the group
+   * and rejoins when it resumes (its windows are read again by another: stores are idempotent).
+   */
+  RUNHOOKS_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(6000),
   /** Attempts in flight in one process. */
   RUNHOOKS_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(512),
   /** Attempts in flight to one origin (scheme://host:port) in one process; also its keep-alive connections. */
@@ -34,8 +39,11 @@ export const DeliveryEnv = z.object({
   RUNHOOKS_DELIVERY_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
   /** Wait before the first retry; doubled for each further one (1 s, 2 s). */
   RUNHOOKS_DELIVERY_BACKOFF_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000),
-  /** How long a claimed delivery stays with its worker before another may take it over. */
-  RUNHOOKS_DELIVERY_LEASE_MS: z.coerce.number().int().min(2000).max(3_600_000).default(60_000),
+  /**
+   * How long a claimed delivery stays with a worker that stopped renewing it (dead, stalled or cut off
+   * from Postgres) before another takes it over. A live worker renews its claims every lease/4.
+   */
+  RUNHOOKS_DELIVERY_LEASE_MS: z.coerce.number().int().min(2000).max(3_600_000).default(10_000),
   /** How often idle workers look for due deliveries (retries, other instances' windows). */
   RUNHOOKS_DELIVERY_POLL_MS: z.coerce.number().int().min(5).max(10_000).default(100),
   /** POSTs on a thread of their own (the default); false keeps them on the main event loop (one core). */

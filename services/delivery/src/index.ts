@@ -10,6 +10,7 @@ import { createPayloadCache } from "./payload-cache.js";
 import { SEED_POLICY, type RetryPolicy } from "./policy.js";
 import { createPublisher } from "./publisher.js";
 import { startHousekeeping } from "./reaper.js";
+import { leaseRenewal } from "./lease-renewal.js";
 import { createRecorder } from "./recorder.js";
 import { startHttpThread } from "./http-thread.js";
 import { createSender } from "./sender.js";
@@ -100,7 +101,7 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
   const counters = createCounters();
   const topics = topicNames(o.topicPrefix);
   const timeoutMs = o.timeoutMs ?? 5000;
-  const leaseMs = o.leaseMs ?? 60_000;
+  const leaseMs = o.leaseMs ?? 10_000;
   const concurrency = o.concurrency ?? 512;
   const originConcurrency = o.originConcurrency ?? 64;
   let databaseOk = true;
@@ -163,7 +164,6 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
     concurrency,
     originConcurrency,
     leaseMs,
-    attemptDeadlineMs: timeoutMs,
     pollMs: o.pollMs ?? 100,
     instanceId: o.instanceId,
     log,
@@ -179,6 +179,7 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
     log,
     counters,
     onReaped: () => workers.wake(),
+    renew: leaseRenewal({ db, instanceId: o.instanceId, leaseMs, held: () => [...workers.holding(), ...recorder.holding()], log }),
   });
   const consumer = await startWindowsConsumer({
     workers,
@@ -187,7 +188,7 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
     kafka,
     topic: topics.windows,
     groupId: o.groupId,
-    sessionTimeoutMs: o.sessionTimeoutMs ?? 10_000,
+    sessionTimeoutMs: o.sessionTimeoutMs ?? 6000,
     db,
     webhooks,
     payloads,

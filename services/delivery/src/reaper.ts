@@ -5,8 +5,8 @@ import type { Logger } from "@runhooks/telemetry";
 import type { Publisher } from "./publisher.js";
 
 /**
- * Housekeeping every instance runs, safe to run concurrently (SKIP LOCKED): deliveries whose lease
- * expired go back to the queue (their attempt recorded as interrupted), and recorded attempts that
+ * Housekeeping every instance runs, safe to run concurrently (SKIP LOCKED): its own leases are renewed,
+ * deliveries whose lease expired go back to the queue (their attempt recorded as interrupted), and recorded attempts that
  * never reached the attempts topic are published.
  */
 export function startHousekeeping(o: {
@@ -18,10 +18,16 @@ export function startHousekeeping(o: {
   readonly log: Logger;
   readonly counters: Counters;
   readonly onReaped: (n: number) => void;
+  /**
+   * Renews this process' own leases; run first in every tick, so a process that resumes after a stall
+   * renews what it still holds before its own reaper could take it back.
+   */
+  readonly renew: () => Promise<void>;
 }): { stop(): Promise<void> } {
   let running: Promise<void> | undefined;
   const tick = async () => {
     try {
+      await o.renew();
       let reaped = 0;
       for (let n = 1000; n === 1000; reaped += n) n = await reapExpiredLeases(o.db, 1000);
       if (reaped > 0) {

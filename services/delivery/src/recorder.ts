@@ -24,6 +24,8 @@ export interface Recorder {
   readonly backlog: number;
   /** Attempts finished but neither on the attempts topic nor written. */
   readonly unpublished: number;
+  /** The deliveries of attempts finished but not yet written: their leases are renewed until they are. */
+  holding(): { id: string; attempt: number }[];
   /** Writes everything queued; retries while Postgres is down, up to `timeoutMs`. */
   flush(timeoutMs: number): Promise<void>;
 }
@@ -133,6 +135,7 @@ export function createRecorder(o: {
       if (queue.length >= o.maxBatch) kick();
       else schedule();
     },
+    holding: () => queue.map((a) => ({ id: a.deliveryId, attempt: a.attempt })),
     get backlog() {
       return queue.length;
     },

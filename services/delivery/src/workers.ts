@@ -24,8 +24,6 @@ export interface WorkersOptions {
   /** Most attempts in flight to one origin, so a slow endpoint cannot take every slot. */
   readonly originConcurrency: number;
   readonly leaseMs: number;
-  /** How long one attempt may take (the sender's deadline): a lane never holds more than its lease covers. */
-  readonly attemptDeadlineMs: number;
   /** How often to look for due deliveries when nothing wakes the workers. */
   readonly pollMs: number;
   readonly instanceId: string;
@@ -57,6 +55,8 @@ export interface Workers {
   /** Deliveries stored claimed by this process (after `reserve`): sent without a claim round trip. */
   adopt(deliveries: readonly ClaimedDelivery[]): Promise<void>;
   inFlight(): number;
+  /** The deliveries this process holds (waiting in its lanes or in flight): their leases are renewed. */
+  holding(): { id: string; attempt: number }[];
   /** Stops claiming, gives back what was claimed but not started, and waits for the attempts in flight. */
   stop(): Promise<void>;
 }
@@ -98,21 +98,17 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * How many times its concurrency a lane may hold (in flight and waiting): 4, and 8 for a fast lane
  * (ending ≥ FAST_LANE_PER_S attempts a second) — at thousands a second, room opened faster than one
  * store or claim round trip refilled a lane of 4, which ran dry between them (tiny statements, ~25%
- * fewer deliveries a second in bench:delivery, A/B in one session). Both are capped by the lease: a
- * lane's last waiting delivery starts after (depth − 1) attempts of up to the deadline each, so
- * depth × deadline, plus one deadline to record it, stays inside the lease (at the defaults, 60 s and
- * 5 s, the cap is 11). A slow lane keeps the smaller depth; one that turns slow while full drains
- * within its depth's deadlines, inside the lease too.
+ * fewer deliveries a second in bench:delivery). The lease does not cap them: a live process renews the
+ * leases of everything it holds (lease-renewal.ts), so a delivery waiting in a lane behind a slow
+ * endpoint keeps its claim however long it waits; the depth bounds that wait instead — at most
+ * depth − 1 attempt deadlines (15 s at the defaults for a slow lane). A slow lane keeps the smaller depth.
  */
-export function laneDepths(leaseMs: number, attemptDeadlineMs: number): { readonly normal: number; readonly fast: number } {
-  const cap = Math.max(1, Math.floor(leaseMs / attemptDeadlineMs) - 1);
-  return { normal: Math.min(4, cap), fast: Math.min(8, cap) };
-}
+export const LANE_DEPTHS = { normal: 4, fast: 8 } as const;
 
 /**
  * The worker pool. Due deliveries are claimed from the Postgres queue in batches into one lane per
  * origin; each lane sends at most `originConcurrency` at a time and holds at most three times as many
- * waiting, seven for a fast lane (`laneDepths`): claims stay large, the next attempt starts without a
+ * waiting, seven for a fast lane (`LANE_DEPTHS`): claims stay large, the next attempt starts without a
  * round trip, and a slow or dead endpoint fills only its own lane. An origin whose lane is full is left
  * out of claims altogether: deliveries to other endpoints keep being claimed and sent. In all, at most
  * `concurrency` attempts are in flight and twice as many deliveries held.
@@ -124,7 +120,7 @@ export function startWorkers(o: WorkersOptions): Workers {
   let inFlight = 0;
   const lanes = new Map<string, OriginLane>();
   const heldCapacity = o.concurrency * 2;
-  const depths = laneDepths(o.leaseMs, o.attemptDeadlineMs);
+  const depths = LANE_DEPTHS;
   const laneCapacity = o.originConcurrency * depths.normal;
   const laneCapacityOf = (lane: OriginLane | undefined) =>
     lane !== undefined && lane.rate >= FAST_LANE_PER_S ? o.originConcurrency * depths.fast : laneCapacity;
@@ -183,6 +179,9 @@ export function startWorkers(o: WorkersOptions): Workers {
     }
     return jobs;
   }
+
+  /** Jobs in flight (their leases are renewed with those waiting in lanes). */
+  const running = new Set<Job>();
 
   async function run(job: Job): Promise<void> {
     const d = job.delivery;
@@ -265,11 +264,13 @@ export function startWorkers(o: WorkersOptions): Workers {
       const job = lane.queue.shift()!;
       lane.active++;
       inFlight++;
+      running.add(job);
       run(job)
         .catch((error: unknown) =>
           o.log("error", "delivery worker failed; the lease will expire and it is retried", { deliveryId: job.delivery.id, error: String(error) }),
         )
         .finally(() => {
+          running.delete(job);
           lane.active--;
           inFlight--;
           held--;
@@ -391,7 +392,7 @@ export function startWorkers(o: WorkersOptions): Workers {
     roomOpens();
   }
 
-  const running = loop();
+  const looping = loop();
 
   return {
     wake,
@@ -440,10 +441,16 @@ export function startWorkers(o: WorkersOptions): Workers {
       for (const [origin, lane] of lanes) pump(origin, lane);
     },
     inFlight: () => inFlight,
+    holding() {
+      const held: { id: string; attempt: number }[] = [];
+      for (const job of running) held.push({ id: job.delivery.id, attempt: job.delivery.attempt });
+      for (const lane of lanes.values()) for (const job of lane.queue) held.push({ id: job.delivery.id, attempt: job.delivery.attempt });
+      return held;
+    },
     async stop() {
       stopping = true;
       wake();
-      await running;
+      await looping;
       // Claimed but never started: back to the queue, as they were.
       const unstarted = [...lanes.values()].flatMap((lane) => lane.queue.splice(0));
       held -= unstarted.length;
