@@ -51,6 +51,9 @@ port.on("message", (m: ToHttp) => {
       stopping = true;
       if (inFlight === 0 && !scheduled) finish();
       return;
+    case "fail":
+      // An uncaught error ends the thread; the parent restarts it (HttpThread.fail).
+      throw new Error(m.reason);
     case "forget":
       targets.clear();
       return;

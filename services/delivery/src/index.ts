@@ -148,7 +148,8 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
     connectTimeoutMs: o.connectTimeoutMs ?? 3000,
     connectionsPerOrigin: originConcurrency,
   };
-  const thread = (o.httpThread ?? true) ? await startHttpThread({ ...sending, log }) : undefined;
+  let onSenderBack = () => undefined as void;
+  const thread = (o.httpThread ?? true) ? await startHttpThread({ ...sending, log, onRestarted: () => onSenderBack() }) : undefined;
   const sender: AttemptSender = thread ?? inThreadAttemptSender(createSender({ ...sending, policy: createAddressPolicy(sending) }));
   const webhooks = createWebhookCache(db);
   const payloads = createPayloadCache(64 * 1024 * 1024);
@@ -170,7 +171,9 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
     counters,
     onDatabase,
     observer,
+    canSend: () => thread?.running() ?? true,
   });
+  onSenderBack = () => workers.wake();
   const housekeeping = startHousekeeping({
     db,
     publisher,
@@ -207,10 +210,7 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
   };
   const server = o.http
     ? await startHttp(o.http.host, o.http.port, {
-        health: () =>
-          !consumer.running()
-            ? "the windows consumer is not running"
-            : (thread?.problem() ?? (databaseOk ? undefined : "the database is unreachable")),
+        health: () => consumer.problem() ?? thread?.problem() ?? (databaseOk ? undefined : "the database is unreachable"),
         metrics: () => telemetry.prometheus(),
       })
     : undefined;

@@ -1,3 +1,4 @@
+import { CONSUMER_NOT_STARTED, nextConsumerHealth, type ConsumerEvent } from "./consumer-health.js";
 import type { ClaimedDelivery, Database, NewDelivery, NewWindow } from "@runhooks/db";
 import { storeWindows } from "@runhooks/db";
 import type { Consumer, EachBatchPayload, IHeaders, Kafka } from "kafkajs";
@@ -39,7 +40,8 @@ export interface WindowsConsumerOptions {
 }
 
 export interface WindowsConsumer {
-  running(): boolean;
+  /** Undefined while it runs; otherwise why not (/healthz). */
+  problem(): string | undefined;
   stop(): Promise<void>;
 }
 
@@ -73,7 +75,7 @@ const GATHER_MS = 25;
  * unreachable the batch is retried (heartbeating), so nothing is skipped.
  */
 export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<WindowsConsumer> {
-  let isRunning = false;
+  let health = CONSUMER_NOT_STARTED;
   const consumer: Consumer = o.kafka.consumer({
     groupId: o.groupId,
     sessionTimeout: o.sessionTimeoutMs,
@@ -81,9 +83,14 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
     maxWaitTimeInMs: 100,
   });
   o.observeConsumer?.(consumer);
+  const on = (event: ConsumerEvent) => (health = nextConsumerHealth(health, event));
   consumer.on(consumer.events.CRASH, (e) => {
-    isRunning = false;
-    o.log("error", "windows consumer crashed", { error: String(e.payload.error) });
+    on({ kind: "crashed", restart: e.payload.restart, error: String(e.payload.error) });
+    o.log("error", "windows consumer crashed", { error: String(e.payload.error), restarting: e.payload.restart });
+  });
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    if (!health.running) o.log("info", "windows consumer joined the group");
+    on({ kind: "joined" });
   });
 
   /** Decodes a batch: pure, done once per batch. */
@@ -273,11 +280,11 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
   await consumer.connect();
   await consumer.subscribe({ topic: o.topic, fromBeginning: true });
   await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 4, eachBatch });
-  isRunning = true;
+  on({ kind: "started" });
   return {
-    running: () => isRunning,
+    problem: () => (health.running ? undefined : health.problem),
     async stop() {
-      isRunning = false;
+      on({ kind: "stopped" });
       await consumer.disconnect();
     },
   };

@@ -32,6 +32,11 @@ export interface WorkersOptions {
   readonly onDatabase: (ok: boolean) => void;
   /** Spans and metrics of each attempt. */
   readonly observer: AttemptObserver;
+  /**
+   * Whether attempts can be sent now (the HTTP thread runs). While they cannot, nothing is claimed or
+   * started: claimed deliveries wait in their lanes (their leases renewed); `wake` when it can again.
+   */
+  readonly canSend: () => boolean;
 }
 
 export interface Workers {
@@ -260,7 +265,7 @@ export function startWorkers(o: WorkersOptions): Workers {
 
   /** Starts what the lane's concurrency (and the process') allows. */
   function pump(origin: string, lane: OriginLane): void {
-    while (lane.active < o.originConcurrency && inFlight < o.concurrency && lane.queue.length > 0 && !stopping) {
+    while (lane.active < o.originConcurrency && inFlight < o.concurrency && lane.queue.length > 0 && !stopping && o.canSend()) {
       const job = lane.queue.shift()!;
       lane.active++;
       inFlight++;
@@ -353,6 +358,13 @@ export function startWorkers(o: WorkersOptions): Workers {
         swept = Date.now();
         dropIdleLanes(swept);
       }
+      // Nothing can be sent: claim nothing (another process may take it) until the sender is back.
+      if (!o.canSend()) {
+        await pause(o.pollMs);
+        continue;
+      }
+      // What waited in the lanes for the sender starts now.
+      for (const [origin, lane] of lanes) if (lane.queue.length > 0) pump(origin, lane);
       // Backpressure: do not run ahead of the recorder (e.g. while Postgres is down).
       if (heldCapacity - held <= 0 || o.recorder.backlog >= heldCapacity * 2) {
         await pause(o.pollMs);
@@ -397,7 +409,7 @@ export function startWorkers(o: WorkersOptions): Workers {
   return {
     wake,
     reserve(origin) {
-      if (stopping || held >= heldCapacity) return false;
+      if (stopping || held >= heldCapacity || !o.canSend()) return false;
       // A lane a claim in flight may be starting: leave that origin to the claim.
       if (claimInFlight && !lanes.has(origin)) return false;
       const lane = laneOf(origin);
@@ -408,7 +420,7 @@ export function startWorkers(o: WorkersOptions): Workers {
     },
     release,
     worthWaiting(origin) {
-      if (stopping) return false;
+      if (stopping || !o.canSend()) return false;
       const lane = lanes.get(origin);
       if (!lane) return true;
       if (roomIn(lane) > 0) return true;

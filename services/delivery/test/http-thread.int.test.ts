@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
+import { eventually } from "./harness.js";
 import { HttpThreadStoppedError, startHttpThread, toTarget, type AttemptRequest, type HttpThread, type Target } from "@runhooks/delivery";
 import { freePort, reply, startReceiver, type Receiver } from "./receiver.js";
 
@@ -85,6 +86,40 @@ describe("the HTTP thread", () => {
     const result = await t.send(attempt(toTarget({ id: WEBHOOK_ID, url: `${r.url}/x?secret=s3cr3t-value` }), Buffer.from("{}")));
     expect(result.kind).toBe("response");
     expect(JSON.stringify(result)).not.toContain("s3cr3t-value");
+  });
+
+  it("a thread that dies gives back what it had in flight, says why, and is restarted", async () => {
+    const r = await receiver(async (_r, n, res) => {
+      // The first request is held until the thread has died.
+      if (n === 1) await new Promise((resolve) => setTimeout(resolve, 1500));
+      res.end(`answer ${n}`);
+    });
+    let restarted = 0;
+    const t = await startHttpThread({
+      allowPrivate: false,
+      allowCidrs: ["127.0.0.1/32"],
+      deadlineMs: 3000,
+      connectTimeoutMs: 1000,
+      connectionsPerOrigin: 4,
+      log: quiet,
+      onRestarted: () => restarted++,
+    });
+    threads.push(t);
+    const target = toTarget({ id: WEBHOOK_ID, url: `${r.url}/x` });
+    expect(t.running()).toBe(true);
+    const held = t.send(attempt(target, Buffer.from("{}")));
+    await eventually("the receiver to get the request", () => r.received.length === 1);
+    t.fail("a bug in the HTTP thread");
+    // What the dead thread had in flight is given back at once (the worker records it interrupted).
+    await expect(held).rejects.toBeInstanceOf(HttpThreadStoppedError);
+    expect(t.running()).toBe(false);
+    expect(t.problem()).toMatch(/the HTTP thread failed: a bug in the HTTP thread/);
+    await expect(t.send(attempt(target, Buffer.from("{}")))).rejects.toBeInstanceOf(HttpThreadStoppedError);
+    await eventually("the thread to be restarted", () => t.running(), 10_000);
+    expect(restarted).toBe(1);
+    expect(t.problem()).toBeUndefined();
+    // The new thread learns the target afresh and sends.
+    expect(await t.send(attempt(target, Buffer.from("{}")))).toEqual({ kind: "response", statusCode: 200, excerpt: "answer 2" });
   });
 
   it("answers what is in flight before it closes, then refuses new sends", async () => {
