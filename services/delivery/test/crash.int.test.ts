@@ -150,7 +150,22 @@ describe("delivery crash test", () => {
       },
       180_000,
     );
-    // A graceful stop after all that.
+    // A graceful stop after all that — once both processes are up (in the group), so that each has its
+    // SIGTERM handler installed.
+    const admin = h.kafka.admin();
+    await admin.connect();
+    try {
+      await eventually(
+        "both delivery processes to be in the group",
+        async () => {
+          const { groups } = await admin.describeGroups([`${h!.prefix}-delivery`]);
+          return groups[0]?.state === "Stable" && groups[0].members.length === live.length;
+        },
+        60_000,
+      );
+    } finally {
+      await admin.disconnect();
+    }
     for (const c of live) c.process.kill("SIGTERM");
     const codes = await Promise.all(live.map((c) => new Promise<number | null>((r) => c.process.once("exit", (exitCode) => r(exitCode)))));
     expect(codes).toEqual([0, 0]);
