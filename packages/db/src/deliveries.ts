@@ -147,6 +147,12 @@ export interface ClaimOptions {
   readonly defaultRoom: number;
   /** Start from origins after this one (the `lastOrigin` of a claim whose origins were capped). */
   readonly afterOrigin?: string | undefined;
+  /**
+   * Per-tenant room: the most deliveries of each listed tenant to claim now (tenants with none left
+   * are skipped); `defaultTenantRoom` for the rest. Absent: no tenant limit.
+   */
+  readonly tenantRoom?: ReadonlyMap<string, number>;
+  readonly defaultTenantRoom?: number;
 }
 
 export interface ClaimResult {
@@ -166,9 +172,10 @@ export interface ClaimedDelivery extends DeliveryTarget {
 }
 
 /**
- * Claims due deliveries fairly across origins: each origin with due deliveries and room gets its
+ * Claims due deliveries fairly across tenants and origins: each origin with due deliveries and room gets its
  * oldest due ones, at most its room and at most an equal share of `limit`; then they are taken round
- * robin (every origin's first, then every origin's second…) up to `limit`. So an origin with a large
+ * robin (every tenant's first, then every tenant's second…, each tenant's taken round robin over its
+ * origins), each tenant at most its room, up to `limit`. So an origin or a tenant with a large
  * backlog never keeps another origin's single due delivery waiting. The origins are found by a skip
  * scan of `deliveries_pending_origin_idx` (one index probe per origin), at most `limit` per claim, from
  * `afterOrigin` on: the caller passes the last origin of a claim that hit that cap, so the next claim
@@ -180,6 +187,9 @@ export async function claimDeliveries(db: Queryable, o: ClaimOptions): Promise<C
   if (o.limit <= 0) return { claimed: [], lastOrigin: undefined, originsCapped: false };
   const full = [...o.originRoom].filter(([, room]) => room <= 0).map(([origin]) => origin);
   const partial = [...o.originRoom].filter(([, room]) => room > 0);
+  const tenantRoom = [...(o.tenantRoom ?? [])];
+  const fullTenants = tenantRoom.filter(([, room]) => room <= 0).map(([tenant]) => tenant);
+  const tenantsWithRoom = tenantRoom.filter(([, room]) => room > 0);
   const rows = (await db.query(sql`
     WITH RECURSIVE o AS (
       -- Each step is one index probe: the next origin with pending deliveries, due or not (filtering
@@ -197,22 +207,31 @@ export async function claimDeliveries(db: Queryable, o: ClaimOptions): Promise<C
       SELECT ceil(${o.limit}::numeric / greatest(count(*), 1))::int AS n, max(origin) AS last_origin, count(*)::int AS origins FROM due
     ), room AS (
       SELECT * FROM unnest(${partial.map(([origin]) => origin)}::text[], ${partial.map(([, room]) => room)}::int[]) AS r(origin, room)
+    ), troom AS (
+      SELECT * FROM unnest(${tenantsWithRoom.map(([t]) => t)}::uuid[], ${tenantsWithRoom.map(([, r]) => r)}::int[]) AS t(tenant_id, room)
     ), cand AS (
-      SELECT c.id, c.origin, c.next_attempt_at FROM due
+      SELECT c.id, c.origin, c.tenant_id, c.next_attempt_at FROM due
       CROSS JOIN share
       LEFT JOIN room ON room.origin = due.origin
       CROSS JOIN LATERAL (
-        SELECT d.id, d.origin, d.next_attempt_at FROM deliveries d
+        SELECT d.id, d.origin, d.tenant_id, d.next_attempt_at FROM deliveries d
         WHERE d.status = 'pending' AND d.origin = due.origin AND d.next_attempt_at <= now()
+          AND d.tenant_id <> ALL(${fullTenants}::uuid[])
         ORDER BY d.next_attempt_at
         LIMIT least(coalesce(room.room, ${o.defaultRoom}), share.n)
         FOR UPDATE OF d SKIP LOCKED
       ) c
     ), chosen AS (
+      -- Round robin over tenants (each tenant's first, then every tenant's second…), each within its
+      -- room, and within a tenant over its origins.
       SELECT id FROM (
-        SELECT id, next_attempt_at, row_number() OVER (PARTITION BY origin ORDER BY next_attempt_at) AS rn FROM cand
+        SELECT id, tenant_id, rn, next_attempt_at,
+          row_number() OVER (PARTITION BY tenant_id ORDER BY rn, next_attempt_at) AS trn
+        FROM (SELECT id, tenant_id, next_attempt_at, row_number() OVER (PARTITION BY origin ORDER BY next_attempt_at) AS rn FROM cand) r
       ) ranked
-      ORDER BY rn, next_attempt_at
+      LEFT JOIN troom USING (tenant_id)
+      WHERE ranked.trn <= coalesce(troom.room, ${o.defaultTenantRoom ?? o.limit})
+      ORDER BY trn, rn, next_attempt_at
       LIMIT ${o.limit}
     ), claimed AS (
       UPDATE deliveries d SET

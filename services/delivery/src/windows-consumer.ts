@@ -140,7 +140,7 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
       }
     } catch (error) {
       // Give back the lane room reserved so far, or a database outage would leak it for good.
-      for (const delivery of deliveries) if (delivery.claimed) o.workers.release(delivery.origin, 1);
+      for (const delivery of deliveries) if (delivery.claimed) o.workers.release(delivery, 1);
       throw error;
     }
     return { windows, deliveries, bodies, without, next, chunkSeen };
@@ -155,9 +155,9 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
         const traceId = traceIdOf(d.traceparent) ?? newTraceId();
         o.observer.windowRead(w.window_id, d.traceparent);
         for (const target of targets.values()) {
-          const claimed = o.workers.reserve(target.origin);
-          if (!claimed && Date.now() < lingerUntil && o.workers.worthWaiting(target.origin)) {
-            for (const m of mine) if (m.claimed) o.workers.release(m.origin, 1);
+          const claimed = o.workers.reserve(target.origin, w.tenant_id);
+          if (!claimed && Date.now() < lingerUntil && o.workers.worthWaiting(target.origin, w.tenant_id)) {
+            for (const m of mine) if (m.claimed) o.workers.release(m, 1);
             return false;
           }
           mine.push({
@@ -231,14 +231,14 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
         const adopted: ClaimedDelivery[] = [];
         for (const d of reserved) {
           if (!existing.has(d.id)) adopted.push({ ...d, attempt: 1, roundAttempt: 1, trigger: "scheduled" });
-          else o.workers.release(d.origin, 1);
+          else o.workers.release(d, 1);
         }
         reserved = [];
         if (adopted.length > 0) await o.workers.adopt(adopted);
         if (stored.deliveriesCreated > adopted.length) o.onStored();
         return next;
       } catch (error) {
-        for (const d of reserved) o.workers.release(d.origin, 1);
+        for (const d of reserved) o.workers.release(d, 1);
         o.counters.databaseErrors++;
         o.onDatabase(false);
         o.log(attempt === 1 ? "warn" : "debug", "could not store windows; retrying", {

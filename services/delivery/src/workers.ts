@@ -11,6 +11,7 @@ import type { AttemptSender } from "./attempt-sender.js";
 import type { Target } from "./target.js";
 import { attemptTraceparent } from "./traceparent.js";
 import type { WebhookCache } from "./webhook-cache.js";
+import { createTenantLedger } from "./tenant-ledger.js";
 
 export interface WorkersOptions {
   readonly db: Database;
@@ -47,14 +48,14 @@ export interface Workers {
    * already claimed by this process and hands it over with `adopt` (or gives the room back with
    * `release`). False when the origin's lane or the process is full: store it pending instead.
    */
-  reserve(origin: string): boolean;
-  release(origin: string, count: number): void;
+  reserve(origin: string, tenantId: string): boolean;
+  release(delivery: { readonly origin: string; readonly tenantId: string }, count: number): void;
   /**
    * Whether a delivery to this origin that found no room now will find some soon: the process or a
    * claim holds the room (it comes back in milliseconds), or the origin's lane is full but drains fast.
    * A lane of a slow or dead endpoint is not worth waiting for: its deliveries go pending.
    */
-  worthWaiting(origin: string): boolean;
+  worthWaiting(origin: string, tenantId: string): boolean;
   /** Resolves when room may have opened (an attempt ended, a claim or a reservation gave room back), or after `ms`. */
   roomOpened(ms: number): Promise<void>;
   /** Deliveries stored claimed by this process (after `reserve`): sent without a claim round trip. */
@@ -125,6 +126,8 @@ export function startWorkers(o: WorkersOptions): Workers {
   let inFlight = 0;
   const lanes = new Map<string, OriginLane>();
   const heldCapacity = o.concurrency * 2;
+  // Fair between tenants too (tenant-shares.ts): in-flight slots and room to hold.
+  const ledger = createTenantLedger(o.concurrency, heldCapacity);
   const depths = LANE_DEPTHS;
   const laneCapacity = o.originConcurrency * depths.normal;
   const laneCapacityOf = (lane: OriginLane | undefined) =>
@@ -263,10 +266,17 @@ export function startWorkers(o: WorkersOptions): Workers {
     return lane;
   }
 
-  /** Starts what the lane's concurrency (and the process') allows. */
-  function pump(origin: string, lane: OriginLane): void {
+  /**
+   * Starts what the lane's concurrency (and the process') allows: in the fair round only deliveries of
+   * tenants under their part of the slots, in the spare round any (a slot nobody under it wanted).
+   */
+  function pump(origin: string, lane: OriginLane, round: "fair" | "spare" = "fair"): void {
     while (lane.active < o.originConcurrency && inFlight < o.concurrency && lane.queue.length > 0 && !stopping && o.canSend()) {
-      const job = lane.queue.shift()!;
+      const i = lane.queue.findIndex((j) => ledger.mayStart(j.delivery.tenantId, round));
+      if (i < 0) return;
+      const job = i === 0 ? lane.queue.shift()! : lane.queue.splice(i, 1)[0]!;
+      const tenant = job.delivery.tenantId;
+      ledger.started(tenant);
       lane.active++;
       inFlight++;
       running.add(job);
@@ -279,6 +289,8 @@ export function startWorkers(o: WorkersOptions): Workers {
           lane.active--;
           inFlight--;
           held--;
+          ledger.ended(tenant);
+          ledger.unhold(tenant);
           const laneRoom = roomIn(lane);
           const now = Date.now();
           lane.lastUsed = now;
@@ -291,11 +303,25 @@ export function startWorkers(o: WorkersOptions): Workers {
           pump(origin, lane);
           roomOpens();
           // A slot the process' limit held back: another lane may use it.
-          if (inFlight < o.concurrency) for (const [other, l] of lanes) if (l.queue.length > 0) pump(other, l);
+          if (inFlight < o.concurrency) pumpAll();
           if (heldCapacity - held === claimThreshold || laneRoom === laneThreshold) wake();
           if (stopping && inFlight === 0) wake();
         });
     }
+  }
+
+  /** Every lane's fair round, then (slots left) every lane's spare round. */
+  function pumpAll(): void {
+    for (const [origin, lane] of lanes) if (lane.queue.length > 0) pump(origin, lane, "fair");
+    if (inFlight < o.concurrency) for (const [origin, lane] of lanes) if (lane.queue.length > 0) pump(origin, lane, "spare");
+  }
+
+  /** A claimed delivery joins its lane's queue. */
+  function enqueue(job: Job): void {
+    const lane = laneOf(job.delivery.origin);
+    lane.reserved--;
+    lane.queue.push(job);
+    ledger.queued(job.delivery.tenantId, 1);
   }
 
   /**
@@ -318,6 +344,7 @@ export function startWorkers(o: WorkersOptions): Workers {
     }
     held += limit;
     claimInFlight = true;
+    const tenants = ledger.claimRoom();
     let claimed: ClaimedDelivery[] = [];
     try {
       const result = await claimDeliveries(o.db, {
@@ -327,6 +354,8 @@ export function startWorkers(o: WorkersOptions): Workers {
         originRoom: room,
         defaultRoom: laneCapacity,
         afterOrigin: claimCursor,
+        tenantRoom: tenants.rooms,
+        defaultTenantRoom: tenants.newcomer,
       });
       claimed = result.claimed;
       // More origins had due work than one claim looks at: the next claim goes on after the last.
@@ -337,7 +366,10 @@ export function startWorkers(o: WorkersOptions): Workers {
       held -= limit;
       for (const [origin, r] of room) if (r > 0) lanes.get(origin)!.reserved -= r;
       held += claimed.length;
-      for (const d of claimed) laneOf(d.origin).reserved++;
+      for (const d of claimed) {
+        laneOf(d.origin).reserved++;
+        ledger.hold(d.tenantId);
+      }
       if (claimed.length < limit) roomOpens();
     }
     return claimed;
@@ -364,7 +396,7 @@ export function startWorkers(o: WorkersOptions): Workers {
         continue;
       }
       // What waited in the lanes for the sender starts now.
-      for (const [origin, lane] of lanes) if (lane.queue.length > 0) pump(origin, lane);
+      pumpAll();
       // Backpressure: do not run ahead of the recorder (e.g. while Postgres is down).
       if (heldCapacity - held <= 0 || o.recorder.backlog >= heldCapacity * 2) {
         await pause(o.pollMs);
@@ -376,15 +408,11 @@ export function startWorkers(o: WorkersOptions): Workers {
         const jobs = await prepare(claimed);
         o.onDatabase(true);
         failures = 0;
-        for (const job of jobs) {
-          const lane = laneOf(job.delivery.origin);
-          lane.reserved--;
-          lane.queue.push(job);
-        }
-        for (const [origin, lane] of lanes) pump(origin, lane);
+        for (const job of jobs) enqueue(job);
+        pumpAll();
       } catch (error) {
         // Claimed but not prepared: the room goes back; their leases expire and they are retried.
-        for (const d of claimed) release(d.origin, 1);
+        for (const d of claimed) release(d, 1);
         o.counters.databaseErrors++;
         o.onDatabase(false);
         if (failures++ === 0) o.log("warn", "could not claim deliveries; retrying", { error: String(error) });
@@ -395,11 +423,12 @@ export function startWorkers(o: WorkersOptions): Workers {
     }
   }
 
-  function release(origin: string, count: number): void {
-    const lane = lanes.get(origin);
+  function release(d: { readonly origin: string; readonly tenantId: string }, count: number): void {
+    const lane = lanes.get(d.origin);
     if (!lane || count <= 0) return;
     lane.reserved -= count;
     held -= count;
+    ledger.unhold(d.tenantId, count);
     wake();
     roomOpens();
   }
@@ -408,19 +437,21 @@ export function startWorkers(o: WorkersOptions): Workers {
 
   return {
     wake,
-    reserve(origin) {
-      if (stopping || held >= heldCapacity || !o.canSend()) return false;
+    reserve(origin, tenantId) {
+      if (stopping || held >= heldCapacity || !o.canSend() || !ledger.mayHold(tenantId)) return false;
       // A lane a claim in flight may be starting: leave that origin to the claim.
       if (claimInFlight && !lanes.has(origin)) return false;
       const lane = laneOf(origin);
       if (roomIn(lane) <= 0) return false;
       lane.reserved++;
       held++;
+      ledger.hold(tenantId);
       return true;
     },
     release,
-    worthWaiting(origin) {
-      if (stopping || !o.canSend()) return false;
+    worthWaiting(origin, tenantId) {
+      // A tenant at its hold cap waits for its own deliveries to end: not worth holding the reader for.
+      if (stopping || !o.canSend() || !ledger.mayHold(tenantId)) return false;
       const lane = lanes.get(origin);
       if (!lane) return true;
       if (roomIn(lane) > 0) return true;
@@ -445,12 +476,8 @@ export function startWorkers(o: WorkersOptions): Workers {
     },
     async adopt(deliveries) {
       const jobs = await prepare(deliveries);
-      for (const job of jobs) {
-        const lane = laneOf(job.delivery.origin);
-        lane.reserved--;
-        lane.queue.push(job);
-      }
-      for (const [origin, lane] of lanes) pump(origin, lane);
+      for (const job of jobs) enqueue(job);
+      pumpAll();
     },
     inFlight: () => inFlight,
     holding() {

@@ -212,6 +212,22 @@ describe("delivery crash test", () => {
     const afterKill = longest((end) => kills.some((t) => end >= t - 3000 && end <= t + 3000));
     const duringPause = longest((end) => pauses.some((p) => end >= p.from - 3000 && end <= p.to));
     const overall = longest(() => true);
+    // Where the slowest windows spent their time: before they were stored (Kafka: consumer group
+    // rebalances) or after (claims, leases, retries).
+    const slowest = [...latency].sort(([, a], [, b]) => b - a).slice(0, 3);
+    const stored = (await h.db.query(sql`SELECT window_id, created_at FROM deliveries WHERE window_id = ANY(${slowest.map(([w]) => w)}::uuid[])`)) as {
+      window_id: string;
+      created_at: Date;
+    }[];
+    for (const [w, ms] of slowest) {
+      const end = windowEnds.get(w)!;
+      const d = deliveries.find((x) => x.window_id === w)!;
+      const timeline = attempts
+        .filter((a) => a.delivery_id === d.id)
+        .map((a) => `#${a.attempt} ${a.outcome} at +${((a.started_at.getTime() - end) / 1000).toFixed(1)} s`);
+      const at = stored.find((x) => x.window_id === w)!.created_at.getTime();
+      console.log(`[delivery crash test] slow window: ${(ms / 1000).toFixed(1)} s; stored at +${((at - end) / 1000).toFixed(1)} s; ${timeline.join(", ")}`);
+    }
     console.log(
       `[delivery crash test] ${WINDOWS} windows, ${KILLS} SIGKILLs, ${PAUSES} SIGSTOPs of 6-7 s: ${receiver.received.length} requests for ${receivedIds.size} deliveries ` +
         `(${duplicates} duplicates, ${interrupted.length} attempts interrupted), ${attempts.length} attempt rows, ${messages.length} attempt messages; ` +

@@ -1,41 +1,53 @@
 import { describe, expect, it } from "vitest";
-import { fairShares, tenantHoldCap } from "../src/tenant-shares.js";
+import { mayStart, tenantHoldCap, tenantSlotCap } from "../src/tenant-shares.js";
 
-const shares = (demand: Record<string, number>, capacity: number) => Object.fromEntries(fairShares(new Map(Object.entries(demand)), capacity));
-
-describe("fairShares: in-flight slots between tenants (max-min fair)", () => {
-  it.each<[string, Record<string, number>, number, Record<string, number>]>([
-    ["one tenant takes what it needs", { a: 100 }, 512, { a: 100 }],
-    ["one tenant with a huge backlog takes every slot", { a: 10_000 }, 512, { a: 512 }],
-    ["a huge backlog beside a small one: the small one gets all it needs", { a: 10_000, b: 3 }, 512, { a: 509, b: 3 }],
-    ["two huge backlogs: half each", { a: 10_000, b: 5000 }, 512, { a: 256, b: 256 }],
-    ["three: equal, the remainder by name", { a: 1000, b: 1000, c: 1000 }, 512, { a: 171, b: 171, c: 170 }],
-    ["a small demand's leftover goes to the others", { a: 1000, b: 1000, c: 12 }, 512, { a: 250, b: 250, c: 12 }],
-    ["demands below capacity are met exactly", { a: 10, b: 20, c: 30 }, 512, { a: 10, b: 20, c: 30 }],
-    ["a tenant with no demand gets nothing", { a: 0, b: 600 }, 512, { a: 0, b: 512 }],
-    ["fewer slots than tenants: one each by name", { a: 5, b: 5, c: 5 }, 2, { a: 1, b: 1, c: 0 }],
-    ["no capacity", { a: 5 }, 0, { a: 0 }],
-  ])("%s", (_name, demand, capacity, expected) => {
-    expect(shares(demand, capacity)).toEqual(expected);
+describe("tenantSlotCap and mayStart: in-flight slots between tenants", () => {
+  it.each([
+    // concurrency, tenants with work → cap
+    [512, 1, 512],
+    [512, 2, 256],
+    [512, 3, 171],
+    [512, 0, 512],
+    [2, 3, 1],
+    [1, 1, 1],
+  ])("concurrency %i, %i tenants with work → %i each first", (concurrency, tenants, cap) => {
+    expect(tenantSlotCap(concurrency, tenants)).toBe(cap);
   });
 
-  it("never gives more than asked or than there is, and wastes no slot anyone wants", () => {
-    let seed = 7;
-    const next = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31);
-    for (let round = 0; round < 500; round++) {
-      const demand = new Map<string, number>();
-      for (let t = 0; t < 1 + (next() % 8); t++) demand.set(`t${t}`, next() % 700);
-      const capacity = next() % 600;
-      const got = fairShares(demand, capacity);
-      const total = [...got.values()].reduce((a, b) => a + b, 0);
-      const wanted = [...demand.values()].reduce((a, b) => a + b, 0);
-      expect(total).toBe(Math.min(capacity, wanted));
-      for (const [t, d] of demand) expect(got.get(t)!).toBeLessThanOrEqual(d);
-      // Max-min: a tenant short of its demand has at least as much as any other, less one (rounding).
-      for (const [t, d] of demand) {
-        if (got.get(t)! < d) for (const other of got.values()) expect(got.get(t)!).toBeGreaterThanOrEqual(other - 1);
-      }
+  it.each<[number, number, "fair" | "spare", boolean]>([
+    [0, 256, "fair", true],
+    [255, 256, "fair", true],
+    [256, 256, "fair", false],
+    [500, 256, "fair", false],
+    [500, 256, "spare", true],
+  ])("active %i, cap %i, %s round → %s", (active, cap, round, may) => {
+    expect(mayStart(active, cap, round)).toBe(may);
+  });
+
+  it("a tenant holding every slot gives each freed slot to a newcomer until it has its part", () => {
+    // 512 slots, all tenant a's; b arrives with 5,000 waiting. Each freed slot is offered in a fair
+    // round first (b, under its cap), then a spare one (a).
+    const active = new Map([
+      ["a", 512],
+      ["b", 0],
+    ]);
+    const waiting = new Map([
+      ["a", 10_000],
+      ["b", 5000],
+    ]);
+    for (let freed = 0; freed < 2000; freed++) {
+      // One of a's attempts ends while a is over its part, else one of b's.
+      const ender = active.get("a")! > 256 || active.get("b") === 0 ? "a" : "b";
+      active.set(ender, active.get(ender)! - 1);
+      const cap = tenantSlotCap(512, 2);
+      const next =
+        ["a", "b"].find((t) => waiting.get(t)! > 0 && mayStart(active.get(t)!, cap, "fair")) ??
+        ["a", "b"].find((t) => waiting.get(t)! > 0 && mayStart(active.get(t)!, cap, "spare"))!;
+      active.set(next, active.get(next)! + 1);
+      waiting.set(next, waiting.get(next)! - 1);
     }
+    expect(active.get("b")).toBe(256);
+    expect(active.get("a")).toBe(256);
   });
 });
 
