@@ -76,22 +76,32 @@ const GATHER_MS = 25;
  */
 export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<WindowsConsumer> {
   let health = CONSUMER_NOT_STARTED;
-  const consumer: Consumer = o.kafka.consumer({
-    groupId: o.groupId,
-    sessionTimeout: o.sessionTimeoutMs,
-    heartbeatInterval: Math.min(1000, Math.floor(o.sessionTimeoutMs / 3)),
-    maxWaitTimeInMs: 100,
-  });
-  o.observeConsumer?.(consumer);
+  let stopping = false;
   const on = (event: ConsumerEvent) => (health = nextConsumerHealth(health, event));
-  consumer.on(consumer.events.CRASH, (e) => {
-    on({ kind: "crashed", restart: e.payload.restart, error: String(e.payload.error) });
-    o.log("error", "windows consumer crashed", { error: String(e.payload.error), restarting: e.payload.restart });
-  });
-  consumer.on(consumer.events.GROUP_JOIN, () => {
-    if (!health.running) o.log("info", "windows consumer joined the group");
-    on({ kind: "joined" });
-  });
+  const newConsumer = (): Consumer => {
+    const c = o.kafka.consumer({
+      groupId: o.groupId,
+      sessionTimeout: o.sessionTimeoutMs,
+      heartbeatInterval: Math.min(1000, Math.floor(o.sessionTimeoutMs / 3)),
+      maxWaitTimeInMs: 100,
+    });
+    o.observeConsumer?.(c);
+    c.on(c.events.CRASH, (e) => {
+      // kafkajs restarts a consumer after a retriable error; one it gives up on (e.g. "the coordinator
+      // is not aware of this member" after the process was stopped longer than the session) is
+      // replaced here by a new one that joins the group afresh.
+      const replace = !e.payload.restart && !stopping && c === consumer;
+      on({ kind: "crashed", restart: e.payload.restart || replace, error: String(e.payload.error) });
+      o.log("error", "windows consumer crashed", { error: String(e.payload.error), restarting: e.payload.restart || replace });
+      if (replace) replaceConsumer(1000);
+    });
+    c.on(c.events.GROUP_JOIN, () => {
+      if (!health.running) o.log("info", "windows consumer joined the group");
+      on({ kind: "joined" });
+    });
+    return c;
+  };
+  let consumer = newConsumer();
 
   /** Decodes a batch: pure, done once per batch. */
   function decode(payload: EachBatchPayload): DecodedBatchWindow[] {
@@ -277,13 +287,36 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
     await payload.heartbeat();
   }
 
-  await consumer.connect();
-  await consumer.subscribe({ topic: o.topic, fromBeginning: true });
-  await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 4, eachBatch });
-  on({ kind: "started" });
+  const run = async (c: Consumer) => {
+    await c.connect();
+    await c.subscribe({ topic: o.topic, fromBeginning: true });
+    await c.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 4, eachBatch });
+    on({ kind: "started" });
+  };
+  let replacing: NodeJS.Timeout | undefined;
+  function replaceConsumer(inMs: number): void {
+    replacing = setTimeout(() => {
+      replacing = undefined;
+      if (stopping) return;
+      const old = consumer;
+      consumer = newConsumer();
+      void old
+        .disconnect()
+        .catch(() => undefined)
+        .then(() => (stopping ? undefined : run(consumer)))
+        .catch((error: unknown) => {
+          o.log("error", "could not start a new windows consumer; trying again", { error: String(error) });
+          replaceConsumer(Math.min(30_000, inMs * 2));
+        });
+    }, inMs);
+  }
+
+  await run(consumer);
   return {
     problem: () => (health.running ? undefined : health.problem),
     async stop() {
+      stopping = true;
+      if (replacing !== undefined) clearTimeout(replacing);
       on({ kind: "stopped" });
       await consumer.disconnect();
     },

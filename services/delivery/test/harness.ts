@@ -80,6 +80,11 @@ export interface DeliveryHarness {
   attempts(deliveryId?: string): Promise<AttemptRow[]>;
   /** Every message of the attempts topic so far (at least `atLeast`). */
   attemptMessages(atLeast: number): Promise<{ raw: string; value: DeliveryAttempt }[]>;
+  /**
+   * Whether the delivery group has committed every message of the windows topic: each window read so
+   * far is handled (stored, or skipped), and all it was going to create exists.
+   */
+  windowsConsumed(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -230,6 +235,20 @@ export async function createDeliveryHarness(label: string, o: { databaseUrl?: st
         await consumer.disconnect();
       }
       return out;
+    },
+    async windowsConsumed() {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        const ends = await admin.fetchTopicOffsets(topics.windows);
+        const [committed] = await admin.fetchOffsets({ groupId: `${prefix}-delivery`, topics: [topics.windows] });
+        return ends.every((end) => {
+          const c = committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? "-1";
+          return BigInt(end.high) === 0n || (c !== "-1" && BigInt(c) >= BigInt(end.high));
+        });
+      } finally {
+        await admin.disconnect();
+      }
     },
     async close() {
       for (const s of services) await s.stop().catch(() => undefined);

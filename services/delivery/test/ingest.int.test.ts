@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { sql } from "@runhooks/db";
-import { createDeliveryHarness, eventually, makeRun, sleep, type DeliveryHarness } from "./harness.js";
+import { createDeliveryHarness, eventually, makeRun, type DeliveryHarness } from "./harness.js";
 import { reply, startReceiver, type Receiver } from "./receiver.js";
 
 describe("reading windows", () => {
@@ -32,8 +32,10 @@ describe("reading windows", () => {
       { key: w!.rule_id, value: JSON.stringify({ ...w!, runs: [{ ...makeRun(h.tenantId), id: "not-a-uuid" }] }) },
     ]);
     await eventually("every message read", () => service.counters.windowsRead >= 6);
-    // Let anything that would (wrongly) follow happen.
-    await sleep(500);
+    // Everything the messages lead to has happened once their offsets are committed (a window's
+    // deliveries are stored before) and no delivery is left to send.
+    await eventually("every message handled", () => h!.windowsConsumed());
+    await eventually("no delivery left to send", async () => (await h!.deliveries()).every((d) => d.status === "succeeded"));
 
     expect(receiver.received).toHaveLength(2);
     expect(new Set(receiver.received.map((r) => r.url))).toEqual(new Set(["/a", "/b"]));
@@ -89,7 +91,9 @@ describe("reading windows", () => {
       const service = await local.start();
       await eventually("both copies read", () => service.counters.windowsRead >= 2);
       await eventually("both deliveries done", async () => (await local.deliveries()).filter((d) => d.status === "succeeded").length === 2);
-      await sleep(500);
+      // Both copies handled (offsets committed after their deliveries were stored), nothing left to send.
+      await eventually("both copies handled", () => local.windowsConsumed());
+      await eventually("no delivery left to send", async () => (await local.deliveries()).every((d) => d.status === "succeeded"));
       expect(twiceReceiver.received.map((r) => r.url).sort()).toEqual(["/a", "/b"]);
     } finally {
       await local.close();

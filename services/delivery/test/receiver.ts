@@ -30,7 +30,16 @@ export interface Receiver {
  * A real local HTTP endpoint that behaves as told, per request (n counts from 1), and verifies the
  * Standard Webhooks signature of each request with the standardwebhooks package when given the secret.
  */
-export async function startReceiver(behaviour: Behaviour, o: { port?: number; secret?: string } = {}): Promise<Receiver> {
+export async function startReceiver(
+  behaviour: Behaviour,
+  o: {
+    port?: number;
+    secret?: string;
+    /** Reset this many connections first, before any answer (the sender's `connect_error`). */
+    resetFirst?: number;
+  } = {},
+): Promise<Receiver> {
+  let resets = o.resetFirst ?? 0;
   const received: Received[] = [];
   const verifier = o.secret === undefined ? undefined : new Webhook(o.secret);
   const server: Server = createServer((req, res) => {
@@ -69,6 +78,11 @@ export async function startReceiver(behaviour: Behaviour, o: { port?: number; se
   // Connections kept alive by the sender must not hold close() up.
   const sockets = new Set<Socket>();
   server.on("connection", (s) => {
+    if (resets > 0) {
+      resets--;
+      s.resetAndDestroy();
+      return;
+    }
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
   });
