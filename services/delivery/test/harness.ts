@@ -70,9 +70,11 @@ export interface DeliveryHarness {
   readonly tenantId: string;
   /** Log lines of services started with `start`. */
   readonly logs: string[];
-  createRule(webhooks: readonly WebhookSpec[]): Promise<StoredRuleInfo>;
+  /** Another tenant (the harness' own is `tenantId`). */
+  createTenant(name: string): Promise<string>;
+  createRule(webhooks: readonly WebhookSpec[], tenantId?: string): Promise<StoredRuleInfo>;
   /** Produces windows of a rule version to the windows topic. */
-  publishWindows(rule: Pick<StoredRuleInfo, "ruleId" | "version">, count: number, runsPerWindow?: number): Promise<MatchWindow[]>;
+  publishWindows(rule: Pick<StoredRuleInfo, "ruleId" | "version">, count: number, runsPerWindow?: number, tenantId?: string): Promise<MatchWindow[]>;
   publishRaw(messages: { key: string; value: string }[]): Promise<void>;
   /** Starts a delivery service on this harness' topics and database (127.0.0.1 allowed unless overridden). */
   start(options?: Partial<DeliveryOptions>): Promise<Delivery>;
@@ -144,19 +146,24 @@ export async function createDeliveryHarness(label: string, o: { databaseUrl?: st
     db,
     tenantId,
     logs,
-    async createRule(webhooks) {
+    async createTenant(name) {
+      const created = await createTenant(db, { name });
+      if (!created.ok) throw new Error("could not create the tenant");
+      return created.tenant.id;
+    },
+    async createRule(webhooks, owner = tenantId) {
       const rule = Rule.parse({
         id: randomUUID(),
-        tenant_id: tenantId,
+        tenant_id: owner,
         display_name: `${label} rule`,
         filter: { "==": [{ var: "status" }, "error"] },
         webhooks,
       });
-      const saved = await saveRule(db, { tenantId, rule, mode: "create" });
+      const saved = await saveRule(db, { tenantId: owner, rule, mode: "create" });
       if (!saved.ok) throw new Error(`could not save the rule: ${saved.reason}`);
       return { ruleId: rule.id, version: saved.record.version, webhookIds: saved.record.rule.webhooks.map((w) => w.id) };
     },
-    async publishWindows(rule, count, runsPerWindow = 2) {
+    async publishWindows(rule, count, runsPerWindow = 2, owner = tenantId) {
       const windows: MatchWindow[] = [];
       for (let i = 0; i < count; i++) {
         const start = Math.floor(Date.now() / 1000) * 1000 - 5000 + i;
@@ -165,12 +172,12 @@ export async function createDeliveryHarness(label: string, o: { databaseUrl?: st
           window_id: randomUUID(),
           rule_id: rule.ruleId,
           rule_version: rule.version,
-          tenant_id: tenantId,
+          tenant_id: owner,
           partition: 0,
           chunk: i,
           start_time: new Date(start).toISOString(),
           end_time: new Date(start + 5000).toISOString(),
-          runs: Array.from({ length: runsPerWindow }, () => makeRun(tenantId)),
+          runs: Array.from({ length: runsPerWindow }, () => makeRun(owner)),
         });
       }
       for (let i = 0; i < windows.length; i += 500) {
