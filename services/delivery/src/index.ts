@@ -10,7 +10,7 @@ import { createPayloadCache } from "./payload-cache.js";
 import { SEED_POLICY, type RetryPolicy } from "./policy.js";
 import { createPublisher } from "./publisher.js";
 import { startHousekeeping } from "./reaper.js";
-import { leaseRenewal } from "./lease-renewal.js";
+import { startLeaseRenewal } from "./lease-renewal.js";
 import { createRecorder } from "./recorder.js";
 import { startHttpThread } from "./http-thread.js";
 import { createSender } from "./sender.js";
@@ -174,6 +174,7 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
     canSend: () => thread?.running() ?? true,
   });
   onSenderBack = () => workers.wake();
+  const renewal = startLeaseRenewal({ db, instanceId: o.instanceId, leaseMs, held: () => [...workers.holding(), ...recorder.holding()], log });
   const housekeeping = startHousekeeping({
     db,
     publisher,
@@ -182,7 +183,7 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
     log,
     counters,
     onReaped: () => workers.wake(),
-    renew: leaseRenewal({ db, instanceId: o.instanceId, leaseMs, held: () => [...workers.holding(), ...recorder.holding()], log }),
+    renew: () => renewal.renew(),
   });
   const consumer = await startWindowsConsumer({
     workers,
@@ -226,6 +227,7 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
       await workers.stop();
       await recorder.flush(Math.max(10_000, timeoutMs * 2));
       await housekeeping.stop();
+      await renewal.stop();
       await sender.close();
       await producer.disconnect();
       await db.dispose();

@@ -4,21 +4,29 @@ import type { Logger } from "@runhooks/telemetry";
 /** Most deliveries renewed per statement (a process holds at most twice its concurrency, plus its recorder's backlog). */
 const BATCH = 5000;
 
+export interface LeaseRenewal {
+  /** Renews now (housekeeping calls it before reaping, so a process resuming from a stall renews first). */
+  renew(): Promise<void>;
+  stop(): Promise<void>;
+}
+
 /**
  * Renews the leases of every delivery this process holds — waiting in its lanes, in flight, or finished
- * and waiting for the recorder — in one statement per 5,000. Run by housekeeping every lease/4 at most
- * (at least 4 renewals per lease), so a live process never loses a claim to the reaper, and the lease
- * can be short: it only bounds how long a dead process' deliveries wait for another to send them.
+ * and waiting for the recorder — in one statement per 5,000, every lease/5 on a timer of its own (a
+ * slow housekeeping tick, e.g. publishing stragglers while Kafka is slow, must not delay it). A live
+ * process never loses a claim to a reaper unless it stalls for longer than 4/5 of the lease, so the
+ * lease can be short: it only bounds how long a dead process' deliveries wait for another to send them.
  */
-export function leaseRenewal(o: {
+export function startLeaseRenewal(o: {
   readonly db: Database;
   readonly instanceId: string;
   readonly leaseMs: number;
   readonly held: () => { id: string; attempt: number }[];
   readonly log: Logger;
-}): () => Promise<void> {
+}): LeaseRenewal {
   let failing = false;
-  return async () => {
+  let running: Promise<void> | undefined;
+  const once = async () => {
     const held = o.held();
     try {
       for (let i = 0; i < held.length; i += BATCH) {
@@ -27,9 +35,21 @@ export function leaseRenewal(o: {
       if (failing) o.log("info", "renewing leases again");
       failing = false;
     } catch (error) {
-      // Postgres is unreachable: so is the reaper of every other process; the next tick tries again.
+      // Postgres is unreachable: so is the reaper of every other process; the next round tries again.
       if (!failing) o.log("warn", "could not renew leases; retrying", { deliveries: held.length, error: String(error) });
       failing = true;
     }
+  };
+  const renew = () =>
+    (running ??= once().finally(() => {
+      running = undefined;
+    }));
+  const timer = setInterval(() => void renew(), Math.max(200, Math.floor(o.leaseMs / 5)));
+  return {
+    renew,
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
   };
 }

@@ -114,7 +114,7 @@ describe("delivery crash test", () => {
       let victim = k % 2;
       if (k < PAUSES) {
         // Stop a process while it has attempts in flight (the chunk is flowing), longer than the
-        // deadline but shorter than the lease less one renewal period (10 s − 2.5 s): it keeps its claims.
+        // deadline but shorter than the lease less one renewal period (10 s − 2 s): it keeps its claims.
         let busy: number | undefined;
         await eventually(
           "a delivery process to have attempts in flight",
