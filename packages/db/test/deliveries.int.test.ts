@@ -6,6 +6,7 @@ import {
   publishStragglers,
   reapExpiredLeases,
   recordAttempts,
+  renewLeases,
   sql,
   storeWindows,
   windowPayloads,
@@ -28,18 +29,18 @@ afterAll(async () => {
 });
 
 /** `count` pending deliveries to `origin`, one window each, due `agoMs` ago. */
-async function pending(origin: string, count: number, agoMs: number): Promise<string[]> {
-  return stored(origin, count, agoMs, false);
+async function pending(origin: string, count: number, agoMs: number, tenant = tenantId): Promise<string[]> {
+  return stored(origin, count, agoMs, false, 60_000, tenant);
 }
 
-async function stored(origin: string, count: number, agoMs: number, claimed: boolean, leaseMs = 60_000): Promise<string[]> {
+async function stored(origin: string, count: number, agoMs: number, claimed: boolean, leaseMs = 60_000, tenant = tenantId): Promise<string[]> {
   const windows: NewWindow[] = [];
   const deliveries: NewDelivery[] = [];
   for (let i = 0; i < count; i++) {
     const windowId = randomUUID();
     windows.push({
       windowId,
-      tenantId,
+      tenantId: tenant,
       ruleId,
       ruleVersion: 1,
       startTime: "2026-01-01T00:00:00Z",
@@ -52,7 +53,7 @@ async function stored(origin: string, count: number, agoMs: number, claimed: boo
       id: randomUUID(),
       windowId,
       webhookId: randomUUID(),
-      tenantId,
+      tenantId: tenant,
       ruleId,
       ruleVersion: 1,
       url: `${origin}/hook`,
@@ -163,6 +164,59 @@ describe("claimDeliveries", () => {
   });
 });
 
+describe("claimDeliveries between tenants", () => {
+  it("takes each tenant within its room; a tenant with no room is left out", async () => {
+    await reset();
+    const [big, small, full] = [randomUUID(), randomUUID(), randomUUID()];
+    // One tenant's backlog over 5 origins, another's single origin, and one at its hold cap.
+    for (let i = 0; i < 5; i++) await pending(`http://big${i}.test:80`, 20, 5000, big);
+    await pending("http://small.test:80", 20, 0, small);
+    await pending("http://full.test:80", 5, 9000, full);
+    const { claimed } = await claimDeliveries(database.db, {
+      limit: 12,
+      leaseMs: 60_000,
+      claimedBy: "test",
+      originRoom: new Map(),
+      defaultRoom: 256,
+      tenantRoom: new Map([
+        [big, 3],
+        [full, 0],
+      ]),
+      defaultTenantRoom: 4,
+    });
+    const byTenant = (t: string) => claimed.filter((d) => d.tenantId === t).length;
+    expect(byTenant(full)).toBe(0);
+    // The big tenant's 5 origins could fill the claim; its room is 3.
+    expect(byTenant(big)).toBe(3);
+    // The small one: its origin's equal share of the claim (ceil(12 / 7 due origins)), within its room of 4.
+    expect(byTenant(small)).toBe(2);
+  });
+});
+
+describe("renewLeases", () => {
+  it("keeps a held delivery's claim past its lease; never renews one reaped or claimed by another", async () => {
+    await reset();
+    const [held, other, movedOn] = await stored("http://renew.test:80", 3, 0, true, 300);
+    await database.db.query(sql`UPDATE deliveries SET claimed_by = 'someone else' WHERE id = ${other!}`);
+    const renewed = await renewLeases(
+      database.db,
+      [
+        { id: held!, attempt: 1 },
+        { id: other!, attempt: 1 },
+        { id: movedOn!, attempt: 2 }, // not its attempt any more
+      ],
+      { claimedBy: "test", leaseMs: 60_000 },
+    );
+    expect(renewed).toBe(1);
+    await new Promise((r) => setTimeout(r, 400));
+    // The two not renewed expired and are reaped; the renewed one stays in flight.
+    expect(await reapExpiredLeases(database.db, 1000)).toBe(2);
+    const rows = (await database.db.query(sql`SELECT id, status FROM deliveries ORDER BY id`)) as { id: string; status: string }[];
+    expect(rows.find((r) => r.id === held)!.status).toBe("in_flight");
+    expect(rows.filter((r) => r.status === "pending")).toHaveLength(2);
+  });
+});
+
 describe("recordAttempts after the lease expired", () => {
   const success = (deliveryId: string, attempt: number, published = false): FinishedAttempt => ({
     deliveryId,
@@ -212,6 +266,19 @@ describe("recordAttempts after the lease expired", () => {
     // The same attempt recorded twice (a retried statement) applies nothing more.
     expect(await recordAttempts(database.db, [success(id!, 1)])).toEqual([]);
     expect(await delivery(id!)).toEqual({ status: "succeeded", attempts: 1, round_attempts: 1 });
+  });
+
+  it("an attempt the worker records as interrupted gives its round count back and keeps its trigger", async () => {
+    await reset();
+    const [id] = await stored("http://late.test:80", 1, 0, true);
+    await database.db.query(sql`UPDATE deliveries SET attempt_trigger = 'manual' WHERE id = ${id!}`);
+    const [recorded] = await recordAttempts(database.db, [
+      { ...success(id!, 1), outcome: "interrupted", statusCode: null, error: "interrupted: a stall", responseExcerpt: null, nextStatus: "pending", nextAttemptAt: new Date() },
+    ]);
+    expect(recorded).toMatchObject({ applied: true });
+    expect(await delivery(id!)).toEqual({ status: "pending", attempts: 1, round_attempts: 0 });
+    const triggers = (await database.db.query(sql`SELECT next_trigger FROM deliveries WHERE id = ${id!}`)) as { next_trigger: string }[];
+    expect(triggers).toEqual([{ next_trigger: "manual" }]);
   });
 
   it("records the late attempt but leaves the delivery to a newer attempt already claimed", async () => {

@@ -24,8 +24,11 @@ export function startHousekeeping(o: {
    */
   readonly renew: () => Promise<void>;
 }): { stop(): Promise<void> } {
-  let running: Promise<void> | undefined;
-  const tick = async () => {
+  let reaping: Promise<void> | undefined;
+  let sweeping: Promise<void> | undefined;
+  // Reaping and publishing stragglers run apart: publishing to a slow Kafka (seconds) must not delay
+  // the takeover of a dead process' deliveries.
+  const reap = async () => {
     try {
       await o.renew();
       let reaped = 0;
@@ -35,6 +38,13 @@ export function startHousekeeping(o: {
         o.log("info", "deliveries whose lease expired are queued again", { deliveries: reaped });
         o.onReaped(reaped);
       }
+    } catch (error) {
+      o.counters.databaseErrors++;
+      o.log("debug", "reaping failed; next time", { error: String(error) });
+    }
+  };
+  const sweep = async () => {
+    try {
       let published = 0;
       for (let n = 500; n === 500; published += n) n = await publishStragglers(o.db, o.stragglerAgeMs, 500, (rows) =>
           o.publisher.produce(rows.map((r) => ({ ...r, outcome: r.outcome as AttemptOutcome }))),
@@ -42,18 +52,22 @@ export function startHousekeeping(o: {
       if (published > 0) o.log("info", "published attempts left unpublished by an earlier process", { attempts: published });
     } catch (error) {
       o.counters.databaseErrors++;
-      o.log("debug", "housekeeping failed; next time", { error: String(error) });
+      o.log("debug", "publishing stragglers failed; next time", { error: String(error) });
     }
   };
   const timer = setInterval(() => {
-    running ??= tick().finally(() => {
-      running = undefined;
+    reaping ??= reap().finally(() => {
+      reaping = undefined;
+    });
+    sweeping ??= sweep().finally(() => {
+      sweeping = undefined;
     });
   }, o.intervalMs);
   return {
     async stop() {
       clearInterval(timer);
-      await running;
+      await reaping;
+      await sweeping;
     },
   };
 }

@@ -13,6 +13,10 @@ describe("the delivery decision table (seed policy)", () => {
     ["connect_error", 1, { kind: "retry", retry: 1, at: NOW + 1000 }],
     ["connect_error", 2, { kind: "retry", retry: 2, at: NOW + 2000 }],
     ["connect_error", 3, { kind: "failed", reason: "retries_exhausted" }],
+    // Runhooks could not judge the attempt (a stall, a dead HTTP thread): sent again at once, the same
+    // retry again (the attempt does not count in the round), however late in the round.
+    ["interrupted", 1, { kind: "retry", retry: 0, at: NOW }],
+    ["interrupted", 3, { kind: "retry", retry: 2, at: NOW }],
     // No complete response in 5 s: failed, no retry.
     ["timeout", 1, { kind: "failed", reason: "not_retriable" }],
     ["timeout", 2, { kind: "failed", reason: "not_retriable" }],
