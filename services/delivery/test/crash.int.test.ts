@@ -228,8 +228,16 @@ describe("delivery crash test", () => {
         .filter((a) => a.delivery_id === d.id)
         .map((a) => `#${a.attempt} ${a.outcome} at +${((a.started_at.getTime() - end) / 1000).toFixed(1)} s`);
       const at = stored.find((x) => x.window_id === w)!.created_at.getTime();
-      console.log(`[delivery crash test] slow window: ${(ms / 1000).toFixed(1)} s; stored at +${((at - end) / 1000).toFixed(1)} s; ${timeline.join(", ")}`);
+      console.log(`[delivery crash test] slow window ${w.slice(0, 8)}: ${(ms / 1000).toFixed(1)} s; stored at +${((at - end) / 1000).toFixed(1)} s; ${timeline.join(", ")}`);
     }
+    // The consumer group's part: from a window's end to its deliveries being stored.
+    const [storing] = (await h.db.query(sql`
+      SELECT max(extract(epoch FROM d.created_at - w.end_time))::float8 AS s FROM deliveries d JOIN delivery_windows w USING (window_id)`)) as {
+      s: number;
+    }[];
+    console.log(
+      `[delivery crash test] longest window end → stored (the windows consumer group, rebalancing after kills and pauses): ${storing!.s.toFixed(1)} s`,
+    );
     console.log(
       `[delivery crash test] ${WINDOWS} windows, ${KILLS} SIGKILLs, ${PAUSES} SIGSTOPs of 6-7 s: ${receiver.received.length} requests for ${receivedIds.size} deliveries ` +
         `(${duplicates} duplicates, ${interrupted.length} attempts interrupted), ${attempts.length} attempt rows, ${messages.length} attempt messages; ` +
