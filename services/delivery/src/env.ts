@@ -41,7 +41,7 @@ export const DeliveryEnv = z.object({
   RUNHOOKS_DELIVERY_BACKOFF_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000),
   /**
    * How long a claimed delivery stays with a worker that stopped renewing it (dead, stalled or cut off
-   * from Postgres) before another takes it over. A live worker renews its claims every lease/5.
+   * from Postgres) before another takes it over. A live worker renews its claims every lease/10.
    */
   RUNHOOKS_DELIVERY_LEASE_MS: z.coerce.number().int().min(2000).max(3_600_000).default(10_000),
   /** How often idle workers look for due deliveries (retries, other instances' windows). */

@@ -174,7 +174,7 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
     canSend: () => thread?.running() ?? true,
   });
   onSenderBack = () => workers.wake();
-  const renewal = startLeaseRenewal({ db, instanceId: o.instanceId, leaseMs, held: () => [...workers.holding(), ...recorder.holding()], log });
+  const renewal = startLeaseRenewal({ db, instanceId: o.instanceId, leaseMs, held: (minAgeMs) => [...workers.holding(minAgeMs), ...recorder.holding()], log });
   const housekeeping = startHousekeeping({
     db,
     publisher,

@@ -61,8 +61,11 @@ export interface Workers {
   /** Deliveries stored claimed by this process (after `reserve`): sent without a claim round trip. */
   adopt(deliveries: readonly ClaimedDelivery[]): Promise<void>;
   inFlight(): number;
-  /** The deliveries this process holds (waiting in its lanes or in flight): their leases are renewed. */
-  holding(): { id: string; attempt: number }[];
+  /**
+   * The deliveries this process has held (waiting in its lanes or in flight) for at least `minAgeMs`:
+   * their leases are renewed (those taken since still have most of theirs).
+   */
+  holding(minAgeMs: number): { id: string; attempt: number }[];
   /** Stops claiming, gives back what was claimed but not started, and waits for the attempts in flight. */
   stop(): Promise<void>;
 }
@@ -71,6 +74,8 @@ interface Job {
   readonly delivery: ClaimedDelivery;
   readonly target: Target | undefined;
   readonly body: Buffer | undefined;
+  /** When this process took it (ms, monotonic): only deliveries held a while need their leases renewed. */
+  readonly heldSince: number;
 }
 
 /** One origin's share of the process: its own queue of claimed deliveries and its own concurrency. */
@@ -183,7 +188,7 @@ export function startWorkers(o: WorkersOptions): Workers {
     for (const delivery of claimed) {
       const set = await o.webhooks.get(delivery.ruleId, delivery.ruleVersion);
       const body = bodies.get(delivery.windowId) ?? o.payloads.get(delivery.windowId);
-      jobs.push({ delivery, target: set?.get(delivery.webhookId), body });
+      jobs.push({ delivery, target: set?.get(delivery.webhookId), body, heldSince: performance.now() });
     }
     return jobs;
   }
@@ -480,10 +485,14 @@ export function startWorkers(o: WorkersOptions): Workers {
       pumpAll();
     },
     inFlight: () => inFlight,
-    holding() {
+    holding(minAgeMs) {
+      const before = performance.now() - minAgeMs;
       const held: { id: string; attempt: number }[] = [];
-      for (const job of running) held.push({ id: job.delivery.id, attempt: job.delivery.attempt });
-      for (const lane of lanes.values()) for (const job of lane.queue) held.push({ id: job.delivery.id, attempt: job.delivery.attempt });
+      const add = (job: Job) => {
+        if (job.heldSince <= before) held.push({ id: job.delivery.id, attempt: job.delivery.attempt });
+      };
+      for (const job of running) add(job);
+      for (const lane of lanes.values()) for (const job of lane.queue) add(job);
       return held;
     },
     async stop() {

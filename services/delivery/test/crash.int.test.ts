@@ -114,7 +114,7 @@ describe("delivery crash test", () => {
       let victim = k % 2;
       if (k < PAUSES) {
         // Stop a process while it has attempts in flight (the chunk is flowing), longer than the
-        // deadline but shorter than the lease less one renewal period (10 s − 2 s): it keeps its claims.
+        // deadline but shorter than the lease less two renewal periods (10 s − 2 s): it keeps its claims.
         let busy: number | undefined;
         await eventually(
           "a delivery process to have attempts in flight",
@@ -127,7 +127,7 @@ describe("delivery crash test", () => {
         const paused = live[busy!]!;
         paused.process.kill("SIGSTOP");
         const from = Date.now();
-        await sleep(6000 + random() * 1000);
+        await sleep(5500 + random() * 1000);
         paused.process.kill("SIGCONT");
         pauses.push({ from, to: Date.now() });
         // The kill goes to the other one.
@@ -239,7 +239,7 @@ describe("delivery crash test", () => {
       `[delivery crash test] longest window end → stored (the windows consumer group, rebalancing after kills and pauses): ${storing!.s.toFixed(1)} s`,
     );
     console.log(
-      `[delivery crash test] ${WINDOWS} windows, ${KILLS} SIGKILLs, ${PAUSES} SIGSTOPs of 6-7 s: ${receiver.received.length} requests for ${receivedIds.size} deliveries ` +
+      `[delivery crash test] ${WINDOWS} windows, ${KILLS} SIGKILLs, ${PAUSES} SIGSTOPs of 5.5-6.5 s: ${receiver.received.length} requests for ${receivedIds.size} deliveries ` +
         `(${duplicates} duplicates, ${interrupted.length} attempts interrupted), ${attempts.length} attempt rows, ${messages.length} attempt messages; ` +
         `longest run → webhook: ${afterKill.toFixed(1)} s around a kill, ${duringPause.toFixed(1)} s around a pause, ${overall.toFixed(1)} s overall`,
     );
