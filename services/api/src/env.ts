@@ -1,7 +1,9 @@
 import { otelEnvShape, parseEnv, refineOtelEnv } from "@runhooks/telemetry";
 import { z } from "zod";
+import { DEFAULT_API_LIMITS, HOUR_MS, type ApiLimits } from "./http/quotas.js";
 
 const port = z.coerce.number().int().min(0).max(65535);
+const positive = z.coerce.number().int().min(1);
 
 /** The API's configuration: the one place it reads the environment. */
 export const ApiEnv = z.object({
@@ -22,10 +24,23 @@ export const ApiEnv = z.object({
     .enum(["true", "false"])
     .default("true")
     .transform((v) => v === "true"),
+  /** Live rules a tenant may have; one more is refused with 403 (docs/limits.md). */
+  RUNHOOKS_API_MAX_RULES_PER_TENANT: positive.default(DEFAULT_API_LIMITS.rules.maxRulesPerTenant),
+  /** Rule versions (create, update, enable, disable, delete) a tenant may write in any 60 s; then 429. */
+  RUNHOOKS_API_MAX_RULE_VERSIONS_PER_MINUTE: positive.default(DEFAULT_API_LIMITS.rules.maxVersionsPerMinute),
+  /** Longest range one POST /rules/:id/replay may cover, in hours (168: 7 days); longer is refused with 422. */
+  RUNHOOKS_API_MAX_REPLAY_HOURS: positive.max(24 * 366).default(DEFAULT_API_LIMITS.maxReplayRangeMs / HOUR_MS),
   /** The standard OTEL_* variables (README "Operating: traces, metrics and Grafana"). */
   ...otelEnvShape,
 }).superRefine(refineOtelEnv);
 export type ApiEnv = z.infer<typeof ApiEnv>;
+
+export function apiLimitsFromEnv(env: ApiEnv): ApiLimits {
+  return {
+    rules: { maxRulesPerTenant: env.RUNHOOKS_API_MAX_RULES_PER_TENANT, maxVersionsPerMinute: env.RUNHOOKS_API_MAX_RULE_VERSIONS_PER_MINUTE },
+    maxReplayRangeMs: env.RUNHOOKS_API_MAX_REPLAY_HOURS * HOUR_MS,
+  };
+}
 
 export function readApiEnv(env: NodeJS.ProcessEnv = process.env): ApiEnv {
   return parseEnv(ApiEnv, env, "environment");

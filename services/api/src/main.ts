@@ -3,7 +3,7 @@
 import { redactDatabaseUrl } from "@runhooks/db";
 import { deliveriesRoutes } from "@runhooks/delivery";
 import { otelConfigFromEnv } from "@runhooks/telemetry";
-import { readApiEnv } from "./env.js";
+import { apiLimitsFromEnv, readApiEnv } from "./env.js";
 import { startApi } from "./start.js";
 
 async function main(): Promise<void> {
@@ -18,8 +18,10 @@ async function main(): Promise<void> {
     logger: { level: env.RUNHOOKS_LOG_LEVEL },
     relay: env.RUNHOOKS_API_RELAY,
     otel: otelConfigFromEnv(env),
+    limits: apiLimitsFromEnv(env),
     // The delivery service owns its routes; the API serves them with its own key lookup.
-    extend: (app, context) => void app.register(deliveriesRoutes({ db: context.db, tenantOf: context.tenantOf })),
+    extend: (app, context) =>
+          void app.register(deliveriesRoutes({ db: context.db, tenantOf: context.tenantOf, maxReplayRangeMs: context.limits.maxReplayRangeMs })),
   });
   console.error(
     `[runhooks-api] listening on ${api.url} (database ${redactDatabaseUrl(env.DATABASE_URL)}, ` +

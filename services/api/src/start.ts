@@ -4,6 +4,7 @@ import { createKafka, ensureTopics, topicNames, topicSpecs, describeMismatch } f
 import type { FastifyServerOptions } from "fastify";
 import { OTEL_OFF, createTelemetry, type OtelConfig } from "@runhooks/telemetry";
 import { buildApp, type AppOptions } from "./http/app.js";
+import type { ApiLimits } from "./http/quotas.js";
 import { createApiCounters, registerApiMetrics } from "./metrics.js";
 import { startOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from "./relay/outbox-relay.js";
 
@@ -29,6 +30,8 @@ export interface StartApiOptions {
   readonly otel?: OtelConfig;
   /** `service.instance.id` of the telemetry; default host-pid. */
   readonly instanceId?: string;
+  /** Per-tenant quotas (env.ts `apiLimitsFromEnv`; default DEFAULT_API_LIMITS). */
+  readonly limits?: ApiLimits;
 }
 
 export interface RunningApi {
@@ -59,6 +62,7 @@ export async function startApi(options: StartApiOptions): Promise<RunningApi> {
       extend: options.extend,
       counters,
       metrics: () => telemetry.prometheus(),
+      ...(options.limits === undefined ? {} : { limits: options.limits }),
     });
     cleanups.push(() => app.close());
 

@@ -5,6 +5,7 @@ import { countRequest, type ApiCounters } from "../metrics.js";
 import { registerAdminRoutes } from "./admin-routes.js";
 import { presentedKey, requestTenant, sameSecret } from "./auth.js";
 import { sendError } from "./errors.js";
+import { DEFAULT_API_LIMITS, type ApiLimits } from "./quotas.js";
 import { registerRuleRoutes } from "./rules-routes.js";
 
 export interface AppOptions {
@@ -19,12 +20,16 @@ export interface AppOptions {
   readonly counters?: ApiCounters;
   /** Prometheus text for `GET /metrics` (unset: no such route). */
   readonly metrics?: () => Promise<string>;
+  /** Per-tenant quotas (default DEFAULT_API_LIMITS). */
+  readonly limits?: ApiLimits;
 }
 
 export interface ApiContext {
   readonly db: Database;
   /** The tenant of a request's API key (x-api-key or Bearer); undefined: answer 401. */
   readonly tenantOf: (request: FastifyRequest) => Promise<string | undefined>;
+  /** The API's quotas, for mounted routes that enforce one (the replay range). */
+  readonly limits: ApiLimits;
 }
 
 /** Header values pino must never print. Bodies are never logged at all. */
@@ -44,6 +49,7 @@ function loggerOptions(logger: AppOptions["logger"]): FastifyServerOptions["logg
 /** The HTTP API: rules (per tenant, by API key), admin (by the admin key), health. */
 export function buildApp(options: AppOptions): FastifyInstance {
   const { db } = options;
+  const limits = options.limits ?? DEFAULT_API_LIMITS;
   const app = fastify({ logger: loggerOptions(options.logger), bodyLimit: 1024 * 1024 });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -88,7 +94,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
       request.tenantId = principal.tenantId;
       return undefined;
     });
-    registerRuleRoutes(scope, db);
+    registerRuleRoutes(scope, db, limits.rules);
     done();
   });
 
@@ -107,6 +113,6 @@ export function buildApp(options: AppOptions): FastifyInstance {
     done();
   });
 
-  options.extend?.(app, { db, tenantOf: (request) => requestTenant(db, request) });
+  options.extend?.(app, { db, tenantOf: (request) => requestTenant(db, request), limits });
   return app;
 }

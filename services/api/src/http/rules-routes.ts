@@ -7,6 +7,7 @@ import {
   ruleHistory,
   saveRule,
   type Database,
+  type RuleQuotas,
   type RuleRecord,
   type SaveMode,
   type SaveRuleResult,
@@ -20,9 +21,11 @@ import {
   parseIfMatch,
   parseRuleDocument,
   parseRuleId,
+  withoutUnsendableHeaders,
 } from "../rules/rule-input.js";
 import { etag, ruleEventView, ruleView } from "../rules/rule-view.js";
 import { notFound, sendError, sendIssues } from "./errors.js";
+import { sendQuotaRefusal } from "./quotas.js";
 
 /** Runs per dry run: enough to try a rule on a real sample, small enough to answer at once. */
 export const MAX_DRY_RUN_RUNS = 1000;
@@ -60,6 +63,8 @@ function answerSave(reply: FastifyReply, result: SaveRuleResult, sent: number | 
         return conflict(reply, result.current, sent);
       case "invalid":
         return sendIssues(reply, "invalid_rule", result.issues);
+      case "quota":
+        return sendQuotaRefusal(reply, result.refusal);
     }
   }
   if (!dryRun) void reply.header("etag", etag(result.record.version));
@@ -82,7 +87,8 @@ const DryRunRequest = z.strictObject({
   runs: z.array(z.unknown()).max(MAX_DRY_RUN_RUNS, `at most ${MAX_DRY_RUN_RUNS} runs per dry run`),
 });
 
-export function registerRuleRoutes(app: FastifyInstance, db: Database): void {
+/** `quotas`: the per-tenant rule quotas every write is checked against (in the store's transaction). */
+export function registerRuleRoutes(app: FastifyInstance, db: Database, quotas: RuleQuotas): void {
   async function write(
     request: FastifyRequest<{ Params: Partial<IdParams>; Querystring: { dry_run?: string } }>,
     reply: FastifyReply,
@@ -107,6 +113,7 @@ export function registerRuleRoutes(app: FastifyInstance, db: Database): void {
       mode,
       expectedVersion: expected.value,
       dryRun: dry,
+      quotas,
     });
     return answerSave(reply, result, expected.value, dry);
   }
@@ -147,7 +154,8 @@ export function registerRuleRoutes(app: FastifyInstance, db: Database): void {
     for (let attempt = 1; ; attempt++) {
       const current = await getRule(db, request.tenantId, id);
       if (!current) return notFound(reply);
-      const merged = { ...current.rule, ...(patch as Record<string, unknown>) };
+      const merged: Record<string, unknown> = { ...current.rule, ...(patch as Record<string, unknown>) };
+      if (!("webhooks" in patch)) merged["webhooks"] = withoutUnsendableHeaders(current.rule.webhooks);
       const document = parseRuleDocument(merged, { tenantId: request.tenantId, pathId: id });
       if (!document.ok) return sendIssues(reply, "invalid_rule", document.issues);
       const explicit = expectedVersion(ifMatch.value, document.value.version);
@@ -157,6 +165,7 @@ export function registerRuleRoutes(app: FastifyInstance, db: Database): void {
         rule: document.value.rule,
         mode: "update",
         expectedVersion: explicit.value ?? current.version,
+        quotas,
       });
       // Without a version from the client, a write that slipped in between is merged into, not lost.
       if (!result.ok && result.reason === "version_conflict" && explicit.value === undefined && attempt < 3) continue;
@@ -169,8 +178,11 @@ export function registerRuleRoutes(app: FastifyInstance, db: Database): void {
     if (id === undefined) return reply;
     const ifMatch = parseIfMatch(request.headers["if-match"]);
     if (!ifMatch.ok) return sendIssues(reply, "invalid_request", ifMatch.issues);
-    const result = await deleteRule(db, { tenantId: request.tenantId, ruleId: id, expectedVersion: ifMatch.value });
-    if (!result.ok) return result.reason === "not_found" ? notFound(reply) : conflict(reply, result.current, ifMatch.value);
+    const result = await deleteRule(db, { tenantId: request.tenantId, ruleId: id, expectedVersion: ifMatch.value, quotas });
+    if (!result.ok) {
+      if (result.reason === "quota") return sendQuotaRefusal(reply, result.refusal);
+      return result.reason === "not_found" ? notFound(reply) : conflict(reply, result.current, ifMatch.value);
+    }
     return reply.send({ result: "deleted", rule_id: id, version: result.version });
   });
 
