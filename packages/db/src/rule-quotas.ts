@@ -36,27 +36,21 @@ export function decideRuleCount(input: { readonly liveRules: number; readonly li
 }
 
 /**
- * Whether one more rule version fits in the sliding minute: `recent` are the times of the tenant's
- * newest versions (any order; at least the newest `limit` of the last minute, more are ignored).
- * Refused when `limit` of them are less than a minute old; one more fits once the oldest of the
- * newest `limit` is a minute old.
+ * Whether one more rule version fits in the sliding minute. `recentVersions` counts the tenant's
+ * versions less than a minute old, at most `limit` of them (the newest); `oldestCounted` is the
+ * oldest of those. Refused when there are `limit`; one more fits once that oldest is a minute old.
  */
 export function decideVersionRate(input: {
-  readonly recent: readonly Date[];
+  readonly recentVersions: number;
+  readonly oldestCounted: Date | null;
   readonly now: Date;
   readonly limit: number;
 }): QuotaRefusal | undefined {
-  const now = input.now.getTime();
-  const inWindow = input.recent
-    .map((d) => d.getTime())
-    .filter((t) => now - t < VERSION_RATE_WINDOW_MS)
-    .sort((a, b) => b - a);
-  if (inWindow.length < input.limit) return undefined;
-  const oldestCounted = inWindow[input.limit - 1]!;
+  if (input.recentVersions < input.limit || input.oldestCounted === null) return undefined;
   return {
     quota: "rule_versions_per_minute",
     limit: input.limit,
-    current: inWindow.length,
-    retryAfterMs: Math.max(1, oldestCounted + VERSION_RATE_WINDOW_MS - now),
+    current: input.recentVersions,
+    retryAfterMs: Math.max(1, input.oldestCounted.getTime() + VERSION_RATE_WINDOW_MS - input.now.getTime()),
   };
 }

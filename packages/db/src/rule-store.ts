@@ -156,19 +156,44 @@ async function lockTenant(tx: Transaction, tenantId: string): Promise<void> {
   await tx.query(sql`SELECT 1 FROM tenants WHERE id = ${tenantId} FOR NO KEY UPDATE`);
 }
 
-async function liveRuleCount(tx: Transaction, tenantId: string): Promise<number> {
-  const rows = (await tx.query(sql`SELECT count(*)::int AS n FROM rules WHERE tenant_id = ${tenantId} AND NOT deleted`)) as { n: number }[];
-  return rows[0]?.n ?? 0;
+interface QuotaFacts {
+  readonly liveRules: number;
+  readonly recentVersions: number;
+  readonly oldestCounted: Date | null;
+  readonly now: Date;
 }
 
-/** Whether the tenant may write one more version now (the rule_events_tenant_time_idx range). */
-async function versionRateRefusal(tx: Transaction, tenantId: string, limit: number): Promise<QuotaRefusal | undefined> {
+/**
+ * What the quota decisions need, in one statement (after `lockTenant`, so it sees every write that
+ * went before): the tenant's live rules when `countRules`, and its newest versions of the last minute,
+ * at most `rateLimit` (rule_events_tenant_time_idx), when `rateLimit` is set.
+ */
+async function quotaFacts(tx: Transaction, tenantId: string, countRules: boolean, rateLimit: number | undefined): Promise<QuotaFacts> {
+  const liveRules = countRules ? sql`(SELECT count(*)::int FROM rules WHERE tenant_id = ${tenantId} AND NOT deleted)` : sql`0`;
   const rows = (await tx.query(sql`
-    SELECT occurred_at, now() AS now FROM rule_events
-    WHERE tenant_id = ${tenantId} AND occurred_at > now() - ${VERSION_RATE_WINDOW_MS} * interval '1 millisecond'
-    ORDER BY occurred_at DESC LIMIT ${limit}`)) as { occurred_at: Date; now: Date }[];
-  if (rows.length === 0) return undefined;
-  return decideVersionRate({ recent: rows.map((r) => r.occurred_at), now: rows[0]!.now, limit });
+    SELECT ${liveRules} AS live_rules, count(r.occurred_at)::int AS recent_versions, min(r.occurred_at) AS oldest_counted, now() AS now
+    FROM (
+      SELECT occurred_at FROM rule_events
+      WHERE tenant_id = ${tenantId} AND occurred_at > now() - ${VERSION_RATE_WINDOW_MS} * interval '1 millisecond'
+      ORDER BY occurred_at DESC LIMIT ${rateLimit ?? 0}
+    ) r`)) as { live_rules: number; recent_versions: number; oldest_counted: Date | null; now: Date }[];
+  const row = rows[0]!;
+  return { liveRules: row.live_rules, recentVersions: row.recent_versions, oldestCounted: row.oldest_counted, now: row.now };
+}
+
+/** The first quota this write would break, or undefined. */
+async function quotaRefusal(
+  tx: Transaction,
+  tenantId: string,
+  quotas: RuleQuotas,
+  write: { readonly addsRule: boolean; readonly addsVersion: boolean },
+): Promise<QuotaRefusal | undefined> {
+  if (!write.addsRule && !write.addsVersion) return undefined;
+  const facts = await quotaFacts(tx, tenantId, write.addsRule, write.addsVersion ? quotas.maxVersionsPerMinute : undefined);
+  return (
+    (write.addsRule ? decideRuleCount({ liveRules: facts.liveRules, limit: quotas.maxRulesPerTenant }) : undefined) ??
+    (write.addsVersion ? decideVersionRate({ ...facts, limit: quotas.maxVersionsPerMinute }) : undefined)
+  );
 }
 
 async function lockRule(tx: Transaction, ruleId: string): Promise<RuleRow | undefined> {
@@ -223,9 +248,7 @@ async function saveInTransaction(tx: Transaction, input: SaveRuleInput): Promise
     return { ok: true, outcome: "unchanged", record: toRecord(live) };
   }
   if (quotas !== undefined) {
-    const refusal =
-      (live ? undefined : decideRuleCount({ liveRules: await liveRuleCount(tx, tenantId), limit: quotas.maxRulesPerTenant })) ??
-      (input.dryRun ? undefined : await versionRateRefusal(tx, tenantId, quotas.maxVersionsPerMinute));
+    const refusal = await quotaRefusal(tx, tenantId, quotas, { addsRule: !live, addsVersion: input.dryRun !== true });
     if (refusal !== undefined) return { ok: false, reason: "quota", refusal };
   }
   const version = (row?.version ?? 0) + 1;
@@ -275,7 +298,7 @@ export async function deleteRule(db: Database, input: DeleteRuleInput): Promise<
       return { ok: false, reason: "version_conflict", current: toRecord(row) };
     }
     if (input.quotas !== undefined) {
-      const refusal = await versionRateRefusal(tx, input.tenantId, input.quotas.maxVersionsPerMinute);
+      const refusal = await quotaRefusal(tx, input.tenantId, input.quotas, { addsRule: false, addsVersion: true });
       if (refusal !== undefined) return { ok: false, reason: "quota", refusal };
     }
     const version = row.version + 1;

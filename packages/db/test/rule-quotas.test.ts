@@ -20,21 +20,20 @@ describe("the rule-versions-per-minute quota", () => {
   const ago = (ms: number) => new Date(now.getTime() - ms);
 
   it.each([
-    ["nothing written", [], 3, undefined],
-    ["two in the minute, limit 3", [ago(1_000), ago(2_000)], 3, undefined],
+    ["nothing written", 0, null, 3, undefined],
+    ["two in the minute, limit 3", 2, ago(2_000), 3, undefined],
     // The oldest of the newest three is 50 s old: one more fits in 10 s.
-    ["three in the minute, limit 3", [ago(1_000), ago(2_000), ago(50_000)], 3, { current: 3, retryAfterMs: 10_000 }],
-    ["order does not matter", [ago(50_000), ago(1_000), ago(2_000)], 3, { current: 3, retryAfterMs: 10_000 }],
-    // More than the limit (a lowered limit): wait for the third newest to leave the window.
-    ["five in the minute, limit 3", [ago(1_000), ago(2_000), ago(3_000), ago(40_000), ago(59_000)], 3, { current: 5, retryAfterMs: 57_000 }],
-    ["a minute old no longer counts", [ago(1_000), ago(2_000), ago(60_000)], 3, undefined],
-    ["older than a minute no longer counts", [ago(1_000), ago(2_000), ago(3_600_000)], 3, undefined],
-    ["written this very millisecond", [now, now, now], 3, { current: 3, retryAfterMs: 60_000 }],
-    // A version stamped after `now` (another transaction started later, committed first) counts.
-    ["a version from a later transaction", [new Date(now.getTime() + 5), ago(1), ago(2)], 3, { current: 3, retryAfterMs: 59_998 }],
-    ["limit 1, one 59.999 s old", [ago(59_999)], 1, { current: 1, retryAfterMs: 1 }],
-  ] as const)("%s", (_name, recent, limit, expected) => {
-    const decision = decideVersionRate({ recent, now, limit });
+    ["three in the minute, limit 3", 3, ago(50_000), 3, { current: 3, retryAfterMs: 10_000 }],
+    ["three written this very millisecond", 3, now, 3, { current: 3, retryAfterMs: 60_000 }],
+    // Stamped after `now`: another transaction started later and committed first. It still counts.
+    ["the oldest counted from a later transaction", 3, new Date(now.getTime() + 5), 3, { current: 3, retryAfterMs: 60_005 }],
+    ["limit 1, one 59.999 s old", 1, ago(59_999), 1, { current: 1, retryAfterMs: 1 }],
+    // At the window's edge the store no longer counts it; the decision never asks to wait for nothing.
+    ["limit 1, one exactly a minute old", 1, ago(60_000), 1, { current: 1, retryAfterMs: 1 }],
+    ["limit 120, 119 in the minute", 119, ago(30_000), 120, undefined],
+    ["limit 120, 120 in the minute", 120, ago(30_000), 120, { current: 120, retryAfterMs: 30_000 }],
+  ] as const)("%s", (_name, recentVersions, oldestCounted, limit, expected) => {
+    const decision = decideVersionRate({ recentVersions, oldestCounted, now, limit });
     if (expected === undefined) expect(decision).toBeUndefined();
     else expect(decision).toEqual({ quota: "rule_versions_per_minute", limit, ...expected });
   });
