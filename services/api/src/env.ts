@@ -1,6 +1,6 @@
 import { otelEnvShape, parseEnv, refineOtelEnv } from "@runhooks/telemetry";
 import { z } from "zod";
-import { DEFAULT_API_LIMITS, HOUR_MS, type ApiLimits } from "./http/quotas.js";
+import { DEFAULT_API_LIMITS, HOUR_MS, type ApiLimits } from "./limits.js";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positive = z.coerce.number().int().min(1);

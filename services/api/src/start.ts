@@ -4,7 +4,7 @@ import { createKafka, ensureTopics, topicNames, topicSpecs, describeMismatch } f
 import type { FastifyServerOptions } from "fastify";
 import { OTEL_OFF, createTelemetry, type OtelConfig } from "@runhooks/telemetry";
 import { buildApp, type AppOptions } from "./http/app.js";
-import type { ApiLimits } from "./http/quotas.js";
+import type { ApiLimits } from "./limits.js";
 import { createApiCounters, registerApiMetrics } from "./metrics.js";
 import { startOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from "./relay/outbox-relay.js";
 

@@ -48,7 +48,7 @@ describe("webhook headers at write", () => {
   it("keeps a stored version holding such headers readable, and lets a PATCH disable it without them", async () => {
     const t = await api.newTenant("stored headers");
     const id = randomUUID();
-    // Written past the API's check, as a version stored while such names were accepted would be.
+    // Written past the API's check: a stored version may hold names the API refuses.
     const rule = Rule.parse({ id, tenant_id: t.tenantId, display_name: "old", filter: true, webhooks: [{ url: "https://hooks.example.com/in" }] });
     const headers = { Connection: "close", "Transfer-Encoding": "chunked", "x-team": "ml" };
     const saved = await saveRule(api.database.db, { tenantId: t.tenantId, mode: "create", rule: { ...rule, webhooks: [{ ...rule.webhooks[0]!, headers }] } });

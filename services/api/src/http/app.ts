@@ -5,7 +5,7 @@ import { countRequest, type ApiCounters } from "../metrics.js";
 import { registerAdminRoutes } from "./admin-routes.js";
 import { presentedKey, requestTenant, sameSecret } from "./auth.js";
 import { sendError } from "./errors.js";
-import { DEFAULT_API_LIMITS, type ApiLimits } from "./quotas.js";
+import { DEFAULT_API_LIMITS, type ApiLimits } from "../limits.js";
 import { registerRuleRoutes } from "./rules-routes.js";
 
 export interface AppOptions {
