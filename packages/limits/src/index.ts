@@ -2,3 +2,4 @@ export { refill, retryAfterSeconds, takeToken, type Bucket, type BucketConfig, t
 export { RateLimiter, type RateDecision } from "./rate-limiter.js";
 export { TtlCache } from "./ttl-cache.js";
 export { keyCache, type KeyCache, type KeyCacheOptions, type KeyCheck } from "./key-cache.js";
+export { admitKey, type Admission } from "./admit.js";

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { TtlCache, keyCache } from "@runhooks/limits";
+import { RateLimiter, TtlCache, admitKey, keyCache } from "@runhooks/limits";
 import { describe, expect, it } from "vitest";
 
 const hash = (key: string) => createHash("sha256").update(key).digest("base64");
@@ -80,5 +80,27 @@ describe("TTL cache", () => {
     cache.set("b", 2, 1000, 0);
     cache.set("c", 3, 1000, 0);
     expect([cache.get("a", 1), cache.get("b", 1), cache.get("c", 1), cache.size]).toEqual([undefined, 2, 3, 2]);
+  });
+});
+
+describe("admitting a key", () => {
+  it.each<[string, string | undefined, string]>([
+    ["no key", undefined, "missing_key"],
+    ["an empty key", "", "missing_key"],
+    ["a wrong key", "bad", "wrong_key"],
+    ["a valid key", "good", "ok"],
+  ])("%s", async (_name, key, expected) => {
+    const { cache } = setup({ good: "t" });
+    const answer = await admitKey(key, cache, new RateLimiter({ ratePerSecond: 1, burst: 1 }), () => 0);
+    expect(answer.ok ? "ok" : answer.reason).toBe(expected);
+  });
+
+  it("spends the valid key's tokens only; wrong keys spend none", async () => {
+    const { cache } = setup({ good: "t" });
+    const limiter = new RateLimiter({ ratePerSecond: 1, burst: 1 });
+    for (let i = 0; i < 5; i++) await admitKey("bad", cache, limiter, () => 0);
+    expect(await admitKey("good", cache, limiter, () => 0)).toEqual({ ok: true, principal: "t" });
+    expect(await admitKey("good", cache, limiter, () => 0)).toEqual({ ok: false, reason: "rate_limited", retryAfterMs: 1000 });
+    expect(await admitKey("good", cache, limiter, () => 1000)).toEqual({ ok: true, principal: "t" });
   });
 });
