@@ -89,6 +89,8 @@ export async function startEngine(
         logger: { level: apiEnv.RUNHOOKS_LOG_LEVEL === "info" ? "warn" : apiEnv.RUNHOOKS_LOG_LEVEL },
         relay: apiEnv.RUNHOOKS_API_RELAY,
         otel: otelConfigFromEnv(apiEnv),
+        rateLimit: { ratePerSecond: apiEnv.RUNHOOKS_API_RATE_PER_S, burst: apiEnv.RUNHOOKS_API_RATE_BURST },
+        wrongKeyCacheMs: apiEnv.RUNHOOKS_API_WRONG_KEY_CACHE_MS,
         migrate: false,
         extend: (app, context) => void app.register(deliveriesRoutes({ db: context.db, tenantOf: context.tenantOf })),
       });

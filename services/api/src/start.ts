@@ -29,6 +29,10 @@ export interface StartApiOptions {
   readonly otel?: OtelConfig;
   /** `service.instance.id` of the telemetry; default host-pid. */
   readonly instanceId?: string;
+  /** Requests per API key (default 100 per second, bursts of 1,000). */
+  readonly rateLimit?: AppOptions["rateLimit"];
+  /** How long a wrong API key is refused without asking the database again (default 5,000 ms). */
+  readonly wrongKeyCacheMs?: number;
 }
 
 export interface RunningApi {
@@ -59,6 +63,8 @@ export async function startApi(options: StartApiOptions): Promise<RunningApi> {
       extend: options.extend,
       counters,
       metrics: () => telemetry.prometheus(),
+      rateLimit: options.rateLimit,
+      wrongKeyCacheMs: options.wrongKeyCacheMs,
     });
     cleanups.push(() => app.close());
 
