@@ -33,9 +33,9 @@ export const IngestEnv = z.object({
   /** How long a wrong API key is refused without asking the database again (a flood of it costs one lookup). */
   RUNHOOKS_INGEST_WRONG_KEY_CACHE_MS: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
   /** Requests per second per API key (token bucket refill); over it, 429 with Retry-After. */
-  RUNHOOKS_INGEST_RATE_PER_S: z.coerce.number().positive().max(1_000_000).default(200),
+  RUNHOOKS_INGEST_RATE_PER_S: z.coerce.number().positive().max(1_000_000).default(500),
   /** Requests a quiet API key may send at once (token bucket size). */
-  RUNHOOKS_INGEST_RATE_BURST: z.coerce.number().int().min(1).max(10_000_000).default(2_000),
+  RUNHOOKS_INGEST_RATE_BURST: z.coerce.number().int().min(1).max(10_000_000).default(5_000),
   /** Parts per multipart body; more is refused (413). The SDKs send at most ~7 per run operation. */
   RUNHOOKS_INGEST_MAX_PARTS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   /** How deep a run (or a multipart part) may nest objects and arrays; deeper is refused (400). */
