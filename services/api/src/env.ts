@@ -30,6 +30,12 @@ export const ApiEnv = z.object({
   RUNHOOKS_API_MAX_RULE_VERSIONS_PER_MINUTE: positive.default(DEFAULT_API_LIMITS.rules.maxVersionsPerMinute),
   /** Longest range one POST /rules/:id/replay may cover, in hours (168: 7 days); longer is refused with 422. */
   RUNHOOKS_API_MAX_REPLAY_HOURS: positive.max(24 * 366).default(DEFAULT_API_LIMITS.maxReplayRangeMs / HOUR_MS),
+  /** Requests per second per API key (token bucket refill); over it, 429 with Retry-After. */
+  RUNHOOKS_API_RATE_PER_S: z.coerce.number().positive().max(1_000_000).default(100),
+  /** Requests a quiet API key may send at once (token bucket size). */
+  RUNHOOKS_API_RATE_BURST: z.coerce.number().int().min(1).max(10_000_000).default(1_000),
+  /** How long a wrong API key is refused without asking the database again. */
+  RUNHOOKS_API_WRONG_KEY_CACHE_MS: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
   /** The standard OTEL_* variables (README "Operating: traces, metrics and Grafana"). */
   ...otelEnvShape,
 }).superRefine(refineOtelEnv);

@@ -19,6 +19,8 @@ async function main(): Promise<void> {
     relay: env.RUNHOOKS_API_RELAY,
     otel: otelConfigFromEnv(env),
     limits: apiLimitsFromEnv(env),
+    rateLimit: { ratePerSecond: env.RUNHOOKS_API_RATE_PER_S, burst: env.RUNHOOKS_API_RATE_BURST },
+    wrongKeyCacheMs: env.RUNHOOKS_API_WRONG_KEY_CACHE_MS,
     // The delivery service owns its routes; the API serves them with its own key lookup.
     extend: (app, context) =>
           void app.register(deliveriesRoutes({ db: context.db, tenantOf: context.tenantOf, maxReplayRangeMs: context.limits.maxReplayRangeMs })),

@@ -32,6 +32,10 @@ export interface StartApiOptions {
   readonly instanceId?: string;
   /** Per-tenant quotas (env.ts `apiLimitsFromEnv`; default DEFAULT_API_LIMITS). */
   readonly limits?: ApiLimits;
+  /** Requests per API key (default 100 per second, bursts of 1,000). */
+  readonly rateLimit?: AppOptions["rateLimit"];
+  /** How long a wrong API key is refused without asking the database again (default 5,000 ms). */
+  readonly wrongKeyCacheMs?: number;
 }
 
 export interface RunningApi {
@@ -63,6 +67,8 @@ export async function startApi(options: StartApiOptions): Promise<RunningApi> {
       counters,
       metrics: () => telemetry.prometheus(),
       ...(options.limits === undefined ? {} : { limits: options.limits }),
+      rateLimit: options.rateLimit,
+      wrongKeyCacheMs: options.wrongKeyCacheMs,
     });
     cleanups.push(() => app.close());
 
