@@ -22,6 +22,15 @@ export const ApiEnv = z.object({
     .enum(["true", "false"])
     .default("true")
     .transform((v) => v === "true"),
+  /**
+   * Store the evaluator's rule-error records (topic `<prefix>.rule-errors`) for GET /rules/:id/errors.
+   * Every API instance may run it: they share the consumer group below.
+   */
+  RUNHOOKS_API_RULE_ERRORS: z
+    .enum(["true", "false"])
+    .default("true")
+    .transform((v) => v === "true"),
+  RUNHOOKS_API_RULE_ERRORS_GROUP: z.string().min(1).default("runhooks-api-rule-errors"),
   /** The standard OTEL_* variables (README "Operating: traces, metrics and Grafana"). */
   ...otelEnvShape,
 }).superRefine(refineOtelEnv);

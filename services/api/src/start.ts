@@ -6,6 +6,7 @@ import { OTEL_OFF, createTelemetry, type OtelConfig } from "@runhooks/telemetry"
 import { buildApp, type AppOptions } from "./http/app.js";
 import { createApiCounters, registerApiMetrics } from "./metrics.js";
 import { startOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from "./relay/outbox-relay.js";
+import { startRuleErrorsConsumer } from "./rule-errors/consumer.js";
 
 export interface StartApiOptions {
   readonly databaseUrl: string;
@@ -21,6 +22,11 @@ export interface StartApiOptions {
   readonly logger?: FastifyServerOptions["logger"];
   /** Run the outbox relay in this process (default true), optionally with overrides. */
   readonly relay?: boolean | Partial<Pick<OutboxRelayOptions, "batchSize" | "pollIntervalMs" | "retryDelayMs">>;
+  /**
+   * Store the rule-errors topic's records for GET /rules/:id/errors (default true; consumer group
+   * `runhooks-api-rule-errors` unless given).
+   */
+  readonly ruleErrors?: boolean | { readonly groupId?: string };
   /** Mounts more routes on the API (e.g. the delivery service's deliveries routes). */
   readonly extend?: AppOptions["extend"];
   /** Apply pending migrations first (default true; safe when several services start at once). */
@@ -63,23 +69,38 @@ export async function startApi(options: StartApiOptions): Promise<RunningApi> {
     cleanups.push(() => app.close());
 
     let relay: OutboxRelay | undefined;
-    if (options.relay !== false) {
-      const kafka = createKafka({ brokers: options.kafkaBrokers, clientId: "runhooks-api", logLevel: "error" });
-      const topic = topicNames(options.topicPrefix).rules;
+    const kafka = createKafka({ brokers: options.kafkaBrokers, clientId: "runhooks-api", logLevel: "error" });
+    const topics = topicNames(options.topicPrefix);
+    const ruleErrors = options.ruleErrors ?? true;
+    if (options.relay !== false || ruleErrors !== false) {
+      // Only the topics the API writes or reads; a live topic is checked, never altered.
+      const used = new Set([...(options.relay !== false ? [topics.rules] : []), ...(ruleErrors !== false ? [topics.ruleErrors] : [])]);
       const admin = kafka.admin();
       await admin.connect();
       try {
-        // Only the topic the API writes; a live topic is checked, never altered.
-        const report = await ensureTopics(admin, topicSpecs({ prefix: options.topicPrefix }).filter((s) => s.name === topic));
+        const report = await ensureTopics(admin, topicSpecs({ prefix: options.topicPrefix }).filter((s) => used.has(s.name)));
         for (const m of report.mismatches) app.log.warn({ topic: m.topic }, describeMismatch(m));
       } finally {
         await admin.disconnect();
       }
+    }
+    if (ruleErrors !== false) {
+      const consumer = await startRuleErrorsConsumer({
+        kafka,
+        db,
+        topic: topics.ruleErrors,
+        groupId: (typeof ruleErrors === "object" ? ruleErrors.groupId : undefined) ?? "runhooks-api-rule-errors",
+        log: app.log,
+        onStored: (n) => (counters.ruleErrorsStored += n),
+      });
+      cleanups.push(() => consumer.stop());
+    }
+    if (options.relay !== false) {
       relay = startOutboxRelay({
         db,
         databaseUrl: options.databaseUrl,
         kafka,
-        topic,
+        topic: topics.rules,
         log: app.log,
         onPublished: (n) => (counters.relayPublished += n),
         onFailure: () => counters.relayFailures++,

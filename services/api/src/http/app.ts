@@ -5,6 +5,7 @@ import { countRequest, type ApiCounters } from "../metrics.js";
 import { registerAdminRoutes } from "./admin-routes.js";
 import { presentedKey, requestTenant, sameSecret } from "./auth.js";
 import { sendError } from "./errors.js";
+import { registerRuleErrorRoutes } from "./rule-errors-routes.js";
 import { registerRuleRoutes } from "./rules-routes.js";
 
 export interface AppOptions {
@@ -89,6 +90,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
       return undefined;
     });
     registerRuleRoutes(scope, db);
+    registerRuleErrorRoutes(scope, db);
     done();
   });
 
