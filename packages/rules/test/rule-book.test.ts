@@ -57,3 +57,28 @@ describe("matchRun with rules that share a filter", () => {
     expect(statusReads).toBe(1); // rules 1 and 3 share the filter; rule 4 is disabled
   });
 });
+
+describe("matchRun with filters whose verdict is error", () => {
+  const BOMB = { "==": [{ reduce: [{ var: "tags" }, { merge: [{ var: "accumulator" }, { var: "accumulator" }] }, [1]] }, "nope"] };
+  const book = createRuleBook({ filterSteps: 10_000 });
+  // Rules 1 and 2 share the filter (one evaluation, two errors); rule 3 matches; rule 4 was stored invalid.
+  for (const r of [rule(1, BOMB), rule(2, BOMB), rule(3, LLM), rule(4, { log: 1 })]) {
+    applyRuleVersion(book, { ruleId: r.rule_id, rule: r, effectiveFrom: 0 });
+  }
+
+  it("matches nothing for them and reports each (run, rule) once, with the reason", () => {
+    const errors: [string, string][] = [];
+    const tags = Array.from({ length: 40 }, (_, i) => String(i));
+    const matched = matchRun(book, run(1, { run_type: "llm", tags }), 10, runFacts, (spec, error) => errors.push([spec.ruleId.slice(-1), error]));
+    expect(matched.map((s) => s.ruleId.slice(-1))).toEqual(["3"]);
+    expect(errors.map(([id]) => id)).toEqual(["1", "2", "4"]);
+    expect(errors[0]![1]).toContain("10,000 steps");
+    expect(errors[2]![1]).toContain("not valid");
+  });
+
+  it("reports nothing where the filter fits its budget", () => {
+    const errors: string[] = [];
+    matchRun(book, run(2, { run_type: "chain", tags: ["a", "b"] }), 10, runFacts, (spec) => errors.push(spec.ruleId));
+    expect(errors.map((id) => id.slice(-1))).toEqual(["4"]);
+  });
+});

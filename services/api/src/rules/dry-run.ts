@@ -96,7 +96,7 @@ function checkRun(rule: Rule, run: Run, filter: CompiledFilter, expression: Json
   }
   const facts = runFacts(run);
   const explanation = explainFilter(expression, facts);
-  const filterOk = filter(facts);
+  const filterOk = filter(facts) === true;
   checks.push({
     part: "filter",
     ok: filterOk,
