@@ -14,16 +14,6 @@ export interface RuleErrorSample {
   readonly error: string;
 }
 
-// The rule book's matchRun with its onError callback (packages/rules, rules-budget interface).
-type MatchRun = (
-  book: RuleBook,
-  run: Run,
-  time: number,
-  factsOf: typeof attachFacts,
-  onError?: (spec: WindowSpec, error: string) => void,
-) => readonly WindowSpec[];
-const match = matchRun as MatchRun;
-
 const NO_ERRORS: readonly RuleErrorSample[] = Object.freeze([]);
 
 /**
@@ -39,7 +29,7 @@ export function judgeRun(value: Buffer | null, limits: RunLimits, book: RuleBook
     if (!decoded.ok) return { kind: "dead_letter", reason: decoded.reason, error: decoded.error };
     const run = decoded.run;
     if (run.end_time == null) return { kind: "not_ended", runId: run.id };
-    const matches = match(book, run, time, attachFacts, (spec, error) => (ruleErrors ??= []).push({ spec, error }));
+    const matches = matchRun(book, run, time, attachFacts, (spec, error) => (ruleErrors ??= []).push({ spec, error }));
     return { kind: "judged", run, matches, ruleErrors: ruleErrors ?? NO_ERRORS };
   } catch (error) {
     const e = error instanceof Error ? error : new Error(String(error));

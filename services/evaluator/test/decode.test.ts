@@ -156,6 +156,19 @@ describe("judging a run", () => {
     expect(judgeRun(bytes("{nope"), limits, book, 1000)).toMatchObject({ kind: "dead_letter", reason: "invalid_json" });
   });
 
+  it("reports a rule whose filter runs out of its budget as a rule error, and still judges the others", () => {
+    const book = createRuleBook();
+    const bomb = rule({ "==": [{ reduce: [{ var: "inputs.arr" }, { merge: [{ var: "accumulator" }, { var: "accumulator" }] }, [1]] }, "nope"] });
+    const plain = rule({ "==": [{ var: "name" }, "ChatOpenAI"] });
+    for (const r of [bomb, plain]) applyRuleVersion(book, { ruleId: r.rule_id, rule: r, effectiveFrom: 0 });
+    const judged = judgeRun(bytes(run({ inputs: { arr: Array.from({ length: 26 }, (_, i) => i) } })), limits, book, 1000);
+    expect(judged.kind).toBe("judged");
+    if (judged.kind !== "judged") return;
+    expect(judged.matches.map((m) => m.ruleId)).toEqual([plain.rule_id]);
+    expect(judged.ruleErrors.map((e) => e.spec.ruleId)).toEqual([bomb.rule_id]);
+    expect(judged.ruleErrors[0]!.error.length).toBeGreaterThan(0);
+  });
+
   it("writes dead letters the contract accepts, for the new reasons too", () => {
     const message = { key: Buffer.from("k"), value: bytes(deepRunText(100)), timestamp: "1712280534000", offset: "42" };
     for (const reason of ["too_deep", "evaluation_failed"] as const) {
