@@ -105,7 +105,7 @@ function count(n: number): string {
 
 const ITERATING = new Set(["some", "all", "none", "filter", "map", "reduce"]);
 /** Operators whose result is one number or boolean. */
-const SCALAR_RESULT = new Set(["==", "===", "!=", "!==", ">", ">=", "<", "<=", "!", "!!", "in", "+", "-", "*", "/", "%", "min", "max", "some", "all", "none"]);
+const SCALAR_RESULT = new Set(["==", "===", "!=", "!==", ">", ">=", "<", "<=", "!", "!!", "in", "+", "-", "/", "%", "min", "max", "some", "all", "none"]);
 
 class Model {
   readonly visits: Visit[] = [];
@@ -268,6 +268,9 @@ class Model {
         // One operand is only tested for truthiness; more take the generic path, which coerces.
         if (bounds.length === 1) return { cost: 1 + inner, value: SCALAR, element: SCALAR };
         return { cost: 1 + inner + coerced, value: SCALAR, element: SCALAR };
+      case "*":
+        // One operand comes back as it is (json-logic-js reduces without an initial value).
+        return { cost: 1 + inner + coerced, value: bounds.length === 1 ? bounds[0]!.value : SCALAR, element: bounds.length === 1 ? bounds[0]!.element : SCALAR };
       default:
         if (SCALAR_RESULT.has(op)) return { cost: 1 + inner + coerced, value: SCALAR, element: SCALAR };
         // `log` (refused by validation), or an operator the model does not know: its operand, bounded.
