@@ -158,10 +158,11 @@ describe("judging a run", () => {
 
   it("reports a rule whose filter runs out of its budget as a rule error, and still judges the others", () => {
     const book = createRuleBook();
-    const bomb = rule({ "==": [{ reduce: [{ var: "inputs.arr" }, { merge: [{ var: "accumulator" }, { var: "accumulator" }] }, [1]] }, "nope"] });
+    // Admitted by the static bound (it assumes 16 elements per array of the run), not by the budget.
+    const bomb = rule({ some: [{ var: "inputs.big" }, { some: [Array.from({ length: 600 }, (_, i) => i), { "==": [{ var: "" }, -1] }] }] });
     const plain = rule({ "==": [{ var: "name" }, "ChatOpenAI"] });
     for (const r of [bomb, plain]) applyRuleVersion(book, { ruleId: r.rule_id, rule: r, effectiveFrom: 0 });
-    const judged = judgeRun(bytes(run({ inputs: { arr: Array.from({ length: 26 }, (_, i) => i) } })), limits, book, 1000);
+    const judged = judgeRun(bytes(run({ inputs: { big: Array.from({ length: 5000 }, (_, i) => i) } })), limits, book, 1000);
     expect(judged.kind).toBe("judged");
     if (judged.kind !== "judged") return;
     expect(judged.matches.map((m) => m.ruleId)).toEqual([plain.rule_id]);

@@ -5,7 +5,8 @@ import { startEvaluator, type Evaluator } from "@runhooks/evaluator";
 import { createHarness, eventually, makeRun, ruleVersion, runIdsOf, type Harness } from "./harness.js";
 
 const TENANT = "2ebda79f-2946-4491-a9ad-d642f49e0815";
-const REDUCE_BOMB: JsonValue = { "==": [{ reduce: [{ var: "inputs.arr" }, { merge: [{ var: "accumulator" }, { var: "accumulator" }] }, [1]] }, "nope"] };
+/** Admitted by the static cost bound (16 elements assumed per array of the run); over budget on 5,000. */
+const BOMB: JsonValue = { some: [{ var: "inputs.big" }, { some: [Array.from({ length: 600 }, (_, i) => i), { "==": [{ var: "" }, -1] }] }] };
 
 describe("rule errors on the rule-errors topic", () => {
   let h: Harness;
@@ -33,14 +34,14 @@ describe("rule errors on the rule-errors topic", () => {
   });
 
   it("publishes a count and a sample per rule version and flush, and never again after a restart", async () => {
-    const bomb = ruleVersion({ tenant_id: TENANT, filter: REDUCE_BOMB });
+    const bomb = ruleVersion({ tenant_id: TENANT, filter: BOMB });
     const marker = ruleVersion({ tenant_id: TENANT, filter: { "==": [{ var: "name" }, "marker"] } });
     await h.publishRule(bomb);
     await h.publishRule(marker);
     const first = await start();
 
-    const arr = Array.from({ length: 26 }, (_, i) => i);
-    const runs = Array.from({ length: 30 }, () => makeRun(TENANT, { name: "poison", inputs: { arr } }));
+    const big = Array.from({ length: 5000 }, (_, i) => i);
+    const runs = Array.from({ length: 30 }, () => makeRun(TENANT, { name: "poison", inputs: { big } }));
     await h.produceRuns([...runs, makeRun(TENANT, { name: "marker" })]);
     const total = () => h.ruleErrors.reduce((n, r) => n + r.count, 0);
     await eventually("the marker's window", () => runIdsOf(h.windows, marker.rule_id).length === 1);
@@ -62,7 +63,7 @@ describe("rule errors on the rule-errors topic", () => {
     await first.stop();
     await start();
     const marker2 = makeRun(TENANT, { name: "marker", trace_id: randomUUID() });
-    await h.produceRuns([makeRun(TENANT, { name: "poison", inputs: { arr } }), marker2]);
+    await h.produceRuns([makeRun(TENANT, { name: "poison", inputs: { big } }), marker2]);
     await eventually("the second marker's window", () => runIdsOf(h.windows, marker.rule_id).includes(marker2.id));
     await eventually("the 31st error", () => total() >= 31);
     expect(total()).toBe(31);
