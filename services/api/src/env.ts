@@ -30,7 +30,8 @@ export const ApiEnv = z.object({
     .enum(["true", "false"])
     .default("true")
     .transform((v) => v === "true"),
-  RUNHOOKS_API_RULE_ERRORS_GROUP: z.string().min(1).default("runhooks-api-rule-errors"),
+  /** Unset: `<RUNHOOKS_TOPIC_PREFIX>-api-rule-errors`. */
+  RUNHOOKS_API_RULE_ERRORS_GROUP: z.string().min(1).optional(),
   /** The standard OTEL_* variables (README "Operating: traces, metrics and Grafana"). */
   ...otelEnvShape,
 }).superRefine(refineOtelEnv);

@@ -17,7 +17,7 @@ async function main(): Promise<void> {
     adminKey: env.RUNHOOKS_ADMIN_KEY,
     logger: { level: env.RUNHOOKS_LOG_LEVEL },
     relay: env.RUNHOOKS_API_RELAY,
-    ruleErrors: env.RUNHOOKS_API_RULE_ERRORS && { groupId: env.RUNHOOKS_API_RULE_ERRORS_GROUP },
+    ruleErrors: env.RUNHOOKS_API_RULE_ERRORS && (env.RUNHOOKS_API_RULE_ERRORS_GROUP === undefined ? {} : { groupId: env.RUNHOOKS_API_RULE_ERRORS_GROUP }),
     otel: otelConfigFromEnv(env),
     // The delivery service owns its routes; the API serves them with its own key lookup.
     extend: (app, context) => void app.register(deliveriesRoutes({ db: context.db, tenantOf: context.tenantOf })),

@@ -24,7 +24,7 @@ export interface StartApiOptions {
   readonly relay?: boolean | Partial<Pick<OutboxRelayOptions, "batchSize" | "pollIntervalMs" | "retryDelayMs">>;
   /**
    * Store the rule-errors topic's records for GET /rules/:id/errors (default true; consumer group
-   * `runhooks-api-rule-errors` unless given).
+   * `<prefix>-api-rule-errors` unless given).
    */
   readonly ruleErrors?: boolean | { readonly groupId?: string };
   /** Mounts more routes on the API (e.g. the delivery service's deliveries routes). */
@@ -89,7 +89,8 @@ export async function startApi(options: StartApiOptions): Promise<RunningApi> {
         kafka,
         db,
         topic: topics.ruleErrors,
-        groupId: (typeof ruleErrors === "object" ? ruleErrors.groupId : undefined) ?? "runhooks-api-rule-errors",
+        // Per prefix: installations (and test runs) sharing a cluster never share the group.
+        groupId: (typeof ruleErrors === "object" ? ruleErrors.groupId : undefined) ?? `${options.topicPrefix ?? "runhooks"}-api-rule-errors`,
         log: app.log,
         onStored: (n) => (counters.ruleErrorsStored += n),
       });
