@@ -19,13 +19,13 @@ import { createTestDatabase, testKafka, uniquePrefix, type TestDatabase } from "
  */
 
 /*
- * The issue's bombs (a reduce merging the accumulator with itself; `some` nested 3–5 deep over
- * 600-element literals) are refused by the validator's static cost bound now. These are the closest it
+ * The classic bombs (a reduce merging the accumulator with itself; `some` nested 3–5 deep over
+ * 600-element literals) are refused by the validator's static cost bound. These are the closest it
  * admits: the bound assumes 16 elements for an array read from the run, and A's runs carry 5,000, so
  * every evaluation runs into the per-evaluation step budget (verdict "error") — ~10 ms each.
  */
 const ARR_600 = Array.from({ length: 600 }, (_, i) => i);
-const ISSUE_BOMBS = [
+const REFUSED_BOMBS = [
   { "==": [{ reduce: [{ var: "inputs.arr" }, { merge: [{ var: "accumulator" }, { var: "accumulator" }] }, [1]] }, "nope"] },
   { some: [ARR_600, { some: [ARR_600, { some: [ARR_600, { "==": [{ var: "" }, { var: "name" }] }] }] }] },
 ];
@@ -35,7 +35,7 @@ const SOME_BOMB = { some: [{ var: "inputs.big" }, { some: [ARR_600, { "==": [{ v
 const CAT_BOMB = { "==": [{ reduce: [{ var: "inputs.big" }, { cat: [{ var: "accumulator" }, { var: "current" }] }, ""] }, "nope"] };
 
 const B_WINDOW_SECONDS = 5;
-/** The issue's acceptance: a window arrives within this long after its end. */
+/** The acceptance criterion: a window arrives within this long after its end. */
 const MAX_ARRIVAL_AFTER_END_MS = 5000;
 const HEAP_LIMIT = 512 * 1024 * 1024;
 const ROUNDS = 20;
@@ -144,7 +144,7 @@ describe("a hostile tenant", () => {
   it("slows no other tenant: B's windows all arrive within 5 s of their end; A sees its errors", { timeout: 180_000 }, async () => {
     const a = await tenant("hostile");
     const b = await tenant("bystander");
-    for (const filter of ISSUE_BOMBS) {
+    for (const filter of REFUSED_BOMBS) {
       const refused = await call("POST", "/rules", a.key, { display_name: "bomb", filter, window: { seconds: 5 }, webhooks: [{ url: `${webhook.url}/a` }] });
       expect(refused.status, JSON.stringify(refused.body)).toBe(400);
     }
