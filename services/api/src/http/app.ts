@@ -5,7 +5,7 @@ import { countRequest, type ApiCounters } from "../metrics.js";
 import { registerAdminRoutes } from "./admin-routes.js";
 import { presentedKey, requestTenant, sameSecret } from "./auth.js";
 import { sendError } from "./errors.js";
-import { registerRuleRoutes } from "./rules-routes.js";
+import { registerRuleRoutes, type DryRunRouteLimits } from "./rules-routes.js";
 
 export interface AppOptions {
   readonly db: Database;
@@ -19,6 +19,8 @@ export interface AppOptions {
   readonly counters?: ApiCounters;
   /** Prometheus text for `GET /metrics` (unset: no such route). */
   readonly metrics?: () => Promise<string>;
+  /** Caps on `POST /rules/test` (defaults: `DEFAULT_DRY_RUN_ROUTE_LIMITS`). */
+  readonly dryRun?: Partial<DryRunRouteLimits>;
 }
 
 export interface ApiContext {
@@ -88,7 +90,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
       request.tenantId = principal.tenantId;
       return undefined;
     });
-    registerRuleRoutes(scope, db);
+    registerRuleRoutes(scope, db, options.dryRun);
     done();
   });
 
