@@ -22,6 +22,16 @@ export const ApiEnv = z.object({
     .enum(["true", "false"])
     .default("true")
     .transform((v) => v === "true"),
+  /** Runs per `POST /rules/test` (more: 413). */
+  RUNHOOKS_API_DRY_RUN_MAX_RUNS: z.coerce.number().int().min(1).default(1000),
+  /** Request body bytes of `POST /rules/test` (more: 413). */
+  RUNHOOKS_API_DRY_RUN_MAX_BYTES: z.coerce.number().int().min(1024).default(4 * 1024 * 1024),
+  /**
+   * Filter steps per `POST /rules/test`, every run's verdict and explanation together; runs past it
+   * are answered "error", not evaluated (a step is the filter budget's unit, so answers never depend
+   * on the machine's speed).
+   */
+  RUNHOOKS_API_DRY_RUN_MAX_STEPS: z.coerce.number().int().min(1).default(2_000_000),
   /**
    * Store the evaluator's rule-error records (topic `<prefix>.rule-errors`) for GET /rules/:id/errors.
    * Every API instance may run it: they share the consumer group below.

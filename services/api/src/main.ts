@@ -19,6 +19,11 @@ async function main(): Promise<void> {
     relay: env.RUNHOOKS_API_RELAY,
     ruleErrors: env.RUNHOOKS_API_RULE_ERRORS && (env.RUNHOOKS_API_RULE_ERRORS_GROUP === undefined ? {} : { groupId: env.RUNHOOKS_API_RULE_ERRORS_GROUP }),
     otel: otelConfigFromEnv(env),
+    dryRun: {
+      maxRuns: env.RUNHOOKS_API_DRY_RUN_MAX_RUNS,
+      maxBytes: env.RUNHOOKS_API_DRY_RUN_MAX_BYTES,
+      maxSteps: env.RUNHOOKS_API_DRY_RUN_MAX_STEPS,
+    },
     // The delivery service owns its routes; the API serves them with its own key lookup.
     extend: (app, context) => void app.register(deliveriesRoutes({ db: context.db, tenantOf: context.tenantOf })),
   });

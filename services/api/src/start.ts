@@ -35,6 +35,8 @@ export interface StartApiOptions {
   readonly otel?: OtelConfig;
   /** `service.instance.id` of the telemetry; default host-pid. */
   readonly instanceId?: string;
+  /** Caps on `POST /rules/test` (RUNHOOKS_API_DRY_RUN_*). */
+  readonly dryRun?: AppOptions["dryRun"];
 }
 
 export interface RunningApi {
@@ -65,6 +67,7 @@ export async function startApi(options: StartApiOptions): Promise<RunningApi> {
       extend: options.extend,
       counters,
       metrics: () => telemetry.prometheus(),
+      dryRun: options.dryRun,
     });
     cleanups.push(() => app.close());
 

@@ -160,12 +160,31 @@ function inForce(t: RuleTimeline, time: number): VersionEntry | undefined {
 
 const NO_MATCHES: readonly WindowSpec[] = Object.freeze([]);
 
+/** Why a rule version does not judge a run at all, before its filter; the evaluator's order. */
+export type RuleGate = "disabled" | "other_tenant" | "other_session" | "sampled_out";
+
+/**
+ * The checks before the filter, in the evaluator's order: enabled, same tenant, same session (when the
+ * rule names one), sampled in. Sampling comes before the filter, so a sampled-out run never costs a
+ * filter evaluation and never reports a filter error. Undefined: the filter decides.
+ */
+export function ruleGate(
+  rule: Pick<RuleVersion, "rule_id" | "tenant_id" | "session_id" | "enabled" | "sampling_rate">,
+  run: Pick<Run, "id" | "tenant_id" | "session_id">,
+): RuleGate | undefined {
+  if (!rule.enabled) return "disabled";
+  if (rule.tenant_id !== run.tenant_id) return "other_tenant";
+  if (rule.session_id !== null && rule.session_id !== run.session_id) return "other_session";
+  if (rule.sampling_rate < 1 && !sampled(rule.rule_id, run.id, rule.sampling_rate)) return "sampled_out";
+  return undefined;
+}
+
 /**
  * The windows a run joins: rules of its tenant (and session, when the rule names one) whose version
- * in force at `time` is enabled, sampled the run, and whose filter holds. Only the run's tenant's rules
- * are looked at; the facts (derived variables) are computed once, and only if some rule needs them
- * (`factsOf` may be `attachFacts` when the caller owns the run object; it is told which derived
- * facts the tenant's filters may read).
+ * in force at `time` is enabled, sampled the run, and whose filter holds (`ruleGate`, then the
+ * filter). Only the run's tenant's rules are looked at; the facts (derived variables) are computed
+ * once, and only if some rule needs them (`factsOf` may be `attachFacts` when the caller owns the run
+ * object; it is told which derived facts the tenant's filters may read).
  *
  * A filter whose verdict is "error" (its evaluation ran out of budget, or the stored filter is not
  * valid) does not match; `onError` is called once per (run, rule) with that verdict and the reason.
@@ -186,9 +205,7 @@ export function matchRun(
   for (const t of candidates) {
     const e = inForce(t, time);
     const rule = e?.rule;
-    if (rule === undefined || !rule.enabled || rule.tenant_id !== run.tenant_id) continue;
-    if (rule.session_id !== null && rule.session_id !== run.session_id) continue;
-    if (rule.sampling_rate < 1 && !sampled(rule.rule_id, run.id, rule.sampling_rate)) continue;
+    if (rule === undefined || ruleGate(rule, run) !== undefined) continue;
     facts ??= factsOf(run, book.factsReadByTenant.get(run.tenant_id) ?? READS_ALL_FACTS);
     const slot = e!.slot ?? -1;
     let verdict: FilterVerdict;

@@ -6,7 +6,7 @@ import { registerAdminRoutes } from "./admin-routes.js";
 import { presentedKey, requestTenant, sameSecret } from "./auth.js";
 import { sendError } from "./errors.js";
 import { registerRuleErrorRoutes } from "./rule-errors-routes.js";
-import { registerRuleRoutes } from "./rules-routes.js";
+import { registerRuleRoutes, type DryRunRouteLimits } from "./rules-routes.js";
 
 export interface AppOptions {
   readonly db: Database;
@@ -20,6 +20,8 @@ export interface AppOptions {
   readonly counters?: ApiCounters;
   /** Prometheus text for `GET /metrics` (unset: no such route). */
   readonly metrics?: () => Promise<string>;
+  /** Caps on `POST /rules/test` (defaults: `DEFAULT_DRY_RUN_ROUTE_LIMITS`). */
+  readonly dryRun?: Partial<DryRunRouteLimits>;
 }
 
 export interface ApiContext {
@@ -89,7 +91,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
       request.tenantId = principal.tenantId;
       return undefined;
     });
-    registerRuleRoutes(scope, db);
+    registerRuleRoutes(scope, db, options.dryRun);
     registerRuleErrorRoutes(scope, db);
     done();
   });
