@@ -90,6 +90,8 @@ export async function startEngine(
         relay: apiEnv.RUNHOOKS_API_RELAY,
         ruleErrors: apiEnv.RUNHOOKS_API_RULE_ERRORS && (apiEnv.RUNHOOKS_API_RULE_ERRORS_GROUP === undefined ? {} : { groupId: apiEnv.RUNHOOKS_API_RULE_ERRORS_GROUP }),
         otel: otelConfigFromEnv(apiEnv),
+        rateLimit: { ratePerSecond: apiEnv.RUNHOOKS_API_RATE_PER_S, burst: apiEnv.RUNHOOKS_API_RATE_BURST },
+        wrongKeyCacheMs: apiEnv.RUNHOOKS_API_WRONG_KEY_CACHE_MS,
         migrate: false,
         extend: (app, context) => void app.register(deliveriesRoutes({ db: context.db, tenantOf: context.tenantOf })),
       });

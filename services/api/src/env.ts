@@ -42,6 +42,12 @@ export const ApiEnv = z.object({
     .transform((v) => v === "true"),
   /** Unset: `<RUNHOOKS_TOPIC_PREFIX>-api-rule-errors`. */
   RUNHOOKS_API_RULE_ERRORS_GROUP: z.string().min(1).optional(),
+  /** Requests per second per API key (token bucket refill); over it, 429 with Retry-After. */
+  RUNHOOKS_API_RATE_PER_S: z.coerce.number().positive().max(1_000_000).default(100),
+  /** Requests a quiet API key may send at once (token bucket size). */
+  RUNHOOKS_API_RATE_BURST: z.coerce.number().int().min(1).max(10_000_000).default(1_000),
+  /** How long a wrong API key is refused without asking the database again. */
+  RUNHOOKS_API_WRONG_KEY_CACHE_MS: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
   /** The standard OTEL_* variables (README "Operating: traces, metrics and Grafana"). */
   ...otelEnvShape,
 }).superRefine(refineOtelEnv);

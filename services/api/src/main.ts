@@ -24,6 +24,8 @@ async function main(): Promise<void> {
       maxBytes: env.RUNHOOKS_API_DRY_RUN_MAX_BYTES,
       maxSteps: env.RUNHOOKS_API_DRY_RUN_MAX_STEPS,
     },
+    rateLimit: { ratePerSecond: env.RUNHOOKS_API_RATE_PER_S, burst: env.RUNHOOKS_API_RATE_BURST },
+    wrongKeyCacheMs: env.RUNHOOKS_API_WRONG_KEY_CACHE_MS,
     // The delivery service owns its routes; the API serves them with its own key lookup.
     extend: (app, context) => void app.register(deliveriesRoutes({ db: context.db, tenantOf: context.tenantOf })),
   });

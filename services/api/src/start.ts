@@ -37,6 +37,10 @@ export interface StartApiOptions {
   readonly instanceId?: string;
   /** Caps on `POST /rules/test` (RUNHOOKS_API_DRY_RUN_*). */
   readonly dryRun?: AppOptions["dryRun"];
+  /** Requests per API key (default 100 per second, bursts of 1,000). */
+  readonly rateLimit?: AppOptions["rateLimit"];
+  /** How long a wrong API key is refused without asking the database again (default 5,000 ms). */
+  readonly wrongKeyCacheMs?: number;
 }
 
 export interface RunningApi {
@@ -68,6 +72,8 @@ export async function startApi(options: StartApiOptions): Promise<RunningApi> {
       counters,
       metrics: () => telemetry.prometheus(),
       dryRun: options.dryRun,
+      rateLimit: options.rateLimit,
+      wrongKeyCacheMs: options.wrongKeyCacheMs,
     });
     cleanups.push(() => app.close());
 
