@@ -6,8 +6,12 @@ export type Decoded =
   | { readonly ok: true; readonly run: Run }
   | { readonly ok: false; readonly reason: DeadLetterReason; readonly error: string };
 
-/** RUNHOOKS_MAX_RUN_DEPTH's default: far deeper than LangSmith's runs nest, far shallower than a stack. */
-export const DEFAULT_MAX_RUN_DEPTH = 64;
+/**
+ * RUNHOOKS_MAX_RUN_DEPTH's default: ingest's (RUNHOOKS_INGEST_MAX_JSON_DEPTH), so a run ingest accepted
+ * is never dead-lettered for its depth; far deeper than LangSmith's runs nest, far shallower than the
+ * stack (zod explains a 1,000-deep run with 2,000 frames already in use).
+ */
+export const DEFAULT_MAX_RUN_DEPTH = 256;
 
 /** What a run message may be: its size in bytes and how deeply its JSON nests (objects and arrays). */
 export interface RunLimits {

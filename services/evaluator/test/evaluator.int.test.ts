@@ -158,7 +158,7 @@ describe("evaluator against the real broker", () => {
     await eventually("the trailer's dead letter", () => ofKey().some((d) => text(d) === "{trailer"));
     expect(ofKey().map((d) => d.reason)).toEqual(["too_deep", "invalid_json"]);
     const letter = ofKey()[0]!;
-    expect(letter.error).toMatch(/the limit is 64 \(RUNHOOKS_MAX_RUN_DEPTH\)/);
+    expect(letter.error).toMatch(/the limit is 256 \(RUNHOOKS_MAX_RUN_DEPTH\)/);
     expect(text(letter)).toBe(deep);
     await eventually("the good run's window", () => runIdsOf(h.windows, rule.rule_id).length === 1);
     expect(runIdsOf(h.windows, rule.rule_id)).toEqual([good.id]);
