@@ -88,6 +88,7 @@ export async function startEngine(
         adminKey: apiEnv.RUNHOOKS_ADMIN_KEY,
         logger: { level: apiEnv.RUNHOOKS_LOG_LEVEL === "info" ? "warn" : apiEnv.RUNHOOKS_LOG_LEVEL },
         relay: apiEnv.RUNHOOKS_API_RELAY,
+        ruleErrors: apiEnv.RUNHOOKS_API_RULE_ERRORS && (apiEnv.RUNHOOKS_API_RULE_ERRORS_GROUP === undefined ? {} : { groupId: apiEnv.RUNHOOKS_API_RULE_ERRORS_GROUP }),
         otel: otelConfigFromEnv(apiEnv),
         limits: apiLimitsFromEnv(apiEnv),
         rateLimit: { ratePerSecond: apiEnv.RUNHOOKS_API_RATE_PER_S, burst: apiEnv.RUNHOOKS_API_RATE_BURST },

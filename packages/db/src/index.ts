@@ -80,3 +80,5 @@ export { getDelivery, listDeliveries, redeliver, replayRule } from "./delivery-q
 export type { DeliveryFilter, DeliveryRecord, RedeliverResult, ReplayResult } from "./delivery-queries.js";
 export { countPendingRuns, expirePendingRuns, lockPendingRuns, savePendingRuns } from "./ingest-pending.js";
 export type { ExpiredPendingRuns, PendingRun, PendingRunState } from "./ingest-pending.js";
+export { recordRuleErrors, ruleErrorSummary } from "./rule-errors.js";
+export type { RuleErrorSample, RuleErrorSummary, RuleErrorVersionCount } from "./rule-errors.js";

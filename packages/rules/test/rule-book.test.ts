@@ -57,3 +57,37 @@ describe("matchRun with rules that share a filter", () => {
     expect(statusReads).toBe(1); // rules 1 and 3 share the filter; rule 4 is disabled
   });
 });
+
+describe("matchRun with filters whose verdict is error", () => {
+  // Valid, and cheap on ordinary runs; a run with a huge tags array takes it over the budget.
+  const SEARCH = { in: ["zzz", { var: "tags" }] };
+  // Refused by today's static bound, as if stored before it existed: never compiled.
+  const BOMB = { "==": [{ reduce: [{ var: "tags" }, { merge: [{ var: "accumulator" }, { var: "accumulator" }] }, [1]] }, "nope"] };
+  const book = createRuleBook({ filterSteps: 10_000 });
+  // Rules 1 and 2 share a filter (one evaluation, two errors); rule 3 matches; rule 4 is the stored bomb.
+  const outcomes = [rule(1, SEARCH), rule(2, SEARCH), rule(3, LLM), rule(4, BOMB)].map((r) =>
+    applyRuleVersion(book, { ruleId: r.rule_id, rule: r, effectiveFrom: 0 }),
+  );
+
+  it("stores a filter that no longer validates as invalid, with the bound in the reason", () => {
+    expect(outcomes.map((o) => o.kind)).toEqual(["applied", "applied", "applied", "invalid_filter"]);
+    expect(outcomes[3]).toMatchObject({ error: expect.stringContaining("grows exponentially") as unknown });
+  });
+
+  it("matches nothing for them and reports each (run, rule) once, with the reason", () => {
+    const errors: [string, string][] = [];
+    const tags = Array.from({ length: 20_000 }, (_, i) => String(i));
+    const matched = matchRun(book, run(1, { run_type: "llm", tags }), 10, runFacts, (spec, error) => errors.push([spec.ruleId.slice(-1), error]));
+    expect(matched.map((s) => s.ruleId.slice(-1))).toEqual(["3"]);
+    expect(errors.map(([id]) => id)).toEqual(["1", "2", "4"]);
+    expect(errors[0]![1]).toContain("10,000 steps");
+    expect(errors[2]![1]).toContain("not valid");
+  });
+
+  it("reports only the invalid one where the others fit their budget", () => {
+    const errors: string[] = [];
+    const matched = matchRun(book, run(2, { run_type: "chain", tags: ["a", "zzz"] }), 10, runFacts, (spec) => errors.push(spec.ruleId));
+    expect(matched.map((s) => s.ruleId.slice(-1))).toEqual(["1", "2"]);
+    expect(errors.map((id) => id.slice(-1))).toEqual(["4"]);
+  });
+});

@@ -30,6 +30,26 @@ export const ApiEnv = z.object({
   RUNHOOKS_API_MAX_RULE_VERSIONS_PER_MINUTE: positive.default(DEFAULT_API_LIMITS.rules.maxVersionsPerMinute),
   /** Longest range one POST /rules/:id/replay may cover, in hours (168: 7 days); longer is refused with 422. */
   RUNHOOKS_API_MAX_REPLAY_HOURS: positive.max(24 * 366).default(DEFAULT_API_LIMITS.maxReplayRangeMs / HOUR_MS),
+  /** Runs per `POST /rules/test` (more: 413). */
+  RUNHOOKS_API_DRY_RUN_MAX_RUNS: z.coerce.number().int().min(1).default(1000),
+  /** Request body bytes of `POST /rules/test` (more: 413). */
+  RUNHOOKS_API_DRY_RUN_MAX_BYTES: z.coerce.number().int().min(1024).default(4 * 1024 * 1024),
+  /**
+   * Filter steps per `POST /rules/test`, every run's verdict and explanation together; runs past it
+   * are answered "error", not evaluated (a step is the filter budget's unit, so answers never depend
+   * on the machine's speed).
+   */
+  RUNHOOKS_API_DRY_RUN_MAX_STEPS: z.coerce.number().int().min(1).default(2_000_000),
+  /**
+   * Store the evaluator's rule-error records (topic `<prefix>.rule-errors`) for GET /rules/:id/errors.
+   * Every API instance may run it: they share the consumer group below.
+   */
+  RUNHOOKS_API_RULE_ERRORS: z
+    .enum(["true", "false"])
+    .default("true")
+    .transform((v) => v === "true"),
+  /** Unset: `<RUNHOOKS_TOPIC_PREFIX>-api-rule-errors`. */
+  RUNHOOKS_API_RULE_ERRORS_GROUP: z.string().min(1).optional(),
   /** Requests per second per API key (token bucket refill); over it, 429 with Retry-After. */
   RUNHOOKS_API_RATE_PER_S: z.coerce.number().positive().max(1_000_000).default(100),
   /** Requests a quiet API key may send at once (token bucket size). */

@@ -6,7 +6,8 @@ import { registerAdminRoutes } from "./admin-routes.js";
 import { RateLimitedError, apiKeyGuard, presentedKey, sameSecret } from "./auth.js";
 import { sendError } from "./errors.js";
 import { DEFAULT_API_LIMITS, type ApiLimits } from "../limits.js";
-import { registerRuleRoutes } from "./rules-routes.js";
+import { registerRuleErrorRoutes } from "./rule-errors-routes.js";
+import { registerRuleRoutes, type DryRunRouteLimits } from "./rules-routes.js";
 
 export interface AppOptions {
   readonly db: Database;
@@ -22,6 +23,8 @@ export interface AppOptions {
   readonly metrics?: () => Promise<string>;
   /** Per-tenant quotas (default DEFAULT_API_LIMITS). */
   readonly limits?: ApiLimits;
+  /** Caps on `POST /rules/test` (defaults: `DEFAULT_DRY_RUN_ROUTE_LIMITS`). */
+  readonly dryRun?: Partial<DryRunRouteLimits>;
   /** Requests per API key: default 100 per second, bursts of 1,000 (RUNHOOKS_API_RATE_PER_S, _BURST). */
   readonly rateLimit?: { readonly ratePerSecond: number; readonly burst: number };
   /** How long a wrong API key is refused without asking Postgres again (default 5,000 ms). */
@@ -106,7 +109,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
       if (admission.reason === "rate_limited") throw new RateLimitedError(admission.retryAfterMs, keys.rate);
       return sendError(reply, 401, "unauthorized", "invalid or revoked API key");
     });
-    registerRuleRoutes(scope, db, limits.rules);
+    registerRuleRoutes(scope, db, limits.rules, options.dryRun);
+    registerRuleErrorRoutes(scope, db);
     done();
   });
 

@@ -12,8 +12,8 @@ import {
   type SaveMode,
   type SaveRuleResult,
 } from "@runhooks/db";
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { dryRun } from "../rules/dry-run.js";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { DEFAULT_DRY_RUN_STEPS, dryRun } from "../rules/dry-run.js";
 import {
   expectedVersion,
   issuesOf,
@@ -27,8 +27,20 @@ import { etag, ruleEventView, ruleView } from "../rules/rule-view.js";
 import { notFound, sendError, sendIssues } from "./errors.js";
 import { sendQuotaRefusal } from "./quotas.js";
 
-/** Runs per dry run: enough to try a rule on a real sample, small enough to answer at once. */
-export const MAX_DRY_RUN_RUNS = 1000;
+/**
+ * What one `POST /rules/test` may ask for: enough to try a rule on a real sample, small enough to
+ * answer at once without holding up the other requests of the process (the work is synchronous).
+ */
+export interface DryRunRouteLimits {
+  /** Runs per request (RUNHOOKS_API_DRY_RUN_MAX_RUNS). */
+  readonly maxRuns: number;
+  /** Request body bytes (RUNHOOKS_API_DRY_RUN_MAX_BYTES). */
+  readonly maxBytes: number;
+  /** Filter steps per request, verdicts and explanations together (RUNHOOKS_API_DRY_RUN_MAX_STEPS). */
+  readonly maxSteps: number;
+}
+
+export const DEFAULT_DRY_RUN_ROUTE_LIMITS: DryRunRouteLimits = { maxRuns: 1000, maxBytes: 4 * 1024 * 1024, maxSteps: DEFAULT_DRY_RUN_STEPS };
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -84,11 +96,17 @@ function ruleIdOr400(request: FastifyRequest<{ Params: IdParams }>, reply: Fasti
 
 const DryRunRequest = z.strictObject({
   rule: z.unknown(),
-  runs: z.array(z.unknown()).max(MAX_DRY_RUN_RUNS, `at most ${MAX_DRY_RUN_RUNS} runs per dry run`),
+  runs: z.array(z.unknown()),
 });
 
 /** `quotas`: the per-tenant rule quotas every write is checked against (in the store's transaction). */
-export function registerRuleRoutes(app: FastifyInstance, db: Database, quotas: RuleQuotas): void {
+export function registerRuleRoutes(
+  app: FastifyInstance,
+  db: Database,
+  quotas: RuleQuotas,
+  dryRunLimits: Partial<DryRunRouteLimits> = {},
+): void {
+  const limits: DryRunRouteLimits = { ...DEFAULT_DRY_RUN_ROUTE_LIMITS, ...dryRunLimits };
   async function write(
     request: FastifyRequest<{ Params: Partial<IdParams>; Querystring: { dry_run?: string } }>,
     reply: FastifyReply,
@@ -195,24 +213,48 @@ export function registerRuleRoutes(app: FastifyInstance, db: Database, quotas: R
   });
 
   /** Dry run: which of these runs the rule matches, why not, and the exact payloads it would send. */
-  app.post("/rules/test", { bodyLimit: 16 * 1024 * 1024 }, async (request, reply) => {
-    const body = DryRunRequest.safeParse(request.body);
-    if (!body.success) return sendIssues(reply, "invalid_request", issuesOf(body.error));
-    const issues: FieldIssue[] = [];
-    const document = parseRuleDocument(body.data.rule, { tenantId: request.tenantId });
-    if (!document.ok) issues.push(...nestIssues("rule", document.issues));
-    const runs: Run[] = [];
-    body.data.runs.forEach((input, index) => {
-      // A sample run without a tenant_id is taken as the caller's (example files cannot know it).
-      const withTenant =
-        typeof input === "object" && input !== null && !Array.isArray(input) && !("tenant_id" in input)
-          ? { ...input, tenant_id: request.tenantId }
-          : input;
-      const run = Run.safeParse(withTenant);
-      if (run.success) runs.push(run.data);
-      else issues.push(...issuesOf(run.error).map((i) => ({ ...i, path: `${formatPath(["runs", index])}${i.path === "(root)" ? "" : `.${i.path}`}` })));
-    });
-    if (issues.length > 0 || !document.ok) return sendIssues(reply, "invalid_request", issues);
-    return reply.send(dryRun(document.value.rule, runs));
-  });
+  app.post(
+    "/rules/test",
+    {
+      bodyLimit: limits.maxBytes,
+      // The body limit's answer names its setting; any other error goes on to the API's handler.
+      errorHandler: (error: FastifyError, _request, reply) => {
+        if (error.code !== "FST_ERR_CTP_BODY_TOO_LARGE") throw error;
+        void sendError(
+          reply,
+          413,
+          "body_too_large",
+          `the request body is over ${limits.maxBytes} bytes, the limit per dry run (RUNHOOKS_API_DRY_RUN_MAX_BYTES); send fewer or smaller runs`,
+        );
+      },
+    },
+    async (request, reply) => {
+      const body = DryRunRequest.safeParse(request.body);
+      if (!body.success) return sendIssues(reply, "invalid_request", issuesOf(body.error));
+      if (body.data.runs.length > limits.maxRuns) {
+        return sendError(
+          reply,
+          413,
+          "too_many_runs",
+          `the request has ${body.data.runs.length} runs; the limit is ${limits.maxRuns} per dry run (RUNHOOKS_API_DRY_RUN_MAX_RUNS)`,
+        );
+      }
+      const issues: FieldIssue[] = [];
+      const document = parseRuleDocument(body.data.rule, { tenantId: request.tenantId });
+      if (!document.ok) issues.push(...nestIssues("rule", document.issues));
+      const runs: Run[] = [];
+      body.data.runs.forEach((input, index) => {
+        // A sample run without a tenant_id is taken as the caller's (example files cannot know it).
+        const withTenant =
+          typeof input === "object" && input !== null && !Array.isArray(input) && !("tenant_id" in input)
+            ? { ...input, tenant_id: request.tenantId }
+            : input;
+        const run = Run.safeParse(withTenant);
+        if (run.success) runs.push(run.data);
+        else issues.push(...issuesOf(run.error).map((i) => ({ ...i, path: `${formatPath(["runs", index])}${i.path === "(root)" ? "" : `.${i.path}`}` })));
+      });
+      if (issues.length > 0 || !document.ok) return sendIssues(reply, "invalid_request", issues);
+      return reply.send(dryRun(document.value.rule, runs, { maxSteps: limits.maxSteps, maxStepsSetting: "RUNHOOKS_API_DRY_RUN_MAX_STEPS" }));
+    },
+  );
 }
