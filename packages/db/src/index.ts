@@ -26,6 +26,8 @@ export type {
   SaveRuleResult,
   StoredRule,
 } from "./rule-store.js";
+export { decideRuleCount, decideVersionRate, VERSION_RATE_WINDOW_MS } from "./rule-quotas.js";
+export type { QuotaRefusal, RuleQuotas } from "./rule-quotas.js";
 export { resolveWebhooks } from "./webhook-resolution.js";
 export type { StoredWebhook, WebhookResolution } from "./webhook-resolution.js";
 export {

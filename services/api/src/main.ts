@@ -3,7 +3,7 @@
 import { redactDatabaseUrl } from "@runhooks/db";
 import { deliveriesRoutes } from "@runhooks/delivery";
 import { otelConfigFromEnv } from "@runhooks/telemetry";
-import { readApiEnv } from "./env.js";
+import { apiLimitsFromEnv, readApiEnv } from "./env.js";
 import { startApi } from "./start.js";
 
 async function main(): Promise<void> {
@@ -18,13 +18,17 @@ async function main(): Promise<void> {
     logger: { level: env.RUNHOOKS_LOG_LEVEL },
     relay: env.RUNHOOKS_API_RELAY,
     otel: otelConfigFromEnv(env),
+    limits: apiLimitsFromEnv(env),
+    rateLimit: { ratePerSecond: env.RUNHOOKS_API_RATE_PER_S, burst: env.RUNHOOKS_API_RATE_BURST },
+    wrongKeyCacheMs: env.RUNHOOKS_API_WRONG_KEY_CACHE_MS,
     dryRun: {
       maxRuns: env.RUNHOOKS_API_DRY_RUN_MAX_RUNS,
       maxBytes: env.RUNHOOKS_API_DRY_RUN_MAX_BYTES,
       maxSteps: env.RUNHOOKS_API_DRY_RUN_MAX_STEPS,
     },
     // The delivery service owns its routes; the API serves them with its own key lookup.
-    extend: (app, context) => void app.register(deliveriesRoutes({ db: context.db, tenantOf: context.tenantOf })),
+    extend: (app, context) =>
+          void app.register(deliveriesRoutes({ db: context.db, tenantOf: context.tenantOf, maxReplayRangeMs: context.limits.maxReplayRangeMs })),
   });
   console.error(
     `[runhooks-api] listening on ${api.url} (database ${redactDatabaseUrl(env.DATABASE_URL)}, ` +

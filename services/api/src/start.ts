@@ -4,6 +4,7 @@ import { createKafka, ensureTopics, topicNames, topicSpecs, describeMismatch } f
 import type { FastifyServerOptions } from "fastify";
 import { OTEL_OFF, createTelemetry, type OtelConfig } from "@runhooks/telemetry";
 import { buildApp, type AppOptions } from "./http/app.js";
+import type { ApiLimits } from "./limits.js";
 import { createApiCounters, registerApiMetrics } from "./metrics.js";
 import { startOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from "./relay/outbox-relay.js";
 
@@ -29,6 +30,12 @@ export interface StartApiOptions {
   readonly otel?: OtelConfig;
   /** `service.instance.id` of the telemetry; default host-pid. */
   readonly instanceId?: string;
+  /** Per-tenant quotas (env.ts `apiLimitsFromEnv`; default DEFAULT_API_LIMITS). */
+  readonly limits?: ApiLimits;
+  /** Requests per API key (default 100 per second, bursts of 1,000). */
+  readonly rateLimit?: AppOptions["rateLimit"];
+  /** How long a wrong API key is refused without asking the database again (default 5,000 ms). */
+  readonly wrongKeyCacheMs?: number;
   /** Caps on `POST /rules/test` (RUNHOOKS_API_DRY_RUN_*). */
   readonly dryRun?: AppOptions["dryRun"];
 }
@@ -61,6 +68,9 @@ export async function startApi(options: StartApiOptions): Promise<RunningApi> {
       extend: options.extend,
       counters,
       metrics: () => telemetry.prometheus(),
+      ...(options.limits === undefined ? {} : { limits: options.limits }),
+      rateLimit: options.rateLimit,
+      wrongKeyCacheMs: options.wrongKeyCacheMs,
       dryRun: options.dryRun,
     });
     cleanups.push(() => app.close());

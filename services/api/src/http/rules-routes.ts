@@ -7,6 +7,7 @@ import {
   ruleHistory,
   saveRule,
   type Database,
+  type RuleQuotas,
   type RuleRecord,
   type SaveMode,
   type SaveRuleResult,
@@ -20,9 +21,11 @@ import {
   parseIfMatch,
   parseRuleDocument,
   parseRuleId,
+  withoutUnsendableHeaders,
 } from "../rules/rule-input.js";
 import { etag, ruleEventView, ruleView } from "../rules/rule-view.js";
 import { notFound, sendError, sendIssues } from "./errors.js";
+import { sendQuotaRefusal } from "./quotas.js";
 
 /**
  * What one `POST /rules/test` may ask for: enough to try a rule on a real sample, small enough to
@@ -72,6 +75,8 @@ function answerSave(reply: FastifyReply, result: SaveRuleResult, sent: number | 
         return conflict(reply, result.current, sent);
       case "invalid":
         return sendIssues(reply, "invalid_rule", result.issues);
+      case "quota":
+        return sendQuotaRefusal(reply, result.refusal);
     }
   }
   if (!dryRun) void reply.header("etag", etag(result.record.version));
@@ -94,7 +99,11 @@ const DryRunRequest = z.strictObject({
   runs: z.array(z.unknown()),
 });
 
-export function registerRuleRoutes(app: FastifyInstance, db: Database, dryRunLimits: Partial<DryRunRouteLimits> = {}): void {
+/**
+ * `quotas`: the per-tenant rule quotas every write is checked against (in the store's transaction);
+ * `dryRunLimits`: the caps on `POST /rules/test`.
+ */
+export function registerRuleRoutes(app: FastifyInstance, db: Database, quotas: RuleQuotas, dryRunLimits: Partial<DryRunRouteLimits> = {}): void {
   const limits: DryRunRouteLimits = { ...DEFAULT_DRY_RUN_ROUTE_LIMITS, ...dryRunLimits };
   async function write(
     request: FastifyRequest<{ Params: Partial<IdParams>; Querystring: { dry_run?: string } }>,
@@ -120,6 +129,7 @@ export function registerRuleRoutes(app: FastifyInstance, db: Database, dryRunLim
       mode,
       expectedVersion: expected.value,
       dryRun: dry,
+      quotas,
     });
     return answerSave(reply, result, expected.value, dry);
   }
@@ -160,7 +170,8 @@ export function registerRuleRoutes(app: FastifyInstance, db: Database, dryRunLim
     for (let attempt = 1; ; attempt++) {
       const current = await getRule(db, request.tenantId, id);
       if (!current) return notFound(reply);
-      const merged = { ...current.rule, ...(patch as Record<string, unknown>) };
+      const merged: Record<string, unknown> = { ...current.rule, ...(patch as Record<string, unknown>) };
+      if (!("webhooks" in patch)) merged["webhooks"] = withoutUnsendableHeaders(current.rule.webhooks);
       const document = parseRuleDocument(merged, { tenantId: request.tenantId, pathId: id });
       if (!document.ok) return sendIssues(reply, "invalid_rule", document.issues);
       const explicit = expectedVersion(ifMatch.value, document.value.version);
@@ -170,6 +181,7 @@ export function registerRuleRoutes(app: FastifyInstance, db: Database, dryRunLim
         rule: document.value.rule,
         mode: "update",
         expectedVersion: explicit.value ?? current.version,
+        quotas,
       });
       // Without a version from the client, a write that slipped in between is merged into, not lost.
       if (!result.ok && result.reason === "version_conflict" && explicit.value === undefined && attempt < 3) continue;
@@ -182,8 +194,11 @@ export function registerRuleRoutes(app: FastifyInstance, db: Database, dryRunLim
     if (id === undefined) return reply;
     const ifMatch = parseIfMatch(request.headers["if-match"]);
     if (!ifMatch.ok) return sendIssues(reply, "invalid_request", ifMatch.issues);
-    const result = await deleteRule(db, { tenantId: request.tenantId, ruleId: id, expectedVersion: ifMatch.value });
-    if (!result.ok) return result.reason === "not_found" ? notFound(reply) : conflict(reply, result.current, ifMatch.value);
+    const result = await deleteRule(db, { tenantId: request.tenantId, ruleId: id, expectedVersion: ifMatch.value, quotas });
+    if (!result.ok) {
+      if (result.reason === "quota") return sendQuotaRefusal(reply, result.refusal);
+      return result.reason === "not_found" ? notFound(reply) : conflict(reply, result.current, ifMatch.value);
+    }
     return reply.send({ result: "deleted", rule_id: id, version: result.version });
   });
 
