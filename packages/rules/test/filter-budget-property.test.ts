@@ -20,7 +20,7 @@ function widen(g: Gen, run: Run): Run {
   wide.parent_run_ids = fill(g.int(0, D - 1));
   wide.inputs = { question: "q".repeat(g.int(0, (D - 1) * CHARS_PER_STEP)) };
   const extra = (wide.extra ?? {}) as Record<string, unknown>;
-  extra["metadata"] = { ...((extra["metadata"]) ?? {}), region: fill(D - 1) };
+  extra["metadata"] = { ...(extra["metadata"] ?? {}), region: fill(D - 1) };
   wide.extra = extra as Run["extra"];
   return wide;
 }

@@ -27,6 +27,7 @@ describe("the static cost bound refuses, naming the path and the bound", () => {
     ["some 2 deep over 600-element literals", nestedSome(2, lit(600)), "filter.some[1]", new RegExp(`^nested iteration costs up to 1,441,201 steps per run; the limit is ${LIMIT}$`)],
     ["some 3 deep over 600-element literals", nestedSome(3, lit(600)), "filter.some[1].some[1]", /^nested iteration costs up to 864,721,201 steps/],
     ["some 4 deep over 150-element literals", nestedSome(4, lit(150)), "filter.some[1].some[1].some[1]", /^nested iteration costs up to/],
+    ["some 5 deep over 390-element literals (within the node limit)", nestedSome(5, lit(390)), "filter.some[1].some[1].some[1].some[1]", /^nested iteration costs up to [\d,]{18,} steps per run/],
     ["iteration 4 deep over run data", nestedSome(4, { var: "tags" }), "filter.some[1].some[1].some[1]", /^nested iteration costs up to/],
     ["a map that builds 360,000 elements, then coerced", { "==": [{ map: [lit(600), lit(600)] }, "x"] }, "filter", /^costs up to 361,803 steps per run/],
     ["an accumulating cat inside an iteration over a literal", { some: [lit(300), { "==": [{ reduce: [lit(300), { cat: [{ var: "accumulator" }, "0123456789abcdef0123456789abcdef"] }, ""] }, "x"] }] }, "filter.some[1].==[0]", /nested iteration/],

@@ -183,7 +183,8 @@ class Model {
       if (text?.startsWith("accumulator")) shape = scope.accumulator;
       else if (text?.startsWith("current")) shape = scope.current;
       else shape = maxShape([scope.accumulator, scope.current]);
-      if (text === "" || text === undefined) shape = { steps: scope.accumulator.steps + scope.current.steps, length: 0 };
+      // The whole `{current, accumulator}`, or a path computed at run time: either of them.
+      if (text === "" || text === undefined) shape = { steps: scope.accumulator.steps + scope.current.steps, length: Math.max(scope.accumulator.length, scope.current.length) };
     }
     if (fallback !== undefined) shape = maxShape([shape, fallback.value]);
     // A computed path (or a literal array one) is stringified and split.
