@@ -91,3 +91,42 @@ describe("matchRun with filters whose verdict is error", () => {
     expect(errors.map((id) => id.slice(-1))).toEqual(["4"]);
   });
 });
+
+describe("matchRun with a run budget shared by the tenant's filters", () => {
+  // Each filter is cheap on ordinary runs and takes ~tags.length steps on a run with many tags; the
+  // second one differs only in text, so the two are evaluated separately.
+  const SEARCH = (needle: string) => ({ in: [needle, { var: "tags" }] });
+  const idOf = (n: number) => `00000000-0000-4000-8000-0000000000${String(n).padStart(2, "0")}`;
+  const many = (n: number) => ({ ...rule(0, SEARCH(`z${n}`)), rule_id: idOf(n) });
+  const build = (order: readonly number[]) => {
+    const book = createRuleBook({ filterSteps: 10_000, runSteps: 25_000 });
+    for (const n of order) applyRuleVersion(book, { ruleId: idOf(n), rule: many(n), effectiveFrom: 0 });
+    applyRuleVersion(book, { ruleId: idOf(99), rule: { ...rule(0, LLM), rule_id: idOf(99) }, effectiveFrom: 0 });
+    return book;
+  };
+  const judge = (book: ReturnType<typeof createRuleBook>, tags: string[]) => {
+    const errors: [string, string][] = [];
+    const matched = matchRun(book, run(1, { run_type: "llm", tags }), 10, runFacts, (spec, error) => errors.push([spec.ruleId.slice(-2), error]));
+    return { matched: matched.map((s) => s.ruleId.slice(-2)), errors };
+  };
+
+  it.each([
+    // tags on the run, rules evaluated within the run budget, rules answered "error" unevaluated
+    { tags: 10, evaluated: ["01", "02", "03", "04", "05", "06", "99"], unevaluated: [] as string[] },
+    { tags: 9_000, evaluated: ["01", "02", "03"], unevaluated: ["04", "05", "06", "99"] },
+  ])("$tags tags: evaluated $evaluated, not evaluated $unevaluated", ({ tags, evaluated, unevaluated }) => {
+    const { matched, errors } = judge(build([1, 2, 3, 4, 5, 6]), Array.from({ length: tags }, (_, i) => `t${i}`));
+    const notEvaluated = errors.filter(([, e]) => e.includes("all of the tenant's filters")).map(([id]) => id);
+    expect(notEvaluated).toEqual(unevaluated);
+    // The ones evaluated match nothing but the LLM rule, which is last by id.
+    expect(matched).toEqual(evaluated.includes("99") ? ["99"] : []);
+    expect(errors.filter(([, e]) => !e.includes("all of the tenant's filters"))).toEqual([]);
+  });
+
+  it("spends the budget in rule id order, whatever order the rules were read in", () => {
+    const tags = Array.from({ length: 9_000 }, (_, i) => `t${i}`);
+    const forward = judge(build([1, 2, 3, 4, 5, 6]), tags);
+    const backward = judge(build([6, 5, 4, 3, 2, 1]), tags);
+    expect(backward).toEqual(forward);
+  });
+});

@@ -7,6 +7,7 @@ import {
   derivedFactsRead,
   runFacts,
   validateFilter,
+  type CompiledFilter,
   type FilterVerdict,
 } from "../filter/index.js";
 import { sampled } from "../sampling.js";
@@ -25,13 +26,18 @@ interface VersionEntry {
   readonly version: number;
   /** Undefined: the rule was deleted at `effectiveFrom` (a tombstone). */
   readonly rule?: RuleVersion;
-  readonly filter?: (facts: Record<string, unknown>) => FilterVerdict;
+  readonly filter?: CompiledFilter | InvalidFilter;
   /** What a verdict of "error" means for this version (told to the tenant through `onError`). */
   readonly errorMessage?: string;
   /** Index of this filter's text in `filterSlots`: rules with the same filter share it (-1: none). */
   readonly slot?: number;
   readonly spec?: WindowSpec;
 }
+
+/** A stored filter that does not validate: never compiled, it answers "error" at no cost. */
+type InvalidFilter = ((facts: Record<string, unknown>) => FilterVerdict) & { readonly lastSteps: 0 };
+
+const invalidFilter: InvalidFilter = Object.assign((): FilterVerdict => "error", { lastSteps: 0 as const });
 
 interface RuleTimeline {
   readonly ruleId: string;
@@ -40,7 +46,11 @@ interface RuleTimeline {
 
 export interface RuleBook {
   readonly rules: Map<string, RuleTimeline>;
-  /** Tenant → the rules that ever had a version for it (the match loop checks the version in force). */
+  /**
+   * Tenant → the rules that ever had a version for it (the match loop checks the version in force), in
+   * rule id order: the order the run's step budget is spent in, so it must not depend on the log's
+   * history (compaction drops old versions and with them the order rules first appeared in).
+   */
   readonly byTenant: Map<string, RuleTimeline[]>;
   /** Tenant → the derived facts any version of its rules may read (`derivedFactsRead`, bits). */
   readonly factsReadByTenant: Map<string, number>;
@@ -54,11 +64,23 @@ export interface RuleBook {
   readonly memo: { call: number; readonly calledAt: number[]; readonly answer: FilterVerdict[] };
   /** Steps each filter evaluation may take (see `compileFilter`). */
   readonly filterSteps: number;
+  /** Steps all of a tenant's filters together may take on one run (`DEFAULT_RUN_STEPS`). */
+  readonly runSteps: number;
 }
+
+/**
+ * Steps one run may cost across all its tenant's filters: ten filters' full budgets. A tenant with a
+ * thousand filters that each stay just inside their own budget would otherwise cost a thousand budgets
+ * per run, and the other tenants would wait for them; past this, the tenant's remaining rules (in rule
+ * id order) answer "error" for that run without being evaluated.
+ */
+export const DEFAULT_RUN_STEPS = 10 * DEFAULT_FILTER_STEPS;
 
 export interface RuleBookOptions {
   /** Steps each filter evaluation may take; the default is `DEFAULT_FILTER_STEPS`. */
   readonly filterSteps?: number;
+  /** Steps a run may take across all its tenant's filters; the default is `DEFAULT_RUN_STEPS`. */
+  readonly runSteps?: number;
 }
 
 export type ApplyOutcome =
@@ -81,6 +103,7 @@ export function createRuleBook(options: RuleBookOptions = {}): RuleBook {
     filterSlots: new Map(),
     memo: { call: 0, calledAt: [], answer: [] },
     filterSteps: options.filterSteps ?? DEFAULT_FILTER_STEPS,
+    runSteps: options.runSteps ?? DEFAULT_RUN_STEPS,
   };
 }
 
@@ -96,7 +119,11 @@ function timeline(book: RuleBook, ruleId: string): RuleTimeline {
 function indexTenant(book: RuleBook, tenantId: string, t: RuleTimeline): void {
   const list = book.byTenant.get(tenantId);
   if (!list) book.byTenant.set(tenantId, [t]);
-  else if (!list.includes(t)) list.push(t);
+  else if (!list.includes(t)) {
+    let at = list.length;
+    while (at > 0 && list[at - 1]!.ruleId > t.ruleId) at -= 1;
+    list.splice(at, 0, t);
+  }
 }
 
 /**
@@ -132,7 +159,7 @@ export function applyRuleVersion(
     // Never compiled: a filter stored before a limit existed cannot run unbounded.
     const error = valid.issues.map((i) => `${i.path}: ${i.message}`).join("; ");
     const errorMessage = `the rule's filter is not valid, so it matches nothing: ${error}`;
-    t.entries.push({ effectiveFrom: message.effectiveFrom, version: rule.version, rule, spec, filter: () => "error", errorMessage });
+    t.entries.push({ effectiveFrom: message.effectiveFrom, version: rule.version, rule, spec, filter: invalidFilter, errorMessage });
     return { kind: "invalid_filter", ruleId: rule.rule_id, version: rule.version, error };
   }
   const text = JSON.stringify(valid.value);
@@ -202,6 +229,7 @@ export function matchRun(
   let out: WindowSpec[] | undefined;
   const memo = book.memo;
   const call = ++memo.call;
+  let spent = 0;
   for (const t of candidates) {
     const e = inForce(t, time);
     const rule = e?.rule;
@@ -209,19 +237,29 @@ export function matchRun(
     facts ??= factsOf(run, book.factsReadByTenant.get(run.tenant_id) ?? READS_ALL_FACTS);
     const slot = e!.slot ?? -1;
     let verdict: FilterVerdict;
+    let error = e!.errorMessage;
     if (slot >= 0 && memo.calledAt[slot] === call) verdict = memo.answer[slot]!;
-    else {
-      verdict = e!.filter!(facts);
+    else if (spent >= book.runSteps) {
+      verdict = "error";
+      error = runBudgetMessage(book.runSteps);
+    } else {
+      const filter = e!.filter!;
+      verdict = filter(facts);
+      spent += filter.lastSteps;
       if (slot >= 0) {
         memo.calledAt[slot] = call;
         memo.answer[slot] = verdict;
       }
     }
     if (verdict !== true) {
-      if (verdict === "error") onError?.(e!.spec!, e!.errorMessage ?? "the filter could not be evaluated");
+      if (verdict === "error") onError?.(e!.spec!, error ?? "the filter could not be evaluated");
       continue;
     }
     (out ??= []).push(e!.spec!);
   }
   return out ?? NO_MATCHES;
+}
+
+function runBudgetMessage(runSteps: number): string {
+  return `not evaluated: this run already took the ${runSteps.toLocaleString("en-US")} steps all of the tenant's filters may take on one run (rules are evaluated in id order) — simplify the tenant's most expensive filters`;
 }
