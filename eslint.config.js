@@ -52,8 +52,8 @@ export default tseslint.config(
     },
   },
   {
-    // Pure cores: contracts and rules do no I/O and read no clock (time is passed in).
-    files: ["packages/contracts/src/**/*.ts", "packages/rules/src/**/*.ts"],
+    // Pure cores: contracts, rules and limits do no I/O and read no clock (time is passed in).
+    files: ["packages/contracts/src/**/*.ts", "packages/rules/src/**/*.ts", "packages/limits/src/**/*.ts"],
     rules: {
       "no-restricted-imports": [
         "error",

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { readApiEnv, startApi } from "@runhooks/api";
+import { apiLimitsFromEnv, readApiEnv, startApi } from "@runhooks/api";
 import { deliveriesRoutes, deliveryOptionsFromEnv, readDeliveryEnv, startDelivery } from "@runhooks/delivery";
 import { evaluatorOptionsFromEnv, readEvaluatorEnv, startEvaluator } from "@runhooks/evaluator";
 import { ingestOptionsFromEnv, readIngestEnv, startIngest } from "@runhooks/ingest";
@@ -88,9 +88,14 @@ export async function startEngine(
         adminKey: apiEnv.RUNHOOKS_ADMIN_KEY,
         logger: { level: apiEnv.RUNHOOKS_LOG_LEVEL === "info" ? "warn" : apiEnv.RUNHOOKS_LOG_LEVEL },
         relay: apiEnv.RUNHOOKS_API_RELAY,
+        ruleErrors: apiEnv.RUNHOOKS_API_RULE_ERRORS && (apiEnv.RUNHOOKS_API_RULE_ERRORS_GROUP === undefined ? {} : { groupId: apiEnv.RUNHOOKS_API_RULE_ERRORS_GROUP }),
         otel: otelConfigFromEnv(apiEnv),
+        limits: apiLimitsFromEnv(apiEnv),
+        rateLimit: { ratePerSecond: apiEnv.RUNHOOKS_API_RATE_PER_S, burst: apiEnv.RUNHOOKS_API_RATE_BURST },
+        wrongKeyCacheMs: apiEnv.RUNHOOKS_API_WRONG_KEY_CACHE_MS,
         migrate: false,
-        extend: (app, context) => void app.register(deliveriesRoutes({ db: context.db, tenantOf: context.tenantOf })),
+        extend: (app, context) =>
+          void app.register(deliveriesRoutes({ db: context.db, tenantOf: context.tenantOf, maxReplayRangeMs: context.limits.maxReplayRangeMs })),
       });
       services.push({ name: "api", url: api.url, summary: `${api.url}  (rules, deliveries, admin)`, stop: () => api.close() });
     }

@@ -6,5 +6,6 @@ export * from "./rule.js";
 export * from "./window.js";
 export * from "./delivery.js";
 export * from "./dead-letter.js";
+export * from "./rule-error.js";
 export * from "./json-schema.js";
 export * from "./redact.js";

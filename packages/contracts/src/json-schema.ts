@@ -2,6 +2,7 @@ import { z } from "zod";
 import { DeadLetter } from "./dead-letter.js";
 import { DeliveryAttempt } from "./delivery.js";
 import { Rule, RuleEvent, RuleVersion } from "./rule.js";
+import { RuleError } from "./rule-error.js";
 import { Run, Tick } from "./run.js";
 import { MatchWindow, WebhookPayload } from "./window.js";
 
@@ -16,6 +17,7 @@ export const contracts = {
   WebhookPayload,
   DeliveryAttempt,
   DeadLetter,
+  RuleError,
 } as const;
 
 export type ContractName = keyof typeof contracts;

@@ -10,7 +10,7 @@ const HttpUrl = z
   .url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" })
   .max(2048, "must be at most 2048 characters");
 
-/** Header names a webhook may not override: they carry our own delivery semantics. */
+/** Header names runhooks sets on every webhook request (DESIGN.md §5); a webhook may not set them. */
 export const RESERVED_HEADERS = [
   "content-type",
   "content-length",
@@ -21,21 +21,50 @@ export const RESERVED_HEADERS = [
   "webhook-id",
   "webhook-timestamp",
   "webhook-signature",
+  "runhooks-attempt",
 ] as const;
 
+/**
+ * Headers that describe one connection or the message framing, not the request (RFC 9110 §7.6.1):
+ * the HTTP client owns them, and undici refuses some (`transfer-encoding` fails every send) and
+ * drops others. `proxy-*` names too (`isUnsendableHeader`).
+ */
+export const HOP_BY_HOP_HEADERS = ["connection", "keep-alive", "transfer-encoding", "upgrade", "te", "trailer", "expect"] as const;
+
+/** RFC 9110 token: the characters a header name may have. */
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 
-/** Custom headers; each bad name is reported at its own path (`headers.<name>`). */
+/** Why a webhook may not carry this header name (any case), or undefined if it may. */
+export function headerNameProblem(name: string): string | undefined {
+  const lower = name.toLowerCase();
+  if (!HEADER_NAME.test(name)) return "must be a valid HTTP header name (letters, digits and !#$%&'*+.^_`|~-)";
+  if ((RESERVED_HEADERS as readonly string[]).includes(lower)) return "is set by runhooks and cannot be overridden; remove it";
+  if ((HOP_BY_HOP_HEADERS as readonly string[]).includes(lower) || lower.startsWith("proxy-")) {
+    return "is a connection-level header that the HTTP client sets; remove it";
+  }
+  return undefined;
+}
+
+/**
+ * Whether delivery skips this custom header: whatever `headerNameProblem` refuses at write, so that
+ * no stored version, whatever names it holds, becomes undeliverable.
+ */
+export function isUnsendableHeader(name: string): boolean {
+  return headerNameProblem(name) !== undefined;
+}
+
 /** RFC 9110 field values: visible characters, spaces and tabs; never CR, LF or NUL (header injection). */
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
+/** Custom headers; each bad name is reported at its own path (`headers.<name>`). */
 const Headers = z.record(z.string(), z.string().max(4096).regex(HEADER_VALUE, "must not contain control characters (CR, LF, NUL…)")).superRefine((headers, ctx) => {
+  const seen = new Map<string, string>();
   for (const name of Object.keys(headers)) {
-    if (!HEADER_NAME.test(name)) {
-      ctx.addIssue({ code: "custom", path: [name], message: "must be a valid HTTP header name" });
-    } else if ((RESERVED_HEADERS as readonly string[]).includes(name.toLowerCase())) {
-      ctx.addIssue({ code: "custom", path: [name], message: "is set by runhooks and cannot be overridden" });
-    }
+    const problem = headerNameProblem(name);
+    if (problem !== undefined) ctx.addIssue({ code: "custom", path: [name], message: problem });
+    const other = seen.get(name.toLowerCase());
+    if (other !== undefined) ctx.addIssue({ code: "custom", path: [name], message: `is the same header as ${JSON.stringify(other)} (names ignore case); keep one` });
+    seen.set(name.toLowerCase(), name);
   }
 });
 

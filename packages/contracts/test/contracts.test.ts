@@ -9,6 +9,7 @@ import {
   Run,
   WebhookPayload,
   describeIssues,
+  isUnsendableHeader,
   parseWith,
   runKey,
   toWebhookPayload,
@@ -125,6 +126,51 @@ describe("Rule", () => {
     const issues = issuesOf(Rule, { ...rule, ...patch });
     expect(issues.map((i) => i.path)).toContain(path);
     expect(describeIssues(issues)).toContain(fragment);
+  });
+
+  it.each([
+    ["Transfer-Encoding", "connection-level"],
+    ["connection", "connection-level"],
+    ["Keep-Alive", "connection-level"],
+    ["upgrade", "connection-level"],
+    ["TE", "connection-level"],
+    ["trailer", "connection-level"],
+    ["Expect", "connection-level"],
+    ["Proxy-Authorization", "connection-level"],
+    ["proxy-connection", "connection-level"],
+    ["Host", "set by runhooks"],
+    ["content-length", "set by runhooks"],
+    ["Content-Type", "set by runhooks"],
+    ["user-agent", "set by runhooks"],
+    ["traceparent", "set by runhooks"],
+    ["tracestate", "set by runhooks"],
+    ["Webhook-Id", "set by runhooks"],
+    ["webhook-timestamp", "set by runhooks"],
+    ["webhook-signature", "set by runhooks"],
+    ["Runhooks-Attempt", "set by runhooks"],
+    ["x team", "valid HTTP header name"],
+    ["x-team:", "valid HTTP header name"],
+    ["x-\u0000", "valid HTTP header name"],
+    ["", "valid HTTP header name"],
+  ])("refuses the custom header %j, naming it (%s)", (name, fragment) => {
+    const issues = issuesOf(Rule, { ...rule, webhooks: [{ url: "https://e.com", headers: { [name]: "v" } }] });
+    expect(issues).toEqual([{ path: `webhooks[0].headers.${name}`, message: expect.stringContaining(fragment) as string }]);
+    expect(isUnsendableHeader(name)).toBe(true);
+  });
+
+  it.each(["x-team", "Authorization", "X-Api-Key", "cookie", "proxy", "x-proxy-id", "Accept"])("accepts the custom header %j", (name) => {
+    expect(parseWith(Rule, { ...rule, webhooks: [{ url: "https://e.com", headers: { [name]: "v" } }] }).ok).toBe(true);
+    expect(isUnsendableHeader(name)).toBe(false);
+  });
+
+  it.each(["a\rb", "a\nb", "a\u0000b", "a\u0007b", "\u2028"])("refuses the header value %j", (value) => {
+    const issues = issuesOf(Rule, { ...rule, webhooks: [{ url: "https://e.com", headers: { "x-team": value } }] });
+    expect(issues.map((i) => i.path)).toEqual(["webhooks[0].headers.x-team"]);
+  });
+
+  it("refuses two headers whose names differ only in case", () => {
+    const issues = issuesOf(Rule, { ...rule, webhooks: [{ url: "https://e.com", headers: { "X-Team": "a", "x-team": "b" } }] });
+    expect(issues).toEqual([{ path: "webhooks[0].headers.x-team", message: expect.stringContaining('same header as "X-Team"') as string }]);
   });
 
   it("keeps webhook secrets out of the Kafka rule version", () => {

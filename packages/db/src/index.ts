@@ -26,6 +26,8 @@ export type {
   SaveRuleResult,
   StoredRule,
 } from "./rule-store.js";
+export { decideRuleCount, decideVersionRate, VERSION_RATE_WINDOW_MS } from "./rule-quotas.js";
+export type { QuotaRefusal, RuleQuotas } from "./rule-quotas.js";
 export { resolveWebhooks } from "./webhook-resolution.js";
 export type { StoredWebhook, WebhookResolution } from "./webhook-resolution.js";
 export {
@@ -79,3 +81,5 @@ export { getDelivery, listDeliveries, redeliver, replayRule } from "./delivery-q
 export type { DeliveryFilter, DeliveryRecord, RedeliverResult, ReplayResult } from "./delivery-queries.js";
 export { countPendingRuns, expirePendingRuns, lockPendingRuns, savePendingRuns } from "./ingest-pending.js";
 export type { ExpiredPendingRuns, PendingRun, PendingRunState } from "./ingest-pending.js";
+export { recordRuleErrors, ruleErrorSummary } from "./rule-errors.js";
+export type { RuleErrorSample, RuleErrorSummary, RuleErrorVersionCount } from "./rule-errors.js";

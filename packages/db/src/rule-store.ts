@@ -7,6 +7,7 @@ import {
   type RuleVersion,
 } from "@runhooks/contracts";
 import type { Database } from "./pool.js";
+import { decideRuleCount, decideVersionRate, VERSION_RATE_WINDOW_MS, type QuotaRefusal, type RuleQuotas } from "./rule-quotas.js";
 import { resolveWebhooks, type StoredWebhook } from "./webhook-resolution.js";
 
 /**
@@ -54,6 +55,11 @@ export interface SaveRuleInput {
   readonly expectedVersion?: number | undefined;
   /** Work out the outcome, write nothing. */
   readonly dryRun?: boolean | undefined;
+  /**
+   * The tenant's quotas (unset: none). A dry run is judged by the rule count only: it writes no
+   * version, so it is not counted against the rate and not refused by it.
+   */
+  readonly quotas?: RuleQuotas | undefined;
 }
 
 export type SaveRuleResult =
@@ -63,12 +69,14 @@ export type SaveRuleResult =
   /** The id is another tenant's: rule ids are global (they key the rules topic). */
   | { readonly ok: false; readonly reason: "id_taken" }
   | { readonly ok: false; readonly reason: "version_conflict"; readonly current: RuleRecord | null }
-  | { readonly ok: false; readonly reason: "invalid"; readonly issues: readonly FieldIssue[] };
+  | { readonly ok: false; readonly reason: "invalid"; readonly issues: readonly FieldIssue[] }
+  | { readonly ok: false; readonly reason: "quota"; readonly refusal: QuotaRefusal };
 
 export type DeleteRuleResult =
   | { readonly ok: true; readonly version: number }
   | { readonly ok: false; readonly reason: "not_found" }
-  | { readonly ok: false; readonly reason: "version_conflict"; readonly current: RuleRecord };
+  | { readonly ok: false; readonly reason: "version_conflict"; readonly current: RuleRecord }
+  | { readonly ok: false; readonly reason: "quota"; readonly refusal: QuotaRefusal };
 
 interface RuleRow {
   rule_id: string;
@@ -139,6 +147,55 @@ async function withRetryOnUniqueViolation<T>(work: () => Promise<T>): Promise<T>
   }
 }
 
+/**
+ * Serialises a tenant's quota-checked writes, so two concurrent writes cannot both take the last
+ * place. `FOR NO KEY UPDATE` leaves the tenant's foreign-key checks (inserts elsewhere) unblocked.
+ * Taken before any rule row, in every writer, so the lock order is always tenant then rule.
+ */
+async function lockTenant(tx: Transaction, tenantId: string): Promise<void> {
+  await tx.query(sql`SELECT 1 FROM tenants WHERE id = ${tenantId} FOR NO KEY UPDATE`);
+}
+
+interface QuotaFacts {
+  readonly liveRules: number;
+  readonly recentVersions: number;
+  readonly oldestCounted: Date | null;
+  readonly now: Date;
+}
+
+/**
+ * What the quota decisions need, in one statement (after `lockTenant`, so it sees every write that
+ * went before): the tenant's live rules when `countRules`, and its newest versions of the last minute,
+ * at most `rateLimit` (rule_events_tenant_time_idx), when `rateLimit` is set.
+ */
+async function quotaFacts(tx: Transaction, tenantId: string, countRules: boolean, rateLimit: number | undefined): Promise<QuotaFacts> {
+  const liveRules = countRules ? sql`(SELECT count(*)::int FROM rules WHERE tenant_id = ${tenantId} AND NOT deleted)` : sql`0`;
+  const rows = (await tx.query(sql`
+    SELECT ${liveRules} AS live_rules, count(r.occurred_at)::int AS recent_versions, min(r.occurred_at) AS oldest_counted, now() AS now
+    FROM (
+      SELECT occurred_at FROM rule_events
+      WHERE tenant_id = ${tenantId} AND occurred_at > now() - ${VERSION_RATE_WINDOW_MS} * interval '1 millisecond'
+      ORDER BY occurred_at DESC LIMIT ${rateLimit ?? 0}
+    ) r`)) as { live_rules: number; recent_versions: number; oldest_counted: Date | null; now: Date }[];
+  const row = rows[0]!;
+  return { liveRules: row.live_rules, recentVersions: row.recent_versions, oldestCounted: row.oldest_counted, now: row.now };
+}
+
+/** The first quota this write would break, or undefined. */
+async function quotaRefusal(
+  tx: Transaction,
+  tenantId: string,
+  quotas: RuleQuotas,
+  write: { readonly addsRule: boolean; readonly addsVersion: boolean },
+): Promise<QuotaRefusal | undefined> {
+  if (!write.addsRule && !write.addsVersion) return undefined;
+  const facts = await quotaFacts(tx, tenantId, write.addsRule, write.addsVersion ? quotas.maxVersionsPerMinute : undefined);
+  return (
+    (write.addsRule ? decideRuleCount({ liveRules: facts.liveRules, limit: quotas.maxRulesPerTenant }) : undefined) ??
+    (write.addsVersion ? decideVersionRate({ ...facts, limit: quotas.maxVersionsPerMinute }) : undefined)
+  );
+}
+
 async function lockRule(tx: Transaction, ruleId: string): Promise<RuleRow | undefined> {
   const rows = (await tx.query(sql`SELECT * FROM rules WHERE rule_id = ${ruleId} FOR UPDATE`)) as RuleRow[];
   return rows[0];
@@ -166,8 +223,9 @@ export async function saveRule(db: Database, input: SaveRuleInput): Promise<Save
 }
 
 async function saveInTransaction(tx: Transaction, input: SaveRuleInput): Promise<SaveRuleResult> {
-  const { tenantId, rule, mode, expectedVersion } = input;
+  const { tenantId, rule, mode, expectedVersion, quotas } = input;
   if (rule.tenant_id !== tenantId) throw new Error("saveRule: rule.tenant_id must be the writer's tenant");
+  if (quotas !== undefined) await lockTenant(tx, tenantId);
   const row = await lockRule(tx, rule.id);
   if (row && row.tenant_id !== tenantId) {
     // A rule id is global (it keys the rules topic): another tenant's rule is invisible to an update,
@@ -188,6 +246,10 @@ async function saveInTransaction(tx: Transaction, input: SaveRuleInput): Promise
 
   if (live && canonicalJson(live.rule) === canonicalJson(next)) {
     return { ok: true, outcome: "unchanged", record: toRecord(live) };
+  }
+  if (quotas !== undefined) {
+    const refusal = await quotaRefusal(tx, tenantId, quotas, { addsRule: !live, addsVersion: input.dryRun !== true });
+    if (refusal !== undefined) return { ok: false, reason: "quota", refusal };
   }
   const version = (row?.version ?? 0) + 1;
   const type: RuleEventType = live ? eventTypeOf(live.rule, next) : "created";
@@ -222,15 +284,22 @@ export interface DeleteRuleInput {
   readonly tenantId: string;
   readonly ruleId: string;
   readonly expectedVersion?: number | undefined;
+  /** The tenant's quotas (unset: none); a deletion is a version, counted against the rate. */
+  readonly quotas?: RuleQuotas | undefined;
 }
 
 /** Deletes a rule: a `deleted` version (a tombstone on the rules topic); its history stays. */
 export async function deleteRule(db: Database, input: DeleteRuleInput): Promise<DeleteRuleResult> {
   return db.tx(async (tx) => {
+    if (input.quotas !== undefined) await lockTenant(tx, input.tenantId);
     const row = await lockRule(tx, input.ruleId);
     if (!row || row.deleted || row.tenant_id !== input.tenantId) return { ok: false, reason: "not_found" };
     if (input.expectedVersion !== undefined && input.expectedVersion !== row.version) {
       return { ok: false, reason: "version_conflict", current: toRecord(row) };
+    }
+    if (input.quotas !== undefined) {
+      const refusal = await quotaRefusal(tx, input.tenantId, input.quotas, { addsRule: false, addsVersion: true });
+      if (refusal !== undefined) return { ok: false, reason: "quota", refusal };
     }
     const version = row.version + 1;
     await appendEvent(tx, input.tenantId, "deleted", row.rule, version);

@@ -21,6 +21,7 @@ export interface TopicNames {
   readonly rules: string;
   readonly windows: string;
   readonly attempts: string;
+  readonly ruleErrors: string;
 }
 
 export interface TopicOptions {
@@ -39,6 +40,7 @@ export function topicNames(prefix = "runhooks"): TopicNames {
     rules: `${prefix}.rules`,
     windows: `${prefix}.windows`,
     attempts: `${prefix}.attempts`,
+    ruleErrors: `${prefix}.rule-errors`,
   };
 }
 
@@ -82,6 +84,12 @@ export function topicSpecs(options: TopicOptions = {}): TopicSpec[] {
       numPartitions: deliveryPartitions,
       config: { "cleanup.policy": "delete" },
       purpose: "one record per webhook attempt, keyed by delivery id",
+    },
+    {
+      name: names.ruleErrors,
+      numPartitions: deliveryPartitions,
+      config: { "cleanup.policy": "delete" },
+      purpose: "rule versions whose filter could not judge runs (a count and a sample per flush), keyed by rule id",
     },
   ];
 }

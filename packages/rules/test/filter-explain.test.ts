@@ -18,6 +18,8 @@ describe("explainFilter", () => {
           { path: "filter.and[1]", expression: filter.and[1], result: false, vars: { status: "success" } },
         ],
       },
+      // Each part is evaluated on its own: the `and` (5 steps), then each comparison (2 each).
+      steps: 9,
     });
   });
 
@@ -49,7 +51,7 @@ describe("explainFilter", () => {
   });
 
   it("a leaf without vars and a bare literal", () => {
-    expect(explainFilter(valid(true), facts)).toEqual({ matched: true, root: { path: "filter", expression: true, result: true } });
+    expect(explainFilter(valid(true), facts)).toEqual({ matched: true, root: { path: "filter", expression: true, result: true }, steps: 0 });
   });
 
   it("reports a part that throws in json-logic-js as false, with the error", () => {
@@ -69,5 +71,22 @@ describe("explainFilter", () => {
     const filter = { and: [{ var: "tags" }, { "<": [1, { var: "latency" }, 10] }] };
     expect(explainFilter(valid(filter), facts).matched).toBe(true);
     expect(explainFilter(valid(filter), { ...facts, tags: [] }).matched).toBe(false);
+  });
+
+  it("evaluates each part under the filter's budget, and all parts under a total", () => {
+    const tags = Array.from({ length: 5000 }, (_, i) => `t${i}`);
+    const heavy = { in: ["zzz", { var: "tags" }] };
+    const filter = valid({ or: [heavy, heavy, heavy, { "==": [1, 1] }] });
+    // Each search takes ~5,000 steps: over a part's budget of 1,000, an error naming it.
+    const tight = explainFilter(filter, { tags }, { maxSteps: 1000, maxTotalSteps: 10_000 });
+    expect(tight.root.parts?.[0]?.error).toContain("1,000 steps");
+    expect(tight.root.parts?.[3]?.result).toBe(true);
+    // Within each part's budget, but not the explanation's total: the later parts are not evaluated.
+    // The whole `or` takes ~15,000 steps, the first search ~5,000 more; the rest finds none left.
+    const total = explainFilter(filter, { tags }, { maxSteps: 20_000, maxTotalSteps: 25_000 });
+    expect(total.root.error).toBeUndefined();
+    expect(total.root.parts?.map((p) => p.error === undefined)).toEqual([true, false, false, false]);
+    expect(total.root.parts?.[1]?.error).toContain("took all of its 25,000 steps");
+    expect(total.steps).toBe(25_000);
   });
 });

@@ -57,3 +57,76 @@ describe("matchRun with rules that share a filter", () => {
     expect(statusReads).toBe(1); // rules 1 and 3 share the filter; rule 4 is disabled
   });
 });
+
+describe("matchRun with filters whose verdict is error", () => {
+  // Valid, and cheap on ordinary runs; a run with a huge tags array takes it over the budget.
+  const SEARCH = { in: ["zzz", { var: "tags" }] };
+  // Refused by today's static bound, as if stored before it existed: never compiled.
+  const BOMB = { "==": [{ reduce: [{ var: "tags" }, { merge: [{ var: "accumulator" }, { var: "accumulator" }] }, [1]] }, "nope"] };
+  const book = createRuleBook({ filterSteps: 10_000 });
+  // Rules 1 and 2 share a filter (one evaluation, two errors); rule 3 matches; rule 4 is the stored bomb.
+  const outcomes = [rule(1, SEARCH), rule(2, SEARCH), rule(3, LLM), rule(4, BOMB)].map((r) =>
+    applyRuleVersion(book, { ruleId: r.rule_id, rule: r, effectiveFrom: 0 }),
+  );
+
+  it("stores a filter that no longer validates as invalid, with the bound in the reason", () => {
+    expect(outcomes.map((o) => o.kind)).toEqual(["applied", "applied", "applied", "invalid_filter"]);
+    expect(outcomes[3]).toMatchObject({ error: expect.stringContaining("grows exponentially") as unknown });
+  });
+
+  it("matches nothing for them and reports each (run, rule) once, with the reason", () => {
+    const errors: [string, string][] = [];
+    const tags = Array.from({ length: 20_000 }, (_, i) => String(i));
+    const matched = matchRun(book, run(1, { run_type: "llm", tags }), 10, runFacts, (spec, error) => errors.push([spec.ruleId.slice(-1), error]));
+    expect(matched.map((s) => s.ruleId.slice(-1))).toEqual(["3"]);
+    expect(errors.map(([id]) => id)).toEqual(["1", "2", "4"]);
+    expect(errors[0]![1]).toContain("10,000 steps");
+    expect(errors[2]![1]).toContain("not valid");
+  });
+
+  it("reports only the invalid one where the others fit their budget", () => {
+    const errors: string[] = [];
+    const matched = matchRun(book, run(2, { run_type: "chain", tags: ["a", "zzz"] }), 10, runFacts, (spec) => errors.push(spec.ruleId));
+    expect(matched.map((s) => s.ruleId.slice(-1))).toEqual(["1", "2"]);
+    expect(errors.map((id) => id.slice(-1))).toEqual(["4"]);
+  });
+});
+
+describe("matchRun with a run budget shared by the tenant's filters", () => {
+  // Each filter is cheap on ordinary runs and takes ~tags.length steps on a run with many tags; the
+  // second one differs only in text, so the two are evaluated separately.
+  const SEARCH = (needle: string) => ({ in: [needle, { var: "tags" }] });
+  const idOf = (n: number) => `00000000-0000-4000-8000-0000000000${String(n).padStart(2, "0")}`;
+  const many = (n: number) => ({ ...rule(0, SEARCH(`z${n}`)), rule_id: idOf(n) });
+  const build = (order: readonly number[]) => {
+    const book = createRuleBook({ filterSteps: 10_000, runSteps: 25_000 });
+    for (const n of order) applyRuleVersion(book, { ruleId: idOf(n), rule: many(n), effectiveFrom: 0 });
+    applyRuleVersion(book, { ruleId: idOf(99), rule: { ...rule(0, LLM), rule_id: idOf(99) }, effectiveFrom: 0 });
+    return book;
+  };
+  const judge = (book: ReturnType<typeof createRuleBook>, tags: string[]) => {
+    const errors: [string, string][] = [];
+    const matched = matchRun(book, run(1, { run_type: "llm", tags }), 10, runFacts, (spec, error) => errors.push([spec.ruleId.slice(-2), error]));
+    return { matched: matched.map((s) => s.ruleId.slice(-2)), errors };
+  };
+
+  it.each([
+    // tags on the run, rules evaluated within the run budget, rules answered "error" unevaluated
+    { tags: 10, evaluated: ["01", "02", "03", "04", "05", "06", "99"], unevaluated: [] as string[] },
+    { tags: 9_000, evaluated: ["01", "02", "03"], unevaluated: ["04", "05", "06", "99"] },
+  ])("$tags tags: evaluated $evaluated, not evaluated $unevaluated", ({ tags, evaluated, unevaluated }) => {
+    const { matched, errors } = judge(build([1, 2, 3, 4, 5, 6]), Array.from({ length: tags }, (_, i) => `t${i}`));
+    const notEvaluated = errors.filter(([, e]) => e.includes("all of the tenant's filters")).map(([id]) => id);
+    expect(notEvaluated).toEqual(unevaluated);
+    // The ones evaluated match nothing but the LLM rule, which is last by id.
+    expect(matched).toEqual(evaluated.includes("99") ? ["99"] : []);
+    expect(errors.filter(([, e]) => !e.includes("all of the tenant's filters"))).toEqual([]);
+  });
+
+  it("spends the budget in rule id order, whatever order the rules were read in", () => {
+    const tags = Array.from({ length: 9_000 }, (_, i) => `t${i}`);
+    const forward = judge(build([1, 2, 3, 4, 5, 6]), tags);
+    const backward = judge(build([6, 5, 4, 3, 2, 1]), tags);
+    expect(backward).toEqual(forward);
+  });
+});

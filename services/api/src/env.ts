@@ -1,7 +1,9 @@
 import { otelEnvShape, parseEnv, refineOtelEnv } from "@runhooks/telemetry";
 import { z } from "zod";
+import { DEFAULT_API_LIMITS, HOUR_MS, type ApiLimits } from "./limits.js";
 
 const port = z.coerce.number().int().min(0).max(65535);
+const positive = z.coerce.number().int().min(1);
 
 /** The API's configuration: the one place it reads the environment. */
 export const ApiEnv = z.object({
@@ -22,10 +24,49 @@ export const ApiEnv = z.object({
     .enum(["true", "false"])
     .default("true")
     .transform((v) => v === "true"),
+  /** Live rules a tenant may have; one more is refused with 403 (docs/limits.md). */
+  RUNHOOKS_API_MAX_RULES_PER_TENANT: positive.default(DEFAULT_API_LIMITS.rules.maxRulesPerTenant),
+  /** Rule versions (create, update, enable, disable, delete) a tenant may write in any 60 s; then 429. */
+  RUNHOOKS_API_MAX_RULE_VERSIONS_PER_MINUTE: positive.default(DEFAULT_API_LIMITS.rules.maxVersionsPerMinute),
+  /** Longest range one POST /rules/:id/replay may cover, in hours (168: 7 days); longer is refused with 422. */
+  RUNHOOKS_API_MAX_REPLAY_HOURS: positive.max(24 * 366).default(DEFAULT_API_LIMITS.maxReplayRangeMs / HOUR_MS),
+  /** Runs per `POST /rules/test` (more: 413). */
+  RUNHOOKS_API_DRY_RUN_MAX_RUNS: z.coerce.number().int().min(1).default(1000),
+  /** Request body bytes of `POST /rules/test` (more: 413). */
+  RUNHOOKS_API_DRY_RUN_MAX_BYTES: z.coerce.number().int().min(1024).default(4 * 1024 * 1024),
+  /**
+   * Filter steps per `POST /rules/test`, every run's verdict and explanation together; runs past it
+   * are answered "error", not evaluated (a step is the filter budget's unit, so answers never depend
+   * on the machine's speed).
+   */
+  RUNHOOKS_API_DRY_RUN_MAX_STEPS: z.coerce.number().int().min(1).default(2_000_000),
+  /**
+   * Store the evaluator's rule-error records (topic `<prefix>.rule-errors`) for GET /rules/:id/errors.
+   * Every API instance may run it: they share the consumer group below.
+   */
+  RUNHOOKS_API_RULE_ERRORS: z
+    .enum(["true", "false"])
+    .default("true")
+    .transform((v) => v === "true"),
+  /** Unset: `<RUNHOOKS_TOPIC_PREFIX>-api-rule-errors`. */
+  RUNHOOKS_API_RULE_ERRORS_GROUP: z.string().min(1).optional(),
+  /** Requests per second per API key (token bucket refill); over it, 429 with Retry-After. */
+  RUNHOOKS_API_RATE_PER_S: z.coerce.number().positive().max(1_000_000).default(100),
+  /** Requests a quiet API key may send at once (token bucket size). */
+  RUNHOOKS_API_RATE_BURST: z.coerce.number().int().min(1).max(10_000_000).default(1_000),
+  /** How long a wrong API key is refused without asking the database again. */
+  RUNHOOKS_API_WRONG_KEY_CACHE_MS: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
   /** The standard OTEL_* variables (README "Operating: traces, metrics and Grafana"). */
   ...otelEnvShape,
 }).superRefine(refineOtelEnv);
 export type ApiEnv = z.infer<typeof ApiEnv>;
+
+export function apiLimitsFromEnv(env: ApiEnv): ApiLimits {
+  return {
+    rules: { maxRulesPerTenant: env.RUNHOOKS_API_MAX_RULES_PER_TENANT, maxVersionsPerMinute: env.RUNHOOKS_API_MAX_RULE_VERSIONS_PER_MINUTE },
+    maxReplayRangeMs: env.RUNHOOKS_API_MAX_REPLAY_HOURS * HOUR_MS,
+  };
+}
 
 export function readApiEnv(env: NodeJS.ProcessEnv = process.env): ApiEnv {
   return parseEnv(ApiEnv, env, "environment");

@@ -3,7 +3,7 @@
 import { redactDatabaseUrl } from "@runhooks/db";
 import { deliveriesRoutes } from "@runhooks/delivery";
 import { otelConfigFromEnv } from "@runhooks/telemetry";
-import { readApiEnv } from "./env.js";
+import { apiLimitsFromEnv, readApiEnv } from "./env.js";
 import { startApi } from "./start.js";
 
 async function main(): Promise<void> {
@@ -17,9 +17,19 @@ async function main(): Promise<void> {
     adminKey: env.RUNHOOKS_ADMIN_KEY,
     logger: { level: env.RUNHOOKS_LOG_LEVEL },
     relay: env.RUNHOOKS_API_RELAY,
+    ruleErrors: env.RUNHOOKS_API_RULE_ERRORS && (env.RUNHOOKS_API_RULE_ERRORS_GROUP === undefined ? {} : { groupId: env.RUNHOOKS_API_RULE_ERRORS_GROUP }),
     otel: otelConfigFromEnv(env),
+    limits: apiLimitsFromEnv(env),
+    dryRun: {
+      maxRuns: env.RUNHOOKS_API_DRY_RUN_MAX_RUNS,
+      maxBytes: env.RUNHOOKS_API_DRY_RUN_MAX_BYTES,
+      maxSteps: env.RUNHOOKS_API_DRY_RUN_MAX_STEPS,
+    },
+    rateLimit: { ratePerSecond: env.RUNHOOKS_API_RATE_PER_S, burst: env.RUNHOOKS_API_RATE_BURST },
+    wrongKeyCacheMs: env.RUNHOOKS_API_WRONG_KEY_CACHE_MS,
     // The delivery service owns its routes; the API serves them with its own key lookup.
-    extend: (app, context) => void app.register(deliveriesRoutes({ db: context.db, tenantOf: context.tenantOf })),
+    extend: (app, context) =>
+          void app.register(deliveriesRoutes({ db: context.db, tenantOf: context.tenantOf, maxReplayRangeMs: context.limits.maxReplayRangeMs })),
   });
   console.error(
     `[runhooks-api] listening on ${api.url} (database ${redactDatabaseUrl(env.DATABASE_URL)}, ` +

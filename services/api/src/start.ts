@@ -4,8 +4,10 @@ import { createKafka, ensureTopics, topicNames, topicSpecs, describeMismatch } f
 import type { FastifyServerOptions } from "fastify";
 import { OTEL_OFF, createTelemetry, type OtelConfig } from "@runhooks/telemetry";
 import { buildApp, type AppOptions } from "./http/app.js";
+import type { ApiLimits } from "./limits.js";
 import { createApiCounters, registerApiMetrics } from "./metrics.js";
 import { startOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from "./relay/outbox-relay.js";
+import { startRuleErrorsConsumer } from "./rule-errors/consumer.js";
 
 export interface StartApiOptions {
   readonly databaseUrl: string;
@@ -21,6 +23,11 @@ export interface StartApiOptions {
   readonly logger?: FastifyServerOptions["logger"];
   /** Run the outbox relay in this process (default true), optionally with overrides. */
   readonly relay?: boolean | Partial<Pick<OutboxRelayOptions, "batchSize" | "pollIntervalMs" | "retryDelayMs">>;
+  /**
+   * Store the rule-errors topic's records for GET /rules/:id/errors (default true; consumer group
+   * `<prefix>-api-rule-errors` unless given).
+   */
+  readonly ruleErrors?: boolean | { readonly groupId?: string };
   /** Mounts more routes on the API (e.g. the delivery service's deliveries routes). */
   readonly extend?: AppOptions["extend"];
   /** Apply pending migrations first (default true; safe when several services start at once). */
@@ -29,6 +36,14 @@ export interface StartApiOptions {
   readonly otel?: OtelConfig;
   /** `service.instance.id` of the telemetry; default host-pid. */
   readonly instanceId?: string;
+  /** Per-tenant quotas (env.ts `apiLimitsFromEnv`; default DEFAULT_API_LIMITS). */
+  readonly limits?: ApiLimits;
+  /** Caps on `POST /rules/test` (RUNHOOKS_API_DRY_RUN_*). */
+  readonly dryRun?: AppOptions["dryRun"];
+  /** Requests per API key (default 100 per second, bursts of 1,000). */
+  readonly rateLimit?: AppOptions["rateLimit"];
+  /** How long a wrong API key is refused without asking the database again (default 5,000 ms). */
+  readonly wrongKeyCacheMs?: number;
 }
 
 export interface RunningApi {
@@ -59,27 +74,47 @@ export async function startApi(options: StartApiOptions): Promise<RunningApi> {
       extend: options.extend,
       counters,
       metrics: () => telemetry.prometheus(),
+      ...(options.limits === undefined ? {} : { limits: options.limits }),
+      dryRun: options.dryRun,
+      rateLimit: options.rateLimit,
+      wrongKeyCacheMs: options.wrongKeyCacheMs,
     });
     cleanups.push(() => app.close());
 
     let relay: OutboxRelay | undefined;
-    if (options.relay !== false) {
-      const kafka = createKafka({ brokers: options.kafkaBrokers, clientId: "runhooks-api", logLevel: "error" });
-      const topic = topicNames(options.topicPrefix).rules;
+    const kafka = createKafka({ brokers: options.kafkaBrokers, clientId: "runhooks-api", logLevel: "error" });
+    const topics = topicNames(options.topicPrefix);
+    const ruleErrors = options.ruleErrors ?? true;
+    if (options.relay !== false || ruleErrors !== false) {
+      // Only the topics the API writes or reads; a live topic is checked, never altered.
+      const used = new Set([...(options.relay !== false ? [topics.rules] : []), ...(ruleErrors !== false ? [topics.ruleErrors] : [])]);
       const admin = kafka.admin();
       await admin.connect();
       try {
-        // Only the topic the API writes; a live topic is checked, never altered.
-        const report = await ensureTopics(admin, topicSpecs({ prefix: options.topicPrefix }).filter((s) => s.name === topic));
+        const report = await ensureTopics(admin, topicSpecs({ prefix: options.topicPrefix }).filter((s) => used.has(s.name)));
         for (const m of report.mismatches) app.log.warn({ topic: m.topic }, describeMismatch(m));
       } finally {
         await admin.disconnect();
       }
+    }
+    if (ruleErrors !== false) {
+      const consumer = await startRuleErrorsConsumer({
+        kafka,
+        db,
+        topic: topics.ruleErrors,
+        // Per prefix: installations (and test runs) sharing a cluster never share the group.
+        groupId: (typeof ruleErrors === "object" ? ruleErrors.groupId : undefined) ?? `${options.topicPrefix ?? "runhooks"}-api-rule-errors`,
+        log: app.log,
+        onStored: (n) => (counters.ruleErrorsStored += n),
+      });
+      cleanups.push(() => consumer.stop());
+    }
+    if (options.relay !== false) {
       relay = startOutboxRelay({
         db,
         databaseUrl: options.databaseUrl,
         kafka,
-        topic,
+        topic: topics.rules,
         log: app.log,
         onPublished: (n) => (counters.relayPublished += n),
         onFailure: () => counters.relayFailures++,

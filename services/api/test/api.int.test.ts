@@ -375,6 +375,36 @@ describe("dry run", () => {
     expect(missing.status).toBe(400);
     expect(missing.body.issues[0].path).toBe("runs");
   });
+
+  it("caps a dry run's runs and bytes, naming the limit and its setting", async () => {
+    const many = await api.call("POST", "/rules/test", { key: a.key, body: { rule: ruleBody(), runs: Array.from({ length: 1001 }, () => ({})) } });
+    expect(many.status).toBe(413);
+    expect(many.body).toMatchObject({ error: "too_many_runs", message: "the request has 1001 runs; the limit is 1000 per dry run (RUNHOOKS_API_DRY_RUN_MAX_RUNS)" });
+    const padding = "x".repeat(4 * 1024 * 1024);
+    const large = await api.call("POST", "/rules/test", { key: a.key, body: { rule: ruleBody(), runs: [run({ inputs: { padding } })] } });
+    expect(large.status).toBe(413);
+    expect(large.body.error).toBe("body_too_large");
+    expect(large.body.message).toContain("4194304 bytes, the limit per dry run (RUNHOOKS_API_DRY_RUN_MAX_BYTES)");
+    // Other body errors still get the API's usual answer.
+    const malformed = await api.call("POST", "/rules/test", { key: a.key, body: "{nope" });
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.error).toBe("invalid_request");
+  });
+
+  it("refuses a filter over the static cost bound, and answers error for a run over the filter budget", async () => {
+    const bomb = { "==": [{ reduce: [{ var: "inputs.arr" }, { merge: [{ var: "accumulator" }, { var: "accumulator" }] }, [1]] }, "nope"] };
+    const refused = await api.call("POST", "/rules/test", { key: a.key, body: { rule: ruleBody({ filter: bomb }), runs: [run({})] } });
+    expect(refused.status).toBe(400);
+    expect(refused.body.issues[0]).toMatchObject({ path: "rule.filter.==[0].reduce[1]" });
+    expect(refused.body.issues[0].message).toContain("grows exponentially");
+    const search = { in: ["zzz", { var: "tags" }] };
+    const tags = Array.from({ length: 150_000 }, (_, i) => String(i % 10));
+    const answer = await api.call("POST", "/rules/test", { key: a.key, body: { rule: ruleBody({ filter: search }), runs: [run({ tags }), run({ tags: ["zzz"] })] } });
+    expect(answer.status).toBe(200);
+    expect(answer.body.errors).toBe(1);
+    expect(answer.body.results[0].error).toContain("100,000 steps");
+    expect(answer.body.results[1].matched).toBe(true);
+  });
 });
 
 describe("secrets", () => {

@@ -47,3 +47,58 @@ describe("dryRun", () => {
     expect(result.webhooks).toEqual(["https://h.example/x?token=***"]);
   });
 });
+
+describe("dryRun under the filter budget", () => {
+  const search = { in: ["zzz", { var: "tags" }] };
+  const big = (n: number) => Array.from({ length: n }, (_, i) => `t${i}`);
+
+  it("answers error for a run the filter cannot judge within its budget, with the reason, and matches the rest", () => {
+    const heavy = run("2024-01-01T00:00:01Z", { tags: big(5000) });
+    const light = run("2024-01-01T00:00:02Z", { tags: ["zzz"] });
+    const result = dryRun(rule({ filter: search }), [heavy, light], { filterSteps: 1000 });
+    const [h, l] = result.results;
+    expect(h?.matched).toBe(false);
+    expect(h?.error).toContain("1,000 steps");
+    expect(h?.reasons).toEqual([`filter: ${h?.error}`]);
+    expect(l?.matched).toBe(true);
+    expect(l?.error).toBeUndefined();
+    expect(result.errors).toBe(1);
+    expect(result.payloads.flatMap((p) => p.runs.map((r) => r.id))).toEqual([light.id]);
+  });
+
+  it("checks sampling before the filter, as the evaluator: a sampled-out run is never an error", () => {
+    const runs = Array.from({ length: 40 }, (_, i) => run(`2024-01-01T00:00:${String(i).padStart(2, "0")}Z`, { tags: big(5000) }));
+    const result = dryRun(rule({ filter: search, sampling_rate: 0.5 }), runs, { filterSteps: 1000 });
+    for (const verdict of result.results) {
+      expect(verdict.checks.map((c) => c.part)).toEqual(["ended", "enabled", "tenant", "sampling", "filter"]);
+      const sampledIn = verdict.checks.find((c) => c.part === "sampling")!.ok;
+      // The filter check still explains itself; only a run the evaluator would judge gets the verdict.
+      expect(verdict.checks.find((c) => c.part === "filter")?.message).toMatch(/^error: /);
+      expect(verdict.error !== undefined).toBe(sampledIn);
+    }
+    expect(result.errors).toBeGreaterThan(0);
+    expect(result.errors).toBeLessThan(40);
+  });
+
+  it("stops evaluating when the dry run's own steps run out, and names the setting", () => {
+    const runs = Array.from({ length: 10 }, () => run("2024-01-01T00:00:01Z", { tags: big(300) }));
+    const result = dryRun(rule({ filter: search }), runs, { maxSteps: 2000, maxStepsSetting: "RUNHOOKS_API_DRY_RUN_MAX_STEPS" });
+    // Each run takes ~300 steps to judge and ~300 to explain: the fourth finds the 2,000 used up.
+    const evaluated = result.results.filter((r) => r.error === undefined);
+    expect(evaluated).toHaveLength(4);
+    expect(result.results[4]?.error).toBe("not evaluated: this dry run took all of its 2,000 filter steps (RUNHOOKS_API_DRY_RUN_MAX_STEPS); send fewer runs");
+    expect(result.steps).toBeGreaterThanOrEqual(2000);
+    expect(result.steps).toBeLessThan(2000 + 700);
+  });
+
+  it("is the same answer on every replay (steps, not time)", () => {
+    const runs = Array.from({ length: 20 }, (_, i) => run("2024-01-01T00:00:01Z", { tags: big(i * 100) }));
+    const r = rule({ filter: search });
+    const once = dryRun(r, runs, { filterSteps: 1000, maxSteps: 20_000 });
+    const again = dryRun(r, runs, { filterSteps: 1000, maxSteps: 20_000 });
+    expect(again).toEqual(once);
+    // Both kinds of error occur: over a run's budget, and past the dry run's.
+    expect(once.results.map((v) => v.error?.slice(0, 14) ?? "-")).toContain("error: the fil");
+    expect(once.results.map((v) => v.error?.slice(0, 14) ?? "-")).toContain("not evaluated:");
+  });
+});

@@ -1,39 +1,77 @@
-import { BlockList, isIP } from "node:net";
+import { cidr, cidrContains, cidrWithin, embeddedIpv4, formatIpv4, parseCidrText, parseIp, type Cidr, type IpAddress } from "./ip-address.js";
 
 /**
  * The SSRF guard's address test: which resolved addresses a webhook may connect to. Checked on the
  * address actually connected to (see connector.ts), so a DNS name that resolves to an internal
- * address is refused just like the literal address.
+ * address is refused just like the literal address. A pure function of the address and the options.
+ *
+ * Three classes of ranges (DESIGN.md §5, docs/limits.md):
+ * - METADATA: cloud instance-metadata and platform endpoints. Refused always; only an allowed CIDR
+ *   that lies inside the range opens it (`169.254.169.254/32` does, `0.0.0.0/0` does not), and
+ *   `allowPrivate` never does: one of these answering a webhook hands out the host's credentials.
+ * - DENIED: loopback, private, link-local, CGNAT, reserved, documentation… and the IPv6 transition
+ *   forms that are never a public destination. Refused unless `allowPrivate`, or an allowed CIDR
+ *   covers the address.
+ * - IPv6 forms that embed an IPv4 address (mapped, translated, compatible, NAT64, 6to4, Teredo) are
+ *   judged by that IPv4 address too, since that is what the connection reaches.
  */
 
-/** Ranges refused by default, with the reason shown in the attempt's error. */
-const DENIED: readonly (readonly [string, number, "ipv4" | "ipv6", string])[] = [
-  ["0.0.0.0", 8, "ipv4", "unspecified"],
-  ["10.0.0.0", 8, "ipv4", "private"],
-  ["100.64.0.0", 10, "ipv4", "carrier-grade NAT"],
-  ["127.0.0.0", 8, "ipv4", "loopback"],
-  ["169.254.0.0", 16, "ipv4", "link-local or cloud metadata"],
-  ["172.16.0.0", 12, "ipv4", "private"],
-  ["192.0.0.0", 24, "ipv4", "IETF protocol assignments"],
-  ["192.168.0.0", 16, "ipv4", "private"],
-  ["198.18.0.0", 15, "ipv4", "benchmarking"],
-  ["224.0.0.0", 4, "ipv4", "multicast"],
-  ["240.0.0.0", 4, "ipv4", "reserved or broadcast"],
-  ["::", 128, "ipv6", "unspecified"],
-  ["::1", 128, "ipv6", "loopback"],
-  ["fc00::", 7, "ipv6", "unique local or cloud metadata"],
-  ["fe80::", 10, "ipv6", "link-local"],
-  ["fec0::", 10, "ipv6", "site-local"],
-  ["ff00::", 8, "ipv6", "multicast"],
+type Range = readonly [cidr: string, reason: string];
+
+const METADATA: readonly Range[] = [
+  // AWS, GCP, Azure, OCI, DigitalOcean… (169.254.169.254), ECS / EKS credentials (169.254.170.2 /
+  // .23), Tencent (169.254.0.23): the whole link-local block, cloud platforms live all over it.
+  ["169.254.0.0/16", "link-local or cloud metadata"],
+  ["100.100.100.200/32", "cloud metadata (Alibaba Cloud)"],
+  ["192.0.0.192/32", "cloud metadata (Oracle Cloud)"],
+  ["168.63.129.16/32", "cloud metadata (Azure WireServer)"],
+  ["fd00:ec2::/32", "cloud metadata (AWS)"],
+  ["fd20:ce::254/128", "cloud metadata (Google Cloud)"],
 ];
 
-/** NAT64 (RFC 6052): the IPv4 address is in the last 32 bits, and that is what gets reached. */
-const NAT64 = /^64:ff9b::(?:([0-9a-f]{1,4}):([0-9a-f]{1,4})|(\d+\.\d+\.\d+\.\d+))$/i;
+const DENIED: readonly Range[] = [
+  ["0.0.0.0/8", "unspecified"],
+  ["10.0.0.0/8", "private"],
+  ["100.64.0.0/10", "carrier-grade NAT"],
+  ["127.0.0.0/8", "loopback"],
+  ["172.16.0.0/12", "private"],
+  ["192.0.0.0/24", "IETF protocol assignments"],
+  ["192.0.2.0/24", "documentation"],
+  ["192.168.0.0/16", "private"],
+  ["198.18.0.0/15", "benchmarking"],
+  ["198.51.100.0/24", "documentation"],
+  ["203.0.113.0/24", "documentation"],
+  ["224.0.0.0/4", "multicast"],
+  ["240.0.0.0/4", "reserved or broadcast"],
+  ["::/128", "unspecified"],
+  ["::1/128", "loopback"],
+  ["::/96", "IPv4-compatible (deprecated)"],
+  ["::ffff:0:0:0/96", "IPv4-translated"],
+  ["64:ff9b:1::/48", "local-use NAT64"],
+  ["100::/64", "discard-only"],
+  ["2001::/32", "Teredo"],
+  ["2001:db8::/32", "documentation"],
+  ["3fff::/20", "documentation"],
+  ["fc00::/7", "unique local"],
+  ["fe80::/10", "link-local"],
+  ["fec0::/10", "site-local"],
+  ["ff00::/8", "multicast"],
+];
+
+const compile = (ranges: readonly Range[]) => ranges.map(([text, reason]) => ({ range: cidr(text), reason }));
+const METADATA_RANGES = compile(METADATA);
+const DENIED_RANGES = compile(DENIED);
 
 export interface AddressPolicyOptions {
-  /** Allow every address (a trusted network, or tests): the guard is off. */
+  /**
+   * Allow loopback, private, link-local IPv6 and the other DENIED ranges (a trusted network, or
+   * tests). Never opens the METADATA ranges.
+   */
   readonly allowPrivate: boolean;
-  /** CIDRs (`127.0.0.1/32`, `10.1.0.0/16`, `fd00::/8`) or single addresses allowed despite the deny list. */
+  /**
+   * CIDRs (`127.0.0.1/32`, `10.1.0.0/16`, `fd00::/8`) or single addresses allowed despite the deny
+   * list. A metadata range is opened only by a CIDR that lies inside it.
+   */
   readonly allowCidrs: readonly string[];
 }
 
@@ -42,55 +80,35 @@ export interface AddressPolicy {
   refusal(address: string): string | undefined;
 }
 
-function family(address: string): "ipv4" | "ipv6" | undefined {
-  const v = isIP(address);
-  return v === 4 ? "ipv4" : v === 6 ? "ipv6" : undefined;
-}
-
 /** Parses `a.b.c.d/n`, `x::/n` or a bare address; throws on anything else. */
 export function parseCidr(text: string): { address: string; prefix: number; family: "ipv4" | "ipv6" } {
-  const [address = "", prefixText] = text.trim().split("/");
-  const f = family(address);
-  if (f === undefined) throw new Error(`${JSON.stringify(text)} is not an IP address or CIDR`);
-  const max = f === "ipv4" ? 32 : 128;
-  const prefix = prefixText === undefined ? max : Number(prefixText);
-  if (!Number.isInteger(prefix) || prefix < 0 || prefix > max) throw new Error(`${JSON.stringify(text)} has an invalid prefix length`);
-  return { address, prefix, family: f };
+  const c = parseCidrText(text);
+  return { address: c.address, prefix: c.prefix, family: c.family === 4 ? "ipv4" : "ipv6" };
+}
+
+/** Why `ip` is refused, or undefined; `outer` is the address connected to (`ip` itself, or the IPv6 form embedding it). */
+function judge(ip: IpAddress, allowed: readonly Cidr[], allowPrivate: boolean, outer: IpAddress): string | undefined {
+  const metadata = METADATA_RANGES.find((m) => cidrContains(m.range, ip));
+  if (metadata !== undefined) {
+    const opened = allowed.some((a) => cidrWithin(a, metadata.range) && cidrContains(a, ip));
+    return opened ? undefined : metadata.reason;
+  }
+  if (allowPrivate || allowed.some((a) => cidrContains(a, ip) || cidrContains(a, outer))) return undefined;
+  return DENIED_RANGES.find((d) => cidrContains(d.range, ip))?.reason;
 }
 
 export function createAddressPolicy(options: AddressPolicyOptions): AddressPolicy {
-  const denied = DENIED.map(([address, prefix, fam, reason]) => {
-    const list = new BlockList();
-    list.addSubnet(address, prefix, fam);
-    return { list, reason };
-  });
-  const allowed = new BlockList();
-  for (const cidr of options.allowCidrs) {
-    const c = parseCidr(cidr);
-    allowed.addSubnet(c.address, c.prefix, c.family);
-  }
-
-  const deniedReason = (address: string, fam: "ipv4" | "ipv6"): string | undefined =>
-    denied.find((d) => d.list.check(address, fam))?.reason;
-
+  const allowed = options.allowCidrs.map((text) => cidr(text));
   return {
     refusal(raw) {
-      const address = raw.startsWith("[") && raw.endsWith("]") ? raw.slice(1, -1) : raw;
-      const fam = family(address);
-      if (fam === undefined) return "not an IP address";
-      if (options.allowPrivate || allowed.check(address, fam)) return undefined;
-      const reason = deniedReason(address, fam);
-      if (reason !== undefined) return reason;
-      const nat64 = fam === "ipv6" ? NAT64.exec(address) : null;
-      if (nat64) {
-        const v4 =
-          nat64[3] ??
-          [parseInt(nat64[1]!, 16) >> 8, parseInt(nat64[1]!, 16) & 255, parseInt(nat64[2]!, 16) >> 8, parseInt(nat64[2]!, 16) & 255].join(".");
-        if (allowed.check(v4, "ipv4")) return undefined;
-        const inner = deniedReason(v4, "ipv4");
-        if (inner !== undefined) return `${inner} (through NAT64)`;
+      const ip = parseIp(raw);
+      if (ip === undefined) return "not an IP address";
+      // The embedded IPv4 address first: its reason says more than the form's.
+      for (const { form, ipv4 } of embeddedIpv4(ip)) {
+        const reason = judge(ipv4, allowed, options.allowPrivate, ip);
+        if (reason !== undefined) return `${reason} (${form} of ${formatIpv4(ipv4.value)})`;
       }
-      return undefined;
+      return judge(ip, allowed, options.allowPrivate, ip);
     },
   };
 }

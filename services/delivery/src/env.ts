@@ -48,7 +48,7 @@ export const DeliveryEnv = z.object({
   RUNHOOKS_DELIVERY_POLL_MS: z.coerce.number().int().min(5).max(10_000).default(100),
   /** POSTs on a thread of their own (the default); false keeps them on the main event loop (one core). */
   RUNHOOKS_DELIVERY_HTTP_THREAD: flag("true"),
-  /** SSRF guard off: allow loopback, private, link-local and metadata destinations. */
+  /** Allow loopback, private, link-local and other internal destinations; never cloud metadata (only ALLOW_CIDRS opens that). */
   RUNHOOKS_DELIVERY_ALLOW_PRIVATE: bool,
   /** Comma-separated CIDRs (or addresses) allowed despite the SSRF guard, e.g. 10.1.0.0/16,127.0.0.1. */
   RUNHOOKS_DELIVERY_ALLOW_CIDRS: z

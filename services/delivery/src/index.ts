@@ -45,6 +45,8 @@ export { attemptMessage } from "./attempt-message.js";
 export { createPublisher } from "./publisher.js";
 export type { Publisher } from "./publisher.js";
 export { deliveriesRoutes } from "./routes.js";
+export { decideReplayRange, describeDuration, DEFAULT_MAX_REPLAY_RANGE_MS } from "./replay-range.js";
+export type { ReplayRangeDecision } from "./replay-range.js";
 export type { DeliveriesRoutesOptions } from "./routes.js";
 export { createCounters } from "./counters.js";
 export type { Counters } from "./counters.js";

@@ -11,11 +11,14 @@ import {
 } from "@runhooks/db";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
+import { DEFAULT_MAX_REPLAY_RANGE_MS, decideReplayRange, describeDuration } from "./replay-range.js";
 
 export interface DeliveriesRoutesOptions {
   readonly db: Database;
   /** The tenant a request acts for (from its API key); undefined answers 401. */
   readonly tenantOf: (request: FastifyRequest) => string | undefined | Promise<string | undefined>;
+  /** Longest `[from, to)` one replay may cover (default 7 days; the API's RUNHOOKS_API_MAX_REPLAY_HOURS). */
+  readonly maxReplayRangeMs?: number;
 }
 
 const Timestamp = z.iso.datetime({ offset: true, error: "must be an ISO-8601 timestamp, e.g. 2024-04-05T01:28:54Z" });
@@ -142,6 +145,16 @@ export function deliveriesRoutes(options: DeliveriesRoutesOptions): FastifyPlugi
       if (!params.success) return invalid(reply, "path", toFieldIssues(params.error));
       const body = ReplayBody.safeParse(request.body ?? {});
       if (!body.success) return invalid(reply, "body", toFieldIssues(body.error));
+      const range = decideReplayRange(Date.parse(body.data.from), Date.parse(body.data.to), options.maxReplayRangeMs ?? DEFAULT_MAX_REPLAY_RANGE_MS);
+      if (!range.ok) {
+        return reply.code(422).send({
+          error: "quota_exceeded",
+          message:
+            `the range covers ${describeDuration(range.rangeMs)}; the limit is ${describeDuration(range.maxMs)} per replay ` +
+            "(RUNHOOKS_API_MAX_REPLAY_HOURS): split it into several replays",
+          quota: { name: "replay_range", limit: range.maxMs / 1000, current: range.rangeMs / 1000, unit: "s", variable: "RUNHOOKS_API_MAX_REPLAY_HOURS" },
+        });
+      }
       const history = await ruleHistory(db, tenantId, params.data.id);
       if (history.length === 0) return reply.code(404).send({ error: "not_found", message: "no such rule" });
       const result = await replayRule(db, tenantId, params.data.id, new Date(body.data.from), new Date(body.data.to));

@@ -1,4 +1,4 @@
-import { RESERVED_HEADERS, redactUrl, webhookSecrets } from "@runhooks/contracts";
+import { isUnsendableHeader, redactUrl, webhookSecrets } from "@runhooks/contracts";
 import { signingKey } from "./signing.js";
 
 /** What the store holds for a webhook: its id, URL, custom headers and signing secret. */
@@ -29,15 +29,13 @@ export interface Target {
   readonly secrets: readonly string[];
 }
 
-/** Header names runhooks sets itself; a custom header of the same name is dropped. */
-export const OWN_HEADERS: ReadonlySet<string> = new Set([...RESERVED_HEADERS, "runhooks-attempt", "connection"]);
-
 export function toTarget(webhook: WebhookRecord): Target {
   const url = new URL(webhook.url);
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(webhook.headers ?? {})) {
     const lower = name.toLowerCase();
-    if (!OWN_HEADERS.has(lower)) headers[lower] = value;
+    // Ours and connection-level names are refused at write; a stored one is dropped, never sent.
+    if (!isUnsendableHeader(lower)) headers[lower] = value;
   }
   if ((url.username !== "" || url.password !== "") && headers["authorization"] === undefined) {
     const user = decodeURIComponent(url.username);

@@ -8,6 +8,8 @@ export interface Counters {
   ticksRead: number;
   ticksWritten: number;
   rulesInvalid: number;
+  /** Verdicts of "error" (a filter that could not judge a run), all rules together; per rule on the rule-errors topic. */
+  ruleErrors: number;
 }
 
 export function createCounters(): Counters {
@@ -20,5 +22,6 @@ export function createCounters(): Counters {
     ticksRead: 0,
     ticksWritten: 0,
     rulesInvalid: 0,
+    ruleErrors: 0,
   };
 }

@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { otelEnvShape, parseEnv, refineOtelEnv } from "@runhooks/telemetry";
 import { z } from "zod";
+import { DEFAULT_MAX_RUN_DEPTH } from "./decode.js";
 
 /** The evaluator's whole configuration, parsed once at start. */
 export const EvaluatorEnv = z.object({
@@ -14,6 +15,13 @@ export const EvaluatorEnv = z.object({
   RUNHOOKS_INSTANCE_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
   /** Runs larger than this go to the dead-letter topic as `oversized`. */
   RUNHOOKS_MAX_RUN_BYTES: z.coerce.number().int().min(1024).default(512 * 1024),
+  /**
+   * Runs whose JSON nests objects/arrays deeper than this go to the dead-letter topic as `too_deep`,
+   * before anything recursive sees them. Part of what decides a run's fate: changing it changes how
+   * a replay judges old runs, like RUNHOOKS_MAX_RUN_BYTES. Keep it at least ingest's
+   * RUNHOOKS_INGEST_MAX_JSON_DEPTH, or runs ingest accepted are dead-lettered.
+   */
+  RUNHOOKS_MAX_RUN_DEPTH: z.coerce.number().int().min(8).max(1000).default(DEFAULT_MAX_RUN_DEPTH),
   /** How often idle partitions with open windows get a tick (wall clock only decides when to tick). */
   RUNHOOKS_TICK_INTERVAL_MS: z.coerce.number().int().min(10).max(10_000).default(200),
   /** How soon the partitions of a crashed instance move to the others (the broker's minimum is 6 s). */

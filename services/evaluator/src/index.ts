@@ -6,9 +6,14 @@ import { VERSION } from "./version.js";
 import { createRunsTracing } from "./tracing.js";
 import { startRulesLog } from "./rules-log.js";
 import { startRunsConsumer } from "./runs-consumer.js";
+import { DEFAULT_MAX_RUN_DEPTH } from "./decode.js";
 
 export { readEvaluatorEnv, EvaluatorEnv } from "./env.js";
-export { decodeRun } from "./decode.js";
+export { DEFAULT_MAX_RUN_DEPTH, decodeRun } from "./decode.js";
+export type { Decoded, RunLimits } from "./decode.js";
+export { checkJsonDepth } from "./json-depth.js";
+export { judgeRun } from "./judge.js";
+export type { Judgement } from "./judge.js";
 export { evaluatorOptionsFromEnv } from "./options.js";
 export type { Counters } from "./counters.js";
 export { EVALUATOR_METRICS } from "./metrics.js";
@@ -21,6 +26,8 @@ export interface EvaluatorOptions {
   readonly groupId: string;
   readonly instanceId: string;
   readonly maxRunBytes: number;
+  /** Deepest nesting of objects/arrays a run may have (default DEFAULT_MAX_RUN_DEPTH); deeper ones are dead-lettered. */
+  readonly maxRunDepth?: number;
   readonly tickIntervalMs: number;
   /** Consumer group session timeout: how soon a crashed instance's partitions move (broker minimum 6 s). */
   readonly sessionTimeoutMs?: number;
@@ -69,7 +76,7 @@ export async function startEvaluator(o: EvaluatorOptions): Promise<Evaluator> {
     groupId: o.groupId,
     instanceId: o.instanceId,
     rules,
-    maxRunBytes: o.maxRunBytes,
+    limits: { maxBytes: o.maxRunBytes, maxDepth: o.maxRunDepth ?? DEFAULT_MAX_RUN_DEPTH },
     tickIntervalMs: o.tickIntervalMs,
     sessionTimeoutMs: o.sessionTimeoutMs ?? 10_000,
     onFatal: o.onFatal ?? ((error) => log("error", "evaluator stopped consuming", { error: String(error) })),

@@ -12,6 +12,7 @@ export const EVALUATOR_METRICS = {
   ticksRead: { name: "runhooks.evaluator.ticks_read", kind: "counter", help: "Tick messages read." },
   ticksWritten: { name: "runhooks.evaluator.ticks_written", kind: "counter", help: "Tick messages appended." },
   rulesInvalid: { name: "runhooks.evaluator.rules_invalid", kind: "counter", help: "Rule versions whose filter did not validate." },
+  ruleErrors: { name: "runhooks.evaluator.rule_errors", kind: "counter", help: "Runs a rule's filter could not judge (verdict \"error\"), all rules together; per rule see GET /rules/:id/errors." },
   rulesKnown: { name: "runhooks.evaluator.rules_known", kind: "gauge", help: "Rules in the rule book." },
   assignedPartitions: { name: "runhooks.evaluator.assigned_partitions", kind: "gauge", help: "Partitions of the runs topic this instance holds." },
   openWindows: { name: "runhooks.evaluator.open_windows", kind: "gauge", help: "Windows open (not yet closed) on this instance." },
@@ -35,6 +36,7 @@ export function registerEvaluatorMetrics(meter: Meter, c: Counters, gauges: Eval
   observe(meter, m.ticksRead, () => c.ticksRead);
   observe(meter, m.ticksWritten, () => c.ticksWritten);
   observe(meter, m.rulesInvalid, () => c.rulesInvalid);
+  observe(meter, m.ruleErrors, () => c.ruleErrors);
   observe(meter, m.rulesKnown, gauges.rulesKnown);
   observe(meter, m.assignedPartitions, gauges.assignedPartitions);
   observe(meter, m.openWindows, gauges.openWindows);

@@ -10,6 +10,7 @@ export function evaluatorOptionsFromEnv(env: EvaluatorEnv, log: Logger): Evaluat
     groupId: env.RUNHOOKS_EVALUATOR_GROUP,
     instanceId: env.RUNHOOKS_INSTANCE_ID,
     maxRunBytes: env.RUNHOOKS_MAX_RUN_BYTES,
+    maxRunDepth: env.RUNHOOKS_MAX_RUN_DEPTH,
     tickIntervalMs: env.RUNHOOKS_TICK_INTERVAL_MS,
     sessionTimeoutMs: env.RUNHOOKS_SESSION_TIMEOUT_MS,
     ...(env.RUNHOOKS_EVALUATOR_PORT >= 0 ? { http: { host: env.RUNHOOKS_EVALUATOR_HOST, port: env.RUNHOOKS_EVALUATOR_PORT } } : {}),

@@ -1,12 +1,9 @@
-import type { DeadLetter } from "@runhooks/contracts";
 import type { TopicNames } from "@runhooks/kafka";
 import {
-  attachFacts,
   createFoldState,
   decodeCheckpoint,
   encodeCheckpoint,
   foldStep,
-  matchRun,
   nextCloseTime,
   oldestOpenOffset,
   refoldFromTime,
@@ -14,7 +11,10 @@ import {
 } from "@runhooks/rules";
 import kafkajs, { type Admin, type Consumer, type ConsumerConfig, type EachBatchPayload, type Kafka, type Message, type Producer } from "kafkajs";
 import type { Counters } from "./counters.js";
-import { decodeRun } from "./decode.js";
+import { deadLetterMessage } from "./dead-letter.js";
+import type { RunLimits } from "./decode.js";
+import { judgeRun } from "./judge.js";
+import { createRuleErrorBatch } from "./rule-errors.js";
 import { KIND_HEADER, TICK, isTick, tickValue } from "./headers.js";
 import type { Logger } from "@runhooks/telemetry";
 import type { RulesLog } from "./rules-log.js";
@@ -70,7 +70,7 @@ export interface RunsConsumerOptions {
   readonly groupId: string;
   readonly instanceId: string;
   readonly rules: RulesLog;
-  readonly maxRunBytes: number;
+  readonly limits: RunLimits;
   readonly tickIntervalMs: number;
   readonly sessionTimeoutMs: number;
   /** Called when the consumer stops for good (a non-retriable error): the process should exit. */
@@ -184,20 +184,6 @@ export async function startRunsConsumer(o: RunsConsumerOptions): Promise<RunsCon
     };
   }
 
-  function deadLetter(message: Message & { offset: string }, partition: number, reason: DeadLetter["reason"], error: string) {
-    const letter: DeadLetter = {
-      schema_version: 1,
-      reason,
-      error,
-      original: (message.value ?? Buffer.alloc(0)).toString("base64"),
-      topic,
-      partition,
-      offset: message.offset,
-      dead_lettered_at: new Date(Number(message.timestamp)).toISOString(),
-    };
-    return { topic: o.topics.runsDlq, messages: [{ key: message.key ?? null, value: JSON.stringify(letter), partition }] };
-  }
-
   /** A flush's error not yet surfaced: the next batch throws it, so kafkajs retries or crashes as it would. */
   let failure: Error | undefined;
   let stopping = false;
@@ -280,6 +266,8 @@ export async function startRunsConsumer(o: RunsConsumerOptions): Promise<RunsCon
 
     let out: TopicMessages[] = [];
     let windows: Message[] = [];
+    // Published with the dead letters of the same cut, and suppressed below the checkpoint like them.
+    const ruleErrors = createRuleErrorBatch();
     let windowBytes = 0;
     let lastOffset: string | undefined;
     let pending = 0;
@@ -294,6 +282,7 @@ export async function startRunsConsumer(o: RunsConsumerOptions): Promise<RunsCon
       if (states.get(partition) !== s) return false;
       if (lastOffset === undefined || pending === 0) return true;
       if (windows.length > 0) out.push({ topic: o.topics.windows, messages: windows });
+      if (ruleErrors.size > 0) out.push({ topic: o.topics.ruleErrors, messages: ruleErrors.drain() });
       const c: Cut = {
         out,
         windowCount: windows.length,
@@ -335,27 +324,33 @@ export async function startRunsConsumer(o: RunsConsumerOptions): Promise<RunsCon
       } else {
         if (!suppressed) o.counters.runsRead++;
         const traced = o.tracing?.run(partition, message, suppressed);
-        const decoded = decodeRun(message.value, o.maxRunBytes);
-        if (!decoded.ok) {
-          traced?.end("dead_lettered", { reason: decoded.reason });
+        const judged = judgeRun(message.value, o.limits, o.rules.book, Math.max(time, state.fold.streamTime));
+        if (judged.kind === "dead_letter") {
+          traced?.end("dead_lettered", { reason: judged.reason });
           if (!suppressed) {
-            o.counters.deadLettered[decoded.reason] = (o.counters.deadLettered[decoded.reason] ?? 0) + 1;
-            out.push(deadLetter(message, partition, decoded.reason, decoded.error));
+            o.counters.deadLettered[judged.reason] = (o.counters.deadLettered[judged.reason] ?? 0) + 1;
+            out.push(deadLetterMessage(o.topics, message, partition, judged.reason, judged.error));
           }
           closed = foldStep(state.fold, { kind: "time", offset, time });
-        } else if (decoded.run.end_time == null) {
-          traced?.end("not_ended", { runId: decoded.run.id });
+        } else if (judged.kind === "not_ended") {
+          traced?.end("not_ended", { runId: judged.runId });
           if (!suppressed) o.counters.runsSkippedNotEnded++;
           closed = foldStep(state.fold, { kind: "time", offset, time });
         } else {
-          const matches = matchRun(o.rules.book, decoded.run, Math.max(time, state.fold.streamTime), attachFacts);
-          if (matches.length > 0 && !suppressed) o.counters.runsMatched++;
-          traced?.end(matches.length > 0 ? "matched" : "not_matched", { runId: decoded.run.id, matches });
+          const { run, matches } = judged;
+          if (!suppressed) {
+            if (matches.length > 0) o.counters.runsMatched++;
+            for (const e of judged.ruleErrors) {
+              o.counters.ruleErrors++;
+              ruleErrors.add(e.spec, run.id, time, e.error);
+            }
+          }
+          traced?.end(matches.length > 0 ? "matched" : "not_matched", { runId: run.id, matches });
           closed = foldStep(
             state.fold,
             matches.length === 0
               ? { kind: "time", offset, time }
-              : { kind: "run", offset, time, run: { runId: decoded.run.id, json: ownedRunBytes(message.value!) }, matches },
+              : { kind: "run", offset, time, run: { runId: run.id, json: ownedRunBytes(message.value!) }, matches },
           );
         }
       }

@@ -20,7 +20,7 @@ describe("evaluator against the real broker", () => {
       topicPrefix: h.prefix,
       groupId: `${h.prefix}-evaluator`,
       instanceId: "test",
-      maxRunBytes: 64 * 1024,
+      maxRunBytes: 512 * 1024,
       tickIntervalMs: 100,
       log: quiet,
     });
@@ -119,9 +119,14 @@ describe("evaluator against the real broker", () => {
     await h.publishRule(rule);
     const skippedBefore = evaluator.counters.runsSkippedNotEnded;
     const noTenant = JSON.stringify({ ...makeRun(TENANT_2), tenant_id: undefined });
-    const oversized = JSON.stringify(makeRun(TENANT_2, { inputs: { blob: "x".repeat(70 * 1024) } }));
+    const oversized = JSON.stringify(makeRun(TENANT_2, { inputs: { blob: "x".repeat(600 * 1024) } }));
     await h.produceRaw(["{not json", noTenant, oversized], "garbage");
-    await h.produceRuns([makeRun(TENANT_2, { name: "after-garbage", end_time: null }), makeRun(TENANT_2, { name: "after-garbage" })]);
+    // One trace, so one partition: the unfinished run is read before the good run's window can close.
+    const trace = randomUUID();
+    await h.produceRuns([
+      makeRun(TENANT_2, { name: "after-garbage", end_time: null, trace_id: trace }),
+      makeRun(TENANT_2, { name: "after-garbage", trace_id: trace }),
+    ]);
 
     await eventually("three dead letters", () => h.deadLetters.length >= 3);
     const byReason = Object.fromEntries(h.deadLetters.map((d) => [d.reason, d]));
@@ -129,11 +134,34 @@ describe("evaluator against the real broker", () => {
     expect(Buffer.from(byReason["invalid_json"]!.original, "base64").toString()).toBe("{not json");
     expect(byReason["schema_invalid"]!.error).toMatch(/tenant_id/);
     expect(Buffer.from(byReason["schema_invalid"]!.original, "base64").toString()).toBe(noTenant);
-    expect(byReason["oversized"]!.error).toMatch(/limit is 65536/);
+    expect(byReason["oversized"]!.error).toMatch(/limit is 524288/);
     expect(byReason["invalid_json"]!.topic).toBe(h.topics.runs);
 
     await eventually("the good run's window", () => runIdsOf(h.windows, rule.rule_id).length === 1);
     expect(evaluator.counters.runsSkippedNotEnded).toBe(skippedBefore + 1);
+  });
+
+  it("dead-letters a run nested too deep once, and windows the runs after it", async () => {
+    const rule = ruleVersion({ tenant_id: TENANT_1, filter: { "==": [{ var: "name" }, "after-deep"] } });
+    await h.publishRule(rule);
+    const key = `deep-${randomUUID()}`;
+    const depth = 100_000;
+    const deep = `{"id":"${randomUUID()}","name":"deep","run_type":"llm","start_time":"${new Date().toISOString()}","tenant_id":"${TENANT_1}","inputs":{"x":${"[".repeat(depth)}${"]".repeat(depth)}}}`;
+    expect(deep.length).toBeGreaterThan(200_000);
+    const good = makeRun(TENANT_1, { name: "after-deep" });
+    // Same key, same partition: the deep run, a good run, then garbage whose dead letter comes after
+    // any second dead letter of the deep run could (one partition of the dead-letter topic, in order).
+    await h.produceRaw([deep, JSON.stringify(good), "{trailer"], key);
+
+    const text = (d: { original: string }) => Buffer.from(d.original, "base64").toString();
+    const ofKey = () => h.deadLetters.filter((d) => text(d) === deep || text(d) === "{trailer");
+    await eventually("the trailer's dead letter", () => ofKey().some((d) => text(d) === "{trailer"));
+    expect(ofKey().map((d) => d.reason)).toEqual(["too_deep", "invalid_json"]);
+    const letter = ofKey()[0]!;
+    expect(letter.error).toMatch(/the limit is 256 \(RUNHOOKS_MAX_RUN_DEPTH\)/);
+    expect(text(letter)).toBe(deep);
+    await eventually("the good run's window", () => runIdsOf(h.windows, rule.rule_id).length === 1);
+    expect(runIdsOf(h.windows, rule.rule_id)).toEqual([good.id]);
   });
 
   it("serves health and metrics", async () => {
@@ -142,19 +170,24 @@ describe("evaluator against the real broker", () => {
       topicPrefix: h.prefix,
       groupId: `${h.prefix}-evaluator-http`,
       instanceId: "http",
-      maxRunBytes: 64 * 1024,
+      maxRunBytes: 512 * 1024,
       tickIntervalMs: 100,
       http: { host: "127.0.0.1", port: 0 },
       log: quiet,
     });
     try {
-      await eventually("some runs read", () => local.counters.runsRead > 0);
+      // This instance reads the whole topic again: once it has dead-lettered what the first one did,
+      // the counters the metrics read are final (nothing more is produced).
+      const invalidJson = evaluator.counters.deadLettered["invalid_json"] ?? 0;
+      expect(invalidJson).toBeGreaterThan(0);
+      await eventually("the same dead letters", () => (local.counters.deadLettered["invalid_json"] ?? 0) === invalidJson);
       const health = await fetch(`${local.url}/healthz`);
       expect(health.status).toBe(200);
       const metrics = await (await fetch(`${local.url}/metrics`)).text();
       expect(metrics).toMatch(/runhooks_evaluator_runs_read_total [1-9]\d*/);
       expect(metrics).toMatch(/runhooks_evaluator_windows_emitted_total \d+/);
-      expect(metrics).toMatch(/runhooks_evaluator_dead_lettered_total\{reason="invalid_json"\} 1/);
+      expect(metrics).toContain(`runhooks_evaluator_dead_lettered_total{reason="invalid_json"} ${invalidJson}\n`);
+      expect(metrics).toMatch(/runhooks_evaluator_rule_errors_total \d+/);
     } finally {
       await local.stop();
     }

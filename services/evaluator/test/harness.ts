@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { MatchWindow, DeadLetter, type Run, type RuleVersion } from "@runhooks/contracts";
+import { MatchWindow, DeadLetter, RuleError, type Run, type RuleVersion } from "@runhooks/contracts";
 import { ensureTopics, topicNames, topicSpecs, type TopicNames } from "@runhooks/kafka";
 import type { Consumer, Kafka, Producer } from "kafkajs";
 import { testKafka, uniquePrefix } from "../../../test/support/stack.js";
@@ -11,6 +11,7 @@ export interface Harness {
   readonly kafka: Kafka;
   readonly windows: MatchWindow[];
   readonly deadLetters: DeadLetter[];
+  readonly ruleErrors: RuleError[];
   publishRule(rule: RuleVersion): Promise<void>;
   deleteRule(ruleId: string): Promise<void>;
   produceRuns(runs: readonly Run[]): Promise<void>;
@@ -31,13 +32,15 @@ export async function createHarness(label: string, runsPartitions = 2): Promise<
   await producer.connect();
   const windows: MatchWindow[] = [];
   const deadLetters: DeadLetter[] = [];
+  const ruleErrors: RuleError[] = [];
   const consumer: Consumer = kafka.consumer({ groupId: `${prefix}-collector`, maxWaitTimeInMs: 100 });
   await consumer.connect();
-  await consumer.subscribe({ topics: [topics.windows, topics.runsDlq], fromBeginning: true });
+  await consumer.subscribe({ topics: [topics.windows, topics.runsDlq, topics.ruleErrors], fromBeginning: true });
   await consumer.run({
     eachMessage: ({ topic, message }) => {
       const value = JSON.parse(message.value!.toString()) as unknown;
       if (topic === topics.windows) windows.push(MatchWindow.parse(value));
+      else if (topic === topics.ruleErrors) ruleErrors.push(RuleError.parse(value));
       else deadLetters.push(DeadLetter.parse(value));
       return Promise.resolve();
     },
@@ -49,6 +52,7 @@ export async function createHarness(label: string, runsPartitions = 2): Promise<
     kafka,
     windows,
     deadLetters,
+    ruleErrors,
     async publishRule(rule) {
       await producer.send({ topic: topics.rules, acks: -1, messages: [{ key: rule.rule_id, value: JSON.stringify(rule) }] });
     },

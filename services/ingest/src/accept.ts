@@ -1,20 +1,38 @@
 import { lockPendingRuns, savePendingRuns, type Database, type PendingRunState } from "@runhooks/db";
 import type { Counters } from "./counters.js";
 import { finalizeRun, hasEnded, mergeRun } from "./merge.js";
+import { countTenantPending, type PendingQuota } from "./pending-quota.js";
 import { KafkaUnavailableError, type RunMessage, type RunSink } from "./producer.js";
 import { NO_SENT_JSON, runJson, type SentJson } from "./run-json.js";
 import type { Issue, JsonObject, RunOp } from "./run-ops.js";
+import { classifyStoreError } from "./store-errors.js";
 
+/**
+ * What became of a request's operations. `message` is for the client; `detail` (the underlying
+ * error's text) is for the log only.
+ */
 export type AcceptOutcome =
   | { readonly ok: true; readonly produced: number; readonly pending: number; readonly duplicates: number }
-  | { readonly ok: false; readonly reason: "kafka_unavailable" | "database_unavailable"; readonly message: string; readonly retriable: true }
-  | { readonly ok: false; readonly reason: "run_too_large"; readonly issues: readonly Issue[]; readonly retriable: false };
+  | { readonly ok: false; readonly reason: "kafka_unavailable" | "database_unavailable"; readonly message: string; readonly detail: string; readonly retriable: true }
+  | { readonly ok: false; readonly reason: "run_too_large"; readonly issues: readonly Issue[]; readonly retriable: false }
+  | { readonly ok: false; readonly reason: "pending_full"; readonly pending: number; readonly limit: number; readonly retriable: false }
+  | { readonly ok: false; readonly reason: "invalid_data" | "internal"; readonly detail: string; readonly retriable: false };
 
 export interface AcceptDeps {
   readonly db: Database;
   readonly sink: RunSink;
   readonly maxRunBytes: number;
   readonly counters: Counters;
+  readonly pendingQuota: PendingQuota;
+}
+
+class PendingFull extends Error {
+  constructor(
+    readonly pending: number,
+    readonly limit: number,
+  ) {
+    super("pending runs full");
+  }
 }
 
 class RunTooLarge extends Error {
@@ -89,8 +107,12 @@ export async function acceptOps(deps: AcceptDeps, tenantId: string, ops: readonl
       const tooBig: Issue[] = [];
       let duplicates = 0;
       let stored = 0;
+      // Incomplete runs this request adds (new rows left incomplete) and completes (held rows produced).
+      let added = 0;
+      let completedHeld = 0;
       for (const [id, parts] of pending) {
         const row = rows.get(id);
+        const held = row !== undefined && (row.created !== null || row.updates !== null);
         if (row?.producedAt) {
           duplicates++;
           states.push({ runId: id, created: null, updates: null, produced: true });
@@ -102,17 +124,27 @@ export async function acceptOps(deps: AcceptDeps, tenantId: string, ops: readonl
         if (created !== null && hasEnded(merged)) {
           completed.push(toMessage(finalizeRun(merged!), parts.source, sent, deps.maxRunBytes, tooBig));
           states.push({ runId: id, created: null, updates: null, produced: true });
+          if (held) completedHeld++;
         } else {
           stored++;
+          if (!held) added++;
           states.push({ runId: id, created, updates, produced: false });
         }
       }
       if (tooBig.length > 0) throw new RunTooLarge(tooBig);
       await savePendingRuns(tx, tenantId, states);
+      if (deps.pendingQuota.needsCount(tenantId, added)) {
+        // This transaction's rows are counted: `after` is the tenant's count if it commits.
+        const after = await countTenantPending(tx, tenantId);
+        const before = after - added + completedHeld;
+        deps.pendingQuota.set(tenantId, before);
+        if (after > deps.pendingQuota.limit) throw new PendingFull(before, deps.pendingQuota.limit);
+      }
       // Inside the transaction: the rows say "produced" only if Kafka has the runs.
       await deps.sink.send([...direct, ...completed]);
-      return { produced: direct.length + completed.length, completed: completed.length, stored, duplicates };
+      return { produced: direct.length + completed.length, completed: completed.length, stored, duplicates, delta: added - completedHeld };
     });
+    deps.pendingQuota.apply(tenantId, result.delta);
     counters.runs_produced += result.produced;
     counters.runs_pending_completed += result.completed;
     counters.runs_pending_stored += result.stored;
@@ -121,11 +153,17 @@ export async function acceptOps(deps: AcceptDeps, tenantId: string, ops: readonl
     return { ok: true, produced: result.produced, pending: result.stored, duplicates: result.duplicates };
   } catch (error) {
     if (error instanceof RunTooLarge) return { ok: false, reason: "run_too_large", issues: error.issues, retriable: false };
+    if (error instanceof PendingFull) return { ok: false, reason: "pending_full", pending: error.pending, limit: error.limit, retriable: false };
+    const detail = String((error as Error)?.message ?? error);
     if (error instanceof KafkaUnavailableError) {
       counters.kafka_unavailable++;
-      return { ok: false, reason: "kafka_unavailable", message: error.message, retriable: true };
+      return { ok: false, reason: "kafka_unavailable", message: "Kafka did not acknowledge the runs", detail, retriable: true };
     }
-    counters.database_unavailable++;
-    return { ok: false, reason: "database_unavailable", message: `Postgres did not store the incomplete runs: ${(error as Error).message}`, retriable: true };
+    const failure = classifyStoreError(error);
+    if (failure === "unavailable") {
+      counters.database_unavailable++;
+      return { ok: false, reason: "database_unavailable", message: "Postgres did not store the incomplete runs", detail, retriable: true };
+    }
+    return { ok: false, reason: failure === "data" ? "invalid_data" : "internal", detail, retriable: false };
   }
 }

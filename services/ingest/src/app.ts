@@ -1,41 +1,60 @@
 import type { IncomingMessage } from "node:http";
+import { retryAfterSeconds } from "@runhooks/limits";
+import type { Logger } from "@runhooks/telemetry";
 import { fastify, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { acceptOps, type AcceptDeps } from "./accept.js";
-import { cachedKeyLookup, presentedKey } from "./auth.js";
+import { sendError, sendIssues, sendTooMany } from "./answers.js";
+import { keyGuard } from "./auth.js";
 import { BodyError, readBody, type BodyLimits } from "./body.js";
-import type { Counters } from "./counters.js";
+import { countEncoding, type Counters } from "./counters.js";
 import { infoBody } from "./info.js";
+import { nestsDeeperThan, tooDeepMessage } from "./json-depth.js";
 import { boundaryOf, parseMultipart } from "./multipart.js";
 import { normalizeOps } from "./run-input.js";
-import { opFromSingle, opsFromBatch, opsFromParts, type Issue, type OpsResult } from "./run-ops.js";
+import { deepBatchIssues, opFromSingle, opsFromBatch, opsFromParts, type Issue, type OpsResult } from "./run-ops.js";
 
 export interface IngestAppOptions extends AcceptDeps {
   readonly version: string;
   readonly maxBodyBytes: number;
+  /** Run operations per request: `/info`'s size_limit, and the limit enforced (413). */
   readonly batchSize: number;
+  readonly maxParts: number;
+  readonly maxJsonDepth: number;
   readonly retryAfterSeconds: number;
   readonly keyCacheMs: number;
+  readonly wrongKeyCacheMs: number;
+  readonly ratePerSecond: number;
+  readonly rateBurst: number;
+  readonly timeouts: { readonly headersMs: number; readonly requestMs: number; readonly keepAliveMs: number };
+  readonly maxConnections: number;
   readonly counters: Counters;
+  readonly log: Logger;
   /** Undefined when healthy; otherwise why not (answered 503 on /healthz). */
   readonly health: () => string | undefined;
   readonly metrics: () => Promise<string>;
 }
 
-function sendError(reply: FastifyReply, status: number, error: string, message: string, extra: object = {}): FastifyReply {
-  return reply.code(status).send({ error, message, ...extra });
-}
+/** Routes anyone may call; every other request, unknown paths too, needs a valid key before its body is read. */
+const PUBLIC_ROUTES: ReadonlySet<string> = new Set(["/info", "/healthz", "/metrics"]);
 
-function sendIssues(reply: FastifyReply, issues: readonly Issue[]): FastifyReply {
-  const message = issues.map((i) => `${i.part}: ${i.path}: ${i.message}`).join("; ");
-  return reply.code(400).send({ error: "invalid_request", message, issues });
-}
-
-function json(body: Buffer, part: string): { ok: true; value: unknown } | { ok: false; issues: Issue[] } {
+/** JSON text as a value; refused (naming the part) when not JSON or nested deeper than `maxDepth`. */
+function json(body: Buffer, part: string, maxDepth: number): { ok: true; value: unknown } | { ok: false; issues: Issue[] } {
+  if (nestsDeeperThan(body, maxDepth)) return { ok: false, issues: [{ part, path: "(root)", message: tooDeepMessage(maxDepth) }] };
   try {
     return { ok: true, value: JSON.parse(body.toString("utf8")) as unknown };
   } catch (error) {
     return { ok: false, issues: [{ part, path: "(root)", message: `not valid JSON (${(error as Error).message})` }] };
   }
+}
+
+/** A batch body: its runs sit two levels down (`{"post": [run]}`), so they may nest as deep as a single run. */
+function batchOps(body: Buffer, maxDepth: number): OpsResult {
+  if (nestsDeeperThan(body, maxDepth + 2)) {
+    const parsed = json(body, "(body)", Number.MAX_SAFE_INTEGER);
+    return { ok: false, issues: parsed.ok ? deepBatchIssues(parsed.value, maxDepth) : parsed.issues };
+  }
+  const parsed = json(body, "(body)", Number.MAX_SAFE_INTEGER);
+  return parsed.ok ? opsFromBatch(parsed.value) : parsed;
 }
 
 declare module "fastify" {
@@ -45,31 +64,48 @@ declare module "fastify" {
 }
 
 /**
- * The LangSmith-compatible ingestion API. Every run route authenticates the key, reads the whole body
- * (limits, Content-Encoding), turns it into run operations (400 naming part and field), and answers
- * 2xx only once `acceptOps` made them durable; 503 + Retry-After when Kafka or Postgres could not.
+ * The LangSmith-compatible ingestion API. Every request but /info, /healthz and /metrics is admitted by
+ * its key (valid, within its rate) before its body is read; then the body is read (limits,
+ * Content-Encoding), turned into run operations (400 naming part and field, 413 over a count limit),
+ * and answered 2xx only once `acceptOps` made them durable; 503 + Retry-After when Kafka or Postgres
+ * could not.
  */
 export function buildIngestApp(o: IngestAppOptions): FastifyInstance {
-  const app = fastify({ logger: false, bodyLimit: o.maxBodyBytes * 2 });
-  const keys = cachedKeyLookup(o.db, o.keyCacheMs);
+  const app = fastify({
+    logger: false,
+    bodyLimit: o.maxBodyBytes * 2,
+    requestTimeout: o.timeouts.requestMs,
+    keepAliveTimeout: o.timeouts.keepAliveMs,
+    // Node checks the header and request deadlines of open connections at this interval.
+    http: { headersTimeout: o.timeouts.headersMs, requestTimeout: o.timeouts.requestMs, connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(o.timeouts.headersMs / 4))) },
+  });
+  app.server.maxConnections = o.maxConnections;
+  const guard = keyGuard(o.db, {
+    validKeyCacheMs: o.keyCacheMs,
+    wrongKeyCacheMs: o.wrongKeyCacheMs,
+    rate: { ratePerSecond: o.ratePerSecond, burst: o.rateBurst },
+    onLookup: () => o.counters.key_lookups++,
+  });
   const limits: BodyLimits = { wireBytes: o.maxBodyBytes, inflatedBytes: o.maxBodyBytes * 2 };
 
   // Every body is read by readBody (limits and decompression), whatever its content type.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", (request: FastifyRequest, payload: IncomingMessage, done: (err: Error | null, body?: unknown) => void) => {
-    const encoding = (request.headers["content-encoding"] ?? "identity").toLowerCase();
-    if (/^[a-z0-9-]{1,20}$/.test(encoding)) o.counters.encodings.set(encoding, (o.counters.encodings.get(encoding) ?? 0) + 1);
+    // An unknown path is answered 404 without its body: nothing is read, let alone inflated.
+    if (request.routeOptions.url === undefined) return done(null, undefined);
+    countEncoding(o.counters, request.headers["content-encoding"]);
     readBody(payload, request.headers as { "content-length"?: string; "content-encoding"?: string }, limits).then(
       (body) => done(null, body),
       (error: Error) => done(error),
     );
   });
 
-  app.setErrorHandler((error: FastifyError | BodyError, _request, reply) => {
+  app.setErrorHandler((error: FastifyError | BodyError, request, reply) => {
     if (error instanceof BodyError) return sendError(reply, error.statusCode, error.code, error.message);
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) return sendError(reply, status, status === 413 ? "body_too_large" : "invalid_request", error.message);
-    return sendError(reply, 500, "internal", "internal error");
+    o.log("error", "request failed", { method: request.method, route: request.routeOptions.url ?? "unknown", error: String(error), stack: error.stack });
+    return sendError(reply, 500, "internal", "internal error; see the ingest log");
   });
   app.setNotFoundHandler((request, reply) => sendError(reply, 404, "not_found", `no route ${request.method} ${request.url.split("?")[0]}`));
   app.addHook("onResponse", (request, reply, done) => {
@@ -82,6 +118,36 @@ export function buildIngestApp(o: IngestAppOptions): FastifyInstance {
     done();
   });
 
+  app.decorateRequest("tenantId", "");
+  // Before the body is read (onRequest): a wrong key, or one over its rate, costs no reading or parsing.
+  app.addHook("onRequest", async (request, reply) => {
+    const route = request.routeOptions.url;
+    if (route !== undefined && PUBLIC_ROUTES.has(route)) return undefined;
+    let admission;
+    try {
+      admission = await guard.admit(request.headers);
+    } catch (error) {
+      o.counters.database_unavailable++;
+      o.log("warn", "the key store did not answer", { error: String(error) });
+      return reply.header("retry-after", String(o.retryAfterSeconds)).code(503).send({ error: "unavailable", message: "the key store (Postgres) does not answer; retry later" });
+    }
+    if (admission.ok) {
+      request.tenantId = admission.principal;
+      return undefined;
+    }
+    if (admission.reason !== "rate_limited") {
+      return sendError(reply, 401, "unauthorized", admission.reason === "missing_key" ? "missing API key: send it in the x-api-key header" : "invalid or revoked API key");
+    }
+    const seconds = retryAfterSeconds(admission.retryAfterMs);
+    return reply
+      .header("retry-after", String(seconds))
+      .code(429)
+      .send({
+        error: "rate_limited",
+        message: `this API key sent more than ${o.ratePerSecond} requests per second (bursts of ${o.rateBurst}); retry after ${seconds} s (RUNHOOKS_INGEST_RATE_PER_S, RUNHOOKS_INGEST_RATE_BURST)`,
+      });
+  });
+
   const info = infoBody(o);
   app.get("/info", () => info);
   app.get("/healthz", (_request, reply) => {
@@ -90,62 +156,68 @@ export function buildIngestApp(o: IngestAppOptions): FastifyInstance {
   });
   app.get("/metrics", async (_request, reply) => reply.type("text/plain; version=0.0.4").send(await o.metrics()));
 
-  void app.register((scope, _opts, done) => {
-    scope.decorateRequest("tenantId", "");
-    // Authentication before the body is read: a wrong key costs no parsing.
-    scope.addHook("onRequest", async (request, reply) => {
-      const key = presentedKey(request.headers);
-      if (key === undefined) return sendError(reply, 401, "unauthorized", "missing API key: send it in the x-api-key header");
-      let tenant: string | undefined;
-      try {
-        tenant = await keys.tenantOf(key);
-      } catch {
-        o.counters.database_unavailable++;
-        return reply.header("retry-after", String(o.retryAfterSeconds)).code(503).send({ error: "unavailable", message: "the key store (Postgres) does not answer; retry later" });
-      }
-      if (tenant === undefined) return sendError(reply, 401, "unauthorized", "invalid or revoked API key");
-      request.tenantId = tenant;
-      return undefined;
-    });
-
-    const handle = async (request: FastifyRequest, reply: FastifyReply, parsed: OpsResult) => {
-      if (!parsed.ok) return sendIssues(reply, parsed.issues);
-      o.counters.attachments_ignored += parsed.ignored.attachments;
-      o.counters.feedback_ignored += parsed.ignored.feedback;
-      const normalized = normalizeOps(parsed.ops, request.tenantId);
-      if (!normalized.ok) return sendIssues(reply, normalized.issues);
-      const outcome = await acceptOps(o, request.tenantId, normalized.ops, parsed.sent);
-      if (outcome.ok) return reply.code(202).send({ accepted: normalized.ops.length });
-      if (outcome.reason === "run_too_large") {
+  const handle = async (request: FastifyRequest, reply: FastifyReply, parsed: OpsResult) => {
+    if (!parsed.ok) return sendIssues(reply, parsed.issues);
+    if (parsed.ops.length > o.batchSize) {
+      return sendTooMany(
+        reply,
+        "too_many_runs",
+        `the request has ${parsed.ops.length} run operations; the limit is ${o.batchSize} per request (RUNHOOKS_INGEST_BATCH_SIZE, advertised as GET /info batch_ingest_config.size_limit): send smaller batches`,
+      );
+    }
+    o.counters.attachments_ignored += parsed.ignored.attachments;
+    o.counters.feedback_ignored += parsed.ignored.feedback;
+    const normalized = normalizeOps(parsed.ops, request.tenantId);
+    if (!normalized.ok) return sendIssues(reply, normalized.issues);
+    const outcome = await acceptOps(o, request.tenantId, normalized.ops, parsed.sent);
+    if (outcome.ok) return reply.code(202).send({ accepted: normalized.ops.length });
+    switch (outcome.reason) {
+      case "run_too_large":
         return reply.code(413).send({ error: "run_too_large", message: outcome.issues.map((i) => `${i.part}: ${i.message}`).join("; "), issues: outcome.issues });
-      }
-      return reply.header("retry-after", String(o.retryAfterSeconds)).code(503).send({ error: outcome.reason, message: `${outcome.message}; nothing was accepted, retry later` });
-    };
-    const bodyOf = (request: FastifyRequest): Buffer => (Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0));
+      case "pending_full":
+        return reply
+          .header("retry-after", String(o.retryAfterSeconds))
+          .code(429)
+          .send({
+            error: "too_many_pending_runs",
+            message: `this tenant holds ${outcome.pending} incomplete runs (created without their end, or updated without their create); the limit is ${outcome.limit} (RUNHOOKS_INGEST_MAX_PENDING_PER_TENANT): send the ends of the runs started, or their creates, and nothing of this request was accepted`,
+          });
+      case "invalid_data":
+        o.log("warn", "Postgres refused the data of incomplete runs", { tenantId: request.tenantId, error: outcome.detail });
+        return sendError(reply, 400, "invalid_data", "the store refused a run of this request as invalid data (for example a \\u0000 character in a string); nothing was accepted; fix the runs, a retry as is fails again");
+      case "internal":
+        o.log("error", "storing runs failed", { tenantId: request.tenantId, error: outcome.detail });
+        return sendError(reply, 500, "internal", "internal error; see the ingest log");
+      default:
+        o.log("warn", "runs not accepted: a dependency is unavailable", { reason: outcome.reason, error: outcome.detail });
+        return reply.header("retry-after", String(o.retryAfterSeconds)).code(503).send({ error: outcome.reason, message: `${outcome.message}; nothing was accepted, retry later` });
+    }
+  };
+  const bodyOf = (request: FastifyRequest): Buffer => (Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0));
 
-    scope.post("/runs", async (request, reply) => {
-      const body = json(bodyOf(request), "(body)");
-      return handle(request, reply, body.ok ? opFromSingle("post", body.value) : body);
-    });
-    scope.patch<{ Params: { id: string } }>("/runs/:id", async (request, reply) => {
-      const body = json(bodyOf(request), "(body)");
-      return handle(request, reply, body.ok ? opFromSingle("patch", body.value, request.params.id) : body);
-    });
-    scope.post("/runs/batch", async (request, reply) => {
-      const body = json(bodyOf(request), "(body)");
-      return handle(request, reply, body.ok ? opsFromBatch(body.value) : body);
-    });
-    scope.post("/runs/multipart", async (request, reply) => {
-      const contentType = request.headers["content-type"] ?? "";
-      const boundary = /^multipart\/form-data/i.test(contentType) ? boundaryOf(contentType) : undefined;
-      if (boundary === undefined) {
-        return sendIssues(reply, [{ part: "(body)", path: "content-type", message: "must be multipart/form-data with a boundary" }]);
+  app.post("/runs", async (request, reply) => {
+    const body = json(bodyOf(request), "(body)", o.maxJsonDepth);
+    return handle(request, reply, body.ok ? opFromSingle("post", body.value) : body);
+  });
+  app.patch<{ Params: { id: string } }>("/runs/:id", async (request, reply) => {
+    const body = json(bodyOf(request), "(body)", o.maxJsonDepth);
+    return handle(request, reply, body.ok ? opFromSingle("patch", body.value, request.params.id) : body);
+  });
+  app.post("/runs/batch", async (request, reply) => handle(request, reply, batchOps(bodyOf(request), o.maxJsonDepth)));
+  app.post("/runs/multipart", async (request, reply) => {
+    const contentType = request.headers["content-type"] ?? "";
+    const boundary = /^multipart\/form-data/i.test(contentType) ? boundaryOf(contentType) : undefined;
+    if (boundary === undefined) {
+      return sendIssues(reply, [{ part: "(body)", path: "content-type", message: "must be multipart/form-data with a boundary" }]);
+    }
+    const parts = parseMultipart(bodyOf(request), boundary, o.maxParts);
+    if (!parts.ok) {
+      if (parts.reason === "too_many_parts") {
+        return sendTooMany(reply, "too_many_parts", `the body has more than ${parts.limit} parts; the limit is ${parts.limit} per request (RUNHOOKS_INGEST_MAX_PARTS): send smaller batches`);
       }
-      const parts = parseMultipart(bodyOf(request), boundary);
-      if (!parts.ok) return sendIssues(reply, [{ part: "(body)", path: "(multipart)", message: parts.message }]);
-      return handle(request, reply, opsFromParts(parts.parts));
-    });
-    done();
+      return sendIssues(reply, [{ part: "(body)", path: "(multipart)", message: parts.message }]);
+    }
+    return handle(request, reply, opsFromParts(parts.parts, o.maxJsonDepth));
   });
   return app;
 }

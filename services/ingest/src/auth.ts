@@ -1,4 +1,5 @@
 import { authenticateApiKey, hashApiKey, type Database } from "@runhooks/db";
+import { RateLimiter, admitKey, keyCache, type Admission, type BucketConfig } from "@runhooks/limits";
 
 /** The key a request carries: `x-api-key` (what the LangSmith SDKs send), or `Authorization: Bearer`. */
 export function presentedKey(headers: Record<string, string | string[] | undefined>): string | undefined {
@@ -10,33 +11,41 @@ export function presentedKey(headers: Record<string, string | string[] | undefin
   return value === undefined ? undefined : /^Bearer\s+(\S+)\s*$/i.exec(value)?.[1];
 }
 
-export interface KeyLookup {
-  /** The tenant of a valid key; undefined for a wrong or revoked one. Throws if Postgres fails. */
-  tenantOf(key: string): Promise<string | undefined>;
+export interface KeyGuardOptions {
+  /** How long a valid key is trusted without asking Postgres again (its revocation delay). */
+  readonly validKeyCacheMs: number;
+  /** How long a wrong key is refused without asking Postgres again. */
+  readonly wrongKeyCacheMs: number;
+  /** Requests per API key. */
+  readonly rate: BucketConfig;
+  /** Called for each lookup that reaches Postgres (for the metrics). */
+  readonly onLookup?: () => void;
+  readonly now?: () => number;
+}
+
+export interface KeyGuard {
+  /** Throws if Postgres fails. */
+  admit(headers: Record<string, string | string[] | undefined>): Promise<Admission<string>>;
 }
 
 /**
- * The API's keys (`authenticateApiKey`), with valid ones remembered for `ttlMs` (keyed by the key's
- * hash; the clear key is never kept), so a stream of batches costs one lookup per key and period.
- * A revoked key therefore works for at most `ttlMs` more. Wrong keys are never cached.
+ * The API's keys (`authenticateApiKey`) behind the shared key cache (keyed by the key's hash; the
+ * clear key is never kept) and a token bucket per key: a stream of batches costs one lookup per key
+ * and period, and so does a flood of one wrong key.
  */
-export function cachedKeyLookup(db: Database, ttlMs: number, now: () => number = Date.now): KeyLookup {
-  const cache = new Map<string, { tenantId: string; until: number }>();
-  return {
-    async tenantOf(key) {
-      const hash = hashApiKey(key).toString("base64");
-      const hit = cache.get(hash);
-      if (hit && hit.until > now()) return hit.tenantId;
-      const principal = await authenticateApiKey(db, key);
-      if (!principal) {
-        cache.delete(hash);
-        return undefined;
-      }
-      if (ttlMs > 0) {
-        if (cache.size >= 10_000) cache.clear();
-        cache.set(hash, { tenantId: principal.tenantId, until: now() + ttlMs });
-      }
-      return principal.tenantId;
+export function keyGuard(db: Database, o: KeyGuardOptions): KeyGuard {
+  const now = o.now ?? Date.now;
+  const keys = keyCache<string>({
+    lookup: async (key) => {
+      o.onLookup?.();
+      return (await authenticateApiKey(db, key))?.tenantId;
     },
-  };
+    hash: (key) => hashApiKey(key).toString("base64"),
+    validTtlMs: o.validKeyCacheMs,
+    invalidTtlMs: o.wrongKeyCacheMs,
+    maxEntries: 10_000,
+    now,
+  });
+  const limiter = new RateLimiter(o.rate);
+  return { admit: (headers) => admitKey(presentedKey(headers), keys, limiter, now) };
 }

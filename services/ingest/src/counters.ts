@@ -9,8 +9,10 @@ export interface RequestCount {
 export interface Counters {
   /** Keyed `<route> <status>`. */
   requests: Map<string, RequestCount>;
-  /** Request bodies by Content-Encoding. */
+  /** Request bodies by Content-Encoding: one of ENCODING_LABELS, so the series are bounded. */
   encodings: Map<string, number>;
+  /** API key lookups that reached Postgres (cache misses). */
+  key_lookups: number;
   runs_accepted: number;
   runs_produced: number;
   runs_pending_stored: number;
@@ -27,6 +29,7 @@ export function createCounters(): Counters {
   return {
     requests: new Map(),
     encodings: new Map(),
+    key_lookups: 0,
     runs_accepted: 0,
     runs_produced: 0,
     runs_pending_stored: 0,
@@ -38,4 +41,14 @@ export function createCounters(): Counters {
     kafka_unavailable: 0,
     database_unavailable: 0,
   };
+}
+
+/** The Content-Encoding label values: the encodings read, and `other` for every refused one. */
+export const ENCODING_LABELS: ReadonlySet<string> = new Set(["identity", "gzip", "x-gzip", "deflate", "br"]);
+
+/** Counts a body by its Content-Encoding header; unknown values all count as `other`. */
+export function countEncoding(c: Counters, header: string | undefined): void {
+  const value = (header ?? "identity").trim().toLowerCase() || "identity";
+  const label = ENCODING_LABELS.has(value) ? value : "other";
+  c.encodings.set(label, (c.encodings.get(label) ?? 0) + 1);
 }

@@ -30,11 +30,36 @@ export const IngestEnv = z.object({
   RUNHOOKS_INGEST_RETRY_AFTER_S: z.coerce.number().int().min(1).max(3600).default(5),
   /** How long a valid API key is trusted without asking the database again (revocation delay). */
   RUNHOOKS_INGEST_KEY_CACHE_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
+  /** How long a wrong API key is refused without asking the database again (a flood of it costs one lookup). */
+  RUNHOOKS_INGEST_WRONG_KEY_CACHE_MS: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
+  /** Requests per second per API key (token bucket refill); over it, 429 with Retry-After. */
+  RUNHOOKS_INGEST_RATE_PER_S: z.coerce.number().positive().max(1_000_000).default(500),
+  /** Requests a quiet API key may send at once (token bucket size). */
+  RUNHOOKS_INGEST_RATE_BURST: z.coerce.number().int().min(1).max(10_000_000).default(5_000),
+  /** Parts per multipart body; more is refused (413). The SDKs send at most ~7 per run operation. */
+  RUNHOOKS_INGEST_MAX_PARTS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  /** How deep a run (or a multipart part) may nest objects and arrays; deeper is refused (400). */
+  RUNHOOKS_INGEST_MAX_JSON_DEPTH: z.coerce.number().int().min(8).max(1000).default(256),
+  /** Incomplete runs (waiting for their end or create) one tenant may hold; past it, 429. */
+  RUNHOOKS_INGEST_MAX_PENDING_PER_TENANT: z.coerce.number().int().min(1).default(50_000),
+  /** How long a client may take to send a request's headers (408 and close past it). */
+  RUNHOOKS_INGEST_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  /** How long a client may take to send a whole request, body included (408 and close past it). */
+  RUNHOOKS_INGEST_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(120_000),
+  /** How long an idle keep-alive connection stays open between requests. */
+  RUNHOOKS_INGEST_KEEPALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(65_000),
+  /** Open connections at most; further ones are closed at once. */
+  RUNHOOKS_INGEST_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(1_024),
   RUNHOOKS_DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(10),
   RUNHOOKS_LOG_LEVEL: z.enum(["error", "warn", "info", "debug"]).default("info"),
   /** The standard OTEL_* variables (README "Operating: traces, metrics and Grafana"). */
   ...otelEnvShape,
-}).superRefine(refineOtelEnv);
+}).superRefine((env, ctx) => {
+  refineOtelEnv(env, ctx);
+  if (env.RUNHOOKS_INGEST_HEADERS_TIMEOUT_MS > env.RUNHOOKS_INGEST_REQUEST_TIMEOUT_MS) {
+    ctx.addIssue({ code: "custom", path: ["RUNHOOKS_INGEST_HEADERS_TIMEOUT_MS"], message: "must not exceed RUNHOOKS_INGEST_REQUEST_TIMEOUT_MS (the headers are part of the request)" });
+  }
+});
 export type IngestEnv = z.infer<typeof IngestEnv>;
 
 export function readIngestEnv(env: NodeJS.ProcessEnv = process.env): IngestEnv {

@@ -1,16 +1,22 @@
-import { connectDatabase, countPendingRuns, expirePendingRuns, migrate } from "@runhooks/db";
+import { connectDatabase, expirePendingRuns, migrate } from "@runhooks/db";
 import { createKafka, describeMismatch, ensureTopics, topicNames, topicSpecs } from "@runhooks/kafka";
 import { OTEL_OFF, createTelemetry, jsonLogger, type Logger, type OtelConfig } from "@runhooks/telemetry";
 import { buildIngestApp } from "./app.js";
 import { createCounters, type Counters } from "./counters.js";
+import { DEFAULT_MAX_JSON_DEPTH } from "./json-depth.js";
 import { registerIngestMetrics } from "./metrics.js";
+import { DEFAULT_MAX_PARTS } from "./multipart.js";
+import { PendingQuota, countPendingByTenant } from "./pending-quota.js";
 import { startProducerThread } from "./producer-thread.js";
 import { tracedSink } from "./traced-sink.js";
 
 export { readIngestEnv, IngestEnv } from "./env.js";
 export { ingestOptionsFromEnv } from "./options.js";
 export { infoBody } from "./info.js";
-export { parseMultipart, boundaryOf } from "./multipart.js";
+export { parseMultipart, boundaryOf, DEFAULT_MAX_PARTS } from "./multipart.js";
+export { nestsDeeperThan, depthOf, DEFAULT_MAX_JSON_DEPTH } from "./json-depth.js";
+export { classifyStoreError, type StoreFailure } from "./store-errors.js";
+export { PendingQuota } from "./pending-quota.js";
 export type { MultipartPart } from "./multipart.js";
 export { opsFromParts, opsFromBatch, opFromSingle } from "./run-ops.js";
 export type { Issue, RunOp } from "./run-ops.js";
@@ -39,6 +45,17 @@ export interface IngestOptions {
   readonly produceTimeoutMs?: number;
   readonly retryAfterSeconds?: number;
   readonly keyCacheMs?: number;
+  readonly wrongKeyCacheMs?: number;
+  /** Requests per second and burst per API key (token bucket). */
+  readonly ratePerSecond?: number;
+  readonly rateBurst?: number;
+  readonly maxParts?: number;
+  readonly maxJsonDepth?: number;
+  readonly maxPendingPerTenant?: number;
+  readonly headersTimeoutMs?: number;
+  readonly requestTimeoutMs?: number;
+  readonly keepAliveTimeoutMs?: number;
+  readonly maxConnections?: number;
   readonly dbPoolSize?: number;
   /** Apply pending migrations at start (under the migration lock); default true. */
   readonly migrate?: boolean;
@@ -97,19 +114,24 @@ export async function startIngest(o: IngestOptions): Promise<Ingest> {
 
     let pendingGauge = 0;
     registerIngestMetrics(telemetry.meter, counters, () => pendingGauge);
+    const pendingQuota = new PendingQuota(o.maxPendingPerTenant ?? 50_000);
     let lastSweepError: string | undefined;
     const expireNow = async () => {
       try {
         const gone = await expirePendingRuns(db, pendingTtlMs);
         counters.runs_pending_expired += gone.expired;
         if (gone.expired > 0) log("warn", "incomplete runs expired before their end arrived", { expired: gone.expired, ttlMs: pendingTtlMs });
-        pendingGauge = await countPendingRuns(db);
+        const byTenant = await countPendingByTenant(db);
+        pendingQuota.reset(byTenant);
+        pendingGauge = [...byTenant.values()].reduce((a, b) => a + b, 0);
         lastSweepError = undefined;
       } catch (error) {
         lastSweepError = String(error);
       }
     };
     const sweepEvery = Math.min(60_000, Math.max(250, Math.floor(pendingTtlMs / 4)));
+    // The per-tenant estimates start from the store's counts.
+    await expireNow();
     const sweeper = setInterval(() => void expireNow(), sweepEvery);
     sweeper.unref();
     cleanups.push(() => Promise.resolve(clearInterval(sweeper)));
@@ -124,6 +146,15 @@ export async function startIngest(o: IngestOptions): Promise<Ingest> {
       maxRunBytes: o.maxRunBytes ?? 512 * 1024,
       retryAfterSeconds: o.retryAfterSeconds ?? 5,
       keyCacheMs: o.keyCacheMs ?? 10_000,
+      wrongKeyCacheMs: o.wrongKeyCacheMs ?? 5_000,
+      ratePerSecond: o.ratePerSecond ?? 500,
+      rateBurst: o.rateBurst ?? 5_000,
+      maxParts: o.maxParts ?? DEFAULT_MAX_PARTS,
+      maxJsonDepth: o.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH,
+      pendingQuota,
+      timeouts: { headersMs: o.headersTimeoutMs ?? 10_000, requestMs: o.requestTimeoutMs ?? 120_000, keepAliveMs: o.keepAliveTimeoutMs ?? 65_000 },
+      maxConnections: o.maxConnections ?? 1_024,
+      log,
       health: () => producer.problem() ?? (lastSweepError === undefined ? undefined : `the pending-runs store failed: ${lastSweepError}`),
       metrics: () => telemetry.prometheus(),
     });

@@ -5,7 +5,8 @@ import type { Counters } from "./counters.js";
 /** Every metric the ingest service exports (on /metrics, and over OTLP when configured). */
 export const INGEST_METRICS = {
   requests: { name: "runhooks.ingest.requests", kind: "counter", help: "Requests answered, by route and status." },
-  bodies: { name: "runhooks.ingest.bodies", kind: "counter", help: "Request bodies read, by Content-Encoding." },
+  bodies: { name: "runhooks.ingest.bodies", kind: "counter", help: "Request bodies read, by Content-Encoding (identity, gzip, x-gzip, deflate, br or other)." },
+  keyLookups: { name: "runhooks.ingest.key_lookups", kind: "counter", help: "API key lookups that reached Postgres (misses of the valid- and wrong-key caches)." },
   runsAccepted: { name: "runhooks.ingest.runs_accepted", kind: "counter", help: "Run operations (creates and updates) accepted with a 2xx." },
   runsProduced: { name: "runhooks.ingest.runs_produced", kind: "counter", help: "Complete runs acknowledged by Kafka on the runs topic." },
   runsPendingStored: { name: "runhooks.ingest.runs_pending_stored", kind: "counter", help: "Operations stored in Postgres until their run is complete." },
@@ -24,6 +25,7 @@ export function registerIngestMetrics(meter: Meter, c: Counters, pendingRuns: ()
   const m = INGEST_METRICS;
   observe(meter, m.requests, () => [...c.requests.values()].map((r) => [{ route: r.route, status: r.status }, r.count] as const));
   observe(meter, m.bodies, () => labelled("content_encoding", Object.fromEntries(c.encodings)));
+  observe(meter, m.keyLookups, () => c.key_lookups);
   observe(meter, m.runsAccepted, () => c.runs_accepted);
   observe(meter, m.runsProduced, () => c.runs_produced);
   observe(meter, m.runsPendingStored, () => c.runs_pending_stored);

@@ -11,7 +11,15 @@ export interface MultipartPart {
 
 export type MultipartResult =
   | { readonly ok: true; readonly parts: readonly MultipartPart[] }
-  | { readonly ok: false; readonly message: string };
+  | { readonly ok: false; readonly reason: "malformed"; readonly message: string }
+  | { readonly ok: false; readonly reason: "too_many_parts"; readonly limit: number };
+
+/** Parts per body read at most (RUNHOOKS_INGEST_MAX_PARTS): the SDK sends at most ~7 per run operation. */
+export const DEFAULT_MAX_PARTS = 10_000;
+
+function malformed(message: string): MultipartResult {
+  return { ok: false, reason: "malformed", message };
+}
 
 /** The `boundary` parameter of a multipart content type, quoted or not. */
 export function boundaryOf(contentType: string): string | undefined {
@@ -66,23 +74,28 @@ function dispositionName(disposition: string): string | undefined {
   return match?.[1] ?? match?.[2];
 }
 
-export function parseMultipart(body: Buffer, boundary: string): MultipartResult {
+/**
+ * The parts of a body, in order. Linear in the body's size: each search starts where the last ended.
+ * Stops at `maxParts` parts (the body is refused, not truncated).
+ */
+export function parseMultipart(body: Buffer, boundary: string, maxParts: number = DEFAULT_MAX_PARTS): MultipartResult {
   const delimiter = Buffer.from(`--${boundary}`);
   const between = Buffer.from(`\r\n--${boundary}`);
   let pos = body.indexOf(delimiter);
-  if (pos < 0) return { ok: false, message: "the body does not contain the boundary of its content type" };
+  if (pos < 0) return malformed("the body does not contain the boundary of its content type");
   const parts: MultipartPart[] = [];
   for (;;) {
     pos += delimiter.length;
     if (body[pos] === DASH && body[pos + 1] === DASH) return { ok: true, parts };
+    if (parts.length >= maxParts) return { ok: false, reason: "too_many_parts", limit: maxParts };
     // Transport padding after a delimiter is allowed; then the line ends.
     while (body[pos] === 32 || body[pos] === 9) pos++;
     if (body[pos] !== CR || body[pos + 1] !== LF) {
-      return { ok: false, message: `part ${parts.length + 1}: no line break after the boundary` };
+      return malformed(`part ${parts.length + 1}: no line break after the boundary`);
     }
     pos += 2;
     const headerEnd = body.indexOf(HEADER_END, pos);
-    if (headerEnd < 0) return { ok: false, message: `part ${parts.length + 1}: headers never end` };
+    if (headerEnd < 0) return malformed(`part ${parts.length + 1}: headers never end`);
     let headers = sdkHeaders(body, pos, headerEnd);
     if (headers === undefined) {
       const block = body.toString("latin1", pos, headerEnd);
@@ -90,13 +103,13 @@ export function parseMultipart(body: Buffer, boundary: string): MultipartResult 
       const disposition = headerValue(block, lower, "content-disposition:");
       const name = disposition === undefined ? undefined : dispositionName(disposition);
       if (name === undefined || name === "") {
-        return { ok: false, message: `part ${parts.length + 1}: no Content-Disposition name` };
+        return malformed(`part ${parts.length + 1}: no Content-Disposition name`);
       }
       headers = { name, contentType: headerValue(block, lower, "content-type:") ?? "text/plain" };
     }
     const dataStart = headerEnd + HEADER_END.length;
     const next = body.indexOf(between, dataStart);
-    if (next < 0) return { ok: false, message: `part ${headers.name}: the body ends before the closing boundary` };
+    if (next < 0) return malformed(`part ${headers.name}: the body ends before the closing boundary`);
     parts.push({ name: headers.name, contentType: headers.contentType, data: body.subarray(dataStart, next) });
     pos = next + 2;
   }

@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_JSON_DEPTH, depthOf, nestsDeeperThan, tooDeepMessage } from "./json-depth.js";
 import type { MultipartPart } from "./multipart.js";
 import { NO_SENT_JSON, type SentJson } from "./run-json.js";
 
@@ -66,8 +67,10 @@ interface PartsOfRun {
  * large fields, `post.<id>.<field>` carry those; `attachment.<id>.<name>` and `feedback.<id>` parts are
  * accepted and counted but not kept (binary attachments do not belong in Kafka; feedback is not a run).
  */
-export function opsFromParts(parts: readonly MultipartPart[]): OpsResult {
+export function opsFromParts(parts: readonly MultipartPart[], maxDepth: number = DEFAULT_MAX_JSON_DEPTH): OpsResult {
   const issues: Issue[] = [];
+  // Parts already reported: a field part without its run is reported only if the run's part is not.
+  const reported = new Set<string>();
   const ops = new Map<string, PartsOfRun>();
   const sent = new Map<object, string>();
   let attachments = 0;
@@ -89,6 +92,7 @@ export function opsFromParts(parts: readonly MultipartPart[]): OpsResult {
     }
     if (kind !== "post" && kind !== "patch") {
       issues.push({ part: name, path: "(name)", message: "unknown part: expected post.<run id>, patch.<run id>[.<field>], attachment.… or feedback.…" });
+      reported.add(name);
       continue;
     }
     const dot2 = dot < 0 ? -1 : name.indexOf(".", dot + 1);
@@ -103,9 +107,16 @@ export function opsFromParts(parts: readonly MultipartPart[]): OpsResult {
       issues.push({ part: name, path: "(name)", message: `unknown field part; the fields sent apart are ${[...SPLIT_FIELDS].join(", ")}` });
       continue;
     }
+    // Before any reader that recurses: JSON.parse does not, everything after it does.
+    if (nestsDeeperThan(part.data, maxDepth)) {
+      issues.push({ part: name, path: field ?? "(part)", message: tooDeepMessage(maxDepth) });
+      reported.add(name);
+      continue;
+    }
     const parsed = parseJson(part.data);
     if (!parsed.ok) {
       issues.push({ part: name, path: field ?? "(part)", message: parsed.message });
+      reported.add(name);
       continue;
     }
     let entry: PartsOfRun;
@@ -121,8 +132,10 @@ export function opsFromParts(parts: readonly MultipartPart[]): OpsResult {
     if (field === undefined) {
       if (entry.body !== undefined) {
         issues.push({ part: name, path: "(part)", message: "the same part appears twice" });
+        reported.add(name);
       } else if (!isObject(parsed.value)) {
         issues.push({ part: name, path: "(part)", message: "must be a JSON object (the run)" });
+        reported.add(name);
       } else {
         entry.body = parsed.value;
       }
@@ -135,7 +148,7 @@ export function opsFromParts(parts: readonly MultipartPart[]): OpsResult {
   for (const [key, entry] of ops) {
     if (entry.body === undefined) {
       // Reported only when the main part is not already reported as malformed.
-      if (!issues.some((i) => i.part === key)) {
+      if (!reported.has(key)) {
         issues.push({ part: entry.fields[0]?.[2] ?? key, path: "(part)", message: `no ${key} part for this field part` });
       }
       continue;
@@ -157,6 +170,24 @@ function idOf(body: JsonObject, source: string, issues: Issue[]): string | undef
     return undefined;
   }
   return id.toLowerCase();
+}
+
+/**
+ * Where a batch body nests too deep (it nests deeper than `maxDepth` + 2, the levels of the batch
+ * itself): the entries whose run nests deeper than `maxDepth`, or the body when the depth is elsewhere.
+ */
+export function deepBatchIssues(body: unknown, maxDepth: number): Issue[] {
+  const issues: Issue[] = [];
+  if (isObject(body)) {
+    for (const kind of ["post", "patch"] as const) {
+      const list = body[kind];
+      if (!Array.isArray(list)) continue;
+      list.forEach((run: unknown, i) => {
+        if (depthOf(run, maxDepth) > maxDepth) issues.push({ part: `${kind}[${i}]`, path: "(root)", message: tooDeepMessage(maxDepth) });
+      });
+    }
+  }
+  return issues.length > 0 ? issues : [{ part: "(body)", path: "(root)", message: tooDeepMessage(maxDepth) }];
 }
 
 /** `POST /runs/batch`: `{"post": [runs…], "patch": [runs…]}`, each run with its `id`. */

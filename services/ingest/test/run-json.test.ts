@@ -11,7 +11,7 @@ const tenant = randomUUID();
 function produced(parts: Part[]): { json: Buffer; run: Record<string, unknown> }[] {
   const { body, headers } = multipartBody(parts);
   const read = parseMultipart(body, boundaryOf(headers["content-type"]!)!);
-  if (!read.ok) throw new Error(read.message);
+  if (!read.ok) throw new Error(JSON.stringify(read));
   const ops = opsFromParts(read.parts);
   if (!ops.ok) throw new Error(JSON.stringify(ops.issues));
   const byId = new Map<string, Record<string, unknown> | null>();

@@ -1,12 +1,37 @@
+import { DEFAULT_FILTER_STEPS, EXHAUSTED, charge, chargeOperand, chargeText, lengthSteps, unmetered, type Meter } from "./budget.js";
+import { compileEager, constant, isConstant, chargePath, type Evaluate } from "./evaluate.js";
 import { isOperation, operationParts, type JsonLogicExpression } from "./expression.js";
 import { BINARY_OPERATIONS, UNARY_OPERATIONS, VALUE_OPERATIONS, truthy, type ValueOperator } from "./operators.js";
+import { compileMissing, compileMissingSome } from "./missing.js";
+import { compileReduce, compileScoped } from "./scoped.js";
 import { pathResolver, resolveVar } from "./var-path.js";
 
-/** Evaluates one sub-expression against the data in scope (the run's facts, or an array element). */
-export type Evaluate = (data: unknown) => unknown;
+export type { Evaluate } from "./evaluate.js";
 
-/** A rule's filter, ready for the hot path: true when the run matches. */
-export type CompiledFilter = (facts: Record<string, unknown>) => boolean;
+/**
+ * A filter's answer on one run: match or not, or "error" when the evaluation ran out of its budget
+ * (the rule neither matches nor stops the evaluator; the tenant is told).
+ */
+export type FilterVerdict = boolean | "error";
+
+/** A rule's filter, ready for the hot path. */
+export interface CompiledFilter {
+  (facts: Record<string, unknown>): FilterVerdict;
+  /** Steps per evaluation. */
+  readonly maxSteps: number;
+  /** Steps the last evaluation charged (more than `maxSteps` when it ran out). */
+  readonly lastSteps: number;
+}
+
+export interface CompileOptions {
+  /** Steps per evaluation (`DEFAULT_FILTER_STEPS`). */
+  readonly maxSteps?: number;
+}
+
+/** Why a verdict is "error", for the tenant: names the budget. */
+export function budgetExhaustedMessage(maxSteps: number): string {
+  return `the filter needed more than ${maxSteps.toLocaleString("en-US")} steps on this run (its evaluation budget); it neither matches nor fails the run — simplify it (fewer nested some/all/map/filter/reduce, smaller arrays)`;
+}
 
 /**
  * Compiles a validated filter into closures, once per rule version; evaluating it walks no JSON.
@@ -16,105 +41,148 @@ export type CompiledFilter = (facts: Record<string, unknown>) => boolean;
  * an object that has an `indexOf` key, `missing_some` whose key list is null, an object whose
  * `toString` key is data meeting `==` — the filter does not match that run: a rule must not stop the
  * evaluator, and the dry-run (`explainFilter`) shows the error.
+ *
+ * Within the budget (`options.maxSteps`, see budget.ts) the answer is json-logic-js's; an evaluation
+ * that would take more steps stops there with the verdict "error". The budget is per evaluation and
+ * counted in steps, so a replay of the same run gives the same verdict.
  */
-export function compileFilter(filter: JsonLogicExpression): CompiledFilter {
-  const evaluate = compileExpression(filter);
-  return (facts) => {
+export function compileFilter(filter: JsonLogicExpression, options: CompileOptions = {}): CompiledFilter {
+  const maxSteps = options.maxSteps ?? DEFAULT_FILTER_STEPS;
+  const meter: Meter = { left: maxSteps };
+  const evaluate = compileExpression(filter, meter);
+  const compiled = (facts: Record<string, unknown>): FilterVerdict => {
+    meter.left = maxSteps;
     try {
       return truthy(evaluate(facts));
-    } catch {
-      return false;
+    } catch (error) {
+      return error === EXHAUSTED ? "error" : false;
     }
   };
-}
-
-/** `Array.isArray` without the `any[]` it narrows `unknown` to. */
-function asArray(value: unknown): readonly unknown[] | undefined {
-  return Array.isArray(value) ? (value as readonly unknown[]) : undefined;
-}
-
-const constants = new WeakSet<Evaluate>();
-
-function constant(value: unknown): Evaluate {
-  const evaluate: Evaluate = () => value;
-  constants.add(evaluate);
-  return evaluate;
-}
-
-function isConstant(evaluate: Evaluate): boolean {
-  return constants.has(evaluate);
+  return Object.defineProperties(compiled, {
+    maxSteps: { value: maxSteps },
+    lastSteps: { get: () => maxSteps - meter.left },
+  }) as CompiledFilter;
 }
 
 /**
- * Compiles any JSON with json-logic-js's meaning. Total: validation is what keeps `log` and unknown
- * operators out of filters; here they behave as upstream (unknown throws when reached, `log` returns
- * its operand, minus the console). That matters for data that `missing` re-reads as logic.
+ * Compiles any JSON with json-logic-js's meaning, charging every evaluation to `meter`. Total:
+ * validation is what keeps `log` and unknown operators out of filters; here they behave as upstream
+ * (unknown throws when reached, `log` returns its operand, minus the console). That matters for data
+ * that `missing` re-reads as logic. Without a meter nothing is counted (bounded by the caller).
  */
-export function compileExpression(logic: unknown): Evaluate {
+export function compileExpression(logic: unknown, meter: Meter = unmetered()): Evaluate {
+  const compile = (operand: unknown): Evaluate => compileExpression(operand, meter);
   if (Array.isArray(logic)) {
-    const items = logic.map(compileExpression);
+    const items = logic.map(compile);
     // Operators never mutate their operands, so a literal array can be built once and shared.
     if (items.every(isConstant)) return constant(logic);
-    return (data) => items.map((item) => item(data));
+    const size = 1 + items.length;
+    return (data) => {
+      charge(meter, size);
+      return items.map((item) => item(data));
+    };
   }
   if (!isOperation(logic)) return constant(logic);
   const { op, operands } = operationParts(logic);
   switch (op) {
     case "and":
-      return compileAnd(operands.map(compileExpression));
+      return compileAnd(operands.map(compile), meter);
     case "or":
-      return compileOr(operands.map(compileExpression));
+      return compileOr(operands.map(compile), meter);
     case "if":
     case "?:":
-      return compileIf(operands.map(compileExpression));
+      return compileIf(operands.map(compile), meter);
     case "filter":
     case "map":
     case "all":
     case "some":
     case "none":
-      return compileScoped(op, compileExpression(operands[0]), compileExpression(operands[1]));
+      return compileScoped(op, compile(operands[0]), compile(operands[1]), meter);
     case "reduce":
-      return compileReduce(operands);
+      return compileReduce(compile(operands[0]), compile(operands[1]), operands[2] === undefined ? constant(null) : compile(operands[2]), meter);
     case "var":
-      return compileVar(operands.map(compileExpression));
+      return compileVar(operands.map(compile), meter);
     case "missing":
-      return compileMissing(operands.map(compileExpression));
+      return compileMissing(operands.map(compile), meter, compileExpression);
     case "missing_some":
-      return compileMissingSome(operands.map(compileExpression));
+      return compileMissingSome(operands.map(compile), meter, compileExpression);
     case "log":
-      return compileEager(operands.map(compileExpression), ([first]) => first);
+      return compileEager(operands.map(compile), meter, ([first]) => first);
     default:
-      if (Object.hasOwn(VALUE_OPERATIONS, op)) return compileValueOp(op as ValueOperator, operands.map(compileExpression));
+      if (Object.hasOwn(VALUE_OPERATIONS, op)) return compileValueOp(op as ValueOperator, operands.map(compile), meter);
       return () => {
         throw new Error(`Unrecognized operation ${op}`);
       };
   }
 }
 
-/** json-logic-js evaluates every operand before applying an operator, even unused ones (which may throw). */
-function compileEager(operands: readonly Evaluate[], apply: (values: unknown[], data: unknown) => unknown): Evaluate {
-  return (data) =>
-    apply(
-      operands.map((operand) => operand(data)),
-      data,
-    );
+/**
+ * What an operator's work costs beyond its one step, charged before the work: `cat` and `substr`
+ * build strings from their operands, `merge` copies elements, `in` searches its second operand, and
+ * every other operator coerces an array operand to a string or number (`[1,2] == "1,2"`).
+ */
+function chargeValues(op: ValueOperator, meter: Meter, values: readonly unknown[]): void {
+  switch (op) {
+    case "cat":
+      for (const value of values) chargeText(meter, value);
+      return;
+    case "substr":
+      chargeText(meter, values[0]);
+      return;
+    case "merge":
+      for (const value of values) charge(meter, lengthSteps(value));
+      return;
+    case "in":
+      chargeOperand(meter, values[0]);
+      charge(meter, lengthSteps(values[1]));
+      return;
+    default:
+      for (const value of values) chargeOperand(meter, value);
+  }
 }
 
-function compileValueOp(op: ValueOperator, operands: readonly Evaluate[]): Evaluate {
+function compileValueOp(op: ValueOperator, operands: readonly Evaluate[], meter: Meter): Evaluate {
   const [left, right] = operands;
   const unary = UNARY_OPERATIONS[op];
-  if (unary !== undefined && operands.length === 1 && left !== undefined) return (data) => unary(left(data));
+  if (unary !== undefined && operands.length === 1 && left !== undefined) {
+    // `!` and `!!` only test truthiness: one step, whatever the operand.
+    return (data) => {
+      const value = left(data);
+      charge(meter, 1);
+      return unary(value);
+    };
+  }
   const binary = BINARY_OPERATIONS[op];
   if (binary !== undefined && operands.length === 2 && left !== undefined && right !== undefined) {
-    return (data) => binary(left(data), right(data));
+    if (op === "in") {
+      return (data) => {
+        const a = left(data);
+        const b = right(data);
+        chargeOperand(meter, a);
+        charge(meter, lengthSteps(b));
+        return binary(a, b);
+      };
+    }
+    return (data) => {
+      const a = left(data);
+      const b = right(data);
+      charge(meter, 1);
+      chargeOperand(meter, a);
+      chargeOperand(meter, b);
+      return binary(a, b);
+    };
   }
   const apply = VALUE_OPERATIONS[op];
-  return compileEager(operands, (values) => apply(values));
+  return compileEager(operands, meter, (values) => {
+    chargeValues(op, meter, values);
+    return apply(values);
+  });
 }
 
 /** The first falsy operand, or the last operand (undefined when there are none). */
-function compileAnd(operands: readonly Evaluate[]): Evaluate {
+function compileAnd(operands: readonly Evaluate[], meter: Meter): Evaluate {
   return (data) => {
+    charge(meter, 1);
     let current: unknown;
     for (const operand of operands) {
       current = operand(data);
@@ -125,8 +193,9 @@ function compileAnd(operands: readonly Evaluate[]): Evaluate {
 }
 
 /** The first truthy operand, or the last operand (undefined when there are none). */
-function compileOr(operands: readonly Evaluate[]): Evaluate {
+function compileOr(operands: readonly Evaluate[], meter: Meter): Evaluate {
   return (data) => {
+    charge(meter, 1);
     let current: unknown;
     for (const operand of operands) {
       current = operand(data);
@@ -137,7 +206,7 @@ function compileOr(operands: readonly Evaluate[]): Evaluate {
 }
 
 /** `[cond, then, cond, then, …, else?]`: no else and no true condition gives null. */
-function compileIf(operands: readonly Evaluate[]): Evaluate {
+function compileIf(operands: readonly Evaluate[], meter: Meter): Evaluate {
   const branches: (readonly [Evaluate, Evaluate])[] = [];
   let otherwise: Evaluate | undefined;
   for (let i = 0; i < operands.length; i += 2) {
@@ -148,63 +217,11 @@ function compileIf(operands: readonly Evaluate[]): Evaluate {
     else branches.push([condition, consequent]);
   }
   return (data) => {
+    charge(meter, 1);
     for (const [condition, consequent] of branches) {
       if (truthy(condition(data))) return consequent(data);
     }
     return otherwise === undefined ? null : otherwise(data);
-  };
-}
-
-/**
- * `filter`, `map`, `all`, `some`, `none`: the second operand runs once per element, with the element
- * as its data. A non-array source is `[]` for filter and map; `all` of nothing is false, `none` true.
- */
-function compileScoped(op: "filter" | "map" | "all" | "some" | "none", source: Evaluate, scoped: Evaluate): Evaluate {
-  switch (op) {
-    case "filter":
-      return (data) => {
-        const items = asArray(source(data));
-        return items === undefined ? [] : items.filter((item) => truthy(scoped(item)));
-      };
-    case "map":
-      return (data) => {
-        const items = asArray(source(data));
-        return items === undefined ? [] : items.map((item) => scoped(item));
-      };
-    case "all":
-      return (data) => {
-        const items = source(data);
-        if (!Array.isArray(items) || items.length === 0) return false;
-        for (const item of items) if (!truthy(scoped(item))) return false;
-        return true;
-      };
-    case "some":
-      return (data) => {
-        const items = source(data);
-        if (!Array.isArray(items) || items.length === 0) return false;
-        for (const item of items) if (truthy(scoped(item))) return true;
-        return false;
-      };
-    case "none":
-      return (data) => {
-        const items = source(data);
-        if (!Array.isArray(items) || items.length === 0) return true;
-        for (const item of items) if (truthy(scoped(item))) return false;
-        return true;
-      };
-  }
-}
-
-/** The reducer sees `{current, accumulator}`; the initial value is null when not written. */
-function compileReduce(operands: readonly unknown[]): Evaluate {
-  const source = compileExpression(operands[0]);
-  const scoped = compileExpression(operands[1]);
-  const initial = operands[2] === undefined ? constant(null) : compileExpression(operands[2]);
-  return (data) => {
-    const items = asArray(source(data));
-    const start = initial(data);
-    if (items === undefined) return start;
-    return items.reduce<unknown>((accumulator, current) => scoped({ current, accumulator }), start);
   };
 }
 
@@ -217,7 +234,7 @@ function runAll(operands: readonly Evaluate[], data: unknown): void {
   for (const operand of operands) operand(data);
 }
 
-function compileVar(operands: readonly Evaluate[]): Evaluate {
+function compileVar(operands: readonly Evaluate[], meter: Meter): Evaluate {
   const path = operands[0] ?? constant(undefined);
   const fallback = operands[1] ?? constant(undefined);
   const extras = extrasOf(operands, 2);
@@ -225,8 +242,8 @@ function compileVar(operands: readonly Evaluate[]): Evaluate {
   if (isConstant(path) && (literal === undefined || literal === null || literal === "")) {
     // The whole data: in scoped logic, the element (`{"some": [{"var": "tags"}, {"==": [{"var": ""}, "prod"]}]}`).
     const unused = extrasOf(operands, 1);
-    if (unused.length === 0) return (data) => data;
     return (data) => {
+      charge(meter, 1);
       runAll(unused, data);
       return data;
     };
@@ -234,7 +251,11 @@ function compileVar(operands: readonly Evaluate[]): Evaluate {
   if (!isConstant(path) || !(typeof literal === "string" || typeof literal === "number")) {
     // A computed path, or an odd literal (an array is joined with commas by String()).
     return (data) => {
-      const value = resolveVar(data, path(data), fallback(data));
+      const at = path(data);
+      const given = fallback(data);
+      charge(meter, 1);
+      chargePath(meter, at);
+      const value = resolveVar(data, at, given);
       runAll(extras, data);
       return value;
     };
@@ -243,66 +264,16 @@ function compileVar(operands: readonly Evaluate[]): Evaluate {
   if (isConstant(fallback) && extras.length === 0) {
     const given = fallback(undefined);
     const notFound = given === undefined ? null : given;
-    return (data) => resolve(data, notFound);
+    return (data) => {
+      charge(meter, 1);
+      return resolve(data, notFound);
+    };
   }
   return (data) => {
     const given = fallback(data);
+    charge(meter, 1);
     runAll(extras, data);
     return resolve(data, given === undefined ? null : given);
   };
 }
 
-/**
- * json-logic-js re-applies each key as `{"var": key}`: a string or number key is just a path, but
- * an array key is read as `[path, default]` and an object key is read as logic — even when the key
- * came from the run's data. That rare case is compiled when met.
- */
-function resolveKey(key: unknown, data: unknown): unknown {
-  if (key === null || typeof key !== "object") return resolveVar(data, key, undefined);
-  const parts = (Array.isArray(key) ? key : [key]).map((part: unknown) => compileExpression(part)(data));
-  return resolveVar(data, parts[0], parts[1]);
-}
-
-/** The keys whose value is null or "" (a missing var is null). The first operand may be the key list. */
-function missingKeys(values: readonly unknown[], data: unknown): unknown[] {
-  const first = values[0];
-  const keys: readonly unknown[] = Array.isArray(first) ? first : values;
-  const missing: unknown[] = [];
-  for (const key of keys) {
-    const value = resolveKey(key, data);
-    if (value === null || value === "") missing.push(key);
-  }
-  return missing;
-}
-
-function compileMissing(operands: readonly Evaluate[]): Evaluate {
-  const literals = operands.every(isConstant) ? operands.map((operand) => operand(undefined)) : undefined;
-  if (literals !== undefined && literals.every((key) => typeof key === "string" || typeof key === "number")) {
-    // The common form, `{"missing": ["a", "b.c"]}`: paths resolved once, here.
-    const keys = literals.map((key) => ({ key, resolve: pathResolver(String(key)) }));
-    return (data) => {
-      const missing: unknown[] = [];
-      for (const { key, resolve } of keys) {
-        const value = resolve(data, null);
-        if (value === null || value === "") missing.push(key);
-      }
-      return missing;
-    };
-  }
-  return compileEager(operands, missingKeys);
-}
-
-/**
- * `[need, keys]`: `[]` when at least `need` keys are present, else the missing ones. The key list is
- * re-applied as logic first; its `length` is read as is, so a null list throws, as upstream.
- */
-function compileMissingSome(operands: readonly Evaluate[]): Evaluate {
-  return compileEager(operands, ([need, options], data) => {
-    const keys = (Array.isArray(options) ? options : [options]).map((option: unknown) =>
-      option !== null && typeof option === "object" ? compileExpression(option)(data) : option,
-    );
-    const missing = missingKeys(keys, data);
-    if ((options as { length: number }).length - missing.length >= (need as number)) return [];
-    return missing;
-  });
-}

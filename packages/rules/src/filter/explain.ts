@@ -1,5 +1,6 @@
 import { formatPath, type JsonValue } from "@runhooks/contracts";
-import { compileExpression } from "./compile.js";
+import { DEFAULT_FILTER_STEPS, EXHAUSTED, type Meter } from "./budget.js";
+import { budgetExhaustedMessage, compileExpression } from "./compile.js";
 import { isOperation, operationParts, type JsonLogicExpression } from "./expression.js";
 import { truthy } from "./operators.js";
 import { resolveVar } from "./var-path.js";
@@ -14,7 +15,10 @@ export interface FilterPartExplanation {
   readonly expression: JsonValue;
   /** json-logic truthiness of the part's value. */
   readonly result: boolean;
-  /** Set when evaluating the part threw in json-logic semantics; the part then counts as false. */
+  /**
+   * Set when evaluating the part threw in json-logic semantics, or ran out of its budget; the part
+   * then counts as false.
+   */
   readonly error?: string;
   /** Leaves only: each literal `var` path the part reads (outside per-element logic) and its value. */
   readonly vars?: Readonly<Record<string, unknown>>;
@@ -25,21 +29,45 @@ export interface FilterExplanation {
   /** Whether the run matches; always the compiled filter's answer. */
   readonly matched: boolean;
   readonly root: FilterPartExplanation;
+  /** Steps the explanation took, all parts together. */
+  readonly steps: number;
+}
+
+export interface ExplainOptions {
+  /** Steps each part's evaluation may take: the compiled filter's budget (`DEFAULT_FILTER_STEPS`). */
+  readonly maxSteps?: number;
+  /** Steps for all the parts together (default 4 × `maxSteps`); parts past it are not evaluated. */
+  readonly maxTotalSteps?: number;
+}
+
+/** The steps an explanation may still take, and the meter its parts are charged to. */
+interface Allowance {
+  readonly meter: Meter;
+  readonly maxSteps: number;
+  readonly total: number;
+  left: number;
+  /** Steps the whole explanation took. */
+  used: number;
 }
 
 /**
  * Why a run does or does not match a filter, part by part (the dry-run API's answer). Each part is
- * evaluated on its own, so every failing operand of an `and` is shown, not only the first.
+ * evaluated on its own, so every failing operand of an `and` is shown, not only the first. Each part
+ * runs under the compiled filter's budget, and all of them under a total, so an explanation costs a
+ * bounded number of steps whatever the filter and the run.
  */
-export function explainFilter(filter: JsonLogicExpression, facts: Record<string, unknown>): FilterExplanation {
-  const root = explainPart(filter, ["filter"], facts);
-  return { matched: root.result, root };
+export function explainFilter(filter: JsonLogicExpression, facts: Record<string, unknown>, options: ExplainOptions = {}): FilterExplanation {
+  const maxSteps = options.maxSteps ?? DEFAULT_FILTER_STEPS;
+  const total = options.maxTotalSteps ?? 4 * maxSteps;
+  const allowance: Allowance = { meter: { left: 0 }, maxSteps, total, left: total, used: 0 };
+  const root = explainPart(filter, ["filter"], facts, allowance);
+  return { matched: root.result, root, steps: allowance.used };
 }
 
 const DECOMPOSED = new Set(["and", "or", "!"]);
 
-function explainPart(expression: JsonValue, path: readonly PropertyKey[], facts: Record<string, unknown>): FilterPartExplanation {
-  const outcome = evaluate(expression, facts);
+function explainPart(expression: JsonValue, path: readonly PropertyKey[], facts: Record<string, unknown>, allowance: Allowance): FilterPartExplanation {
+  const outcome = evaluate(expression, facts, allowance);
   const base = { path: formatPath(path), expression, result: outcome.result, ...(outcome.error === undefined ? {} : { error: outcome.error }) };
   if (isOperation(expression)) {
     const { op, operands, listed } = operationParts(expression);
@@ -47,7 +75,7 @@ function explainPart(expression: JsonValue, path: readonly PropertyKey[], facts:
       // `!` reads only its first operand.
       const shown = op === "!" ? operands.slice(0, 1) : operands;
       const parts = shown.map((operand, index) =>
-        explainPart(operand as JsonValue, listed ? [...path, op, index] : [...path, op], facts),
+        explainPart(operand as JsonValue, listed ? [...path, op, index] : [...path, op], facts, allowance),
       );
       return { ...base, parts };
     }
@@ -57,11 +85,23 @@ function explainPart(expression: JsonValue, path: readonly PropertyKey[], facts:
   return Object.keys(vars).length === 0 ? base : { ...base, vars };
 }
 
-function evaluate(expression: JsonValue, facts: Record<string, unknown>): { result: boolean; error?: string } {
+function evaluate(expression: JsonValue, facts: Record<string, unknown>, allowance: Allowance): { result: boolean; error?: string } {
+  const { meter, maxSteps } = allowance;
+  // Each part may take the filter's budget, as long as the explanation's total lasts.
+  const given = Math.min(maxSteps, allowance.left);
+  meter.left = given;
   try {
-    return { result: truthy(compileExpression(expression)(facts)) };
+    return { result: truthy(compileExpression(expression, meter)(facts)) };
   } catch (error) {
+    if (error === EXHAUSTED) {
+      const why = given < maxSteps ? `not evaluated: explaining this run took all of its ${allowance.total.toLocaleString("en-US")} steps` : budgetExhaustedMessage(maxSteps);
+      return { result: false, error: why };
+    }
     return { result: false, error: error instanceof Error ? error.message : String(error) };
+  } finally {
+    const spent = Math.min(given, given - meter.left);
+    allowance.left -= spent;
+    allowance.used += spent;
   }
 }
 

@@ -1,6 +1,8 @@
 export { validateFilter, DEFAULT_FILTER_LIMITS, type FilterLimits } from "./validate.js";
-export { compileFilter, type CompiledFilter } from "./compile.js";
-export { explainFilter, type FilterExplanation, type FilterPartExplanation } from "./explain.js";
+export { budgetExhaustedMessage, compileFilter, type CompileOptions, type CompiledFilter, type FilterVerdict } from "./compile.js";
+export { CHARS_PER_STEP, DEFAULT_FILTER_STEPS } from "./budget.js";
+export { DEFAULT_COST_LIMITS, filterCost, type CostLimits, type CostOutcome } from "./cost.js";
+export { explainFilter, type ExplainOptions, type FilterExplanation, type FilterPartExplanation } from "./explain.js";
 export { attachFacts, runFacts, DERIVED_FACTS } from "./facts.js";
 export { FILTER_OPERATORS, type FilterOperator } from "./operators.js";
 export { FORBIDDEN_PATH_SEGMENTS } from "./var-path.js";

@@ -1,4 +1,5 @@
 import { formatPath, type FieldIssue, type ParseResult } from "@runhooks/contracts";
+import { DEFAULT_COST_LIMITS, filterCost } from "./cost.js";
 import { isOperation, operationParts, type JsonLogicExpression } from "./expression.js";
 import { isFilterOperator } from "./operators.js";
 import { forbiddenSegment } from "./var-path.js";
@@ -12,9 +13,13 @@ export interface FilterLimits {
   readonly maxNodes: number;
   /** Size of the filter's JSON text in UTF-8 bytes. */
   readonly maxBytes: number;
+  /** The static cost bound (cost.ts): steps one evaluation may take, by the bound. */
+  readonly maxSteps: number;
+  /** Elements the cost bound assumes for an array or string read from the run. */
+  readonly dataLength: number;
 }
 
-export const DEFAULT_FILTER_LIMITS: FilterLimits = { maxDepth: 32, maxNodes: 2000, maxBytes: 64 * 1024 };
+export const DEFAULT_FILTER_LIMITS: FilterLimits = { maxDepth: 32, maxNodes: 2000, maxBytes: 64 * 1024, ...DEFAULT_COST_LIMITS };
 
 /** Issues name the offending place from the rule document's root: `filter.and[1].==[0].var`. */
 const ROOT = "filter";
@@ -22,7 +27,7 @@ const ROOT = "filter";
 /**
  * Checks a filter on write: only accepted operators, no `var` path through `__proto__`,
  * `constructor` or `prototype`, no operator form that json-logic-js cannot evaluate at all, and
- * within the limits. Every problem is reported with its path. A bare literal is a valid filter
+ * within the limits, the static cost bound included (cost.ts). Every problem is reported with its path. A bare literal is a valid filter
  * (`true` matches every run).
  */
 export function validateFilter(filter: unknown, limits: Partial<FilterLimits> = {}): ParseResult<JsonLogicExpression> {
@@ -30,6 +35,8 @@ export function validateFilter(filter: unknown, limits: Partial<FilterLimits> = 
     maxDepth: limits.maxDepth ?? DEFAULT_FILTER_LIMITS.maxDepth,
     maxNodes: limits.maxNodes ?? DEFAULT_FILTER_LIMITS.maxNodes,
     maxBytes: limits.maxBytes ?? DEFAULT_FILTER_LIMITS.maxBytes,
+    maxSteps: limits.maxSteps ?? DEFAULT_FILTER_LIMITS.maxSteps,
+    dataLength: limits.dataLength ?? DEFAULT_FILTER_LIMITS.dataLength,
   });
   walk.visit(filter, [ROOT], 1);
   // Only a walk that saw all of a finite, JSON-only value may serialise it.
@@ -38,6 +45,11 @@ export function validateFilter(filter: unknown, limits: Partial<FilterLimits> = 
     if (bytes > walk.limits.maxBytes) {
       walk.issue([ROOT], `is ${bytes} bytes as JSON; the limit is ${walk.limits.maxBytes}`);
     }
+  }
+  // Only a filter valid in every other way is costed (the model reads operators as compile.ts does).
+  if (walk.issues.length === 0) {
+    const cost = filterCost(filter, walk.limits);
+    if (!cost.ok) walk.issue([], cost.message, cost.path);
   }
   if (walk.issues.length > 0) return { ok: false, issues: walk.issues };
   return { ok: true, value: filter as JsonLogicExpression };
@@ -54,8 +66,8 @@ class Walk {
 
   constructor(readonly limits: FilterLimits) {}
 
-  issue(path: Path, message: string): void {
-    this.issues.push({ path: formatPath(path), message });
+  issue(path: Path, message: string, formatted: string = formatPath(path)): void {
+    this.issues.push({ path: formatted, message });
   }
 
   visit(value: unknown, path: Path, depth: number): void {

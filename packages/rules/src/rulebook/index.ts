@@ -1,2 +1,2 @@
-export { applyRuleVersion, createRuleBook, matchRun } from "./rule-book.js";
-export type { ApplyOutcome, RuleBook } from "./rule-book.js";
+export { DEFAULT_RUN_STEPS, applyRuleVersion, createRuleBook, matchRun, ruleGate } from "./rule-book.js";
+export type { ApplyOutcome, RuleBook, RuleBookOptions, RuleGate } from "./rule-book.js";

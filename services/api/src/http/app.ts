@@ -1,11 +1,13 @@
-import { authenticateApiKey, sql, type Database } from "@runhooks/db";
+import { sql, type Database } from "@runhooks/db";
 import type { FastifyRequest } from "fastify";
 import { fastify, type FastifyError, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { countRequest, type ApiCounters } from "../metrics.js";
 import { registerAdminRoutes } from "./admin-routes.js";
-import { presentedKey, requestTenant, sameSecret } from "./auth.js";
+import { RateLimitedError, apiKeyGuard, presentedKey, sameSecret } from "./auth.js";
 import { sendError } from "./errors.js";
-import { registerRuleRoutes } from "./rules-routes.js";
+import { DEFAULT_API_LIMITS, type ApiLimits } from "../limits.js";
+import { registerRuleErrorRoutes } from "./rule-errors-routes.js";
+import { registerRuleRoutes, type DryRunRouteLimits } from "./rules-routes.js";
 
 export interface AppOptions {
   readonly db: Database;
@@ -19,12 +21,22 @@ export interface AppOptions {
   readonly counters?: ApiCounters;
   /** Prometheus text for `GET /metrics` (unset: no such route). */
   readonly metrics?: () => Promise<string>;
+  /** Per-tenant quotas (default DEFAULT_API_LIMITS). */
+  readonly limits?: ApiLimits;
+  /** Caps on `POST /rules/test` (defaults: `DEFAULT_DRY_RUN_ROUTE_LIMITS`). */
+  readonly dryRun?: Partial<DryRunRouteLimits>;
+  /** Requests per API key: default 100 per second, bursts of 1,000 (RUNHOOKS_API_RATE_PER_S, _BURST). */
+  readonly rateLimit?: { readonly ratePerSecond: number; readonly burst: number };
+  /** How long a wrong API key is refused without asking Postgres again (default 5,000 ms). */
+  readonly wrongKeyCacheMs?: number;
 }
 
 export interface ApiContext {
   readonly db: Database;
   /** The tenant of a request's API key (x-api-key or Bearer); undefined: answer 401. */
   readonly tenantOf: (request: FastifyRequest) => Promise<string | undefined>;
+  /** The API's quotas, for mounted routes that enforce one (the replay range). */
+  readonly limits: ApiLimits;
 }
 
 /** Header values pino must never print. Bodies are never logged at all. */
@@ -44,9 +56,14 @@ function loggerOptions(logger: AppOptions["logger"]): FastifyServerOptions["logg
 /** The HTTP API: rules (per tenant, by API key), admin (by the admin key), health. */
 export function buildApp(options: AppOptions): FastifyInstance {
   const { db } = options;
+  const limits = options.limits ?? DEFAULT_API_LIMITS;
   const app = fastify({ logger: loggerOptions(options.logger), bodyLimit: 1024 * 1024 });
+  const keys = apiKeyGuard(db, { rate: options.rateLimit ?? { ratePerSecond: 100, burst: 1_000 }, wrongKeyCacheMs: options.wrongKeyCacheMs ?? 5_000 });
 
-  app.setErrorHandler((error: FastifyError, request, reply) => {
+  app.setErrorHandler((error: FastifyError | RateLimitedError, request, reply) => {
+    if (error instanceof RateLimitedError) {
+      return sendError(reply.header("retry-after", String(error.retryAfterSeconds)), 429, "rate_limited", error.message);
+    }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
       // Malformed JSON, a body too large, a wrong content type: the client's to fix.
@@ -83,12 +100,17 @@ export function buildApp(options: AppOptions): FastifyInstance {
       if (key === undefined) {
         return sendError(reply, 401, "unauthorized", "missing API key: send it in the x-api-key header (or Authorization: Bearer <key>)");
       }
-      const principal = await authenticateApiKey(db, key);
-      if (!principal) return sendError(reply, 401, "unauthorized", "invalid or revoked API key");
-      request.tenantId = principal.tenantId;
-      return undefined;
+      // Valid and within its rate; a wrong key is answered from the cache of wrong keys.
+      const admission = await keys.admit(request);
+      if (admission.ok) {
+        request.tenantId = admission.principal;
+        return undefined;
+      }
+      if (admission.reason === "rate_limited") throw new RateLimitedError(admission.retryAfterMs, keys.rate);
+      return sendError(reply, 401, "unauthorized", "invalid or revoked API key");
     });
-    registerRuleRoutes(scope, db);
+    registerRuleRoutes(scope, db, limits.rules, options.dryRun);
+    registerRuleErrorRoutes(scope, db);
     done();
   });
 
@@ -107,6 +129,6 @@ export function buildApp(options: AppOptions): FastifyInstance {
     done();
   });
 
-  options.extend?.(app, { db, tenantOf: (request) => requestTenant(db, request) });
+  options.extend?.(app, { db, tenantOf: (request) => keys.tenantOf(request), limits });
   return app;
 }

@@ -7,12 +7,13 @@ import {
   ruleHistory,
   saveRule,
   type Database,
+  type RuleQuotas,
   type RuleRecord,
   type SaveMode,
   type SaveRuleResult,
 } from "@runhooks/db";
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { dryRun } from "../rules/dry-run.js";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { DEFAULT_DRY_RUN_STEPS, dryRun } from "../rules/dry-run.js";
 import {
   expectedVersion,
   issuesOf,
@@ -20,12 +21,26 @@ import {
   parseIfMatch,
   parseRuleDocument,
   parseRuleId,
+  withoutUnsendableHeaders,
 } from "../rules/rule-input.js";
 import { etag, ruleEventView, ruleView } from "../rules/rule-view.js";
 import { notFound, sendError, sendIssues } from "./errors.js";
+import { sendQuotaRefusal } from "./quotas.js";
 
-/** Runs per dry run: enough to try a rule on a real sample, small enough to answer at once. */
-export const MAX_DRY_RUN_RUNS = 1000;
+/**
+ * What one `POST /rules/test` may ask for: enough to try a rule on a real sample, small enough to
+ * answer at once without holding up the other requests of the process (the work is synchronous).
+ */
+export interface DryRunRouteLimits {
+  /** Runs per request (RUNHOOKS_API_DRY_RUN_MAX_RUNS). */
+  readonly maxRuns: number;
+  /** Request body bytes (RUNHOOKS_API_DRY_RUN_MAX_BYTES). */
+  readonly maxBytes: number;
+  /** Filter steps per request, verdicts and explanations together (RUNHOOKS_API_DRY_RUN_MAX_STEPS). */
+  readonly maxSteps: number;
+}
+
+export const DEFAULT_DRY_RUN_ROUTE_LIMITS: DryRunRouteLimits = { maxRuns: 1000, maxBytes: 4 * 1024 * 1024, maxSteps: DEFAULT_DRY_RUN_STEPS };
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -60,6 +75,8 @@ function answerSave(reply: FastifyReply, result: SaveRuleResult, sent: number | 
         return conflict(reply, result.current, sent);
       case "invalid":
         return sendIssues(reply, "invalid_rule", result.issues);
+      case "quota":
+        return sendQuotaRefusal(reply, result.refusal);
     }
   }
   if (!dryRun) void reply.header("etag", etag(result.record.version));
@@ -79,10 +96,17 @@ function ruleIdOr400(request: FastifyRequest<{ Params: IdParams }>, reply: Fasti
 
 const DryRunRequest = z.strictObject({
   rule: z.unknown(),
-  runs: z.array(z.unknown()).max(MAX_DRY_RUN_RUNS, `at most ${MAX_DRY_RUN_RUNS} runs per dry run`),
+  runs: z.array(z.unknown()),
 });
 
-export function registerRuleRoutes(app: FastifyInstance, db: Database): void {
+/** `quotas`: the per-tenant rule quotas every write is checked against (in the store's transaction). */
+export function registerRuleRoutes(
+  app: FastifyInstance,
+  db: Database,
+  quotas: RuleQuotas,
+  dryRunLimits: Partial<DryRunRouteLimits> = {},
+): void {
+  const limits: DryRunRouteLimits = { ...DEFAULT_DRY_RUN_ROUTE_LIMITS, ...dryRunLimits };
   async function write(
     request: FastifyRequest<{ Params: Partial<IdParams>; Querystring: { dry_run?: string } }>,
     reply: FastifyReply,
@@ -107,6 +131,7 @@ export function registerRuleRoutes(app: FastifyInstance, db: Database): void {
       mode,
       expectedVersion: expected.value,
       dryRun: dry,
+      quotas,
     });
     return answerSave(reply, result, expected.value, dry);
   }
@@ -147,7 +172,8 @@ export function registerRuleRoutes(app: FastifyInstance, db: Database): void {
     for (let attempt = 1; ; attempt++) {
       const current = await getRule(db, request.tenantId, id);
       if (!current) return notFound(reply);
-      const merged = { ...current.rule, ...(patch as Record<string, unknown>) };
+      const merged: Record<string, unknown> = { ...current.rule, ...(patch as Record<string, unknown>) };
+      if (!("webhooks" in patch)) merged["webhooks"] = withoutUnsendableHeaders(current.rule.webhooks);
       const document = parseRuleDocument(merged, { tenantId: request.tenantId, pathId: id });
       if (!document.ok) return sendIssues(reply, "invalid_rule", document.issues);
       const explicit = expectedVersion(ifMatch.value, document.value.version);
@@ -157,6 +183,7 @@ export function registerRuleRoutes(app: FastifyInstance, db: Database): void {
         rule: document.value.rule,
         mode: "update",
         expectedVersion: explicit.value ?? current.version,
+        quotas,
       });
       // Without a version from the client, a write that slipped in between is merged into, not lost.
       if (!result.ok && result.reason === "version_conflict" && explicit.value === undefined && attempt < 3) continue;
@@ -169,8 +196,11 @@ export function registerRuleRoutes(app: FastifyInstance, db: Database): void {
     if (id === undefined) return reply;
     const ifMatch = parseIfMatch(request.headers["if-match"]);
     if (!ifMatch.ok) return sendIssues(reply, "invalid_request", ifMatch.issues);
-    const result = await deleteRule(db, { tenantId: request.tenantId, ruleId: id, expectedVersion: ifMatch.value });
-    if (!result.ok) return result.reason === "not_found" ? notFound(reply) : conflict(reply, result.current, ifMatch.value);
+    const result = await deleteRule(db, { tenantId: request.tenantId, ruleId: id, expectedVersion: ifMatch.value, quotas });
+    if (!result.ok) {
+      if (result.reason === "quota") return sendQuotaRefusal(reply, result.refusal);
+      return result.reason === "not_found" ? notFound(reply) : conflict(reply, result.current, ifMatch.value);
+    }
     return reply.send({ result: "deleted", rule_id: id, version: result.version });
   });
 
@@ -183,24 +213,48 @@ export function registerRuleRoutes(app: FastifyInstance, db: Database): void {
   });
 
   /** Dry run: which of these runs the rule matches, why not, and the exact payloads it would send. */
-  app.post("/rules/test", { bodyLimit: 16 * 1024 * 1024 }, async (request, reply) => {
-    const body = DryRunRequest.safeParse(request.body);
-    if (!body.success) return sendIssues(reply, "invalid_request", issuesOf(body.error));
-    const issues: FieldIssue[] = [];
-    const document = parseRuleDocument(body.data.rule, { tenantId: request.tenantId });
-    if (!document.ok) issues.push(...nestIssues("rule", document.issues));
-    const runs: Run[] = [];
-    body.data.runs.forEach((input, index) => {
-      // A sample run without a tenant_id is taken as the caller's (example files cannot know it).
-      const withTenant =
-        typeof input === "object" && input !== null && !Array.isArray(input) && !("tenant_id" in input)
-          ? { ...input, tenant_id: request.tenantId }
-          : input;
-      const run = Run.safeParse(withTenant);
-      if (run.success) runs.push(run.data);
-      else issues.push(...issuesOf(run.error).map((i) => ({ ...i, path: `${formatPath(["runs", index])}${i.path === "(root)" ? "" : `.${i.path}`}` })));
-    });
-    if (issues.length > 0 || !document.ok) return sendIssues(reply, "invalid_request", issues);
-    return reply.send(dryRun(document.value.rule, runs));
-  });
+  app.post(
+    "/rules/test",
+    {
+      bodyLimit: limits.maxBytes,
+      // The body limit's answer names its setting; any other error goes on to the API's handler.
+      errorHandler: (error: FastifyError, _request, reply) => {
+        if (error.code !== "FST_ERR_CTP_BODY_TOO_LARGE") throw error;
+        void sendError(
+          reply,
+          413,
+          "body_too_large",
+          `the request body is over ${limits.maxBytes} bytes, the limit per dry run (RUNHOOKS_API_DRY_RUN_MAX_BYTES); send fewer or smaller runs`,
+        );
+      },
+    },
+    async (request, reply) => {
+      const body = DryRunRequest.safeParse(request.body);
+      if (!body.success) return sendIssues(reply, "invalid_request", issuesOf(body.error));
+      if (body.data.runs.length > limits.maxRuns) {
+        return sendError(
+          reply,
+          413,
+          "too_many_runs",
+          `the request has ${body.data.runs.length} runs; the limit is ${limits.maxRuns} per dry run (RUNHOOKS_API_DRY_RUN_MAX_RUNS)`,
+        );
+      }
+      const issues: FieldIssue[] = [];
+      const document = parseRuleDocument(body.data.rule, { tenantId: request.tenantId });
+      if (!document.ok) issues.push(...nestIssues("rule", document.issues));
+      const runs: Run[] = [];
+      body.data.runs.forEach((input, index) => {
+        // A sample run without a tenant_id is taken as the caller's (example files cannot know it).
+        const withTenant =
+          typeof input === "object" && input !== null && !Array.isArray(input) && !("tenant_id" in input)
+            ? { ...input, tenant_id: request.tenantId }
+            : input;
+        const run = Run.safeParse(withTenant);
+        if (run.success) runs.push(run.data);
+        else issues.push(...issuesOf(run.error).map((i) => ({ ...i, path: `${formatPath(["runs", index])}${i.path === "(root)" ? "" : `.${i.path}`}` })));
+      });
+      if (issues.length > 0 || !document.ok) return sendIssues(reply, "invalid_request", issues);
+      return reply.send(dryRun(document.value.rule, runs, { maxSteps: limits.maxSteps, maxStepsSetting: "RUNHOOKS_API_DRY_RUN_MAX_STEPS" }));
+    },
+  );
 }

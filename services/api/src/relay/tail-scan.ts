@@ -60,7 +60,8 @@ async function scan(options: TailScanOptions, bounded: <T>(p: Promise<T>) => Pro
     low = BigInt(p0.low);
     high = BigInt(p0.high);
   } finally {
-    await admin.disconnect();
+    // Bounded too: a broker that stopped answering holds a disconnect until kafkajs' request timeout.
+    await bounded(admin.disconnect());
   }
   const start = options.fromOffset === null || options.fromOffset < low ? low : options.fromOffset;
   if (start >= high) return [];
@@ -102,7 +103,7 @@ async function scan(options: TailScanOptions, bounded: <T>(p: Promise<T>) => Pro
       });
     }));
   } finally {
-    await consumer.disconnect();
+    await bounded(consumer.disconnect());
   }
   return found;
 }

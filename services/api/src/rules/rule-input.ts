@@ -7,6 +7,7 @@ import {
   Rule,
   Webhook,
   formatPath,
+  isUnsendableHeader,
   type FieldIssue,
   type ParseResult,
 } from "@runhooks/contracts";
@@ -118,6 +119,19 @@ function dedupe(issues: readonly FieldIssue[]): FieldIssue[] {
 /** Prefixes issue paths: `filter.and[0]` → `rule.filter.and[0]` for a rule nested in a request. */
 export function nestIssues(prefix: string, issues: readonly FieldIssue[]): FieldIssue[] {
   return issues.map((i) => ({ path: i.path === "(root)" ? prefix : `${prefix}.${i.path}`, message: i.message }));
+}
+
+/**
+ * A stored rule's webhooks without the custom headers delivery never sends (`isUnsendableHeader`):
+ * what a PATCH that leaves `webhooks` alone carries over, so a stored version holding such a name can
+ * still be disabled or renamed. Dropping them changes nothing a receiver sees.
+ */
+export function withoutUnsendableHeaders(webhooks: unknown): unknown {
+  if (!Array.isArray(webhooks)) return webhooks;
+  return webhooks.map((w: unknown) => {
+    if (!isObject(w) || !isObject(w["headers"])) return w;
+    return { ...w, headers: Object.fromEntries(Object.entries(w["headers"]).filter(([name]) => !isUnsendableHeader(name))) };
+  });
 }
 
 /** A rule id in a URL. */

@@ -32,7 +32,8 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-export async function startTestApi(label: string, extend?: StartApiOptions["extend"]): Promise<TestApi> {
+/** `options`: more of startApi's options (quotas, say). */
+export async function startTestApi(label: string, extend?: StartApiOptions["extend"], options: Partial<StartApiOptions> = {}): Promise<TestApi> {
   const database = await createTestDatabase(label);
   const logs: string[] = [];
   const answers: string[] = [];
@@ -55,6 +56,7 @@ export async function startTestApi(label: string, extend?: StartApiOptions["exte
       logger: { level: "debug", stream },
       relay: { pollIntervalMs: 500, retryDelayMs: 200 },
       extend,
+      ...options,
     });
   } catch (error) {
     await database.drop();
