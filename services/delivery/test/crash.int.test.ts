@@ -179,7 +179,16 @@ describe("delivery crash test", () => {
     const receivedIds = new Set(receiver.received.map((r) => r.id));
     for (const d of deliveries) expect(receivedIds.has(d.id), `delivery ${d.id} reached the receiver`).toBe(true);
     expect(receiver.received.every((r) => r.verified === true)).toBe(true);
-    expect(attempts.filter((a) => a.outcome === "success")).toHaveLength(WINDOWS);
+    // One success each, but for a claim that outlived its lease while its process stood still (a pause
+    // on a loaded machine can leave less than the pause of a renewal behind): another process claimed
+    // it again, and both attempts' answers were recorded. Bounded by what the paused processes held.
+    const successes = attempts.filter((a) => a.outcome === "success");
+    const extraSuccesses = successes.length - WINDOWS;
+    expect(extraSuccesses).toBeGreaterThanOrEqual(0);
+    expect(extraSuccesses).toBeLessThanOrEqual(PAUSES * 2 * CONCURRENCY);
+    for (const [id, n] of countBy(successes.map((a) => a.delivery_id))) {
+      if (n > 1) expect(new Set(successes.filter((a) => a.delivery_id === id).map((a) => a.attempt)).size, `delivery ${id}'s successes`).toBe(n);
+    }
     // No late timer failed an attempt: the receiver answers every request within 800 ms.
     expect(attempts.filter((a) => a.outcome === "timeout")).toEqual([]);
     // Every 503 was retried (its delivery succeeded, checked above).
@@ -190,10 +199,11 @@ describe("delivery crash test", () => {
     const missing = receiver.received.filter((r) => !rows.has(`${r.id}/${r.attempt}`));
     expect(missing).toEqual([]);
 
-    // Duplicates only where a kill or a pause caught an attempt in flight (recorded as interrupted).
+    // Duplicates only where a kill or a pause caught an attempt in flight (recorded as interrupted, or
+    // reclaimed after its lease and then answered: the extra successes above).
     const interrupted = attempts.filter((a) => a.outcome === "interrupted");
     const duplicates = receiver.received.length - receivedIds.size - attempts.filter((a) => a.outcome === "http_5xx").length;
-    expect(duplicates).toBeLessThanOrEqual(interrupted.length);
+    expect(duplicates).toBeLessThanOrEqual(interrupted.length + extraSuccesses);
     // A process holds at most twice its concurrency claimed (in flight, or waiting in its lanes).
     expect(interrupted.length).toBeLessThanOrEqual((KILLS + PAUSES) * 2 * CONCURRENCY);
     for (const a of interrupted) expect(a.error).toMatch(/^interrupted/);
@@ -240,8 +250,14 @@ describe("delivery crash test", () => {
     );
     console.log(
       `[delivery crash test] ${WINDOWS} windows, ${KILLS} SIGKILLs, ${PAUSES} SIGSTOPs of 5.5-6.5 s: ${receiver.received.length} requests for ${receivedIds.size} deliveries ` +
-        `(${duplicates} duplicates, ${interrupted.length} attempts interrupted), ${attempts.length} attempt rows, ${messages.length} attempt messages; ` +
+        `(${duplicates} duplicates, ${interrupted.length} attempts interrupted, ${extraSuccesses} claims reclaimed after a pause), ${attempts.length} attempt rows, ${messages.length} attempt messages; ` +
         `longest run → webhook: ${afterKill.toFixed(1)} s around a kill, ${duringPause.toFixed(1)} s around a pause, ${overall.toFixed(1)} s overall`,
     );
   }, 600_000);
 });
+
+function countBy(keys: readonly string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const k of keys) counts.set(k, (counts.get(k) ?? 0) + 1);
+  return counts;
+}
