@@ -1,5 +1,5 @@
 import { Run, SCHEMA_VERSION, describeIssues, isParsedRun, toFieldIssues, type DeadLetterReason } from "@runhooks/contracts";
-import { checkJsonDepth } from "./json-depth.js";
+import { DEFAULT_MAX_JSON_DEPTH, checkJsonDepth } from "@runhooks/limits";
 
 export type Decoded =
   /** `run` is a fresh object the caller owns (matching writes derived facts onto it). */
@@ -11,7 +11,7 @@ export type Decoded =
  * is never dead-lettered for its depth; far deeper than LangSmith's runs nest, far shallower than the
  * stack (zod explains a 1,000-deep run with 2,000 frames already in use).
  */
-export const DEFAULT_MAX_RUN_DEPTH = 256;
+export const DEFAULT_MAX_RUN_DEPTH = DEFAULT_MAX_JSON_DEPTH;
 
 /** What a run message may be: its size in bytes and how deeply its JSON nests (objects and arrays). */
 export interface RunLimits {

@@ -11,7 +11,6 @@ import { DEFAULT_MAX_RUN_DEPTH } from "./decode.js";
 export { readEvaluatorEnv, EvaluatorEnv } from "./env.js";
 export { DEFAULT_MAX_RUN_DEPTH, decodeRun } from "./decode.js";
 export type { Decoded, RunLimits } from "./decode.js";
-export { checkJsonDepth } from "./json-depth.js";
 export { judgeRun } from "./judge.js";
 export type { Judgement } from "./judge.js";
 export { evaluatorOptionsFromEnv } from "./options.js";

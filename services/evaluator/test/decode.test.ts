@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { DeadLetter, RuleError, type RuleVersion } from "@runhooks/contracts";
 import { applyRuleVersion, createRuleBook } from "@runhooks/rules";
-import { checkJsonDepth, decodeRun, judgeRun } from "@runhooks/evaluator";
+import { decodeRun, judgeRun } from "@runhooks/evaluator";
+import { checkJsonDepth } from "@runhooks/limits";
 import { createRuleErrorBatch } from "../src/rule-errors.js";
 import { deadLetterMessage } from "../src/dead-letter.js";
 

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import { retryAfterSeconds } from "@runhooks/limits";
+import { nestsDeeperThan, retryAfterSeconds } from "@runhooks/limits";
 import type { Logger } from "@runhooks/telemetry";
 import { fastify, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { acceptOps, type AcceptDeps } from "./accept.js";
@@ -8,10 +8,9 @@ import { keyGuard } from "./auth.js";
 import { BodyError, readBody, type BodyLimits } from "./body.js";
 import { countEncoding, type Counters } from "./counters.js";
 import { infoBody } from "./info.js";
-import { nestsDeeperThan, tooDeepMessage } from "./json-depth.js";
 import { boundaryOf, parseMultipart } from "./multipart.js";
 import { normalizeOps } from "./run-input.js";
-import { deepBatchIssues, opFromSingle, opsFromBatch, opsFromParts, type Issue, type OpsResult } from "./run-ops.js";
+import { deepBatchIssues, opFromSingle, opsFromBatch, opsFromParts, tooDeepMessage, type Issue, type OpsResult } from "./run-ops.js";
 
 export interface IngestAppOptions extends AcceptDeps {
   readonly version: string;

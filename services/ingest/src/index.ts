@@ -3,7 +3,7 @@ import { createKafka, describeMismatch, ensureTopics, topicNames, topicSpecs } f
 import { OTEL_OFF, createTelemetry, jsonLogger, type Logger, type OtelConfig } from "@runhooks/telemetry";
 import { buildIngestApp } from "./app.js";
 import { createCounters, type Counters } from "./counters.js";
-import { DEFAULT_MAX_JSON_DEPTH } from "./json-depth.js";
+import { DEFAULT_MAX_JSON_DEPTH } from "@runhooks/limits";
 import { registerIngestMetrics } from "./metrics.js";
 import { DEFAULT_MAX_PARTS } from "./multipart.js";
 import { PendingQuota, countPendingByTenant } from "./pending-quota.js";
@@ -14,7 +14,6 @@ export { readIngestEnv, IngestEnv } from "./env.js";
 export { ingestOptionsFromEnv } from "./options.js";
 export { infoBody } from "./info.js";
 export { parseMultipart, boundaryOf, DEFAULT_MAX_PARTS } from "./multipart.js";
-export { nestsDeeperThan, depthOf, DEFAULT_MAX_JSON_DEPTH } from "./json-depth.js";
 export { classifyStoreError, type StoreFailure } from "./store-errors.js";
 export { PendingQuota } from "./pending-quota.js";
 export type { MultipartPart } from "./multipart.js";

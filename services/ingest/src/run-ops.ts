@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_JSON_DEPTH, depthOf, nestsDeeperThan, tooDeepMessage } from "./json-depth.js";
+import { DEFAULT_MAX_JSON_DEPTH, depthOf, nestsDeeperThan } from "@runhooks/limits";
 import type { MultipartPart } from "./multipart.js";
 import { NO_SENT_JSON, type SentJson } from "./run-json.js";
 
@@ -231,4 +231,8 @@ export function opFromSingle(kind: OpKind, body: unknown, urlId?: string): OpsRe
   }
   if (id === undefined) return { ok: false, issues };
   return { ok: true, ops: [{ kind, id, body, source }], ignored: { attachments: 0, feedback: 0 }, sent: NO_SENT_JSON };
+}
+
+export function tooDeepMessage(max: number): string {
+  return `nested deeper than ${max} levels of objects/arrays; the limit is ${max} (RUNHOOKS_INGEST_MAX_JSON_DEPTH): flatten the value or send it as a string`;
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { PendingQuota, classifyStoreError, depthOf, nestsDeeperThan, opsFromParts, parseMultipart } from "@runhooks/ingest";
+import { PendingQuota, classifyStoreError, opsFromParts, parseMultipart } from "@runhooks/ingest";
+import { depthOf, nestsDeeperThan } from "@runhooks/limits";
 import { describe, expect, it } from "vitest";
 import { multipartBody, type Part } from "./multipart-body.js";
 
