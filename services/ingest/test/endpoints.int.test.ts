@@ -6,25 +6,9 @@ import { Client } from "langsmith";
 import { RunTree } from "langsmith/run_trees";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createIngestHarness, type IngestHarness } from "./harness.js";
+import { completeRun } from "./run-fixture.js";
 import { multipartBody, runParts } from "./multipart-body.js";
 import { freePort } from "../../../test/support/net.js";
-
-function completeRun(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  const id = randomUUID();
-  return {
-    id,
-    name: "step",
-    run_type: "chain",
-    start_time: "2026-01-01T00:00:00.000Z",
-    end_time: "2026-01-01T00:00:01.000Z",
-    trace_id: id,
-    dotted_order: `20260101T000000000000Z${id}`,
-    inputs: { q: "hi" },
-    outputs: { a: "ho" },
-    extra: { metadata: { k: "v" } },
-    ...overrides,
-  };
-}
 
 interface Answer {
   status: number;

@@ -4,23 +4,8 @@ import { createApiKey, createTenant } from "@runhooks/db";
 import type { Ingest } from "@runhooks/ingest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createIngestHarness, type IngestHarness } from "./harness.js";
+import { completeRun } from "./run-fixture.js";
 import { multipartBody, runParts, type Part } from "./multipart-body.js";
-
-function run(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  const id = randomUUID();
-  return {
-    id,
-    name: "step",
-    run_type: "chain",
-    start_time: "2026-01-01T00:00:00.000Z",
-    end_time: "2026-01-01T00:00:01.000Z",
-    trace_id: id,
-    dotted_order: `20260101T000000000000Z${id}`,
-    inputs: { q: "hi" },
-    outputs: { a: "ho" },
-    ...overrides,
-  };
-}
 
 /** `{"a":{"a":…{}…}}`, `depth` objects deep, as JSON text (JSON.stringify itself would overflow). */
 function nested(depth: number): string {
@@ -102,7 +87,7 @@ describe("ingest refuses abuse with a clear 4xx and stays healthy", () => {
   });
 
   it("answers 413 naming the limit to more runs than /info's size_limit, as batch and as multipart", async () => {
-    const runs = Array.from({ length: 101 }, () => run());
+    const runs = Array.from({ length: 101 }, () => completeRun());
     const batch = await call("POST", "/runs/batch", JSON.stringify({ post: runs }));
     expect(batch.status).toBe(413);
     expect(batch.body.error).toBe("too_many_runs");
@@ -134,11 +119,11 @@ describe("ingest refuses abuse with a clear 4xx and stays healthy", () => {
 
   it("answers 400 naming the part to runs nested past the depth limit, on every route; at the limit they pass", async () => {
     const deep = nested(5_000);
-    const single = run({ inputs: "@deep" });
+    const single = completeRun({ inputs: "@deep" });
     const id = String(single["id"]);
     const answers = {
       runs: await call("POST", "/runs", withDeep(single, deep)),
-      batch: await call("POST", "/runs/batch", withDeep({ post: [run(), single] }, deep)),
+      batch: await call("POST", "/runs/batch", withDeep({ post: [completeRun(), single] }, deep)),
       patch: await call("PATCH", `/runs/${id}`, withDeep({ outputs: "@deep" }, deep)),
       multipart: await (async () => {
         const parts = runParts("post", { ...single, inputs: undefined });
@@ -153,7 +138,7 @@ describe("ingest refuses abuse with a clear 4xx and stays healthy", () => {
       expect(answer.body.message, route).toContain("RUNHOOKS_INGEST_MAX_JSON_DEPTH");
     }
     // Just under the limit (the run is level 1, its inputs level 2): accepted and produced.
-    const fine = run({ inputs: "@deep" });
+    const fine = completeRun({ inputs: "@deep" });
     expect((await call("POST", "/runs/batch", withDeep({ post: [fine] }, nested(250)))).status).toBe(202);
     await h.waitForRuns((runs) => runs.some((r) => r.run["id"] === fine["id"]));
     expect(logs.filter((l) => l.level === "error")).toEqual([]);
@@ -161,7 +146,7 @@ describe("ingest refuses abuse with a clear 4xx and stays healthy", () => {
   });
 
   it("answers 400 with a generic message (the detail in the log) when Postgres refuses a run's data", async () => {
-    const bad = run({ end_time: undefined, inputs: { text: "nul \u0000 byte" } });
+    const bad = completeRun({ end_time: undefined, inputs: { text: "nul \u0000 byte" } });
     const answer = await call("POST", "/runs/batch", JSON.stringify({ post: [bad] }));
     expect(answer.status).toBe(400);
     expect(answer.body.error).toBe("invalid_data");
@@ -190,7 +175,7 @@ describe("ingest refuses abuse with a clear 4xx and stays healthy", () => {
     // Another tenant holds its own.
     expect((await call("PATCH", `/runs/${randomUUID()}`, JSON.stringify({ outputs: {} }), {}, h.apiKey, capped.url)).status).toBe(202);
     // Completing a held run (its create, the held update has its end) adds none: accepted, and it makes room for one more.
-    const create = run({ id: ids[0], end_time: undefined, trace_id: ids[0], dotted_order: `20260101T000000000000Z${ids[0]}` });
+    const create = completeRun({ id: ids[0], end_time: undefined, trace_id: ids[0], dotted_order: `20260101T000000000000Z${ids[0]}` });
     expect((await call("POST", "/runs", JSON.stringify(create), {}, key, capped.url)).status).toBe(202);
     await h.waitForRuns((runs) => runs.some((r) => r.run["id"] === ids[0]));
     expect((await call("PATCH", `/runs/${randomUUID()}`, JSON.stringify({ outputs: {} }), {}, key, capped.url)).status).toBe(202);
@@ -206,7 +191,7 @@ describe("ingest refuses abuse with a clear 4xx and stays healthy", () => {
   it("limits each API key's rate with 429 and Retry-After; other keys and /healthz unaffected", async () => {
     const limited = await h.start({ ratePerSecond: 0.001, rateBurst: 3 });
     const key = await newTenantKey("rate");
-    const body = () => JSON.stringify({ post: [run()] });
+    const body = () => JSON.stringify({ post: [completeRun()] });
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++) statuses.push((await call("POST", "/runs/batch", body(), {}, key, limited.url)).status);
     expect(statuses).toEqual([202, 202, 202, 429]);
@@ -226,7 +211,7 @@ describe("ingest refuses abuse with a clear 4xx and stays healthy", () => {
     expect(answers.every((a) => a.status === 401)).toBe(true);
     expect(ingest.counters.key_lookups - before).toBe(1);
     // A valid key after it is looked up once too, and accepted.
-    expect((await call("POST", "/runs/batch", JSON.stringify({ post: [run()] }))).status).toBe(202);
+    expect((await call("POST", "/runs/batch", JSON.stringify({ post: [completeRun()] }))).status).toBe(202);
     expect(await (await fetch(`${ingest.url}/metrics`)).text()).toMatch(/runhooks_ingest_key_lookups_total [1-9]/);
     await healthy();
   });
