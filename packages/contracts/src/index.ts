@@ -4,6 +4,7 @@ export * from "./run.js";
 export * from "./run-check.js";
 export * from "./rule.js";
 export * from "./window.js";
+export * from "./window-part.js";
 export * from "./delivery.js";
 export * from "./dead-letter.js";
 export * from "./rule-error.js";

@@ -5,6 +5,7 @@ import { Rule, RuleEvent, RuleVersion } from "./rule.js";
 import { RuleError } from "./rule-error.js";
 import { Run, Tick } from "./run.js";
 import { MatchWindow, WebhookPayload } from "./window.js";
+import { RunsWatermark, WindowPart } from "./window-part.js";
 
 /** Every published contract, by the name its JSON Schema file carries. */
 export const contracts = {
@@ -15,6 +16,8 @@ export const contracts = {
   RuleEvent,
   MatchWindow,
   WebhookPayload,
+  WindowPart,
+  RunsWatermark,
   DeliveryAttempt,
   DeadLetter,
   RuleError,

@@ -1,4 +1,5 @@
-// Windows (DESIGN.md §4): the deterministic fold, window ids, checkpoints.
+// Windows (DESIGN.md §4): the deterministic fold, window ids, checkpoints; the assembler of windows
+// merged over every runs partition.
 export * from "./window/index.js";
 
 // Filters and sampling (DESIGN.md §3): JSON-logic validation, the compiled evaluator, the facts a

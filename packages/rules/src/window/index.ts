@@ -10,3 +10,16 @@ export {
 export type { ClosedWindow, CloseReason, FoldInput, FoldState, WindowRun, WindowSpec } from "./fold.js";
 export { decodeCheckpoint, encodeCheckpoint, refoldFromTime } from "./checkpoint.js";
 export type { Checkpoint } from "./checkpoint.js";
+export { mergedWindowId } from "./merged-window-id.js";
+export type { MergedWindowKey } from "./merged-window-id.js";
+export { chunkWindow, mergeParts } from "./assemble-merge.js";
+export type { MergeablePart, MergedChunk, MergedWindowSpec, PartRun } from "./assemble-merge.js";
+export { assembleCommitOffset, assembleStep, createAssembleState, nextCompletionEnd } from "./assemble.js";
+export type { AssembleInput, AssembleOutcome, AssemblePart, AssembleState, DuplicatePart } from "./assemble.js";
+export {
+  assembleCheckpoint,
+  decodeAssembleCheckpoint,
+  encodeAssembleCheckpoint,
+  restoreAssembleState,
+} from "./assemble-checkpoint.js";
+export type { AssembleCheckpoint } from "./assemble-checkpoint.js";

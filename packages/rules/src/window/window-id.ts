@@ -1,7 +1,7 @@
 import { v5 as uuidv5 } from "uuid";
 
 /** Fixed namespace of runhooks window ids. Changing it would change every window id: never do. */
-const WINDOW_NAMESPACE = "6f1c3b2a-5d4e-4f60-8a71-2b3c4d5e6f70";
+export const WINDOW_NAMESPACE = "6f1c3b2a-5d4e-4f60-8a71-2b3c4d5e6f70";
 
 export interface WindowKey {
   readonly ruleId: string;
