@@ -8,5 +8,6 @@ export {
   oldestOpenOffset,
 } from "./fold.js";
 export type { ClosedWindow, CloseReason, FoldInput, FoldState, WindowRun, WindowSpec } from "./fold.js";
-export { decodeCheckpoint, encodeCheckpoint, refoldFromTime } from "./checkpoint.js";
+export { decodeCheckpoint, encodeCheckpoint } from "./checkpoint.js";
 export type { Checkpoint } from "./checkpoint.js";
+export { refoldFromTime, refoldOffset } from "./refold.js";
