@@ -11,3 +11,4 @@ export type { ClosedWindow, CloseReason, FoldInput, FoldState, WindowRun, Window
 export { decodeCheckpoint, encodeCheckpoint } from "./checkpoint.js";
 export type { Checkpoint } from "./checkpoint.js";
 export { refoldFromTime, refoldOffset } from "./refold.js";
+export { matchWindowHead } from "./match-window.js";
