@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { Rule, Run } from "@runhooks/contracts";
 import { dryRun } from "@runhooks/api";
+import { MAX_WINDOW_BYTES } from "@runhooks/rules";
 
 const tenant = randomUUID();
 
@@ -27,6 +28,19 @@ describe("dryRun", () => {
       ["2024-01-01T00:00:05.000Z", "2024-01-01T00:00:10.000Z", [runs[0]!.id]],
       ["2024-01-01T00:00:10.000Z", "2024-01-01T00:00:15.000Z", [runs[3]!.id]],
     ]);
+  });
+
+  it("folds as the evaluator does: a run id once per window, and chunks within its byte bound", () => {
+    const twice = run("2024-01-01T00:00:01Z");
+    const deduped = dryRun(rule(), [twice, twice, run("2024-01-01T00:00:02Z")]);
+    expect(deduped.matched).toBe(3);
+    expect(deduped.payloads.map((p) => p.runs.map((r) => r.id))).toEqual([[twice.id, deduped.results[2]!.run_id]]);
+    // Four runs of ~300 KB each: a window holds at most MAX_WINDOW_BYTES (768 KiB) of them.
+    const big = Array.from({ length: 4 }, (_, i) => run(`2024-01-01T00:00:0${i}Z`, { inputs: { text: "x".repeat(300_000) } }));
+    const chunked = dryRun(rule(), big);
+    expect(chunked.payloads.map((p) => p.runs.length)).toEqual([2, 2]);
+    expect(new Set(chunked.payloads.map((p) => p.start_time)).size).toBe(1);
+    expect(MAX_WINDOW_BYTES).toBeLessThan(3 * 300_000);
   });
 
   it("explains a failing filter down to the parts that failed, with the values they read", () => {

@@ -1,4 +1,4 @@
-import type { ClosedWindow } from "@runhooks/rules";
+import { matchWindowHead, type ClosedWindow } from "@runhooks/rules";
 
 const COMMA = 0x2c;
 const TAIL = Buffer.from("]}");
@@ -10,19 +10,7 @@ const TAIL = Buffer.from("]}");
  * unknown fields pass through.
  */
 export function windowMessageValue(w: ClosedWindow): Buffer {
-  const head = Buffer.from(
-    `${JSON.stringify({
-      schema_version: 1,
-      window_id: w.windowId,
-      rule_id: w.ruleId,
-      rule_version: w.ruleVersion,
-      tenant_id: w.tenantId,
-      partition: w.partition,
-      chunk: w.chunk,
-      start_time: new Date(w.startMs).toISOString(),
-      end_time: new Date(w.endMs).toISOString(),
-    }).slice(0, -1)},"runs":[`,
-  );
+  const head = Buffer.from(`${JSON.stringify(matchWindowHead(w)).slice(0, -1)},"runs":[`);
   let size = head.length + TAIL.length + Math.max(0, w.runs.length - 1);
   for (const r of w.runs) size += r.json.byteLength;
   const out = Buffer.allocUnsafe(size);

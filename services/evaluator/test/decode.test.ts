@@ -152,7 +152,8 @@ describe("judging a run", () => {
     const book = createRuleBook();
     const r = rule({ "==": [{ var: "name" }, "ChatOpenAI"] });
     applyRuleVersion(book, { ruleId: r.rule_id, rule: r, effectiveFrom: 0 });
-    expect(judgeRun(bytes(run()), limits, book, 1000)).toMatchObject({ kind: "judged", matches: [{ ruleId: r.rule_id }], ruleErrors: [] });
+    expect(judgeRun(bytes(run()), limits, book, 1000)).toMatchObject({ kind: "matched", matches: [{ ruleId: r.rule_id }], ruleErrors: [] });
+    expect(judgeRun(bytes(run({ name: "other" })), limits, book, 1000)).toMatchObject({ kind: "not_matched", ruleErrors: [] });
     expect(judgeRun(bytes(run({ end_time: null })), limits, book, 1000)).toMatchObject({ kind: "not_ended" });
     expect(judgeRun(bytes("{nope"), limits, book, 1000)).toMatchObject({ kind: "dead_letter", reason: "invalid_json" });
   });
@@ -164,8 +165,8 @@ describe("judging a run", () => {
     const plain = rule({ "==": [{ var: "name" }, "ChatOpenAI"] });
     for (const r of [bomb, plain]) applyRuleVersion(book, { ruleId: r.rule_id, rule: r, effectiveFrom: 0 });
     const judged = judgeRun(bytes(run({ inputs: { big: Array.from({ length: 5000 }, (_, i) => i) } })), limits, book, 1000);
-    expect(judged.kind).toBe("judged");
-    if (judged.kind !== "judged") return;
+    expect(judged.kind).toBe("matched");
+    if (judged.kind !== "matched") return;
     expect(judged.matches.map((m) => m.ruleId)).toEqual([plain.rule_id]);
     expect(judged.ruleErrors.map((e) => e.spec.ruleId)).toEqual([bomb.rule_id]);
     expect(judged.ruleErrors[0]!.error.length).toBeGreaterThan(0);

@@ -4,7 +4,8 @@ import { finalizeRun, hasEnded, mergeRun } from "./merge.js";
 import { countTenantPending, type PendingQuota } from "./pending-quota.js";
 import { KafkaUnavailableError, type RunMessage, type RunSink } from "./producer.js";
 import { NO_SENT_JSON, runJson, type SentJson } from "./run-json.js";
-import type { Issue, JsonObject, RunOp } from "./run-ops.js";
+import type { JsonObject } from "./json-object.js";
+import type { Issue, RunOp } from "./run-ops.js";
 import { classifyStoreError } from "./store-errors.js";
 
 /**

@@ -1,4 +1,4 @@
-import { isObject, type JsonObject } from "./run-ops.js";
+import { isObject, type JsonObject } from "./json-object.js";
 
 /**
  * Merging a run's create with its updates, and the fields LangSmith derives when a run is stored.

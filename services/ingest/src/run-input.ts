@@ -1,5 +1,6 @@
 import { Run, formatPath, isParsedRun, isParsedRunPatch } from "@runhooks/contracts";
-import { isObject, type Issue, type JsonObject, type RunOp } from "./run-ops.js";
+import { isObject, type JsonObject } from "./json-object.js";
+import type { Issue, RunOp } from "./run-ops.js";
 
 /** The SDKs send times as epoch milliseconds (`Date.now()`) as well as ISO strings. */
 const TIME_FIELDS = ["start_time", "end_time", "first_token_time"] as const;

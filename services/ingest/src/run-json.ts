@@ -1,4 +1,4 @@
-import type { JsonObject } from "./run-ops.js";
+import type { JsonObject } from "./json-object.js";
 
 /**
  * The JSON text a request's objects were parsed from, by the identity of the object parsed from it: the

@@ -1,5 +1,6 @@
 import { DEFAULT_MAX_JSON_DEPTH, depthOf, nestsDeeperThan } from "@runhooks/limits";
 import type { MultipartPart } from "./multipart.js";
+import { isObject, type JsonObject } from "./json-object.js";
 import { NO_SENT_JSON, type SentJson } from "./run-json.js";
 
 /**
@@ -7,7 +8,6 @@ import { NO_SENT_JSON, type SentJson } from "./run-json.js";
  * still as the client sent it. Every refusal names the part (or batch entry) and the field at fault.
  */
 
-export type JsonObject = Record<string, unknown>;
 export type OpKind = "post" | "patch";
 
 export interface RunOp {
@@ -40,10 +40,6 @@ export type OpsResult =
 export const SPLIT_FIELDS: ReadonlySet<string> = new Set(["inputs", "outputs", "events", "extra", "error", "serialized"]);
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function isObject(v: unknown): v is JsonObject {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
 
 function parseJson(data: Buffer): { ok: true; value: unknown; text: string } | { ok: false; message: string } {
   try {

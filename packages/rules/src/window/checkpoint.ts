@@ -24,12 +24,3 @@ export function decodeCheckpoint(metadata: string | null | undefined): Checkpoin
     return undefined;
   }
 }
-
-/**
- * Where a restart resumes reading: the first offset whose time is at or after `S - longest window`.
- * Every run of a window still open at S lies at or after it (an open window ends after S, so it starts
- * after S - W), and so do the earlier chunks of those windows, which fixes their chunk numbers.
- */
-export function refoldFromTime(checkpoint: Checkpoint, longestWindowMs: number): number {
-  return checkpoint.streamTime - longestWindowMs;
-}

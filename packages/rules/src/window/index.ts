@@ -8,7 +8,7 @@ export {
   oldestOpenOffset,
 } from "./fold.js";
 export type { ClosedWindow, CloseReason, FoldInput, FoldState, WindowRun, WindowSpec } from "./fold.js";
-export { decodeCheckpoint, encodeCheckpoint, refoldFromTime } from "./checkpoint.js";
+export { decodeCheckpoint, encodeCheckpoint } from "./checkpoint.js";
 export type { Checkpoint } from "./checkpoint.js";
 export { mergedWindowId } from "./merged-window-id.js";
 export type { MergedWindowKey } from "./merged-window-id.js";
@@ -23,3 +23,5 @@ export {
   restoreAssembleState,
 } from "./assemble-checkpoint.js";
 export type { AssembleCheckpoint } from "./assemble-checkpoint.js";
+export { refoldFromTime, refoldOffset } from "./refold.js";
+export { matchWindowHead } from "./match-window.js";

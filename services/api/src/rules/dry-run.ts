@@ -1,17 +1,27 @@
-import { redactUrl, type Rule, type Run, type WebhookPayload } from "@runhooks/contracts";
+import { redactUrl, toWebhookPayload, type Rule, type Run, type RuleVersion, type WebhookPayload } from "@runhooks/contracts";
+import { toRuleVersion } from "@runhooks/db";
 import {
   DEFAULT_FILTER_STEPS,
+  applyRuleVersion,
   budgetExhaustedMessage,
   compileFilter,
+  createFoldState,
+  createRuleBook,
   explainFilter,
+  foldStep,
+  judgeDecodedRun,
+  matchWindowHead,
   ruleGate,
   runFacts,
   samplePoint,
+  type ClosedWindow,
   type CompiledFilter,
   type FilterPartExplanation,
   type FilterVerdict,
   type JsonLogicExpression,
+  type RuleBook,
   type RuleGate,
+  type WindowSpec,
   validateFilter,
 } from "@runhooks/rules";
 
@@ -22,7 +32,8 @@ export interface DryRunLimits {
   /**
    * Steps for the whole dry run, every run's verdict and explanation together; runs past it are
    * answered "error" without being evaluated. Each run may overshoot it by at most its own cost
-   * (5 × `filterSteps`: the verdict and an explanation).
+   * (5 × `filterSteps`: the verdict and an explanation). The evaluator's judgement of a run evaluates
+   * the filter once more, at the verdict's cost, which is not counted again.
    */
   readonly maxSteps: number;
   /** Named in the answer when `maxSteps` runs out: the setting that raises it. */
@@ -108,8 +119,7 @@ const GATE_CHECKS: readonly { part: RuleCheck["part"]; gate: RuleGate }[] = [
 ];
 
 /** Each check before the filter on its own (a dry run shows every failing one, not only the first). */
-function gateChecks(rule: Rule, run: Run): RuleCheck[] {
-  const version = { rule_id: rule.id, tenant_id: rule.tenant_id, session_id: rule.session_id ?? null, enabled: rule.enabled, sampling_rate: rule.sampling_rate };
+function gateChecks(rule: Rule, version: RuleVersion, run: Run): RuleCheck[] {
   const fails = (gate: RuleGate): boolean => {
     // The same gate as the evaluator's, with the other checks passed, so each is judged alone.
     const alone = {
@@ -145,7 +155,31 @@ function gateMessage(part: RuleCheck["part"], ok: boolean, rule: Rule, run: Run)
   }
 }
 
-function checkRun(rule: Rule, run: Run, filter: CompiledFilter, expression: JsonLogicExpression, allowance: Allowance): RunVerdict {
+/**
+ * What the dry run holds for the whole request: the rule as the evaluator would read it (the one
+ * version of a rule book, in force at the time every run is judged at), its filter compiled once for
+ * the explanations, and the steps used so far.
+ */
+interface DryRunContext {
+  readonly rule: Rule;
+  readonly version: RuleVersion;
+  readonly book: RuleBook;
+  readonly filter: CompiledFilter;
+  readonly expression: JsonLogicExpression;
+  readonly allowance: Allowance;
+}
+
+/** A dry run's runs have no log time: the rule's one version is in force at the time they are judged at. */
+const JUDGED_AT = 0;
+
+/** A run's verdict, and the windows it joins when it matched. */
+interface Checked {
+  readonly verdict: RunVerdict;
+  readonly matches: readonly WindowSpec[];
+}
+
+function checkRun(c: DryRunContext, run: Run): Checked {
+  const { rule, version, allowance } = c;
   const ended = run.end_time !== null && run.end_time !== undefined;
   const checks: RuleCheck[] = [
     {
@@ -153,77 +187,76 @@ function checkRun(rule: Rule, run: Run, filter: CompiledFilter, expression: Json
       ok: ended,
       message: ended ? "the run has ended" : "the run has not ended (no end_time): runs are judged once they end",
     },
-    ...gateChecks(rule, run),
+    ...gateChecks(rule, version, run),
   ];
   const { limits } = allowance;
-  let verdict: FilterVerdict;
-  let filterCheck: RuleCheck;
   if (allowance.used >= limits.maxSteps) {
-    verdict = "error";
-    filterCheck = {
+    const filterCheck: RuleCheck = {
       part: "filter",
       ok: false,
       message: `not evaluated: this dry run took all of its ${limits.maxSteps.toLocaleString("en-US")} filter steps (${limits.maxStepsSetting}); send fewer runs`,
     };
-  } else {
-    const facts = runFacts(run);
-    verdict = filter(facts);
-    allowance.used += Math.min(filter.lastSteps, filter.maxSteps);
-    const explanation = explainFilter(expression, facts, { maxSteps: limits.filterSteps });
-    allowance.used += explanation.steps;
-    const message =
-      verdict === true
-        ? "the filter matches"
-        : verdict === "error"
-          ? `error: ${budgetExhaustedMessage(limits.filterSteps)}`
-          : failingParts(explanation.root).map(describePart).join("; ");
-    filterCheck = { part: "filter", ok: verdict === true, message, explanation: explanation.root };
+    // Nothing is evaluated: "error" for a run the evaluator would have asked the filter about.
+    const asked = checks.every((check) => check.ok);
+    return { verdict: runVerdict(run, [...checks, filterCheck], asked ? filterCheck.message : undefined), matches: [] };
   }
-  checks.push(filterCheck);
-  const failed = checks.filter((c) => !c.ok);
-  // The evaluator judges the filter only when every check before it passed: only then is an error its verdict.
-  const judged = failed.every((c) => c.part === "filter");
+  const facts = runFacts(run);
+  const verdict: FilterVerdict = c.filter(facts);
+  allowance.used += Math.min(c.filter.lastSteps, c.filter.maxSteps);
+  const explanation = explainFilter(c.expression, facts, { maxSteps: limits.filterSteps });
+  allowance.used += explanation.steps;
+  const message =
+    verdict === true
+      ? "the filter matches"
+      : verdict === "error"
+        ? `error: ${budgetExhaustedMessage(limits.filterSteps)}`
+        : failingParts(explanation.root).map(describePart).join("; ");
+  checks.push({ part: "filter", ok: verdict === true, message, explanation: explanation.root });
+  // The verdict is the evaluator's own judgement (it evaluates the filter again, at the cost counted
+  // above); the checks explain it.
+  const judged = judgeDecodedRun(c.book, run, JUDGED_AT, () => facts);
+  if (judged.kind === "matched") return { verdict: runVerdict(run, checks, undefined, true), matches: judged.matches };
+  const ruleError = judged.kind === "not_matched" && judged.ruleErrors.length > 0;
+  return { verdict: runVerdict(run, checks, ruleError ? message : undefined), matches: [] };
+}
+
+function runVerdict(run: Run, checks: readonly RuleCheck[], error: string | undefined, matched = false): RunVerdict {
   return {
     run_id: run.id,
-    matched: failed.length === 0,
-    ...(judged && verdict === "error" ? { error: filterCheck.message } : {}),
+    matched,
+    ...(error === undefined ? {} : { error }),
     checks,
-    reasons: failed.map((c) => `${c.part}: ${c.message}`),
+    reasons: checks.filter((c) => !c.ok).map((c) => `${c.part}: ${c.message}`),
   };
 }
 
+const encoder = new TextEncoder();
+
 /**
- * Windows the matched runs as the evaluator would: aligned windows of `window.seconds`, chunks of at
- * most `window.max_runs` runs. The live evaluator uses each run's broker append time; a dry run has
- * none, so it uses the run's end_time (its start_time if it has none).
+ * Windows the matched runs with the evaluator's fold: aligned windows of `window.seconds`, chunks of
+ * at most `window.max_runs` runs (and of `MAX_WINDOW_BYTES`), a run id at most once per chunk. The
+ * live evaluator uses each run's broker append time; a dry run has none, so it folds the runs in the
+ * order of their end_time (start_time if none), as sent where those tie.
  */
-function windowPayloads(rule: Rule, runs: readonly Run[]): WebhookPayload[] {
-  const width = rule.window.seconds * 1000;
-  const byWindow = new Map<number, { run: Run; time: number; index: number }[]>();
-  runs.forEach((run, index) => {
-    const time = timeOf(run);
-    const start = Math.floor(time / width) * width;
-    byWindow.set(start, [...(byWindow.get(start) ?? []), { run, time, index }]);
-  });
-  const payloads: WebhookPayload[] = [];
-  for (const start of [...byWindow.keys()].sort((a, b) => a - b)) {
-    const members = byWindow.get(start)!.sort((a, b) => a.time - b.time || a.index - b.index);
-    for (let i = 0; i < members.length; i += rule.window.max_runs) {
-      payloads.push({
-        rule_id: rule.id,
-        start_time: new Date(start).toISOString(),
-        end_time: new Date(start + width).toISOString(),
-        runs: members.slice(i, i + rule.window.max_runs).map((m) => m.run),
-      });
-    }
+function windowPayloads(matched: readonly { readonly run: Run; readonly matches: readonly WindowSpec[] }[]): WebhookPayload[] {
+  const inLogOrder = matched.map((m, index) => ({ ...m, index, time: timeOf(m.run) })).sort((a, b) => a.time - b.time || a.index - b.index);
+  const fold = createFoldState(0);
+  const closed: ClosedWindow[] = [];
+  for (const m of inLogOrder) {
+    const run = { runId: m.run.id, json: encoder.encode(JSON.stringify(m.run)) };
+    // The offset is the run's place in `matched`: the windows carry it back to the run.
+    closed.push(...foldStep(fold, { kind: "run", offset: m.index, time: m.time, run, matches: m.matches }));
   }
-  return payloads;
+  // A time past every window's end closes the windows still open.
+  closed.push(...foldStep(fold, { kind: "time", offset: matched.length, time: Number.POSITIVE_INFINITY }));
+  return closed.map((w) => toWebhookPayload({ ...matchWindowHead(w), runs: w.runs.map((r) => matched[r.offset]!.run) }));
 }
 
 /**
- * Which runs a rule matches and why not, and the exact webhook payloads it would send. The checks are
- * the evaluator's, in its order (`ruleGate`: enabled, tenant, session, sampling; then the filter, under
- * the evaluator's budget); every check is shown, passing or not.
+ * Which runs a rule matches and why not, and the exact webhook payloads it would send, decided by the
+ * evaluator's own code: its judgement (`judgeDecodedRun`: ended, then `ruleGate`'s enabled, tenant,
+ * session and sampling, then the filter under the evaluator's budget) and its fold (`foldStep`). Every
+ * check is shown, passing or not.
  */
 export function dryRun(rule: Rule, runs: readonly Run[], limits: Partial<DryRunLimits> = {}): DryRunResult {
   const validated = validateFilter(rule.filter);
@@ -236,16 +269,20 @@ export function dryRun(rule: Rule, runs: readonly Run[], limits: Partial<DryRunL
     },
     used: 0,
   };
+  const version = toRuleVersion(rule, 1);
+  const book = createRuleBook({ filterSteps: allowance.limits.filterSteps });
+  applyRuleVersion(book, { ruleId: rule.id, rule: version, effectiveFrom: JUDGED_AT });
   const filter = compileFilter(validated.value, { maxSteps: allowance.limits.filterSteps });
-  const results = runs.map((run) => checkRun(rule, run, filter, validated.value, allowance));
-  const matchedRuns = runs.filter((_, i) => results[i]!.matched);
+  const context: DryRunContext = { rule, version, book, filter, expression: validated.value, allowance };
+  const checked = runs.map((run) => checkRun(context, run));
+  const matched = runs.flatMap((run, i) => (checked[i]!.verdict.matched ? [{ run, matches: checked[i]!.matches }] : []));
   return {
     rule_id: rule.id,
-    matched: matchedRuns.length,
-    errors: results.filter((r) => r.error !== undefined).length,
+    matched: matched.length,
+    errors: checked.filter((c) => c.verdict.error !== undefined).length,
     steps: allowance.used,
-    results,
-    payloads: windowPayloads(rule, matchedRuns),
+    results: checked.map((c) => c.verdict),
+    payloads: windowPayloads(matched),
     webhooks: rule.webhooks.map((w) => redactUrl(w.url)),
     windowing:
       `matched runs grouped into aligned ${rule.window.seconds}s windows by end_time (start_time if none), ` +

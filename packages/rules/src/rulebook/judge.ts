@@ -1,0 +1,36 @@
+import type { Run } from "@runhooks/contracts";
+import { runFacts } from "../filter/index.js";
+import type { WindowSpec } from "../window/index.js";
+import { matchRun, type RuleBook } from "./rule-book.js";
+
+/**
+ * What the rules make of one run, in the evaluator's order: a run that has not ended waits (it is
+ * judged when its ended copy arrives); an ended one is matched (`matchRun`). `ruleErrors`: the rules
+ * whose filter answered "error" for it, each once. The dry run judges with this too, so the two
+ * cannot differ.
+ */
+export type RunJudgement =
+  | { readonly kind: "not_ended"; readonly runId: string }
+  | { readonly kind: "not_matched"; readonly run: Run; readonly ruleErrors: readonly RuleErrorSample[] }
+  | { readonly kind: "matched"; readonly run: Run; readonly matches: readonly WindowSpec[]; readonly ruleErrors: readonly RuleErrorSample[] };
+
+export interface RuleErrorSample {
+  readonly spec: WindowSpec;
+  readonly error: string;
+}
+
+const NO_ERRORS: readonly RuleErrorSample[] = Object.freeze([]);
+
+/** Judges a decoded run against the rules in force at `time`; `factsOf` as in `matchRun`. */
+export function judgeDecodedRun(
+  book: RuleBook,
+  run: Run,
+  time: number,
+  factsOf: (run: Run, reads: number) => Record<string, unknown> = runFacts,
+): RunJudgement {
+  if (run.end_time == null) return { kind: "not_ended", runId: run.id };
+  let ruleErrors: RuleErrorSample[] | undefined;
+  const matches = matchRun(book, run, time, factsOf, (spec, error) => (ruleErrors ??= []).push({ spec, error }));
+  if (matches.length === 0) return { kind: "not_matched", run, ruleErrors: ruleErrors ?? NO_ERRORS };
+  return { kind: "matched", run, matches, ruleErrors: ruleErrors ?? NO_ERRORS };
+}

@@ -1,0 +1,26 @@
+import type { Checkpoint } from "./checkpoint.js";
+
+/**
+ * Where a restart refolds a partition from (DESIGN.md §4). The fold is deterministic, so reading the
+ * log again from far enough back rebuilds every window still open at the checkpoint exactly; what was
+ * closed and published below the checkpoint is then suppressed by offset.
+ */
+
+/**
+ * The time a refold starts at: `S - longest window`. Every run of a window still open at S lies at or
+ * after it (an open window ends after S, so it starts after S - W), and so do the earlier chunks of
+ * those windows, which fixes their chunk numbers.
+ */
+export function refoldFromTime(checkpoint: Checkpoint, longestWindowMs: number): number {
+  return checkpoint.streamTime - longestWindowMs;
+}
+
+/**
+ * The offset a refold starts at, from the committed offset (-1: none) and the first offset at or after
+ * `refoldFromTime` (-1: no message is that recent). The lower of the two, so a refold never starts past
+ * what the commit left to read; with neither, the start of the partition.
+ */
+export function refoldOffset(committedOffset: number, offsetAtRefoldTime: number): number {
+  if (offsetAtRefoldTime >= 0 && (committedOffset < 0 || offsetAtRefoldTime < committedOffset)) return offsetAtRefoldTime;
+  return Math.max(committedOffset, 0);
+}

@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+import { createFoldState, foldStep } from "@runhooks/rules";
+import { followsSeek, partitionStart, restartOffset } from "../src/partition-state.js";
+import { tickDue } from "../src/idle-ticks.js";
+
+describe("where an assigned partition starts", () => {
+  it.each([
+    // [why, first batch's offset, refold (offset, suppress below), start]
+    ["no checkpoint: from the first batch, suppressing nothing", 40, undefined, { phase: "active", seekTarget: 40, suppressBelow: 0, nextOffset: 40 }],
+    ["a refold from where the batch starts: no seek", 40, { offset: 40, suppressBelow: 55 }, { phase: "active", seekTarget: 40, suppressBelow: 55, nextOffset: 40 }],
+    ["a refold from further back: seek", 40, { offset: 12, suppressBelow: 55 }, { phase: "seeking", seekTarget: 12, suppressBelow: 55, nextOffset: 12 }],
+  ])("%s", (_why, firstOffset, refold, expected) => {
+    expect(partitionStart(firstOffset, refold)).toEqual(expected);
+  });
+
+  it.each([
+    // [why, batch's first offset, seek target, committed offset, after the seek]
+    ["starts at the target", 12, 12, 40, true],
+    ["starts between the target and the commit", 15, 12, 40, true],
+    ["starts at the commit: fetched before the seek", 40, 12, 40, false],
+    ["starts past the commit", 41, 12, 40, false],
+    ["starts below the target", 11, 12, 40, false],
+  ])("a batch that %s", (_why, firstOffset, seekTarget, committedOffset, expected) => {
+    expect(followsSeek(firstOffset, { seekTarget, committedOffset })).toBe(expected);
+  });
+
+  it.each([
+    // [why, seek target, committed offset, restart offset]
+    ["committed: from the commit", 12, 40, 40],
+    ["committed at the partition's start", 12, 0, 0],
+    ["nothing committed yet: from where the fold began", 12, -1, 12],
+  ])("after a failed flush, restarts %s", (_why, seekTarget, committedOffset, expected) => {
+    expect(restartOffset({ seekTarget, committedOffset })).toBe(expected);
+  });
+});
+
+describe("when an idle partition gets a tick", () => {
+  const interval = 1000;
+  /** A fold with one window open over [0, 5000). */
+  const withOpenWindow = () => {
+    const fold = createFoldState(0);
+    const spec = { ruleId: "r", ruleVersion: 1, tenantId: "t", seconds: 5, maxRuns: 100 };
+    foldStep(fold, { kind: "run", offset: 0, time: 100, run: { runId: "a", json: new TextEncoder().encode("{}") }, matches: [spec] });
+    return fold;
+  };
+  const base = { phase: "active" as const, tickInFlight: false, fold: withOpenWindow(), lastReadAt: 4000 };
+
+  it.each([
+    // [why, partition, now, due]
+    ["an open window past its end, idle long enough", base, 5000, true],
+    ["idle, but the window still open on the wall clock", { ...base, lastReadAt: 0 }, 4999, false],
+    ["read from too recently", { ...base, lastReadAt: 4600 }, 5500, false],
+    ["no open window", { ...base, fold: createFoldState(0) }, 10_000, false],
+    ["a tick already on its way", { ...base, tickInFlight: true }, 10_000, false],
+    ["waiting for its seek", { ...base, phase: "seeking" as const }, 10_000, false],
+  ])("%s", (_why, partition, now, due) => {
+    expect(tickDue(partition, now, interval)).toBe(due);
+  });
+});
