@@ -50,33 +50,16 @@ export {
   revokeApiKey,
 } from "./tenants.js";
 export type { ApiKeyPrincipal, CreateTenantResult, CreatedApiKey, Tenant } from "./tenants.js";
-export {
-  INTERRUPTED_ATTEMPT_ERROR,
-  claimDeliveries,
-  markAttemptsPublished,
-  publishStragglers,
-  reapExpiredLeases,
-  recordAttempts,
-  releaseClaims,
-  renewLeases,
-  storeWindows,
-  windowPayloads,
-} from "./deliveries.js";
-export type {
-  ClaimOptions,
-  ClaimResult,
-  ClaimedDelivery,
-  DeliveryStatusValue,
-  AttemptRecord,
-  FinishedAttempt,
-  NewDelivery,
-  NewWindow,
-  RecordedAttempt,
-  StoreClaim,
-  StoreWindowsResult,
-  TriggerValue,
-  UnpublishedAttempt,
-} from "./deliveries.js";
+export { claimDeliveries } from "./delivery-claim.js";
+export type { ClaimOptions, ClaimResult, ClaimedDelivery } from "./delivery-claim.js";
+export { markAttemptsPublished, recordAttempts } from "./delivery-attempts.js";
+export type { AttemptRecord, FinishedAttempt, RecordedAttempt } from "./delivery-attempts.js";
+export { releaseClaims, renewLeases } from "./delivery-leases.js";
+export { INTERRUPTED_ATTEMPT_ERROR, publishStragglers, reapExpiredLeases } from "./delivery-reaper.js";
+export type { UnpublishedAttempt } from "./delivery-reaper.js";
+export { storeWindows, windowPayloads } from "./delivery-store.js";
+export type { NewDelivery, NewWindow, StoreClaim, StoreWindowsResult } from "./delivery-store.js";
+export type { DeliveryStatusValue, TriggerValue } from "./delivery-types.js";
 export { getDelivery, listDeliveries, redeliver, replayRule } from "./delivery-queries.js";
 export type { DeliveryFilter, DeliveryRecord, RedeliverResult, ReplayResult } from "./delivery-queries.js";
 export { countPendingRuns, expirePendingRuns, lockPendingRuns, savePendingRuns } from "./ingest-pending.js";
