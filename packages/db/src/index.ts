@@ -5,27 +5,11 @@ export type { Migration, MigrationReport } from "./migrate.js";
 export { sql } from "@databases/pg";
 export { pgArray } from "./pg-array.js";
 export type { SQLQuery, Transaction } from "@databases/pg";
-export {
-  canonicalJson,
-  deleteRule,
-  getRule,
-  listRules,
-  ruleHistory,
-  saveRule,
-  toRuleVersion,
-  webhooksOfRuleVersion,
-} from "./rule-store.js";
-export type {
-  DeleteRuleInput,
-  DeleteRuleResult,
-  RuleEventRecord,
-  RuleRecord,
-  SaveMode,
-  SaveOutcome,
-  SaveRuleInput,
-  SaveRuleResult,
-  StoredRule,
-} from "./rule-store.js";
+export { deleteRule, saveRule } from "./rule-store.js";
+export type { DeleteRuleInput, DeleteRuleResult, SaveMode, SaveOutcome, SaveRuleInput, SaveRuleResult } from "./rule-store.js";
+export { canonicalJson, toRuleVersion } from "./rule-records.js";
+export type { RuleEventRecord, RuleRecord, StoredRule } from "./rule-records.js";
+export { getRule, listRules, ruleHistory, webhooksOfRuleVersion } from "./rule-reads.js";
 export { decideRuleCount, decideVersionRate, VERSION_RATE_WINDOW_MS } from "./rule-quotas.js";
 export type { QuotaRefusal, RuleQuotas } from "./rule-quotas.js";
 export { resolveWebhooks } from "./webhook-resolution.js";
