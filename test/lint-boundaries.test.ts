@@ -46,6 +46,20 @@ describe("package boundaries", () => {
     expect(own.filter((m) => m.startsWith("no-restricted-syntax"))).toEqual([]);
   });
 
+  it("refuses the clock, timers and I/O in the delivery service's pure cores, not in its shells", async () => {
+    const clock = await ruleIds("services/delivery/src/lane-table.ts", "export const now = Date.now();\nexport const t = setTimeout;\n");
+    expect(clock.join("\n")).toMatch(/no-restricted-properties: .*No clock/);
+    expect(clock.join("\n")).toMatch(/no-restricted-globals: .*No timers/);
+    const io = await ruleIds("services/delivery/src/policy.ts", 'import { claimDeliveries } from "@runhooks/db";\nexport const c = claimDeliveries;\n');
+    expect(io.join("\n")).toMatch(/no-restricted-imports: .*only types from an I\/O package/);
+    const node = await ruleIds("services/delivery/src/window-batch.ts", 'import { readFileSync } from "node:fs";\nexport const r = readFileSync;\n');
+    expect(node.join("\n")).toMatch(/no-restricted-imports: .*No I\/O in a pure core/);
+    const types = await ruleIds("services/delivery/src/finished-attempt.ts", 'import type { ClaimedDelivery } from "@runhooks/db";\nexport type D = ClaimedDelivery;\n');
+    expect(types.filter((m) => m.includes("no-restricted"))).toEqual([]);
+    const shell = await ruleIds("services/delivery/src/workers.ts", 'import { claimDeliveries } from "@runhooks/db";\nexport const c = claimDeliveries;\nexport const now = Date.now();\n');
+    expect(shell.filter((m) => m.includes("no-restricted"))).toEqual([]);
+  });
+
   it("accepts the package's own code", async () => {
     const messages = await ruleIds("packages/contracts/src/run.ts", 'import { z } from "zod";\nimport { Id } from "./common.js";\nexport const X = z.object({ id: Id });\n');
     expect(messages.filter((m) => m.startsWith("no-restricted"))).toEqual([]);

@@ -237,9 +237,8 @@ async function main(): Promise<void> {
         allowCidrs: ["127.0.0.1/32"],
         // One origin, so at most CONCURRENCY in flight to the receiver, as the raw POSTs had. The process-wide
         // limit is the service's default (512), as a user gets it: it also sizes how many deliveries the
-        // workers hold (twice as many), and a smaller one (4 × CONCURRENCY, this bench's until session 6)
-        // held no more than the one lane could, so windows found no room more often and went through
-        // the pending queue and a claim (~5% fewer deliveries a second, interleaved runs).
+        // workers hold (twice as many): more than the one lane can, so windows find room in it rather
+        // than go through the pending queue and a claim.
         originConcurrency: CONCURRENCY,
         httpThread: process.env["BENCH_HTTP_THREAD"] !== "0",
         log: (level, message, fields) => {

@@ -1,5 +1,6 @@
 import { sql, type Queryable } from "@databases/pg";
-import { toAttemptRecord, type AttemptRecord, type AttemptRow, type DeliveryStatusValue } from "./deliveries.js";
+import { toAttemptRecord, type AttemptRecord, type AttemptRow } from "./delivery-attempts.js";
+import type { DeliveryStatusValue } from "./delivery-types.js";
 
 /**
  * Reading deliveries and asking for them again, for the API. Every query is scoped to a tenant; what

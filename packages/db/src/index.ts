@@ -5,27 +5,11 @@ export type { Migration, MigrationReport } from "./migrate.js";
 export { sql } from "@databases/pg";
 export { pgArray } from "./pg-array.js";
 export type { SQLQuery, Transaction } from "@databases/pg";
-export {
-  canonicalJson,
-  deleteRule,
-  getRule,
-  listRules,
-  ruleHistory,
-  saveRule,
-  toRuleVersion,
-  webhooksOfRuleVersion,
-} from "./rule-store.js";
-export type {
-  DeleteRuleInput,
-  DeleteRuleResult,
-  RuleEventRecord,
-  RuleRecord,
-  SaveMode,
-  SaveOutcome,
-  SaveRuleInput,
-  SaveRuleResult,
-  StoredRule,
-} from "./rule-store.js";
+export { deleteRule, saveRule } from "./rule-store.js";
+export type { DeleteRuleInput, DeleteRuleResult, SaveMode, SaveOutcome, SaveRuleInput, SaveRuleResult } from "./rule-store.js";
+export { canonicalJson, toRuleVersion } from "./rule-records.js";
+export type { RuleEventRecord, RuleRecord, StoredRule } from "./rule-records.js";
+export { getRule, listRules, ruleHistory, webhooksOfRuleVersion } from "./rule-reads.js";
 export { decideRuleCount, decideVersionRate, VERSION_RATE_WINDOW_MS } from "./rule-quotas.js";
 export type { QuotaRefusal, RuleQuotas } from "./rule-quotas.js";
 export { resolveWebhooks } from "./webhook-resolution.js";
@@ -50,33 +34,16 @@ export {
   revokeApiKey,
 } from "./tenants.js";
 export type { ApiKeyPrincipal, CreateTenantResult, CreatedApiKey, Tenant } from "./tenants.js";
-export {
-  INTERRUPTED_ATTEMPT_ERROR,
-  claimDeliveries,
-  markAttemptsPublished,
-  publishStragglers,
-  reapExpiredLeases,
-  recordAttempts,
-  releaseClaims,
-  renewLeases,
-  storeWindows,
-  windowPayloads,
-} from "./deliveries.js";
-export type {
-  ClaimOptions,
-  ClaimResult,
-  ClaimedDelivery,
-  DeliveryStatusValue,
-  AttemptRecord,
-  FinishedAttempt,
-  NewDelivery,
-  NewWindow,
-  RecordedAttempt,
-  StoreClaim,
-  StoreWindowsResult,
-  TriggerValue,
-  UnpublishedAttempt,
-} from "./deliveries.js";
+export { claimDeliveries } from "./delivery-claim.js";
+export type { ClaimOptions, ClaimResult, ClaimedDelivery } from "./delivery-claim.js";
+export { markAttemptsPublished, recordAttempts } from "./delivery-attempts.js";
+export type { AttemptRecord, FinishedAttempt, RecordedAttempt } from "./delivery-attempts.js";
+export { releaseClaims, renewLeases } from "./delivery-leases.js";
+export { INTERRUPTED_ATTEMPT_ERROR, publishStragglers, reapExpiredLeases } from "./delivery-reaper.js";
+export type { UnpublishedAttempt } from "./delivery-reaper.js";
+export { storeWindows, windowPayloads } from "./delivery-store.js";
+export type { NewDelivery, NewWindow, StoreClaim, StoreWindowsResult } from "./delivery-store.js";
+export type { DeliveryStatusValue, TriggerValue } from "./delivery-types.js";
 export { getDelivery, listDeliveries, redeliver, replayRule } from "./delivery-queries.js";
 export type { DeliveryFilter, DeliveryRecord, RedeliverResult, ReplayResult } from "./delivery-queries.js";
 export { countPendingRuns, expirePendingRuns, lockPendingRuns, savePendingRuns } from "./ingest-pending.js";

@@ -1,41 +1,17 @@
-import { sql, type Queryable, type Transaction } from "@databases/pg";
-import {
-  SCHEMA_VERSION,
-  type FieldIssue,
-  type Rule,
-  type RuleEventType,
-  type RuleVersion,
-} from "@runhooks/contracts";
+import { sql, type Transaction } from "@databases/pg";
+import type { FieldIssue, Rule, RuleEventType } from "@runhooks/contracts";
 import type { Database } from "./pool.js";
-import { decideRuleCount, decideVersionRate, VERSION_RATE_WINDOW_MS, type QuotaRefusal, type RuleQuotas } from "./rule-quotas.js";
-import { resolveWebhooks, type StoredWebhook } from "./webhook-resolution.js";
+import { lockTenant, quotaRefusal } from "./rule-quota-check.js";
+import type { QuotaRefusal, RuleQuotas } from "./rule-quotas.js";
+import { canonicalJson, toRecord, toRuleVersion, type RuleRecord, type RuleRow, type StoredRule } from "./rule-records.js";
+import { resolveWebhooks } from "./webhook-resolution.js";
 
 /**
  * The event-sourced rule store (DESIGN.md §3). Every change appends a `rule_events` row with the full
  * rule version, updates the `rules` projection and writes an `outbox` row for the rules topic, all in
- * one transaction. Versions are monotonic per rule: 1, 2, 3, … (a deletion is a version too).
+ * one transaction. Versions are monotonic per rule: 1, 2, 3, … (a deletion is a version too). Reading
+ * the store: rule-reads.ts.
  */
-
-/** A rule version as stored: every webhook has its id; secrets are included. */
-export type StoredRule = Omit<Rule, "webhooks"> & { webhooks: StoredWebhook[] };
-
-export interface RuleRecord {
-  readonly rule: StoredRule;
-  readonly version: number;
-  readonly createdAt: Date;
-  readonly updatedAt: Date;
-  /** When the current version's message landed on the rules topic; null until the relay published it. */
-  readonly effectiveFrom: Date | null;
-}
-
-export interface RuleEventRecord {
-  readonly ruleId: string;
-  readonly version: number;
-  readonly type: RuleEventType;
-  readonly rule: StoredRule;
-  readonly occurredAt: Date;
-  readonly effectiveFrom: Date | null;
-}
 
 export type SaveOutcome = "created" | "updated" | "unchanged";
 
@@ -78,52 +54,6 @@ export type DeleteRuleResult =
   | { readonly ok: false; readonly reason: "version_conflict"; readonly current: RuleRecord }
   | { readonly ok: false; readonly reason: "quota"; readonly refusal: QuotaRefusal };
 
-interface RuleRow {
-  rule_id: string;
-  tenant_id: string;
-  version: number;
-  rule: StoredRule;
-  deleted: boolean;
-  created_at: Date;
-  updated_at: Date;
-  effective_from: Date | null;
-}
-
-function toRecord(row: RuleRow): RuleRecord {
-  return {
-    rule: row.rule,
-    version: row.version,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    effectiveFrom: row.effective_from,
-  };
-}
-
-/** The matching part of a rule version: what the rules topic carries (no webhooks, no secrets). */
-export function toRuleVersion(rule: StoredRule | Rule, version: number): RuleVersion {
-  return {
-    schema_version: SCHEMA_VERSION,
-    kind: "rule",
-    rule_id: rule.id,
-    version,
-    tenant_id: rule.tenant_id,
-    session_id: rule.session_id ?? null,
-    enabled: rule.enabled,
-    filter: rule.filter,
-    sampling_rate: rule.sampling_rate,
-    window: rule.window,
-  };
-}
-
-/** JSON with object keys sorted, so two rules compare equal whatever order jsonb gave their keys. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
-}
-
 function eventTypeOf(previous: StoredRule, next: StoredRule): RuleEventType {
   const withoutEnabled = (r: StoredRule) => canonicalJson({ ...r, enabled: null });
   if (previous.enabled !== next.enabled && withoutEnabled(previous) === withoutEnabled(next)) {
@@ -145,55 +75,6 @@ async function withRetryOnUniqueViolation<T>(work: () => Promise<T>): Promise<T>
       if (!isUniqueViolation(error) || attempt >= 3) throw error;
     }
   }
-}
-
-/**
- * Serialises a tenant's quota-checked writes, so two concurrent writes cannot both take the last
- * place. `FOR NO KEY UPDATE` leaves the tenant's foreign-key checks (inserts elsewhere) unblocked.
- * Taken before any rule row, in every writer, so the lock order is always tenant then rule.
- */
-async function lockTenant(tx: Transaction, tenantId: string): Promise<void> {
-  await tx.query(sql`SELECT 1 FROM tenants WHERE id = ${tenantId} FOR NO KEY UPDATE`);
-}
-
-interface QuotaFacts {
-  readonly liveRules: number;
-  readonly recentVersions: number;
-  readonly oldestCounted: Date | null;
-  readonly now: Date;
-}
-
-/**
- * What the quota decisions need, in one statement (after `lockTenant`, so it sees every write that
- * went before): the tenant's live rules when `countRules`, and its newest versions of the last minute,
- * at most `rateLimit` (rule_events_tenant_time_idx), when `rateLimit` is set.
- */
-async function quotaFacts(tx: Transaction, tenantId: string, countRules: boolean, rateLimit: number | undefined): Promise<QuotaFacts> {
-  const liveRules = countRules ? sql`(SELECT count(*)::int FROM rules WHERE tenant_id = ${tenantId} AND NOT deleted)` : sql`0`;
-  const rows = (await tx.query(sql`
-    SELECT ${liveRules} AS live_rules, count(r.occurred_at)::int AS recent_versions, min(r.occurred_at) AS oldest_counted, now() AS now
-    FROM (
-      SELECT occurred_at FROM rule_events
-      WHERE tenant_id = ${tenantId} AND occurred_at > now() - ${VERSION_RATE_WINDOW_MS} * interval '1 millisecond'
-      ORDER BY occurred_at DESC LIMIT ${rateLimit ?? 0}
-    ) r`)) as { live_rules: number; recent_versions: number; oldest_counted: Date | null; now: Date }[];
-  const row = rows[0]!;
-  return { liveRules: row.live_rules, recentVersions: row.recent_versions, oldestCounted: row.oldest_counted, now: row.now };
-}
-
-/** The first quota this write would break, or undefined. */
-async function quotaRefusal(
-  tx: Transaction,
-  tenantId: string,
-  quotas: RuleQuotas,
-  write: { readonly addsRule: boolean; readonly addsVersion: boolean },
-): Promise<QuotaRefusal | undefined> {
-  if (!write.addsRule && !write.addsVersion) return undefined;
-  const facts = await quotaFacts(tx, tenantId, write.addsRule, write.addsVersion ? quotas.maxVersionsPerMinute : undefined);
-  return (
-    (write.addsRule ? decideRuleCount({ liveRules: facts.liveRules, limit: quotas.maxRulesPerTenant }) : undefined) ??
-    (write.addsVersion ? decideVersionRate({ ...facts, limit: quotas.maxVersionsPerMinute }) : undefined)
-  );
 }
 
 async function lockRule(tx: Transaction, ruleId: string): Promise<RuleRow | undefined> {
@@ -308,61 +189,4 @@ export async function deleteRule(db: Database, input: DeleteRuleInput): Promise<
       WHERE rule_id = ${input.ruleId}`);
     return { ok: true, version };
   });
-}
-
-/** The tenant's current version of a rule; undefined if it does not exist, was deleted, or is another tenant's. */
-export async function getRule(db: Queryable, tenantId: string, ruleId: string): Promise<RuleRecord | undefined> {
-  const rows = (await db.query(sql`
-    SELECT * FROM rules WHERE rule_id = ${ruleId} AND tenant_id = ${tenantId} AND NOT deleted`)) as RuleRow[];
-  return rows[0] ? toRecord(rows[0]) : undefined;
-}
-
-/** Every live rule of a tenant, oldest first. */
-export async function listRules(db: Queryable, tenantId: string): Promise<RuleRecord[]> {
-  const rows = (await db.query(sql`
-    SELECT * FROM rules WHERE tenant_id = ${tenantId} AND NOT deleted
-    ORDER BY created_at, rule_id`)) as RuleRow[];
-  return rows.map(toRecord);
-}
-
-/**
- * A rule's history, version 1 first; empty if the rule never existed or is another tenant's. The history
- * of a deleted rule stays readable.
- */
-export async function ruleHistory(db: Queryable, tenantId: string, ruleId: string): Promise<RuleEventRecord[]> {
-  const rows = (await db.query(sql`
-    SELECT rule_id, version, type, rule, occurred_at, effective_from FROM rule_events
-    WHERE rule_id = ${ruleId} AND tenant_id = ${tenantId}
-    ORDER BY version`)) as {
-    rule_id: string;
-    version: number;
-    type: RuleEventType;
-    rule: StoredRule;
-    occurred_at: Date;
-    effective_from: Date | null;
-  }[];
-  return rows.map((r) => ({
-    ruleId: r.rule_id,
-    version: r.version,
-    type: r.type,
-    rule: r.rule,
-    occurredAt: r.occurred_at,
-    effectiveFrom: r.effective_from,
-  }));
-}
-
-/**
- * The webhooks (with their secrets) of one version of a rule, for the delivery service: a window names
- * the rule version that produced it. Undefined if that version does not exist; a `deleted` version has
- * the webhooks of the version it deleted.
- */
-export async function webhooksOfRuleVersion(
-  db: Queryable,
-  ruleId: string,
-  version: number,
-): Promise<StoredWebhook[] | undefined> {
-  const rows = (await db.query(sql`
-    SELECT rule -> 'webhooks' AS webhooks FROM rule_events
-    WHERE rule_id = ${ruleId} AND version = ${version}`)) as { webhooks: StoredWebhook[] }[];
-  return rows[0]?.webhooks;
 }
