@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { apiLimitsFromEnv, readApiEnv, startApi } from "@runhooks/api";
-import { deliveriesRoutes, deliveryOptionsFromEnv, readDeliveryEnv, startDelivery } from "@runhooks/delivery";
+import { deliveryOptionsFromEnv, readDeliveryEnv, startDelivery } from "@runhooks/delivery";
 import { evaluatorOptionsFromEnv, readEvaluatorEnv, startEvaluator } from "@runhooks/evaluator";
 import { ingestOptionsFromEnv, readIngestEnv, startIngest } from "@runhooks/ingest";
 import { jsonLogger, otelConfigFromEnv } from "@runhooks/telemetry";
@@ -94,8 +94,6 @@ export async function startEngine(
         rateLimit: { ratePerSecond: apiEnv.RUNHOOKS_API_RATE_PER_S, burst: apiEnv.RUNHOOKS_API_RATE_BURST },
         wrongKeyCacheMs: apiEnv.RUNHOOKS_API_WRONG_KEY_CACHE_MS,
         migrate: false,
-        extend: (app, context) =>
-          void app.register(deliveriesRoutes({ db: context.db, tenantOf: context.tenantOf, maxReplayRangeMs: context.limits.maxReplayRangeMs })),
       });
       services.push({ name: "api", url: api.url, summary: `${api.url}  (rules, deliveries, admin)`, stop: () => api.close() });
     }

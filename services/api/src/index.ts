@@ -3,7 +3,7 @@ export { API_METRICS } from "./metrics.js";
 export type { ApiCounters } from "./metrics.js";
 export type { RunningApi, StartApiOptions } from "./start.js";
 export { buildApp, REDACTED_LOG_PATHS } from "./http/app.js";
-export type { ApiContext, AppOptions } from "./http/app.js";
+export type { AppOptions } from "./http/app.js";
 export { presentedKey, requestTenant } from "./http/auth.js";
 export { ApiEnv, apiLimitsFromEnv, readApiEnv } from "./env.js";
 export { DEFAULT_API_LIMITS, LIMIT_VARIABLES } from "./limits.js";

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 // The API service: `node services/api/dist/main.js`, configured by the environment (env.ts).
 import { redactDatabaseUrl } from "@runhooks/db";
-import { deliveriesRoutes } from "@runhooks/delivery";
 import { otelConfigFromEnv } from "@runhooks/telemetry";
 import { apiLimitsFromEnv, readApiEnv } from "./env.js";
 import { startApi } from "./start.js";
@@ -27,9 +26,6 @@ async function main(): Promise<void> {
     },
     rateLimit: { ratePerSecond: env.RUNHOOKS_API_RATE_PER_S, burst: env.RUNHOOKS_API_RATE_BURST },
     wrongKeyCacheMs: env.RUNHOOKS_API_WRONG_KEY_CACHE_MS,
-    // The delivery service owns its routes; the API serves them with its own key lookup.
-    extend: (app, context) =>
-          void app.register(deliveriesRoutes({ db: context.db, tenantOf: context.tenantOf, maxReplayRangeMs: context.limits.maxReplayRangeMs })),
   });
   console.error(
     `[runhooks-api] listening on ${api.url} (database ${redactDatabaseUrl(env.DATABASE_URL)}, ` +
