@@ -1,6 +1,6 @@
 import { otelEnvShape, parseEnv, refineOtelEnv } from "@runhooks/telemetry";
 import { z } from "zod";
-import { DEFAULT_API_LIMITS, HOUR_MS, type ApiLimits } from "./limits.js";
+import { DEFAULT_API_LIMITS, HOUR_MS } from "./limits.js";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positive = z.coerce.number().int().min(1);
@@ -60,13 +60,6 @@ export const ApiEnv = z.object({
   ...otelEnvShape,
 }).superRefine(refineOtelEnv);
 export type ApiEnv = z.infer<typeof ApiEnv>;
-
-export function apiLimitsFromEnv(env: ApiEnv): ApiLimits {
-  return {
-    rules: { maxRulesPerTenant: env.RUNHOOKS_API_MAX_RULES_PER_TENANT, maxVersionsPerMinute: env.RUNHOOKS_API_MAX_RULE_VERSIONS_PER_MINUTE },
-    maxReplayRangeMs: env.RUNHOOKS_API_MAX_REPLAY_HOURS * HOUR_MS,
-  };
-}
 
 export function readApiEnv(env: NodeJS.ProcessEnv = process.env): ApiEnv {
   return parseEnv(ApiEnv, env, "environment");

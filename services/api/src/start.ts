@@ -34,7 +34,7 @@ export interface StartApiOptions {
   readonly otel?: OtelConfig;
   /** `service.instance.id` of the telemetry; default host-pid. */
   readonly instanceId?: string;
-  /** Per-tenant quotas (env.ts `apiLimitsFromEnv`; default DEFAULT_API_LIMITS). */
+  /** Per-tenant quotas (`apiLimitsFromEnv`; default DEFAULT_API_LIMITS). */
   readonly limits?: ApiLimits;
   /** Caps on `POST /rules/test` (RUNHOOKS_API_DRY_RUN_*). */
   readonly dryRun?: AppOptions["dryRun"];
