@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { Rule, Run } from "@runhooks/contracts";
-import { dryRun } from "@runhooks/api";
+import { dryRun } from "../src/rules/dry-run.js";
 
 const tenant = randomUUID();
 

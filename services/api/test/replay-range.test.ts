@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_API_LIMITS } from "@runhooks/api";
+import { DEFAULT_API_LIMITS } from "../src/limits.js";
 import { decideReplayRange, describeDuration } from "../src/replay-range.js";
 
 const HOUR = 3_600_000;

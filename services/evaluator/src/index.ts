@@ -10,16 +10,10 @@ import { DEFAULT_MAX_RUN_DEPTH } from "./decode.js";
 import type { EvaluatorOptions } from "./options.js";
 
 export { readEvaluatorEnv, EvaluatorEnv } from "./env.js";
-export { DEFAULT_MAX_RUN_DEPTH, decodeRun } from "./decode.js";
-export type { Decoded, RunLimits } from "./decode.js";
-export { judgeRun } from "./judge.js";
-export type { Judgement } from "./judge.js";
 export { evaluatorOptionsFromEnv } from "./options.js";
 export type { EvaluatorOptions } from "./options.js";
-export type { Counters } from "./counters.js";
 export { EVALUATOR_METRICS } from "./metrics.js";
 export { RUNS_PARTITIONS_CONCURRENTLY, runsConsumerConfig } from "./runs-consumer.js";
-export { VERSION } from "./version.js";
 
 export interface Evaluator {
   readonly topics: TopicNames;

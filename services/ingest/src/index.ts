@@ -14,22 +14,8 @@ import { tracedSink } from "./traced-sink.js";
 export { readIngestEnv, IngestEnv } from "./env.js";
 export { ingestOptionsFromEnv } from "./options.js";
 export type { IngestOptions } from "./options.js";
-export { infoBody } from "./info.js";
-export { parseMultipart, boundaryOf, DEFAULT_MAX_PARTS } from "./multipart.js";
-export { classifyStoreError, type StoreFailure } from "./store-errors.js";
-export { PendingQuota } from "./pending-quota.js";
-export type { MultipartPart } from "./multipart.js";
-export { opsFromParts, opsFromBatch, opFromSingle } from "./run-ops.js";
-export type { Issue, RunOp } from "./run-ops.js";
-export { normalizeOp } from "./run-input.js";
-export { finalizeRun, mergeRun } from "./merge.js";
-export { runJson, type SentJson } from "./run-json.js";
-export { readBody, type BodyLimits } from "./body.js";
-export type { Counters, RequestCount } from "./counters.js";
 export { INGEST_METRICS } from "./metrics.js";
 export { INGEST_NODE_FLAGS } from "./node-flags.js";
-export { startProducerThread, type ProducerThread } from "./producer-thread.js";
-export { KafkaUnavailableError, type RunMessage } from "./producer.js";
 
 export interface Ingest {
   /** `http://host:port`, with the port actually bound. */
