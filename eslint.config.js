@@ -3,6 +3,7 @@ import { builtinModules } from "node:module";
 import eslint from "@eslint/js";
 import tseslint from "typescript-eslint";
 import globals from "globals";
+import noImportCycle from "./eslint-rules/no-import-cycle.js";
 
 /** Node's I/O-capable built-ins, in both `fs` and `node:fs` spellings. */
 const nodeBuiltins = builtinModules.flatMap((m) => [m, `node:${m}`]);
@@ -54,6 +55,12 @@ export default tseslint.config(
         { selector: "NewExpression[callee.name='Kafka']", message: "Build kafkajs clients with createKafka (@runhooks/kafka): it registers the codecs every reader needs." },
       ],
     },
+  },
+  {
+    // A module's imports never lead back to it (eslint-rules/no-import-cycle.js).
+    files: ["**/*.ts"],
+    plugins: { local: { rules: { "no-import-cycle": noImportCycle } } },
+    rules: { "local/no-import-cycle": "error" },
   },
   {
     files: ["packages/kafka/src/client.ts"],

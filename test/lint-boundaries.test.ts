@@ -60,8 +60,18 @@ describe("package boundaries", () => {
     expect(shell.filter((m) => m.includes("no-restricted"))).toEqual([]);
   });
 
+  it("refuses an import cycle, type-only imports included", async () => {
+    // run.ts imports common.ts: common.ts importing run.ts back closes a cycle.
+    const messages = await ruleIds("packages/contracts/src/common.ts", 'import { Run } from "./run.js";\nexport const X = Run;\n');
+    expect(messages.join("\n")).toMatch(/local\/no-import-cycle: Import cycle: common\.ts → run\.ts → common\.ts/);
+    const types = await ruleIds("packages/contracts/src/common.ts", 'import type { Run } from "./run.js";\nexport type X = Run;\n');
+    expect(types.join("\n")).toMatch(/local\/no-import-cycle: Import cycle: common\.ts → run\.ts → common\.ts/);
+    const reexport = await ruleIds("packages/contracts/src/common.ts", 'export type { Run } from "./run.js";\n');
+    expect(reexport.join("\n")).toMatch(/local\/no-import-cycle/);
+  });
+
   it("accepts the package's own code", async () => {
     const messages = await ruleIds("packages/contracts/src/run.ts", 'import { z } from "zod";\nimport { Id } from "./common.js";\nexport const X = z.object({ id: Id });\n');
-    expect(messages.filter((m) => m.startsWith("no-restricted"))).toEqual([]);
+    expect(messages.filter((m) => m.startsWith("no-restricted") || m.startsWith("local/no-import-cycle"))).toEqual([]);
   });
 });

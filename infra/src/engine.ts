@@ -2,11 +2,11 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { apiLimitsFromEnv, readApiEnv, startApi } from "@runhooks/api";
-import { deliveriesRoutes, deliveryOptionsFromEnv, readDeliveryEnv, startDelivery } from "@runhooks/delivery";
+import { apiOptionsFromEnv, readApiEnv, startApi } from "@runhooks/api";
+import { deliveryOptionsFromEnv, readDeliveryEnv, startDelivery } from "@runhooks/delivery";
 import { evaluatorOptionsFromEnv, readEvaluatorEnv, startEvaluator } from "@runhooks/evaluator";
 import { ingestOptionsFromEnv, readIngestEnv, startIngest } from "@runhooks/ingest";
-import { jsonLogger, otelConfigFromEnv } from "@runhooks/telemetry";
+import { jsonLogger } from "@runhooks/telemetry";
 import type { InfraEnv } from "./env.js";
 import type { Report } from "./kafka-dist.js";
 import { prepareStack, startStack, type PrepareReport, type Stack } from "./stack.js";
@@ -47,6 +47,14 @@ async function localAdminKey(stateDir: string, env: NodeJS.ProcessEnv): Promise<
 }
 
 /**
+ * Every service logs to the one terminal that shows the engine's own report: at the default level
+ * (`info`) they log warnings and errors only; any other level is taken as set.
+ */
+function quieter<L extends string>(level: L): L | "warn" {
+  return level === "info" ? "warn" : level;
+}
+
+/**
  * Everything `npm start` runs, in one process: Kafka and PostgreSQL (or the configured ones), the
  * topics and migrations, then the chosen services, each configured by its own env.ts from the same
  * environment with the stack's addresses filled in.
@@ -79,35 +87,18 @@ export async function startEngine(
 
     if (only.includes("api")) {
       const apiEnv = readApiEnv(serviceEnv);
-      const api = await startApi({
-        databaseUrl: apiEnv.DATABASE_URL,
-        kafkaBrokers: apiEnv.KAFKA_BROKERS,
-        topicPrefix: apiEnv.RUNHOOKS_TOPIC_PREFIX,
-        host: apiEnv.RUNHOOKS_API_HOST,
-        port: apiEnv.RUNHOOKS_API_PORT,
-        adminKey: apiEnv.RUNHOOKS_ADMIN_KEY,
-        logger: { level: apiEnv.RUNHOOKS_LOG_LEVEL === "info" ? "warn" : apiEnv.RUNHOOKS_LOG_LEVEL },
-        relay: apiEnv.RUNHOOKS_API_RELAY,
-        ruleErrors: apiEnv.RUNHOOKS_API_RULE_ERRORS && (apiEnv.RUNHOOKS_API_RULE_ERRORS_GROUP === undefined ? {} : { groupId: apiEnv.RUNHOOKS_API_RULE_ERRORS_GROUP }),
-        otel: otelConfigFromEnv(apiEnv),
-        limits: apiLimitsFromEnv(apiEnv),
-        rateLimit: { ratePerSecond: apiEnv.RUNHOOKS_API_RATE_PER_S, burst: apiEnv.RUNHOOKS_API_RATE_BURST },
-        wrongKeyCacheMs: apiEnv.RUNHOOKS_API_WRONG_KEY_CACHE_MS,
-        migrate: false,
-        extend: (app, context) =>
-          void app.register(deliveriesRoutes({ db: context.db, tenantOf: context.tenantOf, maxReplayRangeMs: context.limits.maxReplayRangeMs })),
-      });
+      const api = await startApi({ ...apiOptionsFromEnv(apiEnv, { level: quieter(apiEnv.RUNHOOKS_LOG_LEVEL) }), migrate: false });
       services.push({ name: "api", url: api.url, summary: `${api.url}  (rules, deliveries, admin)`, stop: () => api.close() });
     }
     if (only.includes("ingest")) {
       const ingestEnv = readIngestEnv(serviceEnv);
-      const log = jsonLogger("ingest", ingestEnv.RUNHOOKS_LOG_LEVEL === "info" ? "warn" : ingestEnv.RUNHOOKS_LOG_LEVEL);
+      const log = jsonLogger("ingest", quieter(ingestEnv.RUNHOOKS_LOG_LEVEL));
       const ingest = await startIngest({ ...ingestOptionsFromEnv(ingestEnv, log), migrate: false });
       services.push({ name: "ingest", summary: `${ingest.url}  (LangSmith run ingestion: LANGSMITH_ENDPOINT)`, stop: () => ingest.stop() });
     }
     if (only.includes("evaluator")) {
       const evaluatorEnv = readEvaluatorEnv(serviceEnv);
-      const log = jsonLogger("evaluator", evaluatorEnv.RUNHOOKS_LOG_LEVEL === "info" ? "warn" : evaluatorEnv.RUNHOOKS_LOG_LEVEL);
+      const log = jsonLogger("evaluator", quieter(evaluatorEnv.RUNHOOKS_LOG_LEVEL));
       const evaluator = await startEvaluator(evaluatorOptionsFromEnv(evaluatorEnv, log));
       services.push({ name: "evaluator", summary: `${evaluator.url ?? "(no HTTP)"}  (/healthz, /metrics)`, stop: () => evaluator.stop() });
     }

@@ -1,24 +1,26 @@
-import { otelEnvShape, parseEnv, refineOtelEnv } from "@runhooks/telemetry";
+import { ServiceEnv, parseEnv, refineOtelEnv } from "@runhooks/telemetry";
 import { z } from "zod";
-import { DEFAULT_API_LIMITS, HOUR_MS, type ApiLimits } from "./limits.js";
+import { DEFAULT_API_LIMITS, HOUR_MS } from "./limits.js";
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positive = z.coerce.number().int().min(1);
 
-/** The API's configuration: the one place it reads the environment. */
-export const ApiEnv = z.object({
+/**
+ * The API's configuration: the one place it reads the environment. The shared settings (ServiceEnv)
+ * but the instance id and pool size, which it does not use; its database URL must be a URL, its log
+ * levels are fastify's (pino's), and an empty broker list is refused with zod's own message.
+ */
+export const ApiEnv = ServiceEnv.omit({ RUNHOOKS_INSTANCE_ID: true, RUNHOOKS_DB_POOL_SIZE: true }).extend({
   DATABASE_URL: z.string().url("must be a postgres:// URL"),
-  /** Comma-separated host:port list. */
   KAFKA_BROKERS: z
     .string()
     .min(1)
     .transform((s) => s.split(",").map((b) => b.trim()).filter(Boolean)),
-  RUNHOOKS_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]+$/).default("runhooks"),
+  RUNHOOKS_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   RUNHOOKS_API_PORT: port.default(8080),
   RUNHOOKS_API_HOST: z.string().min(1).default("127.0.0.1"),
   /** Unset: the admin routes (tenants, keys) are disabled. */
   RUNHOOKS_ADMIN_KEY: z.string().min(16, "must be at least 16 characters").optional(),
-  RUNHOOKS_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** Run the outbox relay in this process (one relay runs at a time across all API instances). */
   RUNHOOKS_API_RELAY: z
     .enum(["true", "false"])
@@ -56,17 +58,8 @@ export const ApiEnv = z.object({
   RUNHOOKS_API_RATE_BURST: z.coerce.number().int().min(1).max(10_000_000).default(1_000),
   /** How long a wrong API key is refused without asking the database again. */
   RUNHOOKS_API_WRONG_KEY_CACHE_MS: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
-  /** The standard OTEL_* variables (README "Operating: traces, metrics and Grafana"). */
-  ...otelEnvShape,
 }).superRefine(refineOtelEnv);
 export type ApiEnv = z.infer<typeof ApiEnv>;
-
-export function apiLimitsFromEnv(env: ApiEnv): ApiLimits {
-  return {
-    rules: { maxRulesPerTenant: env.RUNHOOKS_API_MAX_RULES_PER_TENANT, maxVersionsPerMinute: env.RUNHOOKS_API_MAX_RULE_VERSIONS_PER_MINUTE },
-    maxReplayRangeMs: env.RUNHOOKS_API_MAX_REPLAY_HOURS * HOUR_MS,
-  };
-}
 
 export function readApiEnv(env: NodeJS.ProcessEnv = process.env): ApiEnv {
   return parseEnv(ApiEnv, env, "environment");

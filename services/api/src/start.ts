@@ -28,15 +28,13 @@ export interface StartApiOptions {
    * `<prefix>-api-rule-errors` unless given).
    */
   readonly ruleErrors?: boolean | { readonly groupId?: string };
-  /** Mounts more routes on the API (e.g. the delivery service's deliveries routes). */
-  readonly extend?: AppOptions["extend"];
   /** Apply pending migrations first (default true; safe when several services start at once). */
   readonly migrate?: boolean;
   /** OpenTelemetry (OTEL_* variables): metrics over OTLP when configured; /metrics always. */
   readonly otel?: OtelConfig;
   /** `service.instance.id` of the telemetry; default host-pid. */
   readonly instanceId?: string;
-  /** Per-tenant quotas (env.ts `apiLimitsFromEnv`; default DEFAULT_API_LIMITS). */
+  /** Per-tenant quotas (`apiLimitsFromEnv`; default DEFAULT_API_LIMITS). */
   readonly limits?: ApiLimits;
   /** Caps on `POST /rules/test` (RUNHOOKS_API_DRY_RUN_*). */
   readonly dryRun?: AppOptions["dryRun"];
@@ -71,7 +69,6 @@ export async function startApi(options: StartApiOptions): Promise<RunningApi> {
       db,
       adminKey: options.adminKey,
       logger: options.logger ?? false,
-      extend: options.extend,
       counters,
       metrics: () => telemetry.prometheus(),
       ...(options.limits === undefined ? {} : { limits: options.limits }),

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { Rule, Run } from "@runhooks/contracts";
-import { dryRun } from "@runhooks/api";
 import { MAX_WINDOW_BYTES } from "@runhooks/rules";
+import { dryRun } from "../src/rules/dry-run.js";
 
 const tenant = randomUUID();
 

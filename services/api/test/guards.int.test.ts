@@ -4,7 +4,6 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Rule } from "@runhooks/contracts";
 import { saveRule, webhooksOfRuleVersion } from "@runhooks/db";
-import { deliveriesRoutes } from "@runhooks/delivery";
 import { startTestApi, type TestApi } from "./support/api-harness.js";
 
 /** Small quotas, so a test reaches them in a few requests. */
@@ -22,11 +21,7 @@ function ruleBody(patch: Record<string, unknown> = {}): Record<string, unknown> 
 let api: TestApi;
 
 beforeAll(async () => {
-  api = await startTestApi(
-    "guards",
-    (app, context) => void app.register(deliveriesRoutes({ db: context.db, tenantOf: context.tenantOf, maxReplayRangeMs: context.limits.maxReplayRangeMs })),
-    { limits: LIMITS },
-  );
+  api = await startTestApi("guards", { limits: LIMITS });
 });
 afterAll(async () => {
   await api?.close();

@@ -13,7 +13,8 @@ import {
   sql,
 } from "@runhooks/db";
 import { ensureTopics, topicNames, topicSpecs } from "@runhooks/kafka";
-import { HEADER_KIND, HEADER_OUTBOX_ID, HEADER_OUTBOX_STREAM, startOutboxRelay } from "@runhooks/api";
+import { HEADER_KIND, HEADER_OUTBOX_ID, HEADER_OUTBOX_STREAM } from "../src/relay/headers.js";
+import { startOutboxRelay } from "../src/relay/outbox-relay.js";
 import { inject } from "vitest";
 import { createTestDatabase, testKafka, uniquePrefix, type TestDatabase } from "../../../test/support/stack.js";
 import { readWholeTopic, type TopicMessage } from "./support/read-topic.js";

@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { ApiEnv, apiLimitsFromEnv, DEFAULT_API_LIMITS, describeQuotaRefusal } from "@runhooks/api";
+import { ApiEnv } from "@runhooks/api";
+import { apiLimitsFromEnv } from "../src/options.js";
+import { DEFAULT_API_LIMITS } from "../src/limits.js";
+import { describeQuotaRefusal } from "../src/http/quotas.js";
 
 const base = { DATABASE_URL: "postgres://u:p@127.0.0.1:5432/db", KAFKA_BROKERS: "127.0.0.1:9092" };
 

@@ -1,6 +1,5 @@
 import { buildApp } from "@runhooks/api";
 import { createApiKey, createTenant, migrate, revokeApiKey, type Database } from "@runhooks/db";
-import { deliveriesRoutes } from "@runhooks/delivery";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../../../test/support/stack.js";
@@ -44,7 +43,6 @@ describe("API keys: a rate per key and a cache of wrong keys", () => {
       db: wrapped.db,
       rateLimit: { ratePerSecond: 0.001, burst: 3 },
       wrongKeyCacheMs: 60_000,
-      extend: (a, context) => void a.register(deliveriesRoutes({ db: context.db, tenantOf: context.tenantOf })),
     });
     await app.listen({ host: "127.0.0.1", port: 0 });
     const address = app.server.address();

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { parseRuleDocument } from "@runhooks/api";
+import { parseRuleDocument } from "../src/rules/rule-input.js";
 
 const tenantId = randomUUID();
 const base = { display_name: "r", filter: true };

@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
 import { createKafka, ensureTopics } from "@runhooks/kafka";
-import { scanPublishedOutbox, TailScanTimeoutError } from "@runhooks/api";
+import { scanPublishedOutbox, TailScanTimeoutError } from "../src/relay/tail-scan.js";
 import { testKafka, uniquePrefix } from "../../../test/support/stack.js";
 
 describe("scanPublishedOutbox", () => {

@@ -1,5 +1,4 @@
-import { hostname } from "node:os";
-import { otelEnvShape, parseEnv, refineOtelEnv } from "@runhooks/telemetry";
+import { ServiceEnv, parseEnv, refineOtelEnv } from "@runhooks/telemetry";
 import { z } from "zod";
 import { parseCidr } from "./address-policy.js";
 
@@ -10,17 +9,10 @@ const flag = (byDefault: "true" | "false") =>
     .transform((v) => (v === "" ? byDefault === "true" : v === "true" || v === "1"));
 const bool = flag("false");
 
-/** The delivery's whole configuration, parsed once at start. */
-export const DeliveryEnv = z.object({
-  KAFKA_BROKERS: z
-    .string()
-    .min(1, "set KAFKA_BROKERS to the Kafka bootstrap servers, e.g. 127.0.0.1:9092")
-    .transform((s) => s.split(",").map((b) => b.trim()).filter(Boolean)),
-  DATABASE_URL: z.string().min(1, "set DATABASE_URL to the runhooks database, e.g. postgres://user:pw@127.0.0.1:5432/runhooks"),
-  RUNHOOKS_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]+$/).default("runhooks"),
+/** The delivery's whole configuration, parsed once at start: the shared settings (ServiceEnv) and its own. */
+export const DeliveryEnv = ServiceEnv.extend({
   /** Consumer group of the windows topic: all delivery instances of one installation share it. */
   RUNHOOKS_DELIVERY_GROUP: z.string().min(1).default("runhooks-delivery"),
-  RUNHOOKS_INSTANCE_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
   /**
    * Windows consumer session: a killed delivery process stalls its partitions this long. 6 s, the
    * broker's default group.min.session.timeout.ms; a process stopped longer is dropped from the group
@@ -64,13 +56,9 @@ export const DeliveryEnv = z.object({
         }
       }
     }),
-  RUNHOOKS_DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(10),
   /** Health and metrics HTTP port on 127.0.0.1; 0 picks a free port, -1 disables it. */
   RUNHOOKS_DELIVERY_PORT: z.coerce.number().int().min(-1).max(65535).default(8082),
   RUNHOOKS_DELIVERY_HOST: z.string().default("127.0.0.1"),
-  RUNHOOKS_LOG_LEVEL: z.enum(["error", "warn", "info", "debug"]).default("info"),
-  /** The standard OTEL_* variables (README "Operating: traces, metrics and Grafana"). */
-  ...otelEnvShape,
 }).superRefine(refineOtelEnv);
 export type DeliveryEnv = z.infer<typeof DeliveryEnv>;
 

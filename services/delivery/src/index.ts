@@ -3,11 +3,12 @@ import { JavaCompatiblePartitioner, createKafka, topicNames, type TopicNames } f
 import { createAddressPolicy } from "./address-policy.js";
 import { createAttemptObserver } from "./attempt-observer.js";
 import { createCounters, type Counters } from "./counters.js";
-import { OTEL_OFF, createTelemetry, jsonLogger, startHttp, trackConsumerLag, type ConsumerLag, type Logger, type OtelConfig } from "@runhooks/telemetry";
+import { OTEL_OFF, createTelemetry, jsonLogger, startHttp, trackConsumerLag, type ConsumerLag } from "@runhooks/telemetry";
 import { registerDeliveryMetrics } from "./metrics.js";
 import { VERSION } from "./version.js";
 import { createPayloadCache } from "./payload-cache.js";
-import { SEED_POLICY, type RetryPolicy } from "./policy.js";
+import type { DeliveryOptions } from "./options.js";
+import { SEED_POLICY } from "./policy.js";
 import { createPublisher } from "./publisher.js";
 import { startHousekeeping } from "./reaper.js";
 import { startLeaseRenewal } from "./lease-renewal.js";
@@ -21,72 +22,9 @@ import { startWorkers } from "./workers.js";
 
 export { readDeliveryEnv, DeliveryEnv } from "./env.js";
 export { deliveryOptionsFromEnv } from "./options.js";
-export { decide, backoffMs, retriesAllowed, isRetriable, SEED_POLICY } from "./policy.js";
-export type { Decision, RetryPolicy, FailureReason } from "./policy.js";
-export { signature, signingKey } from "./signing.js";
-export { createAddressPolicy, parseCidr } from "./address-policy.js";
-export type { AddressPolicy, AddressPolicyOptions } from "./address-policy.js";
-export { createSender, failureKind } from "./sender.js";
-export { HttpThreadStoppedError, startHttpThread } from "./http-thread.js";
-export { inThreadAttemptSender } from "./attempt-sender.js";
-export type { AttemptRequest, AttemptSender } from "./attempt-sender.js";
-export { packRequests, packResults, unpackRequests, unpackResults, crossingTarget, arrivedTarget } from "./http-wire.js";
-export type { HttpThread, HttpThreadOptions } from "./http-thread.js";
-export type { Sender, SenderOptions, SendRequest } from "./sender.js";
-export type { AttemptResult } from "./attempt-result.js";
-export { outcomeOf, outcomeOfStatus } from "./attempt-result.js";
-export { toTarget } from "./target.js";
-export type { Target, WebhookRecord } from "./target.js";
-export { attemptHeaders, ATTEMPT_HEADER } from "./request-headers.js";
+export type { DeliveryOptions } from "./options.js";
 export { decodeWindow } from "./window-message.js";
-export { memberSpan } from "./json-span.js";
-export { deliveryId } from "./delivery-id.js";
-export { attemptMessage } from "./attempt-message.js";
-export { createPublisher } from "./publisher.js";
-export type { Publisher } from "./publisher.js";
-export { deliveriesRoutes } from "./routes.js";
-export { decideReplayRange, describeDuration, DEFAULT_MAX_REPLAY_RANGE_MS } from "./replay-range.js";
-export type { ReplayRangeDecision } from "./replay-range.js";
-export type { DeliveriesRoutesOptions } from "./routes.js";
-export { createCounters } from "./counters.js";
-export type { Counters } from "./counters.js";
-export { USER_AGENT, VERSION } from "./version.js";
 export { DELIVERY_METRICS } from "./metrics.js";
-export { windowStartMs } from "./attempt-observer.js";
-
-export interface DeliveryOptions {
-  readonly brokers: readonly string[];
-  readonly databaseUrl: string;
-  readonly topicPrefix: string;
-  readonly groupId: string;
-  readonly instanceId: string;
-  readonly sessionTimeoutMs?: number;
-  readonly concurrency?: number;
-  readonly originConcurrency?: number;
-  /** Deadline for a complete response; default 5 s (the seed's). */
-  readonly timeoutMs?: number;
-  readonly connectTimeoutMs?: number;
-  /** Default: the seed's (2 retries for connect errors and 5xx; 1 s, 2 s backoff). */
-  readonly policy?: RetryPolicy;
-  readonly leaseMs?: number;
-  readonly pollMs?: number;
-  /** SSRF guard; default: refuse loopback, private, link-local, metadata… */
-  readonly allowPrivate?: boolean;
-  readonly allowCidrs?: readonly string[];
-  readonly dbPoolSize?: number;
-  /**
-   * POST on a thread of its own (default) or on the main event loop (the benchmark's comparison; a
-   * machine with a single core).
-   */
-  readonly httpThread?: boolean;
-  /** Apply pending migrations at start (under the migration lock); default true. */
-  readonly migrate?: boolean;
-  /** Health/metrics server; omit to run without one. */
-  readonly http?: { readonly host: string; readonly port: number };
-  readonly log?: Logger;
-  /** OpenTelemetry (OTEL_* variables); default: no export, metrics on /metrics only. */
-  readonly otel?: OtelConfig;
-}
 
 export interface Delivery {
   readonly topics: TopicNames;

@@ -1,6 +1,40 @@
+import { jsonLogger, otelConfigFromEnv, type Logger, type OtelConfig } from "@runhooks/telemetry";
 import type { DeliveryEnv } from "./env.js";
-import type { DeliveryOptions } from "./index.js";
-import { jsonLogger, otelConfigFromEnv, type Logger } from "@runhooks/telemetry";
+import type { RetryPolicy } from "./policy.js";
+
+export interface DeliveryOptions {
+  readonly brokers: readonly string[];
+  readonly databaseUrl: string;
+  readonly topicPrefix: string;
+  readonly groupId: string;
+  readonly instanceId: string;
+  readonly sessionTimeoutMs?: number;
+  readonly concurrency?: number;
+  readonly originConcurrency?: number;
+  /** Deadline for a complete response; default 5 s (the seed's). */
+  readonly timeoutMs?: number;
+  readonly connectTimeoutMs?: number;
+  /** Default: the seed's (2 retries for connect errors and 5xx; 1 s, 2 s backoff). */
+  readonly policy?: RetryPolicy;
+  readonly leaseMs?: number;
+  readonly pollMs?: number;
+  /** SSRF guard; default: refuse loopback, private, link-local, metadata… */
+  readonly allowPrivate?: boolean;
+  readonly allowCidrs?: readonly string[];
+  readonly dbPoolSize?: number;
+  /**
+   * POST on a thread of its own (default) or on the main event loop (the benchmark's comparison; a
+   * machine with a single core).
+   */
+  readonly httpThread?: boolean;
+  /** Apply pending migrations at start (under the migration lock); default true. */
+  readonly migrate?: boolean;
+  /** Health/metrics server; omit to run without one. */
+  readonly http?: { readonly host: string; readonly port: number };
+  readonly log?: Logger;
+  /** OpenTelemetry (OTEL_* variables); default: no export, metrics on /metrics only. */
+  readonly otel?: OtelConfig;
+}
 
 /** The delivery service's options as its environment sets them (main.ts and the engine's start share this). */
 export function deliveryOptionsFromEnv(env: DeliveryEnv, log: Logger = jsonLogger("delivery", env.RUNHOOKS_LOG_LEVEL)): DeliveryOptions {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createAddressPolicy, parseCidr } from "@runhooks/delivery";
+import { createAddressPolicy, parseCidr } from "../src/address-policy.js";
 
 const strict = createAddressPolicy({ allowPrivate: false, allowCidrs: [] });
 const open = createAddressPolicy({ allowPrivate: true, allowCidrs: [] });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { decide, failureKind, outcomeOf, SEED_POLICY } from "@runhooks/delivery";
+import { decide, SEED_POLICY } from "../src/policy.js";
+import { failureKind } from "../src/sender.js";
+import { outcomeOf } from "../src/attempt-result.js";
 
 describe("errors before a response", () => {
   // [error code, outcome]: only a real failure to connect is a (retried) connect_error.

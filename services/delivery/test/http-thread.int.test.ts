@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { eventually } from "./harness.js";
-import { HttpThreadStoppedError, startHttpThread, toTarget, type AttemptRequest, type HttpThread, type Target } from "@runhooks/delivery";
+import { HttpThreadStoppedError, startHttpThread, type HttpThread } from "../src/http-thread.js";
+import { toTarget, type Target } from "../src/target.js";
+import type { AttemptRequest } from "../src/attempt-sender.js";
 import { freePort, reply, startReceiver, type Receiver } from "./receiver.js";
 
 const WEBHOOK_ID = "00000000-0000-4000-8000-000000000001";

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { arrivedTarget, crossingTarget, packRequests, packResults, toTarget, unpackRequests, unpackResults, type AttemptResult, type Target } from "@runhooks/delivery";
+import { arrivedTarget, crossingTarget, packRequests, packResults, unpackRequests, unpackResults } from "../src/http-wire.js";
+import { toTarget, type Target } from "../src/target.js";
+import type { AttemptResult } from "../src/attempt-result.js";
 
 describe("what crosses to the HTTP thread", () => {
   it("gives back every attempt as it was packed: target, ids, numbers and body bytes", () => {

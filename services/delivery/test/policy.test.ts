@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { AttemptOutcome } from "@runhooks/contracts";
-import { SEED_POLICY, backoffMs, decide, outcomeOfStatus, type Decision } from "@runhooks/delivery";
+import { SEED_POLICY, backoffMs, decide, type Decision } from "../src/policy.js";
+import { outcomeOfStatus } from "../src/attempt-result.js";
 
 const NOW = Date.parse("2024-04-05T01:28:54.000Z");
 

@@ -1,6 +1,8 @@
 import { createServer, type Server } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
-import { createAddressPolicy, createSender, toTarget } from "@runhooks/delivery";
+import { createAddressPolicy } from "../src/address-policy.js";
+import { createSender } from "../src/sender.js";
+import { toTarget } from "../src/target.js";
 
 /** A TCP server that answers every connection with `reply` (or resets it when null). */
 async function rawServer(reply: string | null): Promise<{ url: string; server: Server }> {

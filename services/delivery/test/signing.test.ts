@@ -1,7 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { Webhook } from "standardwebhooks";
-import { attemptHeaders, signature, signingKey, toTarget, USER_AGENT } from "@runhooks/delivery";
+import { attemptHeaders } from "../src/request-headers.js";
+import { signature, signingKey } from "../src/signing.js";
+import { toTarget } from "../src/target.js";
+import { USER_AGENT } from "../src/version.js";
 
 const SECRET = `whsec_${randomBytes(24).toString("base64")}`;
 const BODY = Buffer.from(JSON.stringify({ rule_id: "d75d7417-0c57-4655-88fe-1db3cda3a47a", start_time: "2024-04-05T01:28:54.734Z", end_time: "2024-04-05T01:28:56.492Z", runs: [{ id: "é" }] }));

@@ -1,7 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { afterAll, describe, expect, it } from "vitest";
-import { createAddressPolicy, createSender, outcomeOf, toTarget } from "@runhooks/delivery";
+import { createAddressPolicy } from "../src/address-policy.js";
+import { createSender } from "../src/sender.js";
+import { outcomeOf } from "../src/attempt-result.js";
+import { toTarget } from "../src/target.js";
 
 /**
  * A receiver in another process (a stall of this process must not stall it): it says "got <path>" on

@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { attemptHeaders, createAddressPolicy, createSender, toTarget, type Sender } from "@runhooks/delivery";
+import { attemptHeaders } from "../src/request-headers.js";
+import { createAddressPolicy } from "../src/address-policy.js";
+import { createSender, type Sender } from "../src/sender.js";
+import { toTarget } from "../src/target.js";
 import { reply, startReceiver, type Receiver } from "./receiver.js";
 
 /**

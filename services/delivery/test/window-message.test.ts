@@ -2,7 +2,10 @@ import { randomUUID } from "node:crypto";
 import { v5 as uuidv5 } from "uuid";
 import { describe, expect, it } from "vitest";
 import { MatchWindow, WebhookPayload } from "@runhooks/contracts";
-import { attemptMessage, decodeWindow, deliveryId, memberSpan } from "@runhooks/delivery";
+import { decodeWindow } from "@runhooks/delivery";
+import { attemptMessage } from "../src/attempt-message.js";
+import { deliveryId } from "../src/delivery-id.js";
+import { memberSpan } from "../src/json-span.js";
 import { DeliveryAttempt } from "@runhooks/contracts";
 
 const RUN = `{"id":"6ab80f10-d79c-4fa2-b441-922ed6feb630","name":"Search","run_type":"tool","start_time":"2024-04-05T01:28:54.085646","end_time":"2024-04-05T01:28:54.085649","tenant_id":"2ebda79f-2946-4491-a9ad-d642f49e0815","total_cost":1.50,"custom":{"nested":["a,b}",{"x":"]\\"}"}]},"unknown_field":"kept"}`;

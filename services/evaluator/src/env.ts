@@ -1,18 +1,14 @@
-import { hostname } from "node:os";
-import { otelEnvShape, parseEnv, refineOtelEnv } from "@runhooks/telemetry";
+import { ServiceEnv, parseEnv, refineOtelEnv } from "@runhooks/telemetry";
 import { z } from "zod";
 import { DEFAULT_MAX_RUN_DEPTH } from "./decode.js";
 
-/** The evaluator's whole configuration, parsed once at start. */
-export const EvaluatorEnv = z.object({
-  KAFKA_BROKERS: z
-    .string()
-    .min(1, "set KAFKA_BROKERS to the Kafka bootstrap servers, e.g. 127.0.0.1:9092")
-    .transform((s) => s.split(",").map((b) => b.trim()).filter(Boolean)),
-  RUNHOOKS_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]+$/).default("runhooks"),
+/**
+ * The evaluator's whole configuration, parsed once at start: the shared settings (ServiceEnv) but the
+ * database's, which it does not use, and its own.
+ */
+export const EvaluatorEnv = ServiceEnv.omit({ DATABASE_URL: true, RUNHOOKS_DB_POOL_SIZE: true }).extend({
   /** Consumer group of the runs topic: all evaluator instances of one installation share it. */
   RUNHOOKS_EVALUATOR_GROUP: z.string().min(1).default("runhooks-evaluator"),
-  RUNHOOKS_INSTANCE_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
   /** Runs larger than this go to the dead-letter topic as `oversized`. */
   RUNHOOKS_MAX_RUN_BYTES: z.coerce.number().int().min(1024).default(512 * 1024),
   /**
@@ -29,9 +25,6 @@ export const EvaluatorEnv = z.object({
   /** Health and metrics HTTP port on 127.0.0.1; 0 picks a free port, -1 disables it. */
   RUNHOOKS_EVALUATOR_PORT: z.coerce.number().int().min(-1).max(65535).default(8081),
   RUNHOOKS_EVALUATOR_HOST: z.string().default("127.0.0.1"),
-  RUNHOOKS_LOG_LEVEL: z.enum(["error", "warn", "info", "debug"]).default("info"),
-  /** The standard OTEL_* variables (README "Operating: traces, metrics and Grafana"). */
-  ...otelEnvShape,
 }).superRefine(refineOtelEnv);
 export type EvaluatorEnv = z.infer<typeof EvaluatorEnv>;
 

@@ -1,45 +1,19 @@
 import { JavaCompatiblePartitioner, createKafka, topicNames, type TopicNames } from "@runhooks/kafka";
 import { createCounters, type Counters } from "./counters.js";
-import { OTEL_OFF, createTelemetry, jsonLogger, startHttp, trackConsumerLag, type ConsumerLag, type Logger, type OtelConfig } from "@runhooks/telemetry";
+import { OTEL_OFF, createTelemetry, jsonLogger, startHttp, trackConsumerLag, type ConsumerLag } from "@runhooks/telemetry";
 import { registerEvaluatorMetrics } from "./metrics.js";
 import { VERSION } from "./version.js";
 import { createRunsTracing } from "./tracing.js";
 import { startRulesLog } from "./rules-log.js";
 import { startRunsConsumer } from "./runs-consumer.js";
 import { DEFAULT_MAX_RUN_DEPTH } from "./decode.js";
+import type { EvaluatorOptions } from "./options.js";
 
 export { readEvaluatorEnv, EvaluatorEnv } from "./env.js";
-export { DEFAULT_MAX_RUN_DEPTH, decodeRun } from "./decode.js";
-export type { Decoded, RunLimits } from "./decode.js";
-export { judgeRun } from "./judge.js";
-export type { Judgement } from "./judge.js";
 export { evaluatorOptionsFromEnv } from "./options.js";
-export type { Counters } from "./counters.js";
+export type { EvaluatorOptions } from "./options.js";
 export { EVALUATOR_METRICS } from "./metrics.js";
 export { RUNS_PARTITIONS_CONCURRENTLY, runsConsumerConfig } from "./runs-consumer.js";
-export { VERSION } from "./version.js";
-
-export interface EvaluatorOptions {
-  readonly brokers: readonly string[];
-  readonly topicPrefix: string;
-  readonly groupId: string;
-  readonly instanceId: string;
-  readonly maxRunBytes: number;
-  /** Deepest nesting of objects/arrays a run may have (default DEFAULT_MAX_RUN_DEPTH); deeper ones are dead-lettered. */
-  readonly maxRunDepth?: number;
-  readonly tickIntervalMs: number;
-  /** Consumer group session timeout: how soon a crashed instance's partitions move (broker minimum 6 s). */
-  readonly sessionTimeoutMs?: number;
-  /** Override single topic names, e.g. to write windows of a shadow evaluation elsewhere. */
-  readonly topicOverrides?: Partial<TopicNames>;
-  /** Called when the evaluator cannot go on (a non-retriable Kafka error); defaults to logging it. */
-  readonly onFatal?: (error: Error) => void;
-  /** Health/metrics server; omit to run without one. */
-  readonly http?: { readonly host: string; readonly port: number };
-  readonly log?: Logger;
-  /** OpenTelemetry (OTEL_* variables); default: no export, metrics on /metrics only. */
-  readonly otel?: OtelConfig;
-}
 
 export interface Evaluator {
   readonly topics: TopicNames;

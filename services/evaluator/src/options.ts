@@ -1,6 +1,28 @@
+import type { TopicNames } from "@runhooks/kafka";
+import { otelConfigFromEnv, type Logger, type OtelConfig } from "@runhooks/telemetry";
 import type { EvaluatorEnv } from "./env.js";
-import type { EvaluatorOptions } from "./index.js";
-import { otelConfigFromEnv, type Logger } from "@runhooks/telemetry";
+
+export interface EvaluatorOptions {
+  readonly brokers: readonly string[];
+  readonly topicPrefix: string;
+  readonly groupId: string;
+  readonly instanceId: string;
+  readonly maxRunBytes: number;
+  /** Deepest nesting of objects/arrays a run may have (default DEFAULT_MAX_RUN_DEPTH); deeper ones are dead-lettered. */
+  readonly maxRunDepth?: number;
+  readonly tickIntervalMs: number;
+  /** Consumer group session timeout: how soon a crashed instance's partitions move (broker minimum 6 s). */
+  readonly sessionTimeoutMs?: number;
+  /** Override single topic names, e.g. to write windows of a shadow evaluation elsewhere. */
+  readonly topicOverrides?: Partial<TopicNames>;
+  /** Called when the evaluator cannot go on (a non-retriable Kafka error); defaults to logging it. */
+  readonly onFatal?: (error: Error) => void;
+  /** Health/metrics server; omit to run without one. */
+  readonly http?: { readonly host: string; readonly port: number };
+  readonly log?: Logger;
+  /** OpenTelemetry (OTEL_* variables); default: no export, metrics on /metrics only. */
+  readonly otel?: OtelConfig;
+}
 
 /** The evaluator's options as its environment sets them (main.ts and the engine's start share this). */
 export function evaluatorOptionsFromEnv(env: EvaluatorEnv, log: Logger): EvaluatorOptions {

@@ -1,18 +1,10 @@
-import { hostname } from "node:os";
-import { otelEnvShape, parseEnv, refineOtelEnv } from "@runhooks/telemetry";
+import { ServiceEnv, parseEnv, refineOtelEnv } from "@runhooks/telemetry";
 import { z } from "zod";
 
 const MIB = 1024 * 1024;
 
-/** The ingest service's whole configuration, parsed once at start. */
-export const IngestEnv = z.object({
-  KAFKA_BROKERS: z
-    .string()
-    .min(1, "set KAFKA_BROKERS to the Kafka bootstrap servers, e.g. 127.0.0.1:9092")
-    .transform((s) => s.split(",").map((b) => b.trim()).filter(Boolean)),
-  DATABASE_URL: z.string().min(1, "set DATABASE_URL to the runhooks database, e.g. postgres://user:pw@127.0.0.1:5432/runhooks"),
-  RUNHOOKS_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]+$/).default("runhooks"),
-  RUNHOOKS_INSTANCE_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
+/** The ingest service's whole configuration, parsed once at start: the shared settings (ServiceEnv) and its own. */
+export const IngestEnv = ServiceEnv.extend({
   /** The HTTP API (LangSmith's run ingestion routes, /healthz, /metrics); 0 picks a free port. */
   RUNHOOKS_INGEST_PORT: z.coerce.number().int().min(0).max(65535).default(8083),
   RUNHOOKS_INGEST_HOST: z.string().min(1).default("127.0.0.1"),
@@ -50,10 +42,6 @@ export const IngestEnv = z.object({
   RUNHOOKS_INGEST_KEEPALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(65_000),
   /** Open connections at most; further ones are closed at once. */
   RUNHOOKS_INGEST_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(1_024),
-  RUNHOOKS_DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(10),
-  RUNHOOKS_LOG_LEVEL: z.enum(["error", "warn", "info", "debug"]).default("info"),
-  /** The standard OTEL_* variables (README "Operating: traces, metrics and Grafana"). */
-  ...otelEnvShape,
 }).superRefine((env, ctx) => {
   refineOtelEnv(env, ctx);
   if (env.RUNHOOKS_INGEST_HEADERS_TIMEOUT_MS > env.RUNHOOKS_INGEST_REQUEST_TIMEOUT_MS) {

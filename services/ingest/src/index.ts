@@ -1,67 +1,21 @@
 import { connectDatabase, expirePendingRuns, migrate } from "@runhooks/db";
 import { createKafka, describeMismatch, ensureTopics, topicNames, topicSpecs } from "@runhooks/kafka";
-import { OTEL_OFF, createTelemetry, jsonLogger, type Logger, type OtelConfig } from "@runhooks/telemetry";
+import { OTEL_OFF, createTelemetry, jsonLogger } from "@runhooks/telemetry";
 import { buildIngestApp } from "./app.js";
 import { createCounters, type Counters } from "./counters.js";
 import { DEFAULT_MAX_JSON_DEPTH } from "@runhooks/limits";
 import { registerIngestMetrics } from "./metrics.js";
 import { DEFAULT_MAX_PARTS } from "./multipart.js";
+import type { IngestOptions } from "./options.js";
 import { PendingQuota, countPendingByTenant } from "./pending-quota.js";
 import { startProducerThread } from "./producer-thread.js";
 import { tracedSink } from "./traced-sink.js";
 
 export { readIngestEnv, IngestEnv } from "./env.js";
 export { ingestOptionsFromEnv } from "./options.js";
-export { infoBody } from "./info.js";
-export { parseMultipart, boundaryOf, DEFAULT_MAX_PARTS } from "./multipart.js";
-export { classifyStoreError, type StoreFailure } from "./store-errors.js";
-export { PendingQuota } from "./pending-quota.js";
-export type { MultipartPart } from "./multipart.js";
-export { opsFromParts, opsFromBatch, opFromSingle } from "./run-ops.js";
-export type { Issue, RunOp } from "./run-ops.js";
-export { normalizeOp } from "./run-input.js";
-export { finalizeRun, mergeRun } from "./merge.js";
-export { runJson, type SentJson } from "./run-json.js";
-export { readBody, type BodyLimits } from "./body.js";
-export type { Counters, RequestCount } from "./counters.js";
+export type { IngestOptions } from "./options.js";
 export { INGEST_METRICS } from "./metrics.js";
 export { INGEST_NODE_FLAGS } from "./node-flags.js";
-export { startProducerThread, type ProducerThread } from "./producer-thread.js";
-export { KafkaUnavailableError, type RunMessage } from "./producer.js";
-
-export interface IngestOptions {
-  readonly brokers: readonly string[];
-  readonly databaseUrl: string;
-  readonly topicPrefix: string;
-  readonly instanceId: string;
-  readonly host: string;
-  /** 0 picks a free port (see `url`). */
-  readonly port: number;
-  readonly maxBodyBytes?: number;
-  readonly batchSize?: number;
-  readonly maxRunBytes?: number;
-  readonly pendingTtlMs?: number;
-  readonly produceTimeoutMs?: number;
-  readonly retryAfterSeconds?: number;
-  readonly keyCacheMs?: number;
-  readonly wrongKeyCacheMs?: number;
-  /** Requests per second and burst per API key (token bucket). */
-  readonly ratePerSecond?: number;
-  readonly rateBurst?: number;
-  readonly maxParts?: number;
-  readonly maxJsonDepth?: number;
-  readonly maxPendingPerTenant?: number;
-  readonly headersTimeoutMs?: number;
-  readonly requestTimeoutMs?: number;
-  readonly keepAliveTimeoutMs?: number;
-  readonly maxConnections?: number;
-  readonly dbPoolSize?: number;
-  /** Apply pending migrations at start (under the migration lock); default true. */
-  readonly migrate?: boolean;
-  readonly log?: Logger;
-  /** OpenTelemetry (OTEL_* variables): a producer span per accepted run, its context in the run's headers. */
-  readonly otel?: OtelConfig;
-}
 
 export interface Ingest {
   /** `http://host:port`, with the port actually bound. */

@@ -1,6 +1,39 @@
-import { otelConfigFromEnv, type Logger } from "@runhooks/telemetry";
+import { otelConfigFromEnv, type Logger, type OtelConfig } from "@runhooks/telemetry";
 import type { IngestEnv } from "./env.js";
-import type { IngestOptions } from "./index.js";
+
+export interface IngestOptions {
+  readonly brokers: readonly string[];
+  readonly databaseUrl: string;
+  readonly topicPrefix: string;
+  readonly instanceId: string;
+  readonly host: string;
+  /** 0 picks a free port (see `url`). */
+  readonly port: number;
+  readonly maxBodyBytes?: number;
+  readonly batchSize?: number;
+  readonly maxRunBytes?: number;
+  readonly pendingTtlMs?: number;
+  readonly produceTimeoutMs?: number;
+  readonly retryAfterSeconds?: number;
+  readonly keyCacheMs?: number;
+  readonly wrongKeyCacheMs?: number;
+  /** Requests per second and burst per API key (token bucket). */
+  readonly ratePerSecond?: number;
+  readonly rateBurst?: number;
+  readonly maxParts?: number;
+  readonly maxJsonDepth?: number;
+  readonly maxPendingPerTenant?: number;
+  readonly headersTimeoutMs?: number;
+  readonly requestTimeoutMs?: number;
+  readonly keepAliveTimeoutMs?: number;
+  readonly maxConnections?: number;
+  readonly dbPoolSize?: number;
+  /** Apply pending migrations at start (under the migration lock); default true. */
+  readonly migrate?: boolean;
+  readonly log?: Logger;
+  /** OpenTelemetry (OTEL_* variables): a producer span per accepted run, its context in the run's headers. */
+  readonly otel?: OtelConfig;
+}
 
 /** The ingest service's options as its environment sets them (main.ts and the engine share this). */
 export function ingestOptionsFromEnv(env: IngestEnv, log: Logger): IngestOptions {

@@ -1,6 +1,6 @@
 import { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
-import { readBody } from "@runhooks/ingest";
+import { readBody } from "../src/body.js";
 import { describe, expect, it } from "vitest";
 
 const MIB = 1024 * 1024;

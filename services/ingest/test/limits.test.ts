@@ -1,5 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { PendingQuota, classifyStoreError, opsFromParts, parseMultipart } from "@runhooks/ingest";
+import { PendingQuota } from "../src/pending-quota.js";
+import { classifyStoreError } from "../src/store-errors.js";
+import { opsFromParts } from "../src/run-ops.js";
+import { parseMultipart } from "../src/multipart.js";
 import { depthOf, nestsDeeperThan } from "@runhooks/limits";
 import { describe, expect, it } from "vitest";
 import { multipartBody, type Part } from "./multipart-body.js";

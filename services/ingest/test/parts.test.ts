@@ -1,5 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { boundaryOf, finalizeRun, mergeRun, normalizeOp, opsFromParts, parseMultipart } from "@runhooks/ingest";
+import { boundaryOf, parseMultipart } from "../src/multipart.js";
+import { finalizeRun, mergeRun } from "../src/merge.js";
+import { normalizeOp } from "../src/run-input.js";
+import { opsFromParts } from "../src/run-ops.js";
 import { describe, expect, it } from "vitest";
 import { multipartBody, runParts } from "./multipart-body.js";
 

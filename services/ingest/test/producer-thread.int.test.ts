@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { KafkaUnavailableError, startProducerThread, type RunMessage } from "@runhooks/ingest";
+import { KafkaUnavailableError, type RunMessage } from "../src/producer.js";
+import { startProducerThread } from "../src/producer-thread.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createIngestHarness, silent, type IngestHarness } from "./harness.js";
 import { freePort } from "../../../test/support/net.js";

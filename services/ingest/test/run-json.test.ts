@@ -1,6 +1,10 @@
 import { isUtf8 } from "node:buffer";
 import { randomUUID } from "node:crypto";
-import { boundaryOf, finalizeRun, mergeRun, normalizeOp, opsFromParts, parseMultipart, runJson } from "@runhooks/ingest";
+import { boundaryOf, parseMultipart } from "../src/multipart.js";
+import { finalizeRun, mergeRun } from "../src/merge.js";
+import { normalizeOp } from "../src/run-input.js";
+import { opsFromParts } from "../src/run-ops.js";
+import { runJson } from "../src/run-json.js";
 import { describe, expect, it } from "vitest";
 import { mulberry32 } from "../../../test/support/random.js";
 import { multipartBody, runParts, type Part } from "./multipart-body.js";

@@ -1,8 +1,8 @@
 import { sql, type Database } from "@runhooks/db";
-import type { FastifyRequest } from "fastify";
 import { fastify, type FastifyError, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { countRequest, type ApiCounters } from "../metrics.js";
 import { registerAdminRoutes } from "./admin-routes.js";
+import { deliveriesRoutes } from "./deliveries-routes.js";
 import { RateLimitedError, apiKeyGuard, presentedKey, sameSecret } from "./auth.js";
 import { sendError } from "./errors.js";
 import { DEFAULT_API_LIMITS, type ApiLimits } from "../limits.js";
@@ -15,8 +15,6 @@ export interface AppOptions {
   readonly adminKey?: string | undefined;
   /** Fastify's logger (pino) options, or false. Secrets are redacted whatever is passed. */
   readonly logger?: FastifyServerOptions["logger"];
-  /** Mounts more routes (e.g. the delivery service's), with the API's database and key lookup. */
-  readonly extend?: (app: FastifyInstance, context: ApiContext) => void;
   /** Counts every answer (by method, route, status) for /metrics. */
   readonly counters?: ApiCounters;
   /** Prometheus text for `GET /metrics` (unset: no such route). */
@@ -29,14 +27,6 @@ export interface AppOptions {
   readonly rateLimit?: { readonly ratePerSecond: number; readonly burst: number };
   /** How long a wrong API key is refused without asking Postgres again (default 5,000 ms). */
   readonly wrongKeyCacheMs?: number;
-}
-
-export interface ApiContext {
-  readonly db: Database;
-  /** The tenant of a request's API key (x-api-key or Bearer); undefined: answer 401. */
-  readonly tenantOf: (request: FastifyRequest) => Promise<string | undefined>;
-  /** The API's quotas, for mounted routes that enforce one (the replay range). */
-  readonly limits: ApiLimits;
 }
 
 /** Header values pino must never print. Bodies are never logged at all. */
@@ -53,7 +43,7 @@ function loggerOptions(logger: AppOptions["logger"]): FastifyServerOptions["logg
   return { ...base, redact: { paths: REDACTED_LOG_PATHS, censor: "***" } };
 }
 
-/** The HTTP API: rules (per tenant, by API key), admin (by the admin key), health. */
+/** The HTTP API: rules and deliveries (per tenant, by API key), admin (by the admin key), health. */
 export function buildApp(options: AppOptions): FastifyInstance {
   const { db } = options;
   const limits = options.limits ?? DEFAULT_API_LIMITS;
@@ -129,6 +119,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     done();
   });
 
-  options.extend?.(app, { db, tenantOf: (request) => keys.tenantOf(request), limits });
+  // Its own plugin: it answers 401 itself, from the same key lookup (rate included).
+  void app.register(deliveriesRoutes({ db, tenantOf: (request) => keys.tenantOf(request), maxReplayRangeMs: limits.maxReplayRangeMs }));
   return app;
 }

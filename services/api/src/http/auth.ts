@@ -20,13 +20,6 @@ export function sameSecret(a: string, b: string): boolean {
   return timingSafeEqual(ha, hb);
 }
 
-/** The tenant a request acts for, from its API key; undefined if it has no valid key. */
-export async function requestTenant(db: Database, request: FastifyRequest): Promise<string | undefined> {
-  const key = presentedKey(request);
-  if (key === undefined) return undefined;
-  return (await authenticateApiKey(db, key))?.tenantId;
-}
-
 export interface KeyGuardOptions {
   /** Requests per API key (token bucket). */
   readonly rate: BucketConfig;

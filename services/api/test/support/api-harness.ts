@@ -33,7 +33,7 @@ export interface TestApi {
 }
 
 /** `options`: more of startApi's options (quotas, say). */
-export async function startTestApi(label: string, extend?: StartApiOptions["extend"], options: Partial<StartApiOptions> = {}): Promise<TestApi> {
+export async function startTestApi(label: string, options: Partial<StartApiOptions> = {}): Promise<TestApi> {
   const database = await createTestDatabase(label);
   const logs: string[] = [];
   const answers: string[] = [];
@@ -55,7 +55,6 @@ export async function startTestApi(label: string, extend?: StartApiOptions["exte
       adminKey,
       logger: { level: "debug", stream },
       relay: { pollIntervalMs: 500, retryDelayMs: 200 },
-      extend,
       ...options,
     });
   } catch (error) {

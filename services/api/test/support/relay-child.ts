@@ -2,7 +2,7 @@
 // RELAY_CRASH_AT=before_publish|before_commit|after_publish and RELAY_CRASH_ON_BATCH=n pick the moment.
 import { connectDatabase } from "@runhooks/db";
 import { createKafka } from "@runhooks/kafka";
-import { startOutboxRelay } from "@runhooks/api";
+import { startOutboxRelay } from "../../src/relay/outbox-relay.js";
 
 const env = process.env;
 const crashAt = env["RELAY_CRASH_AT"];

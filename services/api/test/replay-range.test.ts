@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { decideReplayRange, describeDuration, DEFAULT_MAX_REPLAY_RANGE_MS } from "@runhooks/delivery";
+import { DEFAULT_API_LIMITS } from "../src/limits.js";
+import { decideReplayRange, describeDuration } from "../src/replay-range.js";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -17,7 +18,7 @@ describe("the replay-range quota", () => {
   });
 
   it("defaults to 7 days", () => {
-    expect(DEFAULT_MAX_REPLAY_RANGE_MS).toBe(7 * DAY);
+    expect(DEFAULT_API_LIMITS.maxReplayRangeMs).toBe(7 * DAY);
   });
 
   it.each([

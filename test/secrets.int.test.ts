@@ -1,10 +1,9 @@
 import { randomBytes } from "node:crypto";
-import Fastify from "fastify";
 import { afterAll, describe, expect, it } from "vitest";
-import { sql } from "@runhooks/db";
-import { deliveriesRoutes } from "@runhooks/delivery";
-import { createDeliveryHarness, eventually, newSecret, type DeliveryHarness } from "./harness.js";
-import { freePort, startReceiver, type Receiver } from "./receiver.js";
+import { buildApp } from "@runhooks/api";
+import { createApiKey, sql } from "@runhooks/db";
+import { createDeliveryHarness, eventually, newSecret, type DeliveryHarness } from "../services/delivery/test/harness.js";
+import { freePort, startReceiver, type Receiver } from "../services/delivery/test/receiver.js";
 
 describe("secrets never leave Postgres", () => {
   let h: DeliveryHarness | undefined;
@@ -59,15 +58,15 @@ describe("secrets never leave Postgres", () => {
     expect(excerpts).toContain('"x-api-key":"***"');
 
     const deliveryRows = await h.db.query(sql`SELECT * FROM deliveries`);
-    const app = Fastify();
-    await app.register(deliveriesRoutes({ db: h.db, tenantOf: () => h!.tenantId }));
-    const api: string[] = [(await app.inject({ method: "GET", url: "/deliveries" })).body];
+    const app = buildApp({ db: h.db });
+    const headers = { "x-api-key": (await createApiKey(h.db, h.tenantId, "secrets"))!.key };
+    const api: string[] = [(await app.inject({ method: "GET", url: "/deliveries", headers })).body];
     for (const d of await h.deliveries()) {
-      api.push((await app.inject({ method: "GET", url: `/deliveries/${d.id}` })).body);
+      api.push((await app.inject({ method: "GET", url: `/deliveries/${d.id}`, headers })).body);
     }
     const failed = (await h.deliveries()).find((d) => d.status === "failed")!;
-    api.push((await app.inject({ method: "POST", url: `/deliveries/${failed.id}/redeliver` })).body);
-    api.push((await app.inject({ method: "POST", url: `/rules/${rule.ruleId}/replay`, payload: { from: windows[0]!.start_time, to: new Date().toISOString() } })).body);
+    api.push((await app.inject({ method: "POST", url: `/deliveries/${failed.id}/redeliver`, headers })).body);
+    api.push((await app.inject({ method: "POST", url: `/rules/${rule.ruleId}/replay`, headers, payload: { from: windows[0]!.start_time, to: new Date().toISOString() } })).body);
     await app.close();
     const messages = await h.attemptMessages(attemptRows.filter((a) => a.outcome !== "interrupted").length);
 

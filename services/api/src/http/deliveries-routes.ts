@@ -11,14 +11,14 @@ import {
 } from "@runhooks/db";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
-import { DEFAULT_MAX_REPLAY_RANGE_MS, decideReplayRange, describeDuration } from "./replay-range.js";
+import { decideReplayRange, describeDuration } from "../replay-range.js";
 
 export interface DeliveriesRoutesOptions {
   readonly db: Database;
   /** The tenant a request acts for (from its API key); undefined answers 401. */
   readonly tenantOf: (request: FastifyRequest) => string | undefined | Promise<string | undefined>;
-  /** Longest `[from, to)` one replay may cover (default 7 days; the API's RUNHOOKS_API_MAX_REPLAY_HOURS). */
-  readonly maxReplayRangeMs?: number;
+  /** Longest `[from, to)` one replay may cover (`ApiLimits.maxReplayRangeMs`). */
+  readonly maxReplayRangeMs: number;
 }
 
 const Timestamp = z.iso.datetime({ offset: true, error: "must be an ISO-8601 timestamp, e.g. 2024-04-05T01:28:54Z" });
@@ -80,7 +80,7 @@ function invalid(reply: FastifyReply, where: string, issues: FieldIssue[]) {
 }
 
 /**
- * The deliveries API (issue 5, item 7) as a fastify plugin, mounted by services/api:
+ * The deliveries API as a fastify plugin, mounted by `buildApp` with the API's key lookup:
  *
  * - `GET /deliveries?rule_id=&status=&since=&before=&limit=` — the tenant's deliveries, newest first
  * - `GET /deliveries/:id` — one delivery with its attempts
@@ -145,7 +145,7 @@ export function deliveriesRoutes(options: DeliveriesRoutesOptions): FastifyPlugi
       if (!params.success) return invalid(reply, "path", toFieldIssues(params.error));
       const body = ReplayBody.safeParse(request.body ?? {});
       if (!body.success) return invalid(reply, "body", toFieldIssues(body.error));
-      const range = decideReplayRange(Date.parse(body.data.from), Date.parse(body.data.to), options.maxReplayRangeMs ?? DEFAULT_MAX_REPLAY_RANGE_MS);
+      const range = decideReplayRange(Date.parse(body.data.from), Date.parse(body.data.to), options.maxReplayRangeMs);
       if (!range.ok) {
         return reply.code(422).send({
           error: "quota_exceeded",

@@ -1,10 +1,16 @@
 import { randomUUID } from "node:crypto";
-import Fastify, { type FastifyInstance } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTenant } from "@runhooks/db";
-import { deliveriesRoutes, type Delivery } from "@runhooks/delivery";
-import { createDeliveryHarness, eventually, type DeliveryHarness } from "./harness.js";
-import { startReceiver, type Receiver } from "./receiver.js";
+import { buildApp } from "@runhooks/api";
+import { createApiKey, createTenant } from "@runhooks/db";
+import type { Delivery } from "@runhooks/delivery";
+import { createDeliveryHarness, eventually, type DeliveryHarness } from "../services/delivery/test/harness.js";
+import { startReceiver, type Receiver } from "../services/delivery/test/receiver.js";
+
+/**
+ * The API's deliveries routes over what a running delivery service stored: listing, one delivery with
+ * its attempts, a redelivery and a replay the service then carries out.
+ */
 
 interface DeliveryJson {
   id: string;
@@ -26,6 +32,14 @@ let otherTenant: string;
 let ruleId: string;
 let windowIds: string[];
 let windowStarts: string[];
+/** Each tenant's API key. */
+const keys = new Map<string, string>();
+
+async function addKey(tenantId: string): Promise<void> {
+  const created = await createApiKey(h.db, tenantId, "deliveries");
+  if (!created) throw new Error("api key");
+  keys.set(tenantId, created.key);
+}
 
 beforeAll(async () => {
   h = await createDeliveryHarness("api");
@@ -35,16 +49,9 @@ beforeAll(async () => {
   const other = await createTenant(h.db, { name: "other" });
   if (!other.ok) throw new Error("tenant");
   otherTenant = other.tenant.id;
-  app = Fastify();
-  await app.register(
-    deliveriesRoutes({
-      db: h.db,
-      tenantOf: (request) => {
-        const t = request.headers["x-tenant"];
-        return typeof t === "string" ? t : undefined;
-      },
-    }),
-  );
+  await addKey(h.tenantId);
+  await addKey(otherTenant);
+  app = buildApp({ db: h.db });
   service = await h.start();
   const windows = await h.publishWindows(rule, 3);
   windowIds = windows.map((w) => w.window_id);
@@ -61,8 +68,8 @@ afterAll(async () => {
   await receiver?.close();
 });
 
-/** null: no tenant header at all. */
-const as = (tenant: string | null) => (tenant === null ? {} : { "x-tenant": tenant });
+/** null: no API key at all. */
+const as = (tenant: string | null) => (tenant === null ? {} : { "x-api-key": keys.get(tenant)! });
 async function get<T>(url: string, tenant: string | null = h.tenantId): Promise<{ status: number; body: T }> {
   const res = await app.inject({ method: "GET", url, headers: as(tenant) });
   return { status: res.statusCode, body: res.json<T>() };
@@ -72,7 +79,7 @@ async function post<T>(url: string, payload?: unknown, tenant: string | null = h
   return { status: res.statusCode, body: res.json<T>() };
 }
 
-describe("the deliveries API plugin", () => {
+describe("the deliveries API", () => {
   it("lists a tenant's deliveries, filtered by rule, status and time", async () => {
     const all = await get<{ deliveries: DeliveryJson[] }>("/deliveries");
     expect(all.status).toBe(200);
@@ -97,7 +104,7 @@ describe("the deliveries API plugin", () => {
     ]);
   });
 
-  it("answers 401 without a tenant, 404 for another tenant's delivery, 400 for a bad id or query", async () => {
+  it("answers 401 without a key, 404 for another tenant's delivery, 400 for a bad id or query", async () => {
     const [d] = await h.deliveries();
     expect((await get(`/deliveries/${d!.id}`, null)).status).toBe(401);
     expect((await get("/deliveries", null)).status).toBe(401);

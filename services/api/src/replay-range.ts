@@ -1,10 +1,8 @@
 /**
  * The replay-range quota of `POST /rules/:id/replay`: one call re-queues every window of the rule that
- * started in `[from, to)`, so its range bounds the work a single request can start. Pure.
+ * started in `[from, to)`, so its range bounds the work a single request can start. Pure. The longest
+ * range is `ApiLimits.maxReplayRangeMs` (RUNHOOKS_API_MAX_REPLAY_HOURS, default 7 days).
  */
-
-/** The default longest range: 7 days. The API serves the route and sets it (RUNHOOKS_API_MAX_REPLAY_HOURS). */
-export const DEFAULT_MAX_REPLAY_RANGE_MS = 7 * 24 * 3_600_000;
 
 export type ReplayRangeDecision =
   | { readonly ok: true }
