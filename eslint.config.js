@@ -52,8 +52,8 @@ export default tseslint.config(
     },
   },
   {
-    // Pure cores: contracts, rules and limits do no I/O and read no clock (time is passed in).
-    files: ["packages/contracts/src/**/*.ts", "packages/rules/src/**/*.ts", "packages/limits/src/**/*.ts"],
+    // Pure cores: contracts, rules, limits and errors do no I/O and read no clock (time is passed in).
+    files: ["packages/contracts/src/**/*.ts", "packages/rules/src/**/*.ts", "packages/limits/src/**/*.ts", "packages/errors/src/**/*.ts"],
     rules: {
       "no-restricted-imports": [
         "error",
