@@ -77,9 +77,15 @@ export default tseslint.config(
     },
   },
   {
-    // Pure cores: contracts, rules, limits and the delivery service's decisions do no I/O and read no
-    // clock (time is passed in).
-    files: ["packages/contracts/src/**/*.ts", "packages/rules/src/**/*.ts", "packages/limits/src/**/*.ts", ...deliveryPureCores],
+    // Pure cores: contracts, rules, limits, errors and the delivery service's decisions do no I/O and
+    // read no clock (time is passed in).
+    files: [
+      "packages/contracts/src/**/*.ts",
+      "packages/rules/src/**/*.ts",
+      "packages/limits/src/**/*.ts",
+      "packages/errors/src/**/*.ts",
+      ...deliveryPureCores,
+    ],
     rules: {
       "no-restricted-imports": [
         "error",

@@ -55,6 +55,7 @@ export class ApiClient {
       throw new CliError(
         `cannot reach the runhooks API at ${this.config.apiUrl} (${networkCause(error)}): start it with \`npm start\` ` +
           "(or `npx runhooks start`), or set RUNHOOKS_API_URL to where the API listens.",
+        "unavailable",
       );
     }
     const text = await response.text();

@@ -36,6 +36,7 @@ export async function withKafka<T>(config: CliConfig, work: () => Promise<T>): P
       throw new CliError(
         `cannot reach Kafka at ${config.kafkaBrokers.join(",")} (${(error as Error).message}): start it with \`npm start\` ` +
           "(or `npm run infra -- up`), or set KAFKA_BROKERS to your cluster",
+        "unavailable",
       );
     }
     throw error;

@@ -1,4 +1,4 @@
-import { Command, CommanderError } from "commander";
+import { Command } from "commander";
 import { applyCommand } from "./commands/apply.js";
 import { listCommand } from "./commands/list.js";
 import { createTenantCommand } from "./commands/tenants.js";
@@ -9,6 +9,7 @@ import { produceCommand } from "./commands/produce.js";
 import { startCommand } from "./commands/start.js";
 import { tailCommand } from "./commands/tail.js";
 import { readConfig } from "./config.js";
+import { failureOf } from "./failure.js";
 import { CliError, type CliIo } from "./io.js";
 import { terminalOf } from "./terminal.js";
 
@@ -31,7 +32,7 @@ Environment (see the README's Configuration for every variable):
 
 const positive = (value: string): number => {
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new CliError(`${value} is not a positive whole number`, 2);
+  if (!Number.isInteger(n) || n <= 0) throw new CliError(`${value} is not a positive whole number`, "usage");
   return n;
 };
 
@@ -159,15 +160,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     await program.parseAsync([...argv], { from: "user" });
     return code;
   } catch (error) {
-    if (error instanceof CommanderError) {
-      // --help and --version end here too, with exit code 0.
-      return error.exitCode;
-    }
-    if (error instanceof CliError) {
-      io.err(`runhooks: ${error.message}\n`);
-      return error.exitCode;
-    }
-    io.err(`runhooks: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    return 1;
+    const failure = failureOf(error);
+    if (failure.text !== "") io.err(failure.text);
+    return failure.exitCode;
   }
 }

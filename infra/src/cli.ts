@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The local stack's command line: `start` (foreground, Ctrl-C stops), `up`, `down`, `status`.
 import { join } from "node:path";
+import { exitCodeOf } from "@runhooks/errors";
 import { readInfraEnv } from "./env.js";
 import { InfraError } from "./errors.js";
 import { kafkaStatus, stopKafka } from "./kafka-broker.js";
@@ -77,15 +78,10 @@ async function main(command: string | undefined): Promise<number> {
 main(process.argv[2]).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    if (error instanceof UsageError) {
-      console.error(`[runhooks] ${error.message}`);
-      process.exit(2);
-    }
-    if (error instanceof InfraError) {
-      console.error(`[runhooks] error (${error.code}): ${error.message}`);
-    } else {
-      console.error("[runhooks] unexpected error:", error);
-    }
-    process.exit(1);
+    // The code decides the exit code (2 for a usage error); the stack's codes are named in the docs.
+    if (error instanceof UsageError) console.error(`[runhooks] ${error.message}`);
+    else if (error instanceof InfraError) console.error(`[runhooks] error (${error.code}): ${error.message}`);
+    else console.error("[runhooks] unexpected error:", error);
+    process.exit(exitCodeOf(error));
   },
 );

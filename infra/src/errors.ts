@@ -1,3 +1,5 @@
+import { RunhooksError } from "@runhooks/errors";
+
 export type InfraErrorCode =
   | "port_in_use"
   | "java_missing"
@@ -12,7 +14,7 @@ export type InfraErrorCode =
  * A local-stack failure the user can act on. The message says what happened and what to do; none of
  * these is retriable without a change on the user's side.
  */
-export class InfraError extends Error {
+export class InfraError extends RunhooksError {
   override readonly name = "InfraError";
   readonly retriable = false;
   constructor(

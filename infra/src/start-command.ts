@@ -1,10 +1,13 @@
+import { RunhooksError } from "@runhooks/errors";
 import { SERVICES, startEngine, type Engine, type ServiceName } from "./engine.js";
 import type { InfraEnv } from "./env.js";
 import type { Report } from "./kafka-dist.js";
 import { describeStack, type PrepareReport } from "./stack.js";
 
 /** A wrong service name or flag: said to the user with exit code 2. */
-export class UsageError extends Error {
+export class UsageError extends RunhooksError {
+  readonly code = "usage";
+  readonly retriable = false;
   override readonly name = "UsageError";
 }
 

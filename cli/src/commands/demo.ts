@@ -6,7 +6,7 @@ import { CliError, type CliIo } from "../io.js";
 import { progressOn } from "../progress.js";
 import { runDemo } from "../demo/demo.js";
 import type { Terminal } from "../terminal.js";
-import { infraEnvOf, infraErrors } from "./start.js";
+import { infraEnvOf } from "./start.js";
 
 export interface DemoCommandOptions {
   readonly runs: string;
@@ -17,7 +17,7 @@ export interface DemoCommandOptions {
 
 function positiveInt(name: string, value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new CliError(`--${name} must be a positive whole number, not ${value}`, 2);
+  if (!Number.isInteger(n) || n <= 0) throw new CliError(`--${name} must be a positive whole number, not ${value}`, "usage");
   return n;
 }
 
@@ -46,18 +46,16 @@ export async function demoCommand(options: DemoCommandOptions, config: CliConfig
   }
   const infraEnv = infraEnvOf(io);
   const restore = await divertServiceLogs(join(infraEnv.RUNHOOKS_STATE_DIR ?? defaultStateDir(), "demo.log"));
-  const result = await infraErrors(() =>
-    runDemo({
-      infraEnv,
-      processEnv: { ...io.env },
-      runs,
-      seed,
-      rate,
-      drainTimeoutMs: timeoutMs,
-      say: (line) => io.err(`[demo] ${line}\n`),
-      progress: () => progressOn(io.err, terminal),
-    }),
-  ).finally(restore);
+  const result = await runDemo({
+    infraEnv,
+    processEnv: { ...io.env },
+    runs,
+    seed,
+    rate,
+    drainTimeoutMs: timeoutMs,
+    say: (line) => io.err(`[demo] ${line}\n`),
+    progress: () => progressOn(io.err, terminal),
+  }).finally(restore);
   io.out(`\n${result.table}\n`);
   if (!result.drained) {
     io.err("[demo] not everything was delivered in time; the figures above are partial (a busy machine? try --timeout 180)\n");

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { sql } from "@databases/pg";
+import { RunhooksError } from "@runhooks/errors";
 import type { Database } from "./pool.js";
 
 export interface Migration {
@@ -15,7 +16,8 @@ export interface MigrationReport {
 }
 
 /** Thrown when the database and the code disagree about history: never safe to retry blindly. */
-export class MigrationError extends Error {
+export class MigrationError extends RunhooksError {
+  readonly code = "invalid_migrations";
   readonly retriable = false;
   override readonly name = "MigrationError";
 }

@@ -1,3 +1,4 @@
+import { isRetriable } from "@runhooks/errors";
 import kafkajs, { type Admin } from "kafkajs";
 
 // kafkajs is CommonJS and its enums are not visible as ESM named exports under Node.
@@ -107,7 +108,7 @@ export async function waitForTopics(admin: Admin, topics: readonly string[], tim
         return;
       }
     } catch (error) {
-      if ((error as { retriable?: boolean }).retriable !== true) throw error;
+      if (!isRetriable(error)) throw error;
     }
     if (Date.now() > deadline) throw new Error(`topics ${topics.join(", ")} have no leader after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));

@@ -1,3 +1,5 @@
+import { RunhooksError } from "@runhooks/errors";
+
 /**
  * OpenTelemetry configuration from the standard OTEL_* variables, read from an environment object the
  * service's composition root passes in (packages never read process.env). Pure.
@@ -56,7 +58,8 @@ type Env = Readonly<Record<string, string | undefined>>;
 export type OtelEnv = { readonly [K in (typeof OTEL_ENV_KEYS)[number]]?: string | undefined };
 
 /** Thrown for a malformed OTEL_* value: a configuration error, not retriable. */
-export class OtelConfigError extends Error {
+export class OtelConfigError extends RunhooksError {
+  readonly code = "invalid_otel_config";
   readonly retriable = false;
   override readonly name = "OtelConfigError";
 }

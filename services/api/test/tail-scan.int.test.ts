@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
+import { isRetriable } from "@runhooks/errors";
 import { createKafka, ensureTopics } from "@runhooks/kafka";
 import { scanPublishedOutbox, TailScanTimeoutError } from "../src/relay/tail-scan.js";
 import { testKafka, uniquePrefix } from "../../../test/support/stack.js";
@@ -35,7 +36,7 @@ describe("scanPublishedOutbox", () => {
         (e: unknown) => e,
       );
       expect(error).toBeInstanceOf(TailScanTimeoutError);
-      expect((error as TailScanTimeoutError).retriable).toBe(true);
+      expect(isRetriable(error)).toBe(true);
       expect(silent.connections()).toBeGreaterThan(0);
     } finally {
       await silent.close();

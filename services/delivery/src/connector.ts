@@ -1,12 +1,14 @@
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import { isIP, type LookupFunction } from "node:net";
+import { RunhooksError } from "@runhooks/errors";
 import { buildConnector } from "undici";
 import type { AddressPolicy } from "./address-policy.js";
 
-/** Error code of a connection refused by the SSRF guard; the sender maps it to `ssrf_blocked`. */
-export const SSRF_BLOCKED = "ERR_RUNHOOKS_SSRF_BLOCKED";
+/** The code of a connection refused by the SSRF guard; the sender maps it to the outcome `ssrf_blocked`. */
+export const SSRF_BLOCKED = "ssrf_blocked";
 
-export class SsrfBlockedError extends Error {
+/** The webhook's host is, or resolves only to, an address the policy refuses: retrying cannot help. */
+export class SsrfBlockedError extends RunhooksError {
   readonly code = SSRF_BLOCKED;
   readonly retriable = false;
   override readonly name = "SsrfBlockedError";

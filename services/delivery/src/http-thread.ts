@@ -1,3 +1,4 @@
+import { RunhooksError } from "@runhooks/errors";
 import { startServiceThread, type Logger, type ServiceThread } from "@runhooks/telemetry";
 import type { AttemptResult } from "./attempt-result.js";
 import type { AttemptSender } from "./attempt-sender.js";
@@ -54,7 +55,8 @@ interface Pending {
 }
 
 /** A send the thread can no longer answer: the caller treats the attempt as interrupted (its lease expires). */
-export class HttpThreadStoppedError extends Error {
+export class HttpThreadStoppedError extends RunhooksError {
+  readonly code = "http_thread_stopped";
   readonly retriable = true;
   override readonly name = "HttpThreadStoppedError";
 }

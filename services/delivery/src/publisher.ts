@@ -1,3 +1,4 @@
+import { RunhooksError } from "@runhooks/errors";
 import { acknowledgedWithin } from "@runhooks/kafka";
 import type { Producer } from "kafkajs";
 import { attemptMessage, type AttemptFacts } from "./attempt-message.js";
@@ -9,7 +10,8 @@ export interface Publisher {
 }
 
 /** Kafka did not acknowledge the attempts in time: they are recorded unpublished, for the sweeper. */
-export class PublishTimeoutError extends Error {
+export class PublishTimeoutError extends RunhooksError {
+  readonly code = "publish_timeout";
   readonly retriable = true;
   override readonly name = "PublishTimeoutError";
 }

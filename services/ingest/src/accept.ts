@@ -158,7 +158,8 @@ export async function acceptOps(deps: AcceptDeps, tenantId: string, ops: readonl
     const detail = String((error as Error)?.message ?? error);
     if (error instanceof KafkaUnavailableError) {
       counters.kafka_unavailable++;
-      return { ok: false, reason: "kafka_unavailable", message: "Kafka did not acknowledge the runs", detail, retriable: true };
+      // The error's code and retriability are the refusal's: answered 503 `kafka_unavailable`.
+      return { ok: false, reason: error.code, message: "Kafka did not acknowledge the runs", detail, retriable: error.retriable };
     }
     const failure = classifyStoreError(error);
     if (failure === "unavailable") {

@@ -1,4 +1,6 @@
+import type { Logger } from "@runhooks/telemetry";
 import type { FastifyReply } from "fastify";
+import type { Answer } from "./error-answers.js";
 import type { Issue } from "./run-ops.js";
 
 /** Issues listed in an answer at most; the rest are counted (a body may hold thousands of bad parts). */
@@ -18,4 +20,11 @@ export function sendIssues(reply: FastifyReply, issues: readonly Issue[]): Fasti
 /** 413 for a request over a count limit, naming the limit and the variable that sets it. */
 export function sendTooMany(reply: FastifyReply, error: string, message: string): FastifyReply {
   return sendError(reply, 413, error, message);
+}
+
+/** Sends an error answer, with Retry-After when it has one, after logging what it says to log. */
+export function sendAnswer(reply: FastifyReply, answer: Answer, log: Logger): FastifyReply {
+  if (answer.log) log(answer.log.level, answer.log.message, answer.log.fields);
+  if (answer.retryAfterSeconds !== undefined) reply.header("retry-after", String(answer.retryAfterSeconds));
+  return reply.code(answer.status).send(answer.body);
 }

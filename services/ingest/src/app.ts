@@ -3,10 +3,11 @@ import { nestsDeeperThan, retryAfterSeconds } from "@runhooks/limits";
 import type { Logger } from "@runhooks/telemetry";
 import { fastify, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { acceptOps, type AcceptDeps } from "./accept.js";
-import { sendError, sendIssues, sendTooMany } from "./answers.js";
+import { sendAnswer, sendError, sendIssues, sendTooMany } from "./answers.js";
 import { keyGuard } from "./auth.js";
-import { BodyError, readBody, type BodyLimits } from "./body.js";
+import { readBody, type BodyError, type BodyLimits } from "./body.js";
 import { countEncoding, type Counters } from "./counters.js";
+import { errorAnswer, refusalAnswer } from "./error-answers.js";
 import { infoBody } from "./info.js";
 import { boundaryOf, parseMultipart } from "./multipart.js";
 import { normalizeOps } from "./run-input.js";
@@ -99,13 +100,9 @@ export function buildIngestApp(o: IngestAppOptions): FastifyInstance {
     );
   });
 
-  app.setErrorHandler((error: FastifyError | BodyError, request, reply) => {
-    if (error instanceof BodyError) return sendError(reply, error.statusCode, error.code, error.message);
-    const status = error.statusCode ?? 500;
-    if (status >= 400 && status < 500) return sendError(reply, status, status === 413 ? "body_too_large" : "invalid_request", error.message);
-    o.log("error", "request failed", { method: request.method, route: request.routeOptions.url ?? "unknown", error: String(error), stack: error.stack });
-    return sendError(reply, 500, "internal", "internal error; see the ingest log");
-  });
+  app.setErrorHandler((error: FastifyError | BodyError, request, reply) =>
+    sendAnswer(reply, errorAnswer(error, { method: request.method, route: request.routeOptions.url ?? "unknown" }), o.log),
+  );
   app.setNotFoundHandler((request, reply) => sendError(reply, 404, "not_found", `no route ${request.method} ${request.url.split("?")[0]}`));
   app.addHook("onResponse", (request, reply, done) => {
     const route = request.routeOptions.url ?? "unknown";
@@ -170,27 +167,7 @@ export function buildIngestApp(o: IngestAppOptions): FastifyInstance {
     if (!normalized.ok) return sendIssues(reply, normalized.issues);
     const outcome = await acceptOps(o, request.tenantId, normalized.ops, parsed.sent);
     if (outcome.ok) return reply.code(202).send({ accepted: normalized.ops.length });
-    switch (outcome.reason) {
-      case "run_too_large":
-        return reply.code(413).send({ error: "run_too_large", message: outcome.issues.map((i) => `${i.part}: ${i.message}`).join("; "), issues: outcome.issues });
-      case "pending_full":
-        return reply
-          .header("retry-after", String(o.retryAfterSeconds))
-          .code(429)
-          .send({
-            error: "too_many_pending_runs",
-            message: `this tenant holds ${outcome.pending} incomplete runs (created without their end, or updated without their create); the limit is ${outcome.limit} (RUNHOOKS_INGEST_MAX_PENDING_PER_TENANT): send the ends of the runs started, or their creates, and nothing of this request was accepted`,
-          });
-      case "invalid_data":
-        o.log("warn", "Postgres refused the data of incomplete runs", { tenantId: request.tenantId, error: outcome.detail });
-        return sendError(reply, 400, "invalid_data", "the store refused a run of this request as invalid data (for example a \\u0000 character in a string); nothing was accepted; fix the runs, a retry as is fails again");
-      case "internal":
-        o.log("error", "storing runs failed", { tenantId: request.tenantId, error: outcome.detail });
-        return sendError(reply, 500, "internal", "internal error; see the ingest log");
-      default:
-        o.log("warn", "runs not accepted: a dependency is unavailable", { reason: outcome.reason, error: outcome.detail });
-        return reply.header("retry-after", String(o.retryAfterSeconds)).code(503).send({ error: outcome.reason, message: `${outcome.message}; nothing was accepted, retry later` });
-    }
+    return sendAnswer(reply, refusalAnswer(outcome, request.tenantId, o.retryAfterSeconds), o.log);
   };
   const bodyOf = (request: FastifyRequest): Buffer => (Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0));
 

@@ -1,6 +1,7 @@
 import type { Readable } from "node:stream";
 import { promisify } from "node:util";
 import { brotliDecompress, gunzip, gunzipSync, inflate, type ZlibOptions } from "node:zlib";
+import { RunhooksError } from "@runhooks/errors";
 
 const gunzipAsync = promisify<Buffer, ZlibOptions, Buffer>(gunzip);
 const inflateAsync = promisify<Buffer, ZlibOptions, Buffer>(inflate);
@@ -40,8 +41,10 @@ function isTooLarge(error: unknown): boolean {
   return (error as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE" || error instanceof RangeError;
 }
 
-/** A refusal of the body as a whole, answered with its status. */
-export class BodyError extends Error {
+/** A refusal of the body as a whole, answered with its status; sent again as is, it fails again. */
+export class BodyError extends RunhooksError {
+  readonly retriable = false;
+  override readonly name = "BodyError";
   constructor(
     readonly statusCode: 400 | 413 | 415,
     readonly code: "body_too_large" | "unsupported_encoding" | "invalid_body",

@@ -1,3 +1,4 @@
+import { RunhooksError } from "@runhooks/errors";
 import { acknowledgedWithin } from "@runhooks/kafka";
 import type { Producer } from "kafkajs";
 
@@ -25,7 +26,8 @@ function sizeOf(m: ProduceMessage): number {
 }
 
 /** Kafka did not acknowledge in time or refused: the caller answers 503, the client retries. */
-export class KafkaUnavailableError extends Error {
+export class KafkaUnavailableError extends RunhooksError {
+  readonly code = "kafka_unavailable";
   readonly retriable = true;
   override readonly name = "KafkaUnavailableError";
 }

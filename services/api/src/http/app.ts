@@ -4,6 +4,7 @@ import { countRequest, type ApiCounters } from "../metrics.js";
 import { registerAdminRoutes } from "./admin-routes.js";
 import { deliveriesRoutes } from "./deliveries-routes.js";
 import { RateLimitedError, apiKeyGuard, presentedKey, sameSecret } from "./auth.js";
+import { errorAnswer } from "./error-answer.js";
 import { sendError } from "./errors.js";
 import { DEFAULT_API_LIMITS, type ApiLimits } from "../limits.js";
 import { registerRuleErrorRoutes } from "./rule-errors-routes.js";
@@ -51,17 +52,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const keys = apiKeyGuard(db, { rate: options.rateLimit ?? { ratePerSecond: 100, burst: 1_000 }, wrongKeyCacheMs: options.wrongKeyCacheMs ?? 5_000 });
 
   app.setErrorHandler((error: FastifyError | RateLimitedError, request, reply) => {
-    if (error instanceof RateLimitedError) {
-      return sendError(reply.header("retry-after", String(error.retryAfterSeconds)), 429, "rate_limited", error.message);
-    }
-    const status = error.statusCode ?? 500;
-    if (status >= 400 && status < 500) {
-      // Malformed JSON, a body too large, a wrong content type: the client's to fix.
-      const code = status === 413 ? "body_too_large" : status === 415 ? "unsupported_media_type" : "invalid_request";
-      return sendError(reply, status, code, error.message, status === 400 ? { issues: [{ path: "(body)", message: error.message }] } : {});
-    }
-    request.log.error({ err: error }, "request failed");
-    return sendError(reply, 500, "internal", "internal error; see the API's log");
+    const answer = errorAnswer(error);
+    if (answer.unexpected) request.log.error({ err: error }, "request failed");
+    if (answer.retryAfterSeconds !== undefined) reply.header("retry-after", String(answer.retryAfterSeconds));
+    return reply.code(answer.status).send(answer.body);
   });
   app.setNotFoundHandler((request, reply) => sendError(reply, 404, "not_found", `no route ${request.method} ${request.url.split("?")[0]}`));
 

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { authenticateApiKey, hashApiKey, type Database } from "@runhooks/db";
+import { RunhooksError } from "@runhooks/errors";
 import { RateLimiter, admitKey, keyCache, retryAfterSeconds, type Admission, type BucketConfig } from "@runhooks/limits";
 import type { FastifyRequest } from "fastify";
 
@@ -29,7 +30,10 @@ export interface KeyGuardOptions {
 }
 
 /** Thrown by a route's key lookup when the key is over its rate: answered 429 with Retry-After. */
-export class RateLimitedError extends Error {
+export class RateLimitedError extends RunhooksError {
+  readonly code = "rate_limited";
+  readonly retriable = true;
+  override readonly name = "RateLimitedError";
   readonly statusCode = 429;
   readonly retryAfterSeconds: number;
   constructor(

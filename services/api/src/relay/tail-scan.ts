@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Kafka } from "kafkajs";
 import type { OutboxReceipt } from "@runhooks/db";
+import { RunhooksError } from "@runhooks/errors";
 import { HEADER_OUTBOX_ID, HEADER_OUTBOX_STREAM, headerString } from "./headers.js";
 
 export interface TailScanOptions {
@@ -21,7 +22,8 @@ export interface TailScanOptions {
 export const DEFAULT_TAIL_SCAN_TIMEOUT_MS = 30_000;
 
 /** The scan did not finish in time; retriable (the relay starts over). */
-export class TailScanTimeoutError extends Error {
+export class TailScanTimeoutError extends RunhooksError {
+  readonly code = "tail_scan_timeout";
   readonly retriable = true;
   override readonly name = "TailScanTimeoutError";
 }

@@ -1,0 +1,1 @@
+export { RunhooksError, errorCode, exitCodeOf, isRetriable } from "./runhooks-error.js";
