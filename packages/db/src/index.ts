@@ -77,6 +77,14 @@ export type {
   TriggerValue,
   UnpublishedAttempt,
 } from "./deliveries.js";
+export {
+  INSTANCE_LOCK_NAMESPACE,
+  claimantsSnapshot,
+  holdsInstanceLockQuery,
+  reapDeadInstanceClaims,
+  tryInstanceLockQuery,
+} from "./instance-liveness.js";
+export type { Claimant, ClaimantsSnapshot } from "./instance-liveness.js";
 export { getDelivery, listDeliveries, redeliver, replayRule } from "./delivery-queries.js";
 export type { DeliveryFilter, DeliveryRecord, RedeliverResult, ReplayResult } from "./delivery-queries.js";
 export { countPendingRuns, expirePendingRuns, lockPendingRuns, savePendingRuns } from "./ingest-pending.js";
