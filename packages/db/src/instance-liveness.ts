@@ -13,10 +13,14 @@ export const INSTANCE_LOCK_NAMESPACE = 730_199_421;
 
 /**
  * Takes an instance's lock on the session that runs it, without waiting: `locked` false when another
- * session holds it. Plain text and values, for the dedicated connection that holds the lock (not the pool).
+ * session holds it; `pid` is the session's backend. Plain text and values, for the dedicated
+ * connection that holds the lock (not the pool).
  */
 export function tryInstanceLockQuery(instanceId: string): { readonly text: string; readonly values: unknown[] } {
-  return { text: "SELECT pg_try_advisory_lock($1::int, hashtext($2)) AS locked", values: [INSTANCE_LOCK_NAMESPACE, instanceId] };
+  return {
+    text: "SELECT pg_try_advisory_lock($1::int, hashtext($2)) AS locked, pg_backend_pid() AS pid",
+    values: [INSTANCE_LOCK_NAMESPACE, instanceId],
+  };
 }
 
 /** Whether the session running it holds its instance's lock (`held`); plain text, as above. */
