@@ -10,6 +10,7 @@ import { createPayloadCache } from "./payload-cache.js";
 import { SEED_POLICY, type RetryPolicy } from "./policy.js";
 import { createPublisher } from "./publisher.js";
 import { startHousekeeping } from "./reaper.js";
+import { acquireInstanceLock } from "./instance-lock.js";
 import { startLeaseRenewal } from "./lease-renewal.js";
 import { createRecorder } from "./recorder.js";
 import { startHttpThread } from "./http-thread.js";
@@ -86,7 +87,12 @@ export interface DeliveryOptions {
   readonly log?: Logger;
   /** OpenTelemetry (OTEL_* variables); default: no export, metrics on /metrics only. */
   readonly otel?: OtelConfig;
+  /** Ends a start still waiting for its instance lock (startDelivery then rejects with the abort's reason). */
+  readonly signal?: AbortSignal;
 }
+
+/** How often the instance lock is checked (and a lost one taken again). */
+const LOCK_CHECK_MS = 1000;
 
 export interface Delivery {
   readonly topics: TopicNames;
@@ -134,6 +140,19 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
     onError: (error) => log("debug", "database connection error", { error: String(error) }),
   });
   if (o.migrate ?? true) await migrate(db);
+  // Before anything is claimed: every claim of this process is covered by its instance lock.
+  let onLockBack = () => undefined as void;
+  const lock = await acquireInstanceLock({
+    databaseUrl: o.databaseUrl,
+    instanceId: o.instanceId,
+    log,
+    checkEveryMs: LOCK_CHECK_MS,
+    onHeld: () => onLockBack(),
+    ...(o.signal ? { signal: o.signal } : {}),
+  }).catch(async (error: unknown) => {
+    await db.dispose();
+    throw error;
+  });
   const kafka = createKafka({
     brokers: o.brokers,
     clientId: `runhooks-delivery-${o.instanceId}`,
@@ -173,14 +192,21 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
     counters,
     onDatabase,
     observer,
-    canSend: () => thread?.running() ?? true,
+    // Nothing is claimed or started while the instance lock is not held: other processes take this
+    // one's claims then.
+    canSend: () => (thread?.running() ?? true) && lock.held(),
   });
   onSenderBack = () => workers.wake();
+  onLockBack = () => workers.wake();
   const renewal = startLeaseRenewal({ db, instanceId: o.instanceId, leaseMs, held: (minAgeMs) => [...workers.holding(minAgeMs), ...recorder.holding()], log });
   const housekeeping = startHousekeeping({
     db,
     publisher,
-    intervalMs: Math.max(250, Math.min(5000, Math.floor(leaseMs / 4))),
+    instanceId: o.instanceId,
+    reapEveryMs: Math.min(1000, Math.floor(leaseMs / 4)),
+    // Longer than a process whose lock's connection dropped takes to hold it again (one check period).
+    deadAfterMs: 2 * LOCK_CHECK_MS,
+    sweepEveryMs: Math.max(250, Math.min(5000, Math.floor(leaseMs / 4))),
     stragglerAgeMs: Math.max(10_000, timeoutMs * 2),
     log,
     counters,
@@ -213,7 +239,7 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
   };
   const server = o.http
     ? await startHttp(o.http.host, o.http.port, {
-        health: () => consumer.problem() ?? thread?.problem() ?? (databaseOk ? undefined : "the database is unreachable"),
+        health: () => consumer.problem() ?? thread?.problem() ?? lock.problem() ?? (databaseOk ? undefined : "the database is unreachable"),
         metrics: () => telemetry.prometheus(),
       })
     : undefined;
@@ -230,6 +256,8 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
       await recorder.flush(Math.max(10_000, timeoutMs * 2));
       await housekeeping.stop();
       await renewal.stop();
+      // Nothing of this process is in flight any more: what it still claims (unrecorded) is anyone's.
+      await lock.close();
       await sender.close();
       await producer.disconnect();
       await db.dispose();
