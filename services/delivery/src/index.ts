@@ -199,13 +199,15 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
   onSenderBack = () => workers.wake();
   onLockBack = () => workers.wake();
   const renewal = startLeaseRenewal({ db, instanceId: o.instanceId, leaseMs, held: (minAgeMs) => [...workers.holding(minAgeMs), ...recorder.holding()], log });
+  const reapEveryMs = Math.min(1000, Math.floor(leaseMs / 4));
   const housekeeping = startHousekeeping({
     db,
     publisher,
     instanceId: o.instanceId,
-    reapEveryMs: Math.min(1000, Math.floor(leaseMs / 4)),
-    // Longer than a process whose lock's connection dropped takes to hold it again (one check period).
-    deadAfterMs: 2 * LOCK_CHECK_MS,
+    reapEveryMs,
+    // Free on two checks in a row: a process whose lock's connection dropped holds it again within a
+    // retake period (250 ms), and keeps its claims.
+    deadAfterMs: reapEveryMs / 2,
     sweepEveryMs: Math.max(250, Math.min(5000, Math.floor(leaseMs / 4))),
     stragglerAgeMs: Math.max(10_000, timeoutMs * 2),
     log,

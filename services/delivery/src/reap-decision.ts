@@ -7,8 +7,9 @@ export interface ReapFacts {
   /** When this reaper first saw each instance's lock free, on every snapshot since (database clock, ms). */
   readonly freeSince: ReadonlyMap<string, number>;
   /**
-   * How long an instance's lock must stay free before its claims are taken: a process whose lock's
-   * connection dropped (a Postgres restart) takes it again within a second, and keeps its claims.
+   * How long an instance's lock must stay free before its claims are taken (half a check period: free
+   * on two checks in a row). A process whose lock's connection dropped (a Postgres restart) takes it
+   * again sooner, and keeps its claims.
    */
   readonly graceMs: number;
 }

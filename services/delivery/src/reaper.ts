@@ -23,7 +23,7 @@ export function startHousekeeping(o: {
   readonly reapEveryMs: number;
   /**
    * How long an instance's lock must stay free before its claims are taken (`decideReaping`): a dead
-   * instance's deliveries wait about this plus one or two checks.
+   * instance's deliveries wait at most two checks (the first sees its lock free, the next reaps).
    */
   readonly deadAfterMs: number;
   readonly sweepEveryMs: number;

@@ -81,9 +81,11 @@ describe("takeover by instance liveness", () => {
     };
     await eventually("the service to be healthy", async () => (await health()).status === 200);
     const instanceLock = sql`${INSTANCE_LOCK_NAMESPACE}::int, hashtext(${"test-0"})`;
+    // Locks of this test's database only: another test's instance may be called test-0 too.
+    const thisDatabase = sql`database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
     const [{ pid }] = (await h.db.query(sql`
       SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = ${INSTANCE_LOCK_NAMESPACE}::int::oid
-        AND objid = (hashtext(${"test-0"})::bigint & 4294967295)::oid AND objsubid = 2`)) as [{ pid: number }];
+        AND objid = (hashtext(${"test-0"})::bigint & 4294967295)::oid AND objsubid = 2 AND ${thisDatabase}`)) as [{ pid: number }];
 
     // The test's session queues for the instance's lock, and gets it once the instance's session is
     // terminated: the instance cannot take it back.
@@ -100,7 +102,8 @@ describe("takeover by instance liveness", () => {
     });
     await eventually("the test's session to wait for the lock", async () => {
       const [row] = (await h.db.query(sql`
-        SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND classid = ${INSTANCE_LOCK_NAMESPACE}::int::oid`)) as {
+        SELECT count(*)::int AS n FROM pg_locks
+        WHERE locktype = 'advisory' AND NOT granted AND classid = ${INSTANCE_LOCK_NAMESPACE}::int::oid AND ${thisDatabase}`)) as {
         n: number;
       }[];
       return row!.n === 1;
