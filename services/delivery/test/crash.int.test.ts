@@ -18,8 +18,10 @@ const CONCURRENCY = 64;
 interface Child {
   readonly id: string;
   readonly process: ChildProcess;
-  /** Resolves once it logged "delivery started" (its signal handlers are installed). */
+  /** Resolves once it logged "delivery started". */
   readonly started: Promise<void>;
+  /** Its last log lines (shown if it ends other than by the test's signals). */
+  readonly tail: string[];
 }
 
 describe("delivery crash test", () => {
@@ -78,13 +80,16 @@ describe("delivery crash test", () => {
       });
       children.push(child);
       // Its log (stderr): the start is an event to wait for; warnings and errors are shown.
+      const tail: string[] = [];
       const started = new Promise<void>((resolve) => {
         createInterface({ input: child.stderr }).on("line", (line) => {
+          tail.push(line);
+          if (tail.length > 40) tail.shift();
           if (line.includes('"message":"delivery started"')) resolve();
           else if (/"level":"(warn|error)"/.test(line)) process.stderr.write(`${id}: ${line}\n`);
         });
       });
-      return { id, process: child, started };
+      return { id, process: child, started, tail };
     };
     const count = async (query: ReturnType<typeof sql>) => ((await h!.db.query(query)) as { n: number }[])[0]!.n;
     const attemptRows = () => count(sql`SELECT count(*)::int AS n FROM delivery_attempts`);
@@ -133,7 +138,9 @@ describe("delivery crash test", () => {
         // The kill goes to the other one.
         victim = 1 - busy!;
       }
-      // Kill only once the processes are delivering, then at a random moment.
+      // Kill only once both processes have started (a kill's deliveries need another process to take
+      // them over) and deliver, then at a random moment.
+      await Promise.all(live.map((c) => c.started));
       await eventually("the delivery processes to make progress", async () => (await attemptRows()) > before + 20, 60_000);
       await sleep(random() * 600);
       const killed = live[victim]!;
@@ -165,12 +172,20 @@ describe("delivery crash test", () => {
       },
       180_000,
     );
-    // A graceful stop after all that — once both processes have started (their SIGTERM handlers are
-    // installed).
+    // A graceful stop after all that: each process exits 0, not by a signal.
     await Promise.all(live.map((c) => c.started));
+    const exits = live.map((c) =>
+      c.process.exitCode !== null || c.process.signalCode !== null
+        ? Promise.resolve(`${c.id}: had exited before (code ${c.process.exitCode}, signal ${c.process.signalCode})`)
+        : new Promise<string>((r) => c.process.once("exit", (code, signal) => r(`${c.id}: code ${code}, signal ${signal}`))),
+    );
     for (const c of live) c.process.kill("SIGTERM");
-    const codes = await Promise.all(live.map((c) => new Promise<number | null>((r) => c.process.once("exit", (exitCode) => r(exitCode)))));
-    expect(codes).toEqual([0, 0]);
+    const ends = await Promise.all(exits);
+    console.log(`[delivery crash test] after SIGTERM: ${ends.join("; ")}`);
+    for (const [i, c] of live.entries()) {
+      if (ends[i] !== `${c.id}: code 0, signal null`) console.log(`[delivery crash test] ${c.id}'s last log lines:\n${c.tail.join("\n")}`);
+    }
+    expect(ends).toEqual(live.map((c) => `${c.id}: code 0, signal null`));
 
     const deliveries = await h.deliveries();
     const attempts = await h.attempts();
