@@ -20,6 +20,10 @@ export const DeliveryEnv = z.object({
   RUNHOOKS_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]+$/).default("runhooks"),
   /** Consumer group of the windows topic: all delivery instances of one installation share it. */
   RUNHOOKS_DELIVERY_GROUP: z.string().min(1).default("runhooks-delivery"),
+  /**
+   * Names this process' claims and its instance lock: unique among the delivery processes of one
+   * database (a second process with a taken id waits at start until the first is gone).
+   */
   RUNHOOKS_INSTANCE_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
   /**
    * Windows consumer session: a killed delivery process stalls its partitions this long. 6 s, the
@@ -40,8 +44,9 @@ export const DeliveryEnv = z.object({
   /** Wait before the first retry; doubled for each further one (1 s, 2 s). */
   RUNHOOKS_DELIVERY_BACKOFF_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000),
   /**
-   * How long a claimed delivery stays with a worker that stopped renewing it (dead, stalled or cut off
-   * from Postgres) before another takes it over. A live worker renews its claims every lease/10.
+   * How long a claimed delivery stays with a worker that is alive but stopped renewing it (stalled, or
+   * cut off from Postgres) before another takes it over; a dead worker's claims are taken over within
+   * ~2 s (its instance lock is gone). A live worker renews its claims every lease/10.
    */
   RUNHOOKS_DELIVERY_LEASE_MS: z.coerce.number().int().min(2000).max(3_600_000).default(10_000),
   /** How often idle workers look for due deliveries (retries, other instances' windows). */
