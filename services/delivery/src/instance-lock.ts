@@ -108,6 +108,8 @@ export async function acquireInstanceLock(o: InstanceLockOptions): Promise<Insta
   let state: State = { kind: "lost", reason: "the instance lock is not taken yet" };
   /** Between checks; woken when the lock is lost (taken again at once) or closed. */
   const between = napper();
+  /** The connection of a try in progress (closing ends it rather than wait for its connect timeout). */
+  let trying: pg.Client | undefined;
 
   /** Marks the lock lost if `client` is the one holding it; drops the connection. */
   function lose(client: pg.Client, reason: string): void {
@@ -122,13 +124,13 @@ export async function acquireInstanceLock(o: InstanceLockOptions): Promise<Insta
     const client = new pg.Client({
       connectionString: o.databaseUrl,
       application_name: `runhooks-delivery-lock-${o.instanceId}`,
-      // A connection that dies silently is noticed by the checks; keep-alive keeps middleboxes from
-      // dropping it while idle between them.
+      // Besides the checks, the OS probes the connection too.
       keepAlive: true,
       connectionTimeoutMillis: answerWithinMs,
     });
     client.on("error", (error: Error) => lose(client, String(error)));
     client.on("end", () => lose(client, "its connection ended"));
+    trying = client;
     try {
       await client.connect();
       const { rows } = await client.query<{ locked: boolean; pid: number }>(tryInstanceLockQuery(o.instanceId));
@@ -138,6 +140,8 @@ export async function acquireInstanceLock(o: InstanceLockOptions): Promise<Insta
     } catch (error) {
       void drop(client);
       return { kind: "failed", error: String(error) };
+    } finally {
+      trying = undefined;
     }
   }
 
@@ -215,8 +219,10 @@ export async function acquireInstanceLock(o: InstanceLockOptions): Promise<Insta
       const last = state;
       state = { kind: "closed" };
       between.wake();
+      // Ending the connections ends a check or a try in progress (one waiting on a dead server too).
+      const dropped = Promise.all([last.kind === "held" ? drop(last.client) : undefined, trying ? drop(trying) : undefined]);
       await watching;
-      if (last.kind === "held") await drop(last.client);
+      await dropped;
     },
   };
 }
