@@ -95,13 +95,16 @@ describe("delivery crash test", () => {
     const attemptRows = () => count(sql`SELECT count(*)::int AS n FROM delivery_attempts`);
     const inFlightOf = (c: Child) => count(sql`SELECT count(*)::int AS n FROM deliveries WHERE status = 'in_flight' AND claimed_by = ${c.id}`);
 
-    // 2,000 windows in 6 chunks, one before each kill and one after the last: each chunk flows in
-    // slices while the processes deliver, and the kill lands at a random moment of their work.
+    // 2,000 windows in 6 chunks, one per kill and one after the last, each in two halves that flow in
+    // slices while the processes deliver: the first half right after the last kill (the windows around
+    // it), the second once both processes run again (the traffic a pause needs; a kill lands during it,
+    // at a random moment of their work, or just after the pause).
     const windowIds: string[] = [];
     const windowEnds = new Map<string, number>();
     const chunk = Math.ceil(WINDOWS / (KILLS + 1));
-    const publishChunk = async (k: number) => {
-      const size = Math.min(chunk, WINDOWS - k * chunk);
+    const firstHalf = (k: number) => Math.ceil(Math.min(chunk, WINDOWS - k * chunk) / 2);
+    const secondHalf = (k: number) => Math.min(chunk, WINDOWS - k * chunk) - firstHalf(k);
+    const publish = async (size: number) => {
       for (let sent = 0; sent < size; sent += 50) {
         for (const w of await h!.publishWindows(rule, Math.min(50, size - sent), 1)) {
           windowIds.push(w.window_id);
@@ -113,9 +116,14 @@ describe("delivery crash test", () => {
     const kills: number[] = [];
     const pauses: { from: number; to: number }[] = [];
     const live: Child[] = [spawnDelivery(), spawnDelivery()];
+    let production = publish(firstHalf(0));
     for (let k = 0; k < KILLS; k++) {
+      // Pause and kill only while both processes run: a kill's deliveries need another process to take
+      // them over, and a pause or a kill while the other one is still starting (5-11 s on a loaded
+      // 2-core machine) leaves none.
+      await Promise.all(live.map((c) => c.started));
       const before = await attemptRows();
-      const production = publishChunk(k);
+      production = production.then(() => publish(secondHalf(k)));
       let victim = k % 2;
       if (k < PAUSES) {
         // Stop a process while it has attempts in flight (the chunk is flowing), longer than the
@@ -138,9 +146,7 @@ describe("delivery crash test", () => {
         // The kill goes to the other one.
         victim = 1 - busy!;
       }
-      // Kill only once both processes have started (a kill's deliveries need another process to take
-      // them over) and deliver, then at a random moment.
-      await Promise.all(live.map((c) => c.started));
+      // Kill only once the processes are delivering, then at a random moment.
       await eventually("the delivery processes to make progress", async () => (await attemptRows()) > before + 20, 60_000);
       await sleep(random() * 600);
       const killed = live[victim]!;
@@ -149,8 +155,10 @@ describe("delivery crash test", () => {
       await new Promise((r) => killed.process.once("exit", r));
       await production;
       live[victim] = spawnDelivery();
+      production = publish(firstHalf(k + 1));
     }
-    await publishChunk(KILLS);
+    await production;
+    await publish(secondHalf(KILLS));
     expect(windowIds).toHaveLength(WINDOWS);
 
     await eventually(
