@@ -1,4 +1,4 @@
-import { sql, type Queryable } from "@databases/pg";
+import { sql, type Queryable, type SQLQuery } from "@databases/pg";
 import { markAttemptsPublished, toAttemptRecord, type AttemptRecord, type AttemptRow } from "./delivery-attempts.js";
 
 /** What a dead process leaves behind: deliveries under an expired lease, attempts never published. */
@@ -13,9 +13,14 @@ export const INTERRUPTED_ATTEMPT_ERROR =
  * failure, not the endpoint's: it does not count against the round's retries.
  */
 export async function reapExpiredLeases(db: Queryable, limit: number): Promise<number> {
+  return reapClaims(db, sql`lease_until < now()`, limit);
+}
+
+/** Reaps, as `reapExpiredLeases` does, the in-flight deliveries `which` selects (at most `limit`). */
+export async function reapClaims(db: Queryable, which: SQLQuery, limit: number): Promise<number> {
   const rows = (await db.query(sql`
     WITH expired AS (
-      SELECT id FROM deliveries WHERE status = 'in_flight' AND lease_until < now()
+      SELECT id FROM deliveries WHERE status = 'in_flight' AND ${which}
       ORDER BY lease_until LIMIT ${limit}
       FOR UPDATE SKIP LOCKED
     ), upd AS (

@@ -44,6 +44,14 @@ export type { UnpublishedAttempt } from "./delivery-reaper.js";
 export { storeWindows, windowPayloads } from "./delivery-store.js";
 export type { NewDelivery, NewWindow, StoreClaim, StoreWindowsResult } from "./delivery-store.js";
 export type { DeliveryStatusValue, TriggerValue } from "./delivery-types.js";
+export {
+  INSTANCE_LOCK_NAMESPACE,
+  claimantsSnapshot,
+  holdsInstanceLockQuery,
+  reapDeadInstanceClaims,
+  tryInstanceLockQuery,
+} from "./instance-liveness.js";
+export type { Claimant, ClaimantsSnapshot } from "./instance-liveness.js";
 export { getDelivery, listDeliveries, redeliver, replayRule } from "./delivery-queries.js";
 export type { DeliveryFilter, DeliveryRecord, RedeliverResult, ReplayResult } from "./delivery-queries.js";
 export { countPendingRuns, expirePendingRuns, lockPendingRuns, savePendingRuns } from "./ingest-pending.js";

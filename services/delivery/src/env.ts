@@ -32,8 +32,9 @@ export const DeliveryEnv = ServiceEnv.extend({
   /** Wait before the first retry; doubled for each further one (1 s, 2 s). */
   RUNHOOKS_DELIVERY_BACKOFF_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000),
   /**
-   * How long a claimed delivery stays with a worker that stopped renewing it (dead, stalled or cut off
-   * from Postgres) before another takes it over. A live worker renews its claims every lease/10.
+   * How long a claimed delivery stays with a worker that is alive but stopped renewing it (stalled, or
+   * cut off from Postgres) before another takes it over; a dead worker's claims are taken over within
+   * ~2 s (its instance lock is gone). A live worker renews its claims every lease/10.
    */
   RUNHOOKS_DELIVERY_LEASE_MS: z.coerce.number().int().min(2000).max(3_600_000).default(10_000),
   /** How often idle workers look for due deliveries (retries, other instances' windows). */

@@ -11,6 +11,7 @@ import type { DeliveryOptions } from "./options.js";
 import { SEED_POLICY } from "./policy.js";
 import { createPublisher } from "./publisher.js";
 import { startHousekeeping } from "./reaper.js";
+import { acquireInstanceLock } from "./instance-lock.js";
 import { startLeaseRenewal } from "./lease-renewal.js";
 import { createRecorder } from "./recorder.js";
 import { startHttpThread } from "./http-thread.js";
@@ -25,6 +26,9 @@ export { deliveryOptionsFromEnv } from "./options.js";
 export type { DeliveryOptions } from "./options.js";
 export { decodeWindow } from "./window-message.js";
 export { DELIVERY_METRICS } from "./metrics.js";
+
+/** How often the instance lock is checked (and a lost one taken again). */
+const LOCK_CHECK_MS = 1000;
 
 export interface Delivery {
   readonly topics: TopicNames;
@@ -72,6 +76,19 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
     onError: (error) => log("debug", "database connection error", { error: String(error) }),
   });
   if (o.migrate ?? true) await migrate(db);
+  // Before anything is claimed: every claim of this process is covered by its instance lock.
+  let onLockBack = () => undefined as void;
+  const lock = await acquireInstanceLock({
+    databaseUrl: o.databaseUrl,
+    instanceId: o.instanceId,
+    log,
+    checkEveryMs: LOCK_CHECK_MS,
+    onHeld: () => onLockBack(),
+    ...(o.signal ? { signal: o.signal } : {}),
+  }).catch(async (error: unknown) => {
+    await db.dispose();
+    throw error;
+  });
   const kafka = createKafka({
     brokers: o.brokers,
     clientId: `runhooks-delivery-${o.instanceId}`,
@@ -111,14 +128,23 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
     counters,
     onDatabase,
     observer,
-    canSend: () => thread?.running() ?? true,
+    // Nothing is claimed or started while the instance lock is not held: other processes take this
+    // one's claims then.
+    canSend: () => (thread?.running() ?? true) && lock.held(),
   });
   onSenderBack = () => workers.wake();
+  onLockBack = () => workers.wake();
   const renewal = startLeaseRenewal({ db, instanceId: o.instanceId, leaseMs, held: (minAgeMs) => [...workers.holding(minAgeMs), ...recorder.holding()], log });
+  const reapEveryMs = Math.min(1000, Math.floor(leaseMs / 4));
   const housekeeping = startHousekeeping({
     db,
     publisher,
-    intervalMs: Math.max(250, Math.min(5000, Math.floor(leaseMs / 4))),
+    instanceId: o.instanceId,
+    reapEveryMs,
+    // Free on two checks in a row: a process whose lock's connection dropped holds it again within a
+    // retake period (250 ms), and keeps its claims.
+    deadAfterMs: reapEveryMs / 2,
+    sweepEveryMs: Math.max(250, Math.min(5000, Math.floor(leaseMs / 4))),
     stragglerAgeMs: Math.max(10_000, timeoutMs * 2),
     log,
     counters,
@@ -151,7 +177,7 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
   };
   const server = o.http
     ? await startHttp(o.http.host, o.http.port, {
-        health: () => consumer.problem() ?? thread?.problem() ?? (databaseOk ? undefined : "the database is unreachable"),
+        health: () => consumer.problem() ?? thread?.problem() ?? lock.problem() ?? (databaseOk ? undefined : "the database is unreachable"),
         metrics: () => telemetry.prometheus(),
       })
     : undefined;
@@ -168,6 +194,8 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
       await recorder.flush(Math.max(10_000, timeoutMs * 2));
       await housekeeping.stop();
       await renewal.stop();
+      // Nothing of this process is in flight any more: what it still claims (unrecorded) is anyone's.
+      await lock.close();
       await sender.close();
       await producer.disconnect();
       await db.dispose();

@@ -34,6 +34,8 @@ export interface DeliveryOptions {
   readonly log?: Logger;
   /** OpenTelemetry (OTEL_* variables); default: no export, metrics on /metrics only. */
   readonly otel?: OtelConfig;
+  /** Ends a start still waiting for its instance lock (startDelivery then rejects with the abort's reason). */
+  readonly signal?: AbortSignal;
 }
 
 /** The delivery service's options as its environment sets them (main.ts and the engine's start share this). */

@@ -18,8 +18,10 @@ const CONCURRENCY = 64;
 interface Child {
   readonly id: string;
   readonly process: ChildProcess;
-  /** Resolves once it logged "delivery started" (its signal handlers are installed). */
+  /** Resolves once it logged "delivery started". */
   readonly started: Promise<void>;
+  /** Its last log lines (shown if it ends other than by the test's signals). */
+  readonly tail: string[];
 }
 
 describe("delivery crash test", () => {
@@ -78,25 +80,31 @@ describe("delivery crash test", () => {
       });
       children.push(child);
       // Its log (stderr): the start is an event to wait for; warnings and errors are shown.
+      const tail: string[] = [];
       const started = new Promise<void>((resolve) => {
         createInterface({ input: child.stderr }).on("line", (line) => {
+          tail.push(line);
+          if (tail.length > 40) tail.shift();
           if (line.includes('"message":"delivery started"')) resolve();
           else if (/"level":"(warn|error)"/.test(line)) process.stderr.write(`${id}: ${line}\n`);
         });
       });
-      return { id, process: child, started };
+      return { id, process: child, started, tail };
     };
     const count = async (query: ReturnType<typeof sql>) => ((await h!.db.query(query)) as { n: number }[])[0]!.n;
     const attemptRows = () => count(sql`SELECT count(*)::int AS n FROM delivery_attempts`);
     const inFlightOf = (c: Child) => count(sql`SELECT count(*)::int AS n FROM deliveries WHERE status = 'in_flight' AND claimed_by = ${c.id}`);
 
-    // 2,000 windows in 6 chunks, one before each kill and one after the last: each chunk flows in
-    // slices while the processes deliver, and the kill lands at a random moment of their work.
+    // 2,000 windows in 6 chunks, one per kill and one after the last, each in two halves that flow in
+    // slices while the processes deliver: the first half right after the last kill (the windows around
+    // it), the second once both processes run again (the traffic a pause needs; a kill lands during it,
+    // at a random moment of their work, or just after the pause).
     const windowIds: string[] = [];
     const windowEnds = new Map<string, number>();
     const chunk = Math.ceil(WINDOWS / (KILLS + 1));
-    const publishChunk = async (k: number) => {
-      const size = Math.min(chunk, WINDOWS - k * chunk);
+    const firstHalf = (k: number) => Math.ceil(Math.min(chunk, WINDOWS - k * chunk) / 2);
+    const secondHalf = (k: number) => Math.min(chunk, WINDOWS - k * chunk) - firstHalf(k);
+    const publish = async (size: number) => {
       for (let sent = 0; sent < size; sent += 50) {
         for (const w of await h!.publishWindows(rule, Math.min(50, size - sent), 1)) {
           windowIds.push(w.window_id);
@@ -108,9 +116,14 @@ describe("delivery crash test", () => {
     const kills: number[] = [];
     const pauses: { from: number; to: number }[] = [];
     const live: Child[] = [spawnDelivery(), spawnDelivery()];
+    let production = publish(firstHalf(0));
     for (let k = 0; k < KILLS; k++) {
+      // Pause and kill only while both processes run: a kill's deliveries need another process to take
+      // them over, and a pause or a kill while the other one is still starting (5-11 s on a loaded
+      // 2-core machine) leaves none.
+      await Promise.all(live.map((c) => c.started));
       const before = await attemptRows();
-      const production = publishChunk(k);
+      production = production.then(() => publish(secondHalf(k)));
       let victim = k % 2;
       if (k < PAUSES) {
         // Stop a process while it has attempts in flight (the chunk is flowing), longer than the
@@ -142,8 +155,10 @@ describe("delivery crash test", () => {
       await new Promise((r) => killed.process.once("exit", r));
       await production;
       live[victim] = spawnDelivery();
+      production = publish(firstHalf(k + 1));
     }
-    await publishChunk(KILLS);
+    await production;
+    await publish(secondHalf(KILLS));
     expect(windowIds).toHaveLength(WINDOWS);
 
     await eventually(
@@ -165,12 +180,20 @@ describe("delivery crash test", () => {
       },
       180_000,
     );
-    // A graceful stop after all that — once both processes have started (their SIGTERM handlers are
-    // installed).
+    // A graceful stop after all that: each process exits 0, not by a signal.
     await Promise.all(live.map((c) => c.started));
+    const exits = live.map((c) =>
+      c.process.exitCode !== null || c.process.signalCode !== null
+        ? Promise.resolve(`${c.id}: had exited before (code ${c.process.exitCode}, signal ${c.process.signalCode})`)
+        : new Promise<string>((r) => c.process.once("exit", (code, signal) => r(`${c.id}: code ${code}, signal ${signal}`))),
+    );
     for (const c of live) c.process.kill("SIGTERM");
-    const codes = await Promise.all(live.map((c) => new Promise<number | null>((r) => c.process.once("exit", (exitCode) => r(exitCode)))));
-    expect(codes).toEqual([0, 0]);
+    const ends = await Promise.all(exits);
+    console.log(`[delivery crash test] after SIGTERM: ${ends.join("; ")}`);
+    for (const [i, c] of live.entries()) {
+      if (ends[i] !== `${c.id}: code 0, signal null`) console.log(`[delivery crash test] ${c.id}'s last log lines:\n${c.tail.join("\n")}`);
+    }
+    expect(ends).toEqual(live.map((c) => `${c.id}: code 0, signal null`));
 
     const deliveries = await h.deliveries();
     const attempts = await h.attempts();
