@@ -116,7 +116,7 @@ async function foldMessage(b: BatchFold, message: KafkaMessage, offset: number):
 /**
  * Counts a classified message, queues its dead letter or rule errors, and tells its trace the outcome.
  * Below the checkpoint (`suppressed`) a refold reads again what was already counted and published: only
- * the trace hears of it (a matched run's context links the windows the refold rebuilds).
+ * the trace hears of it (a matched run's context links the parts the refold rebuilds).
  */
 function record(b: BatchFold, message: KafkaMessage, c: MessageClass, time: number, suppressed: boolean, traced: RunTrace | undefined): void {
   const { o } = b.ctx;
