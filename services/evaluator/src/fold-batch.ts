@@ -27,8 +27,8 @@ interface BatchFold {
 /**
  * Folds one batch of the runs topic (kafkajs' `eachBatch`): 1. a flush that failed since the last
  * batch fails this one; 2. nothing is folded once stopping; 3. the partition's fold is started from its
- * checkpoint on its first batch (it is no longer unstarted), and batches fetched before its seek are
- * skipped; 4. each message is folded, cutting when due; 5. what remains is cut.
+ * checkpoint on its first batch (which takes it off the unstarted partitions), and batches fetched
+ * before its seek are skipped; 4. each message is folded, cutting when due; 5. what remains is cut.
  */
 export async function foldBatch(ctx: RunsConsumerContext, payload: EachBatchPayload): Promise<void> {
   // 1. Thrown here, kafkajs retries or crashes as it would for the flush.
