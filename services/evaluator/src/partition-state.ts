@@ -3,7 +3,7 @@ import type { FlushQueue } from "./flush-queue.js";
 
 /**
  * One partition's progress. `suppressBelow` is the checkpoint's processed-up-to offset: while refolding
- * after a restart, windows closed and messages dead-lettered below it were already published.
+ * after a restart, parts closed and messages dead-lettered below it were already published.
  */
 export interface PartitionState {
   phase: "seeking" | "active";
@@ -15,6 +15,8 @@ export interface PartitionState {
   /** Wall-clock ms of the last message read: only decides when an idle partition gets a tick. */
   lastReadAt: number;
   tickInFlight: boolean;
+  /** The stream time of the last watermark this fold's flushes send (undefined: none yet). */
+  lastWatermark: number | undefined;
   /** Publishing and committing of this fold's cuts, in order, off the fetch loop. */
   readonly flushes: FlushQueue;
 }
