@@ -23,7 +23,6 @@ import { startWorkers } from "./workers.js";
 export { readDeliveryEnv, DeliveryEnv } from "./env.js";
 export { deliveryOptionsFromEnv } from "./options.js";
 export type { DeliveryOptions } from "./options.js";
-export { decodeWindow } from "./window-message.js";
 export { DELIVERY_METRICS } from "./metrics.js";
 
 export interface Delivery {
@@ -131,6 +130,7 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
     instanceId: o.instanceId,
     kafka,
     topic: topics.windows,
+    runsTopic: topics.runs,
     groupId: o.groupId,
     sessionTimeoutMs: o.sessionTimeoutMs ?? 6000,
     db,
