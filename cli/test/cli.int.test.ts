@@ -196,8 +196,13 @@ describe("runhooks rules list and test", () => {
     expect(result.out).not.toContain("change-me");
 
     const json = await cli(["rules", "test", "-f", "examples/rules/expensive-runs.json", "--runs", "examples/rules/sample-runs.jsonl", "--json"]);
-    const answer = JSON.parse(json.out) as { matched: number; payloads: { rule_id: string; runs: { id: string }[] }[] };
+    const answer = JSON.parse(json.out) as {
+      matched: number;
+      payloads: { rule_id: string; runs: { id: string }[] }[];
+      chunks: { chunk_index: number; chunk_count: number }[];
+    };
     expect(answer.matched).toBe(1);
+    expect(answer.chunks.map((c) => [c.chunk_index, c.chunk_count])).toEqual([[0, 1]]);
     expect(answer.payloads[0]!.rule_id).toBe("17be427d-6fe0-4f1c-80eb-f33377471e88");
     expect(answer.payloads[0]!.runs.map((r) => r.id)).toEqual(["9870b234-9306-4cb2-a901-f90da909edff"]);
   });

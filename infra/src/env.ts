@@ -16,7 +16,10 @@ export const InfraEnv = z.object({
   /** Use this PostgreSQL database and start no embedded server. */
   DATABASE_URL: z.string().url().optional(),
   RUNHOOKS_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]+$/).default("runhooks"),
+  /** Partitions of the runs topic (and its dead-letter topic); raising it on a running system adds partitions. */
   RUNHOOKS_RUNS_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(6),
+  /** Partitions of the windows topic when it is created; raising it later is refused (topic-partitions.ts). */
+  RUNHOOKS_WINDOWS_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(6),
   /** Where the local broker's and database's files live (git-ignored). */
   RUNHOOKS_STATE_DIR: folder,
   /** Where the Kafka jars fetched from Maven Central are cached; defaults to `<state dir>/kafka/dist`. */

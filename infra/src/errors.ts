@@ -8,7 +8,8 @@ export type InfraErrorCode =
   | "kafka_fetch_failed"
   | "kafka_format_failed"
   | "kafka_start_failed"
-  | "postgres_start_failed";
+  | "postgres_start_failed"
+  | "windows_partitions_fixed";
 
 /**
  * A local-stack failure the user can act on. The message says what happened and what to do; none of

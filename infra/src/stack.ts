@@ -1,11 +1,13 @@
 import { join } from "node:path";
 import { connectDatabase, migrate, redactDatabaseUrl } from "@runhooks/db";
-import { createKafka, describeMismatch, ensureTopics, topicSpecs } from "@runhooks/kafka";
+import { createKafka, describeMismatch, ensureTopics, topicNames, topicSpecs, waitForTopics } from "@runhooks/kafka";
 import type { InfraEnv } from "./env.js";
+import { InfraError } from "./errors.js";
 import type { Report } from "./kafka-dist.js";
 import { kafkaStatus, startKafka, stopKafka } from "./kafka-broker.js";
 import { defaultStateDir } from "./paths.js";
 import { postgresStatus, startPostgres, stopPostgres } from "./postgres.js";
+import { planPartitions } from "./topic-partitions.js";
 
 export type Origin = "started" | "reused" | "external";
 
@@ -97,8 +99,39 @@ export async function startStack(env: InfraEnv, report: Report): Promise<Stack> 
 export interface PrepareReport {
   readonly topicsCreated: readonly string[];
   readonly topicsVerified: readonly string[];
+  /** `topic: from → to partitions`, for each topic given more partitions. */
+  readonly topicsRaised: readonly string[];
   readonly topicProblems: readonly string[];
   readonly migrationsApplied: readonly string[];
+}
+
+type Admin = ReturnType<ReturnType<typeof createKafka>["admin"]>;
+
+/**
+ * Creates or verifies the topics (raising the runs topic's partitions when asked to, refusing to raise
+ * the windows topic's: `planPartitions`): what `prepareStack` does with Kafka.
+ */
+export async function prepareTopics(
+  admin: Admin,
+  env: Pick<InfraEnv, "RUNHOOKS_TOPIC_PREFIX" | "RUNHOOKS_RUNS_PARTITIONS" | "RUNHOOKS_WINDOWS_PARTITIONS">,
+): Promise<Pick<PrepareReport, "topicsCreated" | "topicsVerified" | "topicsRaised" | "topicProblems">> {
+  const prefix = env.RUNHOOKS_TOPIC_PREFIX;
+  const topics = await ensureTopics(
+    admin,
+    topicSpecs({ prefix, runsPartitions: env.RUNHOOKS_RUNS_PARTITIONS, windowsPartitions: env.RUNHOOKS_WINDOWS_PARTITIONS }),
+  );
+  const plan = planPartitions(topics.mismatches, topicNames(prefix));
+  if (plan.refusal !== undefined) throw new InfraError("windows_partitions_fixed", plan.refusal);
+  if (plan.raise.length > 0) {
+    await admin.createPartitions({ topicPartitions: plan.raise.map((r) => ({ topic: r.topic, count: r.to })) });
+    await waitForTopics(admin, plan.raise.map((r) => r.topic));
+  }
+  return {
+    topicsCreated: topics.created,
+    topicsVerified: topics.verified,
+    topicsRaised: plan.raise.map((r) => `${r.topic}: ${r.from} → ${r.to} partitions`),
+    topicProblems: plan.warnings.map(describeMismatch),
+  };
 }
 
 /** Creates or verifies the topics and migrates the database: what every service needs before it runs. */
@@ -110,10 +143,7 @@ export async function prepareStack(
   await admin.connect();
   let topics;
   try {
-    topics = await ensureTopics(
-      admin,
-      topicSpecs({ prefix: env.RUNHOOKS_TOPIC_PREFIX, runsPartitions: env.RUNHOOKS_RUNS_PARTITIONS }),
-    );
+    topics = await prepareTopics(admin, env);
   } finally {
     await admin.disconnect();
   }
@@ -124,12 +154,7 @@ export async function prepareStack(
   } finally {
     await db.dispose();
   }
-  return {
-    topicsCreated: topics.created,
-    topicsVerified: topics.verified,
-    topicProblems: topics.mismatches.map(describeMismatch),
-    migrationsApplied: migrations.applied.map((m) => `${m.version}_${m.name}`),
-  };
+  return { ...topics, migrationsApplied: migrations.applied.map((m) => `${m.version}_${m.name}`) };
 }
 
 export function describeStack(stack: Stack): string[] {

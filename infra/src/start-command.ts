@@ -13,6 +13,7 @@ export class UsageError extends RunhooksError {
 
 export function describePrepared(env: InfraEnv, prep: PrepareReport, say: Report): void {
   say(`topics      ${prep.topicsCreated.length} created, ${prep.topicsVerified.length} verified (prefix ${env.RUNHOOKS_TOPIC_PREFIX})`);
+  for (const raised of prep.topicsRaised) say(`            raised ${raised}`);
   for (const problem of prep.topicProblems) say(`WARNING ${problem} — fix the topic or use another RUNHOOKS_TOPIC_PREFIX`);
   say(`migrations  ${prep.migrationsApplied.length === 0 ? "up to date" : `applied ${prep.migrationsApplied.join(", ")}`}`);
 }

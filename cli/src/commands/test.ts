@@ -9,6 +9,8 @@ interface DryRunAnswer {
   matched: number;
   results: { run_id: string; matched: boolean; reasons: string[] }[];
   payloads: { start_time: string; end_time: string; runs: unknown[] }[];
+  /** Per payload, which chunk of its window it is (absent from an older API). */
+  chunks?: { chunk_index: number; chunk_count: number }[];
   webhooks: string[];
   windowing: string;
 }
@@ -68,7 +70,11 @@ export async function testCommand(options: { file: string; runs: string; json: b
   }
   io.out(`${result.matched} of ${result.results.length} runs match; ${result.payloads.length} payload${result.payloads.length === 1 ? "" : "s"} would be sent`);
   io.out(result.webhooks.length > 0 ? ` to ${result.webhooks.join(", ")}\n` : " (the rule has no webhooks)\n");
-  for (const p of result.payloads) io.out(`  window ${p.start_time} – ${p.end_time}: ${p.runs.length} run${p.runs.length === 1 ? "" : "s"}\n`);
+  for (const [i, p] of result.payloads.entries()) {
+    const chunk = result.chunks?.[i];
+    const label = chunk !== undefined && chunk.chunk_count > 1 ? ` (chunk ${chunk.chunk_index + 1} of ${chunk.chunk_count})` : "";
+    io.out(`  window ${p.start_time} – ${p.end_time}: ${p.runs.length} run${p.runs.length === 1 ? "" : "s"}${label}\n`);
+  }
   if (result.payloads.length > 0) io.out("(--json shows the exact payloads)\n");
   return 0;
 }

@@ -29,8 +29,13 @@ export interface TopicOptions {
   readonly prefix?: string;
   /** Partitions of the runs topic, which bound evaluator parallelism. Defaults to 6. */
   readonly runsPartitions?: number;
-  /** Partitions of the windows and attempts topics, which bound delivery parallelism. Defaults to 6. */
+  /** Partitions of the windows, attempts and rule-errors topics, which bound delivery parallelism. Defaults to 6. */
   readonly deliveryPartitions?: number;
+  /**
+   * Partitions of the windows topic; defaults to `deliveryPartitions`. Fixed once windows flow: the
+   * parts of a rule's window are merged in the one partition its rule id hashes to.
+   */
+  readonly windowsPartitions?: number;
 }
 
 export function topicNames(prefix = "runhooks"): TopicNames {
@@ -75,9 +80,9 @@ export function topicSpecs(options: TopicOptions = {}): TopicSpec[] {
     },
     {
       name: names.windows,
-      numPartitions: deliveryPartitions,
+      numPartitions: options.windowsPartitions ?? deliveryPartitions,
       config: { "cleanup.policy": "delete" },
-      purpose: "closed match windows, keyed by rule id",
+      purpose: "window parts, keyed by rule id, and every runs partition's watermarks",
     },
     {
       name: names.attempts,

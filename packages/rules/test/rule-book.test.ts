@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Run, RuleVersion } from "@runhooks/contracts";
-import { applyRuleVersion, createRuleBook, matchRun, runFacts } from "@runhooks/rules";
+import { anyRuleInForce, applyRuleVersion, createRuleBook, matchRun, runFacts } from "@runhooks/rules";
 
 const TENANT = "2ebda79f-2c6b-4b5c-9d55-1c1f43a2ad11";
 const ERRORS = { "==": [{ var: "status" }, "error"] };
@@ -128,5 +128,26 @@ describe("matchRun with a run budget shared by the tenant's filters", () => {
     const forward = judge(build([1, 2, 3, 4, 5, 6]), tags);
     const backward = judge(build([6, 5, 4, 3, 2, 1]), tags);
     expect(backward).toEqual(forward);
+  });
+});
+
+describe("whether any rule is in force (idle partitions are ticked while one is)", () => {
+  type Step = [ruleNumber: number, effectiveFrom: number, seconds: number | null];
+  it.each<[string, Step[], number, boolean]>([
+    // [why, versions applied (seconds null: a tombstone), time asked about, in force]
+    ["no rule ever", [], 10_000, false],
+    ["a rule with a version", [[1, 0, 5]], 10_000, true],
+    ["a rule deleted less than the longest window ago: its last windows may be open", [[1, 0, 5], [1, 8000, null]], 12_999, true],
+    ["a rule deleted a whole longest window ago", [[1, 0, 5], [1, 8000, null]], 13_000, false],
+    ["one rule deleted long ago, another live", [[1, 0, 5], [1, 8000, null], [2, 9000, 1]], 60_000, true],
+    ["deleted long ago, the longest window being another deleted rule's", [[1, 0, 60], [2, 0, 1], [1, 1000, null], [2, 1000, null]], 61_000, false],
+  ])("%s", (_why, steps, time, expected) => {
+    const book = createRuleBook();
+    for (const [n, effectiveFrom, seconds] of steps) {
+      const r = rule(n, ERRORS, { window: { seconds: seconds ?? 1, max_runs: 100 } });
+      const version = (book.rules.get(r.rule_id)?.entries.length ?? 0) + 1;
+      applyRuleVersion(book, { ruleId: r.rule_id, rule: seconds === null ? null : { ...r, version }, effectiveFrom });
+    }
+    expect(anyRuleInForce(book, time)).toBe(expected);
   });
 });

@@ -6,7 +6,7 @@ import {
   nextCloseTime,
   oldestOpenOffset,
   windowId,
-  type ClosedWindow,
+  type ClosedPart,
   type FoldInput,
   type WindowSpec,
 } from "@runhooks/rules";
@@ -43,11 +43,11 @@ const copy = (offset: number, of: number, time: number, ...matches: WindowSpec[]
 });
 
 /** The fields a table row checks: which rule, which bounds, which runs, why and when it closed. */
-function summary(w: ClosedWindow) {
+function summary(w: ClosedPart) {
   return {
     rule: w.ruleId === RULE_A ? "A" : "B",
     v: w.ruleVersion,
-    chunk: w.chunk,
+    piece: w.piece,
     bounds: [w.startMs, w.endMs],
     runs: w.runs.map((r) => r.offset),
     reason: w.reason,
@@ -55,85 +55,98 @@ function summary(w: ClosedWindow) {
   };
 }
 
-function foldAll(inputs: readonly FoldInput[], partition = 0): ClosedWindow[] {
-  const state = createFoldState(partition);
+/** Folds `inputs` in one partition; `maxBytes` small enough for a few runs of `run()` splits pieces in tables. */
+function foldAll(inputs: readonly FoldInput[], partition = 0, maxBytes?: number): ClosedPart[] {
+  const state = createFoldState(partition, maxBytes);
   return inputs.flatMap((i) => foldStep(state, i));
 }
 
+/** Room for two runs of `run()` (`{"id":"run-N"}` and a comma: 15 bytes each) in a piece, not three. */
+const TWO_RUNS = 40;
+
 describe("window fold, as tables", () => {
-  const cases: { name: string; inputs: FoldInput[]; expected: ReturnType<typeof summary>[] }[] = [
+  const cases: { name: string; inputs: FoldInput[]; maxBytes?: number; expected: ReturnType<typeof summary>[] }[] = [
     {
       name: "a window closes when stream time reaches its end, not before",
       inputs: [run(0, 1000, A5), run(1, 4999, A5), tick(2, 4999), tick(3, 5000)],
-      expected: [{ rule: "A", v: 1, chunk: 0, bounds: [0, 5000], runs: [0, 1], reason: "time", closedAt: 3 }],
+      expected: [{ rule: "A", v: 1, piece: 0, bounds: [0, 5000], runs: [0, 1], reason: "time", closedAt: 3 }],
     },
     {
       name: "a run at the boundary opens the next aligned window",
       inputs: [run(0, 4999, A5), run(1, 5000, A5), tick(2, 10_000)],
       expected: [
-        { rule: "A", v: 1, chunk: 0, bounds: [0, 5000], runs: [0], reason: "time", closedAt: 1 },
-        { rule: "A", v: 1, chunk: 0, bounds: [5000, 10_000], runs: [1], reason: "time", closedAt: 2 },
+        { rule: "A", v: 1, piece: 0, bounds: [0, 5000], runs: [0], reason: "time", closedAt: 1 },
+        { rule: "A", v: 1, piece: 0, bounds: [5000, 10_000], runs: [1], reason: "time", closedAt: 2 },
       ],
     },
     {
-      name: "max_runs closes a chunk at once; the next chunk keeps the bounds",
+      name: "max_runs closes nothing: a window holds every run until its end (the assembler cuts it)",
       inputs: [run(0, 100, spec(RULE_A, 5, 2)), run(1, 200, spec(RULE_A, 5, 2)), run(2, 300, spec(RULE_A, 5, 2)), tick(3, 5000)],
+      expected: [{ rule: "A", v: 1, piece: 0, bounds: [0, 5000], runs: [0, 1, 2], reason: "time", closedAt: 3 }],
+    },
+    {
+      name: "a run that would pass the byte budget closes the piece; the next piece keeps the bounds",
+      inputs: [run(0, 100, A5), run(1, 200, A5), run(2, 300, A5), tick(3, 4999), tick(4, 5000)],
+      maxBytes: TWO_RUNS,
       expected: [
-        { rule: "A", v: 1, chunk: 0, bounds: [0, 5000], runs: [0, 1], reason: "max_runs", closedAt: 1 },
-        { rule: "A", v: 1, chunk: 1, bounds: [0, 5000], runs: [2], reason: "time", closedAt: 3 },
+        { rule: "A", v: 1, piece: 0, bounds: [0, 5000], runs: [0, 1], reason: "max_bytes", closedAt: 2 },
+        { rule: "A", v: 1, piece: 1, bounds: [0, 5000], runs: [2], reason: "time", closedAt: 4 },
       ],
     },
     {
-      name: "chunk numbering restarts in the next window",
-      inputs: [run(0, 100, spec(RULE_A, 1, 1)), run(1, 1100, spec(RULE_A, 1, 1))],
+      name: "piece numbering restarts in the next window",
+      inputs: [run(0, 100, spec(RULE_A, 1)), run(1, 200, spec(RULE_A, 1)), run(2, 300, spec(RULE_A, 1)), run(3, 1100, spec(RULE_A, 1)), tick(4, 2000)],
+      maxBytes: TWO_RUNS,
       expected: [
-        { rule: "A", v: 1, chunk: 0, bounds: [0, 1000], runs: [0], reason: "max_runs", closedAt: 0 },
-        { rule: "A", v: 1, chunk: 0, bounds: [1000, 2000], runs: [1], reason: "max_runs", closedAt: 1 },
+        { rule: "A", v: 1, piece: 0, bounds: [0, 1000], runs: [0, 1], reason: "max_bytes", closedAt: 2 },
+        { rule: "A", v: 1, piece: 1, bounds: [0, 1000], runs: [2], reason: "time", closedAt: 3 },
+        { rule: "A", v: 1, piece: 0, bounds: [1000, 2000], runs: [3], reason: "time", closedAt: 4 },
       ],
     },
     {
       name: "a message older than stream time counts as now (the broker clock stepped back)",
       inputs: [run(0, 4000, A5), run(1, 6000, A5), run(2, 3000, A5), tick(3, 10_000)],
       expected: [
-        { rule: "A", v: 1, chunk: 0, bounds: [0, 5000], runs: [0], reason: "time", closedAt: 1 },
-        { rule: "A", v: 1, chunk: 0, bounds: [5000, 10_000], runs: [1, 2], reason: "time", closedAt: 3 },
+        { rule: "A", v: 1, piece: 0, bounds: [0, 5000], runs: [0], reason: "time", closedAt: 1 },
+        { rule: "A", v: 1, piece: 0, bounds: [5000, 10_000], runs: [1, 2], reason: "time", closedAt: 3 },
       ],
     },
     {
       name: "one run can join several rules' windows; closes come in end order",
       inputs: [run(0, 500, spec(RULE_B, 2), A5), run(1, 2500, A5), tick(2, 5000)],
       expected: [
-        { rule: "B", v: 1, chunk: 0, bounds: [0, 2000], runs: [0], reason: "time", closedAt: 1 },
-        { rule: "A", v: 1, chunk: 0, bounds: [0, 5000], runs: [0, 1], reason: "time", closedAt: 2 },
+        { rule: "B", v: 1, piece: 0, bounds: [0, 2000], runs: [0], reason: "time", closedAt: 1 },
+        { rule: "A", v: 1, piece: 0, bounds: [0, 5000], runs: [0, 1], reason: "time", closedAt: 2 },
       ],
     },
     {
       name: "two versions of a rule keep separate windows with the same bounds",
       inputs: [run(0, 100, spec(RULE_A, 5, 100, 1)), run(1, 200, spec(RULE_A, 5, 100, 2)), tick(2, 5000)],
       expected: [
-        { rule: "A", v: 1, chunk: 0, bounds: [0, 5000], runs: [0], reason: "time", closedAt: 2 },
-        { rule: "A", v: 2, chunk: 0, bounds: [0, 5000], runs: [1], reason: "time", closedAt: 2 },
+        { rule: "A", v: 1, piece: 0, bounds: [0, 5000], runs: [0], reason: "time", closedAt: 2 },
+        { rule: "A", v: 2, piece: 0, bounds: [0, 5000], runs: [1], reason: "time", closedAt: 2 },
       ],
     },
     {
       name: "a copy of a run already in the window is left out (the log is at least once)",
       inputs: [run(0, 100, A5), copy(1, 0, 200, A5), run(2, 300, A5), copy(3, 2, 400, A5, spec(RULE_B, 5)), tick(4, 5000)],
       expected: [
-        { rule: "A", v: 1, chunk: 0, bounds: [0, 5000], runs: [0, 2], reason: "time", closedAt: 4 },
-        { rule: "B", v: 1, chunk: 0, bounds: [0, 5000], runs: [3], reason: "time", closedAt: 4 },
+        { rule: "A", v: 1, piece: 0, bounds: [0, 5000], runs: [0, 2], reason: "time", closedAt: 4 },
+        { rule: "B", v: 1, piece: 0, bounds: [0, 5000], runs: [3], reason: "time", closedAt: 4 },
       ],
     },
     {
-      name: "a left-out copy does not count toward max_runs",
-      inputs: [run(0, 100, spec(RULE_A, 5, 2)), copy(1, 0, 200, spec(RULE_A, 5, 2)), run(2, 300, spec(RULE_A, 5, 2)), tick(3, 5000)],
-      expected: [{ rule: "A", v: 1, chunk: 0, bounds: [0, 5000], runs: [0, 2], reason: "max_runs", closedAt: 2 }],
+      name: "a left-out copy takes no room in the piece",
+      inputs: [run(0, 100, A5), copy(1, 0, 200, A5), run(2, 300, A5), tick(3, 5000)],
+      maxBytes: TWO_RUNS,
+      expected: [{ rule: "A", v: 1, piece: 0, bounds: [0, 5000], runs: [0, 2], reason: "time", closedAt: 3 }],
     },
     {
       name: "a copy that falls in a later window joins it (each window holds a run once)",
       inputs: [run(0, 4900, A5), copy(1, 0, 5100, A5), tick(2, 10_000)],
       expected: [
-        { rule: "A", v: 1, chunk: 0, bounds: [0, 5000], runs: [0], reason: "time", closedAt: 1 },
-        { rule: "A", v: 1, chunk: 0, bounds: [5000, 10_000], runs: [1], reason: "time", closedAt: 2 },
+        { rule: "A", v: 1, piece: 0, bounds: [0, 5000], runs: [0], reason: "time", closedAt: 1 },
+        { rule: "A", v: 1, piece: 0, bounds: [5000, 10_000], runs: [1], reason: "time", closedAt: 2 },
       ],
     },
     {
@@ -143,13 +156,13 @@ describe("window fold, as tables", () => {
     },
   ];
 
-  it.each(cases)("$name", ({ inputs, expected }) => {
-    expect(foldAll(inputs).map(summary)).toEqual(expected);
+  it.each(cases)("$name", ({ inputs, maxBytes, expected }) => {
+    expect(foldAll(inputs, 0, maxBytes).map(summary)).toEqual(expected);
   });
 });
 
 describe("window fold, properties", () => {
-  it("splits a chunk before it would pass the byte budget of a Kafka message", () => {
+  it("splits a piece before it would pass the byte budget of a Kafka message", () => {
     const big = new Uint8Array(300 * 1024).fill(0x78);
     const state = createFoldState(0);
     const input = (offset: number): FoldInput => ({
@@ -160,9 +173,31 @@ describe("window fold, properties", () => {
       matches: [A5],
     });
     const closed = [0, 1, 2, 3].flatMap((o) => foldStep(state, input(o)));
-    expect(closed.map((w) => [w.chunk, w.reason, w.runs.length])).toEqual([[0, "max_bytes", 2]]);
+    expect(closed.map((w) => [w.piece, w.reason, w.runs.length])).toEqual([[0, "max_bytes", 2]]);
     expect(closed.every((w) => w.runs.reduce((n, r) => n + r.json.length, 0) <= MAX_WINDOW_BYTES)).toBe(true);
-    expect(foldStep(state, tick(4, 5000)).map((w) => [w.chunk, w.runs.length])).toEqual([[1, 2]]);
+    expect(foldStep(state, tick(4, 5000)).map((w) => [w.piece, w.runs.length])).toEqual([[1, 2]]);
+  });
+
+  it("gives each run the stream time it was read at, and each part its rule version's max_runs", () => {
+    // The broker clock stepped back at offset 1: that run counts as read at 4000.
+    const [part] = foldAll([run(0, 4000, spec(RULE_A, 5, 7)), run(1, 3000, spec(RULE_A, 5, 7)), run(2, 4500, spec(RULE_A, 5, 7)), tick(3, 5000)]);
+    expect(part?.runs.map((r) => [r.offset, r.time])).toEqual([
+      [0, 4000],
+      [1, 4000],
+      [2, 4500],
+    ]);
+    expect(part?.maxRuns).toBe(7);
+  });
+
+  it("has closed every part of a window with end <= S once stream time reaches S (what a watermark promises)", () => {
+    const state = createFoldState(0, TWO_RUNS);
+    const closedEnds: number[] = [];
+    for (const input of [run(0, 100, A5), run(1, 900, spec(RULE_B, 1)), run(2, 1200, A5), run(3, 4000, A5), tick(4, 5000)]) {
+      for (const p of foldStep(state, input)) closedEnds.push(p.endMs);
+      // Nothing still open (nor a piece still to come) ends at or before the stream time.
+      for (const w of state.open.values()) expect(w.endMs).toBeGreaterThan(state.streamTime);
+    }
+    expect(closedEnds).toEqual([1000, 5000, 5000]);
   });
 
   it("knows the oldest offset a restart must keep, and when the next close is due", () => {
@@ -177,11 +212,11 @@ describe("window fold, properties", () => {
     expect(nextCloseTime(state)).toBe(5000);
   });
 
-  it("gives every window a deterministic id from rule, version, partition, start and chunk", () => {
+  it("gives every part a deterministic id from rule, version, partition, start and piece", () => {
     const a = foldAll([run(0, 100, A5), tick(1, 5000)], 3);
     const b = foldAll([run(7, 200, A5), tick(9, 6000)], 3);
-    expect(a[0]?.windowId).toBe(b[0]?.windowId);
-    expect(a[0]?.windowId).toBe(windowId({ ruleId: RULE_A, ruleVersion: 1, partition: 3, startMs: 0, chunk: 0 }));
+    expect(a[0]?.partId).toBe(b[0]?.partId);
+    expect(a[0]?.partId).toBe(windowId({ ruleId: RULE_A, ruleVersion: 1, partition: 3, startMs: 0, chunk: 0 }));
     // Known answer (Python: uuid.uuid5(NS, "<rule>/1/0/0/0")): the namespace and name format must never
     // change, or every window id would.
     expect(windowId({ ruleId: RULE_A, ruleVersion: 1, partition: 0, startMs: 0, chunk: 0 })).toBe(
@@ -194,7 +229,7 @@ describe("window fold, properties", () => {
       windowId({ ruleId: RULE_A, ruleVersion: 1, partition: 3, startMs: 5000, chunk: 0 }),
       windowId({ ruleId: RULE_A, ruleVersion: 1, partition: 3, startMs: 0, chunk: 1 }),
     ];
-    expect(new Set([a[0]?.windowId, ...others]).size).toBe(6);
+    expect(new Set([a[0]?.partId, ...others]).size).toBe(6);
   });
 });
 
@@ -205,6 +240,8 @@ describe("restart from a checkpoint", () => {
   const random = mulberry32(42);
   const specs = [spec(RULE_A, 2, 3), spec(RULE_B, 5, 4), spec(RULE_A, 2, 3, 2)];
   const longestMs = 5000;
+  /** Three runs of `run()` (`{"id":"run-123"}` and a comma) to a piece: windows split often. */
+  const maxBytes = 60;
   const inputs: FoldInput[] = [];
   let time = 0;
   for (let offset = 0; offset < 400; offset++) {
@@ -217,26 +254,28 @@ describe("restart from a checkpoint", () => {
     }
   }
   // Runs' bytes as text: deep equality walks a Uint8Array element by element, a string at once.
-  const comparable = (windows: ClosedWindow[]) =>
-    windows.map((w) => ({ ...w, runs: w.runs.map((r) => ({ ...r, json: new TextDecoder().decode(r.json) })) }));
-  const reference = foldAll(inputs);
+  const comparable = (parts: ClosedPart[]) =>
+    parts.map((w) => ({ ...w, runs: w.runs.map((r) => ({ ...r, json: new TextDecoder().decode(r.json) })) }));
+  const reference = foldAll(inputs, 0, maxBytes);
   const expected = comparable(reference);
 
-  it("the stream is a real test: windows close on time and on size", () => {
-    expect(new Set(reference.map((w) => w.reason))).toEqual(new Set(["time", "max_runs"]));
+  it("the stream is a real test: windows close on time and split on size, runs carry clamped times", () => {
+    expect(new Set(reference.map((w) => w.reason))).toEqual(new Set(["time", "max_bytes"]));
+    expect(reference.filter((w) => w.piece >= 2).length).toBeGreaterThan(0);
     expect(reference.length).toBeGreaterThan(50);
+    expect(reference.some((w) => w.runs.some((r) => r.time > inputs[r.offset]!.time))).toBe(true);
   });
 
   it("restarting at any offset changes nothing", () => {
     for (let cut = 1; cut < inputs.length; cut++) expect(comparable(resumeAt(cut)), `cut at ${cut}`).toEqual(expected);
   }, 30_000); // 400 refolds: seconds of CPU on a busy machine
 
-  function resumeAt(cut: number): ClosedWindow[] {
-    const before = createFoldState(0);
+  function resumeAt(cut: number): ClosedPart[] {
+    const before = createFoldState(0, maxBytes);
     const emitted = inputs.slice(0, cut).flatMap((i) => foldStep(before, i));
     const resumeTime = before.streamTime - longestMs;
     const from = inputs.findIndex((i) => i.time >= resumeTime);
-    const after = createFoldState(0);
+    const after = createFoldState(0, maxBytes);
     for (const input of inputs.slice(from)) {
       for (const w of foldStep(after, input)) if (w.closedAt >= cut) emitted.push(w);
     }

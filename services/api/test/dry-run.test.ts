@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { Rule, Run } from "@runhooks/contracts";
-import { MAX_WINDOW_BYTES } from "@runhooks/rules";
+import { MAX_WINDOW_BYTES, mergedWindowId } from "@runhooks/rules";
 import { dryRun } from "../src/rules/dry-run.js";
 
 const tenant = randomUUID();
@@ -15,7 +15,7 @@ function rule(patch: Record<string, unknown> = {}): Rule {
 }
 
 describe("dryRun", () => {
-  it("windows matched runs by end_time in aligned windows, UTC, with chunks of max_runs", () => {
+  it("windows matched runs by end_time in aligned windows, UTC, each cut into chunks of max_runs in time order", () => {
     const runs = [
       run("2024-01-01T00:00:09.999"), // no offset: UTC, window [5, 10)
       run("2024-01-01T00:00:05+00:00"),
@@ -28,18 +28,41 @@ describe("dryRun", () => {
       ["2024-01-01T00:00:05.000Z", "2024-01-01T00:00:10.000Z", [runs[0]!.id]],
       ["2024-01-01T00:00:10.000Z", "2024-01-01T00:00:15.000Z", [runs[3]!.id]],
     ]);
+    // The first window is two chunks (what the runhooks-chunk-index / -count headers say), the second one.
+    expect(result.chunks.map((c) => [c.chunk_index, c.chunk_count])).toEqual([
+      [0, 2],
+      [1, 2],
+      [0, 1],
+    ]);
+    expect(new Set(result.chunks.map((c) => c.window_id)).size).toBe(3);
+    expect(result.chunks[0]?.window_id).toBe(
+      mergedWindowId({ ruleId: result.rule_id, ruleVersion: 1, startMs: Date.parse("2024-01-01T00:00:05Z"), chunk: 0 }),
+    );
   });
 
-  it("folds as the evaluator does: a run id once per window, and chunks within its byte bound", () => {
+  it("sends one payload for a window of up to max_runs runs, however many pieces its runs took", () => {
+    const r = rule({ window: { seconds: 60, max_runs: 3 } });
+    const runs = Array.from({ length: 7 }, (_, i) => run(`2024-01-01T00:00:${String(50 - i * 5).padStart(2, "0")}Z`));
+    const result = dryRun(r, runs);
+    // Seven runs in one window: chunks of exactly 3, 3 and 1, the runs in order of time.
+    expect(result.payloads.map((p) => p.runs.map((x) => x.id))).toEqual([
+      [runs[6]!.id, runs[5]!.id, runs[4]!.id],
+      [runs[3]!.id, runs[2]!.id, runs[1]!.id],
+      [runs[0]!.id],
+    ]);
+    expect(result.chunks.map((c) => `${c.chunk_index}/${c.chunk_count}`)).toEqual(["0/3", "1/3", "2/3"]);
+  });
+
+  it("folds and merges as the evaluator and the assembler do: a run id once per window, pieces merged", () => {
     const twice = run("2024-01-01T00:00:01Z");
     const deduped = dryRun(rule(), [twice, twice, run("2024-01-01T00:00:02Z")]);
     expect(deduped.matched).toBe(3);
     expect(deduped.payloads.map((p) => p.runs.map((r) => r.id))).toEqual([[twice.id, deduped.results[2]!.run_id]]);
-    // Four runs of ~300 KB each: a window holds at most MAX_WINDOW_BYTES (768 KiB) of them.
+    // Four runs of ~300 KB each: the evaluator publishes them in two pieces of at most MAX_WINDOW_BYTES
+    // (768 KiB), which the assembler merges again: one payload, runs in order.
     const big = Array.from({ length: 4 }, (_, i) => run(`2024-01-01T00:00:0${i}Z`, { inputs: { text: "x".repeat(300_000) } }));
-    const chunked = dryRun(rule(), big);
-    expect(chunked.payloads.map((p) => p.runs.length)).toEqual([2, 2]);
-    expect(new Set(chunked.payloads.map((p) => p.start_time)).size).toBe(1);
+    const merged = dryRun(rule(), big);
+    expect(merged.payloads.map((p) => p.runs.map((x) => x.id))).toEqual([big.map((x) => x.id)]);
     expect(MAX_WINDOW_BYTES).toBeLessThan(3 * 300_000);
   });
 

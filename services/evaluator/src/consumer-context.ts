@@ -29,6 +29,15 @@ export interface RunsConsumerOptions {
   readonly observeConsumer?: (consumer: Consumer) => void;
 }
 
+/**
+ * An assigned partition no batch has come from yet: an empty one never gets one, so it is ticked
+ * (idle-ticks.ts) like an idle fold. `lastReadAt` is the assignment's time, then the last tick's.
+ */
+export interface UnstartedPartition {
+  tickInFlight: boolean;
+  lastReadAt: number;
+}
+
 /** What the runs consumer's steps share: its options, its Kafka consumer and every partition's fold. */
 export interface RunsConsumerContext {
   readonly o: RunsConsumerOptions;
@@ -41,6 +50,8 @@ export interface RunsConsumerContext {
    * next batch; a fold dropped from here (rebalance, failed flush) publishes and commits nothing more.
    */
   readonly states: Map<number, PartitionState>;
+  /** Assigned partitions of the current generation that no batch came from yet. */
+  readonly unstarted: Map<number, UnstartedPartition>;
   /** A flush's error not yet surfaced: the next batch throws it, so kafkajs retries or crashes as it would. */
   failure: Error | undefined;
   /** Set once stopping: nothing more is folded, and a failed flush no longer seeks. */

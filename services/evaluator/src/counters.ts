@@ -4,7 +4,10 @@ export interface Counters {
   runsMatched: number;
   runsSkippedNotEnded: number;
   deadLettered: Record<string, number>;
+  /** Window parts published. */
   windowsEmitted: number;
+  /** Watermark messages sent (one per windows partition per watermark). */
+  watermarksSent: number;
   ticksRead: number;
   ticksWritten: number;
   rulesInvalid: number;
@@ -19,6 +22,7 @@ export function createCounters(): Counters {
     runsSkippedNotEnded: 0,
     deadLettered: {},
     windowsEmitted: 0,
+    watermarksSent: 0,
     ticksRead: 0,
     ticksWritten: 0,
     rulesInvalid: 0,

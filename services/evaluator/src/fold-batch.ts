@@ -1,16 +1,16 @@
-import { foldStep, type ClosedWindow } from "@runhooks/rules";
+import { foldStep, type ClosedPart } from "@runhooks/rules";
 import type { EachBatchPayload, KafkaMessage, Message } from "kafkajs";
 import type { RunsConsumerContext } from "./consumer-context.js";
 import { CHECK_EVERY, cutDue } from "./cut-policy.js";
 import { deadLetterMessage } from "./dead-letter.js";
-import { isTick } from "./headers.js";
+import { KIND_HEADER, PART, PART_ID_HEADER, isTick } from "./headers.js";
 import { classifyMessage, foldInputOf, type MessageClass } from "./message-class.js";
 import { startPartition } from "./partition-start.js";
 import { followsSeek, type PartitionState } from "./partition-state.js";
-import { addWindow, createPendingCut, takeCut, type PendingCut } from "./pending-cut.js";
+import { addPart, createPendingCut, takeCut, type PendingCut } from "./pending-cut.js";
 import { publishCut } from "./publish-cut.js";
 import type { RunTrace } from "./tracing.js";
-import { windowMessageValue } from "./window-message.js";
+import { partMessageValue } from "./part-message.js";
 
 /** One fetched batch being folded into its partition's fold. */
 interface BatchFold {
@@ -27,8 +27,8 @@ interface BatchFold {
 /**
  * Folds one batch of the runs topic (kafkajs' `eachBatch`): 1. a flush that failed since the last
  * batch fails this one; 2. nothing is folded once stopping; 3. the partition's fold is started from its
- * checkpoint on its first batch, and batches fetched before its seek are skipped; 4. each message is
- * folded, cutting when due; 5. what remains is cut.
+ * checkpoint on its first batch (it is no longer unstarted), and batches fetched before its seek are
+ * skipped; 4. each message is folded, cutting when due; 5. what remains is cut.
  */
 export async function foldBatch(ctx: RunsConsumerContext, payload: EachBatchPayload): Promise<void> {
   // 1. Thrown here, kafkajs retries or crashes as it would for the flush.
@@ -43,6 +43,7 @@ export async function foldBatch(ctx: RunsConsumerContext, payload: EachBatchPayl
   if (first === undefined) return;
   // 3.
   const partition = payload.batch.partition;
+  ctx.unstarted.delete(partition);
   const state = await foldOf(ctx, partition, Number(first.offset));
   if (state === undefined) return;
   // 4.
@@ -92,7 +93,7 @@ async function foldMessages(b: BatchFold): Promise<boolean> {
   return true;
 }
 
-/** Classifies one message, records it, folds it, and keeps the windows it closed. */
+/** Classifies one message, records it, folds it, and keeps the parts it closed. */
 async function foldMessage(b: BatchFold, message: KafkaMessage, offset: number): Promise<void> {
   const { ctx, state, pending } = b;
   const { o } = ctx;
@@ -104,8 +105,8 @@ async function foldMessage(b: BatchFold, message: KafkaMessage, offset: number):
   const traced = o.tracing !== undefined && !isTick(message.headers) ? o.tracing.run(b.partition, message, suppressed) : undefined;
   const c = classifyMessage(message, o.limits, o.rules.book, Math.max(time, state.fold.streamTime));
   record(b, message, c, time, suppressed, traced);
-  for (const w of foldStep(state.fold, foldInputOf(c, offset, time, message.value))) {
-    if (w.closedAt >= state.suppressBelow) addWindow(pending, windowMessage(b, w));
+  for (const p of foldStep(state.fold, foldInputOf(c, offset, time, message.value))) {
+    if (p.closedAt >= state.suppressBelow) addPart(pending, partMessage(b, p));
   }
   state.nextOffset = offset + 1;
   pending.lastOffset = message.offset;
@@ -152,11 +153,11 @@ function record(b: BatchFold, message: KafkaMessage, c: MessageClass, time: numb
   }
 }
 
-/** A closed window as the message that publishes it, with its partition on the windows topic. */
-function windowMessage(b: BatchFold, w: ClosedWindow): Message & { value: Buffer } {
+/** A closed part as the message that publishes it, keyed by rule id, with its partition on the windows topic. */
+function partMessage(b: BatchFold, p: ClosedPart): Message & { value: Buffer } {
   const { o, windowsTo } = b.ctx;
-  const headers = { "runhooks-window-id": w.windowId };
-  const message = { key: w.ruleId, value: windowMessageValue(w), headers: o.tracing ? o.tracing.window(b.partition, w, headers) : headers };
+  const headers = { [KIND_HEADER]: PART, [PART_ID_HEADER]: p.partId };
+  const message = { key: p.ruleId, value: partMessageValue(p), headers: o.tracing ? o.tracing.window(b.partition, p, headers) : headers };
   windowsTo.assign(message);
   return message;
 }

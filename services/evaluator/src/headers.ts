@@ -1,8 +1,12 @@
 import type { IHeaders } from "kafkajs";
 
-/** Header that marks a tick (DESIGN.md §4); its value is `tick`. */
+/** Header that says what a message is (DESIGN.md §4): `tick` on the runs and rules topics, `part` or `watermark` on windows. */
 export const KIND_HEADER = "runhooks-kind";
 export const TICK = "tick";
+export const PART = "part";
+export const WATERMARK = "watermark";
+/** The part's id, for whoever reads the windows topic by hand (and the end-to-end bench). */
+export const PART_ID_HEADER = "runhooks-part-id";
 /** Key of ticks on the rules topic: compaction keeps just the last one. */
 export const RULES_TICK_KEY = "__tick__";
 
@@ -15,4 +19,9 @@ export function isTick(headers: IHeaders | undefined): boolean {
 
 export function tickValue(source: string): string {
   return JSON.stringify({ schema_version: 1, kind: "tick", source });
+}
+
+/** Key of a runs partition's watermarks: never a rule id, and the same for each of its watermarks. */
+export function watermarkKey(runsPartition: number): string {
+  return `__watermark__/${runsPartition}`;
 }

@@ -3,7 +3,7 @@ import type { KafkaMessage } from "kafkajs";
 import type { RunLimits } from "./decode.js";
 import { isTick } from "./headers.js";
 import { judgeRun, type Judgement } from "./judge.js";
-import { ownedRunBytes } from "./window-message.js";
+import { ownedRunBytes } from "./part-message.js";
 
 /**
  * What a runs-topic message is: a tick (it only moves time), a dead letter, a run that has not ended,

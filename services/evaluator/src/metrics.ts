@@ -8,7 +8,8 @@ export const EVALUATOR_METRICS = {
   runsMatched: { name: "runhooks.evaluator.runs_matched", kind: "counter", help: "Runs that joined at least one window." },
   runsSkipped: { name: "runhooks.evaluator.runs_skipped", kind: "counter", help: "Runs skipped, by reason (not_ended: no end_time yet)." },
   deadLettered: { name: "runhooks.evaluator.dead_lettered", kind: "counter", help: "Messages sent to the dead-letter topic, by reason." },
-  windowsEmitted: { name: "runhooks.evaluator.windows_emitted", kind: "counter", help: "Closed windows published." },
+  windowsEmitted: { name: "runhooks.evaluator.windows_emitted", kind: "counter", help: "Window parts published (a runs partition's share of a window, in pieces of at most 768 KiB)." },
+  watermarksSent: { name: "runhooks.evaluator.watermarks_sent", kind: "counter", help: "Watermark messages sent (one per windows partition per watermark)." },
   ticksRead: { name: "runhooks.evaluator.ticks_read", kind: "counter", help: "Tick messages read." },
   ticksWritten: { name: "runhooks.evaluator.ticks_written", kind: "counter", help: "Tick messages appended." },
   rulesInvalid: { name: "runhooks.evaluator.rules_invalid", kind: "counter", help: "Rule versions whose filter did not validate." },
@@ -33,6 +34,7 @@ export function registerEvaluatorMetrics(meter: Meter, c: Counters, gauges: Eval
   observe(meter, m.runsSkipped, () => [[{ reason: "not_ended" }, c.runsSkippedNotEnded]]);
   observe(meter, m.deadLettered, () => labelled("reason", c.deadLettered));
   observe(meter, m.windowsEmitted, () => c.windowsEmitted);
+  observe(meter, m.watermarksSent, () => c.watermarksSent);
   observe(meter, m.ticksRead, () => c.ticksRead);
   observe(meter, m.ticksWritten, () => c.ticksWritten);
   observe(meter, m.rulesInvalid, () => c.rulesInvalid);

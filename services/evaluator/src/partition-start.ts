@@ -24,6 +24,7 @@ export async function startPartition(ctx: RunsConsumerContext, partition: number
     fold: createFoldState(partition),
     lastReadAt: Date.now(),
     tickInFlight: false,
+    lastWatermark: undefined,
     flushes: createFlushQueue(FLUSH_DEPTH, (error) => flushFailed(ctx, partition, error)),
   };
   // 2.

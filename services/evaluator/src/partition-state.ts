@@ -15,6 +15,8 @@ export interface PartitionState {
   /** Wall-clock ms of the last message read: only decides when an idle partition gets a tick. */
   lastReadAt: number;
   tickInFlight: boolean;
+  /** The stream time of the last watermark this fold's flushes send (undefined: none yet). */
+  lastWatermark: number | undefined;
   /** Publishing and committing of this fold's cuts, in order, off the fetch loop. */
   readonly flushes: FlushQueue;
 }

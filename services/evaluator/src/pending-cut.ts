@@ -5,11 +5,14 @@ import { commitPoint } from "./cut-policy.js";
 import type { PartitionState } from "./partition-state.js";
 import { createRuleErrorBatch, type RuleErrorBatch } from "./rule-errors.js";
 import type { TopicMessages } from "./send-chunks.js";
+import { watermarkDue } from "./watermark.js";
 
 /** What one cut of a batch publishes and commits, fixed when it is cut. */
 export interface Cut {
   readonly out: TopicMessages[];
-  readonly windowCount: number;
+  readonly partCount: number;
+  /** The stream time to send as the partition's watermark once `out` is acknowledged; undefined: none due. */
+  readonly watermark: number | undefined;
   /** Never past the first run of a window still open at the cut. */
   readonly commitAt: number;
   readonly checkpoint: string;
@@ -20,9 +23,10 @@ export interface Cut {
 export interface PendingCut {
   /** Dead letters, in the order of their messages. */
   out: TopicMessages[];
-  windows: Message[];
+  parts: Message[];
   /** Published with the dead letters of the same cut, and suppressed below the checkpoint like them. */
   readonly ruleErrors: RuleErrorBatch;
+  /** Bytes of `parts`. */
   windowBytes: number;
   /** Messages read since the last cut. */
   messages: number;
@@ -33,32 +37,37 @@ export interface PendingCut {
 }
 
 export function createPendingCut(now: number): PendingCut {
-  return { out: [], windows: [], ruleErrors: createRuleErrorBatch(), windowBytes: 0, messages: 0, lastOffset: undefined, cutAt: now };
+  return { out: [], parts: [], ruleErrors: createRuleErrorBatch(), windowBytes: 0, messages: 0, lastOffset: undefined, cutAt: now };
 }
 
-/** Adds a closed window's message and counts its bytes. */
-export function addWindow(p: PendingCut, message: Message & { value: Buffer }): void {
+/** Adds a closed part's message and counts its bytes. */
+export function addPart(p: PendingCut, message: Message & { value: Buffer }): void {
   p.windowBytes += message.value.length;
-  p.windows.push(message);
+  p.parts.push(message);
 }
 
 /**
- * Takes what was read so far as a cut — windows after the dead letters, then the rule errors — with the
- * commit point and the checkpoint as the fold stands now, and starts the next one empty.
+ * Takes what was read so far as a cut — parts after the dead letters, then the rule errors — with the
+ * watermark due (`watermarkDue`, which then counts as sent: a cut that is never sent drops the fold),
+ * the commit point and the checkpoint as the fold stands now, and starts the next one empty.
  */
 export function takeCut(p: PendingCut, topics: Pick<TopicNames, "windows" | "ruleErrors">, s: PartitionState, sent: Cut["sent"], now: number): Cut {
   const out = p.out;
-  if (p.windows.length > 0) out.push({ topic: topics.windows, messages: p.windows });
+  if (p.parts.length > 0) out.push({ topic: topics.windows, messages: p.parts });
   if (p.ruleErrors.size > 0) out.push({ topic: topics.ruleErrors, messages: p.ruleErrors.drain() });
+  const streamTime = s.fold.streamTime;
+  const watermark = watermarkDue(s.lastWatermark, streamTime) ? streamTime : undefined;
+  if (watermark !== undefined) s.lastWatermark = watermark;
   const cut: Cut = {
     out,
-    windowCount: p.windows.length,
+    partCount: p.parts.length,
+    watermark,
     commitAt: commitPoint(s.fold, s.nextOffset),
-    checkpoint: encodeCheckpoint({ streamTime: s.fold.streamTime, processedUpTo: s.nextOffset }),
+    checkpoint: encodeCheckpoint({ streamTime, processedUpTo: s.nextOffset }),
     sent,
   };
   p.out = [];
-  p.windows = [];
+  p.parts = [];
   p.windowBytes = 0;
   p.messages = 0;
   p.cutAt = now;

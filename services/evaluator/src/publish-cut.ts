@@ -3,6 +3,7 @@ import type { RunsConsumerContext } from "./consumer-context.js";
 import type { Cut } from "./pending-cut.js";
 import { restartOffset, type PartitionState } from "./partition-state.js";
 import { PARTITION_BUDGET_BYTES, SEND_BUDGET_BYTES, byteBudgetChunks } from "./send-chunks.js";
+import { watermarkMessages } from "./watermark.js";
 
 const { CompressionTypes } = kafkajs;
 
@@ -14,13 +15,16 @@ function isRebalance(error: unknown): boolean {
 }
 
 /**
- * One flush: publishes a cut, then commits its checkpoint; skipped once the partition's fold was
- * dropped. Runs on the partition's flush queue, which stops at the first one that throws.
+ * One flush (DESIGN.md §4): 1. publishes a cut's parts, dead letters and rule errors; 2. once Kafka
+ * acknowledged them, the partition's watermark when one is due; 3. commits the cut's checkpoint.
+ * Skipped once the partition's fold was dropped. Runs on the partition's flush queue, which stops at
+ * the first one that throws.
  */
 export async function publishCut(ctx: RunsConsumerContext, partition: number, s: PartitionState, cut: Cut): Promise<void> {
   const { o } = ctx;
-  // Dropped by a rebalance or a failure: whoever folds the partition next re-emits these windows.
+  // Dropped by a rebalance or a failure: whoever folds the partition next re-emits these parts.
   if (ctx.states.get(partition) !== s) return cut.sent?.();
+  // 1.
   try {
     // Snappy (native, packages/kafka): windows shrink ~5x for ~10 µs per 20 KB window on this thread.
     // Measured per window against gzip level 1 on libuv's pool: ~40% of gzip's CPU here (encoding and
@@ -33,14 +37,18 @@ export async function publishCut(ctx: RunsConsumerContext, partition: number, s:
     cut.sent?.(error);
     throw error;
   }
-  o.counters.windowsEmitted += cut.windowCount;
+  o.counters.windowsEmitted += cut.partCount;
   if (ctx.states.get(partition) !== s) return;
+  // 2. After the parts it covers, in every windows partition: what makes the watermark true.
+  if (cut.watermark !== undefined) await sendWatermark(ctx, partition, cut.watermark);
+  if (ctx.states.get(partition) !== s) return;
+  // 3.
   try {
     await ctx.consumer.commitOffsets([{ topic: ctx.topic, partition, offset: String(cut.commitAt), metadata: cut.checkpoint }]);
   } catch (error) {
     if (!isRebalance(error)) throw error;
     // We lost the partition while working on it. What we published is safe: the next owner refolds
-    // from the last checkpoint and re-emits those windows identically (delivery dedupes them).
+    // from the last checkpoint and re-emits those parts identically (the assembler drops them).
     o.log("warn", "partition moved during a batch; leaving it to its new owner", { partition, error: String(error) });
     if (ctx.states.get(partition) === s) ctx.states.delete(partition);
     return;
@@ -49,10 +57,22 @@ export async function publishCut(ctx: RunsConsumerContext, partition: number, s:
   o.tracing?.forget(partition, cut.commitAt);
 }
 
+/** The watermark (p, S) to every partition of the windows topic; throws (failing the flush) when their count is unknown. */
+async function sendWatermark(ctx: RunsConsumerContext, partition: number, streamTime: number): Promise<void> {
+  let count = ctx.windowsTo.count();
+  if (count === undefined) {
+    await ctx.windowsTo.refresh();
+    count = ctx.windowsTo.count();
+    if (count === undefined) throw new Error(`cannot send a watermark: the partitions of ${ctx.o.topics.windows} are unknown`);
+  }
+  await ctx.o.producer.send({ topic: ctx.o.topics.windows, acks: -1, messages: watermarkMessages(partition, streamTime, count) });
+  ctx.o.counters.watermarksSent++;
+}
+
 /**
- * A flush failed: the fold has moved past windows Kafka did not take. Later flushes of that fold never
+ * A flush failed: the fold has moved past parts Kafka did not take. Later flushes of that fold never
  * run (FlushQueue); the partition starts over from its checkpoint, which the seek guarantees even if
- * no other message comes, and the refold publishes those windows again.
+ * no other message comes, and the refold publishes those parts again.
  */
 export function flushFailed(ctx: RunsConsumerContext, partition: number, error: unknown): void {
   const state = ctx.states.get(partition);

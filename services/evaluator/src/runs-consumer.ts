@@ -27,20 +27,33 @@ export interface RunsConsumer {
 }
 
 /**
- * The runs consumer (DESIGN.md §4): folds each assigned partition of the runs topic into windows,
- * publishes them, and commits a checkpoint after each flush.
+ * The runs consumer (DESIGN.md §4): folds each assigned partition of the runs topic into window parts,
+ * publishes them and, when due, the partition's watermark, and commits a checkpoint after each flush.
  */
 export async function startRunsConsumer(o: RunsConsumerOptions): Promise<RunsConsumer> {
   // 1. Where windows go, and the group consumer with what its steps share.
   const windowsTo = await windowPartitions(o.admin, o.topics.windows, o.log);
   const consumer: Consumer = o.kafka.consumer(runsConsumerConfig(o.groupId, o.sessionTimeoutMs));
-  const ctx: RunsConsumerContext = { o, topic: o.topics.runs, consumer, windowsTo, states: new Map(), failure: undefined, stopping: false };
+  const ctx: RunsConsumerContext = {
+    o,
+    topic: o.topics.runs,
+    consumer,
+    windowsTo,
+    states: new Map(),
+    unstarted: new Map(),
+    failure: undefined,
+    stopping: false,
+  };
   let isRunning = false;
 
   // 2. Every (re)assignment starts each partition over from its checkpoint: after a rebalance another
   // instance may have moved it on, and the refold is what makes the result independent of who did.
-  consumer.on(consumer.events.GROUP_JOIN, () => {
+  // Each assigned partition is unstarted until its first batch (an empty one is ticked meanwhile).
+  consumer.on(consumer.events.GROUP_JOIN, (e) => {
     ctx.states.clear();
+    ctx.unstarted.clear();
+    const now = Date.now();
+    for (const partition of e.payload.memberAssignment[ctx.topic] ?? []) ctx.unstarted.set(partition, { tickInFlight: false, lastReadAt: now });
     o.tracing?.reset();
     void windowsTo.refresh();
   });
@@ -72,7 +85,7 @@ export async function startRunsConsumer(o: RunsConsumerOptions): Promise<RunsCon
   });
   isRunning = true;
 
-  // 5. Ticks for idle partitions with open windows.
+  // 5. Ticks for idle partitions, so that their windows close and their watermarks move.
   const stopTicks = startIdleTicks(ctx);
 
   return {

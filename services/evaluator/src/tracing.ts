@@ -1,4 +1,4 @@
-import type { ClosedWindow, WindowSpec } from "@runhooks/rules";
+import type { ClosedPart, WindowSpec } from "@runhooks/rules";
 import {
   ATTR,
   createContextIndex,
@@ -26,16 +26,17 @@ export interface RunTrace {
  *
  * - `process runhooks.runs` (CONSUMER), one per run message: child of the run's producer context
  *   (the `traceparent` header) and linked to it, as the messaging conventions describe.
- * - `publish runhooks.windows` (PRODUCER), one per window: child of its first run's producer context
- *   (so the trace of a run shows the window and its deliveries), linked to the producer contexts of
- *   the runs it carries (at most MAX_SPAN_LINKS; `runhooks.links_dropped` counts the rest). Its
- *   context travels in the window message's `traceparent` header to delivery.
+ * - `publish runhooks.windows` (PRODUCER), one per window part: child of its first run's producer
+ *   context (so the trace of a run shows the part and what delivery makes of it), linked to the
+ *   producer contexts of the runs it carries (at most MAX_SPAN_LINKS; `runhooks.links_dropped` counts
+ *   the rest); `runhooks.window_id` is the part's id. Its context travels in the part message's
+ *   `traceparent` header to delivery.
  */
 export interface RunsTracing {
   /** Per run message (not ticks). `replayed`: refolded after a restart; remembered for links, not spanned. */
   run(partition: number, message: KafkaMessage, replayed: boolean): RunTrace;
-  /** Starts the window's publish span; returns the headers the window message carries. */
-  window(partition: number, w: ClosedWindow, headers: IHeaders): IHeaders;
+  /** Starts the part's publish span; returns the headers the part message carries. */
+  window(partition: number, w: ClosedPart, headers: IHeaders): IHeaders;
   /**
    * Takes the publish spans of the partition's windows started so far (one flush's cut); the
    * returned function ends them once their send settled.
@@ -109,7 +110,7 @@ export function createRunsTracing(t: Telemetry, o: { readonly runsTopic: string;
           attributes: {
             [ATTR.ruleId]: w.ruleId,
             [ATTR.ruleVersion]: w.ruleVersion,
-            [ATTR.windowId]: w.windowId,
+            [ATTR.windowId]: w.partId,
             [ATTR.windowRunCount]: w.runs.length,
             [ATTR.windowCloseReason]: w.reason,
           },

@@ -3,18 +3,23 @@ import { JavaCompatiblePartitioner } from "@runhooks/kafka";
 import type { Logger } from "@runhooks/telemetry";
 
 /**
- * Gives each window message the partition kafkajs' default partitioner would give it (murmur2 of the
- * key, Java's rule: where windows land does not change), before it is sent. Knowing partitions lets a
- * flush budget its sends per partition (`byteBudgetChunks`), so each send carries one large record
- * batch per partition rather than many small ones: each batch costs kafkajs its own encoders,
- * compression call and checksum, and the broker its own validation.
+ * The windows topic's partitions, from its metadata: read at start and on each assignment (infra
+ * refuses to add windows partitions, so the count only matters once, but reading it again costs
+ * little).
  *
- * Until the topic's metadata is known (or when it cannot be read), messages keep no partition and
- * kafkajs picks one as usual.
+ * - Parts get the partition kafkajs' default partitioner would give them (murmur2 of the rule id,
+ *   Java's rule: every part of a rule lands in one partition, where the assembler merges them), before
+ *   they are sent. Knowing partitions lets a flush budget its sends per partition (`byteBudgetChunks`),
+ *   so each send carries one large record batch per partition rather than many small ones: each batch
+ *   costs kafkajs its own encoders, compression call and checksum, and the broker its own validation.
+ *   Until the metadata is known, parts keep no partition and kafkajs picks the same one.
+ * - Watermarks go to every partition: `count` says how many there are.
  */
 export interface WindowPartitions {
   assign(message: Message): void;
-  /** Re-reads the partition count (a rebalance is a good moment: partitions may have been added). */
+  /** The windows topic's partition count; undefined until its metadata could be read. */
+  count(): number | undefined;
+  /** Re-reads the metadata. */
   refresh(): Promise<void>;
 }
 
@@ -26,7 +31,7 @@ export async function windowPartitions(admin: Admin, topic: string, log: Logger)
       const found = (await admin.fetchTopicMetadata({ topics: [topic] })).topics.find((t) => t.name === topic);
       if (found && found.partitions.length > 0) metadata = found.partitions;
     } catch (error) {
-      log("warn", "could not read the windows topic's partitions; kafkajs partitions windows", { topic, error: String(error) });
+      log("warn", "could not read the windows topic's partitions; kafkajs partitions parts, watermarks wait", { topic, error: String(error) });
     }
   };
   await refresh();
@@ -34,6 +39,7 @@ export async function windowPartitions(admin: Admin, topic: string, log: Logger)
     assign(message) {
       if (metadata !== undefined) message.partition = partitioner({ topic, partitionMetadata: metadata, message });
     },
+    count: () => metadata?.length,
     refresh,
   };
 }

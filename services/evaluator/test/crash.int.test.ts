@@ -2,60 +2,43 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { MatchWindow, type Run } from "@runhooks/contracts";
+import type { Run } from "@runhooks/contracts";
 import { compileFilter, runFacts, sampled, validateFilter } from "@runhooks/rules";
 import { startEvaluator } from "@runhooks/evaluator";
 import { repoRoot } from "@runhooks/infra";
 import { waitForTopics } from "@runhooks/kafka";
-import type { Admin, Kafka } from "kafkajs";
-import { createHarness, makeRun, ruleVersion, type Harness } from "./harness.js";
+import kafkajs, { type Admin } from "kafkajs";
+import { createHarness, eventually, makeRun, ruleVersion, type Harness } from "./harness.js";
+import { assembleTopic, chunkSummary, followWatermarks } from "./merged-windows.js";
 import { mulberry32 } from "../../../test/support/random.js";
 import { readTopic } from "../../../test/support/read-topic.js";
 
+const { AssignerProtocol } = kafkajs;
 const TENANT = "2ebda79f-2946-4491-a9ad-d642f49e0815";
-const RUNS = 20_000;
-const KILLS = 5;
+const KILLS = 20;
+const RUNS_PARTITIONS = 4;
+/** The harness' windows topic has two partitions; the reference topic gets as many. */
+const WINDOWS_PARTITIONS = 2;
+/** The longest window of the rules below. */
+const LONGEST_WINDOW_MS = 2000;
+/** Runs are produced until every kill has struck, and at least this many. */
+const MIN_RUNS = 5000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function recordCount(admin: Admin, topic: string): Promise<number> {
-  const ends = await admin.fetchTopicOffsets(topic);
-  return ends.reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
-}
-
-/** Every message of a topic, read with a throw-away group until the high watermark. */
-async function readAll(kafka: Kafka, admin: Admin, topic: string): Promise<MatchWindow[]> {
-  const read = await readTopic(kafka, topic, await recordCount(admin, topic));
-  return read.map(({ message }) => MatchWindow.parse(JSON.parse(message.value!.toString())));
-}
-
-/** True once the group has committed every partition up to its end: nothing open, nothing unread. */
-async function caughtUp(admin: Admin, groupId: string, topic: string): Promise<boolean> {
-  const ends = await admin.fetchTopicOffsets(topic);
-  const committed = (await admin.fetchOffsets({ groupId, topics: [topic] })).flatMap((t) => t.partitions);
-  return ends.every((e) => committed.find((c) => c.partition === e.partition)?.offset === e.high);
-}
-
-async function waitCaughtUp(admin: Admin, groupId: string, topic: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  // Twice in a row, a second apart: a tick appended meanwhile would move the end again.
-  let streak = 0;
-  while (streak < 2) {
-    if (Date.now() > deadline) throw new Error(`group ${groupId} did not catch up with ${topic}`);
-    streak = (await caughtUp(admin, groupId, topic)) ? streak + 1 : 0;
-    await sleep(1000);
+/** The group's members that hold partitions of `topic`, by client id, once the group is stable. */
+async function stableMembers(admin: Admin, groupId: string, topic: string): Promise<Map<string, number[]>> {
+  const { groups } = await admin.describeGroups([groupId]);
+  const group = groups[0];
+  const members = new Map<string, number[]>();
+  if (group?.state !== "Stable") return members;
+  for (const m of group.members) {
+    const assignment = AssignerProtocol.MemberAssignment.decode(m.memberAssignment);
+    const partitions = assignment?.assignment[topic] ?? [];
+    if (partitions.length > 0) members.set(m.clientId, partitions);
   }
+  return members;
 }
-
-type Summary = { rule: string; version: number; partition: number; chunk: number; bounds: string; runs: string[] };
-const summarise = (w: MatchWindow): Summary => ({
-  rule: w.rule_id,
-  version: w.rule_version,
-  partition: w.partition,
-  chunk: w.chunk,
-  bounds: `${w.start_time}/${w.end_time}`,
-  runs: w.runs.map((r) => r.id),
-});
 
 describe("evaluator crash test", () => {
   let h: Harness | undefined;
@@ -65,8 +48,8 @@ describe("evaluator crash test", () => {
     await h?.close();
   });
 
-  it(`emits exactly an uninterrupted run's windows while SIGKILLed ${KILLS} times during ${RUNS} runs`, async () => {
-    const harness = await createHarness("crash", 3);
+  it(`assembles exactly an uninterrupted run's merged windows while two evaluators are SIGKILLed ${KILLS} times`, async () => {
+    const harness = await createHarness("crash", RUNS_PARTITIONS);
     h = harness;
     const random = mulberry32(20_261_126);
     const rules = [
@@ -77,35 +60,35 @@ describe("evaluator crash test", () => {
     for (const r of rules) await h.publishRule(r);
 
     const groupId = `${h.prefix}-crashy`;
-    const spawnEvaluator = () => {
-      const child = spawn(
-        process.execPath,
-        ["--import", "tsx", "--conditions=source", join(repoRoot, "services/evaluator/src/main.ts")],
-        {
-          env: {
-            ...process.env,
-            KAFKA_BROKERS: inject("kafkaBrokers").join(","),
-            RUNHOOKS_TOPIC_PREFIX: harness.prefix,
-            RUNHOOKS_EVALUATOR_GROUP: groupId,
-            RUNHOOKS_EVALUATOR_PORT: "-1",
-            RUNHOOKS_TICK_INTERVAL_MS: "100",
-            RUNHOOKS_SESSION_TIMEOUT_MS: "6000",
-            RUNHOOKS_LOG_LEVEL: "warn",
-          },
-          stdio: ["ignore", "ignore", "inherit"],
+    let incarnation = 0;
+    /** A child evaluator; its Kafka client id names it in the group. */
+    const spawnEvaluator = (): { child: ChildProcess; clientId: string } => {
+      const instanceId = `crashy-${incarnation++}`;
+      const child = spawn(process.execPath, ["--import", "tsx", "--conditions=source", join(repoRoot, "services/evaluator/src/main.ts")], {
+        env: {
+          ...process.env,
+          KAFKA_BROKERS: inject("kafkaBrokers").join(","),
+          RUNHOOKS_TOPIC_PREFIX: harness.prefix,
+          RUNHOOKS_EVALUATOR_GROUP: groupId,
+          RUNHOOKS_INSTANCE_ID: instanceId,
+          RUNHOOKS_EVALUATOR_PORT: "-1",
+          RUNHOOKS_TICK_INTERVAL_MS: "100",
+          RUNHOOKS_SESSION_TIMEOUT_MS: "6000",
+          RUNHOOKS_LOG_LEVEL: "warn",
         },
-      );
+        stdio: ["ignore", "ignore", "inherit"],
+      });
       children.push(child);
-      return child;
+      return { child, clientId: `runhooks-evaluator-${instanceId}` };
     };
 
-    // Produce 20,000 runs over ~70 s while the evaluator is killed at random moments. (A killed member
-    // holds its partitions until its 6 s session times out, so each incarnation needs several seconds.)
+    // Runs are produced until the last kill has struck, while two evaluators in one group are killed
+    // at random moments. (A killed member holds its partitions until its 6 s session times out.)
     const produced: Run[] = [];
+    let killing = true;
     const production = (async () => {
-      const batch = 100;
-      for (let i = 0; i < RUNS; i += batch) {
-        const runs = Array.from({ length: batch }, () =>
+      while (killing || produced.length < MIN_RUNS) {
+        const runs = Array.from({ length: 50 }, () =>
           makeRun(TENANT, {
             status: random() < 0.3 ? "error" : "success",
             total_tokens: Math.floor(random() * 1000),
@@ -115,7 +98,7 @@ describe("evaluator crash test", () => {
         );
         produced.push(...runs);
         await harness.produceRuns(runs);
-        await sleep(350);
+        await sleep(250);
       }
     })();
     const admin = harness.kafka.admin();
@@ -124,32 +107,57 @@ describe("evaluator crash test", () => {
       (await admin.fetchOffsets({ groupId, topics: [harness.topics.runs] }))
         .flatMap((t) => t.partitions)
         .reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
-    let current = spawnEvaluator();
+
+    const alive = [spawnEvaluator(), spawnEvaluator()];
     const killedAt: number[] = [];
     let killsWhileProducing = 0;
-    for (let k = 0; k < KILLS; k++) {
-      // Kill an evaluator that is working: wait until this incarnation has committed progress, then
-      // strike at a random moment within the next few hundred milliseconds.
-      const before = await committedSum();
-      while ((await committedSum()) === before) await sleep(100);
-      await sleep(random() * 800);
-      if (produced.length < RUNS) killsWhileProducing++;
-      current.kill("SIGKILL");
-      await new Promise((r) => current.once("exit", r));
-      killedAt.push(await committedSum());
-      current = spawnEvaluator();
+    try {
+      for (let k = 0; k < KILLS; k++) {
+        // Strike a working evaluator while the other is working too: wait until the group is stable with
+        // both holding partitions and has committed progress since, then kill one at a random moment
+        // within the next few hundred milliseconds.
+        const slot = random() < 0.5 ? 0 : 1;
+        const both = async () => {
+          const members = await stableMembers(admin, groupId, harness.topics.runs);
+          return alive.every((e) => members.has(e.clientId));
+        };
+        for (const deadline = Date.now() + 120_000; !(await both()); await sleep(200)) {
+          if (Date.now() > deadline) throw new Error(`kill ${k + 1}: the group never held both evaluators`);
+        }
+        const before = await committedSum();
+        while ((await committedSum()) === before) await sleep(100);
+        await sleep(random() * 800);
+        if (killing) killsWhileProducing++;
+        const victim = alive[slot]!;
+        victim.child.kill("SIGKILL");
+        await new Promise((r) => victim.child.once("exit", r));
+        killedAt.push(await committedSum());
+        alive[slot] = spawnEvaluator();
+      }
+    } finally {
+      killing = false;
+      await production;
     }
-    await production;
+    const producedBy = Date.now();
+
+    // Every window that can hold a run is complete once every runs partition's watermark passed the
+    // last run's time plus the longest window, in every windows partition.
+    const target = producedBy + LONGEST_WINDOW_MS;
+    const crashyMarks = await followWatermarks(h.kafka, h.topics.windows, { runs: RUNS_PARTITIONS, windows: WINDOWS_PARTITIONS });
+    try {
+      await eventually("the crashed group's watermarks past the last window", () => crashyMarks.low() >= target, 120_000);
+    } finally {
+      await crashyMarks.stop();
+    }
+    for (const e of alive) e.child.kill("SIGTERM");
+    await Promise.all(alive.map((e) => new Promise((r) => (e.child.exitCode === null && e.child.signalCode === null ? e.child.once("exit", r) : r(undefined)))));
 
     try {
-      await waitCaughtUp(admin, groupId, h.topics.runs, 120_000);
-      current.kill("SIGTERM");
-      await new Promise((r) => current.once("exit", r));
-
-      // The same logs, folded once without interruption into another topic.
+      // The same logs, evaluated once without interruption into another topic.
       const referenceTopic = `${h.prefix}.windows.reference`;
-      await admin.createTopics({ waitForLeaders: false, topics: [{ topic: referenceTopic, numPartitions: 1 }] });
+      await admin.createTopics({ waitForLeaders: false, topics: [{ topic: referenceTopic, numPartitions: WINDOWS_PARTITIONS }] });
       await waitForTopics(admin, [referenceTopic]);
+      const referenceMarks = await followWatermarks(h.kafka, referenceTopic, { runs: RUNS_PARTITIONS, windows: WINDOWS_PARTITIONS });
       const reference = await startEvaluator({
         brokers: inject("kafkaBrokers"),
         topicPrefix: h.prefix,
@@ -161,63 +169,75 @@ describe("evaluator crash test", () => {
         log: () => undefined,
       });
       try {
-        await waitCaughtUp(admin, `${h.prefix}-reference`, h.topics.runs, 120_000);
+        await eventually("the reference's watermarks past the last window", () => referenceMarks.low() >= target, 120_000);
       } finally {
         await reference.stop();
+        await referenceMarks.stop();
       }
 
-      const crashy = await readAll(h.kafka, admin, h.topics.windows);
-      const uninterrupted = await readAll(h.kafka, admin, referenceTopic);
+      // Both topics as delivery's assembler folds them; a part re-emitted after a kill is byte-identical
+      // to its first emission (assembleTopic checks).
+      const crashy = await assembleTopic(h.kafka, admin, h.topics.windows, RUNS_PARTITIONS);
+      const uninterrupted = await assembleTopic(h.kafka, admin, referenceTopic, RUNS_PARTITIONS);
+      const bound = Math.min(crashy.low, uninterrupted.low);
+      expect(bound).toBeGreaterThanOrEqual(target);
 
-      // A window re-emitted after a kill is identical to its first emission.
-      const byId = new Map<string, Summary>();
-      let reEmitted = 0;
-      for (const w of crashy) {
-        const seen = byId.get(w.window_id);
-        if (seen) {
-          reEmitted++;
-          expect(summarise(w), `window ${w.window_id} re-emitted with other contents`).toEqual(seen);
-        } else {
-          byId.set(w.window_id, summarise(w));
-        }
+      // The merged windows complete by both runs' watermarks: the same chunks (ids, runs, order) in each
+      // windows partition.
+      let chunkCount = 0;
+      for (let q = 0; q < WINDOWS_PARTITIONS; q++) {
+        const upTo = (chunks: ReturnType<typeof crashy.chunks.get>) => (chunks ?? []).filter((c) => c.endMs <= bound).map(chunkSummary);
+        const got = upTo(crashy.chunks.get(q));
+        expect(got, `windows partition ${q}`).toEqual(upTo(uninterrupted.chunks.get(q)));
+        chunkCount += got.length;
       }
-      const referenceById = new Map(uninterrupted.map((w) => [w.window_id, summarise(w)]));
-      expect(referenceById.size).toBe(uninterrupted.length);
-      expect(byId.size).toBe(referenceById.size);
-      expect(new Map([...byId].sort())).toEqual(new Map([...referenceById].sort()));
+      const merged = [...crashy.chunks.values()].flat().filter((c) => c.endMs <= bound);
+      expect(new Set(merged.map((c) => c.windowId)).size).toBe(merged.length);
 
       // The log holds every produced run. The harness' producer is not idempotent: a send it retried after
-      // a lost acknowledgement appends its runs again, and the windows must then hold each record of the
-      // log — so what each rule should hold is judged over the records as appended.
-      const logged = await readTopic(h.kafka, h.topics.runs, await recordCount(admin, h.topics.runs));
+      // a lost acknowledgement appends its runs again, so what each rule should hold is judged over the
+      // records as appended.
+      const ends = await admin.fetchTopicOffsets(h.topics.runs);
+      const logged = await readTopic(h.kafka, h.topics.runs, ends.reduce((n, p) => n + Number(p.high) - Number(p.low), 0));
       const appended = logged
-        .filter(({ message }) => message.headers?.["runhooks-kind"]?.toString() !== "tick") // the evaluator's own ticks
+        .filter(({ message }) => message.headers?.["runhooks-kind"]?.toString() !== "tick") // the evaluators' own ticks
         .map(({ message }) => JSON.parse(message.value!.toString()) as Run);
       expect(new Set(appended.map((r) => r.id))).toEqual(new Set(produced.map((r) => r.id)));
+      const copies = new Map<string, number>();
+      for (const r of appended) copies.set(r.id, (copies.get(r.id) ?? 0) + 1);
+      const appendedTwice = new Set([...copies].filter(([, n]) => n > 1).map(([id]) => id));
 
-      // No run lost, none in two windows of a rule: each rule holds exactly the records it matches.
+      // No run lost; a run in two windows of a rule only if the log holds it twice.
       for (const rule of rules) {
         const filter = validateFilter(rule.filter);
         if (!filter.ok) throw new Error("test rule invalid");
         const compiled = compileFilter(filter.value);
-        const expected = appended
-          .filter((r) => compiled(runFacts(r)) && (rule.sampling_rate >= 1 || sampled(rule.rule_id, r.id, rule.sampling_rate)))
-          .map((r) => r.id)
-          .sort();
-        const got = [...byId.values()].filter((w) => w.rule === rule.rule_id).flatMap((w) => w.runs).sort();
-        expect(got.length, `rule ${rule.rule_id}`).toBe(expected.length);
-        expect(got).toEqual(expected);
+        const expected = new Set(
+          appended.filter((r) => compiled(runFacts(r)) && (rule.sampling_rate >= 1 || sampled(rule.rule_id, r.id, rule.sampling_rate))).map((r) => r.id),
+        );
+        const got = merged.filter((c) => c.ruleId === rule.rule_id).flatMap((c) => c.runs.map((r) => r.runId));
+        expect(new Set(got), `rule ${rule.rule_id}`).toEqual(expected);
+        const seen = new Set<string>();
+        const twice = got.filter((id) => seen.has(id) || (seen.add(id), false));
+        expect(twice.filter((id) => !appendedTwice.has(id))).toEqual([]);
+        // max_runs holds over the merged window: full chunks but the last.
+        for (const c of merged.filter((x) => x.ruleId === rule.rule_id)) {
+          expect(c.runs.length).toBe(c.chunkIndex < c.chunkCount - 1 ? rule.window.max_runs : c.runs.length);
+          expect(c.runs.length).toBeLessThanOrEqual(rule.window.max_runs);
+        }
       }
-      // The kills were real: each struck a working evaluator, and while runs were still being produced.
+      // The kills were real: each struck a working evaluator, with the other working, while runs were
+      // still being produced.
       expect(killedAt).toHaveLength(KILLS);
       expect(killsWhileProducing).toBe(KILLS);
       console.log(
-        `[crash test] ${RUNS} runs, ${KILLS} SIGKILLs (committed offsets at each kill: ${killedAt.join(", ")}): ` +
-          `${byId.size} windows, identical to the uninterrupted fold; ${reEmitted} re-emitted identically; ` +
-          `${appended.length - produced.length} runs appended twice by the producer's retries`,
+        `[crash test] ${produced.length} runs over ${RUNS_PARTITIONS} partitions, two evaluators, ${KILLS} SIGKILLs ` +
+          `(committed offsets at each kill: ${killedAt.join(", ")}): ${chunkCount} merged chunks, identical to the ` +
+          `uninterrupted evaluation; ${crashy.reEmitted} parts re-emitted identically, ${crashy.duplicatesDropped} dropped ` +
+          `by the assembler; ${appended.length - produced.length} runs appended twice by the producer's retries`,
       );
     } finally {
       await admin.disconnect();
     }
-  }, 600_000);
+  }, 900_000);
 });

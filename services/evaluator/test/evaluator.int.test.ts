@@ -40,18 +40,21 @@ describe("evaluator against the real broker", () => {
     const misses = [makeRun(TENANT_1, { status: "success" }), makeRun(TENANT_1, { run_type: "chain", status: "error" })];
     await h.produceRuns([...hits, ...misses]);
 
-    await eventually("the matching runs' windows", () => runIdsOf(h.windows, rule.rule_id).length >= 3);
-    expect(runIdsOf(h.windows, rule.rule_id)).toEqual(hits.map((r) => r.id).sort());
-    for (const w of h.windows.filter((x) => x.rule_id === rule.rule_id)) {
+    await eventually("the matching runs' windows", () => runIdsOf(h.parts, rule.rule_id).length >= 3);
+    expect(runIdsOf(h.parts, rule.rule_id)).toEqual(hits.map((r) => r.id).sort());
+    for (const w of h.parts.filter((x) => x.rule_id === rule.rule_id)) {
       const start = Date.parse(w.start_time);
       expect(Date.parse(w.end_time) - start).toBe(1000);
       expect(start % 1000).toBe(0);
       expect(w.rule_version).toBe(1);
       expect(w.tenant_id).toBe(TENANT_1);
+      expect(w.max_runs).toBe(rule.window.max_runs);
+      // Each run with the stream time it was read at: within the window, in the order read.
+      expect(w.run_times.every((t, i) => t >= start && t < start + 1000 && (i === 0 || t >= w.run_times[i - 1]!))).toBe(true);
     }
     // The runs in a window are the runs as produced, unknown fields and all.
     const sent = hits[0]!;
-    const received = h.windows.flatMap((w) => w.runs).find((r) => r.id === sent.id);
+    const received = h.parts.flatMap((w) => w.runs).find((r) => r.id === sent.id);
     expect(received).toEqual(sent);
   });
 
@@ -64,9 +67,9 @@ describe("evaluator against the real broker", () => {
     const runs1 = [0, 1, 2, 3].map(() => makeRun(TENANT_1, { name: "tenant-isolation" }));
     const runs2 = [0, 1].map(() => makeRun(TENANT_2, { name: "tenant-isolation" }));
     await h.produceRuns([...runs1, ...runs2]);
-    await eventually("both tenants' windows", () => runIdsOf(h.windows, rule1.rule_id).length >= 4 && runIdsOf(h.windows, rule2.rule_id).length >= 2);
-    expect(runIdsOf(h.windows, rule1.rule_id)).toEqual(runs1.map((r) => r.id).sort());
-    expect(runIdsOf(h.windows, rule2.rule_id)).toEqual(runs2.map((r) => r.id).sort());
+    await eventually("both tenants' windows", () => runIdsOf(h.parts, rule1.rule_id).length >= 4 && runIdsOf(h.parts, rule2.rule_id).length >= 2);
+    expect(runIdsOf(h.parts, rule1.rule_id)).toEqual(runs1.map((r) => r.id).sort());
+    expect(runIdsOf(h.parts, rule2.rule_id)).toEqual(runs2.map((r) => r.id).sort());
   });
 
   it("samples by a stable hash of rule and run", async () => {
@@ -82,9 +85,9 @@ describe("evaluator against the real broker", () => {
     const marker = ruleVersion({ tenant_id: TENANT_2, filter: { "==": [{ var: "name" }, "sampling-marker"] } });
     await h.publishRule(marker);
     await h.produceRuns([...runs, makeRun(TENANT_2, { name: "sampling-marker", trace_id: trace })]);
-    await eventually("the marker's window", () => runIdsOf(h.windows, marker.rule_id).length === 1);
-    await eventually("the sampled runs' windows", () => runIdsOf(h.windows, rule.rule_id).length >= expected.length);
-    expect(runIdsOf(h.windows, rule.rule_id)).toEqual(expected);
+    await eventually("the marker's window", () => runIdsOf(h.parts, marker.rule_id).length === 1);
+    await eventually("the sampled runs' windows", () => runIdsOf(h.parts, rule.rule_id).length >= expected.length);
+    expect(runIdsOf(h.parts, rule.rule_id)).toEqual(expected);
   });
 
   it("judges each run by the rule version in force when it was appended", async () => {
@@ -93,15 +96,15 @@ describe("evaluator against the real broker", () => {
     await h.publishRule(v1);
     const before = [makeRun(TENANT_1, { name: "first" }), makeRun(TENANT_1, { name: "second" })];
     await h.produceRuns(before);
-    await eventually("v1's window", () => runIdsOf(h.windows, ruleId).length >= 1);
+    await eventually("v1's window", () => runIdsOf(h.parts, ruleId).length >= 1);
 
     const v2 = { ...v1, version: 2, filter: { "==": [{ var: "name" }, "second"] } };
     await h.publishRule(v2);
     const after = [makeRun(TENANT_1, { name: "first" }), makeRun(TENANT_1, { name: "second" })];
     await h.produceRuns(after);
-    await eventually("v2's window", () => h.windows.some((w) => w.rule_id === ruleId && w.rule_version === 2));
+    await eventually("v2's window", () => h.parts.some((w) => w.rule_id === ruleId && w.rule_version === 2));
 
-    const byVersion = (v: number) => runIdsOf(h.windows.filter((w) => w.rule_version === v), ruleId);
+    const byVersion = (v: number) => runIdsOf(h.parts.filter((w) => w.rule_version === v), ruleId);
     expect(byVersion(1)).toEqual([before[0]!.id]);
     expect(byVersion(2)).toEqual([after[1]!.id]);
 
@@ -110,8 +113,8 @@ describe("evaluator against the real broker", () => {
     const marker = ruleVersion({ tenant_id: TENANT_1, filter: { "==": [{ var: "name" }, "marker-after-delete"] } });
     await h.publishRule(marker);
     await h.produceRuns([late, makeRun(TENANT_1, { name: "marker-after-delete" })]);
-    await eventually("the marker's window", () => runIdsOf(h.windows, marker.rule_id).length === 1);
-    expect(runIdsOf(h.windows, ruleId)).not.toContain(late.id);
+    await eventually("the marker's window", () => runIdsOf(h.parts, marker.rule_id).length === 1);
+    expect(runIdsOf(h.parts, ruleId)).not.toContain(late.id);
   });
 
   it("dead-letters garbage with its reason and bytes, counts unfinished runs, and keeps going", async () => {
@@ -137,7 +140,7 @@ describe("evaluator against the real broker", () => {
     expect(byReason["oversized"]!.error).toMatch(/limit is 524288/);
     expect(byReason["invalid_json"]!.topic).toBe(h.topics.runs);
 
-    await eventually("the good run's window", () => runIdsOf(h.windows, rule.rule_id).length === 1);
+    await eventually("the good run's window", () => runIdsOf(h.parts, rule.rule_id).length === 1);
     expect(evaluator.counters.runsSkippedNotEnded).toBe(skippedBefore + 1);
   });
 
@@ -160,8 +163,8 @@ describe("evaluator against the real broker", () => {
     const letter = ofKey()[0]!;
     expect(letter.error).toMatch(/the limit is 256 \(RUNHOOKS_MAX_RUN_DEPTH\)/);
     expect(text(letter)).toBe(deep);
-    await eventually("the good run's window", () => runIdsOf(h.windows, rule.rule_id).length === 1);
-    expect(runIdsOf(h.windows, rule.rule_id)).toEqual([good.id]);
+    await eventually("the good run's window", () => runIdsOf(h.parts, rule.rule_id).length === 1);
+    expect(runIdsOf(h.parts, rule.rule_id)).toEqual([good.id]);
   });
 
   it("serves health and metrics", async () => {

@@ -15,7 +15,7 @@ describe("a flush Kafka refuses", () => {
     await h?.close();
   });
 
-  it("is never committed past: the evaluator stops, and a restart publishes its windows", async () => {
+  it("is never committed past: the evaluator stops, and a restart publishes its parts", async () => {
     const harness = await createHarness("flushfail", 1);
     h = harness;
     const admin = harness.kafka.admin();
@@ -27,9 +27,10 @@ describe("a flush Kafka refuses", () => {
       });
     };
     try {
-      // No window fits: every send of windows is refused (MESSAGE_TOO_LARGE, not retriable).
-      await limit(100);
-      const rule = ruleVersion({ tenant_id: TENANT, filter: { "==": [{ var: "status" }, "error"] }, window: { seconds: 60, max_runs: 2 } });
+      // A watermark (under 200 bytes) fits, no part of four runs does (their ids alone take more):
+      // every send of parts is refused (MESSAGE_TOO_LARGE, not retriable).
+      await limit(300);
+      const rule = ruleVersion({ tenant_id: TENANT, filter: { "==": [{ var: "status" }, "error"] }, window: { seconds: 1, max_runs: 2 } });
       await harness.publishRule(rule);
       const runs = [0, 1, 2, 3].map(() => makeRun(TENANT, { status: "error" }));
       await harness.produceRuns(runs);
@@ -49,18 +50,22 @@ describe("a flush Kafka refuses", () => {
       let fatal: Error | undefined;
       const first = await start((error) => (fatal = error));
       await eventually("the refused flush to stop the evaluator", () => fatal !== undefined, 30_000);
-      expect(first.counters.runsMatched).toBeGreaterThanOrEqual(2);
+      expect(first.counters.runsMatched).toBe(4);
       expect(first.counters.windowsEmitted).toBe(0);
-      // Nothing was published, so nothing may have been committed: a restart must fold these runs again.
+      // The first flush's watermark went out: it was the parts that were refused.
+      expect(first.counters.watermarksSent).toBeGreaterThan(0);
+      // No part was published, so nothing may have been committed past the window's first run (offset
+      // 0, where the flushes before its window closed committed): a restart must fold these runs again.
       const committed = (await admin.fetchOffsets({ groupId: `${harness.prefix}-evaluator`, topics: [harness.topics.runs] })).flatMap((t) => t.partitions);
-      expect(committed.map((p) => Number(p.offset))).toEqual([-1]);
+      expect(committed.map((p) => Number(p.offset))).toEqual([0]);
       await first.stop();
 
       await limit(1024 * 1024);
       await start();
-      await eventually("the windows, published by the restarted evaluator", () => runIdsOf(harness.windows, rule.rule_id).length >= 4, 30_000);
-      expect(runIdsOf(harness.windows, rule.rule_id)).toEqual(runs.map((r) => r.id).sort());
-      expect(harness.windows.map((w) => w.chunk).sort()).toEqual([0, 1]);
+      await eventually("the part, published by the restarted evaluator", () => runIdsOf(harness.parts, rule.rule_id).length >= 4, 30_000);
+      expect(runIdsOf(harness.parts, rule.rule_id)).toEqual(runs.map((r) => r.id).sort());
+      // max_runs 2 cuts the merged window, not the part.
+      expect(harness.parts.map((w) => [w.piece, w.runs.length])).toEqual([[0, 4]]);
     } finally {
       await admin.disconnect();
     }

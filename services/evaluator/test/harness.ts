@@ -1,15 +1,24 @@
 import { randomUUID } from "node:crypto";
-import { MatchWindow, DeadLetter, RuleError, type Run, type RuleVersion } from "@runhooks/contracts";
+import { DeadLetter, RuleError, RunsWatermark, WindowPart, type Run, type RuleVersion } from "@runhooks/contracts";
 import { ensureTopics, topicNames, topicSpecs, type TopicNames } from "@runhooks/kafka";
 import type { Consumer, Kafka, Producer } from "kafkajs";
 import { testKafka, uniquePrefix } from "../../../test/support/stack.js";
 
-/** A fresh set of topics, a producer for runs and rules, and collectors for windows and dead letters. */
+/** A message of the windows topic as the collector read it: where it was, and what it is. */
+export type WindowsEntry = { readonly q: number; readonly offset: number } & (
+  | { readonly kind: "part"; readonly part: WindowPart }
+  | { readonly kind: "watermark"; readonly watermark: RunsWatermark }
+);
+
+/** A fresh set of topics, a producer for runs and rules, and collectors for window parts and dead letters. */
 export interface Harness {
   readonly prefix: string;
   readonly topics: TopicNames;
   readonly kafka: Kafka;
-  readonly windows: MatchWindow[];
+  /** The parts of the windows topic, as read (a rebalance of the collector may repeat some). */
+  readonly parts: WindowPart[];
+  /** Everything read from the windows topic, parts and watermarks. */
+  readonly windowsLog: WindowsEntry[];
   readonly deadLetters: DeadLetter[];
   readonly ruleErrors: RuleError[];
   publishRule(rule: RuleVersion): Promise<void>;
@@ -30,16 +39,17 @@ export async function createHarness(label: string, runsPartitions = 2): Promise<
 
   const producer: Producer = kafka.producer();
   await producer.connect();
-  const windows: MatchWindow[] = [];
+  const parts: WindowPart[] = [];
+  const windowsLog: WindowsEntry[] = [];
   const deadLetters: DeadLetter[] = [];
   const ruleErrors: RuleError[] = [];
   const consumer: Consumer = kafka.consumer({ groupId: `${prefix}-collector`, maxWaitTimeInMs: 100 });
   await consumer.connect();
   await consumer.subscribe({ topics: [topics.windows, topics.runsDlq, topics.ruleErrors], fromBeginning: true });
   await consumer.run({
-    eachMessage: ({ topic, message }) => {
+    eachMessage: ({ topic, partition, message }) => {
       const value = JSON.parse(message.value!.toString()) as unknown;
-      if (topic === topics.windows) windows.push(MatchWindow.parse(value));
+      if (topic === topics.windows) windowsLog.push(windowsEntry(partition, Number(message.offset), message.headers?.["runhooks-kind"]?.toString(), value, parts));
       else if (topic === topics.ruleErrors) ruleErrors.push(RuleError.parse(value));
       else deadLetters.push(DeadLetter.parse(value));
       return Promise.resolve();
@@ -50,7 +60,8 @@ export async function createHarness(label: string, runsPartitions = 2): Promise<
     prefix,
     topics,
     kafka,
-    windows,
+    parts,
+    windowsLog,
     deadLetters,
     ruleErrors,
     async publishRule(rule) {
@@ -74,6 +85,27 @@ export async function createHarness(label: string, runsPartitions = 2): Promise<
       await producer.disconnect();
     },
   };
+}
+
+/** A windows-topic message, checked against its contract; a part is also added to `parts`. */
+export function windowsEntry(q: number, offset: number, kind: string | undefined, value: unknown, parts?: WindowPart[]): WindowsEntry {
+  if (kind === "watermark") return { q, offset, kind, watermark: RunsWatermark.parse(value) };
+  if (kind !== "part") throw new Error(`unexpected message on the windows topic: kind ${kind}`);
+  const part = WindowPart.parse(value);
+  parts?.push(part);
+  return { q, offset, kind, part };
+}
+
+/** Per windows partition, the highest watermark of each runs partition read so far. */
+export function watermarksByPartition(log: readonly WindowsEntry[]): Map<number, Map<number, number>> {
+  const byQ = new Map<number, Map<number, number>>();
+  for (const e of log) {
+    if (e.kind !== "watermark") continue;
+    let byP = byQ.get(e.q);
+    if (byP === undefined) byQ.set(e.q, (byP = new Map<number, number>()));
+    byP.set(e.watermark.runs_partition, Math.max(byP.get(e.watermark.runs_partition) ?? Number.NEGATIVE_INFINITY, e.watermark.stream_time));
+  }
+  return byQ;
 }
 
 export function ruleVersion(patch: Partial<RuleVersion> & Pick<RuleVersion, "tenant_id" | "filter">): RuleVersion {
@@ -121,6 +153,6 @@ export async function eventually(what: string, check: () => boolean, timeoutMs =
   }
 }
 
-export function runIdsOf(windows: readonly MatchWindow[], ruleId?: string): string[] {
-  return windows.filter((w) => ruleId === undefined || w.rule_id === ruleId).flatMap((w) => w.runs.map((r) => r.id)).sort();
+export function runIdsOf(parts: readonly WindowPart[], ruleId?: string): string[] {
+  return parts.filter((w) => ruleId === undefined || w.rule_id === ruleId).flatMap((w) => w.runs.map((r) => r.id)).sort();
 }

@@ -1,7 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createFoldState, foldStep } from "@runhooks/rules";
 import { followsSeek, partitionStart, restartOffset } from "../src/partition-state.js";
-import { tickDue } from "../src/idle-ticks.js";
 
 describe("where an assigned partition starts", () => {
   it.each([
@@ -31,29 +29,5 @@ describe("where an assigned partition starts", () => {
     ["nothing committed yet: from where the fold began", 12, -1, 12],
   ])("after a failed flush, restarts %s", (_why, seekTarget, committedOffset, expected) => {
     expect(restartOffset({ seekTarget, committedOffset })).toBe(expected);
-  });
-});
-
-describe("when an idle partition gets a tick", () => {
-  const interval = 1000;
-  /** A fold with one window open over [0, 5000). */
-  const withOpenWindow = () => {
-    const fold = createFoldState(0);
-    const spec = { ruleId: "r", ruleVersion: 1, tenantId: "t", seconds: 5, maxRuns: 100 };
-    foldStep(fold, { kind: "run", offset: 0, time: 100, run: { runId: "a", json: new TextEncoder().encode("{}") }, matches: [spec] });
-    return fold;
-  };
-  const base = { phase: "active" as const, tickInFlight: false, fold: withOpenWindow(), lastReadAt: 4000 };
-
-  it.each([
-    // [why, partition, now, due]
-    ["an open window past its end, idle long enough", base, 5000, true],
-    ["idle, but the window still open on the wall clock", { ...base, lastReadAt: 0 }, 4999, false],
-    ["read from too recently", { ...base, lastReadAt: 4600 }, 5500, false],
-    ["no open window", { ...base, fold: createFoldState(0) }, 10_000, false],
-    ["a tick already on its way", { ...base, tickInFlight: true }, 10_000, false],
-    ["waiting for its seek", { ...base, phase: "seeking" as const }, 10_000, false],
-  ])("%s", (_why, partition, now, due) => {
-    expect(tickDue(partition, now, interval)).toBe(due);
   });
 });

@@ -44,7 +44,7 @@ describe("rule errors on the rule-errors topic", () => {
     const runs = Array.from({ length: 30 }, () => makeRun(TENANT, { name: "poison", inputs: { big } }));
     await h.produceRuns([...runs, makeRun(TENANT, { name: "marker" })]);
     const total = () => h.ruleErrors.reduce((n, r) => n + r.count, 0);
-    await eventually("the marker's window", () => runIdsOf(h.windows, marker.rule_id).length === 1);
+    await eventually("the marker's window", () => runIdsOf(h.parts, marker.rule_id).length === 1);
     await eventually("30 errors", () => total() >= 30);
     expect(total()).toBe(30);
     expect(first.counters.ruleErrors).toBe(30);
@@ -64,7 +64,7 @@ describe("rule errors on the rule-errors topic", () => {
     await start();
     const marker2 = makeRun(TENANT, { name: "marker", trace_id: randomUUID() });
     await h.produceRuns([makeRun(TENANT, { name: "poison", inputs: { big } }), marker2]);
-    await eventually("the second marker's window", () => runIdsOf(h.windows, marker.rule_id).includes(marker2.id));
+    await eventually("the second marker's window", () => runIdsOf(h.parts, marker.rule_id).includes(marker2.id));
     await eventually("the 31st error", () => total() >= 31);
     expect(total()).toBe(31);
     expect(h.ruleErrors.length).toBe(records + 1);

@@ -1,21 +1,26 @@
 import { windowId } from "./window-id.js";
 
 /**
- * The window fold of one partition of the runs topic (DESIGN.md §4).
+ * The window fold of one partition of the runs topic (DESIGN.md §4). What it closes are *parts*: one
+ * runs partition's share of a window, which the assembler merges over every runs partition.
  *
  * Invariants:
- * - Deterministic: the same sequence of inputs yields the same closed windows, in the same order.
+ * - Deterministic: the same sequence of inputs yields the same closed parts, in the same order.
  *   Nothing here reads a clock; time is each message's broker append time, passed in.
  * - Stream time never decreases: an input older than the stream time is treated as happening now.
- * - A window `[kW, (k+1)W)` closes when stream time reaches its end, or when it holds `maxRuns` runs
- *   or would exceed `MAX_WINDOW_BYTES` (chunk n+1 then opens with the same bounds).
- * - A run id is in a window at most once: a later copy of a run already in the window (the log is at
+ *   Each run keeps the stream time it was read at: the assembler orders a window's runs by it.
+ * - A window `[kW, (k+1)W)` closes when stream time reaches its end. It is published in pieces: when
+ *   one more run would take a piece past `maxBytes`, piece n closes and piece n+1 opens with the same
+ *   bounds. `max_runs` closes nothing here: it cuts the merged window, which only the assembler sees.
+ * - When stream time reaches S, every part of a window with end <= S has been closed: what a watermark
+ *   (p, S) promises.
+ * - A run id is in a piece at most once: a later copy of a run already in the piece (the log is at
  *   least once — a producer's or a client's retry appends a run again) is left out.
  *
  * The state is mutated in place (this runs once per message on the hot path); callers own it.
  */
 
-/** Windows are Kafka messages; stay well under the broker's default 1 MiB `message.max.bytes`. */
+/** A part is one Kafka message; stay well under the broker's default 1 MiB `message.max.bytes`. */
 export const MAX_WINDOW_BYTES = 768 * 1024;
 
 /** The rule version a run matched, with what the fold needs of it. */
@@ -28,13 +33,15 @@ export interface WindowSpec {
 }
 
 /**
- * One run in a window: its id, and its JSON exactly as it was read from the log (the message value's
- * bytes: windows are written by copying them, never by re-encoding; a run in many windows is shared).
+ * One run in a window: its id, its JSON exactly as it was read from the log (the message value's
+ * bytes: parts are written by copying them, never by re-encoding; a run in many windows is shared), and
+ * the partition's stream time (ms) when it was read.
  */
 export interface WindowRun {
   readonly offset: number;
   readonly runId: string;
   readonly json: Uint8Array;
+  readonly time: number;
 }
 
 export type FoldInput =
@@ -44,19 +51,24 @@ export type FoldInput =
       readonly kind: "run";
       readonly offset: number;
       readonly time: number;
-      readonly run: Omit<WindowRun, "offset">;
+      readonly run: Omit<WindowRun, "offset" | "time">;
       readonly matches: readonly WindowSpec[];
     };
 
-export type CloseReason = "time" | "max_runs" | "max_bytes";
+/** `time`: the stream time reached the window's end; `max_bytes`: the next run would not fit the piece. */
+export type CloseReason = "time" | "max_bytes";
 
-export interface ClosedWindow {
-  readonly windowId: string;
+/** One piece of one runs partition's share of a window: a `WindowPart` on the windows topic. */
+export interface ClosedPart {
+  /** windowId(rule, version, partition, start, piece): a refold re-emits a part with the same id. */
+  readonly partId: string;
   readonly ruleId: string;
   readonly ruleVersion: number;
   readonly tenantId: string;
+  /** The rule version's `max_runs`, which the assembler cuts the merged window by. */
+  readonly maxRuns: number;
   readonly partition: number;
-  readonly chunk: number;
+  readonly piece: number;
   readonly startMs: number;
   readonly endMs: number;
   readonly runs: readonly WindowRun[];
@@ -69,7 +81,7 @@ interface OpenWindow {
   readonly spec: WindowSpec;
   readonly startMs: number;
   readonly endMs: number;
-  readonly chunk: number;
+  readonly piece: number;
   readonly runs: WindowRun[];
   /** The ids of `runs`. */
   readonly ids: Set<string>;
@@ -78,43 +90,47 @@ interface OpenWindow {
 
 export interface FoldState {
   readonly partition: number;
+  /** Bytes of runs a piece may hold (`MAX_WINDOW_BYTES`, smaller in tests). */
+  readonly maxBytes: number;
   /** -Infinity until the first message. */
   streamTime: number;
   /** Open windows by `ruleId/version/startMs`. */
   readonly open: Map<string, OpenWindow>;
-  /** Next chunk number of a window key whose earlier chunk closed on size, until its bounds pass. */
-  readonly nextChunk: Map<string, { chunk: number; endMs: number }>;
+  /** Next piece number of a window key whose earlier piece closed on size, until its bounds pass. */
+  readonly nextPiece: Map<string, { piece: number; endMs: number }>;
   /**
-   * Lower bound of every end in `open` and `nextChunk` (Infinity when both are empty): messages before
+   * Lower bound of every end in `open` and `nextPiece` (Infinity when both are empty): messages before
    * it close nothing, so the per-message cost does not grow with the number of open windows.
    */
   earliestEnd: number;
 }
 
-export function createFoldState(partition: number): FoldState {
+export function createFoldState(partition: number, maxBytes = MAX_WINDOW_BYTES): FoldState {
   return {
     partition,
+    maxBytes,
     streamTime: Number.NEGATIVE_INFINITY,
     open: new Map(),
-    nextChunk: new Map(),
+    nextPiece: new Map(),
     earliestEnd: Number.POSITIVE_INFINITY,
   };
 }
 
-function close(state: FoldState, w: OpenWindow, reason: CloseReason, at: number): ClosedWindow {
+function close(state: FoldState, w: OpenWindow, reason: CloseReason, at: number): ClosedPart {
   return {
-    windowId: windowId({
+    partId: windowId({
       ruleId: w.spec.ruleId,
       ruleVersion: w.spec.ruleVersion,
       partition: state.partition,
       startMs: w.startMs,
-      chunk: w.chunk,
+      chunk: w.piece,
     }),
     ruleId: w.spec.ruleId,
     ruleVersion: w.spec.ruleVersion,
     tenantId: w.spec.tenantId,
+    maxRuns: w.spec.maxRuns,
     partition: state.partition,
-    chunk: w.chunk,
+    piece: w.piece,
     startMs: w.startMs,
     endMs: w.endMs,
     runs: w.runs,
@@ -124,7 +140,7 @@ function close(state: FoldState, w: OpenWindow, reason: CloseReason, at: number)
 }
 
 /** Closes, in a fixed order, every open window whose end the stream time has reached. */
-function closeDue(state: FoldState, at: number, out: ClosedWindow[]): void {
+function closeDue(state: FoldState, at: number, out: ClosedPart[]): void {
   if (state.streamTime < state.earliestEnd) return;
   const due: [string, OpenWindow][] = [];
   for (const entry of state.open) if (entry[1].endMs <= state.streamTime) due.push(entry);
@@ -137,14 +153,14 @@ function closeDue(state: FoldState, at: number, out: ClosedWindow[]): void {
       out.push(close(state, w, "time", at));
     }
   }
-  for (const [key, next] of state.nextChunk) if (next.endMs <= state.streamTime) state.nextChunk.delete(key);
+  for (const [key, next] of state.nextPiece) if (next.endMs <= state.streamTime) state.nextPiece.delete(key);
   let earliest = Number.POSITIVE_INFINITY;
   for (const w of state.open.values()) if (w.endMs < earliest) earliest = w.endMs;
-  for (const next of state.nextChunk.values()) if (next.endMs < earliest) earliest = next.endMs;
+  for (const next of state.nextPiece.values()) if (next.endMs < earliest) earliest = next.endMs;
   state.earliestEnd = earliest;
 }
 
-function addRun(state: FoldState, spec: WindowSpec, run: WindowRun, at: number, out: ClosedWindow[]): void {
+function addRun(state: FoldState, spec: WindowSpec, run: WindowRun, at: number, out: ClosedPart[]): void {
   const lengthMs = spec.seconds * 1000;
   const startMs = Math.floor(state.streamTime / lengthMs) * lengthMs;
   const key = `${spec.ruleId}/${spec.ruleVersion}/${startMs}`;
@@ -152,42 +168,37 @@ function addRun(state: FoldState, spec: WindowSpec, run: WindowRun, at: number, 
   if (w?.ids.has(run.runId)) return;
   // Bytes, as the broker counts them (one more for the separating comma).
   const bytes = run.json.byteLength + 1;
-  if (w && w.bytes + bytes > MAX_WINDOW_BYTES && w.runs.length > 0) {
+  if (w && w.bytes + bytes > state.maxBytes && w.runs.length > 0) {
     state.open.delete(key);
-    state.nextChunk.set(key, { chunk: w.chunk + 1, endMs: w.endMs });
+    state.nextPiece.set(key, { piece: w.piece + 1, endMs: w.endMs });
     out.push(close(state, w, "max_bytes", at));
     w = undefined;
   }
   if (!w) {
-    const chunk = state.nextChunk.get(key)?.chunk ?? 0;
-    w = { spec, startMs, endMs: startMs + lengthMs, chunk, runs: [], ids: new Set(), bytes: 0 };
+    const piece = state.nextPiece.get(key)?.piece ?? 0;
+    w = { spec, startMs, endMs: startMs + lengthMs, piece, runs: [], ids: new Set(), bytes: 0 };
     state.open.set(key, w);
     if (w.endMs < state.earliestEnd) state.earliestEnd = w.endMs;
   }
   w.runs.push(run);
   w.ids.add(run.runId);
   w.bytes += bytes;
-  if (w.runs.length >= spec.maxRuns) {
-    state.open.delete(key);
-    state.nextChunk.set(key, { chunk: w.chunk + 1, endMs: w.endMs });
-    out.push(close(state, w, "max_runs", at));
-  }
 }
 
 /** What a step that closes nothing returns: most steps (shared, so they allocate nothing). */
-const NOTHING_CLOSED: readonly ClosedWindow[] = Object.freeze([]);
+const NOTHING_CLOSED: readonly ClosedPart[] = Object.freeze([]);
 
 /**
- * Folds one message into the partition's state and returns the windows it closed: first those whose
- * end the message's time reached, then any chunk the message itself filled.
+ * Folds one message into the partition's state and returns the parts it closed: first those whose
+ * window's end the message's time reached, then any piece the message's run did not fit in.
  */
-export function foldStep(state: FoldState, input: FoldInput): readonly ClosedWindow[] {
+export function foldStep(state: FoldState, input: FoldInput): readonly ClosedPart[] {
   if (input.time > state.streamTime) state.streamTime = input.time;
   if (input.kind === "time" && state.streamTime < state.earliestEnd) return NOTHING_CLOSED;
-  const out: ClosedWindow[] = [];
+  const out: ClosedPart[] = [];
   closeDue(state, input.offset, out);
   if (input.kind === "run") {
-    const run: WindowRun = { offset: input.offset, runId: input.run.runId, json: input.run.json };
+    const run: WindowRun = { offset: input.offset, runId: input.run.runId, json: input.run.json, time: state.streamTime };
     for (const spec of input.matches) addRun(state, spec, run, input.offset, out);
   }
   return out;

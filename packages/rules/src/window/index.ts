@@ -7,7 +7,7 @@ export {
   nextCloseTime,
   oldestOpenOffset,
 } from "./fold.js";
-export type { ClosedWindow, CloseReason, FoldInput, FoldState, WindowRun, WindowSpec } from "./fold.js";
+export type { ClosedPart, CloseReason, FoldInput, FoldState, WindowRun, WindowSpec } from "./fold.js";
 export { decodeCheckpoint, encodeCheckpoint } from "./checkpoint.js";
 export type { Checkpoint } from "./checkpoint.js";
 export { mergedWindowId } from "./merged-window-id.js";
@@ -24,4 +24,4 @@ export {
 } from "./assemble-checkpoint.js";
 export type { AssembleCheckpoint } from "./assemble-checkpoint.js";
 export { refoldFromTime, refoldOffset } from "./refold.js";
-export { matchWindowHead } from "./match-window.js";
+export { windowPartHead } from "./part-head.js";

@@ -8,8 +8,8 @@ import type { Checkpoint } from "./checkpoint.js";
 
 /**
  * The time a refold starts at: `S - longest window`. Every run of a window still open at S lies at or
- * after it (an open window ends after S, so it starts after S - W), and so do the earlier chunks of
- * those windows, which fixes their chunk numbers.
+ * after it (an open window ends after S, so it starts after S - W), and so do the earlier pieces of
+ * those windows, which fixes their piece numbers.
  */
 export function refoldFromTime(checkpoint: Checkpoint, longestWindowMs: number): number {
   return checkpoint.streamTime - longestWindowMs;

@@ -8,12 +8,13 @@ export interface WindowKey {
   readonly ruleVersion: number;
   readonly partition: number;
   readonly startMs: number;
+  /** The part's piece: its index among the pieces of one runs partition's share of the window. */
   readonly chunk: number;
 }
 
 /**
- * UUIDv5 of (rule id, rule version, partition, window start, chunk): the same logs always give the
- * same id, which is what makes re-emitted windows idempotent downstream.
+ * UUIDv5 of (rule id, rule version, runs partition, window start, piece): a window part's id. The same
+ * logs always give the same id, which is how the assembler recognises a re-emitted part.
  */
 export function windowId(key: WindowKey): string {
   return uuidv5(`${key.ruleId}/${key.ruleVersion}/${key.partition}/${key.startMs}/${key.chunk}`, WINDOW_NAMESPACE);

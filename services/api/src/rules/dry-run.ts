@@ -1,20 +1,16 @@
-import { redactUrl, toWebhookPayload, type Rule, type Run, type RuleVersion, type WebhookPayload } from "@runhooks/contracts";
+import { redactUrl, type Rule, type Run, type RuleVersion, type WebhookPayload } from "@runhooks/contracts";
 import { toRuleVersion } from "@runhooks/db";
 import {
   DEFAULT_FILTER_STEPS,
   applyRuleVersion,
   budgetExhaustedMessage,
   compileFilter,
-  createFoldState,
   createRuleBook,
   explainFilter,
-  foldStep,
   judgeDecodedRun,
-  matchWindowHead,
   ruleGate,
   runFacts,
   samplePoint,
-  type ClosedWindow,
   type CompiledFilter,
   type FilterPartExplanation,
   type FilterVerdict,
@@ -24,6 +20,7 @@ import {
   type WindowSpec,
   validateFilter,
 } from "@runhooks/rules";
+import { windowPayloads, type PayloadChunk } from "./dry-run-payloads.js";
 
 /** What one dry run may cost, in filter steps (never in time, so the same request answers the same). */
 export interface DryRunLimits {
@@ -65,6 +62,8 @@ export interface RunVerdict {
   readonly reasons: readonly string[];
 }
 
+export type { PayloadChunk } from "./dry-run-payloads.js";
+
 export interface DryRunResult {
   readonly rule_id: string;
   readonly matched: number;
@@ -75,6 +74,8 @@ export interface DryRunResult {
   readonly results: readonly RunVerdict[];
   /** Exactly the bodies that would be POSTed, each to every webhook below. */
   readonly payloads: readonly WebhookPayload[];
+  /** One per payload, in the same order: which chunk of its window it is. */
+  readonly chunks: readonly PayloadChunk[];
   readonly webhooks: readonly string[];
   readonly windowing: string;
 }
@@ -96,13 +97,6 @@ function describePart(part: FilterPartExplanation): string {
     .join(", ");
   const why = part.error === undefined ? "" : ` (error: ${part.error})`;
   return `${part.path} is false: ${JSON.stringify(part.expression)}${vars === "" ? "" : ` with ${vars}`}${why}`;
-}
-
-/** No offset means UTC (LangSmith's convention), never local time. */
-function timeOf(run: Run): number {
-  const text = run.end_time ?? run.start_time;
-  const withOffset = /([zZ]|[+-]\d{2}:\d{2})$/.test(text) ? text : `${text}Z`;
-  return Date.parse(withOffset);
 }
 
 /** Filter steps still allowed in this dry run, and those taken. */
@@ -230,33 +224,11 @@ function runVerdict(run: Run, checks: readonly RuleCheck[], error: string | unde
   };
 }
 
-const encoder = new TextEncoder();
-
-/**
- * Windows the matched runs with the evaluator's fold: aligned windows of `window.seconds`, chunks of
- * at most `window.max_runs` runs (and of `MAX_WINDOW_BYTES`), a run id at most once per chunk. The
- * live evaluator uses each run's broker append time; a dry run has none, so it folds the runs in the
- * order of their end_time (start_time if none), as sent where those tie.
- */
-function windowPayloads(matched: readonly { readonly run: Run; readonly matches: readonly WindowSpec[] }[]): WebhookPayload[] {
-  const inLogOrder = matched.map((m, index) => ({ ...m, index, time: timeOf(m.run) })).sort((a, b) => a.time - b.time || a.index - b.index);
-  const fold = createFoldState(0);
-  const closed: ClosedWindow[] = [];
-  for (const m of inLogOrder) {
-    const run = { runId: m.run.id, json: encoder.encode(JSON.stringify(m.run)) };
-    // The offset is the run's place in `matched`: the windows carry it back to the run.
-    closed.push(...foldStep(fold, { kind: "run", offset: m.index, time: m.time, run, matches: m.matches }));
-  }
-  // A time past every window's end closes the windows still open.
-  closed.push(...foldStep(fold, { kind: "time", offset: matched.length, time: Number.POSITIVE_INFINITY }));
-  return closed.map((w) => toWebhookPayload({ ...matchWindowHead(w), runs: w.runs.map((r) => matched[r.offset]!.run) }));
-}
-
 /**
  * Which runs a rule matches and why not, and the exact webhook payloads it would send, decided by the
  * evaluator's own code: its judgement (`judgeDecodedRun`: ended, then `ruleGate`'s enabled, tenant,
- * session and sampling, then the filter under the evaluator's budget) and its fold (`foldStep`). Every
- * check is shown, passing or not.
+ * session and sampling, then the filter under the evaluator's budget), its fold (`foldStep`) and the
+ * assembler's merge (`mergeParts`, `chunkWindow`). Every check is shown, passing or not.
  */
 export function dryRun(rule: Rule, runs: readonly Run[], limits: Partial<DryRunLimits> = {}): DryRunResult {
   const validated = validateFilter(rule.filter);
@@ -282,10 +254,11 @@ export function dryRun(rule: Rule, runs: readonly Run[], limits: Partial<DryRunL
     errors: checked.filter((c) => c.verdict.error !== undefined).length,
     steps: allowance.used,
     results: checked.map((c) => c.verdict),
-    payloads: windowPayloads(matched),
+    ...windowPayloads(matched),
     webhooks: rule.webhooks.map((w) => redactUrl(w.url)),
     windowing:
       `matched runs grouped into aligned ${rule.window.seconds}s windows by end_time (start_time if none), ` +
-      `at most ${rule.window.max_runs} runs per payload; live windows use the broker's append time`,
+      `one payload per window, or chunks of ${rule.window.max_runs} runs (the last smaller) when it holds more; ` +
+      `live windows use the broker's append time`,
   };
 }
