@@ -18,7 +18,7 @@ export const EvaluatorEnv = ServiceEnv.omit({ DATABASE_URL: true, RUNHOOKS_DB_PO
    * RUNHOOKS_INGEST_MAX_JSON_DEPTH, or runs ingest accepted are dead-lettered.
    */
   RUNHOOKS_MAX_RUN_DEPTH: z.coerce.number().int().min(8).max(1000).default(DEFAULT_MAX_RUN_DEPTH),
-  /** How often idle partitions with open windows get a tick (wall clock only decides when to tick). */
+  /** How long a partition reads nothing before it gets a tick (idle-ticks.ts; the wall clock only decides when to tick). */
   RUNHOOKS_TICK_INTERVAL_MS: z.coerce.number().int().min(10).max(10_000).default(200),
   /** How soon the partitions of a crashed instance move to the others (the broker's minimum is 6 s). */
   RUNHOOKS_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(10_000),

@@ -3,11 +3,11 @@
  * off the fetch loop (DESIGN.md §4), so the next batch is folded while Kafka acknowledges the last.
  *
  * Invariants:
- * - Flushes run one at a time, in the order they were cut: a commit never overtakes the windows of
+ * - Flushes run one at a time, in the order they were cut: a commit never overtakes the parts of
  *   an earlier cut, and checkpoints are committed in order.
- * - Once a flush fails, no later flush of the queue runs: its commit would skip the failed windows.
+ * - Once a flush fails, no later flush of the queue runs: its commit would skip the failed parts.
  *   `onFailure` hears of it once; the owner then starts the partition over from its checkpoint.
- * - At most `depth` flushes are pending: `push` waits for room, which bounds the closed windows held.
+ * - At most `depth` flushes are pending: `push` waits for room, which bounds the closed parts held.
  */
 export interface FlushQueue {
   /** Queues a flush; resolves once at most `depth` flushes are pending (including this one). */

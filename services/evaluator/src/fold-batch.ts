@@ -27,8 +27,8 @@ interface BatchFold {
 /**
  * Folds one batch of the runs topic (kafkajs' `eachBatch`): 1. a flush that failed since the last
  * batch fails this one; 2. nothing is folded once stopping; 3. the partition's fold is started from its
- * checkpoint on its first batch (it is no longer unstarted), and batches fetched before its seek are
- * skipped; 4. each message is folded, cutting when due; 5. what remains is cut.
+ * checkpoint on its first batch (which takes it off the unstarted partitions), and batches fetched
+ * before its seek are skipped; 4. each message is folded, cutting when due; 5. what remains is cut.
  */
 export async function foldBatch(ctx: RunsConsumerContext, payload: EachBatchPayload): Promise<void> {
   // 1. Thrown here, kafkajs retries or crashes as it would for the flush.
@@ -116,7 +116,7 @@ async function foldMessage(b: BatchFold, message: KafkaMessage, offset: number):
 /**
  * Counts a classified message, queues its dead letter or rule errors, and tells its trace the outcome.
  * Below the checkpoint (`suppressed`) a refold reads again what was already counted and published: only
- * the trace hears of it (a matched run's context links the windows the refold rebuilds).
+ * the trace hears of it (a matched run's context links the parts the refold rebuilds).
  */
 function record(b: BatchFold, message: KafkaMessage, c: MessageClass, time: number, suppressed: boolean, traced: RunTrace | undefined): void {
   const { o } = b.ctx;

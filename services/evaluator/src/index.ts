@@ -24,7 +24,7 @@ export interface Evaluator {
   stop(): Promise<void>;
 }
 
-/** The evaluator's composition root: runs + rules topics in, windows (and dead letters) out. */
+/** The evaluator's composition root: runs + rules topics in, window parts and watermarks (and dead letters) out. */
 export async function startEvaluator(o: EvaluatorOptions): Promise<Evaluator> {
   const log = o.log ?? jsonLogger("evaluator", "info");
   const counters = createCounters();

@@ -3,7 +3,7 @@ import type { FlushQueue } from "./flush-queue.js";
 
 /**
  * One partition's progress. `suppressBelow` is the checkpoint's processed-up-to offset: while refolding
- * after a restart, windows closed and messages dead-lettered below it were already published.
+ * after a restart, parts closed and messages dead-lettered below it were already published.
  */
 export interface PartitionState {
   phase: "seeking" | "active";
