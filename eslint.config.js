@@ -24,6 +24,7 @@ const deliveryPureCores = [
   "stall-log",
   "tenant-ledger",
   "tenant-shares",
+  "window-assembly",
   "window-batch",
 ].map((name) => `services/delivery/src/${name}.ts`);
 

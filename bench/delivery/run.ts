@@ -20,7 +20,7 @@ import { cpus } from "node:os";
 import { Agent } from "undici";
 import { Rule } from "@runhooks/contracts";
 import { connectDatabase, createTenant, migrate, saveRule, sql, type Database } from "@runhooks/db";
-import { decodeWindow, startDelivery } from "@runhooks/delivery";
+import { startDelivery } from "@runhooks/delivery";
 import { readInfraEnv, startStack } from "@runhooks/infra";
 import { createKafka, ensureTopics, topicNames, topicSpecs } from "@runhooks/kafka";
 import { costProbe } from "./cost.js";
@@ -164,40 +164,59 @@ async function main(): Promise<void> {
       const kadmin = kafka.admin();
       await kadmin.connect();
       await ensureTopics(kadmin, topicSpecs({ prefix, deliveryPartitions: 6 }));
-      await kadmin.disconnect();
       const topics = topicNames(prefix);
 
-      // The windows: 2 runs each (~3 KB bodies), produced before the service starts.
-      const messages: string[] = [];
-      const base = Math.floor(Date.now() / 1000) * 1000;
+      // The windows: 2 runs each (~3 KB bodies), produced before the service starts, as the evaluators
+      // publish them: a part each (from one runs partition), and after every 200 the watermarks of every
+      // runs partition past them, which complete them.
+      const runsPartitions = (await kadmin.fetchTopicMetadata({ topics: [topics.runs] })).topics[0]!.partitions.length;
+      const windowsPartitions = (await kadmin.fetchTopicMetadata({ topics: [topics.windows] })).topics[0]!.partitions.map((p) => p.partitionId);
+      await kadmin.disconnect();
+      const parts: { key: string; value: string }[] = [];
+      const bodies: Buffer[] = [];
+      const base = Date.now() - TOTAL * 5;
       for (let i = 0; i < TOTAL; i++) {
-        messages.push(
-          JSON.stringify({
+        const rule = rules[i % RULES]!;
+        const [startMs, endMs] = [base + i * 5, base + i * 5 + 5];
+        const runs = [run(tenantId, 2 * i), run(tenantId, 2 * i + 1)];
+        const head = { rule_id: rule.id, start_time: new Date(startMs).toISOString(), end_time: new Date(endMs).toISOString() };
+        parts.push({
+          key: rule.id,
+          value: JSON.stringify({
             schema_version: 1,
-            window_id: randomUUID(),
-            rule_id: rules[i % RULES]!.id,
-            rule_version: rules[i % RULES]!.version,
+            part_id: randomUUID(),
+            ...head,
+            rule_version: rule.version,
             tenant_id: tenantId,
-            partition: i % 6,
-            chunk: 0,
-            start_time: new Date(base - 5000 - i * 5000).toISOString(),
-            end_time: new Date(base - i * 5000).toISOString(),
-            runs: [run(tenantId, 2 * i), run(tenantId, 2 * i + 1)],
+            max_runs: 100,
+            runs_partition: i % runsPartitions,
+            piece: 0,
+            runs,
+            run_times: [startMs, startMs],
           }),
-        );
+        });
+        bodies.push(Buffer.from(JSON.stringify({ ...head, runs })));
       }
       const producer = kafka.producer();
       await producer.connect();
       // Batches well under the broker's 1 MB request limit.
       for (let i = 0; i < TOTAL; i += 200) {
-        await producer.send({ topic: topics.windows, acks: -1, messages: messages.slice(i, i + 200).map((value, j) => ({ key: rules[(i + j) % RULES]!.id, value })) });
+        const streamTime = base + Math.min(TOTAL, i + 200) * 5;
+        await producer.send({ topic: topics.windows, acks: -1, messages: parts.slice(i, i + 200).map((m) => ({ ...m, headers: { "runhooks-kind": "part" } })) });
+        await producer.send({
+          topic: topics.windows,
+          acks: -1,
+          messages: Array.from({ length: runsPartitions }, (_, p) =>
+            windowsPartitions.map((partition) => ({
+              partition,
+              key: `__watermark__/${p}`,
+              value: JSON.stringify({ schema_version: 1, runs_partition: p, stream_time: streamTime }),
+              headers: { "runhooks-kind": "watermark" },
+            })),
+          ).flat(),
+        });
       }
       await producer.disconnect();
-      const bodies = messages.map((m) => {
-        const d = decodeWindow(Buffer.from(m));
-        if (!d.ok) throw new Error(d.error);
-        return Buffer.from(d.payload);
-      });
       say(`${ROUNDS} × ${N} windows (after ${WARMUP} to warm up) of ~${Math.round(bodies.reduce((n, b) => n + b.length, 0) / TOTAL)} bytes from ${RULES} rules in ${topics.windows} (6 partitions); receiver ${origin}; ${cpus().length} CPUs`);
 
       // 1. Raw undici POSTs of the same payloads, same receiver, same concurrency.

@@ -1,8 +1,9 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { Rule, RuleVersion, type Run } from "@runhooks/contracts";
+import { Rule, RuleVersion, WebhookPayload, type Run } from "@runhooks/contracts";
 import { createTenant, migrate, pendingOutbox, saveRule } from "@runhooks/db";
 import { startDelivery, type Delivery } from "@runhooks/delivery";
 import { startEvaluator, type Evaluator } from "@runhooks/evaluator";
+import { mergedWindowId, windowId } from "@runhooks/rules";
 import { ensureTopics, topicNames, topicSpecs } from "@runhooks/kafka";
 import { createTelemetry, otelConfigFromEnv, sendTraced, type Telemetry } from "@runhooks/telemetry";
 import type { Producer } from "kafkajs";
@@ -167,14 +168,17 @@ describe("one trace from produce to webhook, and metrics", () => {
     const deliveryId = String(attr(attempt, "runhooks.delivery_id"));
     expect(deliveryId).toBe(request.id);
 
-    // The attempt is a child of the window's publish span, which is a child of the first run's
-    // producer span and links to both runs' producer spans.
+    // The attempt is a child of the publish span of its window's (only) part, which is a child of the
+    // first run's producer span and links to both runs' producer spans. The attempt names the merged
+    // window, the publish span the part.
     const windowSpan = byId.get(attempt.parentSpanId!)!;
     expect(windowSpan.name).toBe(`publish ${topics.windows}`);
     expect(windowSpan.kind).toBe(KIND.producer);
     expect(windowSpan.service).toBe("runhooks-evaluator");
     expect(attr(windowSpan, "runhooks.rule_id")).toBe(ruleId);
-    expect(attr(windowSpan, "runhooks.window_id")).toBe(attr(attempt, "runhooks.window_id"));
+    const startMs = Date.parse(WebhookPayload.parse(JSON.parse(request.body.toString())).start_time);
+    expect(attr(attempt, "runhooks.window_id")).toBe(mergedWindowId({ ruleId, ruleVersion: 1, startMs, chunk: 0 }));
+    expect(attr(windowSpan, "runhooks.window_id")).toBe(windowId({ ruleId, ruleVersion: 1, partition: 0, startMs, chunk: 0 }));
     expect(attr(windowSpan, "runhooks.window.run_count")).toBe(2);
     expect(attr(windowSpan, "messaging.system")).toBe("kafka");
 

@@ -22,6 +22,8 @@ export const RESERVED_HEADERS = [
   "webhook-timestamp",
   "webhook-signature",
   "runhooks-attempt",
+  "runhooks-chunk-index",
+  "runhooks-chunk-count",
 ] as const;
 
 /**

@@ -12,6 +12,9 @@ export interface NewWindow {
   readonly startTime: string;
   readonly endTime: string;
   readonly runCount: number;
+  /** 0-based index of this chunk among its window's chunks of at most `max_runs` runs, and how many there are. */
+  readonly chunkIndex: number;
+  readonly chunkCount: number;
   readonly webhookCount: number;
   /**
    * The webhook body (UTF-8 bytes, sent to Postgres as they are: no text decoding and re-encoding);
@@ -72,13 +75,15 @@ export async function storeWindows(
         ${pgArray(windows.map((w) => w.windowId))}::uuid[], ${pgArray(windows.map((w) => w.tenantId))}::uuid[],
         ${pgArray(windows.map((w) => w.ruleId))}::uuid[], ${pgArray(windows.map((w) => w.ruleVersion))}::int[],
         ${pgArray(windows.map((w) => w.startTime))}::timestamptz[], ${pgArray(windows.map((w) => w.endTime))}::timestamptz[],
-        ${pgArray(windows.map((w) => w.runCount))}::int[], ${pgArray(windows.map((w) => w.webhookCount))}::int[],
+        ${pgArray(windows.map((w) => w.runCount))}::int[], ${pgArray(windows.map((w) => w.chunkIndex))}::int[],
+        ${pgArray(windows.map((w) => w.chunkCount))}::int[], ${pgArray(windows.map((w) => w.webhookCount))}::int[],
         ${pgArray(starts)}::int[], ${pgArray(bodies.map((b, i) => (windows[i]!.payload === null ? null : b.length)))}::int[])
-      AS v(window_id, tenant_id, rule_id, rule_version, start_time, end_time, run_count, webhook_count, body_start, body_length)
+      AS v(window_id, tenant_id, rule_id, rule_version, start_time, end_time, run_count, chunk_index, chunk_count, webhook_count,
+        body_start, body_length)
     ), w AS (
       INSERT INTO delivery_windows
-        (window_id, tenant_id, rule_id, rule_version, start_time, end_time, run_count, webhook_count, payload)
-      SELECT window_id, tenant_id, rule_id, rule_version, start_time, end_time, run_count, webhook_count,
+        (window_id, tenant_id, rule_id, rule_version, start_time, end_time, run_count, chunk_index, chunk_count, webhook_count, payload)
+      SELECT window_id, tenant_id, rule_id, rule_version, start_time, end_time, run_count, chunk_index, chunk_count, webhook_count,
         CASE WHEN body_length IS NOT NULL THEN convert_from(substring(${blob}::bytea FROM body_start FOR body_length), 'UTF8') END
       FROM wv
       ON CONFLICT (window_id) DO NOTHING
@@ -113,11 +118,23 @@ export async function storeWindows(
   return { windowsStored: rows[0]?.windows ?? 0, deliveriesCreated: rows[0]?.created ?? 0, existing: rows[0]?.existing ?? [] };
 }
 
+/** What sending a window needs: its webhook body, and which of its window's chunks it is. */
+export interface StoredPayload {
+  readonly payload: string;
+  readonly chunkIndex: number;
+  readonly chunkCount: number;
+}
+
 /** The stored webhook bodies of these windows (windows without one are absent). */
-export async function windowPayloads(db: Queryable, windowIds: readonly string[]): Promise<Map<string, string>> {
+export async function windowPayloads(db: Queryable, windowIds: readonly string[]): Promise<Map<string, StoredPayload>> {
   if (windowIds.length === 0) return new Map();
   const rows = (await db.query(sql`
-    SELECT window_id, payload FROM delivery_windows
-    WHERE window_id = ANY(${[...windowIds]}::uuid[]) AND payload IS NOT NULL`)) as { window_id: string; payload: string }[];
-  return new Map(rows.map((r) => [r.window_id, r.payload]));
+    SELECT window_id, payload, chunk_index, chunk_count FROM delivery_windows
+    WHERE window_id = ANY(${[...windowIds]}::uuid[]) AND payload IS NOT NULL`)) as {
+    window_id: string;
+    payload: string;
+    chunk_index: number;
+    chunk_count: number;
+  }[];
+  return new Map(rows.map((r) => [r.window_id, { payload: r.payload, chunkIndex: r.chunk_index, chunkCount: r.chunk_count }]));
 }

@@ -42,7 +42,7 @@ export { releaseClaims, renewLeases } from "./delivery-leases.js";
 export { INTERRUPTED_ATTEMPT_ERROR, publishStragglers, reapExpiredLeases } from "./delivery-reaper.js";
 export type { UnpublishedAttempt } from "./delivery-reaper.js";
 export { storeWindows, windowPayloads } from "./delivery-store.js";
-export type { NewDelivery, NewWindow, StoreClaim, StoreWindowsResult } from "./delivery-store.js";
+export type { NewDelivery, NewWindow, StoreClaim, StoredPayload, StoreWindowsResult } from "./delivery-store.js";
 export type { DeliveryStatusValue, TriggerValue } from "./delivery-types.js";
 export {
   INSTANCE_LOCK_NAMESPACE,

@@ -46,6 +46,8 @@ async function stored(origin: string, count: number, agoMs: number, claimed: boo
       startTime: "2026-01-01T00:00:00Z",
       endTime: "2026-01-01T00:00:05Z",
       runCount: 1,
+      chunkIndex: 0,
+      chunkCount: 1,
       webhookCount: 1,
       payload: Buffer.from("{}"),
     });
@@ -78,15 +80,12 @@ async function reset(): Promise<void> {
 }
 
 describe("storeWindows", () => {
-  it("stores a body's UTF-8 bytes as its text, multi-byte characters and all, and reads it back", async () => {
+  it("stores a body's UTF-8 bytes as its text, multi-byte characters and all, and reads it back with its chunk", async () => {
     const windowId = randomUUID();
     const body = '{"runs":[{"text":"é ✓ 🙂 \\u0000 \\"q\\""}]}';
-    await storeWindows(
-      database.db,
-      [{ windowId, tenantId, ruleId, ruleVersion: 1, startTime: "2026-01-01T00:00:00Z", endTime: "2026-01-01T00:00:05Z", runCount: 1, webhookCount: 1, payload: Buffer.from(body) }],
-      [],
-    );
-    expect((await windowPayloads(database.db, [windowId])).get(windowId)).toBe(body);
+    const window = { windowId, tenantId, ruleId, ruleVersion: 1, startTime: "2026-01-01T00:00:00Z", endTime: "2026-01-01T00:00:05Z", runCount: 1 };
+    await storeWindows(database.db, [{ ...window, chunkIndex: 2, chunkCount: 3, webhookCount: 1, payload: Buffer.from(body) }], []);
+    expect((await windowPayloads(database.db, [windowId])).get(windowId)).toEqual({ payload: body, chunkIndex: 2, chunkCount: 3 });
     const [row] = (await database.db.query(sql`SELECT octet_length(payload) AS bytes, length(payload) AS chars FROM delivery_windows WHERE window_id = ${windowId}`)) as { bytes: number; chars: number }[];
     expect(row).toEqual({ bytes: Buffer.byteLength(body), chars: body.length - 1 }); // 🙂 is one character, two UTF-16 units
   });
@@ -94,7 +93,7 @@ describe("storeWindows", () => {
 
 describe("storeWindows on a replay", () => {
   it("says which deliveries existed already and counts only the new ones", async () => {
-    const window = (windowId: string) => ({ windowId, tenantId, ruleId, ruleVersion: 1, startTime: "2026-01-01T00:00:00Z", endTime: "2026-01-01T00:00:05Z", runCount: 1, webhookCount: 1, payload: Buffer.from("{}") });
+    const window = (windowId: string) => ({ windowId, tenantId, ruleId, ruleVersion: 1, startTime: "2026-01-01T00:00:00Z", endTime: "2026-01-01T00:00:05Z", runCount: 1, chunkIndex: 0, chunkCount: 1, webhookCount: 1, payload: Buffer.from("{}") });
     const delivery = (windowId: string) => ({ id: randomUUID(), windowId, webhookId: randomUUID(), tenantId, ruleId, ruleVersion: 1, url: "http://a.test/hook", origin: "http://a.test:80", traceId: "0".repeat(32), claimed: true });
     const [a, b] = [randomUUID(), randomUUID()];
     const first = [delivery(a), delivery(a)];

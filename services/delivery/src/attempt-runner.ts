@@ -6,6 +6,7 @@ import type { AttemptSender } from "./attempt-sender.js";
 import { settleAttempt, unsendableAttempt } from "./finished-attempt.js";
 import { HttpThreadStoppedError } from "./http-thread.js";
 import type { Job } from "./jobs.js";
+import type { WindowBody } from "./payload-cache.js";
 import type { RetryPolicy } from "./policy.js";
 import type { Finished, Recorder } from "./recorder.js";
 import type { Target } from "./target.js";
@@ -25,7 +26,7 @@ export interface AttemptRunnerOptions {
  * metrics) and settled by the policy (finished-attempt.ts).
  */
 export function createAttemptRunner(o: AttemptRunnerOptions): (job: Job) => Promise<void> {
-  async function send(d: ClaimedDelivery, target: Target, body: Buffer, startedAt: Date): Promise<Finished> {
+  async function send(d: ClaimedDelivery, target: Target, { body, chunkIndex, chunkCount }: WindowBody, startedAt: Date): Promise<Finished> {
     const t0 = performance.now();
     const observed = o.observer.start(d, target);
     const result = await o.sender
@@ -35,6 +36,8 @@ export function createAttemptRunner(o: AttemptRunnerOptions): (job: Job) => Prom
         attempt: d.attempt,
         timestampSeconds: Math.floor(startedAt.getTime() / 1000),
         traceparent: observed.traceparent ?? attemptTraceparent(d.traceId),
+        chunkIndex,
+        chunkCount,
         body,
       })
       .catch((error: unknown): AttemptResult => {

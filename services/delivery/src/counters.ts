@@ -2,11 +2,18 @@ import type { AttemptOutcome } from "@runhooks/contracts";
 
 /** The delivery service's counters: plain numbers; metrics.ts exports them. */
 export interface Counters {
-  windowsRead: number;
+  /** Window parts read from the windows topic (one runs partition's share of a window each). */
+  partsRead: number;
+  /** Parts that added nothing, by reason: `window_completed` (an evaluator's refold), `part_seen`. */
+  partsDuplicate: Record<string, number>;
+  /** Runs partitions' watermarks read from the windows topic. */
+  watermarksRead: number;
+  /** Windows assembled over every runs partition: one per chunk of at most `max_runs` runs. */
+  windowsCompleted: number;
   windowsStored: number;
-  /** Windows read again (a replay, or a restart before the commit): nothing new was stored. */
+  /** Windows completed again (read again after a restart before the commit): nothing new was stored. */
   windowsDuplicate: number;
-  /** Messages on the windows topic that are not a valid window: logged with their offset, skipped. */
+  /** Messages on the windows topic that are neither a valid part nor a valid watermark: logged with their offset, skipped. */
   windowsInvalid: number;
   /** Windows with nothing to deliver to, by reason (`no_webhooks`, `unknown_rule_version`). */
   windowsWithoutWebhooks: Record<string, number>;
@@ -25,7 +32,10 @@ export interface Counters {
 
 export function createCounters(): Counters {
   return {
-    windowsRead: 0,
+    partsRead: 0,
+    partsDuplicate: {},
+    watermarksRead: 0,
+    windowsCompleted: 0,
     windowsStored: 0,
     windowsDuplicate: 0,
     windowsInvalid: 0,

@@ -21,7 +21,7 @@ export interface RequestBatch {
   readonly type: "send";
   /** Targets new to the thread, before the attempts that use them. */
   readonly targets: readonly CrossingTarget[];
-  /** Per attempt: id, target key, attempt number, timestamp (seconds). */
+  /** Per attempt (INTS of them): id, target key, attempt number, timestamp (seconds), chunk index, chunk count. */
   readonly ints: Uint32Array;
   /** Per attempt: delivery id and traceparent, all joined by "\n" (neither can hold one). */
   readonly text: string;
@@ -39,6 +39,8 @@ export interface ResultBatch {
   readonly texts: string;
 }
 
+/** Numbers per attempt in `RequestBatch.ints`. */
+const INTS = 6;
 const FAILURES = ["connect_error", "timeout", "ssrf_blocked", "invalid_response", "request_failed", "interrupted"] as const;
 const NUL = "\u0000";
 
@@ -55,7 +57,7 @@ export function packRequests(attempts: readonly OutgoingAttempt[], targets: read
   // Buffers of their own (not slices of Node's shared pool), so they can be moved.
   const bytes = Buffer.allocUnsafeSlow(total);
   const ends = new Uint32Array(attempts.length);
-  const ints = new Uint32Array(attempts.length * 4);
+  const ints = new Uint32Array(attempts.length * INTS);
   const text: string[] = [];
   let at = 0;
   for (let i = 0; i < attempts.length; i++) {
@@ -63,10 +65,12 @@ export function packRequests(attempts: readonly OutgoingAttempt[], targets: read
     bytes.set(request.body, at);
     at += request.body.byteLength;
     ends[i] = at;
-    ints[4 * i] = id;
-    ints[4 * i + 1] = targetKey;
-    ints[4 * i + 2] = request.attempt;
-    ints[4 * i + 3] = request.timestampSeconds;
+    ints[INTS * i] = id;
+    ints[INTS * i + 1] = targetKey;
+    ints[INTS * i + 2] = request.attempt;
+    ints[INTS * i + 3] = request.timestampSeconds;
+    ints[INTS * i + 4] = request.chunkIndex;
+    ints[INTS * i + 5] = request.chunkCount;
     text.push(request.deliveryId, request.traceparent);
   }
   return {
@@ -93,17 +97,19 @@ export function unpackRequests(batch: RequestBatch, targets: ReadonlyMap<number,
   let start = 0;
   for (let i = 0; i < batch.ends.length; i++) {
     const end = batch.ends[i]!;
-    const targetKey = batch.ints[4 * i + 1]!;
+    const targetKey = batch.ints[INTS * i + 1]!;
     const target = targets.get(targetKey);
     if (target === undefined) throw new Error(`the HTTP thread does not know target ${targetKey}`);
     out.push({
-      id: batch.ints[4 * i]!,
+      id: batch.ints[INTS * i]!,
       request: {
         target,
         deliveryId: text[2 * i]!,
-        attempt: batch.ints[4 * i + 2]!,
-        timestampSeconds: batch.ints[4 * i + 3]!,
+        attempt: batch.ints[INTS * i + 2]!,
+        timestampSeconds: batch.ints[INTS * i + 3]!,
         traceparent: text[2 * i + 1]!,
+        chunkIndex: batch.ints[INTS * i + 4]!,
+        chunkCount: batch.ints[INTS * i + 5]!,
         body: bytes.subarray(start, end),
       },
     });

@@ -24,7 +24,6 @@ import { startWorkers } from "./workers.js";
 export { readDeliveryEnv, DeliveryEnv } from "./env.js";
 export { deliveryOptionsFromEnv } from "./options.js";
 export type { DeliveryOptions } from "./options.js";
-export { decodeWindow } from "./window-message.js";
 export { DELIVERY_METRICS } from "./metrics.js";
 
 /** How often the instance lock is checked (and a lost one taken again). */
@@ -157,6 +156,7 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
     instanceId: o.instanceId,
     kafka,
     topic: topics.windows,
+    runsTopic: topics.runs,
     groupId: o.groupId,
     sessionTimeoutMs: o.sessionTimeoutMs ?? 6000,
     db,

@@ -1,5 +1,5 @@
 import { windowPayloads, type ClaimedDelivery, type Database } from "@runhooks/db";
-import type { PayloadCache } from "./payload-cache.js";
+import type { PayloadCache, WindowBody } from "./payload-cache.js";
 import type { Target } from "./target.js";
 import type { WebhookCache } from "./webhook-cache.js";
 
@@ -9,7 +9,7 @@ export interface Job {
   /** Undefined when the rule version is gone from the store. */
   readonly target: Target | undefined;
   /** Undefined when the window's body is gone from the store. */
-  readonly body: Buffer | undefined;
+  readonly body: WindowBody | undefined;
   /** When this process took it (ms, monotonic): only deliveries held a while need their leases renewed. */
   readonly heldSince: number;
 }
@@ -24,9 +24,9 @@ export interface JobSources {
 export async function prepareJobs(o: JobSources, claimed: readonly ClaimedDelivery[]): Promise<Job[]> {
   const missing = [...new Set(claimed.filter((d) => o.payloads.get(d.windowId) === undefined).map((d) => d.windowId))];
   const loaded = await windowPayloads(o.db, missing);
-  const bodies = new Map<string, Buffer>();
-  for (const [windowId, payload] of loaded) {
-    const body = Buffer.from(payload);
+  const bodies = new Map<string, WindowBody>();
+  for (const [windowId, { payload, chunkIndex, chunkCount }] of loaded) {
+    const body = { body: Buffer.from(payload), chunkIndex, chunkCount };
     bodies.set(windowId, body);
     o.payloads.set(windowId, body);
   }

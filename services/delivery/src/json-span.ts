@@ -66,3 +66,34 @@ function trimEnd(text: string, end: number): number {
   while (e > 0 && isSpace(text.charCodeAt(e - 1))) e--;
   return e;
 }
+
+/**
+ * Where each element of the JSON array at `[start, end)` of `text` lies (as `memberSpan` returns it):
+ * each span without the spaces around it. The text must be valid JSON; an array's span starts at `[`.
+ */
+export function elementSpans(text: string, start: number, end: number): { start: number; end: number }[] {
+  const spans: { start: number; end: number }[] = [];
+  let depth = 0;
+  let elementStart = -1;
+  let i = start;
+  while (i < end) {
+    const c = text.charCodeAt(i);
+    if (depth === 1 && elementStart < 0 && !isSpace(c) && c !== 0x2c && c !== 0x5d) elementStart = i;
+    if (c === 0x22 /* " */) {
+      i = stringEnd(text, i);
+      continue;
+    }
+    if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      depth++;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      if (depth === 1 && elementStart >= 0) spans.push({ start: elementStart, end: trimEnd(text, i) });
+      depth--;
+      if (depth === 0) break;
+    } else if (depth === 1 && c === 0x2c /* , */) {
+      spans.push({ start: elementStart, end: trimEnd(text, i) });
+      elementStart = -1;
+    }
+    i++;
+  }
+  return spans;
+}

@@ -4,10 +4,13 @@ import type { Counters } from "./counters.js";
 
 /** Every metric the delivery service exports (on /metrics, and over OTLP when configured). */
 export const DELIVERY_METRICS = {
-  windowsRead: { name: "runhooks.delivery.windows_read", kind: "counter", help: "Window messages read from the windows topic." },
+  partsRead: { name: "runhooks.delivery.parts_read", kind: "counter", help: "Window parts read from the windows topic." },
+  partsDuplicate: { name: "runhooks.delivery.parts_duplicate", kind: "counter", help: "Window parts that added nothing (already assembled or held), by reason." },
+  watermarksRead: { name: "runhooks.delivery.watermarks_read", kind: "counter", help: "Runs partitions' watermarks read from the windows topic." },
+  windowsCompleted: { name: "runhooks.delivery.windows_completed", kind: "counter", help: "Windows assembled over every runs partition (one per chunk of at most max_runs runs)." },
   windowsStored: { name: "runhooks.delivery.windows_stored", kind: "counter", help: "Windows stored for delivery." },
-  windowsDuplicate: { name: "runhooks.delivery.windows_duplicate", kind: "counter", help: "Windows read again and already stored (no-op)." },
-  windowsInvalid: { name: "runhooks.delivery.windows_invalid", kind: "counter", help: "Messages on the windows topic that were not valid windows." },
+  windowsDuplicate: { name: "runhooks.delivery.windows_duplicate", kind: "counter", help: "Windows completed again and already stored (no-op)." },
+  windowsInvalid: { name: "runhooks.delivery.windows_invalid", kind: "counter", help: "Messages on the windows topic that were neither a valid part nor a valid watermark." },
   windowsWithoutWebhooks: { name: "runhooks.delivery.windows_without_webhooks", kind: "counter", help: "Windows with nothing to deliver to, by reason." },
   deliveriesCreated: { name: "runhooks.delivery.deliveries_created", kind: "counter", help: "Deliveries created (one per window and webhook)." },
   deliveries: { name: "runhooks.delivery.deliveries", kind: "counter", help: "Deliveries that reached a final state, by status (succeeded, failed)." },
@@ -53,7 +56,10 @@ export interface DeliveryHistograms {
 /** Registers the delivery service's metrics: counters and gauges read at collection time, histograms recorded per attempt. */
 export function registerDeliveryMetrics(meter: Meter, c: Counters, gauges: DeliveryGauges, lag: ConsumerLag): DeliveryHistograms {
   const m = DELIVERY_METRICS;
-  observe(meter, m.windowsRead, () => c.windowsRead);
+  observe(meter, m.partsRead, () => c.partsRead);
+  observe(meter, m.partsDuplicate, () => labelled("reason", c.partsDuplicate));
+  observe(meter, m.watermarksRead, () => c.watermarksRead);
+  observe(meter, m.windowsCompleted, () => c.windowsCompleted);
   observe(meter, m.windowsStored, () => c.windowsStored);
   observe(meter, m.windowsDuplicate, () => c.windowsDuplicate);
   observe(meter, m.windowsInvalid, () => c.windowsInvalid);

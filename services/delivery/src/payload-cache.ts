@@ -1,16 +1,24 @@
+/** A window's webhook body and which of its window's chunks it is: what every attempt of its deliveries sends. */
+export interface WindowBody {
+  readonly body: Buffer;
+  /** 0-based. */
+  readonly chunkIndex: number;
+  readonly chunkCount: number;
+}
+
 /**
- * Webhook bodies by window id, as Buffers: serialised once when the window is read and sent as the
- * same bytes on every attempt. Bounded by total size; least recently used dropped first (a body not
- * here is read back from Postgres).
+ * Webhook bodies by window id: serialised once when the window is assembled and sent as the same bytes
+ * on every attempt. Bounded by total size; least recently used dropped first (a body not here is read
+ * back from Postgres).
  */
 export interface PayloadCache {
-  get(windowId: string): Buffer | undefined;
-  set(windowId: string, body: Buffer): void;
+  get(windowId: string): WindowBody | undefined;
+  set(windowId: string, body: WindowBody): void;
   readonly bytes: number;
 }
 
 export function createPayloadCache(maxBytes: number): PayloadCache {
-  const entries = new Map<string, Buffer>();
+  const entries = new Map<string, WindowBody>();
   let bytes = 0;
   return {
     get(windowId) {
@@ -24,16 +32,16 @@ export function createPayloadCache(maxBytes: number): PayloadCache {
     set(windowId, body) {
       const old = entries.get(windowId);
       if (old !== undefined) {
-        bytes -= old.length;
+        bytes -= old.body.length;
         entries.delete(windowId);
       }
-      if (body.length > maxBytes) return;
+      if (body.body.length > maxBytes) return;
       entries.set(windowId, body);
-      bytes += body.length;
+      bytes += body.body.length;
       while (bytes > maxBytes) {
-        const [oldest, buffer] = entries.entries().next().value!;
+        const [oldest, entry] = entries.entries().next().value!;
         entries.delete(oldest);
-        bytes -= buffer.length;
+        bytes -= entry.body.length;
       }
     },
     get bytes() {

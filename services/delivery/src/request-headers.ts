@@ -4,6 +4,9 @@ import { USER_AGENT } from "./version.js";
 
 /** Header carrying the attempt number, so a receiver (and our tests) can tell retries apart. */
 export const ATTEMPT_HEADER = "runhooks-attempt";
+/** Headers placing the body among its window's chunks (0-based index, count), so a receiver can reassemble it. */
+export const CHUNK_INDEX_HEADER = "runhooks-chunk-index";
+export const CHUNK_COUNT_HEADER = "runhooks-chunk-count";
 
 export interface AttemptHeaderInput {
   readonly target: Target;
@@ -13,6 +16,9 @@ export interface AttemptHeaderInput {
   /** Seconds since the epoch, taken for each attempt. */
   readonly timestampSeconds: number;
   readonly traceparent: string;
+  /** Which of its window's chunks the body is (0-based), and how many the window has. */
+  readonly chunkIndex: number;
+  readonly chunkCount: number;
   readonly body: Buffer;
 }
 
@@ -26,6 +32,8 @@ export function attemptHeaders(i: AttemptHeaderInput): Record<string, string> {
     "webhook-id": i.deliveryId,
     "webhook-timestamp": String(i.timestampSeconds),
     [ATTEMPT_HEADER]: String(i.attempt),
+    [CHUNK_INDEX_HEADER]: String(i.chunkIndex),
+    [CHUNK_COUNT_HEADER]: String(i.chunkCount),
   };
   if (i.target.signingKey !== undefined) {
     headers["webhook-signature"] = signature(i.target.signingKey, i.deliveryId, i.timestampSeconds, i.body);

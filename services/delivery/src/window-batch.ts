@@ -1,10 +1,11 @@
 import type { ClaimedDelivery, NewDelivery, NewWindow, StoreWindowsResult } from "@runhooks/db";
-import { decodeWindow, type DecodedWindow } from "./window-message.js";
+import type { AssembleInput, MergedChunk } from "@runhooks/rules";
+import { decodePart, decodeWatermark } from "./part-message.js";
 
 /**
- * What a batch of `runhooks.windows` is and what storing it comes to. Pure: which message is a tick,
- * an invalid window or a window; the rows a window becomes; what a stored chunk means for the
- * deliveries reserved in the workers' lanes.
+ * What a batch of `runhooks.windows` is and what storing it comes to. Pure: which message is a tick, a
+ * watermark, a part or invalid; the body and rows a completed window becomes; what a stored chunk of
+ * the batch means for the deliveries reserved in the workers' lanes.
  */
 
 /** What is read of a Kafka message (kafkajs' KafkaMessage fits). */
@@ -14,14 +15,18 @@ export interface BatchMessage {
   readonly headers?: { readonly [key: string]: Buffer | string | (Buffer | string)[] | undefined } | undefined;
 }
 
-/** A window of the batch, decoded, with the trace context its message carried. */
-export type BatchWindow = Extract<DecodedWindow, { ok: true }> & { readonly traceparent: string | undefined };
+export type PartInput = Extract<AssembleInput, { kind: "part" }>;
+export type WatermarkInput = Extract<AssembleInput, { kind: "watermark" }>;
 
 export type BatchMessageKind =
-  /** The evaluator's partition tick (a watermark, not a window): skipped, not counted. */
+  /** A tick (not for delivery): skipped, not counted. */
   | { readonly kind: "tick" }
   | { readonly kind: "invalid"; readonly offset: string; readonly error: string }
-  | { readonly kind: "window"; readonly window: BatchWindow };
+  | { readonly kind: "watermark"; readonly input: WatermarkInput }
+  | { readonly kind: "part"; readonly input: PartInput; readonly traceparent: string | undefined };
+
+/** The header naming what a message of the windows topic is: `part`, `watermark` (or `tick`). */
+export const KIND_HEADER = "runhooks-kind";
 
 export function header(headers: BatchMessage["headers"], name: string): string | undefined {
   const value = headers?.[name];
@@ -29,33 +34,113 @@ export function header(headers: BatchMessage["headers"], name: string): string |
   return first === undefined ? undefined : first.toString();
 }
 
+/** A message without a kind is taken for a part: a part is what the topic carries most. */
 export function classifyMessage(message: BatchMessage): BatchMessageKind {
-  if (header(message.headers, "runhooks-kind") === "tick") return { kind: "tick" };
-  const decoded = decodeWindow(message.value);
-  if (!decoded.ok) return { kind: "invalid", offset: message.offset, error: decoded.error };
-  return { kind: "window", window: { ...decoded, traceparent: header(message.headers, "traceparent") } };
+  const kind = header(message.headers, KIND_HEADER);
+  if (kind === "tick") return { kind: "tick" };
+  const offset = Number(message.offset);
+  if (kind === "watermark") {
+    const w = decodeWatermark(message.value);
+    if (!w.ok) return { kind: "invalid", offset: message.offset, error: `watermark: ${w.error}` };
+    return { kind: "watermark", input: { kind: "watermark", offset, runsPartition: w.runsPartition, streamTime: w.streamTime } };
+  }
+  const p = decodePart(message.value);
+  if (!p.ok) return { kind: "invalid", offset: message.offset, error: p.error };
+  return { kind: "part", input: { kind: "part", offset, ...p.part }, traceparent: header(message.headers, "traceparent") };
 }
 
 export interface DecodedBatch {
-  readonly windows: BatchWindow[];
-  /** Messages that were meant as windows (every one but ticks), valid or not. */
-  readonly read: number;
-  /** Windows that are not valid: skipped. */
+  /** Parts and watermarks, in offset order. */
+  readonly inputs: (PartInput | WatermarkInput)[];
+  /** The trace context each part's message carried, by offset. */
+  readonly traceparents: Map<number, string>;
+  readonly parts: number;
+  readonly watermarks: number;
+  /** Messages that are neither a valid part nor a valid watermark: skipped. */
   readonly invalid: { readonly offset: string; readonly error: string }[];
 }
 
-export function decodeBatch(messages: readonly BatchMessage[]): DecodedBatch {
-  const windows: BatchWindow[] = [];
+/** The batch's messages from offset `from` on (those before it were folded already). */
+export function decodeBatch(messages: readonly BatchMessage[], from: number): DecodedBatch {
+  const inputs: (PartInput | WatermarkInput)[] = [];
+  const traceparents = new Map<number, string>();
   const invalid: { offset: string; error: string }[] = [];
-  let read = 0;
+  let parts = 0;
+  let watermarks = 0;
   for (const message of messages) {
+    if (Number(message.offset) < from) continue;
     const m = classifyMessage(message);
-    if (m.kind === "tick") continue;
-    read++;
-    if (m.kind === "invalid") invalid.push({ offset: m.offset, error: m.error });
-    else windows.push(m.window);
+    switch (m.kind) {
+      case "tick":
+        continue;
+      case "invalid":
+        invalid.push({ offset: m.offset, error: m.error });
+        continue;
+      case "watermark":
+        watermarks++;
+        inputs.push(m.input);
+        continue;
+      case "part":
+        parts++;
+        inputs.push(m.input);
+        if (m.traceparent !== undefined) traceparents.set(m.input.offset, m.traceparent);
+    }
   }
-  return { windows, read, invalid };
+  return { inputs, traceparents, parts, watermarks, invalid };
+}
+
+/** A completed window's chunk as delivery stores and sends it. */
+export interface CompletedWindow {
+  readonly windowId: string;
+  readonly ruleId: string;
+  readonly ruleVersion: number;
+  readonly tenantId: string;
+  readonly startTime: string;
+  readonly endTime: string;
+  readonly chunkIndex: number;
+  readonly chunkCount: number;
+  readonly runCount: number;
+  /** The webhook body, exactly the seed's shape: `{"rule_id","start_time","end_time","runs"}`, as UTF-8. */
+  readonly payload: Buffer;
+  /** The trace context of the window's first part, when its message carried one. */
+  readonly traceparent: string | undefined;
+}
+
+const COMMA = 0x2c;
+const TAIL = Buffer.from("]}");
+
+/** The body a chunk is POSTed as: serialised once, the runs spliced in as their exact bytes. */
+export function chunkBody(rule: string, startTime: string, endTime: string, runs: readonly { readonly json: Uint8Array }[]): Buffer {
+  const head = Buffer.from(`${JSON.stringify({ rule_id: rule, start_time: startTime, end_time: endTime }).slice(0, -1)},"runs":[`);
+  let size = head.length + TAIL.length + Math.max(0, runs.length - 1);
+  for (const r of runs) size += r.json.byteLength;
+  const out = Buffer.allocUnsafe(size);
+  let at = head.copy(out, 0);
+  for (const [i, r] of runs.entries()) {
+    if (i > 0) out[at++] = COMMA;
+    out.set(r.json, at);
+    at += r.json.byteLength;
+  }
+  TAIL.copy(out, at);
+  return out;
+}
+
+export function completedWindow(c: MergedChunk, traceparent: string | undefined): CompletedWindow {
+  const startTime = new Date(c.startMs).toISOString();
+  const endTime = new Date(c.endMs).toISOString();
+  return {
+    windowId: c.windowId,
+    ruleId: c.ruleId,
+    ruleVersion: c.ruleVersion,
+    tenantId: c.tenantId,
+    startTime,
+    endTime,
+    chunkIndex: c.chunkIndex,
+    chunkCount: c.chunkCount,
+    runCount: c.runs.length,
+    payload: chunkBody(c.ruleId, startTime, endTime, c.runs),
+    traceparent,
+  };
 }
 
 /** Why a window is stored without deliveries: its rule version is unknown, or has no webhook. */
@@ -67,18 +152,19 @@ export function withoutWebhooksReason(targets: ReadonlyMap<string, unknown> | un
 }
 
 /** A window's row; its body only when it has a webhook to go to. */
-export function windowRow(d: BatchWindow, webhookCount: number): NewWindow {
-  const w = d.window;
+export function windowRow(w: CompletedWindow, webhookCount: number): NewWindow {
   return {
-    windowId: w.window_id,
-    tenantId: w.tenant_id,
-    ruleId: w.rule_id,
-    ruleVersion: w.rule_version,
-    startTime: w.start_time,
-    endTime: w.end_time,
-    runCount: d.runCount,
+    windowId: w.windowId,
+    tenantId: w.tenantId,
+    ruleId: w.ruleId,
+    ruleVersion: w.ruleVersion,
+    startTime: w.startTime,
+    endTime: w.endTime,
+    runCount: w.runCount,
+    chunkIndex: w.chunkIndex,
+    chunkCount: w.chunkCount,
     webhookCount,
-    payload: webhookCount === 0 ? null : d.payload,
+    payload: webhookCount === 0 ? null : w.payload,
   };
 }
 
@@ -90,15 +176,14 @@ export interface DeliveryWebhook {
 }
 
 /** One delivery of a window to a webhook: `claimed` when this process reserved room to send it. */
-export function deliveryRow(d: BatchWindow, id: string, webhook: DeliveryWebhook, traceId: string, claimed: boolean): NewDelivery {
-  const w = d.window;
+export function deliveryRow(w: CompletedWindow, id: string, webhook: DeliveryWebhook, traceId: string, claimed: boolean): NewDelivery {
   return {
     id,
-    windowId: w.window_id,
+    windowId: w.windowId,
     webhookId: webhook.webhookId,
-    tenantId: w.tenant_id,
-    ruleId: w.rule_id,
-    ruleVersion: w.rule_version,
+    tenantId: w.tenantId,
+    ruleId: w.ruleId,
+    ruleVersion: w.ruleVersion,
     url: webhook.redactedUrl,
     origin: webhook.origin,
     traceId,
@@ -136,9 +221,4 @@ export function settleChunk(windows: number, reserved: readonly NewDelivery[], s
     release,
     storedPending: stored.deliveriesCreated > adopt.length,
   };
-}
-
-/** The offset to commit once a batch ending at `offset` is stored: the next one to read. */
-export function nextOffset(offset: string): string {
-  return String(Number(offset) + 1);
 }

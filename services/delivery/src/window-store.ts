@@ -3,7 +3,7 @@ import type { Logger } from "@runhooks/telemetry";
 import type { EachBatchPayload } from "kafkajs";
 import type { Counters } from "./counters.js";
 import type { PayloadCache } from "./payload-cache.js";
-import { settleChunk, type BatchWindow } from "./window-batch.js";
+import { settleChunk, type CompletedWindow } from "./window-batch.js";
 import { collectChunk, type ChunkSources } from "./window-chunk.js";
 import type { Workers } from "./workers.js";
 
@@ -42,13 +42,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * rather than go through the pending queue: a first attempt sent from a claim costs a claim statement
  * and one more row version of the delivery.
  */
-export async function storeBatch(o: WindowStoreOptions, payload: EachBatchPayload, decoded: readonly BatchWindow[]): Promise<boolean> {
-  const seen = new Set<string>();
+export async function storeBatch(o: WindowStoreOptions, payload: EachBatchPayload, completed: readonly CompletedWindow[]): Promise<boolean> {
   const lingerUntil = Date.now() + LINGER_MS;
-  for (let from = 0; from < decoded.length; ) {
-    const next = await storeChunk(o, payload, decoded, from, seen, lingerUntil);
+  for (let from = 0; from < completed.length; ) {
+    const next = await storeChunk(o, payload, completed, from, lingerUntil);
     if (next === undefined) return false;
-    if (next < decoded.length) {
+    if (next < completed.length) {
       await o.workers.roomOpened(Math.max(0, lingerUntil - Date.now()));
       await sleep(GATHER_MS);
       await payload.heartbeat();
@@ -62,9 +61,8 @@ export async function storeBatch(o: WindowStoreOptions, payload: EachBatchPayloa
 async function storeChunk(
   o: WindowStoreOptions,
   payload: EachBatchPayload,
-  decoded: readonly BatchWindow[],
+  completed: readonly CompletedWindow[],
   from: number,
-  seen: Set<string>,
   lingerUntil: number,
 ): Promise<number | undefined> {
   for (let attempt = 1; ; attempt++) {
@@ -72,13 +70,12 @@ async function storeChunk(
     let reserved: NewDelivery[] = [];
     try {
       // 1. The chunk's rows, its deliveries reserved in the lanes where there is room.
-      const { windows, deliveries, bodies, without, next, chunkSeen } = await collectChunk(o, decoded, from, seen, attempt === 1 ? lingerUntil : 0);
+      const { windows, deliveries, bodies, without, next } = await collectChunk(o, completed, from, attempt === 1 ? lingerUntil : 0);
       reserved = deliveries.filter((d) => d.claimed);
       if (windows.length === 0) return next;
       // 2. Stored in one statement.
       const stored = settleChunk(windows.length, reserved, await storeWindows(o.db, windows, deliveries, { leaseMs: o.leaseMs, claimedBy: o.instanceId }));
       o.onDatabase(true);
-      for (const id of chunkSeen) seen.add(id);
       // 3. Counted, and what has nowhere to go said.
       o.counters.windowsStored += stored.windowsStored;
       o.counters.windowsDuplicate += stored.windowsDuplicate;

@@ -1,18 +1,22 @@
 import { CONSUMER_NOT_STARTED, nextConsumerHealth, type ConsumerEvent } from "./consumer-health.js";
 import type { Database } from "@runhooks/db";
-import type { Consumer, EachBatchPayload, Kafka } from "kafkajs";
+import type { Admin, Consumer, EachBatchPayload, Kafka } from "kafkajs";
 import type { AttemptObserver } from "./attempt-observer.js";
 import type { Counters } from "./counters.js";
 import type { Logger } from "@runhooks/telemetry";
 import type { PayloadCache } from "./payload-cache.js";
 import type { WebhookCache } from "./webhook-cache.js";
 import type { Workers } from "./workers.js";
-import { decodeBatch, nextOffset } from "./window-batch.js";
+import { commitPoint, foldBatch, needsPartitionCount, type FoldedBatch, type PartitionAssembly } from "./window-assembly.js";
+import { decodeBatch, type DecodedBatch } from "./window-batch.js";
+import { loadAssembly, runsPartitionCount } from "./window-partition.js";
 import { storeBatch } from "./window-store.js";
 
 export interface WindowsConsumerOptions {
   readonly kafka: Kafka;
   readonly topic: string;
+  /** The runs topic: a window is complete once every one of its partitions' watermarks passed its end. */
+  readonly runsTopic: string;
   readonly groupId: string;
   readonly sessionTimeoutMs: number;
   readonly db: Database;
@@ -44,14 +48,21 @@ export interface WindowsConsumer {
 }
 
 /**
- * Reads `runhooks.windows` and turns each window into one stored delivery per webhook of its rule
- * version. A batch's offsets are committed only once its deliveries are stored; while Postgres is
- * unreachable the batch is retried (heartbeating), so nothing is skipped.
+ * Reads `runhooks.windows` (DESIGN.md §5): folds each assigned partition's parts and watermarks into
+ * windows merged over every runs partition, and turns each completed window into one stored delivery
+ * per webhook of its rule version. A batch's offset is committed, with the assembly's checkpoint, only
+ * once the windows it completed are stored, and never past a part of a window still open; while
+ * Postgres is unreachable the batch is retried (heartbeating), so nothing is skipped.
  */
 export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<WindowsConsumer> {
   let health = CONSUMER_NOT_STARTED;
   let stopping = false;
   const on = (event: ConsumerEvent) => (health = nextConsumerHealth(health, event));
+  const admin: Admin = o.kafka.admin();
+  await admin.connect();
+  const sources = { admin, groupId: o.groupId, topic: o.topic, runsTopic: o.runsTopic, log: o.log };
+  /** Each assigned partition's assembly; every (re)assignment starts over from the committed checkpoints. */
+  const assemblies = new Map<number, PartitionAssembly>();
   const newConsumer = (): Consumer => {
     const c = o.kafka.consumer({
       groupId: o.groupId,
@@ -70,6 +81,8 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
       if (replace) replaceConsumer(1000);
     });
     c.on(c.events.GROUP_JOIN, () => {
+      // kafkajs resumes every assigned partition from its committed offset: so does its assembly.
+      assemblies.clear();
       if (!health.running) o.log("info", "windows consumer joined the group");
       on({ kind: "joined" });
     });
@@ -77,23 +90,74 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
   };
   let consumer = newConsumer();
 
+  /** The partition's assembly, loaded on its first batch; undefined while batches fetched before its seek arrive. */
+  async function assemblyOf(payload: EachBatchPayload, firstOffset: number): Promise<PartitionAssembly | undefined> {
+    const { partition } = payload.batch;
+    let a = assemblies.get(partition);
+    if (a === undefined) {
+      a = await loadAssembly(sources, partition, firstOffset);
+      assemblies.set(partition, a);
+      if (a.phase === "seeking") consumer.seek({ topic: o.topic, partition, offset: String(a.from) });
+      return a.phase === "active" ? a : undefined;
+    }
+    if (a.phase === "seeking") {
+      // kafkajs applies a seek before the partition's next fetch: the batch after the one that
+      // sought was fetched from the seek's offset.
+      if (payload.isStale()) return undefined;
+      a.phase = "active";
+    }
+    return a;
+  }
+
+  /** Counts and logs what a batch held and what folding it came to. */
+  function record(partition: number, decoded: DecodedBatch, folded: FoldedBatch): void {
+    o.counters.partsRead += decoded.parts;
+    o.counters.watermarksRead += decoded.watermarks;
+    o.counters.windowsInvalid += decoded.invalid.length;
+    o.counters.windowsCompleted += folded.windows.length;
+    for (const { offset, error } of decoded.invalid) {
+      o.log("error", "not a valid part or watermark; skipped", { topic: o.topic, partition, offset, error });
+    }
+    for (const d of folded.duplicates) {
+      o.counters.partsDuplicate[d.reason] = (o.counters.partsDuplicate[d.reason] ?? 0) + 1;
+      o.log("debug", "part adds nothing; dropped", { partition, offset: d.offset, partId: d.partId, reason: d.reason });
+    }
+  }
+
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
+    const first = batch.messages[0];
     const last = batch.messages.at(-1);
-    if (last === undefined) return;
-    // 1. Decode the batch (window-batch.ts): ticks are skipped, invalid windows counted and skipped.
-    const decoded = decodeBatch(batch.messages);
-    o.counters.windowsRead += decoded.read;
-    o.counters.windowsInvalid += decoded.invalid.length;
-    for (const { offset, error } of decoded.invalid) {
-      o.log("error", "not a valid window; skipped", { topic: batch.topic, partition: batch.partition, offset, error });
+    if (first === undefined || last === undefined) return;
+    // 1. The partition's assembly, from its checkpoint on the first batch after an assignment.
+    const a = await assemblyOf(payload, Number(first.offset));
+    if (a === undefined) return;
+    const current = () => assemblies.get(batch.partition) === a;
+    try {
+      // 2. Decode the batch (window-batch.ts): parts and watermarks; ticks skipped, invalid messages counted and skipped.
+      const decoded = decodeBatch(batch.messages, a.from);
+      // 3. A watermark that may complete a window waits for the runs topic's partition count (it only grows).
+      const partitions = needsPartitionCount(a.state, decoded.inputs) ? await runsPartitionCount(sources) : undefined;
+      // 4. Fold it into the assembly (window-assembly.ts): the windows it completes, the parts it drops.
+      const folded = foldBatch(a, decoded.inputs, decoded.traceparents, partitions);
+      record(batch.partition, decoded, folded);
+      // 5. Store the completed windows and their deliveries (window-store.ts). A batch given up leaves
+      // the assembly behind it: the next batch starts over from the checkpoint.
+      if (!(await storeBatch(o, payload, folded.windows))) {
+        if (current()) assemblies.delete(batch.partition);
+        return;
+      }
+      // 6. The windows are in Postgres: only now may the offset move, and never past an open window's part.
+      if (!current()) return;
+      const commit = commitPoint(a.state, Number(last.offset) + 1);
+      await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(commit.offset), metadata: commit.metadata }]);
+      payload.resolveOffset(last.offset);
+      await payload.heartbeat();
+    } catch (error) {
+      // What was folded may be lost with the batch: the partition starts over from its checkpoint.
+      if (current()) assemblies.delete(batch.partition);
+      throw error;
     }
-    // 2. Store the windows and their deliveries (window-store.ts); a batch given up is read again.
-    if (!(await storeBatch(o, payload, decoded.windows))) return;
-    // 3. The deliveries are in Postgres: only now may the offset move past these windows.
-    await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: nextOffset(last.offset) }]);
-    payload.resolveOffset(last.offset);
-    await payload.heartbeat();
   }
 
   const run = async (c: Consumer) => {
@@ -128,6 +192,7 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
       if (replacing !== undefined) clearTimeout(replacing);
       on({ kind: "stopped" });
       await consumer.disconnect();
+      await admin.disconnect();
     },
   };
 }

@@ -3,12 +3,18 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { repoRoot } from "@runhooks/infra";
+import type { WindowPart } from "@runhooks/contracts";
 import { sql } from "@runhooks/db";
-import { createDeliveryHarness, eventually, newSecret, sleep, type DeliveryHarness } from "./harness.js";
+import { chunkWindow, mergeParts, type PartRun } from "@runhooks/rules";
+import { completedWindow } from "../src/window-batch.js";
+import { createDeliveryHarness, eventually, makeRun, newSecret, sleep, windowPart, type DeliveryHarness } from "./harness.js";
 import { startReceiver, type Receiver } from "./receiver.js";
 import { mulberry32 } from "../../../test/support/random.js";
 
 const WINDOWS = 2000;
+/** Each window's runs come from three runs partitions, cut into chunks of MAX_RUNS. */
+const RUNS_PARTITIONS = 3;
+const MAX_RUNS = 3;
 const KILLS = 5;
 /** SIGSTOPs of a delivery process, each longer than the 5 s deadline, with attempts in flight. */
 const PAUSES = 3;
@@ -39,8 +45,8 @@ describe("delivery crash test", () => {
     await receiver?.close();
   });
 
-  it(`delivers every window at least once through ${KILLS} SIGKILLs and ${PAUSES} SIGSTOPs of two processes, ${WINDOWS} windows`, async () => {
-    h = await createDeliveryHarness("dcrash");
+  it(`delivers every merged window as an uninterrupted run does, at least once, through ${KILLS} SIGKILLs and ${PAUSES} SIGSTOPs of two processes, ${WINDOWS} windows`, async () => {
+    h = await createDeliveryHarness("dcrash", { runsPartitions: RUNS_PARTITIONS });
     const random = mulberry32(20_261_126);
     const secret = newSecret();
     // Most answers come fast, so that attempts are in flight when a kill lands; a quarter come after
@@ -95,21 +101,64 @@ describe("delivery crash test", () => {
     const attemptRows = () => count(sql`SELECT count(*)::int AS n FROM delivery_attempts`);
     const inFlightOf = (c: Child) => count(sql`SELECT count(*)::int AS n FROM deliveries WHERE status = 'in_flight' AND claimed_by = ${c.id}`);
 
-    // 2,000 windows in 6 chunks, one per kill and one after the last, each in two halves that flow in
-    // slices while the processes deliver: the first half right after the last kill (the windows around
-    // it), the second once both processes run again (the traffic a pause needs; a kill lands during it,
-    // at a random moment of their work, or just after the pause).
-    const windowIds: string[] = [];
+    // 2,000 windows in 6 batches, one before each kill and one after the last: each batch flows in
+    // slices while the processes deliver, and the kill lands at a random moment of their work. A
+    // window's runs come from every runs partition (a part each, sometimes in two pieces); each slice
+    // is followed by every runs partition's watermark past it. What an uninterrupted run makes of
+    // each window — its chunks' ids and bodies — is the assembler's merge of its parts.
+    const expected = new Map<string, string>();
     const windowEnds = new Map<string, number>();
-    const chunk = Math.ceil(WINDOWS / (KILLS + 1));
-    const firstHalf = (k: number) => Math.ceil(Math.min(chunk, WINDOWS - k * chunk) / 2);
-    const secondHalf = (k: number) => Math.min(chunk, WINDOWS - k * chunk) - firstHalf(k);
+    const encoder = new TextEncoder();
+    const partsOf = (startMs: number, endMs: number): WindowPart[] => {
+      const parts: WindowPart[] = [];
+      for (let p = 0; p < RUNS_PARTITIONS; p++) {
+        const count = Math.floor(random() * 3) + (p === 0 ? 1 : 0);
+        const runs = Array.from({ length: count }, () => makeRun(h!.tenantId));
+        const times = runs.map(() => startMs + Math.floor(random() * (endMs - startMs)));
+        const cut = count > 1 && random() < 0.3 ? 1 : count;
+        for (const [piece, [from, to]] of [[0, cut], [cut, count]].filter(([a, b]) => b! > a!).entries()) {
+          parts.push(windowPart({ ruleId: rule.ruleId, version: rule.version, tenantId: h!.tenantId, startMs, endMs, runs: runs.slice(from, to), runsPartition: p, piece, maxRuns: MAX_RUNS, runTimes: times.slice(from, to) }));
+        }
+      }
+      return parts;
+    };
+    const expectWindow = (parts: readonly WindowPart[]) => {
+      const [head] = parts;
+      const spec = { ruleId: rule.ruleId, ruleVersion: rule.version, tenantId: h!.tenantId, maxRuns: MAX_RUNS, startMs: Date.parse(head!.start_time), endMs: Date.parse(head!.end_time) };
+      const merged = mergeParts(
+        parts.map((part) => ({
+          runsPartition: part.runs_partition,
+          piece: part.piece,
+          runs: part.runs.map((r, i): PartRun => ({ runId: r.id, json: encoder.encode(JSON.stringify(r)), time: part.run_times[i]! })),
+        })),
+      );
+      for (const c of chunkWindow(spec, merged)) {
+        expected.set(c.windowId, completedWindow(c, undefined).payload.toString());
+        windowEnds.set(c.windowId, spec.endMs);
+      }
+    };
+    // Each batch flows in two halves: the first right after the last kill (the windows around it), the
+    // second once both processes run again (the traffic a pause needs; a kill lands during it, at a
+    // random moment of their work, or just after the pause).
+    const batch = Math.ceil(WINDOWS / (KILLS + 1));
+    const sizeOf = (k: number) => Math.min(batch, WINDOWS - k * batch);
+    const firstHalf = (k: number) => Math.ceil(sizeOf(k) / 2);
+    const secondHalf = (k: number) => sizeOf(k) - firstHalf(k);
     const publish = async (size: number) => {
       for (let sent = 0; sent < size; sent += 50) {
-        for (const w of await h!.publishWindows(rule, Math.min(50, size - sent), 1)) {
-          windowIds.push(w.window_id);
-          windowEnds.set(w.window_id, Date.parse(w.end_time));
+        const parts: WindowPart[] = [];
+        let end = 0;
+        for (let i = 0; i < Math.min(50, size - sent); i++) {
+          const { startMs, endMs } = h!.nextRange(2);
+          const windowParts = partsOf(startMs, endMs);
+          expectWindow(windowParts);
+          parts.push(...windowParts);
+          end = endMs;
         }
+        // The parts in a random order (each runs partition's evaluator publishes at its own pace).
+        parts.sort(() => random() - 0.5);
+        await h!.publishParts(parts);
+        for (let p = 0; p < RUNS_PARTITIONS; p++) await h!.publishWatermark(p, end);
         await sleep(150);
       }
     };
@@ -126,7 +175,7 @@ describe("delivery crash test", () => {
       production = production.then(() => publish(secondHalf(k)));
       let victim = k % 2;
       if (k < PAUSES) {
-        // Stop a process while it has attempts in flight (the chunk is flowing), longer than the
+        // Stop a process while it has attempts in flight (the batch is flowing), longer than the
         // deadline but shorter than the lease less two renewal periods (10 s − 2 s): it keeps its claims.
         let busy: number | undefined;
         await eventually(
@@ -159,7 +208,8 @@ describe("delivery crash test", () => {
     }
     await production;
     await publish(secondHalf(KILLS));
-    expect(windowIds).toHaveLength(WINDOWS);
+    const windowIds = [...expected.keys()];
+    expect(windowIds.length).toBeGreaterThan(WINDOWS);
 
     await eventually(
       "every delivery to succeed and every attempt to be published",
@@ -176,7 +226,7 @@ describe("delivery crash test", () => {
             JOIN deliveries d ON d.id = a.delivery_id WHERE d.status = 'failed' ORDER BY a.delivery_id, a.attempt LIMIT 20`);
           expect(why).toEqual([]);
         }
-        return row!.total === WINDOWS && row!.ok === WINDOWS && row!.unpublished === 0;
+        return row!.total === windowIds.length && row!.ok === windowIds.length && row!.unpublished === 0;
       },
       180_000,
     );
@@ -197,17 +247,23 @@ describe("delivery crash test", () => {
 
     const deliveries = await h.deliveries();
     const attempts = await h.attempts();
-    // Every window delivered: one delivery each, succeeded, and the receiver got it.
+    // Every window delivered: one delivery each, succeeded, and the receiver got it, with the body an
+    // uninterrupted run makes of it, whichever process assembled it after whatever kill.
     expect(new Set(deliveries.map((d) => d.window_id))).toEqual(new Set(windowIds));
+    const storedWindows = (await h.db.query(sql`SELECT window_id, payload FROM delivery_windows`)) as { window_id: string; payload: string }[];
+    expect(storedWindows).toHaveLength(windowIds.length);
+    for (const w of storedWindows) expect(w.payload, `window ${w.window_id}`).toBe(expected.get(w.window_id));
     const receivedIds = new Set(receiver.received.map((r) => r.id));
     for (const d of deliveries) expect(receivedIds.has(d.id), `delivery ${d.id} reached the receiver`).toBe(true);
+    const windowOf = new Map(deliveries.map((d) => [d.id, d.window_id]));
+    for (const r of receiver.received) expect(r.body.toString(), `request of delivery ${r.id}`).toBe(expected.get(windowOf.get(r.id)!));
     expect(receiver.received.every((r) => r.verified === true)).toBe(true);
     // One success each, except where a pause caught an attempt in flight with no answer read yet: it is
     // recorded interrupted and sent again, and the first request's answer, read after all, is recorded
     // too (or a claim outlived its lease on a loaded machine and another process sent it again). At
     // least once either way; bounded by what the paused processes held, each a separate attempt.
     const successes = attempts.filter((a) => a.outcome === "success");
-    const extraSuccesses = successes.length - WINDOWS;
+    const extraSuccesses = successes.length - windowIds.length;
     expect(extraSuccesses).toBeGreaterThanOrEqual(0);
     expect(extraSuccesses).toBeLessThanOrEqual(PAUSES * 2 * CONCURRENCY);
     for (const [id, n] of countBy(successes.map((a) => a.delivery_id))) {

@@ -1,9 +1,10 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { DeliveryAttempt, Rule, type MatchWindow, type Run } from "@runhooks/contracts";
+import { DeliveryAttempt, Rule, type Run, type WindowPart } from "@runhooks/contracts";
 import { connectDatabase, createTenant, migrate, saveRule, sql, type Database } from "@runhooks/db";
 import { startDelivery, type Delivery, type DeliveryOptions } from "@runhooks/delivery";
 import { ensureTopics, topicNames, topicSpecs, type TopicNames } from "@runhooks/kafka";
-import type { Kafka, Producer } from "kafkajs";
+import { mergedWindowId, windowId } from "@runhooks/rules";
+import type { IHeaders, Kafka, Producer } from "kafkajs";
 import { inject } from "vitest";
 import { createTestDatabase, testKafka, uniquePrefix, type TestDatabase } from "../../../test/support/stack.js";
 
@@ -60,6 +61,56 @@ export interface AttemptRow {
   published_at: Date | null;
 }
 
+/**
+ * A window as the harness publishes it: one part, from runs partition 0, completed by the watermark
+ * that follows it. `window_id` is the id of its first chunk (its only one up to `max_runs` runs).
+ */
+export interface PublishedWindow {
+  readonly window_id: string;
+  readonly rule_id: string;
+  readonly rule_version: number;
+  readonly tenant_id: string;
+  readonly start_time: string;
+  readonly end_time: string;
+  readonly runs: Run[];
+  readonly part: WindowPart;
+}
+
+/** What a part is made of; the rest is the harness' (ids, the part's place, the runs' times). */
+export interface PartSpec {
+  readonly ruleId: string;
+  readonly version: number;
+  readonly tenantId: string;
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly runs: readonly Run[];
+  readonly runsPartition?: number;
+  readonly piece?: number;
+  readonly maxRuns?: number;
+  /** Each run's stream time; by default from the window's start, 1 ms apart. */
+  readonly runTimes?: readonly number[];
+}
+
+/** A part as the evaluator publishes it: its id is the per-partition window id of its piece. */
+export function windowPart(p: PartSpec): WindowPart {
+  const runsPartition = p.runsPartition ?? 0;
+  const piece = p.piece ?? 0;
+  return {
+    schema_version: 1,
+    part_id: windowId({ ruleId: p.ruleId, ruleVersion: p.version, partition: runsPartition, startMs: p.startMs, chunk: piece }),
+    rule_id: p.ruleId,
+    rule_version: p.version,
+    tenant_id: p.tenantId,
+    max_runs: p.maxRuns ?? 100,
+    runs_partition: runsPartition,
+    piece,
+    start_time: new Date(p.startMs).toISOString(),
+    end_time: new Date(p.endMs).toISOString(),
+    runs: [...p.runs],
+    run_times: p.runTimes === undefined ? p.runs.map((_, i) => p.startMs + Math.min(i, p.endMs - p.startMs - 1)) : [...p.runTimes],
+  };
+}
+
 /** A fresh database and topics, a tenant, rules with webhooks, and windows to feed the service. */
 export interface DeliveryHarness {
   readonly prefix: string;
@@ -73,9 +124,19 @@ export interface DeliveryHarness {
   /** Another tenant (the harness' own is `tenantId`). */
   createTenant(name: string): Promise<string>;
   createRule(webhooks: readonly WebhookSpec[], tenantId?: string): Promise<StoredRuleInfo>;
-  /** Produces windows of a rule version to the windows topic. */
-  publishWindows(rule: Pick<StoredRuleInfo, "ruleId" | "version">, count: number, runsPerWindow?: number, tenantId?: string): Promise<MatchWindow[]>;
-  publishRaw(messages: { key: string; value: string }[]): Promise<void>;
+  /**
+   * Produces windows of a rule version to the windows topic, as the evaluators would: a part each, then
+   * a watermark of runs partition 0 past them (which completes them when the runs topic has one partition). Each window gets a 1 ms range of its own, later than any
+   * before and ending about now, so that a later window is never taken for one already completed.
+   */
+  publishWindows(rule: Pick<StoredRuleInfo, "ruleId" | "version">, count: number, runsPerWindow?: number, tenantId?: string): Promise<PublishedWindow[]>;
+  /** A time range for a window, after every one handed out before (`ms` long). */
+  nextRange(ms?: number): { startMs: number; endMs: number };
+  /** Produces parts, each keyed by its rule id, as they are. */
+  publishParts(parts: readonly WindowPart[]): Promise<void>;
+  /** Produces a runs partition's watermark to every partition of the windows topic. */
+  publishWatermark(runsPartition: number, streamTime: number): Promise<void>;
+  publishRaw(messages: { key: string; value: string; headers?: IHeaders }[]): Promise<void>;
   /** Starts a delivery service on this harness' topics and database (127.0.0.1 allowed unless overridden). */
   start(options?: Partial<DeliveryOptions>): Promise<Delivery>;
   deliveries(where?: { windowIds?: string[] }): Promise<DeliveryRow[]>;
@@ -112,13 +173,14 @@ export function makeRun(tenantId: string, patch: Partial<Run> = {}): Run {
   };
 }
 
-export async function createDeliveryHarness(label: string, o: { databaseUrl?: string } = {}): Promise<DeliveryHarness> {
+export async function createDeliveryHarness(label: string, o: { databaseUrl?: string; runsPartitions?: number } = {}): Promise<DeliveryHarness> {
   const prefix = uniquePrefix(label);
   const topics = topicNames(prefix);
   const kafka = testKafka(`delivery-${label}`);
   const admin = kafka.admin();
   await admin.connect();
-  await ensureTopics(admin, topicSpecs({ prefix, runsPartitions: 1, deliveryPartitions: 3 }));
+  await ensureTopics(admin, topicSpecs({ prefix, runsPartitions: o.runsPartitions ?? 1, deliveryPartitions: 3 }));
+  const windowsPartitions = (await admin.fetchTopicMetadata({ topics: [topics.windows] })).topics[0]!.partitions.map((p) => p.partitionId);
   await admin.disconnect();
   // A database of its own on the test server, or the one given (which the caller owns).
   const database: TestDatabase =
@@ -137,6 +199,32 @@ export async function createDeliveryHarness(label: string, o: { databaseUrl?: st
   await producer.connect();
   const services: Delivery[] = [];
   const logs: string[] = [];
+  /** The end of the last range handed out. */
+  let clock = 0;
+  const nextRange = (ms = 1) => {
+    const startMs = Math.max(clock, Date.now() - ms);
+    clock = startMs + ms;
+    return { startMs, endMs: clock };
+  };
+  const publishParts = async (parts: readonly WindowPart[]) => {
+    for (let i = 0; i < parts.length; i += 500) {
+      await producer.send({
+        topic: topics.windows,
+        acks: -1,
+        messages: parts.slice(i, i + 500).map((p) => ({ key: p.rule_id, value: JSON.stringify(p), headers: { "runhooks-kind": "part" } })),
+      });
+    }
+  };
+  const publishWatermark = async (runsPartition: number, streamTime: number) => {
+    const value = JSON.stringify({ schema_version: 1, runs_partition: runsPartition, stream_time: streamTime });
+    await producer.send({
+      topic: topics.windows,
+      acks: -1,
+      messages: windowsPartitions.map((partition) => ({ partition, key: `__watermark__/${runsPartition}`, value, headers: { "runhooks-kind": "watermark" } })),
+    });
+  };
+  /** Publications one at a time: a window's part always precedes the watermark that completes it. */
+  let publishing: Promise<unknown> = Promise.resolve();
 
   return {
     prefix,
@@ -163,32 +251,33 @@ export async function createDeliveryHarness(label: string, o: { databaseUrl?: st
       if (!saved.ok) throw new Error(`could not save the rule: ${saved.reason}`);
       return { ruleId: rule.id, version: saved.record.version, webhookIds: saved.record.rule.webhooks.map((w) => w.id) };
     },
-    async publishWindows(rule, count, runsPerWindow = 2, owner = tenantId) {
-      const windows: MatchWindow[] = [];
+    publishWindows(rule, count, runsPerWindow = 2, owner = tenantId) {
+      const windows: PublishedWindow[] = [];
       for (let i = 0; i < count; i++) {
-        const start = Math.floor(Date.now() / 1000) * 1000 - 5000 + i;
+        const { startMs, endMs } = nextRange();
+        const runs = Array.from({ length: runsPerWindow }, () => makeRun(owner));
+        const part = windowPart({ ruleId: rule.ruleId, version: rule.version, tenantId: owner, startMs, endMs, runs, runTimes: runs.map(() => startMs) });
         windows.push({
-          schema_version: 1,
-          window_id: randomUUID(),
+          window_id: mergedWindowId({ ruleId: rule.ruleId, ruleVersion: rule.version, startMs, chunk: 0 }),
           rule_id: rule.ruleId,
           rule_version: rule.version,
           tenant_id: owner,
-          partition: 0,
-          chunk: i,
-          start_time: new Date(start).toISOString(),
-          end_time: new Date(start + 5000).toISOString(),
-          runs: Array.from({ length: runsPerWindow }, () => makeRun(owner)),
+          start_time: part.start_time,
+          end_time: part.end_time,
+          runs,
+          part,
         });
       }
-      for (let i = 0; i < windows.length; i += 500) {
-        await producer.send({
-          topic: topics.windows,
-          acks: -1,
-          messages: windows.slice(i, i + 500).map((w) => ({ key: w.rule_id, value: JSON.stringify(w) })),
-        });
-      }
-      return windows;
+      const done = publishing.then(async () => {
+        await publishParts(windows.map((w) => w.part));
+        await publishWatermark(0, clock);
+      });
+      publishing = done.catch(() => undefined);
+      return done.then(() => windows);
     },
+    nextRange,
+    publishParts,
+    publishWatermark,
     async publishRaw(messages) {
       await producer.send({ topic: topics.windows, acks: -1, messages });
     },

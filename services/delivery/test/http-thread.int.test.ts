@@ -16,6 +16,8 @@ const attempt = (target: Target, body: Buffer, n = 1, deliveryId = "7f0c1a52-8f3
   attempt: n,
   timestampSeconds: Math.floor(Date.now() / 1000),
   traceparent: TRACEPARENT,
+  chunkIndex: 0,
+  chunkCount: 1,
   body,
 });
 

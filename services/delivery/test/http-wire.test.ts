@@ -16,6 +16,8 @@ describe("what crosses to the HTTP thread", () => {
         attempt: 1 + i,
         timestampSeconds: 1_795_000_000 + i,
         traceparent: `00-${"a".repeat(31)}${i}-${"b".repeat(16)}-01`,
+        chunkIndex: i,
+        chunkCount: 5 + i,
         body: Buffer.from(i === 1 ? "" : `{"i":${i},"t":"é🙂"}`),
       },
     }));

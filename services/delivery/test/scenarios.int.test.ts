@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { MatchWindow } from "@runhooks/contracts";
 import type { ServerResponse } from "node:http";
-import { createDeliveryHarness, eventually, newSecret, sleep, type AttemptRow, type DeliveryHarness, type DeliveryRow } from "./harness.js";
+import { createDeliveryHarness, eventually, newSecret, sleep, type AttemptRow, type DeliveryHarness, type DeliveryRow, type PublishedWindow } from "./harness.js";
 import { reply, startReceiver, type Behaviour, type Receiver } from "./receiver.js";
 
 /**
@@ -15,7 +14,7 @@ interface Scenario {
   readonly behaviour: Behaviour;
   receiver?: Receiver;
   secret: string;
-  window?: MatchWindow;
+  window?: PublishedWindow;
   delivery?: DeliveryRow;
   attempts?: AttemptRow[];
 }
@@ -75,7 +74,7 @@ const scenarios: Record<string, Scenario> = {
   },
 };
 const refusedSecret = newSecret();
-let refusedWindow: MatchWindow | undefined;
+let refusedWindow: PublishedWindow | undefined;
 
 async function finalOf(windowId: string): Promise<DeliveryRow> {
   let row: DeliveryRow | undefined;
@@ -143,6 +142,7 @@ describe("delivery scenarios (seed policy)", () => {
     expect(r!.headers["content-type"]).toBe("application/json");
     expect(r!.headers["user-agent"]).toMatch(/^runhooks\/\d+\.\d+\.\d+$/);
     expect(r!.headers["traceparent"]).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    expect([r!.headers["runhooks-chunk-index"], r!.headers["runhooks-chunk-count"]]).toEqual(["0", "1"]);
     const body = JSON.parse(r!.body.toString()) as Record<string, unknown>;
     expect(Object.keys(body)).toEqual(["rule_id", "start_time", "end_time", "runs"]);
     const w = s.window!;

@@ -39,10 +39,10 @@ describe("attempt headers", () => {
   const target = toTarget({
     id: "6ab80f10-d79c-4fa2-b441-922ed6feb630",
     url: "https://hooks.example.com/in?secret=s3cr3t-value&team=ml",
-    headers: { "X-Team": "ml-secret-header", "Content-Type": "text/plain", "Webhook-Id": "forged", "runhooks-attempt": "9" },
+    headers: { "X-Team": "ml-secret-header", "Content-Type": "text/plain", "Webhook-Id": "forged", "runhooks-attempt": "9", "Runhooks-Chunk-Count": "9" },
     signing_secret: SECRET,
   });
-  const input = { target, deliveryId: "9b1f1a8c-2a8e-4f00-8a77-3f1d5d0c9e01", attempt: 2, timestampSeconds: 1_712_280_534, traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", body: BODY };
+  const input = { target, deliveryId: "9b1f1a8c-2a8e-4f00-8a77-3f1d5d0c9e01", attempt: 2, timestampSeconds: 1_712_280_534, traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", chunkIndex: 2, chunkCount: 5, body: BODY };
 
   it("carry ours, the custom ones, and a verifiable signature", () => {
     const h = attemptHeaders(input);
@@ -53,6 +53,8 @@ describe("attempt headers", () => {
       "webhook-id": input.deliveryId,
       "webhook-timestamp": "1712280534",
       "runhooks-attempt": "2",
+      "runhooks-chunk-index": "2",
+      "runhooks-chunk-count": "5",
       "x-team": "ml-secret-header",
     });
     expect(USER_AGENT).toMatch(/^runhooks\/\d+\.\d+\.\d+$/);
@@ -64,6 +66,7 @@ describe("attempt headers", () => {
     expect(Object.keys(h).filter((k) => k.toLowerCase() === "content-type")).toEqual(["content-type"]);
     expect(h["content-type"]).toBe("application/json");
     expect(Object.keys(h).filter((k) => k.toLowerCase() === "webhook-id")).toEqual(["webhook-id"]);
+    expect(Object.keys(h).filter((k) => k.toLowerCase() === "runhooks-chunk-count")).toEqual(["runhooks-chunk-count"]);
   });
 
   it("omit the signature without a signing secret", () => {

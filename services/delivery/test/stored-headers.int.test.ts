@@ -36,6 +36,7 @@ describe("custom headers a stored version holds but delivery never sends", () =>
     Expect: "100-continue",
     "Proxy-Authorization": "Basic cHJveHk6cHJveHk=",
     "Runhooks-Attempt": "99",
+    "Runhooks-Chunk-Index": "7",
     "x-team": "ml",
   };
   const body = Buffer.from('{"rule_id":"r","start_time":"s","end_time":"e","runs":[]}');
@@ -46,6 +47,8 @@ describe("custom headers a stored version holds but delivery never sends", () =>
       attempt: 1,
       timestampSeconds: 1_712_280_534,
       traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+      chunkIndex: 1,
+      chunkCount: 3,
       body,
     });
 
@@ -61,6 +64,8 @@ describe("custom headers a stored version holds but delivery never sends", () =>
     const got = receiver.received.find((r) => r.url === "/stored");
     expect(got?.headers["x-team"]).toBe("ml");
     expect(got?.headers["runhooks-attempt"]).toBe("1");
+    expect(got?.headers["runhooks-chunk-index"]).toBe("1");
+    expect(got?.headers["runhooks-chunk-count"]).toBe("3");
     expect(got?.headers["content-length"]).toBe(String(body.length));
     for (const name of ["transfer-encoding", "keep-alive", "upgrade", "te", "trailer", "expect", "proxy-authorization"]) {
       expect(got?.headers[name], name).toBeUndefined();

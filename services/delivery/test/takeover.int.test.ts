@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { INSTANCE_LOCK_NAMESPACE, connectDatabase, sql, storeWindows, type Database, type NewDelivery, type NewWindow } from "@runhooks/db";
-import { deliveryId } from "@runhooks/delivery";
+import { deliveryId } from "../src/delivery-id.js";
 import { createDeliveryHarness, eventually, type DeliveryHarness } from "./harness.js";
 import { reply, startReceiver, type Receiver } from "./receiver.js";
 

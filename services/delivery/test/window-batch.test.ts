@@ -1,54 +1,63 @@
 import { describe, expect, it } from "vitest";
 import type { NewDelivery, StoreWindowsResult } from "@runhooks/db";
+import { mergedWindowId, type MergedChunk } from "@runhooks/rules";
 import {
   classifyMessage,
+  completedWindow,
   decodeBatch,
   deliveryRow,
   header,
-  nextOffset,
   settleChunk,
   windowRow,
   withoutWebhooksReason,
   type BatchMessage,
-  type BatchWindow,
 } from "../src/window-batch.js";
 
 const RUN = { id: "6ab80f10-d79c-4fa2-b441-922ed6feb630", name: "Search" };
 const HEAD = {
   schema_version: 1,
-  window_id: "3f1d5d0c-9e01-4f00-8a77-9b1f1a8c2a8e",
+  part_id: "3f1d5d0c-9e01-4f00-8a77-9b1f1a8c2a8e",
   rule_id: "d75d7417-0c57-4655-88fe-1db3cda3a47a",
   rule_version: 3,
   tenant_id: "2ebda79f-2946-4491-a9ad-d642f49e0815",
-  partition: 0,
-  chunk: 0,
+  max_runs: 10,
+  runs_partition: 2,
+  piece: 0,
   start_time: "2024-04-05T01:28:54.000Z",
   end_time: "2024-04-05T01:28:59.000Z",
 };
-const WINDOW = Buffer.from(JSON.stringify({ ...HEAD, runs: [RUN, RUN] }));
+const PART = Buffer.from(JSON.stringify({ ...HEAD, runs: [RUN, RUN], run_times: [1, 2] }));
+const WATERMARK = Buffer.from(JSON.stringify({ schema_version: 1, runs_partition: 2, stream_time: 1712280539000 }));
 const TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 
 const message = (value: Buffer | null, headers?: BatchMessage["headers"], offset = "7"): BatchMessage => ({ offset, value, headers });
+const kind = (k: string) => ({ "runhooks-kind": k });
 
 describe("what a message of the windows topic is", () => {
   it.each<[string, BatchMessage, string]>([
     ["a tick", message(null, { "runhooks-kind": Buffer.from("tick") }), "tick"],
-    ["a tick, header as text", message(Buffer.from("{}"), { "runhooks-kind": "tick" }), "tick"],
-    ["a window", message(WINDOW), "window"],
-    ["a window with another kind", message(WINDOW, { "runhooks-kind": "window" }), "window"],
+    ["a tick, header as text", message(Buffer.from("{}"), kind("tick")), "tick"],
+    ["a part", message(PART, kind("part")), "part"],
+    ["a part without a kind", message(PART), "part"],
+    ["a watermark", message(WATERMARK, kind("watermark")), "watermark"],
+    ["a watermark without its kind: not a part", message(WATERMARK), "invalid"],
+    ["a part marked as a watermark", message(PART, kind("watermark")), "invalid"],
     ["an empty value", message(null), "invalid"],
     ["not JSON", message(Buffer.from("{")), "invalid"],
-    ["a window without runs", message(Buffer.from(JSON.stringify({ ...HEAD, runs: [] }))), "invalid"],
-    ["a run without an id", message(Buffer.from(JSON.stringify({ ...HEAD, runs: [{ name: "x" }] }))), "invalid"],
-  ])("%s → %s", (_name, m, kind) => {
-    expect(classifyMessage(m).kind).toBe(kind);
+    ["a part without runs", message(Buffer.from(JSON.stringify({ ...HEAD, runs: [], run_times: [] }))), "invalid"],
+    ["a run without an id", message(Buffer.from(JSON.stringify({ ...HEAD, runs: [{ name: "x" }], run_times: [1] }))), "invalid"],
+  ])("%s → %s", (_name, m, expected) => {
+    expect(classifyMessage(m).kind).toBe(expected);
   });
 
-  it("keeps an invalid window's offset and why, and a window's trace context", () => {
+  it("keeps an invalid message's offset and why, a part's trace context and a watermark's time", () => {
     expect(classifyMessage(message(null, undefined, "42"))).toEqual({ kind: "invalid", offset: "42", error: "empty message value" });
-    const m = classifyMessage(message(WINDOW, { traceparent: [Buffer.from(TRACEPARENT), Buffer.from("other")] }));
-    expect(m.kind === "window" && m.window.traceparent).toBe(TRACEPARENT);
-    expect(m.kind === "window" && m.window.runCount).toBe(2);
+    const part = classifyMessage(message(PART, { traceparent: [Buffer.from(TRACEPARENT), Buffer.from("other")] }, "9"));
+    expect(part.kind === "part" && [part.traceparent, part.input.offset, part.input.runs.length]).toEqual([TRACEPARENT, 9, 2]);
+    expect(classifyMessage(message(WATERMARK, kind("watermark"), "3"))).toEqual({
+      kind: "watermark",
+      input: { kind: "watermark", offset: 3, runsPartition: 2, streamTime: 1712280539000 },
+    });
   });
 
   it.each<[BatchMessage["headers"], string | undefined]>([
@@ -63,23 +72,59 @@ describe("what a message of the windows topic is", () => {
     expect(header(headers, "k")).toBe(value);
   });
 
-  it("decodes a batch: ticks skipped and not counted, invalid windows counted and skipped", () => {
-    const batch = decodeBatch([
-      message(WINDOW, undefined, "1"),
-      message(null, { "runhooks-kind": "tick" }, "2"),
-      message(Buffer.from("nope"), undefined, "3"),
-      message(WINDOW, undefined, "4"),
+  it("decodes a batch from an offset on: ticks skipped and not counted, invalid messages counted and skipped", () => {
+    const batch = decodeBatch(
+      [
+        message(PART, undefined, "0"),
+        message(PART, { traceparent: TRACEPARENT }, "1"),
+        message(null, kind("tick"), "2"),
+        message(Buffer.from("nope"), undefined, "3"),
+        message(WATERMARK, kind("watermark"), "4"),
+        message(PART, kind("part"), "5"),
+      ],
+      1,
+    );
+    expect(batch.inputs.map((i) => [i.kind, i.offset])).toEqual([
+      ["part", 1],
+      ["watermark", 4],
+      ["part", 5],
     ]);
-    expect(batch.read).toBe(3);
-    expect(batch.windows).toHaveLength(2);
+    expect([batch.parts, batch.watermarks]).toEqual([2, 1]);
+    expect([...batch.traceparents]).toEqual([[1, TRACEPARENT]]);
     expect(batch.invalid).toEqual([{ offset: "3", error: expect.stringMatching(/^invalid JSON/) as unknown }]);
   });
 });
 
-describe("the rows a window becomes", () => {
-  const decoded = classifyMessage(message(WINDOW, { traceparent: TRACEPARENT }));
-  if (decoded.kind !== "window") throw new Error("the fixture is a window");
-  const w: BatchWindow = decoded.window;
+describe("the rows a completed window becomes", () => {
+  const chunk: MergedChunk = {
+    kind: "chunk",
+    windowId: mergedWindowId({ ruleId: HEAD.rule_id, ruleVersion: 3, startMs: Date.parse(HEAD.start_time), chunk: 1 }),
+    ruleId: HEAD.rule_id,
+    ruleVersion: 3,
+    tenantId: HEAD.tenant_id,
+    startMs: Date.parse(HEAD.start_time),
+    endMs: Date.parse(HEAD.end_time),
+    chunkIndex: 1,
+    chunkCount: 2,
+    runs: [{ runId: RUN.id, json: Buffer.from(JSON.stringify(RUN)), time: 1 }],
+  };
+  const w = completedWindow(chunk, TRACEPARENT);
+
+  it("is one chunk of its window, with the seed's body", () => {
+    expect(w).toEqual({
+      windowId: chunk.windowId,
+      ruleId: HEAD.rule_id,
+      ruleVersion: 3,
+      tenantId: HEAD.tenant_id,
+      startTime: HEAD.start_time,
+      endTime: HEAD.end_time,
+      chunkIndex: 1,
+      chunkCount: 2,
+      runCount: 1,
+      payload: Buffer.from(`{"rule_id":"${HEAD.rule_id}","start_time":"${HEAD.start_time}","end_time":"${HEAD.end_time}","runs":[${JSON.stringify(RUN)}]}`),
+      traceparent: TRACEPARENT,
+    });
+  });
 
   it.each<[ReadonlyMap<string, unknown> | undefined, string | undefined]>([
     [undefined, "unknown_rule_version"],
@@ -94,13 +139,15 @@ describe("the rows a window becomes", () => {
     [2, w.payload],
   ])("a window with %i webhooks keeps its body: %o", (count, payload) => {
     expect(windowRow(w, count)).toEqual({
-      windowId: HEAD.window_id,
+      windowId: chunk.windowId,
       tenantId: HEAD.tenant_id,
       ruleId: HEAD.rule_id,
       ruleVersion: 3,
       startTime: HEAD.start_time,
       endTime: HEAD.end_time,
-      runCount: 2,
+      runCount: 1,
+      chunkIndex: 1,
+      chunkCount: 2,
       webhookCount: count,
       payload,
     });
@@ -110,7 +157,7 @@ describe("the rows a window becomes", () => {
     const hook = { webhookId: "h1", redactedUrl: "https://example.com/h?token=***", origin: "https://example.com" };
     expect(deliveryRow(w, "d1", hook, "trace", true)).toEqual({
       id: "d1",
-      windowId: HEAD.window_id,
+      windowId: chunk.windowId,
       webhookId: "h1",
       tenantId: HEAD.tenant_id,
       ruleId: HEAD.rule_id,
@@ -151,13 +198,5 @@ describe("what storing a chunk comes to", () => {
     expect(settled.storedPending).toBe(expected.pending);
     expect(settled).toMatchObject({ windowsStored: stored.windowsStored, deliveriesCreated: stored.deliveriesCreated });
     for (const d of settled.adopt) expect(d).toMatchObject({ attempt: 1, roundAttempt: 1, trigger: "scheduled" });
-  });
-
-  it.each([
-    ["0", "1"],
-    ["41", "42"],
-    ["9007199254740990", "9007199254740991"],
-  ])("a batch ending at offset %s commits %s", (last, next) => {
-    expect(nextOffset(last)).toBe(next);
   });
 });
