@@ -69,6 +69,8 @@ async function claimedBy(instanceId: string, count: number, leaseMs = 60_000): P
     const windowId = randomUUID();
     windows.push({
       windowId,
+      chunkIndex: 0,
+      chunkCount: 1,
       tenantId: randomUUID(),
       ruleId: randomUUID(),
       ruleVersion: 1,

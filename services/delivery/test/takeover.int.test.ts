@@ -34,6 +34,8 @@ describe("takeover by instance liveness", () => {
       const windowId = randomUUID();
       windows.push({
         windowId,
+        chunkIndex: 0,
+        chunkCount: 1,
         tenantId: h.tenantId,
         ruleId: rule.ruleId,
         ruleVersion: rule.version,
