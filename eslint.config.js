@@ -29,7 +29,15 @@ const deliveryPureCores = [
 ].map((name) => `services/delivery/src/${name}.ts`);
 
 const noDeepImports = {
-  group: ["@runhooks/*/src", "@runhooks/*/src/**", "@runhooks/*/dist", "@runhooks/*/dist/**", "**/packages/*/src/**", "**/services/*/src/**", "**/infra/src/**"],
+  group: [
+    "@runhooks/*/src",
+    "@runhooks/*/src/**",
+    "@runhooks/*/dist",
+    "@runhooks/*/dist/**",
+    "**/packages/*/src/**",
+    "**/services/*/src/**",
+    "**/infra/src/**",
+  ],
   message: "Import a workspace package through its entry point (@runhooks/<name>), never its src/ or dist/.",
 };
 
@@ -46,14 +54,21 @@ export default tseslint.config(
     },
     rules: {
       "no-restricted-imports": ["error", { patterns: [noDeepImports] }],
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" },
+      ],
       "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }],
       "@typescript-eslint/no-floating-promises": "error",
       // createKafka registers the codecs of every topic and the native CRC32C: a client built any other
       // way could not read the windows topic (Snappy).
       "no-restricted-syntax": [
         "error",
-        { selector: "NewExpression[callee.name='Kafka']", message: "Build kafkajs clients with createKafka (@runhooks/kafka): it registers the codecs every reader needs." },
+        {
+          selector: "NewExpression[callee.name='Kafka']",
+          message:
+            "Build kafkajs clients with createKafka (@runhooks/kafka): it registers the codecs every reader needs.",
+        },
       ],
     },
   },
@@ -73,7 +88,11 @@ export default tseslint.config(
     rules: {
       "no-restricted-properties": [
         "error",
-        { object: "process", property: "env", message: "Packages take typed options; read the environment in a service's env.ts." },
+        {
+          object: "process",
+          property: "env",
+          message: "Packages take typed options; read the environment in a service's env.ts.",
+        },
       ],
     },
   },
@@ -91,7 +110,10 @@ export default tseslint.config(
       "no-restricted-imports": [
         "error",
         {
-          paths: nodeBuiltins.map((name) => ({ name, message: "No I/O in a pure core: pass data in, return data out." })),
+          paths: nodeBuiltins.map((name) => ({
+            name,
+            message: "No I/O in a pure core: pass data in, return data out.",
+          })),
           patterns: [noDeepImports, { group: ioPackages, message: "No I/O in a pure core." }],
         },
       ],
@@ -117,7 +139,11 @@ export default tseslint.config(
         "error",
         {
           patterns: [
-            { group: ["@runhooks/db", "@runhooks/kafka", "@runhooks/telemetry"], allowTypeImports: true, message: "A pure core takes data in: import only types from an I/O package." },
+            {
+              group: ["@runhooks/db", "@runhooks/kafka", "@runhooks/telemetry"],
+              allowTypeImports: true,
+              message: "A pure core takes data in: import only types from an I/O package.",
+            },
           ],
         },
       ],

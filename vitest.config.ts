@@ -15,7 +15,13 @@ export default defineConfig({
         ssr,
         test: {
           name: "unit",
-          include: ["packages/*/test/**/*.test.ts", "services/*/test/**/*.test.ts", "infra/test/**/*.test.ts", "cli/test/**/*.test.ts", "test/**/*.test.ts"],
+          include: [
+            "packages/*/test/**/*.test.ts",
+            "services/*/test/**/*.test.ts",
+            "infra/test/**/*.test.ts",
+            "cli/test/**/*.test.ts",
+            "test/**/*.test.ts",
+          ],
           exclude: ["**/*.int.test.ts", "**/node_modules/**"],
           // The differential tests (20,000 generated runs, 10,000 filter pairs) and the lint-boundary
           // test (it runs eslint) take seconds; a busy 2-core CI box must not fail them on time alone.

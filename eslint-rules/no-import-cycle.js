@@ -48,7 +48,8 @@ function pathBack(/** @type {string} */ start, /** @type {string} */ home) {
     const file = /** @type {string} */ (queue.shift());
     if (file === home) {
       const chain = [];
-      for (let at = /** @type {string | undefined} */ (file); at !== undefined; at = cameFrom.get(at)) chain.unshift(at);
+      for (let at = /** @type {string | undefined} */ (file); at !== undefined; at = cameFrom.get(at))
+        chain.unshift(at);
       return chain;
     }
     for (const next of importsOnDisk(file)) {

@@ -74,8 +74,17 @@ async function get<T>(url: string, tenant: string | null = h.tenantId): Promise<
   const res = await app.inject({ method: "GET", url, headers: as(tenant) });
   return { status: res.statusCode, body: res.json<T>() };
 }
-async function post<T>(url: string, payload?: unknown, tenant: string | null = h.tenantId): Promise<{ status: number; body: T }> {
-  const res = await app.inject({ method: "POST", url, headers: as(tenant), ...(payload === undefined ? {} : { payload: payload as object }) });
+async function post<T>(
+  url: string,
+  payload?: unknown,
+  tenant: string | null = h.tenantId,
+): Promise<{ status: number; body: T }> {
+  const res = await app.inject({
+    method: "POST",
+    url,
+    headers: as(tenant),
+    ...(payload === undefined ? {} : { payload: payload as object }),
+  });
   return { status: res.statusCode, body: res.json<T>() };
 }
 
@@ -86,9 +95,13 @@ describe("the deliveries API", () => {
     expect(all.body.deliveries).toHaveLength(3);
     expect(new Set(all.body.deliveries.map((d) => d.window_id))).toEqual(new Set(windowIds));
     expect(all.body.deliveries.every((d) => d.url.endsWith("/hook?secret=***"))).toBe(true);
-    expect((await get<{ deliveries: DeliveryJson[] }>(`/deliveries?rule_id=${ruleId}&status=failed`)).body.deliveries).toHaveLength(3);
+    expect(
+      (await get<{ deliveries: DeliveryJson[] }>(`/deliveries?rule_id=${ruleId}&status=failed`)).body.deliveries,
+    ).toHaveLength(3);
     expect((await get<{ deliveries: DeliveryJson[] }>("/deliveries?status=succeeded")).body.deliveries).toHaveLength(0);
-    expect((await get<{ deliveries: DeliveryJson[] }>(`/deliveries?rule_id=${randomUUID()}`)).body.deliveries).toHaveLength(0);
+    expect(
+      (await get<{ deliveries: DeliveryJson[] }>(`/deliveries?rule_id=${randomUUID()}`)).body.deliveries,
+    ).toHaveLength(0);
     const future = new Date(Date.now() + 3_600_000).toISOString();
     expect((await get<{ deliveries: DeliveryJson[] }>(`/deliveries?since=${future}`)).body.deliveries).toHaveLength(0);
     expect((await get<{ deliveries: DeliveryJson[] }>("/deliveries?limit=2")).body.deliveries).toHaveLength(2);
@@ -124,7 +137,10 @@ describe("the deliveries API", () => {
     const res = await post<DeliveryJson>(`/deliveries/${d!.id}/redeliver`);
     expect(res.status).toBe(202);
     expect(res.body.status).toBe("pending");
-    await eventually("the redelivery to succeed", async () => (await h.deliveries()).find((x) => x.id === d!.id)!.status === "succeeded");
+    await eventually(
+      "the redelivery to succeed",
+      async () => (await h.deliveries()).find((x) => x.id === d!.id)!.status === "succeeded",
+    );
     const one = await get<DeliveryJson>(`/deliveries/${d!.id}`);
     expect(one.body.attempt_history!.map((a) => [a.attempt, a.trigger, a.outcome])).toEqual([
       [1, "scheduled", "http_4xx"],
@@ -135,11 +151,19 @@ describe("the deliveries API", () => {
   });
 
   it("replays a rule's windows of a time range", async () => {
-    expect((await post(`/rules/${randomUUID()}/replay`, { from: windowStarts[0], to: new Date().toISOString() })).status).toBe(404);
-    const backwards = await post<{ issues: { path: string }[] }>(`/rules/${ruleId}/replay`, { from: new Date().toISOString(), to: windowStarts[0] });
+    expect(
+      (await post(`/rules/${randomUUID()}/replay`, { from: windowStarts[0], to: new Date().toISOString() })).status,
+    ).toBe(404);
+    const backwards = await post<{ issues: { path: string }[] }>(`/rules/${ruleId}/replay`, {
+      from: new Date().toISOString(),
+      to: windowStarts[0],
+    });
     expect(backwards.status).toBe(400);
     expect(backwards.body.issues.map((i) => i.path)).toEqual(["to"]);
-    const empty = await post<{ windows: number }>(`/rules/${ruleId}/replay`, { from: "2020-01-01T00:00:00Z", to: "2020-01-02T00:00:00Z" });
+    const empty = await post<{ windows: number }>(`/rules/${ruleId}/replay`, {
+      from: "2020-01-01T00:00:00Z",
+      to: "2020-01-02T00:00:00Z",
+    });
     expect(empty.body.windows).toBe(0);
 
     const before = receiver.received.length;
@@ -152,7 +176,10 @@ describe("the deliveries API", () => {
     expect(res.body).toMatchObject({ windows: 2, queued: 2, in_progress: 0 });
     await eventually("the replayed deliveries to succeed", async () => {
       const rows = await h.deliveries();
-      return rows.filter((r) => r.status === "succeeded").length === 3 && rows.every((r) => r.status !== "pending" && r.status !== "in_flight");
+      return (
+        rows.filter((r) => r.status === "succeeded").length === 3 &&
+        rows.every((r) => r.status !== "pending" && r.status !== "in_flight")
+      );
     });
     expect(receiver.received.length - before).toBe(2);
     const attempts = await h.attempts();

@@ -20,7 +20,8 @@ let stack: Stack | undefined;
 const runTag = randomBytes(3).toString("hex");
 
 const log = (line: string) => console.log(`[test-stack] ${line}`);
-const admin = (brokers: string[]) => createKafka({ brokers, clientId: "runhooks-test-setup", logLevel: "error", logger: () => undefined }).admin();
+const admin = (brokers: string[]) =>
+  createKafka({ brokers, clientId: "runhooks-test-setup", logLevel: "error", logger: () => undefined }).admin();
 
 /**
  * Starts the real broker and database once for the integration run — or reuses the ones already

@@ -26,13 +26,20 @@ import { createTestDatabase, testKafka, uniquePrefix, type TestDatabase } from "
  */
 const ARR_600 = Array.from({ length: 600 }, (_, i) => i);
 const REFUSED_BOMBS = [
-  { "==": [{ reduce: [{ var: "inputs.arr" }, { merge: [{ var: "accumulator" }, { var: "accumulator" }] }, [1]] }, "nope"] },
+  {
+    "==": [
+      { reduce: [{ var: "inputs.arr" }, { merge: [{ var: "accumulator" }, { var: "accumulator" }] }, [1]] },
+      "nope",
+    ],
+  },
   { some: [ARR_600, { some: [ARR_600, { some: [ARR_600, { "==": [{ var: "" }, { var: "name" }] }] }] }] },
 ];
 /** `some` over the run's array, nested `some` over a 600-element literal: 3 million iterations. */
 const SOME_BOMB = { some: [{ var: "inputs.big" }, { some: [ARR_600, { "==": [{ var: "" }, -1] }] }] };
 /** A reduce concatenating every element onto the accumulator: quadratic copying. */
-const CAT_BOMB = { "==": [{ reduce: [{ var: "inputs.big" }, { cat: [{ var: "accumulator" }, { var: "current" }] }, ""] }, "nope"] };
+const CAT_BOMB = {
+  "==": [{ reduce: [{ var: "inputs.big" }, { cat: [{ var: "accumulator" }, { var: "current" }] }, ""] }, "nope"],
+};
 
 const B_WINDOW_SECONDS = 5;
 /** The acceptance criterion: a window arrives within this long after its end. */
@@ -57,7 +64,12 @@ describe("a hostile tenant", () => {
   const heap: number[] = [];
   let sampler: NodeJS.Timeout | undefined;
 
-  async function call(method: string, path: string, key: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  async function call(
+    method: string,
+    path: string,
+    key: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: Record<string, unknown> }> {
     const response = await fetch(`${api.url}${path}`, {
       method,
       headers: { "x-api-key": key, ...(body === undefined ? {} : { "content-type": "application/json" }) },
@@ -141,82 +153,118 @@ describe("a hostile tenant", () => {
     await database?.drop();
   });
 
-  it("slows no other tenant: B's windows all arrive within 5 s of their end; A sees its errors", { timeout: 180_000 }, async () => {
-    const a = await tenant("hostile");
-    const b = await tenant("bystander");
-    for (const filter of REFUSED_BOMBS) {
-      const refused = await call("POST", "/rules", a.key, { display_name: "bomb", filter, window: { seconds: 5 }, webhooks: [{ url: `${webhook.url}/a` }] });
-      expect(refused.status, JSON.stringify(refused.body)).toBe(400);
-    }
-    const bombs = [await rule(a.key, CAT_BOMB, `${webhook.url}/a`), await rule(a.key, SOME_BOMB, `${webhook.url}/a`)];
-    const bRule = await rule(b.key, { "==": [{ var: "name" }, "b-run"] }, `${webhook.url}/b`);
-    // Runs are judged by the versions in force at their log time: wait until the relay published all.
-    await eventually("the rules in force", async () => {
-      for (const id of [...bombs, bRule]) {
-        const r = await call("GET", `/rules/${id}`, id === bRule ? b.key : a.key);
-        if ((r.body as { effective_from?: string | null }).effective_from == null) return false;
+  it(
+    "slows no other tenant: B's windows all arrive within 5 s of their end; A sees its errors",
+    { timeout: 180_000 },
+    async () => {
+      const a = await tenant("hostile");
+      const b = await tenant("bystander");
+      for (const filter of REFUSED_BOMBS) {
+        const refused = await call("POST", "/rules", a.key, {
+          display_name: "bomb",
+          filter,
+          window: { seconds: 5 },
+          webhooks: [{ url: `${webhook.url}/a` }],
+        });
+        expect(refused.status, JSON.stringify(refused.body)).toBe(400);
       }
-      return true;
-    });
-
-    const now = () => new Date().toISOString();
-    const run = (tenantId: string, name: string, inputs: Record<string, unknown>) => {
-      const id = randomUUID();
-      return { id, trace_id: id, name, run_type: "llm", status: "success", start_time: now(), end_time: now(), tenant_id: tenantId, inputs };
-    };
-    const bSent: string[] = [];
-    let aSent = 0;
-    const big = Array.from({ length: 5000 }, (_, i) => `item-${i}`);
-    for (let round = 0; round < ROUNDS; round++) {
-      const aRuns = Array.from({ length: A_RUNS_PER_ROUND }, () => run(a.id, "a-run", { big }));
-      const bRuns = Array.from({ length: B_RUNS_PER_ROUND }, () => run(b.id, "b-run", { prompt: "hello" }));
-      bSent.push(...bRuns.map((r) => r.id));
-      aSent += aRuns.length;
-      await producer.send({
-        topic: topics.runs,
-        acks: -1,
-        messages: [...aRuns, ...bRuns].map((r) => ({ key: r.trace_id, value: JSON.stringify(r) })),
+      const bombs = [await rule(a.key, CAT_BOMB, `${webhook.url}/a`), await rule(a.key, SOME_BOMB, `${webhook.url}/a`)];
+      const bRule = await rule(b.key, { "==": [{ var: "name" }, "b-run"] }, `${webhook.url}/b`);
+      // Runs are judged by the versions in force at their log time: wait until the relay published all.
+      await eventually("the rules in force", async () => {
+        for (const id of [...bombs, bRule]) {
+          const r = await call("GET", `/rules/${id}`, id === bRule ? b.key : a.key);
+          if ((r.body as { effective_from?: string | null }).effective_from == null) return false;
+        }
+        return true;
       });
-      await new Promise((r) => setTimeout(r, ROUND_MS));
-    }
 
-    const bReceived = () => webhook.received.filter((r) => r.url === "/b");
-    const runsOf = () => bReceived().flatMap((r) => WebhookPayload.parse(JSON.parse(r.body.toString())).runs.map((x) => x.id));
-    await eventually("every run of B at its webhook", () => new Set(runsOf()).size === bSent.length, 90_000);
+      const now = () => new Date().toISOString();
+      const run = (tenantId: string, name: string, inputs: Record<string, unknown>) => {
+        const id = randomUUID();
+        return {
+          id,
+          trace_id: id,
+          name,
+          run_type: "llm",
+          status: "success",
+          start_time: now(),
+          end_time: now(),
+          tenant_id: tenantId,
+          inputs,
+        };
+      };
+      const bSent: string[] = [];
+      let aSent = 0;
+      const big = Array.from({ length: 5000 }, (_, i) => `item-${i}`);
+      for (let round = 0; round < ROUNDS; round++) {
+        const aRuns = Array.from({ length: A_RUNS_PER_ROUND }, () => run(a.id, "a-run", { big }));
+        const bRuns = Array.from({ length: B_RUNS_PER_ROUND }, () => run(b.id, "b-run", { prompt: "hello" }));
+        bSent.push(...bRuns.map((r) => r.id));
+        aSent += aRuns.length;
+        await producer.send({
+          topic: topics.runs,
+          acks: -1,
+          messages: [...aRuns, ...bRuns].map((r) => ({ key: r.trace_id, value: JSON.stringify(r) })),
+        });
+        await new Promise((r) => setTimeout(r, ROUND_MS));
+      }
 
-    const windows = bReceived().map((r) => {
-      const payload = WebhookPayload.parse(JSON.parse(r.body.toString()));
-      return { end: Date.parse(payload.end_time), afterEnd: r.at - Date.parse(payload.end_time), runs: payload.runs.length, verified: r.verified };
-    });
-    console.log(
-      `[hostile-tenant] B: ${windows.length} windows, ${bSent.length} runs; arrival after window end (ms): ` +
-        windows.map((w) => w.afterEnd).sort((x, y) => x - y).join(", "),
-    );
-    expect(runsOf().sort()).toEqual([...bSent].sort());
-    for (const w of windows) {
-      expect(w.verified).toBe(true);
-      expect(w.afterEnd, `a window of B arrived ${w.afterEnd} ms after its end`).toBeLessThanOrEqual(MAX_ARRIVAL_AFTER_END_MS);
-    }
-    expect(webhook.received.filter((r) => r.url === "/a")).toEqual([]);
+      const bReceived = () => webhook.received.filter((r) => r.url === "/b");
+      const runsOf = () =>
+        bReceived().flatMap((r) => WebhookPayload.parse(JSON.parse(r.body.toString())).runs.map((x) => x.id));
+      await eventually("every run of B at its webhook", () => new Set(runsOf()).size === bSent.length, 90_000);
 
-    // A's errors: every run of A counted once per bomb, visible to A, and to nobody else.
-    for (const id of bombs) {
-      await eventually(`the errors of rule ${id}`, async () => {
-        const r = await call("GET", `/rules/${id}/errors`, a.key);
-        const versions = r.body["versions"] as { errors: number }[] | undefined;
-        return versions?.[0]?.errors === aSent;
-      }, 60_000);
-      const errors = await call("GET", `/rules/${id}/errors`, a.key);
-      const samples = errors.body["samples"] as { error: string; run_id: string }[];
-      expect(samples.length).toBeGreaterThan(0);
-      expect(samples[0]!.error.length).toBeGreaterThan(0);
-      expect((await call("GET", `/rules/${id}/errors`, b.key)).status).toBe(404);
-    }
-    expect(evaluator.counters.ruleErrors).toBe(2 * aSent);
-    expect(evaluator.counters.deadLettered).toEqual({});
+      const windows = bReceived().map((r) => {
+        const payload = WebhookPayload.parse(JSON.parse(r.body.toString()));
+        return {
+          end: Date.parse(payload.end_time),
+          afterEnd: r.at - Date.parse(payload.end_time),
+          runs: payload.runs.length,
+          verified: r.verified,
+        };
+      });
+      console.log(
+        `[hostile-tenant] B: ${windows.length} windows, ${bSent.length} runs; arrival after window end (ms): ` +
+          windows
+            .map((w) => w.afterEnd)
+            .sort((x, y) => x - y)
+            .join(", "),
+      );
+      expect(runsOf().sort()).toEqual([...bSent].sort());
+      for (const w of windows) {
+        expect(w.verified).toBe(true);
+        expect(w.afterEnd, `a window of B arrived ${w.afterEnd} ms after its end`).toBeLessThanOrEqual(
+          MAX_ARRIVAL_AFTER_END_MS,
+        );
+      }
+      expect(webhook.received.filter((r) => r.url === "/a")).toEqual([]);
 
-    const maxHeap = Math.max(...heap);
-    console.log(`[hostile-tenant] heap (whole test process: API, evaluator, delivery): max ${(maxHeap / 2 ** 20).toFixed(0)} MiB over ${heap.length} samples`);
-    expect(maxHeap).toBeLessThan(HEAP_LIMIT);
-  });
+      // A's errors: every run of A counted once per bomb, visible to A, and to nobody else.
+      for (const id of bombs) {
+        await eventually(
+          `the errors of rule ${id}`,
+          async () => {
+            const r = await call("GET", `/rules/${id}/errors`, a.key);
+            const versions = r.body["versions"] as { errors: number }[] | undefined;
+            return versions?.[0]?.errors === aSent;
+          },
+          60_000,
+        );
+        const errors = await call("GET", `/rules/${id}/errors`, a.key);
+        const samples = errors.body["samples"] as { error: string; run_id: string }[];
+        expect(samples.length).toBeGreaterThan(0);
+        expect(samples[0]!.error.length).toBeGreaterThan(0);
+        expect((await call("GET", `/rules/${id}/errors`, b.key)).status).toBe(404);
+      }
+      expect(evaluator.counters.ruleErrors).toBe(2 * aSent);
+      expect(evaluator.counters.deadLettered).toEqual({});
+
+      const maxHeap = Math.max(...heap);
+      console.log(
+        `[hostile-tenant] heap (whole test process: API, evaluator, delivery): max ${(maxHeap / 2 ** 20).toFixed(0)} MiB over ${heap.length} samples`,
+      );
+      expect(maxHeap).toBeLessThan(HEAP_LIMIT);
+    },
+  );
 });

@@ -46,20 +46,24 @@ describe("merged windows", () => {
 
   /** An evaluator process of the group; resolves once it has started. */
   function spawnEvaluator(): Promise<ChildProcess> {
-    const child = spawn(process.execPath, ["--import", "tsx", "--conditions=source", join(repoRoot, "services/evaluator/src/main.ts")], {
-      env: {
-        ...process.env,
-        KAFKA_BROKERS: inject("kafkaBrokers").join(","),
-        RUNHOOKS_TOPIC_PREFIX: prefix,
-        RUNHOOKS_EVALUATOR_GROUP: `${prefix}-evaluator`,
-        RUNHOOKS_INSTANCE_ID: `merged-${spawned++}`,
-        RUNHOOKS_EVALUATOR_PORT: "-1",
-        RUNHOOKS_TICK_INTERVAL_MS: "100",
-        RUNHOOKS_SESSION_TIMEOUT_MS: "6000",
-        RUNHOOKS_LOG_LEVEL: "info",
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "--conditions=source", join(repoRoot, "services/evaluator/src/main.ts")],
+      {
+        env: {
+          ...process.env,
+          KAFKA_BROKERS: inject("kafkaBrokers").join(","),
+          RUNHOOKS_TOPIC_PREFIX: prefix,
+          RUNHOOKS_EVALUATOR_GROUP: `${prefix}-evaluator`,
+          RUNHOOKS_INSTANCE_ID: `merged-${spawned++}`,
+          RUNHOOKS_EVALUATOR_PORT: "-1",
+          RUNHOOKS_TICK_INTERVAL_MS: "100",
+          RUNHOOKS_SESSION_TIMEOUT_MS: "6000",
+          RUNHOOKS_LOG_LEVEL: "info",
+        },
+        stdio: ["ignore", "ignore", "pipe"],
       },
-      stdio: ["ignore", "ignore", "pipe"],
-    });
+    );
     evaluators.push(child);
     return new Promise((resolve, reject) => {
       createInterface({ input: child.stderr }).on("line", (line) => {
@@ -70,7 +74,12 @@ describe("merged windows", () => {
     });
   }
 
-  async function call(method: string, path: string, key: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  async function call(
+    method: string,
+    path: string,
+    key: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: Record<string, unknown> }> {
     const response = await fetch(`${api.url}${path}`, {
       method,
       headers: { "x-api-key": key, ...(body === undefined ? {} : { "content-type": "application/json" }) },
@@ -91,18 +100,26 @@ describe("merged windows", () => {
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const id = (created.body as { rule: { id: string } }).rule.id;
     // Runs are judged by the versions in force at their log time: wait until the relay published it.
-    await eventually("the rule in force", async () => (await call("GET", `/rules/${id}`, tenant.key)).body["effective_from"] != null);
+    await eventually(
+      "the rule in force",
+      async () => (await call("GET", `/rules/${id}`, tenant.key)).body["effective_from"] != null,
+    );
     return id;
   }
 
-  const runsOf = (batch: string, count: number): Run[] => Array.from({ length: count }, () => makeRun(tenant.id, { extra: { metadata: { batch } } }));
+  const runsOf = (batch: string, count: number): Run[] =>
+    Array.from({ length: count }, () => makeRun(tenant.id, { extra: { metadata: { batch } } }));
 
   /** Produces runs round robin over the runs topic's first `partitions` partitions. */
   async function produce(runs: readonly Run[], partitions: number, from = 0): Promise<void> {
     await producer.send({
       topic: topics.runs,
       acks: -1,
-      messages: runs.map((r, i) => ({ partition: (from + i) % partitions, key: r.trace_id ?? r.id, value: JSON.stringify(r) })),
+      messages: runs.map((r, i) => ({
+        partition: (from + i) % partitions,
+        key: r.trace_id ?? r.id,
+        value: JSON.stringify(r),
+      })),
     });
   }
 
@@ -112,7 +129,10 @@ describe("merged windows", () => {
       .map((r) => ({
         received: r,
         payload: WebhookPayload.parse(JSON.parse(r.body.toString())),
-        chunk: [r.headers["runhooks-chunk-index"] as string | undefined, r.headers["runhooks-chunk-count"] as string | undefined] as const,
+        chunk: [
+          r.headers["runhooks-chunk-index"] as string | undefined,
+          r.headers["runhooks-chunk-count"] as string | undefined,
+        ] as const,
       }));
 
   beforeAll(async () => {
@@ -132,7 +152,10 @@ describe("merged windows", () => {
       relay: { pollIntervalMs: 100, retryDelayMs: 200 },
       ruleErrors: { groupId: `${prefix}-api-rule-errors` },
     });
-    const created = (await call("POST", "/admin/tenants", adminKey, { name: "merged" })).body as { tenant: { id: string }; api_key: { key: string } };
+    const created = (await call("POST", "/admin/tenants", adminKey, { name: "merged" })).body as {
+      tenant: { id: string };
+      api_key: { key: string };
+    };
     tenant = { id: created.tenant.id, key: created.api_key.key };
     await Promise.all([spawnEvaluator(), spawnEvaluator()]);
     delivery = await startDelivery({
@@ -147,7 +170,8 @@ describe("merged windows", () => {
       dbPoolSize: 4,
       migrate: false,
       log: (level, message, fields) => {
-        if (level === "warn" || level === "error") process.stderr.write(`delivery: ${message} ${JSON.stringify(fields)}\n`);
+        if (level === "warn" || level === "error")
+          process.stderr.write(`delivery: ${message} ${JSON.stringify(fields)}\n`);
       },
     });
   }, 120_000);
@@ -162,102 +186,121 @@ describe("merged windows", () => {
     await database?.drop();
   });
 
-  it("sends 60 runs of one window over six partitions as one POST, or six chunks of max_runs 10", { timeout: 120_000 }, async () => {
-    await rule("sixty", { seconds: WINDOW_SECONDS, max_runs: 100 });
-    await rule("sixty", { seconds: WINDOW_SECONDS, max_runs: 10 });
-    // All 60 in one send, just after a window boundary of the broker's clock (this machine's): one window.
-    const intoWindow = WINDOW_SECONDS * 1000 - (Date.now() % (WINDOW_SECONDS * 1000));
-    if (intoWindow < WINDOW_SECONDS * 1000 - 500) await new Promise((r) => setTimeout(r, intoWindow + 200));
-    const runs = runsOf("sixty", 60);
-    await produce(runs, RUNS_PARTITIONS);
-    const ids = runs.map((r) => r.id).sort();
+  it(
+    "sends 60 runs of one window over six partitions as one POST, or six chunks of max_runs 10",
+    { timeout: 120_000 },
+    async () => {
+      await rule("sixty", { seconds: WINDOW_SECONDS, max_runs: 100 });
+      await rule("sixty", { seconds: WINDOW_SECONDS, max_runs: 10 });
+      // All 60 in one send, just after a window boundary of the broker's clock (this machine's): one window.
+      const intoWindow = WINDOW_SECONDS * 1000 - (Date.now() % (WINDOW_SECONDS * 1000));
+      if (intoWindow < WINDOW_SECONDS * 1000 - 500) await new Promise((r) => setTimeout(r, intoWindow + 200));
+      const runs = runsOf("sixty", 60);
+      await produce(runs, RUNS_PARTITIONS);
+      const ids = runs.map((r) => r.id).sort();
 
-    const runIds = (ps: readonly Post[]) => ps.flatMap((p) => p.payload.runs.map((r) => r.id));
-    await eventually("every run at both webhooks", () => runIds(posts("/sixty/100")).length >= 60 && runIds(posts("/sixty/10")).length >= 60, 60_000);
-    // Everything delivery read is handled: nothing more is on its way.
-    await eventually("delivery idle", async () => {
-      const rows = (await database.db.query(sql`SELECT count(*) FILTER (WHERE status <> 'succeeded')::int AS open, count(*)::int AS n FROM deliveries`)) as {
-        open: number;
-        n: number;
-      }[];
-      return rows[0]!.open === 0 && rows[0]!.n === 7;
-    });
+      const runIds = (ps: readonly Post[]) => ps.flatMap((p) => p.payload.runs.map((r) => r.id));
+      await eventually(
+        "every run at both webhooks",
+        () => runIds(posts("/sixty/100")).length >= 60 && runIds(posts("/sixty/10")).length >= 60,
+        60_000,
+      );
+      // Everything delivery read is handled: nothing more is on its way.
+      await eventually("delivery idle", async () => {
+        const rows = (await database.db.query(
+          sql`SELECT count(*) FILTER (WHERE status <> 'succeeded')::int AS open, count(*)::int AS n FROM deliveries`,
+        )) as {
+          open: number;
+          n: number;
+        }[];
+        return rows[0]!.open === 0 && rows[0]!.n === 7;
+      });
 
-    const whole = posts("/sixty/100");
-    expect(whole).toHaveLength(1);
-    expect(runIds(whole).sort()).toEqual(ids);
-    expect(whole[0]!.chunk).toEqual(["0", "1"]);
+      const whole = posts("/sixty/100");
+      expect(whole).toHaveLength(1);
+      expect(runIds(whole).sort()).toEqual(ids);
+      expect(whole[0]!.chunk).toEqual(["0", "1"]);
 
-    const chunks = posts("/sixty/10").sort((a, b) => Number(a.chunk[0]) - Number(b.chunk[0]));
-    expect(chunks.map((p) => p.chunk)).toEqual([0, 1, 2, 3, 4, 5].map((i) => [String(i), "6"]));
-    expect(chunks.map((p) => p.payload.runs.length)).toEqual([10, 10, 10, 10, 10, 10]);
-    const chunked = runIds(chunks);
-    expect(new Set(chunked).size).toBe(60);
-    expect([...chunked].sort()).toEqual(ids);
-    // One window, one order: the chunks in index order are the whole window's runs.
-    expect(chunked).toEqual(runIds(whole));
-    const bounds = new Set([...whole, ...chunks].map((p) => `${p.payload.start_time} ${p.payload.end_time}`));
-    expect(bounds.size).toBe(1);
-    // Each its own delivery: a stable, distinct webhook-id per POST.
-    expect(new Set([...whole, ...chunks].map((p) => p.received.id)).size).toBe(7);
-  });
+      const chunks = posts("/sixty/10").sort((a, b) => Number(a.chunk[0]) - Number(b.chunk[0]));
+      expect(chunks.map((p) => p.chunk)).toEqual([0, 1, 2, 3, 4, 5].map((i) => [String(i), "6"]));
+      expect(chunks.map((p) => p.payload.runs.length)).toEqual([10, 10, 10, 10, 10, 10]);
+      const chunked = runIds(chunks);
+      expect(new Set(chunked).size).toBe(60);
+      expect([...chunked].sort()).toEqual(ids);
+      // One window, one order: the chunks in index order are the whole window's runs.
+      expect(chunked).toEqual(runIds(whole));
+      const bounds = new Set([...whole, ...chunks].map((p) => `${p.payload.start_time} ${p.payload.end_time}`));
+      expect(bounds.size).toBe(1);
+      // Each its own delivery: a stable, distinct webhook-id per POST.
+      expect(new Set([...whole, ...chunks].map((p) => p.received.id)).size).toBe(7);
+    },
+  );
 
-  it("loses no run and duplicates none while the runs topic's partitions are raised", { timeout: 240_000 }, async () => {
-    const ruleId = await rule("flow", { seconds: 1, max_runs: 1000 });
-    let partitions = RUNS_PARTITIONS;
-    const produced: Run[] = [];
-    let flowing = true;
-    const flow = (async () => {
-      while (flowing) {
-        const runs = runsOf("flow", 12);
-        await produce(runs, partitions, produced.length);
-        produced.push(...runs);
-        await new Promise((r) => setTimeout(r, 100));
+  it(
+    "loses no run and duplicates none while the runs topic's partitions are raised",
+    { timeout: 240_000 },
+    async () => {
+      const ruleId = await rule("flow", { seconds: 1, max_runs: 1000 });
+      let partitions = RUNS_PARTITIONS;
+      const produced: Run[] = [];
+      let flowing = true;
+      const flow = (async () => {
+        while (flowing) {
+          const runs = runsOf("flow", 12);
+          await produce(runs, partitions, produced.length);
+          produced.push(...runs);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      })();
+      const flowIds = () => posts("/flow/1000").flatMap((p) => p.payload.runs.map((r) => r.id));
+      try {
+        await eventually("windows of the flow delivered", () => flowIds().length > 0, 60_000);
+        // Two more runs partitions while runs flow; the producer spreads runs over them at once. A new
+        // producer: kafkajs drops messages for a partition its metadata does not know yet, silently.
+        await admin.createPartitions({ topicPartitions: [{ topic: topics.runs, count: RUNS_PARTITIONS + 2 }] });
+        const raised = kafka.producer();
+        await raised.connect();
+        const old = producer;
+        producer = raised;
+        partitions = RUNS_PARTITIONS + 2;
+        await old.disconnect();
+        const raisedAt = produced.length;
+        // A rolling restart of the evaluators, as a deployment raising RUNHOOKS_RUNS_PARTITIONS does: each
+        // rebalance's leader assigns the new partitions, and each new process knows them (a kafkajs client
+        // learns of new partitions only at its next metadata refresh, every 5 minutes).
+        for (const old of evaluators.filter((e) => e.exitCode === null && e.signalCode === null)) {
+          old.kill("SIGTERM");
+          await new Promise((r) => old.once("exit", r));
+          await spawnEvaluator();
+        }
+        // Runs produced to the new partitions arrive, then some more.
+        const onNew = new Set(
+          produced
+            .slice(raisedAt)
+            .filter((_, i) => (raisedAt + i) % partitions >= RUNS_PARTITIONS)
+            .map((r) => r.id),
+        );
+        await eventually("runs of the new partitions delivered", () => flowIds().some((id) => onNew.has(id)), 120_000);
+        const more = produced.length + 60;
+        await eventually("more runs produced", () => produced.length >= more, 60_000);
+      } finally {
+        flowing = false;
+        await flow;
       }
-    })();
-    const flowIds = () => posts("/flow/1000").flatMap((p) => p.payload.runs.map((r) => r.id));
-    try {
-      await eventually("windows of the flow delivered", () => flowIds().length > 0, 60_000);
-      // Two more runs partitions while runs flow; the producer spreads runs over them at once. A new
-      // producer: kafkajs drops messages for a partition its metadata does not know yet, silently.
-      await admin.createPartitions({ topicPartitions: [{ topic: topics.runs, count: RUNS_PARTITIONS + 2 }] });
-      const raised = kafka.producer();
-      await raised.connect();
-      const old = producer;
-      producer = raised;
-      partitions = RUNS_PARTITIONS + 2;
-      await old.disconnect();
-      const raisedAt = produced.length;
-      // A rolling restart of the evaluators, as a deployment raising RUNHOOKS_RUNS_PARTITIONS does: each
-      // rebalance's leader assigns the new partitions, and each new process knows them (a kafkajs client
-      // learns of new partitions only at its next metadata refresh, every 5 minutes).
-      for (const old of evaluators.filter((e) => e.exitCode === null && e.signalCode === null)) {
-        old.kill("SIGTERM");
-        await new Promise((r) => old.once("exit", r));
-        await spawnEvaluator();
-      }
-      // Runs produced to the new partitions arrive, then some more.
-      const onNew = new Set(produced.slice(raisedAt).filter((_, i) => (raisedAt + i) % partitions >= RUNS_PARTITIONS).map((r) => r.id));
-      await eventually("runs of the new partitions delivered", () => flowIds().some((id) => onNew.has(id)), 120_000);
-      const more = produced.length + 60;
-      await eventually("more runs produced", () => produced.length >= more, 60_000);
-    } finally {
-      flowing = false;
-      await flow;
-    }
-    await eventually("every run of the flow delivered", () => new Set(flowIds()).size >= produced.length, 120_000);
+      await eventually("every run of the flow delivered", () => new Set(flowIds()).size >= produced.length, 120_000);
 
-    const delivered = flowIds();
-    expect(delivered.length).toBe(produced.length);
-    expect([...delivered].sort()).toEqual(produced.map((r) => r.id).sort());
-    // One POST per window: every window's bounds once, one chunk of one.
-    const flowPosts = posts("/flow/1000");
-    expect(new Set(flowPosts.map((p) => p.payload.start_time)).size).toBe(flowPosts.length);
-    for (const p of flowPosts) {
-      expect(p.chunk).toEqual(["0", "1"]);
-      expect(p.payload.rule_id).toBe(ruleId);
-    }
-    expect(delivery.counters.windowsInvalid).toBe(0);
-    expect(delivery.counters.partsRead).toBeGreaterThan(0);
-  });
+      const delivered = flowIds();
+      expect(delivered.length).toBe(produced.length);
+      expect([...delivered].sort()).toEqual(produced.map((r) => r.id).sort());
+      // One POST per window: every window's bounds once, one chunk of one.
+      const flowPosts = posts("/flow/1000");
+      expect(new Set(flowPosts.map((p) => p.payload.start_time)).size).toBe(flowPosts.length);
+      for (const p of flowPosts) {
+        expect(p.chunk).toEqual(["0", "1"]);
+        expect(p.payload.rule_id).toBe(ruleId);
+      }
+      expect(delivery.counters.windowsInvalid).toBe(0);
+      expect(delivery.counters.partsRead).toBeGreaterThan(0);
+    },
+  );
 });

@@ -2,7 +2,12 @@ import { randomBytes } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildApp } from "@runhooks/api";
 import { createApiKey, sql } from "@runhooks/db";
-import { createDeliveryHarness, eventually, newSecret, type DeliveryHarness } from "../services/delivery/test/harness.js";
+import {
+  createDeliveryHarness,
+  eventually,
+  newSecret,
+  type DeliveryHarness,
+} from "../services/delivery/test/harness.js";
 import { freePort, startReceiver, type Receiver } from "../services/delivery/test/receiver.js";
 
 describe("secrets never leave Postgres", () => {
@@ -22,13 +27,22 @@ describe("secrets never leave Postgres", () => {
 
     // An endpoint that echoes what it got — URL and headers — in its body: first as a 500, then a 200.
     const echo = await startReceiver((r, _n, res) => {
-      res.writeHead(r.attempt === 1 ? 500 : 200, { "content-type": "application/json" }).end(JSON.stringify({ url: r.url, headers: r.headers }));
+      res
+        .writeHead(r.attempt === 1 ? 500 : 200, { "content-type": "application/json" })
+        .end(JSON.stringify({ url: r.url, headers: r.headers }));
     });
     receivers.push(echo);
     const refused = await freePort();
     const rule = await h.createRule([
-      { url: `${echo.url}/echo?secret=${querySecret}&team=ml`, headers: { "x-api-key": headerValue }, signing_secret: signingSecret },
-      { url: `http://127.0.0.1:${refused}/down?token=${querySecret}`, headers: { authorization: `Bearer ${headerValue}` } },
+      {
+        url: `${echo.url}/echo?secret=${querySecret}&team=ml`,
+        headers: { "x-api-key": headerValue },
+        signing_secret: signingSecret,
+      },
+      {
+        url: `http://127.0.0.1:${refused}/down?token=${querySecret}`,
+        headers: { authorization: `Bearer ${headerValue}` },
+      },
       // Only 127.0.0.1 is allowed: the IPv6 loopback is refused by the SSRF guard.
       { url: `http://[::1]:${echo.port}/blocked?api_key=${querySecret}`, headers: { "x-api-key": headerValue } },
     ]);
@@ -50,7 +64,20 @@ describe("secrets never leave Postgres", () => {
 
     const attemptRows = await h.attempts();
     expect(attemptRows.map((a) => a.outcome).sort()).toEqual(
-      ["connect_error", "connect_error", "connect_error", "connect_error", "connect_error", "connect_error", "http_5xx", "http_5xx", "ssrf_blocked", "ssrf_blocked", "success", "success"].sort(),
+      [
+        "connect_error",
+        "connect_error",
+        "connect_error",
+        "connect_error",
+        "connect_error",
+        "connect_error",
+        "http_5xx",
+        "http_5xx",
+        "ssrf_blocked",
+        "ssrf_blocked",
+        "success",
+        "success",
+      ].sort(),
     );
     // The echoed body was recorded, scrubbed.
     const excerpts = attemptRows.map((a) => a.response_excerpt ?? "").join("\n");
@@ -66,7 +93,16 @@ describe("secrets never leave Postgres", () => {
     }
     const failed = (await h.deliveries()).find((d) => d.status === "failed")!;
     api.push((await app.inject({ method: "POST", url: `/deliveries/${failed.id}/redeliver`, headers })).body);
-    api.push((await app.inject({ method: "POST", url: `/rules/${rule.ruleId}/replay`, headers, payload: { from: windows[0]!.start_time, to: new Date().toISOString() } })).body);
+    api.push(
+      (
+        await app.inject({
+          method: "POST",
+          url: `/rules/${rule.ruleId}/replay`,
+          headers,
+          payload: { from: windows[0]!.start_time, to: new Date().toISOString() },
+        })
+      ).body,
+    );
     await app.close();
     const messages = await h.attemptMessages(attemptRows.filter((a) => a.outcome !== "interrupted").length);
 

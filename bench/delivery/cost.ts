@@ -56,12 +56,16 @@ export interface CostProbe {
  * in it, with the bench's polling).
  */
 export async function costProbe(db: Database, stateDir: string, receiverPid: number | undefined): Promise<CostProbe> {
-  const [pm] = (await db.query(sql`SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'`)) as { pid: number }[];
+  const [pm] = (await db.query(sql`SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'`)) as {
+    pid: number;
+  }[];
   const postmaster = pm ? Number(stat(pm.pid)?.[1]) : undefined;
   const kafka = pids().find((p) => cmdline(p).includes(`kafka.logs.dir=${stateDir}/kafka`));
 
   async function sample(): Promise<Sample> {
-    const [x] = (await db.query(sql`SELECT xact_commit::int8 AS n FROM pg_stat_database WHERE datname = current_database()`)) as { n: bigint }[];
+    const [x] = (await db.query(
+      sql`SELECT xact_commit::int8 AS n FROM pg_stat_database WHERE datname = current_database()`,
+    )) as { n: bigint }[];
     const rows = (await db.query(sql`
       SELECT relname, n_tup_ins::int8 AS ins, n_tup_upd::int8 AS upd, n_tup_hot_upd::int8 AS hot, n_tup_del::int8 AS del
       FROM pg_stat_user_tables WHERE relname IN ('delivery_windows', 'deliveries', 'delivery_attempts')`)) as {
@@ -95,14 +99,21 @@ export async function costProbe(db: Database, stateDir: string, receiverPid: num
     if (receiverPid !== undefined) cpu.set("receiver", cpuOf(receiverPid, false));
     return {
       xacts: Number(x?.n ?? 0),
-      tables: new Map(rows.map((r) => [r.relname, { ins: Number(r.ins), upd: Number(r.upd), hot: Number(r.hot), del: Number(r.del) }])),
+      tables: new Map(
+        rows.map((r) => [
+          r.relname,
+          { ins: Number(r.ins), upd: Number(r.upd), hot: Number(r.hot), del: Number(r.del) },
+        ]),
+      ),
       cpu,
     };
   }
 
   function report(before: Sample, after: Sample, n: number): string[] {
     const per = (v: number) => (v / n).toFixed(2);
-    const lines = [`postgres transactions: ${per(after.xacts - before.xacts)} per delivery (the bench's own polling included)`];
+    const lines = [
+      `postgres transactions: ${per(after.xacts - before.xacts)} per delivery (the bench's own polling included)`,
+    ];
     let writes = 0;
     const parts: string[] = [];
     for (const [table, a] of after.tables) {
@@ -118,7 +129,9 @@ export async function costProbe(db: Database, stateDir: string, receiverPid: num
   }
 
   function cpu(before: Sample, after: Sample, n: number): string {
-    return [...after.cpu].map(([k, v]) => `${k} ${(((v - (before.cpu.get(k) ?? 0)) / n) * 1e6).toFixed(0)} µs`).join(", ");
+    return [...after.cpu]
+      .map(([k, v]) => `${k} ${(((v - (before.cpu.get(k) ?? 0)) / n) * 1e6).toFixed(0)} µs`)
+      .join(", ");
   }
 
   return { sample, report, cpu };

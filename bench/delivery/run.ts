@@ -93,7 +93,12 @@ function run(tenantId: string, i: number) {
  * analysed as autovacuum would have. Bodies are left short: the window table only ever appends, so
  * their size does not change what a new row costs.
  */
-async function prefill(db: Database, tenantId: string, rule: { id: string; version: number }, origin: string): Promise<void> {
+async function prefill(
+  db: Database,
+  tenantId: string,
+  rule: { id: string; version: number },
+  origin: string,
+): Promise<void> {
   const t0 = performance.now();
   const url = `${origin}/hook?secret=***`;
   const chunk = 100_000;
@@ -119,14 +124,18 @@ async function prefill(db: Database, tenantId: string, rule: { id: string; versi
     say(`  prefilled ${done + n} of ${PREFILL} settled deliveries (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   }
   await db.query(sql`VACUUM (ANALYZE) delivery_windows, deliveries, delivery_attempts`);
-  say(`prefill:               ${PREFILL} settled deliveries in the tables before the service starts (${((performance.now() - t0) / 1000).toFixed(0)} s, vacuumed)`);
+  say(
+    `prefill:               ${PREFILL} settled deliveries in the tables before the service starts (${((performance.now() - t0) / 1000).toFixed(0)} s, vacuumed)`,
+  );
 }
 
 async function main(): Promise<void> {
   const stack = await startStack(readInfraEnv(), (line) => say(`[stack] ${line}`));
   const receiver = spawn(process.execPath, ["-e", RECEIVER], { stdio: ["ignore", "pipe", "inherit"] });
   try {
-    const port = await new Promise<number>((resolve) => receiver.stdout.once("data", (d: Buffer) => resolve(Number(d.toString().trim()))));
+    const port = await new Promise<number>((resolve) =>
+      receiver.stdout.once("data", (d: Buffer) => resolve(Number(d.toString().trim()))),
+    );
     const origin = `http://127.0.0.1:${port}`;
 
     // A database and topics of the bench's own.
@@ -152,7 +161,13 @@ async function main(): Promise<void> {
           tenant_id: tenantId,
           display_name: `bench ${r}`,
           filter: { "==": [{ var: "status" }, "error"] },
-          webhooks: [{ url: `${origin}/hook?secret=bench-secret`, headers: { "x-team": "bench" }, signing_secret: `whsec_${randomBytes(24).toString("base64")}` }],
+          webhooks: [
+            {
+              url: `${origin}/hook?secret=bench-secret`,
+              headers: { "x-team": "bench" },
+              signing_secret: `whsec_${randomBytes(24).toString("base64")}`,
+            },
+          ],
         });
         const saved = await saveRule(db, { tenantId, rule, mode: "create" });
         if (!saved.ok) throw new Error(saved.reason);
@@ -170,7 +185,9 @@ async function main(): Promise<void> {
       // publish them: a part each (from one runs partition), and after every 200 the watermarks of every
       // runs partition past them, which complete them.
       const runsPartitions = (await kadmin.fetchTopicMetadata({ topics: [topics.runs] })).topics[0]!.partitions.length;
-      const windowsPartitions = (await kadmin.fetchTopicMetadata({ topics: [topics.windows] })).topics[0]!.partitions.map((p) => p.partitionId);
+      const windowsPartitions = (
+        await kadmin.fetchTopicMetadata({ topics: [topics.windows] })
+      ).topics[0]!.partitions.map((p) => p.partitionId);
       await kadmin.disconnect();
       const parts: { key: string; value: string }[] = [];
       const bodies: Buffer[] = [];
@@ -179,7 +196,11 @@ async function main(): Promise<void> {
         const rule = rules[i % RULES]!;
         const [startMs, endMs] = [base + i * 5, base + i * 5 + 5];
         const runs = [run(tenantId, 2 * i), run(tenantId, 2 * i + 1)];
-        const head = { rule_id: rule.id, start_time: new Date(startMs).toISOString(), end_time: new Date(endMs).toISOString() };
+        const head = {
+          rule_id: rule.id,
+          start_time: new Date(startMs).toISOString(),
+          end_time: new Date(endMs).toISOString(),
+        };
         parts.push({
           key: rule.id,
           value: JSON.stringify({
@@ -202,7 +223,11 @@ async function main(): Promise<void> {
       // Batches well under the broker's 1 MB request limit.
       for (let i = 0; i < TOTAL; i += 200) {
         const streamTime = base + Math.min(TOTAL, i + 200) * 5;
-        await producer.send({ topic: topics.windows, acks: -1, messages: parts.slice(i, i + 200).map((m) => ({ ...m, headers: { "runhooks-kind": "part" } })) });
+        await producer.send({
+          topic: topics.windows,
+          acks: -1,
+          messages: parts.slice(i, i + 200).map((m) => ({ ...m, headers: { "runhooks-kind": "part" } })),
+        });
         await producer.send({
           topic: topics.windows,
           acks: -1,
@@ -217,7 +242,9 @@ async function main(): Promise<void> {
         });
       }
       await producer.disconnect();
-      say(`${ROUNDS} × ${N} windows (after ${WARMUP} to warm up) of ~${Math.round(bodies.reduce((n, b) => n + b.length, 0) / TOTAL)} bytes from ${RULES} rules in ${topics.windows} (6 partitions); receiver ${origin}; ${cpus().length} CPUs`);
+      say(
+        `${ROUNDS} × ${N} windows (after ${WARMUP} to warm up) of ~${Math.round(bodies.reduce((n, b) => n + b.length, 0) / TOTAL)} bytes from ${RULES} rules in ${topics.windows} (6 partitions); receiver ${origin}; ${cpus().length} CPUs`,
+      );
 
       // 1. Raw undici POSTs of the same payloads, same receiver, same concurrency.
       const probe = await costProbe(db, stack.stateDir, receiver.pid);
@@ -228,7 +255,13 @@ async function main(): Promise<void> {
           Array.from({ length: CONCURRENCY }, async () => {
             while (next < to) {
               const body = bodies[next++]!;
-              const res = await agent.request({ origin, path: "/hook?secret=bench-secret", method: "POST", headers: { "content-type": "application/json" }, body });
+              const res = await agent.request({
+                origin,
+                path: "/hook?secret=bench-secret",
+                method: "POST",
+                headers: { "content-type": "application/json" },
+                body,
+              });
               await res.body.dump();
               if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`);
             }
@@ -243,7 +276,9 @@ async function main(): Promise<void> {
       await agent.close();
       const rawRate = MEASURED / rawSeconds;
       const rawCpu = probe.cpu(rawBefore, await probe.sample(), MEASURED);
-      say(`raw undici POSTs:      ${MEASURED} in ${rawSeconds.toFixed(2)} s = ${Math.round(rawRate)} requests/s (concurrency ${CONCURRENCY})`);
+      say(
+        `raw undici POSTs:      ${MEASURED} in ${rawSeconds.toFixed(2)} s = ${Math.round(rawRate)} requests/s (concurrency ${CONCURRENCY})`,
+      );
 
       // 2. The delivery service, every attempt recorded and published.
       const whole = await probe.sample();
@@ -261,11 +296,13 @@ async function main(): Promise<void> {
         originConcurrency: CONCURRENCY,
         httpThread: process.env["BENCH_HTTP_THREAD"] !== "0",
         log: (level, message, fields) => {
-          if (level === "error" || level === "warn") say(`[delivery] ${level} ${message} ${JSON.stringify(fields ?? {})}`);
+          if (level === "error" || level === "warn")
+            say(`[delivery] ${level} ${message} ${JSON.stringify(fields ?? {})}`);
         },
       });
       const wallStart = performance.now();
-      const delivered = (n: number) => delivery.counters.deliveriesFinal.succeeded >= n && delivery.counters.attemptsPublished >= n;
+      const delivered = (n: number) =>
+        delivery.counters.deliveriesFinal.succeeded >= n && delivery.counters.attemptsPublished >= n;
       let before = whole;
       /** When the warm-up, then each round, was delivered. */
       const marks: number[] = [];
@@ -275,7 +312,10 @@ async function main(): Promise<void> {
         // Polls the service's own counters (in process, cheap): counting rows every 100 ms cost
         // Postgres as much CPU as a tenth of the deliveries did. The rows are checked once at the end.
         while (!delivered(WARMUP)) {
-          if (performance.now() - wallStart > 600_000) throw new Error(`timed out warming up: ${delivery.counters.deliveriesFinal.succeeded} of ${WARMUP} delivered`);
+          if (performance.now() - wallStart > 600_000)
+            throw new Error(
+              `timed out warming up: ${delivery.counters.deliveriesFinal.succeeded} of ${WARMUP} delivered`,
+            );
           await sleep(5);
         }
         before = await probe.sample();
@@ -285,11 +325,14 @@ async function main(): Promise<void> {
         let reported = marks[0]!;
         while (!delivered(TOTAL)) {
           if (delivered(WARMUP + marks.length * N)) marks.push(performance.now());
-          if (performance.now() - wallStart > 600_000) throw new Error(`timed out: ${delivery.counters.deliveriesFinal.succeeded} of ${TOTAL} delivered`);
+          if (performance.now() - wallStart > 600_000)
+            throw new Error(`timed out: ${delivery.counters.deliveriesFinal.succeeded} of ${TOTAL} delivered`);
           if (process.env["BENCH_PROGRESS"] !== undefined && performance.now() - reported > 1000) {
             reported = performance.now();
             const c = delivery.counters;
-            say(`  ${((reported - wallStart) / 1000).toFixed(1)} s: stored ${c.deliveriesCreated}, attempts ${c.attempts.success ?? 0}, published ${c.attemptsPublished}`);
+            say(
+              `  ${((reported - wallStart) / 1000).toFixed(1)} s: stored ${c.deliveriesCreated}, attempts ${c.attempts.success ?? 0}, published ${c.attemptsPublished}`,
+            );
           }
           await sleep(5);
         }
@@ -303,9 +346,14 @@ async function main(): Promise<void> {
       const [row] = (await db.query(sql`
         SELECT (SELECT count(*) FROM deliveries WHERE status = 'succeeded')::int AS ok,
           (SELECT count(*) FROM delivery_attempts WHERE published_at IS NOT NULL)::int AS published,
-          (SELECT count(*) FROM delivery_attempts)::int AS attempts`)) as { ok: number; published: number; attempts: number }[];
+          (SELECT count(*) FROM delivery_attempts)::int AS attempts`)) as {
+        ok: number;
+        published: number;
+        attempts: number;
+      }[];
       // Prefilled deliveries count as succeeded and published: only the rest are this run's.
-      if (row!.ok - PREFILL < TOTAL || row!.published - PREFILL < TOTAL) throw new Error(`the counters said done, the rows did not: ${JSON.stringify(row)}`);
+      if (row!.ok - PREFILL < TOTAL || row!.published - PREFILL < TOTAL)
+        throw new Error(`the counters said done, the rows did not: ${JSON.stringify(row)}`);
       // Backends flush their statistics when they close (the service's pool just did) or within 1 s:
       // row writes and transactions are counted over the whole run, warm-up included.
       await sleep(1500);

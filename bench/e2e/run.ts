@@ -111,12 +111,17 @@ interface Mark {
  * its end, so the moment is the latest, over runs partitions, of the first such watermark's CreateTime
  * (set by the evaluator's producer). Undefined for a window whose watermarks are not all there.
  */
-async function completionTimes(kafka: Kafka, topic: string): Promise<(ruleId: string, end: number) => number | undefined> {
+async function completionTimes(
+  kafka: Kafka,
+  topic: string,
+): Promise<(ruleId: string, end: number) => number | undefined> {
   const admin = kafka.admin();
   await admin.connect();
   const ends = await admin.fetchTopicOffsets(topic);
   await admin.disconnect();
-  const remaining = new Map(ends.filter((e) => Number(e.high) > Number(e.low)).map((e) => [e.partition, Number(e.high)]));
+  const remaining = new Map(
+    ends.filter((e) => Number(e.high) > Number(e.low)).map((e) => [e.partition, Number(e.high)]),
+  );
   /** Per windows partition, per runs partition, the watermarks in log order. */
   const marks = new Map<number, Map<number, Mark[]>>();
   const partitionOfRule = new Map<string, number>();
@@ -191,7 +196,12 @@ async function main(): Promise<void> {
   const prefix = `bench-e2e-${randomBytes(4).toString("hex")}`;
   const adminKey = `rhadm_${randomBytes(16).toString("hex")}`;
   const engine = await startEngine(
-    readInfraEnv({ ...process.env, KAFKA_BROKERS: stack.brokers.join(","), DATABASE_URL: dbUrl.toString(), RUNHOOKS_TOPIC_PREFIX: prefix }),
+    readInfraEnv({
+      ...process.env,
+      KAFKA_BROKERS: stack.brokers.join(","),
+      DATABASE_URL: dbUrl.toString(),
+      RUNHOOKS_TOPIC_PREFIX: prefix,
+    }),
     ["api", "evaluator", "delivery"],
     (line) => say(`[engine] ${line}`),
     {
@@ -221,7 +231,10 @@ async function main(): Promise<void> {
     // 10 tenants, RULES/10 rules each; rule j of a tenant takes its runs of bucket j (a tenth of runs match).
     const tenants: { id: string; key: string }[] = [];
     for (let t = 0; t < TENANTS; t++) {
-      const created = (await call("/admin/tenants", adminKey, { name: `bench-${t}` })) as { tenant: { id: string }; api_key: { key: string } };
+      const created = (await call("/admin/tenants", adminKey, { name: `bench-${t}` })) as {
+        tenant: { id: string };
+        api_key: { key: string };
+      };
       tenants.push({ id: created.tenant.id, key: created.api_key.key });
       for (let j = 0; j < MATCHING_BUCKETS; j++) {
         await call("/rules", created.api_key.key, {
@@ -234,11 +247,15 @@ async function main(): Promise<void> {
       }
     }
     for (;;) {
-      const [pending] = (await db.query(sql`SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL`)) as { n: number }[];
+      const [pending] = (await db.query(sql`SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL`)) as {
+        n: number;
+      }[];
       if (pending?.n === 0) break;
       await sleep(100);
     }
-    say(`${TENANTS} tenants, ${TENANTS * MATCHING_BUCKETS} rules of ${WINDOW_S} s windows in force; producing ${RATE} runs/s for ${WARMUP_S} s of warm-up + ${SECONDS} s`);
+    say(
+      `${TENANTS} tenants, ${TENANTS * MATCHING_BUCKETS} rules of ${WINDOW_S} s windows in force; producing ${RATE} runs/s for ${WARMUP_S} s of warm-up + ${SECONDS} s`,
+    );
 
     const kafka = createKafka({ brokers: stack.brokers, clientId: "bench-e2e", logLevel: "error" });
     const producer = await openRunsProducer(kafka, prefix);
@@ -254,7 +271,11 @@ async function main(): Promise<void> {
     while (sent < total) {
       // At most 400 runs a send (a stalled loop catches up over several sends, each partition's batch
       // well under the broker's 1 MiB).
-      const due = Math.min(total, sent + 400, Math.floor(((Date.now() - started) / 1000) * RATE) + Math.ceil((RATE * tickMs) / 1000));
+      const due = Math.min(
+        total,
+        sent + 400,
+        Math.floor(((Date.now() - started) / 1000) * RATE) + Math.ceil((RATE * tickMs) / 1000),
+      );
       const batch = [];
       const now = Date.now();
       for (; sent < due; sent++) {
@@ -274,7 +295,9 @@ async function main(): Promise<void> {
     }
     const elapsed = (Date.now() - started) / 1000;
     await producer.close();
-    say(`produced ${sent} runs in ${elapsed.toFixed(1)} s (${(sent / elapsed).toFixed(0)} runs/s achieved; ${late} sends took longer than their ${tickMs} ms slot)`);
+    say(
+      `produced ${sent} runs in ${elapsed.toFixed(1)} s (${(sent / elapsed).toFixed(0)} runs/s achieved; ${late} sends took longer than their ${tickMs} ms slot)`,
+    );
 
     // Drain: every measured run that matches has arrived, or BENCH_DRAIN_S have passed.
     const expected = matching.size;
@@ -282,7 +305,8 @@ async function main(): Promise<void> {
     const seen = new Set<string>();
     let scanned = 0;
     while (Date.now() - waitFrom < DRAIN_S * 1000) {
-      for (; scanned < arrivals.length; scanned++) for (const id of arrivals[scanned]!.runIds) if (appendTimes.has(id)) seen.add(id);
+      for (; scanned < arrivals.length; scanned++)
+        for (const id of arrivals[scanned]!.runIds) if (appendTimes.has(id)) seen.add(id);
       if (seen.size >= expected) break;
       await sleep(200);
     }
@@ -290,7 +314,9 @@ async function main(): Promise<void> {
     // Where the time goes: run → window end (waiting for the window), window end → complete (every
     // runs partition's stream time passing the end: ticks, flushes, watermarks published), complete →
     // stored by delivery (consuming, assembling, storing), stored → arrival (sending).
-    const rows = (await db.query(sql`SELECT d.id, d.window_id, w.received_at FROM deliveries d JOIN delivery_windows w USING (window_id)`)) as {
+    const rows = (await db.query(
+      sql`SELECT d.id, d.window_id, w.received_at FROM deliveries d JOIN delivery_windows w USING (window_id)`,
+    )) as {
       id: string;
       window_id: string;
       received_at: Date;
@@ -298,7 +324,8 @@ async function main(): Promise<void> {
     const stored = new Map(rows.map((r) => [r.id, r.received_at.getTime()]));
     const completedAt = await completionTimes(kafka, `${prefix}.windows`);
     const first = new Map<string, Arrival>();
-    for (const a of arrivals) if (!first.has(a.deliveryId) || a.at < first.get(a.deliveryId)!.at) first.set(a.deliveryId, a);
+    for (const a of arrivals)
+      if (!first.has(a.deliveryId) || a.at < first.get(a.deliveryId)!.at) first.set(a.deliveryId, a);
     const total_: number[] = [];
     const toEnd: number[] = [];
     const closing: number[] = [];
@@ -337,7 +364,9 @@ async function main(): Promise<void> {
     const overWindow = percentile(sorted, 99) - windowMs;
     const posts = [...postsPerWindow.values()].reduce((n, c) => n + c, 0);
     say("");
-    say(`runs measured        ${appendTimes.size} (after ${WARMUP_S} s of warm-up); ${seen.size} of ${expected} matching runs arrived; ${first.size} deliveries`);
+    say(
+      `runs measured        ${appendTimes.size} (after ${WARMUP_S} s of warm-up); ${seen.size} of ${expected} matching runs arrived; ${first.size} deliveries`,
+    );
     say(`run → webhook        ${stats(total_)}`);
     say(
       `  p99 − window       ${Math.round(overWindow)} ms   target ≤ ${TARGET_OVER_WINDOW_MS} ms (p99 ≤ window + ${TARGET_OVER_WINDOW_MS} ms at 5,000 runs/s, 100 rules of 1 s windows): ` +
@@ -348,17 +377,36 @@ async function main(): Promise<void> {
         `${chunked} of them over max_runs ${MAX_RUNS}; 1.00 when none is)`,
     );
     say(
-      `  p50 by 5 s of log time: ${bySlice.map((v) => `${Math.round(percentile([...v].sort((a, b) => a - b), 50))}`).join(", ")} ms` +
-        "   (growing: the pipeline falls behind the rate; flat: a fixed delay)",
+      `  p50 by 5 s of log time: ${bySlice
+        .map(
+          (v) =>
+            `${Math.round(
+              percentile(
+                [...v].sort((a, b) => a - b),
+                50,
+              ),
+            )}`,
+        )
+        .join(", ")} ms` + "   (growing: the pipeline falls behind the rate; flat: a fixed delay)",
     );
     say(`  run → window end   ${stats(toEnd)}   (waiting for the window: inherent, up to ${windowMs} ms)`);
-    say(`  end → stored       ${stats(closing)}   (per window: its completion over every runs partition, delivery assembling and storing it)`);
-    say(`    end → complete   ${stats(completing)}   (the evaluators: every runs partition's stream time past the end, the flush, its watermark published)`);
-    say(`    complete → stored ${stats(assembling)}   (delivery: consuming the parts and watermarks, assembling, storing the window and its deliveries)`);
+    say(
+      `  end → stored       ${stats(closing)}   (per window: its completion over every runs partition, delivery assembling and storing it)`,
+    );
+    say(
+      `    end → complete   ${stats(completing)}   (the evaluators: every runs partition's stream time past the end, the flush, its watermark published)`,
+    );
+    say(
+      `    complete → stored ${stats(assembling)}   (delivery: consuming the parts and watermarks, assembling, storing the window and its deliveries)`,
+    );
     say(`  stored → arrival   ${stats(sending)}   (per window: delivery sending it)`);
     say("");
-    say(`machine: ${(await import("node:os")).cpus().length} cores, shared with Kafka, PostgreSQL, the receiver and other work`);
-    say(`rerun: BENCH_SECONDS=${SECONDS} BENCH_RATE=${RATE} BENCH_RULES=${RULES} BENCH_WINDOW_S=${WINDOW_S} npm run bench:e2e`);
+    say(
+      `machine: ${(await import("node:os")).cpus().length} cores, shared with Kafka, PostgreSQL, the receiver and other work`,
+    );
+    say(
+      `rerun: BENCH_SECONDS=${SECONDS} BENCH_RATE=${RATE} BENCH_RULES=${RULES} BENCH_WINDOW_S=${WINDOW_S} npm run bench:e2e`,
+    );
   } finally {
     await db.dispose();
     await engine.stop();

@@ -90,12 +90,16 @@ try {
     });
     const stall = Date.now() - killedAt;
     stalls.push(stall);
-    say(`round ${round}: SIGKILL → the other member owns all ${PARTITIONS} partitions after ${stall} ms (session timeout ${SESSION_TIMEOUT_MS} ms)`);
+    say(
+      `round ${round}: SIGKILL → the other member owns all ${PARTITIONS} partitions after ${stall} ms (session timeout ${SESSION_TIMEOUT_MS} ms)`,
+    );
     survivor.kill("SIGTERM");
     await new Promise((r) => survivor.once("exit", r));
     await until("an empty group", async () => (await owners()).owned.size === 0);
   }
-  say(`median stall ${median(stalls)} ms over ${stalls.length} kills; session timeout ${SESSION_TIMEOUT_MS} ms, heartbeat ${Math.min(1000, Math.floor(SESSION_TIMEOUT_MS / 3))} ms`);
+  say(
+    `median stall ${median(stalls)} ms over ${stalls.length} kills; session timeout ${SESSION_TIMEOUT_MS} ms, heartbeat ${Math.min(1000, Math.floor(SESSION_TIMEOUT_MS / 3))} ms`,
+  );
 } finally {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
   await admin.disconnect();

@@ -65,13 +65,15 @@ function selectiveFilter(i: number): unknown {
     case 0:
       return { and: [{ "==": [{ var: "run_type" }, "llm"] }, { "==": [{ var: "status" }, "error"] }] };
     case 1:
-      return { and: [{ "==": [{ var: "run_type" }, "chain" ] }, { ">": [{ var: "latency" }, 6.9 + (i % 3) * 0.01] }] };
+      return { and: [{ "==": [{ var: "run_type" }, "chain"] }, { ">": [{ var: "latency" }, 6.9 + (i % 3) * 0.01] }] };
     case 2:
       return { ">": [{ var: "total_cost" }, 0.00398 - (i % 10) * 0.000001] };
     case 3:
       return { and: [{ var: "has_error" }, { in: [`tag-${i % 20}`, { var: "tags" }] }] };
     default:
-      return { and: [{ "==": [{ var: "metadata.env" }, "prod"] }, { "==": [{ var: "metadata.customer" }, `c-${i % 50}`] }] };
+      return {
+        and: [{ "==": [{ var: "metadata.env" }, "prod"] }, { "==": [{ var: "metadata.customer" }, `c-${i % 50}`] }],
+      };
   }
 }
 
@@ -141,16 +143,26 @@ try {
     await admin.createTopics({
       waitForLeaders: false,
       topics: [
-        { topic: topics[0]!, numPartitions: 1, configEntries: [{ name: "message.timestamp.type", value: "LogAppendTime" }] },
+        {
+          topic: topics[0]!,
+          numPartitions: 1,
+          configEntries: [{ name: "message.timestamp.type", value: "LogAppendTime" }],
+        },
         { topic: topics[1]!, numPartitions: PARTITIONS },
       ],
     });
     await waitForTopics(admin, topics);
-    await producer.send({ topic: topics[0]!, acks: -1, messages: s.rules.map((r) => ({ key: r.rule_id, value: JSON.stringify(r) })) });
+    await producer.send({
+      topic: topics[0]!,
+      acks: -1,
+      messages: s.rules.map((r) => ({ key: r.rule_id, value: JSON.stringify(r) })),
+    });
   }
   await new Promise((r) => setTimeout(r, 50));
 
-  say(`producing ${N} runs (~${(run(0).length / 1024).toFixed(1)} KB each) to ${names.runs} (${PARTITIONS} partitions)…`);
+  say(
+    `producing ${N} runs (~${(run(0).length / 1024).toFixed(1)} KB each) to ${names.runs} (${PARTITIONS} partitions)…`,
+  );
   const t0 = Date.now();
   for (let i = 0; i < N; i += 1000) {
     const messages = Array.from({ length: Math.min(1000, N - i) }, (_, k) => {
@@ -245,7 +257,13 @@ try {
     await evaluator.stop();
     await profiler?.stop(s.name);
     await allocations?.stop(s.name);
-    return { rate: N / seconds, cpuPerRun, rssMiB: rss.stop() / 2 ** 20, matched: c.runsMatched, windows: c.windowsEmitted };
+    return {
+      rate: N / seconds,
+      cpuPerRun,
+      rssMiB: rss.stop() / 2 ** 20,
+      matched: c.runsMatched,
+      windows: c.windowsEmitted,
+    };
   }
 
   // Rounds: raw, then each scenario, again and again. The figures are medians over the rounds, and each
@@ -261,13 +279,24 @@ try {
     for (const [i, s] of chosen) {
       const m = await measureScenario(i, s, round);
       results.get(i)!.push(m);
-      say(`  round ${round + 1}/${ROUNDS}: ${s.name} ${m.rate.toFixed(0)} runs/s (${(m.rate / r.rate).toFixed(2)} of raw)`);
+      say(
+        `  round ${round + 1}/${ROUNDS}: ${s.name} ${m.rate.toFixed(0)} runs/s (${(m.rate / r.rate).toFixed(2)} of raw)`,
+      );
     }
   }
-  const spread = (values: number[]) => (values.length > 1 ? ` (${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)})` : "");
+  const spread = (values: number[]) =>
+    values.length > 1 ? ` (${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)})` : "";
   const rows: string[][] = [
-    ["raw consume + JSON.parse", median(raws.map((r) => r.rate)).toFixed(0), "1.00", median(raws.map((r) => r.cpuPerRun)).toFixed(1), "1.00", "-", "-",
-      Math.max(...raws.map((r) => r.rssMiB)).toFixed(0)],
+    [
+      "raw consume + JSON.parse",
+      median(raws.map((r) => r.rate)).toFixed(0),
+      "1.00",
+      median(raws.map((r) => r.cpuPerRun)).toFixed(1),
+      "1.00",
+      "-",
+      "-",
+      Math.max(...raws.map((r) => r.rssMiB)).toFixed(0),
+    ],
   ];
   for (const [i, s] of chosen) {
     const ms = results.get(i)!;
@@ -289,16 +318,29 @@ try {
   await admin.disconnect();
   await deleteBenchTopics(brokers, prefix);
 
-  const header = ["scenario", "runs/s", "ratio to raw", "CPU µs/run", "CPU ratio", "runs matched", "windows", "peak RSS MiB"];
+  const header = [
+    "scenario",
+    "runs/s",
+    "ratio to raw",
+    "CPU µs/run",
+    "CPU ratio",
+    "runs matched",
+    "windows",
+    "peak RSS MiB",
+  ];
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
   const line = (r: string[]) => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]!) : v.padStart(widths[c]!))).join("  ");
   say("");
   say(line(header));
   for (const r of rows) say(line(r));
   say("");
-  say(`${N} runs, ${PARTITIONS} partitions, one process, ${ROUNDS} rounds; rates from the first run read to the last (group join excluded).`);
+  say(
+    `${N} runs, ${PARTITIONS} partitions, one process, ${ROUNDS} rounds; rates from the first run read to the last (group join excluded).`,
+  );
   say("Each figure is the median over the rounds; a ratio is taken within its round (range in parentheses).");
-  say("CPU µs/run: this process's CPU time over that span (the broker's is not counted); CPU ratio = raw's CPU per run / the scenario's.");
+  say(
+    "CPU µs/run: this process's CPU time over that span (the broker's is not counted); CPU ratio = raw's CPU per run / the scenario's.",
+  );
   say(`rerun: BENCH_RUNS=${N} BENCH_ROUNDS=${ROUNDS} npm run bench:evaluator`);
 } finally {
   await stack.stop();

@@ -49,7 +49,12 @@ function makeRun(i: number): Run {
     is_root: true,
     tags: [pick(["prod", "staging"]), pick(["canary", "stable", "beta"]), "bench"],
     extra: {
-      metadata: { env: pick(["prod", "staging"]), customer: `c-${i % 50}`, ls_model_name: pick(["gpt-4o-mini", "gpt-4o"]), temperature: 0.2 },
+      metadata: {
+        env: pick(["prod", "staging"]),
+        customer: `c-${i % 50}`,
+        ls_model_name: pick(["gpt-4o-mini", "gpt-4o"]),
+        temperature: 0.2,
+      },
       runtime: { sdk: "langsmith-py", sdk_version: "0.1.45", platform: "linux" },
     },
     inputs: { messages: [{ role: "user", content: "Summarise the quarterly report for the board. ".repeat(6) }] },
@@ -65,7 +70,9 @@ function makeRun(i: number): Run {
 }
 
 const FILTERS: Record<string, unknown> = {
-  "DESIGN.md example (llm errors)": { and: [{ "==": [{ var: "run_type" }, "llm"] }, { "==": [{ var: "status" }, "error"] }] },
+  "DESIGN.md example (llm errors)": {
+    and: [{ "==": [{ var: "run_type" }, "llm"] }, { "==": [{ var: "status" }, "error"] }],
+  },
   "realistic (6 conditions)": {
     and: [
       { in: [{ var: "run_type" }, ["llm", "chain"]] },
@@ -82,7 +89,10 @@ function median(values: number[]): number {
 }
 
 /** Evaluations per second of `evaluate` over every run's facts (median of ROUNDS rounds, after warm-up). */
-function throughput(evaluate: (facts: Record<string, unknown>) => boolean | "error", facts: readonly Record<string, unknown>[]): { perSecond: number; matched: number } {
+function throughput(
+  evaluate: (facts: Record<string, unknown>) => boolean | "error",
+  facts: readonly Record<string, unknown>[],
+): { perSecond: number; matched: number } {
   let matched = 0;
   for (let w = 0; w < 3; w++) for (const f of facts) evaluate(f);
   const rates: number[] = [];
@@ -102,7 +112,9 @@ const averageBytes = runs.reduce((sum, run) => sum + JSON.stringify(run).length,
 const facts = runs.map(runFacts);
 
 console.log(`$ ${COMMAND}`);
-console.log(`node ${process.version}, ${RUNS} runs of ${Math.round(averageBytes)} bytes on average (JSON), median of ${ROUNDS} rounds`);
+console.log(
+  `node ${process.version}, ${RUNS} runs of ${Math.round(averageBytes)} bytes on average (JSON), median of ${ROUNDS} rounds`,
+);
 console.log(`${cpus().length} CPUs, load average ${loadavg()[0]?.toFixed(1)} (figures shrink on a busy machine)\n`);
 
 const factRates: number[] = [];
@@ -117,12 +129,16 @@ for (const [name, filter] of Object.entries(FILTERS)) {
   const valid = validateFilter(filter);
   if (!valid.ok) throw new Error(`${name}: ${JSON.stringify(valid.issues)}`);
   const compiled = compileFilter(valid.value);
-  const reference = (f: Record<string, unknown>) => jsonLogic.truthy(jsonLogic.apply(filter as RulesLogic<AdditionalOperation>, f));
+  const reference = (f: Record<string, unknown>) =>
+    jsonLogic.truthy(jsonLogic.apply(filter as RulesLogic<AdditionalOperation>, f));
   const ours = throughput(compiled, facts);
   const theirs = throughput(reference, facts);
-  if (ours.matched !== theirs.matched) throw new Error(`${name}: compiled matched ${ours.matched}, json-logic-js ${theirs.matched}`);
+  if (ours.matched !== theirs.matched)
+    throw new Error(`${name}: compiled matched ${ours.matched}, json-logic-js ${theirs.matched}`);
   console.log(name);
   console.log(`  compiled evaluator         ${fmt(ours.perSecond).padStart(12)} evaluations/s`);
   console.log(`  json-logic-js 2.0.5        ${fmt(theirs.perSecond).padStart(12)} evaluations/s`);
-  console.log(`  speed-up                   ${(ours.perSecond / theirs.perSecond).toFixed(1).padStart(12)}x   (both matched ${ours.matched} of ${RUNS} runs)\n`);
+  console.log(
+    `  speed-up                   ${(ours.perSecond / theirs.perSecond).toFixed(1).padStart(12)}x   (both matched ${ours.matched} of ${RUNS} runs)\n`,
+  );
 }

@@ -53,8 +53,14 @@ function run(i: number): Record<string, unknown> {
     session_name: "bench",
     tags: ["bench", "prod"],
     inputs: { messages: [{ role: "user", content: `question ${i}: ${"lorem ipsum ".repeat(20)}` }] },
-    outputs: { content: `answer ${i}: ${"dolor sit amet ".repeat(20)}`, usage_metadata: { input_tokens: 120, output_tokens: 80, total_tokens: 200 } },
-    extra: { metadata: { ls_model_name: "gpt-x", env: "prod", user: `u${i % 100}` }, runtime: { sdk: "langsmith-js", sdk_version: "0.12.0" } },
+    outputs: {
+      content: `answer ${i}: ${"dolor sit amet ".repeat(20)}`,
+      usage_metadata: { input_tokens: 120, output_tokens: 80, total_tokens: 200 },
+    },
+    extra: {
+      metadata: { ls_model_name: "gpt-x", env: "prod", user: `u${i % 100}` },
+      runtime: { sdk: "langsmith-js", sdk_version: "0.12.0" },
+    },
     events: [{ name: "start", time: new Date(start).toISOString() }],
   };
 }
@@ -74,11 +80,19 @@ async function main(): Promise<void> {
   let child: ReturnType<typeof spawn> | undefined;
   const prefix = `bench-ingest-${randomUUID().slice(0, 8)}`;
   const topics = topicNames(prefix);
-  const kafka = createKafka({ brokers: stack.brokers, clientId: "bench-ingest", logLevel: "error", logger: () => undefined });
+  const kafka = createKafka({
+    brokers: stack.brokers,
+    clientId: "bench-ingest",
+    logLevel: "error",
+    logger: () => undefined,
+  });
   try {
     const admin = kafka.admin();
     await admin.connect();
-    await ensureTopics(admin, topicSpecs({ prefix }).filter((s) => s.name === topics.runs));
+    await ensureTopics(
+      admin,
+      topicSpecs({ prefix }).filter((s) => s.name === topics.runs),
+    );
     await admin.disconnect();
     const db = connectDatabase({ url: stack.databaseUrl, poolSize: 2 });
     await migrate(db);
@@ -90,25 +104,46 @@ async function main(): Promise<void> {
 
     const port = await freePort();
     // BENCH_PROFILE=<dir>: a CPU profile of the ingest process, written when it stops.
-    const profile = process.env["BENCH_PROFILE"] ? ["--cpu-prof", `--cpu-prof-dir=${process.env["BENCH_PROFILE"]}`] : [];
+    const profile = process.env["BENCH_PROFILE"]
+      ? ["--cpu-prof", `--cpu-prof-dir=${process.env["BENCH_PROFILE"]}`]
+      : [];
     // The compiled service, as deployed (`runhooks-ingest`, dist/main.js): `npm run bench:ingest` builds first.
-    child = spawn(process.execPath, [...INGEST_NODE_FLAGS, ...profile, join(repoRoot, "services/ingest/dist/main.js")], {
-      cwd: repoRoot,
-      env: { ...process.env, KAFKA_BROKERS: stack.brokers.join(","), DATABASE_URL: stack.databaseUrl, RUNHOOKS_TOPIC_PREFIX: prefix, RUNHOOKS_INGEST_PORT: String(port), RUNHOOKS_LOG_LEVEL: "warn" },
-      stdio: ["ignore", "inherit", "inherit"],
-    });
+    child = spawn(
+      process.execPath,
+      [...INGEST_NODE_FLAGS, ...profile, join(repoRoot, "services/ingest/dist/main.js")],
+      {
+        cwd: repoRoot,
+        env: {
+          ...process.env,
+          KAFKA_BROKERS: stack.brokers.join(","),
+          DATABASE_URL: stack.databaseUrl,
+          RUNHOOKS_TOPIC_PREFIX: prefix,
+          RUNHOOKS_INGEST_PORT: String(port),
+          RUNHOOKS_LOG_LEVEL: "warn",
+        },
+        stdio: ["ignore", "inherit", "inherit"],
+      },
+    );
     const url = `http://127.0.0.1:${port}`;
     for (let i = 0; ; i++) {
-      const ok = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
+      const ok = await fetch(`${url}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
       if (i > 300) throw new Error("ingest did not start");
       await sleep(100);
     }
-    const info = (await (await fetch(`${url}/info`)).json()) as { batch_ingest_config: { size_limit: number; size_limit_bytes: number } };
+    const info = (await (await fetch(`${url}/info`)).json()) as {
+      batch_ingest_config: { size_limit: number; size_limit_bytes: number };
+    };
     const batchSize = info.batch_ingest_config.size_limit;
 
     const agent = new Agent({ connections: CONCURRENCY, pipelining: 1 });
-    const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: kafkajs.Partitioners.DefaultPartitioner });
+    const producer = kafka.producer({
+      allowAutoTopicCreation: false,
+      createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
+    });
     await producer.connect();
 
     const prepare = (count: number) => {
@@ -117,12 +152,22 @@ async function main(): Promise<void> {
       const batches: { key: string; value: string }[][] = [];
       for (let i = 0; i < runs.length; i += batchSize) {
         const slice = runs.slice(i, i + batchSize);
-        bodies.push(multipartBody(slice.flatMap((r) => runParts("post", r)), { gzip: true }));
+        bodies.push(
+          multipartBody(
+            slice.flatMap((r) => runParts("post", r)),
+            { gzip: true },
+          ),
+        );
         // The direct producer writes what ingest would: ISO times and the tenant filled in.
         batches.push(
           slice.map((r) => ({
             key: String(r["trace_id"]),
-            value: JSON.stringify({ ...r, start_time: new Date(r["start_time"] as number).toISOString(), end_time: new Date(r["end_time"] as number).toISOString(), tenant_id: tenant.tenant.id }),
+            value: JSON.stringify({
+              ...r,
+              start_time: new Date(r["start_time"] as number).toISOString(),
+              end_time: new Date(r["end_time"] as number).toISOString(),
+              tenant_id: tenant.tenant.id,
+            }),
           })),
         );
       }
@@ -131,7 +176,12 @@ async function main(): Promise<void> {
     const viaIngest = async (bodies: { body: Buffer; headers: Record<string, string> }[]) => {
       const started = performance.now();
       await pool(bodies, CONCURRENCY, async ({ body, headers }) => {
-        const response = await request(`${url}/runs/multipart`, { method: "POST", headers: { ...headers, "x-api-key": key.key }, body, dispatcher: agent });
+        const response = await request(`${url}/runs/multipart`, {
+          method: "POST",
+          headers: { ...headers, "x-api-key": key.key },
+          body,
+          dispatcher: agent,
+        });
         const text = await response.body.text();
         if (response.statusCode !== 202) throw new Error(`ingest answered ${response.statusCode}: ${text}`);
       });
@@ -145,7 +195,9 @@ async function main(): Promise<void> {
       return performance.now() - started;
     };
 
-    say(`ingest bench: ${N} runs (~${Buffer.byteLength(JSON.stringify(run(0)))} bytes each), ${batchSize} runs per request (GET /info size_limit), concurrency ${CONCURRENCY}, ${ROUNDS} rounds`);
+    say(
+      `ingest bench: ${N} runs (~${Buffer.byteLength(JSON.stringify(run(0)))} bytes each), ${batchSize} runs per request (GET /info size_limit), concurrency ${CONCURRENCY}, ${ROUNDS} rounds`,
+    );
     const warm = prepare(WARMUP);
     await viaIngest(warm.bodies);
     await direct(warm.batches);
@@ -167,16 +219,24 @@ async function main(): Promise<void> {
       const directCost = cpuPerRun(directCpu, readCpu(directPids), N);
       ingestRates.push((N / ingestMs) * 1000);
       directRates.push((N / directMs) * 1000);
-      say(`round ${round}: ingest ${Math.round(ingestRates.at(-1)!)} runs/s (${(wire / 1024 / 1024).toFixed(1)} MiB gzip on the wire, ${(ingestMs / 1000).toFixed(2)} s); kafkajs direct ${Math.round(directRates.at(-1)!)} runs/s (${(directMs / 1000).toFixed(2)} s)`);
+      say(
+        `round ${round}: ingest ${Math.round(ingestRates.at(-1)!)} runs/s (${(wire / 1024 / 1024).toFixed(1)} MiB gzip on the wire, ${(ingestMs / 1000).toFixed(2)} s); kafkajs direct ${Math.round(directRates.at(-1)!)} runs/s (${(directMs / 1000).toFixed(2)} s)`,
+      );
       say(`  ingest ${ingestCost}`);
       say(`  direct ${directCost}`);
     }
     const best = (xs: number[]) => Math.max(...xs);
     const ratio = best(ingestRates) / best(directRates);
-    say(`best: ingest ${Math.round(best(ingestRates))} runs/s, kafkajs direct ${Math.round(best(directRates))} runs/s, ratio ${ratio.toFixed(2)} (target >= 0.5)`);
+    say(
+      `best: ingest ${Math.round(best(ingestRates))} runs/s, kafkajs direct ${Math.round(best(directRates))} runs/s, ratio ${ratio.toFixed(2)} (target >= 0.5)`,
+    );
     const metrics = await (await fetch(`${url}/metrics`)).text();
-    say(`ingest produced ${/runhooks_ingest_runs_produced_total (\d+)/.exec(metrics)?.[1] ?? "?"} runs (expected ${N * ROUNDS + WARMUP})`);
-    say(`rerun: BENCH_RUNS=${N} BENCH_CONCURRENCY=${CONCURRENCY} BENCH_ROUNDS=${ROUNDS} BENCH_WARMUP_RUNS=${WARMUP} npm run bench:ingest`);
+    say(
+      `ingest produced ${/runhooks_ingest_runs_produced_total (\d+)/.exec(metrics)?.[1] ?? "?"} runs (expected ${N * ROUNDS + WARMUP})`,
+    );
+    say(
+      `rerun: BENCH_RUNS=${N} BENCH_CONCURRENCY=${CONCURRENCY} BENCH_ROUNDS=${ROUNDS} BENCH_WARMUP_RUNS=${WARMUP} npm run bench:ingest`,
+    );
     await producer.disconnect();
     await agent.close();
   } finally {

@@ -11,7 +11,12 @@ export interface Profile {
 
 const NONE: Profile = { stop: () => Promise.resolve() };
 
-async function profile(dir: string | undefined, extension: string, start: (s: Session) => Promise<void>, stop: (s: Session) => Promise<object>): Promise<Profile> {
+async function profile(
+  dir: string | undefined,
+  extension: string,
+  start: (s: Session) => Promise<void>,
+  stop: (s: Session) => Promise<object>,
+): Promise<Profile> {
   if (dir === undefined || dir === "") return NONE;
   const session = new Session();
   session.connect();
@@ -46,7 +51,11 @@ export function allocationProfile(dir = process.env["BENCH_HEAP_PROFILE"]): Prom
     "heapprofile",
     async (s) => {
       await s.post("HeapProfiler.enable");
-      await s.post("HeapProfiler.startSampling", { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+      await s.post("HeapProfiler.startSampling", {
+        samplingInterval: 16384,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      });
     },
     async (s) => (await s.post("HeapProfiler.stopSampling")).profile,
   );

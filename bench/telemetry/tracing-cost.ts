@@ -76,29 +76,49 @@ try {
   const ruleSet = rules();
   const configs = [
     { name: "tracing off", otel: OTEL_OFF },
-    { name: "tracing on (OTLP)", otel: otelConfigFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl, OTEL_METRICS_EXPORTER: "none", OTEL_BSP_SCHEDULE_DELAY: "500" }) },
+    {
+      name: "tracing on (OTLP)",
+      otel: otelConfigFromEnv({
+        OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl,
+        OTEL_METRICS_EXPORTER: "none",
+        OTEL_BSP_SCHEDULE_DELAY: "500",
+      }),
+    },
   ];
   // One rules and windows topic per evaluator run, so each starts from scratch.
   const runsOf: { name: string; topics: string[]; otel: (typeof configs)[number]["otel"] }[] = [];
-  for (let r = 0; r < ROUNDS; r++) for (const c of configs) runsOf.push({ ...c, topics: [`${prefix}.rules.${runsOf.length}`, `${prefix}.windows.${runsOf.length}`] });
+  for (let r = 0; r < ROUNDS; r++)
+    for (const c of configs)
+      runsOf.push({ ...c, topics: [`${prefix}.rules.${runsOf.length}`, `${prefix}.windows.${runsOf.length}`] });
   for (const x of runsOf) {
     await admin.createTopics({
       waitForLeaders: false,
       topics: [
-        { topic: x.topics[0]!, numPartitions: 1, configEntries: [{ name: "message.timestamp.type", value: "LogAppendTime" }] },
+        {
+          topic: x.topics[0]!,
+          numPartitions: 1,
+          configEntries: [{ name: "message.timestamp.type", value: "LogAppendTime" }],
+        },
         { topic: x.topics[1]!, numPartitions: PARTITIONS },
       ],
     });
     await waitForTopics(admin, x.topics);
-    await producer.send({ topic: x.topics[0]!, acks: -1, messages: ruleSet.map((rule) => ({ key: rule.rule_id, value: JSON.stringify(rule) })) });
+    await producer.send({
+      topic: x.topics[0]!,
+      acks: -1,
+      messages: ruleSet.map((rule) => ({ key: rule.rule_id, value: JSON.stringify(rule) })),
+    });
   }
 
   // The runs, produced traced (one producer span each, exported to the sink).
-  const producerTelemetry = createTelemetry(otelConfigFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl, OTEL_METRICS_EXPORTER: "none" }), {
-    name: "bench-producer",
-    version: "bench",
-    instanceId: "bench",
-  });
+  const producerTelemetry = createTelemetry(
+    otelConfigFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl, OTEL_METRICS_EXPORTER: "none" }),
+    {
+      name: "bench-producer",
+      version: "bench",
+      instanceId: "bench",
+    },
+  );
   say(`producing ${N} traced runs to ${names.runs} (${PARTITIONS} partitions)…`);
   for (let i = 0; i < N; i += 1000) {
     const messages = Array.from({ length: Math.min(1000, N - i) }, (_, k) => {
@@ -131,7 +151,13 @@ try {
     const seconds = (Date.now() - start) / 1000;
     const { runsMatched, windowsEmitted } = evaluator.counters;
     await evaluator.stop();
-    rows.push([x.name, (N / seconds).toFixed(0), String(runsMatched), String(windowsEmitted), ((spansBytes - before) / 2 ** 20).toFixed(1)]);
+    rows.push([
+      x.name,
+      (N / seconds).toFixed(0),
+      String(runsMatched),
+      String(windowsEmitted),
+      ((spansBytes - before) / 2 ** 20).toFixed(1),
+    ]);
     say(`  ${x.name}: ${(N / seconds).toFixed(0)} runs/s`);
   }
   await producer.disconnect();
@@ -144,7 +170,9 @@ try {
   say(line(header));
   for (const r of rows) say(line(r));
   say("");
-  say(`${N} traced runs, 100 rules (10 tenants), ${PARTITIONS} partitions, one process, alternating off/on ${ROUNDS}×.`);
+  say(
+    `${N} traced runs, 100 rules (10 tenants), ${PARTITIONS} partitions, one process, alternating off/on ${ROUNDS}×.`,
+  );
   say(`rerun: BENCH_RUNS=${N} BENCH_ROUNDS=${ROUNDS} npx tsx --conditions=source bench/telemetry/tracing-cost.ts`);
 } finally {
   await stack.stop();

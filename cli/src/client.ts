@@ -8,7 +8,13 @@ export interface FieldIssue {
 
 export type ApiResult<T> =
   | { readonly ok: true; readonly status: number; readonly body: T }
-  | { readonly ok: false; readonly status: number; readonly error: string; readonly message: string; readonly issues: readonly FieldIssue[] };
+  | {
+      readonly ok: false;
+      readonly status: number;
+      readonly error: string;
+      readonly message: string;
+      readonly issues: readonly FieldIssue[];
+    };
 
 interface ErrorBody {
   error?: unknown;
@@ -63,7 +69,9 @@ export class ApiClient {
     try {
       parsed = text === "" ? undefined : JSON.parse(text);
     } catch {
-      throw new CliError(`the API at ${this.config.apiUrl} answered ${response.status} with something that is not JSON; is RUNHOOKS_API_URL right?`);
+      throw new CliError(
+        `the API at ${this.config.apiUrl} answered ${response.status} with something that is not JSON; is RUNHOOKS_API_URL right?`,
+      );
     }
     if (response.ok) return { ok: true, status: response.status, body: parsed as T };
     const error = (parsed ?? {}) as ErrorBody;

@@ -13,12 +13,17 @@ export interface CliConfig {
 }
 
 const Env = z.object({
-  RUNHOOKS_API_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL such as http://127.0.0.1:8080" }).optional(),
+  RUNHOOKS_API_URL: z
+    .url({ protocol: /^https?$/, error: "must be an http(s) URL such as http://127.0.0.1:8080" })
+    .optional(),
   RUNHOOKS_API_KEY: z.string().min(1).optional(),
   RUNHOOKS_ADMIN_KEY: z.string().min(1).optional(),
   KAFKA_BROKERS: z.string().min(1).optional(),
   RUNHOOKS_KAFKA_PORT: z.coerce.number().int().min(1).max(65535).default(9092),
-  RUNHOOKS_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]+$/, "may hold letters, digits, '.', '_' and '-' only").default("runhooks"),
+  RUNHOOKS_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/, "may hold letters, digits, '.', '_' and '-' only")
+    .default("runhooks"),
 });
 
 /**

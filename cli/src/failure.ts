@@ -18,7 +18,12 @@ export interface Failure {
 export function failureOf(error: unknown): Failure {
   // --help and --version end here too, with exit code 0.
   if (error instanceof CommanderError) return { exitCode: error.exitCode, text: "" };
-  if (error instanceof CliError || error instanceof UsageError) return { exitCode: exitCodeOf(error), text: `runhooks: ${error.message}\n` };
-  if (error instanceof InfraError) return { exitCode: exitCodeOf(error), text: `runhooks: ${error.code}: ${error.message}\n` };
-  return { exitCode: 1, text: `runhooks: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n` };
+  if (error instanceof CliError || error instanceof UsageError)
+    return { exitCode: exitCodeOf(error), text: `runhooks: ${error.message}\n` };
+  if (error instanceof InfraError)
+    return { exitCode: exitCodeOf(error), text: `runhooks: ${error.code}: ${error.message}\n` };
+  return {
+    exitCode: 1,
+    text: `runhooks: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  };
 }

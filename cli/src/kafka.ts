@@ -32,7 +32,11 @@ export async function withKafka<T>(config: CliConfig, work: () => Promise<T>): P
           "to create its topics, or set RUNHOOKS_TOPIC_PREFIX to the prefix your installation uses",
       );
     }
-    if (name === "KafkaJSConnectionError" || name === "KafkaJSNumberOfRetriesExceeded" || name === "KafkaJSNonRetriableError") {
+    if (
+      name === "KafkaJSConnectionError" ||
+      name === "KafkaJSNumberOfRetriesExceeded" ||
+      name === "KafkaJSNonRetriableError"
+    ) {
       throw new CliError(
         `cannot reach Kafka at ${config.kafkaBrokers.join(",")} (${(error as Error).message}): start it with \`npm start\` ` +
           "(or `npm run infra -- up`), or set KAFKA_BROKERS to your cluster",

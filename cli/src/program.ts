@@ -41,13 +41,18 @@ function buildProgram(io: CliIo, run: (work: () => Promise<number>) => Promise<v
   const terminal = terminalOf(io.env, io.tty?.out ?? false, io.tty?.err ?? false);
   const program = new Command()
     .name("runhooks")
-    .description("Automation rules over LLM runs: run the engine, try the demo, manage rules, produce runs, follow deliveries.")
+    .description(
+      "Automation rules over LLM runs: run the engine, try the demo, manage rules, produce runs, follow deliveries.",
+    )
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showHelpAfterError("(add --help for usage)")
     .addHelpText("after", ENVIRONMENT_HELP);
 
-  const rules = program.command("rules").description("apply, list and test rules").addHelpText("after", ENVIRONMENT_HELP);
+  const rules = program
+    .command("rules")
+    .description("apply, list and test rules")
+    .addHelpText("after", ENVIRONMENT_HELP);
 
   rules
     .command("apply")
@@ -80,8 +85,13 @@ function buildProgram(io: CliIo, run: (work: () => Promise<number>) => Promise<v
 
   program
     .command("start")
-    .description("run the engine in the foreground: Kafka and PostgreSQL (local or configured), then every service in one process; Ctrl-C stops it")
-    .option("--only <services>", "run only these services, comma-separated (api,evaluator,delivery); default all, or RUNHOOKS_SERVICES")
+    .description(
+      "run the engine in the foreground: Kafka and PostgreSQL (local or configured), then every service in one process; Ctrl-C stops it",
+    )
+    .option(
+      "--only <services>",
+      "run only these services, comma-separated (api,evaluator,delivery); default all, or RUNHOOKS_SERVICES",
+    )
     .addHelpText("after", STACK_HELP)
     .action((opts: { only?: string }) => run(() => startCommand(opts, io)));
 
@@ -96,7 +106,9 @@ function buildProgram(io: CliIo, run: (work: () => Promise<number>) => Promise<v
     .option("--seed <n>", "seed of the generated runs (same seed, same runs)", "42")
     .option("--timeout <seconds>", "give up waiting for deliveries after this long", "90")
     .addHelpText("after", STACK_HELP)
-    .action((opts: { runs: string; rate: string; seed: string; timeout: string }) => run(() => demoCommand(opts, config(), io, terminal)));
+    .action((opts: { runs: string; rate: string; seed: string; timeout: string }) =>
+      run(() => demoCommand(opts, config(), io, terminal)),
+    );
 
   const runs = program.command("runs").description("push runs into Kafka");
   runs
@@ -108,9 +120,14 @@ function buildProgram(io: CliIo, run: (work: () => Promise<number>) => Promise<v
     .argument("<file>", "a .jsonl file")
     .option("--batch <n>", "runs per Kafka request", positive, 500)
     .addHelpText("after", KAFKA_HELP)
-    .action((file: string, opts: { batch: number }) => run(() => produceCommand({ file, batch: opts.batch }, config(), io, terminal)));
+    .action((file: string, opts: { batch: number }) =>
+      run(() => produceCommand({ file, batch: opts.batch }, config(), io, terminal)),
+    );
 
-  const deliveries = program.command("deliveries").description("your tenant's webhook deliveries and their attempts").addHelpText("after", ENVIRONMENT_HELP);
+  const deliveries = program
+    .command("deliveries")
+    .description("your tenant's webhook deliveries and their attempts")
+    .addHelpText("after", ENVIRONMENT_HELP);
   deliveries
     .command("list")
     .description("your deliveries, newest first")
@@ -139,12 +156,16 @@ function buildProgram(io: CliIo, run: (work: () => Promise<number>) => Promise<v
 
   program
     .command("tail")
-    .description("follow webhook attempts as they happen (<prefix>.attempts, from now), one line each, coloured by outcome on a terminal (NO_COLOR turns colour off)")
+    .description(
+      "follow webhook attempts as they happen (<prefix>.attempts, from now), one line each, coloured by outcome on a terminal (NO_COLOR turns colour off)",
+    )
     .option("--rule <id>", "only this rule's attempts")
     .option("--max <n>", "stop after this many attempts", positive)
     .option("--json", "print each attempt as JSON", false)
     .addHelpText("after", KAFKA_HELP)
-    .action((opts: { rule?: string; max?: number; json: boolean }) => run(() => tailCommand(opts, config(), io, terminal)));
+    .action((opts: { rule?: string; max?: number; json: boolean }) =>
+      run(() => tailCommand(opts, config(), io, terminal)),
+    );
 
   return program;
 }

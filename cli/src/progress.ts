@@ -13,7 +13,12 @@ const WIDTH = 30;
  * A progress bar redrawn in place on a terminal; elsewhere (a log file, CI) a plain line at most every
  * `intervalMs`, so logs stay readable.
  */
-export function progressOn(write: (text: string) => void, terminal: Terminal, now: () => number = Date.now, intervalMs = 2000): Progress {
+export function progressOn(
+  write: (text: string) => void,
+  terminal: Terminal,
+  now: () => number = Date.now,
+  intervalMs = 2000,
+): Progress {
   let lastDraw = Number.NEGATIVE_INFINITY;
   let drawn = false;
   return {
@@ -23,7 +28,9 @@ export function progressOn(write: (text: string) => void, terminal: Terminal, no
       if (terminal.errIsTty) {
         if (t - lastDraw < 80 && fraction < 1) return;
         const filled = Math.round(fraction * WIDTH);
-        write(`\r[${"#".repeat(filled)}${".".repeat(WIDTH - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}%  ${label}\u001b[K`);
+        write(
+          `\r[${"#".repeat(filled)}${".".repeat(WIDTH - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}%  ${label}\u001b[K`,
+        );
         drawn = true;
       } else {
         if (t - lastDraw < intervalMs) return;

@@ -28,7 +28,10 @@ async function jsonFiles(path: string): Promise<string[]> {
  * or an array of rules. Every rule needs a fixed `id`: that is what makes applying twice idempotent.
  * Problems are collected, not thrown one by one, so a user sees them all at once.
  */
-export async function readRuleFiles(target: string, cwd: string): Promise<{ entries: RuleFileEntry[]; problems: string[] }> {
+export async function readRuleFiles(
+  target: string,
+  cwd: string,
+): Promise<{ entries: RuleFileEntry[]; problems: string[] }> {
   const absolute = resolve(cwd, target);
   const files = await jsonFiles(absolute);
   if (files.length === 0) throw new CliError(`${target}: no .json rule files there`);
@@ -53,7 +56,9 @@ export async function readRuleFiles(target: string, cwd: string): Promise<{ entr
       }
       const id = (document as Record<string, unknown>)["id"];
       if (typeof id !== "string" || !UUID.test(id)) {
-        problems.push(`${source}: id: give the rule a fixed "id" (a UUID), so that applying again updates it instead of creating another`);
+        problems.push(
+          `${source}: id: give the rule a fixed "id" (a UUID), so that applying again updates it instead of creating another`,
+        );
         return;
       }
       const earlier = seen.get(id.toLowerCase());

@@ -14,7 +14,9 @@ export function tableRightAligned(rows: readonly (readonly string[])[], numeric:
   return rows
     .map((r) =>
       r
-        .map((cell, c) => (numeric.has(c) ? cell.padStart(widths[c]!) : c === r.length - 1 ? cell : cell.padEnd(widths[c]!)))
+        .map((cell, c) =>
+          numeric.has(c) ? cell.padStart(widths[c]!) : c === r.length - 1 ? cell : cell.padEnd(widths[c]!),
+        )
         .join("  ")
         .trimEnd(),
     )

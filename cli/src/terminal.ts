@@ -6,7 +6,11 @@ export interface Terminal {
   readonly color: boolean;
 }
 
-export function terminalOf(env: Readonly<Record<string, string | undefined>>, stdoutTty: boolean, stderrTty: boolean): Terminal {
+export function terminalOf(
+  env: Readonly<Record<string, string | undefined>>,
+  stdoutTty: boolean,
+  stderrTty: boolean,
+): Terminal {
   // https://no-color.org: any non-empty NO_COLOR turns colour off.
   const noColor = (env["NO_COLOR"] ?? "") !== "";
   return { errIsTty: stderrTty, color: stdoutTty && !noColor && env["TERM"] !== "dumb" };

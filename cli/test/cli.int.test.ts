@@ -174,7 +174,9 @@ describe("runhooks rules list and test", () => {
     expect(empty.out).toContain("no rules yet");
     const dir = await mkdtemp(join(tmpdir(), "runhooks-cli-"));
     const ids = await examplesWithFreshIds(dir);
-    expect((await cli(["rules", "apply", "-f", join(dir, "llm-errors.json")], { RUNHOOKS_API_KEY: other.key })).code).toBe(0);
+    expect(
+      (await cli(["rules", "apply", "-f", join(dir, "llm-errors.json")], { RUNHOOKS_API_KEY: other.key })).code,
+    ).toBe(0);
     await rm(dir, { recursive: true, force: true });
     const listed = await cli(["rules", "list"], { RUNHOOKS_API_KEY: other.key });
     expect(listed.code).toBe(0);
@@ -186,16 +188,33 @@ describe("runhooks rules list and test", () => {
   });
 
   it("dry-runs a rule over a runs file", async () => {
-    const result = await cli(["rules", "test", "-f", "examples/rules/llm-errors.json", "--runs", "examples/rules/sample-runs.jsonl"]);
+    const result = await cli([
+      "rules",
+      "test",
+      "-f",
+      "examples/rules/llm-errors.json",
+      "--runs",
+      "examples/rules/sample-runs.jsonl",
+    ]);
     expect(result.code).toBe(0);
     expect(result.out).toMatch(/^match +69f76aac-7a70-4348-8368-c8345b5ef4d6$/m);
     expect(result.out).toMatch(/^no match +09c80159-478c-4ed6-a927-0c210ab2f55b$/m);
     expect(result.out).toContain("filter.and[1] is false");
     expect(result.out).toContain("the run has not ended");
-    expect(result.out).toContain("1 of 4 runs match; 1 payload would be sent to http://127.0.0.1:9999/hooks/llm-errors?secret=***");
+    expect(result.out).toContain(
+      "1 of 4 runs match; 1 payload would be sent to http://127.0.0.1:9999/hooks/llm-errors?secret=***",
+    );
     expect(result.out).not.toContain("change-me");
 
-    const json = await cli(["rules", "test", "-f", "examples/rules/expensive-runs.json", "--runs", "examples/rules/sample-runs.jsonl", "--json"]);
+    const json = await cli([
+      "rules",
+      "test",
+      "-f",
+      "examples/rules/expensive-runs.json",
+      "--runs",
+      "examples/rules/sample-runs.jsonl",
+      "--json",
+    ]);
     const answer = JSON.parse(json.out) as {
       matched: number;
       payloads: { rule_id: string; runs: { id: string }[] }[];
@@ -223,7 +242,10 @@ describe("runhooks errors and help", () => {
   });
 
   it("creates a tenant with the admin key and prints its key once", async () => {
-    const created = await cli(["tenants", "create", "acme"], { RUNHOOKS_ADMIN_KEY: api.adminKey, RUNHOOKS_API_KEY: undefined });
+    const created = await cli(["tenants", "create", "acme"], {
+      RUNHOOKS_ADMIN_KEY: api.adminKey,
+      RUNHOOKS_API_KEY: undefined,
+    });
     expect(created.code).toBe(0);
     const key = /export RUNHOOKS_API_KEY=(\S+)/.exec(created.out)?.[1];
     expect(key).toBeDefined();
@@ -231,9 +253,22 @@ describe("runhooks errors and help", () => {
   });
 
   it("has --help on every command, from the real binary", async () => {
-    for (const args of [["--help"], ["rules", "--help"], ["rules", "apply", "--help"], ["rules", "list", "--help"], ["rules", "test", "--help"],
-      ["start", "--help"], ["demo", "--help"], ["runs", "produce", "--help"], ["deliveries", "--help"], ["deliveries", "list", "--help"],
-      ["deliveries", "show", "--help"], ["deliveries", "redeliver", "--help"], ["tail", "--help"], ["tenants", "create", "--help"]]) {
+    for (const args of [
+      ["--help"],
+      ["rules", "--help"],
+      ["rules", "apply", "--help"],
+      ["rules", "list", "--help"],
+      ["rules", "test", "--help"],
+      ["start", "--help"],
+      ["demo", "--help"],
+      ["runs", "produce", "--help"],
+      ["deliveries", "--help"],
+      ["deliveries", "list", "--help"],
+      ["deliveries", "show", "--help"],
+      ["deliveries", "redeliver", "--help"],
+      ["tail", "--help"],
+      ["tenants", "create", "--help"],
+    ]) {
       const help = await cli(args);
       expect(help.code).toBe(0);
       expect(help.out).toContain("Usage: runhooks");

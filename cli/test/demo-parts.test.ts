@@ -4,8 +4,18 @@ import { Run } from "@runhooks/contracts";
 import { runFacts } from "@runhooks/rules";
 
 const tenants = [
-  { id: "2ebda79f-0c4e-4b0a-9b1e-1b2f3c4d5e6f", name: "a", weight: 3, projects: [{ id: "6a3be6a2-9a8c-4fc8-b4c6-a8983b286cc5", name: "p" }] },
-  { id: "9f1c2e4a-5b6d-4e7f-8a9b-0c1d2e3f4a5b", name: "b", weight: 1, projects: [{ id: "7b4cf7b3-0b9d-4ad9-85d7-b9094c397dd6", name: "q" }] },
+  {
+    id: "2ebda79f-0c4e-4b0a-9b1e-1b2f3c4d5e6f",
+    name: "a",
+    weight: 3,
+    projects: [{ id: "6a3be6a2-9a8c-4fc8-b4c6-a8983b286cc5", name: "p" }],
+  },
+  {
+    id: "9f1c2e4a-5b6d-4e7f-8a9b-0c1d2e3f4a5b",
+    name: "b",
+    weight: 1,
+    projects: [{ id: "7b4cf7b3-0b9d-4ad9-85d7-b9094c397dd6", name: "q" }],
+  },
 ];
 
 describe("generateRuns", () => {
@@ -39,7 +49,13 @@ describe("generateRuns", () => {
 });
 
 describe("receivedFigures", () => {
-  const request = (deliveryId: string, attempt: number, arrivedAt: number, runIds: string[], verified = true): ReceivedRequest => ({
+  const request = (
+    deliveryId: string,
+    attempt: number,
+    arrivedAt: number,
+    runIds: string[],
+    verified = true,
+  ): ReceivedRequest => ({
     path: "/h",
     deliveryId,
     attempt,
@@ -54,7 +70,12 @@ describe("receivedFigures", () => {
 
   it("counts a delivery once, measures latency from its first arrival, and ignores unverified requests", () => {
     const figures = receivedFigures(
-      [request("d1", 1, 1500, ["a", "b"]), request("d1", 2, 9000, ["a", "b"]), request("d2", 1, 2000, ["c"]), request("d3", 1, 100, ["x"], false)],
+      [
+        request("d1", 1, 1500, ["a", "b"]),
+        request("d1", 2, 9000, ["a", "b"]),
+        request("d2", 1, 2000, ["c"]),
+        request("d3", 1, 100, ["x"], false),
+      ],
       new Map([
         ["a", 1000],
         ["b", 1200],
@@ -80,14 +101,23 @@ describe("progressOn", () => {
   it("redraws one line on a terminal and writes a plain line at most every interval elsewhere", () => {
     let now = 0;
     let tty = "";
-    const bar = progressOn((t) => (tty += t), { errIsTty: true, color: false }, () => now);
+    const bar = progressOn(
+      (t) => (tty += t),
+      { errIsTty: true, color: false },
+      () => now,
+    );
     bar.update(50, 100, "half");
     bar.finish("done");
     expect(tty).toContain("\r[###############...............]  50%  half");
     expect(tty.endsWith("\r\u001b[Kdone\n")).toBe(true);
 
     let log = "";
-    const plain = progressOn((t) => (log += t), { errIsTty: false, color: false }, () => now, 2000);
+    const plain = progressOn(
+      (t) => (log += t),
+      { errIsTty: false, color: false },
+      () => now,
+      2000,
+    );
     plain.update(1, 10, "one");
     now = 1000;
     plain.update(2, 10, "two");

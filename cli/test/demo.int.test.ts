@@ -48,7 +48,11 @@ afterAll(async () => {
 async function exampleRules(): Promise<Map<string, { filter: JsonLogicExpression; sampling_rate: number }>> {
   const rules = new Map<string, { filter: JsonLogicExpression; sampling_rate: number }>();
   for (const name of (await readdir(examples)).filter((n) => n.endsWith(".json"))) {
-    const rule = JSON.parse(await readFile(join(examples, name), "utf8")) as { display_name: string; filter: JsonLogicExpression; sampling_rate: number };
+    const rule = JSON.parse(await readFile(join(examples, name), "utf8")) as {
+      display_name: string;
+      filter: JsonLogicExpression;
+      sampling_rate: number;
+    };
     rules.set(rule.display_name, rule);
   }
   return rules;
@@ -68,7 +72,12 @@ describe("runhooks demo", () => {
       const filter = compileFilter(example.filter);
       const expected = result.runs.filter((raw) => {
         const run = Run.parse(JSON.parse(JSON.stringify(raw)));
-        return run.tenant_id === result.tenantId && run.end_time != null && filter(runFacts(run)) && sampled(rule.id, run.id, example.sampling_rate);
+        return (
+          run.tenant_id === result.tenantId &&
+          run.end_time != null &&
+          filter(runFacts(run)) &&
+          sampled(rule.id, run.id, example.sampling_rate)
+        );
       }).length;
       expect(expected, rule.name).toBeGreaterThan(0);
       expect(result.summary.recorded.rules.get(rule.id)?.runs, rule.name).toBe(expected);
@@ -85,7 +94,11 @@ describe("runhooks demo", () => {
       payload: string;
     }[];
     const deliveries = (await database.db.query(sql`
-      SELECT id, rule_id, status FROM deliveries WHERE rule_id = ANY(${ids}::uuid[])`)) as { id: string; rule_id: string; status: string }[];
+      SELECT id, rule_id, status FROM deliveries WHERE rule_id = ANY(${ids}::uuid[])`)) as {
+      id: string;
+      rule_id: string;
+      status: string;
+    }[];
     const attempts = (await database.db.query(sql`
       SELECT a.delivery_id, a.attempt, a.outcome FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id
       WHERE d.rule_id = ANY(${ids}::uuid[])`)) as { delivery_id: string; attempt: number; outcome: string | null }[];
@@ -96,7 +109,9 @@ describe("runhooks demo", () => {
       expect(figures.windows, rule.name).toBe(own.length);
       expect(figures.runs, rule.name).toBe(own.reduce((n, w) => n + w.run_count, 0));
       expect(figures.deliveries, rule.name).toBe(deliveries.filter((d) => d.rule_id === rule.id).length);
-      expect(figures.succeeded, rule.name).toBe(deliveries.filter((d) => d.rule_id === rule.id && d.status === "succeeded").length);
+      expect(figures.succeeded, rule.name).toBe(
+        deliveries.filter((d) => d.rule_id === rule.id && d.status === "succeeded").length,
+      );
     }
     const outcomes: Record<string, number> = {};
     for (const a of attempts) outcomes[a.outcome ?? "interrupted"] = (outcomes[a.outcome ?? "interrupted"] ?? 0) + 1;
@@ -113,7 +128,9 @@ describe("runhooks demo", () => {
     expect(deliveries.filter((d) => d.status === "succeeded").every((d) => receivedIds.has(d.id))).toBe(true);
     for (const rule of result.rules) {
       const stored = new Set(
-        windows.filter((w) => w.rule_id === rule.id).flatMap((w) => (JSON.parse(w.payload) as { runs: { id: string }[] }).runs.map((r) => r.id)),
+        windows
+          .filter((w) => w.rule_id === rule.id)
+          .flatMap((w) => (JSON.parse(w.payload) as { runs: { id: string }[] }).runs.map((r) => r.id)),
       );
       const got = new Set(result.received.filter((r) => r.ruleId === rule.id).flatMap((r) => r.runIds));
       expect([...got].sort(), rule.name).toEqual([...stored].sort());
@@ -127,8 +144,12 @@ describe("runhooks demo", () => {
     expect(got.every((r) => r.verified)).toBe(true);
     for (const rule of result.rules) {
       const own = got.filter((r) => r.ruleId === rule.id);
-      expect(result.summary.received.deliveriesByRule.get(rule.id) ?? 0, rule.name).toBe(new Set(own.map((r) => r.deliveryId)).size);
-      expect(result.summary.received.runsByRule.get(rule.id) ?? 0, rule.name).toBe(new Set(own.flatMap((r) => r.runIds)).size);
+      expect(result.summary.received.deliveriesByRule.get(rule.id) ?? 0, rule.name).toBe(
+        new Set(own.map((r) => r.deliveryId)).size,
+      );
+      expect(result.summary.received.runsByRule.get(rule.id) ?? 0, rule.name).toBe(
+        new Set(own.flatMap((r) => r.runIds)).size,
+      );
     }
     // One latency sample per run of each delivered window: each window here has one webhook.
     const runsInWindows = [...result.summary.recorded.rules.values()].reduce((n, r) => n + r.runs, 0);
@@ -141,10 +162,18 @@ describe("runhooks deliveries, on what the demo delivered", () => {
   it("lists a rule's deliveries, shows one with its attempts, and redelivers it", async () => {
     const prefix = uniquePrefix("demo-api");
     const engine = await startEngine(
-      readInfraEnv({ KAFKA_BROKERS: inject("kafkaBrokers").join(","), DATABASE_URL: database.url, RUNHOOKS_TOPIC_PREFIX: prefix }),
+      readInfraEnv({
+        KAFKA_BROKERS: inject("kafkaBrokers").join(","),
+        DATABASE_URL: database.url,
+        RUNHOOKS_TOPIC_PREFIX: prefix,
+      }),
       ["api"],
       () => undefined,
-      { RUNHOOKS_API_PORT: "0", RUNHOOKS_API_RELAY: "false", RUNHOOKS_ADMIN_KEY: `rhadm_${randomBytes(16).toString("hex")}` },
+      {
+        RUNHOOKS_API_PORT: "0",
+        RUNHOOKS_API_RELAY: "false",
+        RUNHOOKS_ADMIN_KEY: `rhadm_${randomBytes(16).toString("hex")}`,
+      },
     );
     try {
       const cli = async (args: string[]) => {
@@ -173,7 +202,9 @@ describe("runhooks deliveries, on what the demo delivered", () => {
       const again = await cli(["deliveries", "redeliver", retried.deliveryId]);
       expect(again.code).toBe(0);
       expect(again.out).toContain(`redelivery of ${retried.deliveryId} queued`);
-      const [row] = (await database.db.query(sql`SELECT status, next_trigger FROM deliveries WHERE id = ${retried.deliveryId}`)) as {
+      const [row] = (await database.db.query(
+        sql`SELECT status, next_trigger FROM deliveries WHERE id = ${retried.deliveryId}`,
+      )) as {
         status: string;
         next_trigger: string;
       }[];

@@ -7,13 +7,43 @@ import { CliError } from "../src/io.js";
 
 describe("what the CLI says when a command throws", () => {
   it.each<[string, unknown, number, string]>([
-    ["a wrong argument", new CliError("0 is not a positive whole number", "usage"), 2, "runhooks: 0 is not a positive whole number\n"],
-    ["an unreachable API", new CliError("cannot reach the runhooks API at http://x: start it", "unavailable"), 1, "runhooks: cannot reach the runhooks API at http://x: start it\n"],
-    ["anything else the user must fix", new CliError("rules/: no .json rule files there"), 1, "runhooks: rules/: no .json rule files there\n"],
-    ["an unknown service name", new UsageError("unknown service x; choose among api"), 2, "runhooks: unknown service x; choose among api\n"],
-    ["the stack's own failure, with its code", new InfraError("port_in_use", "port 9092 is in use; stop it"), 1, "runhooks: port_in_use: port 9092 is in use; stop it\n"],
+    [
+      "a wrong argument",
+      new CliError("0 is not a positive whole number", "usage"),
+      2,
+      "runhooks: 0 is not a positive whole number\n",
+    ],
+    [
+      "an unreachable API",
+      new CliError("cannot reach the runhooks API at http://x: start it", "unavailable"),
+      1,
+      "runhooks: cannot reach the runhooks API at http://x: start it\n",
+    ],
+    [
+      "anything else the user must fix",
+      new CliError("rules/: no .json rule files there"),
+      1,
+      "runhooks: rules/: no .json rule files there\n",
+    ],
+    [
+      "an unknown service name",
+      new UsageError("unknown service x; choose among api"),
+      2,
+      "runhooks: unknown service x; choose among api\n",
+    ],
+    [
+      "the stack's own failure, with its code",
+      new InfraError("port_in_use", "port 9092 is in use; stop it"),
+      1,
+      "runhooks: port_in_use: port 9092 is in use; stop it\n",
+    ],
     ["--help (commander has printed it)", new CommanderError(0, "commander.helpDisplayed", "(outputHelp)"), 0, ""],
-    ["a wrong flag (commander has said so)", new CommanderError(1, "commander.unknownOption", "error: unknown option"), 1, ""],
+    [
+      "a wrong flag (commander has said so)",
+      new CommanderError(1, "commander.unknownOption", "error: unknown option"),
+      1,
+      "",
+    ],
   ])("%s", (_name, error, exitCode, text) => {
     expect(failureOf(error)).toEqual({ exitCode, text });
   });
@@ -27,7 +57,12 @@ describe("what the CLI says when a command throws", () => {
   });
 
   it("marks only an unreachable dependency retriable", () => {
-    expect([new CliError("x", "unavailable"), new CliError("x", "usage"), new CliError("x")].map((e) => [e.code, e.retriable])).toEqual([
+    expect(
+      [new CliError("x", "unavailable"), new CliError("x", "usage"), new CliError("x")].map((e) => [
+        e.code,
+        e.retriable,
+      ]),
+    ).toEqual([
       ["unavailable", true],
       ["usage", false],
       ["failed", false],
@@ -40,7 +75,13 @@ describe("what the CLI says when a command throws", () => {
       const code = await runCli(argv, { out: () => undefined, err: (t) => (err += t), env: {}, cwd: "/" });
       return { code, err };
     };
-    expect(await run(["start", "--only", "nope"])).toEqual({ code: 2, err: expect.stringMatching(/^runhooks: unknown service nope; choose among /) as string });
-    expect(await run(["demo", "--runs", "0"])).toEqual({ code: 2, err: "runhooks: --runs must be a positive whole number, not 0\n" });
+    expect(await run(["start", "--only", "nope"])).toEqual({
+      code: 2,
+      err: expect.stringMatching(/^runhooks: unknown service nope; choose among /) as string,
+    });
+    expect(await run(["demo", "--runs", "0"])).toEqual({
+      code: 2,
+      err: "runhooks: --runs must be a positive whole number, not 0\n",
+    });
   });
 });

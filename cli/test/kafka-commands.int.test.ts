@@ -39,13 +39,28 @@ async function cli(args: string[], env: Record<string, string> = {}, tty = { out
 
 const tenant = randomUUID();
 const run = (id: string, trace: string) =>
-  JSON.stringify({ id, trace_id: trace, name: "ChatOpenAI", run_type: "llm", start_time: "2024-04-05T01:28:50.120000", end_time: "2024-04-05T01:28:51.000000", tenant_id: tenant });
+  JSON.stringify({
+    id,
+    trace_id: trace,
+    name: "ChatOpenAI",
+    run_type: "llm",
+    start_time: "2024-04-05T01:28:50.120000",
+    end_time: "2024-04-05T01:28:51.000000",
+    tenant_id: tenant,
+  });
 
 describe("runhooks runs produce", () => {
   it("produces the valid lines keyed by trace id, and names the bad ones by line number", async () => {
     const ids = [randomUUID(), randomUUID(), randomUUID()];
     const trace = randomUUID();
-    const lines = [run(ids[0]!, trace), "{not json", run(ids[1]!, trace), JSON.stringify({ id: randomUUID(), name: "x", run_type: "llm", start_time: "2024-04-05T01:28:50Z" }), "", run(ids[2]!, ids[2]!)];
+    const lines = [
+      run(ids[0]!, trace),
+      "{not json",
+      run(ids[1]!, trace),
+      JSON.stringify({ id: randomUUID(), name: "x", run_type: "llm", start_time: "2024-04-05T01:28:50Z" }),
+      "",
+      run(ids[2]!, ids[2]!),
+    ];
     await writeFile(join(dir, "runs.jsonl"), `${lines.join("\n")}\n`);
     const result = await cli(["runs", "produce", "runs.jsonl"]);
     expect(result.code).toBe(1);
@@ -92,7 +107,12 @@ describe("runhooks tail", () => {
     response_excerpt: null,
   });
 
-  async function tailWhile(args: string[], env: Record<string, string>, tty: { out: boolean; err: boolean }, sent: DeliveryAttempt[]) {
+  async function tailWhile(
+    args: string[],
+    env: Record<string, string>,
+    tty: { out: boolean; err: boolean },
+    sent: DeliveryAttempt[],
+  ) {
     const producer = testKafka().producer();
     await producer.connect();
     let ready: () => void = () => undefined;

@@ -39,6 +39,8 @@ case "${1:-}" in
     npx tsc -b
     step "lint (eslint)"
     npx eslint --max-warnings 0 .
+    step "format (prettier --check; npm run format fixes it)"
+    npx prettier --check --log-level warn "**/*.{ts,js,mjs,cjs}"
     step "tests: unit and integration (starts Kafka and PostgreSQL if they are not running)"
     exec npx vitest run "$@"
     ;;

@@ -49,7 +49,11 @@ async function bringUp(): Promise<Awaited<ReturnType<typeof startStack>>> {
 async function main(command: string | undefined): Promise<number> {
   switch (command) {
     case "start":
-      return runStartCommand(readInfraEnv(), servicesToRun(process.argv.slice(3), process.env["RUNHOOKS_SERVICES"]), say);
+      return runStartCommand(
+        readInfraEnv(),
+        servicesToRun(process.argv.slice(3), process.env["RUNHOOKS_SERVICES"]),
+        say,
+      );
     case "up": {
       await bringUp();
       say("left running; `npm run infra -- down` stops it");

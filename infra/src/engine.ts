@@ -87,25 +87,45 @@ export async function startEngine(
 
     if (only.includes("api")) {
       const apiEnv = readApiEnv(serviceEnv);
-      const api = await startApi({ ...apiOptionsFromEnv(apiEnv, { level: quieter(apiEnv.RUNHOOKS_LOG_LEVEL) }), migrate: false });
-      services.push({ name: "api", url: api.url, summary: `${api.url}  (rules, deliveries, admin)`, stop: () => api.close() });
+      const api = await startApi({
+        ...apiOptionsFromEnv(apiEnv, { level: quieter(apiEnv.RUNHOOKS_LOG_LEVEL) }),
+        migrate: false,
+      });
+      services.push({
+        name: "api",
+        url: api.url,
+        summary: `${api.url}  (rules, deliveries, admin)`,
+        stop: () => api.close(),
+      });
     }
     if (only.includes("ingest")) {
       const ingestEnv = readIngestEnv(serviceEnv);
       const log = jsonLogger("ingest", quieter(ingestEnv.RUNHOOKS_LOG_LEVEL));
       const ingest = await startIngest({ ...ingestOptionsFromEnv(ingestEnv, log), migrate: false });
-      services.push({ name: "ingest", summary: `${ingest.url}  (LangSmith run ingestion: LANGSMITH_ENDPOINT)`, stop: () => ingest.stop() });
+      services.push({
+        name: "ingest",
+        summary: `${ingest.url}  (LangSmith run ingestion: LANGSMITH_ENDPOINT)`,
+        stop: () => ingest.stop(),
+      });
     }
     if (only.includes("evaluator")) {
       const evaluatorEnv = readEvaluatorEnv(serviceEnv);
       const log = jsonLogger("evaluator", quieter(evaluatorEnv.RUNHOOKS_LOG_LEVEL));
       const evaluator = await startEvaluator(evaluatorOptionsFromEnv(evaluatorEnv, log));
-      services.push({ name: "evaluator", summary: `${evaluator.url ?? "(no HTTP)"}  (/healthz, /metrics)`, stop: () => evaluator.stop() });
+      services.push({
+        name: "evaluator",
+        summary: `${evaluator.url ?? "(no HTTP)"}  (/healthz, /metrics)`,
+        stop: () => evaluator.stop(),
+      });
     }
     if (only.includes("delivery")) {
       const deliveryEnv = readDeliveryEnv(serviceEnv);
       const delivery = await startDelivery({ ...deliveryOptionsFromEnv(deliveryEnv), migrate: false });
-      services.push({ name: "delivery", summary: `${delivery.url ?? "(no HTTP)"}  (/healthz, /metrics)`, stop: () => delivery.stop() });
+      services.push({
+        name: "delivery",
+        summary: `${delivery.url ?? "(no HTTP)"}  (/healthz, /metrics)`,
+        stop: () => delivery.stop(),
+      });
     }
     return { stack, prepared, services, ...(admin.file ? { adminKeyFile: admin.file } : {}), stop };
   } catch (error) {

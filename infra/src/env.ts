@@ -11,11 +11,19 @@ export const InfraEnv = z.object({
   KAFKA_BROKERS: z
     .string()
     .min(1)
-    .transform((s) => s.split(",").map((b) => b.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(",")
+        .map((b) => b.trim())
+        .filter(Boolean),
+    )
     .optional(),
   /** Use this PostgreSQL database and start no embedded server. */
   DATABASE_URL: z.string().url().optional(),
-  RUNHOOKS_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]+$/).default("runhooks"),
+  RUNHOOKS_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/)
+    .default("runhooks"),
   /** Partitions of the runs topic (and its dead-letter topic); raising it on a running system adds partitions. */
   RUNHOOKS_RUNS_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(6),
   /** Partitions of the windows topic when it is created; raising it later is refused (topic-partitions.ts). */
@@ -26,8 +34,14 @@ export const InfraEnv = z.object({
   RUNHOOKS_KAFKA_CACHE_DIR: folder,
   RUNHOOKS_KAFKA_PORT: port.default(9092),
   RUNHOOKS_KAFKA_CONTROLLER_PORT: port.default(9093),
-  RUNHOOKS_KAFKA_VERSION: z.string().regex(/^3\.9\.\d+$/, "must be a 3.9.x Kafka version").default("3.9.1"),
-  RUNHOOKS_KAFKA_HEAP: z.string().regex(/^\d+[mg]$/, "must look like 512m or 1g").default("768m"),
+  RUNHOOKS_KAFKA_VERSION: z
+    .string()
+    .regex(/^3\.9\.\d+$/, "must be a 3.9.x Kafka version")
+    .default("3.9.1"),
+  RUNHOOKS_KAFKA_HEAP: z
+    .string()
+    .regex(/^\d+[mg]$/, "must look like 512m or 1g")
+    .default("768m"),
   RUNHOOKS_PG_PORT: port.default(54329),
 });
 export type InfraEnv = z.infer<typeof InfraEnv>;

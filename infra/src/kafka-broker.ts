@@ -215,7 +215,12 @@ export async function startKafka(o: KafkaBrokerOptions): Promise<KafkaBroker> {
   await assertPortFree(o.controllerPort, "Kafka controller", "RUNHOOKS_KAFKA_CONTROLLER_PORT");
   const java = javaCommand(o);
   await checkJava(java);
-  const libs = await ensureKafkaDist({ cacheDir: o.cacheDir ?? f.cache, version: o.version, report: o.report, ...(o.mvn ? { mvn: o.mvn } : {}) });
+  const libs = await ensureKafkaDist({
+    cacheDir: o.cacheDir ?? f.cache,
+    version: o.version,
+    report: o.report,
+    ...(o.mvn ? { mvn: o.mvn } : {}),
+  });
 
   await mkdir(f.logs, { recursive: true });
   await writeFile(f.config, serverProperties(o, f.data));
@@ -267,4 +272,3 @@ export async function kafkaStatus(dir: string): Promise<{ running: boolean; pid?
   const pid = await readPid(files(dir).pid);
   return pid !== undefined && isAlive(pid) ? { running: true, pid } : { running: false };
 }
-

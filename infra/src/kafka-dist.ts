@@ -59,7 +59,15 @@ export async function ensureKafkaDist(options: {
     const out = join(work, "libs");
     const result = await run(
       mvn,
-      ["-B", "-q", "-f", join(work, "pom.xml"), "dependency:copy-dependencies", `-DoutputDirectory=${out}`, "-DincludeScope=runtime"],
+      [
+        "-B",
+        "-q",
+        "-f",
+        join(work, "pom.xml"),
+        "dependency:copy-dependencies",
+        `-DoutputDirectory=${out}`,
+        "-DincludeScope=runtime",
+      ],
       { cwd: work },
     );
     if (result.code !== 0) {

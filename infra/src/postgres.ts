@@ -169,7 +169,18 @@ export async function startPostgres(o: EmbeddedPostgresOptions): Promise<LocalPo
   if (as.uid !== undefined && as.gid !== undefined) await chown(f.logs, as.uid, as.gid);
   const result = await pgCtl(
     bin.pg_ctl,
-    ["-D", f.data, "-l", f.log, "-w", "-t", "60", "-o", `-p ${o.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c max_connections=200`, "start"],
+    [
+      "-D",
+      f.data,
+      "-l",
+      f.log,
+      "-w",
+      "-t",
+      "60",
+      "-o",
+      `-p ${o.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c max_connections=200`,
+      "start",
+    ],
     as,
   );
   if (result.code !== 0) {

@@ -118,13 +118,20 @@ export async function prepareTopics(
   const prefix = env.RUNHOOKS_TOPIC_PREFIX;
   const topics = await ensureTopics(
     admin,
-    topicSpecs({ prefix, runsPartitions: env.RUNHOOKS_RUNS_PARTITIONS, windowsPartitions: env.RUNHOOKS_WINDOWS_PARTITIONS }),
+    topicSpecs({
+      prefix,
+      runsPartitions: env.RUNHOOKS_RUNS_PARTITIONS,
+      windowsPartitions: env.RUNHOOKS_WINDOWS_PARTITIONS,
+    }),
   );
   const plan = planPartitions(topics.mismatches, topicNames(prefix));
   if (plan.refusal !== undefined) throw new InfraError("windows_partitions_fixed", plan.refusal);
   if (plan.raise.length > 0) {
     await admin.createPartitions({ topicPartitions: plan.raise.map((r) => ({ topic: r.topic, count: r.to })) });
-    await waitForTopics(admin, plan.raise.map((r) => r.topic));
+    await waitForTopics(
+      admin,
+      plan.raise.map((r) => r.topic),
+    );
   }
   return {
     topicsCreated: topics.created,

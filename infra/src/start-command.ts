@@ -12,18 +12,27 @@ export class UsageError extends RunhooksError {
 }
 
 export function describePrepared(env: InfraEnv, prep: PrepareReport, say: Report): void {
-  say(`topics      ${prep.topicsCreated.length} created, ${prep.topicsVerified.length} verified (prefix ${env.RUNHOOKS_TOPIC_PREFIX})`);
+  say(
+    `topics      ${prep.topicsCreated.length} created, ${prep.topicsVerified.length} verified (prefix ${env.RUNHOOKS_TOPIC_PREFIX})`,
+  );
   for (const raised of prep.topicsRaised) say(`            raised ${raised}`);
-  for (const problem of prep.topicProblems) say(`WARNING ${problem} — fix the topic or use another RUNHOOKS_TOPIC_PREFIX`);
-  say(`migrations  ${prep.migrationsApplied.length === 0 ? "up to date" : `applied ${prep.migrationsApplied.join(", ")}`}`);
+  for (const problem of prep.topicProblems)
+    say(`WARNING ${problem} — fix the topic or use another RUNHOOKS_TOPIC_PREFIX`);
+  say(
+    `migrations  ${prep.migrationsApplied.length === 0 ? "up to date" : `applied ${prep.migrationsApplied.join(", ")}`}`,
+  );
 }
 
 /** `--only a,b` (or RUNHOOKS_SERVICES=a,b); every service by default. Unknown names are a UsageError. */
 export function parseServices(list: string | undefined): ServiceName[] {
   if (list === undefined || list.trim() === "") return [...SERVICES];
-  const names = list.split(",").map((n) => n.trim()).filter(Boolean);
+  const names = list
+    .split(",")
+    .map((n) => n.trim())
+    .filter(Boolean);
   const unknown = names.filter((n) => !(SERVICES as readonly string[]).includes(n));
-  if (unknown.length > 0) throw new UsageError(`unknown service ${unknown.join(", ")}; choose among ${SERVICES.join(", ")}`);
+  if (unknown.length > 0)
+    throw new UsageError(`unknown service ${unknown.join(", ")}; choose among ${SERVICES.join(", ")}`);
   return names as ServiceName[];
 }
 
@@ -48,13 +57,21 @@ function untilStopped(health: () => Promise<string | undefined>): Promise<string
 }
 
 /** Starts the engine and says where everything listens. */
-export async function startAndDescribe(env: InfraEnv, only: readonly ServiceName[], say: Report, processEnv: NodeJS.ProcessEnv = process.env): Promise<Engine> {
+export async function startAndDescribe(
+  env: InfraEnv,
+  only: readonly ServiceName[],
+  say: Report,
+  processEnv: NodeJS.ProcessEnv = process.env,
+): Promise<Engine> {
   const started = Date.now();
   const engine = await startEngine(env, only, say, processEnv);
   for (const line of describeStack(engine.stack)) say(line);
   describePrepared(env, engine.prepared, say);
   for (const s of engine.services) say(`${s.name.padEnd(11)} ${s.summary}`);
-  if (engine.adminKeyFile) say(`admin key   in ${engine.adminKeyFile} (create a tenant: RUNHOOKS_ADMIN_KEY=$(cat ${engine.adminKeyFile}) npx runhooks tenants create my-team)`);
+  if (engine.adminKeyFile)
+    say(
+      `admin key   in ${engine.adminKeyFile} (create a tenant: RUNHOOKS_ADMIN_KEY=$(cat ${engine.adminKeyFile}) npx runhooks tenants create my-team)`,
+    );
   say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s; press Ctrl-C to stop`);
   return engine;
 }

@@ -22,7 +22,10 @@ export interface PartitionPlan {
   readonly warnings: readonly TopicMismatch[];
 }
 
-export function planPartitions(mismatches: readonly TopicMismatch[], names: Pick<TopicNames, "runs" | "runsDlq" | "windows">): PartitionPlan {
+export function planPartitions(
+  mismatches: readonly TopicMismatch[],
+  names: Pick<TopicNames, "runs" | "runsDlq" | "windows">,
+): PartitionPlan {
   const raise: { topic: string; from: number; to: number }[] = [];
   const warnings: TopicMismatch[] = [];
   let refusal: string | undefined;

@@ -3,7 +3,15 @@ import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { defaultStateDir, kafkaStatus, postgresStatus, readInfraEnv, repoRoot, stopKafka, stopPostgres } from "@runhooks/infra";
+import {
+  defaultStateDir,
+  kafkaStatus,
+  postgresStatus,
+  readInfraEnv,
+  repoRoot,
+  stopKafka,
+  stopPostgres,
+} from "@runhooks/infra";
 import { freePort } from "../../test/support/net.js";
 
 const env = readInfraEnv();

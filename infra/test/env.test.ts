@@ -10,6 +10,10 @@ describe("the infra environment", () => {
 
   it("keeps folders that are set, and the defaults of the rest", () => {
     const env = readInfraEnv({ RUNHOOKS_STATE_DIR: "/tmp/rh-state", RUNHOOKS_KAFKA_CACHE_DIR: "/tmp/rh-kafka" });
-    expect(env).toMatchObject({ RUNHOOKS_STATE_DIR: "/tmp/rh-state", RUNHOOKS_KAFKA_CACHE_DIR: "/tmp/rh-kafka", RUNHOOKS_KAFKA_PORT: 9092 });
+    expect(env).toMatchObject({
+      RUNHOOKS_STATE_DIR: "/tmp/rh-state",
+      RUNHOOKS_KAFKA_CACHE_DIR: "/tmp/rh-kafka",
+      RUNHOOKS_KAFKA_PORT: 9092,
+    });
   });
 });

@@ -45,7 +45,9 @@ describe("local broker start-up errors", () => {
     });
     await expect(attempt).rejects.toBeInstanceOf(InfraError);
     await expect(attempt).rejects.toMatchObject({ code: "port_in_use" });
-    await expect(attempt).rejects.toThrow(new RegExp(`127\\.0\\.0\\.1:${taken.port}.*RUNHOOKS_KAFKA_PORT.*KAFKA_BROKERS`));
+    await expect(attempt).rejects.toThrow(
+      new RegExp(`127\\.0\\.0\\.1:${taken.port}.*RUNHOOKS_KAFKA_PORT.*KAFKA_BROKERS`),
+    );
   });
 
   it("says Java is missing and how to install it", async () => {
@@ -77,11 +79,14 @@ describe("local broker start-up errors", () => {
   });
 
   // As root the server runs as the postgres user, which cannot enter dir (mode 700, from mkdtemp).
-  it.runIf(process.getuid?.() === 0)("explains that the postgres user cannot reach a private state folder", async () => {
-    const attempt = startPostgres({ dir: join(dir, "pg"), port: await freePort(), database: "x", report: quiet });
-    await expect(attempt).rejects.toMatchObject({ code: "postgres_start_failed" });
-    await expect(attempt).rejects.toThrow(/cannot enter .*chmod o\+x.*RUNHOOKS_STATE_DIR/);
-  });
+  it.runIf(process.getuid?.() === 0)(
+    "explains that the postgres user cannot reach a private state folder",
+    async () => {
+      const attempt = startPostgres({ dir: join(dir, "pg"), port: await freePort(), database: "x", report: quiet });
+      await expect(attempt).rejects.toMatchObject({ code: "postgres_start_failed" });
+      await expect(attempt).rejects.toThrow(/cannot enter .*chmod o\+x.*RUNHOOKS_STATE_DIR/);
+    },
+  );
 
   it("refuses to start PostgreSQL on a taken port, naming the setting to change", async () => {
     const attempt = startPostgres({ dir: join(dir, "pg"), port: taken.port, database: "x", report: quiet });
@@ -110,7 +115,10 @@ describe.skipIf(env.KAFKA_BROKERS !== undefined)("local broker lifecycle", () =>
     try {
       // A data dir left by some other broker: wrong node id, a leftover lock file.
       await mkdir(join(dir, "data"), { recursive: true });
-      await writeFile(join(dir, "data", "meta.properties"), "version=1\nnode.id=7\ncluster.id=AAAAAAAAAAAAAAAAAAAAAA\n");
+      await writeFile(
+        join(dir, "data", "meta.properties"),
+        "version=1\nnode.id=7\ncluster.id=AAAAAAAAAAAAAAAAAAAAAA\n",
+      );
       await writeFile(join(dir, "data", ".lock"), "");
       const lines: string[] = [];
       const broker = await startKafka({

@@ -41,7 +41,12 @@ function mounts(s: ComposeService): { host: string; target: string }[] {
 }
 
 const exported = new Set(
-  [...Object.values(EVALUATOR_METRICS), ...Object.values(DELIVERY_METRICS), ...Object.values(INGEST_METRICS), ...Object.values(API_METRICS)].flatMap((def: MetricDef) => prometheusSeries(def)),
+  [
+    ...Object.values(EVALUATOR_METRICS),
+    ...Object.values(DELIVERY_METRICS),
+    ...Object.values(INGEST_METRICS),
+    ...Object.values(API_METRICS),
+  ].flatMap((def: MetricDef) => prometheusSeries(def)),
 );
 
 interface Target {
@@ -59,19 +64,30 @@ interface Panel {
 const dashboardsDir = join(infra, "grafana", "dashboards");
 const dashboards = readdirSync(dashboardsDir)
   .filter((f) => f.endsWith(".json"))
-  .map((f) => ({ file: f, json: JSON.parse(readFileSync(join(dashboardsDir, f), "utf8")) as { uid: string; panels: Panel[] } }));
-const panels = dashboards.flatMap((d) => d.json.panels.flatMap((p) => [p, ...(p.panels ?? [])]).map((p) => ({ file: d.file, panel: p })));
-const targets = panels.flatMap(({ file, panel }) => (panel.targets ?? []).map((t) => ({ file, panel, target: t, uid: t.datasource?.uid ?? panel.datasource?.uid })));
+  .map((f) => ({
+    file: f,
+    json: JSON.parse(readFileSync(join(dashboardsDir, f), "utf8")) as { uid: string; panels: Panel[] },
+  }));
+const panels = dashboards.flatMap((d) =>
+  d.json.panels.flatMap((p) => [p, ...(p.panels ?? [])]).map((p) => ({ file: d.file, panel: p })),
+);
+const targets = panels.flatMap(({ file, panel }) =>
+  (panel.targets ?? []).map((t) => ({ file, panel, target: t, uid: t.datasource?.uid ?? panel.datasource?.uid })),
+);
 
-const datasources = (readYaml(join(infra, "grafana", "provisioning", "datasources", "runhooks.yaml")) as {
-  datasources: { uid: string; type: string; url: string }[];
-}).datasources;
+const datasources = (
+  readYaml(join(infra, "grafana", "provisioning", "datasources", "runhooks.yaml")) as {
+    datasources: { uid: string; type: string; url: string }[];
+  }
+).datasources;
 
 /** Columns of each table, from the migrations (CREATE TABLE and ALTER TABLE … ADD COLUMN). */
 function migrationColumns(): Map<string, Set<string>> {
   const dir = join(repo, "packages", "db", "migrations");
   const tables = new Map<string, Set<string>>();
-  for (const file of readdirSync(dir).filter((f) => f.endsWith(".sql")).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith(".sql"))
+    .sort()) {
     const text = readFileSync(join(dir, file), "utf8");
     for (const m of text.matchAll(/CREATE TABLE (\w+) \(([\s\S]*?)\n\);/g)) {
       const columns = new Set<string>();
@@ -91,20 +107,37 @@ function migrationColumns(): Map<string, Set<string>> {
 describe("infra/docker-compose.yml", () => {
   it("parses, and every file it references exists", () => {
     expect(Object.keys(compose.services).sort()).toEqual(
-      ["api", "delivery", "evaluator", "ingest", "grafana", "grafana-reader", "kafka", "otel-collector", "postgres", "prometheus", "runhooks-init", "tempo"].sort(),
+      [
+        "api",
+        "delivery",
+        "evaluator",
+        "ingest",
+        "grafana",
+        "grafana-reader",
+        "kafka",
+        "otel-collector",
+        "postgres",
+        "prometheus",
+        "runhooks-init",
+        "tempo",
+      ].sort(),
     );
     for (const [name, s] of Object.entries(compose.services)) {
       expect(s.image ?? s.build, `${name} has an image or a build`).toBeDefined();
       if (s.build) {
         expect(existsSync(resolve(infra, s.build.context)), `${name} build context`).toBe(true);
-        expect(existsSync(resolve(infra, s.build.context, s.build.dockerfile ?? "Dockerfile")), `${name} Dockerfile`).toBe(true);
+        expect(
+          existsSync(resolve(infra, s.build.context, s.build.dockerfile ?? "Dockerfile")),
+          `${name} Dockerfile`,
+        ).toBe(true);
       }
       for (const m of mounts(s)) expect(existsSync(m.host), `${name} mounts ${m.host}`).toBe(true);
       const needs = Array.isArray(s.depends_on) ? s.depends_on : Object.keys(s.depends_on ?? {});
       for (const dep of needs) expect(compose.services, `${name} depends on ${dep}`).toHaveProperty(dep);
       for (const v of s.volumes ?? []) {
         const source = v.split(":")[0]!;
-        if (!source.startsWith(".") && !source.startsWith("/")) expect(compose.volumes, `named volume ${source}`).toHaveProperty(source);
+        if (!source.startsWith(".") && !source.startsWith("/"))
+          expect(compose.volumes, `named volume ${source}`).toHaveProperty(source);
       }
     }
   });
@@ -112,37 +145,62 @@ describe("infra/docker-compose.yml", () => {
   it("runs each service's real entry point, built from this repository", () => {
     for (const name of ["api", "evaluator", "delivery"]) {
       const command = compose.services[name]!.command!;
-      expect(existsSync(join(repo, command[1]!.replace("/dist/", "/src/").replace(/\.js$/, ".ts"))), `${name}: ${command.join(" ")}`).toBe(true);
+      expect(
+        existsSync(join(repo, command[1]!.replace("/dist/", "/src/").replace(/\.js$/, ".ts"))),
+        `${name}: ${command.join(" ")}`,
+      ).toBe(true);
     }
     expect(compose.services["runhooks-init"]!.command).toEqual(["node", "infra/dist/cli.js", "up"]);
     expect(compose.services["ingest"]!.command).toEqual(["node", ...INGEST_NODE_FLAGS, "services/ingest/dist/main.js"]);
   });
 
   it("has configuration files that parse, pointing at services the compose file runs", () => {
-    const collector = readYaml(join(infra, "otel", "collector.yaml")) as { exporters: Record<string, { endpoint?: string }> };
-    for (const e of Object.values(collector.exporters)) if (e.endpoint) expect(compose.services).toHaveProperty(e.endpoint.split(":")[0]!);
+    const collector = readYaml(join(infra, "otel", "collector.yaml")) as {
+      exporters: Record<string, { endpoint?: string }>;
+    };
+    for (const e of Object.values(collector.exporters))
+      if (e.endpoint) expect(compose.services).toHaveProperty(e.endpoint.split(":")[0]!);
     expect(readYaml(join(infra, "tempo", "tempo.yaml"))).toHaveProperty("distributor");
-    const prometheus = readYaml(join(infra, "prometheus", "prometheus.yml")) as { scrape_configs: { static_configs: { targets: string[] }[] }[] };
+    const prometheus = readYaml(join(infra, "prometheus", "prometheus.yml")) as {
+      scrape_configs: { static_configs: { targets: string[] }[] }[];
+    };
     const scraped = prometheus.scrape_configs.flatMap((c) => c.static_configs.flatMap((s) => s.targets));
     expect(scraped.length).toBeGreaterThan(0);
     for (const target of scraped) {
       const [host, port] = target.split(":");
       const env = compose.services[host!]?.environment ?? {};
       // The service listens on that port, on every interface.
-      expect(Object.entries(env).some(([k, v]) => k.endsWith("_PORT") && String(v) === port), target).toBe(true);
-      expect(Object.entries(env).some(([k, v]) => k.endsWith("_HOST") && v === "0.0.0.0"), target).toBe(true);
+      expect(
+        Object.entries(env).some(([k, v]) => k.endsWith("_PORT") && String(v) === port),
+        target,
+      ).toBe(true);
+      expect(
+        Object.entries(env).some(([k, v]) => k.endsWith("_HOST") && v === "0.0.0.0"),
+        target,
+      ).toBe(true);
     }
-    for (const ds of datasources) expect(compose.services, ds.url).toHaveProperty(new URL(ds.url.includes("://") ? ds.url : `tcp://${ds.url}`).hostname);
-    const provider = readYaml(join(infra, "grafana", "provisioning", "dashboards", "runhooks.yaml")) as { providers: { options: { path: string } }[] };
+    for (const ds of datasources)
+      expect(compose.services, ds.url).toHaveProperty(
+        new URL(ds.url.includes("://") ? ds.url : `tcp://${ds.url}`).hostname,
+      );
+    const provider = readYaml(join(infra, "grafana", "provisioning", "dashboards", "runhooks.yaml")) as {
+      providers: { options: { path: string } }[];
+    };
     const grafanaMounts = mounts(compose.services["grafana"]!);
     expect(grafanaMounts.find((m) => m.target === provider.providers[0]!.options.path)?.host).toBe(dashboardsDir);
-    expect(grafanaMounts.find((m) => m.target === "/etc/grafana/provisioning")?.host).toBe(join(infra, "grafana", "provisioning"));
+    expect(grafanaMounts.find((m) => m.target === "/etc/grafana/provisioning")?.host).toBe(
+      join(infra, "grafana", "provisioning"),
+    );
   });
 });
 
 describe("Grafana dashboards", () => {
   it("are the three the issue asks for, with unique uids", () => {
-    expect(dashboards.map((d) => d.file).sort()).toEqual(["deliveries.json", "pipeline-overview.json", "trace-search.json"]);
+    expect(dashboards.map((d) => d.file).sort()).toEqual([
+      "deliveries.json",
+      "pipeline-overview.json",
+      "trace-search.json",
+    ]);
     expect(new Set(dashboards.map((d) => d.json.uid)).size).toBe(dashboards.length);
   });
 
@@ -168,7 +226,8 @@ describe("Grafana dashboards", () => {
     for (const { file, panel, target } of prom) {
       const names = [...(target.expr ?? "").matchAll(/\brunhooks_[a-z0-9_]+/g)].map((m) => m[0]);
       expect(names.length, `${file} / ${panel.title}: ${target.expr}`).toBeGreaterThan(0);
-      for (const name of names) expect(exported.has(name), `${file} / ${panel.title}: ${name} is not exported`).toBe(true);
+      for (const name of names)
+        expect(exported.has(name), `${file} / ${panel.title}: ${name} is not exported`).toBe(true);
     }
   });
 
@@ -177,7 +236,8 @@ describe("Grafana dashboards", () => {
     const tempo = targets.filter((t) => t.uid === "runhooks-tempo");
     expect(tempo.length).toBeGreaterThan(0);
     for (const { panel, target } of tempo) {
-      for (const m of (target.query ?? "").matchAll(/span\.([a-z_.]+)/g)) expect(known.has(m[1]!), `${panel.title}: ${m[1]}`).toBe(true);
+      for (const m of (target.query ?? "").matchAll(/span\.([a-z_.]+)/g))
+        expect(known.has(m[1]!), `${panel.title}: ${m[1]}`).toBe(true);
     }
     const queries = tempo.map((t) => t.target.query).join("\n");
     expect(queries).toContain("span.runhooks.rule_id");
@@ -186,7 +246,10 @@ describe("Grafana dashboards", () => {
 
   it("read only granted tables and columns that exist from Postgres", () => {
     const columns = migrationColumns();
-    const granted = /GRANT SELECT ON ([\w, ]+) TO grafana_reader/.exec(readFileSync(join(infra, "postgres", "grafana-reader.sql"), "utf8"))![1]!.split(",").map((t) => t.trim());
+    const granted = /GRANT SELECT ON ([\w, ]+) TO grafana_reader/
+      .exec(readFileSync(join(infra, "postgres", "grafana-reader.sql"), "utf8"))![1]!
+      .split(",")
+      .map((t) => t.trim());
     const sql = targets.filter((t) => t.uid === "runhooks-postgres");
     expect(sql.length).toBeGreaterThan(0);
     for (const { panel, target } of sql) {

@@ -14,7 +14,8 @@ describe("topic partitions on a running system", () => {
     await admin.disconnect();
   });
 
-  const partitionsOf = async (topic: string) => (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]!.partitions.length;
+  const partitionsOf = async (topic: string) =>
+    (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]!.partitions.length;
   const env = (prefix: string, runs: number, windows: number) => ({
     RUNHOOKS_TOPIC_PREFIX: prefix,
     RUNHOOKS_RUNS_PARTITIONS: runs,

@@ -77,17 +77,32 @@ describe("one trace from produce to webhook, and metrics", () => {
       display_name: "obs errors",
       filter: { "==": [{ var: "status" }, "error"] },
       window: { seconds: 60, max_runs: 2 },
-      webhooks: [{ url: `${webhook.url}/hook?secret=${querySecret}`, headers: { "x-team-key": headerSecret }, signing_secret: signingSecret }],
+      webhooks: [
+        {
+          url: `${webhook.url}/hook?secret=${querySecret}`,
+          headers: { "x-team-key": headerSecret },
+          signing_secret: signingSecret,
+        },
+      ],
     });
     ruleId = rule.id;
     const saved = await saveRule(database.db, { tenantId, rule, mode: "create" });
     if (!saved.ok) throw new Error(`could not save the rule: ${saved.reason}`);
     // What the relay would publish: the outbox's RuleVersion message (no webhooks, no secrets).
     const [entry] = await pendingOutbox(database.db, 10);
-    await producer.send({ topic: topics.rules, acks: -1, messages: [{ key: ruleId, value: JSON.stringify(RuleVersion.parse(entry!.payload)) }] });
+    await producer.send({
+      topic: topics.rules,
+      acks: -1,
+      messages: [{ key: ruleId, value: JSON.stringify(RuleVersion.parse(entry!.payload)) }],
+    });
 
-    const otel = otelConfigFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_BSP_SCHEDULE_DELAY: "100", OTEL_METRIC_EXPORT_INTERVAL: "500" });
-    const log = (level: string, message: string, fields?: Record<string, unknown>) => logs.push(JSON.stringify({ level, message, ...fields }));
+    const otel = otelConfigFromEnv({
+      OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+      OTEL_BSP_SCHEDULE_DELAY: "100",
+      OTEL_METRIC_EXPORT_INTERVAL: "500",
+    });
+    const log = (level: string, message: string, fields?: Record<string, unknown>) =>
+      logs.push(JSON.stringify({ level, message, ...fields }));
     evaluator = await startEvaluator({
       brokers: inject("kafkaBrokers"),
       topicPrefix: prefix,
@@ -124,7 +139,11 @@ describe("one trace from produce to webhook, and metrics", () => {
     await sendTraced(
       producerTelemetry,
       producer,
-      { topic: topics.runs, acks: -1, messages: [...runs, ...others].map((r) => ({ key: r.trace_id ?? r.id, value: JSON.stringify(r) })) },
+      {
+        topic: topics.runs,
+        acks: -1,
+        messages: [...runs, ...others].map((r) => ({ key: r.trace_id ?? r.id, value: JSON.stringify(r) })),
+      },
       { attributes: (m) => ({ "runhooks.run_id": (JSON.parse(String(m.value)) as Run).id }) },
     );
     await producer.send({ topic: topics.runs, acks: -1, messages: [{ key: "garbage", value: "{not json" }] });
@@ -151,7 +170,11 @@ describe("one trace from produce to webhook, and metrics", () => {
 
     const inTrace = () => otlp.spans.filter((s) => s.traceId === traceId);
     const named = (name: string) => inTrace().filter((s) => s.name === name);
-    await eventually("the attempt's spans", () => named("POST").length > 0 && named("deliver webhook").length > 0, 30_000);
+    await eventually(
+      "the attempt's spans",
+      () => named("POST").length > 0 && named("deliver webhook").length > 0,
+      30_000,
+    );
     const byId = new Map(otlp.spans.map((s) => [s.spanId, s]));
 
     // The HTTP client span is the context the receiver got; its parent is the attempt.
@@ -178,21 +201,31 @@ describe("one trace from produce to webhook, and metrics", () => {
     expect(attr(windowSpan, "runhooks.rule_id")).toBe(ruleId);
     const startMs = Date.parse(WebhookPayload.parse(JSON.parse(request.body.toString())).start_time);
     expect(attr(attempt, "runhooks.window_id")).toBe(mergedWindowId({ ruleId, ruleVersion: 1, startMs, chunk: 0 }));
-    expect(attr(windowSpan, "runhooks.window_id")).toBe(windowId({ ruleId, ruleVersion: 1, partition: 0, startMs, chunk: 0 }));
+    expect(attr(windowSpan, "runhooks.window_id")).toBe(
+      windowId({ ruleId, ruleVersion: 1, partition: 0, startMs, chunk: 0 }),
+    );
     expect(attr(windowSpan, "runhooks.window.run_count")).toBe(2);
     expect(attr(windowSpan, "messaging.system")).toBe("kafka");
 
-    const producerSpans = otlp.spans.filter((s) => s.name === `publish ${topics.runs}` && runs.some((r) => attr(s, "runhooks.run_id") === r.id));
+    const producerSpans = otlp.spans.filter(
+      (s) => s.name === `publish ${topics.runs}` && runs.some((r) => attr(s, "runhooks.run_id") === r.id),
+    );
     expect(producerSpans).toHaveLength(2);
     const first = producerSpans.find((s) => attr(s, "runhooks.run_id") === runs[0]!.id)!;
     expect(first.kind).toBe(KIND.producer);
     expect(first.service).toBe("obs-producer");
     expect(first.traceId).toBe(traceId);
     expect(windowSpan.parentSpanId).toBe(first.spanId);
-    expect(windowSpan.links?.map((l) => `${l.traceId}/${l.spanId}`).sort()).toEqual(producerSpans.map((s) => `${s.traceId}/${s.spanId}`).sort());
+    expect(windowSpan.links?.map((l) => `${l.traceId}/${l.spanId}`).sort()).toEqual(
+      producerSpans.map((s) => `${s.traceId}/${s.spanId}`).sort(),
+    );
 
     // Each run's evaluation: a consumer span, child of and linked to its producer span.
-    await eventually("the process spans", () => otlp.spans.filter((s) => s.name === `process ${topics.runs}`).length >= 5, 30_000);
+    await eventually(
+      "the process spans",
+      () => otlp.spans.filter((s) => s.name === `process ${topics.runs}`).length >= 5,
+      30_000,
+    );
     for (const p of producerSpans) {
       const processed = otlp.spans.find((s) => s.name === `process ${topics.runs}` && s.parentSpanId === p.spanId)!;
       expect(processed, "process span of a run").toBeDefined();
@@ -205,26 +238,38 @@ describe("one trace from produce to webhook, and metrics", () => {
       expect(attr(processed, "messaging.destination.partition.id")).toBe("0");
       expect(typeof attr(processed, "messaging.kafka.offset")).toBe("number");
     }
-    const outcomes = otlp.spans.filter((s) => s.name === `process ${topics.runs}`).map((s) => attr(s, "runhooks.outcome"));
+    const outcomes = otlp.spans
+      .filter((s) => s.name === `process ${topics.runs}`)
+      .map((s) => attr(s, "runhooks.outcome"));
     expect(outcomes.sort()).toEqual(["dead_lettered", "matched", "matched", "not_ended", "not_matched"]);
 
     // The whole chain is one trace.
     const names = new Set(inTrace().map((s) => s.name));
-    for (const name of [`publish ${topics.runs}`, `process ${topics.runs}`, `publish ${topics.windows}`, "deliver webhook", "POST"]) expect(names).toContain(name);
+    for (const name of [
+      `publish ${topics.runs}`,
+      `process ${topics.runs}`,
+      `publish ${topics.windows}`,
+      "deliver webhook",
+      "POST",
+    ])
+      expect(names).toContain(name);
   });
 
   it("exports no secret in any span, attribute, link or resource", async () => {
     await eventually("some exports", () => otlp.bodies.length > 0);
     const everything = otlp.bodies.join("\n");
     expect(everything).toContain(ruleId);
-    for (const secret of [querySecret, headerSecret, signingSecret, signingKeyText]) expect(everything).not.toContain(secret);
+    for (const secret of [querySecret, headerSecret, signingSecret, signingKeyText])
+      expect(everything).not.toContain(secret);
     // The URL attribute is the redacted one.
     const http = otlp.spans.find((s) => s.name === "POST")!;
     expect(String(attr(http, "url.full"))).toContain("secret=***");
   });
 
   it("serves the issue's metrics on each service's /metrics after the traffic, and exports them over OTLP", async () => {
-    await eventually("the delivery recorded", async () => /runhooks_delivery_deliveries_total\{status="succeeded"\} 1/.test(await text(`${delivery.url!}/metrics`)));
+    await eventually("the delivery recorded", async () =>
+      /runhooks_delivery_deliveries_total\{status="succeeded"\} 1/.test(await text(`${delivery.url!}/metrics`)),
+    );
     const ev = await text(`${evaluator.url!}/metrics`);
     expect(value(ev, "runhooks_evaluator_runs_read_total")).toBe(5);
     expect(value(ev, "runhooks_evaluator_runs_matched_total")).toBe(2);
@@ -248,7 +293,12 @@ describe("one trace from produce to webhook, and metrics", () => {
     expect(e2e).toBeLessThan(120);
     expect(value(de, `runhooks_delivery_consumer_lag{topic="${topics.windows}",partition="0"}`)).toBe(0);
 
-    await eventually("metrics over OTLP", () => (otlp.metrics.get("runhooks-delivery")?.has("runhooks.delivery.attempt_duration_seconds") ?? false) && (otlp.metrics.get("runhooks-evaluator")?.has("runhooks.evaluator.runs_read") ?? false));
+    await eventually(
+      "metrics over OTLP",
+      () =>
+        (otlp.metrics.get("runhooks-delivery")?.has("runhooks.delivery.attempt_duration_seconds") ?? false) &&
+        (otlp.metrics.get("runhooks-evaluator")?.has("runhooks.evaluator.runs_read") ?? false),
+    );
   });
 });
 

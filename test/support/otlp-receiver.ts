@@ -31,10 +31,14 @@ export interface ReceivedSpan extends OtlpSpan {
 /** OTLP span kinds (the protobuf enum, which JSON keeps as numbers). */
 export const KIND = { internal: 1, server: 2, client: 3, producer: 4, consumer: 5 } as const;
 
-export function attr(span: { attributes?: OtlpAttribute[] }, key: string): string | number | boolean | string[] | undefined {
+export function attr(
+  span: { attributes?: OtlpAttribute[] },
+  key: string,
+): string | number | boolean | string[] | undefined {
   const v = span.attributes?.find((a) => a.key === key)?.value;
   if (v === undefined) return undefined;
-  if (v.arrayValue) return (v.arrayValue.values ?? []).map((x) => String(x.stringValue ?? x.intValue ?? x.doubleValue ?? x.boolValue));
+  if (v.arrayValue)
+    return (v.arrayValue.values ?? []).map((x) => String(x.stringValue ?? x.intValue ?? x.doubleValue ?? x.boolValue));
   if (v.intValue !== undefined) return Number(v.intValue);
   return v.stringValue ?? v.doubleValue ?? v.boolValue;
 }

@@ -27,7 +27,12 @@ interface Line {
   readonly source: string;
 }
 
-const PAST: Record<Outcome, string> = { created: "created", updated: "updated", unchanged: "unchanged", deleted: "deleted" };
+const PAST: Record<Outcome, string> = {
+  created: "created",
+  updated: "updated",
+  unchanged: "unchanged",
+  deleted: "deleted",
+};
 const PLANNED: Record<Outcome, string> = {
   created: "would create",
   updated: "would update",
@@ -47,13 +52,17 @@ function summary(lines: readonly Line[], dryRun: boolean): string {
     return `nothing ${dryRun ? "to change" : "changed"}: all ${lines.length} rule${lines.length === 1 ? " is" : "s are"} up to date`;
   }
   const verb = dryRun ? "would be " : "";
-  const parts = (["created", "updated", "unchanged", "deleted"] as const).map((o) => `${count(o)} ${o === "unchanged" ? o : `${verb}${o}`}`);
+  const parts = (["created", "updated", "unchanged", "deleted"] as const).map(
+    (o) => `${count(o)} ${o === "unchanged" ? o : `${verb}${o}`}`,
+  );
   return `${parts.join(", ")}${dryRun ? " (dry run: nothing was changed)" : ""}`;
 }
 
 function refuse(problems: readonly string[], io: CliIo): never {
   for (const p of problems) io.err(`${p}\n`);
-  throw new CliError(`${problems.length} problem${problems.length === 1 ? "" : "s"} in the rule files; nothing was applied`);
+  throw new CliError(
+    `${problems.length} problem${problems.length === 1 ? "" : "s"} in the rule files; nothing was applied`,
+  );
 }
 
 async function put(client: ApiClient, entry: RuleFileEntry, dryRun: boolean) {
@@ -79,7 +88,12 @@ export async function applyCommand(options: ApplyOptions, config: CliConfig, io:
       for (const line of describeRefusal(answer)) problems.push(`${entry.source}: ${line}`);
       continue;
     }
-    planned.push({ outcome: answer.body.result, id: entry.id, name: answer.body.rule.display_name, source: entry.source });
+    planned.push({
+      outcome: answer.body.result,
+      id: entry.id,
+      name: answer.body.rule.display_name,
+      source: entry.source,
+    });
   }
   if (problems.length > 0) refuse(problems, io);
 
@@ -104,15 +118,22 @@ export async function applyCommand(options: ApplyOptions, config: CliConfig, io:
   const done: Line[] = [];
   for (const entry of entries) {
     const answer = await put(client, entry, false);
-    if (!answer.ok) throw new CliError(`${entry.source}: ${describeRefusal(answer).join("; ")} (rules before it were applied)`);
-    const line: Line = { outcome: answer.body.result, id: entry.id, name: answer.body.rule.display_name, source: entry.source };
+    if (!answer.ok)
+      throw new CliError(`${entry.source}: ${describeRefusal(answer).join("; ")} (rules before it were applied)`);
+    const line: Line = {
+      outcome: answer.body.result,
+      id: entry.id,
+      name: answer.body.rule.display_name,
+      source: entry.source,
+    };
     done.push(line);
     io.out(`${formatLine(line, false)}\n`);
   }
   for (const line of toDelete) {
     const answer = await client.request<unknown>("DELETE", `/rules/${line.id}`);
     // Deleted meanwhile by someone else: the goal is reached all the same.
-    if (!answer.ok && answer.status !== 404) throw new CliError(`could not delete ${line.id}: ${describeRefusal(answer).join("; ")}`);
+    if (!answer.ok && answer.status !== 404)
+      throw new CliError(`could not delete ${line.id}: ${describeRefusal(answer).join("; ")}`);
     done.push(line);
     io.out(`${formatLine(line, false)}\n`);
   }

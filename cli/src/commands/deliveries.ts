@@ -53,13 +53,20 @@ function outcomeCell(d: Delivery): string {
 }
 
 /** `runhooks deliveries list`: the tenant's deliveries, newest first. */
-export async function listDeliveriesCommand(options: ListDeliveriesOptions, config: CliConfig, io: CliIo): Promise<number> {
+export async function listDeliveriesCommand(
+  options: ListDeliveriesOptions,
+  config: CliConfig,
+  io: CliIo,
+): Promise<number> {
   const query = new URLSearchParams();
   if (options.rule !== undefined) query.set("rule_id", options.rule);
   if (options.status !== undefined) query.set("status", options.status);
   if (options.since !== undefined) query.set("since", options.since);
   query.set("limit", options.limit);
-  const answer = await new ApiClient(config).request<{ deliveries: Delivery[] }>("GET", `/deliveries?${query.toString()}`);
+  const answer = await new ApiClient(config).request<{ deliveries: Delivery[] }>(
+    "GET",
+    `/deliveries?${query.toString()}`,
+  );
   if (!answer.ok) throw new CliError(describeRefusal(answer).join("; "));
   const { deliveries } = answer.body;
   if (options.json) {
@@ -79,10 +86,19 @@ export async function listDeliveriesCommand(options: ListDeliveriesOptions, conf
 }
 
 /** `runhooks deliveries show <id>`: one delivery and every attempt it made. */
-export async function showDeliveryCommand(id: string, options: { json: boolean }, config: CliConfig, io: CliIo): Promise<number> {
-  const answer = await new ApiClient(config).request<Delivery & { attempt_history: Attempt[] }>("GET", `/deliveries/${requireId(id)}`);
+export async function showDeliveryCommand(
+  id: string,
+  options: { json: boolean },
+  config: CliConfig,
+  io: CliIo,
+): Promise<number> {
+  const answer = await new ApiClient(config).request<Delivery & { attempt_history: Attempt[] }>(
+    "GET",
+    `/deliveries/${requireId(id)}`,
+  );
   if (!answer.ok) {
-    if (answer.status === 404) throw new CliError(`no delivery ${id} in your tenant (\`runhooks deliveries list\` shows yours)`);
+    if (answer.status === 404)
+      throw new CliError(`no delivery ${id} in your tenant (\`runhooks deliveries list\` shows yours)`);
     throw new CliError(describeRefusal(answer).join("; "));
   }
   const d = answer.body;
@@ -125,10 +141,14 @@ export async function showDeliveryCommand(id: string, options: { json: boolean }
 export async function redeliverCommand(id: string, config: CliConfig, io: CliIo): Promise<number> {
   const answer = await new ApiClient(config).request<Delivery>("POST", `/deliveries/${requireId(id)}/redeliver`);
   if (!answer.ok) {
-    if (answer.status === 404) throw new CliError(`no delivery ${id} in your tenant (\`runhooks deliveries list\` shows yours)`);
-    if (answer.status === 409) throw new CliError(`${answer.message}; \`runhooks deliveries show ${id}\` shows where it is`);
+    if (answer.status === 404)
+      throw new CliError(`no delivery ${id} in your tenant (\`runhooks deliveries list\` shows yours)`);
+    if (answer.status === 409)
+      throw new CliError(`${answer.message}; \`runhooks deliveries show ${id}\` shows where it is`);
     throw new CliError(describeRefusal(answer).join("; "));
   }
-  io.out(`redelivery of ${id} queued (attempt ${answer.body.attempts + 1} will be manual); follow it with \`runhooks deliveries show ${id}\` or \`runhooks tail\`\n`);
+  io.out(
+    `redelivery of ${id} queued (attempt ${answer.body.attempts + 1} will be manual); follow it with \`runhooks deliveries show ${id}\` or \`runhooks tail\`\n`,
+  );
   return 0;
 }

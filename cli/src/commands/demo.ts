@@ -17,7 +17,8 @@ export interface DemoCommandOptions {
 
 function positiveInt(name: string, value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new CliError(`--${name} must be a positive whole number, not ${value}`, "usage");
+  if (!Number.isInteger(n) || n <= 0)
+    throw new CliError(`--${name} must be a positive whole number, not ${value}`, "usage");
   return n;
 }
 
@@ -33,7 +34,12 @@ async function engineAlreadyRunning(apiUrl: string): Promise<boolean> {
 }
 
 /** `runhooks demo`: see runDemo. Prints the summary table on stdout, progress on stderr. */
-export async function demoCommand(options: DemoCommandOptions, config: CliConfig, io: CliIo, terminal: Terminal): Promise<number> {
+export async function demoCommand(
+  options: DemoCommandOptions,
+  config: CliConfig,
+  io: CliIo,
+  terminal: Terminal,
+): Promise<number> {
   const runs = positiveInt("runs", options.runs);
   const seed = positiveInt("seed", options.seed);
   const rate = positiveInt("rate", options.rate);
@@ -58,7 +64,9 @@ export async function demoCommand(options: DemoCommandOptions, config: CliConfig
   }).finally(restore);
   io.out(`\n${result.table}\n`);
   if (!result.drained) {
-    io.err("[demo] not everything was delivered in time; the figures above are partial (a busy machine? try --timeout 180)\n");
+    io.err(
+      "[demo] not everything was delivered in time; the figures above are partial (a busy machine? try --timeout 180)\n",
+    );
     return 1;
   }
   return 0;

@@ -14,7 +14,6 @@ interface ListedRule {
   effective_from: string | null;
 }
 
-
 /** `runhooks rules list`: the tenant's rules, one a line (or the API's JSON with --json). */
 export async function listCommand(options: { json: boolean }, config: CliConfig, io: CliIo): Promise<number> {
   const answer = await new ApiClient(config).request<{ rules: ListedRule[] }>("GET", "/rules");

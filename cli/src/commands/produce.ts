@@ -23,7 +23,12 @@ const MAX_BAD_SHOWN = 20;
  * Lines that are not runs are reported with their line numbers and not produced (see checkRunLine).
  * Exit code 0 when every line was produced, 1 when some were refused.
  */
-export async function produceCommand(options: ProduceOptions, config: CliConfig, io: CliIo, terminal: Terminal): Promise<number> {
+export async function produceCommand(
+  options: ProduceOptions,
+  config: CliConfig,
+  io: CliIo,
+  terminal: Terminal,
+): Promise<number> {
   const path = resolve(io.cwd, options.file);
   let size: number;
   try {
@@ -64,6 +69,8 @@ export async function produceCommand(options: ProduceOptions, config: CliConfig,
   progress.finish();
   for (const b of bad.slice(0, MAX_BAD_SHOWN)) io.err(`${options.file}:${b.line}: ${b.reason}\n`);
   if (bad.length > MAX_BAD_SHOWN) io.err(`… and ${bad.length - MAX_BAD_SHOWN} more bad lines\n`);
-  io.out(`produced ${produced} runs to ${config.topicPrefix}.runs${bad.length > 0 ? `; ${bad.length} bad lines not produced (listed above)` : ""}\n`);
+  io.out(
+    `produced ${produced} runs to ${config.topicPrefix}.runs${bad.length > 0 ? `; ${bad.length} bad lines not produced (listed above)` : ""}\n`,
+  );
   return bad.length > 0 ? 1 : 0;
 }

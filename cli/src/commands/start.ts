@@ -15,5 +15,7 @@ export function infraEnvOf(io: CliIo): InfraEnv {
  * failures (a port in use, no Java…) are said as what to do (failure.ts).
  */
 export function startCommand(options: { only?: string }, io: CliIo): Promise<number> {
-  return runStartCommand(infraEnvOf(io), parseServices(options.only ?? io.env["RUNHOOKS_SERVICES"]), (line) => io.out(`[runhooks] ${line}\n`));
+  return runStartCommand(infraEnvOf(io), parseServices(options.only ?? io.env["RUNHOOKS_SERVICES"]), (line) =>
+    io.out(`[runhooks] ${line}\n`),
+  );
 }

@@ -35,11 +35,21 @@ export function formatAttempt(a: DeliveryAttempt, terminal: Terminal): string {
  * group (deleted on exit) so it never takes messages from anyone else; the attempts topic is
  * at-least-once, so after a crash of delivery an attempt may show twice.
  */
-export async function tailCommand(options: TailOptions, config: CliConfig, io: CliIo, terminal: Terminal): Promise<number> {
+export async function tailCommand(
+  options: TailOptions,
+  config: CliConfig,
+  io: CliIo,
+  terminal: Terminal,
+): Promise<number> {
   const topic = topicNames(config.topicPrefix).attempts;
   const kafka = cliKafka(config, "runhooks-cli-tail");
   const groupId = `runhooks-tail-${randomBytes(6).toString("hex")}`;
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, sessionTimeout: 10_000, allowAutoTopicCreation: false });
+  const consumer = kafka.consumer({
+    groupId,
+    maxWaitTimeInMs: 100,
+    sessionTimeout: 10_000,
+    allowAutoTopicCreation: false,
+  });
   let shown = 0;
   let done: () => void = () => undefined;
   const finished = new Promise<void>((resolve) => (done = resolve));

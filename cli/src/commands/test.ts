@@ -30,7 +30,9 @@ export function parseRuns(text: string, source: string): unknown[] {
     try {
       return JSON.parse(trimmed) as unknown[];
     } catch (error) {
-      throw new CliError(`${source}: not a valid JSON array (${error instanceof Error ? error.message : String(error)})`);
+      throw new CliError(
+        `${source}: not a valid JSON array (${error instanceof Error ? error.message : String(error)})`,
+      );
     }
   }
   const runs: unknown[] = [];
@@ -46,7 +48,11 @@ export function parseRuns(text: string, source: string): unknown[] {
 }
 
 /** `runhooks rules test -f rule.json --runs runs.jsonl`: the API's dry run, readable. */
-export async function testCommand(options: { file: string; runs: string; json: boolean }, config: CliConfig, io: CliIo): Promise<number> {
+export async function testCommand(
+  options: { file: string; runs: string; json: boolean },
+  config: CliConfig,
+  io: CliIo,
+): Promise<number> {
   let rule: unknown;
   try {
     rule = JSON.parse(await readText(options.file, io.cwd));
@@ -66,13 +72,20 @@ export async function testCommand(options: { file: string; runs: string; json: b
     return 0;
   }
   for (const r of result.results) {
-    io.out(r.matched ? `match     ${r.run_id}\n` : `no match  ${r.run_id}\n${r.reasons.map((why) => `          ${why}\n`).join("")}`);
+    io.out(
+      r.matched
+        ? `match     ${r.run_id}\n`
+        : `no match  ${r.run_id}\n${r.reasons.map((why) => `          ${why}\n`).join("")}`,
+    );
   }
-  io.out(`${result.matched} of ${result.results.length} runs match; ${result.payloads.length} payload${result.payloads.length === 1 ? "" : "s"} would be sent`);
+  io.out(
+    `${result.matched} of ${result.results.length} runs match; ${result.payloads.length} payload${result.payloads.length === 1 ? "" : "s"} would be sent`,
+  );
   io.out(result.webhooks.length > 0 ? ` to ${result.webhooks.join(", ")}\n` : " (the rule has no webhooks)\n");
   for (const [i, p] of result.payloads.entries()) {
     const chunk = result.chunks?.[i];
-    const label = chunk !== undefined && chunk.chunk_count > 1 ? ` (chunk ${chunk.chunk_index + 1} of ${chunk.chunk_count})` : "";
+    const label =
+      chunk !== undefined && chunk.chunk_count > 1 ? ` (chunk ${chunk.chunk_index + 1} of ${chunk.chunk_count})` : "";
     io.out(`  window ${p.start_time} – ${p.end_time}: ${p.runs.length} run${p.runs.length === 1 ? "" : "s"}${label}\n`);
   }
   if (result.payloads.length > 0) io.out("(--json shows the exact payloads)\n");

@@ -86,13 +86,28 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     });
     const apiUrl = engine.services.find((s) => s.name === "api")?.url;
     if (apiUrl === undefined) throw new Error("the engine started no API");
-    say(`engine ready in ${((Date.now() - started) / 1000).toFixed(1)} s (Kafka ${engine.stack.kafka}, PostgreSQL ${engine.stack.postgres}); receiver at ${receiver.url}`);
+    say(
+      `engine ready in ${((Date.now() - started) / 1000).toFixed(1)} s (Kafka ${engine.stack.kafka}, PostgreSQL ${engine.stack.postgres}); receiver at ${receiver.url}`,
+    );
 
-    const adminKey = o.processEnv["RUNHOOKS_ADMIN_KEY"] || (engine.adminKeyFile ? (await readFile(engine.adminKeyFile, "utf8")).trim() : undefined);
-    const base: CliConfig = { apiUrl, apiKey: undefined, adminKey, kafkaBrokers: engine.stack.brokers, topicPrefix: o.infraEnv.RUNHOOKS_TOPIC_PREFIX };
-    const created = await must<{ tenant: { id: string }; api_key: { key: string } }>(new ApiClient(base, "admin"), "POST", "/admin/tenants", {
-      name: `demo-${new Date().toISOString().slice(0, 19)}`,
-    });
+    const adminKey =
+      o.processEnv["RUNHOOKS_ADMIN_KEY"] ||
+      (engine.adminKeyFile ? (await readFile(engine.adminKeyFile, "utf8")).trim() : undefined);
+    const base: CliConfig = {
+      apiUrl,
+      apiKey: undefined,
+      adminKey,
+      kafkaBrokers: engine.stack.brokers,
+      topicPrefix: o.infraEnv.RUNHOOKS_TOPIC_PREFIX,
+    };
+    const created = await must<{ tenant: { id: string }; api_key: { key: string } }>(
+      new ApiClient(base, "admin"),
+      "POST",
+      "/admin/tenants",
+      {
+        name: `demo-${new Date().toISOString().slice(0, 19)}`,
+      },
+    );
     const tenantId = created.tenant.id;
     const api = new ApiClient({ ...base, apiKey: created.api_key.key });
 
@@ -103,11 +118,19 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     if (problems.length > 0) throw new CliError(`the example rules have problems:\n  ${problems.join("\n  ")}`);
     const rules: DemoRule[] = [];
     for (const entry of entries) {
-      const doc = entry.document as { display_name?: string; window?: { seconds?: number }; webhooks?: { url: string; headers?: unknown }[] };
+      const doc = entry.document as {
+        display_name?: string;
+        window?: { seconds?: number };
+        webhooks?: { url: string; headers?: unknown }[];
+      };
       const id = randomUUID();
       const webhooks = (doc.webhooks ?? []).map((w) => {
         const url = new URL(w.url);
-        return { url: `${receiver.url}${url.pathname}${url.search}`, ...(w.headers ? { headers: w.headers } : {}), signing_secret: signingSecret };
+        return {
+          url: `${receiver.url}${url.pathname}${url.search}`,
+          ...(w.headers ? { headers: w.headers } : {}),
+          signing_secret: signingSecret,
+        };
       });
       await must(api, "PUT", `/rules/${id}`, { ...entry.document, id, webhooks });
       rules.push({ id, name: doc.display_name ?? entry.source, windowSeconds: doc.window?.seconds ?? 0 });
@@ -125,12 +148,22 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const random = seededRandom(o.seed ^ 0x5eed);
     const project = (name: string) => ({ id: seededUuid(random), name });
     const tenants: TrafficTenant[] = [
-      { id: tenantId, name: "demo", weight: 6, projects: [project("support-bot"), project("docs-qa"), project("agent-playground")] },
+      {
+        id: tenantId,
+        name: "demo",
+        weight: 6,
+        projects: [project("support-bot"), project("docs-qa"), project("agent-playground")],
+      },
       { id: seededUuid(random), name: "other-1", weight: 2, projects: [project("search")] },
       { id: seededUuid(random), name: "other-2", weight: 2, projects: [project("summaries"), project("evals")] },
     ];
     const runs = generateRuns({ seed: o.seed, runs: o.runs, tenants, now: Date.now() });
-    const kafka = createKafka({ brokers: engine.stack.brokers, clientId: "runhooks-demo", logLevel: "error", logger: () => undefined });
+    const kafka = createKafka({
+      brokers: engine.stack.brokers,
+      clientId: "runhooks-demo",
+      logLevel: "error",
+      logger: () => undefined,
+    });
     const producer = await openRunsProducer(kafka, o.infraEnv.RUNHOOKS_TOPIC_PREFIX);
     const appendTimes = new Map<string, number>();
     const bar = o.progress();
@@ -147,7 +180,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     } finally {
       await producer.close();
     }
-    bar.finish(`produced ${runs.length} runs in ${((Date.now() - streamStart) / 1000).toFixed(1)} s (3 tenants, 6 projects)`);
+    bar.finish(
+      `produced ${runs.length} runs in ${((Date.now() - streamStart) / 1000).toFixed(1)} s (3 tenants, 6 projects)`,
+    );
 
     // Drained: every window closed, stored, delivered and seen by the receiver.
     const names = topicNames(o.infraEnv.RUNHOOKS_TOPIC_PREFIX);
@@ -184,11 +219,18 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
         await sleep(200);
       }
       const drainMs = Date.now() - drainStart;
-      wait.finish(drained ? `all windows delivered ${(drainMs / 1000).toFixed(1)} s after the last run` : `gave up waiting after ${(drainMs / 1000).toFixed(0)} s: ${JSON.stringify(state)}`);
+      wait.finish(
+        drained
+          ? `all windows delivered ${(drainMs / 1000).toFixed(1)} s after the last run`
+          : `gave up waiting after ${(drainMs / 1000).toFixed(0)} s: ${JSON.stringify(state)}`,
+      );
       const summary: DemoSummary = {
         runsProduced: runs.length,
         rules,
-        recorded: await recordedFigures(db, rules.map((r) => r.id)),
+        recorded: await recordedFigures(
+          db,
+          rules.map((r) => r.id),
+        ),
         received: receivedFigures(receiver.requests, appendTimes),
         drainMs,
       };

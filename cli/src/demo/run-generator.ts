@@ -18,7 +18,7 @@ export interface GeneratorOptions {
   readonly now: number;
 }
 
-/** A LangSmith run as an SDK posts it once ended (the fields the seed's payload shows). */
+/** A LangSmith run as an SDK posts it once ended (the fields LangSmith's payload shows). */
 export type GeneratedRun = Record<string, unknown> & { readonly id: string; readonly trace_id: string };
 
 interface Model {
@@ -33,8 +33,20 @@ interface Model {
 const MODELS: readonly Model[] = [
   { name: "gpt-4o", className: "ChatOpenAI", provider: "openai", promptPrice: 2.5e-6, completionPrice: 10e-6 },
   { name: "gpt-4o-mini", className: "ChatOpenAI", provider: "openai", promptPrice: 0.15e-6, completionPrice: 0.6e-6 },
-  { name: "claude-3-5-sonnet-20241022", className: "ChatAnthropic", provider: "anthropic", promptPrice: 3e-6, completionPrice: 15e-6 },
-  { name: "claude-3-opus-20240229", className: "ChatAnthropic", provider: "anthropic", promptPrice: 15e-6, completionPrice: 75e-6 },
+  {
+    name: "claude-3-5-sonnet-20241022",
+    className: "ChatAnthropic",
+    provider: "anthropic",
+    promptPrice: 3e-6,
+    completionPrice: 15e-6,
+  },
+  {
+    name: "claude-3-opus-20240229",
+    className: "ChatAnthropic",
+    provider: "anthropic",
+    promptPrice: 15e-6,
+    completionPrice: 75e-6,
+  },
 ];
 
 const LLM_ERRORS = [
@@ -96,10 +108,16 @@ export function generateRuns(options: GeneratorOptions): GeneratedRun[] {
       session_id: project.id,
       tenant_id: tenant.id,
       trace_id: traceId,
-      extra: { metadata: { env, user_id: userId, project: project.name, ...extra }, runtime: { sdk: "langsmith-py", sdk_version: "0.1.147" } },
+      extra: {
+        metadata: { env, user_id: userId, project: project.name, ...extra },
+        runtime: { sdk: "langsmith-py", sdk_version: "0.1.147" },
+      },
     });
 
-    const llm = (parent: { id: string; dotted: string; ids: string[] } | undefined, startMs: number): GeneratedRun & { _end: number; _tokens: number; _cost: number; _error?: string } => {
+    const llm = (
+      parent: { id: string; dotted: string; ids: string[] } | undefined,
+      startMs: number,
+    ): GeneratedRun & { _end: number; _tokens: number; _cost: number; _error?: string } => {
       const model = random() < 0.08 ? MODELS[3]! : pick(MODELS.slice(0, 3));
       const longContext = random() < 0.04;
       const prompt = Math.floor(longContext ? between(25_000, 120_000) : between(150, 3500));
@@ -125,7 +143,9 @@ export function generateRuns(options: GeneratorOptions): GeneratedRun[] {
         parent_run_ids: parent ? parent.ids : [],
         is_root: parent === undefined,
         inputs: { messages: [[{ type: "human", data: { content: question } }]] },
-        outputs: failed ? null : { generations: [[{ text: "…", type: "ChatGeneration" }]], llm_output: { model_name: model.name } },
+        outputs: failed
+          ? null
+          : { generations: [[{ text: "…", type: "ChatGeneration" }]], llm_output: { model_name: model.name } },
         ...base({ ls_provider: model.provider, ls_model_name: model.name, ls_model_type: "chat" }),
         tags: parent ? [] : pick([["customer-facing"], ["internal"], []]),
         prompt_tokens: failed ? 0 : prompt,
@@ -177,7 +197,8 @@ export function generateRuns(options: GeneratorOptions): GeneratedRun[] {
         const childEnd = Math.min(cursor + duration, end - 5);
         children.push({
           id,
-          name: step === "retriever" ? "VectorStoreRetriever" : pick(["search_orders", "get_weather", "lookup_invoice"]),
+          name:
+            step === "retriever" ? "VectorStoreRetriever" : pick(["search_orders", "get_weather", "lookup_invoice"]),
           run_type: step,
           status: "success",
           error: null,
@@ -188,7 +209,10 @@ export function generateRuns(options: GeneratorOptions): GeneratedRun[] {
           parent_run_ids: [rootId],
           is_root: false,
           inputs: { query: question },
-          outputs: step === "retriever" ? { documents: [{ page_content: "…", metadata: { source: "kb/faq.md" } }] } : { output: "ok" },
+          outputs:
+            step === "retriever"
+              ? { documents: [{ page_content: "…", metadata: { source: "kb/faq.md" } }] }
+              : { output: "ok" },
           ...base({}),
           tags: [],
         });

@@ -12,14 +12,14 @@ export async function divertServiceLogs(file: string): Promise<() => Promise<voi
   const log = createWriteStream(file, { flags: "a" });
   const original = process.stderr.write.bind(process.stderr);
   let diverted = 0;
-  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+  process.stderr.write = (chunk: string | Uint8Array, ...rest: unknown[]) => {
     const text = typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
     if (text.startsWith("{")) {
       diverted++;
       return log.write(text);
     }
     return (original as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
-  });
+  };
   return async () => {
     process.stderr.write = original;
     await new Promise<void>((resolve) => log.end(resolve));

@@ -11,7 +11,10 @@ export interface DemoRule {
 /** What Postgres recorded about the demo's rules. */
 export interface RecordedFigures {
   /** Per rule id: windows stored, runs in them, deliveries and their statuses. */
-  readonly rules: ReadonlyMap<string, { windows: number; runs: number; deliveries: number; succeeded: number; failed: number; open: number }>;
+  readonly rules: ReadonlyMap<
+    string,
+    { windows: number; runs: number; deliveries: number; succeeded: number; failed: number; open: number }
+  >;
   /** Attempts by outcome (`interrupted` for an attempt whose worker stopped mid-way). */
   readonly attempts: Readonly<Record<string, number>>;
 }
@@ -48,7 +51,9 @@ export async function recordedFigures(db: Database, ruleIds: readonly string[]):
     SELECT coalesce(a.outcome, 'interrupted') AS outcome, count(*)::int AS n
     FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id
     WHERE d.rule_id = ANY(${ids}::uuid[]) GROUP BY 1 ORDER BY 1`);
-  const rules = new Map(ruleIds.map((id) => [id, { windows: 0, runs: 0, deliveries: 0, succeeded: 0, failed: 0, open: 0 }]));
+  const rules = new Map(
+    ruleIds.map((id) => [id, { windows: 0, runs: 0, deliveries: 0, succeeded: 0, failed: 0, open: 0 }]),
+  );
   for (const w of windows as { rule_id: string; windows: number; runs: number }[]) {
     const r = rules.get(w.rule_id)!;
     r.windows = w.windows;
@@ -61,7 +66,10 @@ export async function recordedFigures(db: Database, ruleIds: readonly string[]):
     else if (d.status === "failed") r.failed += d.n;
     else r.open += d.n;
   }
-  return { rules, attempts: Object.fromEntries((attempts as { outcome: string; n: number }[]).map((a) => [a.outcome, a.n])) };
+  return {
+    rules,
+    attempts: Object.fromEntries((attempts as { outcome: string; n: number }[]).map((a) => [a.outcome, a.n])),
+  };
 }
 
 /** Nearest-rank percentile of sorted values. */
@@ -70,7 +78,10 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
-export function receivedFigures(requests: readonly ReceivedRequest[], appendTimes: ReadonlyMap<string, number>): ReceivedFigures {
+export function receivedFigures(
+  requests: readonly ReceivedRequest[],
+  appendTimes: ReadonlyMap<string, number>,
+): ReceivedFigures {
   const verified = requests.filter((r) => r.verified);
   // A delivery's first arrival: retries resend the same window later and must not count as latency.
   const firstArrival = new Map<string, ReceivedRequest>();
@@ -111,13 +122,23 @@ const ms = (v: number) => (Number.isNaN(v) ? "-" : `${Math.round(v)} ms`);
 
 /** The summary the demo prints: one row per rule, then deliveries, attempts and latency. */
 export function formatSummary(s: DemoSummary): string {
-  const rows: string[][] = [["RULE", "WINDOW", "MATCHED", "WINDOWS", "DELIVERIES", "RECEIVED RUNS", "RECEIVED DELIVERIES"]];
+  const rows: string[][] = [
+    ["RULE", "WINDOW", "MATCHED", "WINDOWS", "DELIVERIES", "RECEIVED RUNS", "RECEIVED DELIVERIES"],
+  ];
   let totals = { matched: 0, windows: 0, deliveries: 0, runs: 0, received: 0 };
   for (const rule of s.rules) {
     const rec = s.recorded.rules.get(rule.id) ?? { windows: 0, runs: 0, deliveries: 0 };
     const runs = s.received.runsByRule.get(rule.id) ?? 0;
     const received = s.received.deliveriesByRule.get(rule.id) ?? 0;
-    rows.push([rule.name, `${rule.windowSeconds} s`, String(rec.runs), String(rec.windows), String(rec.deliveries), String(runs), String(received)]);
+    rows.push([
+      rule.name,
+      `${rule.windowSeconds} s`,
+      String(rec.runs),
+      String(rec.windows),
+      String(rec.deliveries),
+      String(runs),
+      String(received),
+    ]);
     totals = {
       matched: totals.matched + rec.runs,
       windows: totals.windows + rec.windows,
@@ -126,7 +147,15 @@ export function formatSummary(s: DemoSummary): string {
       received: totals.received + received,
     };
   }
-  rows.push(["total", "", String(totals.matched), String(totals.windows), String(totals.deliveries), String(totals.runs), String(totals.received)]);
+  rows.push([
+    "total",
+    "",
+    String(totals.matched),
+    String(totals.windows),
+    String(totals.deliveries),
+    String(totals.runs),
+    String(totals.received),
+  ]);
   const attempts = Object.entries(s.recorded.attempts)
     .map(([outcome, n]) => `${outcome} ${n}`)
     .join(", ");

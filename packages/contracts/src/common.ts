@@ -23,19 +23,12 @@ export const Timestamp = z.iso.datetime({
 });
 export type Timestamp = z.infer<typeof Timestamp>;
 
-/** Timestamps we emit are always UTC with a `Z` (the seed's payload shows ISO-8601 UTC). */
+/** Timestamps we emit are always UTC with a `Z` (LangSmith's payload shows ISO-8601 UTC). */
 export const UtcTimestamp = z.iso.datetime({ error: "must be an ISO-8601 UTC timestamp ending in Z" });
 export type UtcTimestamp = z.infer<typeof UtcTimestamp>;
 
 /** Any JSON value. Used where the shape belongs to the user (filters, run inputs and outputs). */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export const JsonValue: z.ZodType<JsonValue> = z.lazy(() =>
-  z.union([
-    z.string(),
-    z.number(),
-    z.boolean(),
-    z.null(),
-    z.array(JsonValue),
-    z.record(z.string(), JsonValue),
-  ]),
+  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(JsonValue), z.record(z.string(), JsonValue)]),
 );

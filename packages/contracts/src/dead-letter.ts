@@ -6,7 +6,14 @@ import { SCHEMA_VERSION, UtcTimestamp } from "./common.js";
  * `evaluation_failed`: decoding or judging it threw (an unexpected error, kept with its message so the
  * message can be replayed once the cause is fixed; one message never stops the evaluator).
  */
-export const DeadLetterReason = z.enum(["invalid_json", "schema_invalid", "oversized", "unsupported_version", "too_deep", "evaluation_failed"]);
+export const DeadLetterReason = z.enum([
+  "invalid_json",
+  "schema_invalid",
+  "oversized",
+  "unsupported_version",
+  "too_deep",
+  "evaluation_failed",
+]);
 export type DeadLetterReason = z.infer<typeof DeadLetterReason>;
 
 /**

@@ -55,4 +55,3 @@ export type DeliveryAttempt = z.infer<typeof DeliveryAttempt>;
 
 export const DeliveryStatus = z.enum(["pending", "in_flight", "succeeded", "failed"]);
 export type DeliveryStatus = z.infer<typeof DeliveryStatus>;
-

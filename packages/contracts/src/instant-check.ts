@@ -7,14 +7,22 @@
  */
 export function isInstantString(s: string): boolean {
   const n = s.length;
-  if (n < 16 || s.charCodeAt(4) !== DASH || s.charCodeAt(7) !== DASH || s.charCodeAt(10) !== T || s.charCodeAt(13) !== COLON) return false;
+  if (
+    n < 16 ||
+    s.charCodeAt(4) !== DASH ||
+    s.charCodeAt(7) !== DASH ||
+    s.charCodeAt(10) !== T ||
+    s.charCodeAt(13) !== COLON
+  )
+    return false;
   const year = digits(s, 0, 4);
   const month = digits(s, 5, 7);
   const day = digits(s, 8, 10);
   const hour = digits(s, 11, 13);
   const minute = digits(s, 14, 16);
   // NaN (a non-digit) fails every comparison below.
-  if (!(year >= 0 && month >= 1 && month <= 12 && day >= 1 && day <= daysIn(year, month) && hour <= 23 && minute <= 59)) return false;
+  if (!(year >= 0 && month >= 1 && month <= 12 && day >= 1 && day <= daysIn(year, month) && hour <= 23 && minute <= 59))
+    return false;
   if (n === 16) return true;
   if (s.charCodeAt(16) !== COLON || n < 19 || !(digits(s, 17, 19) <= 59)) return false;
   let i = 19;

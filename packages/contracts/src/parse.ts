@@ -7,8 +7,7 @@ export interface FieldIssue {
 }
 
 export type ParseResult<T> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly issues: readonly FieldIssue[] };
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly issues: readonly FieldIssue[] };
 
 /** `runs[0].extra.metadata` — the form users see in error messages and 400 bodies. */
 export function formatPath(path: readonly PropertyKey[]): string {

@@ -31,7 +31,15 @@ export const RESERVED_HEADERS = [
  * the HTTP client owns them, and undici refuses some (`transfer-encoding` fails every send) and
  * drops others. `proxy-*` names too (`isUnsendableHeader`).
  */
-export const HOP_BY_HOP_HEADERS = ["connection", "keep-alive", "transfer-encoding", "upgrade", "te", "trailer", "expect"] as const;
+export const HOP_BY_HOP_HEADERS = [
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "upgrade",
+  "te",
+  "trailer",
+  "expect",
+] as const;
 
 /** RFC 9110 token: the characters a header name may have. */
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
@@ -40,7 +48,8 @@ const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 export function headerNameProblem(name: string): string | undefined {
   const lower = name.toLowerCase();
   if (!HEADER_NAME.test(name)) return "must be a valid HTTP header name (letters, digits and !#$%&'*+.^_`|~-)";
-  if ((RESERVED_HEADERS as readonly string[]).includes(lower)) return "is set by runhooks and cannot be overridden; remove it";
+  if ((RESERVED_HEADERS as readonly string[]).includes(lower))
+    return "is set by runhooks and cannot be overridden; remove it";
   if ((HOP_BY_HOP_HEADERS as readonly string[]).includes(lower) || lower.startsWith("proxy-")) {
     return "is a connection-level header that the HTTP client sets; remove it";
   }
@@ -59,16 +68,23 @@ export function isUnsendableHeader(name: string): boolean {
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 /** Custom headers; each bad name is reported at its own path (`headers.<name>`). */
-const Headers = z.record(z.string(), z.string().max(4096).regex(HEADER_VALUE, "must not contain control characters (CR, LF, NUL…)")).superRefine((headers, ctx) => {
-  const seen = new Map<string, string>();
-  for (const name of Object.keys(headers)) {
-    const problem = headerNameProblem(name);
-    if (problem !== undefined) ctx.addIssue({ code: "custom", path: [name], message: problem });
-    const other = seen.get(name.toLowerCase());
-    if (other !== undefined) ctx.addIssue({ code: "custom", path: [name], message: `is the same header as ${JSON.stringify(other)} (names ignore case); keep one` });
-    seen.set(name.toLowerCase(), name);
-  }
-});
+const Headers = z
+  .record(z.string(), z.string().max(4096).regex(HEADER_VALUE, "must not contain control characters (CR, LF, NUL…)"))
+  .superRefine((headers, ctx) => {
+    const seen = new Map<string, string>();
+    for (const name of Object.keys(headers)) {
+      const problem = headerNameProblem(name);
+      if (problem !== undefined) ctx.addIssue({ code: "custom", path: [name], message: problem });
+      const other = seen.get(name.toLowerCase());
+      if (other !== undefined)
+        ctx.addIssue({
+          code: "custom",
+          path: [name],
+          message: `is the same header as ${JSON.stringify(other)} (names ignore case); keep one`,
+        });
+      seen.set(name.toLowerCase(), name);
+    }
+  });
 
 /**
  * A webhook target. `url` may hold a `secret` query parameter, `headers` and `signing_secret` are

@@ -11,7 +11,7 @@ const cost = z.union([z.number(), z.string().regex(DECIMAL, "must be a decimal n
 const jsonObject = z.record(z.string(), JsonValue).nullish();
 
 /**
- * A run as LangSmith stores it (the seed's example payload), produced to `runhooks.runs`.
+ * A run as LangSmith stores it (LangSmith's example payload), produced to `runhooks.runs`.
  *
  * Invariants: `id`, `name`, `run_type`, `start_time` and `tenant_id` are required — without a tenant no
  * rule can be scoped to the run. Unknown fields are kept and passed through to webhooks unchanged.

@@ -24,7 +24,7 @@ export const MatchWindow = z.strictObject({
 export type MatchWindow = z.infer<typeof MatchWindow>;
 
 /**
- * The body POSTed to a webhook: exactly the seed's shape, so receivers written for LangSmith work
+ * The body POSTed to a webhook: exactly LangSmith's shape, so receivers written for LangSmith work
  * unchanged. Strict: nothing else is sent at the top level.
  */
 export const WebhookPayload = z.strictObject({
@@ -38,4 +38,3 @@ export type WebhookPayload = z.infer<typeof WebhookPayload>;
 export function toWebhookPayload(window: MatchWindow): WebhookPayload {
   return { rule_id: window.rule_id, start_time: window.start_time, end_time: window.end_time, runs: window.runs };
 }
-

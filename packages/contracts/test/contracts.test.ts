@@ -28,7 +28,7 @@ function issuesOf(schema: Parameters<typeof parseWith>[0], input: unknown) {
 }
 
 describe("Run", () => {
-  it("accepts the seed's example run, field for field", () => {
+  it("accepts LangSmith's example run, field for field", () => {
     const parsed = Run.parse(seedRun);
     expect(parsed).toEqual(seedRun);
   });
@@ -65,11 +65,11 @@ describe("Run", () => {
 });
 
 describe("WebhookPayload", () => {
-  it("accepts the seed's example payload", () => {
+  it("accepts LangSmith's example payload", () => {
     expect(WebhookPayload.parse(seedPayload)).toEqual(seedPayload);
   });
 
-  it("refuses anything beyond the seed's four top-level fields", () => {
+  it("refuses anything beyond LangSmith's four top-level fields", () => {
     const issues = issuesOf(WebhookPayload, { ...seedPayload, extra: 1 });
     expect(describeIssues(issues)).toMatch(/extra/);
   });
@@ -79,7 +79,7 @@ describe("WebhookPayload", () => {
     expect(issues.map((i) => i.path)).toContain("runs[0].name");
   });
 
-  it("is built from a window with exactly the seed's shape", () => {
+  it("is built from a window with exactly LangSmith's shape", () => {
     const window = MatchWindow.parse({
       schema_version: 1,
       window_id: "0b7f1f2e-7f5e-5c1b-9d0a-1f0e2d3c4b5a",
@@ -117,8 +117,16 @@ describe("Rule", () => {
   it.each([
     ["sampling_rate", { sampling_rate: 1.5 }, "between 0 and 1"],
     ["webhooks[0].url", { webhooks: [{ url: "ftp://example.com/x" }] }, "http"],
-    ["webhooks[0].headers.webhook-id", { webhooks: [{ url: "https://e.com", headers: { "webhook-id": "x" } }] }, "cannot be overridden"],
-    ["webhooks[0].headers.x-team", { webhooks: [{ url: "https://e.com", headers: { "x-team": "ml\r\nx-evil: 1" } }] }, "control characters"],
+    [
+      "webhooks[0].headers.webhook-id",
+      { webhooks: [{ url: "https://e.com", headers: { "webhook-id": "x" } }] },
+      "cannot be overridden",
+    ],
+    [
+      "webhooks[0].headers.x-team",
+      { webhooks: [{ url: "https://e.com", headers: { "x-team": "ml\r\nx-evil: 1" } }] },
+      "control characters",
+    ],
     ["webhooks[0].signing_secret", { webhooks: [{ url: "https://e.com", signing_secret: "hunter2" }] }, "whsec_"],
     ["window.seconds", { window: { seconds: 0, max_runs: 10 } }, ""],
     ["display_name", { display_name: "" }, "must not be empty"],
@@ -154,14 +162,21 @@ describe("Rule", () => {
     ["", "valid HTTP header name"],
   ])("refuses the custom header %j, naming it (%s)", (name, fragment) => {
     const issues = issuesOf(Rule, { ...rule, webhooks: [{ url: "https://e.com", headers: { [name]: "v" } }] });
-    expect(issues).toEqual([{ path: `webhooks[0].headers.${name}`, message: expect.stringContaining(fragment) as string }]);
+    expect(issues).toEqual([
+      { path: `webhooks[0].headers.${name}`, message: expect.stringContaining(fragment) as string },
+    ]);
     expect(isUnsendableHeader(name)).toBe(true);
   });
 
-  it.each(["x-team", "Authorization", "X-Api-Key", "cookie", "proxy", "x-proxy-id", "Accept"])("accepts the custom header %j", (name) => {
-    expect(parseWith(Rule, { ...rule, webhooks: [{ url: "https://e.com", headers: { [name]: "v" } }] }).ok).toBe(true);
-    expect(isUnsendableHeader(name)).toBe(false);
-  });
+  it.each(["x-team", "Authorization", "X-Api-Key", "cookie", "proxy", "x-proxy-id", "Accept"])(
+    "accepts the custom header %j",
+    (name) => {
+      expect(parseWith(Rule, { ...rule, webhooks: [{ url: "https://e.com", headers: { [name]: "v" } }] }).ok).toBe(
+        true,
+      );
+      expect(isUnsendableHeader(name)).toBe(false);
+    },
+  );
 
   it.each(["a\rb", "a\nb", "a\u0000b", "a\u0007b", "\u2028"])("refuses the header value %j", (value) => {
     const issues = issuesOf(Rule, { ...rule, webhooks: [{ url: "https://e.com", headers: { "x-team": value } }] });
@@ -169,8 +184,13 @@ describe("Rule", () => {
   });
 
   it("refuses two headers whose names differ only in case", () => {
-    const issues = issuesOf(Rule, { ...rule, webhooks: [{ url: "https://e.com", headers: { "X-Team": "a", "x-team": "b" } }] });
-    expect(issues).toEqual([{ path: "webhooks[0].headers.x-team", message: expect.stringContaining('same header as "X-Team"') as string }]);
+    const issues = issuesOf(Rule, {
+      ...rule,
+      webhooks: [{ url: "https://e.com", headers: { "X-Team": "a", "x-team": "b" } }],
+    });
+    expect(issues).toEqual([
+      { path: "webhooks[0].headers.x-team", message: expect.stringContaining('same header as "X-Team"') as string },
+    ]);
   });
 
   it("keeps webhook secrets out of the Kafka rule version", () => {

@@ -86,7 +86,12 @@ describe("the hand-written timestamp check", () => {
         const at = Math.floor(random() * (s.length + 1));
         const c = alphabet[Math.floor(random() * alphabet.length)]!;
         const roll = random();
-        s = roll < 0.4 ? s.slice(0, at) + c + s.slice(at + 1) : roll < 0.7 ? s.slice(0, at) + c + s.slice(at) : s.slice(0, at) + s.slice(at + 1);
+        s =
+          roll < 0.4
+            ? s.slice(0, at) + c + s.slice(at + 1)
+            : roll < 0.7
+              ? s.slice(0, at) + c + s.slice(at)
+              : s.slice(0, at) + s.slice(at + 1);
       }
       const expected = PATTERN.test(s);
       if (expected) accepted++;

@@ -6,9 +6,7 @@ const schemas = contractJsonSchemas();
 
 describe("JSON Schema export", () => {
   it.each(Object.keys(schemas))("%s is generated and committed up to date", (name) => {
-    const committed = JSON.parse(
-      readFileSync(new URL(`../schemas/${name}.json`, import.meta.url), "utf8"),
-    ) as unknown;
+    const committed = JSON.parse(readFileSync(new URL(`../schemas/${name}.json`, import.meta.url), "utf8")) as unknown;
     // Regenerate with `npm run schemas -w @runhooks/contracts` when this fails.
     expect(committed).toEqual(schemas[name as keyof typeof schemas]);
   });

@@ -14,8 +14,14 @@ describe("redactUrl", () => {
   it.each([
     ["https://example.com/hook?secret=abc123", "https://example.com/hook?secret=***"],
     ["https://example.com/hook?team=ml&token=t0k&x=1", "https://example.com/hook?team=ml&token=***&x=1"],
-    ["http://h/p?key=1&api_key=2&apikey=3&API-KEY=4&apiKey=5", "http://h/p?key=***&api_key=***&apikey=***&API-KEY=***&apiKey=***"],
-    ["http://h/p?signature=s&sig=s2&password=p&access_token=a", "http://h/p?signature=***&sig=***&password=***&access_token=***"],
+    [
+      "http://h/p?key=1&api_key=2&apikey=3&API-KEY=4&apiKey=5",
+      "http://h/p?key=***&api_key=***&apikey=***&API-KEY=***&apiKey=***",
+    ],
+    [
+      "http://h/p?signature=s&sig=s2&password=p&access_token=a",
+      "http://h/p?signature=***&sig=***&password=***&access_token=***",
+    ],
     ["http://h/p?client_secret=c&x-auth=a", "http://h/p?client_secret=***&x-auth=***"],
     ["https://user:hunter22@example.com/p", "https://user:***@example.com/p"],
     ["https://ghp_tokenvalue@example.com/p", "https://***@example.com/p"],
@@ -83,7 +89,8 @@ describe("webhooks and rules", () => {
 
   it("scrubs a webhook's secrets from free text such as an error message", () => {
     const secrets = webhookSecrets({ ...webhook, url: "https://bob:pa55word@example.com/h?token=abc%2Fdef" });
-    const message = "connect ECONNREFUSED https://bob:pa55word@example.com/h?token=abc%2Fdef (abc/def); Bearer very-secret";
+    const message =
+      "connect ECONNREFUSED https://bob:pa55word@example.com/h?token=abc%2Fdef (abc/def); Bearer very-secret";
     const scrubbed = redactText(message, secrets);
     expect(scrubbed).not.toContain("pa55word");
     expect(scrubbed).not.toContain("abc%2Fdef");

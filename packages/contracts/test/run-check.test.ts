@@ -4,7 +4,9 @@ import { Run, isParsedRun, isParsedRunPatch } from "@runhooks/contracts";
 import { mulberry32 } from "../../../test/support/random.js";
 
 const seedRun = (
-  JSON.parse(readFileSync(new URL("./fixtures/seed-payload.json", import.meta.url), "utf8")) as { runs: Record<string, unknown>[] }
+  JSON.parse(readFileSync(new URL("./fixtures/seed-payload.json", import.meta.url), "utf8")) as {
+    runs: Record<string, unknown>[];
+  }
 ).runs[0]!;
 
 /** Values that are right for some field and wrong for others, so every check gets both. */
@@ -67,7 +69,12 @@ function mutate(run: Record<string, unknown>, count: number, random: () => numbe
  * The fast check and the schema agree on 20,000 generated values, each through a JSON round trip (what
  * the check is for), and both outcomes are well represented, or the agreement would mean little.
  */
-function agreeOn20k(seed: number, fast: (value: unknown) => boolean, schema: { safeParse(value: unknown): { success: boolean } }, make: (random: () => number) => Record<string, unknown>): void {
+function agreeOn20k(
+  seed: number,
+  fast: (value: unknown) => boolean,
+  schema: { safeParse(value: unknown): { success: boolean } },
+  make: (random: () => number) => Record<string, unknown>,
+): void {
   const random = mulberry32(seed);
   let accepted = 0;
   for (let i = 0; i < 20_000; i++) {
@@ -81,7 +88,7 @@ function agreeOn20k(seed: number, fast: (value: unknown) => boolean, schema: { s
 }
 
 describe("the fast run check", () => {
-  it("accepts the seed's run", () => {
+  it("accepts LangSmith's run", () => {
     expect(isParsedRun(seedRun)).toBe(true);
   });
 

@@ -130,19 +130,21 @@ export async function claimDeliveries(db: Queryable, o: ClaimOptions): Promise<C
   }[];
   const head = rows[0];
   const originsCapped = (head?.origins ?? 0) >= o.limit;
-  const claimed = rows.filter((r) => r.id !== null).map((r) => ({
-    id: r.id!,
-    windowId: r.window_id,
-    webhookId: r.webhook_id,
-    tenantId: r.tenant_id,
-    ruleId: r.rule_id,
-    ruleVersion: r.rule_version,
-    url: r.url,
-    origin: r.origin,
-    traceId: r.trace_id,
-    attempt: r.attempts,
-    roundAttempt: r.round_attempts,
-    trigger: r.attempt_trigger,
-  }));
+  const claimed = rows
+    .filter((r) => r.id !== null)
+    .map((r) => ({
+      id: r.id!,
+      windowId: r.window_id,
+      webhookId: r.webhook_id,
+      tenantId: r.tenant_id,
+      ruleId: r.rule_id,
+      ruleVersion: r.rule_version,
+      url: r.url,
+      origin: r.origin,
+      traceId: r.trace_id,
+      attempt: r.attempts,
+      roundAttempt: r.round_attempts,
+      trigger: r.attempt_trigger,
+    }));
   return { claimed, lastOrigin: head?.last_origin ?? undefined, originsCapped };
 }

@@ -7,7 +7,10 @@ import { pgArray } from "./pg-array.js";
  * Gives back claimed deliveries whose attempt was never started (a worker stopping): due now, the
  * attempt number and the round's count as they were before the claim.
  */
-export async function releaseClaims(db: Queryable, claims: readonly { id: string; attempt: number }[]): Promise<number> {
+export async function releaseClaims(
+  db: Queryable,
+  claims: readonly { id: string; attempt: number }[],
+): Promise<number> {
   if (claims.length === 0) return 0;
   const rows = (await db.query(sql`
     UPDATE deliveries d SET

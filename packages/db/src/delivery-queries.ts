@@ -120,7 +120,9 @@ export async function redeliver(db: Queryable, tenantId: string, deliveryId: str
   if (rows[0]) return { ok: true, delivery: toDelivery(rows[0]) };
   const existing = (await db.query(sql`
     SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE id = ${deliveryId} AND tenant_id = ${tenantId}`)) as DeliveryRow[];
-  return existing[0] ? { ok: false, reason: "in_progress", delivery: toDelivery(existing[0]) } : { ok: false, reason: "not_found" };
+  return existing[0]
+    ? { ok: false, reason: "in_progress", delivery: toDelivery(existing[0]) }
+    : { ok: false, reason: "not_found" };
 }
 
 export interface ReplayResult {
@@ -136,7 +138,13 @@ export interface ReplayResult {
  * Delivers a rule's windows that started in [from, to) again: every finished delivery of them is
  * queued for a manual round (pending and in-flight ones are left to finish).
  */
-export async function replayRule(db: Queryable, tenantId: string, ruleId: string, from: Date, to: Date): Promise<ReplayResult> {
+export async function replayRule(
+  db: Queryable,
+  tenantId: string,
+  ruleId: string,
+  from: Date,
+  to: Date,
+): Promise<ReplayResult> {
   const rows = (await db.query(sql`
     WITH w AS (
       SELECT window_id FROM delivery_windows

@@ -84,7 +84,10 @@ export async function publishStragglers(
       webhookId: r.webhook_id,
     }));
     await publish(attempts);
-    await markAttemptsPublished(tx, attempts.map((a) => a.id));
+    await markAttemptsPublished(
+      tx,
+      attempts.map((a) => a.id),
+    );
     return attempts.length;
   });
 }

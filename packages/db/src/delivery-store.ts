@@ -115,7 +115,11 @@ export async function storeWindows(
     created: number;
     existing: string[];
   }[];
-  return { windowsStored: rows[0]?.windows ?? 0, deliveriesCreated: rows[0]?.created ?? 0, existing: rows[0]?.existing ?? [] };
+  return {
+    windowsStored: rows[0]?.windows ?? 0,
+    deliveriesCreated: rows[0]?.created ?? 0,
+    existing: rows[0]?.existing ?? [],
+  };
 }
 
 /** What sending a window needs: its webhook body, and which of its window's chunks it is. */
@@ -136,5 +140,7 @@ export async function windowPayloads(db: Queryable, windowIds: readonly string[]
     chunk_index: number;
     chunk_count: number;
   }[];
-  return new Map(rows.map((r) => [r.window_id, { payload: r.payload, chunkIndex: r.chunk_index, chunkCount: r.chunk_count }]));
+  return new Map(
+    rows.map((r) => [r.window_id, { payload: r.payload, chunkIndex: r.chunk_index, chunkCount: r.chunk_count }]),
+  );
 }

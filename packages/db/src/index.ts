@@ -6,7 +6,14 @@ export { sql } from "@databases/pg";
 export { pgArray } from "./pg-array.js";
 export type { SQLQuery, Transaction } from "@databases/pg";
 export { deleteRule, saveRule } from "./rule-store.js";
-export type { DeleteRuleInput, DeleteRuleResult, SaveMode, SaveOutcome, SaveRuleInput, SaveRuleResult } from "./rule-store.js";
+export type {
+  DeleteRuleInput,
+  DeleteRuleResult,
+  SaveMode,
+  SaveOutcome,
+  SaveRuleInput,
+  SaveRuleResult,
+} from "./rule-store.js";
 export { canonicalJson, toRuleVersion } from "./rule-records.js";
 export type { RuleEventRecord, RuleRecord, StoredRule } from "./rule-records.js";
 export { getRule, listRules, ruleHistory, webhooksOfRuleVersion } from "./rule-reads.js";

@@ -27,7 +27,11 @@ export interface PendingRunState {
  * Locks the rows of these runs for the transaction, creating empty ones first so that two requests
  * about the same new run serialise on it too (ids are locked in sorted order: no deadlocks).
  */
-export async function lockPendingRuns(tx: Queryable, tenantId: string, runIds: readonly string[]): Promise<Map<string, PendingRun>> {
+export async function lockPendingRuns(
+  tx: Queryable,
+  tenantId: string,
+  runIds: readonly string[],
+): Promise<Map<string, PendingRun>> {
   const ids = [...new Set(runIds)].sort();
   if (ids.length === 0) return new Map();
   await tx.query(sql`
@@ -37,12 +41,23 @@ export async function lockPendingRuns(tx: Queryable, tenantId: string, runIds: r
   const rows = (await tx.query(sql`
     SELECT run_id, created, updates, produced_at FROM ingest_pending
     WHERE tenant_id = ${tenantId} AND run_id = ANY(${ids}::uuid[])
-    ORDER BY run_id FOR UPDATE`)) as { run_id: string; created: JsonObject | null; updates: JsonObject | null; produced_at: Date | null }[];
-  return new Map(rows.map((r) => [r.run_id, { runId: r.run_id, created: r.created, updates: r.updates, producedAt: r.produced_at }]));
+    ORDER BY run_id FOR UPDATE`)) as {
+    run_id: string;
+    created: JsonObject | null;
+    updates: JsonObject | null;
+    produced_at: Date | null;
+  }[];
+  return new Map(
+    rows.map((r) => [r.run_id, { runId: r.run_id, created: r.created, updates: r.updates, producedAt: r.produced_at }]),
+  );
 }
 
 /** Writes the new state of locked rows in one statement. */
-export async function savePendingRuns(tx: Queryable, tenantId: string, states: readonly PendingRunState[]): Promise<void> {
+export async function savePendingRuns(
+  tx: Queryable,
+  tenantId: string,
+  states: readonly PendingRunState[],
+): Promise<void> {
   if (states.length === 0) return;
   const ids = states.map((s) => s.runId);
   const created = states.map((s) => (s.produced || s.created === null ? null : JSON.stringify(s.created)));
@@ -81,6 +96,8 @@ export async function expirePendingRuns(db: Queryable, olderThanMs: number): Pro
 
 /** Incomplete runs held now. */
 export async function countPendingRuns(db: Queryable): Promise<number> {
-  const rows = (await db.query(sql`SELECT count(*) AS n FROM ingest_pending WHERE produced_at IS NULL`)) as { n: bigint | number }[];
+  const rows = (await db.query(sql`SELECT count(*) AS n FROM ingest_pending WHERE produced_at IS NULL`)) as {
+    n: bigint | number;
+  }[];
   return Number(rows[0]?.n ?? 0);
 }

@@ -97,7 +97,11 @@ export async function claimantsSnapshot(db: Queryable): Promise<ClaimantsSnapsho
  * in-flight claims of these instances whose lock is still free when the statement runs — an instance
  * that took its lock again since it was judged dead keeps what it claims. At most `limit`; returns how many.
  */
-export async function reapDeadInstanceClaims(db: Queryable, instanceIds: readonly string[], limit: number): Promise<number> {
+export async function reapDeadInstanceClaims(
+  db: Queryable,
+  instanceIds: readonly string[],
+  limit: number,
+): Promise<number> {
   if (instanceIds.length === 0) return 0;
   return reapClaims(
     db,

@@ -48,19 +48,48 @@ export interface RuleErrorSummary {
  * A rule's errors for its tenant: counts per version and the latest `limit` samples; undefined when the
  * rule never existed or is another tenant's (a deleted rule's errors stay readable).
  */
-export async function ruleErrorSummary(db: Queryable, tenantId: string, ruleId: string, limit: number): Promise<RuleErrorSummary | undefined> {
-  const owner = (await db.query(sql`SELECT 1 FROM rules WHERE rule_id = ${ruleId} AND tenant_id = ${tenantId}`)) as unknown[];
+export async function ruleErrorSummary(
+  db: Queryable,
+  tenantId: string,
+  ruleId: string,
+  limit: number,
+): Promise<RuleErrorSummary | undefined> {
+  const owner = (await db.query(
+    sql`SELECT 1 FROM rules WHERE rule_id = ${ruleId} AND tenant_id = ${tenantId}`,
+  )) as unknown[];
   if (owner.length === 0) return undefined;
   const versions = (await db.query(sql`
     SELECT rule_version, sum(count)::bigint AS errors, min(log_time) AS first_at, max(log_time) AS last_at
     FROM rule_errors WHERE rule_id = ${ruleId} AND tenant_id = ${tenantId}
-    GROUP BY rule_version ORDER BY rule_version`)) as { rule_version: number; errors: string; first_at: Date; last_at: Date }[];
+    GROUP BY rule_version ORDER BY rule_version`)) as {
+    rule_version: number;
+    errors: string;
+    first_at: Date;
+    last_at: Date;
+  }[];
   const samples = (await db.query(sql`
     SELECT rule_version, run_id, log_time, error, count FROM rule_errors
     WHERE rule_id = ${ruleId} AND tenant_id = ${tenantId}
-    ORDER BY log_time DESC, run_id LIMIT ${limit}`)) as { rule_version: number; run_id: string; log_time: Date; error: string; count: number }[];
+    ORDER BY log_time DESC, run_id LIMIT ${limit}`)) as {
+    rule_version: number;
+    run_id: string;
+    log_time: Date;
+    error: string;
+    count: number;
+  }[];
   return {
-    versions: versions.map((v) => ({ ruleVersion: v.rule_version, errors: Number(v.errors), firstAt: v.first_at, lastAt: v.last_at })),
-    samples: samples.map((s) => ({ ruleVersion: s.rule_version, runId: s.run_id, logTime: s.log_time, error: s.error, count: s.count })),
+    versions: versions.map((v) => ({
+      ruleVersion: v.rule_version,
+      errors: Number(v.errors),
+      firstAt: v.first_at,
+      lastAt: v.last_at,
+    })),
+    samples: samples.map((s) => ({
+      ruleVersion: s.rule_version,
+      runId: s.run_id,
+      logTime: s.log_time,
+      error: s.error,
+      count: s.count,
+    })),
   };
 }

@@ -31,8 +31,13 @@ export type QuotaRefusal =
  * Whether a write that makes a new live rule (a creation, or an id used again after its deletion) fits:
  * the tenant must have fewer than `limit` live rules. Writes to a live rule never change the count.
  */
-export function decideRuleCount(input: { readonly liveRules: number; readonly limit: number }): QuotaRefusal | undefined {
-  return input.liveRules < input.limit ? undefined : { quota: "rules_per_tenant", limit: input.limit, current: input.liveRules };
+export function decideRuleCount(input: {
+  readonly liveRules: number;
+  readonly limit: number;
+}): QuotaRefusal | undefined {
+  return input.liveRules < input.limit
+    ? undefined
+    : { quota: "rules_per_tenant", limit: input.limit, current: input.liveRules };
 }
 
 /**

@@ -3,7 +3,14 @@ import type { FieldIssue, Rule, RuleEventType } from "@runhooks/contracts";
 import type { Database } from "./pool.js";
 import { lockTenant, quotaRefusal } from "./rule-quota-check.js";
 import type { QuotaRefusal, RuleQuotas } from "./rule-quotas.js";
-import { canonicalJson, toRecord, toRuleVersion, type RuleRecord, type RuleRow, type StoredRule } from "./rule-records.js";
+import {
+  canonicalJson,
+  toRecord,
+  toRuleVersion,
+  type RuleRecord,
+  type RuleRow,
+  type StoredRule,
+} from "./rule-records.js";
 import { resolveWebhooks } from "./webhook-resolution.js";
 
 /**

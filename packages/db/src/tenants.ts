@@ -38,9 +38,13 @@ export function generateApiKey(): string {
   return `${API_KEY_PREFIX}${randomBytes(32).toString("base64url")}`;
 }
 
-export type CreateTenantResult = { readonly ok: true; readonly tenant: Tenant } | { readonly ok: false; readonly reason: "exists" };
+export type CreateTenantResult =
+  { readonly ok: true; readonly tenant: Tenant } | { readonly ok: false; readonly reason: "exists" };
 
-export async function createTenant(db: Queryable, input: { name: string; id?: string | undefined }): Promise<CreateTenantResult> {
+export async function createTenant(
+  db: Queryable,
+  input: { name: string; id?: string | undefined },
+): Promise<CreateTenantResult> {
   const rows = (await db.query(sql`
     INSERT INTO tenants (id, name) VALUES (${input.id ?? randomUUID()}, ${input.name})
     ON CONFLICT (id) DO NOTHING

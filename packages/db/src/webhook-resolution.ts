@@ -5,8 +5,7 @@ import { REDACTED, REDACTED_SIGNING_SECRET, redactUrl, type FieldIssue, type Web
 export type StoredWebhook = Webhook & { readonly id: string };
 
 export type WebhookResolution =
-  | { readonly ok: true; readonly webhooks: StoredWebhook[] }
-  | { readonly ok: false; readonly issues: FieldIssue[] };
+  { readonly ok: true; readonly webhooks: StoredWebhook[] } | { readonly ok: false; readonly issues: FieldIssue[] };
 
 /**
  * Gives each webhook of a new rule version its id, and puts back the secrets a client sent redacted.

@@ -33,7 +33,14 @@ async function pending(origin: string, count: number, agoMs: number, tenant = te
   return stored(origin, count, agoMs, false, 60_000, tenant);
 }
 
-async function stored(origin: string, count: number, agoMs: number, claimed: boolean, leaseMs = 60_000, tenant = tenantId): Promise<string[]> {
+async function stored(
+  origin: string,
+  count: number,
+  agoMs: number,
+  claimed: boolean,
+  leaseMs = 60_000,
+  tenant = tenantId,
+): Promise<string[]> {
   const windows: NewWindow[] = [];
   const deliveries: NewDelivery[] = [];
   for (let i = 0; i < count; i++) {
@@ -73,7 +80,14 @@ async function stored(origin: string, count: number, agoMs: number, claimed: boo
 }
 
 const claim = (limit: number, originRoom = new Map<string, number>(), afterOrigin?: string) =>
-  claimDeliveries(database.db, { limit, leaseMs: 60_000, claimedBy: "test", originRoom, defaultRoom: 256, afterOrigin });
+  claimDeliveries(database.db, {
+    limit,
+    leaseMs: 60_000,
+    claimedBy: "test",
+    originRoom,
+    defaultRoom: 256,
+    afterOrigin,
+  });
 
 async function reset(): Promise<void> {
   await database.db.query(sql`DELETE FROM deliveries`);
@@ -83,18 +97,59 @@ describe("storeWindows", () => {
   it("stores a body's UTF-8 bytes as its text, multi-byte characters and all, and reads it back with its chunk", async () => {
     const windowId = randomUUID();
     const body = '{"runs":[{"text":"é ✓ 🙂 \\u0000 \\"q\\""}]}';
-    const window = { windowId, tenantId, ruleId, ruleVersion: 1, startTime: "2026-01-01T00:00:00Z", endTime: "2026-01-01T00:00:05Z", runCount: 1 };
-    await storeWindows(database.db, [{ ...window, chunkIndex: 2, chunkCount: 3, webhookCount: 1, payload: Buffer.from(body) }], []);
-    expect((await windowPayloads(database.db, [windowId])).get(windowId)).toEqual({ payload: body, chunkIndex: 2, chunkCount: 3 });
-    const [row] = (await database.db.query(sql`SELECT octet_length(payload) AS bytes, length(payload) AS chars FROM delivery_windows WHERE window_id = ${windowId}`)) as { bytes: number; chars: number }[];
+    const window = {
+      windowId,
+      tenantId,
+      ruleId,
+      ruleVersion: 1,
+      startTime: "2026-01-01T00:00:00Z",
+      endTime: "2026-01-01T00:00:05Z",
+      runCount: 1,
+    };
+    await storeWindows(
+      database.db,
+      [{ ...window, chunkIndex: 2, chunkCount: 3, webhookCount: 1, payload: Buffer.from(body) }],
+      [],
+    );
+    expect((await windowPayloads(database.db, [windowId])).get(windowId)).toEqual({
+      payload: body,
+      chunkIndex: 2,
+      chunkCount: 3,
+    });
+    const [row] = (await database.db.query(
+      sql`SELECT octet_length(payload) AS bytes, length(payload) AS chars FROM delivery_windows WHERE window_id = ${windowId}`,
+    )) as { bytes: number; chars: number }[];
     expect(row).toEqual({ bytes: Buffer.byteLength(body), chars: body.length - 1 }); // 🙂 is one character, two UTF-16 units
   });
 });
 
 describe("storeWindows on a replay", () => {
   it("says which deliveries existed already and counts only the new ones", async () => {
-    const window = (windowId: string) => ({ windowId, tenantId, ruleId, ruleVersion: 1, startTime: "2026-01-01T00:00:00Z", endTime: "2026-01-01T00:00:05Z", runCount: 1, chunkIndex: 0, chunkCount: 1, webhookCount: 1, payload: Buffer.from("{}") });
-    const delivery = (windowId: string) => ({ id: randomUUID(), windowId, webhookId: randomUUID(), tenantId, ruleId, ruleVersion: 1, url: "http://a.test/hook", origin: "http://a.test:80", traceId: "0".repeat(32), claimed: true });
+    const window = (windowId: string) => ({
+      windowId,
+      tenantId,
+      ruleId,
+      ruleVersion: 1,
+      startTime: "2026-01-01T00:00:00Z",
+      endTime: "2026-01-01T00:00:05Z",
+      runCount: 1,
+      chunkIndex: 0,
+      chunkCount: 1,
+      webhookCount: 1,
+      payload: Buffer.from("{}"),
+    });
+    const delivery = (windowId: string) => ({
+      id: randomUUID(),
+      windowId,
+      webhookId: randomUUID(),
+      tenantId,
+      ruleId,
+      ruleVersion: 1,
+      url: "http://a.test/hook",
+      origin: "http://a.test:80",
+      traceId: "0".repeat(32),
+      claimed: true,
+    });
     const [a, b] = [randomUUID(), randomUUID()];
     const first = [delivery(a), delivery(a)];
     const stored = await storeWindows(database.db, [window(a)], first);
@@ -143,7 +198,10 @@ describe("claimDeliveries", () => {
     expect(byOrigin("http://b.test:80")).toBe(3);
     expect(byOrigin("http://c.test:80")).toBe(3);
     const states = (await database.db.query(sql`
-      SELECT status, count(*)::int AS n FROM deliveries WHERE claimed_by = 'test' GROUP BY status`)) as { status: string; n: number }[];
+      SELECT status, count(*)::int AS n FROM deliveries WHERE claimed_by = 'test' GROUP BY status`)) as {
+      status: string;
+      n: number;
+    }[];
     expect(states).toEqual([{ status: "in_flight", n: 7 }]);
   });
 
@@ -210,7 +268,10 @@ describe("renewLeases", () => {
     await new Promise((r) => setTimeout(r, 400));
     // The two not renewed expired and are reaped; the renewed one stays in flight.
     expect(await reapExpiredLeases(database.db, 1000)).toBe(2);
-    const rows = (await database.db.query(sql`SELECT id, status FROM deliveries ORDER BY id`)) as { id: string; status: string }[];
+    const rows = (await database.db.query(sql`SELECT id, status FROM deliveries ORDER BY id`)) as {
+      id: string;
+      status: string;
+    }[];
     expect(rows.find((r) => r.id === held)!.status).toBe("in_flight");
     expect(rows.filter((r) => r.status === "pending")).toHaveLength(2);
   });
@@ -233,11 +294,13 @@ describe("recordAttempts after the lease expired", () => {
     published,
   });
   const delivery = async (id: string) =>
-    ((await database.db.query(sql`SELECT status, attempts, round_attempts FROM deliveries WHERE id = ${id}`)) as {
-      status: string;
-      attempts: number;
-      round_attempts: number;
-    }[])[0];
+    (
+      (await database.db.query(sql`SELECT status, attempts, round_attempts FROM deliveries WHERE id = ${id}`)) as {
+        status: string;
+        attempts: number;
+        round_attempts: number;
+      }[]
+    )[0];
   const attempts = async (id: string) =>
     (await database.db.query(sql`
       SELECT attempt, outcome, published_at FROM delivery_attempts WHERE delivery_id = ${id} ORDER BY attempt`)) as {
@@ -272,11 +335,21 @@ describe("recordAttempts after the lease expired", () => {
     const [id] = await stored("http://late.test:80", 1, 0, true);
     await database.db.query(sql`UPDATE deliveries SET attempt_trigger = 'manual' WHERE id = ${id!}`);
     const [recorded] = await recordAttempts(database.db, [
-      { ...success(id!, 1), outcome: "interrupted", statusCode: null, error: "interrupted: a stall", responseExcerpt: null, nextStatus: "pending", nextAttemptAt: new Date() },
+      {
+        ...success(id!, 1),
+        outcome: "interrupted",
+        statusCode: null,
+        error: "interrupted: a stall",
+        responseExcerpt: null,
+        nextStatus: "pending",
+        nextAttemptAt: new Date(),
+      },
     ]);
     expect(recorded).toMatchObject({ applied: true });
     expect(await delivery(id!)).toEqual({ status: "pending", attempts: 1, round_attempts: 0 });
-    const triggers = (await database.db.query(sql`SELECT next_trigger FROM deliveries WHERE id = ${id!}`)) as { next_trigger: string }[];
+    const triggers = (await database.db.query(sql`SELECT next_trigger FROM deliveries WHERE id = ${id!}`)) as {
+      next_trigger: string;
+    }[];
     expect(triggers).toEqual([{ next_trigger: "manual" }]);
   });
 
@@ -291,7 +364,9 @@ describe("recordAttempts after the lease expired", () => {
     const [recorded] = await recordAttempts(database.db, [success(id!, 1, true)]);
     expect(recorded).toMatchObject({ attempt: 1, applied: false });
     expect(await delivery(id!)).toMatchObject({ status: "in_flight", attempts: 2 });
-    expect((await attempts(id!)).map((a) => [a.attempt, a.outcome, a.published_at !== null])).toEqual([[1, "success", true]]);
+    expect((await attempts(id!)).map((a) => [a.attempt, a.outcome, a.published_at !== null])).toEqual([
+      [1, "success", true],
+    ]);
   });
 });
 

@@ -26,7 +26,10 @@ beforeAll(async () => {
   other = await createTestDatabase("liveness_other");
   await migrate(database.db);
   const hashes = (await database.db.query(sql`
-    SELECT id, hashtext(id) AS h FROM (SELECT 'instance-' || n AS id FROM generate_series(0, 63) n) ids`)) as { id: string; h: number }[];
+    SELECT id, hashtext(id) AS h FROM (SELECT 'instance-' || n AS id FROM generate_series(0, 63) n) ids`)) as {
+    id: string;
+    h: number;
+  }[];
   negative = hashes.find((r) => r.h < 0)!.id;
   positive = hashes.find((r) => r.h > 0)!.id;
 });
@@ -59,7 +62,8 @@ async function holdOn(url: string, take: SQLQuery): Promise<() => Promise<void>>
     await pool.dispose();
   };
 }
-const instanceLock = (instanceId: string) => sql`SELECT pg_advisory_lock(${INSTANCE_LOCK_NAMESPACE}::int, hashtext(${instanceId}))`;
+const instanceLock = (instanceId: string) =>
+  sql`SELECT pg_advisory_lock(${INSTANCE_LOCK_NAMESPACE}::int, hashtext(${instanceId}))`;
 
 /** `count` deliveries in flight claimed by `instanceId`, under a lease of `leaseMs`. */
 async function claimedBy(instanceId: string, count: number, leaseMs = 60_000): Promise<string[]> {
@@ -183,10 +187,19 @@ describe("reapDeadInstanceClaims", () => {
       round_attempts: number;
     }[];
     for (const id of dead) {
-      expect(rows.find((r) => r.id === id)).toMatchObject({ status: "pending", claimed_by: null, lease_until: null, attempts: 1, round_attempts: 0 });
+      expect(rows.find((r) => r.id === id)).toMatchObject({
+        status: "pending",
+        claimed_by: null,
+        lease_until: null,
+        attempts: 1,
+        round_attempts: 0,
+      });
     }
-    for (const id of live) expect(rows.find((r) => r.id === id)).toMatchObject({ status: "in_flight", claimed_by: positive });
-    const attempts = (await database.db.query(sql`SELECT delivery_id, attempt, outcome FROM delivery_attempts ORDER BY delivery_id`)) as {
+    for (const id of live)
+      expect(rows.find((r) => r.id === id)).toMatchObject({ status: "in_flight", claimed_by: positive });
+    const attempts = (await database.db.query(
+      sql`SELECT delivery_id, attempt, outcome FROM delivery_attempts ORDER BY delivery_id`,
+    )) as {
       delivery_id: string;
       attempt: number;
       outcome: string;

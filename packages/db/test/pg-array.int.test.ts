@@ -12,7 +12,21 @@ afterAll(async () => {
 
 describe("pgArray", () => {
   it("round-trips text Postgres would misread unquoted or unescaped", async () => {
-    const values = ["", "NULL", "null", " spaced ", "a,b", "{x}", 'say "hi"', "back\\slash", '\\"', "é ✓ 🙂", "line\nbreak", "tab\t", null];
+    const values = [
+      "",
+      "NULL",
+      "null",
+      " spaced ",
+      "a,b",
+      "{x}",
+      'say "hi"',
+      "back\\slash",
+      '\\"',
+      "é ✓ 🙂",
+      "line\nbreak",
+      "tab\t",
+      null,
+    ];
     const [row] = (await database.db.query(sql`SELECT ${pgArray(values)}::text[] AS v`)) as { v: (string | null)[] }[];
     expect(row!.v).toEqual(values);
   });
@@ -22,8 +36,21 @@ describe("pgArray", () => {
     const [row] = (await database.db.query(sql`
       SELECT ${pgArray(["6ab80f10-d79c-4fa2-b441-922ed6feb630", null])}::uuid[] AS u, ${pgArray([1, -2, null])}::int[] AS i,
         ${pgArray([0.1, 12.5])}::float8[] AS f, ${pgArray([true, false])}::bool[] AS b, ${pgArray([at, null])}::timestamptz[] AS t,
-        ${pgArray([])}::int[] AS e`)) as { u: unknown; i: unknown; f: unknown; b: unknown; t: (Date | null)[]; e: unknown }[];
-    expect(row).toMatchObject({ u: ["6ab80f10-d79c-4fa2-b441-922ed6feb630", null], i: [1, -2, null], f: [0.1, 12.5], b: [true, false], e: [] });
+        ${pgArray([])}::int[] AS e`)) as {
+      u: unknown;
+      i: unknown;
+      f: unknown;
+      b: unknown;
+      t: (Date | null)[];
+      e: unknown;
+    }[];
+    expect(row).toMatchObject({
+      u: ["6ab80f10-d79c-4fa2-b441-922ed6feb630", null],
+      i: [1, -2, null],
+      f: [0.1, 12.5],
+      b: [true, false],
+      e: [],
+    });
     expect(row!.t.map((d) => d?.getTime() ?? null)).toEqual([at.getTime(), null]);
   });
 

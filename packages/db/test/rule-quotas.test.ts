@@ -26,7 +26,13 @@ describe("the rule-versions-per-minute quota", () => {
     ["three in the minute, limit 3", 3, ago(50_000), 3, { current: 3, retryAfterMs: 10_000 }],
     ["three written this very millisecond", 3, now, 3, { current: 3, retryAfterMs: 60_000 }],
     // Stamped after `now`: another transaction started later and committed first. It still counts.
-    ["the oldest counted from a later transaction", 3, new Date(now.getTime() + 5), 3, { current: 3, retryAfterMs: 60_005 }],
+    [
+      "the oldest counted from a later transaction",
+      3,
+      new Date(now.getTime() + 5),
+      3,
+      { current: 3, retryAfterMs: 60_005 },
+    ],
     ["limit 1, one 59.999 s old", 1, ago(59_999), 1, { current: 1, retryAfterMs: 1 }],
     // At the window's edge the store no longer counts it; the decision never asks to wait for nothing.
     ["limit 1, one exactly a minute old", 1, ago(60_000), 1, { current: 1, retryAfterMs: 1 }],

@@ -33,11 +33,22 @@ describe("a rule's matching part, as the rules topic carries it", () => {
   it.each<[string, Partial<Rule>, Partial<RuleVersion>]>([
     ["no session scope → null", {}, { session_id: null }],
     ["a null session scope → null", { session_id: null }, { session_id: null }],
-    ["a session scope kept", { session_id: "3f1d5d0c-9e01-4f00-8a77-9b1f1a8c2a8e" }, { session_id: "3f1d5d0c-9e01-4f00-8a77-9b1f1a8c2a8e" }],
+    [
+      "a session scope kept",
+      { session_id: "3f1d5d0c-9e01-4f00-8a77-9b1f1a8c2a8e" },
+      { session_id: "3f1d5d0c-9e01-4f00-8a77-9b1f1a8c2a8e" },
+    ],
     ["disabled kept", { enabled: false }, { enabled: false }],
   ])("%s", (_name, change, expected) => {
     const version = toRuleVersion({ ...rule, ...change }, 7);
-    expect(version).toMatchObject({ schema_version: 1, kind: "rule", rule_id: rule.id, version: 7, tenant_id: rule.tenant_id, ...expected });
+    expect(version).toMatchObject({
+      schema_version: 1,
+      kind: "rule",
+      rule_id: rule.id,
+      version: 7,
+      tenant_id: rule.tenant_id,
+      ...expected,
+    });
     expect(RuleVersion.safeParse(version).success).toBe(true);
     // No webhook, URL or secret ever enters Kafka.
     expect(JSON.stringify(version)).not.toContain("example.com");

@@ -55,9 +55,10 @@ function ruleDoc(tenantId: string, patch: Record<string, unknown> = {}): Rule {
 }
 
 async function outboxRows(ruleId: string) {
-  return (await database.db.query(
-    sql`SELECT version, payload FROM outbox WHERE rule_id = ${ruleId} ORDER BY id`,
-  )) as { version: number; payload: Record<string, unknown> | null }[];
+  return (await database.db.query(sql`SELECT version, payload FROM outbox WHERE rule_id = ${ruleId} ORDER BY id`)) as {
+    version: number;
+    payload: Record<string, unknown> | null;
+  }[];
 }
 
 describe("the rule store", () => {
@@ -69,10 +70,18 @@ describe("the rule store", () => {
     const again = await saveRule(database.db, { tenantId: tenantA, rule, mode: "upsert" });
     expect(again).toMatchObject({ ok: true, outcome: "unchanged", record: { version: 1 } });
     // No session scope, written as null or left out: the same rule.
-    const explicitNull = await saveRule(database.db, { tenantId: tenantA, rule: { ...rule, session_id: null }, mode: "upsert" });
+    const explicitNull = await saveRule(database.db, {
+      tenantId: tenantA,
+      rule: { ...rule, session_id: null },
+      mode: "upsert",
+    });
     expect(explicitNull).toMatchObject({ ok: true, outcome: "unchanged", record: { version: 1 } });
 
-    const disabled = await saveRule(database.db, { tenantId: tenantA, rule: { ...rule, enabled: false }, mode: "upsert" });
+    const disabled = await saveRule(database.db, {
+      tenantId: tenantA,
+      rule: { ...rule, enabled: false },
+      mode: "upsert",
+    });
     expect(disabled).toMatchObject({ ok: true, outcome: "updated", record: { version: 2 } });
     const changed = await saveRule(database.db, {
       tenantId: tenantA,
@@ -95,7 +104,18 @@ describe("the rule store", () => {
     expect(outbox.map((r) => r.version)).toEqual([1, 2, 3]);
     for (const row of outbox) {
       expect(Object.keys(row.payload!).sort()).toEqual(
-        ["enabled", "filter", "kind", "rule_id", "sampling_rate", "schema_version", "session_id", "tenant_id", "version", "window"].sort(),
+        [
+          "enabled",
+          "filter",
+          "kind",
+          "rule_id",
+          "sampling_rate",
+          "schema_version",
+          "session_id",
+          "tenant_id",
+          "version",
+          "window",
+        ].sort(),
       );
       expect(JSON.stringify(row.payload)).not.toMatch(/s3cret|hdr-secret|whsec|example\.com/);
     }
@@ -146,7 +166,9 @@ describe("the rule store", () => {
   it("refuses a redacted value it cannot restore, naming the field", async () => {
     // The API lets `whsec_***` through validation (it means "keep the stored secret").
     const rule = ruleDoc(tenantA, { webhooks: [] });
-    rule.webhooks = [{ url: "https://example.com/new?token=***", headers: { "x-k": "***" }, signing_secret: "whsec_***" }];
+    rule.webhooks = [
+      { url: "https://example.com/new?token=***", headers: { "x-k": "***" }, signing_secret: "whsec_***" },
+    ];
     const result = await saveRule(database.db, { tenantId: tenantA, rule, mode: "create" });
     expect(result).toMatchObject({ ok: false, reason: "invalid" });
     if (result.ok || result.reason !== "invalid") return;
@@ -161,9 +183,19 @@ describe("the rule store", () => {
   it("detects a stale version and leaves the rule as it was", async () => {
     const rule = ruleDoc(tenantA);
     await saveRule(database.db, { tenantId: tenantA, rule, mode: "create" });
-    const v2 = await saveRule(database.db, { tenantId: tenantA, rule: { ...rule, display_name: "v2" }, mode: "update", expectedVersion: 1 });
+    const v2 = await saveRule(database.db, {
+      tenantId: tenantA,
+      rule: { ...rule, display_name: "v2" },
+      mode: "update",
+      expectedVersion: 1,
+    });
     expect(v2).toMatchObject({ ok: true, record: { version: 2 } });
-    const stale = await saveRule(database.db, { tenantId: tenantA, rule: { ...rule, display_name: "lost" }, mode: "update", expectedVersion: 1 });
+    const stale = await saveRule(database.db, {
+      tenantId: tenantA,
+      rule: { ...rule, display_name: "lost" },
+      mode: "update",
+      expectedVersion: 1,
+    });
     expect(stale).toMatchObject({ ok: false, reason: "version_conflict", current: { version: 2 } });
     expect((await getRule(database.db, tenantA, rule.id))?.rule.display_name).toBe("v2");
   });
@@ -173,7 +205,12 @@ describe("the rule store", () => {
     await saveRule(database.db, { tenantId: tenantA, rule, mode: "create" });
     const results = await Promise.all(
       ["x", "y", "z"].map((name) =>
-        saveRule(database.db, { tenantId: tenantA, rule: { ...rule, display_name: name }, mode: "update", expectedVersion: 1 }),
+        saveRule(database.db, {
+          tenantId: tenantA,
+          rule: { ...rule, display_name: name },
+          mode: "update",
+          expectedVersion: 1,
+        }),
       ),
     );
     expect(results.filter((r) => r.ok)).toHaveLength(1);
@@ -183,7 +220,9 @@ describe("the rule store", () => {
 
   it("serialises racing creates of the same new id", async () => {
     const rule = ruleDoc(tenantA);
-    const results = await Promise.all([0, 1, 2].map(() => saveRule(database.db, { tenantId: tenantA, rule, mode: "create" })));
+    const results = await Promise.all(
+      [0, 1, 2].map(() => saveRule(database.db, { tenantId: tenantA, rule, mode: "create" })),
+    );
     expect(results.filter((r) => r.ok)).toHaveLength(1);
     expect(results.filter((r) => !r.ok && r.reason === "exists")).toHaveLength(2);
   });
@@ -196,10 +235,16 @@ describe("the rule store", () => {
       reason: "version_conflict",
     });
     expect(await deleteRule(database.db, { tenantId: tenantA, ruleId: rule.id })).toEqual({ ok: true, version: 2 });
-    expect(await deleteRule(database.db, { tenantId: tenantA, ruleId: rule.id })).toEqual({ ok: false, reason: "not_found" });
+    expect(await deleteRule(database.db, { tenantId: tenantA, ruleId: rule.id })).toEqual({
+      ok: false,
+      reason: "not_found",
+    });
     expect(await getRule(database.db, tenantA, rule.id)).toBeUndefined();
     expect((await listRules(database.db, tenantA)).some((r) => r.rule.id === rule.id)).toBe(false);
-    expect(await saveRule(database.db, { tenantId: tenantA, rule, mode: "update" })).toEqual({ ok: false, reason: "not_found" });
+    expect(await saveRule(database.db, { tenantId: tenantA, rule, mode: "update" })).toEqual({
+      ok: false,
+      reason: "not_found",
+    });
 
     const again = await saveRule(database.db, { tenantId: tenantA, rule, mode: "upsert" });
     expect(again).toMatchObject({ ok: true, outcome: "created", record: { version: 3 } });
@@ -209,7 +254,11 @@ describe("the rule store", () => {
       [2, true],
       [3, false],
     ]);
-    expect((await ruleHistory(database.db, tenantA, rule.id)).map((e) => e.type)).toEqual(["created", "deleted", "created"]);
+    expect((await ruleHistory(database.db, tenantA, rule.id)).map((e) => e.type)).toEqual([
+      "created",
+      "deleted",
+      "created",
+    ]);
   });
 
   it("keeps tenants apart: another tenant's rule is invisible and its id cannot be taken", async () => {
@@ -218,10 +267,22 @@ describe("the rule store", () => {
     const asB = { ...rule, tenant_id: tenantB };
     expect(await getRule(database.db, tenantB, rule.id)).toBeUndefined();
     expect(await ruleHistory(database.db, tenantB, rule.id)).toEqual([]);
-    expect(await saveRule(database.db, { tenantId: tenantB, rule: asB, mode: "update" })).toEqual({ ok: false, reason: "not_found" });
-    expect(await saveRule(database.db, { tenantId: tenantB, rule: asB, mode: "upsert" })).toEqual({ ok: false, reason: "id_taken" });
-    expect(await saveRule(database.db, { tenantId: tenantB, rule: asB, mode: "create" })).toEqual({ ok: false, reason: "id_taken" });
-    expect(await deleteRule(database.db, { tenantId: tenantB, ruleId: rule.id })).toEqual({ ok: false, reason: "not_found" });
+    expect(await saveRule(database.db, { tenantId: tenantB, rule: asB, mode: "update" })).toEqual({
+      ok: false,
+      reason: "not_found",
+    });
+    expect(await saveRule(database.db, { tenantId: tenantB, rule: asB, mode: "upsert" })).toEqual({
+      ok: false,
+      reason: "id_taken",
+    });
+    expect(await saveRule(database.db, { tenantId: tenantB, rule: asB, mode: "create" })).toEqual({
+      ok: false,
+      reason: "id_taken",
+    });
+    expect(await deleteRule(database.db, { tenantId: tenantB, ruleId: rule.id })).toEqual({
+      ok: false,
+      reason: "not_found",
+    });
     expect((await listRules(database.db, tenantB)).map((r) => r.rule.id)).not.toContain(rule.id);
     expect((await getRule(database.db, tenantA, rule.id))?.version).toBe(1);
   });
@@ -264,7 +325,9 @@ describe("API keys", () => {
     const created = await createApiKey(database.db, tenantA, "ci");
     if (!created) throw new Error("key");
     expect(created.key.startsWith("rh_")).toBe(true);
-    const stored = (await database.db.query(sql`SELECT key_hash, key_prefix FROM api_keys WHERE id = ${created.id}`)) as {
+    const stored = (await database.db.query(
+      sql`SELECT key_hash, key_prefix FROM api_keys WHERE id = ${created.id}`,
+    )) as {
       key_hash: Buffer;
       key_prefix: string;
     }[];

@@ -76,6 +76,12 @@ export function createKafka(options: KafkaClientOptions): Kafka {
     ...(options.connectionTimeoutMs === undefined ? {} : { connectionTimeout: options.connectionTimeoutMs }),
     ...(options.retry === undefined
       ? {}
-      : { retry: { retries: options.retry.retries, initialRetryTime: options.retry.initialRetryTimeMs, maxRetryTime: options.retry.maxRetryTimeMs } }),
+      : {
+          retry: {
+            retries: options.retry.retries,
+            initialRetryTime: options.retry.initialRetryTimeMs,
+            maxRetryTime: options.retry.maxRetryTimeMs,
+          },
+        }),
   });
 }

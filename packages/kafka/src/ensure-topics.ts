@@ -41,7 +41,10 @@ export async function ensureTopics(
         configEntries: Object.entries(s.config).map(([name, value]) => ({ name, value })),
       })),
     });
-    await waitForTopics(admin, missing.map((s) => s.name));
+    await waitForTopics(
+      admin,
+      missing.map((s) => s.name),
+    );
   }
   const present = specs.filter((s) => existing.has(s.name));
   const mismatches = present.length > 0 ? await compareTopics(admin, present) : [];
@@ -65,7 +68,10 @@ async function compareTopics(admin: Admin, specs: readonly TopicSpec[]): Promise
     })),
   });
   const configByTopic = new Map(
-    described.resources.map((r) => [r.resourceName, new Map(r.configEntries.map((e) => [e.configName, e.configValue]))]),
+    described.resources.map((r) => [
+      r.resourceName,
+      new Map(r.configEntries.map((e) => [e.configName, e.configValue])),
+    ]),
   );
   for (const spec of specs) {
     const partitions = partitionsByTopic.get(spec.name) ?? 0;

@@ -4,7 +4,9 @@ import kafkajs from "kafkajs";
 
 const { CompressionCodecs, CompressionTypes } = kafkajs;
 
-const gzipFast = promisify((input: Buffer, done: (error: Error | null, output: Buffer) => void) => gzip(input, { level: 1 }, done));
+const gzipFast = promisify((input: Buffer, done: (error: Error | null, output: Buffer) => void) =>
+  gzip(input, { level: 1 }, done),
+);
 const gunzip = promisify(unzip);
 
 /**

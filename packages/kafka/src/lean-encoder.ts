@@ -67,7 +67,11 @@ export function useLeanEncoder(): LeanEncoder {
     return "kafkajs-layout-changed";
   }
   const proto = Encoder.prototype;
-  if (typeof proto["ensureAvailable"] !== "function" || typeof proto["writeEncoderArray"] !== "function" || typeof proto["writeBufferInternal"] !== "function") {
+  if (
+    typeof proto["ensureAvailable"] !== "function" ||
+    typeof proto["writeEncoderArray"] !== "function" ||
+    typeof proto["writeBufferInternal"] !== "function"
+  ) {
     return "kafkajs-layout-changed";
   }
   proto["ensureAvailable"] = ensureAvailable;

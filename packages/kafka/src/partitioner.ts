@@ -50,7 +50,8 @@ export const JavaCompatiblePartitioner: ICustomPartitioner = () => {
   return ({ topic, partitionMetadata, message }: PartitionerArgs) => {
     if (message.partition !== null && message.partition !== undefined) return message.partition;
     const numPartitions = partitionMetadata.length;
-    if (message.key !== null && message.key !== undefined) return toPositive(murmur2(keyBytes(message.key))) % numPartitions;
+    if (message.key !== null && message.key !== undefined)
+      return toPositive(murmur2(keyBytes(message.key))) % numPartitions;
     const next = (counters.get(topic) ?? randomBytes(4).readUInt32BE(0)) + 1;
     counters.set(topic, next);
     const available = partitionMetadata.filter((p) => p.leader >= 0);

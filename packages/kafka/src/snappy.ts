@@ -16,13 +16,17 @@ const raw = (input: Uint8Array): Buffer => uncompressSync(input, { asBuffer: tru
 
 /** A record set compressed by any Kafka client: one raw Snappy block (kafkajs, librdkafka) or xerial-framed blocks (Java). */
 export function unsnappy(buffer: Buffer): Buffer {
-  if (buffer.length < XERIAL_HEADER_BYTES || !buffer.subarray(0, XERIAL_MAGIC.length).equals(XERIAL_MAGIC)) return raw(buffer);
+  if (buffer.length < XERIAL_HEADER_BYTES || !buffer.subarray(0, XERIAL_MAGIC.length).equals(XERIAL_MAGIC))
+    return raw(buffer);
   const blocks: Buffer[] = [];
   let at = XERIAL_HEADER_BYTES;
   while (at < buffer.length) {
     const size = buffer.readInt32BE(at);
     at += 4;
-    if (size < 0 || at + size > buffer.length) throw new Error(`xerial snappy block of ${size} bytes at ${at - 4} overruns the ${buffer.length}-byte record set`);
+    if (size < 0 || at + size > buffer.length)
+      throw new Error(
+        `xerial snappy block of ${size} bytes at ${at - 4} overruns the ${buffer.length}-byte record set`,
+      );
     blocks.push(raw(buffer.subarray(at, at + size)));
     at += size;
   }

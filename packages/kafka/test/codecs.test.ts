@@ -35,10 +35,19 @@ describe("native CRC32C in kafkajs", () => {
 });
 
 describe("Snappy codec", () => {
-  const json = Buffer.from(JSON.stringify(Array.from({ length: 300 }, (_, i) => ({ i, text: "the quarter closed with revenue up ".repeat(5), r: Math.random() }))));
+  const json = Buffer.from(
+    JSON.stringify(
+      Array.from({ length: 300 }, (_, i) => ({
+        i,
+        text: "the quarter closed with revenue up ".repeat(5),
+        r: Math.random(),
+      })),
+    ),
+  );
 
   it("round-trips, binary and empty record sets included, and shrinks JSON", () => {
-    for (const input of [json, randomBytes(70_000), Buffer.alloc(0)]) expect(unsnappy(snappy(input)).equals(input)).toBe(true);
+    for (const input of [json, randomBytes(70_000), Buffer.alloc(0)])
+      expect(unsnappy(snappy(input)).equals(input)).toBe(true);
     expect(snappy(json).length).toBeLessThan(json.length / 3);
   });
 

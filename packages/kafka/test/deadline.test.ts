@@ -15,7 +15,9 @@ describe("acknowledgedWithin", () => {
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
     process.on("unhandledRejection", onUnhandled);
     try {
-      await expect(acknowledgedWithin(later(200, "x", true), 20, () => new Error("no ack within 20 ms"))).rejects.toThrow("no ack within 20 ms");
+      await expect(
+        acknowledgedWithin(later(200, "x", true), 20, () => new Error("no ack within 20 ms")),
+      ).rejects.toThrow("no ack within 20 ms");
       await later(250, undefined);
       expect(unhandled).toEqual([]);
     } finally {

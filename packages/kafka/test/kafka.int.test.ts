@@ -83,14 +83,28 @@ describe("topics on the real broker", () => {
     const prefix = uniquePrefix("snappy");
     const names = topicNames(prefix);
     await ensureTopics(admin, topicSpecs({ prefix, runsPartitions: 1 }));
-    const values = Array.from({ length: 40 }, (_, i) => Buffer.from(JSON.stringify({ i, runs: "é run ".repeat(1 + i * 200) })));
+    const values = Array.from({ length: 40 }, (_, i) =>
+      Buffer.from(JSON.stringify({ i, runs: "é run ".repeat(1 + i * 200) })),
+    );
     const producer = kafka.producer();
     await producer.connect();
     // Two batches: the broker decompresses each to check it, and refuses one whose checksum is wrong.
-    await producer.send({ topic: names.windows, acks: -1, compression: kafkajs.CompressionTypes.Snappy, messages: values.slice(0, 20).map((value) => ({ key: "k", value, partition: 0 })) });
-    await producer.send({ topic: names.windows, acks: -1, compression: kafkajs.CompressionTypes.Snappy, messages: values.slice(20).map((value) => ({ key: "k", value, partition: 0 })) });
+    await producer.send({
+      topic: names.windows,
+      acks: -1,
+      compression: kafkajs.CompressionTypes.Snappy,
+      messages: values.slice(0, 20).map((value) => ({ key: "k", value, partition: 0 })),
+    });
+    await producer.send({
+      topic: names.windows,
+      acks: -1,
+      compression: kafkajs.CompressionTypes.Snappy,
+      messages: values.slice(20).map((value) => ({ key: "k", value, partition: 0 })),
+    });
     await producer.disconnect();
-    const read = (await readTopic(testKafka("snappy-reader"), names.windows, values.length)).sort((a, b) => Number(a.message.offset) - Number(b.message.offset));
+    const read = (await readTopic(testKafka("snappy-reader"), names.windows, values.length)).sort(
+      (a, b) => Number(a.message.offset) - Number(b.message.offset),
+    );
     expect(read.map((r) => r.message.value!.toString())).toEqual(values.map((v) => v.toString()));
   });
 });

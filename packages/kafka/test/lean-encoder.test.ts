@@ -43,15 +43,36 @@ function writeSequence(Class: EncoderClass, seed: number): Buffer {
   for (let step = 0; step < 60; step++) {
     const size = [0, 1, 7, 300, 511, 513, 4096, 70_000][int(8)]!;
     switch (int(10)) {
-      case 0: out.writeInt8(int(127)).writeInt32(int(2 ** 31)).writeInt64(int(2 ** 40)); break;
-      case 1: out.writeString(random() < 0.1 ? null : text(Math.min(size, 4096))); break; // an int16 length
-      case 2: out.writeBytes(random() < 0.1 ? null : bytes(size)); break;
-      case 3: out.writeVarInt(int(2 ** 30) - 2 ** 29); break;
-      case 4: out.writeVarIntBytes(random() < 0.1 ? null : bytes(size)); break;
-      case 5: out.writeVarIntString(random() < 0.1 ? null : text(size)); break;
-      case 6: out.writeBuffer(bytes(size)); break;
-      case 7: out.writeEncoder(new Class().writeBytes(bytes(size))); break;
-      default: out.writeEncoderArray(Array.from({ length: int(5) }, () => new Class(int(100)).writeVarIntBytes(bytes(size)))); break;
+      case 0:
+        out
+          .writeInt8(int(127))
+          .writeInt32(int(2 ** 31))
+          .writeInt64(int(2 ** 40));
+        break;
+      case 1:
+        out.writeString(random() < 0.1 ? null : text(Math.min(size, 4096)));
+        break; // an int16 length
+      case 2:
+        out.writeBytes(random() < 0.1 ? null : bytes(size));
+        break;
+      case 3:
+        out.writeVarInt(int(2 ** 30) - 2 ** 29);
+        break;
+      case 4:
+        out.writeVarIntBytes(random() < 0.1 ? null : bytes(size));
+        break;
+      case 5:
+        out.writeVarIntString(random() < 0.1 ? null : text(size));
+        break;
+      case 6:
+        out.writeBuffer(bytes(size));
+        break;
+      case 7:
+        out.writeEncoder(new Class().writeBytes(bytes(size)));
+        break;
+      default:
+        out.writeEncoderArray(Array.from({ length: int(5) }, () => new Class(int(100)).writeVarIntBytes(bytes(size))));
+        break;
     }
   }
   return out.buffer;
@@ -76,6 +97,8 @@ describe("lean kafkajs encoder", () => {
   it("keeps kafkajs' refusal of a record set that is not encoders", () => {
     useLeanEncoder();
     const Patched = require(KAFKAJS_ENCODER_MODULE) as EncoderClass;
-    expect(() => new Patched().writeEncoderArray([null as unknown as Encoder])).toThrow("all values should be an instance of Encoder[]");
+    expect(() => new Patched().writeEncoderArray([null as unknown as Encoder])).toThrow(
+      "all values should be an instance of Encoder[]",
+    );
   });
 });

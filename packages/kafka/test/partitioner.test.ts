@@ -43,7 +43,8 @@ describe("JavaCompatiblePartitioner", () => {
     const p = JavaCompatiblePartitioner();
     expect(p({ topic: "t", partitionMetadata: metadata(6), message: { key: "k", value: "v", partition: 4 } })).toBe(4);
     const seen = new Set<number>();
-    for (let i = 0; i < 60; i++) seen.add(p({ topic: "t", partitionMetadata: metadata(6, [1, 2]), message: { value: "v" } }));
+    for (let i = 0; i < 60; i++)
+      seen.add(p({ topic: "t", partitionMetadata: metadata(6, [1, 2]), message: { value: "v" } }));
     expect([...seen].sort()).toEqual([0, 3, 4, 5]);
   });
 });

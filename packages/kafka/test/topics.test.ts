@@ -7,7 +7,14 @@ describe("topic declarations", () => {
 
   it("declares every topic of DESIGN.md §2 under the default prefix", () => {
     expect([...byName.keys()].sort()).toEqual(
-      ["runhooks.attempts", "runhooks.rule-errors", "runhooks.rules", "runhooks.runs", "runhooks.runs.dlq", "runhooks.windows"].sort(),
+      [
+        "runhooks.attempts",
+        "runhooks.rule-errors",
+        "runhooks.rules",
+        "runhooks.runs",
+        "runhooks.runs.dlq",
+        "runhooks.windows",
+      ].sort(),
     );
     expect(Object.values(topicNames()).sort()).toEqual([...byName.keys()].sort());
   });

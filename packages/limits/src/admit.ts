@@ -10,7 +10,12 @@ export type Admission<P> =
  * Whether a request with this key goes on: a valid key within its rate. Only valid keys spend tokens
  * (wrong keys cost a cache hit); the bucket is the key's, by hash. Throws when the key store fails.
  */
-export async function admitKey<P>(key: string | undefined, keys: KeyCache<P>, limiter: RateLimiter, now: () => number): Promise<Admission<P>> {
+export async function admitKey<P>(
+  key: string | undefined,
+  keys: KeyCache<P>,
+  limiter: RateLimiter,
+  now: () => number,
+): Promise<Admission<P>> {
   if (key === undefined || key === "") return { ok: false, reason: "missing_key" };
   const { principal, keyHash } = await keys.check(key);
   if (principal === undefined) return { ok: false, reason: "wrong_key" };

@@ -25,7 +25,10 @@ export function refill(bucket: Bucket | undefined, now: number, config: BucketCo
   if (bucket === undefined) return { tokens: config.burst, at: now };
   // A clock that steps back refills nothing (and does not move `at` back).
   const elapsed = Math.max(0, now - bucket.at);
-  return { tokens: Math.min(config.burst, bucket.tokens + (elapsed * config.ratePerSecond) / 1000), at: Math.max(now, bucket.at) };
+  return {
+    tokens: Math.min(config.burst, bucket.tokens + (elapsed * config.ratePerSecond) / 1000),
+    at: Math.max(now, bucket.at),
+  };
 }
 
 /** Takes `cost` tokens, or says how long until they are there. A new client starts with a full bucket. */
@@ -33,7 +36,10 @@ export function takeToken(bucket: Bucket | undefined, now: number, config: Bucke
   const current = refill(bucket, now, config);
   if (current.tokens >= cost) return { ok: true, bucket: { tokens: current.tokens - cost, at: current.at } };
   const missing = cost - current.tokens;
-  const retryAfterMs = config.ratePerSecond > 0 && cost <= config.burst ? Math.ceil((missing * 1000) / config.ratePerSecond) : Number.POSITIVE_INFINITY;
+  const retryAfterMs =
+    config.ratePerSecond > 0 && cost <= config.burst
+      ? Math.ceil((missing * 1000) / config.ratePerSecond)
+      : Number.POSITIVE_INFINITY;
   return { ok: false, bucket: current, retryAfterMs };
 }
 

@@ -4,7 +4,10 @@ import { describe, expect, it } from "vitest";
 
 const hash = (key: string) => createHash("sha256").update(key).digest("base64");
 
-function setup(keys: Record<string, string>, o: { validTtlMs?: number; invalidTtlMs?: number; maxEntries?: number } = {}) {
+function setup(
+  keys: Record<string, string>,
+  o: { validTtlMs?: number; invalidTtlMs?: number; maxEntries?: number } = {},
+) {
   let now = 0;
   const asked: string[] = [];
   let fail = false;
@@ -100,7 +103,11 @@ describe("admitting a key", () => {
     const limiter = new RateLimiter({ ratePerSecond: 1, burst: 1 });
     for (let i = 0; i < 5; i++) await admitKey("bad", cache, limiter, () => 0);
     expect(await admitKey("good", cache, limiter, () => 0)).toEqual({ ok: true, principal: "t" });
-    expect(await admitKey("good", cache, limiter, () => 0)).toEqual({ ok: false, reason: "rate_limited", retryAfterMs: 1000 });
+    expect(await admitKey("good", cache, limiter, () => 0)).toEqual({
+      ok: false,
+      reason: "rate_limited",
+      retryAfterMs: 1000,
+    });
     expect(await admitKey("good", cache, limiter, () => 1000)).toEqual({ ok: true, principal: "t" });
   });
 });

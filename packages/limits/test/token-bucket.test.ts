@@ -21,7 +21,10 @@ describe("token bucket", () => {
   });
 
   it("a rate of zero never refills; a cost over the burst never fits", () => {
-    expect(takeToken({ tokens: 0, at: 0 }, 10_000, { ratePerSecond: 0, burst: 5 })).toMatchObject({ ok: false, retryAfterMs: Infinity });
+    expect(takeToken({ tokens: 0, at: 0 }, 10_000, { ratePerSecond: 0, burst: 5 })).toMatchObject({
+      ok: false,
+      retryAfterMs: Infinity,
+    });
     expect(takeToken(undefined, 0, config, 4)).toMatchObject({ ok: false, retryAfterMs: Infinity });
   });
 

@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { Run } from "@runhooks/contracts";
-import { CHARS_PER_STEP, DEFAULT_COST_LIMITS, compileFilter, filterCost, runFacts, validateFilter } from "@runhooks/rules";
+import {
+  CHARS_PER_STEP,
+  DEFAULT_COST_LIMITS,
+  compileFilter,
+  filterCost,
+  runFacts,
+  validateFilter,
+} from "@runhooks/rules";
 import { mulberry32 } from "../../../test/support/random.js";
 import { FilterGen, Gen, generateRun } from "./filter/generate.js";
 
@@ -14,7 +21,8 @@ const D = DEFAULT_COST_LIMITS.dataLength;
  */
 function widen(g: Gen, run: Run): Run {
   if (!g.chance(0.3)) return run;
-  const fill = (n: number) => Array.from({ length: n }, (_, i) => g.pick(["prod", "beta", String(i), "x".repeat(g.int(0, CHARS_PER_STEP - 1))]));
+  const fill = (n: number) =>
+    Array.from({ length: n }, (_, i) => g.pick(["prod", "beta", String(i), "x".repeat(g.int(0, CHARS_PER_STEP - 1))]));
   const wide = structuredClone(run) as Run & Record<string, unknown>;
   wide.tags = fill(D - 1);
   wide.parent_run_ids = fill(g.int(0, D - 1));
@@ -50,7 +58,9 @@ describe("filters the validator accepts never run out of budget on runs within i
       const verdict = compiled(facts);
       maxSteps = Math.max(maxSteps, compiled.lastSteps);
       if (verdict === "error" || compiled.lastSteps > bound.steps) {
-        over.push(`${JSON.stringify(filter)}: ${String(verdict)} after ${compiled.lastSteps} steps, bound ${bound.steps}`);
+        over.push(
+          `${JSON.stringify(filter)}: ${String(verdict)} after ${compiled.lastSteps} steps, bound ${bound.steps}`,
+        );
       }
     }
     expect(over.slice(0, 5)).toEqual([]);
@@ -70,7 +80,8 @@ describe("filters the validator accepts never run out of budget on runs within i
       const again = compileFilter(valid.value);
       const replays = [first(facts), again(structuredClone(facts)), first(facts)];
       const replaySteps = [first.lastSteps, again.lastSteps];
-      if (replays.some((v) => v !== verdict) || replaySteps.some((s) => s !== steps)) differ.push(JSON.stringify(filter));
+      if (replays.some((v) => v !== verdict) || replaySteps.some((s) => s !== steps))
+        differ.push(JSON.stringify(filter));
     }
     expect(differ.slice(0, 5)).toEqual([]);
   });

@@ -3,7 +3,9 @@ import { DEFAULT_FILTER_STEPS, compileFilter } from "@runhooks/rules";
 import { valid } from "./filter/oracle.js";
 
 /** The reduce/merge bomb: the accumulator is merged with itself, so it doubles per element. */
-const BOMB = { "==": [{ reduce: [{ var: "inputs.arr" }, { merge: [{ var: "accumulator" }, { var: "accumulator" }] }, [1]] }, "nope"] };
+const BOMB = {
+  "==": [{ reduce: [{ var: "inputs.arr" }, { merge: [{ var: "accumulator" }, { var: "accumulator" }] }, [1]] }, "nope"],
+};
 const facts = (n: number) => ({ inputs: { arr: Array.from({ length: n }, (_, i) => i) } });
 
 describe("the per-evaluation budget", () => {
@@ -25,7 +27,9 @@ describe("the per-evaluation budget", () => {
   });
 
   it("charges ordinary filters a handful of steps", () => {
-    const filter = compileFilter(valid({ and: [{ "==": [{ var: "status" }, "error"] }, { in: ["prod", { var: "tags" }] }] }));
+    const filter = compileFilter(
+      valid({ and: [{ "==": [{ var: "status" }, "error"] }, { in: ["prod", { var: "tags" }] }] }),
+    );
     expect(filter({ status: "error", tags: ["beta", "prod"] })).toBe(true);
     expect(filter.lastSteps).toBeLessThan(20);
   });

@@ -71,8 +71,18 @@ const QUIRKS: [string, unknown, unknown, unknown][] = [
   ["filter of a non-array is []", { filter: ["abc", true] }, {}, []],
   ["map without logic maps to undefined", { map: [[1, 2]] }, {}, [undefined, undefined]],
   ["reduce of a non-array is the initial value", { reduce: [5, { var: "current" }, "init"] }, {}, "init"],
-  ["reduce without an initial value starts from null (and + of null is NaN)", { reduce: [[1, 2], { "+": [{ var: "accumulator" }, { var: "current" }] }] }, {}, NaN],
-  ["reduce with an initial value", { reduce: [[1, 2], { "+": [{ var: "accumulator" }, { var: "current" }] }, 0] }, {}, 3],
+  [
+    "reduce without an initial value starts from null (and + of null is NaN)",
+    { reduce: [[1, 2], { "+": [{ var: "accumulator" }, { var: "current" }] }] },
+    {},
+    NaN,
+  ],
+  [
+    "reduce with an initial value",
+    { reduce: [[1, 2], { "+": [{ var: "accumulator" }, { var: "current" }] }, 0] },
+    {},
+    3,
+  ],
   ["[] is falsy", { if: [[], "yes", "no"] }, {}, "no"],
   ["'0' is truthy", { if: ["0", "yes", "no"] }, {}, "yes"],
   ["! of [] is true", { "!": [[]] }, {}, true],
@@ -85,14 +95,29 @@ const QUIRKS: [string, unknown, unknown, unknown][] = [
   ["?: is if", { "?:": [true, 1, 2] }, {}, 1],
   ["merge flattens one level", { merge: [1, [2, [3]]] }, {}, [1, 2, [3]]],
   // Data that json-logic-js re-reads as logic: `missing` applies `{"var": key}` to each key.
-  ["missing evaluates a key from the data that looks like logic", { missing: { var: "keys" } }, { keys: [{ var: "a" }], a: "b", b: 1 }, []],
-  ["missing reads an array key from the data as [path, default]", { missing: { var: "keys" } }, { keys: [["nope", "x"]] }, []],
+  [
+    "missing evaluates a key from the data that looks like logic",
+    { missing: { var: "keys" } },
+    { keys: [{ var: "a" }], a: "b", b: 1 },
+    [],
+  ],
+  [
+    "missing reads an array key from the data as [path, default]",
+    { missing: { var: "keys" } },
+    { keys: [["nope", "x"]] },
+    [],
+  ],
   // json-logic-js throws on these runs: the compiled filter does not match them.
   ["in on an object whose indexOf is data", { in: ["x", { var: "o" }] }, { o: { indexOf: 1 } }, THROWS],
   ["missing_some with a null key list", { missing_some: [1, { var: "nope" }] }, {}, THROWS],
   ["== on an object whose toString is data", { "==": [{ var: "o" }, "x"] }, { o: { toString: 1 } }, THROWS],
   ["cat of an object whose toString is data", { cat: [{ var: "o" }] }, { o: { toString: "x" } }, THROWS],
-  ["a key from the data naming an unknown operator", { missing: { var: "keys" } }, { keys: [{ no_such_op: 1 }] }, THROWS],
+  [
+    "a key from the data naming an unknown operator",
+    { missing: { var: "keys" } },
+    { keys: [{ no_such_op: 1 }] },
+    THROWS,
+  ],
   ["an unused operand still throws", { "!": [false, { in: ["x", { var: "o" }] }] }, { o: { indexOf: 1 } }, THROWS],
   ["a throw under ! does not turn into a match", { "!": { in: ["x", { var: "o" }] } }, { o: { indexOf: 1 } }, THROWS],
 ];
@@ -113,8 +138,13 @@ describe("compileFilter mirrors json-logic-js 2.0.5", () => {
       expect(compile(filter)(data as Record<string, unknown>)).toBe(false);
       return;
     }
-    expect(reference.ok && sameValue(reference.value, expected), `json-logic-js gave ${reference.ok ? show(reference.value) : "a throw"}`).toBe(true);
-    expect(ours.ok && sameValue(ours.value, expected), `compiled gave ${ours.ok ? show(ours.value) : "a throw"}`).toBe(true);
+    expect(
+      reference.ok && sameValue(reference.value, expected),
+      `json-logic-js gave ${reference.ok ? show(reference.value) : "a throw"}`,
+    ).toBe(true);
+    expect(ours.ok && sameValue(ours.value, expected), `compiled gave ${ours.ok ? show(ours.value) : "a throw"}`).toBe(
+      true,
+    );
     const truthy = Array.isArray(expected) ? expected.length > 0 : Boolean(expected);
     expect(compile(filter)(data as Record<string, unknown>)).toBe(truthy);
   });
@@ -143,7 +173,9 @@ describe("compileFilter mirrors json-logic-js 2.0.5", () => {
   });
 
   it("compiles once and evaluates many runs (closures hold no per-run state)", () => {
-    const filter = compile({ and: [{ "==": [{ var: "run_type" }, "llm"] }, { some: [{ var: "tags" }, { "==": [{ var: "" }, "prod"] }] }] });
+    const filter = compile({
+      and: [{ "==": [{ var: "run_type" }, "llm"] }, { some: [{ var: "tags" }, { "==": [{ var: "" }, "prod"] }] }],
+    });
     expect(filter({ run_type: "llm", tags: ["prod"] })).toBe(true);
     expect(filter({ run_type: "llm", tags: ["dev"] })).toBe(false);
     expect(filter({ run_type: "tool", tags: ["prod"] })).toBe(false);

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { FILTER_OPERATORS, READS_ALL_FACTS, attachFacts, compileFilter, derivedFactsRead, runFacts, validateFilter } from "@runhooks/rules";
+import {
+  FILTER_OPERATORS,
+  READS_ALL_FACTS,
+  attachFacts,
+  compileFilter,
+  derivedFactsRead,
+  runFacts,
+  validateFilter,
+} from "@runhooks/rules";
 // The raw-value comparison needs the internal compiler (the public API returns only truthiness).
 import { compileExpression } from "../src/filter/compile.js";
 import { mulberry32 } from "../../../test/support/random.js";
@@ -27,7 +35,10 @@ function factsSubset(filter: unknown, facts: Record<string, unknown>): Record<st
 function report(mismatches: readonly Mismatch[]): string {
   return mismatches
     .slice(0, 5)
-    .map((m) => `filter ${JSON.stringify(m.filter)}\n  facts ${JSON.stringify(m.facts)}\n  json-logic-js ${String(m.expected)}, compiled ${String(m.actual)}`)
+    .map(
+      (m) =>
+        `filter ${JSON.stringify(m.filter)}\n  facts ${JSON.stringify(m.facts)}\n  json-logic-js ${String(m.expected)}, compiled ${String(m.actual)}`,
+    )
     .join("\n");
 }
 
@@ -46,7 +57,10 @@ describe("compiled filters agree with json-logic-js 2.0.5 (differential)", () =>
     let threw = 0;
     for (const { filter, facts } of cases) {
       const validation = validateFilter(filter);
-      if (!validation.ok) throw new Error(`generator produced an invalid filter ${JSON.stringify(filter)}: ${JSON.stringify(validation.issues)}`);
+      if (!validation.ok)
+        throw new Error(
+          `generator produced an invalid filter ${JSON.stringify(filter)}: ${JSON.stringify(validation.issues)}`,
+        );
       const expected = oracleMatches(filter, facts);
       const actual = compileFilter(validation.value)(facts);
       if (actual !== expected) mismatches.push({ filter, facts: factsSubset(filter, facts), expected, actual });
@@ -93,7 +107,13 @@ describe("compiled filters agree with json-logic-js 2.0.5 (differential)", () =>
       if (reads !== READS_ALL_FACTS) limited += 1;
       const compiled = compileFilter(validation.value);
       const some = attachFacts(structuredClone(run), reads);
-      if (compiled(some) !== compiled(facts)) mismatches.push({ filter, facts: factsSubset(filter, some), expected: compiled(facts), actual: compiled(some) });
+      if (compiled(some) !== compiled(facts))
+        mismatches.push({
+          filter,
+          facts: factsSubset(filter, some),
+          expected: compiled(facts),
+          actual: compiled(some),
+        });
     }
     expect(mismatches, report(mismatches)).toEqual([]);
     // Most generated filters skip some fact, or the check would mean little.

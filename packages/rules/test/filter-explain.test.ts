@@ -32,7 +32,10 @@ describe("explainFilter", () => {
     };
     const { matched, root } = explainFilter(valid(filter), facts);
     expect(matched).toBe(false);
-    const summary = (part: typeof root): unknown => ({ [part.path]: part.result, ...(part.parts ? { parts: part.parts.map(summary) } : {}) });
+    const summary = (part: typeof root): unknown => ({
+      [part.path]: part.result,
+      ...(part.parts ? { parts: part.parts.map(summary) } : {}),
+    });
     expect(summary(root)).toEqual({
       filter: false,
       parts: [
@@ -51,7 +54,11 @@ describe("explainFilter", () => {
   });
 
   it("a leaf without vars and a bare literal", () => {
-    expect(explainFilter(valid(true), facts)).toEqual({ matched: true, root: { path: "filter", expression: true, result: true }, steps: 0 });
+    expect(explainFilter(valid(true), facts)).toEqual({
+      matched: true,
+      root: { path: "filter", expression: true, result: true },
+      steps: 0,
+    });
   });
 
   it("reports a part that throws in json-logic-js as false, with the error", () => {
@@ -59,7 +66,11 @@ describe("explainFilter", () => {
     // `or` stops at the first truthy operand, so json-logic-js never reaches the throwing one.
     const shortCircuited = explainFilter(valid({ or: [{ "==": [1, 1] }, { in: ["x", { var: "o" }] }] }), data);
     expect(shortCircuited.matched).toBe(true);
-    expect(shortCircuited.root.parts?.[1]).toMatchObject({ path: "filter.or[1]", result: false, error: expect.stringContaining("indexOf") as unknown });
+    expect(shortCircuited.root.parts?.[1]).toMatchObject({
+      path: "filter.or[1]",
+      result: false,
+      error: expect.stringContaining("indexOf") as unknown,
+    });
     // Reached first, it makes the whole filter throw: no match, even though the other operand holds.
     const reached = explainFilter(valid({ or: [{ in: ["x", { var: "o" }] }, { "==": [1, 1] }] }), data);
     expect(reached.matched).toBe(false);

@@ -1,7 +1,17 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { Run } from "@runhooks/contracts";
-import { DERIVED_FACTS, READS_ALL_FACTS, READS_HAS_ERROR, READS_LATENCY, READS_METADATA, attachFacts, derivedFactsRead, runFacts, validateFilter } from "@runhooks/rules";
+import {
+  DERIVED_FACTS,
+  READS_ALL_FACTS,
+  READS_HAS_ERROR,
+  READS_LATENCY,
+  READS_METADATA,
+  attachFacts,
+  derivedFactsRead,
+  runFacts,
+  validateFilter,
+} from "@runhooks/rules";
 import { compile } from "./filter/oracle.js";
 
 const seed = JSON.parse(
@@ -19,7 +29,12 @@ describe("runFacts", () => {
   });
 
   it.each<[string, string, string | null | undefined, number | null]>([
-    ["the seed run: no offset means UTC, microseconds kept", "2024-04-05T01:28:54.085646", "2024-04-05T01:28:54.085649", 0.000003],
+    [
+      "LangSmith's example run: no offset means UTC, microseconds kept",
+      "2024-04-05T01:28:54.085646",
+      "2024-04-05T01:28:54.085649",
+      0.000003,
+    ],
     ["offsets", "2024-04-05T01:28:54.734491+00:00", "2024-04-05T03:28:56.492563+02:00", 1.758072],
     ["Z and no offset mixed", "2024-04-05T01:28:54.5Z", "2024-04-05T01:28:56", 1.5],
     ["a negative offset", "2024-04-04T20:00:00-05:00", "2024-04-05T01:00:01.25Z", 1.25],

@@ -16,26 +16,71 @@ function nested(n: number, inner: unknown = true): unknown {
 
 describe("validateFilter refuses, naming the offending path", () => {
   it.each<[string, unknown, string, string]>([
-    ["unknown operator", { and: [{ "==": [1, 1] }, { regex: ["a", "b"] }] }, "filter.and[1].regex", 'unknown operator "regex"'],
+    [
+      "unknown operator",
+      { and: [{ "==": [1, 1] }, { regex: ["a", "b"] }] },
+      "filter.and[1].regex",
+      'unknown operator "regex"',
+    ],
     ["log (side effects)", { or: [{ log: "x" }] }, "filter.or[0].log", "not allowed"],
     ["method", { method: [{ var: "name" }, "toUpperCase"] }, "filter.method", "not allowed"],
     ["a dotted operator", { "var.length": ["x"] }, "filter.var.length", "unknown operator"],
-    ["an object with two keys", { and: [{ "==": [1, 1], "!=": [1, 2] }] }, "filter.and[0]", "exactly one operator key (found 2: ==, !=)"],
+    [
+      "an object with two keys",
+      { and: [{ "==": [1, 1], "!=": [1, 2] }] },
+      "filter.and[0]",
+      "exactly one operator key (found 2: ==, !=)",
+    ],
     ["an empty object", { "!": [{}] }, "filter.![0]", "found none"],
     ["an empty object at the top", {}, "filter", "found none"],
-    ["an object used as a literal", { "==": [{ var: "metadata" }, { env: "prod", region: "eu" }] }, "filter.==[1]", "exactly one operator key"],
-    ["__proto__ in a var path", { and: [{ "==": [1, 1] }, { "==": [{ var: "__proto__.polluted" }, 1] }] }, "filter.and[1].==[0].var", '"__proto__"'],
-    ["constructor in a dotted path", { "==": [{ var: "metadata.constructor.name" }, "Object"] }, "filter.==[0].var", '"constructor"'],
+    [
+      "an object used as a literal",
+      { "==": [{ var: "metadata" }, { env: "prod", region: "eu" }] },
+      "filter.==[1]",
+      "exactly one operator key",
+    ],
+    [
+      "__proto__ in a var path",
+      { and: [{ "==": [1, 1] }, { "==": [{ var: "__proto__.polluted" }, 1] }] },
+      "filter.and[1].==[0].var",
+      '"__proto__"',
+    ],
+    [
+      "constructor in a dotted path",
+      { "==": [{ var: "metadata.constructor.name" }, "Object"] },
+      "filter.==[0].var",
+      '"constructor"',
+    ],
     ["prototype in the array form", { "!": { var: ["tags.prototype", 1] } }, "filter.!.var[0]", '"prototype"'],
     ["a forbidden path nested in a literal array path", { var: [["__proto__"]] }, "filter.var[0][0]", '"__proto__"'],
     ["a forbidden missing key", { missing: ["name", "constructor"] }, "filter.missing[1]", '"constructor"'],
-    ["a forbidden key in missing's key list", { missing: [["a", "b.__proto__"]] }, "filter.missing[0][1]", '"__proto__"'],
-    ["a forbidden key in missing_some", { missing_some: [1, ["a", "prototype"]] }, "filter.missing_some[1][1]", '"prototype"'],
-    ["a forbidden var inside per-element logic", { some: [{ var: "tags" }, { var: "constructor" }] }, "filter.some[1].var", '"constructor"'],
+    [
+      "a forbidden key in missing's key list",
+      { missing: [["a", "b.__proto__"]] },
+      "filter.missing[0][1]",
+      '"__proto__"',
+    ],
+    [
+      "a forbidden key in missing_some",
+      { missing_some: [1, ["a", "prototype"]] },
+      "filter.missing_some[1][1]",
+      '"prototype"',
+    ],
+    [
+      "a forbidden var inside per-element logic",
+      { some: [{ var: "tags" }, { var: "constructor" }] },
+      "filter.some[1].var",
+      '"constructor"',
+    ],
     ["* with no operand (json-logic-js always throws)", { "*": [] }, "filter.*", "at least one operand"],
     ["missing_some with one operand (always throws)", { missing_some: [1] }, "filter.missing_some", "two operands"],
     ["missing_some with a bare operand (always throws)", { missing_some: 1 }, "filter.missing_some", "two operands"],
-    ["missing_some with a null key list (always throws)", { missing_some: [1, null] }, "filter.missing_some[1]", "list of keys"],
+    [
+      "missing_some with a null key list (always throws)",
+      { missing_some: [1, null] },
+      "filter.missing_some[1]",
+      "list of keys",
+    ],
     ["a non-finite number", { "==": [{ var: "latency" }, Number.NaN] }, "filter.==[1]", "finite"],
     ["a non-JSON value", { "==": [{ var: "latency" }, undefined] }, "filter.==[1]", "must be JSON"],
     ["a non-plain object", { "==": [{ var: "start_time" }, new Date(0)] }, "filter.==[1]", "must be JSON"],
@@ -60,7 +105,9 @@ describe("validateFilter refuses, naming the offending path", () => {
   });
 
   it("counts literal arrays as levels, and takes a custom limit", () => {
-    expect(issuesOf({ in: ["a", [[["a"]]]] }, { maxDepth: 3 })).toEqual([{ path: "filter.in[1][0][0]", message: "nests deeper than 3 levels" }]);
+    expect(issuesOf({ in: ["a", [[["a"]]]] }, { maxDepth: 3 })).toEqual([
+      { path: "filter.in[1][0][0]", message: "nests deeper than 3 levels" },
+    ]);
     expect(validateFilter({ in: ["a", ["a"]] }, { maxDepth: 3 }).ok).toBe(true);
   });
 
@@ -81,7 +128,9 @@ describe("validateFilter refuses, naming the offending path", () => {
 
   it("refuses a serialized size over the limit (default 64 KiB, UTF-8 bytes)", () => {
     const big = { in: [{ var: "name" }, "x".repeat(64 * 1024)] };
-    expect(issuesOf(big)).toEqual([{ path: "filter", message: `is ${64 * 1024 + 26} bytes as JSON; the limit is 65536` }]);
+    expect(issuesOf(big)).toEqual([
+      { path: "filter", message: `is ${64 * 1024 + 26} bytes as JSON; the limit is 65536` },
+    ]);
     // "é" is two bytes in UTF-8, one UTF-16 unit: the limit is on bytes.
     const accents = { in: [{ var: "name" }, "é".repeat(20)] };
     const size = new TextEncoder().encode(JSON.stringify(accents)).length;
@@ -92,20 +141,52 @@ describe("validateFilter refuses, naming the offending path", () => {
 
 describe("validateFilter accepts", () => {
   it.each<[string, unknown]>([
-    ["the DESIGN.md example", { and: [{ "==": [{ var: "run_type" }, "llm"] }, { "==": [{ var: "status" }, "error"] }] }],
+    [
+      "the DESIGN.md example",
+      { and: [{ "==": [{ var: "run_type" }, "llm"] }, { "==": [{ var: "status" }, "error"] }] },
+    ],
     ["true (match every run)", true],
     ["false", false],
     ["any other bare literal", "yes"],
-    ["derived variables", { and: [{ ">": [{ var: "latency" }, 5] }, { "==": [{ var: "metadata.env" }, "prod"] }, { var: "has_error" }] }],
-    ["the between forms", { and: [{ "<": [1, { var: "latency" }, 10] }, { "<=": [0, { var: "total_tokens" }, 4096] }] }],
-    ["nested and/or/!", { or: [{ and: [{ "!": { in: ["beta", { var: "tags" }] } }, { "!!": [{ var: "error" }] }] }, { "===": [{ var: "name" }, "Search"] }] }],
+    [
+      "derived variables",
+      { and: [{ ">": [{ var: "latency" }, 5] }, { "==": [{ var: "metadata.env" }, "prod"] }, { var: "has_error" }] },
+    ],
+    [
+      "the between forms",
+      { and: [{ "<": [1, { var: "latency" }, 10] }, { "<=": [0, { var: "total_tokens" }, 4096] }] },
+    ],
+    [
+      "nested and/or/!",
+      {
+        or: [
+          { and: [{ "!": { in: ["beta", { var: "tags" }] } }, { "!!": [{ var: "error" }] }] },
+          { "===": [{ var: "name" }, "Search"] },
+        ],
+      },
+    ],
     ["unary shorthand", { "!": { var: "is_root" } }],
     ["per-element logic", { some: [{ var: "tags" }, { "==": [{ var: "" }, "prod"] }] }],
     ["reduce", { ">": [{ reduce: [{ var: "tags" }, { "+": [{ var: "accumulator" }, 1] }, 0] }, 2] }],
     ["var with a default and a numeric index", { "==": [{ var: ["metadata.tier", "free"] }, { var: 0 }] }],
     ["a computed var path (guarded when resolved)", { var: { cat: ["metadata.", "env"] } }],
     ["missing and missing_some", { or: [{ missing: ["a", "b"] }, { missing_some: [1, ["a", "b"]] }] }],
-    ["every operator json-logic-js tolerates with any arity", { and: [{ "!": [1, 2] }, { "==": [1] }, { if: [] }, { "+": [] }, { min: [] }, { cat: [] }, { merge: [] }, { missing: [] }, { all: [] }] }],
+    [
+      "every operator json-logic-js tolerates with any arity",
+      {
+        and: [
+          { "!": [1, 2] },
+          { "==": [1] },
+          { if: [] },
+          { "+": [] },
+          { min: [] },
+          { cat: [] },
+          { merge: [] },
+          { missing: [] },
+          { all: [] },
+        ],
+      },
+    ],
     ["strings that look like forbidden paths outside var", { "==": [{ var: "name" }, "__proto__"] }],
     ["a forbidden name as a var default, not a path", { var: ["name", "constructor"] }],
   ])("%s", (_name, filter) => {

@@ -50,11 +50,36 @@ describe("judging a decoded run, in the evaluator's order", () => {
     ["the filter does not hold", [version(1, LLM)], { run_type: "chain" }, ["not_matched", []]],
     ["a disabled rule", [version(1, LLM, { enabled: false })], {}, ["not_matched", []]],
     ["another tenant's rule", [version(1, LLM, { tenant_id: OTHER_TENANT })], {}, ["not_matched", []]],
-    ["a rule of another session", [version(1, LLM, { session_id: SESSION })], { session_id: null }, ["not_matched", []]],
-    ["a rule of the run's session", [version(1, LLM, { session_id: SESSION })], { session_id: SESSION }, ["matched", ["1"], []]],
-    ["sampled out: the filter is never asked", [version(1, SEARCH, { sampling_rate: 0 })], { tags: Array.from({ length: 5000 }, String) }, ["not_matched", []]],
-    ["over the filter's budget: a rule error", [version(1, SEARCH)], { tags: Array.from({ length: 5000 }, String) }, ["not_matched", ["1"]]],
-    ["one rule matches, another errs", [version(1, SEARCH), version(2, LLM)], { tags: Array.from({ length: 5000 }, String) }, ["matched", ["2"], ["1"]]],
+    [
+      "a rule of another session",
+      [version(1, LLM, { session_id: SESSION })],
+      { session_id: null },
+      ["not_matched", []],
+    ],
+    [
+      "a rule of the run's session",
+      [version(1, LLM, { session_id: SESSION })],
+      { session_id: SESSION },
+      ["matched", ["1"], []],
+    ],
+    [
+      "sampled out: the filter is never asked",
+      [version(1, SEARCH, { sampling_rate: 0 })],
+      { tags: Array.from({ length: 5000 }, String) },
+      ["not_matched", []],
+    ],
+    [
+      "over the filter's budget: a rule error",
+      [version(1, SEARCH)],
+      { tags: Array.from({ length: 5000 }, String) },
+      ["not_matched", ["1"]],
+    ],
+    [
+      "one rule matches, another errs",
+      [version(1, SEARCH), version(2, LLM)],
+      { tags: Array.from({ length: 5000 }, String) },
+      ["matched", ["2"], ["1"]],
+    ],
   ])("%s", (_why, versions, fields, expected) => {
     const book = createRuleBook({ filterSteps: 1000 });
     for (const v of versions) applyRuleVersion(book, { ruleId: v.rule_id, rule: v, effectiveFrom: 0 });

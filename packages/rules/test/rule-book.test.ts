@@ -53,7 +53,10 @@ describe("matchRun with rules that share a filter", () => {
       Object.defineProperty(facts, "status", { get: () => (statusReads++, status) });
       return facts;
     };
-    expect(matchRun(book, run(5, { status: "error" }), 10, counting).map((s) => s.ruleId.slice(-1))).toEqual(["1", "3"]);
+    expect(matchRun(book, run(5, { status: "error" }), 10, counting).map((s) => s.ruleId.slice(-1))).toEqual([
+      "1",
+      "3",
+    ]);
     expect(statusReads).toBe(1); // rules 1 and 3 share the filter; rule 4 is disabled
   });
 });
@@ -62,7 +65,9 @@ describe("matchRun with filters whose verdict is error", () => {
   // Valid, and cheap on ordinary runs; a run with a huge tags array takes it over the budget.
   const SEARCH = { in: ["zzz", { var: "tags" }] };
   // Refused by today's static bound, as if stored before it existed: never compiled.
-  const BOMB = { "==": [{ reduce: [{ var: "tags" }, { merge: [{ var: "accumulator" }, { var: "accumulator" }] }, [1]] }, "nope"] };
+  const BOMB = {
+    "==": [{ reduce: [{ var: "tags" }, { merge: [{ var: "accumulator" }, { var: "accumulator" }] }, [1]] }, "nope"],
+  };
   const book = createRuleBook({ filterSteps: 10_000 });
   // Rules 1 and 2 share a filter (one evaluation, two errors); rule 3 matches; rule 4 is the stored bomb.
   const outcomes = [rule(1, SEARCH), rule(2, SEARCH), rule(3, LLM), rule(4, BOMB)].map((r) =>
@@ -77,7 +82,9 @@ describe("matchRun with filters whose verdict is error", () => {
   it("matches nothing for them and reports each (run, rule) once, with the reason", () => {
     const errors: [string, string][] = [];
     const tags = Array.from({ length: 20_000 }, (_, i) => String(i));
-    const matched = matchRun(book, run(1, { run_type: "llm", tags }), 10, runFacts, (spec, error) => errors.push([spec.ruleId.slice(-1), error]));
+    const matched = matchRun(book, run(1, { run_type: "llm", tags }), 10, runFacts, (spec, error) =>
+      errors.push([spec.ruleId.slice(-1), error]),
+    );
     expect(matched.map((s) => s.ruleId.slice(-1))).toEqual(["3"]);
     expect(errors.map(([id]) => id)).toEqual(["1", "2", "4"]);
     expect(errors[0]![1]).toContain("10,000 steps");
@@ -86,7 +93,9 @@ describe("matchRun with filters whose verdict is error", () => {
 
   it("reports only the invalid one where the others fit their budget", () => {
     const errors: string[] = [];
-    const matched = matchRun(book, run(2, { run_type: "chain", tags: ["a", "zzz"] }), 10, runFacts, (spec) => errors.push(spec.ruleId));
+    const matched = matchRun(book, run(2, { run_type: "chain", tags: ["a", "zzz"] }), 10, runFacts, (spec) =>
+      errors.push(spec.ruleId),
+    );
     expect(matched.map((s) => s.ruleId.slice(-1))).toEqual(["1", "2"]);
     expect(errors.map((id) => id.slice(-1))).toEqual(["4"]);
   });
@@ -106,7 +115,9 @@ describe("matchRun with a run budget shared by the tenant's filters", () => {
   };
   const judge = (book: ReturnType<typeof createRuleBook>, tags: string[]) => {
     const errors: [string, string][] = [];
-    const matched = matchRun(book, run(1, { run_type: "llm", tags }), 10, runFacts, (spec, error) => errors.push([spec.ruleId.slice(-2), error]));
+    const matched = matchRun(book, run(1, { run_type: "llm", tags }), 10, runFacts, (spec, error) =>
+      errors.push([spec.ruleId.slice(-2), error]),
+    );
     return { matched: matched.map((s) => s.ruleId.slice(-2)), errors };
   };
 
@@ -115,7 +126,10 @@ describe("matchRun with a run budget shared by the tenant's filters", () => {
     { tags: 10, evaluated: ["01", "02", "03", "04", "05", "06", "99"], unevaluated: [] as string[] },
     { tags: 9_000, evaluated: ["01", "02", "03"], unevaluated: ["04", "05", "06", "99"] },
   ])("$tags tags: evaluated $evaluated, not evaluated $unevaluated", ({ tags, evaluated, unevaluated }) => {
-    const { matched, errors } = judge(build([1, 2, 3, 4, 5, 6]), Array.from({ length: tags }, (_, i) => `t${i}`));
+    const { matched, errors } = judge(
+      build([1, 2, 3, 4, 5, 6]),
+      Array.from({ length: tags }, (_, i) => `t${i}`),
+    );
     const notEvaluated = errors.filter(([, e]) => e.includes("all of the tenant's filters")).map(([id]) => id);
     expect(notEvaluated).toEqual(unevaluated);
     // The ones evaluated match nothing but the LLM rule, which is last by id.
@@ -137,10 +151,45 @@ describe("whether any rule is in force (idle partitions are ticked while one is)
     // [why, versions applied (seconds null: a tombstone), time asked about, in force]
     ["no rule ever", [], 10_000, false],
     ["a rule with a version", [[1, 0, 5]], 10_000, true],
-    ["a rule deleted less than the longest window ago: its last windows may be open", [[1, 0, 5], [1, 8000, null]], 12_999, true],
-    ["a rule deleted a whole longest window ago", [[1, 0, 5], [1, 8000, null]], 13_000, false],
-    ["one rule deleted long ago, another live", [[1, 0, 5], [1, 8000, null], [2, 9000, 1]], 60_000, true],
-    ["deleted long ago, the longest window being another deleted rule's", [[1, 0, 60], [2, 0, 1], [1, 1000, null], [2, 1000, null]], 61_000, false],
+    [
+      "a rule deleted less than the longest window ago: its last windows may be open",
+      [
+        [1, 0, 5],
+        [1, 8000, null],
+      ],
+      12_999,
+      true,
+    ],
+    [
+      "a rule deleted a whole longest window ago",
+      [
+        [1, 0, 5],
+        [1, 8000, null],
+      ],
+      13_000,
+      false,
+    ],
+    [
+      "one rule deleted long ago, another live",
+      [
+        [1, 0, 5],
+        [1, 8000, null],
+        [2, 9000, 1],
+      ],
+      60_000,
+      true,
+    ],
+    [
+      "deleted long ago, the longest window being another deleted rule's",
+      [
+        [1, 0, 60],
+        [2, 0, 1],
+        [1, 1000, null],
+        [2, 1000, null],
+      ],
+      61_000,
+      false,
+    ],
   ])("%s", (_why, steps, time, expected) => {
     const book = createRuleBook();
     for (const [n, effectiveFrom, seconds] of steps) {

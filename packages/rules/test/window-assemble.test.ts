@@ -57,12 +57,18 @@ function part(offset: number, o: PartOptions): AssembleInput {
     runs: o.runs,
   };
 }
-const wm = (offset: number, runsPartition: number, streamTime: number): AssembleInput => ({ kind: "watermark", offset, runsPartition, streamTime });
+const wm = (offset: number, runsPartition: number, streamTime: number): AssembleInput => ({
+  kind: "watermark",
+  offset,
+  runsPartition,
+  streamTime,
+});
 const n = (count: number): AssembleInput => ({ kind: "partitions", count });
 
 /** What a table row checks of an outcome, and the index of the input that produced it. */
 function summary(at: number, o: AssembleOutcome) {
-  if (o.kind === "duplicate_part") return { at, dropped: o.reason, p: o.runsPartition, piece: o.piece, offset: o.offset };
+  if (o.kind === "duplicate_part")
+    return { at, dropped: o.reason, p: o.runsPartition, piece: o.piece, offset: o.offset };
   return {
     at,
     rule: `${o.ruleId === RULE_A ? "A" : "B"}${o.ruleVersion}`,
@@ -80,7 +86,14 @@ describe("assembler, as tables", () => {
   const cases: { name: string; inputs: AssembleInput[]; expected: ReturnType<typeof summary>[] }[] = [
     {
       name: "a window completes once every runs partition's watermark reaches its end",
-      inputs: [n(2), part(0, { p: 0, runs: [r("a", 100)] }), part(1, { p: 1, runs: [r("b", 200)] }), wm(2, 0, 5000), wm(3, 1, 4999), wm(4, 1, 5000)],
+      inputs: [
+        n(2),
+        part(0, { p: 0, runs: [r("a", 100)] }),
+        part(1, { p: 1, runs: [r("b", 200)] }),
+        wm(2, 0, 5000),
+        wm(3, 1, 4999),
+        wm(4, 1, 5000),
+      ],
       expected: [{ at: 5, rule: "A1", bounds: [0, 5000], chunk: "0/1", runs: ["a@100", "b@200"] }],
     },
     {
@@ -95,7 +108,16 @@ describe("assembler, as tables", () => {
     },
     {
       name: "a runs partition added later blocks until its own watermark passes the end",
-      inputs: [n(2), part(0, { p: 0, runs: [r("a", 100)] }), wm(1, 0, 4000), wm(2, 1, 4000), n(3), wm(3, 0, 6000), wm(4, 1, 6000), wm(5, 2, 5000)],
+      inputs: [
+        n(2),
+        part(0, { p: 0, runs: [r("a", 100)] }),
+        wm(1, 0, 4000),
+        wm(2, 1, 4000),
+        n(3),
+        wm(3, 0, 6000),
+        wm(4, 1, 6000),
+        wm(5, 2, 5000),
+      ],
       expected: [{ at: 7, rule: "A1", bounds: [0, 5000], chunk: "0/1", runs: ["a@100"] }],
     },
     {
@@ -134,7 +156,15 @@ describe("assembler, as tables", () => {
         wm(3, 0, 5000),
         wm(4, 1, 5000),
       ],
-      expected: [{ at: 5, rule: "A1", bounds: [0, 5000], chunk: "0/1", runs: ["x@100", "z@200", "y@200", "w@300", "u@300", "v@300"] }],
+      expected: [
+        {
+          at: 5,
+          rule: "A1",
+          bounds: [0, 5000],
+          chunk: "0/1",
+          runs: ["x@100", "z@200", "y@200", "w@300", "u@300", "v@300"],
+        },
+      ],
     },
     {
       name: "a run id is kept once, at its first place in that order, across parts and partitions",
@@ -168,7 +198,12 @@ describe("assembler, as tables", () => {
     },
     {
       name: "a part whose window was emitted is a re-emission: dropped and reported",
-      inputs: [n(1), part(0, { p: 0, runs: [r("a", 100)] }), wm(1, 0, 5000), part(2, { p: 0, runs: [r("a", 100), r("b", 200)] })],
+      inputs: [
+        n(1),
+        part(0, { p: 0, runs: [r("a", 100)] }),
+        wm(1, 0, 5000),
+        part(2, { p: 0, runs: [r("a", 100), r("b", 200)] }),
+      ],
       expected: [
         { at: 2, rule: "A1", bounds: [0, 5000], chunk: "0/1", runs: ["a@100"] },
         { at: 3, dropped: "window_completed", p: 0, piece: 0, offset: 2 },
@@ -222,23 +257,30 @@ describe("assembler chunks", () => {
     [10, 10, [10]],
     [5, 100, [5]],
     [3, 1, [1, 1, 1]],
-  ])("%i runs with max_runs %i make chunks of %j, ids by index, all runs once in time order", (total, maxRuns, sizes) => {
-    const { all, chunks } = chunksOf(total, maxRuns);
-    expect(chunks.map((c) => c.runs.length)).toEqual(sizes);
-    expect(chunks.map((c) => [c.chunkIndex, c.chunkCount])).toEqual(sizes.map((_, i) => [i, sizes.length]));
-    expect(chunks.map((c) => c.windowId)).toEqual(
-      sizes.map((_, chunk) => mergedWindowId({ ruleId: RULE_A, ruleVersion: 1, startMs: 0, chunk })),
-    );
-    expect(chunks.flatMap((c) => c.runs)).toEqual(all);
-    expect(chunks.every((c) => c.tenantId === TENANT && c.startMs === 0 && c.endMs === 5000)).toBe(true);
-  });
+  ])(
+    "%i runs with max_runs %i make chunks of %j, ids by index, all runs once in time order",
+    (total, maxRuns, sizes) => {
+      const { all, chunks } = chunksOf(total, maxRuns);
+      expect(chunks.map((c) => c.runs.length)).toEqual(sizes);
+      expect(chunks.map((c) => [c.chunkIndex, c.chunkCount])).toEqual(sizes.map((_, i) => [i, sizes.length]));
+      expect(chunks.map((c) => c.windowId)).toEqual(
+        sizes.map((_, chunk) => mergedWindowId({ ruleId: RULE_A, ruleVersion: 1, startMs: 0, chunk })),
+      );
+      expect(chunks.flatMap((c) => c.runs)).toEqual(all);
+      expect(chunks.every((c) => c.tenantId === TENANT && c.startMs === 0 && c.endMs === 5000)).toBe(true);
+    },
+  );
 });
 
 describe("merged window ids", () => {
   it("are pinned: the namespace and the name form must never change", () => {
     // Known answers (uuid v5 and Python's uuid.uuid5 agree) of "<rule>/<version>/merged/<start>/<chunk>".
-    expect(mergedWindowId({ ruleId: RULE_A, ruleVersion: 1, startMs: 0, chunk: 0 })).toBe("671015c8-d815-504e-b6f5-408e24933f0f");
-    expect(mergedWindowId({ ruleId: RULE_A, ruleVersion: 1, startMs: 0, chunk: 1 })).toBe("0ec2279b-e807-5fdf-bf14-cb31de0143d2");
+    expect(mergedWindowId({ ruleId: RULE_A, ruleVersion: 1, startMs: 0, chunk: 0 })).toBe(
+      "671015c8-d815-504e-b6f5-408e24933f0f",
+    );
+    expect(mergedWindowId({ ruleId: RULE_A, ruleVersion: 1, startMs: 0, chunk: 1 })).toBe(
+      "0ec2279b-e807-5fdf-bf14-cb31de0143d2",
+    );
     expect(mergedWindowId({ ruleId: RULE_A, ruleVersion: 2, startMs: 1_712_280_530_000, chunk: 5 })).toBe(
       "b659e887-6fd4-5a9b-8c75-55ba04ff9c45",
     );

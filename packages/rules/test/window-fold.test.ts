@@ -81,7 +81,12 @@ describe("window fold, as tables", () => {
     },
     {
       name: "max_runs closes nothing: a window holds every run until its end (the assembler cuts it)",
-      inputs: [run(0, 100, spec(RULE_A, 5, 2)), run(1, 200, spec(RULE_A, 5, 2)), run(2, 300, spec(RULE_A, 5, 2)), tick(3, 5000)],
+      inputs: [
+        run(0, 100, spec(RULE_A, 5, 2)),
+        run(1, 200, spec(RULE_A, 5, 2)),
+        run(2, 300, spec(RULE_A, 5, 2)),
+        tick(3, 5000),
+      ],
       expected: [{ rule: "A", v: 1, piece: 0, bounds: [0, 5000], runs: [0, 1, 2], reason: "time", closedAt: 3 }],
     },
     {
@@ -95,7 +100,13 @@ describe("window fold, as tables", () => {
     },
     {
       name: "piece numbering restarts in the next window",
-      inputs: [run(0, 100, spec(RULE_A, 1)), run(1, 200, spec(RULE_A, 1)), run(2, 300, spec(RULE_A, 1)), run(3, 1100, spec(RULE_A, 1)), tick(4, 2000)],
+      inputs: [
+        run(0, 100, spec(RULE_A, 1)),
+        run(1, 200, spec(RULE_A, 1)),
+        run(2, 300, spec(RULE_A, 1)),
+        run(3, 1100, spec(RULE_A, 1)),
+        tick(4, 2000),
+      ],
       maxBytes: TWO_RUNS,
       expected: [
         { rule: "A", v: 1, piece: 0, bounds: [0, 1000], runs: [0, 1], reason: "max_bytes", closedAt: 2 },
@@ -129,7 +140,13 @@ describe("window fold, as tables", () => {
     },
     {
       name: "a copy of a run already in the window is left out (the log is at least once)",
-      inputs: [run(0, 100, A5), copy(1, 0, 200, A5), run(2, 300, A5), copy(3, 2, 400, A5, spec(RULE_B, 5)), tick(4, 5000)],
+      inputs: [
+        run(0, 100, A5),
+        copy(1, 0, 200, A5),
+        run(2, 300, A5),
+        copy(3, 2, 400, A5, spec(RULE_B, 5)),
+        tick(4, 5000),
+      ],
       expected: [
         { rule: "A", v: 1, piece: 0, bounds: [0, 5000], runs: [0, 2], reason: "time", closedAt: 4 },
         { rule: "B", v: 1, piece: 0, bounds: [0, 5000], runs: [3], reason: "time", closedAt: 4 },
@@ -180,7 +197,12 @@ describe("window fold, properties", () => {
 
   it("gives each run the stream time it was read at, and each part its rule version's max_runs", () => {
     // The broker clock stepped back at offset 1: that run counts as read at 4000.
-    const [part] = foldAll([run(0, 4000, spec(RULE_A, 5, 7)), run(1, 3000, spec(RULE_A, 5, 7)), run(2, 4500, spec(RULE_A, 5, 7)), tick(3, 5000)]);
+    const [part] = foldAll([
+      run(0, 4000, spec(RULE_A, 5, 7)),
+      run(1, 3000, spec(RULE_A, 5, 7)),
+      run(2, 4500, spec(RULE_A, 5, 7)),
+      tick(3, 5000),
+    ]);
     expect(part?.runs.map((r) => [r.offset, r.time])).toEqual([
       [0, 4000],
       [1, 4000],
@@ -192,7 +214,13 @@ describe("window fold, properties", () => {
   it("has closed every part of a window with end <= S once stream time reaches S (what a watermark promises)", () => {
     const state = createFoldState(0, TWO_RUNS);
     const closedEnds: number[] = [];
-    for (const input of [run(0, 100, A5), run(1, 900, spec(RULE_B, 1)), run(2, 1200, A5), run(3, 4000, A5), tick(4, 5000)]) {
+    for (const input of [
+      run(0, 100, A5),
+      run(1, 900, spec(RULE_B, 1)),
+      run(2, 1200, A5),
+      run(3, 4000, A5),
+      tick(4, 5000),
+    ]) {
       for (const p of foldStep(state, input)) closedEnds.push(p.endMs);
       // Nothing still open (nor a piece still to come) ends at or before the stream time.
       for (const w of state.open.values()) expect(w.endMs).toBeGreaterThan(state.streamTime);

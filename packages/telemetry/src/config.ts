@@ -109,11 +109,14 @@ function sampler(env: Env): SamplerConfig {
     case "traceidratio":
     case "parentbased_traceidratio": {
       const ratio = Number(nonEmpty(env["OTEL_TRACES_SAMPLER_ARG"]) ?? "1");
-      if (!(ratio >= 0 && ratio <= 1)) throw new OtelConfigError("OTEL_TRACES_SAMPLER_ARG must be a ratio between 0 and 1");
+      if (!(ratio >= 0 && ratio <= 1))
+        throw new OtelConfigError("OTEL_TRACES_SAMPLER_ARG must be a ratio between 0 and 1");
       return { kind, ratio };
     }
     default:
-      throw new OtelConfigError(`OTEL_TRACES_SAMPLER=${kind} is not supported (always_on, always_off, traceidratio, parentbased_*)`);
+      throw new OtelConfigError(
+        `OTEL_TRACES_SAMPLER=${kind} is not supported (always_on, always_off, traceidratio, parentbased_*)`,
+      );
   }
 }
 

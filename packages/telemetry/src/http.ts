@@ -8,7 +8,11 @@ export interface HttpEndpoints {
 }
 
 /** `/healthz` and `/metrics` on a small HTTP server; resolves with the bound URL. */
-export async function startHttp(host: string, port: number, endpoints: HttpEndpoints): Promise<{ url: string; server: Server }> {
+export async function startHttp(
+  host: string,
+  port: number,
+  endpoints: HttpEndpoints,
+): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => {
     if (req.url === "/healthz") {
       const problem = endpoints.health();
@@ -19,7 +23,8 @@ export async function startHttp(host: string, port: number, endpoints: HttpEndpo
         .then(() => endpoints.metrics())
         .then(
           (text) => res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end(text),
-          (error: unknown) => res.writeHead(500, { "content-type": "text/plain" }).end(`metrics collection failed: ${String(error)}\n`),
+          (error: unknown) =>
+            res.writeHead(500, { "content-type": "text/plain" }).end(`metrics collection failed: ${String(error)}\n`),
         );
     } else {
       res.writeHead(404).end();

@@ -27,7 +27,15 @@ export type { MessageCoordinates } from "./messaging.js";
 export { inSpan, recordUnexpected } from "./spans.js";
 export { endProducerSpans, sendTraced, startProducerSpan } from "./produce.js";
 export type { ProducerSpan, ProducerSpanOptions, SendTracedOptions } from "./produce.js";
-export { SECONDS_BUCKETS, histogram, labelled, observe, prometheusName, prometheusSeries, trackConsumerLag } from "./metrics.js";
+export {
+  SECONDS_BUCKETS,
+  histogram,
+  labelled,
+  observe,
+  prometheusName,
+  prometheusSeries,
+  trackConsumerLag,
+} from "./metrics.js";
 export type { ConsumerLag, MetricDef, Observation } from "./metrics.js";
 export { createContextIndex } from "./context-index.js";
 export type { ContextIndex } from "./context-index.js";

@@ -1,4 +1,11 @@
-import { ROOT_CONTEXT, TraceFlags, isSpanContextValid, trace, type Context, type SpanContext } from "@opentelemetry/api";
+import {
+  ROOT_CONTEXT,
+  TraceFlags,
+  isSpanContextValid,
+  trace,
+  type Context,
+  type SpanContext,
+} from "@opentelemetry/api";
 import { TraceState, parseTraceParent } from "@opentelemetry/core";
 import type { IHeaders } from "kafkajs";
 

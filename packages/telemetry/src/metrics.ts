@@ -39,7 +39,10 @@ export type Observation = number | Iterable<readonly [Attributes, number]>;
  */
 export function observe(meter: Meter, def: MetricDef, read: () => Observation): void {
   const options = { description: def.help, ...(def.unit ? { unit: def.unit } : {}) };
-  const instrument = def.kind === "counter" ? meter.createObservableCounter(def.name, options) : meter.createObservableGauge(def.name, options);
+  const instrument =
+    def.kind === "counter"
+      ? meter.createObservableCounter(def.name, options)
+      : meter.createObservableGauge(def.name, options);
   instrument.addCallback((result) => {
     const value = read();
     if (typeof value === "number") result.observe(value);

@@ -23,7 +23,11 @@ export function refineOtelEnv(env: OtelEnv, ctx: z.RefinementCtx): void {
  * A service's configuration parsed from its environment by its zod schema; refused with one line per
  * offending variable (`  RUNHOOKS_API_PORT: …`) under `invalid <what>:`, so the operator sees them all.
  */
-export function parseEnv<S extends z.ZodType>(schema: S, env: Readonly<Record<string, string | undefined>>, what: string): z.output<S> {
+export function parseEnv<S extends z.ZodType>(
+  schema: S,
+  env: Readonly<Record<string, string | undefined>>,
+  what: string,
+): z.output<S> {
   const result = schema.safeParse(env);
   if (result.success) return result.data;
   const lines = result.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);

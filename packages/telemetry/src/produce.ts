@@ -24,7 +24,12 @@ export interface ProducerSpanOptions {
  * injects its context into a copy of the message's headers. The caller ends the span once the send
  * resolves (`endProducerSpans`). Only call this when `telemetry.tracingEnabled`.
  */
-export function startProducerSpan(t: Telemetry, topic: string, message: Message, o: ProducerSpanOptions = {}): ProducerSpan {
+export function startProducerSpan(
+  t: Telemetry,
+  topic: string,
+  message: Message,
+  o: ProducerSpanOptions = {},
+): ProducerSpan {
   const links = o.links ?? [];
   const key = message.key === undefined || message.key === null ? undefined : message.key.toString();
   const span = t.tracer.startSpan(
@@ -32,7 +37,12 @@ export function startProducerSpan(t: Telemetry, topic: string, message: Message,
     {
       kind: SpanKind.PRODUCER,
       attributes: {
-        ...messageAttributes({ operation: "send", topic, key, ...(message.partition === undefined ? {} : { partition: message.partition }) }),
+        ...messageAttributes({
+          operation: "send",
+          topic,
+          key,
+          ...(message.partition === undefined ? {} : { partition: message.partition }),
+        }),
         ...o.attributes,
         ...(links.length > MAX_SPAN_LINKS ? { [ATTR.linksDropped]: links.length - MAX_SPAN_LINKS } : {}),
       },
@@ -62,12 +72,20 @@ export interface SendTracedOptions {
  * `traceparent` header: the way runs enter runhooks traced (ingest, producers, tests). With tracing
  * off it is exactly `producer.send(record)`.
  */
-export async function sendTraced(t: Telemetry, producer: Producer, record: ProducerRecord, o: SendTracedOptions = {}): Promise<RecordMetadata[]> {
+export async function sendTraced(
+  t: Telemetry,
+  producer: Producer,
+  record: ProducerRecord,
+  o: SendTracedOptions = {},
+): Promise<RecordMetadata[]> {
   if (!t.tracingEnabled) return producer.send(record);
   const started = record.messages.map((message, i) =>
     startProducerSpan(t, record.topic, message, {
       ...(o.parent ? { parent: o.parent } : {}),
-      attributes: { ...(record.messages.length > 1 ? { [ATTR.messagingBatchCount]: record.messages.length } : {}), ...o.attributes?.(message, i) },
+      attributes: {
+        ...(record.messages.length > 1 ? { [ATTR.messagingBatchCount]: record.messages.length } : {}),
+        ...o.attributes?.(message, i),
+      },
     }),
   );
   const spans = started.map((s) => s.span);

@@ -12,9 +12,19 @@ export const ServiceEnv = z.object({
   KAFKA_BROKERS: z
     .string()
     .min(1, "set KAFKA_BROKERS to the Kafka bootstrap servers, e.g. 127.0.0.1:9092")
-    .transform((s) => s.split(",").map((b) => b.trim()).filter(Boolean)),
-  DATABASE_URL: z.string().min(1, "set DATABASE_URL to the runhooks database, e.g. postgres://user:pw@127.0.0.1:5432/runhooks"),
-  RUNHOOKS_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]+$/).default("runhooks"),
+    .transform((s) =>
+      s
+        .split(",")
+        .map((b) => b.trim())
+        .filter(Boolean),
+    ),
+  DATABASE_URL: z
+    .string()
+    .min(1, "set DATABASE_URL to the runhooks database, e.g. postgres://user:pw@127.0.0.1:5432/runhooks"),
+  RUNHOOKS_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/)
+    .default("runhooks"),
   /** Names this process among the service's instances (telemetry, Kafka client ids, claims). */
   RUNHOOKS_INSTANCE_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
   RUNHOOKS_DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(10),

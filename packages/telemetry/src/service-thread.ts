@@ -8,7 +8,12 @@ import { startModuleWorker } from "./module-worker.js";
 export type ThreadLifecycleMessage =
   | { readonly type: "ready" }
   | { readonly type: "failed"; readonly message: string }
-  | { readonly type: "log"; readonly level: "error" | "warn" | "info" | "debug"; readonly message: string; readonly fields: Record<string, unknown> };
+  | {
+      readonly type: "log";
+      readonly level: "error" | "warn" | "info" | "debug";
+      readonly message: string;
+      readonly fields: Record<string, unknown>;
+    };
 
 export interface ServiceThreadOptions<FromThread> {
   /** The caller's `import.meta.url` and the module beside it that the thread runs (startModuleWorker). */
@@ -40,7 +45,9 @@ export interface ServiceThread<ToThread> {
  * fails or exits first. After that, a thread that fails or exits unasked sets `problem()` — which a
  * service reports through /healthz — and `onStopped` fails whatever waited for it.
  */
-export async function startServiceThread<ToThread, FromThread>(o: ServiceThreadOptions<FromThread>): Promise<ServiceThread<ToThread>> {
+export async function startServiceThread<ToThread, FromThread>(
+  o: ServiceThreadOptions<FromThread>,
+): Promise<ServiceThread<ToThread>> {
   const worker = startModuleWorker(o.from, o.name, o.workerData);
   let problem: string | undefined;
   let stopping = false;

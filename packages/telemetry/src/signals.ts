@@ -6,7 +6,11 @@ import type { Logger } from "./log.js";
  * handlers stay installed, since a signal with none would end the process by its default action,
  * halfway through stopping. Returns what removes the handlers.
  */
-export function stopOnSignals(stop: () => Promise<void>, log: Logger, exit: (code: number) => void = (code) => process.exit(code)): () => void {
+export function stopOnSignals(
+  stop: () => Promise<void>,
+  log: Logger,
+  exit: (code: number) => void = (code) => process.exit(code),
+): () => void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {

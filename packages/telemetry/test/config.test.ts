@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { OTEL_OFF, OtelConfigError, createTelemetry, otelConfigFromEnv, parseKeyValues, prometheusName, prometheusSeries } from "@runhooks/telemetry";
+import {
+  OTEL_OFF,
+  OtelConfigError,
+  createTelemetry,
+  otelConfigFromEnv,
+  parseKeyValues,
+  prometheusName,
+  prometheusSeries,
+} from "@runhooks/telemetry";
 
 describe("otelConfigFromEnv", () => {
   it("is off without an endpoint: nothing exported, tracing disabled", () => {
@@ -16,14 +24,21 @@ describe("otelConfigFromEnv", () => {
       tracesEndpoint: "http://c:4318/v1/traces",
       metricsEndpoint: "http://c:4318/v1/metrics",
     });
-    expect(otelConfigFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "https://t/x" }).tracesEndpoint).toBe("https://t/x");
+    expect(
+      otelConfigFromEnv({
+        OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318",
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "https://t/x",
+      }).tracesEndpoint,
+    ).toBe("https://t/x");
   });
 
   it("honours OTEL_*_EXPORTER=none and OTEL_SDK_DISABLED", () => {
     const c = otelConfigFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_METRICS_EXPORTER: "none" });
     expect(c.tracesEndpoint).toBe("http://c:4318/v1/traces");
     expect(c.metricsEndpoint).toBeUndefined();
-    expect(otelConfigFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_SDK_DISABLED: "true" })).toBe(OTEL_OFF);
+    expect(otelConfigFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", OTEL_SDK_DISABLED: "true" })).toBe(
+      OTEL_OFF,
+    );
   });
 
   it("reads service name, resource attributes, headers, sampler and intervals", () => {
@@ -46,7 +61,9 @@ describe("otelConfigFromEnv", () => {
 
   it("refuses malformed values with a configuration error", () => {
     expect(() => otelConfigFromEnv({ OTEL_TRACES_SAMPLER: "sometimes" })).toThrow(OtelConfigError);
-    expect(() => otelConfigFromEnv({ OTEL_TRACES_SAMPLER: "traceidratio", OTEL_TRACES_SAMPLER_ARG: "2" })).toThrow(/ratio/);
+    expect(() => otelConfigFromEnv({ OTEL_TRACES_SAMPLER: "traceidratio", OTEL_TRACES_SAMPLER_ARG: "2" })).toThrow(
+      /ratio/,
+    );
     expect(() => otelConfigFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4317" })).toThrow(/http/);
     expect(() => otelConfigFromEnv({ OTEL_METRIC_EXPORT_INTERVAL: "soon" })).toThrow(/milliseconds/);
     expect(() => parseKeyValues("novalue", "X")).toThrow(/key=value/);
@@ -55,8 +72,17 @@ describe("otelConfigFromEnv", () => {
 
 describe("Prometheus names", () => {
   it("are the instrument names with underscores, counters ending in _total, histograms as their series", () => {
-    expect(prometheusName({ name: "runhooks.delivery.attempts", kind: "counter", help: "" })).toBe("runhooks_delivery_attempts_total");
-    expect(prometheusName({ name: "runhooks.evaluator.open_windows", kind: "gauge", help: "" })).toBe("runhooks_evaluator_open_windows");
-    expect(prometheusSeries({ name: "a.b_seconds", kind: "histogram", help: "" })).toEqual(["a_b_seconds_bucket", "a_b_seconds_sum", "a_b_seconds_count", "a_b_seconds"]);
+    expect(prometheusName({ name: "runhooks.delivery.attempts", kind: "counter", help: "" })).toBe(
+      "runhooks_delivery_attempts_total",
+    );
+    expect(prometheusName({ name: "runhooks.evaluator.open_windows", kind: "gauge", help: "" })).toBe(
+      "runhooks_evaluator_open_windows",
+    );
+    expect(prometheusSeries({ name: "a.b_seconds", kind: "histogram", help: "" })).toEqual([
+      "a_b_seconds_bucket",
+      "a_b_seconds_sum",
+      "a_b_seconds_count",
+      "a_b_seconds",
+    ]);
   });
 });

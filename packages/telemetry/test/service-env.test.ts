@@ -16,12 +16,20 @@ function problems(env: Record<string, string>): string[] {
 describe("the settings every service shares", () => {
   it("have their documented defaults", () => {
     const env = ServiceEnv.parse(base);
-    expect(env).toMatchObject({ KAFKA_BROKERS: ["127.0.0.1:9092"], RUNHOOKS_TOPIC_PREFIX: "runhooks", RUNHOOKS_DB_POOL_SIZE: 10, RUNHOOKS_LOG_LEVEL: "info" });
+    expect(env).toMatchObject({
+      KAFKA_BROKERS: ["127.0.0.1:9092"],
+      RUNHOOKS_TOPIC_PREFIX: "runhooks",
+      RUNHOOKS_DB_POOL_SIZE: 10,
+      RUNHOOKS_LOG_LEVEL: "info",
+    });
     expect(env.RUNHOOKS_INSTANCE_ID).toMatch(/^.+-\d+$/);
   });
 
   it("read a comma-separated broker list, blanks and spaces dropped", () => {
-    expect(ServiceEnv.parse({ ...base, KAFKA_BROKERS: " a:9092, b:9092 ,," }).KAFKA_BROKERS).toEqual(["a:9092", "b:9092"]);
+    expect(ServiceEnv.parse({ ...base, KAFKA_BROKERS: " a:9092, b:9092 ,," }).KAFKA_BROKERS).toEqual([
+      "a:9092",
+      "b:9092",
+    ]);
   });
 
   it("say what to set when the brokers or the database are missing", () => {
@@ -41,6 +49,8 @@ describe("the settings every service shares", () => {
   });
 
   it("carry the OTEL_* variables", () => {
-    expect(ServiceEnv.parse({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318" }).OTEL_EXPORTER_OTLP_ENDPOINT).toBe("http://127.0.0.1:4318");
+    expect(
+      ServiceEnv.parse({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318" }).OTEL_EXPORTER_OTLP_ENDPOINT,
+    ).toBe("http://127.0.0.1:4318");
   });
 });

@@ -29,7 +29,11 @@ describe("stopOnSignals", () => {
     finish();
     await new Promise((r) => setImmediate(r));
     expect(exits).toEqual([0]);
-    expect(lines).toEqual(["received SIGTERM; stopping", "received SIGTERM while stopping; ignored", "received SIGINT while stopping; ignored"]);
+    expect(lines).toEqual([
+      "received SIGTERM; stopping",
+      "received SIGTERM while stopping; ignored",
+      "received SIGINT while stopping; ignored",
+    ]);
   });
 
   it("exits 1 when stopping fails", async () => {

@@ -4,7 +4,10 @@ import { observe, type MetricDef } from "@runhooks/telemetry";
 /** The API's counters: plain numbers where things happen, read by the metrics at collection time. */
 export interface ApiCounters {
   /** Keyed `<method> <route> <status>`. */
-  readonly requests: Map<string, { readonly method: string; readonly route: string; readonly status: string; count: number }>;
+  readonly requests: Map<
+    string,
+    { readonly method: string; readonly route: string; readonly status: string; count: number }
+  >;
   /** Rule versions (and deletions) the outbox relay published to the rules topic. */
   relayPublished: number;
   /** Relay rounds that failed and were retried. */
@@ -27,13 +30,27 @@ export function countRequest(c: ApiCounters, method: string, route: string, stat
 /** Every metric the API exports (on /metrics, and over OTLP when configured). */
 export const API_METRICS = {
   requests: { name: "runhooks.api.requests", kind: "counter", help: "Requests answered, by method, route and status." },
-  relayPublished: { name: "runhooks.api.relay_published", kind: "counter", help: "Outbox entries (rule versions, deletions) published to the rules topic." },
-  relayFailures: { name: "runhooks.api.relay_failures", kind: "counter", help: "Outbox relay rounds that failed and were retried." },
-  ruleErrorsStored: { name: "runhooks.api.rule_errors_stored", kind: "counter", help: "Rule-error records (a rule version's errors in one evaluator flush) stored for GET /rules/:id/errors." },
+  relayPublished: {
+    name: "runhooks.api.relay_published",
+    kind: "counter",
+    help: "Outbox entries (rule versions, deletions) published to the rules topic.",
+  },
+  relayFailures: {
+    name: "runhooks.api.relay_failures",
+    kind: "counter",
+    help: "Outbox relay rounds that failed and were retried.",
+  },
+  ruleErrorsStored: {
+    name: "runhooks.api.rule_errors_stored",
+    kind: "counter",
+    help: "Rule-error records (a rule version's errors in one evaluator flush) stored for GET /rules/:id/errors.",
+  },
 } as const satisfies Record<string, MetricDef>;
 
 export function registerApiMetrics(meter: Meter, c: ApiCounters): void {
-  observe(meter, API_METRICS.requests, () => [...c.requests.values()].map((r) => [{ method: r.method, route: r.route, status: r.status }, r.count] as const));
+  observe(meter, API_METRICS.requests, () =>
+    [...c.requests.values()].map((r) => [{ method: r.method, route: r.route, status: r.status }, r.count] as const),
+  );
   observe(meter, API_METRICS.relayPublished, () => c.relayPublished);
   observe(meter, API_METRICS.relayFailures, () => c.relayFailures);
   observe(meter, API_METRICS.ruleErrorsStored, () => c.ruleErrorsStored);

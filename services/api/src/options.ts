@@ -5,7 +5,10 @@ import type { StartApiOptions } from "./start.js";
 
 export function apiLimitsFromEnv(env: ApiEnv): ApiLimits {
   return {
-    rules: { maxRulesPerTenant: env.RUNHOOKS_API_MAX_RULES_PER_TENANT, maxVersionsPerMinute: env.RUNHOOKS_API_MAX_RULE_VERSIONS_PER_MINUTE },
+    rules: {
+      maxRulesPerTenant: env.RUNHOOKS_API_MAX_RULES_PER_TENANT,
+      maxVersionsPerMinute: env.RUNHOOKS_API_MAX_RULE_VERSIONS_PER_MINUTE,
+    },
     maxReplayRangeMs: env.RUNHOOKS_API_MAX_REPLAY_HOURS * HOUR_MS,
   };
 }
@@ -14,7 +17,10 @@ export function apiLimitsFromEnv(env: ApiEnv): ApiLimits {
  * The API's options as its environment sets them (main.ts and the engine share this). `logger`: the
  * fastify (pino) logger options; default the level RUNHOOKS_LOG_LEVEL names.
  */
-export function apiOptionsFromEnv(env: ApiEnv, logger: StartApiOptions["logger"] = { level: env.RUNHOOKS_LOG_LEVEL }): StartApiOptions {
+export function apiOptionsFromEnv(
+  env: ApiEnv,
+  logger: StartApiOptions["logger"] = { level: env.RUNHOOKS_LOG_LEVEL },
+): StartApiOptions {
   return {
     databaseUrl: env.DATABASE_URL,
     kafkaBrokers: env.KAFKA_BROKERS,
@@ -24,7 +30,9 @@ export function apiOptionsFromEnv(env: ApiEnv, logger: StartApiOptions["logger"]
     adminKey: env.RUNHOOKS_ADMIN_KEY,
     logger,
     relay: env.RUNHOOKS_API_RELAY,
-    ruleErrors: env.RUNHOOKS_API_RULE_ERRORS && (env.RUNHOOKS_API_RULE_ERRORS_GROUP === undefined ? {} : { groupId: env.RUNHOOKS_API_RULE_ERRORS_GROUP }),
+    ruleErrors:
+      env.RUNHOOKS_API_RULE_ERRORS &&
+      (env.RUNHOOKS_API_RULE_ERRORS_GROUP === undefined ? {} : { groupId: env.RUNHOOKS_API_RULE_ERRORS_GROUP }),
     otel: otelConfigFromEnv(env),
     limits: apiLimitsFromEnv(env),
     dryRun: {

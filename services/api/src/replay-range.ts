@@ -5,8 +5,7 @@
  */
 
 export type ReplayRangeDecision =
-  | { readonly ok: true }
-  | { readonly ok: false; readonly rangeMs: number; readonly maxMs: number };
+  { readonly ok: true } | { readonly ok: false; readonly rangeMs: number; readonly maxMs: number };
 
 /** `fromMs < toMs` is checked before (a 400); here only the length. */
 export function decideReplayRange(fromMs: number, toMs: number, maxMs: number): ReplayRangeDecision {

@@ -56,7 +56,11 @@ export interface RunningApi {
  */
 export async function startApi(options: StartApiOptions): Promise<RunningApi> {
   const db = connectDatabase({ url: options.databaseUrl, applicationName: "runhooks-api" });
-  const telemetry = createTelemetry(options.otel ?? OTEL_OFF, { name: "runhooks-api", version: "0.1.0", instanceId: options.instanceId ?? `${hostname()}-${process.pid}` });
+  const telemetry = createTelemetry(options.otel ?? OTEL_OFF, {
+    name: "runhooks-api",
+    version: "0.1.0",
+    instanceId: options.instanceId ?? `${hostname()}-${process.pid}`,
+  });
   const counters = createApiCounters();
   registerApiMetrics(telemetry.meter, counters);
   const cleanups: (() => Promise<void>)[] = [() => telemetry.shutdown().catch(() => undefined), () => db.dispose()];
@@ -84,11 +88,17 @@ export async function startApi(options: StartApiOptions): Promise<RunningApi> {
     const ruleErrors = options.ruleErrors ?? true;
     if (options.relay !== false || ruleErrors !== false) {
       // Only the topics the API writes or reads; a live topic is checked, never altered.
-      const used = new Set([...(options.relay !== false ? [topics.rules] : []), ...(ruleErrors !== false ? [topics.ruleErrors] : [])]);
+      const used = new Set([
+        ...(options.relay !== false ? [topics.rules] : []),
+        ...(ruleErrors !== false ? [topics.ruleErrors] : []),
+      ]);
       const admin = kafka.admin();
       await admin.connect();
       try {
-        const report = await ensureTopics(admin, topicSpecs({ prefix: options.topicPrefix }).filter((s) => used.has(s.name)));
+        const report = await ensureTopics(
+          admin,
+          topicSpecs({ prefix: options.topicPrefix }).filter((s) => used.has(s.name)),
+        );
         for (const m of report.mismatches) app.log.warn({ topic: m.topic }, describeMismatch(m));
       } finally {
         await admin.disconnect();
@@ -100,7 +110,9 @@ export async function startApi(options: StartApiOptions): Promise<RunningApi> {
         db,
         topic: topics.ruleErrors,
         // Per prefix: installations (and test runs) sharing a cluster never share the group.
-        groupId: (typeof ruleErrors === "object" ? ruleErrors.groupId : undefined) ?? `${options.topicPrefix ?? "runhooks"}-api-rule-errors`,
+        groupId:
+          (typeof ruleErrors === "object" ? ruleErrors.groupId : undefined) ??
+          `${options.topicPrefix ?? "runhooks"}-api-rule-errors`,
         log: app.log,
         onStored: (n) => (counters.ruleErrorsStored += n),
       });
@@ -123,7 +135,8 @@ export async function startApi(options: StartApiOptions): Promise<RunningApi> {
 
     const address = await app.listen({ host: options.host ?? "127.0.0.1", port: options.port ?? 8080 });
     const bound = app.server.address();
-    const url = typeof bound === "object" && bound !== null ? `http://${options.host ?? "127.0.0.1"}:${bound.port}` : address;
+    const url =
+      typeof bound === "object" && bound !== null ? `http://${options.host ?? "127.0.0.1"}:${bound.port}` : address;
     return { url, close };
   } catch (error) {
     await close();

@@ -54,7 +54,10 @@ describe("health and auth", () => {
     const bearer = await api.call("GET", "/rules", { headers: { authorization: `Bearer ${a.key}` } });
     expect(bearer.status).toBe(200);
 
-    const extra = await api.call("POST", `/admin/tenants/${a.tenantId}/keys`, { key: api.adminKey, body: { description: "ci" } });
+    const extra = await api.call("POST", `/admin/tenants/${a.tenantId}/keys`, {
+      key: api.adminKey,
+      body: { description: "ci" },
+    });
     expect(extra.status).toBe(201);
     const key = extra.body.api_key as { id: string; key: string };
     expect((await api.call("GET", "/rules", { key: key.key })).status).toBe(200);
@@ -63,7 +66,10 @@ describe("health and auth", () => {
   });
 
   it("serves the deliveries routes with the same key lookup", async () => {
-    expect(await api.call("GET", "/deliveries", { key: b.key })).toMatchObject({ status: 200, body: { deliveries: [] } });
+    expect(await api.call("GET", "/deliveries", { key: b.key })).toMatchObject({
+      status: 200,
+      body: { deliveries: [] },
+    });
     expect((await api.call("GET", "/deliveries", { key: "rh_nope" })).status).toBe(401);
     expect((await api.call("GET", "/deliveries")).status).toBe(401);
   });
@@ -74,7 +80,9 @@ describe("health and auth", () => {
     const bad = await api.call("POST", "/admin/tenants", { key: api.adminKey, body: { name: "" } });
     expect(bad.status).toBe(400);
     expect(bad.body.issues[0].path).toBe("name");
-    expect((await api.call("POST", `/admin/tenants/${randomUUID()}/keys`, { key: api.adminKey, body: {} })).status).toBe(404);
+    expect(
+      (await api.call("POST", `/admin/tenants/${randomUUID()}/keys`, { key: api.adminKey, body: {} })).status,
+    ).toBe(404);
   });
 });
 
@@ -97,13 +105,24 @@ describe("rules CRUD", () => {
     const list = await api.call("GET", "/rules", { key: a.key });
     expect(list.body.rules.map((r: { id: string }) => r.id)).toContain(rule.id);
 
-    const renamed = await api.call("PUT", `/rules/${rule.id}`, { key: a.key, body: ruleBody({ display_name: "renamed" }) });
-    expect(renamed).toMatchObject({ status: 200, body: { result: "updated", rule: { version: 2, display_name: "renamed" } } });
+    const renamed = await api.call("PUT", `/rules/${rule.id}`, {
+      key: a.key,
+      body: ruleBody({ display_name: "renamed" }),
+    });
+    expect(renamed).toMatchObject({
+      status: 200,
+      body: { result: "updated", rule: { version: 2, display_name: "renamed" } },
+    });
     // The same webhook targets keep their ids across versions.
-    expect(renamed.body.rule.webhooks.map((w: { id: string }) => w.id)).toEqual(rule.webhooks.map((w: { id: string }) => w.id));
+    expect(renamed.body.rule.webhooks.map((w: { id: string }) => w.id)).toEqual(
+      rule.webhooks.map((w: { id: string }) => w.id),
+    );
 
     const disabled = await api.call("PATCH", `/rules/${rule.id}`, { key: a.key, body: { enabled: false } });
-    expect(disabled).toMatchObject({ status: 200, body: { result: "updated", rule: { version: 3, enabled: false, display_name: "renamed" } } });
+    expect(disabled).toMatchObject({
+      status: 200,
+      body: { result: "updated", rule: { version: 3, enabled: false, display_name: "renamed" } },
+    });
 
     const deleted = await api.call("DELETE", `/rules/${rule.id}`, { key: a.key });
     expect(deleted).toMatchObject({ status: 200, body: { result: "deleted", version: 4 } });
@@ -129,7 +148,10 @@ describe("rules CRUD", () => {
     expect(first).toMatchObject({ status: 201, body: { result: "created", rule: { id, version: 1 } } });
     const second = await api.call("PUT", `/rules/${id}`, { key: a.key, body: ruleBody() });
     expect(second).toMatchObject({ status: 200, body: { result: "unchanged", rule: { version: 1 } } });
-    const dry = await api.call("PUT", `/rules/${id}?dry_run=true`, { key: a.key, body: ruleBody({ sampling_rate: 0.5 }) });
+    const dry = await api.call("PUT", `/rules/${id}?dry_run=true`, {
+      key: a.key,
+      body: ruleBody({ sampling_rate: 0.5 }),
+    });
     expect(dry).toMatchObject({ status: 200, body: { result: "updated", dry_run: true } });
     expect((await api.call("GET", `/rules/${id}`, { key: a.key })).body.version).toBe(1);
     const third = await api.call("PUT", `/rules/${id}`, { key: a.key, body: ruleBody({ sampling_rate: 0.5 }) });
@@ -142,7 +164,10 @@ describe("rules CRUD", () => {
     const read = await api.call("GET", `/rules/${id}`, { key: a.key });
     const roundTrip = await api.call("PUT", `/rules/${id}`, { key: a.key, body: read.body });
     expect(roundTrip).toMatchObject({ status: 200, body: { result: "unchanged", rule: { version: 1 } } });
-    const edited = await api.call("PUT", `/rules/${id}`, { key: a.key, body: { ...read.body, display_name: "edited" } });
+    const edited = await api.call("PUT", `/rules/${id}`, {
+      key: a.key,
+      body: { ...read.body, display_name: "edited" },
+    });
     expect(edited).toMatchObject({ status: 200, body: { result: "updated", rule: { version: 2 } } });
     const stored = await webhooksOfRuleVersion(api.database.db, id, 2);
     expect(stored?.[0]).toMatchObject({
@@ -172,19 +197,43 @@ describe("validation: every 400 names the offending path", () => {
   const deep = (levels: number): unknown => (levels === 0 ? { var: "status" } : { "!": [deep(levels - 1)] });
   const cases: [string, Record<string, unknown>, string][] = [
     ["an unknown operator", { filter: { regex_match: [{ var: "name" }, ".*"] } }, "filter.regex_match"],
-    ["an unknown operator deep inside", { filter: { and: [true, { "==": [{ frobnicate: [] }, 1] }] } }, "filter.and[1].==[0].frobnicate"],
+    [
+      "an unknown operator deep inside",
+      { filter: { and: [true, { "==": [{ frobnicate: [] }, 1] }] } },
+      "filter.and[1].==[0].frobnicate",
+    ],
     ["a var path through __proto__", { filter: { and: [{ var: "__proto__.polluted" }] } }, "filter.and[0].var"],
-    ["a var path through constructor", { filter: { "==": [{ var: ["extra.constructor"] }, 1] } }, "filter.==[0].var[0]"],
+    [
+      "a var path through constructor",
+      { filter: { "==": [{ var: ["extra.constructor"] }, 1] } },
+      "filter.==[0].var[0]",
+    ],
     ["a var path through prototype", { filter: { missing: ["a", "prototype.x"] } }, "filter.missing[1]"],
     // The first level past the limit (32) is named: 32 `!` levels down from the root.
     ["a too deeply nested filter", { filter: deep(40) }, `filter${".![0]".repeat(32)}`],
-    ["an oversized filter", { filter: { in: [{ var: "name" }, Array.from({ length: 1500 }, (_, i) => `name-${"x".repeat(40)}-${i}`)] } }, "filter"],
+    [
+      "an oversized filter",
+      { filter: { in: [{ var: "name" }, Array.from({ length: 1500 }, (_, i) => `name-${"x".repeat(40)}-${i}`)] } },
+      "filter",
+    ],
     ["a sampling rate above 1", { sampling_rate: 1.5 }, "sampling_rate"],
     ["a sampling rate below 0", { sampling_rate: -0.1 }, "sampling_rate"],
     ["a non-http webhook URL", { webhooks: [{ url: "ftp://example.com/x" }] }, "webhooks[0].url"],
-    ["a javascript: webhook URL", { webhooks: [{ url: "https://ok.example.com/" }, { url: "javascript:alert(1)" }] }, "webhooks[1].url"],
-    ["a reserved webhook header", { webhooks: [{ url: "https://ok.example.com/", headers: { Host: "evil" } }] }, "webhooks[0].headers.Host"],
-    ["a malformed signing secret", { webhooks: [{ url: "https://ok.example.com/", signing_secret: "nope" }] }, "webhooks[0].signing_secret"],
+    [
+      "a javascript: webhook URL",
+      { webhooks: [{ url: "https://ok.example.com/" }, { url: "javascript:alert(1)" }] },
+      "webhooks[1].url",
+    ],
+    [
+      "a reserved webhook header",
+      { webhooks: [{ url: "https://ok.example.com/", headers: { Host: "evil" } }] },
+      "webhooks[0].headers.Host",
+    ],
+    [
+      "a malformed signing secret",
+      { webhooks: [{ url: "https://ok.example.com/", signing_secret: "nope" }] },
+      "webhooks[0].signing_secret",
+    ],
     ["an unknown webhook field", { webhooks: [{ url: "https://ok.example.com/", secret: "x" }] }, "webhooks[0].secret"],
     ["an unknown rule field", { colour: "blue" }, "colour"],
     ["a zero-length window", { window: { seconds: 0, max_runs: 10 } }, "window.seconds"],
@@ -221,10 +270,17 @@ describe("validation: every 400 names the offending path", () => {
     expect(mismatch.body.issues[0].path).toBe("id");
     const created = await api.call("PUT", `/rules/${id}`, { key: a.key, body: ruleBody() });
     expect(created.status).toBe(201);
-    const patch = await api.call("PATCH", `/rules/${id}`, { key: a.key, body: { filter: { and: [{ var: "constructor" }] } } });
+    const patch = await api.call("PATCH", `/rules/${id}`, {
+      key: a.key,
+      body: { filter: { and: [{ var: "constructor" }] } },
+    });
     expect(patch.status).toBe(400);
     expect(patch.body.issues[0].path).toBe("filter.and[0].var");
-    const ifMatch = await api.call("PATCH", `/rules/${id}`, { key: a.key, body: { enabled: false }, headers: { "if-match": "yesterday" } });
+    const ifMatch = await api.call("PATCH", `/rules/${id}`, {
+      key: a.key,
+      body: { enabled: false },
+      headers: { "if-match": "yesterday" },
+    });
     expect(ifMatch.status).toBe(400);
     expect(ifMatch.body.issues[0].path).toBe("If-Match");
     const badId = await api.call("GET", "/rules/not-a-uuid", { key: a.key });
@@ -269,13 +325,21 @@ describe("optimistic concurrency", () => {
     const loser = x.status === 409 ? x : y;
     expect(loser.body).toMatchObject({ error: "version_conflict", current_version: 2 });
     const winner = x.status === 200 ? x : y;
-    expect((await api.call("GET", `/rules/${id}`, { key: a.key })).body.display_name).toBe(winner.body.rule.display_name);
+    expect((await api.call("GET", `/rules/${id}`, { key: a.key })).body.display_name).toBe(
+      winner.body.rule.display_name,
+    );
 
-    const staleField = await api.call("PUT", `/rules/${id}`, { key: a.key, body: ruleBody({ version: 1, display_name: "z" }) });
+    const staleField = await api.call("PUT", `/rules/${id}`, {
+      key: a.key,
+      body: ruleBody({ version: 1, display_name: "z" }),
+    });
     expect(staleField.status).toBe(409);
     const staleDelete = await api.call("DELETE", `/rules/${id}`, { key: a.key, headers: { "if-match": '"1"' } });
     expect(staleDelete.status).toBe(409);
-    const fresh = await api.call("PUT", `/rules/${id}`, { key: a.key, body: ruleBody({ version: 2, display_name: "z" }) });
+    const fresh = await api.call("PUT", `/rules/${id}`, {
+      key: a.key,
+      body: ruleBody({ version: 2, display_name: "z" }),
+    });
     expect(fresh).toMatchObject({ status: 200, body: { rule: { version: 3 } } });
   });
 });
@@ -315,12 +379,24 @@ describe("dry run", () => {
     });
     const answer = await api.call("POST", "/rules/test", {
       key: a.key,
-      body: { rule, runs: [matching[0], wrongStatus, matching[1], notEnded, otherTenant, matching[2], otherSession, matching[3]] },
+      body: {
+        rule,
+        runs: [matching[0], wrongStatus, matching[1], notEnded, otherTenant, matching[2], otherSession, matching[3]],
+      },
     });
     expect(answer.status).toBe(200);
     const result = answer.body;
     expect(result.matched).toBe(4);
-    const byId = new Map((result.results as { run_id: string; matched: boolean; reasons: string[]; checks: { part: string; ok: boolean }[] }[]).map((r) => [r.run_id, r]));
+    const byId = new Map(
+      (
+        result.results as {
+          run_id: string;
+          matched: boolean;
+          reasons: string[];
+          checks: { part: string; ok: boolean }[];
+        }[]
+      ).map((r) => [r.run_id, r]),
+    );
     for (const m of matching) expect(byId.get(m["id"] as string)?.matched).toBe(true);
 
     const status = byId.get(wrongStatus["id"] as string)!;
@@ -328,9 +404,24 @@ describe("dry run", () => {
     expect(status.checks.filter((c) => !c.ok).map((c) => c.part)).toEqual(["filter"]);
     expect(status.reasons[0]).toContain("filter.and[1]");
     expect(status.reasons[0]).toContain('status = "success"');
-    expect(byId.get(notEnded["id"] as string)!.checks.filter((c) => !c.ok).map((c) => c.part)).toEqual(["ended"]);
-    expect(byId.get(otherTenant["id"] as string)!.checks.filter((c) => !c.ok).map((c) => c.part)).toEqual(["tenant"]);
-    expect(byId.get(otherSession["id"] as string)!.checks.filter((c) => !c.ok).map((c) => c.part)).toEqual(["session"]);
+    expect(
+      byId
+        .get(notEnded["id"] as string)!
+        .checks.filter((c) => !c.ok)
+        .map((c) => c.part),
+    ).toEqual(["ended"]);
+    expect(
+      byId
+        .get(otherTenant["id"] as string)!
+        .checks.filter((c) => !c.ok)
+        .map((c) => c.part),
+    ).toEqual(["tenant"]);
+    expect(
+      byId
+        .get(otherSession["id"] as string)!
+        .checks.filter((c) => !c.ok)
+        .map((c) => c.part),
+    ).toEqual(["session"]);
 
     // Aligned 5 s windows by end_time, at most 2 runs each: [:50, :55) holds 3 runs → 2 chunks; [:55, :60) holds 1.
     const payloads = (result.payloads as unknown[]).map((p) => WebhookPayload.parse(p));
@@ -353,7 +444,9 @@ describe("dry run", () => {
     const second = await api.call("POST", "/rules/test", { key: a.key, body });
     const verdicts = (r: typeof first) => (r.body.results as { matched: boolean }[]).map((v) => v.matched);
     expect(verdicts(first)).toEqual(verdicts(second));
-    const sampledOut = (first.body.results as { matched: boolean; checks: { part: string; ok: boolean }[] }[]).filter((v) => !v.matched);
+    const sampledOut = (first.body.results as { matched: boolean; checks: { part: string; ok: boolean }[] }[]).filter(
+      (v) => !v.matched,
+    );
     expect(sampledOut.length).toBeGreaterThan(0);
     expect(sampledOut.length).toBeLessThan(40);
     for (const v of sampledOut) expect(v.checks.filter((c) => !c.ok).map((c) => c.part)).toEqual(["sampling"]);
@@ -365,18 +458,30 @@ describe("dry run", () => {
       body: { rule: ruleBody({ filter: { and: [{ var: "__proto__" }] } }), runs: [run({}), run({ id: "nope" })] },
     });
     expect(answer.status).toBe(400);
-    expect((answer.body.issues as { path: string }[]).map((i) => i.path).sort()).toEqual(["rule.filter.and[0].var", "runs[1].id"]);
+    expect((answer.body.issues as { path: string }[]).map((i) => i.path).sort()).toEqual([
+      "rule.filter.and[0].var",
+      "runs[1].id",
+    ]);
     const missing = await api.call("POST", "/rules/test", { key: a.key, body: { rule: ruleBody() } });
     expect(missing.status).toBe(400);
     expect(missing.body.issues[0].path).toBe("runs");
   });
 
   it("caps a dry run's runs and bytes, naming the limit and its setting", async () => {
-    const many = await api.call("POST", "/rules/test", { key: a.key, body: { rule: ruleBody(), runs: Array.from({ length: 1001 }, () => ({})) } });
+    const many = await api.call("POST", "/rules/test", {
+      key: a.key,
+      body: { rule: ruleBody(), runs: Array.from({ length: 1001 }, () => ({})) },
+    });
     expect(many.status).toBe(413);
-    expect(many.body).toMatchObject({ error: "too_many_runs", message: "the request has 1001 runs; the limit is 1000 per dry run (RUNHOOKS_API_DRY_RUN_MAX_RUNS)" });
+    expect(many.body).toMatchObject({
+      error: "too_many_runs",
+      message: "the request has 1001 runs; the limit is 1000 per dry run (RUNHOOKS_API_DRY_RUN_MAX_RUNS)",
+    });
     const padding = "x".repeat(4 * 1024 * 1024);
-    const large = await api.call("POST", "/rules/test", { key: a.key, body: { rule: ruleBody(), runs: [run({ inputs: { padding } })] } });
+    const large = await api.call("POST", "/rules/test", {
+      key: a.key,
+      body: { rule: ruleBody(), runs: [run({ inputs: { padding } })] },
+    });
     expect(large.status).toBe(413);
     expect(large.body.error).toBe("body_too_large");
     expect(large.body.message).toContain("4194304 bytes, the limit per dry run (RUNHOOKS_API_DRY_RUN_MAX_BYTES)");
@@ -387,14 +492,25 @@ describe("dry run", () => {
   });
 
   it("refuses a filter over the static cost bound, and answers error for a run over the filter budget", async () => {
-    const bomb = { "==": [{ reduce: [{ var: "inputs.arr" }, { merge: [{ var: "accumulator" }, { var: "accumulator" }] }, [1]] }, "nope"] };
-    const refused = await api.call("POST", "/rules/test", { key: a.key, body: { rule: ruleBody({ filter: bomb }), runs: [run({})] } });
+    const bomb = {
+      "==": [
+        { reduce: [{ var: "inputs.arr" }, { merge: [{ var: "accumulator" }, { var: "accumulator" }] }, [1]] },
+        "nope",
+      ],
+    };
+    const refused = await api.call("POST", "/rules/test", {
+      key: a.key,
+      body: { rule: ruleBody({ filter: bomb }), runs: [run({})] },
+    });
     expect(refused.status).toBe(400);
     expect(refused.body.issues[0]).toMatchObject({ path: "rule.filter.==[0].reduce[1]" });
     expect(refused.body.issues[0].message).toContain("grows exponentially");
     const search = { in: ["zzz", { var: "tags" }] };
     const tags = Array.from({ length: 150_000 }, (_, i) => String(i % 10));
-    const answer = await api.call("POST", "/rules/test", { key: a.key, body: { rule: ruleBody({ filter: search }), runs: [run({ tags }), run({ tags: ["zzz"] })] } });
+    const answer = await api.call("POST", "/rules/test", {
+      key: a.key,
+      body: { rule: ruleBody({ filter: search }), runs: [run({ tags }), run({ tags: ["zzz"] })] },
+    });
     expect(answer.status).toBe(200);
     expect(answer.body.errors).toBe(1);
     expect(answer.body.results[0].error).toContain("100,000 steps");

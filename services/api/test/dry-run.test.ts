@@ -7,11 +7,25 @@ import { dryRun } from "../src/rules/dry-run.js";
 const tenant = randomUUID();
 
 function run(end: string | null, patch: Record<string, unknown> = {}): Run {
-  return Run.parse({ id: randomUUID(), name: "n", run_type: "llm", start_time: "2024-01-01T00:00:00Z", end_time: end, tenant_id: tenant, ...patch });
+  return Run.parse({
+    id: randomUUID(),
+    name: "n",
+    run_type: "llm",
+    start_time: "2024-01-01T00:00:00Z",
+    end_time: end,
+    tenant_id: tenant,
+    ...patch,
+  });
 }
 
 function rule(patch: Record<string, unknown> = {}): Rule {
-  return Rule.parse({ id: randomUUID(), tenant_id: tenant, display_name: "r", filter: { "==": [{ var: "run_type" }, "llm"] }, ...patch });
+  return Rule.parse({
+    id: randomUUID(),
+    tenant_id: tenant,
+    display_name: "r",
+    filter: { "==": [{ var: "run_type" }, "llm"] },
+    ...patch,
+  });
 }
 
 describe("dryRun", () => {
@@ -60,7 +74,9 @@ describe("dryRun", () => {
     expect(deduped.payloads.map((p) => p.runs.map((r) => r.id))).toEqual([[twice.id, deduped.results[2]!.run_id]]);
     // Four runs of ~300 KB each: the evaluator publishes them in two pieces of at most MAX_WINDOW_BYTES
     // (768 KiB), which the assembler merges again: one payload, runs in order.
-    const big = Array.from({ length: 4 }, (_, i) => run(`2024-01-01T00:00:0${i}Z`, { inputs: { text: "x".repeat(300_000) } }));
+    const big = Array.from({ length: 4 }, (_, i) =>
+      run(`2024-01-01T00:00:0${i}Z`, { inputs: { text: "x".repeat(300_000) } }),
+    );
     const merged = dryRun(rule(), big);
     expect(merged.payloads.map((p) => p.runs.map((x) => x.id))).toEqual([big.map((x) => x.id)]);
     expect(MAX_WINDOW_BYTES).toBeLessThan(3 * 300_000);
@@ -104,7 +120,9 @@ describe("dryRun under the filter budget", () => {
   });
 
   it("checks sampling before the filter, as the evaluator: a sampled-out run is never an error", () => {
-    const runs = Array.from({ length: 40 }, (_, i) => run(`2024-01-01T00:00:${String(i).padStart(2, "0")}Z`, { tags: big(5000) }));
+    const runs = Array.from({ length: 40 }, (_, i) =>
+      run(`2024-01-01T00:00:${String(i).padStart(2, "0")}Z`, { tags: big(5000) }),
+    );
     const result = dryRun(rule({ filter: search, sampling_rate: 0.5 }), runs, { filterSteps: 1000 });
     for (const verdict of result.results) {
       expect(verdict.checks.map((c) => c.part)).toEqual(["ended", "enabled", "tenant", "sampling", "filter"]);
@@ -119,11 +137,16 @@ describe("dryRun under the filter budget", () => {
 
   it("stops evaluating when the dry run's own steps run out, and names the setting", () => {
     const runs = Array.from({ length: 10 }, () => run("2024-01-01T00:00:01Z", { tags: big(300) }));
-    const result = dryRun(rule({ filter: search }), runs, { maxSteps: 2000, maxStepsSetting: "RUNHOOKS_API_DRY_RUN_MAX_STEPS" });
+    const result = dryRun(rule({ filter: search }), runs, {
+      maxSteps: 2000,
+      maxStepsSetting: "RUNHOOKS_API_DRY_RUN_MAX_STEPS",
+    });
     // Each run takes ~300 steps to judge and ~300 to explain: the fourth finds the 2,000 used up.
     const evaluated = result.results.filter((r) => r.error === undefined);
     expect(evaluated).toHaveLength(4);
-    expect(result.results[4]?.error).toBe("not evaluated: this dry run took all of its 2,000 filter steps (RUNHOOKS_API_DRY_RUN_MAX_STEPS); send fewer runs");
+    expect(result.results[4]?.error).toBe(
+      "not evaluated: this dry run took all of its 2,000 filter steps (RUNHOOKS_API_DRY_RUN_MAX_STEPS); send fewer runs",
+    );
     expect(result.steps).toBeGreaterThanOrEqual(2000);
     expect(result.steps).toBeLessThan(2000 + 700);
   });

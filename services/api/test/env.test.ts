@@ -59,7 +59,12 @@ describe("the API's configuration", () => {
   it("names every setting it cannot read, each with its message", () => {
     const error = (() => {
       try {
-        readApiEnv({ DATABASE_URL: "not a url", KAFKA_BROKERS: "", RUNHOOKS_API_PORT: "http", RUNHOOKS_LOG_LEVEL: "trace" });
+        readApiEnv({
+          DATABASE_URL: "not a url",
+          KAFKA_BROKERS: "",
+          RUNHOOKS_API_PORT: "http",
+          RUNHOOKS_LOG_LEVEL: "trace",
+        });
       } catch (e) {
         return (e as Error).message;
       }

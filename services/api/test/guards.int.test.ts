@@ -28,25 +28,50 @@ afterAll(async () => {
 });
 
 describe("webhook headers at write", () => {
-  it.each(["Transfer-Encoding", "connection", "Keep-Alive", "Upgrade", "TE", "Trailer", "Expect", "Proxy-Authorization", "Host", "Content-Length", "runhooks-attempt", "Webhook-Signature"])(
-    "refuses %s with a 400 naming it",
-    async (name) => {
-      const t = await api.newTenant(`headers ${name}`);
-      const answer = await api.call("POST", "/rules", { key: t.key, body: ruleBody({ webhooks: [{ url: "https://hooks.example.com/in", headers: { "x-team": "ml", [name]: "v" } }] }) });
-      expect(answer.status).toBe(400);
-      expect(answer.body.issues).toEqual([{ path: `webhooks[0].headers.${name}`, message: expect.stringMatching(/remove it/) }]);
-      expect(answer.body.message).toContain(`webhooks[0].headers.${name}`);
-      expect((await api.call("GET", "/rules", { key: t.key })).body.rules).toEqual([]);
-    },
-  );
+  it.each([
+    "Transfer-Encoding",
+    "connection",
+    "Keep-Alive",
+    "Upgrade",
+    "TE",
+    "Trailer",
+    "Expect",
+    "Proxy-Authorization",
+    "Host",
+    "Content-Length",
+    "runhooks-attempt",
+    "Webhook-Signature",
+  ])("refuses %s with a 400 naming it", async (name) => {
+    const t = await api.newTenant(`headers ${name}`);
+    const answer = await api.call("POST", "/rules", {
+      key: t.key,
+      body: ruleBody({ webhooks: [{ url: "https://hooks.example.com/in", headers: { "x-team": "ml", [name]: "v" } }] }),
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.body.issues).toEqual([
+      { path: `webhooks[0].headers.${name}`, message: expect.stringMatching(/remove it/) },
+    ]);
+    expect(answer.body.message).toContain(`webhooks[0].headers.${name}`);
+    expect((await api.call("GET", "/rules", { key: t.key })).body.rules).toEqual([]);
+  });
 
   it("keeps a stored version holding such headers readable, and lets a PATCH disable it without them", async () => {
     const t = await api.newTenant("stored headers");
     const id = randomUUID();
     // Written past the API's check: a stored version may hold names the API refuses.
-    const rule = Rule.parse({ id, tenant_id: t.tenantId, display_name: "old", filter: true, webhooks: [{ url: "https://hooks.example.com/in" }] });
+    const rule = Rule.parse({
+      id,
+      tenant_id: t.tenantId,
+      display_name: "old",
+      filter: true,
+      webhooks: [{ url: "https://hooks.example.com/in" }],
+    });
     const headers = { Connection: "close", "Transfer-Encoding": "chunked", "x-team": "ml" };
-    const saved = await saveRule(api.database.db, { tenantId: t.tenantId, mode: "create", rule: { ...rule, webhooks: [{ ...rule.webhooks[0]!, headers }] } });
+    const saved = await saveRule(api.database.db, {
+      tenantId: t.tenantId,
+      mode: "create",
+      rule: { ...rule, webhooks: [{ ...rule.webhooks[0]!, headers }] },
+    });
     expect(saved.ok).toBe(true);
 
     const read = await api.call("GET", `/rules/${id}`, { key: t.key });
@@ -57,7 +82,10 @@ describe("webhook headers at write", () => {
     // Sent back as read, the names are refused: the answer says which, and what to do.
     const putBack = await api.call("PUT", `/rules/${id}`, { key: t.key, body: read.body });
     expect(putBack.status).toBe(400);
-    expect(putBack.body.issues.map((i: { path: string }) => i.path).sort()).toEqual(["webhooks[0].headers.Connection", "webhooks[0].headers.Transfer-Encoding"]);
+    expect(putBack.body.issues.map((i: { path: string }) => i.path).sort()).toEqual([
+      "webhooks[0].headers.Connection",
+      "webhooks[0].headers.Transfer-Encoding",
+    ]);
 
     const disabled = await api.call("PATCH", `/rules/${id}`, { key: t.key, body: { enabled: false } });
     expect(disabled).toMatchObject({ status: 200, body: { rule: { version: 2, enabled: false } } });
@@ -79,16 +107,22 @@ describe("the rules-per-tenant quota", () => {
     expect(refused.status).toBe(403);
     expect(refused.body).toEqual({
       error: "quota_exceeded",
-      message: expect.stringContaining("the tenant has 3 rules; the limit is 3 per tenant (RUNHOOKS_API_MAX_RULES_PER_TENANT)"),
+      message: expect.stringContaining(
+        "the tenant has 3 rules; the limit is 3 per tenant (RUNHOOKS_API_MAX_RULES_PER_TENANT)",
+      ),
       quota: { name: "rules_per_tenant", limit: 3, current: 3, variable: "RUNHOOKS_API_MAX_RULES_PER_TENANT" },
     });
     // A PUT that would create is refused too, a dry run says so, and nothing was written.
     expect((await api.call("PUT", `/rules/${randomUUID()}`, { key: t.key, body: ruleBody() })).status).toBe(403);
-    expect((await api.call("PUT", `/rules/${randomUUID()}?dry_run=true`, { key: t.key, body: ruleBody() })).status).toBe(403);
+    expect(
+      (await api.call("PUT", `/rules/${randomUUID()}?dry_run=true`, { key: t.key, body: ruleBody() })).status,
+    ).toBe(403);
     expect((await api.call("GET", "/rules", { key: t.key })).body.rules).toHaveLength(3);
 
     // Changing an existing rule never counts; deleting one makes room.
-    expect((await api.call("PUT", `/rules/${ids[0]}`, { key: t.key, body: ruleBody({ display_name: "renamed" }) })).status).toBe(200);
+    expect(
+      (await api.call("PUT", `/rules/${ids[0]}`, { key: t.key, body: ruleBody({ display_name: "renamed" }) })).status,
+    ).toBe(200);
     expect((await api.call("DELETE", `/rules/${ids[1]}`, { key: t.key })).status).toBe(200);
     expect((await api.call("POST", "/rules", { key: t.key, body: ruleBody() })).status).toBe(201);
 
@@ -99,7 +133,11 @@ describe("the rules-per-tenant quota", () => {
 
   it("holds under concurrent creates: exactly the limit gets through", async () => {
     const t = await api.newTenant("count race");
-    const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => api.call("POST", "/rules", { key: t.key, body: ruleBody({ display_name: `r${i}` }) })));
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        api.call("POST", "/rules", { key: t.key, body: ruleBody({ display_name: `r${i}` }) }),
+      ),
+    );
     expect(answers.map((a) => a.status).sort()).toEqual([201, 201, 201, 403, 403, 403, 403, 403]);
     expect((await api.call("GET", "/rules", { key: t.key })).body.rules).toHaveLength(3);
   });
@@ -117,8 +155,15 @@ describe("the rule-versions-per-minute quota", () => {
     }
     const refused = await api.call("PATCH", `/rules/${id}`, { key: t.key, body: { display_name: "v9" } });
     expect(refused.status).toBe(429);
-    expect(refused.body.quota).toEqual({ name: "rule_versions_per_minute", limit: 8, current: 8, variable: "RUNHOOKS_API_MAX_RULE_VERSIONS_PER_MINUTE" });
-    expect(refused.body.message).toMatch(/^the tenant wrote 8 rule versions in the last minute; the limit is 8 per minute \(RUNHOOKS_API_MAX_RULE_VERSIONS_PER_MINUTE\): retry in \d+ s$/);
+    expect(refused.body.quota).toEqual({
+      name: "rule_versions_per_minute",
+      limit: 8,
+      current: 8,
+      variable: "RUNHOOKS_API_MAX_RULE_VERSIONS_PER_MINUTE",
+    });
+    expect(refused.body.message).toMatch(
+      /^the tenant wrote 8 rule versions in the last minute; the limit is 8 per minute \(RUNHOOKS_API_MAX_RULE_VERSIONS_PER_MINUTE\): retry in \d+ s$/,
+    );
     const retryAfter = Number(refused.headers.get("retry-after"));
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(60);
@@ -128,7 +173,10 @@ describe("the rule-versions-per-minute quota", () => {
     const current = (await api.call("GET", `/rules/${id}`, { key: t.key })).body;
     expect(current.version).toBe(8);
     expect((await api.call("PUT", `/rules/${id}`, { key: t.key, body: current })).body.result).toBe("unchanged");
-    expect((await api.call("PUT", `/rules/${id}?dry_run=true`, { key: t.key, body: { ...current, display_name: "dry" } })).status).toBe(200);
+    expect(
+      (await api.call("PUT", `/rules/${id}?dry_run=true`, { key: t.key, body: { ...current, display_name: "dry" } }))
+        .status,
+    ).toBe(200);
 
     // Another tenant writes on.
     const other = await api.newTenant("rate other");
@@ -140,16 +188,30 @@ describe("the replay-range quota", () => {
   it("refuses a replay over a longer range than the limit with 422, and takes one within it", async () => {
     const t = await api.newTenant("replay");
     const id = (await api.call("POST", "/rules", { key: t.key, body: ruleBody() })).body.rule.id as string;
-    const refused = await api.call("POST", `/rules/${id}/replay`, { key: t.key, body: { from: "2026-01-01T00:00:00Z", to: "2026-01-01T02:00:00Z" } });
+    const refused = await api.call("POST", `/rules/${id}/replay`, {
+      key: t.key,
+      body: { from: "2026-01-01T00:00:00Z", to: "2026-01-01T02:00:00Z" },
+    });
     expect(refused.status).toBe(422);
     expect(refused.body).toEqual({
       error: "quota_exceeded",
-      message: "the range covers 2 hours; the limit is 60 minutes per replay (RUNHOOKS_API_MAX_REPLAY_HOURS): split it into several replays",
+      message:
+        "the range covers 2 hours; the limit is 60 minutes per replay (RUNHOOKS_API_MAX_REPLAY_HOURS): split it into several replays",
       quota: { name: "replay_range", limit: 3600, current: 7200, unit: "s", variable: "RUNHOOKS_API_MAX_REPLAY_HOURS" },
     });
-    const taken = await api.call("POST", `/rules/${id}/replay`, { key: t.key, body: { from: "2026-01-01T00:00:00Z", to: "2026-01-01T01:00:00Z" } });
+    const taken = await api.call("POST", `/rules/${id}/replay`, {
+      key: t.key,
+      body: { from: "2026-01-01T00:00:00Z", to: "2026-01-01T01:00:00Z" },
+    });
     expect(taken).toMatchObject({ status: 202, body: { rule_id: id, windows: 0 } });
     // The order of from and to is still checked first, as a 400.
-    expect((await api.call("POST", `/rules/${id}/replay`, { key: t.key, body: { from: "2026-01-02T00:00:00Z", to: "2026-01-01T00:00:00Z" } })).status).toBe(400);
+    expect(
+      (
+        await api.call("POST", `/rules/${id}/replay`, {
+          key: t.key,
+          body: { from: "2026-01-02T00:00:00Z", to: "2026-01-01T00:00:00Z" },
+        })
+      ).status,
+    ).toBe(400);
   });
 });

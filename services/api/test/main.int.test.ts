@@ -7,7 +7,11 @@ import { createTestDatabase, uniquePrefix, type TestDatabase } from "../../../te
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 const mainScript = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 
-function startMain(env: Record<string, string | undefined>): { child: ChildProcessWithoutNullStreams; output: () => string; exit: Promise<number | null> } {
+function startMain(env: Record<string, string | undefined>): {
+  child: ChildProcessWithoutNullStreams;
+  output: () => string;
+  exit: Promise<number | null>;
+} {
   const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", mainScript], {
     cwd: repoRoot,
     env: { PATH: process.env["PATH"], ...env },
@@ -49,7 +53,14 @@ describe("the API service's main", () => {
     // /metrics: every answer counted by method, route and status; the relay's counters are there.
     const metrics = await (await fetch(`${url}/metrics`)).text();
     const requests = (route: string, status: number) =>
-      metrics.split("\n").find((l) => l.startsWith("runhooks_api_requests_total{") && l.includes(`route="${route}"`) && l.includes(`status="${status}"`));
+      metrics
+        .split("\n")
+        .find(
+          (l) =>
+            l.startsWith("runhooks_api_requests_total{") &&
+            l.includes(`route="${route}"`) &&
+            l.includes(`status="${status}"`),
+        );
     expect(requests("/healthz", 200), metrics).toMatch(/ 1$/);
     expect(requests("/rules", 401), metrics).toMatch(/ 1$/);
     expect(metrics).toMatch(/^runhooks_api_relay_published_total \d+$/m);

@@ -4,14 +4,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Kafka } from "kafkajs";
 import { Rule, RuleVersion } from "@runhooks/contracts";
-import {
-  countPendingOutbox,
-  createTenant,
-  deleteRule,
-  migrate,
-  saveRule,
-  sql,
-} from "@runhooks/db";
+import { countPendingOutbox, createTenant, deleteRule, migrate, saveRule, sql } from "@runhooks/db";
 import { ensureTopics, topicNames, topicSpecs } from "@runhooks/kafka";
 import { HEADER_KIND, HEADER_OUTBOX_ID, HEADER_OUTBOX_STREAM } from "../src/relay/headers.js";
 import { startOutboxRelay } from "../src/relay/outbox-relay.js";
@@ -42,7 +35,10 @@ async function setUp(label: string): Promise<Setup> {
   const topic = topicNames(prefix).rules;
   const admin = kafka.admin();
   await admin.connect();
-  await ensureTopics(admin, topicSpecs({ prefix }).filter((s) => s.name === topic));
+  await ensureTopics(
+    admin,
+    topicSpecs({ prefix }).filter((s) => s.name === topic),
+  );
   await admin.disconnect();
   return { database, tenantId: tenant.tenant.id, topic, kafka };
 }
@@ -79,7 +75,13 @@ async function produceTick(s: Setup): Promise<void> {
   await producer.send({
     topic: s.topic,
     acks: -1,
-    messages: [{ key: "__tick__", value: JSON.stringify({ schema_version: 1, kind: "tick", source: "test" }), headers: { [HEADER_KIND]: "tick" } }],
+    messages: [
+      {
+        key: "__tick__",
+        value: JSON.stringify({ schema_version: 1, kind: "tick", source: "test" }),
+        headers: { [HEADER_KIND]: "tick" },
+      },
+    ],
   });
   await producer.disconnect();
 }
@@ -139,9 +141,12 @@ async function expectExactlyOnce(s: Setup, streamId: string, messages: readonly 
   expect(ours.map((m) => m.key)).toEqual(rows.map((r) => r.rule_id));
 
   const byRule = new Map<string, number[]>();
-  const events = (await s.database.db.query(
-    sql`SELECT rule_id, version, type, effective_from FROM rule_events`,
-  )) as { rule_id: string; version: number; type: string; effective_from: Date | null }[];
+  const events = (await s.database.db.query(sql`SELECT rule_id, version, type, effective_from FROM rule_events`)) as {
+    rule_id: string;
+    version: number;
+    type: string;
+    effective_from: Date | null;
+  }[];
   const eventOf = new Map(events.map((e) => [`${e.rule_id}/${e.version}`, e]));
   for (const m of ours) {
     const row = rows.find((r) => r.id === m.headers[HEADER_OUTBOX_ID])!;
@@ -172,14 +177,18 @@ describe("outbox relay", () => {
   });
 
   it("publishes every version exactly once, in order, although it is SIGKILLed mid-way, again and again", async () => {
-    const streamId = ((await s.database.db.query(sql`SELECT stream_id FROM outbox_stream`)) as { stream_id: string }[])[0]!.stream_id;
+    const streamId = (
+      (await s.database.db.query(sql`SELECT stream_id FROM outbox_stream`)) as { stream_id: string }[]
+    )[0]!.stream_id;
     // Before anything: a tick, and a message from another database's outbox that claims outbox id 1.
     await produceTick(s);
     const producer = s.kafka.producer();
     await producer.connect();
     await producer.send({
       topic: s.topic,
-      messages: [{ key: randomUUID(), value: "{}", headers: { [HEADER_OUTBOX_ID]: "1", [HEADER_OUTBOX_STREAM]: randomUUID() } }],
+      messages: [
+        { key: randomUUID(), value: "{}", headers: { [HEADER_OUTBOX_ID]: "1", [HEADER_OUTBOX_STREAM]: randomUUID() } },
+      ],
     });
     await producer.disconnect();
 
@@ -188,14 +197,22 @@ describe("outbox relay", () => {
     expect(await countPendingOutbox(s.database.db)).toBe(10);
 
     // 1. Killed after the broker acknowledged a batch of 3, before marking it.
-    const first = await runRelayChild(s, { RELAY_BATCH_SIZE: "3", RELAY_CRASH_AT: "after_publish", RELAY_CRASH_ON_BATCH: "1" });
+    const first = await runRelayChild(s, {
+      RELAY_BATCH_SIZE: "3",
+      RELAY_CRASH_AT: "after_publish",
+      RELAY_CRASH_ON_BATCH: "1",
+    });
     expect(first.signal).toBe("SIGKILL");
     expect(first.output).toContain("crash after_publish batch 1");
     expect(await countPendingOutbox(s.database.db)).toBe(10);
     await produceTick(s);
 
     // 2. The next relay recovers those 3 from the topic, then is killed before publishing the next batch.
-    const second = await runRelayChild(s, { RELAY_BATCH_SIZE: "3", RELAY_CRASH_AT: "before_publish", RELAY_CRASH_ON_BATCH: "1" });
+    const second = await runRelayChild(s, {
+      RELAY_BATCH_SIZE: "3",
+      RELAY_CRASH_AT: "before_publish",
+      RELAY_CRASH_ON_BATCH: "1",
+    });
     expect(second.signal).toBe("SIGKILL");
     expect(second.output).toContain("marked entries a previous relay published");
     expect(await countPendingOutbox(s.database.db)).toBe(7);
@@ -205,12 +222,20 @@ describe("outbox relay", () => {
     await produceTick(s);
 
     // 3. Publishes and marks one batch, publishes the next, killed before marking it.
-    const third = await runRelayChild(s, { RELAY_BATCH_SIZE: "3", RELAY_CRASH_AT: "after_publish", RELAY_CRASH_ON_BATCH: "2" });
+    const third = await runRelayChild(s, {
+      RELAY_BATCH_SIZE: "3",
+      RELAY_CRASH_AT: "after_publish",
+      RELAY_CRASH_ON_BATCH: "2",
+    });
     expect(third.signal).toBe("SIGKILL");
     expect(await countPendingOutbox(s.database.db)).toBe(10 + 3 - 6);
 
     // 4. Recovers those 3, sends the next batch in a transaction, killed before committing it.
-    const fourth = await runRelayChild(s, { RELAY_BATCH_SIZE: "3", RELAY_CRASH_AT: "before_commit", RELAY_CRASH_ON_BATCH: "1" });
+    const fourth = await runRelayChild(s, {
+      RELAY_BATCH_SIZE: "3",
+      RELAY_CRASH_AT: "before_commit",
+      RELAY_CRASH_ON_BATCH: "1",
+    });
     expect(fourth.signal).toBe("SIGKILL");
     expect(fourth.output).toContain("crash before_commit batch 1");
     expect(await countPendingOutbox(s.database.db)).toBe(10 + 3 - 9);
@@ -227,9 +252,17 @@ describe("outbox relay", () => {
     });
     try {
       await relay.active;
-      await eventually(() => countPendingOutbox(s.database.db), (n) => n === 0, "the outbox to drain");
+      await eventually(
+        () => countPendingOutbox(s.database.db),
+        (n) => n === 0,
+        "the outbox to drain",
+      );
       await writeVersions(s, 2);
-      await eventually(() => countPendingOutbox(s.database.db), (n) => n === 0, "new writes to be published");
+      await eventually(
+        () => countPendingOutbox(s.database.db),
+        (n) => n === 0,
+        "new writes to be published",
+      );
     } finally {
       await relay.stop();
     }
@@ -238,7 +271,8 @@ describe("outbox relay", () => {
     expect(messages.filter((m) => m.headers[HEADER_KIND] === "tick")).toHaveLength(3);
     // The batch killed before its commit is in the log, aborted: read_committed readers never see it.
     const everything = await readWholeTopic(s.kafka, s.topic, { readUncommitted: true });
-    const ours = (list: readonly TopicMessage[]) => list.filter((m) => m.headers[HEADER_OUTBOX_STREAM] === streamId).length;
+    const ours = (list: readonly TopicMessage[]) =>
+      list.filter((m) => m.headers[HEADER_OUTBOX_STREAM] === streamId).length;
     expect(ours(everything)).toBe(ours(messages) + 3);
     expect((await outboxIds(s)).length).toBe(10 + 3 + 5);
     await expectExactlyOnce(s, streamId, messages);
@@ -255,10 +289,23 @@ describe("outbox relay lock", () => {
   });
 
   it("lets one relay publish at a time; the next takes over when it stops", async () => {
-    const streamId = ((await s.database.db.query(sql`SELECT stream_id FROM outbox_stream`)) as { stream_id: string }[])[0]!.stream_id;
-    const options = { db: s.database.db, databaseUrl: s.database.url, kafka: s.kafka, topic: s.topic, log: silentLog, pollIntervalMs: 60_000 };
+    const streamId = (
+      (await s.database.db.query(sql`SELECT stream_id FROM outbox_stream`)) as { stream_id: string }[]
+    )[0]!.stream_id;
+    const options = {
+      db: s.database.db,
+      databaseUrl: s.database.url,
+      kafka: s.kafka,
+      topic: s.topic,
+      log: silentLog,
+      pollIntervalMs: 60_000,
+    };
     const waitingForLock = async () =>
-      ((await s.database.db.query(sql`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`)) as { n: number }[])[0]?.n ?? -1;
+      (
+        (await s.database.db.query(
+          sql`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`,
+        )) as { n: number }[]
+      )[0]?.n ?? -1;
     const a = startOutboxRelay(options);
     await a.active;
     const b = startOutboxRelay(options);
@@ -268,13 +315,21 @@ describe("outbox relay lock", () => {
       // b waits on the advisory lock that a holds.
       await eventually(waitingForLock, (n) => n === 1, "the second relay to wait for the lock");
       await writeVersions(s, 2);
-      await eventually(() => countPendingOutbox(s.database.db), (n) => n === 0, "a to publish");
+      await eventually(
+        () => countPendingOutbox(s.database.db),
+        (n) => n === 0,
+        "a to publish",
+      );
       expect(bActive).toBe(false);
 
       await a.stop();
       await b.active;
       await writeVersions(s, 2);
-      await eventually(() => countPendingOutbox(s.database.db), (n) => n === 0, "b to publish");
+      await eventually(
+        () => countPendingOutbox(s.database.db),
+        (n) => n === 0,
+        "b to publish",
+      );
 
       // A relay waiting for the lock stops at once, and stops waiting.
       const c = startOutboxRelay(options);
@@ -289,8 +344,17 @@ describe("outbox relay lock", () => {
   });
 
   it("fences a relay that lost its lock without knowing: its pending batch never becomes visible", async () => {
-    const streamId = ((await s.database.db.query(sql`SELECT stream_id FROM outbox_stream`)) as { stream_id: string }[])[0]!.stream_id;
-    const base = { db: s.database.db, databaseUrl: s.database.url, kafka: s.kafka, topic: s.topic, log: silentLog, pollIntervalMs: 60_000 };
+    const streamId = (
+      (await s.database.db.query(sql`SELECT stream_id FROM outbox_stream`)) as { stream_id: string }[]
+    )[0]!.stream_id;
+    const base = {
+      db: s.database.db,
+      databaseUrl: s.database.url,
+      kafka: s.kafka,
+      topic: s.topic,
+      log: silentLog,
+      pollIntervalMs: 60_000,
+    };
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
     let reached: () => void = () => undefined;
@@ -319,9 +383,17 @@ describe("outbox relay lock", () => {
       // ...and B, which believes it is alone (A's lock was lost: here, another lock key), takes over.
       b = startOutboxRelay({ ...base, lockKey: 1002 });
       await b.active;
-      await eventually(() => countPendingOutbox(s.database.db), (n) => n === 0, "b to publish everything");
+      await eventually(
+        () => countPendingOutbox(s.database.db),
+        (n) => n === 0,
+        "b to publish everything",
+      );
       release();
-      await eventually(() => Promise.resolve(errors.length), (n) => n > 0, "a's commit to be refused");
+      await eventually(
+        () => Promise.resolve(errors.length),
+        (n) => n > 0,
+        "a's commit to be refused",
+      );
       expect(errors.join("\n")).toMatch(/old epoch|fenced/i);
     } finally {
       release();

@@ -55,7 +55,11 @@ describe("API keys: a rate per key and a cache of wrong keys", () => {
 
   const get = async (path: string, key?: string) => {
     const response = await fetch(`${url}${path}`, { headers: key === undefined ? {} : { "x-api-key": key } });
-    return { status: response.status, body: (await response.json()) as { error?: string; message?: string }, retryAfter: response.headers.get("retry-after") };
+    return {
+      status: response.status,
+      body: (await response.json()) as { error?: string; message?: string },
+      retryAfter: response.headers.get("retry-after"),
+    };
   };
 
   it("answers 429 with Retry-After past a key's burst, on the rules and the deliveries routes; other keys unaffected", async () => {
@@ -76,7 +80,9 @@ describe("API keys: a rate per key and a cache of wrong keys", () => {
 
   it("answers a flood of one wrong key with one Postgres lookup; the clear key is never echoed", async () => {
     const before = queries();
-    const answers = await Promise.all(Array.from({ length: 100 }, (_, i) => get(i % 2 === 0 ? "/rules" : "/deliveries", "rh_not-a-key-of-anyone")));
+    const answers = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => get(i % 2 === 0 ? "/rules" : "/deliveries", "rh_not-a-key-of-anyone")),
+    );
     expect(answers.map((a) => a.status)).toEqual(Array.from({ length: 100 }, () => 401));
     expect(queries() - before).toBe(1);
     expect(JSON.stringify(answers)).not.toContain("rh_not-a-key");

@@ -27,7 +27,8 @@ describe("the replay-range quota", () => {
     [2 * DAY + 12 * HOUR, "2.5 days"],
     [36 * HOUR, "36 hours"],
     [HOUR, "60 minutes"],
-    [90_000, "90 s"], [150_000, "2.5 minutes"],
+    [90_000, "90 s"],
+    [150_000, "2.5 minutes"],
     [12_500, "12.5 s"],
   ])("describes %i ms as %s", (ms, text) => {
     expect(describeDuration(ms)).toBe(text);

@@ -60,7 +60,10 @@ async function publish(values: readonly (RuleError | string)[]): Promise<void> {
   await producer.send({
     topic: topicNames(api.topicPrefix).ruleErrors,
     acks: -1,
-    messages: values.map((v) => ({ key: typeof v === "string" ? "x" : v.rule_id, value: typeof v === "string" ? v : JSON.stringify(v) })),
+    messages: values.map((v) => ({
+      key: typeof v === "string" ? "x" : v.rule_id,
+      value: typeof v === "string" ? v : JSON.stringify(v),
+    })),
   });
 }
 
@@ -83,7 +86,12 @@ describe("GET /rules/:id/errors", () => {
 
     const first = record(a.tenantId, ruleId, { count: 40, log_time: "2026-01-01T00:00:01.000Z" });
     const second = record(a.tenantId, ruleId, { count: 2, log_time: "2026-01-01T00:00:02.000Z" });
-    const v2 = record(a.tenantId, ruleId, { rule_version: 2, count: 5, log_time: "2026-01-01T00:00:03.000Z", error: "v2 failed" });
+    const v2 = record(a.tenantId, ruleId, {
+      rule_version: 2,
+      count: 5,
+      log_time: "2026-01-01T00:00:03.000Z",
+      error: "v2 failed",
+    });
     // A re-published record (an evaluator that died before committing) and garbage on the topic.
     await publish([first, "{not json", second, first, v2]);
     // The marker is published last; once it is stored, everything before it on its partition is too.
@@ -97,7 +105,13 @@ describe("GET /rules/:id/errors", () => {
       { version: 3, errors: 1, first_at: marker.log_time, last_at: marker.log_time },
     ]);
     expect(body.samples.map((s: any) => s.run_id)).toEqual([marker.run_id, v2.run_id, second.run_id, first.run_id]);
-    expect(body.samples[1]).toEqual({ version: 2, run_id: v2.run_id, log_time: v2.log_time, error: "v2 failed", count: 5 });
+    expect(body.samples[1]).toEqual({
+      version: 2,
+      run_id: v2.run_id,
+      log_time: v2.log_time,
+      error: "v2 failed",
+      count: 5,
+    });
 
     const limited = await api.call("GET", `/rules/${ruleId}/errors?limit=1`, { key: a.key });
     expect(limited.body.samples).toHaveLength(1);

@@ -30,8 +30,19 @@ describe("scanPublishedOutbox", () => {
     // machine's speed, so only the scan's own deadline can end it.
     const silent = await silentBroker();
     try {
-      const stuck = createKafka({ brokers: [silent.address], clientId: "tail-scan-silent", logLevel: "error", logger: () => undefined });
-      const error = await scanPublishedOutbox({ kafka: stuck, topic, streamId: "s", fromOffset: null, timeoutMs: 300 }).then(
+      const stuck = createKafka({
+        brokers: [silent.address],
+        clientId: "tail-scan-silent",
+        logLevel: "error",
+        logger: () => undefined,
+      });
+      const error = await scanPublishedOutbox({
+        kafka: stuck,
+        topic,
+        streamId: "s",
+        fromOffset: null,
+        timeoutMs: 300,
+      }).then(
         () => undefined,
         (e: unknown) => e,
       );

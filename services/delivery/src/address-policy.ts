@@ -1,4 +1,14 @@
-import { cidr, cidrContains, cidrWithin, embeddedIpv4, formatIpv4, parseCidrText, parseIp, type Cidr, type IpAddress } from "./ip-address.js";
+import {
+  cidr,
+  cidrContains,
+  cidrWithin,
+  embeddedIpv4,
+  formatIpv4,
+  parseCidrText,
+  parseIp,
+  type Cidr,
+  type IpAddress,
+} from "./ip-address.js";
 
 /**
  * The SSRF guard's address test: which resolved addresses a webhook may connect to. Checked on the

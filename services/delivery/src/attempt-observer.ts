@@ -105,7 +105,11 @@ export function createAttemptObserver(t: Telemetry, histograms: DeliveryHistogra
         end(f, body) {
           metrics(f, body);
           if (f.statusCode !== null) http.setAttribute("http.response.status_code", f.statusCode);
-          if (f.outcome !== "success") http.setAttribute("error.type", f.statusCode === null ? (f.outcome ?? "interrupted") : String(f.statusCode));
+          if (f.outcome !== "success")
+            http.setAttribute(
+              "error.type",
+              f.statusCode === null ? (f.outcome ?? "interrupted") : String(f.statusCode),
+            );
           http.end();
           attempt.setAttributes({
             [ATTR.outcome]: f.outcome ?? "interrupted",

@@ -9,7 +9,7 @@ export type AttemptResult =
   | { readonly kind: "response"; readonly statusCode: number; readonly excerpt: string | null }
   /**
    * No connection, or it failed before any response: refused, DNS, TLS, connect timeout, reset. The
-   * endpoint did not answer; the seed retries these.
+   * endpoint did not answer; LangSmith retries these.
    */
   | { readonly kind: "connect_error"; readonly error: string }
   /** No complete response (headers and body, or the first 1 KiB of it) within the deadline. */

@@ -26,7 +26,12 @@ export interface AttemptRunnerOptions {
  * metrics) and settled by the policy (finished-attempt.ts).
  */
 export function createAttemptRunner(o: AttemptRunnerOptions): (job: Job) => Promise<void> {
-  async function send(d: ClaimedDelivery, target: Target, { body, chunkIndex, chunkCount }: WindowBody, startedAt: Date): Promise<Finished> {
+  async function send(
+    d: ClaimedDelivery,
+    target: Target,
+    { body, chunkIndex, chunkCount }: WindowBody,
+    startedAt: Date,
+  ): Promise<Finished> {
     const t0 = performance.now();
     const observed = o.observer.start(d, target);
     const result = await o.sender
@@ -42,14 +47,28 @@ export function createAttemptRunner(o: AttemptRunnerOptions): (job: Job) => Prom
       })
       .catch((error: unknown): AttemptResult => {
         // The HTTP thread stopped under the attempt: whether the endpoint got it is unknown.
-        if (error instanceof HttpThreadStoppedError) return { kind: "interrupted", error: `interrupted: ${error.message}; sent again` };
+        if (error instanceof HttpThreadStoppedError)
+          return { kind: "interrupted", error: `interrupted: ${error.message}; sent again` };
         throw error;
       });
     const durationMs = performance.now() - t0;
-    const { finished, decision } = settleAttempt({ delivery: d, startedAt, durationMs, result, endedAt: Date.now(), policy: o.policy });
+    const { finished, decision } = settleAttempt({
+      delivery: d,
+      startedAt,
+      durationMs,
+      result,
+      endedAt: Date.now(),
+      policy: o.policy,
+    });
     observed.end(finished, body);
     if (finished.outcome !== "success") {
-      o.log("debug", "attempt failed", { deliveryId: d.id, attempt: d.attempt, url: d.url, outcome: finished.outcome, decision: decision.kind });
+      o.log("debug", "attempt failed", {
+        deliveryId: d.id,
+        attempt: d.attempt,
+        url: d.url,
+        outcome: finished.outcome,
+        decision: decision.kind,
+      });
     }
     return finished;
   }

@@ -91,7 +91,12 @@ function createClaim(o: ClaimLoopOptions): () => Promise<ClaimedDelivery[]> {
     const ticket = o.table.beginClaim(o.room.waiting > 0);
     let claimed: ClaimedDelivery[] = [];
     try {
-      const result = await claimDeliveries(o.db, { ...ticket, leaseMs: o.leaseMs, claimedBy: o.instanceId, afterOrigin: cursor });
+      const result = await claimDeliveries(o.db, {
+        ...ticket,
+        leaseMs: o.leaseMs,
+        claimedBy: o.instanceId,
+        afterOrigin: cursor,
+      });
       claimed = result.claimed;
       // More origins had due work than one claim looks at: the next claim goes on after the last.
       cursor = result.originsCapped ? result.lastOrigin : undefined;

@@ -15,10 +15,13 @@ export type ConsumerEvent =
   | { readonly kind: "stopped" };
 
 export type ConsumerHealth =
-  | { readonly running: true }
-  | { readonly running: false; readonly problem: string; readonly final: boolean };
+  { readonly running: true } | { readonly running: false; readonly problem: string; readonly final: boolean };
 
-export const CONSUMER_NOT_STARTED: ConsumerHealth = { running: false, problem: "the windows consumer has not started", final: false };
+export const CONSUMER_NOT_STARTED: ConsumerHealth = {
+  running: false,
+  problem: "the windows consumer has not started",
+  final: false,
+};
 
 export function nextConsumerHealth(health: ConsumerHealth, event: ConsumerEvent): ConsumerHealth {
   switch (event.kind) {
@@ -28,8 +31,16 @@ export function nextConsumerHealth(health: ConsumerHealth, event: ConsumerEvent)
       return !health.running && health.final ? health : { running: true };
     case "crashed":
       return event.restart
-        ? { running: false, problem: `the windows consumer crashed (${event.error}); it is being restarted`, final: false }
-        : { running: false, problem: `the windows consumer crashed and is not restarted (${event.error}); restart the service`, final: true };
+        ? {
+            running: false,
+            problem: `the windows consumer crashed (${event.error}); it is being restarted`,
+            final: false,
+          }
+        : {
+            running: false,
+            problem: `the windows consumer crashed and is not restarted (${event.error}); restart the service`,
+            final: true,
+          };
     case "stopped":
       return { running: false, problem: "the windows consumer is stopped", final: true };
   }

@@ -35,7 +35,10 @@ export function createDispatch(o: {
   function start(origin: string, job: Job): void {
     o.run(job)
       .catch((error: unknown) =>
-        o.log("error", "delivery worker failed; the lease will expire and it is retried", { deliveryId: job.delivery.id, error: String(error) }),
+        o.log("error", "delivery worker failed; the lease will expire and it is retried", {
+          deliveryId: job.delivery.id,
+          error: String(error),
+        }),
       )
       .finally(() => {
         const { wakeClaims } = o.table.end(job, Date.now());

@@ -23,11 +23,11 @@ export const DeliveryEnv = ServiceEnv.extend({
   RUNHOOKS_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(512),
   /** Attempts in flight to one origin (scheme://host:port) in one process; also its keep-alive connections. */
   RUNHOOKS_DELIVERY_ORIGIN_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),
-  /** Deadline for a complete response. The seed's policy: 5 s. */
+  /** Deadline for a complete response. LangSmith's policy: 5 s. */
   RUNHOOKS_DELIVERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
   /** Connecting longer than this is a failure to connect (retried). */
   RUNHOOKS_DELIVERY_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3000),
-  /** Retries after a failure to connect, and after a 5xx. The seed's policy: 2 each. */
+  /** Retries after a failure to connect, and after a 5xx. LangSmith's policy: 2 each. */
   RUNHOOKS_DELIVERY_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
   /** Wait before the first retry; doubled for each further one (1 s, 2 s). */
   RUNHOOKS_DELIVERY_BACKOFF_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000),
@@ -47,7 +47,12 @@ export const DeliveryEnv = ServiceEnv.extend({
   RUNHOOKS_DELIVERY_ALLOW_CIDRS: z
     .string()
     .default("")
-    .transform((s) => s.split(",").map((c) => c.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(",")
+        .map((c) => c.trim())
+        .filter(Boolean),
+    )
     .superRefine((cidrs, ctx) => {
       for (const cidr of cidrs) {
         try {

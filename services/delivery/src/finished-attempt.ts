@@ -24,7 +24,8 @@ export function unsendableAttempt(d: ClaimedDelivery, startedAt: Date, missing: 
     ...factsOf(d, startedAt, 0),
     outcome: "request_failed",
     statusCode: null,
-    error: missing === "webhook" ? "the webhook is no longer in the store" : "the window's body is no longer in the store",
+    error:
+      missing === "webhook" ? "the webhook is no longer in the store" : "the window's body is no longer in the store",
     responseExcerpt: null,
     nextStatus: "failed",
     nextAttemptAt: null,

@@ -2,7 +2,15 @@ import { RunhooksError } from "@runhooks/errors";
 import { startServiceThread, type Logger, type ServiceThread } from "@runhooks/telemetry";
 import type { AttemptResult } from "./attempt-result.js";
 import type { AttemptSender } from "./attempt-sender.js";
-import { crossingTarget, packRequests, unpackResults, type CrossingTarget, type OutgoingAttempt, type RequestBatch, type ResultBatch } from "./http-wire.js";
+import {
+  crossingTarget,
+  packRequests,
+  unpackResults,
+  type CrossingTarget,
+  type OutgoingAttempt,
+  type RequestBatch,
+  type ResultBatch,
+} from "./http-wire.js";
 import type { Target } from "./target.js";
 
 /**
@@ -44,7 +52,11 @@ export interface HttpThread extends AttemptSender {
 }
 
 /** To the thread. */
-export type ToHttp = RequestBatch | { readonly type: "forget" } | { readonly type: "stop" } | { readonly type: "fail"; readonly reason: string };
+export type ToHttp =
+  | RequestBatch
+  | { readonly type: "forget" }
+  | { readonly type: "stop" }
+  | { readonly type: "fail"; readonly reason: string };
 
 /** From the thread, besides its lifecycle (ready, failed, log). */
 export type FromHttp = ResultBatch;
@@ -186,7 +198,8 @@ export async function startHttpThread(o: HttpThreadOptions): Promise<HttpThread>
     },
     send(request) {
       const problem = down ?? thread.problem();
-      if (problem !== undefined || stopping) return Promise.reject(new HttpThreadStoppedError(problem ?? "the sender is stopping"));
+      if (problem !== undefined || stopping)
+        return Promise.reject(new HttpThreadStoppedError(problem ?? "the sender is stopping"));
       const id = nextId;
       nextId = (nextId + 1) >>> 0; // ids cross as 32-bit numbers
       return new Promise<AttemptResult>((resolve, reject) => {

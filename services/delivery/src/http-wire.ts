@@ -41,7 +41,14 @@ export interface ResultBatch {
 
 /** Numbers per attempt in `RequestBatch.ints`. */
 const INTS = 6;
-const FAILURES = ["connect_error", "timeout", "ssrf_blocked", "invalid_response", "request_failed", "interrupted"] as const;
+const FAILURES = [
+  "connect_error",
+  "timeout",
+  "ssrf_blocked",
+  "invalid_response",
+  "request_failed",
+  "interrupted",
+] as const;
 const NUL = "\u0000";
 
 export interface OutgoingAttempt {
@@ -51,7 +58,10 @@ export interface OutgoingAttempt {
 }
 
 /** A batch and the buffers to move with it (`postMessage(batch, transfer)`). */
-export function packRequests(attempts: readonly OutgoingAttempt[], targets: readonly CrossingTarget[]): { batch: RequestBatch; transfer: ArrayBuffer[] } {
+export function packRequests(
+  attempts: readonly OutgoingAttempt[],
+  targets: readonly CrossingTarget[],
+): { batch: RequestBatch; transfer: ArrayBuffer[] } {
   let total = 0;
   for (const a of attempts) total += a.request.body.byteLength;
   // Buffers of their own (not slices of Node's shared pool), so they can be moved.
@@ -86,11 +96,20 @@ export function crossingTarget(key: number, t: Target): CrossingTarget {
 /** A crossed target as the sender uses it. */
 export function arrivedTarget(t: CrossingTarget): Target {
   const { key: _key, signingKey, ...rest } = t;
-  return { ...rest, signingKey: signingKey === undefined ? undefined : Buffer.from(signingKey.buffer, signingKey.byteOffset, signingKey.byteLength) };
+  return {
+    ...rest,
+    signingKey:
+      signingKey === undefined
+        ? undefined
+        : Buffer.from(signingKey.buffer, signingKey.byteOffset, signingKey.byteLength),
+  };
 }
 
 /** The attempts of a batch; a target key the thread does not know is a bug (thrown). */
-export function unpackRequests(batch: RequestBatch, targets: ReadonlyMap<number, Target>): { id: number; request: AttemptRequest }[] {
+export function unpackRequests(
+  batch: RequestBatch,
+  targets: ReadonlyMap<number, Target>,
+): { id: number; request: AttemptRequest }[] {
   const bytes = Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength);
   const text = batch.text.split("\n");
   const out: { id: number; request: AttemptRequest }[] = [];
@@ -118,7 +137,10 @@ export function unpackRequests(batch: RequestBatch, targets: ReadonlyMap<number,
   return out;
 }
 
-export function packResults(results: readonly { id: number; result: AttemptResult }[]): { batch: ResultBatch; transfer: ArrayBuffer[] } {
+export function packResults(results: readonly { id: number; result: AttemptResult }[]): {
+  batch: ResultBatch;
+  transfer: ArrayBuffer[];
+} {
   const ids = new Uint32Array(results.length);
   const codes = new Int32Array(results.length);
   const texts: string[] = [];
@@ -143,7 +165,9 @@ export function unpackResults(batch: ResultBatch): { id: number; result: Attempt
     const code = batch.codes[i]!;
     const text = texts[i] ?? "";
     const result: AttemptResult =
-      code >= 0 ? { kind: "response", statusCode: code, excerpt: text === "" ? null : text } : { kind: FAILURES[-1 - code]!, error: text };
+      code >= 0
+        ? { kind: "response", statusCode: code, excerpt: text === "" ? null : text }
+        : { kind: FAILURES[-1 - code]!, error: text };
     out.push({ id: batch.ids[i]!, result });
   }
   return out;

@@ -12,7 +12,8 @@ import type { Target } from "./target.js";
 
 const port = parentPort!;
 const data = workerData as HttpWorkerData;
-const post = (message: FromHttp | ThreadLifecycleMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+const post = (message: FromHttp | ThreadLifecycleMessage, transfer: ArrayBuffer[] = []) =>
+  port.postMessage(message, transfer);
 
 const sender = inThreadAttemptSender(
   createSender({
@@ -65,7 +66,12 @@ port.on("message", (m: ToHttp) => {
           (result) => answer(id, result),
           (error: unknown) => {
             // The sender turns every failure into a result; this is a bug, reported as one.
-            post({ type: "log", level: "error", message: "HTTP send failed unexpectedly", fields: { error: String(error) } });
+            post({
+              type: "log",
+              level: "error",
+              message: "HTTP send failed unexpectedly",
+              fields: { error: String(error) },
+            });
             answer(id, { kind: "request_failed", error: "the HTTP sender failed unexpectedly" });
           },
         );

@@ -3,12 +3,19 @@ import { JavaCompatiblePartitioner, createKafka, topicNames, type TopicNames } f
 import { createAddressPolicy } from "./address-policy.js";
 import { createAttemptObserver } from "./attempt-observer.js";
 import { createCounters, type Counters } from "./counters.js";
-import { OTEL_OFF, createTelemetry, jsonLogger, startHttp, trackConsumerLag, type ConsumerLag } from "@runhooks/telemetry";
+import {
+  OTEL_OFF,
+  createTelemetry,
+  jsonLogger,
+  startHttp,
+  trackConsumerLag,
+  type ConsumerLag,
+} from "@runhooks/telemetry";
 import { registerDeliveryMetrics } from "./metrics.js";
 import { VERSION } from "./version.js";
 import { createPayloadCache } from "./payload-cache.js";
 import type { DeliveryOptions } from "./options.js";
-import { SEED_POLICY } from "./policy.js";
+import { LANGSMITH_POLICY } from "./policy.js";
 import { createPublisher } from "./publisher.js";
 import { startHousekeeping } from "./reaper.js";
 import { acquireInstanceLock } from "./instance-lock.js";
@@ -53,7 +60,11 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
     databaseOk = ok;
   };
 
-  const telemetry = createTelemetry(o.otel ?? OTEL_OFF, { name: "runhooks-delivery", version: VERSION, instanceId: o.instanceId });
+  const telemetry = createTelemetry(o.otel ?? OTEL_OFF, {
+    name: "runhooks-delivery",
+    version: VERSION,
+    instanceId: o.instanceId,
+  });
   let lag: ConsumerLag = { observations: () => [] };
   let gauges = { inFlight: () => 0, unrecorded: () => 0, unpublished: () => 0, payloadBytes: () => 0 };
   const histograms = registerDeliveryMetrics(
@@ -105,8 +116,10 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
     connectionsPerOrigin: originConcurrency,
   };
   let onSenderBack = () => undefined as void;
-  const thread = (o.httpThread ?? true) ? await startHttpThread({ ...sending, log, onRestarted: () => onSenderBack() }) : undefined;
-  const sender: AttemptSender = thread ?? inThreadAttemptSender(createSender({ ...sending, policy: createAddressPolicy(sending) }));
+  const thread =
+    (o.httpThread ?? true) ? await startHttpThread({ ...sending, log, onRestarted: () => onSenderBack() }) : undefined;
+  const sender: AttemptSender =
+    thread ?? inThreadAttemptSender(createSender({ ...sending, policy: createAddressPolicy(sending) }));
   const webhooks = createWebhookCache(db);
   const payloads = createPayloadCache(64 * 1024 * 1024);
   const publisher = createPublisher({ producer, topic: topics.attempts, counters, timeoutMs: 2000 });
@@ -117,7 +130,7 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
     recorder,
     webhooks,
     payloads,
-    policy: o.policy ?? SEED_POLICY,
+    policy: o.policy ?? LANGSMITH_POLICY,
     concurrency,
     originConcurrency,
     leaseMs,
@@ -133,7 +146,13 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
   });
   onSenderBack = () => workers.wake();
   onLockBack = () => workers.wake();
-  const renewal = startLeaseRenewal({ db, instanceId: o.instanceId, leaseMs, held: (minAgeMs) => [...workers.holding(minAgeMs), ...recorder.holding()], log });
+  const renewal = startLeaseRenewal({
+    db,
+    instanceId: o.instanceId,
+    leaseMs,
+    held: (minAgeMs) => [...workers.holding(minAgeMs), ...recorder.holding()],
+    log,
+  });
   const reapEveryMs = Math.min(1000, Math.floor(leaseMs / 4));
   const housekeeping = startHousekeeping({
     db,
@@ -177,7 +196,11 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
   };
   const server = o.http
     ? await startHttp(o.http.host, o.http.port, {
-        health: () => consumer.problem() ?? thread?.problem() ?? lock.problem() ?? (databaseOk ? undefined : "the database is unreachable"),
+        health: () =>
+          consumer.problem() ??
+          thread?.problem() ??
+          lock.problem() ??
+          (databaseOk ? undefined : "the database is unreachable"),
         metrics: () => telemetry.prometheus(),
       })
     : undefined;
@@ -201,7 +224,9 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
       await db.dispose();
       await new Promise((resolve) => (server ? server.server.close(resolve) : resolve(undefined)));
       // Last: exports the spans and metrics of everything above.
-      await telemetry.shutdown().catch((error: unknown) => log("warn", "could not export the last telemetry", { error: String(error) }));
+      await telemetry
+        .shutdown()
+        .catch((error: unknown) => log("warn", "could not export the last telemetry", { error: String(error) }));
       log("info", "delivery stopped", { counters });
     },
   };

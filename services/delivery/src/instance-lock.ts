@@ -165,7 +165,9 @@ export async function acquireInstanceLock(o: InstanceLockOptions): Promise<Insta
   async function retake(): Promise<void> {
     const got = await attempt();
     if (got.kind !== "held") {
-      o.log("debug", "the instance lock is not held yet; retrying", { why: got.kind === "taken" ? "another session holds it" : got.error });
+      o.log("debug", "the instance lock is not held yet; retrying", {
+        why: got.kind === "taken" ? "another session holds it" : got.error,
+      });
       return;
     }
     if (state.kind === "closed") {
@@ -200,7 +202,10 @@ export async function acquireInstanceLock(o: InstanceLockOptions): Promise<Insta
       got.kind === "taken"
         ? "another session holds this instance's lock (a process with the same instance id, or its previous process not yet gone); waiting"
         : "could not take the instance lock; retrying";
-    o.log(warned ? "debug" : "warn", message, { instanceId: o.instanceId, ...(got.kind === "failed" ? { error: got.error } : {}) });
+    o.log(warned ? "debug" : "warn", message, {
+      instanceId: o.instanceId,
+      ...(got.kind === "failed" ? { error: got.error } : {}),
+    });
     warned = true;
     await sleep(everyMs, o.signal);
   }
@@ -213,14 +218,18 @@ export async function acquireInstanceLock(o: InstanceLockOptions): Promise<Insta
 
   return {
     held: () => state.kind === "held",
-    problem: () => (state.kind === "held" ? undefined : state.kind === "closed" ? "the instance lock was released" : state.reason),
+    problem: () =>
+      state.kind === "held" ? undefined : state.kind === "closed" ? "the instance lock was released" : state.reason,
     backendPid: () => (state.kind === "held" ? state.pid : undefined),
     async close() {
       const last = state;
       state = { kind: "closed" };
       between.wake();
       // Ending the connections ends a check or a try in progress (one waiting on a dead server too).
-      const dropped = Promise.all([last.kind === "held" ? drop(last.client) : undefined, trying ? drop(trying) : undefined]);
+      const dropped = Promise.all([
+        last.kind === "held" ? drop(last.client) : undefined,
+        trying ? drop(trying) : undefined,
+      ]);
       await watching;
       await dropped;
     },

@@ -38,7 +38,10 @@ function parseIpv6(text: string): bigint {
   const [head = "", tail] = body.split("::");
   const headGroups = head === "" ? [] : head.split(":");
   const tailGroups = tail === undefined || tail === "" ? [] : tail.split(":");
-  const groups = tail === undefined ? headGroups : [...headGroups, ...Array<string>(8 - headGroups.length - tailGroups.length).fill("0"), ...tailGroups];
+  const groups =
+    tail === undefined
+      ? headGroups
+      : [...headGroups, ...Array<string>(8 - headGroups.length - tailGroups.length).fill("0"), ...tailGroups];
   return groups.reduce((acc, group) => (acc << 16n) | BigInt(parseInt(group, 16)), 0n);
 }
 
@@ -79,7 +82,11 @@ export function cidrContains(cidr: Cidr, ip: IpAddress): boolean {
 
 /** Whether every address of `inner` lies in `outer`. */
 export function cidrWithin(inner: Cidr, outer: Cidr): boolean {
-  return inner.family === outer.family && inner.prefix >= outer.prefix && networkOf(inner.value, outer.prefix, outer.family) === outer.value;
+  return (
+    inner.family === outer.family &&
+    inner.prefix >= outer.prefix &&
+    networkOf(inner.value, outer.prefix, outer.family) === outer.value
+  );
 }
 
 export function cidr(text: string): Cidr {
@@ -94,7 +101,8 @@ export interface EmbeddedIpv4 {
 }
 
 const low32 = (v: bigint): IpAddress => ({ family: 4, value: v & 0xffff_ffffn });
-const bitsAt = (v: bigint, from: number, count: number): bigint => (v >> BigInt(128 - from - count)) & ((1n << BigInt(count)) - 1n);
+const bitsAt = (v: bigint, from: number, count: number): bigint =>
+  (v >> BigInt(128 - from - count)) & ((1n << BigInt(count)) - 1n);
 
 const MAPPED = cidr("::ffff:0:0/96");
 const TRANSLATED = cidr("::ffff:0:0:0/96");

@@ -138,7 +138,8 @@ export function createLaneTable<J extends LaneJob>(limits: LaneLimits): LaneTabl
    */
   let claimInFlight = false;
 
-  const capacityOf = (lane: Lane<J>) => (lane.rate >= FAST_LANE_PER_S ? originConcurrency * LANE_DEPTHS.fast : laneCapacity);
+  const capacityOf = (lane: Lane<J>) =>
+    lane.rate >= FAST_LANE_PER_S ? originConcurrency * LANE_DEPTHS.fast : laneCapacity;
   /** What the lane may still take: its capacity less what it runs, queues and has reserved. */
   const roomIn = (lane: Lane<J>) => capacityOf(lane) - lane.active - lane.queue.length - lane.reserved;
   const laneOf = (origin: string, now: number): Lane<J> => {
@@ -205,7 +206,13 @@ export function createLaneTable<J extends LaneJob>(limits: LaneLimits): LaneTabl
       held += limit;
       claimInFlight = true;
       const tenants = ledger.claimRoom();
-      return { limit, originRoom, defaultRoom: laneCapacity, tenantRoom: tenants.rooms, defaultTenantRoom: tenants.newcomer };
+      return {
+        limit,
+        originRoom,
+        defaultRoom: laneCapacity,
+        tenantRoom: tenants.rooms,
+        defaultTenantRoom: tenants.newcomer,
+      };
     },
 
     endClaim(ticket, claimed, now) {
@@ -229,7 +236,8 @@ export function createLaneTable<J extends LaneJob>(limits: LaneLimits): LaneTabl
 
     startNext(origin, round) {
       const lane = lanes.get(origin);
-      if (!lane || lane.active >= originConcurrency || inFlight >= concurrency || lane.queue.length === 0) return undefined;
+      if (!lane || lane.active >= originConcurrency || inFlight >= concurrency || lane.queue.length === 0)
+        return undefined;
       const i = lane.queue.findIndex((j) => ledger.mayStart(j.delivery.tenantId, round));
       if (i < 0) return undefined;
       const job = i === 0 ? lane.queue.shift()! : lane.queue.splice(i, 1)[0]!;
@@ -269,7 +277,8 @@ export function createLaneTable<J extends LaneJob>(limits: LaneLimits): LaneTabl
 
     dropIdle(now) {
       for (const [origin, lane] of lanes) {
-        if (lane.active === 0 && lane.queue.length === 0 && lane.reserved === 0 && now - lane.lastUsed > LANE_IDLE_MS) lanes.delete(origin);
+        if (lane.active === 0 && lane.queue.length === 0 && lane.reserved === 0 && now - lane.lastUsed > LANE_IDLE_MS)
+          lanes.delete(origin);
       }
     },
 

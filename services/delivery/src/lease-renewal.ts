@@ -40,7 +40,8 @@ export function startLeaseRenewal(o: {
       failing = false;
     } catch (error) {
       // Postgres is unreachable: so is the reaper of every other process; the next round tries again.
-      if (!failing) o.log("warn", "could not renew leases; retrying", { deliveries: held.length, error: String(error) });
+      if (!failing)
+        o.log("warn", "could not renew leases; retrying", { deliveries: held.length, error: String(error) });
       failing = true;
     }
   };

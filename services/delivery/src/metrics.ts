@@ -4,27 +4,99 @@ import type { Counters } from "./counters.js";
 
 /** Every metric the delivery service exports (on /metrics, and over OTLP when configured). */
 export const DELIVERY_METRICS = {
-  partsRead: { name: "runhooks.delivery.parts_read", kind: "counter", help: "Window parts read from the windows topic." },
-  partsDuplicate: { name: "runhooks.delivery.parts_duplicate", kind: "counter", help: "Window parts that added nothing (already assembled or held), by reason." },
-  watermarksRead: { name: "runhooks.delivery.watermarks_read", kind: "counter", help: "Runs partitions' watermarks read from the windows topic." },
-  windowsCompleted: { name: "runhooks.delivery.windows_completed", kind: "counter", help: "Windows assembled over every runs partition (one per chunk of at most max_runs runs)." },
+  partsRead: {
+    name: "runhooks.delivery.parts_read",
+    kind: "counter",
+    help: "Window parts read from the windows topic.",
+  },
+  partsDuplicate: {
+    name: "runhooks.delivery.parts_duplicate",
+    kind: "counter",
+    help: "Window parts that added nothing (already assembled or held), by reason.",
+  },
+  watermarksRead: {
+    name: "runhooks.delivery.watermarks_read",
+    kind: "counter",
+    help: "Runs partitions' watermarks read from the windows topic.",
+  },
+  windowsCompleted: {
+    name: "runhooks.delivery.windows_completed",
+    kind: "counter",
+    help: "Windows assembled over every runs partition (one per chunk of at most max_runs runs).",
+  },
   windowsStored: { name: "runhooks.delivery.windows_stored", kind: "counter", help: "Windows stored for delivery." },
-  windowsDuplicate: { name: "runhooks.delivery.windows_duplicate", kind: "counter", help: "Windows completed again and already stored (no-op)." },
-  windowsInvalid: { name: "runhooks.delivery.windows_invalid", kind: "counter", help: "Messages on the windows topic that were neither a valid part nor a valid watermark." },
-  windowsWithoutWebhooks: { name: "runhooks.delivery.windows_without_webhooks", kind: "counter", help: "Windows with nothing to deliver to, by reason." },
-  deliveriesCreated: { name: "runhooks.delivery.deliveries_created", kind: "counter", help: "Deliveries created (one per window and webhook)." },
-  deliveries: { name: "runhooks.delivery.deliveries", kind: "counter", help: "Deliveries that reached a final state, by status (succeeded, failed)." },
-  retriesScheduled: { name: "runhooks.delivery.retries_scheduled", kind: "counter", help: "Retries scheduled by the policy." },
+  windowsDuplicate: {
+    name: "runhooks.delivery.windows_duplicate",
+    kind: "counter",
+    help: "Windows completed again and already stored (no-op).",
+  },
+  windowsInvalid: {
+    name: "runhooks.delivery.windows_invalid",
+    kind: "counter",
+    help: "Messages on the windows topic that were neither a valid part nor a valid watermark.",
+  },
+  windowsWithoutWebhooks: {
+    name: "runhooks.delivery.windows_without_webhooks",
+    kind: "counter",
+    help: "Windows with nothing to deliver to, by reason.",
+  },
+  deliveriesCreated: {
+    name: "runhooks.delivery.deliveries_created",
+    kind: "counter",
+    help: "Deliveries created (one per window and webhook).",
+  },
+  deliveries: {
+    name: "runhooks.delivery.deliveries",
+    kind: "counter",
+    help: "Deliveries that reached a final state, by status (succeeded, failed).",
+  },
+  retriesScheduled: {
+    name: "runhooks.delivery.retries_scheduled",
+    kind: "counter",
+    help: "Retries scheduled by the policy.",
+  },
   attempts: { name: "runhooks.delivery.attempts", kind: "counter", help: "Attempts recorded, by outcome." },
-  attemptsStale: { name: "runhooks.delivery.attempts_stale", kind: "counter", help: "Attempts recorded after their delivery had been reclaimed." },
-  attemptsPublished: { name: "runhooks.delivery.attempts_published", kind: "counter", help: "Attempt messages published to the attempts topic." },
-  publishFailures: { name: "runhooks.delivery.publish_failures", kind: "counter", help: "Failed publishes to the attempts topic (retried by the sweeper)." },
-  databaseErrors: { name: "runhooks.delivery.database_errors", kind: "counter", help: "Database operations that failed (and were retried)." },
+  attemptsStale: {
+    name: "runhooks.delivery.attempts_stale",
+    kind: "counter",
+    help: "Attempts recorded after their delivery had been reclaimed.",
+  },
+  attemptsPublished: {
+    name: "runhooks.delivery.attempts_published",
+    kind: "counter",
+    help: "Attempt messages published to the attempts topic.",
+  },
+  publishFailures: {
+    name: "runhooks.delivery.publish_failures",
+    kind: "counter",
+    help: "Failed publishes to the attempts topic (retried by the sweeper).",
+  },
+  databaseErrors: {
+    name: "runhooks.delivery.database_errors",
+    kind: "counter",
+    help: "Database operations that failed (and were retried).",
+  },
   attemptsInFlight: { name: "runhooks.delivery.attempts_in_flight", kind: "gauge", help: "Attempts being sent now." },
-  attemptsUnrecorded: { name: "runhooks.delivery.attempts_unrecorded", kind: "gauge", help: "Attempts finished but not yet written to Postgres." },
-  attemptsUnpublished: { name: "runhooks.delivery.attempts_unpublished", kind: "gauge", help: "Attempts finished but neither on the attempts topic nor recorded yet." },
-  payloadCacheBytes: { name: "runhooks.delivery.payload_cache_bytes", kind: "gauge", help: "Bytes of window bodies cached in memory." },
-  consumerLag: { name: "runhooks.delivery.consumer_lag", kind: "gauge", help: "Messages behind the high watermark, per partition of the windows topic, after the last batch." },
+  attemptsUnrecorded: {
+    name: "runhooks.delivery.attempts_unrecorded",
+    kind: "gauge",
+    help: "Attempts finished but not yet written to Postgres.",
+  },
+  attemptsUnpublished: {
+    name: "runhooks.delivery.attempts_unpublished",
+    kind: "gauge",
+    help: "Attempts finished but neither on the attempts topic nor recorded yet.",
+  },
+  payloadCacheBytes: {
+    name: "runhooks.delivery.payload_cache_bytes",
+    kind: "gauge",
+    help: "Bytes of window bodies cached in memory.",
+  },
+  consumerLag: {
+    name: "runhooks.delivery.consumer_lag",
+    kind: "gauge",
+    help: "Messages behind the high watermark, per partition of the windows topic, after the last batch.",
+  },
   attemptDuration: {
     name: "runhooks.delivery.attempt_duration_seconds",
     kind: "histogram",
@@ -54,7 +126,12 @@ export interface DeliveryHistograms {
 }
 
 /** Registers the delivery service's metrics: counters and gauges read at collection time, histograms recorded per attempt. */
-export function registerDeliveryMetrics(meter: Meter, c: Counters, gauges: DeliveryGauges, lag: ConsumerLag): DeliveryHistograms {
+export function registerDeliveryMetrics(
+  meter: Meter,
+  c: Counters,
+  gauges: DeliveryGauges,
+  lag: ConsumerLag,
+): DeliveryHistograms {
   const m = DELIVERY_METRICS;
   observe(meter, m.partsRead, () => c.partsRead);
   observe(meter, m.partsDuplicate, () => labelled("reason", c.partsDuplicate));

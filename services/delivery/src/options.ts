@@ -11,10 +11,10 @@ export interface DeliveryOptions {
   readonly sessionTimeoutMs?: number;
   readonly concurrency?: number;
   readonly originConcurrency?: number;
-  /** Deadline for a complete response; default 5 s (the seed's). */
+  /** Deadline for a complete response; default 5 s (LangSmith's). */
   readonly timeoutMs?: number;
   readonly connectTimeoutMs?: number;
-  /** Default: the seed's (2 retries for connect errors and 5xx; 1 s, 2 s backoff). */
+  /** Default: LangSmith's (2 retries for connect errors and 5xx; 1 s, 2 s backoff). */
   readonly policy?: RetryPolicy;
   readonly leaseMs?: number;
   readonly pollMs?: number;
@@ -39,7 +39,10 @@ export interface DeliveryOptions {
 }
 
 /** The delivery service's options as its environment sets them (main.ts and the engine's start share this). */
-export function deliveryOptionsFromEnv(env: DeliveryEnv, log: Logger = jsonLogger("delivery", env.RUNHOOKS_LOG_LEVEL)): DeliveryOptions {
+export function deliveryOptionsFromEnv(
+  env: DeliveryEnv,
+  log: Logger = jsonLogger("delivery", env.RUNHOOKS_LOG_LEVEL),
+): DeliveryOptions {
   const retries = env.RUNHOOKS_DELIVERY_MAX_RETRIES;
   return {
     brokers: env.KAFKA_BROKERS,
@@ -59,7 +62,9 @@ export function deliveryOptionsFromEnv(env: DeliveryEnv, log: Logger = jsonLogge
     allowCidrs: env.RUNHOOKS_DELIVERY_ALLOW_CIDRS,
     dbPoolSize: env.RUNHOOKS_DB_POOL_SIZE,
     httpThread: env.RUNHOOKS_DELIVERY_HTTP_THREAD,
-    ...(env.RUNHOOKS_DELIVERY_PORT >= 0 ? { http: { host: env.RUNHOOKS_DELIVERY_HOST, port: env.RUNHOOKS_DELIVERY_PORT } } : {}),
+    ...(env.RUNHOOKS_DELIVERY_PORT >= 0
+      ? { http: { host: env.RUNHOOKS_DELIVERY_HOST, port: env.RUNHOOKS_DELIVERY_PORT } }
+      : {}),
     log,
     otel: otelConfigFromEnv(env),
   };

@@ -1,5 +1,12 @@
 import { isAscii } from "node:buffer";
-import { RunsWatermark, WindowPartHead, describeIssues, isGuidString, toFieldIssues, type FieldIssue } from "@runhooks/contracts";
+import {
+  RunsWatermark,
+  WindowPartHead,
+  describeIssues,
+  isGuidString,
+  toFieldIssues,
+  type FieldIssue,
+} from "@runhooks/contracts";
 import type { AssemblePart, PartRun } from "@runhooks/rules";
 import { elementSpans, memberSpan } from "./json-span.js";
 
@@ -14,12 +21,15 @@ import { elementSpans, memberSpan } from "./json-span.js";
  * keep alive until the window completes.
  */
 
-export type DecodedPart = { readonly ok: true; readonly part: AssemblePart } | { readonly ok: false; readonly error: string };
+export type DecodedPart =
+  { readonly ok: true; readonly part: AssemblePart } | { readonly ok: false; readonly error: string };
 export type DecodedWatermark =
   | { readonly ok: true; readonly runsPartition: number; readonly streamTime: number }
   | { readonly ok: false; readonly error: string };
 
-type Parsed = { readonly ok: true; readonly text: string; readonly members: Record<string, unknown> } | { readonly ok: false; readonly error: string };
+type Parsed =
+  | { readonly ok: true; readonly text: string; readonly members: Record<string, unknown> }
+  | { readonly ok: false; readonly error: string };
 
 function parseObject(value: Buffer | null): Parsed {
   if (value === null || value.length === 0) return { ok: false, error: "empty message value" };
@@ -30,7 +40,8 @@ function parseObject(value: Buffer | null): Parsed {
   } catch (error) {
     return { ok: false, error: `invalid JSON: ${(error as Error).message}` };
   }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return { ok: false, error: "not a JSON object" };
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    return { ok: false, error: "not a JSON object" };
   return { ok: true, text, members: parsed as Record<string, unknown> };
 }
 
@@ -40,16 +51,19 @@ function runsIssue(runs: unknown, times: unknown): FieldIssue | undefined {
   if (runs.length === 0) return { path: "runs", message: "a part holds at least one run" };
   for (let i = 0; i < runs.length; i++) {
     const run: unknown = runs[i];
-    if (typeof run !== "object" || run === null || Array.isArray(run)) return { path: `runs.${i}`, message: "must be a run object" };
+    if (typeof run !== "object" || run === null || Array.isArray(run))
+      return { path: `runs.${i}`, message: "must be a run object" };
     const id = (run as { id?: unknown }).id;
     // `Id`'s pattern by hand (a regex per run otherwise): the run check's differential test holds them equal.
-    if (typeof id !== "string" || !isGuidString(id)) return { path: `runs.${i}.id`, message: "must be a UUID (8-4-4-4-12 hex digits)" };
+    if (typeof id !== "string" || !isGuidString(id))
+      return { path: `runs.${i}.id`, message: "must be a UUID (8-4-4-4-12 hex digits)" };
   }
   if (!Array.isArray(times)) return { path: "run_times", message: "must be an array of stream times" };
   if (times.length !== runs.length) return { path: "run_times", message: "must hold one time per run" };
   for (let i = 0; i < times.length; i++) {
     const t: unknown = times[i];
-    if (typeof t !== "number" || !Number.isSafeInteger(t) || t < 0) return { path: `run_times.${i}`, message: "must be a stream time in ms" };
+    if (typeof t !== "number" || !Number.isSafeInteger(t) || t < 0)
+      return { path: `run_times.${i}`, message: "must be a stream time in ms" };
   }
   return undefined;
 }

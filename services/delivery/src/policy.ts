@@ -1,8 +1,8 @@
 import type { AttemptOutcome } from "@runhooks/contracts";
 
 /**
- * The delivery policy: what happens after an attempt. Pure; time is passed in. The defaults are the
- * seed's "Webhook Delivery" section exactly:
+ * The delivery policy: what happens after an attempt. Pure; time is passed in. The defaults are
+ * LangSmith's "Webhook Delivery" policy exactly:
  *
  * | outcome         | action                                                  |
  * |-----------------|---------------------------------------------------------|
@@ -29,7 +29,7 @@ export interface RetryPolicy {
   readonly backoffBaseMs: number;
 }
 
-export const SEED_POLICY: RetryPolicy = { connectRetries: 2, serverErrorRetries: 2, backoffBaseMs: 1000 };
+export const LANGSMITH_POLICY: RetryPolicy = { connectRetries: 2, serverErrorRetries: 2, backoffBaseMs: 1000 };
 
 export type FailureReason = "not_retriable" | "retries_exhausted";
 
@@ -72,7 +72,12 @@ export function backoffMs(retry: number, policy: RetryPolicy): number {
  *   or the first after a manual redelivery)
  * @param now when the attempt ended (ms since the epoch)
  */
-export function decide(outcome: AttemptOutcome, roundAttempt: number, now: number, policy: RetryPolicy = SEED_POLICY): Decision {
+export function decide(
+  outcome: AttemptOutcome,
+  roundAttempt: number,
+  now: number,
+  policy: RetryPolicy = LANGSMITH_POLICY,
+): Decision {
   if (outcome === "success") return { kind: "succeeded" };
   // Runhooks' fault (the process stalled, or its HTTP thread stopped): sent again now, and the attempt
   // does not count in the round (its record gives it back), so this is the same retry again.

@@ -37,7 +37,11 @@ export function createPublisher(o: {
         messages: attempts.map((a) => ({ key: a.deliveryId, value: JSON.stringify(attemptMessage(a)) })),
       });
       // A send that loses the race may still land: its rows are then published twice (at least once).
-      await acknowledgedWithin(send, o.timeoutMs, () => new PublishTimeoutError(`Kafka did not acknowledge within ${o.timeoutMs} ms`));
+      await acknowledgedWithin(
+        send,
+        o.timeoutMs,
+        () => new PublishTimeoutError(`Kafka did not acknowledge within ${o.timeoutMs} ms`),
+      );
       o.counters.attemptsPublished += attempts.length;
     },
   };

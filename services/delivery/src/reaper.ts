@@ -1,5 +1,11 @@
 import type { AttemptOutcome } from "@runhooks/contracts";
-import { claimantsSnapshot, publishStragglers, reapDeadInstanceClaims, reapExpiredLeases, type Database } from "@runhooks/db";
+import {
+  claimantsSnapshot,
+  publishStragglers,
+  reapDeadInstanceClaims,
+  reapExpiredLeases,
+  type Database,
+} from "@runhooks/db";
 import type { Counters } from "./counters.js";
 import type { Logger } from "@runhooks/telemetry";
 import type { Publisher } from "./publisher.js";
@@ -57,7 +63,11 @@ export function startHousekeeping(o: {
       freeSince = decision.freeSince;
       // 2. Dead instances: everything they held.
       const dead = await drain((limit) => reapDeadInstanceClaims(o.db, decision.deadInstances, limit));
-      if (dead > 0) o.log("info", "deliveries of delivery processes that are gone are queued again", { deliveries: dead, instances: decision.deadInstances });
+      if (dead > 0)
+        o.log("info", "deliveries of delivery processes that are gone are queued again", {
+          deliveries: dead,
+          instances: decision.deadInstances,
+        });
       // 3. Expired leases, once this process renewed its own.
       let expired = 0;
       if (decision.leasesExpired) {
@@ -78,10 +88,12 @@ export function startHousekeeping(o: {
   const sweep = async () => {
     try {
       let published = 0;
-      for (let n = 500; n === 500; published += n) n = await publishStragglers(o.db, o.stragglerAgeMs, 500, (rows) =>
+      for (let n = 500; n === 500; published += n)
+        n = await publishStragglers(o.db, o.stragglerAgeMs, 500, (rows) =>
           o.publisher.produce(rows.map((r) => ({ ...r, outcome: r.outcome as AttemptOutcome }))),
         );
-      if (published > 0) o.log("info", "published attempts left unpublished by an earlier process", { attempts: published });
+      if (published > 0)
+        o.log("info", "published attempts left unpublished by an earlier process", { attempts: published });
     } catch (error) {
       o.counters.databaseErrors++;
       o.log("debug", "publishing stragglers failed; next time", { error: String(error) });

@@ -72,7 +72,11 @@ export function createRecorder(o: {
     } catch (error) {
       o.counters.publishFailures += pending.length;
       publishRetryAt = Date.now() + PUBLISH_RETRY_MS;
-      if (!publishFailing) o.log("warn", "could not publish attempts; recording them for the sweeper", { attempts: pending.length, error: String(error) });
+      if (!publishFailing)
+        o.log("warn", "could not publish attempts; recording them for the sweeper", {
+          attempts: pending.length,
+          error: String(error),
+        });
       publishFailing = true;
     }
   }
@@ -91,7 +95,8 @@ export function createRecorder(o: {
       } catch (error) {
         o.counters.databaseErrors++;
         o.onDatabase(false);
-        if (failures++ === 0) o.log("warn", "could not record attempts; retrying", { attempts: batch.length, error: String(error) });
+        if (failures++ === 0)
+          o.log("warn", "could not record attempts; retrying", { attempts: batch.length, error: String(error) });
         if (Date.now() > giveUpAt) return;
         await sleep(Math.min(2000, 100 * failures));
       }
@@ -153,7 +158,10 @@ export function createRecorder(o: {
         else kick();
         if (Date.now() > giveUpAt) break;
       }
-      if (queue.length > 0) o.log("warn", "stopping with attempts unrecorded; their leases will expire and they will be retried", { attempts: queue.length });
+      if (queue.length > 0)
+        o.log("warn", "stopping with attempts unrecorded; their leases will expire and they will be retried", {
+          attempts: queue.length,
+        });
       giveUpAt = Number.POSITIVE_INFINITY;
     },
   };

@@ -50,7 +50,12 @@ const CONNECT_CODES = new Set([
 ]);
 
 /** Timers that a stall of the process fires late: after a stall they say nothing about the endpoint. */
-const TIMER_CODES = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "UND_ERR_CONNECT_TIMEOUT", "ETIMEDOUT"]);
+const TIMER_CODES = new Set([
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "ETIMEDOUT",
+]);
 
 /** The connection reset or closed by the other side: `connect_error` only before any response byte. */
 const CLOSED_CODES = new Set(["ECONNRESET", "ECONNABORTED", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_CLOSED"]);
@@ -71,7 +76,10 @@ function isInvalidResponseCode(code: string): boolean {
  * only a real failure to connect is `connect_error`; anything unrecognised is `request_failed` (not
  * retried), never silently a retried connect error.
  */
-export function failureKind(code: string | undefined, name?: string): "connect_error" | "invalid_response" | "request_failed" {
+export function failureKind(
+  code: string | undefined,
+  name?: string,
+): "connect_error" | "invalid_response" | "request_failed" {
   // undici's parser error does not always carry an HPE_ code (e.g. not HTTP at all).
   if (name === "HTTPParserError") return "invalid_response";
   if (code === undefined) return "request_failed";
@@ -89,7 +97,8 @@ function codeOf(error: unknown): string | undefined {
 }
 
 function nameOf(error: unknown): string | undefined {
-  if (error instanceof Error) return error.name === "Error" && error.cause !== undefined ? nameOf(error.cause) : error.name;
+  if (error instanceof Error)
+    return error.name === "Error" && error.cause !== undefined ? nameOf(error.cause) : error.name;
   return undefined;
 }
 
@@ -187,7 +196,8 @@ export function createSender(o: SenderOptions): Sender {
             settle({ kind: "response", statusCode: statusCode!, excerpt: excerpt() });
             break;
           case "timeout": {
-            const what = statusCode === undefined ? "no response" : `status ${statusCode} but the body did not complete`;
+            const what =
+              statusCode === undefined ? "no response" : `status ${statusCode} but the body did not complete`;
             settle({ kind: "timeout", error: `${what} within ${o.deadlineMs} ms` });
             break;
           }
@@ -231,7 +241,11 @@ export function createSender(o: SenderOptions): Sender {
             // undici's own timers fire late after a stall too: they never judge a stalled attempt.
             const stalledMs = clock.stalledSince(startedAt);
             if (stalledMs > tolerance) {
-              settle(statusCode !== undefined ? { kind: "response", statusCode, excerpt: null } : interrupted(Math.round(stalledMs)));
+              settle(
+                statusCode !== undefined
+                  ? { kind: "response", statusCode, excerpt: null }
+                  : interrupted(Math.round(stalledMs)),
+              );
               return;
             }
           }
@@ -245,11 +259,17 @@ export function createSender(o: SenderOptions): Sender {
             settle({ kind: "response", statusCode, excerpt: null });
             return;
           }
-          settle({ kind: failureKind(code, nameOf(error)), error: scrub(`${code ?? "error"}: ${messageOf(error)}`, r.target.secrets) });
+          settle({
+            kind: failureKind(code, nameOf(error)),
+            error: scrub(`${code ?? "error"}: ${messageOf(error)}`, r.target.secrets),
+          });
         },
       };
       try {
-        agent.dispatch({ origin: r.target.origin, path: r.target.path, method: "POST", headers: r.headers, body: r.body }, handler);
+        agent.dispatch(
+          { origin: r.target.origin, path: r.target.path, method: "POST", headers: r.headers, body: r.body },
+          handler,
+        );
       } catch (error) {
         // Refused before anything was sent (e.g. a header value undici will not write).
         handler.onError!(error as Error);
@@ -267,5 +287,13 @@ export function createSender(o: SenderOptions): Sender {
 }
 
 function isTlsCode(code: string): boolean {
-  return code.startsWith("ERR_TLS") || code.startsWith("ERR_SSL") || code.startsWith("CERT_") || code.includes("SELF_SIGNED") || code.startsWith("UNABLE_TO_") || code === "HOSTNAME_MISMATCH" || code === "DEPTH_ZERO_SELF_SIGNED_CERT";
+  return (
+    code.startsWith("ERR_TLS") ||
+    code.startsWith("ERR_SSL") ||
+    code.startsWith("CERT_") ||
+    code.includes("SELF_SIGNED") ||
+    code.startsWith("UNABLE_TO_") ||
+    code === "HOSTNAME_MISMATCH" ||
+    code === "DEPTH_ZERO_SELF_SIGNED_CERT"
+  );
 }

@@ -34,7 +34,8 @@ export function createStallLog(start: number): StallLog {
       // The loop may have just resumed, with this attempt's timer run before the ticker.
       let since = Math.max(0, Math.min(t - last - TICK_MS - SLACK_MS, t - mark));
       // A stall seen after the mark ended then: only its part after the mark counts.
-      for (let i = stalls.length - 1; i >= 0 && stalls[i]!.at > mark; i--) since += Math.min(stalls[i]!.ms, stalls[i]!.at - mark);
+      for (let i = stalls.length - 1; i >= 0 && stalls[i]!.at > mark; i--)
+        since += Math.min(stalls[i]!.ms, stalls[i]!.at - mark);
       return since;
     },
   };

@@ -39,7 +39,8 @@ export interface Committed {
  * unless the first batch starts at it. Without one: from the first batch, from nothing.
  */
 export function startAssembly(committed: Committed, firstOffset: number): PartitionAssembly {
-  if (committed.offset < 0) return { phase: "active", from: firstOffset, state: createAssembleState(), traces: new Map() };
+  if (committed.offset < 0)
+    return { phase: "active", from: firstOffset, state: createAssembleState(), traces: new Map() };
   const checkpoint = decodeAssembleCheckpoint(committed.metadata);
   return {
     phase: committed.offset === firstOffset ? "active" : "seeking",
@@ -119,7 +120,10 @@ export function foldBatch(
  * has a part (past the batch's end, `batchEnd`, when none is open: ticks and invalid messages carry
  * nothing to come back for), and the checkpoint the assembly resumes from there.
  */
-export function commitPoint(state: AssembleState, batchEnd: number): { readonly offset: number; readonly metadata: string } {
+export function commitPoint(
+  state: AssembleState,
+  batchEnd: number,
+): { readonly offset: number; readonly metadata: string } {
   const open = nextCompletionEnd(state) !== undefined;
   const offset = open ? (assembleCommitOffset(state) ?? batchEnd) : batchEnd;
   return { offset, metadata: encodeAssembleCheckpoint(assembleCheckpoint(state)) };

@@ -42,11 +42,18 @@ export function classifyMessage(message: BatchMessage): BatchMessageKind {
   if (kind === "watermark") {
     const w = decodeWatermark(message.value);
     if (!w.ok) return { kind: "invalid", offset: message.offset, error: `watermark: ${w.error}` };
-    return { kind: "watermark", input: { kind: "watermark", offset, runsPartition: w.runsPartition, streamTime: w.streamTime } };
+    return {
+      kind: "watermark",
+      input: { kind: "watermark", offset, runsPartition: w.runsPartition, streamTime: w.streamTime },
+    };
   }
   const p = decodePart(message.value);
   if (!p.ok) return { kind: "invalid", offset: message.offset, error: p.error };
-  return { kind: "part", input: { kind: "part", offset, ...p.part }, traceparent: header(message.headers, "traceparent") };
+  return {
+    kind: "part",
+    input: { kind: "part", offset, ...p.part },
+    traceparent: header(message.headers, "traceparent"),
+  };
 }
 
 export interface DecodedBatch {
@@ -100,7 +107,7 @@ export interface CompletedWindow {
   readonly chunkIndex: number;
   readonly chunkCount: number;
   readonly runCount: number;
-  /** The webhook body, exactly the seed's shape: `{"rule_id","start_time","end_time","runs"}`, as UTF-8. */
+  /** The webhook body, exactly LangSmith's shape: `{"rule_id","start_time","end_time","runs"}`, as UTF-8. */
   readonly payload: Buffer;
   /** The trace context of the window's first part, when its message carried one. */
   readonly traceparent: string | undefined;
@@ -110,8 +117,15 @@ const COMMA = 0x2c;
 const TAIL = Buffer.from("]}");
 
 /** The body a chunk is POSTed as: serialised once, the runs spliced in as their exact bytes. */
-export function chunkBody(rule: string, startTime: string, endTime: string, runs: readonly { readonly json: Uint8Array }[]): Buffer {
-  const head = Buffer.from(`${JSON.stringify({ rule_id: rule, start_time: startTime, end_time: endTime }).slice(0, -1)},"runs":[`);
+export function chunkBody(
+  rule: string,
+  startTime: string,
+  endTime: string,
+  runs: readonly { readonly json: Uint8Array }[],
+): Buffer {
+  const head = Buffer.from(
+    `${JSON.stringify({ rule_id: rule, start_time: startTime, end_time: endTime }).slice(0, -1)},"runs":[`,
+  );
   let size = head.length + TAIL.length + Math.max(0, runs.length - 1);
   for (const r of runs) size += r.json.byteLength;
   const out = Buffer.allocUnsafe(size);
@@ -146,7 +160,9 @@ export function completedWindow(c: MergedChunk, traceparent: string | undefined)
 /** Why a window is stored without deliveries: its rule version is unknown, or has no webhook. */
 export type WithoutWebhooksReason = "unknown_rule_version" | "no_webhooks";
 
-export function withoutWebhooksReason(targets: ReadonlyMap<string, unknown> | undefined): WithoutWebhooksReason | undefined {
+export function withoutWebhooksReason(
+  targets: ReadonlyMap<string, unknown> | undefined,
+): WithoutWebhooksReason | undefined {
   if (targets === undefined) return "unknown_rule_version";
   return targets.size === 0 ? "no_webhooks" : undefined;
 }
@@ -176,7 +192,13 @@ export interface DeliveryWebhook {
 }
 
 /** One delivery of a window to a webhook: `claimed` when this process reserved room to send it. */
-export function deliveryRow(w: CompletedWindow, id: string, webhook: DeliveryWebhook, traceId: string, claimed: boolean): NewDelivery {
+export function deliveryRow(
+  w: CompletedWindow,
+  id: string,
+  webhook: DeliveryWebhook,
+  traceId: string,
+  claimed: boolean,
+): NewDelivery {
   return {
     id,
     windowId: w.windowId,
@@ -205,7 +227,11 @@ export interface StoredChunk {
 }
 
 /** What storing a chunk of `windows` windows came to, for the deliveries it `reserved`. */
-export function settleChunk(windows: number, reserved: readonly NewDelivery[], stored: StoreWindowsResult): StoredChunk {
+export function settleChunk(
+  windows: number,
+  reserved: readonly NewDelivery[],
+  stored: StoreWindowsResult,
+): StoredChunk {
   const existing = new Set(stored.existing);
   const adopt: ClaimedDelivery[] = [];
   const release: NewDelivery[] = [];

@@ -3,7 +3,13 @@ import type { AttemptObserver } from "./attempt-observer.js";
 import { deliveryId } from "./delivery-id.js";
 import { newTraceId, traceIdOf } from "./traceparent.js";
 import type { WindowBody } from "./payload-cache.js";
-import { deliveryRow, windowRow, withoutWebhooksReason, type CompletedWindow, type WithoutWebhooksReason } from "./window-batch.js";
+import {
+  deliveryRow,
+  windowRow,
+  withoutWebhooksReason,
+  type CompletedWindow,
+  type WithoutWebhooksReason,
+} from "./window-batch.js";
 import type { WebhookCache } from "./webhook-cache.js";
 import type { Workers } from "./workers.js";
 
@@ -40,7 +46,12 @@ export interface Chunk {
  * chunk, waits for room and goes on. Past it, deliveries without room are stored pending for a claim.
  * The assembler completes a window once, so a batch holds each window id at most once.
  */
-export async function collectChunk(o: ChunkSources, completed: readonly CompletedWindow[], from: number, lingerUntil: number): Promise<Chunk> {
+export async function collectChunk(
+  o: ChunkSources,
+  completed: readonly CompletedWindow[],
+  from: number,
+  lingerUntil: number,
+): Promise<Chunk> {
   const windows: NewWindow[] = [];
   const deliveries: NewDelivery[] = [];
   const bodies: [string, WindowBody][] = [];

@@ -24,13 +24,20 @@ export async function runsPartitionCount(o: Pick<PartitionSources, "admin" | "ru
  * and its checkpoint; 2. restore the assembly from them (window-assembly.ts); 3. count the runs
  * partitions before the first message is folded. The caller seeks when the assembly says so.
  */
-export async function loadAssembly(o: PartitionSources, partition: number, firstOffset: number): Promise<PartitionAssembly> {
+export async function loadAssembly(
+  o: PartitionSources,
+  partition: number,
+  firstOffset: number,
+): Promise<PartitionAssembly> {
   // 1.
   const committed = (await o.admin.fetchOffsets({ groupId: o.groupId, topics: [o.topic] }))
     .flatMap((t) => t.partitions)
     .find((p) => p.partition === partition);
   // 2.
-  const assembly = startAssembly({ offset: committed === undefined ? -1 : Number(committed.offset), metadata: committed?.metadata }, firstOffset);
+  const assembly = startAssembly(
+    { offset: committed === undefined ? -1 : Number(committed.offset), metadata: committed?.metadata },
+    firstOffset,
+  );
   // 3. No window is open yet: this completes nothing.
   const partitions = await runsPartitionCount(o);
   assembleStep(assembly.state, { kind: "partitions", count: partitions });

@@ -42,9 +42,13 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * rather than go through the pending queue: a first attempt sent from a claim costs a claim statement
  * and one more row version of the delivery.
  */
-export async function storeBatch(o: WindowStoreOptions, payload: EachBatchPayload, completed: readonly CompletedWindow[]): Promise<boolean> {
+export async function storeBatch(
+  o: WindowStoreOptions,
+  payload: EachBatchPayload,
+  completed: readonly CompletedWindow[],
+): Promise<boolean> {
   const lingerUntil = Date.now() + LINGER_MS;
-  for (let from = 0; from < completed.length; ) {
+  for (let from = 0; from < completed.length;) {
     const next = await storeChunk(o, payload, completed, from, lingerUntil);
     if (next === undefined) return false;
     if (next < completed.length) {
@@ -70,11 +74,20 @@ async function storeChunk(
     let reserved: NewDelivery[] = [];
     try {
       // 1. The chunk's rows, its deliveries reserved in the lanes where there is room.
-      const { windows, deliveries, bodies, without, next } = await collectChunk(o, completed, from, attempt === 1 ? lingerUntil : 0);
+      const { windows, deliveries, bodies, without, next } = await collectChunk(
+        o,
+        completed,
+        from,
+        attempt === 1 ? lingerUntil : 0,
+      );
       reserved = deliveries.filter((d) => d.claimed);
       if (windows.length === 0) return next;
       // 2. Stored in one statement.
-      const stored = settleChunk(windows.length, reserved, await storeWindows(o.db, windows, deliveries, { leaseMs: o.leaseMs, claimedBy: o.instanceId }));
+      const stored = settleChunk(
+        windows.length,
+        reserved,
+        await storeWindows(o.db, windows, deliveries, { leaseMs: o.leaseMs, claimedBy: o.instanceId }),
+      );
       o.onDatabase(true);
       // 3. Counted, and what has nowhere to go said.
       o.counters.windowsStored += stored.windowsStored;

@@ -7,7 +7,13 @@ import type { Logger } from "@runhooks/telemetry";
 import type { PayloadCache } from "./payload-cache.js";
 import type { WebhookCache } from "./webhook-cache.js";
 import type { Workers } from "./workers.js";
-import { commitPoint, foldBatch, needsPartitionCount, type FoldedBatch, type PartitionAssembly } from "./window-assembly.js";
+import {
+  commitPoint,
+  foldBatch,
+  needsPartitionCount,
+  type FoldedBatch,
+  type PartitionAssembly,
+} from "./window-assembly.js";
 import { decodeBatch, type DecodedBatch } from "./window-batch.js";
 import { loadAssembly, runsPartitionCount } from "./window-partition.js";
 import { storeBatch } from "./window-store.js";
@@ -77,7 +83,10 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
       // replaced here by a new one that joins the group afresh.
       const replace = !e.payload.restart && !stopping && c === consumer;
       on({ kind: "crashed", restart: e.payload.restart || replace, error: String(e.payload.error) });
-      o.log("error", "windows consumer crashed", { error: String(e.payload.error), restarting: e.payload.restart || replace });
+      o.log("error", "windows consumer crashed", {
+        error: String(e.payload.error),
+        restarting: e.payload.restart || replace,
+      });
       if (replace) replaceConsumer(1000);
     });
     c.on(c.events.GROUP_JOIN, () => {
@@ -150,7 +159,9 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
       // 6. The windows are in Postgres: only now may the offset move, and never past an open window's part.
       if (!current()) return;
       const commit = commitPoint(a.state, Number(last.offset) + 1);
-      await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(commit.offset), metadata: commit.metadata }]);
+      await consumer.commitOffsets([
+        { topic: batch.topic, partition: batch.partition, offset: String(commit.offset), metadata: commit.metadata },
+      ]);
       payload.resolveOffset(last.offset);
       await payload.heartbeat();
     } catch (error) {

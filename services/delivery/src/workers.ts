@@ -148,7 +148,10 @@ export function startWorkers(o: WorkersOptions): Workers {
           o.db,
           unstarted.map((j) => ({ id: j.delivery.id, attempt: j.delivery.attempt })),
         ).catch((error: unknown) =>
-          o.log("warn", "could not give back unstarted deliveries; their leases will expire", { deliveries: unstarted.length, error: String(error) }),
+          o.log("warn", "could not give back unstarted deliveries; their leases will expire", {
+            deliveries: unstarted.length,
+            error: String(error),
+          }),
         );
       }
       while (table.inFlight > 0) await wakeUp.wait(50);

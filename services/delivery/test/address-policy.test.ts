@@ -66,12 +66,19 @@ describe("the SSRF address policy, by default", () => {
     expect(strict.refusal(address)).toBe(reason);
   });
 
-  it.each(["93.184.216.34", "8.8.8.8", "172.32.0.1", "100.128.0.1", "169.255.0.1", "2606:4700::1111", "::ffff:8.8.8.8", "64:ff9b::808:808", "2002:808:808::1"])(
-    "allows the public address %s",
-    (address) => {
-      expect(strict.refusal(address)).toBeUndefined();
-    },
-  );
+  it.each([
+    "93.184.216.34",
+    "8.8.8.8",
+    "172.32.0.1",
+    "100.128.0.1",
+    "169.255.0.1",
+    "2606:4700::1111",
+    "::ffff:8.8.8.8",
+    "64:ff9b::808:808",
+    "2002:808:808::1",
+  ])("allows the public address %s", (address) => {
+    expect(strict.refusal(address)).toBeUndefined();
+  });
 
   it("refuses what is not an IP address", () => {
     expect(strict.refusal("localhost")).toBe("not an IP address");
@@ -80,12 +87,20 @@ describe("the SSRF address policy, by default", () => {
 });
 
 describe("the SSRF address policy, with RUNHOOKS_DELIVERY_ALLOW_PRIVATE", () => {
-  it.each(["127.0.0.1", "10.0.0.1", "192.168.1.1", "100.64.0.1", "::1", "fc00::1", "fe80::1", "::ffff:127.0.0.1", "2002:7f00:1::", "64:ff9b::10.0.0.1"])(
-    "allows the internal address %s",
-    (address) => {
-      expect(open.refusal(address)).toBeUndefined();
-    },
-  );
+  it.each([
+    "127.0.0.1",
+    "10.0.0.1",
+    "192.168.1.1",
+    "100.64.0.1",
+    "::1",
+    "fc00::1",
+    "fe80::1",
+    "::ffff:127.0.0.1",
+    "2002:7f00:1::",
+    "64:ff9b::10.0.0.1",
+  ])("allows the internal address %s", (address) => {
+    expect(open.refusal(address)).toBeUndefined();
+  });
 
   it.each([
     "169.254.169.254",

@@ -34,7 +34,18 @@ describe("assembling windows over every runs partition", () => {
     // 12 runs over three runs partitions, interleaved in time; max_runs 5: chunks of 5, 5 and 2.
     const runs: Run[][] = [newRuns(h, 5), newRuns(h, 4), newRuns(h, 3)];
     const times = runs.map((rs, p) => rs.map((_, i) => at(3 * i + p)));
-    const part = (p: number) => windowPart({ ruleId: rule.ruleId, version: rule.version, tenantId: h.tenantId, startMs, endMs, runs: runs[p]!, runsPartition: p, maxRuns: 5, runTimes: times[p]! });
+    const part = (p: number) =>
+      windowPart({
+        ruleId: rule.ruleId,
+        version: rule.version,
+        tenantId: h.tenantId,
+        startMs,
+        endMs,
+        runs: runs[p]!,
+        runsPartition: p,
+        maxRuns: 5,
+        runTimes: times[p]!,
+      });
 
     const first = await h.start({ instanceId: "assemble-1" });
     await h.publishParts([part(0), part(1)]);
@@ -54,34 +65,60 @@ describe("assembling windows over every runs partition", () => {
     await eventually("every message handled", () => h.windowsConsumed());
 
     expect(second.counters).toMatchObject({ partsRead: 3, windowsCompleted: 3, windowsStored: 3 });
-    const posts = [...receiver.received].sort((a, b) => Number(a.headers["runhooks-chunk-index"]) - Number(b.headers["runhooks-chunk-index"]));
+    const posts = [...receiver.received].sort(
+      (a, b) => Number(a.headers["runhooks-chunk-index"]) - Number(b.headers["runhooks-chunk-index"]),
+    );
     expect(posts.map((r) => [r.headers["runhooks-chunk-index"], r.headers["runhooks-chunk-count"]])).toEqual([
       ["0", "3"],
       ["1", "3"],
       ["2", "3"],
     ]);
     // Every run once, in the order of their times across partitions; the same bounds on every chunk.
-    const bodies = posts.map((r) => JSON.parse(r.body.toString()) as { rule_id: string; start_time: string; end_time: string; runs: Run[] });
+    const bodies = posts.map(
+      (r) => JSON.parse(r.body.toString()) as { rule_id: string; start_time: string; end_time: string; runs: Run[] },
+    );
     const inOrder = runs
       .flatMap((rs, p) => rs.map((r, i) => ({ r, t: times[p]![i]! })))
       .sort((a, b) => a.t - b.t)
       .map(({ r }) => r);
     expect(bodies.map((b) => b.runs.length)).toEqual([5, 5, 2]);
     expect(bodies.flatMap((b) => b.runs)).toEqual(inOrder);
-    for (const b of bodies) expect(b).toMatchObject({ rule_id: rule.ruleId, start_time: new Date(startMs).toISOString(), end_time: new Date(endMs).toISOString() });
-    const ids = (await h.db.query(sql`SELECT window_id, chunk_index, chunk_count FROM delivery_windows ORDER BY chunk_index`)) as {
+    for (const b of bodies)
+      expect(b).toMatchObject({
+        rule_id: rule.ruleId,
+        start_time: new Date(startMs).toISOString(),
+        end_time: new Date(endMs).toISOString(),
+      });
+    const ids = (await h.db.query(
+      sql`SELECT window_id, chunk_index, chunk_count FROM delivery_windows ORDER BY chunk_index`,
+    )) as {
       window_id: string;
       chunk_index: number;
       chunk_count: number;
     }[];
-    expect(ids).toEqual([0, 1, 2].map((chunk) => ({ window_id: mergedWindowId({ ruleId: rule.ruleId, ruleVersion: rule.version, startMs, chunk }), chunk_index: chunk, chunk_count: 3 })));
+    expect(ids).toEqual(
+      [0, 1, 2].map((chunk) => ({
+        window_id: mergedWindowId({ ruleId: rule.ruleId, ruleVersion: rule.version, startMs, chunk }),
+        chunk_index: chunk,
+        chunk_count: 3,
+      })),
+    );
   });
 
   it("counts a runs partition added while a window is open: the window waits for its watermark too", async () => {
     const { h, receiver, rule } = await setUp("grow", 2);
     const service = await h.start();
     const { startMs, endMs } = h.nextRange(1000);
-    const part = (p: number, run: Run) => windowPart({ ruleId: rule.ruleId, version: rule.version, tenantId: h.tenantId, startMs, endMs, runs: [run], runsPartition: p });
+    const part = (p: number, run: Run) =>
+      windowPart({
+        ruleId: rule.ruleId,
+        version: rule.version,
+        tenantId: h.tenantId,
+        startMs,
+        endMs,
+        runs: [run],
+        runsPartition: p,
+      });
     const runs = [makeRun(h.tenantId), makeRun(h.tenantId), makeRun(h.tenantId)];
     await h.publishParts([part(0, runs[0]!), part(1, runs[1]!)]);
     // A third runs partition, created before the window's end (its watermarks are not read yet).

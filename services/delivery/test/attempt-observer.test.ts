@@ -6,15 +6,25 @@ import { createCounters } from "../src/counters.js";
 
 describe("attempt observer", () => {
   it("reads a window's start from the webhook body's head", () => {
-    const body = Buffer.from('{"rule_id":"r","start_time":"2026-01-02T03:04:05.000Z","end_time":"2026-01-02T03:04:10.000Z","runs":[]}');
+    const body = Buffer.from(
+      '{"rule_id":"r","start_time":"2026-01-02T03:04:05.000Z","end_time":"2026-01-02T03:04:10.000Z","runs":[]}',
+    );
     expect(windowStartMs(body)).toBe(Date.parse("2026-01-02T03:04:05.000Z"));
     expect(windowStartMs(Buffer.from('{"rule_id":"r"}'))).toBeUndefined();
   });
 
   it("with tracing off sends no span context of its own, and still records the histograms", async () => {
     const t = createTelemetry(OTEL_OFF, { name: "runhooks-delivery", version: "test", instanceId: "t" });
-    const gauges = { attemptsInFlight: () => 0, attemptsUnrecorded: () => 0, attemptsUnpublished: () => 0, payloadCacheBytes: () => 0 };
-    const observer = createAttemptObserver(t, registerDeliveryMetrics(t.meter, createCounters(), gauges, { observations: () => [] }));
+    const gauges = {
+      attemptsInFlight: () => 0,
+      attemptsUnrecorded: () => 0,
+      attemptsUnpublished: () => 0,
+      payloadCacheBytes: () => 0,
+    };
+    const observer = createAttemptObserver(
+      t,
+      registerDeliveryMetrics(t.meter, createCounters(), gauges, { observations: () => [] }),
+    );
     const d = {
       id: "3f1b0a52-6c57-5b7e-9d7b-2f1d3b9a1c01",
       windowId: "w",
@@ -29,12 +39,36 @@ describe("attempt observer", () => {
       roundAttempt: 1,
       trigger: "scheduled" as const,
     };
-    const target = { webhookId: "h", origin: d.origin, path: "/hook", redactedUrl: d.url, headers: {}, signingKey: undefined, secrets: [] };
+    const target = {
+      webhookId: "h",
+      origin: d.origin,
+      path: "/hook",
+      redactedUrl: d.url,
+      headers: {},
+      signingKey: undefined,
+      secrets: [],
+    };
     const observed = observer.start(d, target);
     expect(observed.traceparent).toBeUndefined();
     const start = new Date(Date.now() - 3000).toISOString();
     observed.end(
-      { deliveryId: d.id, windowId: "w", ruleId: "r", webhookId: "h", url: d.url, attempt: 1, trigger: "scheduled", startedAt: new Date(), durationMs: 250, outcome: "success", statusCode: 200, error: null, responseExcerpt: null, nextStatus: "succeeded", nextAttemptAt: null },
+      {
+        deliveryId: d.id,
+        windowId: "w",
+        ruleId: "r",
+        webhookId: "h",
+        url: d.url,
+        attempt: 1,
+        trigger: "scheduled",
+        startedAt: new Date(),
+        durationMs: 250,
+        outcome: "success",
+        statusCode: 200,
+        error: null,
+        responseExcerpt: null,
+        nextStatus: "succeeded",
+        nextAttemptAt: null,
+      },
       Buffer.from(`{"rule_id":"r","start_time":"${start}","end_time":"${start}","runs":[]}`),
     );
     const text = await t.prometheus();

@@ -7,7 +7,15 @@ import type { WindowPart } from "@runhooks/contracts";
 import { sql } from "@runhooks/db";
 import { chunkWindow, mergeParts, type PartRun } from "@runhooks/rules";
 import { completedWindow } from "../src/window-batch.js";
-import { createDeliveryHarness, eventually, makeRun, newSecret, sleep, windowPart, type DeliveryHarness } from "./harness.js";
+import {
+  createDeliveryHarness,
+  eventually,
+  makeRun,
+  newSecret,
+  sleep,
+  windowPart,
+  type DeliveryHarness,
+} from "./harness.js";
 import { startReceiver, type Receiver } from "./receiver.js";
 import { mulberry32 } from "../../../test/support/random.js";
 
@@ -68,22 +76,26 @@ describe("delivery crash test", () => {
     let spawned = 0;
     const spawnDelivery = (): Child => {
       const id = `crash-${spawned++}`;
-      const child = spawn(process.execPath, ["--import", "tsx", "--conditions=source", join(repoRoot, "services/delivery/src/main.ts")], {
-        env: {
-          ...process.env,
-          KAFKA_BROKERS: inject("kafkaBrokers").join(","),
-          DATABASE_URL: h!.database.url,
-          RUNHOOKS_TOPIC_PREFIX: h!.prefix,
-          RUNHOOKS_DELIVERY_GROUP: `${h!.prefix}-delivery`,
-          RUNHOOKS_INSTANCE_ID: id,
-          RUNHOOKS_DELIVERY_PORT: "-1",
-          RUNHOOKS_DELIVERY_ALLOW_CIDRS: "127.0.0.1/32",
-          RUNHOOKS_DELIVERY_CONCURRENCY: String(CONCURRENCY),
-          RUNHOOKS_DELIVERY_POLL_MS: "50",
-          RUNHOOKS_LOG_LEVEL: "info",
+      const child = spawn(
+        process.execPath,
+        ["--import", "tsx", "--conditions=source", join(repoRoot, "services/delivery/src/main.ts")],
+        {
+          env: {
+            ...process.env,
+            KAFKA_BROKERS: inject("kafkaBrokers").join(","),
+            DATABASE_URL: h!.database.url,
+            RUNHOOKS_TOPIC_PREFIX: h!.prefix,
+            RUNHOOKS_DELIVERY_GROUP: `${h!.prefix}-delivery`,
+            RUNHOOKS_INSTANCE_ID: id,
+            RUNHOOKS_DELIVERY_PORT: "-1",
+            RUNHOOKS_DELIVERY_ALLOW_CIDRS: "127.0.0.1/32",
+            RUNHOOKS_DELIVERY_CONCURRENCY: String(CONCURRENCY),
+            RUNHOOKS_DELIVERY_POLL_MS: "50",
+            RUNHOOKS_LOG_LEVEL: "info",
+          },
+          stdio: ["ignore", "ignore", "pipe"],
         },
-        stdio: ["ignore", "ignore", "pipe"],
-      });
+      );
       children.push(child);
       // Its log (stderr): the start is an event to wait for; warnings and errors are shown.
       const tail: string[] = [];
@@ -99,7 +111,8 @@ describe("delivery crash test", () => {
     };
     const count = async (query: ReturnType<typeof sql>) => ((await h!.db.query(query)) as { n: number }[])[0]!.n;
     const attemptRows = () => count(sql`SELECT count(*)::int AS n FROM delivery_attempts`);
-    const inFlightOf = (c: Child) => count(sql`SELECT count(*)::int AS n FROM deliveries WHERE status = 'in_flight' AND claimed_by = ${c.id}`);
+    const inFlightOf = (c: Child) =>
+      count(sql`SELECT count(*)::int AS n FROM deliveries WHERE status = 'in_flight' AND claimed_by = ${c.id}`);
 
     // 2,000 windows in 6 batches, one before each kill and one after the last: each batch flows in
     // slices while the processes deliver, and the kill lands at a random moment of their work. A
@@ -116,20 +129,49 @@ describe("delivery crash test", () => {
         const runs = Array.from({ length: count }, () => makeRun(h!.tenantId));
         const times = runs.map(() => startMs + Math.floor(random() * (endMs - startMs)));
         const cut = count > 1 && random() < 0.3 ? 1 : count;
-        for (const [piece, [from, to]] of [[0, cut], [cut, count]].filter(([a, b]) => b! > a!).entries()) {
-          parts.push(windowPart({ ruleId: rule.ruleId, version: rule.version, tenantId: h!.tenantId, startMs, endMs, runs: runs.slice(from, to), runsPartition: p, piece, maxRuns: MAX_RUNS, runTimes: times.slice(from, to) }));
+        for (const [piece, [from, to]] of [
+          [0, cut],
+          [cut, count],
+        ]
+          .filter(([a, b]) => b! > a!)
+          .entries()) {
+          parts.push(
+            windowPart({
+              ruleId: rule.ruleId,
+              version: rule.version,
+              tenantId: h!.tenantId,
+              startMs,
+              endMs,
+              runs: runs.slice(from, to),
+              runsPartition: p,
+              piece,
+              maxRuns: MAX_RUNS,
+              runTimes: times.slice(from, to),
+            }),
+          );
         }
       }
       return parts;
     };
     const expectWindow = (parts: readonly WindowPart[]) => {
       const [head] = parts;
-      const spec = { ruleId: rule.ruleId, ruleVersion: rule.version, tenantId: h!.tenantId, maxRuns: MAX_RUNS, startMs: Date.parse(head!.start_time), endMs: Date.parse(head!.end_time) };
+      const spec = {
+        ruleId: rule.ruleId,
+        ruleVersion: rule.version,
+        tenantId: h!.tenantId,
+        maxRuns: MAX_RUNS,
+        startMs: Date.parse(head!.start_time),
+        endMs: Date.parse(head!.end_time),
+      };
       const merged = mergeParts(
         parts.map((part) => ({
           runsPartition: part.runs_partition,
           piece: part.piece,
-          runs: part.runs.map((r, i): PartRun => ({ runId: r.id, json: encoder.encode(JSON.stringify(r)), time: part.run_times[i]! })),
+          runs: part.runs.map((r, i): PartRun => ({
+            runId: r.id,
+            json: encoder.encode(JSON.stringify(r)),
+            time: part.run_times[i]!,
+          })),
         })),
       );
       for (const c of chunkWindow(spec, merged)) {
@@ -196,7 +238,11 @@ describe("delivery crash test", () => {
         victim = 1 - busy!;
       }
       // Kill only once the processes are delivering, then at a random moment.
-      await eventually("the delivery processes to make progress", async () => (await attemptRows()) > before + 20, 60_000);
+      await eventually(
+        "the delivery processes to make progress",
+        async () => (await attemptRows()) > before + 20,
+        60_000,
+      );
       await sleep(random() * 600);
       const killed = live[victim]!;
       killed.process.kill("SIGKILL");
@@ -235,13 +281,16 @@ describe("delivery crash test", () => {
     const exits = live.map((c) =>
       c.process.exitCode !== null || c.process.signalCode !== null
         ? Promise.resolve(`${c.id}: had exited before (code ${c.process.exitCode}, signal ${c.process.signalCode})`)
-        : new Promise<string>((r) => c.process.once("exit", (code, signal) => r(`${c.id}: code ${code}, signal ${signal}`))),
+        : new Promise<string>((r) =>
+            c.process.once("exit", (code, signal) => r(`${c.id}: code ${code}, signal ${signal}`)),
+          ),
     );
     for (const c of live) c.process.kill("SIGTERM");
     const ends = await Promise.all(exits);
     console.log(`[delivery crash test] after SIGTERM: ${ends.join("; ")}`);
     for (const [i, c] of live.entries()) {
-      if (ends[i] !== `${c.id}: code 0, signal null`) console.log(`[delivery crash test] ${c.id}'s last log lines:\n${c.tail.join("\n")}`);
+      if (ends[i] !== `${c.id}: code 0, signal null`)
+        console.log(`[delivery crash test] ${c.id}'s last log lines:\n${c.tail.join("\n")}`);
     }
     expect(ends).toEqual(live.map((c) => `${c.id}: code 0, signal null`));
 
@@ -250,13 +299,17 @@ describe("delivery crash test", () => {
     // Every window delivered: one delivery each, succeeded, and the receiver got it, with the body an
     // uninterrupted run makes of it, whichever process assembled it after whatever kill.
     expect(new Set(deliveries.map((d) => d.window_id))).toEqual(new Set(windowIds));
-    const storedWindows = (await h.db.query(sql`SELECT window_id, payload FROM delivery_windows`)) as { window_id: string; payload: string }[];
+    const storedWindows = (await h.db.query(sql`SELECT window_id, payload FROM delivery_windows`)) as {
+      window_id: string;
+      payload: string;
+    }[];
     expect(storedWindows).toHaveLength(windowIds.length);
     for (const w of storedWindows) expect(w.payload, `window ${w.window_id}`).toBe(expected.get(w.window_id));
     const receivedIds = new Set(receiver.received.map((r) => r.id));
     for (const d of deliveries) expect(receivedIds.has(d.id), `delivery ${d.id} reached the receiver`).toBe(true);
     const windowOf = new Map(deliveries.map((d) => [d.id, d.window_id]));
-    for (const r of receiver.received) expect(r.body.toString(), `request of delivery ${r.id}`).toBe(expected.get(windowOf.get(r.id)!));
+    for (const r of receiver.received)
+      expect(r.body.toString(), `request of delivery ${r.id}`).toBe(expected.get(windowOf.get(r.id)!));
     expect(receiver.received.every((r) => r.verified === true)).toBe(true);
     // One success each, except where a pause caught an attempt in flight with no answer read yet: it is
     // recorded interrupted and sent again, and the first request's answer, read after all, is recorded
@@ -267,7 +320,11 @@ describe("delivery crash test", () => {
     expect(extraSuccesses).toBeGreaterThanOrEqual(0);
     expect(extraSuccesses).toBeLessThanOrEqual(PAUSES * 2 * CONCURRENCY);
     for (const [id, n] of countBy(successes.map((a) => a.delivery_id))) {
-      if (n > 1) expect(new Set(successes.filter((a) => a.delivery_id === id).map((a) => a.attempt)).size, `delivery ${id}'s successes`).toBe(n);
+      if (n > 1)
+        expect(
+          new Set(successes.filter((a) => a.delivery_id === id).map((a) => a.attempt)).size,
+          `delivery ${id}'s successes`,
+        ).toBe(n);
     }
     // No late timer failed an attempt: the receiver answers every request within 800 ms.
     expect(attempts.filter((a) => a.outcome === "timeout")).toEqual([]);
@@ -282,7 +339,8 @@ describe("delivery crash test", () => {
     // Duplicates only where a kill or a pause caught an attempt in flight (recorded as interrupted, or
     // reclaimed after its lease and then answered: the extra successes above).
     const interrupted = attempts.filter((a) => a.outcome === "interrupted");
-    const duplicates = receiver.received.length - receivedIds.size - attempts.filter((a) => a.outcome === "http_5xx").length;
+    const duplicates =
+      receiver.received.length - receivedIds.size - attempts.filter((a) => a.outcome === "http_5xx").length;
     expect(duplicates).toBeLessThanOrEqual(interrupted.length + extraSuccesses);
     // A process holds at most twice its concurrency claimed (in flight, or waiting in its lanes).
     expect(interrupted.length).toBeLessThanOrEqual((KILLS + PAUSES) * 2 * CONCURRENCY);
@@ -291,14 +349,17 @@ describe("delivery crash test", () => {
     // And on the attempts topic, every recorded outcome at least once.
     const messages = await h.attemptMessages(attempts.length - interrupted.length);
     const published = new Set(messages.map((m) => `${m.value.delivery_id}/${m.value.attempt}`));
-    for (const a of attempts) if (a.outcome !== "interrupted") expect(published.has(`${a.delivery_id}/${a.attempt}`)).toBe(true);
+    for (const a of attempts)
+      if (a.outcome !== "interrupted") expect(published.has(`${a.delivery_id}/${a.attempt}`)).toBe(true);
 
     // Run → webhook: from a window's end to the receiver getting its delivery the first time, longest
     // among the windows that ended within 3 s of a kill (or during a pause), and overall. Reported, not
     // asserted: timings belong to benchmarks.
     const firstReceived = new Map<string, number>();
     for (const r of receiver.received) if (!firstReceived.has(r.id)) firstReceived.set(r.id, r.at);
-    const latency = new Map(deliveries.map((d) => [d.window_id, firstReceived.get(d.id)! - windowEnds.get(d.window_id)!]));
+    const latency = new Map(
+      deliveries.map((d) => [d.window_id, firstReceived.get(d.id)! - windowEnds.get(d.window_id)!]),
+    );
     const longest = (near: (end: number) => boolean) =>
       Math.max(0, ...[...latency].filter(([w]) => near(windowEnds.get(w)!)).map(([, ms]) => ms)) / 1000;
     const afterKill = longest((end) => kills.some((t) => end >= t - 3000 && end <= t + 3000));
@@ -307,7 +368,9 @@ describe("delivery crash test", () => {
     // Where the slowest windows spent their time: before they were stored (Kafka: consumer group
     // rebalances) or after (claims, leases, retries).
     const slowest = [...latency].sort(([, a], [, b]) => b - a).slice(0, 3);
-    const stored = (await h.db.query(sql`SELECT window_id, created_at FROM deliveries WHERE window_id = ANY(${slowest.map(([w]) => w)}::uuid[])`)) as {
+    const stored = (await h.db.query(
+      sql`SELECT window_id, created_at FROM deliveries WHERE window_id = ANY(${slowest.map(([w]) => w)}::uuid[])`,
+    )) as {
       window_id: string;
       created_at: Date;
     }[];
@@ -318,7 +381,9 @@ describe("delivery crash test", () => {
         .filter((a) => a.delivery_id === d.id)
         .map((a) => `#${a.attempt} ${a.outcome} at +${((a.started_at.getTime() - end) / 1000).toFixed(1)} s`);
       const at = stored.find((x) => x.window_id === w)!.created_at.getTime();
-      console.log(`[delivery crash test] slow window ${w.slice(0, 8)}: ${(ms / 1000).toFixed(1)} s; stored at +${((at - end) / 1000).toFixed(1)} s; ${timeline.join(", ")}`);
+      console.log(
+        `[delivery crash test] slow window ${w.slice(0, 8)}: ${(ms / 1000).toFixed(1)} s; stored at +${((at - end) / 1000).toFixed(1)} s; ${timeline.join(", ")}`,
+      );
     }
     // The consumer group's part: from a window's end to its deliveries being stored.
     const [storing] = (await h.db.query(sql`

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { deliveryOptionsFromEnv, readDeliveryEnv } from "@runhooks/delivery";
 
 const base = { KAFKA_BROKERS: "127.0.0.1:9092", DATABASE_URL: "postgres://runhooks@127.0.0.1:5432/runhooks" };
-const options = (extra: Record<string, string>) => deliveryOptionsFromEnv(readDeliveryEnv({ ...base, ...extra }), () => undefined);
+const options = (extra: Record<string, string>) =>
+  deliveryOptionsFromEnv(readDeliveryEnv({ ...base, ...extra }), () => undefined);
 
 describe("delivery configuration", () => {
   it.each([
@@ -22,6 +23,8 @@ describe("delivery configuration", () => {
   });
 
   it("names the setting it cannot read", () => {
-    expect(() => readDeliveryEnv({ ...base, RUNHOOKS_DELIVERY_HTTP_THREAD: "yes" })).toThrow(/RUNHOOKS_DELIVERY_HTTP_THREAD/);
+    expect(() => readDeliveryEnv({ ...base, RUNHOOKS_DELIVERY_HTTP_THREAD: "yes" })).toThrow(
+      /RUNHOOKS_DELIVERY_HTTP_THREAD/,
+    );
   });
 });

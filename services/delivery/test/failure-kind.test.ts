@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decide, SEED_POLICY } from "../src/policy.js";
+import { decide, LANGSMITH_POLICY } from "../src/policy.js";
 import { failureKind } from "../src/sender.js";
 import { outcomeOf } from "../src/attempt-result.js";
 
@@ -36,7 +36,7 @@ describe("errors before a response", () => {
 
   it("retries only connect errors among them", () => {
     for (const kind of ["connect_error", "invalid_response", "request_failed"] as const) {
-      const decision = decide(outcomeOf({ kind, error: "x" }), 1, 0, SEED_POLICY);
+      const decision = decide(outcomeOf({ kind, error: "x" }), 1, 0, LANGSMITH_POLICY);
       expect(decision.kind).toBe(kind === "connect_error" ? "retry" : "failed");
     }
   });

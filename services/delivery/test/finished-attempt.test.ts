@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { ClaimedDelivery } from "@runhooks/db";
 import type { AttemptResult } from "../src/attempt-result.js";
 import { nextStep, settleAttempt, unsendableAttempt } from "../src/finished-attempt.js";
-import { SEED_POLICY, type Decision } from "../src/policy.js";
+import { LANGSMITH_POLICY, type Decision } from "../src/policy.js";
 
 const NOW = Date.parse("2024-04-05T01:28:54.000Z");
 const STARTED = new Date(NOW - 120);
@@ -25,10 +25,22 @@ const delivery = (roundAttempt: number): ClaimedDelivery => ({
 describe("decision → the delivery's next status", () => {
   it.each<[Decision, ReturnType<typeof nextStep>]>([
     [{ kind: "succeeded" }, { nextStatus: "succeeded", nextAttemptAt: null }],
-    [{ kind: "failed", reason: "not_retriable" }, { nextStatus: "failed", nextAttemptAt: null }],
-    [{ kind: "failed", reason: "retries_exhausted" }, { nextStatus: "failed", nextAttemptAt: null }],
-    [{ kind: "retry", at: NOW + 1000, retry: 1 }, { nextStatus: "pending", nextAttemptAt: new Date(NOW + 1000) }],
-    [{ kind: "retry", at: NOW, retry: 0 }, { nextStatus: "pending", nextAttemptAt: new Date(NOW) }],
+    [
+      { kind: "failed", reason: "not_retriable" },
+      { nextStatus: "failed", nextAttemptAt: null },
+    ],
+    [
+      { kind: "failed", reason: "retries_exhausted" },
+      { nextStatus: "failed", nextAttemptAt: null },
+    ],
+    [
+      { kind: "retry", at: NOW + 1000, retry: 1 },
+      { nextStatus: "pending", nextAttemptAt: new Date(NOW + 1000) },
+    ],
+    [
+      { kind: "retry", at: NOW, retry: 0 },
+      { nextStatus: "pending", nextAttemptAt: new Date(NOW) },
+    ],
   ])("%o → %o", (decision, step) => {
     expect(nextStep(decision)).toEqual(step);
   });
@@ -40,13 +52,27 @@ describe("an attempt sent, as recorded", () => {
       "a 2xx succeeds",
       { kind: "response", statusCode: 204, excerpt: null },
       1,
-      { outcome: "success", statusCode: 204, error: null, responseExcerpt: null, nextStatus: "succeeded", nextAttemptAt: null },
+      {
+        outcome: "success",
+        statusCode: 204,
+        error: null,
+        responseExcerpt: null,
+        nextStatus: "succeeded",
+        nextAttemptAt: null,
+      },
     ],
     [
       "a first 5xx is retried in 1 s, its excerpt kept",
       { kind: "response", statusCode: 503, excerpt: "busy" },
       1,
-      { outcome: "http_5xx", statusCode: 503, error: null, responseExcerpt: "busy", nextStatus: "pending", nextAttemptAt: new Date(NOW + 1000) },
+      {
+        outcome: "http_5xx",
+        statusCode: 503,
+        error: null,
+        responseExcerpt: "busy",
+        nextStatus: "pending",
+        nextAttemptAt: new Date(NOW + 1000),
+      },
     ],
     [
       "a third 5xx fails",
@@ -64,7 +90,13 @@ describe("an attempt sent, as recorded", () => {
       "a connect error is retried, its error kept",
       { kind: "connect_error", error: "ECONNREFUSED" },
       2,
-      { outcome: "connect_error", statusCode: null, error: "ECONNREFUSED", nextStatus: "pending", nextAttemptAt: new Date(NOW + 2000) },
+      {
+        outcome: "connect_error",
+        statusCode: null,
+        error: "ECONNREFUSED",
+        nextStatus: "pending",
+        nextAttemptAt: new Date(NOW + 2000),
+      },
     ],
     [
       "a timeout fails",
@@ -79,8 +111,24 @@ describe("an attempt sent, as recorded", () => {
       { outcome: "interrupted", nextStatus: "pending", nextAttemptAt: new Date(NOW) },
     ],
   ])("%s", (_name, result, roundAttempt, expected) => {
-    const { finished, decision } = settleAttempt({ delivery: delivery(roundAttempt), startedAt: STARTED, durationMs: 120, result, endedAt: NOW, policy: SEED_POLICY });
-    expect(finished).toMatchObject({ deliveryId: "d", windowId: "w", webhookId: "h", ruleId: "r", attempt: roundAttempt + 1, startedAt: STARTED, durationMs: 120, ...expected });
+    const { finished, decision } = settleAttempt({
+      delivery: delivery(roundAttempt),
+      startedAt: STARTED,
+      durationMs: 120,
+      result,
+      endedAt: NOW,
+      policy: LANGSMITH_POLICY,
+    });
+    expect(finished).toMatchObject({
+      deliveryId: "d",
+      windowId: "w",
+      webhookId: "h",
+      ruleId: "r",
+      attempt: roundAttempt + 1,
+      startedAt: STARTED,
+      durationMs: 120,
+      ...expected,
+    });
     expect(finished.nextStatus).toBe(decision.kind === "retry" ? "pending" : decision.kind);
   });
 });

@@ -11,7 +11,11 @@ import { createTestDatabase, testKafka, uniquePrefix, type TestDatabase } from "
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls until `check` holds, or fails with `what` after `timeoutMs`. */
-export async function eventually(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+export async function eventually(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -97,7 +101,13 @@ export function windowPart(p: PartSpec): WindowPart {
   const piece = p.piece ?? 0;
   return {
     schema_version: 1,
-    part_id: windowId({ ruleId: p.ruleId, ruleVersion: p.version, partition: runsPartition, startMs: p.startMs, chunk: piece }),
+    part_id: windowId({
+      ruleId: p.ruleId,
+      ruleVersion: p.version,
+      partition: runsPartition,
+      startMs: p.startMs,
+      chunk: piece,
+    }),
     rule_id: p.ruleId,
     rule_version: p.version,
     tenant_id: p.tenantId,
@@ -107,7 +117,10 @@ export function windowPart(p: PartSpec): WindowPart {
     start_time: new Date(p.startMs).toISOString(),
     end_time: new Date(p.endMs).toISOString(),
     runs: [...p.runs],
-    run_times: p.runTimes === undefined ? p.runs.map((_, i) => p.startMs + Math.min(i, p.endMs - p.startMs - 1)) : [...p.runTimes],
+    run_times:
+      p.runTimes === undefined
+        ? p.runs.map((_, i) => p.startMs + Math.min(i, p.endMs - p.startMs - 1))
+        : [...p.runTimes],
   };
 }
 
@@ -129,7 +142,12 @@ export interface DeliveryHarness {
    * a watermark of runs partition 0 past them (which completes them when the runs topic has one partition). Each window gets a 1 ms range of its own, later than any
    * before and ending about now, so that a later window is never taken for one already completed.
    */
-  publishWindows(rule: Pick<StoredRuleInfo, "ruleId" | "version">, count: number, runsPerWindow?: number, tenantId?: string): Promise<PublishedWindow[]>;
+  publishWindows(
+    rule: Pick<StoredRuleInfo, "ruleId" | "version">,
+    count: number,
+    runsPerWindow?: number,
+    tenantId?: string,
+  ): Promise<PublishedWindow[]>;
   /** A time range for a window, after every one handed out before (`ms` long). */
   nextRange(ms?: number): { startMs: number; endMs: number };
   /** Produces parts, each keyed by its rule id, as they are. */
@@ -173,14 +191,19 @@ export function makeRun(tenantId: string, patch: Partial<Run> = {}): Run {
   };
 }
 
-export async function createDeliveryHarness(label: string, o: { databaseUrl?: string; runsPartitions?: number } = {}): Promise<DeliveryHarness> {
+export async function createDeliveryHarness(
+  label: string,
+  o: { databaseUrl?: string; runsPartitions?: number } = {},
+): Promise<DeliveryHarness> {
   const prefix = uniquePrefix(label);
   const topics = topicNames(prefix);
   const kafka = testKafka(`delivery-${label}`);
   const admin = kafka.admin();
   await admin.connect();
   await ensureTopics(admin, topicSpecs({ prefix, runsPartitions: o.runsPartitions ?? 1, deliveryPartitions: 3 }));
-  const windowsPartitions = (await admin.fetchTopicMetadata({ topics: [topics.windows] })).topics[0]!.partitions.map((p) => p.partitionId);
+  const windowsPartitions = (await admin.fetchTopicMetadata({ topics: [topics.windows] })).topics[0]!.partitions.map(
+    (p) => p.partitionId,
+  );
   await admin.disconnect();
   // A database of its own on the test server, or the one given (which the caller owns).
   const database: TestDatabase =
@@ -211,7 +234,9 @@ export async function createDeliveryHarness(label: string, o: { databaseUrl?: st
       await producer.send({
         topic: topics.windows,
         acks: -1,
-        messages: parts.slice(i, i + 500).map((p) => ({ key: p.rule_id, value: JSON.stringify(p), headers: { "runhooks-kind": "part" } })),
+        messages: parts
+          .slice(i, i + 500)
+          .map((p) => ({ key: p.rule_id, value: JSON.stringify(p), headers: { "runhooks-kind": "part" } })),
       });
     }
   };
@@ -220,7 +245,12 @@ export async function createDeliveryHarness(label: string, o: { databaseUrl?: st
     await producer.send({
       topic: topics.windows,
       acks: -1,
-      messages: windowsPartitions.map((partition) => ({ partition, key: `__watermark__/${runsPartition}`, value, headers: { "runhooks-kind": "watermark" } })),
+      messages: windowsPartitions.map((partition) => ({
+        partition,
+        key: `__watermark__/${runsPartition}`,
+        value,
+        headers: { "runhooks-kind": "watermark" },
+      })),
     });
   };
   /** Publications one at a time: a window's part always precedes the watermark that completes it. */
@@ -249,14 +279,26 @@ export async function createDeliveryHarness(label: string, o: { databaseUrl?: st
       });
       const saved = await saveRule(db, { tenantId: owner, rule, mode: "create" });
       if (!saved.ok) throw new Error(`could not save the rule: ${saved.reason}`);
-      return { ruleId: rule.id, version: saved.record.version, webhookIds: saved.record.rule.webhooks.map((w) => w.id) };
+      return {
+        ruleId: rule.id,
+        version: saved.record.version,
+        webhookIds: saved.record.rule.webhooks.map((w) => w.id),
+      };
     },
     publishWindows(rule, count, runsPerWindow = 2, owner = tenantId) {
       const windows: PublishedWindow[] = [];
       for (let i = 0; i < count; i++) {
         const { startMs, endMs } = nextRange();
         const runs = Array.from({ length: runsPerWindow }, () => makeRun(owner));
-        const part = windowPart({ ruleId: rule.ruleId, version: rule.version, tenantId: owner, startMs, endMs, runs, runTimes: runs.map(() => startMs) });
+        const part = windowPart({
+          ruleId: rule.ruleId,
+          version: rule.version,
+          tenantId: owner,
+          startMs,
+          endMs,
+          runs,
+          runTimes: runs.map(() => startMs),
+        });
         windows.push({
           window_id: mergedWindowId({ ruleId: rule.ruleId, ruleVersion: rule.version, startMs, chunk: 0 }),
           rule_id: rule.ruleId,
@@ -306,7 +348,9 @@ export async function createDeliveryHarness(label: string, o: { databaseUrl?: st
     },
     async attempts(deliveryId) {
       const filter = deliveryId === undefined ? sql`true` : sql`delivery_id = ${deliveryId}`;
-      const rows = (await db.query(sql`SELECT * FROM delivery_attempts WHERE ${filter} ORDER BY delivery_id, attempt`)) as (AttemptRow & {
+      const rows = (await db.query(
+        sql`SELECT * FROM delivery_attempts WHERE ${filter} ORDER BY delivery_id, attempt`,
+      )) as (AttemptRow & {
         id: bigint;
       })[];
       return rows.map((r) => ({ ...r, id: String(r.id) }));

@@ -10,7 +10,12 @@ const WEBHOOK_ID = "00000000-0000-4000-8000-000000000001";
 const TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 const quiet = () => undefined;
 
-const attempt = (target: Target, body: Buffer, n = 1, deliveryId = "7f0c1a52-8f3e-5b8a-9c1d-2e4f6a8b0c1d"): AttemptRequest => ({
+const attempt = (
+  target: Target,
+  body: Buffer,
+  n = 1,
+  deliveryId = "7f0c1a52-8f3e-5b8a-9c1d-2e4f6a8b0c1d",
+): AttemptRequest => ({
   target,
   deliveryId,
   attempt: n,
@@ -29,7 +34,14 @@ describe("the HTTP thread", () => {
     for (const r of receivers) await r.close();
   });
   async function thread(allowCidrs: string[], deadlineMs = 2000): Promise<HttpThread> {
-    const t = await startHttpThread({ allowPrivate: false, allowCidrs, deadlineMs, connectTimeoutMs: 1000, connectionsPerOrigin: 8, log: quiet });
+    const t = await startHttpThread({
+      allowPrivate: false,
+      allowCidrs,
+      deadlineMs,
+      connectTimeoutMs: 1000,
+      connectionsPerOrigin: 8,
+      log: quiet,
+    });
     threads.push(t);
     return t;
   }
@@ -43,13 +55,24 @@ describe("the HTTP thread", () => {
     const secret = `whsec_${randomBytes(24).toString("base64")}`;
     const r = await receiver(reply(200, "ok"), { secret });
     const t = await thread(["127.0.0.1/32"]);
-    const signed = toTarget({ id: WEBHOOK_ID, url: `${r.url}/hook?n=1`, headers: { "X-Team": "ml" }, signing_secret: secret });
+    const signed = toTarget({
+      id: WEBHOOK_ID,
+      url: `${r.url}/hook?n=1`,
+      headers: { "X-Team": "ml" },
+      signing_secret: secret,
+    });
     const plain = toTarget({ id: "00000000-0000-4000-8000-000000000002", url: `${r.url}/plain` });
     // Sent in one turn of the event loop, so they cross together; sizes and multi-byte text vary.
-    const bodies = Array.from({ length: 40 }, (_, i) => Buffer.from(JSON.stringify({ i, text: "é✓🙂".repeat(i * 37) })));
+    const bodies = Array.from({ length: 40 }, (_, i) =>
+      Buffer.from(JSON.stringify({ i, text: "é✓🙂".repeat(i * 37) })),
+    );
     const ids = bodies.map((_, i) => `7f0c1a52-8f3e-5b8a-9c1d-${String(i).padStart(12, "0")}`);
-    const results = await Promise.all(bodies.map((body, i) => t.send(attempt(i % 4 === 3 ? plain : signed, body, 1 + (i % 3), ids[i]))));
-    expect(results.every((res) => res.kind === "response" && res.statusCode === 200 && res.excerpt === "ok")).toBe(true);
+    const results = await Promise.all(
+      bodies.map((body, i) => t.send(attempt(i % 4 === 3 ? plain : signed, body, 1 + (i % 3), ids[i]))),
+    );
+    expect(results.every((res) => res.kind === "response" && res.statusCode === 200 && res.excerpt === "ok")).toBe(
+      true,
+    );
     expect(r.received).toHaveLength(bodies.length);
     for (const got of r.received) {
       const i = ids.indexOf(got.id);
@@ -78,16 +101,25 @@ describe("the HTTP thread", () => {
     const strict = await thread([]);
     const body = Buffer.from("{}");
     const to = (url: string) => toTarget({ id: WEBHOOK_ID, url });
-    expect(await t.send(attempt(to(`${failing.url}/x`), body))).toEqual({ kind: "response", statusCode: 503, excerpt: "down" });
+    expect(await t.send(attempt(to(`${failing.url}/x`), body))).toEqual({
+      kind: "response",
+      statusCode: 503,
+      excerpt: "down",
+    });
     expect((await t.send(attempt(to(`http://127.0.0.1:${await freePort()}/x`), body))).kind).toBe("connect_error");
     expect((await strict.send(attempt(to(`${failing.url}/x`), body))).kind).toBe("ssrf_blocked");
-    expect(await t.send(attempt(to(`${slow.url}/x`), body))).toEqual({ kind: "timeout", error: "no response within 500 ms" });
+    expect(await t.send(attempt(to(`${slow.url}/x`), body))).toEqual({
+      kind: "timeout",
+      error: "no response within 500 ms",
+    });
   });
 
   it("scrubs the webhook's secrets from what comes back", async () => {
     const r = await receiver(reply(400, "bad token s3cr3t-value"));
     const t = await thread(["127.0.0.1/32"]);
-    const result = await t.send(attempt(toTarget({ id: WEBHOOK_ID, url: `${r.url}/x?secret=s3cr3t-value` }), Buffer.from("{}")));
+    const result = await t.send(
+      attempt(toTarget({ id: WEBHOOK_ID, url: `${r.url}/x?secret=s3cr3t-value` }), Buffer.from("{}")),
+    );
     expect(result.kind).toBe("response");
     expect(JSON.stringify(result)).not.toContain("s3cr3t-value");
   });
@@ -123,7 +155,11 @@ describe("the HTTP thread", () => {
     expect(restarted).toBe(1);
     expect(t.problem()).toBeUndefined();
     // The new thread learns the target afresh and sends.
-    expect(await t.send(attempt(target, Buffer.from("{}")))).toEqual({ kind: "response", statusCode: 200, excerpt: "answer 2" });
+    expect(await t.send(attempt(target, Buffer.from("{}")))).toEqual({
+      kind: "response",
+      statusCode: 200,
+      excerpt: "answer 2",
+    });
   });
 
   it("answers what is in flight before it closes, then refuses new sends", async () => {
@@ -131,7 +167,14 @@ describe("the HTTP thread", () => {
       await new Promise((resolve) => setTimeout(resolve, 300));
       res.end("done");
     });
-    const t = await startHttpThread({ allowPrivate: false, allowCidrs: ["127.0.0.1/32"], deadlineMs: 2000, connectTimeoutMs: 1000, connectionsPerOrigin: 4, log: quiet });
+    const t = await startHttpThread({
+      allowPrivate: false,
+      allowCidrs: ["127.0.0.1/32"],
+      deadlineMs: 2000,
+      connectTimeoutMs: 1000,
+      connectionsPerOrigin: 4,
+      log: quiet,
+    });
     const target = toTarget({ id: WEBHOOK_ID, url: `${r.url}/x` });
     const inFlight = t.send(attempt(target, Buffer.from("{}")));
     await new Promise((resolve) => setTimeout(resolve, 50));

@@ -1,11 +1,23 @@
 import { describe, expect, it } from "vitest";
-import { arrivedTarget, crossingTarget, packRequests, packResults, unpackRequests, unpackResults } from "../src/http-wire.js";
+import {
+  arrivedTarget,
+  crossingTarget,
+  packRequests,
+  packResults,
+  unpackRequests,
+  unpackResults,
+} from "../src/http-wire.js";
 import { toTarget, type Target } from "../src/target.js";
 import type { AttemptResult } from "../src/attempt-result.js";
 
 describe("what crosses to the HTTP thread", () => {
   it("gives back every attempt as it was packed: target, ids, numbers and body bytes", () => {
-    const signed = toTarget({ id: "00000000-0000-4000-8000-000000000001", url: "https://a.example/h?secret=x", headers: { "x-k": "v" }, signing_secret: "whsec_c2VjcmV0LWtleS1ieXRlcw==" });
+    const signed = toTarget({
+      id: "00000000-0000-4000-8000-000000000001",
+      url: "https://a.example/h?secret=x",
+      headers: { "x-k": "v" },
+      signing_secret: "whsec_c2VjcmV0LWtleS1ieXRlcw==",
+    });
     const plain = toTarget({ id: "00000000-0000-4000-8000-000000000002", url: "https://b.example/" });
     const attempts = [signed, plain, signed, plain, signed].map((target, i) => ({
       id: 4_000_000_000 + i,

@@ -61,7 +61,11 @@ describe("instance lock", () => {
   afterAll(async () => {
     for (const lock of open) await lock.close();
   });
-  const take = async (instanceId: string, log = recorder().log, more: Partial<Parameters<typeof acquireInstanceLock>[0]> = {}) => {
+  const take = async (
+    instanceId: string,
+    log = recorder().log,
+    more: Partial<Parameters<typeof acquireInstanceLock>[0]> = {},
+  ) => {
     const lock = await acquireInstanceLock({ databaseUrl: database.url, instanceId, log, checkEveryMs: 100, ...more });
     open.push(lock);
     return lock;
@@ -76,8 +80,14 @@ describe("instance lock", () => {
     const second = recorder();
     let secondLock: InstanceLock | undefined;
     const waiting = take("same", second.log).then((l) => (secondLock = l));
-    await eventually("the second to be waiting", () => count(second.lines, "warn another session holds this instance's lock") === 1);
-    await eventually("the second to retry", () => count(second.lines, "debug another session holds this instance's lock") >= 2);
+    await eventually(
+      "the second to be waiting",
+      () => count(second.lines, "warn another session holds this instance's lock") === 1,
+    );
+    await eventually(
+      "the second to retry",
+      () => count(second.lines, "debug another session holds this instance's lock") >= 2,
+    );
     expect(secondLock).toBeUndefined();
     expect(first.held()).toBe(true);
 
@@ -144,7 +154,10 @@ describe("instance lock", () => {
     await test.taken;
     await eventually("the loss to be noticed", () => count(logged.lines, "warn lost the instance lock") === 1);
     const retriesBefore = count(logged.lines, "debug the instance lock is not held yet");
-    await eventually("two tries to take it again", () => count(logged.lines, "debug the instance lock is not held yet") >= retriesBefore + 2);
+    await eventually(
+      "two tries to take it again",
+      () => count(logged.lines, "debug the instance lock is not held yet") >= retriesBefore + 2,
+    );
     expect(lock.held()).toBe(false);
     expect(regained).toBe(0);
 
@@ -159,7 +172,11 @@ describe("instance lock", () => {
     try {
       const logged = recorder();
       let regained = 0;
-      const lock = await take("silent", logged.log, { databaseUrl: proxy.url, answerWithinMs: 300, onHeld: () => regained++ });
+      const lock = await take("silent", logged.log, {
+        databaseUrl: proxy.url,
+        answerWithinMs: 300,
+        onHeld: () => regained++,
+      });
       const pid = lock.backendPid()!;
       // The network goes silent: nothing is lost on the server, the session keeps the lock.
       proxy.freeze();

@@ -48,14 +48,23 @@ describe("the lane table: room to hold", () => {
   it.each([
     // what is reserved (origin:tenant × n) → how many are granted, held after
     ["one lane holds 4 × its concurrency", [["a", "t", 10]], 8, 8],
-    ["two lanes each hold their own", [["a", "t", 5], ["b", "u", 5]], 10, 10],
+    [
+      "two lanes each hold their own",
+      [
+        ["a", "t", 5],
+        ["b", "u", 5],
+      ],
+      10,
+      10,
+    ],
     ["the process holds 2 × its concurrency", Array.from({ length: 20 }, (_, i) => [`o${i}`, `t${i}`, 1]), 16, 16],
     // 16 held, 2 kept for newcomers: one tenant alone holds at most 14.
     ["one tenant leaves room to newcomers", Array.from({ length: 20 }, (_, i) => [`o${i}`, "t", 1]), 14, 14],
   ] as [string, [string, string, number][], number, number][])("%s", (_name, reservations, granted, held) => {
     const table = createLaneTable<TestJob>(LIMITS);
     let ok = 0;
-    for (const [origin, tenant, n] of reservations) for (let i = 0; i < n; i++) if (table.reserve(origin, tenant, T0)) ok++;
+    for (const [origin, tenant, n] of reservations)
+      for (let i = 0; i < n; i++) if (table.reserve(origin, tenant, T0)) ok++;
     expect(ok).toBe(granted);
     expect(table.held).toBe(held);
   });
@@ -113,7 +122,14 @@ describe("the lane table: claims", () => {
     // While it is in flight the reader finds no room: not in a lane the claim fills, nor a new lane.
     expect(table.reserve("a", "t", T0)).toBe(false);
     expect(table.reserve("new", "v", T0)).toBe(false);
-    const roomOpened = table.endClaim(ticket, [{ origin: "a", tenantId: "t" }, { origin: "b", tenantId: "t" }], T0);
+    const roomOpened = table.endClaim(
+      ticket,
+      [
+        { origin: "a", tenantId: "t" },
+        { origin: "b", tenantId: "t" },
+      ],
+      T0,
+    );
     expect(roomOpened).toBe(true);
     expect(table.held).toBe(13);
     expect(table.beginClaim(false).originRoom.get("b")).toBe(7);
@@ -152,8 +168,25 @@ describe("the lane table: starting and ending attempts", () => {
   it.each([
     // queued per origin → started per origin (2 per origin, 8 in all)
     ["a lane starts at most its concurrency", [["a", 5]], [2]],
-    ["each lane its own", [["a", 5], ["b", 1]], [2, 1]],
-    ["the process at most its concurrency", [["a", 2], ["b", 2], ["c", 2], ["d", 2], ["e", 2]], [2, 2, 2, 2, 0]],
+    [
+      "each lane its own",
+      [
+        ["a", 5],
+        ["b", 1],
+      ],
+      [2, 1],
+    ],
+    [
+      "the process at most its concurrency",
+      [
+        ["a", 2],
+        ["b", 2],
+        ["c", 2],
+        ["d", 2],
+        ["e", 2],
+      ],
+      [2, 2, 2, 2, 0],
+    ],
   ] as [string, [string, number][], number[]][])("%s", (_name, queued, started) => {
     const table = createLaneTable<TestJob>(LIMITS);
     for (const [origin, n] of queued) queue(table, origin, n, origin);

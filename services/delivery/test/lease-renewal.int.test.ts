@@ -21,10 +21,14 @@ describe("lease renewal", () => {
     await h.start({ leaseMs: 2000, originConcurrency: 1, timeoutMs: 3000 });
     const windows = await h.publishWindows(rule, 8, 1);
 
-    await eventually("every delivery to succeed", async () => {
-      const rows = await h!.deliveries();
-      return rows.length === windows.length && rows.every((d) => d.status === "succeeded");
-    }, 60_000);
+    await eventually(
+      "every delivery to succeed",
+      async () => {
+        const rows = await h!.deliveries();
+        return rows.length === windows.length && rows.every((d) => d.status === "succeeded");
+      },
+      60_000,
+    );
     const attempts = await h.attempts();
     expect(attempts.filter((a) => a.outcome === "interrupted")).toEqual([]);
     expect(attempts.map((a) => a.outcome)).toEqual(windows.map(() => "success"));
@@ -32,7 +36,9 @@ describe("lease renewal", () => {
     // The wait really outlasted the lease (else the test proves nothing): first to last send ≥ 2 leases.
     const at = receiver.received.map((r) => r.at);
     expect(Math.max(...at) - Math.min(...at)).toBeGreaterThan(4000);
-    const [row] = (await h.db.query(sql`SELECT count(*)::int AS n FROM deliveries WHERE lease_until IS NOT NULL`)) as { n: number }[];
+    const [row] = (await h.db.query(sql`SELECT count(*)::int AS n FROM deliveries WHERE lease_until IS NOT NULL`)) as {
+      n: number;
+    }[];
     expect(row!.n).toBe(0);
   }, 120_000);
 });

@@ -26,23 +26,29 @@ describe("delivery main: SIGTERM", () => {
   });
 
   const run = (instanceId: string): Main => {
-    const child = spawn(process.execPath, ["--import", "tsx", "--conditions=source", join(repoRoot, "services/delivery/src/main.ts")], {
-      env: {
-        ...process.env,
-        KAFKA_BROKERS: inject("kafkaBrokers").join(","),
-        DATABASE_URL: h.database.url,
-        RUNHOOKS_TOPIC_PREFIX: h.prefix,
-        RUNHOOKS_DELIVERY_GROUP: `${h.prefix}-delivery`,
-        RUNHOOKS_INSTANCE_ID: instanceId,
-        RUNHOOKS_DELIVERY_PORT: "-1",
-        RUNHOOKS_LOG_LEVEL: "info",
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "--conditions=source", join(repoRoot, "services/delivery/src/main.ts")],
+      {
+        env: {
+          ...process.env,
+          KAFKA_BROKERS: inject("kafkaBrokers").join(","),
+          DATABASE_URL: h.database.url,
+          RUNHOOKS_TOPIC_PREFIX: h.prefix,
+          RUNHOOKS_DELIVERY_GROUP: `${h.prefix}-delivery`,
+          RUNHOOKS_INSTANCE_ID: instanceId,
+          RUNHOOKS_DELIVERY_PORT: "-1",
+          RUNHOOKS_LOG_LEVEL: "info",
+        },
+        stdio: ["ignore", "ignore", "pipe"],
       },
-      stdio: ["ignore", "ignore", "pipe"],
-    });
+    );
     children.push(child);
     const lines: string[] = [];
     createInterface({ input: child.stderr }).on("line", (line) => lines.push(line));
-    const exited = new Promise<string>((resolve) => child.once("exit", (code, signal) => resolve(`code ${code}, signal ${signal}`)));
+    const exited = new Promise<string>((resolve) =>
+      child.once("exit", (code, signal) => resolve(`code ${code}, signal ${signal}`)),
+    );
     return { process: child, lines, exited };
   };
   const logged = (m: Main, message: string) => m.lines.some((l) => l.includes(`"message":"${message}`));
@@ -62,7 +68,11 @@ describe("delivery main: SIGTERM", () => {
     try {
       await isTaken;
       const main = run("waiting");
-      await eventually("the process to wait for its lock", () => logged(main, "another session holds this instance's lock"), 60_000);
+      await eventually(
+        "the process to wait for its lock",
+        () => logged(main, "another session holds this instance's lock"),
+        60_000,
+      );
       main.process.kill("SIGTERM");
       expect(await main.exited).toBe("code 0, signal null");
       expect(logged(main, "stopped before it had started")).toBe(true);
@@ -78,11 +88,13 @@ describe("delivery main: SIGTERM", () => {
     const main = run("running");
     await eventually("the process to start", () => logged(main, "delivery started"), 60_000);
     const holders = async () =>
-      ((await h.db.query(sql`
+      (
+        (await h.db.query(sql`
         SELECT count(*)::int AS n FROM pg_locks
         WHERE locktype = 'advisory' AND granted AND classid = ${INSTANCE_LOCK_NAMESPACE}::int::oid AND objsubid = 2
           AND objid = (hashtext(${"running"})::bigint & 4294967295)::oid
-          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`)) as { n: number }[])[0]!.n;
+          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`)) as { n: number }[]
+      )[0]!.n;
     expect(await holders()).toBe(1);
     main.process.kill("SIGTERM");
     expect(await main.exited).toBe("code 0, signal null");

@@ -88,7 +88,10 @@ describe("part messages", () => {
 
 describe("watermark messages", () => {
   it.each([
-    [{ schema_version: 1, runs_partition: 2, stream_time: 1712280534000 }, { ok: true, runsPartition: 2, streamTime: 1712280534000 }],
+    [
+      { schema_version: 1, runs_partition: 2, stream_time: 1712280534000 },
+      { ok: true, runsPartition: 2, streamTime: 1712280534000 },
+    ],
     [{ schema_version: 1, runs_partition: -1, stream_time: 1 }, { ok: false }],
     [{ schema_version: 1, runs_partition: 0, stream_time: "2024-04-05T01:28:54Z" }, { ok: false }],
     [{ schema_version: 1, runs_partition: 0, stream_time: 1, more: 1 }, { ok: false }],
@@ -98,9 +101,16 @@ describe("watermark messages", () => {
 });
 
 describe("webhook bodies", () => {
-  it("are the seed's payload with the runs spliced in byte for byte", () => {
-    const body = chunkBody(head.rule_id, head.start_time, head.end_time, [RUN, RUN2].map((r) => ({ json: Buffer.from(r) })));
-    expect(body.toString()).toBe(`{"rule_id":"${head.rule_id}","start_time":"${head.start_time}","end_time":"${head.end_time}","runs":[${RUN},${RUN2}]}`);
+  it("are LangSmith's payload with the runs spliced in byte for byte", () => {
+    const body = chunkBody(
+      head.rule_id,
+      head.start_time,
+      head.end_time,
+      [RUN, RUN2].map((r) => ({ json: Buffer.from(r) })),
+    );
+    expect(body.toString()).toBe(
+      `{"rule_id":"${head.rule_id}","start_time":"${head.start_time}","end_time":"${head.end_time}","runs":[${RUN},${RUN2}]}`,
+    );
     expect(body.toString()).toContain(`"total_cost":1.50`); // not re-serialised (1.5)
     const payload = JSON.parse(body.toString()) as Record<string, unknown>;
     expect(Object.keys(payload)).toEqual(["rule_id", "start_time", "end_time", "runs"]);
@@ -112,7 +122,13 @@ describe("JSON spans", () => {
   it("elementSpans gives each element of an array, strings and nesting skipped", () => {
     const t = `{"runs": [ {"a":"],"}, [1,[2]] ,"x\\"" , 3,null ]}`;
     const span = memberSpan(t, "runs")!;
-    expect(elementSpans(t, span.start, span.end).map((s) => t.slice(s.start, s.end))).toEqual([`{"a":"],"}`, "[1,[2]]", `"x\\""`, "3", "null"]);
+    expect(elementSpans(t, span.start, span.end).map((s) => t.slice(s.start, s.end))).toEqual([
+      `{"a":"],"}`,
+      "[1,[2]]",
+      `"x\\""`,
+      "3",
+      "null",
+    ]);
     expect(elementSpans("[]", 0, 2)).toEqual([]);
     expect(elementSpans("[ ]", 0, 3)).toEqual([]);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { AttemptOutcome } from "@runhooks/contracts";
-import { SEED_POLICY, backoffMs, decide, type Decision } from "../src/policy.js";
+import { LANGSMITH_POLICY, backoffMs, decide, type Decision } from "../src/policy.js";
 import { outcomeOfStatus } from "../src/attempt-result.js";
 
 const NOW = Date.parse("2024-04-05T01:28:54.000Z");
@@ -62,7 +62,7 @@ describe("the delivery decision table (seed policy)", () => {
     expect(decide("connect_error", 1, NOW, policy)).toEqual({ kind: "failed", reason: "retries_exhausted" });
     expect(decide("http_5xx", 4, NOW, policy)).toEqual({ kind: "retry", retry: 4, at: NOW + 2000 });
     expect(decide("http_5xx", 5, NOW, policy).kind).toBe("failed");
-    expect(backoffMs(3, SEED_POLICY)).toBe(4000);
+    expect(backoffMs(3, LANGSMITH_POLICY)).toBe(4000);
   });
 
   it.each([

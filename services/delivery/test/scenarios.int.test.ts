@@ -1,10 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ServerResponse } from "node:http";
-import { createDeliveryHarness, eventually, newSecret, sleep, type AttemptRow, type DeliveryHarness, type DeliveryRow, type PublishedWindow } from "./harness.js";
+import {
+  createDeliveryHarness,
+  eventually,
+  newSecret,
+  sleep,
+  type AttemptRow,
+  type DeliveryHarness,
+  type DeliveryRow,
+  type PublishedWindow,
+} from "./harness.js";
 import { reply, startReceiver, type Behaviour, type Receiver } from "./receiver.js";
 
 /**
- * The seed's "Webhook Delivery" policy against real local endpoints that misbehave on purpose, one
+ * LangSmith's "Webhook Delivery" policy against real local endpoints that misbehave on purpose, one
  * receiver per scenario, all delivered by one service at once. Spacing is asserted as lower bounds only.
  */
 
@@ -107,7 +116,9 @@ beforeAll(async () => {
   for (const [name, s] of Object.entries(scenarios)) {
     rules.set(name, await h.createRule([{ url: `${s.receiver!.url}/hook/${name}`, signing_secret: s.secret }]));
   }
-  const refusedRule = await h.createRule([{ url: `${refusedThenUp.receiver.url}/hook`, signing_secret: refusedSecret }]);
+  const refusedRule = await h.createRule([
+    { url: `${refusedThenUp.receiver.url}/hook`, signing_secret: refusedSecret },
+  ]);
 
   await h.start();
   for (const [name, s] of Object.entries(scenarios)) [s.window] = await h.publishWindows(rules.get(name)!, 1);
@@ -130,11 +141,16 @@ const outcomes = (s: Scenario) => s.attempts!.map((a) => a.outcome);
 const gapsMs = (s: Scenario) => s.receiver!.received.slice(1).map((r, i) => r.at - s.receiver!.received[i]!.at);
 
 describe("delivery scenarios (seed policy)", () => {
-  it("200: one attempt, succeeded; the body is the seed payload, signed", () => {
+  it("200: one attempt, succeeded; the body is LangSmith's payload shape, signed", () => {
     const s = scenarios.ok!;
     expect(s.delivery!.status).toBe("succeeded");
     expect(outcomes(s)).toEqual(["success"]);
-    expect(s.attempts![0]).toMatchObject({ attempt: 1, trigger: "scheduled", status_code: 200, response_excerpt: "thanks" });
+    expect(s.attempts![0]).toMatchObject({
+      attempt: 1,
+      trigger: "scheduled",
+      status_code: 200,
+      response_excerpt: "thanks",
+    });
     const [r] = s.receiver!.received;
     expect(s.receiver!.received).toHaveLength(1);
     expect(r!.verified).toBe(true);
@@ -233,7 +249,9 @@ describe("delivery scenarios (seed policy)", () => {
 
   it("every attempt is on the attempts topic, redacted URL, matching its row", async () => {
     // Rows are marked published shortly after Kafka has them (marks are batched).
-    await eventually("every attempt marked published", async () => (await h.attempts()).every((r) => r.outcome === "interrupted" || r.published_at !== null));
+    await eventually("every attempt marked published", async () =>
+      (await h.attempts()).every((r) => r.outcome === "interrupted" || r.published_at !== null),
+    );
     const rows = await h.attempts();
     const withOutcome = rows.filter((r) => r.outcome !== "interrupted");
     const messages = await h.attemptMessages(withOutcome.length);
@@ -242,7 +260,12 @@ describe("delivery scenarios (seed policy)", () => {
     for (const row of withOutcome) {
       const m = byKey.get(key(row.delivery_id, row.attempt));
       expect(m, `attempt ${row.attempt} of ${row.delivery_id}`).toBeDefined();
-      expect(m).toMatchObject({ outcome: row.outcome, status_code: row.status_code, trigger: row.trigger, url: row.url });
+      expect(m).toMatchObject({
+        outcome: row.outcome,
+        status_code: row.status_code,
+        trigger: row.trigger,
+        url: row.url,
+      });
     }
     expect(withOutcome.every((r) => r.published_at !== null)).toBe(true);
     // Without a crash, each exactly once: rows are marked once Kafka has them, so the sweeper (which

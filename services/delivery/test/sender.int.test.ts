@@ -31,7 +31,11 @@ describe("sender outcomes against real sockets", () => {
     for (const s of servers) s.close();
   });
   const send = (url: string, headers: Record<string, string> = {}) =>
-    sender.send({ target: toTarget({ id: "00000000-0000-4000-8000-000000000001", url }), headers, body: Buffer.from("{}") });
+    sender.send({
+      target: toTarget({ id: "00000000-0000-4000-8000-000000000001", url }),
+      headers,
+      body: Buffer.from("{}"),
+    });
 
   it("an answer that is not HTTP is invalid_response, not a connect error", async () => {
     const { url, server } = await rawServer("SSH-2.0-OpenSSH_9.6\r\n\r\n");
@@ -76,7 +80,10 @@ describe("sender deadline", () => {
       connectionsPerOrigin: 1,
     });
     try {
-      const target = toTarget({ id: "00000000-0000-4000-8000-000000000001", url: `http://127.0.0.1:${address.port}/hook` });
+      const target = toTarget({
+        id: "00000000-0000-4000-8000-000000000001",
+        url: `http://127.0.0.1:${address.port}/hook`,
+      });
       const first = sender.send({ target, headers: {}, body: Buffer.from("{}") });
       await new Promise((resolve) => setTimeout(resolve, 200));
       // Queued behind the first on the origin's single connection.

@@ -7,20 +7,33 @@ import { toTarget } from "../src/target.js";
 import { USER_AGENT } from "../src/version.js";
 
 const SECRET = `whsec_${randomBytes(24).toString("base64")}`;
-const BODY = Buffer.from(JSON.stringify({ rule_id: "d75d7417-0c57-4655-88fe-1db3cda3a47a", start_time: "2024-04-05T01:28:54.734Z", end_time: "2024-04-05T01:28:56.492Z", runs: [{ id: "é" }] }));
+const BODY = Buffer.from(
+  JSON.stringify({
+    rule_id: "d75d7417-0c57-4655-88fe-1db3cda3a47a",
+    start_time: "2024-04-05T01:28:54.734Z",
+    end_time: "2024-04-05T01:28:56.492Z",
+    runs: [{ id: "é" }],
+  }),
+);
 
 describe("Standard Webhooks signatures", () => {
   it("are verified by the standardwebhooks package", () => {
     const ts = Math.floor(Date.now() / 1000);
     const sig = signature(signingKey(SECRET), "msg_1", ts, BODY);
     expect(sig).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
-    const verified = new Webhook(SECRET).verify(BODY, { "webhook-id": "msg_1", "webhook-timestamp": String(ts), "webhook-signature": sig });
+    const verified = new Webhook(SECRET).verify(BODY, {
+      "webhook-id": "msg_1",
+      "webhook-timestamp": String(ts),
+      "webhook-signature": sig,
+    });
     expect(verified).toEqual(JSON.parse(BODY.toString()));
   });
 
   it("are the package's own signature, byte for byte", () => {
     const ts = 1_712_280_534;
-    expect(signature(signingKey(SECRET), "msg_2", ts, BODY)).toBe(new Webhook(SECRET).sign("msg_2", new Date(ts * 1000), BODY));
+    expect(signature(signingKey(SECRET), "msg_2", ts, BODY)).toBe(
+      new Webhook(SECRET).sign("msg_2", new Date(ts * 1000), BODY),
+    );
   });
 
   it("fail verification for another body, id, timestamp or key", () => {
@@ -39,10 +52,25 @@ describe("attempt headers", () => {
   const target = toTarget({
     id: "6ab80f10-d79c-4fa2-b441-922ed6feb630",
     url: "https://hooks.example.com/in?secret=s3cr3t-value&team=ml",
-    headers: { "X-Team": "ml-secret-header", "Content-Type": "text/plain", "Webhook-Id": "forged", "runhooks-attempt": "9", "Runhooks-Chunk-Count": "9" },
+    headers: {
+      "X-Team": "ml-secret-header",
+      "Content-Type": "text/plain",
+      "Webhook-Id": "forged",
+      "runhooks-attempt": "9",
+      "Runhooks-Chunk-Count": "9",
+    },
     signing_secret: SECRET,
   });
-  const input = { target, deliveryId: "9b1f1a8c-2a8e-4f00-8a77-3f1d5d0c9e01", attempt: 2, timestampSeconds: 1_712_280_534, traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", chunkIndex: 2, chunkCount: 5, body: BODY };
+  const input = {
+    target,
+    deliveryId: "9b1f1a8c-2a8e-4f00-8a77-3f1d5d0c9e01",
+    attempt: 2,
+    timestampSeconds: 1_712_280_534,
+    traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+    chunkIndex: 2,
+    chunkCount: 5,
+    body: BODY,
+  };
 
   it("carry ours, the custom ones, and a verifiable signature", () => {
     const h = attemptHeaders(input);
@@ -58,7 +86,9 @@ describe("attempt headers", () => {
       "x-team": "ml-secret-header",
     });
     expect(USER_AGENT).toMatch(/^runhooks\/\d+\.\d+\.\d+$/);
-    expect(h["webhook-signature"]).toBe(new Webhook(SECRET).sign(input.deliveryId, new Date(input.timestampSeconds * 1000), BODY));
+    expect(h["webhook-signature"]).toBe(
+      new Webhook(SECRET).sign(input.deliveryId, new Date(input.timestampSeconds * 1000), BODY),
+    );
   });
 
   it("never let a custom header override ours", () => {

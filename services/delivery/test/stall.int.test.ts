@@ -10,7 +10,9 @@ import { toTarget } from "../src/target.js";
  * A receiver in another process (a stall of this process must not stall it): it says "got <path>" on
  * stdout when a request arrives and answers 200 after `delayMs`, or never for path /hold.
  */
-async function childReceiver(delayMs: number): Promise<{ url: string; child: ChildProcess; lines: AsyncIterator<string> }> {
+async function childReceiver(
+  delayMs: number,
+): Promise<{ url: string; child: ChildProcess; lines: AsyncIterator<string> }> {
   const script = `
     const http = require("node:http");
     const server = http.createServer((req, res) => {
@@ -48,7 +50,11 @@ describe("a stalled process never fails an attempt by a late deadline", () => {
     for (const c of children) c.kill("SIGKILL");
   });
   const send = (url: string) =>
-    sender.send({ target: toTarget({ id: "00000000-0000-4000-8000-000000000001", url }), headers: {}, body: Buffer.from("{}") });
+    sender.send({
+      target: toTarget({ id: "00000000-0000-4000-8000-000000000001", url }),
+      headers: {},
+      body: Buffer.from("{}"),
+    });
 
   it("an answer that arrived during the stall is read and stands (not a timeout)", async () => {
     const r = await childReceiver(300);

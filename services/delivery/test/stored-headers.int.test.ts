@@ -53,12 +53,20 @@ describe("custom headers a stored version holds but delivery never sends", () =>
     });
 
   it("are dropped from the target: only the sendable custom header is left", () => {
-    const target = toTarget({ id: "00000000-0000-4000-8000-000000000001", url: `${receiver.url}/hook`, headers: stored });
+    const target = toTarget({
+      id: "00000000-0000-4000-8000-000000000001",
+      url: `${receiver.url}/hook`,
+      headers: stored,
+    });
     expect(target.headers).toEqual({ "x-team": "ml" });
   });
 
   it("leave the webhook deliverable, with our attempt number and the body framed by its length", async () => {
-    const target = toTarget({ id: "00000000-0000-4000-8000-000000000001", url: `${receiver.url}/stored`, headers: stored });
+    const target = toTarget({
+      id: "00000000-0000-4000-8000-000000000001",
+      url: `${receiver.url}/stored`,
+      headers: stored,
+    });
     const result = await sender.send({ target, headers: headersOf(target), body });
     expect(result).toMatchObject({ kind: "response", statusCode: 200 });
     const got = receiver.received.find((r) => r.url === "/stored");
@@ -67,7 +75,15 @@ describe("custom headers a stored version holds but delivery never sends", () =>
     expect(got?.headers["runhooks-chunk-index"]).toBe("1");
     expect(got?.headers["runhooks-chunk-count"]).toBe("3");
     expect(got?.headers["content-length"]).toBe(String(body.length));
-    for (const name of ["transfer-encoding", "keep-alive", "upgrade", "te", "trailer", "expect", "proxy-authorization"]) {
+    for (const name of [
+      "transfer-encoding",
+      "keep-alive",
+      "upgrade",
+      "te",
+      "trailer",
+      "expect",
+      "proxy-authorization",
+    ]) {
       expect(got?.headers[name], name).toBeUndefined();
     }
     expect(got?.body.toString()).toBe(body.toString());
@@ -75,7 +91,11 @@ describe("custom headers a stored version holds but delivery never sends", () =>
 
   it("would make every send fail if sent: transfer-encoding is refused by the HTTP client", async () => {
     const target = toTarget({ id: "00000000-0000-4000-8000-000000000001", url: `${receiver.url}/forced` });
-    const result = await sender.send({ target, headers: { ...headersOf(target), "transfer-encoding": "chunked" }, body });
+    const result = await sender.send({
+      target,
+      headers: { ...headersOf(target), "transfer-encoding": "chunked" },
+      body,
+    });
     expect(result.kind).toBe("request_failed");
     expect(receiver.received.find((r) => r.url === "/forced")).toBeUndefined();
   });

@@ -1,6 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
-import { INSTANCE_LOCK_NAMESPACE, connectDatabase, sql, storeWindows, type Database, type NewDelivery, type NewWindow } from "@runhooks/db";
+import {
+  INSTANCE_LOCK_NAMESPACE,
+  connectDatabase,
+  sql,
+  storeWindows,
+  type Database,
+  type NewDelivery,
+  type NewWindow,
+} from "@runhooks/db";
 import { deliveryId } from "../src/delivery-id.js";
 import { createDeliveryHarness, eventually, type DeliveryHarness } from "./harness.js";
 import { reply, startReceiver, type Receiver } from "./receiver.js";
@@ -61,7 +69,11 @@ describe("takeover by instance liveness", () => {
     await storeWindows(h.db, windows, deliveries, { leaseMs: 600_000, claimedBy: "gone-instance" });
 
     await h.start({ leaseMs: 600_000 });
-    await eventually("every delivery to succeed", async () => (await h.deliveries()).every((d) => d.status === "succeeded"), 30_000);
+    await eventually(
+      "every delivery to succeed",
+      async () => (await h.deliveries()).every((d) => d.status === "succeeded"),
+      30_000,
+    );
     expect(new Set(receiver.received.map((r) => r.id))).toEqual(new Set(deliveries.map((d) => d.id)));
     const attempts = await h.attempts();
     for (const d of deliveries) {
@@ -87,7 +99,9 @@ describe("takeover by instance liveness", () => {
     const thisDatabase = sql`database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
     const [{ pid }] = (await h.db.query(sql`
       SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = ${INSTANCE_LOCK_NAMESPACE}::int::oid
-        AND objid = (hashtext(${"test-0"})::bigint & 4294967295)::oid AND objsubid = 2 AND ${thisDatabase}`)) as [{ pid: number }];
+        AND objid = (hashtext(${"test-0"})::bigint & 4294967295)::oid AND objsubid = 2 AND ${thisDatabase}`)) as [
+      { pid: number },
+    ];
 
     // The test's session queues for the instance's lock, and gets it once the instance's session is
     // terminated: the instance cannot take it back.
@@ -112,7 +126,9 @@ describe("takeover by instance liveness", () => {
     });
     await h.db.query(sql`SELECT pg_terminate_backend(${pid})`);
     await isTaken;
-    await eventually("the loss to be noticed", () => messages(h).includes("lost the instance lock; claiming and starting nothing until it is held again"));
+    await eventually("the loss to be noticed", () =>
+      messages(h).includes("lost the instance lock; claiming and starting nothing until it is held again"),
+    );
 
     try {
       const windows = await h.publishWindows(rule, 10, 1);
@@ -126,14 +142,21 @@ describe("takeover by instance liveness", () => {
       expect(rows).toHaveLength(windows.length);
       expect(rows.every((d) => d.status === "pending" && d.attempts === 0)).toBe(true);
       expect(receiver.received).toEqual([]);
-      expect(await health()).toEqual({ status: 503, body: expect.stringContaining("lost the instance lock") as unknown });
+      expect(await health()).toEqual({
+        status: 503,
+        body: expect.stringContaining("lost the instance lock") as unknown,
+      });
     } finally {
       release();
       await holding;
       await test.dispose();
     }
 
-    await eventually("every delivery to succeed", async () => (await h.deliveries()).every((d) => d.status === "succeeded"), 30_000);
+    await eventually(
+      "every delivery to succeed",
+      async () => (await h.deliveries()).every((d) => d.status === "succeeded"),
+      30_000,
+    );
     expect(receiver.received).toHaveLength(10);
     expect(messages(h)).toContain("holds the instance lock again");
     await eventually("the service to be healthy again", async () => (await health()).status === 200);

@@ -34,15 +34,23 @@ describe("fair between tenants", () => {
     await eventually("tenant A to hold every slot", () => slowReceived() >= 8);
     const windowsB = await h.publishWindows(ruleB, 4, 1, tenantB);
 
-    await eventually("tenant B's deliveries to succeed", async () => {
-      const rows = await h!.deliveries({ windowIds: windowsB.map((w) => w.window_id) });
-      return rows.length === 4 && rows.every((d) => d.status === "succeeded");
-    }, 60_000);
+    await eventually(
+      "tenant B's deliveries to succeed",
+      async () => {
+        const rows = await h!.deliveries({ windowIds: windowsB.map((w) => w.window_id) });
+        return rows.length === 4 && rows.every((d) => d.status === "succeeded");
+      },
+      60_000,
+    );
     // A's backlog is mostly still there: B went ahead of it, it did not wait for it.
     const doneA = (await h.deliveries()).filter((d) => d.status === "succeeded").length - 4;
     expect(fast.received).toHaveLength(4);
     expect(doneA).toBeLessThan(80);
     // And A gets all of its deliveries through in the end.
-    await eventually("tenant A's deliveries to succeed", async () => (await h!.deliveries()).filter((d) => d.status === "succeeded").length === 164, 120_000);
+    await eventually(
+      "tenant A's deliveries to succeed",
+      async () => (await h!.deliveries()).filter((d) => d.status === "succeeded").length === 164,
+      120_000,
+    );
   }, 180_000);
 });

@@ -32,7 +32,10 @@ describe("attempts Kafka does not take", () => {
     const service = await h.start({ timeoutMs: 2000 });
     const windows = await h.publishWindows(rule, 5);
 
-    await eventually("every delivery succeeded", async () => (await h.deliveries()).filter((d) => d.status === "succeeded").length === 5);
+    await eventually(
+      "every delivery succeeded",
+      async () => (await h.deliveries()).filter((d) => d.status === "succeeded").length === 5,
+    );
     const recorded = await h.attempts();
     expect(recorded.map((a) => [a.outcome, a.published_at])).toEqual(windows.map(() => ["success", null]));
     expect(service.counters.publishFailures).toBeGreaterThanOrEqual(5);
@@ -42,7 +45,10 @@ describe("attempts Kafka does not take", () => {
     await admin.connect();
     await eventually("the attempts topic recreated", async () => {
       try {
-        await ensureTopics(admin, topicSpecs({ prefix: h.prefix }).filter((t) => t.name === h.topics.attempts));
+        await ensureTopics(
+          admin,
+          topicSpecs({ prefix: h.prefix }).filter((t) => t.name === h.topics.attempts),
+        );
         return true;
       } catch {
         return false; // still being deleted
@@ -51,7 +57,11 @@ describe("attempts Kafka does not take", () => {
     await admin.disconnect();
 
     // Unpublished rows older than twice the deadline (here 4 s, at least 10 s) are the sweeper's.
-    await eventually("every attempt published", async () => (await h.attempts()).every((a) => a.published_at !== null), 60_000);
+    await eventually(
+      "every attempt published",
+      async () => (await h.attempts()).every((a) => a.published_at !== null),
+      60_000,
+    );
     const messages = await h.attemptMessages(5);
     expect(new Set(messages.map((m) => `${m.value.delivery_id}/${m.value.attempt}/${m.value.outcome}`))).toEqual(
       new Set(recorded.map((a) => `${a.delivery_id}/${a.attempt}/${a.outcome}`)),

@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { createAssembleState, encodeAssembleCheckpoint, mergedWindowId, windowId, type PartRun } from "@runhooks/rules";
-import { commitPoint, foldBatch, needsPartitionCount, startAssembly, type PartitionAssembly } from "../src/window-assembly.js";
+import {
+  commitPoint,
+  foldBatch,
+  needsPartitionCount,
+  startAssembly,
+  type PartitionAssembly,
+} from "../src/window-assembly.js";
 import type { CompletedWindow, PartInput, WatermarkInput } from "../src/window-batch.js";
 import { mulberry32 } from "../../../test/support/random.js";
 import { simulate, type SimRule } from "../../../packages/rules/test/assemble/simulate.js";
@@ -27,18 +33,49 @@ function part(offset: number, p: number, runs: PartRun[], startMs = 0, maxRuns =
     runs,
   };
 }
-const wm = (offset: number, runsPartition: number, streamTime: number): WatermarkInput => ({ kind: "watermark", offset, runsPartition, streamTime });
+const wm = (offset: number, runsPartition: number, streamTime: number): WatermarkInput => ({
+  kind: "watermark",
+  offset,
+  runsPartition,
+  streamTime,
+});
 const fresh = (): PartitionAssembly => startAssembly({ offset: -1, metadata: null }, 0);
-const bodies = (windows: readonly CompletedWindow[]) => windows.map((w) => `${w.windowId} ${w.chunkIndex}/${w.chunkCount} ${w.payload.toString()}`);
+const bodies = (windows: readonly CompletedWindow[]) =>
+  windows.map((w) => `${w.windowId} ${w.chunkIndex}/${w.chunkCount} ${w.payload.toString()}`);
 
 describe("where an assigned windows partition starts", () => {
   const checkpoint = encodeAssembleCheckpoint({ floor: 7000, partitions: 3 });
   it.each([
-    ["nothing committed: from the first batch, from nothing", { offset: -1, metadata: null }, 12, { phase: "active", from: 12, floor: -Infinity, partitions: 0 }],
-    ["a checkpoint where the batch starts: restored", { offset: 40, metadata: checkpoint }, 40, { phase: "active", from: 40, floor: 7000, partitions: 3 }],
-    ["a checkpoint elsewhere: restored, seeking to it", { offset: 40, metadata: checkpoint }, 55, { phase: "seeking", from: 40, floor: 7000, partitions: 3 }],
-    ["an offset without a checkpoint: from it, from nothing", { offset: 40, metadata: "" }, 40, { phase: "active", from: 40, floor: -Infinity, partitions: 0 }],
-    ["metadata that is not a checkpoint: from nothing", { offset: 40, metadata: '{"v":9}' }, 41, { phase: "seeking", from: 40, floor: -Infinity, partitions: 0 }],
+    [
+      "nothing committed: from the first batch, from nothing",
+      { offset: -1, metadata: null },
+      12,
+      { phase: "active", from: 12, floor: -Infinity, partitions: 0 },
+    ],
+    [
+      "a checkpoint where the batch starts: restored",
+      { offset: 40, metadata: checkpoint },
+      40,
+      { phase: "active", from: 40, floor: 7000, partitions: 3 },
+    ],
+    [
+      "a checkpoint elsewhere: restored, seeking to it",
+      { offset: 40, metadata: checkpoint },
+      55,
+      { phase: "seeking", from: 40, floor: 7000, partitions: 3 },
+    ],
+    [
+      "an offset without a checkpoint: from it, from nothing",
+      { offset: 40, metadata: "" },
+      40,
+      { phase: "active", from: 40, floor: -Infinity, partitions: 0 },
+    ],
+    [
+      "metadata that is not a checkpoint: from nothing",
+      { offset: 40, metadata: '{"v":9}' },
+      41,
+      { phase: "seeking", from: 40, floor: -Infinity, partitions: 0 },
+    ],
   ])("%s", (_name, committed, first, expected) => {
     const a = startAssembly(committed, first);
     expect({ phase: a.phase, from: a.from, floor: a.state.floor, partitions: a.state.partitions }).toEqual(expected);
@@ -56,8 +93,18 @@ describe("when the runs topic's partition count is fetched first", () => {
     ["a watermark before every open window's end", open, [wm(5, 0, 4999)], false],
     ["a watermark reaching an open window's end", open, [wm(5, 0, 5000)], true],
     ["nothing open, a watermark", fresh, [wm(5, 0, 9000)], false],
-    ["a window opened by the batch, then a watermark past its end", fresh, [part(5, 0, [run("a", 1)], 10_000), wm(6, 1, 15_000)], true],
-    ["a watermark before the part that opens a window", fresh, [wm(5, 1, 15_000), part(6, 0, [run("a", 1)], 10_000)], false],
+    [
+      "a window opened by the batch, then a watermark past its end",
+      fresh,
+      [part(5, 0, [run("a", 1)], 10_000), wm(6, 1, 15_000)],
+      true,
+    ],
+    [
+      "a watermark before the part that opens a window",
+      fresh,
+      [wm(5, 1, 15_000), part(6, 0, [run("a", 1)], 10_000)],
+      false,
+    ],
   ])("%s → %s", (_name, assembly, inputs, expected) => {
     expect(needsPartitionCount(assembly().state, inputs)).toBe(expected);
   });
@@ -72,7 +119,17 @@ describe("when the runs topic's partition count is fetched first", () => {
 describe("folding a batch", () => {
   it("completes a window over every runs partition once its count is known, in chunks of max_runs with their bodies", () => {
     const a = fresh();
-    const first = foldBatch(a, [part(0, 0, [run("a", 300), run("c", 500)], 0, 2), part(1, 1, [run("b", 400)], 0, 2), wm(2, 0, 5000), wm(3, 1, 5000)], new Map([[1, TRACE]]), undefined);
+    const first = foldBatch(
+      a,
+      [
+        part(0, 0, [run("a", 300), run("c", 500)], 0, 2),
+        part(1, 1, [run("b", 400)], 0, 2),
+        wm(2, 0, 5000),
+        wm(3, 1, 5000),
+      ],
+      new Map([[1, TRACE]]),
+      undefined,
+    );
     expect(first.windows).toEqual([]); // no partition count yet
     const { windows } = foldBatch(a, [], new Map(), 2);
     expect(windows.map((w) => [w.windowId, w.chunkIndex, w.chunkCount, w.runCount, w.traceparent])).toEqual([
@@ -80,26 +137,54 @@ describe("folding a batch", () => {
       [mergedWindowId({ ruleId: RULE, ruleVersion: 1, startMs: 0, chunk: 1 }), 1, 2, 1, TRACE],
     ]);
     const head = `{"rule_id":"${RULE}","start_time":"1970-01-01T00:00:00.000Z","end_time":"1970-01-01T00:00:05.000Z","runs":`;
-    expect(windows.map((w) => w.payload.toString())).toEqual([`${head}[{"id":"a"},{"id":"b"}]}`, `${head}[{"id":"c"}]}`]);
-    expect(windows[0]).toMatchObject({ ruleId: RULE, ruleVersion: 1, tenantId: TENANT, startTime: "1970-01-01T00:00:00.000Z", endTime: "1970-01-01T00:00:05.000Z" });
+    expect(windows.map((w) => w.payload.toString())).toEqual([
+      `${head}[{"id":"a"},{"id":"b"}]}`,
+      `${head}[{"id":"c"}]}`,
+    ]);
+    expect(windows[0]).toMatchObject({
+      ruleId: RULE,
+      ruleVersion: 1,
+      tenantId: TENANT,
+      startTime: "1970-01-01T00:00:00.000Z",
+      endTime: "1970-01-01T00:00:05.000Z",
+    });
     // The window's trace context is forgotten with it.
     expect(a.traces.size).toBe(0);
   });
 
   it("skips what lies before the offset it goes on from, and returns the parts that add nothing", () => {
     const a = startAssembly({ offset: 3, metadata: encodeAssembleCheckpoint({ floor: 5000, partitions: 1 }) }, 3);
-    const folded = foldBatch(a, [part(2, 0, [run("x", 1)], 5000), part(3, 0, [run("a", 1)], 0), part(4, 0, [run("b", 5001)], 5000), part(4, 0, [run("b", 5001)], 5000), wm(5, 0, 10_000)], new Map(), 1);
+    const folded = foldBatch(
+      a,
+      [
+        part(2, 0, [run("x", 1)], 5000),
+        part(3, 0, [run("a", 1)], 0),
+        part(4, 0, [run("b", 5001)], 5000),
+        part(4, 0, [run("b", 5001)], 5000),
+        wm(5, 0, 10_000),
+      ],
+      new Map(),
+      1,
+    );
     expect(folded.duplicates.map((d) => [d.offset, d.reason])).toEqual([[3, "window_completed"]]);
-    expect(folded.windows.map((w) => w.payload.toString())).toEqual([expect.stringContaining('"runs":[{"id":"b"}]') as unknown]);
+    expect(folded.windows.map((w) => w.payload.toString())).toEqual([
+      expect.stringContaining('"runs":[{"id":"b"}]') as unknown,
+    ]);
     expect(a.from).toBe(6);
   });
 
   it("commits at the first part of the oldest open window, or past the batch when none is open", () => {
     const a = fresh();
     foldBatch(a, [part(10, 0, [run("a", 1)], 0), part(11, 0, [run("b", 5001)], 5000), wm(12, 0, 5000)], new Map(), 1);
-    expect(commitPoint(a.state, 14)).toEqual({ offset: 11, metadata: encodeAssembleCheckpoint({ floor: 5000, partitions: 1 }) });
+    expect(commitPoint(a.state, 14)).toEqual({
+      offset: 11,
+      metadata: encodeAssembleCheckpoint({ floor: 5000, partitions: 1 }),
+    });
     foldBatch(a, [wm(14, 0, 10_000)], new Map(), undefined);
-    expect(commitPoint(a.state, 20)).toEqual({ offset: 20, metadata: encodeAssembleCheckpoint({ floor: 10_000, partitions: 1 }) });
+    expect(commitPoint(a.state, 20)).toEqual({
+      offset: 20,
+      metadata: encodeAssembleCheckpoint({ floor: 10_000, partitions: 1 }),
+    });
     expect(commitPoint(createAssembleState(), 0).metadata).toBe('{"v":1,"m":null,"n":0}');
   });
 });
@@ -110,56 +195,62 @@ describe("the windows consumer's assembly through restarts", () => {
     { ruleId: "22222222-2222-4222-8222-222222222222", ruleVersion: 1, seconds: 5, maxRuns: 10 },
   ];
 
-  it.each([1, 2, 3, 4, 5, 6, 7, 8])("seed %i: restarting from any commit completes the same windows, each at least once", (seed) => {
-    const random = mulberry32(seed);
-    const { log } = simulate(random, { rules, steps: 1500, created: [0, 0, 4000, 9000] });
-    // The evaluators' next watermarks (a second later, as ticks keep them coming): a restart restores
-    // every runs partition at the checkpoint's floor, so windows the log's last watermarks completed
-    // before it complete again only at the next ones.
-    const last = log.at(-1)!;
-    const end = Math.max(...log.map(({ message: m }) => (m.kind === "watermark" ? m.streamTime : 0))) + 1000;
-    const messages = [...log.map((m) => m.message), ...Array.from({ length: last.known }, (_, p) => wm(log.length + p, p, end))];
-    /** Batches of 1–40 messages; the partition count fetched after reading each is what its last message knew. */
-    const batches: { from: number; to: number; known: number }[] = [];
-    for (let from = 0; from < messages.length; ) {
-      const to = Math.min(messages.length, from + 1 + Math.floor(random() * 40));
-      batches.push({ from, to, known: log[to - 1]?.known ?? last.known });
-      from = to;
-    }
-    const foldFrom = (a: PartitionAssembly, b: { from: number; to: number; known: number }) => {
-      const inputs = messages.slice(b.from, b.to);
-      return foldBatch(a, inputs, new Map(), needsPartitionCount(a.state, inputs) ? b.known : undefined).windows;
-    };
-
-    const once = fresh();
-    const uninterrupted = bodies(batches.flatMap((b) => foldFrom(once, b)));
-    expect(new Set(uninterrupted).size).toBe(uninterrupted.length);
-    expect(uninterrupted.length).toBeGreaterThan(20);
-
-    // A restart after some batches: from the last commit, with its checkpoint (and the count, as loaded).
-    const restarted: string[] = [];
-    let a = fresh();
-    let committed = { offset: -1, metadata: null as string | null };
-    let restarts = 0;
-    for (let i = 0; i < batches.length; ) {
-      const b = batches[i]!;
-      restarted.push(...bodies(foldFrom(a, b)));
-      committed = commitPoint(a.state, b.to);
-      i++;
-      if (random() < 0.15 && i < batches.length) {
-        // Loaded as the consumer loads it: the partition count as the broker knows it then, and the
-        // fetch moved back to the batch holding the committed offset (what precedes it there is skipped).
-        restarts++;
-        a = startAssembly(committed, batches[i]!.from);
-        foldBatch(a, [], new Map(), b.known);
-        if (a.phase === "seeking") i = batches.findIndex((x) => x.to > committed.offset);
-        a.phase = "active";
+  it.each([1, 2, 3, 4, 5, 6, 7, 8])(
+    "seed %i: restarting from any commit completes the same windows, each at least once",
+    (seed) => {
+      const random = mulberry32(seed);
+      const { log } = simulate(random, { rules, steps: 1500, created: [0, 0, 4000, 9000] });
+      // The evaluators' next watermarks (a second later, as ticks keep them coming): a restart restores
+      // every runs partition at the checkpoint's floor, so windows the log's last watermarks completed
+      // before it complete again only at the next ones.
+      const last = log.at(-1)!;
+      const end = Math.max(...log.map(({ message: m }) => (m.kind === "watermark" ? m.streamTime : 0))) + 1000;
+      const messages = [
+        ...log.map((m) => m.message),
+        ...Array.from({ length: last.known }, (_, p) => wm(log.length + p, p, end)),
+      ];
+      /** Batches of 1–40 messages; the partition count fetched after reading each is what its last message knew. */
+      const batches: { from: number; to: number; known: number }[] = [];
+      for (let from = 0; from < messages.length;) {
+        const to = Math.min(messages.length, from + 1 + Math.floor(random() * 40));
+        batches.push({ from, to, known: log[to - 1]?.known ?? last.known });
+        from = to;
       }
-    }
-    expect(restarts).toBeGreaterThan(0);
-    const missing = uninterrupted.filter((w) => !restarted.includes(w));
-    const extra = restarted.filter((w) => !uninterrupted.includes(w));
-    expect({ missing, extra }).toEqual({ missing: [], extra: [] });
-    expect(new Set(restarted)).toEqual(new Set(uninterrupted));
-  });
+      const foldFrom = (a: PartitionAssembly, b: { from: number; to: number; known: number }) => {
+        const inputs = messages.slice(b.from, b.to);
+        return foldBatch(a, inputs, new Map(), needsPartitionCount(a.state, inputs) ? b.known : undefined).windows;
+      };
+
+      const once = fresh();
+      const uninterrupted = bodies(batches.flatMap((b) => foldFrom(once, b)));
+      expect(new Set(uninterrupted).size).toBe(uninterrupted.length);
+      expect(uninterrupted.length).toBeGreaterThan(20);
+
+      // A restart after some batches: from the last commit, with its checkpoint (and the count, as loaded).
+      const restarted: string[] = [];
+      let a = fresh();
+      let committed = { offset: -1, metadata: null as string | null };
+      let restarts = 0;
+      for (let i = 0; i < batches.length;) {
+        const b = batches[i]!;
+        restarted.push(...bodies(foldFrom(a, b)));
+        committed = commitPoint(a.state, b.to);
+        i++;
+        if (random() < 0.15 && i < batches.length) {
+          // Loaded as the consumer loads it: the partition count as the broker knows it then, and the
+          // fetch moved back to the batch holding the committed offset (what precedes it there is skipped).
+          restarts++;
+          a = startAssembly(committed, batches[i]!.from);
+          foldBatch(a, [], new Map(), b.known);
+          if (a.phase === "seeking") i = batches.findIndex((x) => x.to > committed.offset);
+          a.phase = "active";
+        }
+      }
+      expect(restarts).toBeGreaterThan(0);
+      const missing = uninterrupted.filter((w) => !restarted.includes(w));
+      const extra = restarted.filter((w) => !uninterrupted.includes(w));
+      expect({ missing, extra }).toEqual({ missing: [], extra: [] });
+      expect(new Set(restarted)).toEqual(new Set(uninterrupted));
+    },
+  );
 });

@@ -30,7 +30,11 @@ const PART = Buffer.from(JSON.stringify({ ...HEAD, runs: [RUN, RUN], run_times: 
 const WATERMARK = Buffer.from(JSON.stringify({ schema_version: 1, runs_partition: 2, stream_time: 1712280539000 }));
 const TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 
-const message = (value: Buffer | null, headers?: BatchMessage["headers"], offset = "7"): BatchMessage => ({ offset, value, headers });
+const message = (value: Buffer | null, headers?: BatchMessage["headers"], offset = "7"): BatchMessage => ({
+  offset,
+  value,
+  headers,
+});
 const kind = (k: string) => ({ "runhooks-kind": k });
 
 describe("what a message of the windows topic is", () => {
@@ -45,15 +49,27 @@ describe("what a message of the windows topic is", () => {
     ["an empty value", message(null), "invalid"],
     ["not JSON", message(Buffer.from("{")), "invalid"],
     ["a part without runs", message(Buffer.from(JSON.stringify({ ...HEAD, runs: [], run_times: [] }))), "invalid"],
-    ["a run without an id", message(Buffer.from(JSON.stringify({ ...HEAD, runs: [{ name: "x" }], run_times: [1] }))), "invalid"],
+    [
+      "a run without an id",
+      message(Buffer.from(JSON.stringify({ ...HEAD, runs: [{ name: "x" }], run_times: [1] }))),
+      "invalid",
+    ],
   ])("%s → %s", (_name, m, expected) => {
     expect(classifyMessage(m).kind).toBe(expected);
   });
 
   it("keeps an invalid message's offset and why, a part's trace context and a watermark's time", () => {
-    expect(classifyMessage(message(null, undefined, "42"))).toEqual({ kind: "invalid", offset: "42", error: "empty message value" });
+    expect(classifyMessage(message(null, undefined, "42"))).toEqual({
+      kind: "invalid",
+      offset: "42",
+      error: "empty message value",
+    });
     const part = classifyMessage(message(PART, { traceparent: [Buffer.from(TRACEPARENT), Buffer.from("other")] }, "9"));
-    expect(part.kind === "part" && [part.traceparent, part.input.offset, part.input.runs.length]).toEqual([TRACEPARENT, 9, 2]);
+    expect(part.kind === "part" && [part.traceparent, part.input.offset, part.input.runs.length]).toEqual([
+      TRACEPARENT,
+      9,
+      2,
+    ]);
     expect(classifyMessage(message(WATERMARK, kind("watermark"), "3"))).toEqual({
       kind: "watermark",
       input: { kind: "watermark", offset: 3, runsPartition: 2, streamTime: 1712280539000 },
@@ -110,7 +126,7 @@ describe("the rows a completed window becomes", () => {
   };
   const w = completedWindow(chunk, TRACEPARENT);
 
-  it("is one chunk of its window, with the seed's body", () => {
+  it("is one chunk of its window, with LangSmith's body", () => {
     expect(w).toEqual({
       windowId: chunk.windowId,
       ruleId: HEAD.rule_id,
@@ -121,7 +137,9 @@ describe("the rows a completed window becomes", () => {
       chunkIndex: 1,
       chunkCount: 2,
       runCount: 1,
-      payload: Buffer.from(`{"rule_id":"${HEAD.rule_id}","start_time":"${HEAD.start_time}","end_time":"${HEAD.end_time}","runs":[${JSON.stringify(RUN)}]}`),
+      payload: Buffer.from(
+        `{"rule_id":"${HEAD.rule_id}","start_time":"${HEAD.start_time}","end_time":"${HEAD.end_time}","runs":[${JSON.stringify(RUN)}]}`,
+      ),
       traceparent: TRACEPARENT,
     });
   });
@@ -184,12 +202,50 @@ describe("what storing a chunk comes to", () => {
     claimed: true,
   });
 
-  it.each<[string, number, string[], StoreWindowsResult, { adopt: string[]; release: string[]; duplicate: number; pending: boolean }]>([
-    ["all new, all reserved", 2, ["a", "b"], { windowsStored: 2, deliveriesCreated: 2, existing: [] }, { adopt: ["a", "b"], release: [], duplicate: 0, pending: false }],
-    ["some created pending", 2, ["a"], { windowsStored: 2, deliveriesCreated: 3, existing: [] }, { adopt: ["a"], release: [], duplicate: 0, pending: true }],
-    ["a replayed window", 2, ["a", "b"], { windowsStored: 1, deliveriesCreated: 1, existing: ["b"] }, { adopt: ["a"], release: ["b"], duplicate: 1, pending: false }],
-    ["all replayed", 1, ["a"], { windowsStored: 0, deliveriesCreated: 0, existing: ["a"] }, { adopt: [], release: ["a"], duplicate: 1, pending: false }],
-    ["nothing reserved", 1, [], { windowsStored: 1, deliveriesCreated: 2, existing: [] }, { adopt: [], release: [], duplicate: 0, pending: true }],
+  it.each<
+    [
+      string,
+      number,
+      string[],
+      StoreWindowsResult,
+      { adopt: string[]; release: string[]; duplicate: number; pending: boolean },
+    ]
+  >([
+    [
+      "all new, all reserved",
+      2,
+      ["a", "b"],
+      { windowsStored: 2, deliveriesCreated: 2, existing: [] },
+      { adopt: ["a", "b"], release: [], duplicate: 0, pending: false },
+    ],
+    [
+      "some created pending",
+      2,
+      ["a"],
+      { windowsStored: 2, deliveriesCreated: 3, existing: [] },
+      { adopt: ["a"], release: [], duplicate: 0, pending: true },
+    ],
+    [
+      "a replayed window",
+      2,
+      ["a", "b"],
+      { windowsStored: 1, deliveriesCreated: 1, existing: ["b"] },
+      { adopt: ["a"], release: ["b"], duplicate: 1, pending: false },
+    ],
+    [
+      "all replayed",
+      1,
+      ["a"],
+      { windowsStored: 0, deliveriesCreated: 0, existing: ["a"] },
+      { adopt: [], release: ["a"], duplicate: 1, pending: false },
+    ],
+    [
+      "nothing reserved",
+      1,
+      [],
+      { windowsStored: 1, deliveriesCreated: 2, existing: [] },
+      { adopt: [], release: [], duplicate: 0, pending: true },
+    ],
   ])("%s", (_name, windows, ids, stored, expected) => {
     const settled = settleChunk(windows, ids.map(reserved), stored);
     expect(settled.adopt.map((d) => d.id)).toEqual(expected.adopt);

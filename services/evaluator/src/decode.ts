@@ -1,4 +1,11 @@
-import { Run, SCHEMA_VERSION, describeIssues, isParsedRun, toFieldIssues, type DeadLetterReason } from "@runhooks/contracts";
+import {
+  Run,
+  SCHEMA_VERSION,
+  describeIssues,
+  isParsedRun,
+  toFieldIssues,
+  type DeadLetterReason,
+} from "@runhooks/contracts";
 import { DEFAULT_MAX_JSON_DEPTH, checkJsonDepth } from "@runhooks/limits";
 
 export type Decoded =
@@ -25,9 +32,14 @@ export interface RunLimits {
  * recursive (zod, a filter) sees the value, so the answer is the same on every replay.
  */
 export function decodeRun(value: Buffer | null, limits: RunLimits): Decoded {
-  if (value === null || value.length === 0) return { ok: false, reason: "schema_invalid", error: "empty message value" };
+  if (value === null || value.length === 0)
+    return { ok: false, reason: "schema_invalid", error: "empty message value" };
   if (value.length > limits.maxBytes) {
-    return { ok: false, reason: "oversized", error: `run is ${value.length} bytes; the limit is ${limits.maxBytes} (RUNHOOKS_MAX_RUN_BYTES)` };
+    return {
+      ok: false,
+      reason: "oversized",
+      error: `run is ${value.length} bytes; the limit is ${limits.maxBytes} (RUNHOOKS_MAX_RUN_BYTES)`,
+    };
   }
   let parsed: unknown;
   try {
@@ -45,11 +57,16 @@ export function decodeRun(value: Buffer | null, limits: RunLimits): Decoded {
   }
   const version = (parsed as { schema_version?: unknown } | null)?.schema_version;
   if (version !== undefined && version !== SCHEMA_VERSION) {
-    return { ok: false, reason: "unsupported_version", error: `schema_version ${JSON.stringify(version)} is not supported (expected ${SCHEMA_VERSION})` };
+    return {
+      ok: false,
+      reason: "unsupported_version",
+      error: `schema_version ${JSON.stringify(version)} is not supported (expected ${SCHEMA_VERSION})`,
+    };
   }
   // The fast check accepts exactly what the schema accepts; zod runs only to explain a refusal.
   if (isParsedRun(parsed)) return { ok: true, run: parsed };
   const result = Run.safeParse(parsed);
-  if (!result.success) return { ok: false, reason: "schema_invalid", error: describeIssues(toFieldIssues(result.error)) };
+  if (!result.success)
+    return { ok: false, reason: "schema_invalid", error: describeIssues(toFieldIssues(result.error)) };
   return { ok: true, run: result.data };
 }

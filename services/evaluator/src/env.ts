@@ -6,26 +6,32 @@ import { DEFAULT_MAX_RUN_DEPTH } from "./decode.js";
  * The evaluator's whole configuration, parsed once at start: the shared settings (ServiceEnv) but the
  * database's, which it does not use, and its own.
  */
-export const EvaluatorEnv = ServiceEnv.omit({ DATABASE_URL: true, RUNHOOKS_DB_POOL_SIZE: true }).extend({
-  /** Consumer group of the runs topic: all evaluator instances of one installation share it. */
-  RUNHOOKS_EVALUATOR_GROUP: z.string().min(1).default("runhooks-evaluator"),
-  /** Runs larger than this go to the dead-letter topic as `oversized`. */
-  RUNHOOKS_MAX_RUN_BYTES: z.coerce.number().int().min(1024).default(512 * 1024),
-  /**
-   * Runs whose JSON nests objects/arrays deeper than this go to the dead-letter topic as `too_deep`,
-   * before anything recursive sees them. Part of what decides a run's fate: changing it changes how
-   * a replay judges old runs, like RUNHOOKS_MAX_RUN_BYTES. Keep it at least ingest's
-   * RUNHOOKS_INGEST_MAX_JSON_DEPTH, or runs ingest accepted are dead-lettered.
-   */
-  RUNHOOKS_MAX_RUN_DEPTH: z.coerce.number().int().min(8).max(1000).default(DEFAULT_MAX_RUN_DEPTH),
-  /** How long a partition reads nothing before it gets a tick (idle-ticks.ts; the wall clock only decides when to tick). */
-  RUNHOOKS_TICK_INTERVAL_MS: z.coerce.number().int().min(10).max(10_000).default(200),
-  /** How soon the partitions of a crashed instance move to the others (the broker's minimum is 6 s). */
-  RUNHOOKS_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(10_000),
-  /** Health and metrics HTTP port on 127.0.0.1; 0 picks a free port, -1 disables it. */
-  RUNHOOKS_EVALUATOR_PORT: z.coerce.number().int().min(-1).max(65535).default(8081),
-  RUNHOOKS_EVALUATOR_HOST: z.string().default("127.0.0.1"),
-}).superRefine(refineOtelEnv);
+export const EvaluatorEnv = ServiceEnv.omit({ DATABASE_URL: true, RUNHOOKS_DB_POOL_SIZE: true })
+  .extend({
+    /** Consumer group of the runs topic: all evaluator instances of one installation share it. */
+    RUNHOOKS_EVALUATOR_GROUP: z.string().min(1).default("runhooks-evaluator"),
+    /** Runs larger than this go to the dead-letter topic as `oversized`. */
+    RUNHOOKS_MAX_RUN_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .default(512 * 1024),
+    /**
+     * Runs whose JSON nests objects/arrays deeper than this go to the dead-letter topic as `too_deep`,
+     * before anything recursive sees them. Part of what decides a run's fate: changing it changes how
+     * a replay judges old runs, like RUNHOOKS_MAX_RUN_BYTES. Keep it at least ingest's
+     * RUNHOOKS_INGEST_MAX_JSON_DEPTH, or runs ingest accepted are dead-lettered.
+     */
+    RUNHOOKS_MAX_RUN_DEPTH: z.coerce.number().int().min(8).max(1000).default(DEFAULT_MAX_RUN_DEPTH),
+    /** How long a partition reads nothing before it gets a tick (idle-ticks.ts; the wall clock only decides when to tick). */
+    RUNHOOKS_TICK_INTERVAL_MS: z.coerce.number().int().min(10).max(10_000).default(200),
+    /** How soon the partitions of a crashed instance move to the others (the broker's minimum is 6 s). */
+    RUNHOOKS_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(10_000),
+    /** Health and metrics HTTP port on 127.0.0.1; 0 picks a free port, -1 disables it. */
+    RUNHOOKS_EVALUATOR_PORT: z.coerce.number().int().min(-1).max(65535).default(8081),
+    RUNHOOKS_EVALUATOR_HOST: z.string().default("127.0.0.1"),
+  })
+  .superRefine(refineOtelEnv);
 export type EvaluatorEnv = z.infer<typeof EvaluatorEnv>;
 
 export function readEvaluatorEnv(env: NodeJS.ProcessEnv = process.env): EvaluatorEnv {

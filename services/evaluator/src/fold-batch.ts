@@ -47,7 +47,14 @@ export async function foldBatch(ctx: RunsConsumerContext, payload: EachBatchPayl
   const state = await foldOf(ctx, partition, Number(first.offset));
   if (state === undefined) return;
   // 4.
-  const b: BatchFold = { ctx, payload, partition, state, pending: createPendingCut(Date.now()), heartbeat: () => payload.heartbeat() };
+  const b: BatchFold = {
+    ctx,
+    payload,
+    partition,
+    state,
+    pending: createPendingCut(Date.now()),
+    heartbeat: () => payload.heartbeat(),
+  };
   if (!(await foldMessages(b))) return;
   // 5.
   state.lastReadAt = Date.now();
@@ -55,7 +62,11 @@ export async function foldBatch(ctx: RunsConsumerContext, payload: EachBatchPayl
 }
 
 /** The partition's fold, started on its first batch; undefined while it waits for its seek. */
-async function foldOf(ctx: RunsConsumerContext, partition: number, firstOffset: number): Promise<PartitionState | undefined> {
+async function foldOf(
+  ctx: RunsConsumerContext,
+  partition: number,
+  firstOffset: number,
+): Promise<PartitionState | undefined> {
   let state = ctx.states.get(partition);
   if (state === undefined) {
     state = await startPartition(ctx, partition, firstOffset);
@@ -102,7 +113,8 @@ async function foldMessage(b: BatchFold, message: KafkaMessage, offset: number):
   if (time >= o.rules.watermark()) await o.rules.waitPast(time, b.heartbeat);
   const suppressed = offset < state.suppressBelow;
   // A run's span starts before it is judged, so that it covers the judging; ticks have none.
-  const traced = o.tracing !== undefined && !isTick(message.headers) ? o.tracing.run(b.partition, message, suppressed) : undefined;
+  const traced =
+    o.tracing !== undefined && !isTick(message.headers) ? o.tracing.run(b.partition, message, suppressed) : undefined;
   const c = classifyMessage(message, o.limits, o.rules.book, Math.max(time, state.fold.streamTime));
   record(b, message, c, time, suppressed, traced);
   for (const p of foldStep(state.fold, foldInputOf(c, offset, time, message.value))) {
@@ -118,7 +130,14 @@ async function foldMessage(b: BatchFold, message: KafkaMessage, offset: number):
  * Below the checkpoint (`suppressed`) a refold reads again what was already counted and published: only
  * the trace hears of it (a matched run's context links the parts the refold rebuilds).
  */
-function record(b: BatchFold, message: KafkaMessage, c: MessageClass, time: number, suppressed: boolean, traced: RunTrace | undefined): void {
+function record(
+  b: BatchFold,
+  message: KafkaMessage,
+  c: MessageClass,
+  time: number,
+  suppressed: boolean,
+  traced: RunTrace | undefined,
+): void {
   const { o } = b.ctx;
   const counters = o.counters;
   switch (c.kind) {
@@ -157,7 +176,11 @@ function record(b: BatchFold, message: KafkaMessage, c: MessageClass, time: numb
 function partMessage(b: BatchFold, p: ClosedPart): Message & { value: Buffer } {
   const { o, windowsTo } = b.ctx;
   const headers = { [KIND_HEADER]: PART, [PART_ID_HEADER]: p.partId };
-  const message = { key: p.ruleId, value: partMessageValue(p), headers: o.tracing ? o.tracing.window(b.partition, p, headers) : headers };
+  const message = {
+    key: p.ruleId,
+    value: partMessageValue(p),
+    headers: o.tracing ? o.tracing.window(b.partition, p, headers) : headers,
+  };
   windowsTo.assign(message);
   return message;
 }

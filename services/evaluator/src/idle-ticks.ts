@@ -42,11 +42,23 @@ export function tickDue(f: TickFacts, now: number, tickIntervalMs: number, rules
 }
 
 function foldFacts(s: PartitionState): TickFacts {
-  return { phase: s.phase, tickInFlight: s.tickInFlight, streamTime: s.fold.streamTime, nextClose: nextCloseTime(s.fold), lastReadAt: s.lastReadAt };
+  return {
+    phase: s.phase,
+    tickInFlight: s.tickInFlight,
+    streamTime: s.fold.streamTime,
+    nextClose: nextCloseTime(s.fold),
+    lastReadAt: s.lastReadAt,
+  };
 }
 
 function unstartedFacts(u: UnstartedPartition): TickFacts {
-  return { phase: "unstarted", tickInFlight: u.tickInFlight, streamTime: Number.NEGATIVE_INFINITY, nextClose: undefined, lastReadAt: u.lastReadAt };
+  return {
+    phase: "unstarted",
+    tickInFlight: u.tickInFlight,
+    streamTime: Number.NEGATIVE_INFINITY,
+    nextClose: undefined,
+    lastReadAt: u.lastReadAt,
+  };
 }
 
 /** Checks every assigned partition for a due tick, every half tick interval. Returns the stop function. */
@@ -69,7 +81,11 @@ export function startIdleTicks(ctx: RunsConsumerContext): () => void {
 }
 
 /** Appends a tick to the partition; `on` marks it in flight meanwhile, and counts it as read once appended. */
-function appendTick(ctx: RunsConsumerContext, partition: number, on: Pick<PartitionState, "tickInFlight" | "lastReadAt">): void {
+function appendTick(
+  ctx: RunsConsumerContext,
+  partition: number,
+  on: Pick<PartitionState, "tickInFlight" | "lastReadAt">,
+): void {
   const { o } = ctx;
   on.tickInFlight = true;
   o.producer

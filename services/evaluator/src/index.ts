@@ -1,6 +1,13 @@
 import { JavaCompatiblePartitioner, createKafka, topicNames, type TopicNames } from "@runhooks/kafka";
 import { createCounters, type Counters } from "./counters.js";
-import { OTEL_OFF, createTelemetry, jsonLogger, startHttp, trackConsumerLag, type ConsumerLag } from "@runhooks/telemetry";
+import {
+  OTEL_OFF,
+  createTelemetry,
+  jsonLogger,
+  startHttp,
+  trackConsumerLag,
+  type ConsumerLag,
+} from "@runhooks/telemetry";
 import { registerEvaluatorMetrics } from "./metrics.js";
 import { VERSION } from "./version.js";
 import { createRunsTracing } from "./tracing.js";
@@ -34,7 +41,11 @@ export async function startEvaluator(o: EvaluatorOptions): Promise<Evaluator> {
     clientId: `runhooks-evaluator-${o.instanceId}`,
     logger: (level, message, fields) => log(level, message, fields),
   });
-  const telemetry = createTelemetry(o.otel ?? OTEL_OFF, { name: "runhooks-evaluator", version: VERSION, instanceId: o.instanceId });
+  const telemetry = createTelemetry(o.otel ?? OTEL_OFF, {
+    name: "runhooks-evaluator",
+    version: VERSION,
+    instanceId: o.instanceId,
+  });
   let lag: ConsumerLag = { observations: () => [] };
   // Java's rule (murmur2 of the key), as kafkajs' default partitioner, without its garbage.
   const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: JavaCompatiblePartitioner });
@@ -86,7 +97,9 @@ export async function startEvaluator(o: EvaluatorOptions): Promise<Evaluator> {
       await Promise.all([producer.disconnect(), admin.disconnect()]);
       await new Promise((resolve) => (http ? http.server.close(resolve) : resolve(undefined)));
       // Last: exports the spans and metrics of everything above.
-      await telemetry.shutdown().catch((error: unknown) => log("warn", "could not export the last telemetry", { error: String(error) }));
+      await telemetry
+        .shutdown()
+        .catch((error: unknown) => log("warn", "could not export the last telemetry", { error: String(error) }));
       log("info", "evaluator stopped", { counters });
     },
   };

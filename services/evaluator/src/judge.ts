@@ -3,7 +3,8 @@ import { attachFacts, judgeDecodedRun, type RuleBook, type RunJudgement } from "
 import { decodeRun, type RunLimits } from "./decode.js";
 
 /** What one run message comes to: a dead letter, or the rules' judgement of the run it holds. */
-export type Judgement = { readonly kind: "dead_letter"; readonly reason: DeadLetterReason; readonly error: string } | RunJudgement;
+export type Judgement =
+  { readonly kind: "dead_letter"; readonly reason: DeadLetterReason; readonly error: string } | RunJudgement;
 
 /**
  * Decodes a run message and judges it against the rules in force at `time`. Nothing a message holds

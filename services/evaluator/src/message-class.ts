@@ -14,7 +14,12 @@ export type MessageClass = { readonly kind: "tick" } | Judgement;
 const TICK: MessageClass = Object.freeze({ kind: "tick" });
 
 /** Classifies a message against the rules in force at `time`; never throws (see `judgeRun`). */
-export function classifyMessage(message: Pick<KafkaMessage, "headers" | "value">, limits: RunLimits, book: RuleBook, time: number): MessageClass {
+export function classifyMessage(
+  message: Pick<KafkaMessage, "headers" | "value">,
+  limits: RunLimits,
+  book: RuleBook,
+  time: number,
+): MessageClass {
   if (isTick(message.headers)) return TICK;
   return judgeRun(message.value, limits, book, time);
 }

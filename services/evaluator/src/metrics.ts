@@ -4,20 +4,64 @@ import type { Counters } from "./counters.js";
 
 /** Every metric the evaluator exports (on /metrics, and over OTLP when configured). */
 export const EVALUATOR_METRICS = {
-  runsRead: { name: "runhooks.evaluator.runs_read", kind: "counter", help: "Run messages read from the runs topic (consumed)." },
-  runsMatched: { name: "runhooks.evaluator.runs_matched", kind: "counter", help: "Runs that joined at least one window." },
-  runsSkipped: { name: "runhooks.evaluator.runs_skipped", kind: "counter", help: "Runs skipped, by reason (not_ended: no end_time yet)." },
-  deadLettered: { name: "runhooks.evaluator.dead_lettered", kind: "counter", help: "Messages sent to the dead-letter topic, by reason." },
-  windowsEmitted: { name: "runhooks.evaluator.windows_emitted", kind: "counter", help: "Window parts published (a runs partition's share of a window, in pieces of at most 768 KiB)." },
-  watermarksSent: { name: "runhooks.evaluator.watermarks_sent", kind: "counter", help: "Watermark messages sent (one per windows partition per watermark)." },
+  runsRead: {
+    name: "runhooks.evaluator.runs_read",
+    kind: "counter",
+    help: "Run messages read from the runs topic (consumed).",
+  },
+  runsMatched: {
+    name: "runhooks.evaluator.runs_matched",
+    kind: "counter",
+    help: "Runs that joined at least one window.",
+  },
+  runsSkipped: {
+    name: "runhooks.evaluator.runs_skipped",
+    kind: "counter",
+    help: "Runs skipped, by reason (not_ended: no end_time yet).",
+  },
+  deadLettered: {
+    name: "runhooks.evaluator.dead_lettered",
+    kind: "counter",
+    help: "Messages sent to the dead-letter topic, by reason.",
+  },
+  windowsEmitted: {
+    name: "runhooks.evaluator.windows_emitted",
+    kind: "counter",
+    help: "Window parts published (a runs partition's share of a window, in pieces of at most 768 KiB).",
+  },
+  watermarksSent: {
+    name: "runhooks.evaluator.watermarks_sent",
+    kind: "counter",
+    help: "Watermark messages sent (one per windows partition per watermark).",
+  },
   ticksRead: { name: "runhooks.evaluator.ticks_read", kind: "counter", help: "Tick messages read." },
   ticksWritten: { name: "runhooks.evaluator.ticks_written", kind: "counter", help: "Tick messages appended." },
-  rulesInvalid: { name: "runhooks.evaluator.rules_invalid", kind: "counter", help: "Rule versions whose filter did not validate." },
-  ruleErrors: { name: "runhooks.evaluator.rule_errors", kind: "counter", help: "Runs a rule's filter could not judge (verdict \"error\"), all rules together; per rule see GET /rules/:id/errors." },
+  rulesInvalid: {
+    name: "runhooks.evaluator.rules_invalid",
+    kind: "counter",
+    help: "Rule versions whose filter did not validate.",
+  },
+  ruleErrors: {
+    name: "runhooks.evaluator.rule_errors",
+    kind: "counter",
+    help: 'Runs a rule\'s filter could not judge (verdict "error"), all rules together; per rule see GET /rules/:id/errors.',
+  },
   rulesKnown: { name: "runhooks.evaluator.rules_known", kind: "gauge", help: "Rules in the rule book." },
-  assignedPartitions: { name: "runhooks.evaluator.assigned_partitions", kind: "gauge", help: "Partitions of the runs topic this instance holds." },
-  openWindows: { name: "runhooks.evaluator.open_windows", kind: "gauge", help: "Windows open (not yet closed) on this instance." },
-  consumerLag: { name: "runhooks.evaluator.consumer_lag", kind: "gauge", help: "Messages behind the high watermark, per partition of the runs topic, after the last batch." },
+  assignedPartitions: {
+    name: "runhooks.evaluator.assigned_partitions",
+    kind: "gauge",
+    help: "Partitions of the runs topic this instance holds.",
+  },
+  openWindows: {
+    name: "runhooks.evaluator.open_windows",
+    kind: "gauge",
+    help: "Windows open (not yet closed) on this instance.",
+  },
+  consumerLag: {
+    name: "runhooks.evaluator.consumer_lag",
+    kind: "gauge",
+    help: "Messages behind the high watermark, per partition of the runs topic, after the last batch.",
+  },
 } as const satisfies Record<string, MetricDef>;
 
 export interface EvaluatorGauges {

@@ -35,7 +35,9 @@ export function evaluatorOptionsFromEnv(env: EvaluatorEnv, log: Logger): Evaluat
     maxRunDepth: env.RUNHOOKS_MAX_RUN_DEPTH,
     tickIntervalMs: env.RUNHOOKS_TICK_INTERVAL_MS,
     sessionTimeoutMs: env.RUNHOOKS_SESSION_TIMEOUT_MS,
-    ...(env.RUNHOOKS_EVALUATOR_PORT >= 0 ? { http: { host: env.RUNHOOKS_EVALUATOR_HOST, port: env.RUNHOOKS_EVALUATOR_PORT } } : {}),
+    ...(env.RUNHOOKS_EVALUATOR_PORT >= 0
+      ? { http: { host: env.RUNHOOKS_EVALUATOR_HOST, port: env.RUNHOOKS_EVALUATOR_PORT } }
+      : {}),
     log,
     otel: otelConfigFromEnv(env),
   };

@@ -11,7 +11,11 @@ import { flushFailed } from "./publish-cut.js";
  * version in force up to it is known (they size the refold), find the refold's offset, and seek there
  * unless the batch starts at it.
  */
-export async function startPartition(ctx: RunsConsumerContext, partition: number, firstOffset: number): Promise<PartitionState> {
+export async function startPartition(
+  ctx: RunsConsumerContext,
+  partition: number,
+  firstOffset: number,
+): Promise<PartitionState> {
   const { o, topic } = ctx;
   // 1.
   const committed = (await o.admin.fetchOffsets({ groupId: o.groupId, topics: [topic] }))

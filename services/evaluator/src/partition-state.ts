@@ -29,8 +29,12 @@ export type PartitionStart = Pick<PartitionState, "phase" | "seekTarget" | "supp
  * offset, suppressing nothing. With one: from `refoldOffset` (a seek, unless the batch starts there),
  * suppressing what the checkpoint says was already published.
  */
-export function partitionStart(firstOffset: number, refold: { readonly offset: number; readonly suppressBelow: number } | undefined): PartitionStart {
-  if (refold === undefined) return { phase: "active", seekTarget: firstOffset, suppressBelow: 0, nextOffset: firstOffset };
+export function partitionStart(
+  firstOffset: number,
+  refold: { readonly offset: number; readonly suppressBelow: number } | undefined,
+): PartitionStart {
+  if (refold === undefined)
+    return { phase: "active", seekTarget: firstOffset, suppressBelow: 0, nextOffset: firstOffset };
   return {
     phase: refold.offset === firstOffset ? "active" : "seeking",
     seekTarget: refold.offset,

@@ -37,7 +37,15 @@ export interface PendingCut {
 }
 
 export function createPendingCut(now: number): PendingCut {
-  return { out: [], parts: [], ruleErrors: createRuleErrorBatch(), windowBytes: 0, messages: 0, lastOffset: undefined, cutAt: now };
+  return {
+    out: [],
+    parts: [],
+    ruleErrors: createRuleErrorBatch(),
+    windowBytes: 0,
+    messages: 0,
+    lastOffset: undefined,
+    cutAt: now,
+  };
 }
 
 /** Adds a closed part's message and counts its bytes. */
@@ -51,7 +59,13 @@ export function addPart(p: PendingCut, message: Message & { value: Buffer }): vo
  * watermark due (`watermarkDue`, which then counts as sent: a cut that is never sent drops the fold),
  * the commit point and the checkpoint as the fold stands now, and starts the next one empty.
  */
-export function takeCut(p: PendingCut, topics: Pick<TopicNames, "windows" | "ruleErrors">, s: PartitionState, sent: Cut["sent"], now: number): Cut {
+export function takeCut(
+  p: PendingCut,
+  topics: Pick<TopicNames, "windows" | "ruleErrors">,
+  s: PartitionState,
+  sent: Cut["sent"],
+  now: number,
+): Cut {
   const out = p.out;
   if (p.parts.length > 0) out.push({ topic: topics.windows, messages: p.parts });
   if (p.ruleErrors.size > 0) out.push({ topic: topics.ruleErrors, messages: p.ruleErrors.drain() });

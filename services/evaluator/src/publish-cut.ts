@@ -7,7 +7,12 @@ import { watermarkMessages } from "./watermark.js";
 
 const { CompressionTypes } = kafkajs;
 
-const REBALANCE_ERRORS = new Set(["UNKNOWN_MEMBER_ID", "REBALANCE_IN_PROGRESS", "ILLEGAL_GENERATION", "NOT_COORDINATOR"]);
+const REBALANCE_ERRORS = new Set([
+  "UNKNOWN_MEMBER_ID",
+  "REBALANCE_IN_PROGRESS",
+  "ILLEGAL_GENERATION",
+  "NOT_COORDINATOR",
+]);
 
 function isRebalance(error: unknown): boolean {
   const type = (error as { type?: unknown }).type;
@@ -20,7 +25,12 @@ function isRebalance(error: unknown): boolean {
  * Skipped once the partition's fold was dropped. Runs on the partition's flush queue, which stops at
  * the first one that throws.
  */
-export async function publishCut(ctx: RunsConsumerContext, partition: number, s: PartitionState, cut: Cut): Promise<void> {
+export async function publishCut(
+  ctx: RunsConsumerContext,
+  partition: number,
+  s: PartitionState,
+  cut: Cut,
+): Promise<void> {
   const { o } = ctx;
   // Dropped by a rebalance or a failure: whoever folds the partition next re-emits these parts.
   if (ctx.states.get(partition) !== s) return cut.sent?.();
@@ -44,7 +54,9 @@ export async function publishCut(ctx: RunsConsumerContext, partition: number, s:
   if (ctx.states.get(partition) !== s) return;
   // 3.
   try {
-    await ctx.consumer.commitOffsets([{ topic: ctx.topic, partition, offset: String(cut.commitAt), metadata: cut.checkpoint }]);
+    await ctx.consumer.commitOffsets([
+      { topic: ctx.topic, partition, offset: String(cut.commitAt), metadata: cut.checkpoint },
+    ]);
   } catch (error) {
     if (!isRebalance(error)) throw error;
     // We lost the partition while working on it. What we published is safe: the next owner refolds
@@ -63,9 +75,14 @@ async function sendWatermark(ctx: RunsConsumerContext, partition: number, stream
   if (count === undefined) {
     await ctx.windowsTo.refresh();
     count = ctx.windowsTo.count();
-    if (count === undefined) throw new Error(`cannot send a watermark: the partitions of ${ctx.o.topics.windows} are unknown`);
+    if (count === undefined)
+      throw new Error(`cannot send a watermark: the partitions of ${ctx.o.topics.windows} are unknown`);
   }
-  await ctx.o.producer.send({ topic: ctx.o.topics.windows, acks: -1, messages: watermarkMessages(partition, streamTime, count) });
+  await ctx.o.producer.send({
+    topic: ctx.o.topics.windows,
+    acks: -1,
+    messages: watermarkMessages(partition, streamTime, count),
+  });
   ctx.o.counters.watermarksSent++;
 }
 
@@ -76,7 +93,10 @@ async function sendWatermark(ctx: RunsConsumerContext, partition: number, stream
  */
 export function flushFailed(ctx: RunsConsumerContext, partition: number, error: unknown): void {
   const state = ctx.states.get(partition);
-  ctx.o.log("error", "could not publish or commit; refolding the partition from its checkpoint", { partition, error: String(error) });
+  ctx.o.log("error", "could not publish or commit; refolding the partition from its checkpoint", {
+    partition,
+    error: String(error),
+  });
   ctx.failure ??= error instanceof Error ? error : new Error(String(error));
   // The state whose queue failed is the current one, or was already dropped (rebalance): then its
   // next owner refolds anyway.

@@ -53,7 +53,8 @@ export async function startRunsConsumer(o: RunsConsumerOptions): Promise<RunsCon
     ctx.states.clear();
     ctx.unstarted.clear();
     const now = Date.now();
-    for (const partition of e.payload.memberAssignment[ctx.topic] ?? []) ctx.unstarted.set(partition, { tickInFlight: false, lastReadAt: now });
+    for (const partition of e.payload.memberAssignment[ctx.topic] ?? [])
+      ctx.unstarted.set(partition, { tickInFlight: false, lastReadAt: now });
     o.tracing?.reset();
     void windowsTo.refresh();
   });

@@ -12,7 +12,8 @@ export const SEND_BUDGET_BYTES = 16 * 1024 * 1024;
 
 export type TopicMessages = { topic: string; messages: Message[] };
 
-const sizeOf = (message: Message) => (typeof message.value === "string" ? message.value.length : (message.value?.length ?? 0));
+const sizeOf = (message: Message) =>
+  typeof message.value === "string" ? message.value.length : (message.value?.length ?? 0);
 
 /**
  * Splits what a flush publishes into sends of at most `partitionBudget` bytes of values per
@@ -21,7 +22,11 @@ const sizeOf = (message: Message) => (typeof message.value === "string" ? messag
  * A message bigger than the budget goes alone. Fewer, larger record batches matter: each costs kafkajs
  * its own encoders, compression call and checksum, and the broker its own validation.
  */
-export function byteBudgetChunks(out: readonly TopicMessages[], partitionBudget: number, sendBudget = Number.POSITIVE_INFINITY): TopicMessages[][] {
+export function byteBudgetChunks(
+  out: readonly TopicMessages[],
+  partitionBudget: number,
+  sendBudget = Number.POSITIVE_INFINITY,
+): TopicMessages[][] {
   const chunks: TopicMessages[][] = [];
   let current: TopicMessages[] = [];
   let perPartition = new Map<string, number>();

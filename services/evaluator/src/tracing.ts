@@ -17,7 +17,10 @@ export type RunOutcome = "matched" | "not_matched" | "not_ended" | "dead_lettere
 
 /** The evaluation of one run message: ended once with what became of it. */
 export interface RunTrace {
-  end(outcome: RunOutcome, detail?: { readonly runId?: string; readonly matches?: readonly WindowSpec[]; readonly reason?: string }): void;
+  end(
+    outcome: RunOutcome,
+    detail?: { readonly runId?: string; readonly matches?: readonly WindowSpec[]; readonly reason?: string },
+  ): void;
 }
 
 /**
@@ -50,7 +53,10 @@ export interface RunsTracing {
 
 const NO_TRACE: RunTrace = { end: () => undefined };
 
-export function createRunsTracing(t: Telemetry, o: { readonly runsTopic: string; readonly windowsTopic: string; readonly group: string }): RunsTracing | undefined {
+export function createRunsTracing(
+  t: Telemetry,
+  o: { readonly runsTopic: string; readonly windowsTopic: string; readonly group: string },
+): RunsTracing | undefined {
   if (!t.tracingEnabled) return undefined;
   /** Producer contexts of runs that matched: the only ones a window can carry. */
   const contexts = createContextIndex();
@@ -87,7 +93,11 @@ export function createRunsTracing(t: Telemetry, o: { readonly runsTopic: string;
           span.setAttribute(ATTR.outcome, outcome);
           if (detail?.runId !== undefined) span.setAttribute(ATTR.runId, detail.runId);
           if (detail?.reason !== undefined) span.setAttribute("runhooks.dead_letter_reason", detail.reason);
-          if (detail?.matches && detail.matches.length > 0) span.setAttribute(ATTR.ruleIds, detail.matches.map((m) => m.ruleId));
+          if (detail?.matches && detail.matches.length > 0)
+            span.setAttribute(
+              ATTR.ruleIds,
+              detail.matches.map((m) => m.ruleId),
+            );
           span.end();
         },
       };

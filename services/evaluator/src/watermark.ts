@@ -26,8 +26,17 @@ export function watermarkDue(lastSent: number | undefined, streamTime: number): 
 
 /** The watermark (p, S) as one message per windows partition, each sent there explicitly. */
 export function watermarkMessages(runsPartition: number, streamTime: number, windowsPartitions: number): Message[] {
-  const value: RunsWatermark = { schema_version: SCHEMA_VERSION, runs_partition: runsPartition, stream_time: streamTime };
+  const value: RunsWatermark = {
+    schema_version: SCHEMA_VERSION,
+    runs_partition: runsPartition,
+    stream_time: streamTime,
+  };
   const text = JSON.stringify(value);
   const key = watermarkKey(runsPartition);
-  return Array.from({ length: windowsPartitions }, (_, partition) => ({ partition, key, value: text, headers: { [KIND_HEADER]: WATERMARK } }));
+  return Array.from({ length: windowsPartitions }, (_, partition) => ({
+    partition,
+    key,
+    value: text,
+    headers: { [KIND_HEADER]: WATERMARK },
+  }));
 }

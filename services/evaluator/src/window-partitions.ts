@@ -31,7 +31,10 @@ export async function windowPartitions(admin: Admin, topic: string, log: Logger)
       const found = (await admin.fetchTopicMetadata({ topics: [topic] })).topics.find((t) => t.name === topic);
       if (found && found.partitions.length > 0) metadata = found.partitions;
     } catch (error) {
-      log("warn", "could not read the windows topic's partitions; kafkajs partitions parts, watermarks wait", { topic, error: String(error) });
+      log("warn", "could not read the windows topic's partitions; kafkajs partitions parts, watermarks wait", {
+        topic,
+        error: String(error),
+      });
     }
   };
   await refresh();

@@ -53,9 +53,22 @@ describe("evaluator crash test", () => {
     h = harness;
     const random = mulberry32(20_261_126);
     const rules = [
-      ruleVersion({ tenant_id: TENANT, filter: { "==": [{ var: "status" }, "error"] }, window: { seconds: 1, max_runs: 25 } }),
-      ruleVersion({ tenant_id: TENANT, filter: { ">": [{ var: "total_tokens" }, 500] }, window: { seconds: 2, max_runs: 100 } }),
-      ruleVersion({ tenant_id: TENANT, filter: { in: ["tagged", { var: "tags" }] }, sampling_rate: 0.5, window: { seconds: 1, max_runs: 10 } }),
+      ruleVersion({
+        tenant_id: TENANT,
+        filter: { "==": [{ var: "status" }, "error"] },
+        window: { seconds: 1, max_runs: 25 },
+      }),
+      ruleVersion({
+        tenant_id: TENANT,
+        filter: { ">": [{ var: "total_tokens" }, 500] },
+        window: { seconds: 2, max_runs: 100 },
+      }),
+      ruleVersion({
+        tenant_id: TENANT,
+        filter: { in: ["tagged", { var: "tags" }] },
+        sampling_rate: 0.5,
+        window: { seconds: 1, max_runs: 10 },
+      }),
     ];
     for (const r of rules) await h.publishRule(r);
 
@@ -64,20 +77,24 @@ describe("evaluator crash test", () => {
     /** A child evaluator; its Kafka client id names it in the group. */
     const spawnEvaluator = (): { child: ChildProcess; clientId: string } => {
       const instanceId = `crashy-${incarnation++}`;
-      const child = spawn(process.execPath, ["--import", "tsx", "--conditions=source", join(repoRoot, "services/evaluator/src/main.ts")], {
-        env: {
-          ...process.env,
-          KAFKA_BROKERS: inject("kafkaBrokers").join(","),
-          RUNHOOKS_TOPIC_PREFIX: harness.prefix,
-          RUNHOOKS_EVALUATOR_GROUP: groupId,
-          RUNHOOKS_INSTANCE_ID: instanceId,
-          RUNHOOKS_EVALUATOR_PORT: "-1",
-          RUNHOOKS_TICK_INTERVAL_MS: "100",
-          RUNHOOKS_SESSION_TIMEOUT_MS: "6000",
-          RUNHOOKS_LOG_LEVEL: "warn",
+      const child = spawn(
+        process.execPath,
+        ["--import", "tsx", "--conditions=source", join(repoRoot, "services/evaluator/src/main.ts")],
+        {
+          env: {
+            ...process.env,
+            KAFKA_BROKERS: inject("kafkaBrokers").join(","),
+            RUNHOOKS_TOPIC_PREFIX: harness.prefix,
+            RUNHOOKS_EVALUATOR_GROUP: groupId,
+            RUNHOOKS_INSTANCE_ID: instanceId,
+            RUNHOOKS_EVALUATOR_PORT: "-1",
+            RUNHOOKS_TICK_INTERVAL_MS: "100",
+            RUNHOOKS_SESSION_TIMEOUT_MS: "6000",
+            RUNHOOKS_LOG_LEVEL: "warn",
+          },
+          stdio: ["ignore", "ignore", "inherit"],
         },
-        stdio: ["ignore", "ignore", "inherit"],
-      });
+      );
       children.push(child);
       return { child, clientId: `runhooks-evaluator-${instanceId}` };
     };
@@ -143,21 +160,41 @@ describe("evaluator crash test", () => {
     // Every window that can hold a run is complete once every runs partition's watermark passed the
     // last run's time plus the longest window, in every windows partition.
     const target = producedBy + LONGEST_WINDOW_MS;
-    const crashyMarks = await followWatermarks(h.kafka, h.topics.windows, { runs: RUNS_PARTITIONS, windows: WINDOWS_PARTITIONS });
+    const crashyMarks = await followWatermarks(h.kafka, h.topics.windows, {
+      runs: RUNS_PARTITIONS,
+      windows: WINDOWS_PARTITIONS,
+    });
     try {
-      await eventually("the crashed group's watermarks past the last window", () => crashyMarks.low() >= target, 120_000);
+      await eventually(
+        "the crashed group's watermarks past the last window",
+        () => crashyMarks.low() >= target,
+        120_000,
+      );
     } finally {
       await crashyMarks.stop();
     }
     for (const e of alive) e.child.kill("SIGTERM");
-    await Promise.all(alive.map((e) => new Promise((r) => (e.child.exitCode === null && e.child.signalCode === null ? e.child.once("exit", r) : r(undefined)))));
+    await Promise.all(
+      alive.map(
+        (e) =>
+          new Promise((r) =>
+            e.child.exitCode === null && e.child.signalCode === null ? e.child.once("exit", r) : r(undefined),
+          ),
+      ),
+    );
 
     try {
       // The same logs, evaluated once without interruption into another topic.
       const referenceTopic = `${h.prefix}.windows.reference`;
-      await admin.createTopics({ waitForLeaders: false, topics: [{ topic: referenceTopic, numPartitions: WINDOWS_PARTITIONS }] });
+      await admin.createTopics({
+        waitForLeaders: false,
+        topics: [{ topic: referenceTopic, numPartitions: WINDOWS_PARTITIONS }],
+      });
       await waitForTopics(admin, [referenceTopic]);
-      const referenceMarks = await followWatermarks(h.kafka, referenceTopic, { runs: RUNS_PARTITIONS, windows: WINDOWS_PARTITIONS });
+      const referenceMarks = await followWatermarks(h.kafka, referenceTopic, {
+        runs: RUNS_PARTITIONS,
+        windows: WINDOWS_PARTITIONS,
+      });
       const reference = await startEvaluator({
         brokers: inject("kafkaBrokers"),
         topicPrefix: h.prefix,
@@ -169,7 +206,11 @@ describe("evaluator crash test", () => {
         log: () => undefined,
       });
       try {
-        await eventually("the reference's watermarks past the last window", () => referenceMarks.low() >= target, 120_000);
+        await eventually(
+          "the reference's watermarks past the last window",
+          () => referenceMarks.low() >= target,
+          120_000,
+        );
       } finally {
         await reference.stop();
         await referenceMarks.stop();
@@ -186,7 +227,8 @@ describe("evaluator crash test", () => {
       // windows partition.
       let chunkCount = 0;
       for (let q = 0; q < WINDOWS_PARTITIONS; q++) {
-        const upTo = (chunks: ReturnType<typeof crashy.chunks.get>) => (chunks ?? []).filter((c) => c.endMs <= bound).map(chunkSummary);
+        const upTo = (chunks: ReturnType<typeof crashy.chunks.get>) =>
+          (chunks ?? []).filter((c) => c.endMs <= bound).map(chunkSummary);
         const got = upTo(crashy.chunks.get(q));
         expect(got, `windows partition ${q}`).toEqual(upTo(uninterrupted.chunks.get(q)));
         chunkCount += got.length;
@@ -198,7 +240,11 @@ describe("evaluator crash test", () => {
       // a lost acknowledgement appends its runs again, so what each rule should hold is judged over the
       // records as appended.
       const ends = await admin.fetchTopicOffsets(h.topics.runs);
-      const logged = await readTopic(h.kafka, h.topics.runs, ends.reduce((n, p) => n + Number(p.high) - Number(p.low), 0));
+      const logged = await readTopic(
+        h.kafka,
+        h.topics.runs,
+        ends.reduce((n, p) => n + Number(p.high) - Number(p.low), 0),
+      );
       const appended = logged
         .filter(({ message }) => message.headers?.["runhooks-kind"]?.toString() !== "tick") // the evaluators' own ticks
         .map(({ message }) => JSON.parse(message.value!.toString()) as Run);
@@ -213,7 +259,12 @@ describe("evaluator crash test", () => {
         if (!filter.ok) throw new Error("test rule invalid");
         const compiled = compileFilter(filter.value);
         const expected = new Set(
-          appended.filter((r) => compiled(runFacts(r)) && (rule.sampling_rate >= 1 || sampled(rule.rule_id, r.id, rule.sampling_rate))).map((r) => r.id),
+          appended
+            .filter(
+              (r) =>
+                compiled(runFacts(r)) && (rule.sampling_rate >= 1 || sampled(rule.rule_id, r.id, rule.sampling_rate)),
+            )
+            .map((r) => r.id),
         );
         const got = merged.filter((c) => c.ruleId === rule.rule_id).flatMap((c) => c.runs.map((r) => r.runId));
         expect(new Set(got), `rule ${rule.rule_id}`).toEqual(expected);

@@ -53,13 +53,13 @@ describe("the depth scan", () => {
 
   it("agrees with a recursive walk on generated values", () => {
     let seed = 7;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const gen = (d: number): unknown => {
       const r = rnd();
       if (d > 12 || r < 0.3) return rnd() < 0.5 ? 's"[{\\' + String(Math.floor(rnd() * 100)) : rnd();
       const n = Math.floor(rnd() * 4);
       if (r < 0.65) return Array.from({ length: n }, () => gen(d + 1));
-      return Object.fromEntries(Array.from({ length: n }, (_, k) => ['k]' + String(k) + '"', gen(d + 1)]));
+      return Object.fromEntries(Array.from({ length: n }, (_, k) => ["k]" + String(k) + '"', gen(d + 1)]));
     };
     for (let i = 0; i < 500; i++) {
       const value = gen(0);
@@ -88,8 +88,13 @@ describe("decoding a run", () => {
   it("accepts nesting up to the limit and refuses one level more", () => {
     // The run object and `inputs` are two levels; `x` adds the rest.
     expect(decodeRun(bytes(deepRunText(62, `,"tenant_id":"${TENANT}"`)), limits)).toMatchObject({ ok: true });
-    expect(decodeRun(bytes(deepRunText(63, `,"tenant_id":"${TENANT}"`)), limits)).toMatchObject({ ok: false, reason: "too_deep" });
-    expect(decodeRun(bytes(deepRunText(63, `,"tenant_id":"${TENANT}"`)), { ...limits, maxDepth: 65 })).toMatchObject({ ok: true });
+    expect(decodeRun(bytes(deepRunText(63, `,"tenant_id":"${TENANT}"`)), limits)).toMatchObject({
+      ok: false,
+      reason: "too_deep",
+    });
+    expect(decodeRun(bytes(deepRunText(63, `,"tenant_id":"${TENANT}"`)), { ...limits, maxDepth: 65 })).toMatchObject({
+      ok: true,
+    });
   });
 
   it("accepts huge flat arrays, and explains a refused run with one without throwing", () => {
@@ -103,10 +108,16 @@ describe("decoding a run", () => {
   });
 
   it("never takes a field from a __proto__ key, and keeps such keys as plain data", () => {
-    const text = JSON.stringify(run({ tenant_id: undefined })).replace(/^\{/, `{"__proto__":{"tenant_id":"${TENANT}"},`);
+    const text = JSON.stringify(run({ tenant_id: undefined })).replace(
+      /^\{/,
+      `{"__proto__":{"tenant_id":"${TENANT}"},`,
+    );
     expect(decodeRun(bytes(text), limits)).toMatchObject({ ok: false, reason: "schema_invalid" });
 
-    const hostile = JSON.stringify(run()).replace('"inputs":{', '"inputs":{"__proto__":{"polluted":1},"constructor":{"prototype":{"polluted":1}},');
+    const hostile = JSON.stringify(run()).replace(
+      '"inputs":{',
+      '"inputs":{"__proto__":{"polluted":1},"constructor":{"prototype":{"polluted":1}},',
+    );
     const decoded = decodeRun(bytes(hostile), limits);
     expect(decoded.ok).toBe(true);
     const inputs = decoded.ok ? decoded.run.inputs! : {};
@@ -146,15 +157,26 @@ describe("judging a run", () => {
       throw new RangeError("Maximum call stack size exceeded");
     };
     const judged = judgeRun(bytes(run()), limits, book, 1000);
-    expect(judged).toEqual({ kind: "dead_letter", reason: "evaluation_failed", error: "RangeError: Maximum call stack size exceeded" });
+    expect(judged).toEqual({
+      kind: "dead_letter",
+      reason: "evaluation_failed",
+      error: "RangeError: Maximum call stack size exceeded",
+    });
   });
 
   it("judges valid runs, skips unfinished ones and dead-letters refused ones", () => {
     const book = createRuleBook();
     const r = rule({ "==": [{ var: "name" }, "ChatOpenAI"] });
     applyRuleVersion(book, { ruleId: r.rule_id, rule: r, effectiveFrom: 0 });
-    expect(judgeRun(bytes(run()), limits, book, 1000)).toMatchObject({ kind: "matched", matches: [{ ruleId: r.rule_id }], ruleErrors: [] });
-    expect(judgeRun(bytes(run({ name: "other" })), limits, book, 1000)).toMatchObject({ kind: "not_matched", ruleErrors: [] });
+    expect(judgeRun(bytes(run()), limits, book, 1000)).toMatchObject({
+      kind: "matched",
+      matches: [{ ruleId: r.rule_id }],
+      ruleErrors: [],
+    });
+    expect(judgeRun(bytes(run({ name: "other" })), limits, book, 1000)).toMatchObject({
+      kind: "not_matched",
+      ruleErrors: [],
+    });
     expect(judgeRun(bytes(run({ end_time: null })), limits, book, 1000)).toMatchObject({ kind: "not_ended" });
     expect(judgeRun(bytes("{nope"), limits, book, 1000)).toMatchObject({ kind: "dead_letter", reason: "invalid_json" });
   });
@@ -162,10 +184,17 @@ describe("judging a run", () => {
   it("reports a rule whose filter runs out of its budget as a rule error, and still judges the others", () => {
     const book = createRuleBook();
     // Admitted by the static bound (it assumes 16 elements per array of the run), not by the budget.
-    const bomb = rule({ some: [{ var: "inputs.big" }, { some: [Array.from({ length: 600 }, (_, i) => i), { "==": [{ var: "" }, -1] }] }] });
+    const bomb = rule({
+      some: [{ var: "inputs.big" }, { some: [Array.from({ length: 600 }, (_, i) => i), { "==": [{ var: "" }, -1] }] }],
+    });
     const plain = rule({ "==": [{ var: "name" }, "ChatOpenAI"] });
     for (const r of [bomb, plain]) applyRuleVersion(book, { ruleId: r.rule_id, rule: r, effectiveFrom: 0 });
-    const judged = judgeRun(bytes(run({ inputs: { big: Array.from({ length: 5000 }, (_, i) => i) } })), limits, book, 1000);
+    const judged = judgeRun(
+      bytes(run({ inputs: { big: Array.from({ length: 5000 }, (_, i) => i) } })),
+      limits,
+      book,
+      1000,
+    );
     expect(judged.kind).toBe("matched");
     if (judged.kind !== "matched") return;
     expect(judged.matches.map((m) => m.ruleId)).toEqual([plain.rule_id]);
@@ -185,7 +214,13 @@ describe("judging a run", () => {
 });
 
 describe("a flush's rule errors", () => {
-  const spec = (ruleId: string, ruleVersion = 1) => ({ ruleId, ruleVersion, tenantId: TENANT, seconds: 1, maxRuns: 100 });
+  const spec = (ruleId: string, ruleVersion = 1) => ({
+    ruleId,
+    ruleVersion,
+    tenantId: TENANT,
+    seconds: 1,
+    maxRuns: 100,
+  });
 
   it("publishes per rule version one record: the count and the first error as its sample", () => {
     const batch = createRuleErrorBatch();
@@ -197,11 +232,13 @@ describe("a flush's rule errors", () => {
     batch.add(spec(a, 2), runs[2]!, 3000, "v2");
     expect(batch.size).toBe(3);
     const records = batch.drain().map((m) => ({ key: m.key, record: RuleError.parse(JSON.parse(String(m.value))) }));
-    expect(records.map((r) => [r.key, r.record.rule_version, r.record.count, r.record.run_id, r.record.error])).toEqual([
-      [b, 1, 1, runs[0], "budget exceeded"],
-      [a, 1, 2, runs[1], "first of a"],
-      [a, 2, 1, runs[2], "v2"],
-    ]);
+    expect(records.map((r) => [r.key, r.record.rule_version, r.record.count, r.record.run_id, r.record.error])).toEqual(
+      [
+        [b, 1, 1, runs[0], "budget exceeded"],
+        [a, 1, 2, runs[1], "first of a"],
+        [a, 2, 1, runs[2], "v2"],
+      ],
+    );
     expect(records[1]!.record.log_time).toBe("1970-01-01T00:00:02.000Z");
     expect(batch.size).toBe(0);
     expect(batch.drain()).toEqual([]);

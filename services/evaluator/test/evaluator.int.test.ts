@@ -37,7 +37,10 @@ describe("evaluator against the real broker", () => {
     });
     await h.publishRule(rule);
     const hits = [0, 1, 2].map(() => makeRun(TENANT_1, { status: "error", error: "rate limited" }));
-    const misses = [makeRun(TENANT_1, { status: "success" }), makeRun(TENANT_1, { run_type: "chain", status: "error" })];
+    const misses = [
+      makeRun(TENANT_1, { status: "success" }),
+      makeRun(TENANT_1, { run_type: "chain", status: "error" }),
+    ];
     await h.produceRuns([...hits, ...misses]);
 
     await eventually("the matching runs' windows", () => runIdsOf(h.parts, rule.rule_id).length >= 3);
@@ -50,7 +53,9 @@ describe("evaluator against the real broker", () => {
       expect(w.tenant_id).toBe(TENANT_1);
       expect(w.max_runs).toBe(rule.window.max_runs);
       // Each run with the stream time it was read at: within the window, in the order read.
-      expect(w.run_times.every((t, i) => t >= start && t < start + 1000 && (i === 0 || t >= w.run_times[i - 1]!))).toBe(true);
+      expect(w.run_times.every((t, i) => t >= start && t < start + 1000 && (i === 0 || t >= w.run_times[i - 1]!))).toBe(
+        true,
+      );
     }
     // The runs in a window are the runs as produced, unknown fields and all.
     const sent = hits[0]!;
@@ -67,19 +72,29 @@ describe("evaluator against the real broker", () => {
     const runs1 = [0, 1, 2, 3].map(() => makeRun(TENANT_1, { name: "tenant-isolation" }));
     const runs2 = [0, 1].map(() => makeRun(TENANT_2, { name: "tenant-isolation" }));
     await h.produceRuns([...runs1, ...runs2]);
-    await eventually("both tenants' windows", () => runIdsOf(h.parts, rule1.rule_id).length >= 4 && runIdsOf(h.parts, rule2.rule_id).length >= 2);
+    await eventually(
+      "both tenants' windows",
+      () => runIdsOf(h.parts, rule1.rule_id).length >= 4 && runIdsOf(h.parts, rule2.rule_id).length >= 2,
+    );
     expect(runIdsOf(h.parts, rule1.rule_id)).toEqual(runs1.map((r) => r.id).sort());
     expect(runIdsOf(h.parts, rule2.rule_id)).toEqual(runs2.map((r) => r.id).sort());
   });
 
   it("samples by a stable hash of rule and run", async () => {
-    const rule = ruleVersion({ tenant_id: TENANT_2, filter: { "==": [{ var: "name" }, "sampled"] }, sampling_rate: 0.3 });
+    const rule = ruleVersion({
+      tenant_id: TENANT_2,
+      filter: { "==": [{ var: "name" }, "sampled"] },
+      sampling_rate: 0.3,
+    });
     await h.publishRule(rule);
     // One trace: one partition, read in order. The marker, matched by another rule and produced last,
     // proves the evaluator got past every sampled run when its window shows up.
     const trace = randomUUID();
     const runs = Array.from({ length: 200 }, () => makeRun(TENANT_2, { name: "sampled", trace_id: trace }));
-    const expected = runs.filter((r) => sampled(rule.rule_id, r.id, 0.3)).map((r) => r.id).sort();
+    const expected = runs
+      .filter((r) => sampled(rule.rule_id, r.id, 0.3))
+      .map((r) => r.id)
+      .sort();
     expect(expected.length).toBeGreaterThan(30);
     expect(expected.length).toBeLessThan(100);
     const marker = ruleVersion({ tenant_id: TENANT_2, filter: { "==": [{ var: "name" }, "sampling-marker"] } });
@@ -92,7 +107,12 @@ describe("evaluator against the real broker", () => {
 
   it("judges each run by the rule version in force when it was appended", async () => {
     const ruleId = randomUUID();
-    const v1 = ruleVersion({ rule_id: ruleId, version: 1, tenant_id: TENANT_1, filter: { "==": [{ var: "name" }, "first"] } });
+    const v1 = ruleVersion({
+      rule_id: ruleId,
+      version: 1,
+      tenant_id: TENANT_1,
+      filter: { "==": [{ var: "name" }, "first"] },
+    });
     await h.publishRule(v1);
     const before = [makeRun(TENANT_1, { name: "first" }), makeRun(TENANT_1, { name: "second" })];
     await h.produceRuns(before);
@@ -104,7 +124,11 @@ describe("evaluator against the real broker", () => {
     await h.produceRuns(after);
     await eventually("v2's window", () => h.parts.some((w) => w.rule_id === ruleId && w.rule_version === 2));
 
-    const byVersion = (v: number) => runIdsOf(h.parts.filter((w) => w.rule_version === v), ruleId);
+    const byVersion = (v: number) =>
+      runIdsOf(
+        h.parts.filter((w) => w.rule_version === v),
+        ruleId,
+      );
     expect(byVersion(1)).toEqual([before[0]!.id]);
     expect(byVersion(2)).toEqual([after[1]!.id]);
 
@@ -183,7 +207,10 @@ describe("evaluator against the real broker", () => {
       // the counters the metrics read are final (nothing more is produced).
       const invalidJson = evaluator.counters.deadLettered["invalid_json"] ?? 0;
       expect(invalidJson).toBeGreaterThan(0);
-      await eventually("the same dead letters", () => (local.counters.deadLettered["invalid_json"] ?? 0) === invalidJson);
+      await eventually(
+        "the same dead letters",
+        () => (local.counters.deadLettered["invalid_json"] ?? 0) === invalidJson,
+      );
       const health = await fetch(`${local.url}/healthz`);
       expect(health.status).toBe(200);
       const metrics = await (await fetch(`${local.url}/metrics`)).text();

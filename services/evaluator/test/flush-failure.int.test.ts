@@ -23,14 +23,24 @@ describe("a flush Kafka refuses", () => {
     const limit = async (bytes: number) => {
       await admin.alterConfigs({
         validateOnly: false,
-        resources: [{ type: ConfigResourceTypes.TOPIC, name: harness.topics.windows, configEntries: [{ name: "max.message.bytes", value: String(bytes) }] }],
+        resources: [
+          {
+            type: ConfigResourceTypes.TOPIC,
+            name: harness.topics.windows,
+            configEntries: [{ name: "max.message.bytes", value: String(bytes) }],
+          },
+        ],
       });
     };
     try {
       // A watermark (under 200 bytes) fits, no part of four runs does (their ids alone take more):
       // every send of parts is refused (MESSAGE_TOO_LARGE, not retriable).
       await limit(300);
-      const rule = ruleVersion({ tenant_id: TENANT, filter: { "==": [{ var: "status" }, "error"] }, window: { seconds: 1, max_runs: 2 } });
+      const rule = ruleVersion({
+        tenant_id: TENANT,
+        filter: { "==": [{ var: "status" }, "error"] },
+        window: { seconds: 1, max_runs: 2 },
+      });
       await harness.publishRule(rule);
       const runs = [0, 1, 2, 3].map(() => makeRun(TENANT, { status: "error" }));
       await harness.produceRuns(runs);
@@ -56,13 +66,19 @@ describe("a flush Kafka refuses", () => {
       expect(first.counters.watermarksSent).toBeGreaterThan(0);
       // No part was published, so nothing may have been committed past the window's first run (offset
       // 0, where the flushes before its window closed committed): a restart must fold these runs again.
-      const committed = (await admin.fetchOffsets({ groupId: `${harness.prefix}-evaluator`, topics: [harness.topics.runs] })).flatMap((t) => t.partitions);
+      const committed = (
+        await admin.fetchOffsets({ groupId: `${harness.prefix}-evaluator`, topics: [harness.topics.runs] })
+      ).flatMap((t) => t.partitions);
       expect(committed.map((p) => Number(p.offset))).toEqual([0]);
       await first.stop();
 
       await limit(1024 * 1024);
       await start();
-      await eventually("the part, published by the restarted evaluator", () => runIdsOf(harness.parts, rule.rule_id).length >= 4, 30_000);
+      await eventually(
+        "the part, published by the restarted evaluator",
+        () => runIdsOf(harness.parts, rule.rule_id).length >= 4,
+        30_000,
+      );
       expect(runIdsOf(harness.parts, rule.rule_id)).toEqual(runs.map((r) => r.id).sort());
       // max_runs 2 cuts the merged window, not the part.
       expect(harness.parts.map((w) => [w.piece, w.runs.length])).toEqual([[0, 4]]);

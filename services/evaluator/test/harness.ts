@@ -49,7 +49,10 @@ export async function createHarness(label: string, runsPartitions = 2): Promise<
   await consumer.run({
     eachMessage: ({ topic, partition, message }) => {
       const value = JSON.parse(message.value!.toString()) as unknown;
-      if (topic === topics.windows) windowsLog.push(windowsEntry(partition, Number(message.offset), message.headers?.["runhooks-kind"]?.toString(), value, parts));
+      if (topic === topics.windows)
+        windowsLog.push(
+          windowsEntry(partition, Number(message.offset), message.headers?.["runhooks-kind"]?.toString(), value, parts),
+        );
       else if (topic === topics.ruleErrors) ruleErrors.push(RuleError.parse(value));
       else deadLetters.push(DeadLetter.parse(value));
       return Promise.resolve();
@@ -65,7 +68,11 @@ export async function createHarness(label: string, runsPartitions = 2): Promise<
     deadLetters,
     ruleErrors,
     async publishRule(rule) {
-      await producer.send({ topic: topics.rules, acks: -1, messages: [{ key: rule.rule_id, value: JSON.stringify(rule) }] });
+      await producer.send({
+        topic: topics.rules,
+        acks: -1,
+        messages: [{ key: rule.rule_id, value: JSON.stringify(rule) }],
+      });
     },
     async deleteRule(ruleId) {
       await producer.send({ topic: topics.rules, acks: -1, messages: [{ key: ruleId, value: null }] });
@@ -88,7 +95,13 @@ export async function createHarness(label: string, runsPartitions = 2): Promise<
 }
 
 /** A windows-topic message, checked against its contract; a part is also added to `parts`. */
-export function windowsEntry(q: number, offset: number, kind: string | undefined, value: unknown, parts?: WindowPart[]): WindowsEntry {
+export function windowsEntry(
+  q: number,
+  offset: number,
+  kind: string | undefined,
+  value: unknown,
+  parts?: WindowPart[],
+): WindowsEntry {
   if (kind === "watermark") return { q, offset, kind, watermark: RunsWatermark.parse(value) };
   if (kind !== "part") throw new Error(`unexpected message on the windows topic: kind ${kind}`);
   const part = WindowPart.parse(value);
@@ -103,7 +116,10 @@ export function watermarksByPartition(log: readonly WindowsEntry[]): Map<number,
     if (e.kind !== "watermark") continue;
     let byP = byQ.get(e.q);
     if (byP === undefined) byQ.set(e.q, (byP = new Map<number, number>()));
-    byP.set(e.watermark.runs_partition, Math.max(byP.get(e.watermark.runs_partition) ?? Number.NEGATIVE_INFINITY, e.watermark.stream_time));
+    byP.set(
+      e.watermark.runs_partition,
+      Math.max(byP.get(e.watermark.runs_partition) ?? Number.NEGATIVE_INFINITY, e.watermark.stream_time),
+    );
   }
   return byQ;
 }
@@ -154,5 +170,8 @@ export async function eventually(what: string, check: () => boolean, timeoutMs =
 }
 
 export function runIdsOf(parts: readonly WindowPart[], ruleId?: string): string[] {
-  return parts.filter((w) => ruleId === undefined || w.rule_id === ruleId).flatMap((w) => w.runs.map((r) => r.id)).sort();
+  return parts
+    .filter((w) => ruleId === undefined || w.rule_id === ruleId)
+    .flatMap((w) => w.runs.map((r) => r.id))
+    .sort();
 }

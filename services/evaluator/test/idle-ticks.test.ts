@@ -6,7 +6,13 @@ describe("when an idle partition gets a tick", () => {
   /** Folding, read last at 4000 with stream time 3500, a window open until 5000. */
   const base: TickFacts = { phase: "active", tickInFlight: false, streamTime: 3500, nextClose: 5000, lastReadAt: 4000 };
   const idle: TickFacts = { ...base, nextClose: undefined };
-  const unstarted: TickFacts = { phase: "unstarted", tickInFlight: false, streamTime: Number.NEGATIVE_INFINITY, nextClose: undefined, lastReadAt: 4000 };
+  const unstarted: TickFacts = {
+    phase: "unstarted",
+    tickInFlight: false,
+    streamTime: Number.NEGATIVE_INFINITY,
+    nextClose: undefined,
+    lastReadAt: 4000,
+  };
 
   it.each<[string, TickFacts, number, boolean, boolean]>([
     // [why, partition, now, a rule in force, due]
@@ -14,7 +20,13 @@ describe("when an idle partition gets a tick", () => {
     ["an open window past its end, even with no rule in force (the rule was deleted)", base, 5000, false, true],
     ["no window due, no rule in force", idle, 10_000, false, false],
     ["a rule in force, the wall clock past the next whole second after its stream time", idle, 4200, true, true],
-    ["a rule in force, the wall clock short of the next whole second", { ...idle, streamTime: 4050 }, 4999, true, false],
+    [
+      "a rule in force, the wall clock short of the next whole second",
+      { ...idle, streamTime: 4050 },
+      4999,
+      true,
+      false,
+    ],
     ["a rule in force, at the next whole second exactly", { ...idle, streamTime: 4050 }, 5000, true, true],
     ["read from too recently", { ...idle, lastReadAt: 4900 }, 5000, true, false],
     ["a tick already on its way", { ...base, tickInFlight: true }, 10_000, true, false],

@@ -50,7 +50,12 @@ async function recordCount(admin: Admin, topic: string): Promise<number> {
  * Reads every message of a windows topic and folds each partition with the assembler, knowing
  * `runsPartitions` runs partitions from the start. Throws if a part id comes back with other bytes.
  */
-export async function assembleTopic(kafka: Kafka, admin: Admin, topic: string, runsPartitions: number): Promise<AssembledTopic> {
+export async function assembleTopic(
+  kafka: Kafka,
+  admin: Admin,
+  topic: string,
+  runsPartitions: number,
+): Promise<AssembledTopic> {
   const read = await readTopic(kafka, topic, await recordCount(admin, topic));
   read.sort((a, b) => a.partition - b.partition || Number(a.message.offset) - Number(b.message.offset));
   const states = new Map<number, ReturnType<typeof createAssembleState>>();
@@ -66,7 +71,12 @@ export async function assembleTopic(kafka: Kafka, admin: Admin, topic: string, r
       assembleStep(state, { kind: "partitions", count: runsPartitions });
     }
     const text = message.value!.toString();
-    const entry: WindowsEntry = windowsEntry(q, Number(message.offset), message.headers?.["runhooks-kind"]?.toString(), JSON.parse(text));
+    const entry: WindowsEntry = windowsEntry(
+      q,
+      Number(message.offset),
+      message.headers?.["runhooks-kind"]?.toString(),
+      JSON.parse(text),
+    );
     let input: AssembleInput;
     if (entry.kind === "part") {
       const seen = partBytes.get(entry.part.part_id);
@@ -78,7 +88,12 @@ export async function assembleTopic(kafka: Kafka, admin: Admin, topic: string, r
       }
       input = partInput(entry.offset, entry.part);
     } else {
-      input = { kind: "watermark", offset: entry.offset, runsPartition: entry.watermark.runs_partition, streamTime: entry.watermark.stream_time };
+      input = {
+        kind: "watermark",
+        offset: entry.offset,
+        runsPartition: entry.watermark.runs_partition,
+        streamTime: entry.watermark.stream_time,
+      };
     }
     for (const outcome of assembleStep(state, input)) {
       if (outcome.kind === "chunk") chunks.get(q)!.push(outcome);
@@ -86,7 +101,13 @@ export async function assembleTopic(kafka: Kafka, admin: Admin, topic: string, r
     }
   }
   const lows = [...states.values()].map((s) => s.low);
-  return { chunks, low: lows.length === 0 ? Number.NEGATIVE_INFINITY : Math.min(...lows), reEmitted, duplicatesDropped, partBytes };
+  return {
+    chunks,
+    low: lows.length === 0 ? Number.NEGATIVE_INFINITY : Math.min(...lows),
+    reEmitted,
+    duplicatesDropped,
+    partBytes,
+  };
 }
 
 /** A chunk as compared: its id, place, bounds and runs (id and time) in order. */
@@ -125,7 +146,8 @@ export async function followWatermarks(
     low() {
       let low = Number.POSITIVE_INFINITY;
       for (let q = 0; q < partitions.windows; q++) {
-        for (let p = 0; p < partitions.runs; p++) low = Math.min(low, highest.get(`${q}/${p}`) ?? Number.NEGATIVE_INFINITY);
+        for (let p = 0; p < partitions.runs; p++)
+          low = Math.min(low, highest.get(`${q}/${p}`) ?? Number.NEGATIVE_INFINITY);
       }
       return low;
     },

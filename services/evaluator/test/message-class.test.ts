@@ -54,20 +54,42 @@ function summary(c: MessageClass): unknown {
 }
 
 describe("classifying a runs-topic message", () => {
-  it.each<[string, { headers?: Record<string, string | Buffer | (string | Buffer)[]>; value: Buffer | null }, unknown]>([
-    ["a tick (its header, whatever its value)", { headers: tickHeaders, value: Buffer.from(tickValue("instance-1")) }, ["tick"]],
-    ["a tick whose header is a Buffer, as kafkajs reads it", { headers: { [KIND_HEADER]: Buffer.from(TICK) }, value: null }, ["tick"]],
-    ["a tick header among several values: the first decides", { headers: { [KIND_HEADER]: [TICK, "run"] }, value: null }, ["tick"]],
-    ["another kind header is not a tick", { headers: { [KIND_HEADER]: "other" }, value: run() }, ["matched", [rule.rule_id]]],
-    ["no value", { value: null }, ["dead_letter", "schema_invalid"]],
-    ["not JSON", { value: Buffer.from("{nope") }, ["dead_letter", "invalid_json"]],
-    ["over the size limit", { value: run({ inputs: { text: "x".repeat(5000) } }) }, ["dead_letter", "oversized"]],
-    ["not a run", { value: Buffer.from('{"id":1}') }, ["dead_letter", "schema_invalid"]],
-    ["a run without an end", { value: run({ end_time: null }) }, ["not_ended", "0f6d2b7e-1c3a-4e5f-9a8b-7c6d5e4f3a2b"]],
-    ["an ended run no rule matches", { value: run({ run_type: "chain" }) }, ["not_matched", 0]],
-    ["an ended run of another tenant", { value: run({ tenant_id: randomUUID() }) }, ["not_matched", 0]],
-    ["an ended run the rule matches", { value: run() }, ["matched", [rule.rule_id]]],
-  ])("%s", (_why, message, expected) => {
+  it.each<[string, { headers?: Record<string, string | Buffer | (string | Buffer)[]>; value: Buffer | null }, unknown]>(
+    [
+      [
+        "a tick (its header, whatever its value)",
+        { headers: tickHeaders, value: Buffer.from(tickValue("instance-1")) },
+        ["tick"],
+      ],
+      [
+        "a tick whose header is a Buffer, as kafkajs reads it",
+        { headers: { [KIND_HEADER]: Buffer.from(TICK) }, value: null },
+        ["tick"],
+      ],
+      [
+        "a tick header among several values: the first decides",
+        { headers: { [KIND_HEADER]: [TICK, "run"] }, value: null },
+        ["tick"],
+      ],
+      [
+        "another kind header is not a tick",
+        { headers: { [KIND_HEADER]: "other" }, value: run() },
+        ["matched", [rule.rule_id]],
+      ],
+      ["no value", { value: null }, ["dead_letter", "schema_invalid"]],
+      ["not JSON", { value: Buffer.from("{nope") }, ["dead_letter", "invalid_json"]],
+      ["over the size limit", { value: run({ inputs: { text: "x".repeat(5000) } }) }, ["dead_letter", "oversized"]],
+      ["not a run", { value: Buffer.from('{"id":1}') }, ["dead_letter", "schema_invalid"]],
+      [
+        "a run without an end",
+        { value: run({ end_time: null }) },
+        ["not_ended", "0f6d2b7e-1c3a-4e5f-9a8b-7c6d5e4f3a2b"],
+      ],
+      ["an ended run no rule matches", { value: run({ run_type: "chain" }) }, ["not_matched", 0]],
+      ["an ended run of another tenant", { value: run({ tenant_id: randomUUID() }) }, ["not_matched", 0]],
+      ["an ended run the rule matches", { value: run() }, ["matched", [rule.rule_id]]],
+    ],
+  )("%s", (_why, message, expected) => {
     expect(summary(classifyMessage(message, limits, book, 10))).toEqual(expected);
   });
 
@@ -81,7 +103,13 @@ describe("what the fold makes of a classified message", () => {
     const value = run();
     const c = classifyMessage({ value }, limits, book, 10);
     const input = foldInputOf(c, 7, 1000, value);
-    expect(input).toMatchObject({ kind: "run", offset: 7, time: 1000, run: { runId: "0f6d2b7e-1c3a-4e5f-9a8b-7c6d5e4f3a2b" }, matches: [{ ruleId: rule.rule_id }] });
+    expect(input).toMatchObject({
+      kind: "run",
+      offset: 7,
+      time: 1000,
+      run: { runId: "0f6d2b7e-1c3a-4e5f-9a8b-7c6d5e4f3a2b" },
+      matches: [{ ruleId: rule.rule_id }],
+    });
     if (input.kind !== "run") return;
     expect(Buffer.from(input.run.json).equals(value)).toBe(true);
     // Its own bytes: the message's value is a slice of the whole fetch, which it must not keep alive.

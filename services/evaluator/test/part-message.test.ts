@@ -24,7 +24,13 @@ describe("a closed part as its windows-topic message", () => {
     // Three runs, max_runs 2: the fold keeps them in one part (the assembler cuts the merged window).
     const closed = [
       ...texts.flatMap((text, offset) =>
-        foldStep(fold, { kind: "run", offset, time: 12_000 + offset, run: { runId: `r${offset}`, json: new TextEncoder().encode(text) }, matches: [spec] }),
+        foldStep(fold, {
+          kind: "run",
+          offset,
+          time: 12_000 + offset,
+          run: { runId: `r${offset}`, json: new TextEncoder().encode(text) },
+          matches: [spec],
+        }),
       ),
       ...foldStep(fold, { kind: "time", offset: 3, time: 15_000 }),
     ];

@@ -4,9 +4,24 @@ import { followsSeek, partitionStart, restartOffset } from "../src/partition-sta
 describe("where an assigned partition starts", () => {
   it.each([
     // [why, first batch's offset, refold (offset, suppress below), start]
-    ["no checkpoint: from the first batch, suppressing nothing", 40, undefined, { phase: "active", seekTarget: 40, suppressBelow: 0, nextOffset: 40 }],
-    ["a refold from where the batch starts: no seek", 40, { offset: 40, suppressBelow: 55 }, { phase: "active", seekTarget: 40, suppressBelow: 55, nextOffset: 40 }],
-    ["a refold from further back: seek", 40, { offset: 12, suppressBelow: 55 }, { phase: "seeking", seekTarget: 12, suppressBelow: 55, nextOffset: 12 }],
+    [
+      "no checkpoint: from the first batch, suppressing nothing",
+      40,
+      undefined,
+      { phase: "active", seekTarget: 40, suppressBelow: 0, nextOffset: 40 },
+    ],
+    [
+      "a refold from where the batch starts: no seek",
+      40,
+      { offset: 40, suppressBelow: 55 },
+      { phase: "active", seekTarget: 40, suppressBelow: 55, nextOffset: 40 },
+    ],
+    [
+      "a refold from further back: seek",
+      40,
+      { offset: 12, suppressBelow: 55 },
+      { phase: "seeking", seekTarget: 12, suppressBelow: 55, nextOffset: 12 },
+    ],
   ])("%s", (_why, firstOffset, refold, expected) => {
     expect(partitionStart(firstOffset, refold)).toEqual(expected);
   });

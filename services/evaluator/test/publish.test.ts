@@ -2,9 +2,14 @@ import { describe, expect, it } from "vitest";
 import { byteBudgetChunks } from "../src/send-chunks.js";
 
 describe("publishing within the broker's batch limit", () => {
-  const msg = (n: number, partition?: number) => ({ value: "x".repeat(n), ...(partition === undefined ? {} : { partition }) });
+  const msg = (n: number, partition?: number) => ({
+    value: "x".repeat(n),
+    ...(partition === undefined ? {} : { partition }),
+  });
   const sizes = (chunks: ReturnType<typeof byteBudgetChunks>) =>
-    chunks.map((c) => c.map((t) => [t.topic, t.messages.map((m) => `${m.partition ?? "?"}:${String(m.value).length}`)]));
+    chunks.map((c) =>
+      c.map((t) => [t.topic, t.messages.map((m) => `${m.partition ?? "?"}:${String(m.value).length}`)]),
+    );
 
   it("splits sends so that no topic-partition gets more than the budget in one send, keeping order", () => {
     const chunks = byteBudgetChunks(
@@ -35,6 +40,10 @@ describe("publishing within the broker's batch limit", () => {
 
   it("sends a message bigger than the budget on its own", () => {
     const chunks = byteBudgetChunks([{ topic: "w", messages: [msg(10, 0), msg(5000, 0), msg(10, 0)] }], 1000);
-    expect(chunks.map((c) => c.flatMap((t) => t.messages.map((m) => String(m.value).length)))).toEqual([[10], [5000], [10]]);
+    expect(chunks.map((c) => c.flatMap((t) => t.messages.map((m) => String(m.value).length)))).toEqual([
+      [10],
+      [5000],
+      [10],
+    ]);
   });
 });

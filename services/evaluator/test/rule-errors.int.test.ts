@@ -6,7 +6,9 @@ import { createHarness, eventually, makeRun, ruleVersion, runIdsOf, type Harness
 
 const TENANT = "2ebda79f-2946-4491-a9ad-d642f49e0815";
 /** Admitted by the static cost bound (16 elements assumed per array of the run); over budget on 5,000. */
-const BOMB: JsonValue = { some: [{ var: "inputs.big" }, { some: [Array.from({ length: 600 }, (_, i) => i), { "==": [{ var: "" }, -1] }] }] };
+const BOMB: JsonValue = {
+  some: [{ var: "inputs.big" }, { some: [Array.from({ length: 600 }, (_, i) => i), { "==": [{ var: "" }, -1] }] }],
+};
 
 describe("rule errors on the rule-errors topic", () => {
   let h: Harness;

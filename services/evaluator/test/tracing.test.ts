@@ -15,13 +15,19 @@ describe("evaluator tracing", () => {
     const t = createTelemetry({ ...OTEL_OFF, tracesEndpoint: "http://127.0.0.1:9/v1/traces" }, identity);
     expect(t.tracingEnabled).toBe(true);
     const links = Array.from({ length: 200 }, (_, i) => ({
-      context: { traceId: "0af7651916cd43dd8448eb211c80319c", spanId: (i + 1).toString(16).padStart(16, "0"), traceFlags: 1 },
+      context: {
+        traceId: "0af7651916cd43dd8448eb211c80319c",
+        spanId: (i + 1).toString(16).padStart(16, "0"),
+        traceFlags: 1,
+      },
     }));
     const { span, message } = startProducerSpan(t, "runhooks.windows", { key: "rule", value: "{}" }, { links });
     const readable = span as unknown as { links: unknown[]; attributes: Record<string, unknown> };
     expect(MAX_SPAN_LINKS).toBe(128);
     expect(readable.links).toHaveLength(128);
     expect(readable.attributes["runhooks.links_dropped"]).toBe(72);
-    expect(String(message.headers?.["traceparent"])).toBe(`00-${span.spanContext().traceId}-${span.spanContext().spanId}-01`);
+    expect(String(message.headers?.["traceparent"])).toBe(
+      `00-${span.spanContext().traceId}-${span.spanContext().spanId}-01`,
+    );
   });
 });

@@ -23,7 +23,11 @@ describe("when a flush sends its partition's watermark", () => {
     for (const m of messages) {
       expect(m.key).toBe("__watermark__/3");
       expect(m.headers).toEqual({ "runhooks-kind": "watermark" });
-      expect(RunsWatermark.parse(JSON.parse(String(m.value)))).toEqual({ schema_version: 1, runs_partition: 3, stream_time: 13_000 });
+      expect(RunsWatermark.parse(JSON.parse(String(m.value)))).toEqual({
+        schema_version: 1,
+        runs_partition: 3,
+        stream_time: 13_000,
+      });
     }
   });
 });

@@ -1,6 +1,14 @@
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { startEvaluator, type Evaluator } from "@runhooks/evaluator";
-import { createHarness, eventually, makeRun, ruleVersion, runIdsOf, watermarksByPartition, type Harness } from "./harness.js";
+import {
+  createHarness,
+  eventually,
+  makeRun,
+  ruleVersion,
+  runIdsOf,
+  watermarksByPartition,
+  type Harness,
+} from "./harness.js";
 
 const TENANT = "2ebda79f-2946-4491-a9ad-d642f49e0815";
 const RUNS_PARTITIONS = 2;
@@ -18,13 +26,21 @@ describe("watermarks", () => {
   it("reach every windows partition from every runs partition, an empty one too, after the parts they cover", async () => {
     const harness = await createHarness("watermarks", RUNS_PARTITIONS);
     h = harness;
-    const rule = ruleVersion({ tenant_id: TENANT, filter: { "==": [{ var: "name" }, "watermarked"] }, window: { seconds: 1, max_runs: 2 } });
+    const rule = ruleVersion({
+      tenant_id: TENANT,
+      filter: { "==": [{ var: "name" }, "watermarked"] },
+      window: { seconds: 1, max_runs: 2 },
+    });
     await harness.publishRule(rule);
     // Five runs, all in runs partition 0: partition 1 stays empty, and only ticks can move its watermark.
     const runs = Array.from({ length: 5 }, () => makeRun(TENANT, { name: "watermarked" }));
     const producer = harness.kafka.producer();
     await producer.connect();
-    await producer.send({ topic: harness.topics.runs, acks: -1, messages: runs.map((r) => ({ partition: 0, key: r.id, value: JSON.stringify(r) })) });
+    await producer.send({
+      topic: harness.topics.runs,
+      acks: -1,
+      messages: runs.map((r) => ({ partition: 0, key: r.id, value: JSON.stringify(r) })),
+    });
     await producer.disconnect();
 
     evaluator = await startEvaluator({
@@ -45,7 +61,9 @@ describe("watermarks", () => {
     const passed = () => {
       const byQ = watermarksByPartition(harness.windowsLog);
       return Array.from({ length: WINDOWS_PARTITIONS }, (_, q) => q).every((q) =>
-        Array.from({ length: RUNS_PARTITIONS }, (_, p) => p).every((p) => (byQ.get(q)?.get(p) ?? Number.NEGATIVE_INFINITY) >= lastEnd),
+        Array.from({ length: RUNS_PARTITIONS }, (_, p) => p).every(
+          (p) => (byQ.get(q)?.get(p) ?? Number.NEGATIVE_INFINITY) >= lastEnd,
+        ),
       );
     };
     await eventually("every runs partition's watermark past the last window's end, in every windows partition", passed);
@@ -56,15 +74,23 @@ describe("watermarks", () => {
       if (e.kind !== "part") continue;
       const end = Date.parse(e.part.end_time);
       const early = harness.windowsLog.filter(
-        (w) => w.kind === "watermark" && w.q === e.q && w.offset < e.offset && w.watermark.runs_partition === e.part.runs_partition && w.watermark.stream_time >= end,
+        (w) =>
+          w.kind === "watermark" &&
+          w.q === e.q &&
+          w.offset < e.offset &&
+          w.watermark.runs_partition === e.part.runs_partition &&
+          w.watermark.stream_time >= end,
       );
       expect(early, `a watermark before part ${e.part.part_id}`).toEqual([]);
     }
     // At most about one watermark per runs partition per second: each crossed a whole second.
     for (let q = 0; q < WINDOWS_PARTITIONS; q++) {
       for (let p = 0; p < RUNS_PARTITIONS; p++) {
-        const times = harness.windowsLog.flatMap((e) => (e.kind === "watermark" && e.q === q && e.watermark.runs_partition === p ? [e.watermark.stream_time] : []));
-        for (let i = 1; i < times.length; i++) expect(Math.floor(times[i]! / 1000)).toBeGreaterThan(Math.floor(times[i - 1]! / 1000));
+        const times = harness.windowsLog.flatMap((e) =>
+          e.kind === "watermark" && e.q === q && e.watermark.runs_partition === p ? [e.watermark.stream_time] : [],
+        );
+        for (let i = 1; i < times.length; i++)
+          expect(Math.floor(times[i]! / 1000)).toBeGreaterThan(Math.floor(times[i - 1]! / 1000));
       }
     }
     expect(evaluator.counters.watermarksSent).toBeGreaterThan(0);

@@ -14,10 +14,32 @@ import { classifyStoreError } from "./store-errors.js";
  */
 export type AcceptOutcome =
   | { readonly ok: true; readonly produced: number; readonly pending: number; readonly duplicates: number }
-  | { readonly ok: false; readonly reason: "kafka_unavailable" | "database_unavailable"; readonly message: string; readonly detail: string; readonly retriable: true }
-  | { readonly ok: false; readonly reason: "run_too_large"; readonly issues: readonly Issue[]; readonly retriable: false }
-  | { readonly ok: false; readonly reason: "pending_full"; readonly pending: number; readonly limit: number; readonly retriable: false }
-  | { readonly ok: false; readonly reason: "invalid_data" | "internal"; readonly detail: string; readonly retriable: false };
+  | {
+      readonly ok: false;
+      readonly reason: "kafka_unavailable" | "database_unavailable";
+      readonly message: string;
+      readonly detail: string;
+      readonly retriable: true;
+    }
+  | {
+      readonly ok: false;
+      readonly reason: "run_too_large";
+      readonly issues: readonly Issue[];
+      readonly retriable: false;
+    }
+  | {
+      readonly ok: false;
+      readonly reason: "pending_full";
+      readonly pending: number;
+      readonly limit: number;
+      readonly retriable: false;
+    }
+  | {
+      readonly ok: false;
+      readonly reason: "invalid_data" | "internal";
+      readonly detail: string;
+      readonly retriable: false;
+    };
 
 export interface AcceptDeps {
   readonly db: Database;
@@ -60,11 +82,21 @@ function byRun(ops: readonly RunOp[]): Map<string, RunParts> {
   return runs;
 }
 
-function toMessage(run: JsonObject, source: string, sent: SentJson, maxRunBytes: number, tooLarge: Issue[]): RunMessage {
+function toMessage(
+  run: JsonObject,
+  source: string,
+  sent: SentJson,
+  maxRunBytes: number,
+  tooLarge: Issue[],
+): RunMessage {
   const value = runJson(run, sent);
   const bytes = Buffer.byteLength(value);
   if (bytes > maxRunBytes) {
-    tooLarge.push({ part: source, path: "(run)", message: `the run is ${bytes} bytes as JSON; the limit is ${maxRunBytes} (RUNHOOKS_MAX_RUN_BYTES)` });
+    tooLarge.push({
+      part: source,
+      path: "(run)",
+      message: `the run is ${bytes} bytes as JSON; the limit is ${maxRunBytes} (RUNHOOKS_MAX_RUN_BYTES)`,
+    });
   }
   // All runs of a trace share a partition (DESIGN §2).
   const key = typeof run["trace_id"] === "string" ? run["trace_id"] : String(run["id"]);
@@ -81,7 +113,12 @@ function toMessage(run: JsonObject, source: string, sent: SentJson, maxRunBytes:
  * a run reaches the topic once, unless the process dies between the ack and the commit (the client then
  * retries: at least once).
  */
-export async function acceptOps(deps: AcceptDeps, tenantId: string, ops: readonly RunOp[], sent: SentJson = NO_SENT_JSON): Promise<AcceptOutcome> {
+export async function acceptOps(
+  deps: AcceptDeps,
+  tenantId: string,
+  ops: readonly RunOp[],
+  sent: SentJson = NO_SENT_JSON,
+): Promise<AcceptOutcome> {
   const { counters } = deps;
   const runs = byRun(ops);
   const direct: RunMessage[] = [];
@@ -89,7 +126,8 @@ export async function acceptOps(deps: AcceptDeps, tenantId: string, ops: readonl
   const tooLarge: Issue[] = [];
   for (const [id, parts] of runs) {
     const merged = mergeRun(parts.create, parts.update);
-    if (parts.create !== null && hasEnded(merged)) direct.push(toMessage(finalizeRun(merged!), parts.source, sent, deps.maxRunBytes, tooLarge));
+    if (parts.create !== null && hasEnded(merged))
+      direct.push(toMessage(finalizeRun(merged!), parts.source, sent, deps.maxRunBytes, tooLarge));
     else pending.push([id, parts]);
   }
   if (tooLarge.length > 0) return { ok: false, reason: "run_too_large", issues: tooLarge, retriable: false };
@@ -102,7 +140,11 @@ export async function acceptOps(deps: AcceptDeps, tenantId: string, ops: readonl
       return { ok: true, produced: direct.length, pending: 0, duplicates: 0 };
     }
     const result = await deps.db.tx(async (tx) => {
-      const rows = await lockPendingRuns(tx, tenantId, pending.map(([id]) => id));
+      const rows = await lockPendingRuns(
+        tx,
+        tenantId,
+        pending.map(([id]) => id),
+      );
       const states: PendingRunState[] = [];
       const completed: RunMessage[] = [];
       const tooBig: Issue[] = [];
@@ -143,7 +185,13 @@ export async function acceptOps(deps: AcceptDeps, tenantId: string, ops: readonl
       }
       // Inside the transaction: the rows say "produced" only if Kafka has the runs.
       await deps.sink.send([...direct, ...completed]);
-      return { produced: direct.length + completed.length, completed: completed.length, stored, duplicates, delta: added - completedHeld };
+      return {
+        produced: direct.length + completed.length,
+        completed: completed.length,
+        stored,
+        duplicates,
+        delta: added - completedHeld,
+      };
     });
     deps.pendingQuota.apply(tenantId, result.delta);
     counters.runs_produced += result.produced;
@@ -153,18 +201,32 @@ export async function acceptOps(deps: AcceptDeps, tenantId: string, ops: readonl
     counters.runs_accepted += ops.length;
     return { ok: true, produced: result.produced, pending: result.stored, duplicates: result.duplicates };
   } catch (error) {
-    if (error instanceof RunTooLarge) return { ok: false, reason: "run_too_large", issues: error.issues, retriable: false };
-    if (error instanceof PendingFull) return { ok: false, reason: "pending_full", pending: error.pending, limit: error.limit, retriable: false };
+    if (error instanceof RunTooLarge)
+      return { ok: false, reason: "run_too_large", issues: error.issues, retriable: false };
+    if (error instanceof PendingFull)
+      return { ok: false, reason: "pending_full", pending: error.pending, limit: error.limit, retriable: false };
     const detail = String((error as Error)?.message ?? error);
     if (error instanceof KafkaUnavailableError) {
       counters.kafka_unavailable++;
       // The error's code and retriability are the refusal's: answered 503 `kafka_unavailable`.
-      return { ok: false, reason: error.code, message: "Kafka did not acknowledge the runs", detail, retriable: error.retriable };
+      return {
+        ok: false,
+        reason: error.code,
+        message: "Kafka did not acknowledge the runs",
+        detail,
+        retriable: error.retriable,
+      };
     }
     const failure = classifyStoreError(error);
     if (failure === "unavailable") {
       counters.database_unavailable++;
-      return { ok: false, reason: "database_unavailable", message: "Postgres did not store the incomplete runs", detail, retriable: true };
+      return {
+        ok: false,
+        reason: "database_unavailable",
+        message: "Postgres did not store the incomplete runs",
+        detail,
+        retriable: true,
+      };
     }
     return { ok: false, reason: failure === "data" ? "invalid_data" : "internal", detail, retriable: false };
   }

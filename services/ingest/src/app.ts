@@ -11,7 +11,15 @@ import { errorAnswer, refusalAnswer } from "./error-answers.js";
 import { infoBody } from "./info.js";
 import { boundaryOf, parseMultipart } from "./multipart.js";
 import { normalizeOps } from "./run-input.js";
-import { deepBatchIssues, opFromSingle, opsFromBatch, opsFromParts, tooDeepMessage, type Issue, type OpsResult } from "./run-ops.js";
+import {
+  deepBatchIssues,
+  opFromSingle,
+  opsFromBatch,
+  opsFromParts,
+  tooDeepMessage,
+  type Issue,
+  type OpsResult,
+} from "./run-ops.js";
 
 export interface IngestAppOptions extends AcceptDeps {
   readonly version: string;
@@ -38,8 +46,13 @@ export interface IngestAppOptions extends AcceptDeps {
 const PUBLIC_ROUTES: ReadonlySet<string> = new Set(["/info", "/healthz", "/metrics"]);
 
 /** JSON text as a value; refused (naming the part) when not JSON or nested deeper than `maxDepth`. */
-function json(body: Buffer, part: string, maxDepth: number): { ok: true; value: unknown } | { ok: false; issues: Issue[] } {
-  if (nestsDeeperThan(body, maxDepth)) return { ok: false, issues: [{ part, path: "(root)", message: tooDeepMessage(maxDepth) }] };
+function json(
+  body: Buffer,
+  part: string,
+  maxDepth: number,
+): { ok: true; value: unknown } | { ok: false; issues: Issue[] } {
+  if (nestsDeeperThan(body, maxDepth))
+    return { ok: false, issues: [{ part, path: "(root)", message: tooDeepMessage(maxDepth) }] };
   try {
     return { ok: true, value: JSON.parse(body.toString("utf8")) as unknown };
   } catch (error) {
@@ -77,7 +90,11 @@ export function buildIngestApp(o: IngestAppOptions): FastifyInstance {
     requestTimeout: o.timeouts.requestMs,
     keepAliveTimeout: o.timeouts.keepAliveMs,
     // Node checks the header and request deadlines of open connections at this interval.
-    http: { headersTimeout: o.timeouts.headersMs, requestTimeout: o.timeouts.requestMs, connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(o.timeouts.headersMs / 4))) },
+    http: {
+      headersTimeout: o.timeouts.headersMs,
+      requestTimeout: o.timeouts.requestMs,
+      connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(o.timeouts.headersMs / 4))),
+    },
   });
   app.server.maxConnections = o.maxConnections;
   const guard = keyGuard(o.db, {
@@ -90,20 +107,29 @@ export function buildIngestApp(o: IngestAppOptions): FastifyInstance {
 
   // Every body is read by readBody (limits and decompression), whatever its content type.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("*", (request: FastifyRequest, payload: IncomingMessage, done: (err: Error | null, body?: unknown) => void) => {
-    // An unknown path is answered 404 without its body: nothing is read, let alone inflated.
-    if (request.routeOptions.url === undefined) return done(null, undefined);
-    countEncoding(o.counters, request.headers["content-encoding"]);
-    readBody(payload, request.headers as { "content-length"?: string; "content-encoding"?: string }, limits).then(
-      (body) => done(null, body),
-      (error: Error) => done(error),
-    );
-  });
+  app.addContentTypeParser(
+    "*",
+    (request: FastifyRequest, payload: IncomingMessage, done: (err: Error | null, body?: unknown) => void) => {
+      // An unknown path is answered 404 without its body: nothing is read, let alone inflated.
+      if (request.routeOptions.url === undefined) return done(null, undefined);
+      countEncoding(o.counters, request.headers["content-encoding"]);
+      readBody(payload, request.headers as { "content-length"?: string; "content-encoding"?: string }, limits).then(
+        (body) => done(null, body),
+        (error: Error) => done(error),
+      );
+    },
+  );
 
   app.setErrorHandler((error: FastifyError | BodyError, request, reply) =>
-    sendAnswer(reply, errorAnswer(error, { method: request.method, route: request.routeOptions.url ?? "unknown" }), o.log),
+    sendAnswer(
+      reply,
+      errorAnswer(error, { method: request.method, route: request.routeOptions.url ?? "unknown" }),
+      o.log,
+    ),
   );
-  app.setNotFoundHandler((request, reply) => sendError(reply, 404, "not_found", `no route ${request.method} ${request.url.split("?")[0]}`));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, 404, "not_found", `no route ${request.method} ${request.url.split("?")[0]}`),
+  );
   app.addHook("onResponse", (request, reply, done) => {
     const route = request.routeOptions.url ?? "unknown";
     const status = String(reply.statusCode);
@@ -125,14 +151,24 @@ export function buildIngestApp(o: IngestAppOptions): FastifyInstance {
     } catch (error) {
       o.counters.database_unavailable++;
       o.log("warn", "the key store did not answer", { error: String(error) });
-      return reply.header("retry-after", String(o.retryAfterSeconds)).code(503).send({ error: "unavailable", message: "the key store (Postgres) does not answer; retry later" });
+      return reply
+        .header("retry-after", String(o.retryAfterSeconds))
+        .code(503)
+        .send({ error: "unavailable", message: "the key store (Postgres) does not answer; retry later" });
     }
     if (admission.ok) {
       request.tenantId = admission.principal;
       return undefined;
     }
     if (admission.reason !== "rate_limited") {
-      return sendError(reply, 401, "unauthorized", admission.reason === "missing_key" ? "missing API key: send it in the x-api-key header" : "invalid or revoked API key");
+      return sendError(
+        reply,
+        401,
+        "unauthorized",
+        admission.reason === "missing_key"
+          ? "missing API key: send it in the x-api-key header"
+          : "invalid or revoked API key",
+      );
     }
     const seconds = retryAfterSeconds(admission.retryAfterMs);
     return reply
@@ -184,12 +220,18 @@ export function buildIngestApp(o: IngestAppOptions): FastifyInstance {
     const contentType = request.headers["content-type"] ?? "";
     const boundary = /^multipart\/form-data/i.test(contentType) ? boundaryOf(contentType) : undefined;
     if (boundary === undefined) {
-      return sendIssues(reply, [{ part: "(body)", path: "content-type", message: "must be multipart/form-data with a boundary" }]);
+      return sendIssues(reply, [
+        { part: "(body)", path: "content-type", message: "must be multipart/form-data with a boundary" },
+      ]);
     }
     const parts = parseMultipart(bodyOf(request), boundary, o.maxParts);
     if (!parts.ok) {
       if (parts.reason === "too_many_parts") {
-        return sendTooMany(reply, "too_many_parts", `the body has more than ${parts.limit} parts; the limit is ${parts.limit} per request (RUNHOOKS_INGEST_MAX_PARTS): send smaller batches`);
+        return sendTooMany(
+          reply,
+          "too_many_parts",
+          `the body has more than ${parts.limit} parts; the limit is ${parts.limit} per request (RUNHOOKS_INGEST_MAX_PARTS): send smaller batches`,
+        );
       }
       return sendIssues(reply, [{ part: "(body)", path: "(multipart)", message: parts.message }]);
     }

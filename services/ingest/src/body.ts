@@ -28,13 +28,19 @@ async function gunzipWithin(raw: Buffer, limit: number): Promise<Buffer> {
   if (hint <= SYNC_INFLATE_BYTES) {
     const syncLimit = Math.min(limit, SYNC_INFLATE_BYTES);
     try {
-      return gunzipSync(raw, { maxOutputLength: syncLimit, chunkSize: Math.max(16 * KIB, Math.min(hint + 1, syncLimit)) });
+      return gunzipSync(raw, {
+        maxOutputLength: syncLimit,
+        chunkSize: Math.max(16 * KIB, Math.min(hint + 1, syncLimit)),
+      });
     } catch (error) {
       // Larger than the hint said (several members, or a false trailer): the thread pool takes it.
       if (syncLimit === limit || !isTooLarge(error)) throw error;
     }
   }
-  return gunzipAsync(raw, { maxOutputLength: limit, chunkSize: Math.max(64 * KIB, Math.min(hint + 1, 4 * 1024 * KIB, limit)) });
+  return gunzipAsync(raw, {
+    maxOutputLength: limit,
+    chunkSize: Math.max(64 * KIB, Math.min(hint + 1, 4 * 1024 * KIB, limit)),
+  });
 }
 
 function isTooLarge(error: unknown): boolean {
@@ -62,11 +68,19 @@ export interface BodyLimits {
 }
 
 function tooLarge(what: string, limit: number): BodyError {
-  return new BodyError(413, "body_too_large", `the body is larger than ${limit} bytes ${what}; send smaller batches (GET /info: batch_ingest_config.size_limit_bytes)`);
+  return new BodyError(
+    413,
+    "body_too_large",
+    `the body is larger than ${limit} bytes ${what}; send smaller batches (GET /info: batch_ingest_config.size_limit_bytes)`,
+  );
 }
 
 /** Reads a request body within the limits and undoes its Content-Encoding (gzip, deflate, br). */
-export async function readBody(stream: Readable, headers: { "content-length"?: string; "content-encoding"?: string }, limits: BodyLimits): Promise<Buffer> {
+export async function readBody(
+  stream: Readable,
+  headers: { "content-length"?: string; "content-encoding"?: string },
+  limits: BodyLimits,
+): Promise<Buffer> {
   const declared = Number(headers["content-length"]);
   if (Number.isFinite(declared) && declared > limits.wireBytes) throw tooLarge("as sent", limits.wireBytes);
   const encoding = (headers["content-encoding"] ?? "identity").trim().toLowerCase();
@@ -79,7 +93,11 @@ export async function readBody(stream: Readable, headers: { "content-length"?: s
           ? (raw, limit) => brotliAsync(raw, { maxOutputLength: limit })
           : undefined;
   if (inflate_ === undefined && encoding !== "identity" && encoding !== "") {
-    throw new BodyError(415, "unsupported_encoding", `Content-Encoding ${encoding} is not supported; use gzip (GET /info says which)`);
+    throw new BodyError(
+      415,
+      "unsupported_encoding",
+      `Content-Encoding ${encoding} is not supported; use gzip (GET /info says which)`,
+    );
   }
   const chunks: Buffer[] = [];
   let size = 0;

@@ -9,13 +9,27 @@ export const IngestEnv = ServiceEnv.extend({
   RUNHOOKS_INGEST_PORT: z.coerce.number().int().min(0).max(65535).default(8083),
   RUNHOOKS_INGEST_HOST: z.string().min(1).default("127.0.0.1"),
   /** The byte limit advertised in /info (`batch_ingest_config.size_limit_bytes`); larger bodies get 413. */
-  RUNHOOKS_INGEST_MAX_BODY_BYTES: z.coerce.number().int().min(64 * 1024).max(512 * MIB).default(20 * MIB),
+  RUNHOOKS_INGEST_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(64 * 1024)
+    .max(512 * MIB)
+    .default(20 * MIB),
   /** Operations per request the SDKs are told to batch (`batch_ingest_config.size_limit`). */
   RUNHOOKS_INGEST_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(100),
   /** One run's JSON as produced; larger runs are refused (413). Must stay under the broker's 1 MiB. */
-  RUNHOOKS_MAX_RUN_BYTES: z.coerce.number().int().min(1024).max(900 * 1024).default(512 * 1024),
+  RUNHOOKS_MAX_RUN_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(900 * 1024)
+    .default(512 * 1024),
   /** How long an incomplete run (created without end_time) waits for its end before it is dropped. */
-  RUNHOOKS_INGEST_PENDING_TTL_MS: z.coerce.number().int().min(1000).default(24 * 60 * 60 * 1000),
+  RUNHOOKS_INGEST_PENDING_TTL_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(24 * 60 * 60 * 1000),
   /** How long a produce may take before the request is answered 503 (Kafka unavailable). */
   RUNHOOKS_INGEST_PRODUCE_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   /** The Retry-After (seconds) of a 503. */
@@ -45,7 +59,11 @@ export const IngestEnv = ServiceEnv.extend({
 }).superRefine((env, ctx) => {
   refineOtelEnv(env, ctx);
   if (env.RUNHOOKS_INGEST_HEADERS_TIMEOUT_MS > env.RUNHOOKS_INGEST_REQUEST_TIMEOUT_MS) {
-    ctx.addIssue({ code: "custom", path: ["RUNHOOKS_INGEST_HEADERS_TIMEOUT_MS"], message: "must not exceed RUNHOOKS_INGEST_REQUEST_TIMEOUT_MS (the headers are part of the request)" });
+    ctx.addIssue({
+      code: "custom",
+      path: ["RUNHOOKS_INGEST_HEADERS_TIMEOUT_MS"],
+      message: "must not exceed RUNHOOKS_INGEST_REQUEST_TIMEOUT_MS (the headers are part of the request)",
+    });
   }
 });
 export type IngestEnv = z.infer<typeof IngestEnv>;

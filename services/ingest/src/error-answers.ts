@@ -11,7 +11,11 @@ export interface Answer {
   readonly body: { readonly error: string; readonly message: string; readonly [extra: string]: unknown };
   /** Sent as Retry-After: the same request may succeed then. */
   readonly retryAfterSeconds?: number;
-  readonly log?: { readonly level: "warn" | "error"; readonly message: string; readonly fields: Record<string, unknown> };
+  readonly log?: {
+    readonly level: "warn" | "error";
+    readonly message: string;
+    readonly fields: Record<string, unknown>;
+  };
 }
 
 /**
@@ -25,12 +29,23 @@ export function refusalAnswer(refusal: Refusal, tenantId: string, retryAfterSeco
       status: 503,
       body: { error: refusal.reason, message: `${refusal.message}; nothing was accepted, retry later` },
       retryAfterSeconds,
-      log: { level: "warn", message: "runs not accepted: a dependency is unavailable", fields: { reason: refusal.reason, error: refusal.detail } },
+      log: {
+        level: "warn",
+        message: "runs not accepted: a dependency is unavailable",
+        fields: { reason: refusal.reason, error: refusal.detail },
+      },
     };
   }
   switch (refusal.reason) {
     case "run_too_large":
-      return { status: 413, body: { error: "run_too_large", message: refusal.issues.map((i) => `${i.part}: ${i.message}`).join("; "), issues: refusal.issues } };
+      return {
+        status: 413,
+        body: {
+          error: "run_too_large",
+          message: refusal.issues.map((i) => `${i.part}: ${i.message}`).join("; "),
+          issues: refusal.issues,
+        },
+      };
     case "pending_full":
       return {
         status: 429,
@@ -46,9 +61,14 @@ export function refusalAnswer(refusal: Refusal, tenantId: string, retryAfterSeco
         status: 400,
         body: {
           error: "invalid_data",
-          message: "the store refused a run of this request as invalid data (for example a \\u0000 character in a string); nothing was accepted; fix the runs, a retry as is fails again",
+          message:
+            "the store refused a run of this request as invalid data (for example a \\u0000 character in a string); nothing was accepted; fix the runs, a retry as is fails again",
         },
-        log: { level: "warn", message: "Postgres refused the data of incomplete runs", fields: { tenantId, error: refusal.detail } },
+        log: {
+          level: "warn",
+          message: "Postgres refused the data of incomplete runs",
+          fields: { tenantId, error: refusal.detail },
+        },
       };
     case "internal":
       return {
@@ -63,13 +83,22 @@ export function refusalAnswer(refusal: Refusal, tenantId: string, retryAfterSeco
  * What reached Fastify's error handler: a refused body (BodyError) is answered with its status and
  * code; Fastify's own 4xx are the client's to fix; anything else is ours (500, logged). Pure.
  */
-export function errorAnswer(error: FastifyError | BodyError, request: { readonly method: string; readonly route: string }): Answer {
-  if (error instanceof BodyError) return { status: error.statusCode, body: { error: error.code, message: error.message } };
+export function errorAnswer(
+  error: FastifyError | BodyError,
+  request: { readonly method: string; readonly route: string },
+): Answer {
+  if (error instanceof BodyError)
+    return { status: error.statusCode, body: { error: error.code, message: error.message } };
   const status = error.statusCode ?? 500;
-  if (status >= 400 && status < 500) return { status, body: { error: status === 413 ? "body_too_large" : "invalid_request", message: error.message } };
+  if (status >= 400 && status < 500)
+    return { status, body: { error: status === 413 ? "body_too_large" : "invalid_request", message: error.message } };
   return {
     status: 500,
     body: { error: "internal", message: "internal error; see the ingest log" },
-    log: { level: "error", message: "request failed", fields: { method: request.method, route: request.route, error: String(error), stack: error.stack } },
+    log: {
+      level: "error",
+      message: "request failed",
+      fields: { method: request.method, route: request.route, error: String(error), stack: error.stack },
+    },
   };
 }

@@ -36,9 +36,16 @@ export async function startIngest(o: IngestOptions): Promise<Ingest> {
   const maxBodyBytes = o.maxBodyBytes ?? 20 * 1024 * 1024;
   const pendingTtlMs = o.pendingTtlMs ?? 24 * 60 * 60 * 1000;
   const db = connectDatabase({ url: o.databaseUrl, poolSize: o.dbPoolSize ?? 10, applicationName: "runhooks-ingest" });
-  const telemetry = createTelemetry(o.otel ?? OTEL_OFF, { name: "runhooks-ingest", version: VERSION, instanceId: o.instanceId });
+  const telemetry = createTelemetry(o.otel ?? OTEL_OFF, {
+    name: "runhooks-ingest",
+    version: VERSION,
+    instanceId: o.instanceId,
+  });
   const cleanups: (() => Promise<void>)[] = [
-    () => telemetry.shutdown().catch((error: unknown) => log("warn", "could not export the last telemetry", { error: String(error) })),
+    () =>
+      telemetry
+        .shutdown()
+        .catch((error: unknown) => log("warn", "could not export the last telemetry", { error: String(error) })),
     () => db.dispose(),
   ];
   const stop = async () => {
@@ -55,13 +62,22 @@ export async function startIngest(o: IngestOptions): Promise<Ingest> {
     const admin = kafka.admin();
     await admin.connect();
     try {
-      const report = await ensureTopics(admin, topicSpecs({ prefix: o.topicPrefix }).filter((s) => s.name === topic));
+      const report = await ensureTopics(
+        admin,
+        topicSpecs({ prefix: o.topicPrefix }).filter((s) => s.name === topic),
+      );
       for (const m of report.mismatches) log("warn", describeMismatch(m), { topic: m.topic });
     } finally {
       await admin.disconnect();
     }
     const produceTimeoutMs = o.produceTimeoutMs ?? 10_000;
-    const producer = await startProducerThread({ brokers: o.brokers, clientId: `runhooks-ingest-${o.instanceId}`, topic, timeoutMs: produceTimeoutMs, log });
+    const producer = await startProducerThread({
+      brokers: o.brokers,
+      clientId: `runhooks-ingest-${o.instanceId}`,
+      topic,
+      timeoutMs: produceTimeoutMs,
+      log,
+    });
     cleanups.push(() => producer.stop());
     const sink = tracedSink(telemetry, topic, producer);
 
@@ -73,7 +89,11 @@ export async function startIngest(o: IngestOptions): Promise<Ingest> {
       try {
         const gone = await expirePendingRuns(db, pendingTtlMs);
         counters.runs_pending_expired += gone.expired;
-        if (gone.expired > 0) log("warn", "incomplete runs expired before their end arrived", { expired: gone.expired, ttlMs: pendingTtlMs });
+        if (gone.expired > 0)
+          log("warn", "incomplete runs expired before their end arrived", {
+            expired: gone.expired,
+            ttlMs: pendingTtlMs,
+          });
         const byTenant = await countPendingByTenant(db);
         pendingQuota.reset(byTenant);
         pendingGauge = [...byTenant.values()].reduce((a, b) => a + b, 0);
@@ -105,10 +125,16 @@ export async function startIngest(o: IngestOptions): Promise<Ingest> {
       maxParts: o.maxParts ?? DEFAULT_MAX_PARTS,
       maxJsonDepth: o.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH,
       pendingQuota,
-      timeouts: { headersMs: o.headersTimeoutMs ?? 10_000, requestMs: o.requestTimeoutMs ?? 120_000, keepAliveMs: o.keepAliveTimeoutMs ?? 65_000 },
+      timeouts: {
+        headersMs: o.headersTimeoutMs ?? 10_000,
+        requestMs: o.requestTimeoutMs ?? 120_000,
+        keepAliveMs: o.keepAliveTimeoutMs ?? 65_000,
+      },
       maxConnections: o.maxConnections ?? 1_024,
       log,
-      health: () => producer.problem() ?? (lastSweepError === undefined ? undefined : `the pending-runs store failed: ${lastSweepError}`),
+      health: () =>
+        producer.problem() ??
+        (lastSweepError === undefined ? undefined : `the pending-runs store failed: ${lastSweepError}`),
       metrics: () => telemetry.prometheus(),
     });
     cleanups.push(() => app.close());

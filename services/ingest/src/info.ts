@@ -3,7 +3,11 @@
  * whether they use `/runs/multipart`; `instance_flags.gzip_body_enabled` lets them gzip the body.
  * zstd is not offered: Node 20's zlib cannot decode it, so the SDKs fall back to gzip.
  */
-export function infoBody(o: { readonly version: string; readonly maxBodyBytes: number; readonly batchSize: number }): Record<string, unknown> {
+export function infoBody(o: {
+  readonly version: string;
+  readonly maxBodyBytes: number;
+  readonly batchSize: number;
+}): Record<string, unknown> {
   return {
     version: o.version,
     license_expiration_time: null,

@@ -64,12 +64,17 @@ export function finalizeRun(run: JsonObject): JsonObject {
   if (out["is_root"] === undefined || out["is_root"] === null) out["is_root"] = out["parent_run_id"] == null;
   const outputs = out["outputs"];
   const extra = out["extra"];
-  const usage = (isObject(outputs) && isObject(outputs["usage_metadata"]) ? outputs["usage_metadata"] : undefined) ??
-    (isObject(extra) && isObject(extra["metadata"]) && isObject(extra["metadata"]["usage_metadata"]) ? extra["metadata"]["usage_metadata"] : undefined);
+  const usage =
+    (isObject(outputs) && isObject(outputs["usage_metadata"]) ? outputs["usage_metadata"] : undefined) ??
+    (isObject(extra) && isObject(extra["metadata"]) && isObject(extra["metadata"]["usage_metadata"])
+      ? extra["metadata"]["usage_metadata"]
+      : undefined);
   if (usage !== undefined) {
     const prompt = count(usage["input_tokens"]);
     const completion = count(usage["output_tokens"]);
-    const total = count(usage["total_tokens"]) ?? (prompt !== undefined && completion !== undefined ? prompt + completion : undefined);
+    const total =
+      count(usage["total_tokens"]) ??
+      (prompt !== undefined && completion !== undefined ? prompt + completion : undefined);
     if (out["prompt_tokens"] == null && prompt !== undefined) out["prompt_tokens"] = prompt;
     if (out["completion_tokens"] == null && completion !== undefined) out["completion_tokens"] = completion;
     if (out["total_tokens"] == null && total !== undefined) out["total_tokens"] = total;

@@ -58,13 +58,15 @@ const QUOTE = 34;
  */
 function sdkHeaders(body: Buffer, start: number, end: number): { name: string; contentType: string } | undefined {
   const nameStart = start + SDK_DISPOSITION.length;
-  if (nameStart > end || body.compare(SDK_DISPOSITION, 0, SDK_DISPOSITION.length, start, nameStart) !== 0) return undefined;
+  if (nameStart > end || body.compare(SDK_DISPOSITION, 0, SDK_DISPOSITION.length, start, nameStart) !== 0)
+    return undefined;
   const quote = body.indexOf(QUOTE, nameStart);
   if (quote < 0 || quote >= end || quote === nameStart) return undefined;
   const name = body.toString("latin1", nameStart, quote);
   if (quote + 1 === end) return { name, contentType: "text/plain" };
   const typeStart = quote + 1 + SDK_CONTENT_TYPE.length;
-  if (typeStart > end || body.compare(SDK_CONTENT_TYPE, 0, SDK_CONTENT_TYPE.length, quote + 1, typeStart) !== 0) return undefined;
+  if (typeStart > end || body.compare(SDK_CONTENT_TYPE, 0, SDK_CONTENT_TYPE.length, quote + 1, typeStart) !== 0)
+    return undefined;
   const type = body.toString("latin1", typeStart, end);
   return type.includes("\r\n") ? undefined : { name, contentType: type.trim() };
 }

@@ -41,12 +41,16 @@ export class PendingQuota {
 
 /** A tenant's incomplete runs (inside a transaction: its own uncommitted rows included). */
 export async function countTenantPending(db: Queryable, tenantId: string): Promise<number> {
-  const rows = (await db.query(sql`SELECT count(*)::int AS n FROM ingest_pending WHERE tenant_id = ${tenantId} AND produced_at IS NULL`)) as { n: number }[];
+  const rows = (await db.query(
+    sql`SELECT count(*)::int AS n FROM ingest_pending WHERE tenant_id = ${tenantId} AND produced_at IS NULL`,
+  )) as { n: number }[];
   return rows[0]?.n ?? 0;
 }
 
 /** Incomplete runs by tenant: one scan, at each sweep (it also gives the pending-runs gauge). */
 export async function countPendingByTenant(db: Queryable): Promise<Map<string, number>> {
-  const rows = (await db.query(sql`SELECT tenant_id, count(*)::int AS n FROM ingest_pending WHERE produced_at IS NULL GROUP BY tenant_id`)) as { tenant_id: string; n: number }[];
+  const rows = (await db.query(
+    sql`SELECT tenant_id, count(*)::int AS n FROM ingest_pending WHERE produced_at IS NULL GROUP BY tenant_id`,
+  )) as { tenant_id: string; n: number }[];
   return new Map(rows.map((r) => [r.tenant_id, r.n]));
 }

@@ -92,7 +92,8 @@ export async function startProducerThread(o: ProducerThreadOptions): Promise<Pro
     send(messages: readonly RunMessage[]): Promise<void> {
       if (messages.length === 0) return Promise.resolve();
       const problem = thread.problem();
-      if (problem !== undefined || stopping) return Promise.reject(new KafkaUnavailableError(problem ?? "ingest is stopping"));
+      if (problem !== undefined || stopping)
+        return Promise.reject(new KafkaUnavailableError(problem ?? "ingest is stopping"));
       let total = 0;
       for (const m of messages) total += Buffer.byteLength(m.key) + m.bytes;
       // A buffer of its own (not a slice of Node's shared pool), so it can be moved to the thread.
@@ -117,7 +118,13 @@ export async function startProducerThread(o: ProducerThreadOptions): Promise<Pro
           reject(new KafkaUnavailableError(`the Kafka producer thread did not answer within ${o.timeoutMs * 2} ms`));
         }, o.timeoutMs * 2);
         pending.set(id, { resolve, reject, timer });
-        const message: ToProducer = { type: "send", id, ends, bytes, ...(traced ? { headers: messages.map((m) => m.headers) } : {}) };
+        const message: ToProducer = {
+          type: "send",
+          id,
+          ends,
+          bytes,
+          ...(traced ? { headers: messages.map((m) => m.headers) } : {}),
+        };
         thread.post(message, [bytes.buffer, ends.buffer]);
       });
     },

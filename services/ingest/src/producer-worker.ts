@@ -15,7 +15,12 @@ const log = (level: "error" | "warn" | "info" | "debug", message: string, fields
     post({ type: "log", level, message, fields });
   } catch {
     // Fields that cannot cross threads (functions…) go as text.
-    post({ type: "log", level, message, fields: { fields: String(JSON.stringify(fields, (_k, v: unknown) => (typeof v === "function" ? undefined : v))) } });
+    post({
+      type: "log",
+      level,
+      message,
+      fields: { fields: String(JSON.stringify(fields, (_k, v: unknown) => (typeof v === "function" ? undefined : v))) },
+    });
   }
 };
 

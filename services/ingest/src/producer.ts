@@ -22,7 +22,10 @@ export interface RunMessage extends ProduceMessage {
 
 /** Bytes of a message's key and value, as produced. */
 function sizeOf(m: ProduceMessage): number {
-  return (typeof m.key === "string" ? Buffer.byteLength(m.key) : m.key.length) + (typeof m.value === "string" ? Buffer.byteLength(m.value) : m.value.length);
+  return (
+    (typeof m.key === "string" ? Buffer.byteLength(m.key) : m.key.length) +
+    (typeof m.value === "string" ? Buffer.byteLength(m.value) : m.value.length)
+  );
 }
 
 /** Kafka did not acknowledge in time or refused: the caller answers 503, the client retries. */
@@ -70,11 +73,21 @@ export function batchingSink(o: BatchingSinkOptions): RunSink<ProduceMessage> {
       const send = o.producer.send({
         topic: o.topic,
         acks: -1,
-        messages: messages.map((m) => (m.headers === undefined ? { key: m.key, value: m.value } : { key: m.key, value: m.value, headers: { ...m.headers } })),
+        messages: messages.map((m) =>
+          m.headers === undefined
+            ? { key: m.key, value: m.value }
+            : { key: m.key, value: m.value, headers: { ...m.headers } },
+        ),
       });
-      await acknowledgedWithin(send, o.timeoutMs, () => new KafkaUnavailableError(`Kafka did not acknowledge within ${o.timeoutMs} ms`));
+      await acknowledgedWithin(
+        send,
+        o.timeoutMs,
+        () => new KafkaUnavailableError(`Kafka did not acknowledge within ${o.timeoutMs} ms`),
+      );
     } catch (error) {
-      throw error instanceof KafkaUnavailableError ? error : new KafkaUnavailableError(`Kafka refused the runs: ${(error as Error).message}`);
+      throw error instanceof KafkaUnavailableError
+        ? error
+        : new KafkaUnavailableError(`Kafka refused the runs: ${(error as Error).message}`);
     }
   };
 
@@ -88,13 +101,15 @@ export function batchingSink(o: BatchingSinkOptions): RunSink<ProduceMessage> {
         bytes += next.bytes;
       }
       inFlight++;
-      sendOnce(taken.flatMap((w) => w.messages)).then(
-        () => taken.forEach((w) => w.resolve()),
-        (error: Error) => taken.forEach((w) => w.reject(error)),
-      ).finally(() => {
-        inFlight--;
-        pump();
-      });
+      sendOnce(taken.flatMap((w) => w.messages))
+        .then(
+          () => taken.forEach((w) => w.resolve()),
+          (error: Error) => taken.forEach((w) => w.reject(error)),
+        )
+        .finally(() => {
+          inFlight--;
+          pump();
+        });
     }
   };
 

@@ -24,14 +24,24 @@ export function normalizeOp(op: RunOp, tenantId: string): { ok: true; op: RunOp 
   const body: JsonObject = { ...op.body };
   const given = body["id"];
   if (given !== undefined && (typeof given !== "string" || given.toLowerCase() !== op.id)) {
-    return { ok: false, issues: [{ part: op.source, path: "id", message: `does not match the run id ${op.id} the ${op.source === "(body)" ? "URL" : "part name"} gives` }] };
+    return {
+      ok: false,
+      issues: [
+        {
+          part: op.source,
+          path: "id",
+          message: `does not match the run id ${op.id} the ${op.source === "(body)" ? "URL" : "part name"} gives`,
+        },
+      ],
+    };
   }
   body["id"] = op.id;
   for (const field of TIME_FIELDS) {
     const value = body[field];
     if (typeof value === "number") {
       const date = new Date(value);
-      if (Number.isNaN(date.getTime())) return { ok: false, issues: [{ part: op.source, path: field, message: "not a valid time" }] };
+      if (Number.isNaN(date.getTime()))
+        return { ok: false, issues: [{ part: op.source, path: field, message: "not a valid time" }] };
       body[field] = date.toISOString();
     }
   }
@@ -49,7 +59,10 @@ export function normalizeOp(op: RunOp, tenantId: string): { ok: true; op: RunOp 
 }
 
 /** Normalises every operation; refuses all of them if one is invalid. */
-export function normalizeOps(ops: readonly RunOp[], tenantId: string): { ok: true; ops: RunOp[] } | { ok: false; issues: Issue[] } {
+export function normalizeOps(
+  ops: readonly RunOp[],
+  tenantId: string,
+): { ok: true; ops: RunOp[] } | { ok: false; issues: Issue[] } {
   const out: RunOp[] = [];
   const issues: Issue[] = [];
   for (const op of ops) {

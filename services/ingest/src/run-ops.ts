@@ -37,7 +37,14 @@ export type OpsResult =
   | { readonly ok: false; readonly issues: readonly Issue[] };
 
 /** The fields the SDKs send as parts of their own (`post.<id>.inputs`…), each a JSON value. */
-export const SPLIT_FIELDS: ReadonlySet<string> = new Set(["inputs", "outputs", "events", "extra", "error", "serialized"]);
+export const SPLIT_FIELDS: ReadonlySet<string> = new Set([
+  "inputs",
+  "outputs",
+  "events",
+  "extra",
+  "error",
+  "serialized",
+]);
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -87,7 +94,11 @@ export function opsFromParts(parts: readonly MultipartPart[], maxDepth: number =
       continue;
     }
     if (kind !== "post" && kind !== "patch") {
-      issues.push({ part: name, path: "(name)", message: "unknown part: expected post.<run id>, patch.<run id>[.<field>], attachment.… or feedback.…" });
+      issues.push({
+        part: name,
+        path: "(name)",
+        message: "unknown part: expected post.<run id>, patch.<run id>[.<field>], attachment.… or feedback.…",
+      });
       reported.add(name);
       continue;
     }
@@ -100,7 +111,11 @@ export function opsFromParts(parts: readonly MultipartPart[], maxDepth: number =
       continue;
     }
     if (field !== undefined && (field.includes(".") || !SPLIT_FIELDS.has(field))) {
-      issues.push({ part: name, path: "(name)", message: `unknown field part; the fields sent apart are ${[...SPLIT_FIELDS].join(", ")}` });
+      issues.push({
+        part: name,
+        path: "(name)",
+        message: `unknown field part; the fields sent apart are ${[...SPLIT_FIELDS].join(", ")}`,
+      });
       continue;
     }
     // Before any reader that recurses: JSON.parse does not, everything after it does.
@@ -145,7 +160,11 @@ export function opsFromParts(parts: readonly MultipartPart[], maxDepth: number =
     if (entry.body === undefined) {
       // Reported only when the main part is not already reported as malformed.
       if (!reported.has(key)) {
-        issues.push({ part: entry.fields[0]?.[2] ?? key, path: "(part)", message: `no ${key} part for this field part` });
+        issues.push({
+          part: entry.fields[0]?.[2] ?? key,
+          path: "(part)",
+          message: `no ${key} part for this field part`,
+        });
       }
       continue;
     }
@@ -162,7 +181,11 @@ export function opsFromParts(parts: readonly MultipartPart[], maxDepth: number =
 function idOf(body: JsonObject, source: string, issues: Issue[]): string | undefined {
   const id = body["id"];
   if (typeof id !== "string" || !GUID.test(id)) {
-    issues.push({ part: source, path: "id", message: id === undefined ? "required: the run id (a UUID)" : "must be a UUID (8-4-4-4-12 hex digits)" });
+    issues.push({
+      part: source,
+      path: "id",
+      message: id === undefined ? "required: the run id (a UUID)" : "must be a UUID (8-4-4-4-12 hex digits)",
+    });
     return undefined;
   }
   return id.toLowerCase();
@@ -179,7 +202,8 @@ export function deepBatchIssues(body: unknown, maxDepth: number): Issue[] {
       const list = body[kind];
       if (!Array.isArray(list)) continue;
       list.forEach((run: unknown, i) => {
-        if (depthOf(run, maxDepth) > maxDepth) issues.push({ part: `${kind}[${i}]`, path: "(root)", message: tooDeepMessage(maxDepth) });
+        if (depthOf(run, maxDepth) > maxDepth)
+          issues.push({ part: `${kind}[${i}]`, path: "(root)", message: tooDeepMessage(maxDepth) });
       });
     }
   }
@@ -188,7 +212,11 @@ export function deepBatchIssues(body: unknown, maxDepth: number): Issue[] {
 
 /** `POST /runs/batch`: `{"post": [runs…], "patch": [runs…]}`, each run with its `id`. */
 export function opsFromBatch(body: unknown): OpsResult {
-  if (!isObject(body)) return { ok: false, issues: [{ part: "(body)", path: "(root)", message: 'must be a JSON object {"post": [...], "patch": [...]}' }] };
+  if (!isObject(body))
+    return {
+      ok: false,
+      issues: [{ part: "(body)", path: "(root)", message: 'must be a JSON object {"post": [...], "patch": [...]}' }],
+    };
   const issues: Issue[] = [];
   const ops: RunOp[] = [];
   for (const kind of ["post", "patch"] as const) {
@@ -215,7 +243,8 @@ export function opsFromBatch(body: unknown): OpsResult {
 /** `POST /runs` (a create) or `PATCH /runs/:id` (an update of the run the URL names). */
 export function opFromSingle(kind: OpKind, body: unknown, urlId?: string): OpsResult {
   const source = "(body)";
-  if (!isObject(body)) return { ok: false, issues: [{ part: source, path: "(root)", message: "must be a JSON object (a run)" }] };
+  if (!isObject(body))
+    return { ok: false, issues: [{ part: source, path: "(root)", message: "must be a JSON object (a run)" }] };
   const issues: Issue[] = [];
   let id: string | undefined;
   if (urlId === undefined) {

@@ -30,6 +30,7 @@ export function classifyStoreError(error: unknown): StoreFailure {
   const raw = (error as { message?: unknown }).message;
   const message = typeof raw === "string" ? raw : "";
   // The driver's own words when the connection goes away mid-query, or the pool cannot get one.
-  if (/connection (terminated|ended|closed)|timeout|timed out|Client has encountered a connection error/i.test(message)) return "unavailable";
+  if (/connection (terminated|ended|closed)|timeout|timed out|Client has encountered a connection error/i.test(message))
+    return "unavailable";
   return "internal";
 }

@@ -11,10 +11,18 @@ export function tracedSink(t: Telemetry, topic: string, inner: RunSink): RunSink
   return {
     async send(messages) {
       const batch = messages.length > 1 ? { [ATTR.messagingBatchCount]: messages.length } : {};
-      const started = messages.map((m) => startProducerSpan(t, topic, { key: m.key, value: m.value }, { attributes: { ...batch, [ATTR.runId]: m.runId } }));
+      const started = messages.map((m) =>
+        startProducerSpan(
+          t,
+          topic,
+          { key: m.key, value: m.value },
+          { attributes: { ...batch, [ATTR.runId]: m.runId } },
+        ),
+      );
       const traced: RunMessage[] = messages.map((m, i) => {
         const headers: Record<string, string> = {};
-        for (const [name, value] of Object.entries(started[i]!.message.headers ?? {})) if (typeof value === "string") headers[name] = value;
+        for (const [name, value] of Object.entries(started[i]!.message.headers ?? {}))
+          if (typeof value === "string") headers[name] = value;
         return { ...m, headers };
       });
       const spans = started.map((s) => s.span);

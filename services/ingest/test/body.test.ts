@@ -7,7 +7,11 @@ const MIB = 1024 * 1024;
 const limits = { wireBytes: 4 * MIB, inflatedBytes: 8 * MIB };
 
 function read(body: Buffer, encoding = "gzip") {
-  return readBody(Readable.from([body]), { "content-length": String(body.length), "content-encoding": encoding }, limits);
+  return readBody(
+    Readable.from([body]),
+    { "content-length": String(body.length), "content-encoding": encoding },
+    limits,
+  );
 }
 
 /** Distinct lines, so the inflated bytes are checked in full, not only their length. */
@@ -35,7 +39,10 @@ describe("reading gzip bodies", () => {
     // The trailer gives the last member's size only (here 10 bytes): the at-once attempt stops at its
     // cap, and the thread pool inflates the whole body.
     const raw = text(3 * MIB);
-    const members = Buffer.concat([gzipSync(raw.subarray(0, raw.length - 10)), gzipSync(raw.subarray(raw.length - 10))]);
+    const members = Buffer.concat([
+      gzipSync(raw.subarray(0, raw.length - 10)),
+      gzipSync(raw.subarray(raw.length - 10)),
+    ]);
     expect(members.readUInt32LE(members.length - 4)).toBe(10);
     expect((await read(members)).equals(raw)).toBe(true);
   });
@@ -47,12 +54,18 @@ describe("reading gzip bodies", () => {
   });
 
   it("refuses a body inflating past the limit with 413, whichever way it is inflated", async () => {
-    for (const bomb of [gzipSync(Buffer.alloc(9 * MIB, 32)), Buffer.concat([gzipSync(Buffer.alloc(10, 32)), gzipSync(Buffer.alloc(9 * MIB, 32))])]) {
+    for (const bomb of [
+      gzipSync(Buffer.alloc(9 * MIB, 32)),
+      Buffer.concat([gzipSync(Buffer.alloc(10, 32)), gzipSync(Buffer.alloc(9 * MIB, 32))]),
+    ]) {
       await expect(read(bomb)).rejects.toMatchObject({ statusCode: 413, code: "body_too_large" });
     }
   });
 
   it("refuses a body that is not gzip with 400", async () => {
-    await expect(read(Buffer.from("not gzip at all, but long enough"))).rejects.toMatchObject({ statusCode: 400, code: "invalid_body" });
+    await expect(read(Buffer.from("not gzip at all, but long enough"))).rejects.toMatchObject({
+      statusCode: 400,
+      code: "invalid_body",
+    });
   });
 });

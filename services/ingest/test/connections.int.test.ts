@@ -32,7 +32,8 @@ function open(url: string): Promise<Raw> {
         socket,
         received: () => text,
         closed,
-        waitFor: (pattern) => (pattern.test(text) ? Promise.resolve(text) : new Promise((r) => waiters.push({ pattern, resolve: r }))),
+        waitFor: (pattern) =>
+          pattern.test(text) ? Promise.resolve(text) : new Promise((r) => waiters.push({ pattern, resolve: r })),
       }),
     );
     socket.once("error", reject);
@@ -60,7 +61,9 @@ describe("ingest connections: timeouts and a cap", () => {
 
   it("answers 408 and closes a request whose body stalls", async () => {
     const raw = await open(ingest.url);
-    raw.socket.write(`POST /runs/batch HTTP/1.1\r\nHost: ingest\r\nx-api-key: ${h.apiKey}\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"post": [`);
+    raw.socket.write(
+      `POST /runs/batch HTTP/1.1\r\nHost: ingest\r\nx-api-key: ${h.apiKey}\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"post": [`,
+    );
     await raw.closed;
     expect(raw.received()).toMatch(/^HTTP\/1\.1 408/);
   });

@@ -38,14 +38,29 @@ describe("ingest refuses abuse with a clear 4xx and stays healthy", () => {
     await h?.close();
   });
 
-  const call = async (method: string, path: string, body?: Buffer | string, headers: Record<string, string> = {}, key: string | null = h.apiKey, base = ingest.url): Promise<Answer> => {
+  const call = async (
+    method: string,
+    path: string,
+    body?: Buffer | string,
+    headers: Record<string, string> = {},
+    key: string | null = h.apiKey,
+    base = ingest.url,
+  ): Promise<Answer> => {
     const response = await fetch(`${base}${path}`, {
       method,
-      headers: { ...(key === null ? {} : { "x-api-key": key }), ...(typeof body === "string" ? { "content-type": "application/json" } : {}), ...headers },
+      headers: {
+        ...(key === null ? {} : { "x-api-key": key }),
+        ...(typeof body === "string" ? { "content-type": "application/json" } : {}),
+        ...headers,
+      },
       ...(body === undefined ? {} : { body }),
     });
     const text = await response.text();
-    return { status: response.status, body: (text === "" ? {} : JSON.parse(text)) as Answer["body"], headers: response.headers };
+    return {
+      status: response.status,
+      body: (text === "" ? {} : JSON.parse(text)) as Answer["body"],
+      headers: response.headers,
+    };
   };
   const healthy = async (base = ingest.url) => {
     const answer = await fetch(`${base}/healthz`);
@@ -75,10 +90,17 @@ describe("ingest refuses abuse with a clear 4xx and stays healthy", () => {
 
   it("answers 415 to unknown encodings, all counted under one label", async () => {
     for (const encoding of ["zstd", "snappy", "x-custom-1", "x-custom-2"]) {
-      const answer = await call("POST", "/runs/batch", Buffer.from("{}"), { "content-type": "application/json", "content-encoding": encoding });
+      const answer = await call("POST", "/runs/batch", Buffer.from("{}"), {
+        "content-type": "application/json",
+        "content-encoding": encoding,
+      });
       expect(answer.status, encoding).toBe(415);
     }
-    expect([...ingest.counters.encodings.keys()].every((label) => ["identity", "gzip", "x-gzip", "deflate", "br", "other"].includes(label))).toBe(true);
+    expect(
+      [...ingest.counters.encodings.keys()].every((label) =>
+        ["identity", "gzip", "x-gzip", "deflate", "br", "other"].includes(label),
+      ),
+    ).toBe(true);
     expect(ingest.counters.encodings.get("other")).toBe(4);
     const metrics = await (await fetch(`${ingest.url}/metrics`)).text();
     expect(metrics).toMatch(/runhooks_ingest_bodies_total\{content_encoding="other"\} 4/);
@@ -91,8 +113,13 @@ describe("ingest refuses abuse with a clear 4xx and stays healthy", () => {
     const batch = await call("POST", "/runs/batch", JSON.stringify({ post: runs }));
     expect(batch.status).toBe(413);
     expect(batch.body.error).toBe("too_many_runs");
-    expect(batch.body.message).toContain("101 run operations; the limit is 100 per request (RUNHOOKS_INGEST_BATCH_SIZE");
-    const mp = multipartBody(runs.flatMap((r) => runParts("post", r)), { gzip: true });
+    expect(batch.body.message).toContain(
+      "101 run operations; the limit is 100 per request (RUNHOOKS_INGEST_BATCH_SIZE",
+    );
+    const mp = multipartBody(
+      runs.flatMap((r) => runParts("post", r)),
+      { gzip: true },
+    );
     const multipart = await call("POST", "/runs/multipart", mp.body, mp.headers);
     expect(multipart.status).toBe(413);
     expect(multipart.body.message).toContain("RUNHOOKS_INGEST_BATCH_SIZE");
@@ -134,7 +161,9 @@ describe("ingest refuses abuse with a clear 4xx and stays healthy", () => {
     const parts = { runs: "(body)", batch: "post[1]", patch: "(body)", multipart: `post.${id}.inputs` };
     for (const [route, answer] of Object.entries(answers)) {
       expect(answer.status, route).toBe(400);
-      expect(answer.body.issues, route).toContainEqual(expect.objectContaining({ part: parts[route as keyof typeof parts] }));
+      expect(answer.body.issues, route).toContainEqual(
+        expect.objectContaining({ part: parts[route as keyof typeof parts] }),
+      );
       expect(answer.body.message, route).toContain("RUNHOOKS_INGEST_MAX_JSON_DEPTH");
     }
     // Just under the limit (the run is level 1, its inputs level 2): accepted and produced.
@@ -152,7 +181,9 @@ describe("ingest refuses abuse with a clear 4xx and stays healthy", () => {
     expect(answer.body.error).toBe("invalid_data");
     expect(answer.headers.get("retry-after")).toBeNull();
     expect(answer.body.message).not.toMatch(/unsupported Unicode|22P05|jsonb/i);
-    expect(logs).toContainEqual(expect.objectContaining({ level: "warn", message: "Postgres refused the data of incomplete runs" }));
+    expect(logs).toContainEqual(
+      expect.objectContaining({ level: "warn", message: "Postgres refused the data of incomplete runs" }),
+    );
     expect(ingest.counters.database_unavailable).toBe(0);
     await healthy();
   });
@@ -164,7 +195,18 @@ describe("ingest refuses abuse with a clear 4xx and stays healthy", () => {
     for (let i = 0; i < 5; i++) {
       const id = randomUUID();
       ids.push(id);
-      expect((await call("PATCH", `/runs/${id}`, JSON.stringify({ end_time: "2026-01-01T00:00:01.000Z", outputs: { i } }), {}, key, capped.url)).status).toBe(202);
+      expect(
+        (
+          await call(
+            "PATCH",
+            `/runs/${id}`,
+            JSON.stringify({ end_time: "2026-01-01T00:00:01.000Z", outputs: { i } }),
+            {},
+            key,
+            capped.url,
+          )
+        ).status,
+      ).toBe(202);
     }
     const full = await call("PATCH", `/runs/${randomUUID()}`, JSON.stringify({ outputs: {} }), {}, key, capped.url);
     expect(full.status).toBe(429);
@@ -173,16 +215,29 @@ describe("ingest refuses abuse with a clear 4xx and stays healthy", () => {
     expect(full.body.message).toContain("the limit is 5 (RUNHOOKS_INGEST_MAX_PENDING_PER_TENANT)");
     expect(full.headers.get("retry-after")).not.toBeNull();
     // Another tenant holds its own.
-    expect((await call("PATCH", `/runs/${randomUUID()}`, JSON.stringify({ outputs: {} }), {}, h.apiKey, capped.url)).status).toBe(202);
+    expect(
+      (await call("PATCH", `/runs/${randomUUID()}`, JSON.stringify({ outputs: {} }), {}, h.apiKey, capped.url)).status,
+    ).toBe(202);
     // Completing a held run (its create, the held update has its end) adds none: accepted, and it makes room for one more.
-    const create = completeRun({ id: ids[0], end_time: undefined, trace_id: ids[0], dotted_order: `20260101T000000000000Z${ids[0]}` });
+    const create = completeRun({
+      id: ids[0],
+      end_time: undefined,
+      trace_id: ids[0],
+      dotted_order: `20260101T000000000000Z${ids[0]}`,
+    });
     expect((await call("POST", "/runs", JSON.stringify(create), {}, key, capped.url)).status).toBe(202);
     await h.waitForRuns((runs) => runs.some((r) => r.run["id"] === ids[0]));
-    expect((await call("PATCH", `/runs/${randomUUID()}`, JSON.stringify({ outputs: {} }), {}, key, capped.url)).status).toBe(202);
-    expect((await call("PATCH", `/runs/${randomUUID()}`, JSON.stringify({ outputs: {} }), {}, key, capped.url)).status).toBe(429);
+    expect(
+      (await call("PATCH", `/runs/${randomUUID()}`, JSON.stringify({ outputs: {} }), {}, key, capped.url)).status,
+    ).toBe(202);
+    expect(
+      (await call("PATCH", `/runs/${randomUUID()}`, JSON.stringify({ outputs: {} }), {}, key, capped.url)).status,
+    ).toBe(429);
     // A second instance starts from the store's counts.
     const second = await h.start({ maxPendingPerTenant: 5 });
-    expect((await call("PATCH", `/runs/${randomUUID()}`, JSON.stringify({ outputs: {} }), {}, key, second.url)).status).toBe(429);
+    expect(
+      (await call("PATCH", `/runs/${randomUUID()}`, JSON.stringify({ outputs: {} }), {}, key, second.url)).status,
+    ).toBe(429);
     await healthy(capped.url);
     await capped.stop();
     await second.stop();
@@ -207,7 +262,9 @@ describe("ingest refuses abuse with a clear 4xx and stays healthy", () => {
 
   it("answers a flood of one wrong key from its cache: one Postgres lookup", async () => {
     const before = ingest.counters.key_lookups;
-    const answers = await Promise.all(Array.from({ length: 200 }, () => call("POST", "/runs/batch", "{}", {}, "rh_flood-of-the-same-wrong-key")));
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, () => call("POST", "/runs/batch", "{}", {}, "rh_flood-of-the-same-wrong-key")),
+    );
     expect(answers.every((a) => a.status === 401)).toBe(true);
     expect(ingest.counters.key_lookups - before).toBe(1);
     // A valid key after it is looked up once too, and accepted.

@@ -30,7 +30,10 @@ export interface IngestHarness {
 
 export const silent = (): void => undefined;
 
-export async function createIngestHarness(label: string, brokers: readonly string[] = inject("kafkaBrokers")): Promise<IngestHarness> {
+export async function createIngestHarness(
+  label: string,
+  brokers: readonly string[] = inject("kafkaBrokers"),
+): Promise<IngestHarness> {
   const prefix = uniquePrefix(label);
   const topics = topicNames(prefix);
   const kafka = createKafka({ brokers, clientId: `ingest-${label}`, logLevel: "error", logger: () => undefined });
@@ -89,7 +92,8 @@ export async function createIngestHarness(label: string, brokers: readonly strin
     async waitForRuns(predicate, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       while (!predicate(runs)) {
-        if (Date.now() > deadline) throw new Error(`runs topic never reached the expected state; read ${runs.length} runs`);
+        if (Date.now() > deadline)
+          throw new Error(`runs topic never reached the expected state; read ${runs.length} runs`);
         await new Promise((r) => setTimeout(r, 50));
       }
     },

@@ -17,7 +17,12 @@ describe("nesting depth on the bytes", () => {
     ["brackets inside strings do not count", `["${"[".repeat(50)}"]`, 4, false],
     ["an escaped quote does not end the string", `["\\"${"[".repeat(50)}"]`, 4, false],
     ["an escaped backslash before the quote does", `["\\\\", ${deep(5)}]`, 4, true],
-    ["siblings do not add up", `[${deep(4)}, ${deep(4)}, ${deep(4)}]`.replace(/^\[/, "{\"a\":").replace(/\]$/, "}"), 5, false],
+    [
+      "siblings do not add up",
+      `[${deep(4)}, ${deep(4)}, ${deep(4)}]`.replace(/^\[/, '{"a":').replace(/\]$/, "}"),
+      5,
+      false,
+    ],
     ["an unterminated string stops the scan", `["${"[".repeat(50)}`, 4, false],
     ["short texts pass at once", "[[[", 4, false],
   ])("%s", (_name, text, max, expected) => {
@@ -42,7 +47,8 @@ describe("nesting depth on the bytes", () => {
 describe("multipart limits (pure)", () => {
   const body = (parts: Part[]) => multipartBody(parts);
   const boundaryOfHeaders = (headers: Record<string, string>) => /boundary=(.+)$/.exec(headers["content-type"]!)![1]!;
-  const fields = (n: number): Part[] => Array.from({ length: n }, () => ({ name: `post.${randomUUID()}.inputs`, data: "{}" }));
+  const fields = (n: number): Part[] =>
+    Array.from({ length: n }, () => ({ name: `post.${randomUUID()}.inputs`, data: "{}" }));
 
   it.each<[string, number, number, string]>([
     ["under the limit", 3, 4, "ok"],
@@ -80,7 +86,11 @@ describe("multipart limits (pure)", () => {
     const id = randomUUID();
     const ops = opsFromParts(
       [
-        { name: `post.${id}`, contentType: "application/json", data: Buffer.from(JSON.stringify({ name: "n", run_type: "chain", start_time: "2026-01-01T00:00:00Z" })) },
+        {
+          name: `post.${id}`,
+          contentType: "application/json",
+          data: Buffer.from(JSON.stringify({ name: "n", run_type: "chain", start_time: "2026-01-01T00:00:00Z" })),
+        },
         { name: `post.${id}.inputs`, contentType: "application/json", data: Buffer.from(deep(20)) },
       ],
       10,

@@ -8,13 +8,18 @@ export interface Part {
 }
 
 /** A multipart/form-data body exactly as the langsmith SDK writes it (CompressedRunBuffer). */
-export function multipartBody(parts: readonly Part[], options: { gzip?: boolean } = {}): { body: Buffer; headers: Record<string, string> } {
+export function multipartBody(
+  parts: readonly Part[],
+  options: { gzip?: boolean } = {},
+): { body: Buffer; headers: Record<string, string> } {
   const boundary = `----LangSmithFormBoundary${randomBytes(6).toString("hex")}`;
   const chunks: Buffer[] = [];
   for (const part of parts) {
     const data = Buffer.isBuffer(part.data) ? part.data : Buffer.from(part.data);
     chunks.push(
-      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${part.name}"\r\nContent-Type: ${part.contentType ?? `application/json; length=${data.length}`}\r\n\r\n`),
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="${part.name}"\r\nContent-Type: ${part.contentType ?? `application/json; length=${data.length}`}\r\n\r\n`,
+      ),
       data,
       Buffer.from("\r\n"),
     );

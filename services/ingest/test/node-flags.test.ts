@@ -9,7 +9,11 @@ describe("the ingest process' Node flags", () => {
   });
 
   it("are what bench:ingest gives its own process, the direct producer's (the child gets them as deployed)", () => {
-    const scripts = (JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { scripts: Record<string, string> }).scripts;
+    const scripts = (
+      JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
+        scripts: Record<string, string>;
+      }
+    ).scripts;
     expect(scripts["bench:ingest"]).toContain(`NODE_OPTIONS=${INGEST_NODE_FLAGS.join(" ")} `);
   });
 });

@@ -58,8 +58,16 @@ describe.skipIf(env.KAFKA_BROKERS !== undefined)("ingest while Kafka is unavaila
 
   const post = async (parts: ReturnType<typeof runParts>) => {
     const { body, headers } = multipartBody(parts, { gzip: true });
-    const response = await fetch(`${ingest.url}/runs/multipart`, { method: "POST", headers: { ...headers, "x-api-key": h.apiKey }, body });
-    return { status: response.status, retryAfter: response.headers.get("retry-after"), body: (await response.json()) as { error?: string } };
+    const response = await fetch(`${ingest.url}/runs/multipart`, {
+      method: "POST",
+      headers: { ...headers, "x-api-key": h.apiKey },
+      body,
+    });
+    return {
+      status: response.status,
+      retryAfter: response.headers.get("retry-after"),
+      body: (await response.json()) as { error?: string },
+    };
   };
 
   it("answers 503 with Retry-After while the broker is down, and loses nothing that got a 2xx once it is back", async () => {
@@ -75,9 +83,15 @@ describe.skipIf(env.KAFKA_BROKERS !== undefined)("ingest while Kafka is unavaila
     expect(refused.retryAfter).toBe("2");
     expect(refused.body.error).toBe("kafka_unavailable");
     // Completing a stored run needs Kafka too: refused, and the stored part is kept.
-    const completion = runParts("patch", { id: pending["id"], end_time: "2026-01-01T00:00:03Z", outputs: { done: true } });
+    const completion = runParts("patch", {
+      id: pending["id"],
+      end_time: "2026-01-01T00:00:03Z",
+      outputs: { done: true },
+    });
     expect((await post(completion)).status).toBe(503);
-    const row = (await h.database.db.query(sql`SELECT created IS NOT NULL AS has_create, produced_at FROM ingest_pending WHERE run_id = ${pending["id"] as string}`)) as { has_create: boolean; produced_at: Date | null }[];
+    const row = (await h.database.db.query(
+      sql`SELECT created IS NOT NULL AS has_create, produced_at FROM ingest_pending WHERE run_id = ${pending["id"] as string}`,
+    )) as { has_create: boolean; produced_at: Date | null }[];
     expect(row).toEqual([{ has_create: true, produced_at: null }]);
     // A run that only needs Postgres (an incomplete create) is still stored.
     const meanwhile = run(false);
@@ -86,7 +100,11 @@ describe.skipIf(env.KAFKA_BROKERS !== undefined)("ingest while Kafka is unavaila
 
     await startKafka(brokerOptions);
     // A client retries what was refused, as the SDK does after Retry-After.
-    for (const parts of [runParts("post", during), completion, runParts("patch", { id: meanwhile["id"], end_time: "2026-01-01T00:00:04Z" })]) {
+    for (const parts of [
+      runParts("post", during),
+      completion,
+      runParts("patch", { id: meanwhile["id"], end_time: "2026-01-01T00:00:04Z" }),
+    ]) {
       const deadline = Date.now() + 90_000;
       let status = 0;
       while (status !== 202 && Date.now() < deadline) {
@@ -97,11 +115,18 @@ describe.skipIf(env.KAFKA_BROKERS !== undefined)("ingest while Kafka is unavaila
     }
 
     // Every run that got a 2xx is on the topic; the one completed from its stored part once, merged.
-    await h.waitForRuns((runs) => [before, during, pending, meanwhile].every((r) => runs.some((x) => x.run["id"] === r["id"])), 90_000);
+    await h.waitForRuns(
+      (runs) => [before, during, pending, meanwhile].every((r) => runs.some((x) => x.run["id"] === r["id"])),
+      90_000,
+    );
     for (const r of [before, during, pending, meanwhile]) {
       expect(h.runs.filter((x) => x.run["id"] === r["id"]).length, String(r["id"])).toBeGreaterThanOrEqual(1);
     }
     expect(h.runs.filter((x) => x.run["id"] === pending["id"])).toHaveLength(1);
-    expect(h.runs.find((x) => x.run["id"] === pending["id"])!.run).toMatchObject({ inputs: { n: 1 }, outputs: { done: true }, end_time: "2026-01-01T00:00:03Z" });
+    expect(h.runs.find((x) => x.run["id"] === pending["id"])!.run).toMatchObject({
+      inputs: { n: 1 },
+      outputs: { done: true },
+      end_time: "2026-01-01T00:00:03Z",
+    });
   }, 240_000);
 });

@@ -22,7 +22,13 @@ describe("the Kafka producer thread", () => {
   });
 
   it("produces each run's key and value byte for byte, multi-byte text included, and refuses sends once stopped", async () => {
-    const thread = await startProducerThread({ brokers: h.brokers, clientId: "producer-thread-test", topic: h.topics.runs, timeoutMs: 5000, log: silent });
+    const thread = await startProducerThread({
+      brokers: h.brokers,
+      clientId: "producer-thread-test",
+      topic: h.topics.runs,
+      timeoutMs: 5000,
+      log: silent,
+    });
     const texts = ["plain", "é ü ß", "日本語のテキスト", "emoji 😀🚀", "\u2028 line sep", "x".repeat(5000)];
     const batches = [0, 1].map(() => texts.map((t) => message(randomUUID(), t)));
     await Promise.all(batches.map((b) => thread.send(b)));
@@ -40,6 +46,14 @@ describe("the Kafka producer thread", () => {
 
   it("does not start when no broker answers", async () => {
     const port = await freePort();
-    await expect(startProducerThread({ brokers: [`127.0.0.1:${port}`], clientId: "producer-thread-test", topic: h.topics.runs, timeoutMs: 1000, log: silent })).rejects.toThrow(/could not connect to Kafka/);
+    await expect(
+      startProducerThread({
+        brokers: [`127.0.0.1:${port}`],
+        clientId: "producer-thread-test",
+        topic: h.topics.runs,
+        timeoutMs: 1000,
+        log: silent,
+      }),
+    ).rejects.toThrow(/could not connect to Kafka/);
   });
 });

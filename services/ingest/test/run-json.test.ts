@@ -35,7 +35,18 @@ function produced(parts: Part[]): { json: Buffer; run: Record<string, unknown> }
 function oddJson(random: () => number, depth = 0): string {
   const roll = random();
   if (depth > 2 || roll < 0.3) {
-    return ["1.0", "1e2", "-0", "0.5E-3", '"\\u00e9\\n\\"q\\""', '"é😀"', "true", "null", '"\\ud800"', "12345678901234567890"][Math.floor(random() * 10)]!;
+    return [
+      "1.0",
+      "1e2",
+      "-0",
+      "0.5E-3",
+      '"\\u00e9\\n\\"q\\""',
+      '"é😀"',
+      "true",
+      "null",
+      '"\\ud800"',
+      "12345678901234567890",
+    ][Math.floor(random() * 10)]!;
   }
   const n = Math.floor(random() * 4);
   if (roll < 0.6) return `[ ${Array.from({ length: n }, () => oddJson(random, depth + 1)).join(" , ")} ]`;
@@ -48,9 +59,17 @@ describe("producing a run with the JSON text its parts were sent in", () => {
     const random = mulberry32(11);
     for (let i = 0; i < 500; i++) {
       const id = randomUUID();
-      const main = { id, name: "n", run_type: "llm", start_time: 1767225600000, end_time: "2026-01-01T00:00:01Z", dotted_order: `20260101T000000000000Z${id}` };
+      const main = {
+        id,
+        name: "n",
+        run_type: "llm",
+        start_time: 1767225600000,
+        end_time: "2026-01-01T00:00:01Z",
+        dotted_order: `20260101T000000000000Z${id}`,
+      };
       const parts: Part[] = [{ name: `post.${id}`, data: JSON.stringify(main) }];
-      for (const field of ["inputs", "outputs", "extra"]) if (random() < 0.8) parts.push({ name: `post.${id}.${field}`, data: `{ "v" : ${oddJson(random)} }` });
+      for (const field of ["inputs", "outputs", "extra"])
+        if (random() < 0.8) parts.push({ name: `post.${id}.${field}`, data: `{ "v" : ${oddJson(random)} }` });
       if (random() < 0.5) parts.push({ name: `post.${id}.events`, data: `[ ${oddJson(random)} ]` });
       const [{ json, run }] = produced(parts) as [{ json: Buffer; run: Record<string, unknown> }];
       expect(isUtf8(json)).toBe(true);
@@ -72,14 +91,20 @@ describe("producing a run with the JSON text its parts were sent in", () => {
     const text = json.toString("utf8");
     expect(text).toContain('"inputs":{"q" : "\\u00e9", "n": 1.0}');
     expect(JSON.parse(text)).toEqual(made);
-    expect(JSON.parse(text)).toMatchObject({ extra: { metadata: { a: 1, b: 2 } }, end_time: "2026-01-01T00:00:02.000Z", tenant_id: tenant });
+    expect(JSON.parse(text)).toMatchObject({
+      extra: { metadata: { a: 1, b: 2 } },
+      end_time: "2026-01-01T00:00:02.000Z",
+      tenant_id: tenant,
+    });
   });
 
   it("writes valid UTF-8 whatever the part's bytes: invalid sequences read as U+FFFD, as when parsed", () => {
     const id = randomUUID();
     const run = { id, name: "n", run_type: "llm", start_time: 1767225600000, end_time: 1767225601000 };
     const bad = Buffer.concat([Buffer.from('{"q": "a'), Buffer.from([0xf1, 0x80, 0x80, 0xff]), Buffer.from('b"}')]);
-    const [{ json, run: made }] = produced([...runParts("post", run), { name: `post.${id}.inputs`, data: bad }]) as [{ json: Buffer; run: Record<string, unknown> }];
+    const [{ json, run: made }] = produced([...runParts("post", run), { name: `post.${id}.inputs`, data: bad }]) as [
+      { json: Buffer; run: Record<string, unknown> },
+    ];
     expect(isUtf8(json)).toBe(true);
     expect(JSON.parse(json.toString("utf8"))).toEqual(made);
     expect((JSON.parse(json.toString("utf8")) as { inputs: { q: string } }).inputs.q).toContain("\ufffd");

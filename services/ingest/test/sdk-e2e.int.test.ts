@@ -52,7 +52,14 @@ describe("the real langsmith SDK → ingest → evaluator → delivery → webho
     const address = receiver.address();
     receiverUrl = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
     const brokers = inject("kafkaBrokers");
-    api = await startApi({ databaseUrl: h.database.url, kafkaBrokers: brokers, topicPrefix: h.prefix, port: 0, migrate: false, relay: { pollIntervalMs: 100 } });
+    api = await startApi({
+      databaseUrl: h.database.url,
+      kafkaBrokers: brokers,
+      topicPrefix: h.prefix,
+      port: 0,
+      migrate: false,
+      relay: { pollIntervalMs: 100 },
+    });
     evaluator = await startEvaluator({
       brokers,
       topicPrefix: h.prefix,
@@ -87,7 +94,14 @@ describe("the real langsmith SDK → ingest → evaluator → delivery → webho
     const response = await fetch(`${api.url}/rules`, {
       method: "POST",
       headers: { "x-api-key": h.apiKey, "content-type": "application/json" },
-      body: JSON.stringify({ display_name: name, enabled: true, filter, sampling_rate: 1, window: { seconds: 1, max_runs: 100 }, webhooks: [{ url: `${receiverUrl}${path}` }] }),
+      body: JSON.stringify({
+        display_name: name,
+        enabled: true,
+        filter,
+        sampling_rate: 1,
+        window: { seconds: 1, max_runs: 100 },
+        webhooks: [{ url: `${receiverUrl}${path}` }],
+      }),
     });
     expect(response.status, await response.clone().text()).toBe(201);
     return ((await response.json()) as { rule: { id: string } }).rule.id;
@@ -95,7 +109,11 @@ describe("the real langsmith SDK → ingest → evaluator → delivery → webho
 
   it("delivers the runs of a traced program with the ids, tree, status, error, metadata and tokens the SDK sent", async () => {
     const nonce = randomUUID();
-    const errorsRule = await createRule("tool errors", { and: [{ "==": [{ var: "run_type" }, "tool"] }, { "==": [{ var: "status" }, "error"] }] }, "/errors");
+    const errorsRule = await createRule(
+      "tool errors",
+      { and: [{ "==": [{ var: "run_type" }, "tool"] }, { "==": [{ var: "status" }, "error"] }] },
+      "/errors",
+    );
     const traceRule = await createRule("this trace", { "==": [{ var: "metadata.e2e" }, nonce] }, "/trace");
 
     // Runs are judged by the rule versions in force when they land: wait until the relay published both.
@@ -183,7 +201,11 @@ describe("the real langsmith SDK → ingest → evaluator → delivery → webho
     const llmRun = delivered.get(sent.get("llm")!.id)!;
     expect(llmRun["parent_run_id"]).toBe(sent.get("chain")!.id);
     expect([llmRun["prompt_tokens"], llmRun["completion_tokens"], llmRun["total_tokens"]]).toEqual([11, 7, 18]);
-    expect((llmRun["outputs"] as { usage_metadata: unknown }).usage_metadata).toEqual({ input_tokens: 11, output_tokens: 7, total_tokens: 18 });
+    expect((llmRun["outputs"] as { usage_metadata: unknown }).usage_metadata).toEqual({
+      input_tokens: 11,
+      output_tokens: 7,
+      total_tokens: 18,
+    });
     const toolRun = delivered.get(sent.get("tool")!.id)!;
     expect(toolRun["error"]).toContain("tool broke on echo: what is runhooks?");
     // Each run reached the runs topic exactly once, merged (the SDK posts at start, patches at end).

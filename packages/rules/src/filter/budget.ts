@@ -56,8 +56,9 @@ export function chargeText(meter: Meter, value: unknown): void {
     charge(meter, stringSteps(value.length));
   } else if (Array.isArray(value)) {
     charge(meter, 1 + value.length);
-    for (const item of value as readonly unknown[]) if (typeof item === "object" && item !== null) chargeText(meter, item);
-    else if (typeof item === "string" && item.length >= CHARS_PER_STEP) charge(meter, stringSteps(item.length));
+    for (const item of value as readonly unknown[])
+      if (typeof item === "object" && item !== null) chargeText(meter, item);
+      else if (typeof item === "string" && item.length >= CHARS_PER_STEP) charge(meter, stringSteps(item.length));
   } else {
     charge(meter, 1);
   }

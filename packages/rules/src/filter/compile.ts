@@ -1,4 +1,13 @@
-import { DEFAULT_FILTER_STEPS, EXHAUSTED, charge, chargeOperand, chargeText, lengthSteps, unmetered, type Meter } from "./budget.js";
+import {
+  DEFAULT_FILTER_STEPS,
+  EXHAUSTED,
+  charge,
+  chargeOperand,
+  chargeText,
+  lengthSteps,
+  unmetered,
+  type Meter,
+} from "./budget.js";
 import { compileEager, constant, isConstant, chargePath, type Evaluate } from "./evaluate.js";
 import { isOperation, operationParts, type JsonLogicExpression } from "./expression.js";
 import { BINARY_OPERATIONS, UNARY_OPERATIONS, VALUE_OPERATIONS, truthy, type ValueOperator } from "./operators.js";
@@ -99,7 +108,12 @@ export function compileExpression(logic: unknown, meter: Meter = unmetered()): E
     case "none":
       return compileScoped(op, compile(operands[0]), compile(operands[1]), meter);
     case "reduce":
-      return compileReduce(compile(operands[0]), compile(operands[1]), operands[2] === undefined ? constant(null) : compile(operands[2]), meter);
+      return compileReduce(
+        compile(operands[0]),
+        compile(operands[1]),
+        operands[2] === undefined ? constant(null) : compile(operands[2]),
+        meter,
+      );
     case "var":
       return compileVar(operands.map(compile), meter);
     case "missing":
@@ -276,4 +290,3 @@ function compileVar(operands: readonly Evaluate[], meter: Meter): Evaluate {
     return resolve(data, given === undefined ? null : given);
   };
 }
-

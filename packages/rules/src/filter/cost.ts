@@ -86,7 +86,11 @@ export function filterCost(filter: unknown, limits: Partial<CostLimits> = {}): C
   let blamed: Visit | undefined;
   for (const visit of model.visits) {
     if (visit.times * visit.cost <= max) continue;
-    if (blamed === undefined || (visit.iterating && !blamed.iterating) || (visit.iterating === blamed.iterating && visit.path.length > blamed.path.length)) {
+    if (
+      blamed === undefined ||
+      (visit.iterating && !blamed.iterating) ||
+      (visit.iterating === blamed.iterating && visit.path.length > blamed.path.length)
+    ) {
       blamed = visit;
     }
   }
@@ -105,7 +109,28 @@ function count(n: number): string {
 
 const ITERATING = new Set(["some", "all", "none", "filter", "map", "reduce"]);
 /** Operators whose result is one number or boolean. */
-const SCALAR_RESULT = new Set(["==", "===", "!=", "!==", ">", ">=", "<", "<=", "!", "!!", "in", "+", "-", "/", "%", "min", "max", "some", "all", "none"]);
+const SCALAR_RESULT = new Set([
+  "==",
+  "===",
+  "!=",
+  "!==",
+  ">",
+  ">=",
+  "<",
+  "<=",
+  "!",
+  "!!",
+  "in",
+  "+",
+  "-",
+  "/",
+  "%",
+  "min",
+  "max",
+  "some",
+  "all",
+  "none",
+]);
 
 class Model {
   readonly visits: Visit[] = [];
@@ -115,7 +140,8 @@ class Model {
 
   /** The bound of `logic` evaluated `times` times per run; `record` keeps the visit for blame. */
   bound(logic: unknown, scope: Scope, path: readonly PropertyKey[], times: number, record: boolean): Bound {
-    if ((this.nodes += 1) > MAX_MODEL_NODES) throw new Refused(formatPath(path), "is too complex to bound its cost (reduce nested in reduce?)");
+    if ((this.nodes += 1) > MAX_MODEL_NODES)
+      throw new Refused(formatPath(path), "is too complex to bound its cost (reduce nested in reduce?)");
     const result = this.compute(logic, scope, path, times, record);
     if (record && typeof logic === "object" && logic !== null) {
       const op = isOperation(logic) ? operationParts(logic).op : "";
@@ -159,9 +185,13 @@ class Model {
       case "map": {
         const source = this.bound(operands[0], scope, at(0), times, record);
         const n = source.value.length;
-        const body = operands.length > 1 ? this.bound(operands[1], { kind: "element", element: source.element }, at(1), times * n, record) : constantBound();
+        const body =
+          operands.length > 1
+            ? this.bound(operands[1], { kind: "element", element: source.element }, at(1), times * n, record)
+            : constantBound();
         const cost = 1 + source.cost + n * (1 + body.cost);
-        if (op === "map") return { cost, value: { steps: 1 + n + n * body.value.steps, length: n }, element: body.value };
+        if (op === "map")
+          return { cost, value: { steps: 1 + n + n * body.value.steps, length: n }, element: body.value };
         if (op === "filter") return { cost, value: source.value, element: source.element };
         return { cost, value: SCALAR, element: SCALAR };
       }
@@ -184,7 +214,11 @@ class Model {
       else if (text?.startsWith("current")) shape = scope.current;
       else shape = maxShape([scope.accumulator, scope.current]);
       // The whole `{current, accumulator}`, or a path computed at run time: either of them.
-      if (text === "" || text === undefined) shape = { steps: scope.accumulator.steps + scope.current.steps, length: Math.max(scope.accumulator.length, scope.current.length) };
+      if (text === "" || text === undefined)
+        shape = {
+          steps: scope.accumulator.steps + scope.current.steps,
+          length: Math.max(scope.accumulator.length, scope.current.length),
+        };
     }
     if (fallback !== undefined) shape = maxShape([shape, fallback.value]);
     // A computed path (or a literal array one) is stringified and split.
@@ -223,8 +257,12 @@ class Model {
     // rather than builds; NaN when the bounds are already infinite (then refused by the limit).
     const addsSteps = large.value.steps - (start.steps + probe);
     const addsLength = large.value.length - (start.length + probe);
-    const steps = Math.max(start.steps, small.value.steps) + n * (Number.isNaN(addsSteps) ? Number.POSITIVE_INFINITY : Math.max(0, addsSteps));
-    const length = Math.max(start.length, small.value.length) + n * (Number.isNaN(addsLength) ? Number.POSITIVE_INFINITY : Math.max(0, addsLength));
+    const steps =
+      Math.max(start.steps, small.value.steps) +
+      n * (Number.isNaN(addsSteps) ? Number.POSITIVE_INFINITY : Math.max(0, addsSteps));
+    const length =
+      Math.max(start.length, small.value.length) +
+      n * (Number.isNaN(addsLength) ? Number.POSITIVE_INFINITY : Math.max(0, addsLength));
     const last = reducer({ steps, length }, record);
     // The accumulator grows evenly from its first size to its last, and a step's cost is convex in
     // its size (sums, maxima, products): the mean of the first and last costs bounds the mean cost.
@@ -246,23 +284,43 @@ class Model {
       case "or":
       case "if":
       case "?:":
-        return { cost: 1 + inner, value: maxShape(bounds.map((b) => b.value).concat(SCALAR)), element: maxShape(bounds.map((b) => b.element)) };
+        return {
+          cost: 1 + inner,
+          value: maxShape(bounds.map((b) => b.value).concat(SCALAR)),
+          element: maxShape(bounds.map((b) => b.element)),
+        };
       case "cat":
         return { cost: 1 + inner + all, value: { steps: 1 + all, length: 0 }, element: SCALAR };
       case "substr":
         return { cost: 1 + inner + (bounds[0]?.value.steps ?? 1), value: bounds[0]?.value ?? SCALAR, element: SCALAR };
       case "merge": {
         const length = sum(bounds.map((b) => Math.max(1, b.value.length)));
-        return { cost: 1 + inner + all, value: { steps: 1 + all, length }, element: maxShape(bounds.map((b) => b.value)) };
+        return {
+          cost: 1 + inner + all,
+          value: { steps: 1 + all, length },
+          element: maxShape(bounds.map((b) => b.value)),
+        };
       }
       case "in":
         // The first operand is coerced if it is an array; the second is searched whatever it is.
-        return { cost: 1 + inner + (isScalarLiteral(operands[0]) ? 0 : (bounds[0]?.value.steps ?? 0)) + (bounds[1]?.value.steps ?? 0), value: SCALAR, element: SCALAR };
+        return {
+          cost:
+            1 +
+            inner +
+            (isScalarLiteral(operands[0]) ? 0 : (bounds[0]?.value.steps ?? 0)) +
+            (bounds[1]?.value.steps ?? 0),
+          value: SCALAR,
+          element: SCALAR,
+        };
       case "missing":
       case "missing_some": {
         // Keys may come from the run, and are then read as paths or even as logic.
         const keys = sum(bounds.map((b) => b.value.steps));
-        return { cost: 1 + inner + 3 * keys, value: { steps: 1 + keys, length: keys }, element: maxShape(bounds.map((b) => b.value)) };
+        return {
+          cost: 1 + inner + 3 * keys,
+          value: { steps: 1 + keys, length: keys },
+          element: maxShape(bounds.map((b) => b.value)),
+        };
       }
       case "!":
       case "!!":
@@ -271,11 +329,19 @@ class Model {
         return { cost: 1 + inner + coerced, value: SCALAR, element: SCALAR };
       case "*":
         // One operand comes back as it is (json-logic-js reduces without an initial value).
-        return { cost: 1 + inner + coerced, value: bounds.length === 1 ? bounds[0]!.value : SCALAR, element: bounds.length === 1 ? bounds[0]!.element : SCALAR };
+        return {
+          cost: 1 + inner + coerced,
+          value: bounds.length === 1 ? bounds[0]!.value : SCALAR,
+          element: bounds.length === 1 ? bounds[0]!.element : SCALAR,
+        };
       default:
         if (SCALAR_RESULT.has(op)) return { cost: 1 + inner + coerced, value: SCALAR, element: SCALAR };
         // `log` (refused by validation), or an operator the model does not know: its operand, bounded.
-        return { cost: 1 + inner + all, value: maxShape(bounds.map((b) => b.value)), element: maxShape(bounds.map((b) => b.element)) };
+        return {
+          cost: 1 + inner + all,
+          value: maxShape(bounds.map((b) => b.value)),
+          element: maxShape(bounds.map((b) => b.element)),
+        };
     }
   }
 }

@@ -27,7 +27,11 @@ export function isConstant(evaluate: Evaluate): boolean {
  * json-logic-js evaluates every operand before applying an operator, even unused ones (which may
  * throw). One step for the operation; `apply` charges its own work.
  */
-export function compileEager(operands: readonly Evaluate[], meter: Meter, apply: (values: unknown[], data: unknown) => unknown): Evaluate {
+export function compileEager(
+  operands: readonly Evaluate[],
+  meter: Meter,
+  apply: (values: unknown[], data: unknown) => unknown,
+): Evaluate {
   return (data) => {
     const values = operands.map((operand) => operand(data));
     charge(meter, 1);

@@ -56,7 +56,11 @@ interface Allowance {
  * runs under the compiled filter's budget, and all of them under a total, so an explanation costs a
  * bounded number of steps whatever the filter and the run.
  */
-export function explainFilter(filter: JsonLogicExpression, facts: Record<string, unknown>, options: ExplainOptions = {}): FilterExplanation {
+export function explainFilter(
+  filter: JsonLogicExpression,
+  facts: Record<string, unknown>,
+  options: ExplainOptions = {},
+): FilterExplanation {
   const maxSteps = options.maxSteps ?? DEFAULT_FILTER_STEPS;
   const total = options.maxTotalSteps ?? 4 * maxSteps;
   const allowance: Allowance = { meter: { left: 0 }, maxSteps, total, left: total, used: 0 };
@@ -66,9 +70,19 @@ export function explainFilter(filter: JsonLogicExpression, facts: Record<string,
 
 const DECOMPOSED = new Set(["and", "or", "!"]);
 
-function explainPart(expression: JsonValue, path: readonly PropertyKey[], facts: Record<string, unknown>, allowance: Allowance): FilterPartExplanation {
+function explainPart(
+  expression: JsonValue,
+  path: readonly PropertyKey[],
+  facts: Record<string, unknown>,
+  allowance: Allowance,
+): FilterPartExplanation {
   const outcome = evaluate(expression, facts, allowance);
-  const base = { path: formatPath(path), expression, result: outcome.result, ...(outcome.error === undefined ? {} : { error: outcome.error }) };
+  const base = {
+    path: formatPath(path),
+    expression,
+    result: outcome.result,
+    ...(outcome.error === undefined ? {} : { error: outcome.error }),
+  };
   if (isOperation(expression)) {
     const { op, operands, listed } = operationParts(expression);
     if (DECOMPOSED.has(op)) {
@@ -85,7 +99,11 @@ function explainPart(expression: JsonValue, path: readonly PropertyKey[], facts:
   return Object.keys(vars).length === 0 ? base : { ...base, vars };
 }
 
-function evaluate(expression: JsonValue, facts: Record<string, unknown>, allowance: Allowance): { result: boolean; error?: string } {
+function evaluate(
+  expression: JsonValue,
+  facts: Record<string, unknown>,
+  allowance: Allowance,
+): { result: boolean; error?: string } {
   const { meter, maxSteps } = allowance;
   // Each part may take the filter's budget, as long as the explanation's total lasts.
   const given = Math.min(maxSteps, allowance.left);
@@ -94,7 +112,10 @@ function evaluate(expression: JsonValue, facts: Record<string, unknown>, allowan
     return { result: truthy(compileExpression(expression, meter)(facts)) };
   } catch (error) {
     if (error === EXHAUSTED) {
-      const why = given < maxSteps ? `not evaluated: explaining this run took all of its ${allowance.total.toLocaleString("en-US")} steps` : budgetExhaustedMessage(maxSteps);
+      const why =
+        given < maxSteps
+          ? `not evaluated: explaining this run took all of its ${allowance.total.toLocaleString("en-US")} steps`
+          : budgetExhaustedMessage(maxSteps);
       return { result: false, error: why };
     }
     return { result: false, error: error instanceof Error ? error.message : String(error) };
@@ -114,8 +135,11 @@ function readPaths(expression: unknown, into: Set<string> = new Set()): Set<stri
   } else if (isOperation(expression)) {
     const { op, operands } = operationParts(expression);
     const [first] = operands;
-    if (op === "var" && (typeof first === "string" || typeof first === "number") && first !== "") into.add(String(first));
-    const visited = PER_ELEMENT.has(op) ? operands.slice(0, 1).concat(op === "reduce" ? operands.slice(2, 3) : []) : operands;
+    if (op === "var" && (typeof first === "string" || typeof first === "number") && first !== "")
+      into.add(String(first));
+    const visited = PER_ELEMENT.has(op)
+      ? operands.slice(0, 1).concat(op === "reduce" ? operands.slice(2, 3) : [])
+      : operands;
     for (const operand of visited) readPaths(operand, into);
   }
   return into;

@@ -1,5 +1,11 @@
 export { validateFilter, DEFAULT_FILTER_LIMITS, type FilterLimits } from "./validate.js";
-export { budgetExhaustedMessage, compileFilter, type CompileOptions, type CompiledFilter, type FilterVerdict } from "./compile.js";
+export {
+  budgetExhaustedMessage,
+  compileFilter,
+  type CompileOptions,
+  type CompiledFilter,
+  type FilterVerdict,
+} from "./compile.js";
 export { CHARS_PER_STEP, DEFAULT_FILTER_STEPS } from "./budget.js";
 export { DEFAULT_COST_LIMITS, filterCost, type CostLimits, type CostOutcome } from "./cost.js";
 export { explainFilter, type ExplainOptions, type FilterExplanation, type FilterPartExplanation } from "./explain.js";

@@ -17,7 +17,8 @@ const DOT = 0x2e;
  * rather than a regular expression: it runs twice per run on the hot path.
  */
 export function parseInstant(text: string): Instant | undefined {
-  if (text.length < 16 || text[4] !== "-" || text[7] !== "-" || text[10] !== "T" || text.charCodeAt(13) !== COLON) return undefined;
+  if (text.length < 16 || text[4] !== "-" || text[7] !== "-" || text[10] !== "T" || text.charCodeAt(13) !== COLON)
+    return undefined;
   const year = digits(text, 0, 4);
   const month = digits(text, 5, 7);
   const day = digits(text, 8, 10);
@@ -45,7 +46,15 @@ export function parseInstant(text: string): Instant | undefined {
     i += 6;
   }
   // NaN (a non-digit) fails every comparison, so it lands here too.
-  const inRange = month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour <= 23 && minute <= 59 && second <= 59 && !Number.isNaN(offsetSeconds);
+  const inRange =
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= 31 &&
+    hour <= 23 &&
+    minute <= 59 &&
+    second <= 59 &&
+    !Number.isNaN(offsetSeconds);
   if (i !== text.length || !inRange) return undefined;
   return { seconds: Date.UTC(year, month - 1, day, hour, minute, second) / 1000 - offsetSeconds, nanos };
 }

@@ -106,7 +106,19 @@ export const UNARY_OPERATIONS: Readonly<Partial<Record<ValueOperator, (a: unknow
 
 export type ValueOperator = Exclude<
   FilterOperator,
-  "and" | "or" | "if" | "?:" | "var" | "missing" | "missing_some" | "all" | "some" | "none" | "map" | "filter" | "reduce"
+  | "and"
+  | "or"
+  | "if"
+  | "?:"
+  | "var"
+  | "missing"
+  | "missing_some"
+  | "all"
+  | "some"
+  | "none"
+  | "map"
+  | "filter"
+  | "reduce"
 >;
 
 /** Operators that see only their evaluated operands (not the data), in json-logic-js's words. */

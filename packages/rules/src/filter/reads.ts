@@ -6,7 +6,11 @@ export const READS_METADATA = 2;
 export const READS_HAS_ERROR = 4;
 export const READS_ALL_FACTS = READS_LATENCY | READS_METADATA | READS_HAS_ERROR;
 
-const BY_NAME: Readonly<Record<string, number>> = { latency: READS_LATENCY, metadata: READS_METADATA, has_error: READS_HAS_ERROR };
+const BY_NAME: Readonly<Record<string, number>> = {
+  latency: READS_LATENCY,
+  metadata: READS_METADATA,
+  has_error: READS_HAS_ERROR,
+};
 
 /**
  * Which derived facts a filter may read, so the facts no rule of a tenant reads are not computed

@@ -19,7 +19,12 @@ export interface FilterLimits {
   readonly dataLength: number;
 }
 
-export const DEFAULT_FILTER_LIMITS: FilterLimits = { maxDepth: 32, maxNodes: 2000, maxBytes: 64 * 1024, ...DEFAULT_COST_LIMITS };
+export const DEFAULT_FILTER_LIMITS: FilterLimits = {
+  maxDepth: 32,
+  maxNodes: 2000,
+  maxBytes: 64 * 1024,
+  ...DEFAULT_COST_LIMITS,
+};
 
 /** Issues name the offending place from the rule document's root: `filter.and[1].==[0].var`. */
 const ROOT = "filter";
@@ -117,13 +122,19 @@ class Walk {
   private operation(value: Readonly<Record<string, unknown>>, path: Path, depth: number): void {
     if (!isOperation(value)) {
       const count = Object.keys(value).length;
-      this.issue(path, `must be an operation: an object with exactly one operator key (found ${count === 0 ? "none" : `${count}: ${Object.keys(value).join(", ")}`})`);
+      this.issue(
+        path,
+        `must be an operation: an object with exactly one operator key (found ${count === 0 ? "none" : `${count}: ${Object.keys(value).join(", ")}`})`,
+      );
       return;
     }
     const { op, operands, listed } = operationParts(value);
     const opPath = [...path, op];
     if (!isFilterOperator(op)) {
-      this.issue(opPath, op === "log" || op === "method" ? `operator "${op}" is not allowed in filters` : `unknown operator "${op}"`);
+      this.issue(
+        opPath,
+        op === "log" || op === "method" ? `operator "${op}" is not allowed in filters` : `unknown operator "${op}"`,
+      );
       return;
     }
     const at = (index: number): Path => (listed ? [...opPath, index] : opPath);

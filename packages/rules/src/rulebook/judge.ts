@@ -12,7 +12,12 @@ import { matchRun, type RuleBook } from "./rule-book.js";
 export type RunJudgement =
   | { readonly kind: "not_ended"; readonly runId: string }
   | { readonly kind: "not_matched"; readonly run: Run; readonly ruleErrors: readonly RuleErrorSample[] }
-  | { readonly kind: "matched"; readonly run: Run; readonly matches: readonly WindowSpec[]; readonly ruleErrors: readonly RuleErrorSample[] };
+  | {
+      readonly kind: "matched";
+      readonly run: Run;
+      readonly matches: readonly WindowSpec[];
+      readonly ruleErrors: readonly RuleErrorSample[];
+    };
 
 export interface RuleErrorSample {
   readonly spec: WindowSpec;

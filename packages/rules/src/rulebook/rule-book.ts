@@ -159,7 +159,14 @@ export function applyRuleVersion(
     // Never compiled: a filter stored before a limit existed cannot run unbounded.
     const error = valid.issues.map((i) => `${i.path}: ${i.message}`).join("; ");
     const errorMessage = `the rule's filter is not valid, so it matches nothing: ${error}`;
-    t.entries.push({ effectiveFrom: message.effectiveFrom, version: rule.version, rule, spec, filter: invalidFilter, errorMessage });
+    t.entries.push({
+      effectiveFrom: message.effectiveFrom,
+      version: rule.version,
+      rule,
+      spec,
+      filter: invalidFilter,
+      errorMessage,
+    });
     return { kind: "invalid_filter", ruleId: rule.rule_id, version: rule.version, error };
   }
   const text = JSON.stringify(valid.value);
@@ -172,7 +179,15 @@ export function applyRuleVersion(
   }
   const filter = compileFilter(valid.value, { maxSteps: book.filterSteps });
   const errorMessage = budgetExhaustedMessage(filter.maxSteps);
-  t.entries.push({ effectiveFrom: message.effectiveFrom, version: rule.version, rule, spec, filter, errorMessage, slot });
+  t.entries.push({
+    effectiveFrom: message.effectiveFrom,
+    version: rule.version,
+    rule,
+    spec,
+    filter,
+    errorMessage,
+    slot,
+  });
   return { kind: "applied", ruleId: rule.rule_id, version: rule.version };
 }
 

@@ -87,7 +87,12 @@ export function chunkWindow(spec: MergedWindowSpec, runs: readonly PartRun[]): M
   for (let chunkIndex = 0; chunkIndex < chunkCount; chunkIndex++) {
     chunks.push({
       kind: "chunk",
-      windowId: mergedWindowId({ ruleId: spec.ruleId, ruleVersion: spec.ruleVersion, startMs: spec.startMs, chunk: chunkIndex }),
+      windowId: mergedWindowId({
+        ruleId: spec.ruleId,
+        ruleVersion: spec.ruleVersion,
+        startMs: spec.startMs,
+        chunk: chunkIndex,
+      }),
       ruleId: spec.ruleId,
       ruleVersion: spec.ruleVersion,
       tenantId: spec.tenantId,

@@ -127,7 +127,10 @@ function completeDue(state: AssembleState, out: AssembleOutcome[]): void {
   state.earliestEnd = earliest;
   due.sort(
     ({ spec: a }, { spec: b }) =>
-      a.endMs - b.endMs || (a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0) || a.ruleVersion - b.ruleVersion || a.startMs - b.startMs,
+      a.endMs - b.endMs ||
+      (a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0) ||
+      a.ruleVersion - b.ruleVersion ||
+      a.startMs - b.startMs,
   );
   for (const w of due) out.push(...chunkWindow(w.spec, mergeParts(w.parts)));
 }

@@ -198,7 +198,12 @@ export function foldStep(state: FoldState, input: FoldInput): readonly ClosedPar
   const out: ClosedPart[] = [];
   closeDue(state, input.offset, out);
   if (input.kind === "run") {
-    const run: WindowRun = { offset: input.offset, runId: input.run.runId, json: input.run.json, time: state.streamTime };
+    const run: WindowRun = {
+      offset: input.offset,
+      runId: input.run.runId,
+      json: input.run.json,
+      time: state.streamTime,
+    };
     for (const spec of input.matches) addRun(state, spec, run, input.offset, out);
   }
   return out;

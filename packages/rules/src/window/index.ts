@@ -1,12 +1,6 @@
 export { windowId } from "./window-id.js";
 export type { WindowKey } from "./window-id.js";
-export {
-  MAX_WINDOW_BYTES,
-  createFoldState,
-  foldStep,
-  nextCloseTime,
-  oldestOpenOffset,
-} from "./fold.js";
+export { MAX_WINDOW_BYTES, createFoldState, foldStep, nextCloseTime, oldestOpenOffset } from "./fold.js";
 export type { ClosedPart, CloseReason, FoldInput, FoldState, WindowRun, WindowSpec } from "./fold.js";
 export { decodeCheckpoint, encodeCheckpoint } from "./checkpoint.js";
 export type { Checkpoint } from "./checkpoint.js";

@@ -21,6 +21,7 @@ export function refoldFromTime(checkpoint: Checkpoint, longestWindowMs: number):
  * what the commit left to read; with neither, the start of the partition.
  */
 export function refoldOffset(committedOffset: number, offsetAtRefoldTime: number): number {
-  if (offsetAtRefoldTime >= 0 && (committedOffset < 0 || offsetAtRefoldTime < committedOffset)) return offsetAtRefoldTime;
+  if (offsetAtRefoldTime >= 0 && (committedOffset < 0 || offsetAtRefoldTime < committedOffset))
+    return offsetAtRefoldTime;
   return Math.max(committedOffset, 0);
 }

@@ -19,7 +19,9 @@ export interface SimRule {
 }
 
 export type LogMessage = Extract<AssembleInput, { kind: "part" } | { kind: "watermark" }>;
-type Unsent = { readonly kind: "part"; readonly part: AssemblePart } | { readonly kind: "watermark"; readonly runsPartition: number; readonly streamTime: number };
+type Unsent =
+  | { readonly kind: "part"; readonly part: AssemblePart }
+  | { readonly kind: "watermark"; readonly runsPartition: number; readonly streamTime: number };
 
 export interface Simulation {
   /** The windows partition, in offset order, with the runs partition count known when it was appended. */
@@ -55,7 +57,10 @@ class EvaluatorPartition {
   advance(time: number): void {
     if (time > this.streamTime) this.streamTime = time;
     const due = [...this.open.entries()].filter(([, w]) => w.startMs + w.rule.seconds * 1000 <= this.streamTime);
-    due.sort(([a, wa], [b, wb]) => wa.startMs + wa.rule.seconds * 1000 - (wb.startMs + wb.rule.seconds * 1000) || (a < b ? -1 : 1));
+    due.sort(
+      ([a, wa], [b, wb]) =>
+        wa.startMs + wa.rule.seconds * 1000 - (wb.startMs + wb.rule.seconds * 1000) || (a < b ? -1 : 1),
+    );
     for (const [key, w] of due) {
       this.open.delete(key);
       this.publishParts(w);
@@ -144,7 +149,8 @@ export function simulate(random: () => number, options: SimOptions): Simulation 
     const unsent = p.queue.shift();
     if (!unsent) return;
     const offset = log.length;
-    const message: LogMessage = unsent.kind === "part" ? { kind: "part", offset, ...unsent.part } : { ...unsent, offset };
+    const message: LogMessage =
+      unsent.kind === "part" ? { kind: "part", offset, ...unsent.part } : { ...unsent, offset };
     log.push({ message, known: partitions.length });
   };
 
@@ -156,9 +162,15 @@ export function simulate(random: () => number, options: SimOptions): Simulation 
     const p = g.pick(partitions);
     if (g.chance(0.75)) {
       const retried = recentRuns.length > 0 && g.chance(0.06);
-      const run = retried ? g.pick(recentRuns.slice(-20)) : { runId: `run-${runCount}`, json: encoder.encode(`{"id":"run-${runCount++}"}`) };
+      const run = retried
+        ? g.pick(recentRuns.slice(-20))
+        : { runId: `run-${runCount}`, json: encoder.encode(`{"id":"run-${runCount++}"}`) };
       if (!retried) recentRuns.push(run);
-      p.addRun(time, run, options.rules.filter(() => g.chance(0.45)));
+      p.addRun(
+        time,
+        run,
+        options.rules.filter(() => g.chance(0.45)),
+      );
     } else {
       p.advance(time); // a tick: idle partitions keep their watermarks moving
     }

@@ -46,7 +46,11 @@ function metaValue(g: Gen): unknown {
       return [g.pick(META_STRINGS), g.pick([1, 2, 3])].slice(0, g.int(0, 2));
     case 6:
       // Objects, including one-key ones that json-logic-js's `missing` re-reads as logic.
-      return g.pick<unknown>([{ tier: g.pick(["free", "pro", ""]), id: g.int(0, 3) }, { var: g.pick(["name", "tags", "nope"]) }, { no_such_op: 1 }]);
+      return g.pick<unknown>([
+        { tier: g.pick(["free", "pro", ""]), id: g.int(0, 3) },
+        { var: g.pick(["name", "tags", "nope"]) },
+        { no_such_op: 1 },
+      ]);
     default:
       return g.pick(TAGS);
   }
@@ -246,7 +250,9 @@ export class FilterGen {
         return { [op]: this.args(g.chance(0.6) ? 2 : g.pick([1, 3, 3]), depth) };
       case "!":
       case "!!":
-        return g.chance(0.4) ? { [op]: this.value(depth) } : { [op]: this.args(g.chance(0.85) ? 1 : g.int(0, 2), depth) };
+        return g.chance(0.4)
+          ? { [op]: this.value(depth) }
+          : { [op]: this.args(g.chance(0.85) ? 1 : g.int(0, 2), depth) };
       case "and":
       case "or":
         return { [op]: this.args(g.int(0, 4), depth) };
@@ -257,13 +263,27 @@ export class FilterGen {
         return {
           in: [
             this.value(depth),
-            g.chance(0.7) ? g.pick<Expr>([{ var: "tags" }, { var: "name" }, ["llm", "tool", 0, "0"], "RunnableSequence", { var: "metadata.env" }]) : this.value(depth),
+            g.chance(0.7)
+              ? g.pick<Expr>([
+                  { var: "tags" },
+                  { var: "name" },
+                  ["llm", "tool", 0, "0"],
+                  "RunnableSequence",
+                  { var: "metadata.env" },
+                ])
+              : this.value(depth),
           ],
         };
       case "cat":
         return { cat: this.args(g.int(0, 4), depth) };
       case "substr":
-        return { substr: [this.value(depth), g.pick<Expr>([0, 1, -1, -3, 2, "1", null]), ...(g.chance(0.6) ? [g.pick<Expr>([1, 2, -1, -2, 0, "-1", null])] : [])] };
+        return {
+          substr: [
+            this.value(depth),
+            g.pick<Expr>([0, 1, -1, -3, 2, "1", null]),
+            ...(g.chance(0.6) ? [g.pick<Expr>([1, 2, -1, -2, 0, "-1", null])] : []),
+          ],
+        };
       case "+":
       case "-":
       case "/":
@@ -306,7 +326,9 @@ export class FilterGen {
       case "none":
       case "filter":
       case "map":
-        return g.chance(0.1) ? { [op]: this.arraySource(depth) } : { [op]: [this.arraySource(depth), this.scoped(depth)] };
+        return g.chance(0.1)
+          ? { [op]: this.arraySource(depth) }
+          : { [op]: [this.arraySource(depth), this.scoped(depth)] };
       case "reduce":
         return {
           reduce: [

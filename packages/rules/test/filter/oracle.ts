@@ -2,7 +2,8 @@ import jsonLogic, { type RulesLogic, type AdditionalOperation } from "json-logic
 import { compileFilter, validateFilter, type CompiledFilter, type JsonLogicExpression } from "@runhooks/rules";
 
 /** json-logic-js 2.0.5, the reference semantics: its value, or the message it threw. */
-export type OracleOutcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: string };
+export type OracleOutcome =
+  { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: string };
 
 export function oracle(filter: unknown, data: unknown): OracleOutcome {
   try {
@@ -32,7 +33,14 @@ export function compile(filter: unknown): CompiledFilter {
 export function sameValue(a: unknown, b: unknown): boolean {
   if (Object.is(a, b)) return true;
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((item, i) => sameValue(item, b[i]));
-  if (typeof a === "object" && typeof b === "object" && a !== null && b !== null && !Array.isArray(a) && !Array.isArray(b)) {
+  if (
+    typeof a === "object" &&
+    typeof b === "object" &&
+    a !== null &&
+    b !== null &&
+    !Array.isArray(a) &&
+    !Array.isArray(b)
+  ) {
     const ka = Object.keys(a);
     const kb = Object.keys(b);
     return (
@@ -47,7 +55,8 @@ export function sameValue(a: unknown, b: unknown): boolean {
 export function show(value: unknown): string {
   if (value === undefined) return "undefined";
   return JSON.stringify(value, (_key, v: unknown) => {
-    if (typeof v === "number" && (!Number.isFinite(v) || Object.is(v, -0))) return Object.is(v, -0) ? "-0 (number)" : `${v} (number)`;
+    if (typeof v === "number" && (!Number.isFinite(v) || Object.is(v, -0)))
+      return Object.is(v, -0) ? "-0 (number)" : `${v} (number)`;
     if (v === undefined) return "undefined";
     return v;
   });

@@ -44,7 +44,8 @@ export function registerAdminRoutes(app: FastifyInstance, db: Database): void {
   app.delete("/admin/keys/:id", async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
     const id = Id.safeParse(request.params.id);
     if (!id.success) return sendIssues(reply, "invalid_request", [{ path: "id", message: "must be a UUID" }]);
-    if (!(await revokeApiKey(db, id.data))) return sendError(reply, 404, "not_found", "no such key, or it is revoked already");
+    if (!(await revokeApiKey(db, id.data)))
+      return sendError(reply, 404, "not_found", "no such key, or it is revoked already");
     return reply.send({ result: "revoked", id: id.data });
   });
 }

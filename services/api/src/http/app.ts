@@ -49,7 +49,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const { db } = options;
   const limits = options.limits ?? DEFAULT_API_LIMITS;
   const app = fastify({ logger: loggerOptions(options.logger), bodyLimit: 1024 * 1024 });
-  const keys = apiKeyGuard(db, { rate: options.rateLimit ?? { ratePerSecond: 100, burst: 1_000 }, wrongKeyCacheMs: options.wrongKeyCacheMs ?? 5_000 });
+  const keys = apiKeyGuard(db, {
+    rate: options.rateLimit ?? { ratePerSecond: 100, burst: 1_000 },
+    wrongKeyCacheMs: options.wrongKeyCacheMs ?? 5_000,
+  });
 
   app.setErrorHandler((error: FastifyError | RateLimitedError, request, reply) => {
     const answer = errorAnswer(error);
@@ -57,7 +60,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
     if (answer.retryAfterSeconds !== undefined) reply.header("retry-after", String(answer.retryAfterSeconds));
     return reply.code(answer.status).send(answer.body);
   });
-  app.setNotFoundHandler((request, reply) => sendError(reply, 404, "not_found", `no route ${request.method} ${request.url.split("?")[0]}`));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, 404, "not_found", `no route ${request.method} ${request.url.split("?")[0]}`),
+  );
 
   const { counters, metrics } = options;
   if (counters) {
@@ -66,7 +71,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
       done();
     });
   }
-  if (metrics) app.get("/metrics", async (_request, reply) => reply.type("text/plain; version=0.0.4").send(await metrics()));
+  if (metrics)
+    app.get("/metrics", async (_request, reply) => reply.type("text/plain; version=0.0.4").send(await metrics()));
 
   app.get("/healthz", async (_request, reply) => {
     try {
@@ -82,7 +88,12 @@ export function buildApp(options: AppOptions): FastifyInstance {
     scope.addHook("onRequest", async (request, reply) => {
       const key = presentedKey(request);
       if (key === undefined) {
-        return sendError(reply, 401, "unauthorized", "missing API key: send it in the x-api-key header (or Authorization: Bearer <key>)");
+        return sendError(
+          reply,
+          401,
+          "unauthorized",
+          "missing API key: send it in the x-api-key header (or Authorization: Bearer <key>)",
+        );
       }
       // Valid and within its rate; a wrong key is answered from the cache of wrong keys.
       const admission = await keys.admit(request);
@@ -102,7 +113,12 @@ export function buildApp(options: AppOptions): FastifyInstance {
     scope.addHook("onRequest", async (request, reply) => {
       const key = presentedKey(request);
       if (options.adminKey === undefined) {
-        return sendError(reply, 401, "unauthorized", "the admin API is disabled: start the API with RUNHOOKS_ADMIN_KEY set");
+        return sendError(
+          reply,
+          401,
+          "unauthorized",
+          "the admin API is disabled: start the API with RUNHOOKS_ADMIN_KEY set",
+        );
       }
       if (key === undefined || !sameSecret(key, options.adminKey)) {
         return sendError(reply, 401, "unauthorized", "the admin routes need the admin key (RUNHOOKS_ADMIN_KEY)");
@@ -114,6 +130,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
 
   // Its own plugin: it answers 401 itself, from the same key lookup (rate included).
-  void app.register(deliveriesRoutes({ db, tenantOf: (request) => keys.tenantOf(request), maxReplayRangeMs: limits.maxReplayRangeMs }));
+  void app.register(
+    deliveriesRoutes({ db, tenantOf: (request) => keys.tenantOf(request), maxReplayRangeMs: limits.maxReplayRangeMs }),
+  );
   return app;
 }

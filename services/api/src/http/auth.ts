@@ -1,7 +1,14 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { authenticateApiKey, hashApiKey, type Database } from "@runhooks/db";
 import { RunhooksError } from "@runhooks/errors";
-import { RateLimiter, admitKey, keyCache, retryAfterSeconds, type Admission, type BucketConfig } from "@runhooks/limits";
+import {
+  RateLimiter,
+  admitKey,
+  keyCache,
+  retryAfterSeconds,
+  type Admission,
+  type BucketConfig,
+} from "@runhooks/limits";
 import type { FastifyRequest } from "fastify";
 
 /** The key a request carries: `x-api-key`, or `Authorization: Bearer <key>`. */
@@ -41,7 +48,9 @@ export class RateLimitedError extends RunhooksError {
     readonly rate: BucketConfig,
   ) {
     const seconds = retryAfterSeconds(retryAfterMs);
-    super(`this API key sent more than ${rate.ratePerSecond} requests per second (bursts of ${rate.burst}); retry after ${seconds} s (RUNHOOKS_API_RATE_PER_S, RUNHOOKS_API_RATE_BURST)`);
+    super(
+      `this API key sent more than ${rate.ratePerSecond} requests per second (bursts of ${rate.burst}); retry after ${seconds} s (RUNHOOKS_API_RATE_PER_S, RUNHOOKS_API_RATE_BURST)`,
+    );
     this.retryAfterSeconds = seconds;
   }
 }

@@ -93,7 +93,8 @@ export function deliveriesRoutes(options: DeliveriesRoutesOptions): FastifyPlugi
   return async (app) => {
     const tenant = async (request: FastifyRequest, reply: FastifyReply): Promise<string | undefined> => {
       const id = await options.tenantOf(request);
-      if (id === undefined) await reply.code(401).send({ error: "unauthorized", message: "a valid API key is required" });
+      if (id === undefined)
+        await reply.code(401).send({ error: "unauthorized", message: "a valid API key is required" });
       return id;
     };
 
@@ -130,7 +131,8 @@ export function deliveriesRoutes(options: DeliveriesRoutesOptions): FastifyPlugi
       if (!params.success) return invalid(reply, "path", toFieldIssues(params.error));
       const result = await redeliver(db, tenantId, params.data.id);
       if (result.ok) return reply.code(202).send(deliveryJson(result.delivery));
-      if (result.reason === "not_found") return reply.code(404).send({ error: "not_found", message: "no such delivery" });
+      if (result.reason === "not_found")
+        return reply.code(404).send({ error: "not_found", message: "no such delivery" });
       return reply.code(409).send({
         error: "in_progress",
         message: `the delivery is ${result.delivery.status}; it can be redelivered once it has succeeded or failed`,
@@ -152,7 +154,13 @@ export function deliveriesRoutes(options: DeliveriesRoutesOptions): FastifyPlugi
           message:
             `the range covers ${describeDuration(range.rangeMs)}; the limit is ${describeDuration(range.maxMs)} per replay ` +
             "(RUNHOOKS_API_MAX_REPLAY_HOURS): split it into several replays",
-          quota: { name: "replay_range", limit: range.maxMs / 1000, current: range.rangeMs / 1000, unit: "s", variable: "RUNHOOKS_API_MAX_REPLAY_HOURS" },
+          quota: {
+            name: "replay_range",
+            limit: range.maxMs / 1000,
+            current: range.rangeMs / 1000,
+            unit: "s",
+            variable: "RUNHOOKS_API_MAX_REPLAY_HOURS",
+          },
         });
       }
       const history = await ruleHistory(db, tenantId, params.data.id);

@@ -17,7 +17,12 @@ export interface ErrorAnswer {
  */
 export function errorAnswer(error: FastifyError | RateLimitedError): ErrorAnswer {
   if (error instanceof RateLimitedError) {
-    return { status: error.statusCode, body: { error: error.code, message: error.message }, retryAfterSeconds: error.retryAfterSeconds, unexpected: false };
+    return {
+      status: error.statusCode,
+      body: { error: error.code, message: error.message },
+      retryAfterSeconds: error.retryAfterSeconds,
+      unexpected: false,
+    };
   }
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) {

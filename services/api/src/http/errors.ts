@@ -9,7 +9,13 @@ export function sendIssues(reply: FastifyReply, error: string, issues: readonly 
   return reply.code(400).send({ error, message: describeIssues(issues), issues });
 }
 
-export function sendError(reply: FastifyReply, status: number, error: string, message: string, extra: object = {}): FastifyReply {
+export function sendError(
+  reply: FastifyReply,
+  status: number,
+  error: string,
+  message: string,
+  extra: object = {},
+): FastifyReply {
   return reply.code(status).send({ error, message, ...extra });
 }
 

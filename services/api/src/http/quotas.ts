@@ -4,7 +4,11 @@ import { LIMIT_VARIABLES } from "../limits.js";
 import { sendError } from "./errors.js";
 
 /** What the answer says: the quota, where the tenant stands, the variable, and what to do. */
-export function describeQuotaRefusal(refusal: QuotaRefusal): { status: 403 | 429; message: string; retryAfterS?: number } {
+export function describeQuotaRefusal(refusal: QuotaRefusal): {
+  status: 403 | 429;
+  message: string;
+  retryAfterS?: number;
+} {
   const variable = LIMIT_VARIABLES[refusal.quota];
   switch (refusal.quota) {
     case "rules_per_tenant":
@@ -31,6 +35,11 @@ export function sendQuotaRefusal(reply: FastifyReply, refusal: QuotaRefusal): Fa
   const { status, message, retryAfterS } = describeQuotaRefusal(refusal);
   if (retryAfterS !== undefined) void reply.header("retry-after", String(retryAfterS));
   return sendError(reply, status, "quota_exceeded", message, {
-    quota: { name: refusal.quota, limit: refusal.limit, current: refusal.current, variable: LIMIT_VARIABLES[refusal.quota] },
+    quota: {
+      name: refusal.quota,
+      limit: refusal.limit,
+      current: refusal.current,
+      variable: LIMIT_VARIABLES[refusal.quota],
+    },
   });
 }

@@ -24,9 +24,15 @@ export function registerRuleErrorRoutes(app: FastifyInstance, db: Database): voi
     const raw = request.query.limit;
     const limit = raw === undefined ? RULE_ERROR_SAMPLES_DEFAULT : Number(raw);
     if (!Number.isInteger(limit) || limit < 1 || limit > RULE_ERROR_SAMPLES_MAX) {
-      return sendError(reply, 400, "invalid_request", `limit must be a whole number from 1 to ${RULE_ERROR_SAMPLES_MAX}`, {
-        issues: [{ path: "limit", message: `must be a whole number from 1 to ${RULE_ERROR_SAMPLES_MAX}` }],
-      });
+      return sendError(
+        reply,
+        400,
+        "invalid_request",
+        `limit must be a whole number from 1 to ${RULE_ERROR_SAMPLES_MAX}`,
+        {
+          issues: [{ path: "limit", message: `must be a whole number from 1 to ${RULE_ERROR_SAMPLES_MAX}` }],
+        },
+      );
     }
     const summary = await ruleErrorSummary(db, request.tenantId, id.value, limit);
     if (summary === undefined) return notFound(reply);

@@ -40,7 +40,11 @@ export interface DryRunRouteLimits {
   readonly maxSteps: number;
 }
 
-export const DEFAULT_DRY_RUN_ROUTE_LIMITS: DryRunRouteLimits = { maxRuns: 1000, maxBytes: 4 * 1024 * 1024, maxSteps: DEFAULT_DRY_RUN_STEPS };
+export const DEFAULT_DRY_RUN_ROUTE_LIMITS: DryRunRouteLimits = {
+  maxRuns: 1000,
+  maxBytes: 4 * 1024 * 1024,
+  maxSteps: DEFAULT_DRY_RUN_STEPS,
+};
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -62,15 +66,30 @@ function conflict(reply: FastifyReply, current: RuleRecord | null, sent: number 
 }
 
 /** Turns a store answer into the HTTP one. */
-function answerSave(reply: FastifyReply, result: SaveRuleResult, sent: number | undefined, dryRun = false): FastifyReply {
+function answerSave(
+  reply: FastifyReply,
+  result: SaveRuleResult,
+  sent: number | undefined,
+  dryRun = false,
+): FastifyReply {
   if (!result.ok) {
     switch (result.reason) {
       case "not_found":
         return notFound(reply);
       case "exists":
-        return sendError(reply, 409, "rule_exists", "a rule with this id already exists; use PUT /rules/:id or PATCH to change it");
+        return sendError(
+          reply,
+          409,
+          "rule_exists",
+          "a rule with this id already exists; use PUT /rules/:id or PATCH to change it",
+        );
       case "id_taken":
-        return sendError(reply, 409, "rule_id_taken", "this rule id is used by another tenant; give the rule another id");
+        return sendError(
+          reply,
+          409,
+          "rule_id_taken",
+          "this rule id is used by another tenant; give the rule another id",
+        );
       case "version_conflict":
         return conflict(reply, result.current, sent);
       case "invalid":
@@ -167,7 +186,9 @@ export function registerRuleRoutes(
     if (!ifMatch.ok) return sendIssues(reply, "invalid_request", ifMatch.issues);
     const patch: unknown = request.body;
     if (typeof patch !== "object" || patch === null || Array.isArray(patch)) {
-      return sendIssues(reply, "invalid_rule", [{ path: "(root)", message: "must be a JSON object of the fields to change" }]);
+      return sendIssues(reply, "invalid_rule", [
+        { path: "(root)", message: "must be a JSON object of the fields to change" },
+      ]);
     }
     for (let attempt = 1; ; attempt++) {
       const current = await getRule(db, request.tenantId, id);
@@ -196,7 +217,12 @@ export function registerRuleRoutes(
     if (id === undefined) return reply;
     const ifMatch = parseIfMatch(request.headers["if-match"]);
     if (!ifMatch.ok) return sendIssues(reply, "invalid_request", ifMatch.issues);
-    const result = await deleteRule(db, { tenantId: request.tenantId, ruleId: id, expectedVersion: ifMatch.value, quotas });
+    const result = await deleteRule(db, {
+      tenantId: request.tenantId,
+      ruleId: id,
+      expectedVersion: ifMatch.value,
+      quotas,
+    });
     if (!result.ok) {
       if (result.reason === "quota") return sendQuotaRefusal(reply, result.refusal);
       return result.reason === "not_found" ? notFound(reply) : conflict(reply, result.current, ifMatch.value);
@@ -251,10 +277,21 @@ export function registerRuleRoutes(
             : input;
         const run = Run.safeParse(withTenant);
         if (run.success) runs.push(run.data);
-        else issues.push(...issuesOf(run.error).map((i) => ({ ...i, path: `${formatPath(["runs", index])}${i.path === "(root)" ? "" : `.${i.path}`}` })));
+        else
+          issues.push(
+            ...issuesOf(run.error).map((i) => ({
+              ...i,
+              path: `${formatPath(["runs", index])}${i.path === "(root)" ? "" : `.${i.path}`}`,
+            })),
+          );
       });
       if (issues.length > 0 || !document.ok) return sendIssues(reply, "invalid_request", issues);
-      return reply.send(dryRun(document.value.rule, runs, { maxSteps: limits.maxSteps, maxStepsSetting: "RUNHOOKS_API_DRY_RUN_MAX_STEPS" }));
+      return reply.send(
+        dryRun(document.value.rule, runs, {
+          maxSteps: limits.maxSteps,
+          maxStepsSetting: "RUNHOOKS_API_DRY_RUN_MAX_STEPS",
+        }),
+      );
     },
   );
 }

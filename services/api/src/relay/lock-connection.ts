@@ -28,7 +28,11 @@ export async function acquireRelayLock(
   lockKey: number = RELAY_LOCK_KEY,
 ): Promise<LockConnection> {
   // Keep-alive: a silently dead connection (and so a lost lock) is noticed, not waited on forever.
-  const client = new pg.Client({ connectionString: databaseUrl, application_name: "runhooks-outbox-relay", keepAlive: true });
+  const client = new pg.Client({
+    connectionString: databaseUrl,
+    application_name: "runhooks-outbox-relay",
+    keepAlive: true,
+  });
   let lostError: Error | undefined;
   let wake: (() => void) | undefined;
   let pendingNotification = false;
@@ -46,7 +50,8 @@ export async function acquireRelayLock(
   });
   let backendPid: number | undefined;
   const onAbort = () => {
-    const cancel = backendPid === undefined ? Promise.resolve() : db.query(sql`SELECT pg_cancel_backend(${backendPid})`);
+    const cancel =
+      backendPid === undefined ? Promise.resolve() : db.query(sql`SELECT pg_cancel_backend(${backendPid})`);
     void cancel.catch(() => undefined).then(() => client.end().catch(() => undefined));
   };
   abort.addEventListener("abort", onAbort, { once: true });

@@ -118,7 +118,11 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   }
 
   /** One batch, one transaction: it becomes visible (read_committed) whole, or not at all. */
-  async function publish(producer: Producer, batch: readonly OutboxEntry[], streamId: string): Promise<OutboxReceipt[]> {
+  async function publish(
+    producer: Producer,
+    batch: readonly OutboxEntry[],
+    streamId: string,
+  ): Promise<OutboxReceipt[]> {
     const transaction = await producer.transaction();
     let metadata;
     try {
@@ -135,7 +139,9 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     }
     const appendTime = Number(meta.logAppendTime);
     if (!(appendTime > 0)) {
-      throw new Error(`rules topic ${topic} must have message.timestamp.type=LogAppendTime (the broker returned no append time)`);
+      throw new Error(
+        `rules topic ${topic} must have message.timestamp.type=LogAppendTime (the broker returned no append time)`,
+      );
     }
     const base = BigInt(meta.baseOffset);
     return batch.map((e, i) => ({ id: e.id, offset: base + BigInt(i), appendTime: new Date(appendTime) }));

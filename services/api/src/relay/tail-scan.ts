@@ -74,36 +74,38 @@ async function scan(options: TailScanOptions, bounded: <T>(p: Promise<T>) => Pro
   try {
     await bounded(consumer.connect());
     await bounded(consumer.subscribe({ topic, fromBeginning: true }));
-    await bounded(new Promise<void>((resolve, reject) => {
-      let finished = false;
-      const finish = () => {
-        if (!finished) {
-          finished = true;
-          resolve();
-        }
-      };
-      consumer
-        .run({
-          autoCommit: false,
-          eachMessage: ({ message }) => {
-            const offset = BigInt(message.offset);
-            if (finished || offset < start) return Promise.resolve();
-            const id = headerString(message.headers, HEADER_OUTBOX_ID);
-            if (id !== undefined && headerString(message.headers, HEADER_OUTBOX_STREAM) === streamId) {
-              found.push({ id: BigInt(id), offset, appendTime: new Date(Number(message.timestamp)) });
-            }
-            if (offset >= high - 1n) finish();
-            return Promise.resolve();
-          },
-        })
-        .then(() => consumer.seek({ topic, partition: 0, offset: start.toString() }))
-        .catch(reject);
-      consumer.on(consumer.events.CRASH, (event) => reject(event.payload.error));
-      // Also fires for batches of records that eachMessage never sees (control records, compacted gaps).
-      consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
-        if (BigInt(event.payload.lastOffset) >= high - 1n) finish();
-      });
-    }));
+    await bounded(
+      new Promise<void>((resolve, reject) => {
+        let finished = false;
+        const finish = () => {
+          if (!finished) {
+            finished = true;
+            resolve();
+          }
+        };
+        consumer
+          .run({
+            autoCommit: false,
+            eachMessage: ({ message }) => {
+              const offset = BigInt(message.offset);
+              if (finished || offset < start) return Promise.resolve();
+              const id = headerString(message.headers, HEADER_OUTBOX_ID);
+              if (id !== undefined && headerString(message.headers, HEADER_OUTBOX_STREAM) === streamId) {
+                found.push({ id: BigInt(id), offset, appendTime: new Date(Number(message.timestamp)) });
+              }
+              if (offset >= high - 1n) finish();
+              return Promise.resolve();
+            },
+          })
+          .then(() => consumer.seek({ topic, partition: 0, offset: start.toString() }))
+          .catch(reject);
+        consumer.on(consumer.events.CRASH, (event) => reject(event.payload.error));
+        // Also fires for batches of records that eachMessage never sees (control records, compacted gaps).
+        consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
+          if (BigInt(event.payload.lastOffset) >= high - 1n) finish();
+        });
+      }),
+    );
   } finally {
     await bounded(consumer.disconnect());
   }

@@ -38,7 +38,11 @@ export async function startRuleErrorsConsumer(o: RuleErrorsConsumerOptions): Pro
         }
         const parsed = RuleError.safeParse(value);
         if (parsed.success) records.push(parsed.data);
-        else o.log.warn({ topic: o.topic, partition: batch.partition, offset: message.offset }, "skipping a rule-error record that does not parse");
+        else
+          o.log.warn(
+            { topic: o.topic, partition: batch.partition, offset: message.offset },
+            "skipping a rule-error record that does not parse",
+          );
       }
       const stored = await recordRuleErrors(o.db, records);
       o.onStored?.(stored);

@@ -1,5 +1,14 @@
 import type { Run, WebhookPayload } from "@runhooks/contracts";
-import { chunkWindow, createFoldState, foldStep, mergeParts, type ClosedPart, type MergeablePart, type MergedWindowSpec, type WindowSpec } from "@runhooks/rules";
+import {
+  chunkWindow,
+  createFoldState,
+  foldStep,
+  mergeParts,
+  type ClosedPart,
+  type MergeablePart,
+  type MergedWindowSpec,
+  type WindowSpec,
+} from "@runhooks/rules";
 
 /** Which chunk of its window a payload is: what its `runhooks-chunk-index` / `-count` headers say. */
 export interface PayloadChunk {
@@ -35,7 +44,10 @@ function windowsOf(parts: readonly ClosedPart[]): { spec: MergedWindowSpec; part
   // The assembler's order of completed windows: by end, rule id, version and start.
   return [...windows.values()].sort(
     ({ spec: a }, { spec: b }) =>
-      a.endMs - b.endMs || (a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0) || a.ruleVersion - b.ruleVersion || a.startMs - b.startMs,
+      a.endMs - b.endMs ||
+      (a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0) ||
+      a.ruleVersion - b.ruleVersion ||
+      a.startMs - b.startMs,
   );
 }
 
@@ -46,8 +58,13 @@ function windowsOf(parts: readonly ClosedPart[]): { spec: MergedWindowSpec; part
  * has none, so it folds the runs in the order of their end_time (start_time if none), as sent where
  * those tie, in one runs partition.
  */
-export function windowPayloads(matched: readonly { readonly run: Run; readonly matches: readonly WindowSpec[] }[]): { payloads: WebhookPayload[]; chunks: PayloadChunk[] } {
-  const inLogOrder = matched.map((m, index) => ({ ...m, index, time: timeOf(m.run) })).sort((a, b) => a.time - b.time || a.index - b.index);
+export function windowPayloads(matched: readonly { readonly run: Run; readonly matches: readonly WindowSpec[] }[]): {
+  payloads: WebhookPayload[];
+  chunks: PayloadChunk[];
+} {
+  const inLogOrder = matched
+    .map((m, index) => ({ ...m, index, time: timeOf(m.run) }))
+    .sort((a, b) => a.time - b.time || a.index - b.index);
   const fold = createFoldState(0);
   const parts: ClosedPart[] = [];
   for (const m of inLogOrder) {

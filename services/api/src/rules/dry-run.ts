@@ -83,7 +83,8 @@ export interface DryRunResult {
 /** Leaves of a false filter that made it false: into `and`/`or`, down to the parts that failed. */
 function failingParts(part: FilterPartExplanation): FilterPartExplanation[] {
   if (part.result) return [];
-  const op = typeof part.expression === "object" && part.expression !== null ? Object.keys(part.expression)[0] : undefined;
+  const op =
+    typeof part.expression === "object" && part.expression !== null ? Object.keys(part.expression)[0] : undefined;
   if (part.parts && (op === "and" || op === "or")) {
     const failing = part.parts.flatMap(failingParts);
     if (failing.length > 0) return failing;
@@ -141,7 +142,9 @@ function gateMessage(part: RuleCheck["part"], ok: boolean, rule: Rule, run: Run)
     case "tenant":
       return ok ? "same tenant" : `the run's tenant_id ${run.tenant_id} is not the rule's (${rule.tenant_id})`;
     case "session":
-      return ok ? "same session (project)" : `the run's session_id ${run.session_id ?? "(none)"} is not the rule's (${rule.session_id ?? "(none)"})`;
+      return ok
+        ? "same session (project)"
+        : `the run's session_id ${run.session_id ?? "(none)"} is not the rule's (${rule.session_id ?? "(none)"})`;
     default:
       return ok
         ? `sampled in (sampling_rate ${rule.sampling_rate})`
@@ -247,7 +250,9 @@ export function dryRun(rule: Rule, runs: readonly Run[], limits: Partial<DryRunL
   const filter = compileFilter(validated.value, { maxSteps: allowance.limits.filterSteps });
   const context: DryRunContext = { rule, version, book, filter, expression: validated.value, allowance };
   const checked = runs.map((run) => checkRun(context, run));
-  const matched = runs.flatMap((run, i) => (checked[i]!.verdict.matched ? [{ run, matches: checked[i]!.matches }] : []));
+  const matched = runs.flatMap((run, i) =>
+    checked[i]!.verdict.matched ? [{ run, matches: checked[i]!.matches }] : [],
+  );
   return {
     rule_id: rule.id,
     matched: matched.length,

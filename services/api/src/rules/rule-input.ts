@@ -130,14 +130,19 @@ export function withoutUnsendableHeaders(webhooks: unknown): unknown {
   if (!Array.isArray(webhooks)) return webhooks;
   return webhooks.map((w: unknown) => {
     if (!isObject(w) || !isObject(w["headers"])) return w;
-    return { ...w, headers: Object.fromEntries(Object.entries(w["headers"]).filter(([name]) => !isUnsendableHeader(name))) };
+    return {
+      ...w,
+      headers: Object.fromEntries(Object.entries(w["headers"]).filter(([name]) => !isUnsendableHeader(name))),
+    };
   });
 }
 
 /** A rule id in a URL. */
 export function parseRuleId(value: string): ParseResult<string> {
   const parsed = Id.safeParse(value);
-  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, issues: [{ path: "id", message: "must be a UUID" }] };
+  return parsed.success
+    ? { ok: true, value: parsed.data }
+    : { ok: false, issues: [{ path: "id", message: "must be a UUID" }] };
 }
 
 /**
@@ -146,17 +151,23 @@ export function parseRuleId(value: string): ParseResult<string> {
  */
 export function parseIfMatch(header: string | string[] | undefined): ParseResult<number | undefined> {
   if (header === undefined) return { ok: true, value: undefined };
-  const text = (Array.isArray(header) ? header[0] ?? "" : header).trim();
+  const text = (Array.isArray(header) ? (header[0] ?? "") : header).trim();
   const match = /^(?:W\/)?"?(\d+)"?$/.exec(text);
   const version = match?.[1] === undefined ? NaN : Number(match[1]);
   if (!Number.isSafeInteger(version) || version < 1) {
-    return { ok: false, issues: [{ path: "If-Match", message: 'must be a rule version as the ETag shows it, e.g. "3"' }] };
+    return {
+      ok: false,
+      issues: [{ path: "If-Match", message: 'must be a rule version as the ETag shows it, e.g. "3"' }],
+    };
   }
   return { ok: true, value: version };
 }
 
 /** The one expected version from `If-Match` and a body `version`; both given, they must agree. */
-export function expectedVersion(ifMatch: number | undefined, bodyVersion: number | undefined): ParseResult<number | undefined> {
+export function expectedVersion(
+  ifMatch: number | undefined,
+  bodyVersion: number | undefined,
+): ParseResult<number | undefined> {
   if (ifMatch !== undefined && bodyVersion !== undefined && ifMatch !== bodyVersion) {
     return { ok: false, issues: [{ path: "version", message: `disagrees with If-Match (${ifMatch})` }] };
   }

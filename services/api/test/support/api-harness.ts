@@ -69,7 +69,9 @@ export async function startTestApi(label: string, options: Partial<StartApiOptio
     const response = await fetch(`${api.url}${path}`, {
       method,
       headers,
-      ...(options.body === undefined ? {} : { body: typeof options.body === "string" ? options.body : JSON.stringify(options.body) }),
+      ...(options.body === undefined
+        ? {}
+        : { body: typeof options.body === "string" ? options.body : JSON.stringify(options.body) }),
     });
     const text = await response.text();
     answers.push(`${[...response.headers.entries()].map(([k, v]) => `${k}: ${v}`).join("\n")}\n${text}`);

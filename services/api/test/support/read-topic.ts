@@ -22,14 +22,21 @@ function headersOf(headers: IHeaders | undefined): Record<string, string> {
  * Every message of a one-partition topic, from its start to its current end, as a read_committed
  * consumer (the default, like the evaluator) or a read_uncommitted one sees it.
  */
-export async function readWholeTopic(kafka: Kafka, topic: string, options: { readUncommitted?: boolean } = {}): Promise<TopicMessage[]> {
+export async function readWholeTopic(
+  kafka: Kafka,
+  topic: string,
+  options: { readUncommitted?: boolean } = {},
+): Promise<TopicMessage[]> {
   const admin = kafka.admin();
   await admin.connect();
   const offsets = await admin.fetchTopicOffsets(topic);
   await admin.disconnect();
   const high = BigInt(offsets[0]!.high);
   if (high === 0n) return [];
-  const consumer = kafka.consumer({ groupId: `read-${randomUUID()}`, readUncommitted: options.readUncommitted ?? false });
+  const consumer = kafka.consumer({
+    groupId: `read-${randomUUID()}`,
+    readUncommitted: options.readUncommitted ?? false,
+  });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   const messages: TopicMessage[] = [];

@@ -10,7 +10,12 @@ const crashOnBatch = Number(env["RELAY_CRASH_ON_BATCH"] ?? "1");
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 const db = connectDatabase({ url: env["DATABASE_URL"]!, poolSize: 2 });
-const kafka = createKafka({ brokers: env["KAFKA_BROKERS"]!.split(","), clientId: "relay-child", logLevel: "error", logger: () => undefined });
+const kafka = createKafka({
+  brokers: env["KAFKA_BROKERS"]!.split(","),
+  clientId: "relay-child",
+  logLevel: "error",
+  logger: () => undefined,
+});
 let batches = 0;
 const relay = startOutboxRelay({
   db,
@@ -35,5 +40,8 @@ const relay = startOutboxRelay({
 });
 void relay.active.then(() => say("active"));
 process.once("SIGTERM", () => {
-  void relay.stop().then(() => db.dispose()).then(() => process.exit(0));
+  void relay
+    .stop()
+    .then(() => db.dispose())
+    .then(() => process.exit(0));
 });
