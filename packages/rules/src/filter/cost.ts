@@ -1,6 +1,16 @@
 import { formatPath } from "@runhooks/contracts";
 import { DEFAULT_FILTER_STEPS, stringSteps } from "./budget.js";
 import { isOperation, operationParts } from "./expression.js";
+import {
+  SCALAR,
+  constantBound,
+  isScalarLiteral,
+  maxShape,
+  sum,
+  type Bound,
+  type Scope,
+  type Shape,
+} from "./cost-shape.js";
 
 /**
  * The static cost bound of a filter: an upper bound on the steps (budget.ts's unit) one evaluation
@@ -26,28 +36,6 @@ export type CostOutcome =
   | { readonly ok: true; readonly steps: number }
   /** `path` is where the cost concentrates (the smallest part that alone exceeds the limit). */
   | { readonly ok: false; readonly steps: number; readonly path: string; readonly message: string };
-
-/** A value's size bound: `steps` to coerce or copy it (≥ its length), `length` if it is an array. */
-interface Shape {
-  readonly steps: number;
-  readonly length: number;
-}
-
-interface Bound {
-  /** Steps one evaluation of the expression takes. */
-  readonly cost: number;
-  readonly value: Shape;
-  /** Bound on each element, if the value is an array. */
-  readonly element: Shape;
-}
-
-/** What per-element logic reads: the element, or a reduce's `{current, accumulator}`. */
-type Scope =
-  | { readonly kind: "run" }
-  | { readonly kind: "element"; readonly element: Shape }
-  | { readonly kind: "reduce"; readonly current: Shape; readonly accumulator: Shape };
-
-const SCALAR: Shape = { steps: 1, length: 0 };
 
 /** Models more than this many expression nodes (nested reduces are modelled several times): refused. */
 const MAX_MODEL_NODES = 200_000;
@@ -344,28 +332,4 @@ class Model {
         };
     }
   }
-}
-
-function constantBound(): Bound {
-  return { cost: 0, value: SCALAR, element: SCALAR };
-}
-
-function isScalarLiteral(value: unknown): boolean {
-  return value === null || (typeof value !== "object" && typeof value !== "undefined");
-}
-
-function sum(values: readonly number[]): number {
-  let total = 0;
-  for (const value of values) total += value;
-  return total;
-}
-
-function maxShape(shapes: readonly Shape[]): Shape {
-  let steps = 1;
-  let length = 0;
-  for (const shape of shapes) {
-    if (shape.steps > steps) steps = shape.steps;
-    if (shape.length > length) length = shape.length;
-  }
-  return { steps, length };
 }
