@@ -71,7 +71,10 @@ describe("Postgres restart during delivery", () => {
       120_000,
     );
     expect(await health()).toBe(200);
-    expect(service.counters.databaseErrors).toBeGreaterThan(0);
+    // It met the outage: a statement failed, or its instance lock's connection dropped (whichever came
+    // first; with the lock lost it claims nothing, so a quiet moment may fail no statement at all).
+    const lockLost = h.logs.some((l) => l.includes("lost the instance lock"));
+    expect(service.counters.databaseErrors > 0 || lockLost).toBe(true);
     expect(receiver.received.length).toBeGreaterThan(downAt);
 
     const deliveries = await h.deliveries();
