@@ -1,24 +1,14 @@
 import { describe, expect, it } from "vitest";
 import type { Run, RuleVersion } from "@runhooks/contracts";
 import { applyRuleVersion, createRuleBook, judgeDecodedRun, type RunJudgement } from "@runhooks/rules";
+import { ruleVersion } from "./rule-version.js";
 
 const TENANT = "5b0e7c1d-3f2a-4d6b-9e8c-1a2b3c4d5e6f";
 const OTHER_TENANT = "6c1f8d2e-4a3b-4e7c-8f9d-2b3c4d5e6f70";
 const SESSION = "7d2a9e3f-5b4c-4f8d-9a0e-3c4d5e6f7081";
 
-const version = (n: number, filter: unknown, extra: Partial<RuleVersion> = {}): RuleVersion => ({
-  schema_version: 1,
-  kind: "rule",
-  rule_id: `00000000-0000-4000-8000-00000000000${n}`,
-  version: 1,
-  tenant_id: TENANT,
-  session_id: null,
-  enabled: true,
-  filter: filter as RuleVersion["filter"],
-  sampling_rate: 1,
-  window: { seconds: 5, max_runs: 100 },
-  ...extra,
-});
+const version = (n: number, filter: unknown, extra: Partial<RuleVersion> = {}): RuleVersion =>
+  ruleVersion(TENANT, n, filter, extra);
 
 const run = (fields: Partial<Run> = {}): Run => ({
   id: "10000000-0000-4000-8000-000000000001",

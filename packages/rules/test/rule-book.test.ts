@@ -1,24 +1,14 @@
 import { describe, expect, it } from "vitest";
 import type { Run, RuleVersion } from "@runhooks/contracts";
 import { anyRuleInForce, applyRuleVersion, createRuleBook, matchRun, runFacts } from "@runhooks/rules";
+import { ruleVersion } from "./rule-version.js";
 
 const TENANT = "2ebda79f-2c6b-4b5c-9d55-1c1f43a2ad11";
 const ERRORS = { "==": [{ var: "status" }, "error"] };
 const LLM = { "==": [{ var: "run_type" }, "llm"] };
 
-const rule = (n: number, filter: unknown, extra: Partial<RuleVersion> = {}): RuleVersion => ({
-  schema_version: 1,
-  kind: "rule",
-  rule_id: `00000000-0000-4000-8000-00000000000${n}`,
-  version: 1,
-  tenant_id: TENANT,
-  session_id: null,
-  enabled: true,
-  filter: filter as RuleVersion["filter"],
-  sampling_rate: 1,
-  window: { seconds: 5, max_runs: 100 },
-  ...extra,
-});
+const rule = (n: number, filter: unknown, extra: Partial<RuleVersion> = {}): RuleVersion =>
+  ruleVersion(TENANT, n, filter, extra);
 
 const run = (n: number, fields: Partial<Run>): Run => ({
   id: `10000000-0000-4000-8000-00000000000${n}`,
