@@ -3,6 +3,7 @@ import { fastify, type FastifyError, type FastifyInstance, type FastifyServerOpt
 import { countRequest, type ApiCounters } from "../metrics.js";
 import { registerAdminRoutes } from "./admin-routes.js";
 import { deliveriesRoutes } from "./deliveries-routes.js";
+import { registerLangSmithRuleRoutes } from "./langsmith-rules-routes.js";
 import { RateLimitedError, apiKeyGuard, presentedKey, sameSecret } from "./auth.js";
 import { errorAnswer } from "./error-answer.js";
 import { sendError } from "./errors.js";
@@ -44,7 +45,10 @@ function loggerOptions(logger: AppOptions["logger"]): FastifyServerOptions["logg
   return { ...base, redact: { paths: REDACTED_LOG_PATHS, censor: "***" } };
 }
 
-/** The HTTP API: rules and deliveries (per tenant, by API key), admin (by the admin key), health. */
+/**
+ * The HTTP API: rules (native and LangSmith-shaped) and deliveries (per tenant, by API key), admin (by
+ * the admin key), health.
+ */
 export function buildApp(options: AppOptions): FastifyInstance {
   const { db } = options;
   const limits = options.limits ?? DEFAULT_API_LIMITS;
@@ -105,6 +109,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
       return sendError(reply, 401, "unauthorized", "invalid or revoked API key");
     });
     registerRuleRoutes(scope, db, limits.rules, options.dryRun);
+    // session_name stays null until a project store is given here (`sessionNames`).
+    registerLangSmithRuleRoutes(scope, { db, quotas: limits.rules });
     registerRuleErrorRoutes(scope, db);
     done();
   });

@@ -8,7 +8,6 @@ import {
   saveRule,
   type Database,
   type RuleQuotas,
-  type RuleRecord,
   type SaveMode,
   type SaveRuleResult,
 } from "@runhooks/db";
@@ -23,9 +22,10 @@ import {
   parseRuleId,
   withoutUnsendableHeaders,
 } from "../rules/rule-input.js";
+import { patchRule } from "../rules/patch-rule.js";
 import { etag, ruleEventView, ruleView } from "../rules/rule-view.js";
 import { notFound, sendError, sendIssues } from "./errors.js";
-import { sendQuotaRefusal } from "./quotas.js";
+import { ruleIdOr400, sendDeleteRefusal, sendSaveRefusal, type IdParams } from "./rule-refusals.js";
 
 /**
  * What one `POST /rules/test` may ask for: enough to try a rule on a real sample, small enough to
@@ -53,18 +53,6 @@ declare module "fastify" {
   }
 }
 
-interface IdParams {
-  id: string;
-}
-
-function conflict(reply: FastifyReply, current: RuleRecord | null, sent: number | undefined): FastifyReply {
-  const message =
-    current === null
-      ? "the rule does not exist, so it cannot be at the version you sent"
-      : `the rule is at version ${current.version}${sent === undefined ? "" : `, not ${sent}`}: read it again and retry`;
-  return sendError(reply, 409, "version_conflict", message, { current_version: current?.version ?? null });
-}
-
 /** Turns a store answer into the HTTP one. */
 function answerSave(
   reply: FastifyReply,
@@ -72,45 +60,11 @@ function answerSave(
   sent: number | undefined,
   dryRun = false,
 ): FastifyReply {
-  if (!result.ok) {
-    switch (result.reason) {
-      case "not_found":
-        return notFound(reply);
-      case "exists":
-        return sendError(
-          reply,
-          409,
-          "rule_exists",
-          "a rule with this id already exists; use PUT /rules/:id or PATCH to change it",
-        );
-      case "id_taken":
-        return sendError(
-          reply,
-          409,
-          "rule_id_taken",
-          "this rule id is used by another tenant; give the rule another id",
-        );
-      case "version_conflict":
-        return conflict(reply, result.current, sent);
-      case "invalid":
-        return sendIssues(reply, "invalid_rule", result.issues);
-      case "quota":
-        return sendQuotaRefusal(reply, result.refusal);
-    }
-  }
+  if (!result.ok) return sendSaveRefusal(reply, result, sent);
   if (!dryRun) void reply.header("etag", etag(result.record.version));
   return reply
     .code(result.outcome === "created" && !dryRun ? 201 : 200)
     .send({ result: result.outcome, ...(dryRun ? { dry_run: true } : {}), rule: ruleView(result.record) });
-}
-
-function ruleIdOr400(request: FastifyRequest<{ Params: IdParams }>, reply: FastifyReply): string | undefined {
-  const id = parseRuleId(request.params.id);
-  if (!id.ok) {
-    void sendIssues(reply, "invalid_request", id.issues);
-    return undefined;
-  }
-  return id.value;
 }
 
 const DryRunRequest = z.strictObject({
@@ -176,8 +130,8 @@ export function registerRuleRoutes(
 
   /**
    * Changes some top-level fields of a rule (`{"enabled": false}`); the rest stays. Concurrency: the
-   * version from `If-Match` or a `version` field, else the version the patch was applied to — a
-   * concurrent write in between is a conflict, never silently undone.
+   * version from `If-Match` or a `version` field, else the version the patch was applied to
+   * (`patchRule`).
    */
   app.patch("/rules/:id", async (request: FastifyRequest<{ Params: IdParams }>, reply) => {
     const id = ruleIdOr400(request, reply);
@@ -190,25 +144,25 @@ export function registerRuleRoutes(
         { path: "(root)", message: "must be a JSON object of the fields to change" },
       ]);
     }
-    for (let attempt = 1; ; attempt++) {
-      const current = await getRule(db, request.tenantId, id);
-      if (!current) return notFound(reply);
-      const merged: Record<string, unknown> = { ...current.rule, ...(patch as Record<string, unknown>) };
-      if (!("webhooks" in patch)) merged["webhooks"] = withoutUnsendableHeaders(current.rule.webhooks);
-      const document = parseRuleDocument(merged, { tenantId: request.tenantId, pathId: id });
-      if (!document.ok) return sendIssues(reply, "invalid_rule", document.issues);
-      const explicit = expectedVersion(ifMatch.value, document.value.version);
-      if (!explicit.ok) return sendIssues(reply, "invalid_request", explicit.issues);
-      const result = await saveRule(db, {
-        tenantId: request.tenantId,
-        rule: document.value.rule,
-        mode: "update",
-        expectedVersion: explicit.value ?? current.version,
-        quotas,
-      });
-      // Without a version from the client, a write that slipped in between is merged into, not lost.
-      if (!result.ok && result.reason === "version_conflict" && explicit.value === undefined && attempt < 3) continue;
-      return answerSave(reply, result, explicit.value);
+    const outcome = await patchRule(db, {
+      tenantId: request.tenantId,
+      ruleId: id,
+      ifMatch: ifMatch.value,
+      quotas,
+      apply: (current) => {
+        const merged: Record<string, unknown> = { ...current.rule, ...(patch as Record<string, unknown>) };
+        if (!("webhooks" in patch)) merged["webhooks"] = withoutUnsendableHeaders(current.rule.webhooks);
+        return parseRuleDocument(merged, { tenantId: request.tenantId, pathId: id });
+      },
+    });
+    switch (outcome.kind) {
+      case "not_found":
+        return notFound(reply);
+      case "invalid_rule":
+      case "invalid_request":
+        return sendIssues(reply, outcome.kind, outcome.issues);
+      case "saved":
+        return answerSave(reply, outcome.result, outcome.expected);
     }
   });
 
@@ -223,10 +177,7 @@ export function registerRuleRoutes(
       expectedVersion: ifMatch.value,
       quotas,
     });
-    if (!result.ok) {
-      if (result.reason === "quota") return sendQuotaRefusal(reply, result.refusal);
-      return result.reason === "not_found" ? notFound(reply) : conflict(reply, result.current, ifMatch.value);
-    }
+    if (!result.ok) return sendDeleteRefusal(reply, result, ifMatch.value);
     return reply.send({ result: "deleted", rule_id: id, version: result.version });
   });
 
