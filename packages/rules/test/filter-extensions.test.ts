@@ -160,7 +160,7 @@ describe("the extension operators on write", () => {
       {
         path: "filter.and[0]",
         source: "eq(metadata_key, 'env'), eq(metadata_value, 'prod')",
-        expression: (resolved.tree as { and: unknown[] }).and[0],
+        expression: (resolved.tree as unknown as { and: unknown[] }).and[0],
         result: false,
         vars: { metadata: { env: "dev" } },
       },
@@ -195,7 +195,7 @@ describe("the extension operators under the evaluation budget", () => {
     expect(judged('search(outputs, "zzz")', wide).verdict).toBe("error");
     let deep: Record<string, unknown> = { leaf: "needle" };
     for (let i = 0; i < 200_000; i++) deep = { next: deep };
-    const nested = runFacts(run({ inputs: deep }));
+    const nested = runFacts(run({ inputs: deep as Record<string, never> }));
     expect(judged('search(inputs, "needle")', nested).verdict).toBe("error");
     expect(judged('exists(inputs, "leaf")', nested).verdict).toBe("error");
     expect(judged('exists(inputs, "next")', nested).verdict).toBe(true);

@@ -325,7 +325,7 @@ class Model {
           value: bounds.length === 1 ? bounds[0]!.value : SCALAR,
           element: bounds.length === 1 ? bounds[0]!.element : SCALAR,
         };
-      default:
+      default: {
         if (SCALAR_RESULT.has(op)) return { cost: 1 + inner + coerced, value: SCALAR, element: SCALAR };
         const extension = extensionBound(op, operands, bounds);
         if (extension !== undefined) return extension;
@@ -335,6 +335,7 @@ class Model {
           value: maxShape(bounds.map((b) => b.value)),
           element: maxShape(bounds.map((b) => b.element)),
         };
+      }
     }
   }
 }

@@ -1,5 +1,5 @@
 import type { Run } from "@runhooks/contracts";
-import { Gen, generateRun } from "../filter/generate.js";
+import { generateRun, type Gen } from "../filter/generate.js";
 
 /** A literal as LangSmith's language writes it. */
 export type Lit = string | number | boolean | null;
@@ -67,7 +67,7 @@ function entries(g: Gen, depth: number, least = 0): Record<string, unknown> {
 
 /** A run from the JSON-logic generator, with key/value-rich metadata, inputs and outputs. */
 export function generateLangSmithRun(g: Gen): Run {
-  const base = generateRun(g) as Run & Record<string, unknown>;
+  const base = generateRun(g);
   const metadata = entries(g, 2, 1);
   return {
     ...base,
@@ -77,7 +77,7 @@ export function generateLangSmithRun(g: Gen): Run {
     inputs: g.chance(0.9) ? (entries(g, 3) as Record<string, never>) : null,
     outputs: g.chance(0.7) ? (entries(g, 3) as Record<string, never>) : null,
     ...(g.chance(0.3) ? { error: g.pick(ERRORS) } : {}),
-  } as Run;
+  };
 }
 
 /** Random LangSmith filters over every function and field runhooks accepts. */

@@ -234,6 +234,6 @@ function containsText(values: readonly unknown[], text: string): boolean {
 /** JavaScript's `==`, the comparison eq and neq make (a cost "0.5" equals 0.5; absent equals null). */
 function looseEquals(a: unknown, b: Lit): boolean {
   if (a === undefined) return b === null;
-  // eslint-disable-next-line eqeqeq -- loose equality is the documented semantics being checked
+  // Loose equality is the documented semantics being checked.
   return a == b;
 }
