@@ -45,9 +45,9 @@ export function explainLines(root: ExplainedPart, indent: string): string[] {
             .join(", ");
     const verdict = part.result ? "true " : "false";
     const error = part.error === undefined ? "" : `  (error: ${part.error})`;
-    lines.push(
-      `${indent}${"  ".repeat(depth)}${verdict}  ${part.source ?? ""}${vars === "" ? "" : `  ${vars}`}${error}`,
-    );
+    // A call written over several lines is shown on one.
+    const source = (part.source ?? "").replace(/\s*\n\s*/g, " ");
+    lines.push(`${indent}${"  ".repeat(depth)}${verdict}  ${source}${vars === "" ? "" : `  ${vars}`}${error}`);
     for (const child of below) walk(child, depth + 1);
   };
   walk(root, 0);
