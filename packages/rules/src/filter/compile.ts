@@ -47,7 +47,8 @@ export function budgetExhaustedMessage(maxSteps: number): string {
  * Compiles a validated filter into closures, once per rule version; evaluating it walks no JSON.
  *
  * The result is exactly `jsonLogic.truthy(jsonLogic.apply(filter, facts))` of json-logic-js 2.0.5
- * (a differential test holds it to that). Where json-logic-js would throw on a run's data — `in` on
+ * for the JSON-logic operators (a differential test holds it to that); the extension operators
+ * (operators.ts) are held to a reference evaluator of LangSmith's filter language. Where json-logic-js would throw on a run's data — `in` on
  * an object that has an `indexOf` key, `missing_some` whose key list is null, an object whose
  * `toString` key is data meeting `==` — the filter does not match that run: a rule must not stop the
  * evaluator, and the dry-run (`explainFilter`) shows the error.
