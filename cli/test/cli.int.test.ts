@@ -227,6 +227,37 @@ describe("runhooks rules list and test", () => {
   });
 });
 
+describe("runhooks rules test with a LangSmith filter string", () => {
+  it("explains the filter call by call, as written, with each verdict and what it read", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "runhooks-cli-ls-"));
+    try {
+      const filter = 'and(eq(run_type, "llm"),\n    or(eq(status, "error"), gt(latency, "5s")))';
+      await writeFile(join(dir, "rule.json"), JSON.stringify({ display_name: "LLM trouble", filter }));
+      const result = await cli(
+        ["rules", "test", "-f", "rule.json", "--runs", join(examples, "sample-runs.jsonl")],
+        {},
+        dir,
+      );
+      expect(result.err).toBe("");
+      expect(result.code).toBe(0);
+      const lines = result.out.split("\n");
+      const block = (id: string) => lines.slice(lines.findIndex((l) => l.endsWith(id)) + 1).slice(0, 5);
+      expect(block("69f76aac-7a70-4348-8368-c8345b5ef4d6")).toEqual([
+        '          true   and(eq(run_type, "llm"), or(eq(status, "error"), gt(latency, "5s")))',
+        '            true   eq(run_type, "llm")  run_type = "llm"',
+        '            true   or(eq(status, "error"), gt(latency, "5s"))',
+        '              true   eq(status, "error")  status = "error"',
+        '              false  gt(latency, "5s")  latency = 1.75',
+      ]);
+      expect(result.out).toMatch(/^no match {2}09c80159-478c-4ed6-a927-0c210ab2f55b$/m);
+      expect(block("09c80159-478c-4ed6-a927-0c210ab2f55b")[0]).toMatch(/^ {10}false {2}and\(eq\(run_type, "llm"\), or/);
+      expect(result.out).toContain("1 of 4 runs match");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("runhooks errors and help", () => {
   it("says what to do when the API is unreachable or the key is missing or wrong", async () => {
     const unreachable = await cli(["rules", "list"], { RUNHOOKS_API_URL: "http://127.0.0.1:9" });

@@ -3,11 +3,17 @@ import { resolve } from "node:path";
 import { ApiClient, describeRefusal } from "../client.js";
 import type { CliConfig } from "../config.js";
 import { CliError, type CliIo } from "../io.js";
+import { explainLines, type ExplainedPart } from "./explain-filter.js";
 
 interface DryRunAnswer {
   rule_id: string;
   matched: number;
-  results: { run_id: string; matched: boolean; reasons: string[] }[];
+  results: {
+    run_id: string;
+    matched: boolean;
+    reasons: string[];
+    checks?: { part: string; explanation?: ExplainedPart }[];
+  }[];
   payloads: { start_time: string; end_time: string; runs: unknown[] }[];
   /** Per payload, which chunk of its window it is (absent from an older API). */
   chunks?: { chunk_index: number; chunk_count: number }[];
@@ -71,12 +77,15 @@ export async function testCommand(
     io.out(`${JSON.stringify(result, null, 2)}\n`);
     return 0;
   }
+  // A LangSmith string filter is explained call by call, as it was written.
+  const written =
+    typeof rule === "object" && rule !== null && typeof (rule as { filter?: unknown }).filter === "string";
   for (const r of result.results) {
-    io.out(
-      r.matched
-        ? `match     ${r.run_id}\n`
-        : `no match  ${r.run_id}\n${r.reasons.map((why) => `          ${why}\n`).join("")}`,
-    );
+    const explanation = written ? r.checks?.find((c) => c.part === "filter")?.explanation : undefined;
+    const reasons = explanation === undefined ? r.reasons : r.reasons.filter((why) => !why.startsWith("filter: "));
+    io.out(`${r.matched ? "match   " : "no match"}  ${r.run_id}\n`);
+    for (const why of reasons) io.out(`          ${why}\n`);
+    if (explanation !== undefined) for (const line of explainLines(explanation, "          ")) io.out(`${line}\n`);
   }
   io.out(
     `${result.matched} of ${result.results.length} runs match; ${result.payloads.length} payload${result.payloads.length === 1 ? "" : "s"} would be sent`,

@@ -110,8 +110,9 @@ export const RuleWindow = z.strictObject({
 export type RuleWindow = z.infer<typeof RuleWindow>;
 
 /**
- * A rule as users write it (files, API, CLI). The filter's JSON-logic is checked structurally by
- * `@runhooks/rules` (operators, `var` paths, depth, size); here it only has to be JSON.
+ * A rule as users write it (files, API, CLI). The filter — JSON-logic, or a string in LangSmith's
+ * filter language, kept as written — is checked by `@runhooks/rules` (`resolveFilter`: operators,
+ * `var` paths, depth, size, cost); here it only has to be JSON.
  */
 export const Rule = z.strictObject({
   id: Id,

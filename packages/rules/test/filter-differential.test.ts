@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
-  FILTER_OPERATORS,
+  JSON_LOGIC_OPERATORS,
   READS_ALL_FACTS,
   attachFacts,
   compileFilter,
@@ -120,10 +120,12 @@ describe("compiled filters agree with json-logic-js 2.0.5 (differential)", () =>
     expect(limited).toBeGreaterThan(CASES * 0.5);
   });
 
-  it(`exercises every accepted operator at least ${MIN_PER_OPERATOR} times`, () => {
+  // The extension operators (like, search, some_entry, instant) have no json-logic-js counterpart: the
+  // LangSmith differential test (langsmith-differential.test.ts) holds them to a reference evaluator.
+  it(`exercises every JSON-logic operator at least ${MIN_PER_OPERATOR} times`, () => {
     const counts = new Map<string, number>();
     for (const { filter } of cases) countOperators(filter, counts);
-    const coverage = Object.fromEntries(FILTER_OPERATORS.map((op) => [op, counts.get(op) ?? 0]));
+    const coverage = Object.fromEntries(JSON_LOGIC_OPERATORS.map((op) => [op, counts.get(op) ?? 0]));
     const short = Object.entries(coverage).filter(([, n]) => n < MIN_PER_OPERATOR);
     expect(short, `operator coverage: ${JSON.stringify(coverage)}`).toEqual([]);
   });

@@ -51,6 +51,41 @@ describe("matchRun with rules that share a filter", () => {
   });
 });
 
+describe("matchRun with filters as written on the rules topic", () => {
+  const book = createRuleBook();
+  // A LangSmith string, the same filter as JSON-logic, and stored bare literals (match-all before).
+  const outcomes = [
+    rule(1, 'and(eq(run_type, "llm"), eq(status, "error"))'),
+    rule(2, { and: [LLM, ERRORS] }),
+    rule(3, 5),
+    rule(4, ["x"]),
+    rule(5, "eq(run_type, llm)"),
+  ].map((r) => applyRuleVersion(book, { ruleId: r.rule_id, rule: r, effectiveFrom: 0 }));
+
+  it("compiles a LangSmith string, and stores a bare number, an array or a bad string as invalid", () => {
+    expect(outcomes.map((o) => o.kind)).toEqual([
+      "applied",
+      "applied",
+      "invalid_filter",
+      "invalid_filter",
+      "invalid_filter",
+    ]);
+    expect(outcomes[2]).toMatchObject({
+      error: expect.stringContaining("is a number, which is not a filter") as unknown,
+    });
+    expect(outcomes[4]).toMatchObject({ error: expect.stringContaining("line 1, column 14") as unknown });
+  });
+
+  it("matches with the string as with its JSON-logic, and shares their evaluation", () => {
+    const errors: string[] = [];
+    const judge = (r: Run) => matchRun(book, r, 10, runFacts, (spec) => errors.push(spec.ruleId.slice(-1)));
+    expect(judge(run(1, { run_type: "llm", status: "error" })).map((s) => s.ruleId.slice(-1))).toEqual(["1", "2"]);
+    expect(judge(run(2, { run_type: "tool", status: "error" }))).toEqual([]);
+    expect(book.filterSlots.size).toBe(1);
+    expect(errors).toEqual(["3", "4", "5", "3", "4", "5"]);
+  });
+});
+
 describe("matchRun with filters whose verdict is error", () => {
   // Valid, and cheap on ordinary runs; a run with a huge tags array takes it over the budget.
   const SEARCH = { in: ["zzz", { var: "tags" }] };

@@ -11,6 +11,7 @@ import {
 import { compileEager, constant, isConstant, chargePath, type Evaluate } from "./evaluate.js";
 import { isOperation, operationParts, type JsonLogicExpression } from "./expression.js";
 import { BINARY_OPERATIONS, UNARY_OPERATIONS, VALUE_OPERATIONS, truthy, type ValueOperator } from "./operators.js";
+import { compileExtension } from "./extension.js";
 import { compileMissing, compileMissingSome } from "./missing.js";
 import { compileReduce, compileScoped } from "./scoped.js";
 import { pathResolver, resolveVar } from "./var-path.js";
@@ -46,7 +47,8 @@ export function budgetExhaustedMessage(maxSteps: number): string {
  * Compiles a validated filter into closures, once per rule version; evaluating it walks no JSON.
  *
  * The result is exactly `jsonLogic.truthy(jsonLogic.apply(filter, facts))` of json-logic-js 2.0.5
- * (a differential test holds it to that). Where json-logic-js would throw on a run's data — `in` on
+ * for the JSON-logic operators (a differential test holds it to that); the extension operators
+ * (operators.ts) are held to a reference evaluator of LangSmith's filter language. Where json-logic-js would throw on a run's data — `in` on
  * an object that has an `indexOf` key, `missing_some` whose key list is null, an object whose
  * `toString` key is data meeting `==` — the filter does not match that run: a rule must not stop the
  * evaluator, and the dry-run (`explainFilter`) shows the error.
@@ -74,13 +76,15 @@ export function compileFilter(filter: JsonLogicExpression, options: CompileOptio
 }
 
 /**
- * Compiles any JSON with json-logic-js's meaning, charging every evaluation to `meter`. Total:
- * validation is what keeps `log` and unknown operators out of filters; here they behave as upstream
- * (unknown throws when reached, `log` returns its operand, minus the console). That matters for data
- * that `missing` re-reads as logic. Without a meter nothing is counted (bounded by the caller).
+ * Compiles any JSON with json-logic-js's meaning, plus the extension operators (operators.ts),
+ * charging every evaluation to `meter`. Total: validation is what keeps `log` and unknown operators
+ * out of filters; here they behave as upstream (unknown throws when reached, `log` returns its
+ * operand, minus the console). That matters for data that `missing` re-reads as logic, which is
+ * compiled as json-logic-js would (`extended` false: an extension operator's name in data is unknown
+ * there too). Without a meter nothing is counted (bounded by the caller).
  */
-export function compileExpression(logic: unknown, meter: Meter = unmetered()): Evaluate {
-  const compile = (operand: unknown): Evaluate => compileExpression(operand, meter);
+export function compileExpression(logic: unknown, meter: Meter = unmetered(), extended = true): Evaluate {
+  const compile = (operand: unknown): Evaluate => compileExpression(operand, meter, extended);
   if (Array.isArray(logic)) {
     const items = logic.map(compile);
     // Operators never mutate their operands, so a literal array can be built once and shared.
@@ -117,17 +121,26 @@ export function compileExpression(logic: unknown, meter: Meter = unmetered()): E
     case "var":
       return compileVar(operands.map(compile), meter);
     case "missing":
-      return compileMissing(operands.map(compile), meter, compileExpression);
+      return compileMissing(operands.map(compile), meter, compileJsonLogic);
     case "missing_some":
-      return compileMissingSome(operands.map(compile), meter, compileExpression);
+      return compileMissingSome(operands.map(compile), meter, compileJsonLogic);
     case "log":
       return compileEager(operands.map(compile), meter, ([first]) => first);
     default:
+      if (extended) {
+        const extension = compileExtension(op, operands, compile, meter);
+        if (extension !== undefined) return extension;
+      }
       if (Object.hasOwn(VALUE_OPERATIONS, op)) return compileValueOp(op as ValueOperator, operands.map(compile), meter);
       return () => {
         throw new Error(`Unrecognized operation ${op}`);
       };
   }
+}
+
+/** json-logic-js's operators only: for data re-read as logic. */
+function compileJsonLogic(logic: unknown, meter: Meter): Evaluate {
+  return compileExpression(logic, meter, false);
 }
 
 /**

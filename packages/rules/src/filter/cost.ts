@@ -1,5 +1,6 @@
 import { formatPath } from "@runhooks/contracts";
 import { DEFAULT_FILTER_STEPS, stringSteps } from "./budget.js";
+import { extensionBound, someEntryBound } from "./cost-extension.js";
 import { isOperation, operationParts } from "./expression.js";
 import {
   SCALAR,
@@ -95,7 +96,7 @@ function count(n: number): string {
   return Number.isFinite(n) && n < 1e15 ? Math.ceil(n).toLocaleString("en-US") : n.toExponential(2);
 }
 
-const ITERATING = new Set(["some", "all", "none", "filter", "map", "reduce"]);
+const ITERATING = new Set(["some", "all", "none", "filter", "map", "reduce", "some_entry"]);
 /** Operators whose result is one number or boolean. */
 const SCALAR_RESULT = new Set([
   "==",
@@ -185,6 +186,8 @@ class Model {
       }
       case "reduce":
         return this.reduce(operands, scope, at, times, record);
+      case "some_entry":
+        return someEntryBound(operands, scope, times, (i, sub, t) => this.bound(operands[i], sub, at(i), t, record));
       default:
         return this.valueOperation(op, operands, each(scope, times));
     }
@@ -322,14 +325,17 @@ class Model {
           value: bounds.length === 1 ? bounds[0]!.value : SCALAR,
           element: bounds.length === 1 ? bounds[0]!.element : SCALAR,
         };
-      default:
+      default: {
         if (SCALAR_RESULT.has(op)) return { cost: 1 + inner + coerced, value: SCALAR, element: SCALAR };
+        const extension = extensionBound(op, operands, bounds);
+        if (extension !== undefined) return extension;
         // `log` (refused by validation), or an operator the model does not know: its operand, bounded.
         return {
           cost: 1 + inner + all,
           value: maxShape(bounds.map((b) => b.value)),
           element: maxShape(bounds.map((b) => b.element)),
         };
+      }
     }
   }
 }

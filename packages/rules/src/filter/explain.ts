@@ -13,6 +13,8 @@ export interface FilterPartExplanation {
   /** Where the part sits in the rule document: `filter.and[1]`. */
   readonly path: string;
   readonly expression: JsonValue;
+  /** The text this part was written as, when the filter was written in LangSmith's language. */
+  readonly source?: string;
   /** json-logic truthiness of the part's value. */
   readonly result: boolean;
   /**
@@ -38,6 +40,8 @@ export interface ExplainOptions {
   readonly maxSteps?: number;
   /** Steps for all the parts together (default 4 × `maxSteps`); parts past it are not evaluated. */
   readonly maxTotalSteps?: number;
+  /** Path → the text it was written as (`resolveFilter`'s `sources`), shown on the parts. */
+  readonly sources?: Readonly<Record<string, string>>;
 }
 
 /** The steps an explanation may still take, and the meter its parts are charged to. */
@@ -45,6 +49,7 @@ interface Allowance {
   readonly meter: Meter;
   readonly maxSteps: number;
   readonly total: number;
+  readonly sources: Readonly<Record<string, string>>;
   left: number;
   /** Steps the whole explanation took. */
   used: number;
@@ -63,7 +68,8 @@ export function explainFilter(
 ): FilterExplanation {
   const maxSteps = options.maxSteps ?? DEFAULT_FILTER_STEPS;
   const total = options.maxTotalSteps ?? 4 * maxSteps;
-  const allowance: Allowance = { meter: { left: 0 }, maxSteps, total, left: total, used: 0 };
+  const sources = options.sources ?? {};
+  const allowance: Allowance = { meter: { left: 0 }, maxSteps, total, sources, left: total, used: 0 };
   const root = explainPart(filter, ["filter"], facts, allowance);
   return { matched: root.result, root, steps: allowance.used };
 }
@@ -77,9 +83,12 @@ function explainPart(
   allowance: Allowance,
 ): FilterPartExplanation {
   const outcome = evaluate(expression, facts, allowance);
+  const at = formatPath(path);
+  const source = Object.hasOwn(allowance.sources, at) ? allowance.sources[at] : undefined;
   const base = {
-    path: formatPath(path),
+    path: at,
     expression,
+    ...(source === undefined ? {} : { source }),
     result: outcome.result,
     ...(outcome.error === undefined ? {} : { error: outcome.error }),
   };
@@ -126,7 +135,7 @@ function evaluate(
   }
 }
 
-const PER_ELEMENT = new Set(["all", "some", "none", "map", "filter", "reduce"]);
+const PER_ELEMENT = new Set(["all", "some", "none", "map", "filter", "reduce", "some_entry"]);
 
 /** Literal `var` paths read against the run's facts, skipping logic that runs per array element. */
 function readPaths(expression: unknown, into: Set<string> = new Set()): Set<string> {

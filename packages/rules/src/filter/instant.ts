@@ -78,3 +78,14 @@ function digits(text: string, from: number, to: number): number {
   }
   return value;
 }
+
+/**
+ * A timestamp as microseconds since the epoch (an exact integer for any date LangSmith writes), or NaN
+ * when the value is not a timestamp `parseInstant` accepts — NaN fails every comparison, as SQL's null
+ * does. The value of the `instant` operator.
+ */
+export function instantMicros(value: unknown): number {
+  if (typeof value !== "string") return Number.NaN;
+  const instant = parseInstant(value);
+  return instant === undefined ? Number.NaN : instant.seconds * 1_000_000 + Math.floor(instant.nanos / 1000);
+}

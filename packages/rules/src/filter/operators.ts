@@ -1,6 +1,6 @@
 /**
- * The operators a filter may use, and the semantics of those that simply combine their evaluated
- * operands. The implementations are json-logic-js 2.0.5's, coercions and all: each one applies the
+ * The operators a filter may use, and the semantics of the JSON-logic ones that simply combine their
+ * evaluated operands. The implementations are json-logic-js 2.0.5's, coercions and all: each one applies the
  * same JavaScript operator to the same values, so `==` coerces, `+` goes through `parseFloat`, and a
  * value that makes json-logic-js throw makes these throw too. The type casts only quiet TypeScript;
  * JavaScript's runtime coercions are the semantics.
@@ -8,7 +8,7 @@
  * `log` (writes to the console) and `method` (calls methods on data; gone from json-logic-js 2.x) are
  * deliberately not accepted.
  */
-export const FILTER_OPERATORS = [
+export const JSON_LOGIC_OPERATORS = [
   "==",
   "===",
   "!=",
@@ -44,6 +44,18 @@ export const FILTER_OPERATORS = [
   "reduce",
   "merge",
 ] as const;
+export type JsonLogicOperator = (typeof JSON_LOGIC_OPERATORS)[number];
+
+/**
+ * Operators JSON-logic has no counterpart for, which LangSmith's filter language needs: `like` (SQL
+ * LIKE, like.ts), `search` (case-insensitive text search through values, search.ts), `some_entry`
+ * (one key/value entry of an object matches, entries.ts), `instant` (a timestamp as a comparable
+ * number, instant.ts). They run on the same compiled path and budget as the others.
+ */
+export const EXTENSION_OPERATORS = ["like", "search", "some_entry", "instant"] as const;
+export type ExtensionOperator = (typeof EXTENSION_OPERATORS)[number];
+
+export const FILTER_OPERATORS = [...JSON_LOGIC_OPERATORS, ...EXTENSION_OPERATORS] as const;
 export type FilterOperator = (typeof FILTER_OPERATORS)[number];
 
 const accepted: ReadonlySet<string> = new Set(FILTER_OPERATORS);
@@ -105,7 +117,7 @@ export const UNARY_OPERATIONS: Readonly<Partial<Record<ValueOperator, (a: unknow
 };
 
 export type ValueOperator = Exclude<
-  FilterOperator,
+  JsonLogicOperator,
   | "and"
   | "or"
   | "if"

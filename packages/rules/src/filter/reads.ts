@@ -17,7 +17,8 @@ const BY_NAME: Readonly<Record<string, number>> = {
  * (latency parses two timestamps). Over-approximates, never under: a `var` whose path is computed at
  * run time, is the whole data, or is not a plain string or number, and `missing`/`missing_some`
  * (which read keys named by data), count as reading every fact; a `var` inside `filter`, `map`,
- * `reduce`… reads an element, but counts as reading the run.
+ * `reduce`, `some_entry`… reads an element (an entry's `key` and `value`), but counts as reading the
+ * run. `search` reads only the values its operands name (`{"var": "inputs"}`).
  */
 export function derivedFactsRead(filter: JsonLogicExpression): number {
   let reads = 0;

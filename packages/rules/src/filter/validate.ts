@@ -30,10 +30,11 @@ export const DEFAULT_FILTER_LIMITS: FilterLimits = {
 const ROOT = "filter";
 
 /**
- * Checks a filter on write: only accepted operators, no `var` path through `__proto__`,
- * `constructor` or `prototype`, no operator form that json-logic-js cannot evaluate at all, and
- * within the limits, the static cost bound included (cost.ts). Every problem is reported with its path. A bare literal is a valid filter
- * (`true` matches every run).
+ * Checks a filter's JSON-logic tree on write: only accepted operators, no `var` path through
+ * `__proto__`, `constructor` or `prototype`, no operator form that cannot be evaluated at all, and
+ * within the limits, the static cost bound included (cost.ts). Every problem is reported with its
+ * path. A bare literal passes here (`true` matches every run); what a rule may hold as its filter —
+ * a LangSmith string, and no bare number or array — is `resolveFilter`'s to say.
  */
 export function validateFilter(filter: unknown, limits: Partial<FilterLimits> = {}): ParseResult<JsonLogicExpression> {
   const walk = new Walk({
@@ -155,8 +156,11 @@ class Walk {
         // Upstream reduces the operands without an initial value: none throws on every run.
         if (operands.length === 0) this.issue(opPath, "needs at least one operand");
         break;
-      default:
+      default: {
+        const problem = extensionArity(op, operands);
+        if (problem !== undefined) this.issue(problem.at === undefined ? opPath : at(problem.at), problem.message);
         break;
+      }
     }
     operands.forEach((operand, index) => this.visit(operand, at(index), depth + 1));
   }
@@ -176,13 +180,36 @@ class Walk {
   }
 }
 
+/** The operand counts the extension operators (operators.ts) need, which no evaluation could make up for. */
+function extensionArity(op: string, operands: readonly unknown[]): { at?: number; message: string } | undefined {
+  switch (op) {
+    case "like":
+      return operands.length === 2 ? undefined : { message: "needs two operands: a value and a pattern" };
+    case "instant":
+      return operands.length === 1 ? undefined : { message: "needs one operand: a timestamp" };
+    case "search":
+      return operands.length >= 2
+        ? undefined
+        : { message: "needs the text to look for, then at least one value to look through" };
+    case "some_entry": {
+      if (operands.length < 2 || operands.length > 3)
+        return { message: "needs an object, the logic each entry is tested with, and optionally a depth" };
+      const depth = operands[2];
+      if (depth === undefined || (typeof depth === "number" && Number.isInteger(depth) && depth >= 1)) return undefined;
+      return { at: 2, message: "must be a whole number of key levels, at least 1" };
+    }
+    default:
+      return undefined;
+  }
+}
+
 function isPlainObject(value: object): value is Readonly<Record<string, unknown>> {
   const prototype: unknown = Object.getPrototypeOf(value);
   return prototype === Object.prototype || prototype === null;
 }
 
 /** UTF-8 byte length of a string (lone surrogates count as U+FFFD, 3 bytes, as an encoder writes them). */
-function utf8Length(text: string): number {
+export function utf8Length(text: string): number {
   let bytes = 0;
   for (let i = 0; i < text.length; i += 1) {
     const code = text.charCodeAt(i);

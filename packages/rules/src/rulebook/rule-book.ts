@@ -5,8 +5,8 @@ import {
   budgetExhaustedMessage,
   compileFilter,
   derivedFactsRead,
+  resolveFilter,
   runFacts,
-  validateFilter,
   type CompiledFilter,
   type FilterVerdict,
 } from "../filter/index.js";
@@ -89,8 +89,9 @@ export type ApplyOutcome =
   /** A version already known (a re-published message) or older than one known: ignored. */
   | { readonly kind: "stale"; readonly ruleId: string; readonly version: number }
   /**
-   * The stored filter does not validate (written under laxer limits): the version matches nothing,
-   * and each run it is asked about gets the verdict "error" with this message.
+   * The stored filter does not resolve (written under laxer limits, or a bare literal `resolveFilter`
+   * refuses): the version matches nothing, and each run it is asked about gets the verdict "error"
+   * with this message.
    */
   | { readonly kind: "invalid_filter"; readonly ruleId: string; readonly version: number; readonly error: string };
 
@@ -143,7 +144,8 @@ export function applyRuleVersion(
   }
   const rule = message.rule;
   if (last && rule.version <= last.version) return { kind: "stale", ruleId: rule.rule_id, version: rule.version };
-  const valid = validateFilter(rule.filter);
+  // As written: JSON-logic, or a LangSmith string (the rules topic carries the filter unchanged).
+  const valid = resolveFilter(rule.filter);
   const spec: WindowSpec = {
     ruleId: rule.rule_id,
     ruleVersion: rule.version,
@@ -152,7 +154,7 @@ export function applyRuleVersion(
     maxRuns: rule.window.max_runs,
   };
   indexTenant(book, rule.tenant_id, t);
-  const reads = (book.factsReadByTenant.get(rule.tenant_id) ?? 0) | (valid.ok ? derivedFactsRead(valid.value) : 0);
+  const reads = (book.factsReadByTenant.get(rule.tenant_id) ?? 0) | (valid.ok ? derivedFactsRead(valid.tree) : 0);
   book.factsReadByTenant.set(rule.tenant_id, reads);
   book.longestWindowMs = Math.max(book.longestWindowMs, rule.window.seconds * 1000);
   if (!valid.ok) {
@@ -169,7 +171,8 @@ export function applyRuleVersion(
     });
     return { kind: "invalid_filter", ruleId: rule.rule_id, version: rule.version, error };
   }
-  const text = JSON.stringify(valid.value);
+  // A string and the JSON-logic it means share a slot.
+  const text = JSON.stringify(valid.tree);
   let slot = book.filterSlots.get(text);
   if (slot === undefined) {
     slot = book.filterSlots.size;
@@ -177,7 +180,7 @@ export function applyRuleVersion(
     book.memo.calledAt.push(0);
     book.memo.answer.push(false);
   }
-  const filter = compileFilter(valid.value, { maxSteps: book.filterSteps });
+  const filter = compileFilter(valid.tree, { maxSteps: book.filterSteps });
   const errorMessage = budgetExhaustedMessage(filter.maxSteps);
   t.entries.push({
     effectiveFrom: message.effectiveFrom,

@@ -1,5 +1,5 @@
 import type { Run } from "@runhooks/contracts";
-import { FILTER_OPERATORS } from "@runhooks/rules";
+import { JSON_LOGIC_OPERATORS } from "@runhooks/rules";
 
 export class Gen {
   constructor(readonly random: () => number) {}
@@ -190,7 +190,7 @@ export class FilterGen {
     const r = g.random();
     if (depth <= 0 || r < 0.3) return g.chance(0.55) ? this.varExpr(0) : this.literal();
     if (r < 0.45) return this.varExpr(depth);
-    return this.operation(g.pick(FILTER_OPERATORS), depth - 1);
+    return this.operation(g.pick(JSON_LOGIC_OPERATORS), depth - 1);
   }
 
   args(n: number, depth: number): Expr[] {
@@ -235,7 +235,7 @@ export class FilterGen {
     }
   }
 
-  operation(op: (typeof FILTER_OPERATORS)[number], depth: number): Expr {
+  operation(op: (typeof JSON_LOGIC_OPERATORS)[number], depth: number): Expr {
     const g = this.g;
     switch (op) {
       case "==":
@@ -352,7 +352,7 @@ export class FilterGen {
     const g = this.g;
     if (g.chance(0.02)) return this.literal();
     if (g.chance(0.35)) return this.operation(g.pick(["and", "or"]), maxDepth - 1);
-    return this.operation(g.pick(FILTER_OPERATORS), maxDepth - 1);
+    return this.operation(g.pick(JSON_LOGIC_OPERATORS), maxDepth - 1);
   }
 }
 

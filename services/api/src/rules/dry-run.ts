@@ -18,7 +18,7 @@ import {
   type RuleBook,
   type RuleGate,
   type WindowSpec,
-  validateFilter,
+  resolveFilter,
 } from "@runhooks/rules";
 import { windowPayloads, type PayloadChunk } from "./dry-run-payloads.js";
 
@@ -85,19 +85,29 @@ function failingParts(part: FilterPartExplanation): FilterPartExplanation[] {
   if (part.result) return [];
   const op =
     typeof part.expression === "object" && part.expression !== null ? Object.keys(part.expression)[0] : undefined;
-  if (part.parts && (op === "and" || op === "or")) {
+  // A LangSmith call is shown whole, not the JSON-logic it became (`lt` on a number is an `and`).
+  const written = part.source !== undefined && !(part.parts ?? []).some((p) => p.source !== undefined);
+  if (part.parts && (op === "and" || op === "or") && !written) {
     const failing = part.parts.flatMap(failingParts);
     if (failing.length > 0) return failing;
   }
   return [part];
 }
 
+/** The run values a part read: its own, or (a written call that became several parts) its parts'. */
+function varsOf(part: FilterPartExplanation): Readonly<Record<string, unknown>> {
+  if (part.source === undefined || part.vars !== undefined || part.parts === undefined) return part.vars ?? {};
+  return Object.assign({}, ...part.parts.map(varsOf)) as Record<string, unknown>;
+}
+
 function describePart(part: FilterPartExplanation): string {
-  const vars = Object.entries(part.vars ?? {})
+  const vars = Object.entries(varsOf(part))
     .map(([name, value]) => `${name} = ${value === undefined ? "(absent)" : JSON.stringify(value)}`)
     .join(", ");
   const why = part.error === undefined ? "" : ` (error: ${part.error})`;
-  return `${part.path} is false: ${JSON.stringify(part.expression)}${vars === "" ? "" : ` with ${vars}`}${why}`;
+  // A part of a LangSmith string is named as it was written.
+  const what = part.source ?? `${part.path} is false: ${JSON.stringify(part.expression)}`;
+  return `${part.source === undefined ? what : `${what} is false`}${vars === "" ? "" : ` with ${vars}`}${why}`;
 }
 
 /** Filter steps still allowed in this dry run, and those taken. */
@@ -163,6 +173,8 @@ interface DryRunContext {
   readonly book: RuleBook;
   readonly filter: CompiledFilter;
   readonly expression: JsonLogicExpression;
+  /** Where the filter is a LangSmith string: the text of each part. */
+  readonly sources: Readonly<Record<string, string>> | undefined;
   readonly allowance: Allowance;
 }
 
@@ -200,7 +212,10 @@ function checkRun(c: DryRunContext, run: Run): Checked {
   const facts = runFacts(run);
   const verdict: FilterVerdict = c.filter(facts);
   allowance.used += Math.min(c.filter.lastSteps, c.filter.maxSteps);
-  const explanation = explainFilter(c.expression, facts, { maxSteps: limits.filterSteps });
+  const explanation = explainFilter(c.expression, facts, {
+    maxSteps: limits.filterSteps,
+    ...(c.sources === undefined ? {} : { sources: c.sources }),
+  });
   allowance.used += explanation.steps;
   const message =
     verdict === true
@@ -234,8 +249,8 @@ function runVerdict(run: Run, checks: readonly RuleCheck[], error: string | unde
  * assembler's merge (`mergeParts`, `chunkWindow`). Every check is shown, passing or not.
  */
 export function dryRun(rule: Rule, runs: readonly Run[], limits: Partial<DryRunLimits> = {}): DryRunResult {
-  const validated = validateFilter(rule.filter);
-  if (!validated.ok) throw new Error("dryRun: the rule's filter must be validated first");
+  const resolved = resolveFilter(rule.filter);
+  if (!resolved.ok) throw new Error("dryRun: the rule's filter must be validated first");
   const allowance: Allowance = {
     limits: {
       filterSteps: limits.filterSteps ?? DEFAULT_FILTER_STEPS,
@@ -247,8 +262,16 @@ export function dryRun(rule: Rule, runs: readonly Run[], limits: Partial<DryRunL
   const version = toRuleVersion(rule, 1);
   const book = createRuleBook({ filterSteps: allowance.limits.filterSteps });
   applyRuleVersion(book, { ruleId: rule.id, rule: version, effectiveFrom: JUDGED_AT });
-  const filter = compileFilter(validated.value, { maxSteps: allowance.limits.filterSteps });
-  const context: DryRunContext = { rule, version, book, filter, expression: validated.value, allowance };
+  const filter = compileFilter(resolved.tree, { maxSteps: allowance.limits.filterSteps });
+  const context: DryRunContext = {
+    rule,
+    version,
+    book,
+    filter,
+    expression: resolved.tree,
+    sources: resolved.sources,
+    allowance,
+  };
   const checked = runs.map((run) => checkRun(context, run));
   const matched = runs.flatMap((run, i) =>
     checked[i]!.verdict.matched ? [{ run, matches: checked[i]!.matches }] : [],

@@ -11,10 +11,10 @@ import {
   type FieldIssue,
   type ParseResult,
 } from "@runhooks/contracts";
-import { validateFilter } from "@runhooks/rules";
+import { resolveFilter } from "@runhooks/rules";
 
 /** Fields the API shows on a rule but never takes from a client: sent back, they are ignored. */
-const READ_ONLY_FIELDS = ["created_at", "updated_at", "effective_from"] as const;
+const READ_ONLY_FIELDS = ["created_at", "updated_at", "effective_from", "filter_logic"] as const;
 
 const signingSecret = Webhook.shape.signing_secret.unwrap();
 
@@ -56,7 +56,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 /**
  * Validates a rule document as a user wrote it (file, API, CLI): the contract's schema, then the
- * filter (`@runhooks/rules`), reporting every problem with its path. `id` may be omitted (one is
+ * filter (`resolveFilter`: JSON-logic, or a LangSmith string kept as written), reporting every
+ * problem with its path. `id` may be omitted (one is
  * generated), `tenant_id` too (the caller's tenant applies).
  */
 export function parseRuleDocument(input: unknown, context: RuleDocumentContext): ParseResult<RuleDocument> {
@@ -87,10 +88,13 @@ export function parseRuleDocument(input: unknown, context: RuleDocumentContext):
     issues.push(...issuesOf(parsed.error).filter((i) => i.path !== "filter" && !i.path.startsWith("filter.")));
   }
   if ("filter" in rest) {
-    const filter = validateFilter(rest["filter"]);
+    const filter = resolveFilter(rest["filter"]);
     if (!filter.ok) issues.push(...filter.issues);
   } else {
-    issues.push({ path: "filter", message: "is required: a JSON-logic expression (true matches every run)" });
+    issues.push({
+      path: "filter",
+      message: `is required: a JSON-logic expression (true matches every run) or a LangSmith filter string such as 'eq(run_type, "llm")'`,
+    });
   }
 
   if (issues.length > 0 || !parsed.success) return { ok: false, issues: dedupe(issues) };

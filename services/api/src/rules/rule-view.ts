@@ -1,14 +1,17 @@
-import { redactRule } from "@runhooks/contracts";
+import { redactRule, type JsonValue } from "@runhooks/contracts";
 import type { RuleEventRecord, RuleRecord } from "@runhooks/db";
+import { resolveFilter } from "@runhooks/rules";
 
 /**
  * A rule as the API shows it: the rule document with every webhook secret redacted (`secret=***`,
- * header values `***`, `whsec_***`), plus its version and times. Sent back as it is, it changes nothing:
+ * header values `***`, `whsec_***`), plus its version and times, and — when the filter is a LangSmith
+ * string — `filter_logic`, the JSON-logic tree it compiles to. Sent back as it is, it changes nothing:
  * redacted values mean "keep the stored one" and the read-only fields are ignored.
  */
 export function ruleView(record: RuleRecord) {
   return {
     ...redactRule(record.rule),
+    ...filterLogic(record.rule.filter),
     version: record.version,
     created_at: record.createdAt.toISOString(),
     updated_at: record.updatedAt.toISOString(),
@@ -25,6 +28,13 @@ export function ruleEventView(event: RuleEventRecord) {
     effective_from: event.effectiveFrom?.toISOString() ?? null,
     rule: redactRule(event.rule),
   };
+}
+
+/** The tree a string filter compiles to (a stored one that no longer resolves shows none). */
+function filterLogic(filter: JsonValue): { filter_logic?: JsonValue } {
+  if (typeof filter !== "string") return {};
+  const resolved = resolveFilter(filter);
+  return resolved.ok ? { filter_logic: resolved.tree } : {};
 }
 
 /** The ETag of a rule version, for `If-Match`. */
