@@ -1,4 +1,5 @@
 import { Run, formatPath, isParsedRun, isParsedRunPatch } from "@runhooks/contracts";
+import { MAX_PROJECT_NAME_LENGTH } from "@runhooks/rules";
 import { isObject, type JsonObject } from "./json-object.js";
 import type { Issue, RunOp } from "./run-ops.js";
 
@@ -36,6 +37,23 @@ export function normalizeOp(op: RunOp, tenantId: string): { ok: true; op: RunOp 
     };
   }
   body["id"] = op.id;
+  const project = body["session_name"];
+  if (
+    project !== undefined &&
+    project !== null &&
+    (typeof project !== "string" || project === "" || project.length > MAX_PROJECT_NAME_LENGTH)
+  ) {
+    return {
+      ok: false,
+      issues: [
+        {
+          part: op.source,
+          path: "session_name",
+          message: `must be the project's name: a string of 1 to ${MAX_PROJECT_NAME_LENGTH} characters (LANGSMITH_PROJECT)`,
+        },
+      ],
+    };
+  }
   for (const field of TIME_FIELDS) {
     const value = body[field];
     if (typeof value === "number") {
