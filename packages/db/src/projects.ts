@@ -94,7 +94,7 @@ export type CreateProjectResult =
 
 /**
  * Creates a project; when it exists, answers it as stored (`created: false`), or with `upsert` sets
- * the description and extra given (fields left null keep theirs).
+ * the description given and merges the extra given into its own, key by key (null keeps theirs).
  */
 export async function createProject(
   q: Queryable,
@@ -109,7 +109,7 @@ export async function createProject(
     recorded.created === 1 || options.upsert
       ? sql`
     UPDATE projects SET description = coalesce(${project.description}, description),
-      extra = coalesce(${extra}::jsonb, extra)
+      extra = CASE WHEN ${extra}::jsonb IS NULL THEN extra ELSE coalesce(extra, '{}'::jsonb) || ${extra}::jsonb END
     WHERE tenant_id = ${tenantId} AND id = ${project.id}
     RETURNING ${COLUMNS}`
       : sql`SELECT ${COLUMNS} FROM projects WHERE tenant_id = ${tenantId} AND id = ${project.id}`,
