@@ -74,7 +74,7 @@ async function tracedProgram(client: Client, project: string): Promise<Map<strin
   const chain = traceable(
     async (question: string) => {
       remember("chain");
-      const answer = llm(question);
+      const answer = await llm(question);
       return { answer: await tool(answer.content) };
     },
     { ...common, name: "qa-chain", run_type: "chain" },

@@ -7,6 +7,7 @@ import { RateLimitedError, apiKeyGuard, presentedKey, sameSecret } from "./auth.
 import { errorAnswer } from "./error-answer.js";
 import { sendError } from "./errors.js";
 import { DEFAULT_API_LIMITS, type ApiLimits } from "../limits.js";
+import { registerProjectRoutes } from "./projects-routes.js";
 import { registerRuleErrorRoutes } from "./rule-errors-routes.js";
 import { registerRuleRoutes, type DryRunRouteLimits } from "./rules-routes.js";
 
@@ -44,7 +45,7 @@ function loggerOptions(logger: AppOptions["logger"]): FastifyServerOptions["logg
   return { ...base, redact: { paths: REDACTED_LOG_PATHS, censor: "***" } };
 }
 
-/** The HTTP API: rules and deliveries (per tenant, by API key), admin (by the admin key), health. */
+/** The HTTP API: rules, deliveries and projects (per tenant, by API key), admin (by the admin key), health. */
 export function buildApp(options: AppOptions): FastifyInstance {
   const { db } = options;
   const limits = options.limits ?? DEFAULT_API_LIMITS;
@@ -106,6 +107,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     });
     registerRuleRoutes(scope, db, limits.rules, options.dryRun);
     registerRuleErrorRoutes(scope, db);
+    registerProjectRoutes(scope, db);
     done();
   });
 
