@@ -88,7 +88,7 @@ function runOf(fields: Record<string, unknown> = {}): Run {
     end_time: "2024-04-05T01:28:55.085Z",
     tenant_id: TENANT,
     ...fields,
-  } as Run;
+  };
 }
 
 describe("judging runs written to Kafka with the project's name only", () => {

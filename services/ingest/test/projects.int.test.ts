@@ -65,8 +65,8 @@ async function tracedProgram(client: Client, project: string): Promise<Map<strin
     async (query: string) => {
       remember("tool");
       const words: string[] = [];
-      for await (const word of streaming(query)) words.push(word as string);
-      legacy();
+      for await (const word of streaming(query)) words.push(word);
+      await legacy();
       return words.join(" ");
     },
     { ...common, name: "search-tool", run_type: "tool" },
@@ -110,7 +110,7 @@ describe("projects: ingest resolves session_name to session_id and answers /sess
     h.waitForRuns((runs: readonly RunRecord[]) => ids.every((id) => runs.some((r) => r.run["id"] === id)));
   const call = async (path: string, key = h.apiKey, init: RequestInit = {}) => {
     const response = await fetch(`${ingest.url}${path}`, { ...init, headers: { "x-api-key": key, ...init.headers } });
-    return { status: response.status, body: (await response.json()) as unknown };
+    return { status: response.status, body: await response.json() };
   };
 
   it.each([
