@@ -146,7 +146,7 @@ export async function acceptOps(
   const direct: RunMessage[] = [];
   const pending: [string, RunParts][] = [];
   const tooLarge: Issue[] = [];
-  const projects = new RequestProjects(deps.projects);
+  const projects = new RequestProjects(deps.projects, tenantId);
   for (const [id, parts] of runs) {
     const merged = mergeRun(parts.create, parts.update);
     if (parts.create !== null && hasEnded(merged))
@@ -160,7 +160,7 @@ export async function acceptOps(
   try {
     if (pending.length === 0) {
       if (projects.unknown.size > 0) {
-        const recorded = await projects.record(deps.db, tenantId, deps.maxProjectsPerTenant);
+        const recorded = await projects.record(deps.db, deps.maxProjectsPerTenant);
         if (!recorded.ok) throw new ProjectsFull(recorded.count, recorded.limit);
         projects.remember();
       }
@@ -216,7 +216,7 @@ export async function acceptOps(
         if (after > deps.pendingQuota.limit) throw new PendingFull(before, deps.pendingQuota.limit);
       }
       if (projects.unknown.size > 0) {
-        const recorded = await projects.record(tx, tenantId, deps.maxProjectsPerTenant);
+        const recorded = await projects.record(tx, deps.maxProjectsPerTenant);
         if (!recorded.ok) throw new ProjectsFull(recorded.count, recorded.limit);
       }
       // Inside the transaction: the rows say "produced" only if Kafka has the runs.

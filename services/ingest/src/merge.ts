@@ -1,4 +1,4 @@
-import { isObject, type JsonObject } from "./json-object.js";
+import { copyObject, isObject, type JsonObject } from "./json-object.js";
 import { firstTokenTimeOf, parentRunIdsOf } from "./run-fields.js";
 import { reportedUsage } from "./usage.js";
 
@@ -14,7 +14,7 @@ import { reportedUsage } from "./usage.js";
 export function mergeRun(base: JsonObject | null, patch: JsonObject | null): JsonObject | null {
   if (base === null) return patch;
   if (patch === null) return base;
-  const out: JsonObject = { ...base };
+  const out = copyObject(base);
   for (const [key, value] of Object.entries(patch)) {
     if (value === undefined) continue;
     if (key === "extra" && isObject(value) && isObject(base["extra"])) {
@@ -55,7 +55,7 @@ const unset = (v: unknown): boolean => v === undefined || v === null;
  * the merged, complete run: a field the create or any update carries counts.
  */
 export function finalizeRun(run: JsonObject, sessionId?: string): JsonObject {
-  const out: JsonObject = { ...run };
+  const out = copyObject(run);
   if (unset(out["status"])) {
     out["status"] = typeof out["error"] === "string" && out["error"] !== "" ? "error" : "success";
   }

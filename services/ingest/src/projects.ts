@@ -1,5 +1,5 @@
 import { recordProjects, type ProjectRef, type ProjectsOutcome, type Queryable } from "@runhooks/db";
-import { projectOfRun, type ProjectFields } from "@runhooks/rules";
+import { projectId, projectNameOf, type ProjectFields } from "@runhooks/rules";
 import type { JsonObject } from "./json-object.js";
 
 /**
@@ -33,20 +33,28 @@ export class ProjectCache {
 /** The projects a request's runs belong to that this process does not know to be recorded, by id. */
 export class RequestProjects {
   readonly unknown = new Map<string, ProjectRef>();
+  /** The last project resolved: a request's runs mostly share one. */
+  private last: ProjectRef | undefined;
 
-  constructor(private readonly cache: ProjectCache) {}
+  constructor(
+    private readonly cache: ProjectCache,
+    private readonly tenantId: string,
+  ) {}
 
   /** The project id `run` is given (undefined: it carries its own `session_id`), noting an unknown project. */
   resolve(run: JsonObject): string | undefined {
-    const project = projectOfRun(run as ProjectFields);
-    if (project === undefined) return undefined;
+    const name = projectNameOf(run as ProjectFields);
+    if (name === undefined) return undefined;
+    if (this.last?.name === name) return this.last.id;
+    const project = { id: projectId(this.tenantId, name), name };
+    this.last = project;
     if (!this.cache.has(project.id)) this.unknown.set(project.id, project);
     return project.id;
   }
 
   /** Records the unknown projects with `q` (the request's transaction, when it has one). */
-  record(q: Queryable, tenantId: string, limit: number): Promise<ProjectsOutcome> {
-    return recordProjects(q, tenantId, [...this.unknown.values()], limit);
+  record(q: Queryable, limit: number): Promise<ProjectsOutcome> {
+    return recordProjects(q, this.tenantId, [...this.unknown.values()], limit);
   }
 
   /** After the request's writes are durable. */

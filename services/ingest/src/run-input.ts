@@ -1,6 +1,6 @@
 import { Run, formatPath, isParsedRun, isParsedRunPatch } from "@runhooks/contracts";
 import { MAX_PROJECT_NAME_LENGTH } from "@runhooks/rules";
-import { isObject, type JsonObject } from "./json-object.js";
+import { copyObject, isObject } from "./json-object.js";
 import type { Issue, RunOp } from "./run-ops.js";
 
 /** The SDKs send times as epoch milliseconds (`Date.now()`) as well as ISO strings. */
@@ -22,7 +22,7 @@ function issuesOf(op: RunOp, error: { issues: readonly { path: readonly Property
  * an update, valid in every field it carries.
  */
 export function normalizeOp(op: RunOp, tenantId: string): { ok: true; op: RunOp } | { ok: false; issues: Issue[] } {
-  const body: JsonObject = { ...op.body };
+  const body = copyObject(op.body);
   const given = body["id"];
   if (given !== undefined && (typeof given !== "string" || given.toLowerCase() !== op.id)) {
     return {

@@ -14,9 +14,9 @@ import { isObject, type JsonObject } from "./json-object.js";
  * A count is a non-negative integer; the total, when not reported, is the sum of the other two.
  */
 export interface TokenCounts {
-  readonly prompt?: number;
-  readonly completion?: number;
-  readonly total?: number;
+  readonly prompt: number | undefined;
+  readonly completion: number | undefined;
+  readonly total: number | undefined;
 }
 
 type Names = readonly [prompt: string, completion: string, total: string];
@@ -29,17 +29,15 @@ function count(v: unknown): number | undefined {
   return typeof v === "number" && Number.isSafeInteger(v) && v >= 0 ? v : undefined;
 }
 
-function countsOf(usage: unknown, [p, c, t]: Names): TokenCounts | undefined {
+function countsOf(usage: unknown, names: Names): TokenCounts | undefined {
   if (!isObject(usage)) return undefined;
-  const prompt = count(usage[p]);
-  const completion = count(usage[c]);
-  const total = count(usage[t]) ?? (prompt !== undefined && completion !== undefined ? prompt + completion : undefined);
+  const prompt = count(usage[names[0]]);
+  const completion = count(usage[names[1]]);
+  const total =
+    count(usage[names[2]]) ?? (prompt !== undefined && completion !== undefined ? prompt + completion : undefined);
   if (prompt === undefined && completion === undefined && total === undefined) return undefined;
-  return {
-    ...(prompt === undefined ? {} : { prompt }),
-    ...(completion === undefined ? {} : { completion }),
-    ...(total === undefined ? {} : { total }),
-  };
+  // One shape for every answer (no spreads): this runs for every run ingest produces.
+  return { prompt, completion, total };
 }
 
 function child(value: unknown, key: string): unknown {

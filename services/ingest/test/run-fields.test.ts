@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { finalizeRun } from "../src/merge.js";
+import { copyObject } from "../src/json-object.js";
+import { finalizeRun, mergeRun } from "../src/merge.js";
 import { dottedOrderIds, firstTokenTimeOf, parentRunIdsOf } from "../src/run-fields.js";
 import { reportedUsage } from "../src/usage.js";
 
@@ -201,6 +202,15 @@ describe("finalizing a merged run", () => {
     const out = finalizeRun(set, "5fa8432f-8efb-47da-a3c2-3d6748d3dc12");
     expect(out).toEqual({ ...set, trace_id: ROOT, is_root: false, status: "success", completion_tokens: 4 });
     expect(set).not.toHaveProperty("trace_id");
+  });
+
+  it("keeps a run's own __proto__ field as data, never as the copy's prototype", () => {
+    const run = JSON.parse(`{"__proto__": {"polluted": 1}, "id": "${ROOT}"}`) as Record<string, unknown>;
+    for (const out of [finalizeRun(run), copyObject(run), mergeRun(run, { name: "n" })!]) {
+      expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+      expect(Object.keys(out)).toContain("__proto__");
+      expect((out as { polluted?: unknown }).polluted).toBeUndefined();
+    }
   });
 
   it("leaves fields unset when nothing they derive from is usable", () => {

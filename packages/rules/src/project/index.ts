@@ -3,6 +3,7 @@ export {
   MAX_PROJECT_NAME_LENGTH,
   PROJECT_NAMESPACE,
   projectId,
+  projectNameOf,
   projectOfRun,
   withSessionId,
 } from "./project-id.js";

@@ -45,10 +45,15 @@ export type ProjectFields = Pick<Run, "tenant_id" | "session_id"> & { readonly s
  * producer's id is left as it is.
  */
 export function projectOfRun(run: ProjectFields): { readonly id: string; readonly name: string } | undefined {
+  const name = projectNameOf(run);
+  return name === undefined ? undefined : { id: projectId(run.tenant_id, name), name };
+}
+
+/** The name of `projectOfRun`'s project, without deriving its id. */
+export function projectNameOf(run: ProjectFields): string | undefined {
   if (run.session_id !== undefined && run.session_id !== null) return undefined;
   const given = run.session_name;
-  const name = typeof given === "string" && given !== "" ? given : DEFAULT_PROJECT_NAME;
-  return { id: projectId(run.tenant_id, name), name };
+  return typeof given === "string" && given !== "" ? given : DEFAULT_PROJECT_NAME;
 }
 
 /**
