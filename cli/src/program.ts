@@ -6,6 +6,7 @@ import { testCommand } from "./commands/test.js";
 import { demoCommand } from "./commands/demo.js";
 import { listDeliveriesCommand, redeliverCommand, showDeliveryCommand } from "./commands/deliveries.js";
 import { produceCommand } from "./commands/produce.js";
+import { listProjectsCommand } from "./commands/projects.js";
 import { startCommand } from "./commands/start.js";
 import { tailCommand } from "./commands/tail.js";
 import { readConfig } from "./config.js";
@@ -75,6 +76,23 @@ function buildProgram(io: CliIo, run: (work: () => Promise<number>) => Promise<v
     .requiredOption("--runs <path>", "the runs: JSON Lines (one run a line) or a JSON array")
     .option("--json", "print the API's JSON answer, payloads included", false)
     .action((opts: { file: string; runs: string; json: boolean }) => run(() => testCommand(opts, config(), io)));
+
+  const projects = program
+    .command("projects")
+    .description("your tenant's tracing projects (LangSmith's projects: a rule's session_id names one)")
+    .addHelpText("after", ENVIRONMENT_HELP);
+  projects
+    .command("list")
+    .description(
+      "your projects, newest first: the id each run of it carries as session_id, its name, when it was created",
+    )
+    .option("--name-contains <text>", "only projects whose name contains this (in any case)")
+    .option("--limit <n>", "at most this many (1–1000)", "100")
+    .option("--json", "print the API's JSON", false)
+    .addHelpText("after", ENVIRONMENT_HELP)
+    .action((opts: { nameContains?: string; limit: string; json: boolean }) =>
+      run(() => listProjectsCommand(opts, config(), io)),
+    );
 
   const tenants = program.command("tenants").description("tenants and API keys (needs RUNHOOKS_ADMIN_KEY)");
   tenants

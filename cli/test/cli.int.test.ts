@@ -6,6 +6,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "@runhooks/cli";
+import { recordProjects } from "@runhooks/db";
+import { projectId } from "@runhooks/rules";
 import { startTestApi, type TestApi } from "../../services/api/test/support/api-harness.js";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
@@ -258,6 +260,33 @@ describe("runhooks rules test with a LangSmith filter string", () => {
   });
 });
 
+describe("runhooks projects list", () => {
+  it("lists the tenant's projects, newest first, and no other tenant's", async () => {
+    const mine = await api.newTenant("cli-projects");
+    const theirs = await api.newTenant("cli-projects-other");
+    const as = { RUNHOOKS_API_KEY: mine.key };
+    expect((await cli(["projects", "list"], as)).out).toContain("no projects yet");
+    // What ingest records when the first run of each project arrives.
+    for (const name of ["support-bot", "default"])
+      await recordProjects(api.database.db, mine.tenantId, [{ id: projectId(mine.tenantId, name), name }], 10);
+    await recordProjects(api.database.db, theirs.tenantId, [{ id: projectId(theirs.tenantId, "x"), name: "x" }], 10);
+
+    const listed = await cli(["projects", "list"], as);
+    expect(listed.code).toBe(0);
+    const lines = listed.out.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^ID +CREATED +NAME$/);
+    expect(lines.slice(1).map((l) => l.split(/ +/))).toEqual([
+      [projectId(mine.tenantId, "default"), expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/), "default"],
+      [projectId(mine.tenantId, "support-bot"), expect.stringMatching(/Z$/), "support-bot"],
+    ]);
+    const json = await cli(["projects", "list", "--json", "--name-contains", "BOT"], as);
+    expect((JSON.parse(json.out) as { id: string; name: string }[]).map((p) => p.name)).toEqual(["support-bot"]);
+    const bad = await cli(["projects", "list", "--limit", "0"], as);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain("limit");
+  });
+});
+
 describe("runhooks errors and help", () => {
   it("says what to do when the API is unreachable or the key is missing or wrong", async () => {
     const unreachable = await cli(["rules", "list"], { RUNHOOKS_API_URL: "http://127.0.0.1:9" });
@@ -299,6 +328,7 @@ describe("runhooks errors and help", () => {
       ["deliveries", "redeliver", "--help"],
       ["tail", "--help"],
       ["tenants", "create", "--help"],
+      ["projects", "list", "--help"],
     ]) {
       const help = await cli(args);
       expect(help.code).toBe(0);

@@ -2,6 +2,7 @@ export * from "./common.js";
 export * from "./parse.js";
 export * from "./run.js";
 export * from "./run-check.js";
+export { isInstantString } from "./instant-check.js";
 export * from "./rule.js";
 export * from "./window.js";
 export * from "./window-part.js";

@@ -4,7 +4,7 @@ export { loadMigrations, migrate, MigrationError } from "./migrate.js";
 export type { Migration, MigrationReport } from "./migrate.js";
 export { sql } from "@databases/pg";
 export { pgArray } from "./pg-array.js";
-export type { SQLQuery, Transaction } from "@databases/pg";
+export type { Queryable, SQLQuery, Transaction } from "@databases/pg";
 export { deleteRule, saveRule } from "./rule-store.js";
 export type {
   DeleteRuleInput,
@@ -65,3 +65,12 @@ export { countPendingRuns, expirePendingRuns, lockPendingRuns, savePendingRuns }
 export type { ExpiredPendingRuns, PendingRun, PendingRunState } from "./ingest-pending.js";
 export { recordRuleErrors, ruleErrorSummary } from "./rule-errors.js";
 export type { RuleErrorSample, RuleErrorSummary, RuleErrorVersionCount } from "./rule-errors.js";
+export { createProject, getProject, listProjects, projectNames, recordProjects } from "./projects.js";
+export type {
+  CreateProjectResult,
+  NewProject,
+  Project,
+  ProjectFilter,
+  ProjectRef,
+  ProjectsOutcome,
+} from "./projects.js";

@@ -9,3 +9,8 @@ export * from "./sampling.js";
 
 // The rule book (DESIGN.md §3–§4): every rule version by the time it came into force; run matching.
 export * from "./rulebook/index.js";
+
+// Projects (DESIGN.md §2): a project's id derived from (tenant, name); a run's resolved session_id.
+export * from "./project/index.js";
+// LangSmith's timestamps as exact instants (what `latency` is computed from).
+export { parseInstant, type Instant } from "./filter/instant.js";

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { Rule, Run } from "@runhooks/contracts";
-import { MAX_WINDOW_BYTES, mergedWindowId } from "@runhooks/rules";
+import { MAX_WINDOW_BYTES, mergedWindowId, projectId } from "@runhooks/rules";
 import { dryRun } from "../src/rules/dry-run.js";
 
 const tenant = randomUUID();
@@ -149,6 +149,23 @@ describe("dryRun under the filter budget", () => {
     );
     expect(result.steps).toBeGreaterThanOrEqual(2000);
     expect(result.steps).toBeLessThan(2000 + 700);
+  });
+
+  it("resolves a session_name to its project, as the evaluator: scope and filter see the id, payloads the run as written", () => {
+    const project = projectId(tenant, "support-bot");
+    const named = run("2024-01-01T00:00:01Z", { session_name: "support-bot" });
+    const other = run("2024-01-01T00:00:02Z", { session_name: "other" });
+    const result = dryRun(rule({ session_id: project, filter: { "==": [{ var: "session_id" }, project] } }), [
+      named,
+      other,
+    ]);
+    expect(result.results.map((r) => r.matched)).toEqual([true, false]);
+    expect(result.results[1]!.checks.find((c) => c.part === "session")).toMatchObject({
+      ok: false,
+      message: expect.stringContaining(projectId(tenant, "other")) as string,
+    });
+    expect(result.payloads[0]!.runs[0]).not.toHaveProperty("session_id");
+    expect(named).not.toHaveProperty("session_id");
   });
 
   it("is the same answer on every replay (steps, not time)", () => {

@@ -2,7 +2,8 @@
    the JSON answers of the API under test; the assertions are what check their shape. */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { webhooksOfRuleVersion } from "@runhooks/db";
+import { projectNames, recordProjects, webhooksOfRuleVersion } from "@runhooks/db";
+import { projectId } from "@runhooks/rules";
 import { LANGSMITH_FIELDS_NOT_YET_SUPPORTED } from "../src/rules/langsmith-fields.js";
 import { startTestApi, type TestApi } from "./support/api-harness.js";
 
@@ -69,6 +70,21 @@ describe("LangSmith's rules API", () => {
   it("needs an API key like every tenant route", async () => {
     expect((await api.call("GET", PATH)).status).toBe(401);
     expect((await api.call("POST", PATH, { key: "rh_wrong", body: langSmithRule() })).status).toBe(401);
+  });
+
+  it("names the rule's project in session_name when the tenant has that project", async () => {
+    const t = await api.newTenant("session-name");
+    const other = await api.newTenant("session-name-other");
+    const session = projectId(t.tenantId, "support-bot");
+    await recordProjects(api.database.db, t.tenantId, [{ id: session, name: "support-bot" }], 10);
+    const created = await api.call("POST", PATH, { key: t.key, body: langSmithRule({ session_id: session }) });
+    expect(created.body).toMatchObject({ session_id: session, session_name: "support-bot" });
+    const listed = await api.call("GET", PATH, { key: t.key });
+    expect(listed.body[0]).toMatchObject({ session_name: "support-bot" });
+    // Another tenant naming the same id learns nothing of the project.
+    const theirs = await api.call("POST", PATH, { key: other.key, body: langSmithRule({ session_id: session }) });
+    expect(theirs.body).toMatchObject({ session_id: session, session_name: null });
+    expect(await projectNames(api.database.db, other.tenantId, [session])).toEqual(new Map());
   });
 
   it("creates, lists, filters, patches and deletes a rule, in LangSmith's shapes, over the one rule store", async () => {

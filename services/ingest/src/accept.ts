@@ -3,6 +3,7 @@ import type { Counters } from "./counters.js";
 import { finalizeRun, hasEnded, mergeRun } from "./merge.js";
 import { countTenantPending, type PendingQuota } from "./pending-quota.js";
 import { KafkaUnavailableError, type RunMessage, type RunSink } from "./producer.js";
+import { RequestProjects, type ProjectCache } from "./projects.js";
 import { NO_SENT_JSON, runJson, type SentJson } from "./run-json.js";
 import type { JsonObject } from "./json-object.js";
 import type { Issue, RunOp } from "./run-ops.js";
@@ -36,6 +37,13 @@ export type AcceptOutcome =
     }
   | {
       readonly ok: false;
+      readonly reason: "too_many_projects";
+      readonly count: number;
+      readonly limit: number;
+      readonly retriable: false;
+    }
+  | {
+      readonly ok: false;
       readonly reason: "invalid_data" | "internal";
       readonly detail: string;
       readonly retriable: false;
@@ -47,6 +55,9 @@ export interface AcceptDeps {
   readonly maxRunBytes: number;
   readonly counters: Counters;
   readonly pendingQuota: PendingQuota;
+  readonly projects: ProjectCache;
+  /** Projects a tenant may have (RUNHOOKS_INGEST_MAX_PROJECTS_PER_TENANT). */
+  readonly maxProjectsPerTenant: number;
 }
 
 class PendingFull extends Error {
@@ -55,6 +66,15 @@ class PendingFull extends Error {
     readonly limit: number,
   ) {
     super("pending runs full");
+  }
+}
+
+class ProjectsFull extends Error {
+  constructor(
+    readonly count: number,
+    readonly limit: number,
+  ) {
+    super("projects full");
   }
 }
 
@@ -111,7 +131,9 @@ function toMessage(
  * to Kafka. Otherwise its parts wait in `ingest_pending`; the request that completes it produces the
  * merged run and marks the row produced in the same transaction, committed only after Kafka's ack — so
  * a run reaches the topic once, unless the process dies between the ack and the commit (the client then
- * retries: at least once).
+ * retries: at least once). The projects of the produced runs that this process does not know to be
+ * recorded are recorded first (in the request's transaction, when it has one): a run's `session_id`
+ * always names a project `GET /sessions` answers.
  */
 export async function acceptOps(
   deps: AcceptDeps,
@@ -124,16 +146,24 @@ export async function acceptOps(
   const direct: RunMessage[] = [];
   const pending: [string, RunParts][] = [];
   const tooLarge: Issue[] = [];
+  const projects = new RequestProjects(deps.projects, tenantId);
   for (const [id, parts] of runs) {
     const merged = mergeRun(parts.create, parts.update);
     if (parts.create !== null && hasEnded(merged))
-      direct.push(toMessage(finalizeRun(merged!), parts.source, sent, deps.maxRunBytes, tooLarge));
+      direct.push(
+        toMessage(finalizeRun(merged!, projects.resolve(merged!)), parts.source, sent, deps.maxRunBytes, tooLarge),
+      );
     else pending.push([id, parts]);
   }
   if (tooLarge.length > 0) return { ok: false, reason: "run_too_large", issues: tooLarge, retriable: false };
 
   try {
     if (pending.length === 0) {
+      if (projects.unknown.size > 0) {
+        const recorded = await projects.record(deps.db, deps.maxProjectsPerTenant);
+        if (!recorded.ok) throw new ProjectsFull(recorded.count, recorded.limit);
+        projects.remember();
+      }
       await deps.sink.send(direct);
       counters.runs_produced += direct.length;
       counters.runs_accepted += ops.length;
@@ -165,7 +195,9 @@ export async function acceptOps(
         const updates = mergeRun(row?.updates ?? null, parts.update);
         const merged = mergeRun(created, updates);
         if (created !== null && hasEnded(merged)) {
-          completed.push(toMessage(finalizeRun(merged!), parts.source, sent, deps.maxRunBytes, tooBig));
+          completed.push(
+            toMessage(finalizeRun(merged!, projects.resolve(merged!)), parts.source, sent, deps.maxRunBytes, tooBig),
+          );
           states.push({ runId: id, created: null, updates: null, produced: true });
           if (held) completedHeld++;
         } else {
@@ -183,6 +215,10 @@ export async function acceptOps(
         deps.pendingQuota.set(tenantId, before);
         if (after > deps.pendingQuota.limit) throw new PendingFull(before, deps.pendingQuota.limit);
       }
+      if (projects.unknown.size > 0) {
+        const recorded = await projects.record(tx, deps.maxProjectsPerTenant);
+        if (!recorded.ok) throw new ProjectsFull(recorded.count, recorded.limit);
+      }
       // Inside the transaction: the rows say "produced" only if Kafka has the runs.
       await deps.sink.send([...direct, ...completed]);
       return {
@@ -193,6 +229,7 @@ export async function acceptOps(
         delta: added - completedHeld,
       };
     });
+    projects.remember();
     deps.pendingQuota.apply(tenantId, result.delta);
     counters.runs_produced += result.produced;
     counters.runs_pending_completed += result.completed;
@@ -203,6 +240,8 @@ export async function acceptOps(
   } catch (error) {
     if (error instanceof RunTooLarge)
       return { ok: false, reason: "run_too_large", issues: error.issues, retriable: false };
+    if (error instanceof ProjectsFull)
+      return { ok: false, reason: "too_many_projects", count: error.count, limit: error.limit, retriable: false };
     if (error instanceof PendingFull)
       return { ok: false, reason: "pending_full", pending: error.pending, limit: error.limit, retriable: false };
     const detail = String((error as Error)?.message ?? error);

@@ -9,17 +9,11 @@ import { readBody, type BodyError, type BodyLimits } from "./body.js";
 import { countEncoding, type Counters } from "./counters.js";
 import { errorAnswer, refusalAnswer } from "./error-answers.js";
 import { infoBody } from "./info.js";
+import { jsonBody } from "./json-body.js";
 import { boundaryOf, parseMultipart } from "./multipart.js";
+import { registerSessionRoutes } from "./sessions.js";
 import { normalizeOps } from "./run-input.js";
-import {
-  deepBatchIssues,
-  opFromSingle,
-  opsFromBatch,
-  opsFromParts,
-  tooDeepMessage,
-  type Issue,
-  type OpsResult,
-} from "./run-ops.js";
+import { deepBatchIssues, opFromSingle, opsFromBatch, opsFromParts, type OpsResult } from "./run-ops.js";
 
 export interface IngestAppOptions extends AcceptDeps {
   readonly version: string;
@@ -45,28 +39,30 @@ export interface IngestAppOptions extends AcceptDeps {
 /** Routes anyone may call; every other request, unknown paths too, needs a valid key before its body is read. */
 const PUBLIC_ROUTES: ReadonlySet<string> = new Set(["/info", "/healthz", "/metrics"]);
 
-/** JSON text as a value; refused (naming the part) when not JSON or nested deeper than `maxDepth`. */
-function json(
-  body: Buffer,
-  part: string,
-  maxDepth: number,
-): { ok: true; value: unknown } | { ok: false; issues: Issue[] } {
-  if (nestsDeeperThan(body, maxDepth))
-    return { ok: false, issues: [{ part, path: "(root)", message: tooDeepMessage(maxDepth) }] };
-  try {
-    return { ok: true, value: JSON.parse(body.toString("utf8")) as unknown };
-  } catch (error) {
-    return { ok: false, issues: [{ part, path: "(root)", message: `not valid JSON (${(error as Error).message})` }] };
-  }
+/**
+ * Self-hosted LangSmith serves its API under `/api/v1` (`LANGSMITH_ENDPOINT=http://host/api/v1`), the
+ * cloud at the root: every route answers both ways, the prefix dropped before routing (so metrics and
+ * the key check see one route).
+ */
+export const API_PREFIX = "/api/v1";
+
+export function withoutApiPrefix(url: string): string {
+  if (!url.startsWith(API_PREFIX)) return url;
+  const rest = url.slice(API_PREFIX.length);
+  if (rest === "") return "/";
+  if (rest[0] === "/") return rest;
+  if (rest[0] === "?") return `/${rest}`;
+  // `/api/v1x…`: another path.
+  return url;
 }
 
 /** A batch body: its runs sit two levels down (`{"post": [run]}`), so they may nest as deep as a single run. */
 function batchOps(body: Buffer, maxDepth: number): OpsResult {
   if (nestsDeeperThan(body, maxDepth + 2)) {
-    const parsed = json(body, "(body)", Number.MAX_SAFE_INTEGER);
+    const parsed = jsonBody(body, "(body)", Number.MAX_SAFE_INTEGER);
     return { ok: false, issues: parsed.ok ? deepBatchIssues(parsed.value, maxDepth) : parsed.issues };
   }
-  const parsed = json(body, "(body)", Number.MAX_SAFE_INTEGER);
+  const parsed = jsonBody(body, "(body)", Number.MAX_SAFE_INTEGER);
   return parsed.ok ? opsFromBatch(parsed.value) : parsed;
 }
 
@@ -86,6 +82,7 @@ declare module "fastify" {
 export function buildIngestApp(o: IngestAppOptions): FastifyInstance {
   const app = fastify({
     logger: false,
+    rewriteUrl: (request) => withoutApiPrefix(request.url ?? "/"),
     bodyLimit: o.maxBodyBytes * 2,
     requestTimeout: o.timeouts.requestMs,
     keepAliveTimeout: o.timeouts.keepAliveMs,
@@ -128,7 +125,7 @@ export function buildIngestApp(o: IngestAppOptions): FastifyInstance {
     ),
   );
   app.setNotFoundHandler((request, reply) =>
-    sendError(reply, 404, "not_found", `no route ${request.method} ${request.url.split("?")[0]}`),
+    sendError(reply, 404, "not_found", `no route ${request.method} ${request.originalUrl.split("?")[0]}`),
   );
   app.addHook("onResponse", (request, reply, done) => {
     const route = request.routeOptions.url ?? "unknown";
@@ -188,6 +185,8 @@ export function buildIngestApp(o: IngestAppOptions): FastifyInstance {
   });
   app.get("/metrics", async (_request, reply) => reply.type("text/plain; version=0.0.4").send(await o.metrics()));
 
+  registerSessionRoutes(app, o);
+
   const handle = async (request: FastifyRequest, reply: FastifyReply, parsed: OpsResult) => {
     if (!parsed.ok) return sendIssues(reply, parsed.issues);
     if (parsed.ops.length > o.batchSize) {
@@ -208,11 +207,11 @@ export function buildIngestApp(o: IngestAppOptions): FastifyInstance {
   const bodyOf = (request: FastifyRequest): Buffer => (Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0));
 
   app.post("/runs", async (request, reply) => {
-    const body = json(bodyOf(request), "(body)", o.maxJsonDepth);
+    const body = jsonBody(bodyOf(request), "(body)", o.maxJsonDepth);
     return handle(request, reply, body.ok ? opFromSingle("post", body.value) : body);
   });
   app.patch<{ Params: { id: string } }>("/runs/:id", async (request, reply) => {
-    const body = json(bodyOf(request), "(body)", o.maxJsonDepth);
+    const body = jsonBody(bodyOf(request), "(body)", o.maxJsonDepth);
     return handle(request, reply, body.ok ? opFromSingle("patch", body.value, request.params.id) : body);
   });
   app.post("/runs/batch", async (request, reply) => handle(request, reply, batchOps(bodyOf(request), o.maxJsonDepth)));

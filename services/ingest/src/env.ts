@@ -48,6 +48,8 @@ export const IngestEnv = ServiceEnv.extend({
   RUNHOOKS_INGEST_MAX_JSON_DEPTH: z.coerce.number().int().min(8).max(1000).default(256),
   /** Incomplete runs (waiting for their end or create) one tenant may hold; past it, 429. */
   RUNHOOKS_INGEST_MAX_PENDING_PER_TENANT: z.coerce.number().int().min(1).default(50_000),
+  /** Projects (session names) one tenant may have; runs naming one more are refused (403). */
+  RUNHOOKS_INGEST_MAX_PROJECTS_PER_TENANT: z.coerce.number().int().min(1).default(10_000),
   /** How long a client may take to send a request's headers (408 and close past it). */
   RUNHOOKS_INGEST_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   /** How long a client may take to send a whole request, body included (408 and close past it). */

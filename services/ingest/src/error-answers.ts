@@ -56,6 +56,14 @@ export function refusalAnswer(refusal: Refusal, tenantId: string, retryAfterSeco
         // Not retriable as is, but the tenant's other requests may make room: worth asking again then.
         retryAfterSeconds,
       };
+    case "too_many_projects":
+      return {
+        status: 403,
+        body: {
+          error: "too_many_projects",
+          message: `this tenant has ${refusal.count} projects; the limit is ${refusal.limit} (RUNHOOKS_INGEST_MAX_PROJECTS_PER_TENANT), and the runs of this request name projects beyond it: send them to existing projects (session_name); nothing of this request was accepted`,
+        },
+      };
     case "invalid_data":
       return {
         status: 400,

@@ -8,6 +8,7 @@ import { registerIngestMetrics } from "./metrics.js";
 import { DEFAULT_MAX_PARTS } from "./multipart.js";
 import type { IngestOptions } from "./options.js";
 import { PendingQuota, countPendingByTenant } from "./pending-quota.js";
+import { ProjectCache } from "./projects.js";
 import { startProducerThread } from "./producer-thread.js";
 import { tracedSink } from "./traced-sink.js";
 
@@ -125,6 +126,8 @@ export async function startIngest(o: IngestOptions): Promise<Ingest> {
       maxParts: o.maxParts ?? DEFAULT_MAX_PARTS,
       maxJsonDepth: o.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH,
       pendingQuota,
+      projects: new ProjectCache(),
+      maxProjectsPerTenant: o.maxProjectsPerTenant ?? 10_000,
       timeouts: {
         headersMs: o.headersTimeoutMs ?? 10_000,
         requestMs: o.requestTimeoutMs ?? 120_000,

@@ -23,6 +23,7 @@ export interface IngestOptions {
   readonly maxParts?: number;
   readonly maxJsonDepth?: number;
   readonly maxPendingPerTenant?: number;
+  readonly maxProjectsPerTenant?: number;
   readonly headersTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
   readonly keepAliveTimeoutMs?: number;
@@ -57,6 +58,7 @@ export function ingestOptionsFromEnv(env: IngestEnv, log: Logger): IngestOptions
     maxParts: env.RUNHOOKS_INGEST_MAX_PARTS,
     maxJsonDepth: env.RUNHOOKS_INGEST_MAX_JSON_DEPTH,
     maxPendingPerTenant: env.RUNHOOKS_INGEST_MAX_PENDING_PER_TENANT,
+    maxProjectsPerTenant: env.RUNHOOKS_INGEST_MAX_PROJECTS_PER_TENANT,
     headersTimeoutMs: env.RUNHOOKS_INGEST_HEADERS_TIMEOUT_MS,
     requestTimeoutMs: env.RUNHOOKS_INGEST_REQUEST_TIMEOUT_MS,
     keepAliveTimeoutMs: env.RUNHOOKS_INGEST_KEEPALIVE_TIMEOUT_MS,

@@ -1,5 +1,6 @@
 import { Run, formatPath, isParsedRun, isParsedRunPatch } from "@runhooks/contracts";
-import { isObject, type JsonObject } from "./json-object.js";
+import { MAX_PROJECT_NAME_LENGTH } from "@runhooks/rules";
+import { copyObject, isObject } from "./json-object.js";
 import type { Issue, RunOp } from "./run-ops.js";
 
 /** The SDKs send times as epoch milliseconds (`Date.now()`) as well as ISO strings. */
@@ -21,7 +22,7 @@ function issuesOf(op: RunOp, error: { issues: readonly { path: readonly Property
  * an update, valid in every field it carries.
  */
 export function normalizeOp(op: RunOp, tenantId: string): { ok: true; op: RunOp } | { ok: false; issues: Issue[] } {
-  const body: JsonObject = { ...op.body };
+  const body = copyObject(op.body);
   const given = body["id"];
   if (given !== undefined && (typeof given !== "string" || given.toLowerCase() !== op.id)) {
     return {
@@ -36,6 +37,23 @@ export function normalizeOp(op: RunOp, tenantId: string): { ok: true; op: RunOp 
     };
   }
   body["id"] = op.id;
+  const project = body["session_name"];
+  if (
+    project !== undefined &&
+    project !== null &&
+    (typeof project !== "string" || project === "" || project.length > MAX_PROJECT_NAME_LENGTH)
+  ) {
+    return {
+      ok: false,
+      issues: [
+        {
+          part: op.source,
+          path: "session_name",
+          message: `must be the project's name: a string of 1 to ${MAX_PROJECT_NAME_LENGTH} characters (LANGSMITH_PROJECT)`,
+        },
+      ],
+    };
+  }
   for (const field of TIME_FIELDS) {
     const value = body[field];
     if (typeof value === "number") {

@@ -90,12 +90,13 @@ describe("the real langsmith SDK → ingest → evaluator → delivery → webho
     await new Promise((r) => receiver?.close(r));
   });
 
-  async function createRule(name: string, filter: unknown, path: string): Promise<string> {
+  async function createRule(name: string, filter: unknown, path: string, sessionId?: string): Promise<string> {
     const response = await fetch(`${api.url}/rules`, {
       method: "POST",
       headers: { "x-api-key": h.apiKey, "content-type": "application/json" },
       body: JSON.stringify({
         display_name: name,
+        ...(sessionId === undefined ? {} : { session_id: sessionId }),
         enabled: true,
         filter,
         sampling_rate: 1,
@@ -109,21 +110,26 @@ describe("the real langsmith SDK → ingest → evaluator → delivery → webho
 
   it("delivers the runs of a traced program with the ids, tree, status, error, metadata and tokens the SDK sent", async () => {
     const nonce = randomUUID();
+    const client = new Client({ apiUrl: ingest.url, apiKey: h.apiKey });
+    // The project, as a LangSmith user finds it: created by the SDK, its id read back (readProject).
+    const projectName = `runhooks-e2e-${nonce}`;
+    await client.createProject({ projectName });
+    const project = await client.readProject({ projectName });
     const errorsRule = await createRule(
       "tool errors",
       { and: [{ "==": [{ var: "run_type" }, "tool"] }, { "==": [{ var: "status" }, "error"] }] },
       "/errors",
+      project.id,
     );
     const traceRule = await createRule("this trace", { "==": [{ var: "metadata.e2e" }, nonce] }, "/trace");
 
     // Runs are judged by the rule versions in force when they land: wait until the relay published both.
     while ((await countPendingOutbox(h.database.db)) > 0) await new Promise((r) => setTimeout(r, 50));
 
-    const client = new Client({ apiUrl: ingest.url, apiKey: h.apiKey });
     const sent = new Map<string, Sent>();
     const trees: { name: string; tree: NonNullable<ReturnType<typeof getCurrentRunTree>> }[] = [];
     const remember = (name: string) => trees.push({ name, tree: getCurrentRunTree() });
-    const common = { client, project_name: `runhooks-e2e-${nonce}`, tracingEnabled: true, metadata: { e2e: nonce } };
+    const common = { client, project_name: projectName, tracingEnabled: true, metadata: { e2e: nonce } };
 
     const llm = traceable(
       (prompt: string) => {
@@ -193,6 +199,8 @@ describe("the real langsmith SDK → ingest → evaluator → delivery → webho
       expect(run!["tenant_id"], name).toBe(h.tenantId);
       expect(typeof run!["end_time"], name).toBe("string");
       expect((run!["extra"] as { metadata: unknown }).metadata, name).toMatchObject(s.metadata);
+      expect(run!["session_id"], name).toBe(project.id);
+      expect(run!["parent_run_ids"], name).toEqual(s.parent_run_id === undefined ? [] : [sent.get("chain")!.id]);
     }
     const chainRun = delivered.get(sent.get("chain")!.id)!;
     expect(chainRun["parent_run_id"] ?? null).toBeNull();

@@ -1,5 +1,6 @@
 import type { Run } from "@runhooks/contracts";
 import { runFacts } from "../filter/index.js";
+import { withSessionId } from "../project/index.js";
 import type { WindowSpec } from "../window/index.js";
 import { matchRun, type RuleBook } from "./rule-book.js";
 
@@ -26,7 +27,12 @@ export interface RuleErrorSample {
 
 const NO_ERRORS: readonly RuleErrorSample[] = Object.freeze([]);
 
-/** Judges a decoded run against the rules in force at `time`; `factsOf` as in `matchRun`. */
+/**
+ * Judges a decoded run against the rules in force at `time`; `factsOf` as in `matchRun`. A run without
+ * `session_id` is judged with the one its `session_name` resolves to (`withSessionId`), so rules scoped
+ * to a project, and filters reading `session_id`, see the runs producers wrote to Kafka with the
+ * project's name only; the judgement's `run` is that copy.
+ */
 export function judgeDecodedRun(
   book: RuleBook,
   run: Run,
@@ -34,8 +40,10 @@ export function judgeDecodedRun(
   factsOf: (run: Run, reads: number) => Record<string, unknown> = runFacts,
 ): RunJudgement {
   if (run.end_time == null) return { kind: "not_ended", runId: run.id };
+  // Only a tenant with rules needs it (the id is derived by hashing).
+  const judged = run.session_id == null && book.byTenant.has(run.tenant_id) ? withSessionId(run) : run;
   let ruleErrors: RuleErrorSample[] | undefined;
-  const matches = matchRun(book, run, time, factsOf, (spec, error) => (ruleErrors ??= []).push({ spec, error }));
-  if (matches.length === 0) return { kind: "not_matched", run, ruleErrors: ruleErrors ?? NO_ERRORS };
-  return { kind: "matched", run, matches, ruleErrors: ruleErrors ?? NO_ERRORS };
+  const matches = matchRun(book, judged, time, factsOf, (spec, error) => (ruleErrors ??= []).push({ spec, error }));
+  if (matches.length === 0) return { kind: "not_matched", run: judged, ruleErrors: ruleErrors ?? NO_ERRORS };
+  return { kind: "matched", run: judged, matches, ruleErrors: ruleErrors ?? NO_ERRORS };
 }

@@ -1,4 +1,4 @@
-import { sql, type Database } from "@runhooks/db";
+import { projectNames, sql, type Database } from "@runhooks/db";
 import { fastify, type FastifyError, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { countRequest, type ApiCounters } from "../metrics.js";
 import { registerAdminRoutes } from "./admin-routes.js";
@@ -8,6 +8,7 @@ import { RateLimitedError, apiKeyGuard, presentedKey, sameSecret } from "./auth.
 import { errorAnswer } from "./error-answer.js";
 import { sendError } from "./errors.js";
 import { DEFAULT_API_LIMITS, type ApiLimits } from "../limits.js";
+import { registerProjectRoutes } from "./projects-routes.js";
 import { registerRuleErrorRoutes } from "./rule-errors-routes.js";
 import { registerRuleRoutes, type DryRunRouteLimits } from "./rules-routes.js";
 
@@ -46,8 +47,8 @@ function loggerOptions(logger: AppOptions["logger"]): FastifyServerOptions["logg
 }
 
 /**
- * The HTTP API: rules (native and LangSmith-shaped) and deliveries (per tenant, by API key), admin (by
- * the admin key), health.
+ * The HTTP API: rules (native and LangSmith-shaped), deliveries and projects (per tenant, by API key),
+ * admin (by the admin key), health.
  */
 export function buildApp(options: AppOptions): FastifyInstance {
   const { db } = options;
@@ -109,9 +110,13 @@ export function buildApp(options: AppOptions): FastifyInstance {
       return sendError(reply, 401, "unauthorized", "invalid or revoked API key");
     });
     registerRuleRoutes(scope, db, limits.rules, options.dryRun);
-    // session_name stays null until a project store is given here (`sessionNames`).
-    registerLangSmithRuleRoutes(scope, { db, quotas: limits.rules });
+    registerLangSmithRuleRoutes(scope, {
+      db,
+      quotas: limits.rules,
+      sessionNames: (tenantId, ids) => projectNames(db, tenantId, ids),
+    });
     registerRuleErrorRoutes(scope, db);
+    registerProjectRoutes(scope, db);
     done();
   });
 

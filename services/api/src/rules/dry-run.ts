@@ -19,6 +19,7 @@ import {
   type RuleGate,
   type WindowSpec,
   resolveFilter,
+  withSessionId,
 } from "@runhooks/rules";
 import { windowPayloads, type PayloadChunk } from "./dry-run-payloads.js";
 
@@ -187,8 +188,10 @@ interface Checked {
   readonly matches: readonly WindowSpec[];
 }
 
-function checkRun(c: DryRunContext, run: Run): Checked {
+function checkRun(c: DryRunContext, given: Run): Checked {
   const { rule, version, allowance } = c;
+  // Checked as the evaluator judges it: its session_id resolved from session_name when it has none.
+  const run = withSessionId(given);
   const ended = run.end_time !== null && run.end_time !== undefined;
   const checks: RuleCheck[] = [
     {
