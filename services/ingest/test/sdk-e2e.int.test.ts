@@ -223,4 +223,83 @@ describe("the real langsmith SDK → ingest → evaluator → delivery → webho
     expect(ingest.counters.requests.get("/runs/multipart 202")?.count).toBeGreaterThan(0);
     expect(ingest.counters.encodings.get("gzip")).toBeGreaterThan(0);
   }, 90_000);
+  it("delivers exactly the errored LLM runs of a project to a rule made through LangSmith's rules API", async () => {
+    const nonce = randomUUID();
+    // The SDK as a self-hosted LangSmith user points it: at the /api/v1 prefix.
+    const client = new Client({ apiUrl: `${ingest.url}/api/v1`, apiKey: h.apiKey });
+    const common = { client, tracingEnabled: true, metadata: { e2e: nonce } };
+    const survive = async (call: () => unknown): Promise<void> => {
+      try {
+        await call();
+      } catch {
+        // expected: the child failed on purpose
+      }
+    };
+    const llmIn = (project: string, fails: boolean) =>
+      traceable(
+        (prompt: string) => {
+          if (fails) throw new Error(`model overloaded on ${prompt}`);
+          return { content: `echo: ${prompt}`, usage_metadata: { input_tokens: 3, output_tokens: 2, total_tokens: 5 } };
+        },
+        { ...common, project_name: project, name: fails ? "failing-llm" : "fine-llm", run_type: "llm" },
+      );
+    const program = (project: string) =>
+      traceable(
+        async (question: string) => {
+          await llmIn(project, false)(question);
+          // The chain survives its children's failures: only they are errors.
+          await survive(() => llmIn(project, true)(question));
+          const tool = traceable(
+            (): string => {
+              throw new Error("tool broke");
+            },
+            { ...common, project_name: project, name: "broken-tool", run_type: "tool" },
+          );
+          await survive(() => tool());
+          return { done: true };
+        },
+        { ...common, project_name: project, name: "support-chain", run_type: "chain" },
+      );
+
+    // 1. The program's first trace creates the project, as in LangSmith; its id is read back.
+    await program("support-bot")("warm up");
+    await client.awaitPendingTraceBatches();
+    const project = await client.readProject({ projectName: "support-bot" });
+    expect(project.name).toBe("support-bot");
+
+    // 2. The rule, as a LangSmith user writes it: the project's session_id, a filter string.
+    const created = await fetch(`${api.url}/api/v1/runs/rules`, {
+      method: "POST",
+      headers: { "x-api-key": h.apiKey, "content-type": "application/json" },
+      body: JSON.stringify({
+        display_name: "LLM errors in support-bot",
+        session_id: project.id,
+        sampling_rate: 1,
+        filter: 'and(eq(run_type, "llm"), eq(status, "error"))',
+        webhooks: [{ url: `${receiverUrl}/ls-errors` }],
+      }),
+    });
+    expect(created.status, await created.clone().text()).toBe(200);
+    const rule = (await created.json()) as { id: string; session_name: string | null };
+    expect(rule.session_name).toBe("support-bot");
+    while ((await countPendingOutbox(h.database.db)) > 0) await new Promise((r) => setTimeout(r, 50));
+
+    // 3. Another project's errored LLM run first, then support-bot's trace: a window holding the
+    // first would end no later than the one holding the second, and be stored no later.
+    await program("other-bot")("elsewhere");
+    await client.awaitPendingTraceBatches();
+    await program("support-bot")("refund please");
+    await client.awaitPendingTraceBatches();
+
+    const deadline = Date.now() + 45_000;
+    const runs = () => received.filter((r) => r.path === "/ls-errors").flatMap((r) => r.body.runs);
+    while (runs().length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(runs().map((r) => [r["name"], r["session_id"]])).toEqual([["failing-llm", project.id]]);
+    const run = runs()[0]!;
+    expect(run["status"]).toBe("error");
+    expect(run["parent_run_ids"]).toEqual([run["trace_id"]]);
+    expect(run["parent_run_id"]).toBe(run["trace_id"]);
+    const listed = await fetch(`${api.url}/deliveries?rule_id=${rule.id}`, { headers: { "x-api-key": h.apiKey } });
+    expect(((await listed.json()) as { deliveries: unknown[] }).deliveries).toHaveLength(1);
+  }, 90_000);
 });
