@@ -9,3 +9,7 @@ export * from "./sampling.js";
 
 // The rule book (DESIGN.md §3–§4): every rule version by the time it came into force; run matching.
 export * from "./rulebook/index.js";
+
+// Trace-aware rules (DESIGN.md §4): what makes a trace and its root, and the trace fold in front of the
+// window fold.
+export * from "./trace/index.js";

@@ -1,0 +1,17 @@
+import type { ParseResult } from "@runhooks/contracts";
+import { validateFilter, type JsonLogicExpression } from "../filter/index.js";
+
+/** The three filters a rule may carry (DESIGN.md §3–§4): the run's, its trace root's, its tree's. */
+export const RULE_FILTER_FIELDS = ["filter", "trace_filter", "tree_filter"] as const;
+export type RuleFilterField = (typeof RULE_FILTER_FIELDS)[number];
+
+/**
+ * The one place a rule's filter field becomes the JSON-logic the evaluator runs: validated with the
+ * same structure and cost bound for each of the three, every issue named from the field
+ * (`tree_filter.and[1].var`). The API's validation, the rule book and the dry run all go through it.
+ */
+export function resolveRuleFilter(field: RuleFilterField, value: unknown): ParseResult<JsonLogicExpression> {
+  const result = validateFilter(value);
+  if (result.ok || field === "filter") return result;
+  return { ok: false, issues: result.issues.map((i) => ({ ...i, path: i.path.replace(/^filter(?=$|[.[])/, field) })) };
+}
