@@ -67,7 +67,9 @@ export interface TraceState {
   queue: Candidate[];
   head: number;
   heldBytes: number;
-  /** Traces decided early because the partition held too many: counted for the operator. */
+  /** Candidates that had to wait for their trace, and traces decided early because the partition
+   * held too many: counted for the operator. */
+  held: number;
   evicted: number;
   /** Told of every candidate that leaves (the dry run explains runs with it). */
   readonly onSettle: ((c: Candidate, how: Settlement, now: number) => void) | undefined;
@@ -77,7 +79,18 @@ export function createTraceState(
   limits: TraceLimits = DEFAULT_TRACE_LIMITS,
   onSettle?: (c: Candidate, how: Settlement, now: number) => void,
 ): TraceState {
-  return { limits, open: new Map(), wakes: [], seq: 0, queue: [], head: 0, heldBytes: 0, evicted: 0, onSettle };
+  return {
+    limits,
+    open: new Map(),
+    wakes: [],
+    seq: 0,
+    queue: [],
+    head: 0,
+    heldBytes: 0,
+    held: 0,
+    evicted: 0,
+    onSettle,
+  };
 }
 
 export function openTrace(s: TraceState, key: string): OpenTrace {

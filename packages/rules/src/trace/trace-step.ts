@@ -111,6 +111,7 @@ export function traceStep(
     t().candidates.push(c);
     s.queue.push(c);
     s.heldBytes += held.json.byteLength;
+    s.held++;
     schedule(s, trace!, c.expiresAt);
   }
   enforceLimits(s, now);
