@@ -7,7 +7,14 @@ import { CliError, type CliIo } from "../io.js";
 interface DryRunAnswer {
   rule_id: string;
   matched: number;
-  results: { run_id: string; matched: boolean; reasons: string[] }[];
+  results: {
+    run_id: string;
+    matched: boolean;
+    reasons: string[];
+    /** Absent from an older API. */
+    checks?: { part: string; ok: boolean; message: string }[];
+    decided_by?: string;
+  }[];
   payloads: { start_time: string; end_time: string; runs: unknown[] }[];
   /** Per payload, which chunk of its window it is (absent from an older API). */
   chunks?: { chunk_index: number; chunk_count: number }[];
@@ -72,10 +79,13 @@ export async function testCommand(
     return 0;
   }
   for (const r of result.results) {
+    // A trace-aware rule's run: which of the three filters decided it, and when its trace did.
+    const byTrace = r.decided_by === "trace_filter" || r.decided_by === "tree_filter" ? `  (${r.decided_by})` : "";
+    const trace = r.checks?.find((c) => c.part === "trace");
     io.out(
       r.matched
-        ? `match     ${r.run_id}\n`
-        : `no match  ${r.run_id}\n${r.reasons.map((why) => `          ${why}\n`).join("")}`,
+        ? `match     ${r.run_id}${byTrace}\n${trace ? `          ${trace.message}\n` : ""}`
+        : `no match  ${r.run_id}${byTrace}\n${r.reasons.map((why) => `          ${why}\n`).join("")}`,
     );
   }
   io.out(
