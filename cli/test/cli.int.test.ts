@@ -208,6 +208,24 @@ describe("runhooks rules list and test", () => {
     );
     expect(result.out).not.toContain("change-me");
 
+    // A trace-aware rule over whole traces: which filter decided each run, and when its trace did.
+    const traced = await cli([
+      "rules",
+      "test",
+      "-f",
+      "examples/traces/llm-errors-in-vip-traces.json",
+      "--runs",
+      "examples/traces/sample-traces.jsonl",
+    ]);
+    expect(traced.code).toBe(0);
+    expect(traced.out).toMatch(/^match +a1b2c3d4-0001-4a00-8000-000000000001 +\(trace_filter\)$/m);
+    expect(traced.out).toContain("joins the window of 2024-04-05T01:28:53.200Z, when support-agent");
+    expect(traced.out).toMatch(/^no match +a1b2c3d4-0002-4a00-8000-000000000001 +\(trace_filter\)$/m);
+    expect(traced.out).toContain(
+      "trace: dropped at 2024-04-05T01:28:56.500Z, when its root was read: the root fails trace_filter",
+    );
+    expect(traced.out).toContain("1 of 5 runs match; 1 payload would be sent");
+
     const json = await cli([
       "rules",
       "test",

@@ -12,7 +12,9 @@ interface DryRunAnswer {
     run_id: string;
     matched: boolean;
     reasons: string[];
-    checks?: { part: string; explanation?: ExplainedPart }[];
+    /** Absent from an older API. */
+    checks?: { part: string; ok?: boolean; message?: string; explanation?: ExplainedPart }[];
+    decided_by?: string;
   }[];
   payloads: { start_time: string; end_time: string; runs: unknown[] }[];
   /** Per payload, which chunk of its window it is (absent from an older API). */
@@ -83,7 +85,11 @@ export async function testCommand(
   for (const r of result.results) {
     const explanation = written ? r.checks?.find((c) => c.part === "filter")?.explanation : undefined;
     const reasons = explanation === undefined ? r.reasons : r.reasons.filter((why) => !why.startsWith("filter: "));
-    io.out(`${r.matched ? "match   " : "no match"}  ${r.run_id}\n`);
+    // A trace-aware rule's run: which of the three filters decided it, and when its trace did.
+    const byTrace = r.decided_by === "trace_filter" || r.decided_by === "tree_filter" ? `  (${r.decided_by})` : "";
+    const trace = r.matched ? r.checks?.find((c) => c.part === "trace") : undefined;
+    io.out(`${r.matched ? "match   " : "no match"}  ${r.run_id}${byTrace}\n`);
+    if (trace?.message !== undefined) io.out(`          ${trace.message}\n`);
     for (const why of reasons) io.out(`          ${why}\n`);
     if (explanation !== undefined) for (const line of explainLines(explanation, "          ")) io.out(`${line}\n`);
   }

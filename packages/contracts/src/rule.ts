@@ -5,6 +5,8 @@ import { Id, JsonValue, SCHEMA_VERSION, UtcTimestamp } from "./common.js";
 export const MAX_WINDOW_SECONDS = 3600;
 export const MAX_WINDOW_RUNS = 10_000;
 export const MAX_WEBHOOKS_PER_RULE = 10;
+/** Longest trace horizon a rule may ask for (DESIGN.md §4, trace-aware rules): a restart refolds twice it. */
+export const MAX_TRACE_HORIZON_SECONDS = 3600;
 
 const HttpUrl = z
   .url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" })
@@ -110,9 +112,21 @@ export const RuleWindow = z.strictObject({
 export type RuleWindow = z.infer<typeof RuleWindow>;
 
 /**
- * A rule as users write it (files, API, CLI). The filter — JSON-logic, or a string in LangSmith's
- * filter language, kept as written — is checked by `@runhooks/rules` (`resolveFilter`: operators,
- * `var` paths, depth, size, cost); here it only has to be JSON.
+ * The trace-aware fields (DESIGN.md §4): `trace_filter` holds for the root run of the run's trace,
+ * `tree_filter` for some run of it; the run waits for its trace at most `trace_horizon_seconds` of
+ * stream time (absent: the evaluator's default). Optional on the wire: versions written without them
+ * still parse.
+ */
+const TraceFields = {
+  trace_filter: JsonValue.optional(),
+  tree_filter: JsonValue.optional(),
+  trace_horizon_seconds: z.number().int().min(1).max(MAX_TRACE_HORIZON_SECONDS).optional(),
+};
+
+/**
+ * A rule as users write it (files, API, CLI). The filters — JSON-logic, or strings in LangSmith's
+ * filter language, kept as written — are checked by `@runhooks/rules` (`resolveRuleFilter`:
+ * operators, `var` paths, depth, size, cost); here they only have to be JSON.
  */
 export const Rule = z.strictObject({
   id: Id,
@@ -121,6 +135,7 @@ export const Rule = z.strictObject({
   session_id: Id.nullish(),
   enabled: z.boolean().default(true),
   filter: JsonValue,
+  ...TraceFields,
   sampling_rate: z.number().min(0, "must be between 0 and 1").max(1, "must be between 0 and 1").default(1),
   window: RuleWindow.default({ seconds: 5, max_runs: 100 }),
   webhooks: z.array(Webhook).max(MAX_WEBHOOKS_PER_RULE).default([]),
@@ -141,6 +156,7 @@ export const RuleVersion = z.strictObject({
   session_id: Id.nullable(),
   enabled: z.boolean(),
   filter: JsonValue,
+  ...TraceFields,
   sampling_rate: z.number().min(0).max(1),
   window: RuleWindow,
 });

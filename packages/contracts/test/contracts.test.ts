@@ -130,6 +130,9 @@ describe("Rule", () => {
     ["webhooks[0].signing_secret", { webhooks: [{ url: "https://e.com", signing_secret: "hunter2" }] }, "whsec_"],
     ["window.seconds", { window: { seconds: 0, max_runs: 10 } }, ""],
     ["display_name", { display_name: "" }, "must not be empty"],
+    ["trace_horizon_seconds", { trace_horizon_seconds: 0 }, ""],
+    ["trace_horizon_seconds", { trace_horizon_seconds: 3601 }, ""],
+    ["trace_horizon_seconds", { trace_horizon_seconds: 1.5 }, ""],
   ])("names the field at fault: %s", (path, patch, fragment) => {
     const issues = issuesOf(Rule, { ...rule, ...patch });
     expect(issues.map((i) => i.path)).toContain(path);
@@ -191,6 +194,30 @@ describe("Rule", () => {
     expect(issues).toEqual([
       { path: "webhooks[0].headers.x-team", message: expect.stringContaining('same header as "X-Team"') as string },
     ]);
+  });
+
+  it("carries the trace-aware fields when set, and reads versions written without them", () => {
+    const base = {
+      schema_version: 1,
+      kind: "rule",
+      rule_id: rule.id,
+      version: 1,
+      tenant_id: rule.tenant_id,
+      session_id: null,
+      enabled: true,
+      filter: rule.filter,
+      sampling_rate: 1,
+      window: { seconds: 5, max_runs: 100 },
+    };
+    expect(RuleVersion.parse(base)).toEqual(base);
+    const traced = {
+      ...base,
+      trace_filter: { in: ["vip", { var: "tags" }] },
+      tree_filter: { "==": [{ var: "run_type" }, "tool"] },
+      trace_horizon_seconds: 600,
+    };
+    expect(RuleVersion.parse(traced)).toEqual(traced);
+    expect(Rule.parse({ ...rule, trace_filter: traced.trace_filter }).trace_filter).toEqual(traced.trace_filter);
   });
 
   it("keeps webhook secrets out of the Kafka rule version", () => {

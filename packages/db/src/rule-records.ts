@@ -56,6 +56,10 @@ export function toRuleVersion(rule: StoredRule | Rule, version: number): RuleVer
     session_id: rule.session_id ?? null,
     enabled: rule.enabled,
     filter: rule.filter,
+    // Only when set: versions without them stay byte for byte what they were.
+    ...(rule.trace_filter == null ? {} : { trace_filter: rule.trace_filter }),
+    ...(rule.tree_filter == null ? {} : { tree_filter: rule.tree_filter }),
+    ...(rule.trace_horizon_seconds === undefined ? {} : { trace_horizon_seconds: rule.trace_horizon_seconds }),
     sampling_rate: rule.sampling_rate,
     window: rule.window,
   };

@@ -14,3 +14,6 @@ export * from "./rulebook/index.js";
 export * from "./project/index.js";
 // LangSmith's timestamps as exact instants (what `latency` is computed from).
 export { parseInstant, type Instant } from "./filter/instant.js";
+// Trace-aware rules (DESIGN.md §4): what makes a trace and its root, and the trace fold in front of the
+// window fold.
+export * from "./trace/index.js";

@@ -2,6 +2,11 @@ import { describe, expect, it } from "vitest";
 import {
   MAX_WINDOW_BYTES,
   createFoldState,
+  createStreamState,
+  streamStep,
+  type StreamInput,
+  type TraceSpec,
+  type TraceVerdict,
   foldStep,
   nextCloseTime,
   oldestOpenOffset,
@@ -14,6 +19,9 @@ import { mulberry32 } from "../../../test/support/random.js";
 
 const RULE_A = "11111111-1111-4111-8111-111111111111";
 const RULE_B = "22222222-2222-4222-8222-222222222222";
+const RULE_C = "44444444-4444-4444-8444-444444444444";
+const RULE_D = "55555555-5555-4555-8555-555555555555";
+const RULE_E = "66666666-6666-4666-8666-666666666666";
 const TENANT = "33333333-3333-4333-8333-333333333333";
 
 const spec = (ruleId: string, seconds: number, maxRuns = 100, ruleVersion = 1): WindowSpec => ({
@@ -309,4 +317,87 @@ describe("restart from a checkpoint", () => {
     }
     return emitted;
   }
+});
+
+describe("restart from a checkpoint, with trace-aware rules", () => {
+  // The same property with the trace fold in front: candidates wait for their traces and join windows
+  // later, facts are remembered for a horizon. A refold from S - longest window - 2 × longest horizon,
+  // suppressing what closed below the cut, must give exactly the uninterrupted fold's parts.
+  const random = mulberry32(7);
+  const plain = [spec(RULE_A, 2, 3), spec(RULE_B, 5, 4)];
+  const traced: TraceSpec[] = [
+    { window: spec(RULE_C, 2, 5), horizonMs: 1500, needsRoot: true, needsTree: false },
+    { window: spec(RULE_D, 5, 5), horizonMs: 3000, needsRoot: false, needsTree: true },
+    { window: spec(RULE_E, 1, 5), horizonMs: 1000, needsRoot: true, needsTree: true },
+  ];
+  const longestMs = 5000;
+  const longestHorizonMs = 3000;
+  const maxBytes = 60;
+  const inputs: StreamInput[] = [];
+  let time = 0;
+  let next = 0;
+  const pool = Array.from({ length: 10 }, () => `trace-${next++}`);
+  for (let offset = 0; offset < 500; offset++) {
+    time += Math.floor(random() * 300) - 30;
+    if (random() < 0.12) {
+      inputs.push(tick(offset, time));
+      continue;
+    }
+    const slot = Math.floor(random() * pool.length);
+    const trace = pool[slot]!;
+    const isRoot = random() < 0.12;
+    const verdicts: TraceVerdict[] = [];
+    const rootPasses = random() < 0.7;
+    for (const s of traced) {
+      const candidate = random() < 0.35;
+      const tree = random() < 0.15;
+      if (candidate || tree || isRoot)
+        verdicts.push({ spec: s, candidate, tree, root: isRoot ? rootPasses : undefined });
+    }
+    const base = run(offset, time, ...plain.filter(() => random() < 0.3));
+    inputs.push({ ...(base as Extract<FoldInput, { kind: "run" }>), trace: { key: `t/${trace}`, verdicts } });
+    // A trace usually ends with its root; sometimes a late child follows it.
+    if (isRoot && random() < 0.8) pool[slot] = `trace-${next++}`;
+  }
+  const comparable = (parts: ClosedPart[]) =>
+    parts.map((w) => ({ ...w, runs: w.runs.map((r) => ({ ...r, json: new TextDecoder().decode(r.json) })) }));
+  const streamAll = (from: readonly StreamInput[]) => {
+    const state = createStreamState(0, maxBytes);
+    return from.flatMap((i) => streamStep(state, i));
+  };
+  const reference = streamAll(inputs);
+  const expected = comparable(reference);
+
+  it("the stream is a real test: candidates join later than they were read, in windows of every rule", () => {
+    const late = reference.flatMap((w) => w.runs.filter((r) => r.time > inputs[r.offset]!.time + 300));
+    expect(late.length).toBeGreaterThan(20);
+    expect(new Set(reference.map((w) => w.ruleId))).toEqual(new Set([RULE_A, RULE_B, RULE_C, RULE_D, RULE_E]));
+    expect(new Set(reference.map((w) => w.reason))).toEqual(new Set(["time", "max_bytes"]));
+  });
+
+  function resumeAt(cut: number, refoldMs: number): ClosedPart[] {
+    const before = createStreamState(0, maxBytes);
+    const emitted = inputs.slice(0, cut).flatMap((i) => streamStep(before, i));
+    const resumeTime = before.fold.streamTime - refoldMs;
+    const from = inputs.findIndex((i) => i.time >= resumeTime);
+    const after = createStreamState(0, maxBytes);
+    for (const input of inputs.slice(from)) {
+      for (const w of streamStep(after, input)) if (w.closedAt >= cut) emitted.push(w);
+    }
+    return emitted;
+  }
+
+  it("restarting at any offset changes nothing", () => {
+    const refoldMs = longestMs + 2 * longestHorizonMs;
+    for (let cut = 1; cut < inputs.length; cut++)
+      expect(comparable(resumeAt(cut, refoldMs)), `cut at ${cut}`).toEqual(expected);
+  }, 60_000);
+
+  it("one horizon back is not enough: a candidate decided at once on a fact older than the refold is re-decided later", () => {
+    const refoldMs = longestMs + longestHorizonMs;
+    let differing = 0;
+    for (let cut = 1; cut < inputs.length; cut++)
+      if (JSON.stringify(comparable(resumeAt(cut, refoldMs))) !== JSON.stringify(expected)) differing++;
+    expect(differing).toBeGreaterThan(0);
+  }, 60_000);
 });

@@ -177,6 +177,29 @@ describe("rules CRUD", () => {
     });
   });
 
+  it("shows a rule's trace fields, and a PATCH with null removes them", async () => {
+    const trace = { trace_filter: { in: ["vip", { var: "tags" }] }, trace_horizon_seconds: 900 };
+    const created = await api.call("POST", "/rules", { key: a.key, body: ruleBody(trace) });
+    expect(created).toMatchObject({ status: 201, body: { rule: trace } });
+    const id = created.body.rule.id as string;
+    expect((await api.call("GET", `/rules/${id}`, { key: a.key })).body).toMatchObject(trace);
+    const patched = await api.call("PATCH", `/rules/${id}`, {
+      key: a.key,
+      body: { trace_filter: null, trace_horizon_seconds: null, tree_filter: { "==": [{ var: "run_type" }, "tool"] } },
+    });
+    expect(patched).toMatchObject({
+      status: 200,
+      body: { rule: { version: 2, tree_filter: { "==": [{ var: "run_type" }, "tool"] } } },
+    });
+    expect(patched.body.rule).not.toHaveProperty("trace_filter");
+    expect(patched.body.rule).not.toHaveProperty("trace_horizon_seconds");
+    const refused = await api.call("PATCH", `/rules/${id}`, {
+      key: a.key,
+      body: { tree_filter: { method: [1, "x"] } },
+    });
+    expect(refused).toMatchObject({ status: 400, body: { issues: [{ path: "tree_filter.method" }] } });
+  });
+
   it("publishes each version: effective_from is set once the relay has put it on the rules topic", async () => {
     const created = await api.call("POST", "/rules", { key: a.key, body: ruleBody() });
     const id = created.body.rule.id as string;

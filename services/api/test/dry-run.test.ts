@@ -179,3 +179,97 @@ describe("dryRun under the filter budget", () => {
     expect(once.results.map((v) => v.error?.slice(0, 14) ?? "-")).toContain("not evaluated:");
   });
 });
+
+describe("dryRun of a trace-aware rule over whole traces", () => {
+  const LLM_ERROR = { and: [{ "==": [{ var: "run_type" }, "llm"] }, { "==": [{ var: "status" }, "error"] }] };
+  /** A trace: a root ending at `rootEnd` (seconds), children ending before it; `null` leaves the root out. */
+  function trace(rootEnd: number | null, root: Record<string, unknown>, ...children: Record<string, unknown>[]): Run[] {
+    const traceId = randomUUID();
+    const at = (s: number) => `2024-01-01T00:00:${String(s).padStart(2, "0")}Z`;
+    const kids = children.map((c, i) =>
+      run(at(i + 1), { name: `child-${i}`, trace_id: traceId, parent_run_id: traceId, is_root: false, ...c }),
+    );
+    if (rootEnd === null) return kids;
+    return [...kids, run(at(rootEnd), { id: traceId, name: "root", trace_id: traceId, is_root: true, ...root })];
+  }
+  const byName = (result: ReturnType<typeof dryRun>, runs: readonly Run[]) =>
+    Object.fromEntries(result.results.map((r, i) => [`${i}:${runs[i]!.name}`, [r.matched, r.decided_by]]));
+
+  it("LLM errors in vip traces: the vip trace's error matches, decided by trace_filter; the other trace's does not", () => {
+    const vip = trace(9, { tags: ["vip"], run_type: "chain" }, { status: "error" }, { status: "success" });
+    const plain = trace(9, { tags: [], run_type: "chain" }, { status: "error" });
+    const runs = [...vip, ...plain];
+    const result = dryRun(rule({ filter: LLM_ERROR, trace_filter: { in: ["vip", { var: "tags" }] } }), runs);
+    expect(byName(result, runs)).toEqual({
+      "0:child-0": [true, "trace_filter"],
+      "1:child-1": [false, "filter"],
+      "2:root": [false, "filter"],
+      "3:child-0": [false, "trace_filter"],
+      "4:root": [false, "filter"],
+    });
+    expect(result.results[0]!.checks.map((c) => [c.part, c.ok])).toEqual([
+      ["ended", true],
+      ["enabled", true],
+      ["tenant", true],
+      ["sampling", true],
+      ["filter", true],
+      ["trace_filter", true],
+      ["trace", true],
+    ]);
+    expect(result.results[0]!.checks.at(-1)?.message).toMatch(
+      /^joins the window of 2024-01-01T00:00:09.000Z, when root/,
+    );
+    expect(result.results[3]!.reasons).toEqual([
+      expect.stringMatching(/^trace_filter: the trace's root root \(.*\) fails trace_filter$/),
+      "trace: dropped at 2024-01-01T00:00:09.000Z, when its root was read: the root fails trace_filter",
+    ]);
+    // The payload holds the error of the vip trace, in the window of its root's end.
+    expect(result.payloads.map((p) => [p.start_time, p.runs.map((r) => r.id)])).toEqual([
+      ["2024-01-01T00:00:05.000Z", [vip[0]!.id]],
+    ]);
+  });
+
+  it("a tree_filter on a tool run: the root of a trace holding one matches, the other root does not", () => {
+    const withTool = trace(9, {}, { run_type: "tool" }, { run_type: "llm" });
+    const without = trace(9, {}, { run_type: "llm" });
+    const runs = [...withTool, ...without];
+    const result = dryRun(
+      rule({ filter: { "==": [{ var: "is_root" }, true] }, tree_filter: { "==": [{ var: "run_type" }, "tool"] } }),
+      runs,
+    );
+    expect(result.results.map((r) => r.matched)).toEqual([false, false, true, false, false]);
+    expect(result.results[2]!.decided_by).toBe("filter");
+    expect(result.results[2]!.checks.find((c) => c.part === "tree_filter")?.message).toMatch(
+      /^1 run of the trace satisfies tree_filter, the first child-0/,
+    );
+    expect(result.results[4]!.decided_by).toBe("tree_filter");
+    expect(result.results[4]!.reasons).toContain(
+      "trace: dropped at 2024-01-01T00:00:09.000Z, when its root was read: no run satisfying tree_filter had been read by then",
+    );
+  });
+
+  it("a trace without its root: the candidate is dropped at the horizon, and the answer says so", () => {
+    const runs = trace(null, {}, { status: "error" });
+    const result = dryRun(rule({ filter: LLM_ERROR, trace_filter: true, trace_horizon_seconds: 60 }), runs);
+    expect(result.results[0]).toMatchObject({ matched: false, decided_by: "trace_filter" });
+    expect(result.results[0]!.reasons).toEqual([
+      expect.stringMatching(/^trace_filter: no root of trace .* among the runs sent/),
+      "trace: dropped: its trace did not settle it within the horizon of 60 s (its root was not read in time)",
+    ]);
+    expect(result.windowing).toContain("at most 60 s");
+  });
+
+  it("samples by trace id: every run of a trace is in or out together", () => {
+    const traces = Array.from({ length: 12 }, () => trace(9, {}, {}, {}));
+    const result = dryRun(rule({ filter: true, tree_filter: true, sampling_rate: 0.5 }), traces.flat());
+    let at = 0;
+    const kept = traces.map((t) => {
+      const verdicts = result.results.slice(at, (at += t.length));
+      const sampledIn = verdicts.map((v) => v.checks.find((c) => c.part === "sampling")!.ok);
+      expect(new Set(sampledIn).size).toBe(1);
+      expect(verdicts.every((v) => v.matched === sampledIn[0])).toBe(true);
+      return sampledIn[0];
+    });
+    expect(new Set(kept).size).toBe(2);
+  });
+});

@@ -96,7 +96,8 @@ describe("LangSmith body → runhooks rule fields", () => {
         tree_filter: "",
         backfill_from: null,
       },
-      {},
+      // An empty trace or tree filter means none, which a PATCH sends to remove it.
+      { trace_filter: null, tree_filter: null },
     ],
     [
       "read-only fields of an answer sent back",
@@ -180,12 +181,15 @@ describe("LangSmith body refusals", () => {
     for (const field of LANGSMITH_LATER_FIELDS.filter((f) => !LANGSMITH_FIELDS_NOT_YET_SUPPORTED.includes(f))) {
       expect(fields({ [field]: laterValue(field) })).toEqual({ [field]: laterValue(field) });
     }
-    for (const field of LANGSMITH_LATER_FIELDS) expect(fields({ [field]: null })).toEqual({});
+    for (const field of LANGSMITH_LATER_FIELDS) {
+      const removes = field === "trace_filter" || field === "tree_filter";
+      expect(fields({ [field]: null })).toEqual(removes ? { [field]: null } : {});
+    }
   });
 
   it("reports every refused field at once, and refuses a body that is not an object", () => {
-    const issues = refused({ alerts: [{}], tree_filter: "x", colour: 1, display_name: "ok" });
-    expect(issues.map((i) => i.path).sort()).toEqual(["alerts", "colour", "tree_filter"]);
+    const issues = refused({ alerts: [{}], backfill_from: "2026-01-01T00:00:00Z", colour: 1, display_name: "ok" });
+    expect(issues.map((i) => i.path).sort()).toEqual(["alerts", "backfill_from", "colour"]);
     expect(refused([1, 2])).toEqual([{ path: "(root)", message: "must be a JSON object (a rule)" }]);
   });
 });

@@ -50,4 +50,36 @@ describe("LangSmith's rules API with a LangSmith filter string", () => {
     expect(tried.status).toBe(200);
     expect(tried.body.results.map((r: { matched: boolean }) => r.matched)).toEqual([true, false, false]);
   });
+
+  it("takes trace_filter and tree_filter strings, shows their trees, and removes one sent null", async () => {
+    const t = await api.newTenant("trace filter strings");
+    const created = await api.call("POST", "/api/v1/runs/rules", {
+      key: t.key,
+      body: {
+        display_name: "LLM errors in vip traces",
+        sampling_rate: 1,
+        filter: FILTER,
+        trace_filter: 'has(tags, "vip")',
+        tree_filter: 'eq(run_type, "tool")',
+      },
+    });
+    expect(created.status).toBe(200);
+    expect(created.body).toMatchObject({ trace_filter: 'has(tags, "vip")', tree_filter: 'eq(run_type, "tool")' });
+    const native = (await api.call("GET", `/rules/${created.body.id}`, { key: t.key })).body;
+    expect(native.trace_filter_logic).toEqual({ in: ["vip", { var: "tags" }] });
+    expect(native.tree_filter_logic).toEqual({ "==": [{ var: "run_type" }, "tool"] });
+
+    const bad = await api.call("PATCH", `/api/v1/runs/rules/${created.body.id}`, {
+      key: t.key,
+      body: { trace_filter: 'has(tags, "vip"' },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.issues[0].path).toBe("trace_filter");
+    const removed = await api.call("PATCH", `/api/v1/runs/rules/${created.body.id}`, {
+      key: t.key,
+      body: { tree_filter: null },
+    });
+    expect(removed.status).toBe(200);
+    expect(removed.body).toMatchObject({ trace_filter: 'has(tags, "vip")', tree_filter: null });
+  });
 });

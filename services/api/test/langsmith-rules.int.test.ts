@@ -248,10 +248,10 @@ describe("refusals: each a 400 naming the field, nothing written", () => {
     const id = created.body.id as string;
     const answer = await api.call("PATCH", `${PATH}/${id}`, {
       key: t.key,
-      body: { is_enabled: false, alerts: [{ type: "PAGERDUTY" }], tree_filter: "eq(is_root, true)" },
+      body: { is_enabled: false, alerts: [{ type: "PAGERDUTY" }], backfill_from: "2026-01-01T00:00:00Z" },
     });
     expect(answer.status).toBe(400);
-    expect((answer.body.issues as { path: string }[]).map((i) => i.path).sort()).toEqual(["alerts", "tree_filter"]);
+    expect((answer.body.issues as { path: string }[]).map((i) => i.path).sort()).toEqual(["alerts", "backfill_from"]);
     const list = await api.call("GET", PATH, { key: t.key });
     expect(list.body).toEqual([created.body]);
   });

@@ -61,4 +61,39 @@ describe("parseRuleDocument", () => {
     ]);
     expect(issues([base])).toEqual(["(root)"]);
   });
+
+  it("checks trace_filter and tree_filter as the filter is checked, naming their paths", () => {
+    const vip = { in: ["vip", { var: "tags" }] };
+    const ok = parseRuleDocument(
+      { ...base, trace_filter: vip, tree_filter: true, trace_horizon_seconds: 600 },
+      { tenantId },
+    );
+    if (!ok.ok) throw new Error(JSON.stringify(ok.issues));
+    expect(ok.value.rule).toMatchObject({ trace_filter: vip, tree_filter: true, trace_horizon_seconds: 600 });
+    expect(issues({ ...base, trace_filter: { and: [{ "==": [{ var: "__proto__" }, 1] }] } })).toEqual([
+      "trace_filter.and[0].==[0].var",
+    ]);
+    expect(issues({ ...base, tree_filter: { log: 1 } })).toEqual(["tree_filter.log"]);
+    const bomb = { reduce: [{ var: "tags" }, { merge: [{ var: "accumulator" }, { var: "accumulator" }] }, [1]] };
+    const refused = parseRuleDocument({ ...base, tree_filter: bomb }, { tenantId });
+    expect(refused.ok ? [] : refused.issues).toEqual([
+      {
+        path: expect.stringMatching(/^tree_filter/) as string,
+        message: expect.stringContaining("exponential") as string,
+      },
+    ]);
+  });
+
+  it("takes a trace horizon only with a trace or tree filter, and null as removing a trace field", () => {
+    expect(issues({ ...base, trace_horizon_seconds: 60 })).toEqual(["trace_horizon_seconds"]);
+    expect(issues({ ...base, tree_filter: true, trace_horizon_seconds: 0 })).toEqual(["trace_horizon_seconds"]);
+    const removed = parseRuleDocument(
+      { ...base, trace_filter: null, tree_filter: null, trace_horizon_seconds: null },
+      { tenantId },
+    );
+    if (!removed.ok) throw new Error(JSON.stringify(removed.issues));
+    expect(removed.value.rule).not.toHaveProperty("trace_filter");
+    expect(removed.value.rule).not.toHaveProperty("tree_filter");
+    expect(removed.value.rule).not.toHaveProperty("trace_horizon_seconds");
+  });
 });

@@ -1,4 +1,5 @@
 import type { TopicNames } from "@runhooks/kafka";
+import type { TraceLimits } from "@runhooks/rules";
 import type { Logger } from "@runhooks/telemetry";
 import type { Admin, Consumer, Kafka, Producer } from "kafkajs";
 import type { Counters } from "./counters.js";
@@ -18,6 +19,8 @@ export interface RunsConsumerOptions {
   readonly rules: RulesLog;
   readonly limits: RunLimits;
   readonly tickIntervalMs: number;
+  /** What each partition's trace fold may hold. */
+  readonly traceLimits: TraceLimits;
   readonly sessionTimeoutMs: number;
   /** Called when the consumer stops for good (a non-retriable error): the process should exit. */
   readonly onFatal: (error: Error) => void;

@@ -11,6 +11,10 @@ export interface Counters {
   ticksRead: number;
   ticksWritten: number;
   rulesInvalid: number;
+  /** Runs a trace-aware rule held until their trace settled them. */
+  runsHeld: number;
+  /** Traces decided early because a partition held too many (RUNHOOKS_MAX_OPEN_TRACES, _MAX_HELD_RUN_BYTES). */
+  tracesEvicted: number;
   /** Verdicts of "error" (a filter that could not judge a run), all rules together; per rule on the rule-errors topic. */
   ruleErrors: number;
 }
@@ -26,6 +30,8 @@ export function createCounters(): Counters {
     ticksRead: 0,
     ticksWritten: 0,
     rulesInvalid: 0,
+    runsHeld: 0,
+    tracesEvicted: 0,
     ruleErrors: 0,
   };
 }

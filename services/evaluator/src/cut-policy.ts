@@ -1,4 +1,4 @@
-import { oldestOpenOffset, type FoldState } from "@runhooks/rules";
+import { oldestNeededOffset, type StreamState } from "@runhooks/rules";
 
 /**
  * Where a batch is cut into flushes (publish what it closed, then commit its checkpoint): at its end,
@@ -22,8 +22,8 @@ export function cutDue(messages: number, windowBytes: number, sinceCutMs: number
 
 /**
  * The offset a cut commits: where the next fold starts, but never past the first run of a window still
- * open (a restart must read it again to rebuild that window).
+ * open, nor of a candidate still waiting for its trace (a restart must read them again).
  */
-export function commitPoint(fold: FoldState, nextOffset: number): number {
-  return Math.min(oldestOpenOffset(fold) ?? nextOffset, nextOffset);
+export function commitPoint(state: StreamState, nextOffset: number): number {
+  return Math.min(oldestNeededOffset(state) ?? nextOffset, nextOffset);
 }

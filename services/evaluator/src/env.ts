@@ -1,4 +1,6 @@
 import { ServiceEnv, parseEnv, refineOtelEnv } from "@runhooks/telemetry";
+import { MAX_TRACE_HORIZON_SECONDS } from "@runhooks/contracts";
+import { DEFAULT_TRACE_HORIZON_SECONDS, DEFAULT_TRACE_LIMITS } from "@runhooks/rules";
 import { z } from "zod";
 import { DEFAULT_MAX_RUN_DEPTH } from "./decode.js";
 
@@ -23,6 +25,25 @@ export const EvaluatorEnv = ServiceEnv.omit({ DATABASE_URL: true, RUNHOOKS_DB_PO
      * RUNHOOKS_INGEST_MAX_JSON_DEPTH, or runs ingest accepted are dead-lettered.
      */
     RUNHOOKS_MAX_RUN_DEPTH: z.coerce.number().int().min(8).max(1000).default(DEFAULT_MAX_RUN_DEPTH),
+    /**
+     * How long (stream time) a run of a trace-aware rule waits for its trace, and a trace's facts are
+     * remembered, when the rule names no `trace_horizon_seconds` (DESIGN.md §4). Part of what decides a
+     * run's fate, like RUNHOOKS_MAX_RUN_DEPTH; a restart refolds twice the longest horizon in force.
+     */
+    RUNHOOKS_TRACE_HORIZON_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_TRACE_HORIZON_SECONDS)
+      .default(DEFAULT_TRACE_HORIZON_SECONDS),
+    /** Open traces a runs partition may hold; past it the traces due soonest are decided early. */
+    RUNHOOKS_MAX_OPEN_TRACES: z.coerce.number().int().min(100).default(DEFAULT_TRACE_LIMITS.maxTraces),
+    /** Bytes of runs waiting for their trace a runs partition may hold; past it, the same. */
+    RUNHOOKS_MAX_HELD_RUN_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024 * 1024)
+      .default(DEFAULT_TRACE_LIMITS.maxHeldBytes),
     /** How long a partition reads nothing before it gets a tick (idle-ticks.ts; the wall clock only decides when to tick). */
     RUNHOOKS_TICK_INTERVAL_MS: z.coerce.number().int().min(10).max(10_000).default(200),
     /** How soon the partitions of a crashed instance move to the others (the broker's minimum is 6 s). */

@@ -1,4 +1,4 @@
-import { foldStep, type ClosedPart } from "@runhooks/rules";
+import { streamStep, type ClosedPart } from "@runhooks/rules";
 import type { EachBatchPayload, KafkaMessage, Message } from "kafkajs";
 import type { RunsConsumerContext } from "./consumer-context.js";
 import { CHECK_EVERY, cutDue } from "./cut-policy.js";
@@ -116,9 +116,14 @@ async function foldMessage(b: BatchFold, message: KafkaMessage, offset: number):
   const traced =
     o.tracing !== undefined && !isTick(message.headers) ? o.tracing.run(b.partition, message, suppressed) : undefined;
   const c = classifyMessage(message, o.limits, o.rules.book, Math.max(time, state.fold.streamTime));
-  record(b, message, c, time, suppressed, traced);
-  for (const p of foldStep(state.fold, foldInputOf(c, offset, time, message.value))) {
+  const { held, evicted } = state.traces;
+  for (const p of streamStep(state, foldInputOf(c, offset, time, message.value))) {
     if (p.closedAt >= state.suppressBelow) addPart(pending, partMessage(b, p));
+  }
+  record(b, message, c, time, suppressed, traced);
+  if (!suppressed) {
+    o.counters.runsHeld += state.traces.held - held;
+    o.counters.tracesEvicted += state.traces.evicted - evicted;
   }
   state.nextOffset = offset + 1;
   pending.lastOffset = message.offset;
@@ -126,9 +131,11 @@ async function foldMessage(b: BatchFold, message: KafkaMessage, offset: number):
 }
 
 /**
- * Counts a classified message, queues its dead letter or rule errors, and tells its trace the outcome.
- * Below the checkpoint (`suppressed`) a refold reads again what was already counted and published: only
- * the trace hears of it (a matched run's context links the parts the refold rebuilds).
+ * Counts a classified message, queues its dead letter or rule errors, and tells its trace the outcome
+ * (`held`: a trace-aware rule took the run as a candidate: it joins when its trace settles it, at once
+ * or later). Below the checkpoint
+ * (`suppressed`) a refold reads again what was already counted and published: only the trace hears of
+ * it (a matched or held run's context links the parts the refold rebuilds).
  */
 function record(
   b: BatchFold,
@@ -168,6 +175,7 @@ function record(
         }
       }
       if (c.kind === "matched") traced?.end("matched", { runId: c.run.id, matches: c.matches });
+      else if (c.trace?.verdicts.some((v) => v.candidate)) traced?.end("held", { runId: c.run.id });
       else traced?.end("not_matched", { runId: c.run.id });
   }
 }

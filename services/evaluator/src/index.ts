@@ -1,4 +1,5 @@
 import { JavaCompatiblePartitioner, createKafka, topicNames, type TopicNames } from "@runhooks/kafka";
+import { DEFAULT_TRACE_LIMITS } from "@runhooks/rules";
 import { createCounters, type Counters } from "./counters.js";
 import {
   OTEL_OFF,
@@ -51,7 +52,15 @@ export async function startEvaluator(o: EvaluatorOptions): Promise<Evaluator> {
   const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: JavaCompatiblePartitioner });
   const admin = kafka.admin();
   await Promise.all([producer.connect(), admin.connect()]);
-  const rules = await startRulesLog({ kafka, producer, topic: topics.rules, instanceId: o.instanceId, log, counters });
+  const rules = await startRulesLog({
+    kafka,
+    producer,
+    topic: topics.rules,
+    instanceId: o.instanceId,
+    log,
+    counters,
+    traceHorizonSeconds: o.traceHorizonSeconds,
+  });
   const runs = await startRunsConsumer({
     kafka,
     admin,
@@ -62,6 +71,7 @@ export async function startEvaluator(o: EvaluatorOptions): Promise<Evaluator> {
     rules,
     limits: { maxBytes: o.maxRunBytes, maxDepth: o.maxRunDepth ?? DEFAULT_MAX_RUN_DEPTH },
     tickIntervalMs: o.tickIntervalMs,
+    traceLimits: o.traceLimits ?? DEFAULT_TRACE_LIMITS,
     sessionTimeoutMs: o.sessionTimeoutMs ?? 10_000,
     onFatal: o.onFatal ?? ((error) => log("error", "evaluator stopped consuming", { error: String(error) })),
     log,
@@ -76,6 +86,8 @@ export async function startEvaluator(o: EvaluatorOptions): Promise<Evaluator> {
       rulesKnown: () => rules.book.rules.size,
       assignedPartitions: () => runs.partitions().length,
       openWindows: () => runs.partitions().reduce((n, p) => n + p.openWindows, 0),
+      openTraces: () => runs.partitions().reduce((n, p) => n + p.openTraces, 0),
+      heldRunBytes: () => runs.partitions().reduce((n, p) => n + p.heldRunBytes, 0),
     },
     { observations: () => lag.observations() },
   );

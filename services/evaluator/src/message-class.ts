@@ -1,4 +1,4 @@
-import type { FoldInput, RuleBook } from "@runhooks/rules";
+import type { RuleBook, StreamInput, WindowSpec } from "@runhooks/rules";
 import type { KafkaMessage } from "kafkajs";
 import type { RunLimits } from "./decode.js";
 import { isTick } from "./headers.js";
@@ -24,8 +24,21 @@ export function classifyMessage(
   return judgeRun(message.value, limits, book, time);
 }
 
-/** What the fold makes of a classified message: a matched run joins its windows; anything else only moves time. */
-export function foldInputOf(c: MessageClass, offset: number, time: number, value: Buffer | null): FoldInput {
-  if (c.kind !== "matched" || value === null) return { kind: "time", offset, time };
-  return { kind: "run", offset, time, run: { runId: c.run.id, json: ownedRunBytes(value) }, matches: c.matches };
+const NO_MATCHES: readonly WindowSpec[] = Object.freeze([]);
+/** Never read: a run that matched nothing and is no candidate only tells its trace facts. */
+const UNREAD = new Uint8Array(0);
+
+/**
+ * What the fold makes of a classified message: a matched run joins its windows, a run trace-aware
+ * rules spoke of goes to its trace; anything else only moves time. The run's bytes are copied only
+ * when it may join a window.
+ */
+export function foldInputOf(c: MessageClass, offset: number, time: number, value: Buffer | null): StreamInput {
+  if ((c.kind !== "matched" && c.kind !== "not_matched") || value === null) return { kind: "time", offset, time };
+  const trace = c.trace;
+  if (c.kind === "not_matched" && trace === undefined) return { kind: "time", offset, time };
+  const matches = c.kind === "matched" ? c.matches : NO_MATCHES;
+  const joins = matches.length > 0 || trace!.verdicts.some((v) => v.candidate);
+  const json = joins ? ownedRunBytes(value) : UNREAD;
+  return { kind: "run", offset, time, run: { runId: c.run.id, json }, matches, trace };
 }

@@ -46,6 +46,16 @@ export const EVALUATOR_METRICS = {
     kind: "counter",
     help: 'Runs a rule\'s filter could not judge (verdict "error"), all rules together; per rule see GET /rules/:id/errors.',
   },
+  runsHeld: {
+    name: "runhooks.evaluator.runs_held",
+    kind: "counter",
+    help: "Runs a trace-aware rule held until their trace could decide them (its root, or the horizon).",
+  },
+  tracesEvicted: {
+    name: "runhooks.evaluator.traces_evicted",
+    kind: "counter",
+    help: "Traces decided before their horizon because a runs partition held too many (RUNHOOKS_MAX_OPEN_TRACES, RUNHOOKS_MAX_HELD_RUN_BYTES).",
+  },
   rulesKnown: { name: "runhooks.evaluator.rules_known", kind: "gauge", help: "Rules in the rule book." },
   assignedPartitions: {
     name: "runhooks.evaluator.assigned_partitions",
@@ -56,6 +66,16 @@ export const EVALUATOR_METRICS = {
     name: "runhooks.evaluator.open_windows",
     kind: "gauge",
     help: "Windows open (not yet closed) on this instance.",
+  },
+  openTraces: {
+    name: "runhooks.evaluator.open_traces",
+    kind: "gauge",
+    help: "Traces whose candidates or facts a trace-aware rule holds on this instance.",
+  },
+  heldRunBytes: {
+    name: "runhooks.evaluator.held_run_bytes",
+    kind: "gauge",
+    help: "Bytes of runs waiting for their trace on this instance.",
   },
   consumerLag: {
     name: "runhooks.evaluator.consumer_lag",
@@ -68,6 +88,8 @@ export interface EvaluatorGauges {
   readonly rulesKnown: () => number;
   readonly assignedPartitions: () => number;
   readonly openWindows: () => number;
+  readonly openTraces: () => number;
+  readonly heldRunBytes: () => number;
 }
 
 /** Registers the evaluator's metrics; they read the counters at collection time (the hot path only increments). */
@@ -86,5 +108,9 @@ export function registerEvaluatorMetrics(meter: Meter, c: Counters, gauges: Eval
   observe(meter, m.rulesKnown, gauges.rulesKnown);
   observe(meter, m.assignedPartitions, gauges.assignedPartitions);
   observe(meter, m.openWindows, gauges.openWindows);
+  observe(meter, m.runsHeld, () => c.runsHeld);
+  observe(meter, m.tracesEvicted, () => c.tracesEvicted);
+  observe(meter, m.openTraces, gauges.openTraces);
+  observe(meter, m.heldRunBytes, gauges.heldRunBytes);
   observe(meter, m.consumerLag, () => lag.observations());
 }

@@ -1,4 +1,5 @@
 import type { TopicNames } from "@runhooks/kafka";
+import type { TraceLimits } from "@runhooks/rules";
 import { otelConfigFromEnv, type Logger, type OtelConfig } from "@runhooks/telemetry";
 import type { EvaluatorEnv } from "./env.js";
 
@@ -11,6 +12,10 @@ export interface EvaluatorOptions {
   /** Deepest nesting of objects/arrays a run may have (default DEFAULT_MAX_RUN_DEPTH); deeper ones are dead-lettered. */
   readonly maxRunDepth?: number;
   readonly tickIntervalMs: number;
+  /** Horizon of trace-aware rules that name none (default DEFAULT_TRACE_HORIZON_SECONDS). */
+  readonly traceHorizonSeconds?: number;
+  /** What one runs partition's trace fold may hold (default DEFAULT_TRACE_LIMITS). */
+  readonly traceLimits?: TraceLimits;
   /** Consumer group session timeout: how soon a crashed instance's partitions move (broker minimum 6 s). */
   readonly sessionTimeoutMs?: number;
   /** Override single topic names, e.g. to write windows of a shadow evaluation elsewhere. */
@@ -34,6 +39,8 @@ export function evaluatorOptionsFromEnv(env: EvaluatorEnv, log: Logger): Evaluat
     maxRunBytes: env.RUNHOOKS_MAX_RUN_BYTES,
     maxRunDepth: env.RUNHOOKS_MAX_RUN_DEPTH,
     tickIntervalMs: env.RUNHOOKS_TICK_INTERVAL_MS,
+    traceHorizonSeconds: env.RUNHOOKS_TRACE_HORIZON_SECONDS,
+    traceLimits: { maxTraces: env.RUNHOOKS_MAX_OPEN_TRACES, maxHeldBytes: env.RUNHOOKS_MAX_HELD_RUN_BYTES },
     sessionTimeoutMs: env.RUNHOOKS_SESSION_TIMEOUT_MS,
     ...(env.RUNHOOKS_EVALUATOR_PORT >= 0
       ? { http: { host: env.RUNHOOKS_EVALUATOR_HOST, port: env.RUNHOOKS_EVALUATOR_PORT } }

@@ -1,4 +1,4 @@
-import { createFoldState, decodeCheckpoint, refoldFromTime, refoldOffset } from "@runhooks/rules";
+import { createFoldState, createTraceState, decodeCheckpoint, refoldFromTime, refoldOffset } from "@runhooks/rules";
 import type { RunsConsumerContext } from "./consumer-context.js";
 import { FLUSH_DEPTH } from "./cut-policy.js";
 import { createFlushQueue } from "./flush-queue.js";
@@ -26,6 +26,7 @@ export async function startPartition(
   const base = {
     committedOffset,
     fold: createFoldState(partition),
+    traces: createTraceState(o.traceLimits),
     lastReadAt: Date.now(),
     tickInFlight: false,
     lastWatermark: undefined,
@@ -38,7 +39,7 @@ export async function startPartition(
   }
   // 3.
   await o.rules.waitPast(checkpoint.streamTime);
-  const from = refoldFromTime(checkpoint, o.rules.book.longestWindowMs);
+  const from = refoldFromTime(checkpoint, o.rules.book.longestWindowMs, o.rules.book.longestHorizonMs);
   const found = (await o.admin.fetchTopicOffsetsByTimestamp(topic, from)).find((p) => p.partition === partition);
   // -1: no message at or after that time.
   const start = partitionStart(firstOffset, {

@@ -1,4 +1,4 @@
-import type { FoldState } from "@runhooks/rules";
+import type { FoldState, TraceState } from "@runhooks/rules";
 import type { FlushQueue } from "./flush-queue.js";
 
 /**
@@ -11,6 +11,8 @@ export interface PartitionState {
   committedOffset: number;
   suppressBelow: number;
   readonly fold: FoldState;
+  /** The trace fold in front of `fold` (trace-aware rules): with it, a `StreamState`. */
+  readonly traces: TraceState;
   nextOffset: number;
   /** Wall-clock ms of the last message read: only decides when an idle partition gets a tick. */
   lastReadAt: number;

@@ -76,7 +76,7 @@ export function takeCut(
     out,
     partCount: p.parts.length,
     watermark,
-    commitAt: commitPoint(s.fold, s.nextOffset),
+    commitAt: commitPoint(s, s.nextOffset),
     checkpoint: encodeCheckpoint({ streamTime, processedUpTo: s.nextOffset }),
     sent,
   };

@@ -24,6 +24,8 @@ export interface RulesLogOptions {
   readonly instanceId: string;
   readonly log: Logger;
   readonly counters: Counters;
+  /** Horizon of trace-aware rule versions that name none. */
+  readonly traceHorizonSeconds?: number | undefined;
 }
 
 /**
@@ -31,7 +33,9 @@ export interface RulesLogOptions {
  * version (a private consumer group that never commits), so any instance can judge any partition.
  */
 export async function startRulesLog(o: RulesLogOptions): Promise<RulesLog> {
-  const book = createRuleBook();
+  const book = createRuleBook(
+    o.traceHorizonSeconds === undefined ? {} : { traceHorizonSeconds: o.traceHorizonSeconds },
+  );
   let watermark = Number.NEGATIVE_INFINITY;
   const waiters = new Set<() => void>();
   let tickInFlight: Promise<void> | undefined;

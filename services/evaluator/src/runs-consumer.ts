@@ -22,7 +22,14 @@ export const RUNS_PARTITIONS_CONCURRENTLY = 16;
 
 export interface RunsConsumer {
   stop(): Promise<void>;
-  partitions(): { partition: number; streamTime: number; openWindows: number; nextOffset: number }[];
+  partitions(): {
+    partition: number;
+    streamTime: number;
+    openWindows: number;
+    openTraces: number;
+    heldRunBytes: number;
+    nextOffset: number;
+  }[];
   running(): boolean;
 }
 
@@ -110,6 +117,8 @@ export async function startRunsConsumer(o: RunsConsumerOptions): Promise<RunsCon
         partition,
         streamTime: s.fold.streamTime,
         openWindows: s.fold.open.size,
+        openTraces: s.traces.open.size,
+        heldRunBytes: s.traces.heldBytes,
         nextOffset: s.nextOffset,
       })),
     running: () => isRunning,

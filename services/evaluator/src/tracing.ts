@@ -13,7 +13,8 @@ import {
 import { SpanKind, type Link, type Span, type SpanContext } from "@opentelemetry/api";
 import type { IHeaders, KafkaMessage } from "kafkajs";
 
-export type RunOutcome = "matched" | "not_matched" | "not_ended" | "dead_lettered";
+/** `held`: a trace-aware rule took the run as a candidate; it joins a window when its trace settles it. */
+export type RunOutcome = "matched" | "held" | "not_matched" | "not_ended" | "dead_lettered";
 
 /** The evaluation of one run message: ended once with what became of it. */
 export interface RunTrace {
@@ -58,7 +59,7 @@ export function createRunsTracing(
   o: { readonly runsTopic: string; readonly windowsTopic: string; readonly group: string },
 ): RunsTracing | undefined {
   if (!t.tracingEnabled) return undefined;
-  /** Producer contexts of runs that matched: the only ones a window can carry. */
+  /** Producer contexts of runs that matched or are held: the only ones a window can carry. */
   const contexts = createContextIndex();
   const pending = new Map<number, Span[]>();
 
@@ -88,7 +89,7 @@ export function createRunsTracing(
       if (span === undefined && producer === undefined) return NO_TRACE;
       return {
         end(outcome, detail) {
-          if (outcome === "matched" && producer) contexts.remember(partition, offset, producer);
+          if ((outcome === "matched" || outcome === "held") && producer) contexts.remember(partition, offset, producer);
           if (span === undefined) return;
           span.setAttribute(ATTR.outcome, outcome);
           if (detail?.runId !== undefined) span.setAttribute(ATTR.runId, detail.runId);

@@ -21,10 +21,47 @@ const RUNS_PARTITIONS = 4;
 const WINDOWS_PARTITIONS = 2;
 /** The longest window of the rules below. */
 const LONGEST_WINDOW_MS = 2000;
+/** The trace-aware rules' horizon: a restart refolds twice it (and the longest window). */
+const HORIZON_SECONDS = 20;
 /** Runs are produced until every kill has struck, and at least this many. */
 const MIN_RUNS = 5000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A trace as produced: its children before its root, its root (or none), a child after its root. */
+interface ProducedTrace {
+  readonly before: Run[];
+  readonly root: Run | undefined;
+  readonly late: Run[];
+}
+
+function produceTrace(random: () => number): ProducedTrace {
+  const traceId = randomUUID();
+  const child = (): Run =>
+    makeRun(TENANT, {
+      trace_id: traceId,
+      parent_run_id: traceId,
+      is_root: false,
+      run_type: ["llm", "llm", "tool", "retriever", "chain"][Math.floor(random() * 5)]!,
+      status: random() < 0.3 ? "error" : "success",
+      total_tokens: Math.floor(random() * 1000),
+      tags: random() < 0.4 ? ["tagged"] : ["plain"],
+    });
+  const before = Array.from({ length: 2 + Math.floor(random() * 5) }, child);
+  const root =
+    random() < 0.9
+      ? makeRun(TENANT, {
+          id: traceId,
+          trace_id: traceId,
+          is_root: true,
+          run_type: "chain",
+          status: random() < 0.1 ? "error" : "success",
+          total_tokens: Math.floor(random() * 1000),
+          tags: [random() < 0.5 ? "vip" : "free", random() < 0.4 ? "tagged" : "plain"],
+        })
+      : undefined;
+  return { before, root, late: root && random() < 0.2 ? [child()] : [] };
+}
 
 /** The group's members that hold partitions of `topic`, by client id, once the group is stable. */
 async function stableMembers(admin: Admin, groupId: string, topic: string): Promise<Map<string, number[]>> {
@@ -70,7 +107,23 @@ describe("evaluator crash test", () => {
         window: { seconds: 1, max_runs: 10 },
       }),
     ];
-    for (const r of rules) await h.publishRule(r);
+    // Trace-aware: errors in vip traces, and (sampled by trace) the roots of traces that called a tool.
+    const vipErrors = ruleVersion({
+      tenant_id: TENANT,
+      filter: { "==": [{ var: "status" }, "error"] },
+      trace_filter: { in: ["vip", { var: "tags" }] },
+      trace_horizon_seconds: HORIZON_SECONDS,
+      window: { seconds: 1, max_runs: 20 },
+    });
+    const toolRoots = ruleVersion({
+      tenant_id: TENANT,
+      filter: { "==": [{ var: "is_root" }, true] },
+      tree_filter: { "==": [{ var: "run_type" }, "tool"] },
+      trace_horizon_seconds: HORIZON_SECONDS,
+      sampling_rate: 0.5,
+      window: { seconds: 2, max_runs: 50 },
+    });
+    for (const r of [...rules, vipErrors, toolRoots]) await h.publishRule(r);
 
     const groupId = `${h.prefix}-crashy`;
     let incarnation = 0;
@@ -100,19 +153,23 @@ describe("evaluator crash test", () => {
     };
 
     // Runs are produced until the last kill has struck, while two evaluators in one group are killed
-    // at random moments. (A killed member holds its partitions until its 6 s session times out.)
+    // at random moments. (A killed member holds its partitions until its 6 s session times out.) They
+    // come as traces, as ingest publishes them: children first, then the root; one trace in ten never
+    // gets its root, one in five a child after it (in the next batch).
     const produced: Run[] = [];
+    const traces: ProducedTrace[] = [];
+    let late: Run[] = [];
     let killing = true;
     const production = (async () => {
       while (killing || produced.length < MIN_RUNS) {
-        const runs = Array.from({ length: 50 }, () =>
-          makeRun(TENANT, {
-            status: random() < 0.3 ? "error" : "success",
-            total_tokens: Math.floor(random() * 1000),
-            tags: random() < 0.4 ? ["tagged"] : ["plain"],
-            trace_id: randomUUID(),
-          }),
-        );
+        const runs = late;
+        late = [];
+        while (runs.length < 50) {
+          const t = produceTrace(random);
+          traces.push(t);
+          runs.push(...t.before, ...(t.root ? [t.root] : []));
+          late.push(...t.late);
+        }
         produced.push(...runs);
         await harness.produceRuns(runs);
         await sleep(250);
@@ -252,6 +309,41 @@ describe("evaluator crash test", () => {
       const copies = new Map<string, number>();
       for (const r of appended) copies.set(r.id, (copies.get(r.id) ?? 0) + 1);
       const appendedTwice = new Set([...copies].filter(([, n]) => n > 1).map(([id]) => id));
+
+      // The trace-aware rules: exactly their runs, and one run of them twice only if the log holds it
+      // twice (a copy appended after the first was decided is decided again, with what is known then).
+      const onceOrCopied = (ruleId: string, expected: Set<string>) => {
+        const got = merged.filter((c) => c.ruleId === ruleId).flatMap((c) => c.runs.map((r) => r.runId));
+        expect(expected.size, `rule ${ruleId} has runs to deliver`).toBeGreaterThan(20);
+        expect(
+          [...expected].filter((id) => !got.includes(id)),
+          `rule ${ruleId}: lost`,
+        ).toEqual([]);
+        const seen = new Set<string>();
+        const extra = got.filter((id) => (!expected.has(id) || seen.has(id)) && !appendedTwice.has(id));
+        for (const id of got) seen.add(id);
+        expect(extra, `rule ${ruleId}: unexpected or twice`).toEqual([]);
+      };
+      const producedIds = new Set(produced.map((r) => r.id));
+      onceOrCopied(
+        vipErrors.rule_id,
+        new Set(
+          traces
+            .filter((t) => t.root?.tags?.includes("vip"))
+            .flatMap((t) => [...t.before, t.root!, ...t.late.filter((r) => producedIds.has(r.id))])
+            .filter((r) => r.status === "error")
+            .map((r) => r.id),
+        ),
+      );
+      onceOrCopied(
+        toolRoots.rule_id,
+        new Set(
+          traces
+            .filter((t) => t.root && t.before.some((r) => r.run_type === "tool"))
+            .filter((t) => sampled(toolRoots.rule_id, t.root!.id, toolRoots.sampling_rate))
+            .map((t) => t.root!.id),
+        ),
+      );
 
       // No run lost; a run in two windows of a rule only if the log holds it twice.
       for (const rule of rules) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createFoldState, foldStep, type WindowSpec } from "@runhooks/rules";
+import { createStreamState, streamStep, type TraceSpec, type WindowSpec } from "@runhooks/rules";
 import { CUT_AFTER_MS, CUT_BYTES, CUT_EVERY, commitPoint, cutDue } from "../src/cut-policy.js";
 
 describe("when a batch is cut", () => {
@@ -24,9 +24,12 @@ describe("where a cut commits", () => {
     maxRuns: 100,
   });
   const [S5, S60] = [spec(5), spec(60)];
+  /** A trace-aware rule's candidate: it waits for its trace's root (none comes here) for 30 s. */
+  const HELD: TraceSpec = { window: spec(1), horizonMs: 30_000, needsRoot: true, needsTree: false };
   const json = new TextEncoder().encode("{}");
 
-  it.each<[string, [offset: number, time: number, matches: WindowSpec[]][], number, number]>([
+  type Message = [offset: number, time: number, matches: (WindowSpec | TraceSpec)[]];
+  it.each<[string, Message[], number, number]>([
     // [why, messages folded, next offset, commit point]
     ["no window open: where the next fold starts", [[10, 1000, []]], 11, 11],
     [
@@ -68,16 +71,46 @@ describe("where a cut commits", () => {
       13,
       11,
     ],
+    [
+      "a candidate waiting for its trace holds it, though no window is open",
+      [
+        [10, 1000, [HELD]],
+        [11, 6000, []],
+      ],
+      12,
+      10,
+    ],
+    [
+      "a candidate whose horizon passed no longer holds it",
+      [
+        [10, 1000, [HELD]],
+        [11, 31_000, []],
+      ],
+      12,
+      12,
+    ],
   ])("%s", (_why, messages, nextOffset, expected) => {
-    const fold = createFoldState(0);
-    for (const [offset, time, matches] of messages) {
-      foldStep(
-        fold,
-        matches.length === 0
+    const state = createStreamState(0);
+    for (const [offset, time, all] of messages) {
+      const matches = all.filter((m): m is WindowSpec => "ruleId" in m);
+      const held = all.filter((m): m is TraceSpec => "window" in m);
+      streamStep(
+        state,
+        all.length === 0
           ? { kind: "time", offset, time }
-          : { kind: "run", offset, time, run: { runId: `run-${offset}`, json }, matches },
+          : {
+              kind: "run",
+              offset,
+              time,
+              run: { runId: `run-${offset}`, json },
+              matches,
+              trace: {
+                key: `t/${offset}`,
+                verdicts: held.map((spec) => ({ spec, candidate: true, tree: false, root: undefined })),
+              },
+            },
       );
     }
-    expect(commitPoint(fold, nextOffset)).toBe(expected);
+    expect(commitPoint(state, nextOffset)).toBe(expected);
   });
 });

@@ -152,9 +152,12 @@ describe("judging a run", () => {
     const r = rule({ "==": [{ var: "name" }, "x"] });
     applyRuleVersion(book, { ruleId: r.rule_id, rule: r, effectiveFrom: 0 });
     // A filter that throws stands for any unexpected failure inside matching.
-    const entry = book.rules.get(r.rule_id)!.entries[0] as unknown as { filter: () => boolean };
-    entry.filter = () => {
-      throw new RangeError("Maximum call stack size exceeded");
+    const entry = book.rules.get(r.rule_id)!.entries[0] as unknown as { filter: { evaluate: () => boolean } };
+    entry.filter = {
+      ...entry.filter,
+      evaluate: () => {
+        throw new RangeError("Maximum call stack size exceeded");
+      },
     };
     const judged = judgeRun(bytes(run()), limits, book, 1000);
     expect(judged).toEqual({

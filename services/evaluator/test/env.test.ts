@@ -14,7 +14,25 @@ describe("evaluator configuration", () => {
       groupId: "runhooks-evaluator",
       sessionTimeoutMs: 10_000,
       http: { host: "127.0.0.1", port: 8081 },
+      traceHorizonSeconds: 300,
+      traceLimits: { maxTraces: 100_000, maxHeldBytes: 64 * 1024 * 1024 },
     });
+  });
+
+  it("takes the trace horizon and the trace fold's bounds, within their limits", () => {
+    const env = readEvaluatorEnv({
+      ...base,
+      RUNHOOKS_TRACE_HORIZON_SECONDS: "900",
+      RUNHOOKS_MAX_OPEN_TRACES: "5000",
+      RUNHOOKS_MAX_HELD_RUN_BYTES: String(16 * 1024 * 1024),
+    });
+    expect(evaluatorOptionsFromEnv(env, () => undefined)).toMatchObject({
+      traceHorizonSeconds: 900,
+      traceLimits: { maxTraces: 5000, maxHeldBytes: 16 * 1024 * 1024 },
+    });
+    expect(() => readEvaluatorEnv({ ...base, RUNHOOKS_TRACE_HORIZON_SECONDS: "3601" })).toThrow(
+      /RUNHOOKS_TRACE_HORIZON_SECONDS/,
+    );
   });
 
   it("names the settings it cannot read, shared and its own", () => {

@@ -117,6 +117,26 @@ describe("what the fold makes of a classified message", () => {
     expect(input.run.json[0]).toBe("{".charCodeAt(0));
   });
 
+  const TRACE = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d";
+  it("hands a run a trace-aware rule spoke of to its trace, copying its bytes only for a candidate", () => {
+    const traced = createRuleBook();
+    const tool = { ...rule, rule_id: randomUUID(), filter: { "==": [{ var: "run_type" }, "llm"] }, tree_filter: true };
+    applyRuleVersion(traced, { ruleId: tool.rule_id, rule: tool, effectiveFrom: 0 });
+    const candidate = run({ trace_id: TRACE });
+    const input = foldInputOf(classifyMessage({ value: candidate }, limits, traced, 10), 4, 900, candidate);
+    expect(input).toMatchObject({
+      kind: "run",
+      matches: [],
+      trace: { key: `${TENANT}/${TRACE}`, verdicts: [{ candidate: true, tree: true, root: undefined }] },
+    });
+    if (input.kind === "run") expect(Buffer.from(input.run.json).equals(candidate)).toBe(true);
+    // Only a fact for its trace (the tree filter holds, the filter does not): nothing to copy.
+    const fact = run({ run_type: "chain", trace_id: TRACE });
+    const factInput = foldInputOf(classifyMessage({ value: fact }, limits, traced, 10), 5, 900, fact);
+    expect(factInput).toMatchObject({ kind: "run", trace: { verdicts: [{ candidate: false, tree: true }] } });
+    if (factInput.kind === "run") expect(factInput.run.json.length).toBe(0);
+  });
+
   it.each<[string, Buffer | null, Record<string, string>]>([
     ["a tick", Buffer.from(tickValue("i")), tickHeaders],
     ["a dead letter", Buffer.from("{nope"), {}],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createFoldState, foldStep } from "@runhooks/rules";
+import { createFoldState, createTraceState, foldStep } from "@runhooks/rules";
 import { createFlushQueue } from "../src/flush-queue.js";
 import type { PartitionState } from "../src/partition-state.js";
 import { createPendingCut, takeCut } from "../src/pending-cut.js";
@@ -13,6 +13,7 @@ function partition(): PartitionState {
     committedOffset: -1,
     suppressBelow: 0,
     fold: createFoldState(0),
+    traces: createTraceState(),
     nextOffset: 0,
     lastReadAt: 0,
     tickInFlight: false,

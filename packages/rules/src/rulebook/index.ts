@@ -1,5 +1,8 @@
 export { DEFAULT_RUN_STEPS, applyRuleVersion, createRuleBook, matchRun, ruleGate } from "./rule-book.js";
 export type { ApplyOutcome, RuleBook, RuleBookOptions, RuleGate } from "./rule-book.js";
+export { isTraceAware, sampleIdOf } from "./gate.js";
+export { RULE_FILTER_FIELDS, resolveRuleFilter } from "./rule-filters.js";
+export type { RuleFilterField } from "./rule-filters.js";
 export { judgeDecodedRun } from "./judge.js";
 export type { RuleErrorSample, RunJudgement } from "./judge.js";
 export { anyRuleInForce } from "./in-force.js";

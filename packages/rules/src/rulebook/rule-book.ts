@@ -1,17 +1,12 @@
 import type { Run, RuleVersion } from "@runhooks/contracts";
-import {
-  READS_ALL_FACTS,
-  DEFAULT_FILTER_STEPS,
-  budgetExhaustedMessage,
-  compileFilter,
-  derivedFactsRead,
-  resolveFilter,
-  runFacts,
-  type CompiledFilter,
-  type FilterVerdict,
-} from "../filter/index.js";
-import { sampled } from "../sampling.js";
+import { READS_ALL_FACTS, DEFAULT_FILTER_STEPS, runFacts, type FilterVerdict } from "../filter/index.js";
+import { isTraceRoot } from "../trace/trace-run.js";
+import { DEFAULT_TRACE_HORIZON_SECONDS, type TraceVerdict } from "../trace/trace-verdict.js";
 import type { WindowSpec } from "../window/index.js";
+import { ruleGate } from "./gate.js";
+import { compileVersion, type SlotFilter, type TraceFilters } from "./version-entry.js";
+
+export { ruleGate, type RuleGate } from "./gate.js";
 
 /**
  * Every rule version the evaluator has read from the rules topic, by the time it came into force.
@@ -26,18 +21,11 @@ interface VersionEntry {
   readonly version: number;
   /** Undefined: the rule was deleted at `effectiveFrom` (a tombstone). */
   readonly rule?: RuleVersion;
-  readonly filter?: CompiledFilter | InvalidFilter;
-  /** What a verdict of "error" means for this version (told to the tenant through `onError`). */
-  readonly errorMessage?: string;
-  /** Index of this filter's text in `filterSlots`: rules with the same filter share it (-1: none). */
-  readonly slot?: number;
   readonly spec?: WindowSpec;
+  readonly filter?: SlotFilter;
+  /** Set for a trace-aware version: its runs are judged with their trace (DESIGN.md §4). */
+  readonly trace?: TraceFilters;
 }
-
-/** A stored filter that does not validate: never compiled, it answers "error" at no cost. */
-type InvalidFilter = ((facts: Record<string, unknown>) => FilterVerdict) & { readonly lastSteps: 0 };
-
-const invalidFilter: InvalidFilter = Object.assign((): FilterVerdict => "error", { lastSteps: 0 as const });
 
 interface RuleTimeline {
   readonly ruleId: string;
@@ -55,6 +43,8 @@ export interface RuleBook {
   /** Tenant → the derived facts any version of its rules may read (`derivedFactsRead`, bits). */
   readonly factsReadByTenant: Map<string, number>;
   longestWindowMs: number;
+  /** The longest trace horizon of a trace-aware version (0: none): a restart refolds twice it. */
+  longestHorizonMs: number;
   /**
    * Filter text → slot. Rules often repeat a filter (one per webhook team, per session…); within one
    * run's matching each distinct filter is evaluated once (a filter is a pure function of the facts).
@@ -66,6 +56,8 @@ export interface RuleBook {
   readonly filterSteps: number;
   /** Steps all of a tenant's filters together may take on one run (`DEFAULT_RUN_STEPS`). */
   readonly runSteps: number;
+  /** The horizon of a trace-aware version that names none (ms). */
+  readonly traceHorizonMs: number;
 }
 
 /**
@@ -81,6 +73,8 @@ export interface RuleBookOptions {
   readonly filterSteps?: number;
   /** Steps a run may take across all its tenant's filters; the default is `DEFAULT_RUN_STEPS`. */
   readonly runSteps?: number;
+  /** Horizon of trace-aware versions without `trace_horizon_seconds`; default `DEFAULT_TRACE_HORIZON_SECONDS`. */
+  readonly traceHorizonSeconds?: number;
 }
 
 export type ApplyOutcome =
@@ -89,7 +83,7 @@ export type ApplyOutcome =
   /** A version already known (a re-published message) or older than one known: ignored. */
   | { readonly kind: "stale"; readonly ruleId: string; readonly version: number }
   /**
-   * The stored filter does not resolve (written under laxer limits, or a bare literal `resolveFilter`
+   * A stored filter does not resolve (written under laxer limits, or a bare literal `resolveFilter`
    * refuses): the version matches nothing, and each run it is asked about gets the verdict "error"
    * with this message.
    */
@@ -101,10 +95,12 @@ export function createRuleBook(options: RuleBookOptions = {}): RuleBook {
     byTenant: new Map(),
     factsReadByTenant: new Map(),
     longestWindowMs: 0,
+    longestHorizonMs: 0,
     filterSlots: new Map(),
     memo: { call: 0, calledAt: [], answer: [] },
     filterSteps: options.filterSteps ?? DEFAULT_FILTER_STEPS,
     runSteps: options.runSteps ?? DEFAULT_RUN_STEPS,
+    traceHorizonMs: (options.traceHorizonSeconds ?? DEFAULT_TRACE_HORIZON_SECONDS) * 1000,
   };
 }
 
@@ -144,53 +140,21 @@ export function applyRuleVersion(
   }
   const rule = message.rule;
   if (last && rule.version <= last.version) return { kind: "stale", ruleId: rule.rule_id, version: rule.version };
-  // As written: JSON-logic, or a LangSmith string (the rules topic carries the filter unchanged).
-  const valid = resolveFilter(rule.filter);
-  const spec: WindowSpec = {
-    ruleId: rule.rule_id,
-    ruleVersion: rule.version,
-    tenantId: rule.tenant_id,
-    seconds: rule.window.seconds,
-    maxRuns: rule.window.max_runs,
-  };
+  const compiled = compileVersion(book, rule);
   indexTenant(book, rule.tenant_id, t);
-  const reads = (book.factsReadByTenant.get(rule.tenant_id) ?? 0) | (valid.ok ? derivedFactsRead(valid.tree) : 0);
-  book.factsReadByTenant.set(rule.tenant_id, reads);
+  book.factsReadByTenant.set(rule.tenant_id, (book.factsReadByTenant.get(rule.tenant_id) ?? 0) | compiled.reads);
   book.longestWindowMs = Math.max(book.longestWindowMs, rule.window.seconds * 1000);
-  if (!valid.ok) {
-    // Never compiled: a filter stored before a limit existed cannot run unbounded.
-    const error = valid.issues.map((i) => `${i.path}: ${i.message}`).join("; ");
-    const errorMessage = `the rule's filter is not valid, so it matches nothing: ${error}`;
-    t.entries.push({
-      effectiveFrom: message.effectiveFrom,
-      version: rule.version,
-      rule,
-      spec,
-      filter: invalidFilter,
-      errorMessage,
-    });
-    return { kind: "invalid_filter", ruleId: rule.rule_id, version: rule.version, error };
-  }
-  // A string and the JSON-logic it means share a slot.
-  const text = JSON.stringify(valid.tree);
-  let slot = book.filterSlots.get(text);
-  if (slot === undefined) {
-    slot = book.filterSlots.size;
-    book.filterSlots.set(text, slot);
-    book.memo.calledAt.push(0);
-    book.memo.answer.push(false);
-  }
-  const filter = compileFilter(valid.tree, { maxSteps: book.filterSteps });
-  const errorMessage = budgetExhaustedMessage(filter.maxSteps);
+  if (compiled.trace) book.longestHorizonMs = Math.max(book.longestHorizonMs, compiled.trace.spec.horizonMs);
   t.entries.push({
     effectiveFrom: message.effectiveFrom,
     version: rule.version,
     rule,
-    spec,
-    filter,
-    errorMessage,
-    slot,
+    spec: compiled.spec,
+    filter: compiled.filter,
+    ...(compiled.trace ? { trace: compiled.trace } : {}),
   });
+  if (compiled.invalid !== undefined)
+    return { kind: "invalid_filter", ruleId: rule.rule_id, version: rule.version, error: compiled.invalid };
   return { kind: "applied", ruleId: rule.rule_id, version: rule.version };
 }
 
@@ -205,23 +169,31 @@ function inForce(t: RuleTimeline, time: number): VersionEntry | undefined {
 
 const NO_MATCHES: readonly WindowSpec[] = Object.freeze([]);
 
-/** Why a rule version does not judge a run at all, before its filter; the evaluator's order. */
-export type RuleGate = "disabled" | "other_tenant" | "other_session" | "sampled_out";
+/** One run's matching: its facts, the memo call it owns, the steps spent, the last "error"'s reason. */
+interface Pass {
+  readonly book: RuleBook;
+  readonly facts: Record<string, unknown>;
+  readonly call: number;
+  spent: number;
+  error: string;
+}
 
-/**
- * The checks before the filter, in the evaluator's order: enabled, same tenant, same session (when the
- * rule names one), sampled in. Sampling comes before the filter, so a sampled-out run never costs a
- * filter evaluation and never reports a filter error. Undefined: the filter decides.
- */
-export function ruleGate(
-  rule: Pick<RuleVersion, "rule_id" | "tenant_id" | "session_id" | "enabled" | "sampling_rate">,
-  run: Pick<Run, "id" | "tenant_id" | "session_id">,
-): RuleGate | undefined {
-  if (!rule.enabled) return "disabled";
-  if (rule.tenant_id !== run.tenant_id) return "other_tenant";
-  if (rule.session_id !== null && rule.session_id !== run.session_id) return "other_session";
-  if (rule.sampling_rate < 1 && !sampled(rule.rule_id, run.id, rule.sampling_rate)) return "sampled_out";
-  return undefined;
+/** A filter's verdict on the pass' run: memoised per slot, charged to the run's step budget. */
+function verdictOf(p: Pass, f: SlotFilter): FilterVerdict {
+  const memo = p.book.memo;
+  p.error = f.errorMessage;
+  if (f.slot >= 0 && memo.calledAt[f.slot] === p.call) return memo.answer[f.slot]!;
+  if (p.spent >= p.book.runSteps) {
+    p.error = runBudgetMessage(p.book.runSteps);
+    return "error";
+  }
+  const verdict = f.evaluate(p.facts);
+  p.spent += f.evaluate.lastSteps;
+  if (f.slot >= 0) {
+    memo.calledAt[f.slot] = p.call;
+    memo.answer[f.slot] = verdict;
+  }
+  return verdict;
 }
 
 /**
@@ -230,6 +202,11 @@ export function ruleGate(
  * filter). Only the run's tenant's rules are looked at; the facts (derived variables) are computed
  * once, and only if some rule needs them (`factsOf` may be `attachFacts` when the caller owns the run
  * object; it is told which derived facts the tenant's filters may read).
+ *
+ * A trace-aware version (DESIGN.md §4) never returns a window here: its filter, its `tree_filter`,
+ * and for the trace's root its `trace_filter`, are judged in the same pass and budget, and told to
+ * `onTrace` when the run is a candidate, satisfies the tree filter or is the root. Without `onTrace`,
+ * trace-aware versions are not evaluated.
  *
  * A filter whose verdict is "error" (its evaluation ran out of budget, or the stored filter is not
  * valid) does not match; `onError` is called once per (run, rule) with that verdict and the reason.
@@ -240,40 +217,52 @@ export function matchRun(
   time: number,
   factsOf: (run: Run, reads: number) => Record<string, unknown> = runFacts,
   onError?: (spec: WindowSpec, error: string) => void,
+  onTrace?: (verdict: TraceVerdict) => void,
 ): readonly WindowSpec[] {
   const candidates = book.byTenant.get(run.tenant_id);
   if (candidates === undefined) return NO_MATCHES;
-  let facts: Record<string, unknown> | undefined;
+  let pass: Pass | undefined;
   let out: WindowSpec[] | undefined;
-  const memo = book.memo;
-  const call = ++memo.call;
-  let spent = 0;
+  let root: boolean | undefined;
   for (const t of candidates) {
     const e = inForce(t, time);
     const rule = e?.rule;
-    if (rule === undefined || ruleGate(rule, run) !== undefined) continue;
-    facts ??= factsOf(run, book.factsReadByTenant.get(run.tenant_id) ?? READS_ALL_FACTS);
-    const slot = e!.slot ?? -1;
-    let verdict: FilterVerdict;
-    let error = e!.errorMessage;
-    if (slot >= 0 && memo.calledAt[slot] === call) verdict = memo.answer[slot]!;
-    else if (spent >= book.runSteps) {
-      verdict = "error";
-      error = runBudgetMessage(book.runSteps);
-    } else {
-      const filter = e!.filter!;
-      verdict = filter(facts);
-      spent += filter.lastSteps;
-      if (slot >= 0) {
-        memo.calledAt[slot] = call;
-        memo.answer[slot] = verdict;
-      }
-    }
-    if (verdict !== true) {
-      if (verdict === "error") onError?.(e!.spec!, error ?? "the filter could not be evaluated");
+    if (rule === undefined || (e!.trace !== undefined && onTrace === undefined) || ruleGate(rule, run) !== undefined)
+      continue;
+    pass ??= {
+      book,
+      facts: factsOf(run, book.factsReadByTenant.get(run.tenant_id) ?? READS_ALL_FACTS),
+      call: ++book.memo.call,
+      spent: 0,
+      error: "",
+    };
+    const verdict = verdictOf(pass, e!.filter!);
+    let error = verdict === "error" ? pass.error : undefined;
+    const trace = e!.trace;
+    if (trace === undefined) {
+      if (verdict === true) (out ??= []).push(e!.spec!);
+      else if (error !== undefined) onError?.(e!.spec!, error);
       continue;
     }
-    (out ??= []).push(e!.spec!);
+    let tree: FilterVerdict = false;
+    if (trace.treeFilter !== undefined) {
+      tree = verdictOf(pass, trace.treeFilter);
+      if (tree === "error") error ??= pass.error;
+    }
+    root ??= isTraceRoot(run);
+    let passes: FilterVerdict | undefined;
+    if (root) {
+      passes = trace.traceFilter === undefined ? true : verdictOf(pass, trace.traceFilter);
+      if (passes === "error") error ??= pass.error;
+    }
+    if (error !== undefined) onError?.(e!.spec!, error);
+    if (verdict === true || tree === true || root)
+      onTrace!({
+        spec: trace.spec,
+        candidate: verdict === true,
+        tree: tree === true,
+        root: root ? passes === true : undefined,
+      });
   }
   return out ?? NO_MATCHES;
 }

@@ -44,6 +44,15 @@ export interface WindowRun {
   readonly time: number;
 }
 
+/**
+ * A run read earlier that joins a window now: a candidate of a trace-aware rule its trace settled
+ * (DESIGN.md §4). It joins the window of the stream time it joins at, with that time as its run time.
+ */
+export interface FoldJoin {
+  readonly run: Omit<WindowRun, "time">;
+  readonly spec: WindowSpec;
+}
+
 export type FoldInput =
   /** A tick, a run no rule matched, a run that has not ended: it only moves time. */
   | { readonly kind: "time"; readonly offset: number; readonly time: number }
@@ -53,6 +62,8 @@ export type FoldInput =
       readonly time: number;
       readonly run: Omit<WindowRun, "offset" | "time">;
       readonly matches: readonly WindowSpec[];
+      /** Runs that join now, after this one (the trace fold's). */
+      readonly joins?: readonly FoldJoin[];
     };
 
 /** `time`: the stream time reached the window's end; `max_bytes`: the next run would not fit the piece. */
@@ -86,6 +97,8 @@ interface OpenWindow {
   /** The ids of `runs`. */
   readonly ids: Set<string>;
   bytes: number;
+  /** The lowest offset of its runs (a joined run was read before the runs added ahead of it). */
+  firstOffset: number;
 }
 
 export interface FoldState {
@@ -176,14 +189,26 @@ function addRun(state: FoldState, spec: WindowSpec, run: WindowRun, at: number, 
   }
   if (!w) {
     const piece = state.nextPiece.get(key)?.piece ?? 0;
-    w = { spec, startMs, endMs: startMs + lengthMs, piece, runs: [], ids: new Set(), bytes: 0 };
+    w = {
+      spec,
+      startMs,
+      endMs: startMs + lengthMs,
+      piece,
+      runs: [],
+      ids: new Set(),
+      bytes: 0,
+      firstOffset: run.offset,
+    };
     state.open.set(key, w);
     if (w.endMs < state.earliestEnd) state.earliestEnd = w.endMs;
   }
   w.runs.push(run);
   w.ids.add(run.runId);
   w.bytes += bytes;
+  if (run.offset < w.firstOffset) w.firstOffset = run.offset;
 }
+
+const NO_JOINS: readonly FoldJoin[] = Object.freeze([]);
 
 /** What a step that closes nothing returns: most steps (shared, so they allocate nothing). */
 const NOTHING_CLOSED: readonly ClosedPart[] = Object.freeze([]);
@@ -205,6 +230,8 @@ export function foldStep(state: FoldState, input: FoldInput): readonly ClosedPar
       time: state.streamTime,
     };
     for (const spec of input.matches) addRun(state, spec, run, input.offset, out);
+    for (const j of input.joins ?? NO_JOINS)
+      addRun(state, j.spec, { ...j.run, time: state.streamTime }, input.offset, out);
   }
   return out;
 }
@@ -212,10 +239,7 @@ export function foldStep(state: FoldState, input: FoldInput): readonly ClosedPar
 /** The lowest offset a restart must still read: the first run of the oldest open window. */
 export function oldestOpenOffset(state: FoldState): number | undefined {
   let oldest: number | undefined;
-  for (const w of state.open.values()) {
-    const first = w.runs[0]?.offset;
-    if (first !== undefined && (oldest === undefined || first < oldest)) oldest = first;
-  }
+  for (const w of state.open.values()) if (oldest === undefined || w.firstOffset < oldest) oldest = w.firstOffset;
   return oldest;
 }
 

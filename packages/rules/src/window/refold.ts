@@ -7,12 +7,15 @@ import type { Checkpoint } from "./checkpoint.js";
  */
 
 /**
- * The time a refold starts at: `S - longest window`. Every run of a window still open at S lies at or
- * after it (an open window ends after S, so it starts after S - W), and so do the earlier pieces of
- * those windows, which fixes their piece numbers.
+ * The time a refold starts at: `S - longest window - 2 × longest horizon`. Every run of a window still
+ * open at S joined it after S - W (an open window ends after S, so it starts after S - W), and so did
+ * the earlier pieces of those windows, which fixes their piece numbers. A trace-aware candidate that
+ * joins after S - W was read less than a horizon H before it joined; whether it was still waiting then
+ * depends on the facts its earlier moments remembered, read less than H before those: every message
+ * that decides an open window lies after S - W - 2H (DESIGN.md §4).
  */
-export function refoldFromTime(checkpoint: Checkpoint, longestWindowMs: number): number {
-  return checkpoint.streamTime - longestWindowMs;
+export function refoldFromTime(checkpoint: Checkpoint, longestWindowMs: number, longestHorizonMs = 0): number {
+  return checkpoint.streamTime - longestWindowMs - 2 * longestHorizonMs;
 }
 
 /**

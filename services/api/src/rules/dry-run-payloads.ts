@@ -2,11 +2,14 @@ import type { Run, WebhookPayload } from "@runhooks/contracts";
 import {
   chunkWindow,
   createFoldState,
-  foldStep,
+  createTraceState,
   mergeParts,
+  streamStep,
   type ClosedPart,
   type MergeablePart,
   type MergedWindowSpec,
+  type Settlement,
+  type TraceInput,
   type WindowSpec,
 } from "@runhooks/rules";
 
@@ -20,7 +23,7 @@ export interface PayloadChunk {
 }
 
 /** No offset means UTC (LangSmith's convention), never local time. */
-function timeOf(run: Run): number {
+export function timeOf(run: Run): number {
   const text = run.end_time ?? run.start_time;
   const withOffset = /([zZ]|[+-]\d{2}:\d{2})$/.test(text) ? text : `${text}Z`;
   return Date.parse(withOffset);
@@ -51,28 +54,57 @@ function windowsOf(parts: readonly ClosedPart[]): { spec: MergedWindowSpec; part
   );
 }
 
+/** A judged run of the dry run: the windows it joins at once, and what trace-aware rules said of it. */
+export interface DryRunInput {
+  readonly run: Run;
+  readonly matches: readonly WindowSpec[];
+  readonly trace?: TraceInput | undefined;
+}
+
+/** What became of a trace-aware rule's candidate: how, at what time, and while which run was read. */
+export interface DrySettlement {
+  readonly how: Settlement;
+  readonly at: number;
+  /** Index of the run whose reading settled it; undefined when the end of the runs did (its horizon). */
+  readonly by: number | undefined;
+}
+
 /**
- * The payloads a receiver would get, with the evaluator's fold and the assembler's merge: aligned
- * windows of `window.seconds`, a run id once per window, each window's runs in order of time and cut
- * into chunks of `window.max_runs`. The live evaluator uses each run's broker append time; a dry run
- * has none, so it folds the runs in the order of their end_time (start_time if none), as sent where
- * those tie, in one runs partition.
+ * The payloads a receiver would get, with the evaluator's fold (trace fold and window fold) and the
+ * assembler's merge: aligned windows of `window.seconds`, a run id once per window, each window's runs
+ * in order of time and cut into chunks of `window.max_runs`. The live evaluator uses each run's broker
+ * append time; a dry run has none, so it folds the runs in the order of their end_time (start_time if
+ * none), as sent where those tie, in one runs partition. `settled`: by run index, what became of each
+ * trace-aware candidate.
  */
-export function windowPayloads(matched: readonly { readonly run: Run; readonly matches: readonly WindowSpec[] }[]): {
+export function foldDryRun(judged: readonly DryRunInput[]): {
   payloads: WebhookPayload[];
   chunks: PayloadChunk[];
+  settled: Map<number, DrySettlement>;
 } {
-  const inLogOrder = matched
+  const inLogOrder = judged
     .map((m, index) => ({ ...m, index, time: timeOf(m.run) }))
     .sort((a, b) => a.time - b.time || a.index - b.index);
-  const fold = createFoldState(0);
+  const settled = new Map<number, DrySettlement>();
+  let reading: number | undefined;
+  const state = {
+    fold: createFoldState(0),
+    traces: createTraceState(undefined, (c, how, at) => settled.set(c.offset, { how, at, by: reading })),
+  };
   const parts: ClosedPart[] = [];
   for (const m of inLogOrder) {
+    reading = m.index;
+    const { index: offset, time } = m;
+    if (m.matches.length === 0 && m.trace === undefined) {
+      parts.push(...streamStep(state, { kind: "time", offset, time }));
+      continue;
+    }
     const run = { runId: m.run.id, json: encoder.encode(JSON.stringify(m.run)) };
-    parts.push(...foldStep(fold, { kind: "run", offset: m.index, time: m.time, run, matches: m.matches }));
+    parts.push(...streamStep(state, { kind: "run", offset, time, run, matches: m.matches, trace: m.trace }));
   }
-  // A time past every window's end closes the windows still open.
-  parts.push(...foldStep(fold, { kind: "time", offset: matched.length, time: Number.POSITIVE_INFINITY }));
+  // A time past every window's end and every horizon closes the windows still open.
+  reading = undefined;
+  parts.push(...streamStep(state, { kind: "time", offset: judged.length, time: Number.POSITIVE_INFINITY }));
   const payloads: WebhookPayload[] = [];
   const chunks: PayloadChunk[] = [];
   for (const w of windowsOf(parts)) {
@@ -87,5 +119,5 @@ export function windowPayloads(matched: readonly { readonly run: Run; readonly m
       chunks.push({ window_id: c.windowId, chunk_index: c.chunkIndex, chunk_count: c.chunkCount });
     }
   }
-  return { payloads, chunks };
+  return { payloads, chunks, settled };
 }

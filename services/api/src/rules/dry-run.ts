@@ -10,6 +10,7 @@ import {
   judgeDecodedRun,
   ruleGate,
   runFacts,
+  sampleIdOf,
   samplePoint,
   type CompiledFilter,
   type FilterPartExplanation,
@@ -17,11 +18,13 @@ import {
   type JsonLogicExpression,
   type RuleBook,
   type RuleGate,
+  type TraceInput,
   type WindowSpec,
   resolveFilter,
   withSessionId,
 } from "@runhooks/rules";
-import { windowPayloads, type PayloadChunk } from "./dry-run-payloads.js";
+import { foldDryRun, type PayloadChunk } from "./dry-run-payloads.js";
+import { traceChecks, traceRule } from "./dry-run-trace.js";
 
 /** What one dry run may cost, in filter steps (never in time, so the same request answers the same). */
 export interface DryRunLimits {
@@ -42,7 +45,17 @@ export const DEFAULT_DRY_RUN_STEPS = 2_000_000;
 
 /** One part of a rule and what it said about a run. */
 export interface RuleCheck {
-  readonly part: "ended" | "enabled" | "tenant" | "session" | "filter" | "sampling";
+  readonly part:
+    | "ended"
+    | "enabled"
+    | "tenant"
+    | "session"
+    | "filter"
+    | "sampling"
+    /** A trace-aware rule's (DESIGN.md §4): its trace's root, its tree, and what its trace decided. */
+    | "trace_filter"
+    | "tree_filter"
+    | "trace";
   readonly ok: boolean;
   readonly message: string;
   /** The filter, part by part (`filter` check only). */
@@ -59,6 +72,12 @@ export interface RunVerdict {
   readonly error?: string;
   /** Every check, passing or not, in the order the evaluator applies them. */
   readonly checks: readonly RuleCheck[];
+  /**
+   * The check that decided the run: the first failing one, or for a match the filter whose fact came
+   * last (`trace_filter` when its trace's root was read, `tree_filter` when a run satisfying it was,
+   * `filter` when the run itself was: a plain rule's match, or a trace that had settled it already).
+   */
+  readonly decided_by: RuleCheck["part"];
   /** Why not, one line per failing part (empty when matched). */
   readonly reasons: readonly string[];
 }
@@ -159,7 +178,7 @@ function gateMessage(part: RuleCheck["part"], ok: boolean, rule: Rule, run: Run)
     default:
       return ok
         ? `sampled in (sampling_rate ${rule.sampling_rate})`
-        : `sampled out: this run's sample point ${samplePoint(rule.id, run.id).toFixed(4)} is not below sampling_rate ${rule.sampling_rate}`;
+        : `sampled out: this ${sampleIdOf(rule, run) === run.id ? "run" : "trace"}'s sample point ${samplePoint(rule.id, sampleIdOf(rule, run)).toFixed(4)} is not below sampling_rate ${rule.sampling_rate}`;
   }
 }
 
@@ -182,10 +201,11 @@ interface DryRunContext {
 /** A dry run's runs have no log time: the rule's one version is in force at the time they are judged at. */
 const JUDGED_AT = 0;
 
-/** A run's verdict, and the windows it joins when it matched. */
+/** A run's verdict, the windows it joins at once, and what trace-aware rules said of it. */
 interface Checked {
   readonly verdict: RunVerdict;
   readonly matches: readonly WindowSpec[];
+  readonly trace?: TraceInput | undefined;
 }
 
 function checkRun(c: DryRunContext, given: Run): Checked {
@@ -232,24 +252,34 @@ function checkRun(c: DryRunContext, given: Run): Checked {
   const judged = judgeDecodedRun(c.book, run, JUDGED_AT, () => facts);
   if (judged.kind === "matched") return { verdict: runVerdict(run, checks, undefined, true), matches: judged.matches };
   const ruleError = judged.kind === "not_matched" && judged.ruleErrors.length > 0;
-  return { verdict: runVerdict(run, checks, ruleError ? message : undefined), matches: [] };
+  const trace = judged.kind === "not_matched" ? judged.trace : undefined;
+  return { verdict: runVerdict(run, checks, ruleError ? message : undefined), matches: [], trace };
 }
 
-function runVerdict(run: Run, checks: readonly RuleCheck[], error: string | undefined, matched = false): RunVerdict {
+function runVerdict(
+  run: Run,
+  checks: readonly RuleCheck[],
+  error: string | undefined,
+  matched = false,
+  decidedBy?: RuleCheck["part"],
+): RunVerdict {
   return {
     run_id: run.id,
     matched,
     ...(error === undefined ? {} : { error }),
     checks,
     reasons: checks.filter((c) => !c.ok).map((c) => `${c.part}: ${c.message}`),
+    decided_by: decidedBy ?? (matched ? "filter" : (checks.find((c) => !c.ok)?.part ?? "filter")),
   };
 }
 
 /**
  * Which runs a rule matches and why not, and the exact webhook payloads it would send, decided by the
  * evaluator's own code: its judgement (`judgeDecodedRun`: ended, then `ruleGate`'s enabled, tenant,
- * session and sampling, then the filter under the evaluator's budget), its fold (`foldStep`) and the
- * assembler's merge (`mergeParts`, `chunkWindow`). Every check is shown, passing or not.
+ * session and sampling, then the filter under the evaluator's budget), its fold (`streamStep`: the
+ * trace fold of a trace-aware rule, then the window fold) and the assembler's merge (`mergeParts`,
+ * `chunkWindow`). Every check is shown, passing or not; a trace-aware rule's runs are taken as whole
+ * traces (dry-run-trace.ts).
  */
 export function dryRun(rule: Rule, runs: readonly Run[], limits: Partial<DryRunLimits> = {}): DryRunResult {
   const resolved = resolveFilter(rule.filter);
@@ -276,20 +306,32 @@ export function dryRun(rule: Rule, runs: readonly Run[], limits: Partial<DryRunL
     allowance,
   };
   const checked = runs.map((run) => checkRun(context, run));
-  const matched = runs.flatMap((run, i) =>
-    checked[i]!.verdict.matched ? [{ run, matches: checked[i]!.matches }] : [],
-  );
+  const { settled, ...payloads } = foldDryRun(runs.map((run, i) => ({ run, ...checked[i]! })));
+  const traced = traceRule(rule, allowance.limits.filterSteps);
+  const results = checked.map((c) => c.verdict);
+  if (traced !== undefined) {
+    const candidates = checked.flatMap((c, i) => (c.trace?.verdicts.some((v) => v.candidate) ? [i] : []));
+    const gated = (run: Run) => ruleGate(version, run) === undefined;
+    for (const [i, t] of traceChecks(traced, runs, candidates, settled, gated, allowance)) {
+      const joined = settled.get(i)?.how === "joined";
+      results[i] = runVerdict(runs[i]!, [...results[i]!.checks, ...t.checks], undefined, joined, t.decidedBy);
+    }
+  }
   return {
     rule_id: rule.id,
-    matched: matched.length,
-    errors: checked.filter((c) => c.verdict.error !== undefined).length,
+    matched: results.filter((r) => r.matched).length,
+    errors: results.filter((r) => r.error !== undefined).length,
     steps: allowance.used,
-    results: checked.map((c) => c.verdict),
-    ...windowPayloads(matched),
+    results,
+    ...payloads,
     webhooks: rule.webhooks.map((w) => redactUrl(w.url)),
     windowing:
       `matched runs grouped into aligned ${rule.window.seconds}s windows by end_time (start_time if none), ` +
       `one payload per window, or chunks of ${rule.window.max_runs} runs (the last smaller) when it holds more; ` +
+      (traced === undefined
+        ? ""
+        : `a run waits for its trace and joins the window of the moment its trace settles it, ` +
+          `at most ${traced.horizonSeconds} s${rule.trace_horizon_seconds === undefined ? " (the evaluator's default horizon unless it is configured otherwise)" : ""}; `) +
       `live windows use the broker's append time`,
   };
 }

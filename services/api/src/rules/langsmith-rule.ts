@@ -117,7 +117,9 @@ export function ruleFieldsFromLangSmith(body: unknown, current?: StoredRule): Pa
         const refused = refusal(key, value);
         if (refused) issues.push(refused);
         else if (LANGSMITH_LATER_FIELDS.includes(key as LangSmithLaterField)) {
-          if (!isEmptyValue(value)) fields[key] = value; // a later field that works: the rule judges it
+          // A later field that works: the rule judges it. An empty filter means none (a PATCH removes it).
+          if (!isEmptyValue(value)) fields[key] = value;
+          else if (key === "trace_filter" || key === "tree_filter") fields[key] = null;
         } else if (!(key in LANGSMITH_UNSUPPORTED_FIELDS) && !LANGSMITH_READ_ONLY_FIELDS.includes(key)) {
           issues.push({ path: key, message: NOT_A_FIELD });
         }

@@ -11,10 +11,20 @@ import {
   type FieldIssue,
   type ParseResult,
 } from "@runhooks/contracts";
-import { resolveFilter } from "@runhooks/rules";
+import { RULE_FILTER_FIELDS, resolveRuleFilter } from "@runhooks/rules";
 
 /** Fields the API shows on a rule but never takes from a client: sent back, they are ignored. */
-const READ_ONLY_FIELDS = ["created_at", "updated_at", "effective_from", "filter_logic"] as const;
+const READ_ONLY_FIELDS = [
+  "created_at",
+  "updated_at",
+  "effective_from",
+  "filter_logic",
+  "trace_filter_logic",
+  "tree_filter_logic",
+] as const;
+
+/** Optional fields a client removes by sending null (a PATCH merges, so absent would keep them). */
+const REMOVABLE_FIELDS = ["trace_filter", "tree_filter", "trace_horizon_seconds"] as const;
 
 const signingSecret = Webhook.shape.signing_secret.unwrap();
 
@@ -65,6 +75,7 @@ export function parseRuleDocument(input: unknown, context: RuleDocumentContext):
   const issues: FieldIssue[] = [];
   const { version: rawVersion, ...rest } = input;
   for (const field of READ_ONLY_FIELDS) delete rest[field];
+  for (const field of REMOVABLE_FIELDS) if (rest[field] === null) delete rest[field];
 
   let version: number | undefined;
   if (rawVersion !== undefined) {
@@ -84,21 +95,44 @@ export function parseRuleDocument(input: unknown, context: RuleDocumentContext):
 
   const parsed = RuleInput.safeParse(rest);
   if (!parsed.success) {
-    // The filter is checked below with its own, more precise, paths.
-    issues.push(...issuesOf(parsed.error).filter((i) => i.path !== "filter" && !i.path.startsWith("filter.")));
+    // The filters are checked below with their own, more precise, paths.
+    issues.push(...issuesOf(parsed.error).filter((i) => !isFilterPath(i.path)));
   }
-  if ("filter" in rest) {
-    const filter = resolveFilter(rest["filter"]);
-    if (!filter.ok) issues.push(...filter.issues);
-  } else {
+  issues.push(...filterIssues(rest));
+
+  if (issues.length > 0 || !parsed.success) return { ok: false, issues: dedupe(issues) };
+  return { ok: true, value: { rule: parsed.data, version } };
+}
+
+function isFilterPath(path: string): boolean {
+  return RULE_FILTER_FIELDS.some(
+    (field) => path === field || path.startsWith(`${field}.`) || path.startsWith(`${field}[`),
+  );
+}
+
+/**
+ * The rule's filters, each as the evaluator reads it (`resolveRuleFilter`: the same structure and cost
+ * bound for all three), and the trace horizon, which only a trace-aware rule has.
+ */
+function filterIssues(rest: Record<string, unknown>): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  if (!("filter" in rest))
     issues.push({
       path: "filter",
       message: `is required: a JSON-logic expression (true matches every run) or a LangSmith filter string such as 'eq(run_type, "llm")'`,
     });
+  for (const field of RULE_FILTER_FIELDS) {
+    if (!(field in rest)) continue;
+    const filter = resolveRuleFilter(field, rest[field]);
+    if (!filter.ok) issues.push(...filter.issues);
   }
-
-  if (issues.length > 0 || !parsed.success) return { ok: false, issues: dedupe(issues) };
-  return { ok: true, value: { rule: parsed.data, version } };
+  if ("trace_horizon_seconds" in rest && !("trace_filter" in rest) && !("tree_filter" in rest)) {
+    issues.push({
+      path: "trace_horizon_seconds",
+      message: "applies only to a rule with a trace_filter or a tree_filter: set one, or remove it",
+    });
+  }
+  return issues;
 }
 
 /** Zod's issues as field issues; an unknown key is reported at its own path (`webhooks[0].secret`). */
