@@ -1,6 +1,13 @@
 import { hostname } from "node:os";
 import { connectDatabase, migrate } from "@runhooks/db";
-import { createKafka, ensureTopics, topicNames, topicSpecs, describeMismatch } from "@runhooks/kafka";
+import {
+  createKafka,
+  ensureTopics,
+  topicNames,
+  topicSpecs,
+  describeMismatch,
+  type KafkaSecurity,
+} from "@runhooks/kafka";
 import type { FastifyServerOptions } from "fastify";
 import { OTEL_OFF, createTelemetry, type OtelConfig } from "@runhooks/telemetry";
 import { buildApp, type AppOptions } from "./http/app.js";
@@ -12,6 +19,8 @@ import { startRuleErrorsConsumer } from "./rule-errors/consumer.js";
 export interface StartApiOptions {
   readonly databaseUrl: string;
   readonly kafkaBrokers: readonly string[];
+  /** TLS and SASL to the brokers (KAFKA_TLS_*, KAFKA_SASL_*); default PLAINTEXT. */
+  readonly kafkaSecurity?: KafkaSecurity;
   /** Default `runhooks`: the relay publishes to `<prefix>.rules`. */
   readonly topicPrefix?: string;
   /** Default 127.0.0.1. */
@@ -83,7 +92,12 @@ export async function startApi(options: StartApiOptions): Promise<RunningApi> {
     cleanups.push(() => app.close());
 
     let relay: OutboxRelay | undefined;
-    const kafka = createKafka({ brokers: options.kafkaBrokers, clientId: "runhooks-api", logLevel: "error" });
+    const kafka = createKafka({
+      brokers: options.kafkaBrokers,
+      clientId: "runhooks-api",
+      logLevel: "error",
+      security: options.kafkaSecurity,
+    });
     const topics = topicNames(options.topicPrefix);
     const ruleErrors = options.ruleErrors ?? true;
     if (options.relay !== false || ruleErrors !== false) {

@@ -1,4 +1,4 @@
-import { ServiceEnv, parseEnv, refineOtelEnv } from "@runhooks/telemetry";
+import { ServiceEnv, parseEnv, refineServiceEnv } from "@runhooks/telemetry";
 import { z } from "zod";
 import { parseCidr } from "./address-policy.js";
 
@@ -65,7 +65,7 @@ export const DeliveryEnv = ServiceEnv.extend({
   /** Health and metrics HTTP port on 127.0.0.1; 0 picks a free port, -1 disables it. */
   RUNHOOKS_DELIVERY_PORT: z.coerce.number().int().min(-1).max(65535).default(8082),
   RUNHOOKS_DELIVERY_HOST: z.string().default("127.0.0.1"),
-}).superRefine(refineOtelEnv);
+}).superRefine(refineServiceEnv);
 export type DeliveryEnv = z.infer<typeof DeliveryEnv>;
 
 export function readDeliveryEnv(env: NodeJS.ProcessEnv = process.env): DeliveryEnv {

@@ -102,6 +102,7 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
   const kafka = createKafka({
     brokers: o.brokers,
     clientId: `runhooks-delivery-${o.instanceId}`,
+    security: o.kafkaSecurity,
     logger: (level, message, fields) => log(level, message, fields),
   });
   // Java's rule (murmur2 of the key), as kafkajs' default partitioner, without its garbage.

@@ -1,4 +1,4 @@
-import { ServiceEnv, parseEnv, refineOtelEnv } from "@runhooks/telemetry";
+import { ServiceEnv, parseEnv, refineServiceEnv } from "@runhooks/telemetry";
 import { z } from "zod";
 import { DEFAULT_MAX_RUN_DEPTH } from "./decode.js";
 
@@ -31,7 +31,7 @@ export const EvaluatorEnv = ServiceEnv.omit({ DATABASE_URL: true, RUNHOOKS_DB_PO
     RUNHOOKS_EVALUATOR_PORT: z.coerce.number().int().min(-1).max(65535).default(8081),
     RUNHOOKS_EVALUATOR_HOST: z.string().default("127.0.0.1"),
   })
-  .superRefine(refineOtelEnv);
+  .superRefine(refineServiceEnv);
 export type EvaluatorEnv = z.infer<typeof EvaluatorEnv>;
 
 export function readEvaluatorEnv(env: NodeJS.ProcessEnv = process.env): EvaluatorEnv {

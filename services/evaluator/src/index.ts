@@ -39,6 +39,7 @@ export async function startEvaluator(o: EvaluatorOptions): Promise<Evaluator> {
   const kafka = createKafka({
     brokers: o.brokers,
     clientId: `runhooks-evaluator-${o.instanceId}`,
+    security: o.kafkaSecurity,
     logger: (level, message, fields) => log(level, message, fields),
   });
   const telemetry = createTelemetry(o.otel ?? OTEL_OFF, {
