@@ -53,6 +53,11 @@ export interface StartApiOptions {
   readonly wrongKeyCacheMs?: number;
 }
 
+/** The rule-errors consumer group unless RUNHOOKS_API_RULE_ERRORS_GROUP names another: one per prefix. */
+export function ruleErrorsGroup(topicPrefix = "runhooks"): string {
+  return `${topicPrefix}-api-rule-errors`;
+}
+
 export interface RunningApi {
   /** `http://host:port`, with the port actually bound. */
   readonly url: string;
@@ -125,8 +130,7 @@ export async function startApi(options: StartApiOptions): Promise<RunningApi> {
         topic: topics.ruleErrors,
         // Per prefix: installations (and test runs) sharing a cluster never share the group.
         groupId:
-          (typeof ruleErrors === "object" ? ruleErrors.groupId : undefined) ??
-          `${options.topicPrefix ?? "runhooks"}-api-rule-errors`,
+          (typeof ruleErrors === "object" ? ruleErrors.groupId : undefined) ?? ruleErrorsGroup(options.topicPrefix),
         log: app.log,
         onStored: (n) => (counters.ruleErrorsStored += n),
       });

@@ -9,10 +9,12 @@ const flag = (byDefault: "true" | "false") =>
     .transform((v) => (v === "" ? byDefault === "true" : v === "true" || v === "1"));
 const bool = flag("false");
 
+export const DEFAULT_DELIVERY_GROUP = "runhooks-delivery";
+
 /** The delivery's whole configuration, parsed once at start: the shared settings (ServiceEnv) and its own. */
 export const DeliveryEnv = ServiceEnv.extend({
   /** Consumer group of the windows topic: all delivery instances of one installation share it. */
-  RUNHOOKS_DELIVERY_GROUP: z.string().min(1).default("runhooks-delivery"),
+  RUNHOOKS_DELIVERY_GROUP: z.string().min(1).default(DEFAULT_DELIVERY_GROUP),
   /**
    * Windows consumer session: a killed delivery process stalls its partitions this long. 6 s, the
    * broker's default group.min.session.timeout.ms; a process stopped longer is dropped from the group

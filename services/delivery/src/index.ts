@@ -28,7 +28,7 @@ import { createWebhookCache } from "./webhook-cache.js";
 import { startWindowsConsumer } from "./windows-consumer.js";
 import { startWorkers } from "./workers.js";
 
-export { readDeliveryEnv, DeliveryEnv } from "./env.js";
+export { DEFAULT_DELIVERY_GROUP, readDeliveryEnv, DeliveryEnv } from "./env.js";
 export { deliveryOptionsFromEnv } from "./options.js";
 export type { DeliveryOptions } from "./options.js";
 export { DELIVERY_METRICS } from "./metrics.js";

@@ -2,6 +2,8 @@ import { ServiceEnv, parseEnv, refineServiceEnv } from "@runhooks/telemetry";
 import { z } from "zod";
 import { DEFAULT_MAX_RUN_DEPTH } from "./decode.js";
 
+export const DEFAULT_EVALUATOR_GROUP = "runhooks-evaluator";
+
 /**
  * The evaluator's whole configuration, parsed once at start: the shared settings (ServiceEnv) but the
  * database's, which it does not use, and its own.
@@ -9,7 +11,7 @@ import { DEFAULT_MAX_RUN_DEPTH } from "./decode.js";
 export const EvaluatorEnv = ServiceEnv.omit({ DATABASE_URL: true, RUNHOOKS_DB_POOL_SIZE: true })
   .extend({
     /** Consumer group of the runs topic: all evaluator instances of one installation share it. */
-    RUNHOOKS_EVALUATOR_GROUP: z.string().min(1).default("runhooks-evaluator"),
+    RUNHOOKS_EVALUATOR_GROUP: z.string().min(1).default(DEFAULT_EVALUATOR_GROUP),
     /** Runs larger than this go to the dead-letter topic as `oversized`. */
     RUNHOOKS_MAX_RUN_BYTES: z.coerce
       .number()
