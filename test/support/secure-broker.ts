@@ -22,7 +22,7 @@ export interface SecureBroker {
   /** The super user (PLAIN, also the broker's own inter-broker and controller principal). */
   readonly admin: KafkaSecurity;
   readonly logFile: string;
-  password(user: string): string;
+  readonly password: (user: string) => string;
   /** SASL_SSL as `user`, with its password unless another is given; trusting the test CA. */
   sasl(user: string, password?: string): KafkaSecurity;
   /** TLS with a client certificate issued to CN=`user`, for `mtlsBrokers`. */
@@ -102,6 +102,10 @@ export async function startSecureBroker(users: readonly SecureUser[]): Promise<S
         "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
         "super.users": `User:${ADMIN}`,
         "allow.everyone.if.no.acl.found": "false",
+        // One partition each, not 50: less for a small machine to create when the first group or
+        // transaction appears.
+        "offsets.topic.num.partitions": "1",
+        "transaction.state.log.num.partitions": "1",
       },
       formatArgs: users
         .filter((u) => u.mechanism !== "plain")
