@@ -1,7 +1,13 @@
+import { randomUUID } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runCli } from "@runhooks/cli";
 import { aclNamesOf, applyAcls, prepareTopics, readInfraEnv, runhooksAcls } from "@runhooks/infra";
 import { createKafka, topicNames, type KafkaSecurity } from "@runhooks/kafka";
 import type { Kafka } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeRun } from "../services/delivery/test/harness.js";
 import { startSecureBroker, type SecureBroker } from "./support/secure-broker.js";
 
 /**
@@ -163,6 +169,41 @@ describe("Kafka over SASL_SSL with ACLs", () => {
     ["runhooks-api", topics.runs],
   ])("does not let %s write %s", async (user, topic) => {
     expect(await write(broker.sasl(user), topic)).toMatch(/Topic authorization failed/);
+  });
+
+  it("runs `runhooks runs produce` as the producer principal, and says when Kafka refuses it", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "runhooks-cli-sasl-"));
+    try {
+      const run = makeRun(randomUUID());
+      await writeFile(join(dir, "runs.jsonl"), `${JSON.stringify(run)}\n`);
+      await writeFile(join(dir, "ca.pem"), broker.pki.ca);
+      await writeFile(join(dir, "password"), `${broker.password("runhooks-producer")}\n`);
+      const cli = async (password: Record<string, string>) => {
+        let out = "";
+        let err = "";
+        const env = {
+          KAFKA_BROKERS: broker.brokers.join(","),
+          RUNHOOKS_TOPIC_PREFIX: PREFIX,
+          KAFKA_TLS_CA_FILE: join(dir, "ca.pem"),
+          KAFKA_TLS_SERVERNAME: "kafka.test",
+          KAFKA_SASL_MECHANISM: "PLAIN",
+          KAFKA_SASL_USERNAME: "runhooks-producer",
+          ...password,
+        };
+        const io = { out: (t: string) => void (out += t), err: (t: string) => void (err += t), env, cwd: dir };
+        const code = await runCli(["runs", "produce", "runs.jsonl"], { ...io, tty: { out: false, err: false } });
+        return { code, out, err };
+      };
+      const produced = await cli({ KAFKA_SASL_PASSWORD_FILE: join(dir, "password") });
+      expect(produced.out).toContain(`produced 1 runs to ${topics.runs}`);
+      expect(produced.code).toBe(0);
+      const refused = await cli({ KAFKA_SASL_PASSWORD: "not-the-password" });
+      expect(refused.code).toBe(1);
+      expect(refused.err).toContain("refused the SASL credentials: check KAFKA_SASL_MECHANISM");
+      expect(refused.err).not.toContain("not-the-password");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("never logs a password, not even at debug level or when it is refused", async () => {
