@@ -58,7 +58,9 @@ export async function startSecureBroker(users: readonly SecureUser[]): Promise<S
     );
     const PLAIN = "org.apache.kafka.common.security.plain.PlainLoginModule";
     const SCRAM = "org.apache.kafka.common.security.scram.ScramLoginModule";
-    const infraEnv = readInfraEnv({ ...process.env, KAFKA_BROKERS: undefined });
+    // Only where the distribution is cached and which version: this broker is never the configured one.
+    const { RUNHOOKS_STATE_DIR, RUNHOOKS_KAFKA_CACHE_DIR, RUNHOOKS_KAFKA_VERSION } = process.env;
+    const infraEnv = readInfraEnv({ RUNHOOKS_STATE_DIR, RUNHOOKS_KAFKA_CACHE_DIR, RUNHOOKS_KAFKA_VERSION });
     const cacheDir =
       infraEnv.RUNHOOKS_KAFKA_CACHE_DIR ?? join(infraEnv.RUNHOOKS_STATE_DIR ?? defaultStateDir(), "kafka", "dist");
     const admin: KafkaSecurity = {
