@@ -1,3 +1,4 @@
+import { kafkaSecurityFromEnv, type KafkaSecurity } from "@runhooks/kafka";
 import { z } from "zod";
 import { CliError } from "./io.js";
 
@@ -10,6 +11,8 @@ export interface CliConfig {
   /** Where `runs produce` and `tail` reach Kafka: KAFKA_BROKERS, else the local broker's port. */
   readonly kafkaBrokers: readonly string[];
   readonly topicPrefix: string;
+  /** TLS and SASL to KAFKA_BROKERS (KAFKA_TLS_*, KAFKA_SASL_*); undefined: PLAINTEXT. */
+  readonly kafkaSecurity?: KafkaSecurity;
 }
 
 const Env = z.object({
@@ -29,7 +32,8 @@ const Env = z.object({
 /**
  * The CLI's configuration: RUNHOOKS_API_URL (default http://127.0.0.1:8080), RUNHOOKS_API_KEY,
  * RUNHOOKS_ADMIN_KEY; for the commands that talk to Kafka, KAFKA_BROKERS (default the local broker,
- * 127.0.0.1:RUNHOOKS_KAFKA_PORT) and RUNHOOKS_TOPIC_PREFIX.
+ * 127.0.0.1:RUNHOOKS_KAFKA_PORT), RUNHOOKS_TOPIC_PREFIX and the Kafka security settings (KAFKA_TLS_*,
+ * KAFKA_SASL_*, read as the services read them).
  */
 export function readConfig(env: Readonly<Record<string, string | undefined>>): CliConfig {
   const parsed = Env.safeParse({
@@ -43,6 +47,8 @@ export function readConfig(env: Readonly<Record<string, string | undefined>>): C
   if (!parsed.success) {
     throw new CliError(parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; "));
   }
+  const security = kafkaSecurityFromEnv(env);
+  if (!security.ok) throw new CliError(security.issues.map((i) => `${i.variable} ${i.message}`).join("; "));
   return {
     apiUrl: (parsed.data.RUNHOOKS_API_URL ?? DEFAULT_API_URL).replace(/\/+$/, ""),
     apiKey: parsed.data.RUNHOOKS_API_KEY,
@@ -52,5 +58,6 @@ export function readConfig(env: Readonly<Record<string, string | undefined>>): C
       .map((b) => b.trim())
       .filter(Boolean),
     topicPrefix: parsed.data.RUNHOOKS_TOPIC_PREFIX,
+    kafkaSecurity: security.security,
   };
 }

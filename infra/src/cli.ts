@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// The local stack's command line: `start` (foreground, Ctrl-C stops), `up`, `down`, `status`.
+// The local stack's command line: `start` (foreground, Ctrl-C stops), `up`, `down`, `status`, `acls`.
 import { join } from "node:path";
 import { exitCodeOf } from "@runhooks/errors";
+import { runAclsCommand } from "./acls-command.js";
 import { readInfraEnv } from "./env.js";
 import { InfraError } from "./errors.js";
 import { kafkaStatus, stopKafka } from "./kafka-broker.js";
@@ -20,6 +21,10 @@ const USAGE = `usage: runhooks-infra <command>
   up       start Kafka and PostgreSQL, topics and migrations only, leave them running and exit
   down     stop the broker and database a previous start or up left running
   status   say what is running
+  acls [--apply] [--principal <who>=User:<name>]… [--command-config <file>]
+           print the Kafka ACLs of each runhooks service and of the producers (who: api, ingest,
+           evaluator, delivery, producer) as kafka-acls.sh commands; --apply creates them on
+           KAFKA_BROKERS as the admin the KAFKA_SASL_*/KAFKA_TLS_* settings name
 `;
 
 const say = (line: string) => console.log(`[runhooks] ${line}`);
@@ -73,6 +78,9 @@ async function main(command: string | undefined): Promise<number> {
       say(`PostgreSQL: ${p.running ? `running (pid ${p.pid})` : "not running"}`);
       return 0;
     }
+    case "acls":
+      // Plain lines (no `[runhooks]`), so the commands can be piped to a shell.
+      return runAclsCommand(readInfraEnv(), process.argv.slice(3), (line) => console.log(line));
     default:
       process.stderr.write(USAGE);
       return command === undefined || command === "--help" || command === "-h" ? 0 : 2;

@@ -12,3 +12,7 @@ export { defaultStateDir, repoRoot } from "./paths.js";
 export { SERVICES, startEngine } from "./engine.js";
 export type { Engine, RunningService, ServiceName } from "./engine.js";
 export { UsageError, describePrepared, parseServices, runStartCommand, startAndDescribe } from "./start-command.js";
+export { ACL_PRINCIPALS, DEFAULT_PRINCIPALS, aclCommands, runhooksAcls } from "./acls.js";
+export type { AclEntry, AclNames, AclOperation, AclPrincipal, AclResourceType, Principals } from "./acls.js";
+export { aclNamesOf, parseAclArgs, runAclsCommand } from "./acls-command.js";
+export { applyAcls, kafkajsAcl } from "./acls-kafkajs.js";

@@ -2,10 +2,11 @@ import { spawn } from "node:child_process";
 import { existsSync, openSync, closeSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createKafka } from "@runhooks/kafka";
+import { createKafka, type KafkaSecurity } from "@runhooks/kafka";
 import { ensureKafkaDist, type Report } from "./kafka-dist.js";
 import { InfraError } from "./errors.js";
 import { clusterId } from "./cluster-id.js";
+import { NODE_ID, log4jProperties, serverProperties } from "./broker-config.js";
 import { isAlive, portOpen, readPid, run, sleep, tail, terminate } from "./proc.js";
 
 export interface KafkaBrokerOptions {
@@ -23,6 +24,12 @@ export interface KafkaBrokerOptions {
   readonly java?: string;
   readonly mvn?: string;
   readonly startTimeoutMs?: number;
+  /** server.properties settings added to (or replacing) the PLAINTEXT defaults: other listeners, SASL, an authorizer. */
+  readonly properties?: Readonly<Record<string, string>>;
+  /** More arguments to `kafka-storage format`, e.g. `--add-scram` for the users of a fresh log dir. */
+  readonly formatArgs?: readonly string[];
+  /** How the start-up probe connects to `port` when it is not PLAINTEXT (the admin's credentials). */
+  readonly probeSecurity?: KafkaSecurity;
 }
 
 export interface KafkaBroker {
@@ -32,8 +39,6 @@ export interface KafkaBroker {
   readonly pid: number;
   readonly logFile: string;
 }
-
-const NODE_ID = 1;
 
 function files(dir: string) {
   return {
@@ -46,45 +51,6 @@ function files(dir: string) {
     serverLog: join(dir, "logs", "server.log"),
     cache: join(dir, "dist"),
   };
-}
-
-function serverProperties(o: KafkaBrokerOptions, dataDir: string): string {
-  return [
-    "# Written by runhooks infra on every start; edit infra/src/kafka-broker.ts instead.",
-    "process.roles=broker,controller",
-    `node.id=${NODE_ID}`,
-    `controller.quorum.voters=${NODE_ID}@127.0.0.1:${o.controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${o.port},CONTROLLER://127.0.0.1:${o.controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${o.port}`,
-    "controller.listener.names=CONTROLLER",
-    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-    "inter.broker.listener.name=PLAINTEXT",
-    `log.dirs=${dataDir}`,
-    // Topics are declared by runhooks (packages/kafka/src/topics.ts), never created by accident.
-    "auto.create.topics.enable=false",
-    "num.partitions=1",
-    "offsets.topic.replication.factor=1",
-    "transaction.state.log.replication.factor=1",
-    "transaction.state.log.min.isr=1",
-    "group.initial.rebalance.delay.ms=0",
-    "log.retention.hours=168",
-    "",
-  ].join("\n");
-}
-
-function log4jProperties(logFile: string): string {
-  return [
-    "log4j.rootLogger=INFO, file",
-    "log4j.appender.file=org.apache.log4j.RollingFileAppender",
-    `log4j.appender.file.File=${logFile}`,
-    "log4j.appender.file.MaxFileSize=20MB",
-    "log4j.appender.file.MaxBackupIndex=2",
-    "log4j.appender.file.layout=org.apache.log4j.PatternLayout",
-    "log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n",
-    "log4j.logger.kafka.request.logger=WARN",
-    "log4j.logger.org.apache.kafka.controller=WARN",
-    "",
-  ].join("\n");
 }
 
 function javaCommand(o: KafkaBrokerOptions): string {
@@ -150,6 +116,7 @@ async function formatStorage(o: KafkaBrokerOptions, java: string, libs: string):
     clusterId(),
     "-c",
     f.config,
+    ...(o.formatArgs ?? []),
   ]);
   if (result.code !== 0) {
     throw new InfraError(
@@ -165,6 +132,7 @@ async function waitUntilServing(o: KafkaBrokerOptions, pid: number): Promise<voi
   const kafka = createKafka({
     brokers: [`127.0.0.1:${o.port}`],
     clientId: "runhooks-infra-probe",
+    security: o.probeSecurity,
     logLevel: "error",
     logger: () => undefined,
     connectionTimeoutMs: 1000,
@@ -223,7 +191,7 @@ export async function startKafka(o: KafkaBrokerOptions): Promise<KafkaBroker> {
   });
 
   await mkdir(f.logs, { recursive: true });
-  await writeFile(f.config, serverProperties(o, f.data));
+  await writeFile(f.config, serverProperties({ ...o, dataDir: f.data }));
   await writeFile(f.log4j, log4jProperties(f.serverLog));
   await formatStorage(o, java, libs);
 

@@ -1,6 +1,16 @@
 import { join } from "node:path";
 import { connectDatabase, migrate, redactDatabaseUrl } from "@runhooks/db";
-import { createKafka, describeMismatch, ensureTopics, topicNames, topicSpecs, waitForTopics } from "@runhooks/kafka";
+import {
+  createKafka,
+  describeKafkaSecurity,
+  describeMismatch,
+  ensureTopics,
+  kafkaSecurityOf,
+  topicNames,
+  topicSpecs,
+  waitForTopics,
+  type KafkaSecurity,
+} from "@runhooks/kafka";
 import type { InfraEnv } from "./env.js";
 import { InfraError } from "./errors.js";
 import type { Report } from "./kafka-dist.js";
@@ -13,6 +23,8 @@ export type Origin = "started" | "reused" | "external";
 
 export interface Stack {
   readonly brokers: string[];
+  /** How clients reach an external cluster (KAFKA_TLS_*, KAFKA_SASL_*); undefined: PLAINTEXT. */
+  readonly kafkaSecurity?: KafkaSecurity;
   readonly kafka: Origin;
   readonly databaseUrl: string;
   readonly postgres: Origin;
@@ -44,9 +56,11 @@ export async function startStack(env: InfraEnv, report: Report): Promise<Stack> 
   try {
     let brokers: string[];
     let kafka: Origin;
+    let kafkaSecurity: KafkaSecurity | undefined;
     if (env.KAFKA_BROKERS) {
       brokers = env.KAFKA_BROKERS;
       kafka = "external";
+      kafkaSecurity = kafkaSecurityOf(env);
     } else {
       const broker = await startKafka({
         dir: kafkaDir,
@@ -89,7 +103,7 @@ export async function startStack(env: InfraEnv, report: Report): Promise<Stack> 
         });
       }
     }
-    return { brokers, kafka, databaseUrl, postgres, stateDir, stop, health };
+    return { brokers, kafkaSecurity, kafka, databaseUrl, postgres, stateDir, stop, health };
   } catch (error) {
     await stop();
     throw error;
@@ -144,9 +158,14 @@ export async function prepareTopics(
 /** Creates or verifies the topics and migrates the database: what every service needs before it runs. */
 export async function prepareStack(
   env: InfraEnv,
-  stack: Pick<Stack, "brokers" | "databaseUrl">,
+  stack: Pick<Stack, "brokers" | "kafkaSecurity" | "databaseUrl">,
 ): Promise<PrepareReport> {
-  const admin = createKafka({ brokers: stack.brokers, clientId: "runhooks-infra", logLevel: "error" }).admin();
+  const admin = createKafka({
+    brokers: stack.brokers,
+    security: stack.kafkaSecurity,
+    clientId: "runhooks-infra",
+    logLevel: "error",
+  }).admin();
   await admin.connect();
   let topics;
   try {
@@ -165,8 +184,9 @@ export async function prepareStack(
 }
 
 export function describeStack(stack: Stack): string[] {
+  const security = stack.kafkaSecurity === undefined ? "" : `, ${describeKafkaSecurity(stack.kafkaSecurity)}`;
   return [
-    `Kafka       ${stack.brokers.join(",")}  (${stack.kafka})`,
+    `Kafka       ${stack.brokers.join(",")}  (${stack.kafka}${security})`,
     `PostgreSQL  ${redactDatabaseUrl(stack.databaseUrl)}  (${stack.postgres})`,
   ];
 }

@@ -160,6 +160,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const runs = generateRuns({ seed: o.seed, runs: o.runs, tenants, now: Date.now() });
     const kafka = createKafka({
       brokers: engine.stack.brokers,
+      security: engine.stack.kafkaSecurity,
       clientId: "runhooks-demo",
       logLevel: "error",
       logger: () => undefined,

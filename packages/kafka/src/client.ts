@@ -3,6 +3,7 @@ import { useFastGzip } from "./fast-gzip.js";
 import { useLeanEncoder } from "./lean-encoder.js";
 import { useNativeCrc32C } from "./native-crc32c.js";
 import { useSnappy } from "./snappy.js";
+import { kafkaConnectionConfig, type KafkaSecurity } from "./security.js";
 import { isTransientResponseLog } from "./transient-log.js";
 
 export type LogLevel = "error" | "warn" | "info" | "debug";
@@ -14,6 +15,8 @@ export interface KafkaLogger {
 export interface KafkaClientOptions {
   readonly brokers: readonly string[];
   readonly clientId: string;
+  /** TLS and SASL (`kafkaSecurityFromEnv`); undefined: PLAINTEXT. */
+  readonly security?: KafkaSecurity;
   /** Where kafkajs' own log lines go. Defaults to warnings and errors on stderr. */
   readonly logger?: KafkaLogger;
   readonly logLevel?: LogLevel;
@@ -71,6 +74,7 @@ export function createKafka(options: KafkaClientOptions): Kafka {
   return new Kafka({
     clientId: options.clientId,
     brokers: [...options.brokers],
+    ...kafkaConnectionConfig(options.security),
     logLevel: levels[options.logLevel ?? "warn"],
     logCreator: creator,
     ...(options.connectionTimeoutMs === undefined ? {} : { connectionTimeout: options.connectionTimeoutMs }),

@@ -1,6 +1,9 @@
 import { hostname } from "node:os";
 import { z } from "zod";
-import { otelEnvShape } from "./otel-env.js";
+import type { OtelEnv } from "./config.js";
+import { kafkaSecurityEnvShape, refineKafkaSecurityEnv } from "./kafka-env.js";
+import { otelEnvShape, refineOtelEnv } from "./otel-env.js";
+import type { KafkaSecurityEnv } from "@runhooks/kafka";
 
 /**
  * The settings the services share, as one zod object: each service's env.ts extends it with its own
@@ -21,6 +24,8 @@ export const ServiceEnv = z.object({
   DATABASE_URL: z
     .string()
     .min(1, "set DATABASE_URL to the runhooks database, e.g. postgres://user:pw@127.0.0.1:5432/runhooks"),
+  /** TLS and SASL to the brokers (KAFKA_TLS_*, KAFKA_SASL_*; README "Security"). */
+  ...kafkaSecurityEnvShape,
   RUNHOOKS_TOPIC_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9._-]+$/)
@@ -33,3 +38,12 @@ export const ServiceEnv = z.object({
   ...otelEnvShape,
 });
 export type ServiceEnv = z.infer<typeof ServiceEnv>;
+
+/**
+ * The `superRefine` step of every service's env (zod cannot extend a refined object, so each env.ts
+ * adds it after its own fields): the OTEL_* and the Kafka security settings, checked together.
+ */
+export function refineServiceEnv(env: OtelEnv & KafkaSecurityEnv, ctx: z.RefinementCtx): void {
+  refineOtelEnv(env, ctx);
+  refineKafkaSecurityEnv(env, ctx);
+}

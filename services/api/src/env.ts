@@ -1,4 +1,4 @@
-import { ServiceEnv, parseEnv, refineOtelEnv } from "@runhooks/telemetry";
+import { ServiceEnv, parseEnv, refineServiceEnv } from "@runhooks/telemetry";
 import { z } from "zod";
 import { DEFAULT_API_LIMITS, HOUR_MS } from "./limits.js";
 
@@ -69,7 +69,7 @@ export const ApiEnv = ServiceEnv.omit({ RUNHOOKS_INSTANCE_ID: true, RUNHOOKS_DB_
     /** How long a wrong API key is refused without asking the database again. */
     RUNHOOKS_API_WRONG_KEY_CACHE_MS: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
   })
-  .superRefine(refineOtelEnv);
+  .superRefine(refineServiceEnv);
 export type ApiEnv = z.infer<typeof ApiEnv>;
 
 export function readApiEnv(env: NodeJS.ProcessEnv = process.env): ApiEnv {

@@ -1,4 +1,6 @@
-export { startApi } from "./start.js";
+export { ruleErrorsGroup, startApi } from "./start.js";
+export { RELAY_TRANSACTIONAL_ID_PREFIX } from "./relay/outbox-relay.js";
+export { RELAY_SCAN_GROUP_PREFIX } from "./relay/tail-scan.js";
 export { API_METRICS } from "./metrics.js";
 export type { RunningApi, StartApiOptions } from "./start.js";
 export { buildApp } from "./http/app.js";

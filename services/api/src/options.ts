@@ -1,3 +1,4 @@
+import { kafkaSecurityOf } from "@runhooks/kafka";
 import { otelConfigFromEnv } from "@runhooks/telemetry";
 import type { ApiEnv } from "./env.js";
 import { HOUR_MS, type ApiLimits } from "./limits.js";
@@ -24,6 +25,7 @@ export function apiOptionsFromEnv(
   return {
     databaseUrl: env.DATABASE_URL,
     kafkaBrokers: env.KAFKA_BROKERS,
+    kafkaSecurity: kafkaSecurityOf(env),
     topicPrefix: env.RUNHOOKS_TOPIC_PREFIX,
     host: env.RUNHOOKS_API_HOST,
     port: env.RUNHOOKS_API_PORT,

@@ -1,6 +1,13 @@
 import { hostname } from "node:os";
 import { connectDatabase, migrate } from "@runhooks/db";
-import { createKafka, ensureTopics, topicNames, topicSpecs, describeMismatch } from "@runhooks/kafka";
+import {
+  createKafka,
+  ensureTopics,
+  topicNames,
+  topicSpecs,
+  describeMismatch,
+  type KafkaSecurity,
+} from "@runhooks/kafka";
 import type { FastifyServerOptions } from "fastify";
 import { OTEL_OFF, createTelemetry, type OtelConfig } from "@runhooks/telemetry";
 import { buildApp, type AppOptions } from "./http/app.js";
@@ -12,6 +19,8 @@ import { startRuleErrorsConsumer } from "./rule-errors/consumer.js";
 export interface StartApiOptions {
   readonly databaseUrl: string;
   readonly kafkaBrokers: readonly string[];
+  /** TLS and SASL to the brokers (KAFKA_TLS_*, KAFKA_SASL_*); default PLAINTEXT. */
+  readonly kafkaSecurity?: KafkaSecurity;
   /** Default `runhooks`: the relay publishes to `<prefix>.rules`. */
   readonly topicPrefix?: string;
   /** Default 127.0.0.1. */
@@ -42,6 +51,11 @@ export interface StartApiOptions {
   readonly rateLimit?: AppOptions["rateLimit"];
   /** How long a wrong API key is refused without asking the database again (default 5,000 ms). */
   readonly wrongKeyCacheMs?: number;
+}
+
+/** The rule-errors consumer group unless RUNHOOKS_API_RULE_ERRORS_GROUP names another: one per prefix. */
+export function ruleErrorsGroup(topicPrefix = "runhooks"): string {
+  return `${topicPrefix}-api-rule-errors`;
 }
 
 export interface RunningApi {
@@ -83,7 +97,12 @@ export async function startApi(options: StartApiOptions): Promise<RunningApi> {
     cleanups.push(() => app.close());
 
     let relay: OutboxRelay | undefined;
-    const kafka = createKafka({ brokers: options.kafkaBrokers, clientId: "runhooks-api", logLevel: "error" });
+    const kafka = createKafka({
+      brokers: options.kafkaBrokers,
+      clientId: "runhooks-api",
+      logLevel: "error",
+      security: options.kafkaSecurity,
+    });
     const topics = topicNames(options.topicPrefix);
     const ruleErrors = options.ruleErrors ?? true;
     if (options.relay !== false || ruleErrors !== false) {
@@ -111,8 +130,7 @@ export async function startApi(options: StartApiOptions): Promise<RunningApi> {
         topic: topics.ruleErrors,
         // Per prefix: installations (and test runs) sharing a cluster never share the group.
         groupId:
-          (typeof ruleErrors === "object" ? ruleErrors.groupId : undefined) ??
-          `${options.topicPrefix ?? "runhooks"}-api-rule-errors`,
+          (typeof ruleErrors === "object" ? ruleErrors.groupId : undefined) ?? ruleErrorsGroup(options.topicPrefix),
         log: app.log,
         onStored: (n) => (counters.ruleErrorsStored += n),
       });

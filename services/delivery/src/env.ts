@@ -1,4 +1,4 @@
-import { ServiceEnv, parseEnv, refineOtelEnv } from "@runhooks/telemetry";
+import { ServiceEnv, parseEnv, refineServiceEnv } from "@runhooks/telemetry";
 import { z } from "zod";
 import { parseCidr } from "./address-policy.js";
 
@@ -9,10 +9,12 @@ const flag = (byDefault: "true" | "false") =>
     .transform((v) => (v === "" ? byDefault === "true" : v === "true" || v === "1"));
 const bool = flag("false");
 
+export const DEFAULT_DELIVERY_GROUP = "runhooks-delivery";
+
 /** The delivery's whole configuration, parsed once at start: the shared settings (ServiceEnv) and its own. */
 export const DeliveryEnv = ServiceEnv.extend({
   /** Consumer group of the windows topic: all delivery instances of one installation share it. */
-  RUNHOOKS_DELIVERY_GROUP: z.string().min(1).default("runhooks-delivery"),
+  RUNHOOKS_DELIVERY_GROUP: z.string().min(1).default(DEFAULT_DELIVERY_GROUP),
   /**
    * Windows consumer session: a killed delivery process stalls its partitions this long. 6 s, the
    * broker's default group.min.session.timeout.ms; a process stopped longer is dropped from the group
@@ -65,7 +67,7 @@ export const DeliveryEnv = ServiceEnv.extend({
   /** Health and metrics HTTP port on 127.0.0.1; 0 picks a free port, -1 disables it. */
   RUNHOOKS_DELIVERY_PORT: z.coerce.number().int().min(-1).max(65535).default(8082),
   RUNHOOKS_DELIVERY_HOST: z.string().default("127.0.0.1"),
-}).superRefine(refineOtelEnv);
+}).superRefine(refineServiceEnv);
 export type DeliveryEnv = z.infer<typeof DeliveryEnv>;
 
 export function readDeliveryEnv(env: NodeJS.ProcessEnv = process.env): DeliveryEnv {

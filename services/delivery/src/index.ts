@@ -28,7 +28,7 @@ import { createWebhookCache } from "./webhook-cache.js";
 import { startWindowsConsumer } from "./windows-consumer.js";
 import { startWorkers } from "./workers.js";
 
-export { readDeliveryEnv, DeliveryEnv } from "./env.js";
+export { DEFAULT_DELIVERY_GROUP, readDeliveryEnv, DeliveryEnv } from "./env.js";
 export { deliveryOptionsFromEnv } from "./options.js";
 export type { DeliveryOptions } from "./options.js";
 export { DELIVERY_METRICS } from "./metrics.js";
@@ -102,6 +102,7 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
   const kafka = createKafka({
     brokers: o.brokers,
     clientId: `runhooks-delivery-${o.instanceId}`,
+    security: o.kafkaSecurity,
     logger: (level, message, fields) => log(level, message, fields),
   });
   // Java's rule (murmur2 of the key), as kafkajs' default partitioner, without its garbage.

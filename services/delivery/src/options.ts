@@ -1,9 +1,12 @@
 import { jsonLogger, otelConfigFromEnv, type Logger, type OtelConfig } from "@runhooks/telemetry";
+import { kafkaSecurityOf, type KafkaSecurity } from "@runhooks/kafka";
 import type { DeliveryEnv } from "./env.js";
 import type { RetryPolicy } from "./policy.js";
 
 export interface DeliveryOptions {
   readonly brokers: readonly string[];
+  /** TLS and SASL to the brokers (KAFKA_TLS_*, KAFKA_SASL_*); default PLAINTEXT. */
+  readonly kafkaSecurity?: KafkaSecurity;
   readonly databaseUrl: string;
   readonly topicPrefix: string;
   readonly groupId: string;
@@ -46,6 +49,7 @@ export function deliveryOptionsFromEnv(
   const retries = env.RUNHOOKS_DELIVERY_MAX_RETRIES;
   return {
     brokers: env.KAFKA_BROKERS,
+    kafkaSecurity: kafkaSecurityOf(env),
     databaseUrl: env.DATABASE_URL,
     topicPrefix: env.RUNHOOKS_TOPIC_PREFIX,
     groupId: env.RUNHOOKS_DELIVERY_GROUP,

@@ -1,8 +1,10 @@
-import { ServiceEnv, parseEnv, refineOtelEnv } from "@runhooks/telemetry";
+import { ServiceEnv, parseEnv, refineServiceEnv } from "@runhooks/telemetry";
 import { MAX_TRACE_HORIZON_SECONDS } from "@runhooks/contracts";
 import { DEFAULT_TRACE_HORIZON_SECONDS, DEFAULT_TRACE_LIMITS } from "@runhooks/rules";
 import { z } from "zod";
 import { DEFAULT_MAX_RUN_DEPTH } from "./decode.js";
+
+export const DEFAULT_EVALUATOR_GROUP = "runhooks-evaluator";
 
 /**
  * The evaluator's whole configuration, parsed once at start: the shared settings (ServiceEnv) but the
@@ -11,7 +13,7 @@ import { DEFAULT_MAX_RUN_DEPTH } from "./decode.js";
 export const EvaluatorEnv = ServiceEnv.omit({ DATABASE_URL: true, RUNHOOKS_DB_POOL_SIZE: true })
   .extend({
     /** Consumer group of the runs topic: all evaluator instances of one installation share it. */
-    RUNHOOKS_EVALUATOR_GROUP: z.string().min(1).default("runhooks-evaluator"),
+    RUNHOOKS_EVALUATOR_GROUP: z.string().min(1).default(DEFAULT_EVALUATOR_GROUP),
     /** Runs larger than this go to the dead-letter topic as `oversized`. */
     RUNHOOKS_MAX_RUN_BYTES: z.coerce
       .number()
@@ -52,7 +54,7 @@ export const EvaluatorEnv = ServiceEnv.omit({ DATABASE_URL: true, RUNHOOKS_DB_PO
     RUNHOOKS_EVALUATOR_PORT: z.coerce.number().int().min(-1).max(65535).default(8081),
     RUNHOOKS_EVALUATOR_HOST: z.string().default("127.0.0.1"),
   })
-  .superRefine(refineOtelEnv);
+  .superRefine(refineServiceEnv);
 export type EvaluatorEnv = z.infer<typeof EvaluatorEnv>;
 
 export function readEvaluatorEnv(env: NodeJS.ProcessEnv = process.env): EvaluatorEnv {

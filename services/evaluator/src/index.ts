@@ -17,7 +17,8 @@ import { startRunsConsumer } from "./runs-consumer.js";
 import { DEFAULT_MAX_RUN_DEPTH } from "./decode.js";
 import type { EvaluatorOptions } from "./options.js";
 
-export { readEvaluatorEnv, EvaluatorEnv } from "./env.js";
+export { DEFAULT_EVALUATOR_GROUP, readEvaluatorEnv, EvaluatorEnv } from "./env.js";
+export { RULES_GROUP_PREFIX } from "./rules-log.js";
 export { evaluatorOptionsFromEnv } from "./options.js";
 export type { EvaluatorOptions } from "./options.js";
 export { EVALUATOR_METRICS } from "./metrics.js";
@@ -40,6 +41,7 @@ export async function startEvaluator(o: EvaluatorOptions): Promise<Evaluator> {
   const kafka = createKafka({
     brokers: o.brokers,
     clientId: `runhooks-evaluator-${o.instanceId}`,
+    security: o.kafkaSecurity,
     logger: (level, message, fields) => log(level, message, fields),
   });
   const telemetry = createTelemetry(o.otel ?? OTEL_OFF, {

@@ -1,10 +1,12 @@
-import type { TopicNames } from "@runhooks/kafka";
+import { kafkaSecurityOf, type KafkaSecurity, type TopicNames } from "@runhooks/kafka";
 import type { TraceLimits } from "@runhooks/rules";
 import { otelConfigFromEnv, type Logger, type OtelConfig } from "@runhooks/telemetry";
 import type { EvaluatorEnv } from "./env.js";
 
 export interface EvaluatorOptions {
   readonly brokers: readonly string[];
+  /** TLS and SASL to the brokers (KAFKA_TLS_*, KAFKA_SASL_*); default PLAINTEXT. */
+  readonly kafkaSecurity?: KafkaSecurity;
   readonly topicPrefix: string;
   readonly groupId: string;
   readonly instanceId: string;
@@ -33,6 +35,7 @@ export interface EvaluatorOptions {
 export function evaluatorOptionsFromEnv(env: EvaluatorEnv, log: Logger): EvaluatorOptions {
   return {
     brokers: env.KAFKA_BROKERS,
+    kafkaSecurity: kafkaSecurityOf(env),
     topicPrefix: env.RUNHOOKS_TOPIC_PREFIX,
     groupId: env.RUNHOOKS_EVALUATOR_GROUP,
     instanceId: env.RUNHOOKS_INSTANCE_ID,

@@ -5,6 +5,9 @@ import type { Counters } from "./counters.js";
 import { KIND_HEADER, RULES_TICK_KEY, TICK, isTick, tickValue } from "./headers.js";
 import type { Logger } from "@runhooks/telemetry";
 
+/** Each instance's private consumer groups over the rules topic (a prefixed ACL covers them). */
+export const RULES_GROUP_PREFIX = "runhooks-evaluator-rules-";
+
 export interface RulesLog {
   readonly book: RuleBook;
   /** Highest append time read from the rules topic (ticks included); -Infinity before the first. */
@@ -41,7 +44,7 @@ export async function startRulesLog(o: RulesLogOptions): Promise<RulesLog> {
   let tickInFlight: Promise<void> | undefined;
 
   const consumer: Consumer = o.kafka.consumer({
-    groupId: `runhooks-evaluator-rules-${o.instanceId}-${Date.now()}`,
+    groupId: `${RULES_GROUP_PREFIX}${o.instanceId}-${Date.now()}`,
     maxWaitTimeInMs: 50,
     sessionTimeout: 10_000,
     heartbeatInterval: 1000,

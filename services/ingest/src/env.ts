@@ -1,4 +1,4 @@
-import { ServiceEnv, parseEnv, refineOtelEnv } from "@runhooks/telemetry";
+import { ServiceEnv, parseEnv, refineServiceEnv } from "@runhooks/telemetry";
 import { z } from "zod";
 
 const MIB = 1024 * 1024;
@@ -59,7 +59,7 @@ export const IngestEnv = ServiceEnv.extend({
   /** Open connections at most; further ones are closed at once. */
   RUNHOOKS_INGEST_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(1_024),
 }).superRefine((env, ctx) => {
-  refineOtelEnv(env, ctx);
+  refineServiceEnv(env, ctx);
   if (env.RUNHOOKS_INGEST_HEADERS_TIMEOUT_MS > env.RUNHOOKS_INGEST_REQUEST_TIMEOUT_MS) {
     ctx.addIssue({
       code: "custom",

@@ -57,6 +57,7 @@ export async function startIngest(o: IngestOptions): Promise<Ingest> {
     const kafka = createKafka({
       brokers: o.brokers,
       clientId: `runhooks-ingest-${o.instanceId}`,
+      security: o.kafkaSecurity,
       logger: (level, message, fields) => log(level === "error" ? "warn" : level, message, fields),
       logLevel: "error",
     });
@@ -74,6 +75,7 @@ export async function startIngest(o: IngestOptions): Promise<Ingest> {
     const produceTimeoutMs = o.produceTimeoutMs ?? 10_000;
     const producer = await startProducerThread({
       brokers: o.brokers,
+      security: o.kafkaSecurity,
       clientId: `runhooks-ingest-${o.instanceId}`,
       topic,
       timeoutMs: produceTimeoutMs,

@@ -1,8 +1,11 @@
 import { otelConfigFromEnv, type Logger, type OtelConfig } from "@runhooks/telemetry";
+import { kafkaSecurityOf, type KafkaSecurity } from "@runhooks/kafka";
 import type { IngestEnv } from "./env.js";
 
 export interface IngestOptions {
   readonly brokers: readonly string[];
+  /** TLS and SASL to the brokers (KAFKA_TLS_*, KAFKA_SASL_*); default PLAINTEXT. */
+  readonly kafkaSecurity?: KafkaSecurity;
   readonly databaseUrl: string;
   readonly topicPrefix: string;
   readonly instanceId: string;
@@ -40,6 +43,7 @@ export interface IngestOptions {
 export function ingestOptionsFromEnv(env: IngestEnv, log: Logger): IngestOptions {
   return {
     brokers: env.KAFKA_BROKERS,
+    kafkaSecurity: kafkaSecurityOf(env),
     databaseUrl: env.DATABASE_URL,
     topicPrefix: env.RUNHOOKS_TOPIC_PREFIX,
     instanceId: env.RUNHOOKS_INSTANCE_ID,

@@ -1,3 +1,4 @@
+import type { KafkaSecurity } from "@runhooks/kafka";
 import { startServiceThread, type Logger } from "@runhooks/telemetry";
 import { KafkaUnavailableError, type RunMessage, type RunSink } from "./producer.js";
 
@@ -11,6 +12,8 @@ import { KafkaUnavailableError, type RunMessage, type RunSink } from "./producer
 
 export interface ProducerThreadOptions {
   readonly brokers: readonly string[];
+  /** Plain data, so it crosses to the thread as it is. */
+  readonly security?: KafkaSecurity;
   readonly clientId: string;
   readonly topic: string;
   /** How long a produce may take before its runs are refused (503). */
@@ -28,6 +31,7 @@ export interface ProducerThread extends RunSink {
 /** What the thread is started with. */
 export interface ProducerWorkerData {
   readonly brokers: readonly string[];
+  readonly security?: KafkaSecurity;
   readonly clientId: string;
   readonly topic: string;
   readonly timeoutMs: number;
@@ -59,7 +63,13 @@ interface Pending {
 
 /** Starts the thread and resolves once its producer is connected; rejects if it cannot connect. */
 export async function startProducerThread(o: ProducerThreadOptions): Promise<ProducerThread> {
-  const data: ProducerWorkerData = { brokers: o.brokers, clientId: o.clientId, topic: o.topic, timeoutMs: o.timeoutMs };
+  const data: ProducerWorkerData = {
+    brokers: o.brokers,
+    security: o.security,
+    clientId: o.clientId,
+    topic: o.topic,
+    timeoutMs: o.timeoutMs,
+  };
   const pending = new Map<number, Pending>();
   let nextId = 0;
   let stopping = false;

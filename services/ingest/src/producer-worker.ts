@@ -33,6 +33,7 @@ const retryTimeMs = Math.max(200, Math.floor(data.timeoutMs / 4));
 const kafka = createKafka({
   brokers: data.brokers,
   clientId: data.clientId,
+  security: data.security,
   logger: (level, message, fields) => log(level === "error" ? "warn" : level, message, fields),
   logLevel: "error",
   retry: { retries: 2, initialRetryTimeMs: 100, maxRetryTimeMs: retryTimeMs },

@@ -13,6 +13,9 @@ import { HEADER_KIND, HEADER_OUTBOX_ID, HEADER_OUTBOX_STREAM, HEADER_RULE_VERSIO
 import { acquireRelayLock, type LockConnection } from "./lock-connection.js";
 import { scanPublishedOutbox } from "./tail-scan.js";
 
+/** The relay's transactional ids: this, then the outbox's stream id (a prefixed ACL covers them). */
+export const RELAY_TRANSACTIONAL_ID_PREFIX = "runhooks-outbox-relay-";
+
 export interface RelayLog {
   info(fields: object, message: string): void;
   warn(fields: object, message: string): void;
@@ -152,7 +155,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     // One transactional id per outbox: a new relay's producer fences every earlier one, so a relay
     // that lost its lock without knowing it (a pause, a partition) can no longer publish anything.
     const producer = options.kafka.producer({
-      transactionalId: `runhooks-outbox-relay-${streamId}`,
+      transactionalId: `${RELAY_TRANSACTIONAL_ID_PREFIX}${streamId}`,
       // An open transaction holds back every read_committed reader of the rules topic (the evaluator
       // waits to read past a run's time): a relay that dies mid-batch is aborted by the broker soon.
       transactionTimeout: TRANSACTION_TIMEOUT_MS,

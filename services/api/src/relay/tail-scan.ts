@@ -4,6 +4,9 @@ import type { OutboxReceipt } from "@runhooks/db";
 import { RunhooksError } from "@runhooks/errors";
 import { HEADER_OUTBOX_ID, HEADER_OUTBOX_STREAM, headerString } from "./headers.js";
 
+/** The throw-away consumer groups that read the rules topic's tail (a prefixed ACL covers them). */
+export const RELAY_SCAN_GROUP_PREFIX = "runhooks-relay-scan-";
+
 export interface TailScanOptions {
   readonly kafka: Kafka;
   readonly topic: string;
@@ -69,7 +72,10 @@ async function scan(options: TailScanOptions, bounded: <T>(p: Promise<T>) => Pro
   if (start >= high) return [];
 
   // A throw-away group that commits nothing: kafkajs reads only through consumer groups.
-  const consumer = kafka.consumer({ groupId: `runhooks-relay-scan-${randomUUID()}`, allowAutoTopicCreation: false });
+  const consumer = kafka.consumer({
+    groupId: `${RELAY_SCAN_GROUP_PREFIX}${randomUUID()}`,
+    allowAutoTopicCreation: false,
+  });
   const found: OutboxReceipt[] = [];
   try {
     await bounded(consumer.connect());
