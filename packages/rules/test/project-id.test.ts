@@ -77,6 +77,17 @@ describe("the project a run belongs to", () => {
     const own = { ...runOf(), session_id: GIVEN_SESSION } as Run;
     expect(withSessionId(own)).toBe(own);
   });
+
+  it("copies a run's own __proto__ field as data, never as the copy's prototype", () => {
+    const parsed = JSON.parse(
+      `{"__proto__": {"status": "error"}, "id": "i", "tenant_id": "${TENANT}", "session_name": "p"}`,
+    ) as Run;
+    const resolved = withSessionId(parsed);
+    expect(Object.getPrototypeOf(resolved)).toBe(Object.prototype);
+    expect(Object.keys(resolved)).toContain("__proto__");
+    expect(resolved.status).toBeUndefined();
+    expect(resolved.session_id).toBe(projectId(TENANT, "p"));
+  });
 });
 
 function runOf(fields: Record<string, unknown> = {}): Run {

@@ -63,5 +63,11 @@ export function projectNameOf(run: ProjectFields): string | undefined {
  */
 export function withSessionId(run: Run): Run {
   const project = projectOfRun(run);
-  return project === undefined ? run : { ...run, session_id: project.id };
+  if (project === undefined) return run;
+  // Object.assign, not a spread: the facts are added to the copy next, and V8 gives a spread copy a map
+  // of its own, each property added to it costing a new map. A `__proto__` key (an own property of a
+  // parsed run) would reach the prototype setter there: such a run is copied by spread.
+  const copy: Run = Object.hasOwn(run, "__proto__") ? { ...run } : Object.assign({}, run);
+  copy.session_id = project.id;
+  return copy;
 }
