@@ -2,6 +2,8 @@ export { createKafka } from "./client.js";
 export { acknowledgedWithin } from "./deadline.js";
 export { JavaCompatiblePartitioner, murmur2 } from "./partitioner.js";
 export { isTransientResponseLog } from "./transient-log.js";
+export { crashVerdict } from "./crash-verdict.js";
+export type { CrashVerdict } from "./crash-verdict.js";
 export type { KafkaClientOptions, KafkaLogger, LogLevel } from "./client.js";
 export { SASL_MECHANISMS, describeKafkaSecurity, kafkaConnectionConfig, securityProtocol } from "./security.js";
 export type { KafkaSasl, KafkaSecurity, KafkaTls, SaslMechanism } from "./security.js";

@@ -46,7 +46,8 @@ export interface RunsConsumerContext {
   readonly o: RunsConsumerOptions;
   /** The runs topic. */
   readonly topic: string;
-  readonly consumer: Consumer;
+  /** Replaced by a new one when a crash cost it the group membership (runs-consumer step 3). */
+  consumer: Consumer;
   readonly windowsTo: WindowPartitions;
   /**
    * Each assigned partition's fold. A partition without one starts over from its checkpoint on its
