@@ -65,10 +65,19 @@ export { countPendingRuns, expirePendingRuns, lockPendingRuns, savePendingRuns }
 export type { ExpiredPendingRuns, PendingRun, PendingRunState } from "./ingest-pending.js";
 export { recordRuleErrors, ruleErrorSummary } from "./rule-errors.js";
 export type { RuleErrorSample, RuleErrorSummary, RuleErrorVersionCount } from "./rule-errors.js";
-export { createProject, getProject, listProjects, projectNames, recordProjects } from "./projects.js";
+export {
+  createProject,
+  deleteProject,
+  getProject,
+  listProjects,
+  projectNames,
+  recordProjects,
+  updateProject,
+} from "./projects.js";
 export type {
   CreateProjectResult,
   NewProject,
+  ProjectChanges,
   Project,
   ProjectFilter,
   ProjectRef,

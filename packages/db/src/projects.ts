@@ -127,6 +127,41 @@ export async function getProject(q: Queryable, tenantId: string, id: string): Pr
   return rows[0] === undefined ? undefined : toProject(rows[0]);
 }
 
+/** What `PATCH /sessions/:id` may change: null keeps the stored value. A project's name never changes (its id is derived from it). */
+export interface ProjectChanges {
+  readonly description: string | null;
+  /** Replaces the stored extra as a whole, as LangSmith does. */
+  readonly extra: JsonObject | null;
+}
+
+/** Changes a tenant's project; undefined when the tenant has no project with this id. */
+export async function updateProject(
+  q: Queryable,
+  tenantId: string,
+  id: string,
+  changes: ProjectChanges,
+): Promise<Project | undefined> {
+  const extra = changes.extra === null ? null : JSON.stringify(changes.extra);
+  const rows = (await q.query(sql`
+    UPDATE projects SET description = coalesce(${changes.description}, description),
+      extra = coalesce(${extra}::jsonb, extra)
+    WHERE tenant_id = ${tenantId} AND id = ${id}
+    RETURNING ${COLUMNS}`)) as ProjectRow[];
+  return rows[0] === undefined ? undefined : toProject(rows[0]);
+}
+
+/**
+ * Removes a tenant's project record; false when there was none. Runs already appended keep their
+ * `session_id` (the log is append-only) and a run naming the project again records it again, with the
+ * same id.
+ */
+export async function deleteProject(q: Queryable, tenantId: string, id: string): Promise<boolean> {
+  const rows = (await q.query(
+    sql`DELETE FROM projects WHERE tenant_id = ${tenantId} AND id = ${id} RETURNING id`,
+  )) as unknown[];
+  return rows.length > 0;
+}
+
 export interface ProjectFilter {
   /** Exactly this name. */
   readonly name?: string | undefined;

@@ -17,6 +17,11 @@ export class ProjectCache {
     return this.known.has(id);
   }
 
+  /** A deleted project: the next run naming it records it again. */
+  forget(id: string): void {
+    this.known.delete(id);
+  }
+
   /** Called once the projects are recorded (their transaction committed). */
   remember(projects: Iterable<ProjectRef>): void {
     for (const p of projects) {

@@ -1,4 +1,4 @@
-import type { NewProject, Project, ProjectFilter } from "@runhooks/db";
+import type { NewProject, Project, ProjectChanges, ProjectFilter } from "@runhooks/db";
 import { MAX_PROJECT_NAME_LENGTH, projectId } from "@runhooks/rules";
 import { isObject, type JsonObject } from "./json-object.js";
 import type { Issue } from "./run-ops.js";
@@ -138,4 +138,39 @@ export function newSession(
     ok: true,
     project: { id, name, description: description as string | null, extra: extra as JsonObject | null },
   };
+}
+
+/**
+ * `PATCH /sessions/:id`'s body (the SDK's `updateProject`): `description` and `extra` change what is
+ * stored (null keeps it; `extra` replaces the stored one). `name` may only repeat the project's own:
+ * its id is derived from its name, so a rename would be another project. runhooks does not end
+ * projects, so `end_time` must be null or absent.
+ */
+export function sessionChanges(
+  tenantId: string,
+  id: string,
+  body: unknown,
+): { ok: true; changes: ProjectChanges } | { ok: false; issues: Issue[] } {
+  const part = "(body)";
+  if (!isObject(body)) return { ok: false, issues: [{ part, path: "(root)", message: "must be a JSON object" }] };
+  const issues: Issue[] = [];
+  const name = body["name"] ?? null;
+  if (name !== null && (typeof name !== "string" || projectId(tenantId, name) !== id)) {
+    issues.push({
+      part,
+      path: "name",
+      message:
+        "a project cannot be renamed (its id is derived from its name): leave name out, or create a project with the new name",
+    });
+  }
+  const description = body["description"] ?? null;
+  if (description !== null && typeof description !== "string")
+    issues.push({ part, path: "description", message: "must be a string" });
+  const extra = body["extra"] ?? null;
+  if (extra !== null && !isObject(extra)) issues.push({ part, path: "extra", message: "must be a JSON object" });
+  if ((body["end_time"] ?? null) !== null) {
+    issues.push({ part, path: "end_time", message: "runhooks does not end projects: leave end_time out" });
+  }
+  if (issues.length > 0) return { ok: false, issues };
+  return { ok: true, changes: { description: description as string | null, extra: extra as JsonObject | null } };
 }

@@ -1,10 +1,11 @@
-import { createProject, getProject, listProjects, type Database } from "@runhooks/db";
+import { createProject, deleteProject, getProject, listProjects, updateProject, type Database } from "@runhooks/db";
 import type { Logger } from "@runhooks/telemetry";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { sendError, sendIssues } from "./answers.js";
 import type { Counters } from "./counters.js";
 import { jsonBody } from "./json-body.js";
-import { isGuid, newSession, sessionBody, sessionsQuery } from "./session-input.js";
+import type { ProjectCache } from "./projects.js";
+import { isGuid, newSession, sessionBody, sessionChanges, sessionsQuery } from "./session-input.js";
 import { classifyStoreError } from "./store-errors.js";
 
 export interface SessionRoutesOptions {
@@ -14,13 +15,15 @@ export interface SessionRoutesOptions {
   readonly retryAfterSeconds: number;
   readonly counters: Counters;
   readonly log: Logger;
+  /** Forgets a deleted project, so that this process records it again when a run names it. */
+  readonly projects: ProjectCache;
 }
 
 type Query = Record<string, string | string[] | undefined>;
 
 /**
  * LangSmith's tracing projects ("sessions") as the SDKs use them — `readProject`, `hasProject`,
- * `listProjects`, `createProject` — for the API key's tenant only: another tenant's project is not
+ * `listProjects`, `createProject`, `updateProject`, `deleteProject` — for the API key's tenant only: another tenant's project is not
  * found. The id of a project is derived from its name (`projectId`), so it is the `session_id` every run
  * of it carries.
  */
@@ -50,15 +53,45 @@ export function registerSessionRoutes(app: FastifyInstance, o: SessionRoutesOpti
     });
   });
 
-  app.get("/sessions/:id", async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
+  /** The project id in the URL, lower-cased; undefined once a 400 is sent. */
+  const idOf = (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply): string | undefined => {
     const id = request.params.id;
-    if (!isGuid(id)) {
-      return sendIssues(reply, [{ part: "(url)", path: "id", message: "the project id in the URL must be a UUID" }]);
-    }
+    if (isGuid(id)) return id.toLowerCase();
+    void sendIssues(reply, [{ part: "(url)", path: "id", message: "the project id in the URL must be a UUID" }]);
+    return undefined;
+  };
+  const notFound = (reply: FastifyReply, id: string) =>
+    sendError(reply, 404, "not_found", `no project ${id} in this tenant`);
+
+  app.get("/sessions/:id", async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
+    const id = idOf(request, reply);
+    if (id === undefined) return reply;
     return stored(reply, async () => {
-      const project = await getProject(o.db, request.tenantId, id.toLowerCase());
-      if (project === undefined) return sendError(reply, 404, "not_found", `no project ${id} in this tenant`);
-      return reply.send(sessionBody(project));
+      const project = await getProject(o.db, request.tenantId, id);
+      return project === undefined ? notFound(reply, id) : reply.send(sessionBody(project));
+    });
+  });
+
+  app.patch("/sessions/:id", async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
+    const id = idOf(request, reply);
+    if (id === undefined) return reply;
+    const body = jsonBody(Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0), "(body)", o.maxJsonDepth);
+    if (!body.ok) return sendIssues(reply, body.issues);
+    const input = sessionChanges(request.tenantId, id, body.value);
+    if (!input.ok) return sendIssues(reply, input.issues);
+    return stored(reply, async () => {
+      const project = await updateProject(o.db, request.tenantId, id, input.changes);
+      return project === undefined ? notFound(reply, id) : reply.send(sessionBody(project));
+    });
+  });
+
+  app.delete("/sessions/:id", async (request: FastifyRequest<{ Params: { id: string } }>, reply) => {
+    const id = idOf(request, reply);
+    if (id === undefined) return reply;
+    return stored(reply, async () => {
+      if (!(await deleteProject(o.db, request.tenantId, id))) return notFound(reply, id);
+      o.projects.forget(id);
+      return reply.code(204).send();
     });
   });
 

@@ -195,6 +195,38 @@ describe("projects: ingest resolves session_name to session_id and answers /sess
     expect(runsOf([run["id"] as string]).get(run["id"] as string)!["session_id"]).toBe(created.id);
   });
 
+  it("updates and deletes a project with the SDK; a run naming it again records it again", async () => {
+    const client = new Client({ apiUrl: `${ingest.url}/api/v1`, apiKey: h.apiKey });
+    const name = `changed-${randomUUID().slice(0, 8)}`;
+    const created = await client.createProject({ projectName: name, description: "first" });
+    const updated = await client.updateProject(created.id, {
+      name,
+      description: "second",
+      metadata: { team: "search" },
+    });
+    expect(updated).toMatchObject({
+      id: created.id,
+      name,
+      description: "second",
+      extra: { metadata: { team: "search" } },
+    });
+    expect(await client.readProject({ projectId: created.id })).toMatchObject({ description: "second" });
+    await expect(client.updateProject(created.id, { name: `${name}-renamed` })).rejects.toThrow(/400/);
+    // Another tenant can neither change nor delete it.
+    const otherClient = new Client({ apiUrl: `${ingest.url}/api/v1`, apiKey: other.key });
+    await expect(otherClient.updateProject(created.id, { description: "theirs" })).rejects.toThrow(/404/);
+    await expect(otherClient.deleteProject({ projectId: created.id })).rejects.toThrow(/404/);
+
+    await client.deleteProject({ projectName: name });
+    expect(await client.hasProject({ projectName: name })).toBe(false);
+    await expect(client.deleteProject({ projectId: created.id })).rejects.toThrow(/404/);
+    // A run naming it again records it again, with the same id.
+    const run = completeRun({ session_name: name });
+    expect((await call("/runs", h.apiKey, { method: "POST", body: JSON.stringify(run) })).status).toBe(202);
+    await waitFor([run["id"] as string]);
+    expect(await client.readProject({ projectName: name })).toMatchObject({ id: created.id, description: null });
+  });
+
   it("keeps tenants apart: one tenant never reads another's projects, and one name makes two projects", async () => {
     const name = `shared-${randomUUID().slice(0, 8)}`;
     const mine = completeRun({ session_name: name });

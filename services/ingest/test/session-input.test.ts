@@ -1,7 +1,7 @@
 import { projectId } from "@runhooks/rules";
 import { describe, expect, it } from "vitest";
 import { withoutApiPrefix } from "../src/app.js";
-import { newSession, sessionsQuery } from "../src/session-input.js";
+import { newSession, sessionChanges, sessionsQuery } from "../src/session-input.js";
 
 const TENANT = "5b0e7c1d-3f2a-4d6b-9e8c-1a2b3c4d5e6f";
 const ID = "7d2a9e3f-5b4c-4f8d-9a0e-3c4d5e6f7081";
@@ -96,5 +96,35 @@ describe("POST /sessions' body", () => {
     ["a reference dataset", { name: "p", reference_dataset_id: ID }, "reference_dataset_id"],
   ])("refuses %s, naming the field", (_why, body, path) => {
     expect(newSession(TENANT, body)).toMatchObject({ ok: false, issues: [{ path }] });
+  });
+});
+
+describe("PATCH /sessions/:id's body", () => {
+  const id = projectId(TENANT, "support-bot");
+  it.each<[string, unknown, { description: string | null; extra: object | null }]>([
+    [
+      "the SDK's updateProject body, name repeated",
+      { name: "support-bot", description: "d", extra: { metadata: { a: 1 } }, end_time: null },
+      { description: "d", extra: { metadata: { a: 1 } } },
+    ],
+    [
+      "nothing to change",
+      { name: null, description: null, extra: null, end_time: null },
+      { description: null, extra: null },
+    ],
+    ["an empty body", {}, { description: null, extra: null }],
+  ])("takes %s", (_why, body, changes) => {
+    expect(sessionChanges(TENANT, id, body)).toEqual({ ok: true, changes });
+  });
+
+  it.each<[string, unknown, string]>([
+    ["not an object", "x", "(root)"],
+    ["another name (a rename)", { name: "support-bot-2" }, "name"],
+    ["a name that is not text", { name: 7 }, "name"],
+    ["a description that is not text", { description: [] }, "description"],
+    ["extra that is not an object", { extra: 1 }, "extra"],
+    ["an end time", { end_time: "2026-01-01T00:00:00Z" }, "end_time"],
+  ])("refuses %s, naming the field", (_why, body, path) => {
+    expect(sessionChanges(TENANT, id, body)).toMatchObject({ ok: false, issues: [{ path }] });
   });
 });
