@@ -1,9 +1,15 @@
-import type { Run, RuleVersion } from "@runhooks/contracts";
-import { READS_ALL_FACTS, DEFAULT_FILTER_STEPS, runFacts, type FilterVerdict } from "../filter/index.js";
+import type { ParseResult, Run, RuleVersion } from "@runhooks/contracts";
+import {
+  READS_ALL_FACTS,
+  DEFAULT_FILTER_STEPS,
+  runFacts,
+  type FilterVerdict,
+  type JsonLogicExpression,
+} from "../filter/index.js";
 import { isTraceRoot } from "../trace/trace-run.js";
 import { DEFAULT_TRACE_HORIZON_SECONDS, type TraceVerdict } from "../trace/trace-verdict.js";
 import type { WindowSpec } from "../window/index.js";
-import { ruleGate } from "./gate.js";
+import { ruleGate, type GatedRule } from "./gate.js";
 import { uniqueKeys, createTenantIndex, indexedCandidates, setRuleKeys, type TenantIndex } from "./rule-index.js";
 import type { IndexKey } from "./index-keys.js";
 import { compileVersion, type SlotFilter, type TraceFilters } from "./version-entry.js";
@@ -21,8 +27,11 @@ export { ruleGate, type RuleGate } from "./gate.js";
 interface VersionEntry {
   readonly effectiveFrom: number;
   readonly version: number;
-  /** Undefined: the rule was deleted at `effectiveFrom` (a tombstone). */
-  readonly rule?: RuleVersion;
+  /**
+   * What the gate reads of the version (not the whole message: its filters live compiled, shared by
+   * equal filters). Undefined: the rule was deleted at `effectiveFrom` (a tombstone).
+   */
+  readonly rule?: GatedRule;
   readonly spec?: WindowSpec;
   readonly filter?: SlotFilter;
   /** Set for a trace-aware version: its runs are judged with their trace (DESIGN.md §4). */
@@ -67,6 +76,8 @@ export interface RuleBook {
   readonly memo: { call: number; readonly calledAt: number[]; readonly answer: FilterVerdict[] };
   /** Per slot, the compiled filter every version with that filter shares. */
   readonly slotFilters: SlotFilter[];
+  /** Filters already resolved and validated, by field and text (`compileVersion`). */
+  readonly resolvedFilters: Map<string, ParseResult<JsonLogicExpression>>;
   /** Steps each filter evaluation may take (see `compileFilter`). */
   readonly filterSteps: number;
   /** Steps all of a tenant's filters together may take on one run (`DEFAULT_RUN_STEPS`). */
@@ -121,6 +132,7 @@ export function createRuleBook(options: RuleBookOptions = {}): RuleBook {
     longestHorizonMs: 0,
     filterSlots: new Map(),
     slotFilters: [],
+    resolvedFilters: new Map(),
     memo: { call: 0, calledAt: [], answer: [] },
     filterSteps: options.filterSteps ?? DEFAULT_FILTER_STEPS,
     runSteps: options.runSteps ?? DEFAULT_RUN_STEPS,
@@ -184,7 +196,7 @@ export function applyRuleVersion(
   t.entries.push({
     effectiveFrom: message.effectiveFrom,
     version: rule.version,
-    rule,
+    rule: gatedRule(rule),
     spec: compiled.spec,
     filter: compiled.filter,
     ...(compiled.trace ? { trace: compiled.trace } : {}),
@@ -194,6 +206,11 @@ export function applyRuleVersion(
   if (compiled.invalid !== undefined)
     return { kind: "invalid_filter", ruleId: rule.rule_id, version: rule.version, error: compiled.invalid };
   return { kind: "applied", ruleId: rule.rule_id, version: rule.version };
+}
+
+function gatedRule(rule: RuleVersion): GatedRule {
+  const { rule_id, tenant_id, session_id, enabled, sampling_rate, trace_filter, tree_filter } = rule;
+  return { rule_id, tenant_id, session_id, enabled, sampling_rate, trace_filter, tree_filter };
 }
 
 /** The version in force at `time`: usually the newest, so search from the end. */

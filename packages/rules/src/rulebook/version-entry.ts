@@ -1,4 +1,4 @@
-import type { RuleVersion } from "@runhooks/contracts";
+import type { ParseResult, RuleVersion } from "@runhooks/contracts";
 import {
   budgetExhaustedMessage,
   compileFilter,
@@ -39,6 +39,11 @@ export interface SlotTable {
   readonly filterSlots: Map<string, number>;
   /** Per slot, its compiled filter: versions with equal filters share one (it holds no per-version state). */
   readonly slotFilters: SlotFilter[];
+  /**
+   * Field and filter text → what `resolveRuleFilter` made of it: rules repeat filters, and validating
+   * one (its cost bound above all) is most of what loading a version costs.
+   */
+  readonly resolvedFilters: Map<string, ParseResult<JsonLogicExpression>>;
   readonly memo: { readonly calledAt: number[]; readonly answer: FilterVerdict[] };
   readonly filterSteps: number;
   readonly traceHorizonMs: number;
@@ -71,6 +76,16 @@ function slotFilter(table: SlotTable, expression: JsonLogicExpression): SlotFilt
   return filter;
 }
 
+function resolveCached(table: SlotTable, field: RuleFilterField, value: unknown): ParseResult<JsonLogicExpression> {
+  const text = `${field}\u0000${JSON.stringify(value)}`;
+  let result = table.resolvedFilters.get(text);
+  if (result === undefined) {
+    result = resolveRuleFilter(field, value);
+    table.resolvedFilters.set(text, result);
+  }
+  return result;
+}
+
 /**
  * Compiles a version's filters, each through `resolveRuleFilter`. A filter stored before a limit
  * existed may no longer validate: then none of the version's filters is compiled (none can run
@@ -85,7 +100,7 @@ export function compileVersion(table: SlotTable, rule: RuleVersion): CompiledVer
     maxRuns: rule.window.max_runs,
   };
   const present = RULE_FILTER_FIELDS.filter((field) => field === "filter" || rule[field] != null);
-  const resolved = present.map((field) => ({ field, result: resolveRuleFilter(field, rule[field]) }));
+  const resolved = present.map((field) => ({ field, result: resolveCached(table, field, rule[field]) }));
   const issues = resolved.flatMap(({ result }) => (result.ok ? [] : result.issues));
   const traceSpec: TraceSpec | undefined = isTraceAware(rule)
     ? {
