@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { Run, RuleVersion } from "@runhooks/contracts";
-import { applyRuleVersion, createRuleBook, matchRun, type RuleBook, type RuleBookOptions } from "@runhooks/rules";
+import {
+  applyRuleVersion,
+  createRuleBook,
+  dropVersionsBefore,
+  matchRun,
+  type RuleBook,
+  type RuleBookOptions,
+} from "@runhooks/rules";
 import { mulberry32 } from "../../../test/support/random.js";
 import { indexedCandidates } from "../src/rulebook/rule-index.js";
 
@@ -407,5 +414,34 @@ describe("the rule index on loose equality's edge cases", () => {
     const expected = judge(plain, r, 1);
     expect(judge(indexed, r, 1)).toEqual(expected);
     expect(expected.matches).toHaveLength(matches ? 1 : 0);
+  });
+});
+
+describe("dropVersionsBefore", () => {
+  it("keeps every version a run at or after the time can be judged by, and its index keys", () => {
+    const book = createRuleBook();
+    const apply = (n: number, version: number, filter: unknown, at: number) =>
+      applyRuleVersion(book, {
+        ruleId: rule(n, filter).rule_id,
+        rule: rule(n, filter, { version }),
+        effectiveFrom: at,
+      });
+    apply(1, 1, { "==": [{ var: "name" }, "old"] }, 0);
+    apply(1, 2, { "==": [{ var: "name" }, "middle"] }, 100);
+    apply(1, 3, { "==": [{ var: "name" }, "new"] }, 200);
+    const at = (name: string, time: number) => judge(book, run({ name }), time).matches;
+    expect(at("old", 50)).toEqual(["00000000-0000-4000-8000-000000000001@1"]);
+
+    expect(dropVersionsBefore(book, 150)).toBe(1);
+    expect(book.rules.get(rule(1, {}).rule_id)!.entries.map((e) => e.version)).toEqual([2, 3]);
+    expect(at("middle", 150)).toEqual(["00000000-0000-4000-8000-000000000001@2"]);
+    expect(at("new", 250)).toEqual(["00000000-0000-4000-8000-000000000001@3"]);
+    // The dropped version's key is gone: a run named "old" reaches no rule.
+    const index = book.indexByTenant!.get(TENANT)!;
+    expect(indexedCandidates(index, run({ name: "old" }), book.lookupMarks)).toEqual([]);
+    expect(indexedCandidates(index, run({ name: "middle" }), book.lookupMarks)).toHaveLength(1);
+    // A re-published older version is still stale.
+    expect(apply(1, 1, { "==": [{ var: "name" }, "old"] }, 300).kind).toBe("stale");
+    expect(dropVersionsBefore(book, 150)).toBe(0);
   });
 });

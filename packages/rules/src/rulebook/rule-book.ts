@@ -327,3 +327,30 @@ export function matchRun(
 function runBudgetMessage(runSteps: number): string {
   return `not evaluated: this run already took the ${runSteps.toLocaleString("en-US")} steps all of the tenant's filters may take on one run (rules are evaluated in id order) — simplify the tenant's most expensive filters`;
 }
+
+/**
+ * Forgets the versions no run of log time `time` or later can be judged by: for each rule, those
+ * before the one in force at `time`. Call it with a time no run will be judged at again — below every
+ * runs partition's refold start (`refoldFromTime` of its checkpoint) and every replay's range; runs
+ * before it would find no version. The rule keeps its place and its newest version, so re-published
+ * older versions stay stale; its index keys shrink to those of the versions kept. Returns the number
+ * of versions dropped.
+ */
+export function dropVersionsBefore(book: RuleBook, time: number): number {
+  let dropped = 0;
+  for (const t of book.rules.values()) {
+    let inForceAt = -1;
+    for (let i = t.entries.length - 1; i >= 0; i--) {
+      if (t.entries[i]!.effectiveFrom <= time) {
+        inForceAt = i;
+        break;
+      }
+    }
+    if (inForceAt <= 0) continue;
+    const tenants = new Set(t.entries.flatMap((e) => (e.rule === undefined ? [] : [e.rule.tenant_id])));
+    t.entries.splice(0, inForceAt);
+    dropped += inForceAt;
+    for (const tenant of tenants) reindex(book, tenant, t);
+  }
+  return dropped;
+}
