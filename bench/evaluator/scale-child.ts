@@ -20,6 +20,8 @@ export interface ChildResult {
   readonly rate: number;
   /** Seconds from the evaluator's start until its rule book held every rule (evaluator mode). */
   readonly loadSeconds?: number;
+  /** This process' CPU seconds over that span: what the load costs, whatever else the machine runs. */
+  readonly loadCpuSeconds?: number;
   /** Peak resident set of this process, MiB. */
   readonly peakRssMiB: number;
   readonly openWindows?: number;
@@ -63,6 +65,8 @@ async function raw(t: ChildTask): Promise<ChildResult> {
 async function evaluator(t: ChildTask): Promise<ChildResult> {
   let fatal: Error | undefined;
   const began = Date.now();
+  const cpu = process.cpuUsage();
+  let loadCpuSeconds = 0;
   const e = await startEvaluator({
     onFatal: (error) => (fatal = error),
     brokers: t.brokers,
@@ -89,13 +93,24 @@ async function evaluator(t: ChildTask): Promise<ChildResult> {
     check();
     if (start === undefined && e.counters.runsRead > 0) start = Date.now();
     // Every 50 ms: a scrape costs the evaluator's event loop too.
-    if (loaded === undefined && (await gauge(e.url!, "runhooks_evaluator_rules_known")) >= t.rules) loaded = Date.now();
+    if (loaded === undefined && (await gauge(e.url!, "runhooks_evaluator_rules_known")) >= t.rules) {
+      loaded = Date.now();
+      const used = process.cpuUsage(cpu);
+      loadCpuSeconds = (used.user + used.system) / 1e6;
+    }
     await new Promise((r) => setTimeout(r, loaded === undefined ? 50 : 5));
   }
   const loadSeconds = (loaded - began) / 1000;
   const rate = t.runs / (Math.max(1, Date.now() - start!) / 1000);
   const openWindows = await gauge(e.url!, "runhooks_evaluator_open_windows");
-  const result = { rate, loadSeconds, peakRssMiB: peakRssMiB(), openWindows, matched: e.counters.runsMatched };
+  const result = {
+    rate,
+    loadSeconds,
+    loadCpuSeconds,
+    peakRssMiB: peakRssMiB(),
+    openWindows,
+    matched: e.counters.runsMatched,
+  };
   await e.stop();
   return result;
 }

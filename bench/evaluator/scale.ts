@@ -199,18 +199,19 @@ try {
       evals.push(e);
       say(
         `  round ${round + 1}/${ROUNDS}: raw ${r.rate.toFixed(0)} runs/s, evaluator ${e.rate.toFixed(0)} (${(e.rate / r.rate).toFixed(2)}×), ` +
-          `rule book ${e.loadSeconds!.toFixed(1)} s, peak RSS ${e.peakRssMiB.toFixed(0)} MiB, ${e.openWindows} open windows (load ${load()})`,
+          `rule book ${e.loadSeconds!.toFixed(1)} s (${e.loadCpuSeconds!.toFixed(1)} s CPU), peak RSS ${e.peakRssMiB.toFixed(0)} MiB, ${e.openWindows} open windows (load ${load()})`,
       );
     }
     const ratio = median(evals.map((e, k) => e.rate / raws[k]!.rate));
     const rss = Math.max(...evals.map((e) => e.peakRssMiB));
     const loadS = median(evals.map((e) => e.loadSeconds!));
+    const loadCpu = median(evals.map((e) => e.loadCpuSeconds!));
     const t = s.targets;
     rows.push([
       s.name,
       `${ratio.toFixed(2)}×${t.ratio === undefined ? "" : ` (≥ ${t.ratio})`}`,
       `${rss.toFixed(0)} MiB (≤ ${t.rssMiB})`,
-      `${loadS.toFixed(1)} s${t.loadSeconds === undefined ? "" : ` (≤ ${t.loadSeconds})`}`,
+      `${loadS.toFixed(1)} s, ${loadCpu.toFixed(1)} s CPU${t.loadSeconds === undefined ? "" : ` (≤ ${t.loadSeconds})`}`,
       String(median(evals.map((e) => e.openWindows ?? 0))),
       `${median(raws.map((r) => r.rate)).toFixed(0)}`,
       load(),
@@ -236,7 +237,9 @@ try {
   say(
     `${N} runs (scenario 1: at most 20,000), ${PARTITIONS} partitions, ${ROUNDS} round(s); raw and the evaluator each in a process of their own.`,
   );
-  say("Peak RSS: the evaluator process' maxRSS; rule book load: from its start until it holds every rule.");
+  say(
+    "Peak RSS: the evaluator process' maxRSS; rule book load: from its start until it holds every rule (wall, and its CPU time).",
+  );
   say("load avg: the machine's 1-minute load average when the scenario ended (2 cores; other work shares them).");
   say(`rerun: BENCH_RUNS=${N} BENCH_ROUNDS=${ROUNDS} npm run bench:evaluator-scale`);
 } finally {
