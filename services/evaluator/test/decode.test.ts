@@ -149,7 +149,8 @@ describe("judging a run", () => {
 
   it("turns anything that throws while judging into an evaluation_failed dead letter", () => {
     const book = createRuleBook();
-    const r = rule({ "==": [{ var: "name" }, "x"] });
+    // A rule the run's name reaches through the index, so its filter is called.
+    const r = rule({ "==": [{ var: "name" }, "ChatOpenAI"] });
     applyRuleVersion(book, { ruleId: r.rule_id, rule: r, effectiveFrom: 0 });
     // A filter that throws stands for any unexpected failure inside matching.
     const entry = book.rules.get(r.rule_id)!.entries[0] as unknown as { filter: { evaluate: () => boolean } };

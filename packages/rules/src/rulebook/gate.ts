@@ -5,7 +5,8 @@ import { traceIdOf } from "../trace/trace-run.js";
 /** Why a rule version does not judge a run at all, before its filter; the evaluator's order. */
 export type RuleGate = "disabled" | "other_tenant" | "other_session" | "sampled_out";
 
-type GatedRule = Pick<
+/** What the checks before the filter read of a rule version: all the rule book keeps of it. */
+export type GatedRule = Pick<
   RuleVersion,
   "rule_id" | "tenant_id" | "session_id" | "enabled" | "sampling_rate" | "trace_filter" | "tree_filter"
 >;

@@ -1,4 +1,11 @@
-export { DEFAULT_RUN_STEPS, applyRuleVersion, createRuleBook, matchRun, ruleGate } from "./rule-book.js";
+export {
+  DEFAULT_RUN_STEPS,
+  applyRuleVersion,
+  createRuleBook,
+  dropVersionsBefore,
+  matchRun,
+  ruleGate,
+} from "./rule-book.js";
 export type { ApplyOutcome, RuleBook, RuleBookOptions, RuleGate } from "./rule-book.js";
 export { isTraceAware, sampleIdOf } from "./gate.js";
 export { RULE_FILTER_FIELDS, resolveRuleFilter } from "./rule-filters.js";

@@ -1,9 +1,17 @@
-import type { Run, RuleVersion } from "@runhooks/contracts";
-import { READS_ALL_FACTS, DEFAULT_FILTER_STEPS, runFacts, type FilterVerdict } from "../filter/index.js";
+import type { ParseResult, Run, RuleVersion } from "@runhooks/contracts";
+import {
+  READS_ALL_FACTS,
+  DEFAULT_FILTER_STEPS,
+  runFacts,
+  type FilterVerdict,
+  type JsonLogicExpression,
+} from "../filter/index.js";
 import { isTraceRoot } from "../trace/trace-run.js";
 import { DEFAULT_TRACE_HORIZON_SECONDS, type TraceVerdict } from "../trace/trace-verdict.js";
 import type { WindowSpec } from "../window/index.js";
-import { ruleGate } from "./gate.js";
+import { ruleGate, type GatedRule } from "./gate.js";
+import { uniqueKeys, createTenantIndex, indexedCandidates, setRuleKeys, type TenantIndex } from "./rule-index.js";
+import type { IndexKey } from "./index-keys.js";
 import { compileVersion, type SlotFilter, type TraceFilters } from "./version-entry.js";
 
 export { ruleGate, type RuleGate } from "./gate.js";
@@ -19,17 +27,24 @@ export { ruleGate, type RuleGate } from "./gate.js";
 interface VersionEntry {
   readonly effectiveFrom: number;
   readonly version: number;
-  /** Undefined: the rule was deleted at `effectiveFrom` (a tombstone). */
-  readonly rule?: RuleVersion;
+  /**
+   * What the gate reads of the version (not the whole message: its filters live compiled, shared by
+   * equal filters). Undefined: the rule was deleted at `effectiveFrom` (a tombstone).
+   */
+  readonly rule?: GatedRule;
   readonly spec?: WindowSpec;
   readonly filter?: SlotFilter;
   /** Set for a trace-aware version: its runs are judged with their trace (DESIGN.md §4). */
   readonly trace?: TraceFilters;
+  /** The index lists the version belongs in (index-keys.ts); none for a tombstone. */
+  readonly keys?: readonly IndexKey[];
 }
 
 interface RuleTimeline {
   readonly ruleId: string;
   readonly entries: VersionEntry[];
+  /** The last index lookup that collected the rule (rule-index.ts). */
+  lookupMark: number;
 }
 
 export interface RuleBook {
@@ -40,6 +55,13 @@ export interface RuleBook {
    * history (compaction drops old versions and with them the order rules first appeared in).
    */
   readonly byTenant: Map<string, RuleTimeline[]>;
+  /**
+   * Tenant → its rules by index key (rule-index.ts): a run is tested only against those it may match.
+   * Undefined when the book was created with `index: false` (every rule of the tenant is tested).
+   */
+  readonly indexByTenant: Map<string, TenantIndex<RuleTimeline>> | undefined;
+  /** Shared by the tenants' indexes: the mark of the last lookup. */
+  readonly lookupMarks: { last: number };
   /** Tenant → the derived facts any version of its rules may read (`derivedFactsRead`, bits). */
   readonly factsReadByTenant: Map<string, number>;
   longestWindowMs: number;
@@ -52,6 +74,10 @@ export interface RuleBook {
   readonly filterSlots: Map<string, number>;
   /** Per slot, the matching call that last evaluated it and its answer (see `matchRun`). */
   readonly memo: { call: number; readonly calledAt: number[]; readonly answer: FilterVerdict[] };
+  /** Per slot, the compiled filter every version with that filter shares. */
+  readonly slotFilters: SlotFilter[];
+  /** Filters already resolved and validated, by field and text (`compileVersion`). */
+  readonly resolvedFilters: Map<string, ParseResult<JsonLogicExpression>>;
   /** Steps each filter evaluation may take (see `compileFilter`). */
   readonly filterSteps: number;
   /** Steps all of a tenant's filters together may take on one run (`DEFAULT_RUN_STEPS`). */
@@ -75,6 +101,12 @@ export interface RuleBookOptions {
   readonly runSteps?: number;
   /** Horizon of trace-aware versions without `trace_horizon_seconds`; default `DEFAULT_TRACE_HORIZON_SECONDS`. */
   readonly traceHorizonSeconds?: number;
+  /**
+   * Test runs only against the rules that could match them (index-keys.ts); default true. Verdicts are
+   * the same either way; so are the steps spent, except that a rule the index skips spends none of the
+   * run's budget (`runSteps`).
+   */
+  readonly index?: boolean;
 }
 
 export type ApplyOutcome =
@@ -93,10 +125,14 @@ export function createRuleBook(options: RuleBookOptions = {}): RuleBook {
   return {
     rules: new Map(),
     byTenant: new Map(),
+    indexByTenant: options.index === false ? undefined : new Map(),
+    lookupMarks: { last: 0 },
     factsReadByTenant: new Map(),
     longestWindowMs: 0,
     longestHorizonMs: 0,
     filterSlots: new Map(),
+    slotFilters: [],
+    resolvedFilters: new Map(),
     memo: { call: 0, calledAt: [], answer: [] },
     filterSteps: options.filterSteps ?? DEFAULT_FILTER_STEPS,
     runSteps: options.runSteps ?? DEFAULT_RUN_STEPS,
@@ -107,7 +143,7 @@ export function createRuleBook(options: RuleBookOptions = {}): RuleBook {
 function timeline(book: RuleBook, ruleId: string): RuleTimeline {
   let t = book.rules.get(ruleId);
   if (!t) {
-    t = { ruleId, entries: [] };
+    t = { ruleId, entries: [], lookupMark: 0 };
     book.rules.set(ruleId, t);
   }
   return t;
@@ -121,6 +157,19 @@ function indexTenant(book: RuleBook, tenantId: string, t: RuleTimeline): void {
     while (at > 0 && list[at - 1]!.ruleId > t.ruleId) at -= 1;
     list.splice(at, 0, t);
   }
+  reindex(book, tenantId, t);
+}
+
+/** Lists the rule under the keys of every version of it the book keeps for the tenant. */
+function reindex(book: RuleBook, tenantId: string, t: RuleTimeline): void {
+  if (book.indexByTenant === undefined) return;
+  let index = book.indexByTenant.get(tenantId);
+  if (index === undefined) {
+    index = createTenantIndex();
+    book.indexByTenant.set(tenantId, index);
+  }
+  const keys = t.entries.flatMap((e) => (e.rule?.tenant_id === tenantId ? (e.keys ?? []) : []));
+  setRuleKeys(index, t, uniqueKeys(keys));
 }
 
 /**
@@ -141,21 +190,27 @@ export function applyRuleVersion(
   const rule = message.rule;
   if (last && rule.version <= last.version) return { kind: "stale", ruleId: rule.rule_id, version: rule.version };
   const compiled = compileVersion(book, rule);
-  indexTenant(book, rule.tenant_id, t);
   book.factsReadByTenant.set(rule.tenant_id, (book.factsReadByTenant.get(rule.tenant_id) ?? 0) | compiled.reads);
   book.longestWindowMs = Math.max(book.longestWindowMs, rule.window.seconds * 1000);
   if (compiled.trace) book.longestHorizonMs = Math.max(book.longestHorizonMs, compiled.trace.spec.horizonMs);
   t.entries.push({
     effectiveFrom: message.effectiveFrom,
     version: rule.version,
-    rule,
+    rule: gatedRule(rule),
     spec: compiled.spec,
     filter: compiled.filter,
     ...(compiled.trace ? { trace: compiled.trace } : {}),
+    keys: compiled.keys,
   });
+  indexTenant(book, rule.tenant_id, t);
   if (compiled.invalid !== undefined)
     return { kind: "invalid_filter", ruleId: rule.rule_id, version: rule.version, error: compiled.invalid };
   return { kind: "applied", ruleId: rule.rule_id, version: rule.version };
+}
+
+function gatedRule(rule: RuleVersion): GatedRule {
+  const { rule_id, tenant_id, session_id, enabled, sampling_rate, trace_filter, tree_filter } = rule;
+  return { rule_id, tenant_id, session_id, enabled, sampling_rate, trace_filter, tree_filter };
 }
 
 /** The version in force at `time`: usually the newest, so search from the end. */
@@ -219,7 +274,9 @@ export function matchRun(
   onError?: (spec: WindowSpec, error: string) => void,
   onTrace?: (verdict: TraceVerdict) => void,
 ): readonly WindowSpec[] {
-  const candidates = book.byTenant.get(run.tenant_id);
+  const index = book.indexByTenant?.get(run.tenant_id);
+  const candidates =
+    index === undefined ? book.byTenant.get(run.tenant_id) : indexedCandidates(index, run, book.lookupMarks);
   if (candidates === undefined) return NO_MATCHES;
   let pass: Pass | undefined;
   let out: WindowSpec[] | undefined;
@@ -269,4 +326,31 @@ export function matchRun(
 
 function runBudgetMessage(runSteps: number): string {
   return `not evaluated: this run already took the ${runSteps.toLocaleString("en-US")} steps all of the tenant's filters may take on one run (rules are evaluated in id order) — simplify the tenant's most expensive filters`;
+}
+
+/**
+ * Forgets the versions no run of log time `time` or later can be judged by: for each rule, those
+ * before the one in force at `time`. Call it with a time no run will be judged at again — below every
+ * runs partition's refold start (`refoldFromTime` of its checkpoint) and every replay's range; runs
+ * before it would find no version. The rule keeps its place and its newest version, so re-published
+ * older versions stay stale; its index keys shrink to those of the versions kept. Returns the number
+ * of versions dropped.
+ */
+export function dropVersionsBefore(book: RuleBook, time: number): number {
+  let dropped = 0;
+  for (const t of book.rules.values()) {
+    let inForceAt = -1;
+    for (let i = t.entries.length - 1; i >= 0; i--) {
+      if (t.entries[i]!.effectiveFrom <= time) {
+        inForceAt = i;
+        break;
+      }
+    }
+    if (inForceAt <= 0) continue;
+    const tenants = new Set(t.entries.flatMap((e) => (e.rule === undefined ? [] : [e.rule.tenant_id])));
+    t.entries.splice(0, inForceAt);
+    dropped += inForceAt;
+    for (const tenant of tenants) reindex(book, tenant, t);
+  }
+  return dropped;
 }

@@ -1,4 +1,4 @@
-import type { RuleVersion } from "@runhooks/contracts";
+import type { ParseResult, RuleVersion } from "@runhooks/contracts";
 import {
   budgetExhaustedMessage,
   compileFilter,
@@ -10,6 +10,7 @@ import {
 import type { TraceSpec } from "../trace/trace-verdict.js";
 import type { WindowSpec } from "../window/index.js";
 import { isTraceAware } from "./gate.js";
+import { BROAD, versionKeys, type IndexKey } from "./index-keys.js";
 import { RULE_FILTER_FIELDS, resolveRuleFilter, type RuleFilterField } from "./rule-filters.js";
 
 /** A stored filter that does not validate: never compiled, it answers "error" at no cost. */
@@ -36,6 +37,13 @@ export interface TraceFilters {
 /** What the book needs to compile a version: where equal filters share a slot, and the budgets. */
 export interface SlotTable {
   readonly filterSlots: Map<string, number>;
+  /** Per slot, its compiled filter: versions with equal filters share one (it holds no per-version state). */
+  readonly slotFilters: SlotFilter[];
+  /**
+   * Field and filter text → what `resolveRuleFilter` made of it: rules repeat filters, and validating
+   * one (its cost bound above all) is most of what loading a version costs.
+   */
+  readonly resolvedFilters: Map<string, ParseResult<JsonLogicExpression>>;
   readonly memo: { readonly calledAt: number[]; readonly answer: FilterVerdict[] };
   readonly filterSteps: number;
   readonly traceHorizonMs: number;
@@ -50,19 +58,32 @@ export interface CompiledVersion {
   readonly reads: number;
   /** Set when a stored filter does not validate: the version matches nothing. */
   readonly invalid: string | undefined;
+  /** The index lists the version belongs in (index-keys.ts). */
+  readonly keys: readonly IndexKey[];
 }
 
 function slotFilter(table: SlotTable, expression: JsonLogicExpression): SlotFilter {
   const text = JSON.stringify(expression);
-  let slot = table.filterSlots.get(text);
-  if (slot === undefined) {
-    slot = table.filterSlots.size;
-    table.filterSlots.set(text, slot);
-    table.memo.calledAt.push(0);
-    table.memo.answer.push(false);
-  }
+  const known = table.filterSlots.get(text);
+  if (known !== undefined) return table.slotFilters[known]!;
+  const slot = table.filterSlots.size;
+  table.filterSlots.set(text, slot);
+  table.memo.calledAt.push(0);
+  table.memo.answer.push(false);
   const evaluate = compileFilter(expression, { maxSteps: table.filterSteps });
-  return { evaluate, slot, errorMessage: budgetExhaustedMessage(evaluate.maxSteps) };
+  const filter = { evaluate, slot, errorMessage: budgetExhaustedMessage(evaluate.maxSteps) };
+  table.slotFilters.push(filter);
+  return filter;
+}
+
+function resolveCached(table: SlotTable, field: RuleFilterField, value: unknown): ParseResult<JsonLogicExpression> {
+  const text = `${field}\u0000${JSON.stringify(value)}`;
+  let result = table.resolvedFilters.get(text);
+  if (result === undefined) {
+    result = resolveRuleFilter(field, value);
+    table.resolvedFilters.set(text, result);
+  }
+  return result;
 }
 
 /**
@@ -79,7 +100,7 @@ export function compileVersion(table: SlotTable, rule: RuleVersion): CompiledVer
     maxRuns: rule.window.max_runs,
   };
   const present = RULE_FILTER_FIELDS.filter((field) => field === "filter" || rule[field] != null);
-  const resolved = present.map((field) => ({ field, result: resolveRuleFilter(field, rule[field]) }));
+  const resolved = present.map((field) => ({ field, result: resolveCached(table, field, rule[field]) }));
   const issues = resolved.flatMap(({ result }) => (result.ok ? [] : result.issues));
   const traceSpec: TraceSpec | undefined = isTraceAware(rule)
     ? {
@@ -101,7 +122,7 @@ export function compileVersion(table: SlotTable, rule: RuleVersion): CompiledVer
       traceFilter: traceSpec.needsRoot ? broken : undefined,
       treeFilter: traceSpec.needsTree ? broken : undefined,
     };
-    return { spec, filter: broken, trace, reads: 0, invalid: error };
+    return { spec, filter: broken, trace, reads: 0, invalid: error, keys: rule.enabled ? BROAD : [] };
   }
   const compiled = new Map<RuleFilterField, SlotFilter>();
   let reads = 0;
@@ -115,5 +136,16 @@ export function compileVersion(table: SlotTable, rule: RuleVersion): CompiledVer
     traceFilter: compiled.get("trace_filter"),
     treeFilter: compiled.get("tree_filter"),
   };
-  return { spec, filter: compiled.get("filter")!, trace, reads, invalid: undefined };
+  const filter = resolved.find((r) => r.field === "filter")?.result;
+  const keys = versionKeys(
+    {
+      sessionId: rule.session_id,
+      enabled: rule.enabled,
+      traceAware: traceSpec !== undefined,
+      treeFilter: rule.tree_filter != null,
+    },
+    filter?.ok ? filter.value : undefined,
+    table.filterSteps,
+  );
+  return { spec, filter: compiled.get("filter")!, trace, reads, invalid: undefined, keys };
 }

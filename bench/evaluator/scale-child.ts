@@ -1,0 +1,126 @@
+// The process `scale.ts` measures: either a raw consumer (consume + JSON.parse) or one evaluator, alone
+// in this process, so its memory is the evaluator's own (process.resourceUsage().maxRSS). Told what to
+// do by its first message; answers with one message and exits.
+import { createKafka } from "@runhooks/kafka";
+import { RUNS_PARTITIONS_CONCURRENTLY, runsConsumerConfig, startEvaluator } from "@runhooks/evaluator";
+
+export interface ChildTask {
+  readonly mode: "raw" | "evaluator";
+  readonly brokers: string[];
+  readonly prefix: string;
+  readonly runsTopic: string;
+  readonly rulesTopic: string;
+  readonly windowsTopic: string;
+  readonly group: string;
+  readonly runs: number;
+  readonly rules: number;
+}
+
+export interface ChildResult {
+  readonly rate: number;
+  /** Seconds from the evaluator's start until its rule book held every rule (evaluator mode). */
+  readonly loadSeconds?: number;
+  /** This process' CPU seconds over that span: what the load costs, whatever else the machine runs. */
+  readonly loadCpuSeconds?: number;
+  /** Peak resident set of this process, MiB. */
+  readonly peakRssMiB: number;
+  readonly openWindows?: number;
+  readonly matched?: number;
+}
+
+const SESSION_TIMEOUT_MS = 10_000;
+const peakRssMiB = () => (process.resourceUsage().maxRSS * 1024) / 2 ** 20;
+
+async function gauge(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith(name) && !l.startsWith("#"));
+  return line === undefined ? 0 : Number(line.trim().split(/\s+/).at(-1));
+}
+
+async function raw(t: ChildTask): Promise<ChildResult> {
+  const kafka = createKafka({ brokers: t.brokers, clientId: "bench-raw", logLevel: "error", logger: () => undefined });
+  const consumer = kafka.consumer(runsConsumerConfig(t.group, SESSION_TIMEOUT_MS));
+  await consumer.connect();
+  await consumer.subscribe({ topic: t.runsTopic, fromBeginning: true });
+  let start = 0;
+  let parsed = 0;
+  await new Promise<void>((resolve) => {
+    void consumer.run({
+      partitionsConsumedConcurrently: RUNS_PARTITIONS_CONCURRENTLY,
+      eachBatch: ({ batch }) => {
+        if (start === 0) start = Date.now();
+        for (const m of batch.messages) {
+          JSON.parse(m.value!.toString());
+          if (++parsed === t.runs) resolve();
+        }
+        return Promise.resolve();
+      },
+    });
+  });
+  const rate = t.runs / (Math.max(1, Date.now() - start) / 1000);
+  await consumer.disconnect();
+  return { rate, peakRssMiB: peakRssMiB() };
+}
+
+async function evaluator(t: ChildTask): Promise<ChildResult> {
+  let fatal: Error | undefined;
+  const began = Date.now();
+  const cpu = process.cpuUsage();
+  let loadCpuSeconds = 0;
+  const e = await startEvaluator({
+    onFatal: (error) => (fatal = error),
+    brokers: t.brokers,
+    topicPrefix: t.prefix,
+    groupId: t.group,
+    instanceId: t.group,
+    maxRunBytes: 512 * 1024,
+    tickIntervalMs: 200,
+    sessionTimeoutMs: SESSION_TIMEOUT_MS,
+    topicOverrides: { runs: t.runsTopic, rules: t.rulesTopic, windows: t.windowsTopic },
+    http: { host: "127.0.0.1", port: 0 },
+    log: (level, message, fields) => {
+      if (level === "error") console.error(`  [evaluator] ${message} ${JSON.stringify(fields ?? {})}`);
+    },
+  });
+  const check = () => {
+    if (fatal !== undefined) throw new Error(`the evaluator stopped: ${fatal.message}`);
+  };
+  // Runs wait for the rule book (each is judged by the versions in force at its time), so the first
+  // run is read about when the book is complete; both are watched in one loop all the same.
+  let loaded: number | undefined;
+  let start: number | undefined;
+  while (e.counters.runsRead < t.runs || loaded === undefined) {
+    check();
+    if (start === undefined && e.counters.runsRead > 0) start = Date.now();
+    // Every 50 ms: a scrape costs the evaluator's event loop too.
+    if (loaded === undefined && (await gauge(e.url!, "runhooks_evaluator_rules_known")) >= t.rules) {
+      loaded = Date.now();
+      const used = process.cpuUsage(cpu);
+      loadCpuSeconds = (used.user + used.system) / 1e6;
+    }
+    await new Promise((r) => setTimeout(r, loaded === undefined ? 50 : 5));
+  }
+  const loadSeconds = (loaded - began) / 1000;
+  const rate = t.runs / (Math.max(1, Date.now() - start!) / 1000);
+  const openWindows = await gauge(e.url!, "runhooks_evaluator_open_windows");
+  const result = {
+    rate,
+    loadSeconds,
+    loadCpuSeconds,
+    peakRssMiB: peakRssMiB(),
+    openWindows,
+    matched: e.counters.runsMatched,
+  };
+  await e.stop();
+  return result;
+}
+
+process.once("message", (task: ChildTask) => {
+  void (task.mode === "raw" ? raw(task) : evaluator(task)).then(
+    (result) => process.send!(result, () => process.exit(0)),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+});
