@@ -115,6 +115,7 @@ function traceStream(open: number, seed: number) {
 
 /** 90 alerting-style rules and 10 trace-aware ones (one per tenant: vip LLM errors, or runs of traces with an empty retrieval). */
 function rules(): RuleVersion[] {
+  const json = (filter: unknown) => filter as RuleVersion["filter"];
   return Array.from({ length: 100 }, (_, i) => {
     const tenant = TENANTS[i % TENANTS.length]!;
     const base = {
@@ -131,16 +132,16 @@ function rules(): RuleVersion[] {
     if (i < 10 && i % 2 === 0)
       return {
         ...base,
-        filter: { and: [{ "==": [{ var: "run_type" }, "llm"] }, { "==": [{ var: "status" }, "error"] }] },
-        trace_filter: { in: ["vip", { var: "tags" }] },
+        filter: json({ and: [{ "==": [{ var: "run_type" }, "llm"] }, { "==": [{ var: "status" }, "error"] }] }),
+        trace_filter: json({ in: ["vip", { var: "tags" }] }),
       };
     if (i < 10)
       return {
         ...base,
-        filter: { "==": [{ var: "run_type" }, "chain"] },
-        tree_filter: {
+        filter: json({ "==": [{ var: "run_type" }, "chain"] }),
+        tree_filter: json({
           and: [{ "==": [{ var: "run_type" }, "retriever"] }, { "!": [{ var: "outputs.documents.0" }] }],
-        },
+        }),
       };
     const filters = [
       { and: [{ "==": [{ var: "run_type" }, "tool"] }, { "==": [{ var: "status" }, "error"] }] },
@@ -148,7 +149,7 @@ function rules(): RuleVersion[] {
       { and: [{ var: "has_error" }, { in: [`tag-${i % 20}`, { var: "tags" }] }] },
       { and: [{ "==": [{ var: "metadata.env" }, "prod"] }, { "==": [{ var: "metadata.customer" }, `c-${i % 50}`] }] },
     ];
-    return { ...base, filter: filters[i % filters.length] } as RuleVersion;
+    return { ...base, filter: json(filters[i % filters.length]) };
   });
 }
 
@@ -206,7 +207,7 @@ try {
   const ruleSet = rules();
   await ensureTopics(admin, topicSpecs({ prefix, runsPartitions: PARTITIONS }));
   say(`load (uptime) at start: ${load()}`);
-  if (PARTS.includes("throughput")) await throughput(kafka, admin, producer, brokers, ruleSet);
+  if (PARTS.includes("throughput")) await throughput(kafka, producer, brokers, ruleSet);
   if (PARTS.includes("restart")) await restart(kafka, admin, producer, brokers, ruleSet);
   await producer.disconnect();
   await admin.disconnect();
@@ -215,7 +216,7 @@ try {
   await stack.stop();
 }
 
-async function throughput(kafka: Kafka, admin: Admin, producer: Producer, brokers: string[], ruleSet: RuleVersion[]) {
+async function throughput(kafka: Kafka, producer: Producer, brokers: string[], ruleSet: RuleVersion[]) {
   const names = topicNames(prefix);
   await producer.send({
     topic: names.rules,
