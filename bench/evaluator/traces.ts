@@ -28,7 +28,9 @@ import type { Admin, Kafka, Producer } from "kafkajs";
 import { loadavg } from "node:os";
 import { deleteBenchTopics } from "../support/bench-topics.js";
 import { median } from "../support/stats.js";
-import { mulberry32 } from "../../test/support/random.js";
+import { traceStream } from "./trace-runs.js";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 
 const N = Number(process.env["BENCH_RUNS"] ?? 200_000);
 const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 3);
@@ -43,80 +45,11 @@ const DOWN_S = Number(process.env["BENCH_DOWN_S"] ?? 11);
 const HORIZON_S = Number(process.env["BENCH_HORIZON_S"] ?? DEFAULT_TRACE_HORIZON_SECONDS);
 const TARGET_S = 60;
 const TENANTS = Array.from({ length: 10 }, () => randomUUID());
-const SESSION = "6a3be6a2-9a8c-4fc8-b4c6-a8983b286cc5";
 const say = (line: string) => console.log(line);
 const load = () =>
   loadavg()
     .map((l) => l.toFixed(2))
     .join(" ");
-
-interface Trace {
-  readonly id: string;
-  readonly tenant: string;
-  readonly vip: boolean;
-  /** Children still to come; the root follows the last. */
-  left: number;
-  /** 1 in 100 never ends: its candidates wait out the horizon. */
-  readonly endless: boolean;
-}
-
-/**
- * Runs in the order they end: `open` traces in progress at once; each step picks one at random and
- * emits its next child, or its root once its children are done (then a new trace takes its place).
- */
-function traceStream(open: number, seed: number) {
-  const random = mulberry32(seed);
-  let i = 0;
-  const fresh = (): Trace => ({
-    id: randomUUID(),
-    tenant: TENANTS[Math.floor(random() * TENANTS.length)]!,
-    vip: random() < 0.3,
-    left: 5 + Math.floor(random() * 16),
-    endless: random() < 0.01,
-  });
-  const pool = Array.from({ length: open }, fresh);
-  return (): { key: string; value: string } => {
-    const slot = Math.floor(random() * pool.length);
-    const t = pool[slot]!;
-    const isRoot = t.left === 0;
-    if (isRoot || (t.endless && t.left === 1)) pool[slot] = fresh();
-    else t.left--;
-    const n = i++;
-    const id = isRoot ? t.id : randomUUID();
-    const kind = isRoot ? 3 : Math.floor(random() * 3);
-    const runType = ["llm", "retriever", "tool", "chain"][kind]!;
-    const error = !isRoot && random() < 0.1;
-    const empty = runType === "retriever" && random() < 0.2;
-    const start = Date.now() - 2000 - (n % 5000);
-    return {
-      key: t.id,
-      value: JSON.stringify({
-        id,
-        trace_id: t.id,
-        name: ["ChatOpenAI", "Retriever", "Search", "AgentExecutor"][kind],
-        run_type: runType,
-        status: error ? "error" : "success",
-        error: error ? "RateLimitError: too many requests" : null,
-        start_time: new Date(start).toISOString(),
-        end_time: new Date(start + (n % 7000)).toISOString(),
-        tenant_id: t.tenant,
-        session_id: SESSION,
-        dotted_order: `20240405T012854085646Z${id}`,
-        parent_run_id: isRoot ? null : t.id,
-        is_root: isRoot,
-        tags: isRoot && t.vip ? ["vip", "bench"] : [`tag-${n % 20}`, "bench"],
-        extra: { metadata: { env: n % 2 ? "prod" : "staging", customer: `c-${n % 50}` } },
-        inputs: { messages: [{ role: "user", content: "Summarise the quarterly report for the board. ".repeat(8) }] },
-        outputs: empty
-          ? { documents: [] }
-          : { generations: [{ text: "The quarter closed with revenue up and costs flat. ".repeat(8) }] },
-        total_tokens: n % 2000,
-        total_cost: (n % 2000) * 0.000002,
-        feedback_stats: null,
-      }),
-    };
-  };
-}
 
 /** 90 alerting-style rules and 10 trace-aware ones (one per tenant: vip LLM errors, or runs of traces with an empty retrieval). */
 function rules(): RuleVersion[] {
@@ -229,7 +162,7 @@ async function throughput(kafka: Kafka, producer: Producer, brokers: string[], r
     messages: ruleSet.map((r) => ({ key: r.rule_id, value: JSON.stringify(r) })),
   });
   await new Promise((r) => setTimeout(r, 50));
-  const next = traceStream(OPEN_TRACES, 1);
+  const next = traceStream(OPEN_TRACES, 1, TENANTS);
   say(`producing ${N} runs of traces, ${OPEN_TRACES} in progress at once, to ${names.runs}…`);
   const t0 = Date.now();
   await produce(producer, names.runs, N, next);
@@ -346,7 +279,7 @@ async function restart(kafka: Kafka, admin: Admin, producer: Producer, brokers: 
     messages: ruleSet.map((r) => ({ key: r.rule_id, value: JSON.stringify(r), timestamp: String(t0 - 10_000) })),
   });
   // The pool sized so that a trace lasts ~10 s at 5,000 runs/s.
-  const next = traceStream(4000, 2);
+  const next = traceStream(4000, 2, TENANTS);
   say(`producing ${count} runs (${logS} s at ${RATE} runs/s: 2 × ${horizonS} s + ${WINDOW_S} s + ${DOWN_S} s)…`);
   const p0 = Date.now();
   await produce(producer, runs, count, next, (i) => t0 + Math.floor((i * 1000) / RATE));
@@ -378,23 +311,31 @@ async function restart(kafka: Kafka, admin: Admin, producer: Producer, brokers: 
   await committer.disconnect();
   say(`  checkpoint committed at S = end - ${DOWN_S} s; ${backlog} runs after it; load ${load()}`);
 
-  // Runs keep coming at 5,000/s while the evaluator restarts and catches up.
+  // Runs keep coming at 5,000/s while the evaluator restarts and catches up, from a process of their own
+  // (on the evaluator's event loop they would fall behind it).
   let live = 0;
-  let producing = true;
-  const liveNext = traceStream(4000, 3);
-  const liveLoop = (async () => {
-    const started = Date.now();
-    while (producing) {
-      // At most 500 a request: a loaded process wakes late and owes many.
-      const due = Math.min(500, Math.floor(((Date.now() - started) * RATE) / 1000) - live);
-      if (due > 0) {
-        const batch = Array.from({ length: due }, liveNext);
-        await producer.send({ topic: runs, acks: 1, messages: batch });
-        live += due;
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  })();
+  const liveProducer = spawn(
+    process.execPath,
+    ["--import", "tsx", "--conditions=source", fileURLToPath(new URL("./live-producer.ts", import.meta.url))],
+    {
+      env: {
+        ...process.env,
+        BENCH_BROKERS: brokers.join(","),
+        BENCH_TOPIC: runs,
+        BENCH_RATE: String(RATE),
+        BENCH_TENANTS: TENANTS.join(","),
+      },
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  let liveStarted: () => void = () => undefined;
+  const liveReady = new Promise<void>((resolve) => (liveStarted = resolve));
+  liveProducer.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+    const lines = chunk.trim().split("\n");
+    live = Number(lines.at(-1));
+    liveStarted();
+  });
+  await liveReady;
   const rss = peakRss();
   let fatal: Error | undefined;
   const started = Date.now();
@@ -436,8 +377,9 @@ async function restart(kafka: Kafka, admin: Admin, producer: Producer, brokers: 
     await new Promise((r) => setTimeout(r, 20));
   }
   const caughtUp = (Date.now() - started) / 1000;
-  producing = false;
-  await liveLoop;
+  const liveExit = new Promise((r) => liveProducer.once("exit", r));
+  liveProducer.kill("SIGTERM");
+  await liveExit;
   await evaluator.stop();
   const refold = ((refoldedAt ?? Date.now()) - started) / 1000;
   const refolded = count - backlog;
@@ -449,7 +391,8 @@ async function restart(kafka: Kafka, admin: Admin, producer: Producer, brokers: 
     `restart at ${RATE} runs/s, horizon ${horizonS} s, longest window ${WINDOW_S} s, away ${DOWN_S} s: ` +
       `caught up in ${caughtUp.toFixed(1)} s (target < ${TARGET_S} s), of which ${refold.toFixed(1)} s until the first ` +
       `run after the checkpoint (group join and the refold of ${refolded} runs: ${(prefixRate / 1000).toFixed(1)}k runs/s), ` +
-      `then ${(pastRate / 1000).toFixed(1)}k runs/s; peak RSS ${(rss.stop() / 2 ** 20).toFixed(0)} MiB; load ${load()}`,
+      `then ${(pastRate / 1000).toFixed(1)}k runs/s; ${live} runs produced meanwhile ` +
+      `(${(live / caughtUp).toFixed(0)}/s); peak RSS ${(rss.stop() / 2 ** 20).toFixed(0)} MiB; load ${load()}`,
   );
   if (horizonS < DEFAULT_TRACE_HORIZON_SECONDS) {
     const extra = 2 * (DEFAULT_TRACE_HORIZON_SECONDS - horizonS) * RATE;
