@@ -285,6 +285,29 @@ async function restart(kafka: Kafka, admin: Admin, producer: Producer, brokers: 
   await produce(producer, runs, count, next, (i) => t0 + Math.floor((i * 1000) / RATE));
   say(`  produced in ${((Date.now() - p0) / 1000).toFixed(1)} s; load ${load()}`);
 
+  // The same log consumed and JSON.parse-d alone, in the same minutes: what the refold's rate compares with.
+  let rawStart = 0;
+  let rawParsed = 0;
+  const raw = kafka.consumer(runsConsumerConfig(`${prefix}-restart-raw`, SESSION_TIMEOUT_MS));
+  await raw.connect();
+  await raw.subscribe({ topic: runs, fromBeginning: true });
+  await new Promise<void>((resolve) => {
+    void raw.run({
+      partitionsConsumedConcurrently: RUNS_PARTITIONS_CONCURRENTLY,
+      eachBatch: ({ batch }) => {
+        if (rawStart === 0) rawStart = Date.now();
+        for (const m of batch.messages) {
+          JSON.parse(m.value!.toString());
+          if (++rawParsed === count) resolve();
+        }
+        return Promise.resolve();
+      },
+    });
+  });
+  const rawRate = count / ((Date.now() - rawStart) / 1000);
+  await raw.disconnect();
+  say(`  raw consume of the log: ${(rawRate / 1000).toFixed(1)}k runs/s; load ${load()}`);
+
   // The checkpoint an evaluator commits when it stops at S (D before the log's end).
   const s = end - DOWN_S * 1000;
   const groupId = `${prefix}-restart`;
@@ -390,7 +413,8 @@ async function restart(kafka: Kafka, admin: Admin, producer: Producer, brokers: 
   say(
     `restart at ${RATE} runs/s, horizon ${horizonS} s, longest window ${WINDOW_S} s, away ${DOWN_S} s: ` +
       `caught up in ${caughtUp.toFixed(1)} s (target < ${TARGET_S} s), of which ${refold.toFixed(1)} s until the first ` +
-      `run after the checkpoint (group join and the refold of ${refolded} runs: ${(prefixRate / 1000).toFixed(1)}k runs/s), ` +
+      `run after the checkpoint (group join and the refold of ${refolded} runs: ${(prefixRate / 1000).toFixed(1)}k runs/s, ` +
+      `${(prefixRate / rawRate).toFixed(2)} of raw), ` +
       `then ${(pastRate / 1000).toFixed(1)}k runs/s; ${live} runs produced meanwhile ` +
       `(${(live / caughtUp).toFixed(0)}/s); peak RSS ${(rss.stop() / 2 ** 20).toFixed(0)} MiB; load ${load()}`,
   );
