@@ -7,6 +7,8 @@
 //   BENCH_HEAP_PROFILE=dir npm run bench:evaluator  also writes dir/<scenario>.heapprofile (sampled allocations) of it
 //                                           (raw consume too; open in Chrome DevTools or speedscope)
 //
+// Trace-aware rules over realistic traces, and a restart's catch-up: traces.ts (npm run bench:evaluator-traces).
+//
 // Starts (or reuses) the local Kafka like the tests do, and stops what it started.
 import { randomUUID } from "node:crypto";
 import { createKafka, ensureTopics, topicNames, topicSpecs, waitForTopics } from "@runhooks/kafka";

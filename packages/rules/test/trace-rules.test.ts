@@ -276,3 +276,47 @@ describe("trace-aware rules over a stream, with the rule book", () => {
     expect(out.map((v) => v.spec.horizonMs)).toEqual([30_000, 90_000]);
   });
 });
+
+describe("a trace-only pass (a restart's trace prefix)", () => {
+  const plainBefore = version(1, LLM_ERROR);
+  const traced = version(2, LLM_ERROR, { trace_filter: VIP });
+  const plainAfter = version(3, TOOL);
+  const other = ruleVersion(OTHER_TENANT, 4, TOOL);
+  function book(runSteps?: number): RuleBook {
+    const b = createRuleBook(runSteps === undefined ? {} : { runSteps });
+    for (const v of [plainBefore, traced, plainAfter, other])
+      applyRuleVersion(b, { ruleId: v.rule_id, rule: v, effectiveFrom: 0 });
+    return b;
+  }
+  const runs = [
+    run({ run_type: "llm", status: "error" }),
+    run({ run_type: "tool" }),
+    root({ tags: ["vip"] }),
+    root({ tags: [] }),
+    run({ run_type: "tool", tenant_id: OTHER_TENANT }),
+  ];
+
+  it.each([
+    ["within the run's step budget", undefined],
+    ["when a plain rule before the trace-aware one spends the run's whole budget", 1],
+  ])("tells the trace fold exactly what the full pass does, %s", (_why, runSteps) => {
+    const b = book(runSteps);
+    for (const r of runs) {
+      const full = judgeDecodedRun(b, { ...r }, 10);
+      const only = judgeDecodedRun(b, { ...r }, 10, runFacts, true);
+      expect(only.kind === "not_ended" ? undefined : only.trace).toEqual(
+        full.kind === "not_ended" ? undefined : full.trace,
+      );
+    }
+  });
+
+  it("judges no rule after the tenant's last trace-aware one, and no tenant without one", () => {
+    const b = book();
+    const tool = judgeDecodedRun(b, run({ run_type: "tool" }), 10, runFacts, true);
+    expect(tool.kind).toBe("not_matched");
+    const full = judgeDecodedRun(b, run({ run_type: "tool" }), 10);
+    expect(full.kind === "matched" && full.matches.map((m) => m.ruleId)).toEqual([plainAfter.rule_id]);
+    const elsewhere = judgeDecodedRun(b, run({ run_type: "tool", tenant_id: OTHER_TENANT }), 10, runFacts, true);
+    expect(elsewhere).toMatchObject({ kind: "not_matched", trace: undefined });
+  });
+});

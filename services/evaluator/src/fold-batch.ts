@@ -1,4 +1,4 @@
-import { streamStep, type ClosedPart } from "@runhooks/rules";
+import { streamPrefixStep, streamStep, type ClosedPart } from "@runhooks/rules";
 import type { EachBatchPayload, KafkaMessage, Message } from "kafkajs";
 import type { RunsConsumerContext } from "./consumer-context.js";
 import { CHECK_EVERY, cutDue } from "./cut-policy.js";
@@ -6,7 +6,7 @@ import { deadLetterMessage } from "./dead-letter.js";
 import { KIND_HEADER, PART, PART_ID_HEADER, isTick } from "./headers.js";
 import { classifyMessage, foldInputOf, type MessageClass } from "./message-class.js";
 import { startPartition } from "./partition-start.js";
-import { followsSeek, type PartitionState } from "./partition-state.js";
+import { followsSeek, inTracePrefix, type PartitionState } from "./partition-state.js";
 import { addPart, createPendingCut, takeCut, type PendingCut } from "./pending-cut.js";
 import { publishCut } from "./publish-cut.js";
 import type { RunTrace } from "./tracing.js";
@@ -115,10 +115,16 @@ async function foldMessage(b: BatchFold, message: KafkaMessage, offset: number):
   // A run's span starts before it is judged, so that it covers the judging; ticks have none.
   const traced =
     o.tracing !== undefined && !isTick(message.headers) ? o.tracing.run(b.partition, message, suppressed) : undefined;
-  const c = classifyMessage(message, o.limits, o.rules.book, Math.max(time, state.fold.streamTime));
+  const at = Math.max(time, state.fold.streamTime);
+  // A restart's trace prefix (DESIGN.md §4): only the trace fold, with the trace-aware rules' verdicts.
+  const prefix = inTracePrefix(state, offset, at);
+  const c = classifyMessage(message, o.limits, o.rules.book, at, prefix);
   const { held, evicted } = state.traces;
-  for (const p of streamStep(state, foldInputOf(c, offset, time, message.value))) {
-    if (p.closedAt >= state.suppressBelow) addPart(pending, partMessage(b, p));
+  if (prefix) streamPrefixStep(state, foldInputOf(c, offset, time, message.value, true));
+  else {
+    for (const p of streamStep(state, foldInputOf(c, offset, time, message.value))) {
+      if (p.closedAt >= state.suppressBelow) addPart(pending, partMessage(b, p));
+    }
   }
   record(b, message, c, time, suppressed, traced);
   if (!suppressed) {

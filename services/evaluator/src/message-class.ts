@@ -13,15 +13,19 @@ export type MessageClass = { readonly kind: "tick" } | Judgement;
 
 const TICK: MessageClass = Object.freeze({ kind: "tick" });
 
-/** Classifies a message against the rules in force at `time`; never throws (see `judgeRun`). */
+/**
+ * Classifies a message against the rules in force at `time`; never throws (see `judgeRun`).
+ * `traceOnly`: only the trace-aware rules' verdicts are wanted (a restart's trace prefix).
+ */
 export function classifyMessage(
   message: Pick<KafkaMessage, "headers" | "value">,
   limits: RunLimits,
   book: RuleBook,
   time: number,
+  traceOnly = false,
 ): MessageClass {
   if (isTick(message.headers)) return TICK;
-  return judgeRun(message.value, limits, book, time);
+  return judgeRun(message.value, limits, book, time, traceOnly);
 }
 
 const NO_MATCHES: readonly WindowSpec[] = Object.freeze([]);
@@ -31,13 +35,20 @@ const UNREAD = new Uint8Array(0);
 /**
  * What the fold makes of a classified message: a matched run joins its windows, a run trace-aware
  * rules spoke of goes to its trace; anything else only moves time. The run's bytes are copied only
- * when it may join a window.
+ * when it may join a window. `traceOnly`: its matches are left out (a restart's trace prefix, where
+ * they are partial and join no window).
  */
-export function foldInputOf(c: MessageClass, offset: number, time: number, value: Buffer | null): StreamInput {
+export function foldInputOf(
+  c: MessageClass,
+  offset: number,
+  time: number,
+  value: Buffer | null,
+  traceOnly = false,
+): StreamInput {
   if ((c.kind !== "matched" && c.kind !== "not_matched") || value === null) return { kind: "time", offset, time };
   const trace = c.trace;
-  if (c.kind === "not_matched" && trace === undefined) return { kind: "time", offset, time };
-  const matches = c.kind === "matched" ? c.matches : NO_MATCHES;
+  const matches = c.kind === "matched" && !traceOnly ? c.matches : NO_MATCHES;
+  if (matches.length === 0 && trace === undefined) return { kind: "time", offset, time };
   const joins = matches.length > 0 || trace!.verdicts.some((v) => v.candidate);
   const json = joins ? ownedRunBytes(value) : UNREAD;
   return { kind: "run", offset, time, run: { runId: c.run.id, json }, matches, trace };

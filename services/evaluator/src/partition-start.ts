@@ -45,11 +45,13 @@ export async function startPartition(
   const start = partitionStart(firstOffset, {
     offset: refoldOffset(committedOffset, Number(found?.offset ?? -1)),
     suppressBelow: checkpoint.processedUpTo,
+    windowsFrom: checkpoint.streamTime - o.rules.book.longestWindowMs,
   });
   o.log("info", "partition assigned; refolding from checkpoint", {
     partition,
     streamTime: new Date(checkpoint.streamTime).toISOString(),
     refoldFrom: start.seekTarget,
+    windowsFrom: new Date(start.windowsFrom).toISOString(),
     processedUpTo: checkpoint.processedUpTo,
   });
   if (start.phase === "seeking") ctx.consumer.seek({ topic, partition, offset: String(start.seekTarget) });

@@ -10,6 +10,11 @@ export interface PartitionState {
   seekTarget: number;
   committedOffset: number;
   suppressBelow: number;
+  /**
+   * While refolding below `suppressBelow`, the stream time (the checkpoint's minus the longest window)
+   * before which only the trace fold runs (DESIGN.md §4, restart); -Infinity: none.
+   */
+  windowsFrom: number;
   readonly fold: FoldState;
   /** The trace fold in front of `fold` (trace-aware rules): with it, a `StreamState`. */
   readonly traces: TraceState;
@@ -24,25 +29,48 @@ export interface PartitionState {
 }
 
 /** Where an assigned partition's fold starts, and whether its first batch must wait for a seek. */
-export type PartitionStart = Pick<PartitionState, "phase" | "seekTarget" | "suppressBelow" | "nextOffset">;
+export type PartitionStart = Pick<
+  PartitionState,
+  "phase" | "seekTarget" | "suppressBelow" | "windowsFrom" | "nextOffset"
+>;
 
 /**
  * Decides where a newly assigned partition folds from. Without a checkpoint: from the first batch's
  * offset, suppressing nothing. With one: from `refoldOffset` (a seek, unless the batch starts there),
- * suppressing what the checkpoint says was already published.
+ * suppressing what the checkpoint says was already published, folding only traces before `windowsFrom`.
  */
 export function partitionStart(
   firstOffset: number,
-  refold: { readonly offset: number; readonly suppressBelow: number } | undefined,
+  refold: { readonly offset: number; readonly suppressBelow: number; readonly windowsFrom: number } | undefined,
 ): PartitionStart {
   if (refold === undefined)
-    return { phase: "active", seekTarget: firstOffset, suppressBelow: 0, nextOffset: firstOffset };
+    return {
+      phase: "active",
+      seekTarget: firstOffset,
+      suppressBelow: 0,
+      windowsFrom: Number.NEGATIVE_INFINITY,
+      nextOffset: firstOffset,
+    };
   return {
     phase: refold.offset === firstOffset ? "active" : "seeking",
     seekTarget: refold.offset,
     suppressBelow: refold.suppressBelow,
+    windowsFrom: refold.windowsFrom,
     nextOffset: refold.offset,
   };
+}
+
+/**
+ * Whether a message is in the refold's trace prefix: already processed (below `suppressBelow`) and
+ * read before `windowsFrom` in stream time (`at`), so it can touch no window still open at the
+ * checkpoint; only the trace-aware rules judge it and only the trace fold folds it.
+ */
+export function inTracePrefix(
+  s: Pick<PartitionState, "suppressBelow" | "windowsFrom">,
+  offset: number,
+  at: number,
+): boolean {
+  return offset < s.suppressBelow && at < s.windowsFrom;
 }
 
 /**

@@ -12,6 +12,7 @@ function partition(): PartitionState {
     seekTarget: 0,
     committedOffset: -1,
     suppressBelow: 0,
+    windowsFrom: -Infinity,
     fold: createFoldState(0),
     traces: createTraceState(),
     nextOffset: 0,

@@ -40,13 +40,15 @@ const NO_ERRORS: readonly RuleErrorSample[] = Object.freeze([]);
  * Judges a decoded run against the rules in force at `time`; `factsOf` as in `matchRun`. A run without
  * `session_id` is judged with the one its `session_name` resolves to (`withSessionId`), so rules scoped
  * to a project, and filters reading `session_id`, see the runs producers wrote to Kafka with the
- * project's name only; the judgement's `run` is that copy.
+ * project's name only; the judgement's `run` is that copy. `traceOnly`: only the trace-aware rules'
+ * verdicts are wanted (`matchRun`); matches and rule errors are then partial.
  */
 export function judgeDecodedRun(
   book: RuleBook,
   run: Run,
   time: number,
   factsOf: (run: Run, reads: number) => Record<string, unknown> = runFacts,
+  traceOnly = false,
 ): RunJudgement {
   if (run.end_time == null) return { kind: "not_ended", runId: run.id };
   // Only a tenant with rules needs it (the id is derived by hashing).
@@ -60,6 +62,7 @@ export function judgeDecodedRun(
     factsOf,
     (spec, error) => (ruleErrors ??= []).push({ spec, error }),
     (v) => (verdicts ??= []).push(v),
+    traceOnly,
   );
   const trace = verdicts === undefined ? undefined : { key: traceKeyOf(run), verdicts };
   if (matches.length === 0) return { kind: "not_matched", run: judged, ruleErrors: ruleErrors ?? NO_ERRORS, trace };

@@ -68,6 +68,11 @@ export interface RuleBook {
   /** The longest trace horizon of a trace-aware version (0: none): a restart refolds twice it. */
   longestHorizonMs: number;
   /**
+   * Tenant → the highest rule id that ever had a trace-aware version for it: a trace-only pass
+   * (`matchRun`'s `traceOnly`) judges the tenant's rules up to it, in id order, and none after.
+   */
+  readonly lastTraceRule: Map<string, string>;
+  /**
    * Filter text → slot. Rules often repeat a filter (one per webhook team, per session…); within one
    * run's matching each distinct filter is evaluated once (a filter is a pure function of the facts).
    */
@@ -130,6 +135,7 @@ export function createRuleBook(options: RuleBookOptions = {}): RuleBook {
     factsReadByTenant: new Map(),
     longestWindowMs: 0,
     longestHorizonMs: 0,
+    lastTraceRule: new Map(),
     filterSlots: new Map(),
     slotFilters: [],
     resolvedFilters: new Map(),
@@ -192,7 +198,11 @@ export function applyRuleVersion(
   const compiled = compileVersion(book, rule);
   book.factsReadByTenant.set(rule.tenant_id, (book.factsReadByTenant.get(rule.tenant_id) ?? 0) | compiled.reads);
   book.longestWindowMs = Math.max(book.longestWindowMs, rule.window.seconds * 1000);
-  if (compiled.trace) book.longestHorizonMs = Math.max(book.longestHorizonMs, compiled.trace.spec.horizonMs);
+  if (compiled.trace) {
+    book.longestHorizonMs = Math.max(book.longestHorizonMs, compiled.trace.spec.horizonMs);
+    const last = book.lastTraceRule.get(rule.tenant_id);
+    if (last === undefined || last < rule.rule_id) book.lastTraceRule.set(rule.tenant_id, rule.rule_id);
+  }
   t.entries.push({
     effectiveFrom: message.effectiveFrom,
     version: rule.version,
@@ -265,6 +275,11 @@ function verdictOf(p: Pass, f: SlotFilter): FilterVerdict {
  *
  * A filter whose verdict is "error" (its evaluation ran out of budget, or the stored filter is not
  * valid) does not match; `onError` is called once per (run, rule) with that verdict and the reason.
+ *
+ * `traceOnly` (a restart's trace prefix, DESIGN.md §4) wants only what `onTrace` is told: the tenant's
+ * rules after its last trace-aware one (in id order) are not judged, since they cannot change it; those
+ * before it still are, as they spend the run's step budget the trace-aware ones then have. A tenant
+ * without trace-aware rules is not judged at all.
  */
 export function matchRun(
   book: RuleBook,
@@ -273,15 +288,19 @@ export function matchRun(
   factsOf: (run: Run, reads: number) => Record<string, unknown> = runFacts,
   onError?: (spec: WindowSpec, error: string) => void,
   onTrace?: (verdict: TraceVerdict) => void,
+  traceOnly = false,
 ): readonly WindowSpec[] {
   const index = book.indexByTenant?.get(run.tenant_id);
   const candidates =
     index === undefined ? book.byTenant.get(run.tenant_id) : indexedCandidates(index, run, book.lookupMarks);
   if (candidates === undefined) return NO_MATCHES;
+  const last = traceOnly ? book.lastTraceRule.get(run.tenant_id) : undefined;
+  if (traceOnly && last === undefined) return NO_MATCHES;
   let pass: Pass | undefined;
   let out: WindowSpec[] | undefined;
   let root: boolean | undefined;
   for (const t of candidates) {
+    if (last !== undefined && t.ruleId > last) break;
     const e = inForce(t, time);
     const rule = e?.rule;
     if (rule === undefined || (e!.trace !== undefined && onTrace === undefined) || ruleGate(rule, run) !== undefined)

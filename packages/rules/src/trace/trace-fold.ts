@@ -49,6 +49,19 @@ export function streamStep(s: StreamState, input: StreamInput): readonly ClosedP
 }
 
 /**
+ * Folds one message of a restart's *trace prefix* (DESIGN.md §4, restart): the messages read before
+ * the stream time S − W, which can no longer touch a window still open at the checkpoint S. Only the
+ * trace fold runs, exactly as `streamStep` runs it; what joins here would join a window that ended
+ * before S, closed and published below the checkpoint, so the window fold only moves its clock.
+ */
+export function streamPrefixStep(s: StreamState, input: StreamInput): void {
+  const now = Math.max(s.fold.streamTime, input.time);
+  if (input.kind === "run" && input.trace !== undefined) traceStep(s.traces, now, input.offset, input.run, input.trace);
+  else expireTraces(s.traces, now);
+  foldStep(s.fold, { kind: "time", offset: input.offset, time: input.time });
+}
+
+/**
  * The lowest offset a restart must still read from the partition's state: the first run of an open
  * window, or of a candidate still waiting for its trace.
  */

@@ -12,7 +12,8 @@ import type { Checkpoint } from "./checkpoint.js";
  * the earlier pieces of those windows, which fixes their piece numbers. A trace-aware candidate that
  * joins after S - W was read less than a horizon H before it joined; whether it was still waiting then
  * depends on the facts its earlier moments remembered, read less than H before those: every message
- * that decides an open window lies after S - W - 2H (DESIGN.md §4).
+ * that decides an open window lies after S - W - 2H (DESIGN.md §4). What is read before S - W is the
+ * trace prefix: only the trace fold needs it (`streamPrefixStep`).
  */
 export function refoldFromTime(checkpoint: Checkpoint, longestWindowMs: number, longestHorizonMs = 0): number {
   return checkpoint.streamTime - longestWindowMs - 2 * longestHorizonMs;
