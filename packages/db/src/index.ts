@@ -17,6 +17,7 @@ export type {
 export { canonicalJson, toRuleVersion } from "./rule-records.js";
 export type { RuleEventRecord, RuleRecord, StoredRule } from "./rule-records.js";
 export { getRule, listRules, ruleHistory, webhooksOfRuleVersion } from "./rule-reads.js";
+export { ruleOwners, type RuleOwner } from "./rule-owners.js";
 export { decideRuleCount, decideVersionRate, VERSION_RATE_WINDOW_MS } from "./rule-quotas.js";
 export type { QuotaRefusal, RuleQuotas } from "./rule-quotas.js";
 export { resolveWebhooks } from "./webhook-resolution.js";
