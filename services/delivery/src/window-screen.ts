@@ -1,7 +1,8 @@
 import { RunhooksError } from "@runhooks/errors";
 import { acknowledgedWithin } from "@runhooks/kafka";
 import type { Logger } from "@runhooks/telemetry";
-import type { Batch, Producer } from "kafkajs";
+import type { EachBatchPayload, Producer } from "kafkajs";
+import type { RuleOwner } from "@runhooks/db";
 import type { Counters } from "./counters.js";
 import type { RuleOwnerCache } from "./rule-owner-cache.js";
 import type { DecodedBatch, PartInput, WatermarkInput } from "./window-batch.js";
@@ -14,6 +15,7 @@ export interface WindowScreenOptions {
   readonly deadLetterTopic: string;
   readonly log: Logger;
   readonly counters: Counters;
+  readonly onDatabase: (ok: boolean) => void;
 }
 
 /** Kafka did not acknowledge the dead letters in time: the batch is read again. */
@@ -31,15 +33,18 @@ const DEAD_LETTER_TIMEOUT_MS = 10_000;
  * invalid), before anything of it is folded: a refused part never joins a window, so it can neither be
  * delivered nor hold up a genuine one. The dead letters are acknowledged before this returns, so the
  * batch's offset is committed only once they are on the dead-letter topic; a failure throws, and the
- * batch is read again (a dead letter may then be written twice).
+ * batch is read again (a dead letter may then be written twice). Undefined when the batch was given up
+ * while Postgres was unreachable (the consumer stops, or the partition was taken away).
  */
 export async function screenBatch(
   o: WindowScreenOptions,
-  batch: Pick<Batch, "topic" | "partition" | "messages">,
+  payload: Pick<EachBatchPayload, "batch" | "heartbeat" | "isRunning" | "isStale">,
   decoded: DecodedBatch,
-): Promise<(PartInput | WatermarkInput)[]> {
+): Promise<(PartInput | WatermarkInput)[] | undefined> {
+  const { batch } = payload;
   const claims = decoded.inputs.filter((i): i is PartInput => i.kind === "part");
-  const owners = claims.length === 0 ? new Map() : await o.owners.owners(claims);
+  const owners = claims.length === 0 ? new Map<string, RuleOwner>() : await ownersOf(o, payload, claims);
+  if (owners === undefined) return undefined;
   const { inputs, refused } = screenInputs(decoded.inputs, decoded.invalid, owners);
   if (refused.length === 0) return inputs;
   const byOffset = new Map(batch.messages.map((m) => [m.offset, m]));
@@ -72,4 +77,32 @@ export async function screenBatch(
     });
   }
   return inputs;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The claims' owners, asked again (heartbeating) while Postgres is unreachable; undefined to give up. */
+async function ownersOf(
+  o: WindowScreenOptions,
+  payload: Pick<EachBatchPayload, "batch" | "heartbeat" | "isRunning" | "isStale">,
+  claims: readonly PartInput[],
+): Promise<ReadonlyMap<string, RuleOwner> | undefined> {
+  for (let attempt = 1; ; attempt++) {
+    if (!payload.isRunning() || payload.isStale()) return undefined;
+    try {
+      const owners = await o.owners.owners(claims);
+      o.onDatabase(true);
+      return owners;
+    } catch (error) {
+      o.counters.databaseErrors++;
+      o.onDatabase(false);
+      o.log(attempt === 1 ? "warn" : "debug", "could not check windows against the rule store; retrying", {
+        partition: payload.batch.partition,
+        attempt,
+        error: String(error),
+      });
+      await sleep(Math.min(2000, 100 * attempt));
+      await payload.heartbeat().catch(() => undefined);
+    }
+  }
 }

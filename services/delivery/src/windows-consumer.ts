@@ -145,7 +145,11 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
       const decoded = decodeBatch(batch.messages, a.from);
       // 2b. Only parts that check out against the rule store go on (window-screen.ts): the rest, and
       // invalid messages, are dead-lettered with their reason before the offset can move past them.
-      const inputs = await screenBatch(o, batch, decoded);
+      const inputs = await screenBatch(o, payload, decoded);
+      if (inputs === undefined) {
+        if (current()) assemblies.delete(batch.partition);
+        return;
+      }
       // 3. A watermark that may complete a window waits for the runs topic's partition count (it only grows).
       const partitions = needsPartitionCount(a.state, inputs) ? await runsPartitionCount(sources) : undefined;
       // 4. Fold it into the assembly (window-assembly.ts): the windows it completes, the parts it drops.
