@@ -155,7 +155,14 @@ describe("Kafka over SASL_SSL with ACLs", () => {
   it("lets the producer principal write runs and nothing else", async () => {
     const producer = broker.sasl("runhooks-producer");
     expect(await write(producer, topics.runs)).toBe("ok");
-    for (const topic of [topics.windows, topics.rules, topics.attempts, topics.runsDlq, topics.ruleErrors]) {
+    for (const topic of [
+      topics.windows,
+      topics.windowsDlq,
+      topics.rules,
+      topics.attempts,
+      topics.runsDlq,
+      topics.ruleErrors,
+    ]) {
       expect(await write(producer, topic), topic).toMatch(/Topic authorization failed/);
     }
   });

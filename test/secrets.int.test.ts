@@ -18,12 +18,14 @@ describe("secrets never leave Postgres", () => {
     for (const r of receivers) await r.close();
   });
 
-  it("no secret query value, header value or signing secret in logs, attempt rows, API responses or Kafka", async () => {
+  it("no secret query value, path token, header value or signing secret in logs, attempt rows, API responses or Kafka", async () => {
     h = await createDeliveryHarness("secrets");
     const querySecret = `qs${randomBytes(12).toString("hex")}`;
     const headerValue = `hv${randomBytes(12).toString("hex")}`;
     const signingSecret = newSecret();
-    const needles = [querySecret, headerValue, signingSecret, signingSecret.slice("whsec_".length)];
+    // A token in the path, as Slack and Discord put theirs.
+    const pathToken = `pt${randomBytes(12).toString("hex")}`;
+    const needles = [querySecret, headerValue, signingSecret, signingSecret.slice("whsec_".length), pathToken];
 
     // An endpoint that echoes what it got — URL and headers — in its body: first as a 500, then a 200.
     const echo = await startReceiver((r, _n, res) => {
@@ -35,7 +37,7 @@ describe("secrets never leave Postgres", () => {
     const refused = await freePort();
     const rule = await h.createRule([
       {
-        url: `${echo.url}/echo?secret=${querySecret}&team=ml`,
+        url: `${echo.url}/echo/${pathToken}?secret=${querySecret}&team=ml`,
         headers: { "x-api-key": headerValue },
         signing_secret: signingSecret,
       },
@@ -58,9 +60,13 @@ describe("secrets never leave Postgres", () => {
     });
 
     // The secrets were really in play: the endpoint got them, and the store holds them.
-    expect(echo.received.some((r) => r.url.includes(querySecret) && r.headers["x-api-key"] === headerValue)).toBe(true);
+    expect(
+      echo.received.some(
+        (r) => r.url.includes(querySecret) && r.url.includes(pathToken) && r.headers["x-api-key"] === headerValue,
+      ),
+    ).toBe(true);
     const stored = JSON.stringify(await h.db.query(sql`SELECT rule FROM rule_events WHERE rule_id = ${rule.ruleId}`));
-    for (const n of needles.slice(0, 3)) expect(stored).toContain(n);
+    for (const n of [...needles.slice(0, 3), pathToken]) expect(stored).toContain(n);
 
     const attemptRows = await h.attempts();
     expect(attemptRows.map((a) => a.outcome).sort()).toEqual(
@@ -81,7 +87,7 @@ describe("secrets never leave Postgres", () => {
     );
     // The echoed body was recorded, scrubbed.
     const excerpts = attemptRows.map((a) => a.response_excerpt ?? "").join("\n");
-    expect(excerpts).toContain("secret=***");
+    expect(excerpts).toContain("/echo/***?secret=***");
     expect(excerpts).toContain('"x-api-key":"***"');
 
     const deliveryRows = await h.db.query(sql`SELECT * FROM deliveries`);
@@ -118,7 +124,7 @@ describe("secrets never leave Postgres", () => {
       for (const needle of needles) expect(text.includes(needle), `${place} holds a secret`).toBe(false);
     }
     // What the records do show: the redacted URL.
-    expect(places.kafka_attempts).toContain(`/echo?secret=***&team=ml`);
+    expect(places.kafka_attempts).toContain(`/echo/***?secret=***&team=ml`);
     expect(places.api_responses).toContain(`/down?token=***`);
   }, 90_000);
 });

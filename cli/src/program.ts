@@ -7,6 +7,7 @@ import { demoCommand } from "./commands/demo.js";
 import { listDeliveriesCommand, redeliverCommand, showDeliveryCommand } from "./commands/deliveries.js";
 import { produceCommand } from "./commands/produce.js";
 import { listProjectsCommand } from "./commands/projects.js";
+import { rotateSecretCommand } from "./commands/rotate-secret.js";
 import { startCommand } from "./commands/start.js";
 import { tailCommand } from "./commands/tail.js";
 import { readConfig } from "./config.js";
@@ -171,6 +172,26 @@ function buildProgram(io: CliIo, run: (work: () => Promise<number>) => Promise<v
     .argument("<id>", "the delivery id")
     .addHelpText("after", ENVIRONMENT_HELP)
     .action((id: string) => run(() => redeliverCommand(id, config(), io)));
+
+  const webhooks = program
+    .command("webhooks")
+    .description("your rules' webhooks")
+    .addHelpText("after", ENVIRONMENT_HELP);
+  webhooks
+    .command("rotate-secret")
+    .description(
+      "a new signing secret for a webhook, printed once; the old one keeps signing alongside it for the grace period",
+    )
+    .argument("<rule-id>", "the rule")
+    .argument("<webhook-id>", "the webhook (its id in GET /rules/:id)")
+    .option(
+      "--grace <duration>",
+      "how long the old secret keeps signing: 3600, 90s, 15m, 1h, 2d (default 1d, at most 7d; 0: none)",
+    )
+    .addHelpText("after", ENVIRONMENT_HELP)
+    .action((ruleId: string, webhookId: string, opts: { grace?: string }) =>
+      run(() => rotateSecretCommand(ruleId, webhookId, opts, config(), io)),
+    );
 
   program
     .command("tail")

@@ -169,6 +169,31 @@ describe("runhooks rules apply", () => {
   });
 });
 
+describe("runhooks webhooks rotate-secret", () => {
+  it("prints the new secret alone on stdout, once, and says until when the old one signs", async () => {
+    const created = await api.call("POST", "/rules", {
+      key: tenant.key,
+      body: {
+        display_name: "rotating",
+        filter: true,
+        webhooks: [{ url: "https://hooks.example.com/in", signing_secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" }],
+      },
+    });
+    const ruleId = (created.body as { rule: { id: string; webhooks: { id: string }[] } }).rule.id;
+    const webhookId = (created.body as { rule: { webhooks: { id: string }[] } }).rule.webhooks[0]!.id;
+    const rotated = await cli(["webhooks", "rotate-secret", ruleId, webhookId, "--grace", "2h"]);
+    expect(rotated.code).toBe(0);
+    expect(rotated.out).toMatch(/^whsec_[A-Za-z0-9+/]{43}=\n$/);
+    expect(rotated.err).toMatch(/and with the old one too until \d{4}-\d\d-\d\dT/);
+    const bad = await cli(["webhooks", "rotate-secret", ruleId, webhookId, "--grace", "soon"]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toContain("--grace soon");
+    const missing = await cli(["webhooks", "rotate-secret", ruleId, randomUUID()]);
+    expect(missing.code).not.toBe(0);
+    expect(missing.err).toContain("has no webhook");
+  });
+});
+
 describe("runhooks rules list and test", () => {
   it("lists the tenant's rules", async () => {
     const other = await api.newTenant("cli-list");
@@ -347,6 +372,7 @@ describe("runhooks errors and help", () => {
       ["tail", "--help"],
       ["tenants", "create", "--help"],
       ["projects", "list", "--help"],
+      ["webhooks", "rotate-secret", "--help"],
     ]) {
       const help = await cli(args);
       expect(help.code).toBe(0);

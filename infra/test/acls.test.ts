@@ -57,6 +57,7 @@ const expected: [string, string[]][] = [
       "topic literal acme.attempts Write",
       "topic literal acme.runs Describe",
       "topic literal acme.windows Read",
+      "topic literal acme.windows.dlq Write",
     ],
   ],
   ["User:runhooks-producer", ["topic literal acme.runs Write"]],

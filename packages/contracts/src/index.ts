@@ -8,6 +8,7 @@ export * from "./window.js";
 export * from "./window-part.js";
 export * from "./delivery.js";
 export * from "./dead-letter.js";
+export * from "./window-dead-letter.js";
 export * from "./rule-error.js";
 export * from "./json-schema.js";
 export * from "./redact.js";

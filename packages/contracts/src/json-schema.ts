@@ -5,6 +5,7 @@ import { Rule, RuleEvent, RuleVersion } from "./rule.js";
 import { RuleError } from "./rule-error.js";
 import { Run, Tick } from "./run.js";
 import { MatchWindow, WebhookPayload } from "./window.js";
+import { WindowDeadLetter } from "./window-dead-letter.js";
 import { RunsWatermark, WindowPart } from "./window-part.js";
 
 /** Every published contract, by the name its JSON Schema file carries. */
@@ -20,6 +21,7 @@ export const contracts = {
   RunsWatermark,
   DeliveryAttempt,
   DeadLetter,
+  WindowDeadLetter,
   RuleError,
 } as const;
 

@@ -6,6 +6,7 @@ import {
   redactRule,
   redactText,
   redactUrl,
+  redactUrlParts,
   redactWebhook,
   webhookSecrets,
 } from "@runhooks/contracts";
@@ -27,6 +28,46 @@ describe("redactUrl", () => {
     ["https://ghp_tokenvalue@example.com/p", "https://***@example.com/p"],
     ["https://example.com/cb#access_token=abc&state=1", "https://example.com/cb#access_token=***&state=1"],
     ["https://example.com/p?se%63ret=abc", "https://example.com/p?se%63ret=***"],
+    [
+      "https://example.com/p?jwt=eyJ.a.b&hash=h1&hmac=m&sas=s&x=1",
+      "https://example.com/p?jwt=***&hash=***&hmac=***&sas=***&x=1",
+    ],
+    ["https://example.com/cb?code=c0de&state=ok", "https://example.com/cb?code=***&state=ok"],
+    [
+      "https://h.example/p?X-Amz-Credential=AK%2F1&X-Amz-Signature=abc&X-Amz-Date=20260101",
+      "https://h.example/p?X-Amz-Credential=***&X-Amz-Signature=***&X-Amz-Date=20260101",
+    ],
+    // Known providers' token paths.
+    [
+      "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+      "https://hooks.slack.com/services/T00000000/B00000000/***",
+    ],
+    ["https://hooks.slack.com/services/T0/B0/short", "https://hooks.slack.com/services/T0/B0/***"],
+    ["https://hooks.slack.com/triggers/T0123/4567/abcdefabcdef0123", "https://hooks.slack.com/triggers/T0123/4567/***"],
+    [
+      "https://discord.com/api/webhooks/1234567890123456789/abcDEF-ghiJKL_mno",
+      "https://discord.com/api/webhooks/1234567890123456789/***",
+    ],
+    [
+      "https://discordapp.com/api/v10/webhooks/123/tok/slack?wait=true",
+      "https://discordapp.com/api/v10/webhooks/123/***/slack?wait=true",
+    ],
+    [
+      "https://acme.webhook.office.com/webhookb2/g@t/IncomingWebhook/0a1b2c/owner",
+      "https://acme.webhook.office.com/webhookb2/g@t/IncomingWebhook/***/***",
+    ],
+    [
+      "https://api.telegram.org/bot123456:AAH-secret/sendMessage?chat_id=42",
+      "https://api.telegram.org/***/sendMessage?chat_id=42",
+    ],
+    ["https://hooks.zapier.com/hooks/catch/123/abcdef/", "https://hooks.zapier.com/hooks/catch/123/***/"],
+    ["https://maker.ifttt.com/trigger/alert/with/key/dK3y", "https://maker.ifttt.com/trigger/alert/with/key/***"],
+    ["https://chat.example.com/hooks/xi3o8jdbmbgabeyz6ewb7wqpsh", "https://chat.example.com/hooks/***"],
+    // Token-like segments anywhere: long, mixed, random.
+    ["https://example.com/in/aB3dE6gH9jK2mN5pQ8sT", "https://example.com/in/***"],
+    ["https://example.com/in/QwErTyUiOpAsDfGhJkLz", "https://example.com/in/***"],
+    ["https://webhook.site/9f1c2d3e-4b5a-6789-abcd-ef0123456789", "https://webhook.site/***"],
+    ["https://example.com:8443/in/sk_live_51Hx7aK2eZvKYlo2C", "https://example.com:8443/in/***"],
   ])("%s → %s", (input, expected) => {
     expect(redactUrl(input)).toBe(expected);
   });
@@ -36,13 +77,36 @@ describe("redactUrl", () => {
     expect(redactUrl(url)).toBe(url);
   });
 
+  it.each([
+    "https://example.com/api/v2/webhooks/runhooks",
+    "https://example.com/customer-facing-prod-alerts/2026-12-06",
+    "https://example.com/hooks/events-2026/incoming",
+    "https://discord.com/api/webhooks",
+    "https://hooks.slack.com/services",
+    "https://example.com/rules/LLMErrorsInProduction",
+    "https://example.com/in/CustomerFacingAlertsForTeamML",
+  ])("keeps a path without tokens: %s", (url) => {
+    expect(redactUrl(url)).toBe(url);
+  });
+
   it("refuses to echo something that is not a URL", () => {
     expect(redactUrl("secret-value-without-scheme")).toBe("(unparseable URL)");
   });
 
-  it("is idempotent", () => {
-    const once = redactUrl("https://u:p@h/x?secret=s&a=1");
+  it.each([
+    "https://u:p@h/x?secret=s&a=1",
+    "https://hooks.slack.com/services/T0/B0/XXXX",
+    "https://discord.com/api/webhooks/1/tok",
+    "https://example.com/key/k3y/more",
+  ])("is idempotent: %s", (url) => {
+    const once = redactUrl(url);
     expect(redactUrl(once)).toBe(once);
+  });
+
+  it("lists what it removed, so free text quoting the URL can be scrubbed", () => {
+    const parts = redactUrlParts("https://hooks.slack.com/services/T0/B0/XXXXtoken?sig=abcd");
+    expect(parts.removed).toEqual(["XXXXtoken", "abcd"]);
+    expect(webhookSecrets({ url: "https://discord.com/api/webhooks/1/disc0rdT0ken" })).toEqual(["disc0rdT0ken"]);
   });
 
   it("recognises credential-like parameter names only", () => {

@@ -1,4 +1,5 @@
 import { sql, type Queryable } from "@databases/pg";
+import { redactUrl } from "@runhooks/contracts";
 import type { DeliveryTarget, TriggerValue } from "./delivery-types.js";
 
 /** Claiming due deliveries: fairly across tenants and origins, under a lease. */
@@ -139,7 +140,8 @@ export async function claimDeliveries(db: Queryable, o: ClaimOptions): Promise<C
       tenantId: r.tenant_id,
       ruleId: r.rule_id,
       ruleVersion: r.rule_version,
-      url: r.url,
+      // Rows stored under an older redaction are shown, logged and published as redaction stands now.
+      url: redactUrl(r.url),
       origin: r.origin,
       traceId: r.trace_id,
       attempt: r.attempts,

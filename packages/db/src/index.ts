@@ -17,9 +17,12 @@ export type {
 export { canonicalJson, toRuleVersion } from "./rule-records.js";
 export type { RuleEventRecord, RuleRecord, StoredRule } from "./rule-records.js";
 export { getRule, listRules, ruleHistory, webhooksOfRuleVersion } from "./rule-reads.js";
+export { ruleOwners, type RuleOwner } from "./rule-owners.js";
 export { decideRuleCount, decideVersionRate, VERSION_RATE_WINDOW_MS } from "./rule-quotas.js";
 export type { QuotaRefusal, RuleQuotas } from "./rule-quotas.js";
 export { resolveWebhooks } from "./webhook-resolution.js";
+export type { PreviousSigningSecret } from "./webhook-resolution.js";
+export { planRotation, rotateSigningSecret, type RotateResult, type RotationPlan } from "./secret-rotation.js";
 export type { StoredWebhook, WebhookResolution } from "./webhook-resolution.js";
 export {
   OUTBOX_CHANNEL,

@@ -1,8 +1,23 @@
 import { randomUUID } from "node:crypto";
 import { REDACTED, REDACTED_SIGNING_SECRET, redactUrl, type FieldIssue, type Webhook } from "@runhooks/contracts";
 
-/** A webhook as stored: it always has its id. */
-export type StoredWebhook = Webhook & { readonly id: string };
+/**
+ * The signing secret a webhook had before its last rotation, signing too until `until` (ISO-8601) so
+ * receivers can switch over (secret-rotation.ts). Set by the rotation only, never by a client.
+ */
+export interface PreviousSigningSecret {
+  readonly secret: string;
+  readonly until: string;
+}
+
+/** A webhook as stored: it always has its id, and a previous signing secret while a rotation overlaps. */
+export type StoredWebhook = Webhook & {
+  readonly id: string;
+  readonly previous_signing_secret?: PreviousSigningSecret | undefined;
+};
+
+/** A webhook to store: a rotation hands its previous secret over; a client's never has one. */
+type IncomingWebhook = Webhook & { readonly previous_signing_secret?: PreviousSigningSecret | undefined };
 
 export type WebhookResolution =
   { readonly ok: true; readonly webhooks: StoredWebhook[] } | { readonly ok: false; readonly issues: FieldIssue[] };
@@ -18,9 +33,12 @@ export type WebhookResolution =
  * A rule read from the API shows secrets as `***` (`secret=***`, header values, `whsec_***`). Sent back
  * unchanged, they mean "keep the stored value" — so get, edit, put never overwrites a secret with
  * asterisks. A redacted value with nothing stored to restore it from is refused.
+ *
+ * A rotation's previous signing secret stays while the signing secret stays (any edit that keeps the
+ * secret keeps the overlap); a new signing secret set by the client ends it.
  */
 export function resolveWebhooks(
-  incoming: readonly Webhook[],
+  incoming: readonly IncomingWebhook[],
   previous: readonly StoredWebhook[],
   newId: () => string = randomUUID,
 ): WebhookResolution {
@@ -86,11 +104,17 @@ export function resolveWebhooks(
     }
     idAt.set(id, index);
 
+    const previousSecret =
+      webhook.previous_signing_secret ??
+      (signingSecret !== undefined && signingSecret === restorable?.signing_secret
+        ? restorable.previous_signing_secret
+        : undefined);
     out.push({
       id,
       url,
       headers,
       ...(signingSecret === undefined ? {} : { signing_secret: signingSecret }),
+      ...(previousSecret === undefined ? {} : { previous_signing_secret: previousSecret }),
     });
   });
   return issues.length > 0 ? { ok: false, issues } : { ok: true, webhooks: out };

@@ -20,6 +20,8 @@ export interface TopicNames {
   readonly runsDlq: string;
   readonly rules: string;
   readonly windows: string;
+  /** Windows delivery does not accept (invalid, or not matching the rule store), with the reason. */
+  readonly windowsDlq: string;
   readonly attempts: string;
   readonly ruleErrors: string;
 }
@@ -44,6 +46,7 @@ export function topicNames(prefix = "runhooks"): TopicNames {
     runsDlq: `${prefix}.runs.dlq`,
     rules: `${prefix}.rules`,
     windows: `${prefix}.windows`,
+    windowsDlq: `${prefix}.windows.dlq`,
     attempts: `${prefix}.attempts`,
     ruleErrors: `${prefix}.rule-errors`,
   };
@@ -83,6 +86,12 @@ export function topicSpecs(options: TopicOptions = {}): TopicSpec[] {
       numPartitions: options.windowsPartitions ?? deliveryPartitions,
       config: { "cleanup.policy": "delete" },
       purpose: "window parts, keyed by rule id, and every runs partition's watermarks",
+    },
+    {
+      name: names.windowsDlq,
+      numPartitions: options.windowsPartitions ?? deliveryPartitions,
+      config: { "cleanup.policy": "delete" },
+      purpose: "window messages delivery refused (invalid, or not matching the rule store), with the reason",
     },
     {
       name: names.attempts,

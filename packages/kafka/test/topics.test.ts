@@ -14,6 +14,7 @@ describe("topic declarations", () => {
         "runhooks.runs",
         "runhooks.runs.dlq",
         "runhooks.windows",
+        "runhooks.windows.dlq",
       ].sort(),
     );
     expect(Object.values(topicNames()).sort()).toEqual([...byName.keys()].sort());

@@ -13,8 +13,13 @@ export interface Counters {
   windowsStored: number;
   /** Windows completed again (read again after a restart before the commit): nothing new was stored. */
   windowsDuplicate: number;
-  /** Messages on the windows topic that are neither a valid part nor a valid watermark: logged with their offset, skipped. */
+  /** Messages on the windows topic that are neither a valid part nor a valid watermark: dead-lettered. */
   windowsInvalid: number;
+  /**
+   * Messages of the windows topic put on its dead-letter topic, by reason: `invalid`, and parts that do
+   * not match the rule store (`unknown_rule`, `unknown_rule_version`, `tenant_mismatch`).
+   */
+  windowsDeadLettered: Record<string, number>;
   /** Windows with nothing to deliver to, by reason (`no_webhooks`, `unknown_rule_version`). */
   windowsWithoutWebhooks: Record<string, number>;
   deliveriesCreated: number;
@@ -39,6 +44,7 @@ export function createCounters(): Counters {
     windowsStored: 0,
     windowsDuplicate: 0,
     windowsInvalid: 0,
+    windowsDeadLettered: {},
     windowsWithoutWebhooks: {},
     deliveriesCreated: 0,
     deliveriesFinal: { succeeded: 0, failed: 0 },

@@ -25,6 +25,7 @@ import { startHttpThread } from "./http-thread.js";
 import { createSender } from "./sender.js";
 import { inThreadAttemptSender, type AttemptSender } from "./attempt-sender.js";
 import { createWebhookCache } from "./webhook-cache.js";
+import { createRuleOwnerCache } from "./rule-owner-cache.js";
 import { startWindowsConsumer } from "./windows-consumer.js";
 import { startWorkers } from "./workers.js";
 
@@ -177,6 +178,9 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
     kafka,
     topic: topics.windows,
     runsTopic: topics.runs,
+    owners: createRuleOwnerCache(db),
+    producer,
+    deadLetterTopic: topics.windowsDlq,
     groupId: o.groupId,
     sessionTimeoutMs: o.sessionTimeoutMs ?? 6000,
     db,

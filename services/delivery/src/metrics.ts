@@ -35,6 +35,11 @@ export const DELIVERY_METRICS = {
     kind: "counter",
     help: "Messages on the windows topic that were neither a valid part nor a valid watermark.",
   },
+  windowsDeadLettered: {
+    name: "runhooks.delivery.windows_dead_lettered",
+    kind: "counter",
+    help: "Messages of the windows topic dead-lettered, by reason (invalid, or not matching the rule store).",
+  },
   windowsWithoutWebhooks: {
     name: "runhooks.delivery.windows_without_webhooks",
     kind: "counter",
@@ -140,6 +145,7 @@ export function registerDeliveryMetrics(
   observe(meter, m.windowsStored, () => c.windowsStored);
   observe(meter, m.windowsDuplicate, () => c.windowsDuplicate);
   observe(meter, m.windowsInvalid, () => c.windowsInvalid);
+  observe(meter, m.windowsDeadLettered, () => labelled("reason", c.windowsDeadLettered));
   observe(meter, m.windowsWithoutWebhooks, () => labelled("reason", c.windowsWithoutWebhooks));
   observe(meter, m.deliveriesCreated, () => c.deliveriesCreated);
   observe(meter, m.deliveries, () => labelled("status", c.deliveriesFinal));

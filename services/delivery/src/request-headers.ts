@@ -1,4 +1,4 @@
-import { signature } from "./signing.js";
+import { signatures, signingKeysAt } from "./signing.js";
 import type { Target } from "./target.js";
 import { USER_AGENT } from "./version.js";
 
@@ -35,8 +35,7 @@ export function attemptHeaders(i: AttemptHeaderInput): Record<string, string> {
     [CHUNK_INDEX_HEADER]: String(i.chunkIndex),
     [CHUNK_COUNT_HEADER]: String(i.chunkCount),
   };
-  if (i.target.signingKey !== undefined) {
-    headers["webhook-signature"] = signature(i.target.signingKey, i.deliveryId, i.timestampSeconds, i.body);
-  }
+  const keys = signingKeysAt(i.target, i.timestampSeconds);
+  if (keys.length > 0) headers["webhook-signature"] = signatures(keys, i.deliveryId, i.timestampSeconds, i.body);
   return headers;
 }

@@ -7,6 +7,8 @@ export interface WebhookRecord {
   readonly url: string;
   readonly headers?: Readonly<Record<string, string>> | undefined;
   readonly signing_secret?: string | undefined;
+  /** The secret before the last rotation, signing too until `until` (ISO-8601). */
+  readonly previous_signing_secret?: { readonly secret: string; readonly until: string } | undefined;
 }
 
 /**
@@ -25,6 +27,8 @@ export interface Target {
   /** Custom headers (names lower-cased), with basic auth from the URL's userinfo when it had one. */
   readonly headers: Readonly<Record<string, string>>;
   readonly signingKey: Buffer | undefined;
+  /** The key before the last rotation and the second (epoch) before which it signs too. */
+  readonly previousSigningKey?: { readonly key: Buffer; readonly untilSeconds: number } | undefined;
   /** Everything secret this webhook holds, for `redactText`. */
   readonly secrets: readonly string[];
 }
@@ -42,7 +46,9 @@ export function toTarget(webhook: WebhookRecord): Target {
     const password = decodeURIComponent(url.password);
     headers["authorization"] = `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
   }
+  const previous = webhook.previous_signing_secret;
   const secrets = webhookSecrets(webhook);
+  if (previous !== undefined) secrets.push(previous.secret);
   return {
     webhookId: webhook.id,
     origin: url.origin,
@@ -50,6 +56,10 @@ export function toTarget(webhook: WebhookRecord): Target {
     redactedUrl: redactUrl(webhook.url),
     headers,
     signingKey: webhook.signing_secret === undefined ? undefined : signingKey(webhook.signing_secret),
+    previousSigningKey:
+      previous === undefined
+        ? undefined
+        : { key: signingKey(previous.secret), untilSeconds: Math.floor(Date.parse(previous.until) / 1000) },
     // The basic-auth header value is as secret as the userinfo it came from.
     secrets: headers["authorization"] === undefined ? secrets : [...secrets, headers["authorization"]],
   };

@@ -16,9 +16,10 @@ import {
 } from "./window-assembly.js";
 import { decodeBatch, type DecodedBatch } from "./window-batch.js";
 import { loadAssembly, runsPartitionCount } from "./window-partition.js";
+import { screenBatch, type WindowScreenOptions } from "./window-screen.js";
 import { storeBatch } from "./window-store.js";
 
-export interface WindowsConsumerOptions {
+export interface WindowsConsumerOptions extends Pick<WindowScreenOptions, "owners" | "producer" | "deadLetterTopic"> {
   readonly kafka: Kafka;
   readonly topic: string;
   /** The runs topic: a window is complete once every one of its partitions' watermarks passed its end. */
@@ -124,9 +125,6 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
     o.counters.watermarksRead += decoded.watermarks;
     o.counters.windowsInvalid += decoded.invalid.length;
     o.counters.windowsCompleted += folded.windows.length;
-    for (const { offset, error } of decoded.invalid) {
-      o.log("error", "not a valid part or watermark; skipped", { topic: o.topic, partition, offset, error });
-    }
     for (const d of folded.duplicates) {
       o.counters.partsDuplicate[d.reason] = (o.counters.partsDuplicate[d.reason] ?? 0) + 1;
       o.log("debug", "part adds nothing; dropped", { partition, offset: d.offset, partId: d.partId, reason: d.reason });
@@ -143,12 +141,19 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
     if (a === undefined) return;
     const current = () => assemblies.get(batch.partition) === a;
     try {
-      // 2. Decode the batch (window-batch.ts): parts and watermarks; ticks skipped, invalid messages counted and skipped.
+      // 2. Decode the batch (window-batch.ts): parts and watermarks; ticks skipped, invalid messages counted.
       const decoded = decodeBatch(batch.messages, a.from);
+      // 2b. Only parts that check out against the rule store go on (window-screen.ts): the rest, and
+      // invalid messages, are dead-lettered with their reason before the offset can move past them.
+      const inputs = await screenBatch(o, payload, decoded);
+      if (inputs === undefined) {
+        if (current()) assemblies.delete(batch.partition);
+        return;
+      }
       // 3. A watermark that may complete a window waits for the runs topic's partition count (it only grows).
-      const partitions = needsPartitionCount(a.state, decoded.inputs) ? await runsPartitionCount(sources) : undefined;
+      const partitions = needsPartitionCount(a.state, inputs) ? await runsPartitionCount(sources) : undefined;
       // 4. Fold it into the assembly (window-assembly.ts): the windows it completes, the parts it drops.
-      const folded = foldBatch(a, decoded.inputs, decoded.traceparents, partitions);
+      const folded = foldBatch(a, inputs, decoded.traceparents, partitions);
       record(batch.partition, decoded, folded);
       // 5. Store the completed windows and their deliveries (window-store.ts). A batch given up leaves
       // the assembly behind it: the next batch starts over from the checkpoint.

@@ -15,7 +15,7 @@ describe("reading windows", () => {
     await receiver?.close();
   });
 
-  it("stores each window once: a part read again, an unknown rule version, no webhooks, bad messages", async () => {
+  it("stores each window once: a part read again, no webhooks; dead-letters an unknown rule version and bad messages", async () => {
     h = await createDeliveryHarness("ingest");
     receiver = await startReceiver(reply(200));
     const rule = await h.createRule([{ url: `${receiver.url}/a` }, { url: `${receiver.url}/b` }]);
@@ -74,26 +74,28 @@ describe("reading windows", () => {
       chunk_count: number;
     }[];
     const byId = new Map(windows.map((r) => [r.window_id, r]));
-    expect(windows).toHaveLength(3);
+    expect(windows).toHaveLength(2);
     expect(byId.get(w!.window_id)).toMatchObject({
       webhook_count: 2,
       no_payload: false,
       chunk_index: 0,
       chunk_count: 1,
     });
+    // The part of a version the rule does not have never joined a window.
     expect(
       byId.get(mergedWindowId({ ruleId: rule.ruleId, ruleVersion: 99, startMs: range.startMs, chunk: 0 })),
-    ).toMatchObject({ webhook_count: 0, no_payload: true });
+    ).toBeUndefined();
     expect(byId.get(quiet!.window_id)).toMatchObject({ webhook_count: 0, no_payload: true });
     expect(service.counters).toMatchObject({
       partsRead: 4,
       partsDuplicate: { window_completed: 1 },
       watermarksRead: 2 * WINDOWS_PARTITIONS,
-      windowsCompleted: 3,
-      windowsStored: 3,
+      windowsCompleted: 2,
+      windowsStored: 2,
       windowsDuplicate: 0,
       windowsInvalid: 3,
-      windowsWithoutWebhooks: { unknown_rule_version: 1, no_webhooks: 1 },
+      windowsDeadLettered: { invalid: 3, unknown_rule_version: 1 },
+      windowsWithoutWebhooks: { no_webhooks: 1 },
       deliveriesCreated: 2,
     });
     // Health and metrics say so too.
@@ -103,7 +105,8 @@ describe("reading windows", () => {
     expect(metrics).toMatch(/^runhooks_delivery_deliveries_total\{status="succeeded"\} 2$/m);
     expect(metrics).toMatch(/^runhooks_delivery_windows_invalid_total 3$/m);
     expect(metrics).toMatch(/^runhooks_delivery_parts_duplicate_total\{reason="window_completed"\} 1$/m);
-    expect(metrics).toMatch(/^runhooks_delivery_windows_without_webhooks_total\{reason="unknown_rule_version"\} 1$/m);
+    expect(metrics).toMatch(/^runhooks_delivery_windows_without_webhooks_total\{reason="no_webhooks"\} 1$/m);
+    expect(metrics).toMatch(/^runhooks_delivery_windows_dead_lettered_total\{reason="unknown_rule_version"\} 1$/m);
     expect(metrics).toMatch(/^runhooks_delivery_attempts_in_flight 0$/m);
     // The offsets moved past everything, garbage included: nothing is read again on restart.
     const admin = h.kafka.admin();

@@ -10,6 +10,7 @@ import { sendError } from "./errors.js";
 import { DEFAULT_API_LIMITS, type ApiLimits } from "../limits.js";
 import { registerProjectRoutes } from "./projects-routes.js";
 import { registerRuleErrorRoutes } from "./rule-errors-routes.js";
+import { registerRotateSecretRoute } from "./rotate-secret-route.js";
 import { registerRuleRoutes, type DryRunRouteLimits } from "./rules-routes.js";
 
 export interface AppOptions {
@@ -110,6 +111,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
       return sendError(reply, 401, "unauthorized", "invalid or revoked API key");
     });
     registerRuleRoutes(scope, db, limits.rules, options.dryRun);
+    registerRotateSecretRoute(scope, db, limits.rules);
     registerLangSmithRuleRoutes(scope, {
       db,
       quotas: limits.rules,

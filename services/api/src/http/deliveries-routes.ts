@@ -1,4 +1,4 @@
-import { Id, describeIssues, toFieldIssues, type FieldIssue } from "@runhooks/contracts";
+import { Id, describeIssues, redactUrl, toFieldIssues, type FieldIssue } from "@runhooks/contracts";
 import {
   getDelivery,
   listDeliveries,
@@ -37,7 +37,7 @@ const ReplayBody = z
   .strictObject({ from: Timestamp, to: Timestamp })
   .refine((b) => Date.parse(b.from) < Date.parse(b.to), { message: "must be after from", path: ["to"] });
 
-/** A delivery as the API shows it: snake_case, no secret (the URL is stored redacted). */
+/** A delivery as the API shows it: snake_case, no secret (the URL is stored redacted, and redacted again as redaction stands now). */
 function deliveryJson(d: DeliveryRecord) {
   return {
     id: d.id,
@@ -45,7 +45,7 @@ function deliveryJson(d: DeliveryRecord) {
     rule_id: d.ruleId,
     rule_version: d.ruleVersion,
     webhook_id: d.webhookId,
-    url: d.url,
+    url: redactUrl(d.url),
     status: d.status,
     attempts: d.attempts,
     next_attempt_at: d.nextAttemptAt?.toISOString() ?? null,
@@ -67,7 +67,7 @@ function attemptJson(a: AttemptRecord) {
     status_code: a.statusCode,
     error: a.error,
     response_excerpt: a.responseExcerpt,
-    url: a.url,
+    url: redactUrl(a.url),
   };
 }
 

@@ -162,15 +162,18 @@ export function nestIssues(prefix: string, issues: readonly FieldIssue[]): Field
 /**
  * A stored rule's webhooks without the custom headers delivery never sends (`isUnsendableHeader`):
  * what a PATCH that leaves `webhooks` alone carries over, so a stored version holding such a name can
- * still be disabled or renamed. Dropping them changes nothing a receiver sees.
+ * still be disabled or renamed. Dropping them changes nothing a receiver sees. A rotation's previous
+ * signing secret is no client field: the store keeps it while the signing secret stays.
  */
 export function withoutUnsendableHeaders(webhooks: unknown): unknown {
   if (!Array.isArray(webhooks)) return webhooks;
   return webhooks.map((w: unknown) => {
-    if (!isObject(w) || !isObject(w["headers"])) return w;
+    if (!isObject(w)) return w;
+    const { previous_signing_secret: _previous, ...rest } = w;
+    if (!isObject(rest["headers"])) return rest;
     return {
-      ...w,
-      headers: Object.fromEntries(Object.entries(w["headers"]).filter(([name]) => !isUnsendableHeader(name))),
+      ...rest,
+      headers: Object.fromEntries(Object.entries(rest["headers"]).filter(([name]) => !isUnsendableHeader(name))),
     };
   });
 }

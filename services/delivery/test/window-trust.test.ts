@@ -1,0 +1,81 @@
+import { describe, expect, it } from "vitest";
+import { judgePart } from "../src/window-trust.js";
+import { deadLetter, screenInputs } from "../src/window-dead-letter.js";
+import type { PartInput, WatermarkInput } from "../src/window-batch.js";
+
+const RULE = "0b5f8d56-3b8e-4c41-9d47-0c6c1a3d7f10";
+const OWNER = "7d1b7c4e-1111-4c41-9d47-0c6c1a3d7f10";
+const OTHER = "7d1b7c4e-2222-4c41-9d47-0c6c1a3d7f10";
+
+describe("judgePart", () => {
+  it.each([
+    ["the owner's existing version", { tenantId: OWNER, ruleVersion: 2 }, { tenantId: OWNER, latest: 3 }, "ok"],
+    ["the owner's latest version", { tenantId: OWNER, ruleVersion: 3 }, { tenantId: OWNER, latest: 3 }, "ok"],
+    [
+      "another tenant naming the rule",
+      { tenantId: OTHER, ruleVersion: 1 },
+      { tenantId: OWNER, latest: 3 },
+      "tenant_mismatch",
+    ],
+    [
+      "a version past the latest",
+      { tenantId: OWNER, ruleVersion: 4 },
+      { tenantId: OWNER, latest: 3 },
+      "unknown_rule_version",
+    ],
+    ["a rule that does not exist", { tenantId: OWNER, ruleVersion: 1 }, undefined, "unknown_rule"],
+    [
+      "another tenant and no such version",
+      { tenantId: OTHER, ruleVersion: 9 },
+      { tenantId: OWNER, latest: 3 },
+      "tenant_mismatch",
+    ],
+  ] as const)("%s", (_, claim, owner, expected) => {
+    const verdict = judgePart({ ruleId: RULE, ...claim }, owner);
+    expect(verdict.ok ? "ok" : verdict.reason).toBe(expected);
+  });
+
+  it("does not tell a forger who owns the rule", () => {
+    const verdict = judgePart({ ruleId: RULE, tenantId: OTHER, ruleVersion: 1 }, { tenantId: OWNER, latest: 1 });
+    expect(JSON.stringify(verdict)).not.toContain(OWNER);
+  });
+});
+
+describe("screenInputs", () => {
+  const part = (offset: number, tenantId: string, ruleVersion = 1): PartInput =>
+    ({ kind: "part", offset, ruleId: RULE, ruleVersion, tenantId }) as PartInput;
+  const watermark: WatermarkInput = { kind: "watermark", offset: 3, runsPartition: 0, streamTime: 10 };
+
+  it("keeps watermarks and parts that check out, refuses the rest in offset order", () => {
+    const owners = new Map([[RULE, { tenantId: OWNER, latest: 1 }]]);
+    const out = screenInputs(
+      [part(0, OWNER), part(1, OTHER), watermark, part(4, OWNER, 2)],
+      [{ offset: "2", error: "invalid JSON" }],
+      owners,
+    );
+    expect(out.inputs.map((i) => i.offset)).toEqual([0, 3]);
+    expect(out.refused.map((r) => [r.offset, r.reason])).toEqual([
+      ["1", "tenant_mismatch"],
+      ["2", "invalid"],
+      ["4", "unknown_rule_version"],
+    ]);
+  });
+
+  it("turns a refusal into a dead letter keeping the original bytes", () => {
+    const [refused] = screenInputs([part(7, OTHER)], [], new Map()).refused;
+    const letter = deadLetter(refused!, Buffer.from("{…}"), { topic: "p.windows", partition: 2 }, new Date(0));
+    expect(letter).toEqual({
+      schema_version: 1,
+      reason: "unknown_rule",
+      error: `rule ${RULE} does not exist`,
+      tenant_id: OTHER,
+      rule_id: RULE,
+      rule_version: 1,
+      original: Buffer.from("{…}").toString("base64"),
+      topic: "p.windows",
+      partition: 2,
+      offset: "7",
+      dead_lettered_at: "1970-01-01T00:00:00.000Z",
+    });
+  });
+});

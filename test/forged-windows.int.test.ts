@@ -1,0 +1,90 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, describe, expect, it } from "vitest";
+import { WindowDeadLetter } from "@runhooks/contracts";
+import {
+  createDeliveryHarness,
+  eventually,
+  makeRun,
+  windowPart,
+  type DeliveryHarness,
+} from "../services/delivery/test/harness.js";
+import { reply, startReceiver, type Receiver } from "../services/delivery/test/receiver.js";
+import { readTopic } from "./support/read-topic.js";
+
+/**
+ * Anyone who may write the windows topic could write a part naming another tenant's rule. Delivery
+ * checks every part against the rule store first: what does not match is dead-lettered with its
+ * reason and never reaches a webhook. Decided by events: the forged parts are written before a genuine
+ * window on the same windows partition (keyed by the same rule id), which delivery reads in order; once
+ * the genuine window is delivered, the forged ones were read before it.
+ */
+describe("forged windows", () => {
+  let h: DeliveryHarness | undefined;
+  let receiver: Receiver | undefined;
+  afterAll(async () => {
+    await h?.close();
+    await receiver?.close();
+  });
+
+  it("are dead-lettered with their reason and never sent to the victim's webhook", async () => {
+    h = await createDeliveryHarness("forged");
+    receiver = await startReceiver(reply(200));
+    const victim = await h.createRule([{ url: `${receiver.url}/victim` }]);
+    const attacker = await h.createTenant("attacker");
+    const service = await h.start();
+
+    const forged = (tenantId: string, ruleId: string, version: number) => {
+      const range = h!.nextRange();
+      return windowPart({ ruleId, version, tenantId, ...range, runs: [makeRun(tenantId)] });
+    };
+    // The victim's rule under the attacker's tenant, a version the rule does not have, a rule that does
+    // not exist, and a message that is no part at all; all keyed by the victim's rule id.
+    const mismatch = forged(attacker, victim.ruleId, victim.version);
+    const noVersion = forged(h.tenantId, victim.ruleId, victim.version + 41);
+    const noRule = { ...forged(h.tenantId, randomUUID(), 1) };
+    await h.publishParts([mismatch, noVersion]);
+    await h.publishRaw([
+      { key: victim.ruleId, value: JSON.stringify(noRule), headers: { "runhooks-kind": "part" } },
+      { key: victim.ruleId, value: "{forged", headers: { "runhooks-kind": "part" } },
+    ]);
+    const [genuine] = await h.publishWindows(victim, 1);
+
+    await eventually("the genuine window delivered", async () =>
+      (await h!.deliveries()).some((d) => d.status === "succeeded"),
+    );
+    await eventually("every message handled", () => h!.windowsConsumed());
+
+    // Only the genuine window reached the receiver: one request, its runs.
+    expect(receiver.received).toHaveLength(1);
+    const body = JSON.parse(receiver.received[0]!.body.toString()) as { runs: { id: string }[] };
+    expect(body.runs.map((r) => r.id)).toEqual(genuine!.runs.map((r) => r.id));
+    const sent = receiver.received.map((r) => r.body.toString()).join("\n");
+    for (const part of [mismatch, noVersion, noRule]) expect(sent).not.toContain(part.runs[0]!.id);
+    expect(await h.deliveries()).toHaveLength(1);
+
+    // Each forged message is on the dead-letter topic with its reason, what it claimed and its bytes.
+    const letters = (await readTopic(h.kafka, h.topics.windowsDlq, 4)).map((m) =>
+      WindowDeadLetter.parse(JSON.parse(m.message.value!.toString())),
+    );
+    const byReason = new Map(letters.map((l) => [l.reason, l]));
+    expect([...byReason.keys()].sort()).toEqual(["invalid", "tenant_mismatch", "unknown_rule", "unknown_rule_version"]);
+    expect(byReason.get("tenant_mismatch")).toMatchObject({
+      tenant_id: attacker,
+      rule_id: victim.ruleId,
+      rule_version: victim.version,
+      topic: h.topics.windows,
+    });
+    expect(byReason.get("tenant_mismatch")!.error).not.toContain(h.tenantId);
+    expect(JSON.parse(Buffer.from(byReason.get("tenant_mismatch")!.original, "base64").toString())).toEqual(mismatch);
+    expect(byReason.get("unknown_rule_version")).toMatchObject({ rule_version: victim.version + 41 });
+    expect(byReason.get("unknown_rule")).toMatchObject({ rule_id: noRule.rule_id });
+    expect(byReason.get("invalid")).toMatchObject({ rule_id: null, tenant_id: null });
+    expect(Buffer.from(byReason.get("invalid")!.original, "base64").toString()).toBe("{forged");
+    expect(service.counters.windowsDeadLettered).toEqual({
+      tenant_mismatch: 1,
+      unknown_rule_version: 1,
+      unknown_rule: 1,
+      invalid: 1,
+    });
+  }, 60_000);
+});
