@@ -1,3 +1,4 @@
+import type { WebhookRetry } from "./rule.js";
 /**
  * Redaction of webhook secrets, for everything that leaves Postgres: API responses, logs, traces and
  * delivery attempt records. Pure: strings in, strings out.
@@ -84,6 +85,7 @@ export interface WebhookLike {
   readonly url: string;
   readonly headers?: Readonly<Record<string, string>> | undefined;
   readonly signing_secret?: string | undefined;
+  readonly retry?: WebhookRetry | undefined;
 }
 
 export interface RedactedWebhook {
@@ -91,6 +93,7 @@ export interface RedactedWebhook {
   url: string;
   headers: Record<string, string>;
   signing_secret?: typeof REDACTED_SIGNING_SECRET;
+  retry?: WebhookRetry;
 }
 
 export function redactWebhook(webhook: WebhookLike): RedactedWebhook {
@@ -99,6 +102,8 @@ export function redactWebhook(webhook: WebhookLike): RedactedWebhook {
     url: redactUrl(webhook.url),
     headers: redactHeaders(webhook.headers ?? {}),
     ...(webhook.signing_secret === undefined ? {} : { signing_secret: REDACTED_SIGNING_SECRET }),
+    // Not a secret: the retry policy shows as it was written.
+    ...(webhook.retry === undefined ? {} : { retry: webhook.retry }),
   };
 }
 

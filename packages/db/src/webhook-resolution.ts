@@ -91,6 +91,7 @@ export function resolveWebhooks(
       url,
       headers,
       ...(signingSecret === undefined ? {} : { signing_secret: signingSecret }),
+      ...(webhook.retry === undefined ? {} : { retry: webhook.retry }),
     });
   });
   return issues.length > 0 ? { ok: false, issues } : { ok: true, webhooks: out };

@@ -1,4 +1,5 @@
-import { isUnsendableHeader, redactUrl, webhookSecrets } from "@runhooks/contracts";
+import { isUnsendableHeader, redactUrl, webhookSecrets, type WebhookRetry } from "@runhooks/contracts";
+import { schedulePolicyOf, type SchedulePolicy } from "./schedule-policy.js";
 import { signingKey } from "./signing.js";
 
 /** What the store holds for a webhook: its id, URL, custom headers and signing secret. */
@@ -7,6 +8,7 @@ export interface WebhookRecord {
   readonly url: string;
   readonly headers?: Readonly<Record<string, string>> | undefined;
   readonly signing_secret?: string | undefined;
+  readonly retry?: WebhookRetry | undefined;
 }
 
 /**
@@ -27,6 +29,8 @@ export interface Target {
   readonly signingKey: Buffer | undefined;
   /** Everything secret this webhook holds, for `redactText`. */
   readonly secrets: readonly string[];
+  /** The webhook's retry schedule; undefined: the service's default policy. */
+  readonly schedule?: SchedulePolicy | undefined;
 }
 
 export function toTarget(webhook: WebhookRecord): Target {
@@ -52,5 +56,6 @@ export function toTarget(webhook: WebhookRecord): Target {
     signingKey: webhook.signing_secret === undefined ? undefined : signingKey(webhook.signing_secret),
     // The basic-auth header value is as secret as the userinfo it came from.
     secrets: headers["authorization"] === undefined ? secrets : [...secrets, headers["authorization"]],
+    schedule: webhook.retry === undefined ? undefined : schedulePolicyOf(webhook.retry),
   };
 }
