@@ -105,6 +105,7 @@ export function runhooksAcls(names: AclNames, principals: Principals = DEFAULT_P
       topic(t.windows, "Read", "assembles windows into deliveries"),
       topic(t.runs, "Describe", "counts the runs partitions a window must be complete over"),
       topic(t.attempts, "Write", "one record per webhook attempt"),
+      topic(t.events, "Write", "operational events: deliveries given up, webhooks disabled and recovered"),
       group(names.deliveryGroup, "literal", "the windows consumer group"),
     ],
     producer: [topic(t.runs, "Write", "writes runs, and nothing else")],

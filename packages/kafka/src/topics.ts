@@ -22,6 +22,7 @@ export interface TopicNames {
   readonly windows: string;
   readonly attempts: string;
   readonly ruleErrors: string;
+  readonly events: string;
 }
 
 export interface TopicOptions {
@@ -46,6 +47,7 @@ export function topicNames(prefix = "runhooks"): TopicNames {
     windows: `${prefix}.windows`,
     attempts: `${prefix}.attempts`,
     ruleErrors: `${prefix}.rule-errors`,
+    events: `${prefix}.events`,
   };
 }
 
@@ -95,6 +97,12 @@ export function topicSpecs(options: TopicOptions = {}): TopicSpec[] {
       numPartitions: deliveryPartitions,
       config: { "cleanup.policy": "delete" },
       purpose: "rule versions whose filter could not judge runs (a count and a sample per flush), keyed by rule id",
+    },
+    {
+      name: names.events,
+      numPartitions: deliveryPartitions,
+      config: { "cleanup.policy": "delete" },
+      purpose: "operational events (delivery.exhausted, webhook.disabled, webhook.recovered), keyed by webhook id",
     },
   ];
 }

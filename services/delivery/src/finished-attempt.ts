@@ -69,6 +69,7 @@ export function settleAttempt(a: SentAttempt): { readonly finished: Finished; re
     error: errorOf(a.result),
     responseExcerpt: a.result.kind === "response" ? a.result.excerpt : null,
     ...nextStep(decision),
+    ...(decision.kind === "failed" ? { reason: decision.reason } : {}),
   };
   return { finished, decision };
 }
@@ -77,6 +78,7 @@ function factsOf(d: ClaimedDelivery, startedAt: Date, durationMs: number) {
   return {
     deliveryId: d.id,
     windowId: d.windowId,
+    tenantId: d.tenantId,
     ruleId: d.ruleId,
     webhookId: d.webhookId,
     url: d.url,
