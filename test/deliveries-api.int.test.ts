@@ -130,6 +130,48 @@ describe("the deliveries API", () => {
     expect(bad.body.issues.map((i) => i.path)).toEqual(["status"]);
   });
 
+  it("shows each webhook's health, enables one, and validates recoveries", async () => {
+    interface Listed {
+      webhooks: { id: string; url: string; health: { state: string; consecutive_failures: number } }[];
+    }
+    let listed: Listed | undefined;
+    await eventually("three failures in a row on the webhook's health", async () => {
+      const res = await get<Listed>(`/rules/${ruleId}/webhooks`);
+      listed = res.body;
+      return res.status === 200 && res.body.webhooks[0]?.health.consecutive_failures === 3;
+    });
+    const [webhook] = listed!.webhooks;
+    expect(webhook!.url).toBe(`${receiver.url}/hook?secret=***`);
+    expect(webhook!.health.state).toBe("failing");
+    expect((await get(`/rules/${ruleId}/webhooks`, otherTenant)).status).toBe(404);
+    expect((await get(`/rules/${ruleId}/webhooks`, null)).status).toBe(401);
+
+    const enabled = await post<{ was: string; state: string }>(`/rules/${ruleId}/webhooks/${webhook!.id}/enable`);
+    expect(enabled.status).toBe(200);
+    expect(enabled.body).toMatchObject({ was: "failing", state: "healthy" });
+    expect((await post(`/rules/${ruleId}/webhooks/${randomUUID()}/enable`)).status).toBe(404);
+    expect((await post(`/rules/${ruleId}/webhooks/${webhook!.id}/enable`, undefined, otherTenant)).status).toBe(404);
+
+    expect((await post("/deliveries/recover", {})).status).toBe(400);
+    const backwards = await post<{ issues: { path: string }[] }>("/deliveries/recover", {
+      since: "2024-04-05T02:00:00Z",
+      until: "2024-04-05T01:00:00Z",
+    });
+    expect(backwards.status).toBe(400);
+    expect(backwards.body.issues[0]!.path).toBe("until");
+    expect((await post("/deliveries/recover", { since: "2024-04-05T00:00:00Z", limit: 1001 })).status).toBe(400);
+    // Another tenant's recovery queues nothing of this one's; a range before every delivery neither.
+    const since = new Date(Date.now() - 3_600_000).toISOString();
+    expect((await post("/deliveries/recover", { since }, otherTenant)).body).toEqual({
+      queued: 0,
+      more: false,
+      max_per_call: 1000,
+    });
+    const early = await post("/deliveries/recover", { since, until: new Date(Date.now() - 3_500_000).toISOString() });
+    expect(early).toEqual({ status: 202, body: { queued: 0, more: false, max_per_call: 1000 } });
+    expect((await h.deliveries()).every((r) => r.status === "failed")).toBe(true);
+  });
+
   it("redelivers a failed delivery: a manual attempt, same webhook-id", async () => {
     // The earliest window's: the replay below covers the two later ones.
     const [d] = await h.deliveries({ windowIds: [windowIds[0]!] });
