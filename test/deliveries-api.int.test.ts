@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "@runhooks/api";
-import { createApiKey, createTenant } from "@runhooks/db";
+import { createApiKey, createTenant, sql } from "@runhooks/db";
 import type { Delivery } from "@runhooks/delivery";
 import { createDeliveryHarness, eventually, type DeliveryHarness } from "../services/delivery/test/harness.js";
 import { startReceiver, type Receiver } from "../services/delivery/test/receiver.js";
@@ -170,6 +170,24 @@ describe("the deliveries API", () => {
     const early = await post("/deliveries/recover", { since, until: new Date(Date.now() - 3_500_000).toISOString() });
     expect(early).toEqual({ status: 202, body: { queued: 0, more: false, max_per_call: 1000 } });
     expect((await h.deliveries()).every((r) => r.status === "failed")).toBe(true);
+  });
+
+  it("sends a signed sample window to a webhook now and answers with the attempt", async () => {
+    const [webhookId] = (await h.deliveries()).map((d) => d.webhook_id);
+    const before = receiver.received.length;
+    const sent = await post<{ delivery_id: string; outcome: string; status_code: number; url: string }>(
+      `/rules/${ruleId}/webhooks/${webhookId}/test`,
+    );
+    expect(sent.status).toBe(200);
+    expect(sent.body).toMatchObject({ outcome: "http_4xx", status_code: 404, url: `${receiver.url}/hook?secret=***` });
+    const got = receiver.received.slice(before);
+    expect(got).toHaveLength(1);
+    expect(got[0]!.id).toBe(sent.body.delivery_id);
+    const body = JSON.parse(got[0]!.body.toString()) as { rule_id: string; runs: { name: string }[] };
+    expect(body).toMatchObject({ rule_id: ruleId, runs: [{ name: "runhooks test send" }] });
+    expect((await post(`/rules/${ruleId}/webhooks/${randomUUID()}/test`)).status).toBe(404);
+    // The test send is a delivery of its own, not one of the rule's windows: put the list back as it was.
+    await h.db.query(sql`DELETE FROM deliveries WHERE id = ${sent.body.delivery_id}`);
   });
 
   it("redelivers a failed delivery: a manual attempt, same webhook-id", async () => {

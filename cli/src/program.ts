@@ -6,7 +6,7 @@ import { testCommand } from "./commands/test.js";
 import { demoCommand } from "./commands/demo.js";
 import { listDeliveriesCommand, redeliverCommand, showDeliveryCommand } from "./commands/deliveries.js";
 import { recoverCommand } from "./commands/recover.js";
-import { enableWebhookCommand, listWebhooksCommand } from "./commands/webhooks.js";
+import { enableWebhookCommand, listWebhooksCommand, testWebhooksCommand } from "./commands/webhooks.js";
 import { produceCommand } from "./commands/produce.js";
 import { listProjectsCommand } from "./commands/projects.js";
 import { startCommand } from "./commands/start.js";
@@ -203,6 +203,18 @@ function buildProgram(io: CliIo, run: (work: () => Promise<number>) => Promise<v
     .argument("<webhook>", "the webhook id (`runhooks webhooks list <rule>`)")
     .addHelpText("after", ENVIRONMENT_HELP)
     .action((rule: string, webhook: string) => run(() => enableWebhookCommand(rule, webhook, config(), io)));
+  webhooks
+    .command("test")
+    .description(
+      "send a signed sample window to the rule's webhooks now and show each attempt's outcome (exit 1 unless all succeed)",
+    )
+    .argument("<rule>", "the rule id")
+    .option("--webhook <id>", "only this webhook")
+    .option("--json", "print the API's JSON", false)
+    .addHelpText("after", ENVIRONMENT_HELP)
+    .action((rule: string, opts: { webhook?: string; json: boolean }) =>
+      run(() => testWebhooksCommand(rule, opts, config(), io)),
+    );
 
   program
     .command("tail")

@@ -377,6 +377,7 @@ describe("runhooks errors and help", () => {
       ["deliveries", "recover", "--help"],
       ["webhooks", "list", "--help"],
       ["webhooks", "enable", "--help"],
+      ["webhooks", "test", "--help"],
       ["tail", "--help"],
       ["tenants", "create", "--help"],
       ["projects", "list", "--help"],

@@ -83,3 +83,65 @@ export async function enableWebhookCommand(
   );
   return 0;
 }
+
+interface TestSent {
+  delivery_id: string;
+  outcome: string;
+  status_code: number | null;
+  duration_ms: number;
+  error: string | null;
+  response_excerpt: string | null;
+}
+
+/** `runhooks webhooks test <rule> [--webhook id]`: a signed sample window to each (or one) webhook, now. */
+export async function testWebhooksCommand(
+  rule: string,
+  options: { webhook?: string; json: boolean },
+  config: CliConfig,
+  io: CliIo,
+): Promise<number> {
+  const client = new ApiClient(config);
+  let ids: string[];
+  if (options.webhook !== undefined) ids = [options.webhook];
+  else {
+    const listed = await client.request<{ webhooks: { id: string }[] }>(
+      "GET",
+      `/rules/${encodeURIComponent(rule)}/webhooks`,
+    );
+    if (!listed.ok) {
+      if (listed.status === 404)
+        throw new CliError(`no rule ${rule} in your tenant (\`runhooks rules list\` shows yours)`);
+      throw new CliError(describeRefusal(listed).join("; "));
+    }
+    ids = listed.body.webhooks.map((w) => w.id);
+  }
+  const results: (TestSent & { webhook_id: string })[] = [];
+  for (const id of ids) {
+    const sent = await client.request<TestSent>(
+      "POST",
+      `/rules/${encodeURIComponent(rule)}/webhooks/${encodeURIComponent(id)}/test`,
+    );
+    if (!sent.ok) {
+      if (sent.status === 404)
+        throw new CliError(`no webhook ${id} in rule ${rule} (\`runhooks webhooks list ${rule}\` shows its webhooks)`);
+      throw new CliError(describeRefusal(sent).join("; "));
+    }
+    results.push({ ...sent.body, webhook_id: id });
+  }
+  if (options.json) {
+    io.out(`${JSON.stringify(results, null, 2)}\n`);
+  } else {
+    const rows = [
+      ["WEBHOOK", "OUTCOME", "STATUS", "MS", "DETAIL"],
+      ...results.map((r) => [
+        r.webhook_id,
+        r.outcome,
+        r.status_code === null ? "-" : String(r.status_code),
+        r.duration_ms.toFixed(0),
+        (r.error ?? r.response_excerpt ?? "").replace(/\s+/g, " ").slice(0, 80),
+      ]),
+    ];
+    io.out(`${table(rows)}\n`);
+  }
+  return results.every((r) => r.outcome === "success") ? 0 : 1;
+}

@@ -27,6 +27,8 @@ export {
 } from "./webhook-health.js";
 export type { WebhookHealthRecord, WebhookKey, WebhookStateValue } from "./webhook-health.js";
 export { endUnsent } from "./delivery-unsent.js";
+export { endTestSend, queueTestSend, testSendAttempt } from "./test-send.js";
+export type { TestSendInput } from "./test-send.js";
 export type { UnsentDelivery, UnsentReason } from "./delivery-unsent.js";
 export { recoverDeliveries, MAX_RECOVER_PER_CALL } from "./delivery-recovery.js";
 export type { RecoverFilter, RecoverResult } from "./delivery-recovery.js";

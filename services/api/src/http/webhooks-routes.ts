@@ -1,6 +1,9 @@
-import { Id, describeIssues, redactWebhook, toFieldIssues, type FieldIssue } from "@runhooks/contracts";
+import { Id, describeIssues, redactUrl, redactWebhook, toFieldIssues, type FieldIssue } from "@runhooks/contracts";
 import {
   MAX_RECOVER_PER_CALL,
+  endTestSend,
+  queueTestSend,
+  testSendAttempt,
   enableWebhook,
   getRule,
   recoverDeliveries,
@@ -9,12 +12,39 @@ import {
   type WebhookHealthRecord,
 } from "@runhooks/db";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import { randomUUID } from "node:crypto";
 import { z } from "zod";
 
 export interface WebhooksRoutesOptions {
   readonly db: Database;
   /** The tenant a request acts for (from its API key); undefined answers 401. */
   readonly tenantOf: (request: FastifyRequest) => string | undefined | Promise<string | undefined>;
+  /** How long a test send waits for the delivery service's attempt; default 20 s. */
+  readonly testSendWaitMs?: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A sample window's body: LangSmith's payload with one run that says what it is. */
+function samplePayload(tenantId: string, ruleId: string, now: number) {
+  const end = new Date(now).toISOString();
+  const start = new Date(now - 5000).toISOString();
+  const runId = randomUUID();
+  const run = {
+    id: runId,
+    trace_id: runId,
+    name: "runhooks test send",
+    run_type: "chain",
+    status: "success",
+    start_time: start,
+    end_time: end,
+    tenant_id: tenantId,
+    inputs: { test: true },
+    outputs: { message: "a sample window sent by POST /rules/:id/webhooks/:webhook_id/test" },
+    extra: { metadata: { runhooks_test: true } },
+    tags: ["runhooks-test"],
+  };
+  return { start, end, payload: JSON.stringify({ rule_id: ruleId, start_time: start, end_time: end, runs: [run] }) };
 }
 
 const Timestamp = z.iso.datetime({ offset: true, error: "must be an ISO-8601 timestamp, e.g. 2024-04-05T01:28:54Z" });
@@ -55,6 +85,8 @@ function invalid(reply: FastifyReply, where: string, issues: FieldIssue[]) {
  *
  * - `GET /rules/:id/webhooks` — the rule's webhooks (redacted) with their health
  * - `POST /rules/:id/webhooks/:webhook_id/enable` — a disabled webhook receives windows again
+ * - `POST /rules/:id/webhooks/:webhook_id/test` — send a signed sample window now (through the delivery
+ *   service, like any delivery) and answer with its first attempt
  * - `POST /deliveries/recover {since, until?, rule_id?, webhook_id?, limit?}` — queue failed and skipped
  *   deliveries again, oldest first, at most MAX_RECOVER_PER_CALL per call
  */
@@ -103,6 +135,55 @@ export function webhooksRoutes(options: WebhooksRoutesOptions): FastifyPluginAsy
             ? "windows that arrived while it was disabled are skipped deliveries: POST /deliveries/recover sends them"
             : undefined,
       };
+    });
+
+    app.post("/rules/:id/webhooks/:webhook_id/test", async (request, reply) => {
+      const tenantId = await tenant(request, reply);
+      if (tenantId === undefined) return reply;
+      const params = WebhookParams.safeParse(request.params);
+      if (!params.success) return invalid(reply, "path", toFieldIssues(params.error));
+      const rule = await getRule(db, tenantId, params.data.id);
+      const webhook = rule?.rule.webhooks.find((w) => w.id === params.data.webhook_id);
+      if (!rule || !webhook)
+        return reply.code(404).send({ error: "not_found", message: "no such webhook in the rule's current version" });
+      const sample = samplePayload(tenantId, rule.rule.id, Date.now());
+      const deliveryId = await queueTestSend(db, {
+        tenantId,
+        ruleId: rule.rule.id,
+        ruleVersion: rule.version,
+        webhookId: webhook.id,
+        url: redactUrl(webhook.url),
+        origin: new URL(webhook.url).origin,
+        payload: sample.payload,
+        startTime: sample.start,
+        endTime: sample.end,
+        runCount: 1,
+      });
+      const deadline = Date.now() + (options.testSendWaitMs ?? 20_000);
+      for (;;) {
+        const attempt = await testSendAttempt(db, tenantId, deliveryId);
+        if (attempt) {
+          await endTestSend(db, deliveryId);
+          return {
+            delivery_id: deliveryId,
+            webhook_id: webhook.id,
+            url: attempt.url,
+            outcome: attempt.outcome,
+            status_code: attempt.statusCode,
+            duration_ms: attempt.durationMs,
+            error: attempt.error,
+            response_excerpt: attempt.responseExcerpt,
+          };
+        }
+        if (Date.now() > deadline) {
+          return reply.code(504).send({
+            error: "no_attempt",
+            message: "the delivery service made no attempt in time (is it running?); the sample stays queued",
+            delivery_id: deliveryId,
+          });
+        }
+        await sleep(100);
+      }
     });
 
     app.post("/deliveries/recover", async (request, reply) => {
