@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "@runhooks/api";
-import { createApiKey, createTenant } from "@runhooks/db";
+import { createApiKey, createTenant, sql } from "@runhooks/db";
 import type { Delivery } from "@runhooks/delivery";
 import { createDeliveryHarness, eventually, type DeliveryHarness } from "../services/delivery/test/harness.js";
 import { startReceiver, type Receiver } from "../services/delivery/test/receiver.js";
@@ -128,6 +128,66 @@ describe("the deliveries API", () => {
     const bad = await get<{ error: string; issues: { path: string }[] }>("/deliveries?status=lost");
     expect(bad.status).toBe(400);
     expect(bad.body.issues.map((i) => i.path)).toEqual(["status"]);
+  });
+
+  it("shows each webhook's health, enables one, and validates recoveries", async () => {
+    interface Listed {
+      webhooks: { id: string; url: string; health: { state: string; consecutive_failures: number } }[];
+    }
+    let listed: Listed | undefined;
+    await eventually("three failures in a row on the webhook's health", async () => {
+      const res = await get<Listed>(`/rules/${ruleId}/webhooks`);
+      listed = res.body;
+      return res.status === 200 && res.body.webhooks[0]?.health.consecutive_failures === 3;
+    });
+    const [webhook] = listed!.webhooks;
+    expect(webhook!.url).toBe(`${receiver.url}/hook?secret=***`);
+    expect(webhook!.health.state).toBe("failing");
+    expect((await get(`/rules/${ruleId}/webhooks`, otherTenant)).status).toBe(404);
+    expect((await get(`/rules/${ruleId}/webhooks`, null)).status).toBe(401);
+
+    const enabled = await post<{ was: string; state: string }>(`/rules/${ruleId}/webhooks/${webhook!.id}/enable`);
+    expect(enabled.status).toBe(200);
+    expect(enabled.body).toMatchObject({ was: "failing", state: "healthy" });
+    expect((await post(`/rules/${ruleId}/webhooks/${randomUUID()}/enable`)).status).toBe(404);
+    expect((await post(`/rules/${ruleId}/webhooks/${webhook!.id}/enable`, undefined, otherTenant)).status).toBe(404);
+
+    expect((await post("/deliveries/recover", {})).status).toBe(400);
+    const backwards = await post<{ issues: { path: string }[] }>("/deliveries/recover", {
+      since: "2024-04-05T02:00:00Z",
+      until: "2024-04-05T01:00:00Z",
+    });
+    expect(backwards.status).toBe(400);
+    expect(backwards.body.issues[0]!.path).toBe("until");
+    expect((await post("/deliveries/recover", { since: "2024-04-05T00:00:00Z", limit: 1001 })).status).toBe(400);
+    // Another tenant's recovery queues nothing of this one's; a range before every delivery neither.
+    const since = new Date(Date.now() - 3_600_000).toISOString();
+    expect((await post("/deliveries/recover", { since }, otherTenant)).body).toEqual({
+      queued: 0,
+      more: false,
+      max_per_call: 1000,
+    });
+    const early = await post("/deliveries/recover", { since, until: new Date(Date.now() - 3_500_000).toISOString() });
+    expect(early).toEqual({ status: 202, body: { queued: 0, more: false, max_per_call: 1000 } });
+    expect((await h.deliveries()).every((r) => r.status === "failed")).toBe(true);
+  });
+
+  it("sends a signed sample window to a webhook now and answers with the attempt", async () => {
+    const [webhookId] = (await h.deliveries()).map((d) => d.webhook_id);
+    const before = receiver.received.length;
+    const sent = await post<{ delivery_id: string; outcome: string; status_code: number; url: string }>(
+      `/rules/${ruleId}/webhooks/${webhookId}/test`,
+    );
+    expect(sent.status).toBe(200);
+    expect(sent.body).toMatchObject({ outcome: "http_4xx", status_code: 404, url: `${receiver.url}/hook?secret=***` });
+    const got = receiver.received.slice(before);
+    expect(got).toHaveLength(1);
+    expect(got[0]!.id).toBe(sent.body.delivery_id);
+    const body = JSON.parse(got[0]!.body.toString()) as { rule_id: string; runs: { name: string }[] };
+    expect(body).toMatchObject({ rule_id: ruleId, runs: [{ name: "runhooks test send" }] });
+    expect((await post(`/rules/${ruleId}/webhooks/${randomUUID()}/test`)).status).toBe(404);
+    // The test send is a delivery of its own, not one of the rule's windows: put the list back as it was.
+    await h.db.query(sql`DELETE FROM deliveries WHERE id = ${sent.body.delivery_id}`);
   });
 
   it("redelivers a failed delivery: a manual attempt, same webhook-id", async () => {

@@ -5,6 +5,8 @@ import { createTenantCommand } from "./commands/tenants.js";
 import { testCommand } from "./commands/test.js";
 import { demoCommand } from "./commands/demo.js";
 import { listDeliveriesCommand, redeliverCommand, showDeliveryCommand } from "./commands/deliveries.js";
+import { recoverCommand } from "./commands/recover.js";
+import { enableWebhookCommand, listWebhooksCommand, testWebhooksCommand } from "./commands/webhooks.js";
 import { produceCommand } from "./commands/produce.js";
 import { listProjectsCommand } from "./commands/projects.js";
 import { rotateSecretCommand } from "./commands/rotate-secret.js";
@@ -172,11 +174,49 @@ function buildProgram(io: CliIo, run: (work: () => Promise<number>) => Promise<v
     .argument("<id>", "the delivery id")
     .addHelpText("after", ENVIRONMENT_HELP)
     .action((id: string) => run(() => redeliverCommand(id, config(), io)));
+  deliveries
+    .command("recover")
+    .description("send failed and skipped deliveries again (never succeeded ones), oldest first")
+    .requiredOption("--since <when>", "created this long ago or later (90s, 30m, 2h, 1d) or an ISO-8601 time")
+    .option("--until <when>", "created before this (a duration ago or an ISO-8601 time); default now")
+    .option("--rule <id>", "only this rule's")
+    .option("--webhook <id>", "only this webhook's")
+    .addHelpText("after", ENVIRONMENT_HELP)
+    .action((opts: { since: string; until?: string; rule?: string; webhook?: string }) =>
+      run(() => recoverCommand(opts, config(), io)),
+    );
 
   const webhooks = program
     .command("webhooks")
-    .description("your rules' webhooks")
+    .description("a rule's webhooks: their health, enabling a disabled one, test sends, secret rotation")
     .addHelpText("after", ENVIRONMENT_HELP);
+  webhooks
+    .command("list")
+    .description("the rule's webhooks: state, deliveries failed in a row, last success, retry policy")
+    .argument("<rule>", "the rule id")
+    .option("--json", "print the API's JSON", false)
+    .addHelpText("after", ENVIRONMENT_HELP)
+    .action((rule: string, opts: { json: boolean }) => run(() => listWebhooksCommand(rule, opts, config(), io)));
+  webhooks
+    .command("enable")
+    .description("enable a disabled webhook (then `deliveries recover` sends what it missed)")
+    .argument("<rule>", "the rule id")
+    .argument("<webhook>", "the webhook id (`runhooks webhooks list <rule>`)")
+    .addHelpText("after", ENVIRONMENT_HELP)
+    .action((rule: string, webhook: string) => run(() => enableWebhookCommand(rule, webhook, config(), io)));
+  webhooks
+    .command("test")
+    .description(
+      "send a signed sample window to the rule's webhooks now and show each attempt's outcome (exit 1 unless all succeed)",
+    )
+    .argument("<rule>", "the rule id")
+    .option("--webhook <id>", "only this webhook")
+    .option("--json", "print the API's JSON", false)
+    .addHelpText("after", ENVIRONMENT_HELP)
+    .action((rule: string, opts: { webhook?: string; json: boolean }) =>
+      run(() => testWebhooksCommand(rule, opts, config(), io)),
+    );
+
   webhooks
     .command("rotate-secret")
     .description(

@@ -330,6 +330,36 @@ describe("runhooks projects list", () => {
   });
 });
 
+describe("runhooks webhooks and deliveries recover", () => {
+  it("lists a rule's webhooks with their health, enables one, recovers nothing when nothing failed", async () => {
+    const owner = await api.newTenant("cli-webhooks");
+    const dir = await mkdtemp(join(tmpdir(), "runhooks-cli-"));
+    const ids = await examplesWithFreshIds(dir);
+    expect(
+      (await cli(["rules", "apply", "-f", join(dir, "llm-errors.json")], { RUNHOOKS_API_KEY: owner.key })).code,
+    ).toBe(0);
+    await rm(dir, { recursive: true, force: true });
+    const rule = ids["llm-errors.json"]!;
+    const listed = await cli(["webhooks", "list", rule], { RUNHOOKS_API_KEY: owner.key });
+    expect(listed.code).toBe(0);
+    expect(listed.out).toMatch(/^WEBHOOK +STATE +FAILED IN A ROW +LAST SUCCESS +RETRY +URL/m);
+    const line = listed.out.split("\n")[1]!;
+    expect(line).toMatch(/ healthy +0 +- +default +http:\/\/127\.0\.0\.1:9999\/hooks\/llm-errors\?secret=\*\*\*$/);
+    const webhook = line.split(/ +/)[0]!;
+    const enabled = await cli(["webhooks", "enable", rule, webhook], { RUNHOOKS_API_KEY: owner.key });
+    expect(enabled.out).toBe(`${webhook} was healthy; it is enabled\n`);
+    const missing = await cli(["webhooks", "enable", rule, randomUUID()], { RUNHOOKS_API_KEY: owner.key });
+    expect(missing.code).not.toBe(0);
+    expect(missing.err).toContain(`runhooks webhooks list ${rule}`);
+    const recovered = await cli(["deliveries", "recover", "--since", "2h"], { RUNHOOKS_API_KEY: owner.key });
+    expect(recovered.code).toBe(0);
+    expect(recovered.out).toMatch(/^queued 0 failed or skipped deliveries created since \d{4}-/);
+    const bad = await cli(["deliveries", "recover", "--since", "yesterday"], { RUNHOOKS_API_KEY: owner.key });
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toContain("90s, 30m, 2h, 1d");
+  });
+});
+
 describe("runhooks errors and help", () => {
   it("says what to do when the API is unreachable or the key is missing or wrong", async () => {
     const unreachable = await cli(["rules", "list"], { RUNHOOKS_API_URL: "http://127.0.0.1:9" });
@@ -369,6 +399,10 @@ describe("runhooks errors and help", () => {
       ["deliveries", "list", "--help"],
       ["deliveries", "show", "--help"],
       ["deliveries", "redeliver", "--help"],
+      ["deliveries", "recover", "--help"],
+      ["webhooks", "list", "--help"],
+      ["webhooks", "enable", "--help"],
+      ["webhooks", "test", "--help"],
       ["tail", "--help"],
       ["tenants", "create", "--help"],
       ["projects", "list", "--help"],

@@ -106,6 +106,7 @@ export function runhooksAcls(names: AclNames, principals: Principals = DEFAULT_P
       topic(t.runs, "Describe", "counts the runs partitions a window must be complete over"),
       topic(t.attempts, "Write", "one record per webhook attempt"),
       topic(t.windowsDlq, "Write", "window messages it refuses, with the reason"),
+      topic(t.events, "Write", "operational events: deliveries given up, webhooks disabled and recovered"),
       group(names.deliveryGroup, "literal", "the windows consumer group"),
     ],
     producer: [topic(t.runs, "Write", "writes runs, and nothing else")],

@@ -55,6 +55,7 @@ const expected: [string, string[]][] = [
     [
       "group literal acme-delivery Read",
       "topic literal acme.attempts Write",
+      "topic literal acme.events Write",
       "topic literal acme.runs Describe",
       "topic literal acme.windows Read",
       "topic literal acme.windows.dlq Write",

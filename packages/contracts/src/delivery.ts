@@ -53,5 +53,6 @@ export const DeliveryAttempt = z.strictObject({
 });
 export type DeliveryAttempt = z.infer<typeof DeliveryAttempt>;
 
-export const DeliveryStatus = z.enum(["pending", "in_flight", "succeeded", "failed"]);
+/** `skipped`: its webhook was disabled (recoverable); `cancelled`: its webhook left the rule. Neither was sent. */
+export const DeliveryStatus = z.enum(["pending", "in_flight", "succeeded", "failed", "skipped", "cancelled"]);
 export type DeliveryStatus = z.infer<typeof DeliveryStatus>;

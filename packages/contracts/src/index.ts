@@ -7,6 +7,7 @@ export * from "./rule.js";
 export * from "./window.js";
 export * from "./window-part.js";
 export * from "./delivery.js";
+export * from "./operational-event.js";
 export * from "./dead-letter.js";
 export * from "./window-dead-letter.js";
 export * from "./rule-error.js";

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { DeadLetter } from "./dead-letter.js";
 import { DeliveryAttempt } from "./delivery.js";
+import { OperationalEvent } from "./operational-event.js";
 import { Rule, RuleEvent, RuleVersion } from "./rule.js";
 import { RuleError } from "./rule-error.js";
 import { Run, Tick } from "./run.js";
@@ -20,6 +21,7 @@ export const contracts = {
   WindowPart,
   RunsWatermark,
   DeliveryAttempt,
+  OperationalEvent,
   DeadLetter,
   WindowDeadLetter,
   RuleError,

@@ -1,3 +1,4 @@
+import type { WebhookRetry } from "./rule.js";
 /**
  * Redaction of webhook secrets, for everything that leaves Postgres: API responses, logs, traces and
  * delivery attempt records. Pure: strings in, strings out.
@@ -120,6 +121,7 @@ export interface WebhookLike {
   readonly url: string;
   readonly headers?: Readonly<Record<string, string>> | undefined;
   readonly signing_secret?: string | undefined;
+  readonly retry?: WebhookRetry | undefined;
 }
 
 export interface RedactedWebhook {
@@ -127,6 +129,7 @@ export interface RedactedWebhook {
   url: string;
   headers: Record<string, string>;
   signing_secret?: typeof REDACTED_SIGNING_SECRET;
+  retry?: WebhookRetry;
 }
 
 export function redactWebhook(webhook: WebhookLike): RedactedWebhook {
@@ -135,6 +138,8 @@ export function redactWebhook(webhook: WebhookLike): RedactedWebhook {
     url: redactUrl(webhook.url),
     headers: redactHeaders(webhook.headers ?? {}),
     ...(webhook.signing_secret === undefined ? {} : { signing_secret: REDACTED_SIGNING_SECRET }),
+    // Not a secret: the retry policy shows as it was written.
+    ...(webhook.retry === undefined ? {} : { retry: webhook.retry }),
   };
 }
 

@@ -88,6 +88,38 @@ const Headers = z
     }
   });
 
+/** Longest delay a retry schedule may hold between two attempts: one day, in seconds. */
+export const MAX_RETRY_DELAY_SECONDS = 86_400;
+/** Most retries an explicit schedule may list. */
+export const MAX_RETRY_SCHEDULE_LENGTH = 20;
+
+/**
+ * A webhook's retry policy (DESIGN.md §5). Absent: the default policy (LangSmith's: 5xx and failed
+ * connections retried twice, after 1 s and 2 s). `schedule` opts in to retries over a longer span:
+ * `"standard"` is Standard Webhooks' suggestion (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h, each with
+ * ±10% jitter derived from the delivery id), or the delays in seconds of each retry after the attempt
+ * before it. Under a schedule timeouts are retried too, 408/425/429 unless `retry_throttled` is false,
+ * and a `Retry-After` answer (delta-seconds or an HTTP date) may lengthen a wait, never beyond the
+ * schedule's longest delay, unless `honor_retry_after` is false.
+ */
+export const WebhookRetry = z.strictObject({
+  schedule: z.union([
+    z.literal("standard"),
+    z
+      .array(
+        z
+          .number()
+          .min(0, "must be 0 or more seconds")
+          .max(MAX_RETRY_DELAY_SECONDS, `must be at most ${MAX_RETRY_DELAY_SECONDS} seconds`),
+      )
+      .min(1, "must list at least one delay (seconds)")
+      .max(MAX_RETRY_SCHEDULE_LENGTH, `must list at most ${MAX_RETRY_SCHEDULE_LENGTH} delays`),
+  ]),
+  retry_throttled: z.boolean().default(true),
+  honor_retry_after: z.boolean().default(true),
+});
+export type WebhookRetry = z.infer<typeof WebhookRetry>;
+
 /**
  * A webhook target. `url` may hold a `secret` query parameter, `headers` and `signing_secret` are
  * secrets too: they live in Postgres only and are redacted everywhere else.
@@ -102,6 +134,8 @@ export const Webhook = z.strictObject({
     .string()
     .regex(/^whsec_[A-Za-z0-9+/]{16,}={0,2}$/, "must be whsec_ followed by at least 16 base64 characters")
     .optional(),
+  /** Absent: the default retry policy. */
+  retry: WebhookRetry.optional(),
 });
 export type Webhook = z.infer<typeof Webhook>;
 

@@ -35,9 +35,11 @@ export interface StoreWindowsResult {
   /** Windows new to the store; the others had been stored before (a replayed window). */
   readonly windowsStored: number;
   readonly deliveriesCreated: number;
+  /** Of those created, how many were skipped: their webhook is disabled (status `skipped`, never sent). */
+  readonly skipped?: number;
   /**
-   * Ids of the deliveries that existed already (a replayed window), not created: usually none, so
-   * nothing per delivery comes back from the statement.
+   * Ids of the deliveries that existed already (a replayed window) or were created skipped, not created
+   * to be sent: usually none, so nothing per delivery comes back from the statement.
    */
   readonly existing: readonly string[];
 }
@@ -57,7 +59,7 @@ export async function storeWindows(
   deliveries: readonly NewDelivery[],
   claim: StoreClaim = { leaseMs: 60_000, claimedBy: "" },
 ): Promise<StoreWindowsResult> {
-  if (windows.length === 0) return { windowsStored: 0, deliveriesCreated: 0, existing: [] };
+  if (windows.length === 0) return { windowsStored: 0, deliveriesCreated: 0, skipped: 0, existing: [] };
   // The bodies travel as one bytea, cut back into rows by their byte ranges and checked as UTF-8 by
   // convert_from: no per-window parameters (a statement of a thousand windows would otherwise be built,
   // formatted and bound parameter by parameter).
@@ -99,25 +101,35 @@ export async function storeWindows(
     ), d AS (
       INSERT INTO deliveries
         (id, window_id, webhook_id, tenant_id, rule_id, rule_version, url, origin, trace_id, status, attempts,
-         round_attempts, attempt_trigger, claimed_at, lease_until, claimed_by, next_attempt_at)
+         round_attempts, attempt_trigger, claimed_at, lease_until, claimed_by, next_attempt_at, last_outcome, completed_at)
       SELECT id, window_id, webhook_id, tenant_id, rule_id, rule_version, url, origin, trace_id,
-        CASE WHEN claimed THEN 'in_flight' ELSE 'pending' END, CASE WHEN claimed THEN 1 ELSE 0 END,
+        CASE WHEN skip THEN 'skipped' WHEN claimed THEN 'in_flight' ELSE 'pending' END, CASE WHEN claimed THEN 1 ELSE 0 END,
         CASE WHEN claimed THEN 1 ELSE 0 END, CASE WHEN claimed THEN 'scheduled' END, CASE WHEN claimed THEN now() END,
         CASE WHEN claimed THEN now() + ${claim.leaseMs} * interval '1 millisecond' END,
-        CASE WHEN claimed THEN ${claim.claimedBy} END, CASE WHEN claimed THEN NULL ELSE now() END
-      FROM v
+        CASE WHEN claimed THEN ${claim.claimedBy} END, CASE WHEN claimed OR skip THEN NULL ELSE now() END,
+        CASE WHEN skip THEN 'webhook_disabled' END, CASE WHEN skip THEN now() END
+      FROM (
+        -- A disabled webhook gets its windows as skipped deliveries: kept, never sent, recoverable.
+        SELECT v.*, EXISTS (
+          SELECT 1 FROM webhook_health h WHERE h.rule_id = v.rule_id AND h.webhook_id = v.webhook_id AND h.state = 'disabled'
+        ) AS skip FROM v
+      ) v
       ON CONFLICT DO NOTHING
-      RETURNING id
+      RETURNING id, status
     )
     SELECT (SELECT count(*) FROM w)::int AS windows, (SELECT count(*) FROM d)::int AS created,
-      (SELECT coalesce(array_agg(v.id::text), '{}') FROM v WHERE NOT EXISTS (SELECT 1 FROM d WHERE d.id = v.id)) AS existing`)) as {
+      (SELECT count(*) FROM d WHERE status = 'skipped')::int AS skipped,
+      (SELECT coalesce(array_agg(v.id::text), '{}') FROM v
+        WHERE NOT EXISTS (SELECT 1 FROM d WHERE d.id = v.id AND d.status <> 'skipped')) AS existing`)) as {
     windows: number;
     created: number;
+    skipped: number;
     existing: string[];
   }[];
   return {
     windowsStored: rows[0]?.windows ?? 0,
     deliveriesCreated: rows[0]?.created ?? 0,
+    skipped: rows[0]?.skipped ?? 0,
     existing: rows[0]?.existing ?? [],
   };
 }

@@ -6,7 +6,7 @@
  * new deliveries), delivery-claim.ts, delivery-attempts.ts, delivery-leases.ts, delivery-reaper.ts.
  */
 
-export type DeliveryStatusValue = "pending" | "in_flight" | "succeeded" | "failed";
+export type DeliveryStatusValue = "pending" | "in_flight" | "succeeded" | "failed" | "skipped" | "cancelled";
 export type TriggerValue = "scheduled" | "manual";
 
 /** What every delivery carries, new or claimed. */

@@ -16,8 +16,23 @@ export type {
 } from "./rule-store.js";
 export { canonicalJson, toRuleVersion } from "./rule-records.js";
 export type { RuleEventRecord, RuleRecord, StoredRule } from "./rule-records.js";
-export { getRule, listRules, ruleHistory, webhooksOfRuleVersion } from "./rule-reads.js";
+export { currentRuleVersions, getRule, listRules, ruleHistory, webhooksOfRuleVersion } from "./rule-reads.js";
 export { ruleOwners, type RuleOwner } from "./rule-owners.js";
+export {
+  disabledWebhooks,
+  enableWebhook,
+  lockWebhookHealth,
+  saveWebhookHealth,
+  webhookHealthOf,
+  webhookHealthOfRule,
+} from "./webhook-health.js";
+export type { WebhookHealthRecord, WebhookKey, WebhookStateValue } from "./webhook-health.js";
+export { endUnsent } from "./delivery-unsent.js";
+export { endTestSend, queueTestSend, testSendAttempt } from "./test-send.js";
+export type { TestSendInput } from "./test-send.js";
+export type { UnsentDelivery, UnsentReason } from "./delivery-unsent.js";
+export { recoverDeliveries, MAX_RECOVER_PER_CALL } from "./delivery-recovery.js";
+export type { RecoverFilter, RecoverResult } from "./delivery-recovery.js";
 export { decideRuleCount, decideVersionRate, VERSION_RATE_WINDOW_MS } from "./rule-quotas.js";
 export type { QuotaRefusal, RuleQuotas } from "./rule-quotas.js";
 export { resolveWebhooks } from "./webhook-resolution.js";

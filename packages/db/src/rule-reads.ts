@@ -61,3 +61,17 @@ export async function webhooksOfRuleVersion(
     WHERE rule_id = ${ruleId} AND version = ${version}`)) as { webhooks: StoredWebhook[] }[];
   return rows[0]?.webhooks;
 }
+
+/**
+ * The current version of each of these rules, for delivery: retries and redeliveries are sent with the
+ * webhook as the rule holds it now. A deleted rule, or one never stored, is absent.
+ */
+export async function currentRuleVersions(db: Queryable, ruleIds: readonly string[]): Promise<Map<string, number>> {
+  if (ruleIds.length === 0) return new Map();
+  const rows = (await db.query(sql`
+    SELECT rule_id, version FROM rules WHERE rule_id = ANY(${[...new Set(ruleIds)]}::uuid[]) AND NOT deleted`)) as {
+    rule_id: string;
+    version: number;
+  }[];
+  return new Map(rows.map((r) => [r.rule_id, r.version]));
+}

@@ -115,6 +115,7 @@ export function resolveWebhooks(
       headers,
       ...(signingSecret === undefined ? {} : { signing_secret: signingSecret }),
       ...(previousSecret === undefined ? {} : { previous_signing_secret: previousSecret }),
+      ...(webhook.retry === undefined ? {} : { retry: webhook.retry }),
     });
   });
   return issues.length > 0 ? { ok: false, issues } : { ok: true, webhooks: out };

@@ -153,7 +153,7 @@ describe("storeWindows on a replay", () => {
     const [a, b] = [randomUUID(), randomUUID()];
     const first = [delivery(a), delivery(a)];
     const stored = await storeWindows(database.db, [window(a)], first);
-    expect(stored).toEqual({ windowsStored: 1, deliveriesCreated: 2, existing: [] });
+    expect(stored).toEqual({ windowsStored: 1, deliveriesCreated: 2, skipped: 0, existing: [] });
     const later = delivery(b);
     const again = await storeWindows(database.db, [window(a), window(b)], [...first, later]);
     expect(again.windowsStored).toBe(1);

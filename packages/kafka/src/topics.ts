@@ -24,6 +24,7 @@ export interface TopicNames {
   readonly windowsDlq: string;
   readonly attempts: string;
   readonly ruleErrors: string;
+  readonly events: string;
 }
 
 export interface TopicOptions {
@@ -49,6 +50,7 @@ export function topicNames(prefix = "runhooks"): TopicNames {
     windowsDlq: `${prefix}.windows.dlq`,
     attempts: `${prefix}.attempts`,
     ruleErrors: `${prefix}.rule-errors`,
+    events: `${prefix}.events`,
   };
 }
 
@@ -104,6 +106,12 @@ export function topicSpecs(options: TopicOptions = {}): TopicSpec[] {
       numPartitions: deliveryPartitions,
       config: { "cleanup.policy": "delete" },
       purpose: "rule versions whose filter could not judge runs (a count and a sample per flush), keyed by rule id",
+    },
+    {
+      name: names.events,
+      numPartitions: deliveryPartitions,
+      config: { "cleanup.policy": "delete" },
+      purpose: "operational events (delivery.exhausted, webhook.disabled, webhook.recovered), keyed by webhook id",
     },
   ];
 }

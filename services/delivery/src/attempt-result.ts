@@ -6,7 +6,13 @@ import type { AttemptOutcome } from "@runhooks/contracts";
  */
 export type AttemptResult =
   /** A response arrived within the deadline: its status and at most 1 KiB of its body. */
-  | { readonly kind: "response"; readonly statusCode: number; readonly excerpt: string | null }
+  | {
+      readonly kind: "response";
+      readonly statusCode: number;
+      readonly excerpt: string | null;
+      /** What a failure's `Retry-After` asked for, in ms from when it arrived. */
+      readonly retryAfterMs?: number;
+    }
   /**
    * No connection, or it failed before any response: refused, DNS, TLS, connect timeout, reset. The
    * endpoint did not answer; LangSmith retries these.

@@ -59,6 +59,7 @@ export function createAttemptRunner(o: AttemptRunnerOptions): (job: Job) => Prom
       result,
       endedAt: Date.now(),
       policy: o.policy,
+      schedule: target.schedule,
     });
     observed.end(finished, body);
     if (finished.outcome !== "success") {

@@ -41,6 +41,18 @@ export const DeliveryEnv = ServiceEnv.extend({
   RUNHOOKS_DELIVERY_LEASE_MS: z.coerce.number().int().min(2000).max(3_600_000).default(10_000),
   /** How often idle workers look for due deliveries (retries, other instances' windows). */
   RUNHOOKS_DELIVERY_POLL_MS: z.coerce.number().int().min(5).max(10_000).default(100),
+  /**
+   * A webhook is disabled after this many deliveries failed in a row (0: never)… (its windows are then
+   * kept as skipped deliveries until it is enabled again and they are recovered).
+   */
+  RUNHOOKS_DELIVERY_DISABLE_AFTER_FAILURES: z.coerce.number().int().min(0).max(1_000_000).default(20),
+  /** …and at least this long since its last success (or, if it never succeeded, its first failure). One day. */
+  RUNHOOKS_DELIVERY_DISABLE_AFTER_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(365 * 86_400_000)
+    .default(86_400_000),
   /** POSTs on a thread of their own (the default); false keeps them on the main event loop (one core). */
   RUNHOOKS_DELIVERY_HTTP_THREAD: flag("true"),
   /** Allow loopback, private, link-local and other internal destinations; never cloud metadata (only ALLOW_CIDRS opens that). */

@@ -1,6 +1,7 @@
 import type { ClaimedDelivery } from "@runhooks/db";
 import { errorOf, outcomeOf, recordedStatus, type AttemptResult } from "./attempt-result.js";
 import { decide, type Decision, type RetryPolicy } from "./policy.js";
+import { decideScheduled, type SchedulePolicy } from "./schedule-policy.js";
 import type { Finished } from "./recorder.js";
 
 /**
@@ -40,12 +41,27 @@ export interface SentAttempt {
   /** When it ended (ms since the epoch): a retry's backoff counts from here. */
   readonly endedAt: number;
   readonly policy: RetryPolicy;
+  /** The webhook's own schedule, which replaces `policy` when it has one. */
+  readonly schedule?: SchedulePolicy | undefined;
 }
 
 /** An attempt that was sent: its outcome, the policy's decision and the record that carries both. */
 export function settleAttempt(a: SentAttempt): { readonly finished: Finished; readonly decision: Decision } {
   const outcome = outcomeOf(a.result);
-  const decision = decide(outcome, a.delivery.roundAttempt, a.endedAt, a.policy);
+  const decision =
+    a.schedule === undefined
+      ? decide(outcome, a.delivery.roundAttempt, a.endedAt, a.policy)
+      : decideScheduled(
+          {
+            outcome,
+            statusCode: recordedStatus(a.result),
+            roundAttempt: a.delivery.roundAttempt,
+            now: a.endedAt,
+            retryAfterMs: a.result.kind === "response" ? a.result.retryAfterMs : undefined,
+            deliveryId: a.delivery.id,
+          },
+          a.schedule,
+        );
   const finished: Finished = {
     ...factsOf(a.delivery, a.startedAt, a.durationMs),
     outcome,
@@ -53,6 +69,7 @@ export function settleAttempt(a: SentAttempt): { readonly finished: Finished; re
     error: errorOf(a.result),
     responseExcerpt: a.result.kind === "response" ? a.result.excerpt : null,
     ...nextStep(decision),
+    ...(decision.kind === "failed" ? { reason: decision.reason } : {}),
   };
   return { finished, decision };
 }
@@ -61,6 +78,7 @@ function factsOf(d: ClaimedDelivery, startedAt: Date, durationMs: number) {
   return {
     deliveryId: d.id,
     windowId: d.windowId,
+    tenantId: d.tenantId,
     ruleId: d.ruleId,
     webhookId: d.webhookId,
     url: d.url,

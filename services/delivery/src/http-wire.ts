@@ -37,6 +37,8 @@ export interface ResultBatch {
   readonly codes: Int32Array;
   /** Per result: its excerpt or error, joined by NUL (texts are scrubbed of NUL); "" is a null excerpt. */
   readonly texts: string;
+  /** Per result: a response's Retry-After in ms, or -1 for none. */
+  readonly retryAfter: Float64Array;
 }
 
 /** Numbers per attempt in `RequestBatch.ints`. */
@@ -143,19 +145,24 @@ export function packResults(results: readonly { id: number; result: AttemptResul
 } {
   const ids = new Uint32Array(results.length);
   const codes = new Int32Array(results.length);
+  const retryAfter = new Float64Array(results.length).fill(-1);
   const texts: string[] = [];
   for (let i = 0; i < results.length; i++) {
     const { id, result } = results[i]!;
     ids[i] = id;
     if (result.kind === "response") {
       codes[i] = result.statusCode;
+      if (result.retryAfterMs !== undefined) retryAfter[i] = result.retryAfterMs;
       texts.push(result.excerpt ?? "");
     } else {
       codes[i] = -1 - FAILURES.indexOf(result.kind);
       texts.push(result.error);
     }
   }
-  return { batch: { type: "done", ids, codes, texts: texts.join(NUL) }, transfer: [ids.buffer, codes.buffer] };
+  return {
+    batch: { type: "done", ids, codes, texts: texts.join(NUL), retryAfter },
+    transfer: [ids.buffer, codes.buffer, retryAfter.buffer],
+  };
 }
 
 export function unpackResults(batch: ResultBatch): { id: number; result: AttemptResult }[] {
@@ -164,10 +171,14 @@ export function unpackResults(batch: ResultBatch): { id: number; result: Attempt
   for (let i = 0; i < batch.ids.length; i++) {
     const code = batch.codes[i]!;
     const text = texts[i] ?? "";
+    const retryAfterMs = batch.retryAfter[i]!;
+    const excerpt = text === "" ? null : text;
     const result: AttemptResult =
-      code >= 0
-        ? { kind: "response", statusCode: code, excerpt: text === "" ? null : text }
-        : { kind: FAILURES[-1 - code]!, error: text };
+      code < 0
+        ? { kind: FAILURES[-1 - code]!, error: text }
+        : retryAfterMs < 0
+          ? { kind: "response", statusCode: code, excerpt }
+          : { kind: "response", statusCode: code, excerpt, retryAfterMs };
     out.push({ id: batch.ids[i]!, result });
   }
   return out;

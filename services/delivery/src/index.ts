@@ -16,6 +16,8 @@ import { VERSION } from "./version.js";
 import { createPayloadCache } from "./payload-cache.js";
 import type { DeliveryOptions } from "./options.js";
 import { LANGSMITH_POLICY } from "./policy.js";
+import { createEventSink } from "./event-sink.js";
+import { createHealthKeeper } from "./health-keeper.js";
 import { createPublisher } from "./publisher.js";
 import { startHousekeeping } from "./reaper.js";
 import { acquireInstanceLock } from "./instance-lock.js";
@@ -125,7 +127,24 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
   const webhooks = createWebhookCache(db);
   const payloads = createPayloadCache(64 * 1024 * 1024);
   const publisher = createPublisher({ producer, topic: topics.attempts, counters, timeoutMs: 2000 });
-  const recorder = createRecorder({ db, publisher, log, counters, maxBatch: 1000, maxDelayMs: 20, onDatabase });
+  const disableAfter = o.disableAfter ?? { failures: 20, minSpanMs: 86_400_000 };
+  const health = createHealthKeeper({
+    db,
+    // 0 failures: never disabled.
+    threshold: disableAfter.failures === 0 ? { failures: Number.POSITIVE_INFINITY, minSpanMs: 0 } : disableAfter,
+    events: createEventSink({ producer, topic: topics.events, log }),
+    log,
+  });
+  const recorder = createRecorder({
+    db,
+    publisher,
+    log,
+    counters,
+    maxBatch: 1000,
+    maxDelayMs: 20,
+    onDatabase,
+    health,
+  });
   const workers = startWorkers({
     db,
     sender,

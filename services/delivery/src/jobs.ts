@@ -1,4 +1,12 @@
-import { windowPayloads, type ClaimedDelivery, type Database } from "@runhooks/db";
+import {
+  currentRuleVersions,
+  disabledWebhooks,
+  endUnsent,
+  windowPayloads,
+  type ClaimedDelivery,
+  type Database,
+  type UnsentDelivery,
+} from "@runhooks/db";
 import type { PayloadCache, WindowBody } from "./payload-cache.js";
 import type { Target } from "./target.js";
 import type { WebhookCache } from "./webhook-cache.js";
@@ -18,6 +26,46 @@ export interface JobSources {
   readonly db: Database;
   readonly webhooks: WebhookCache;
   readonly payloads: PayloadCache;
+}
+
+/**
+ * Loads what claimed deliveries need. Each is sent to its webhook as the rule's current version holds
+ * it (a retry, a redelivery or a recovery uses the URL, headers and secret in force now): found by the
+ * webhook's id, which is stable across versions. A delivery whose webhook left the rule (or whose rule
+ * was deleted) is cancelled, one whose webhook is disabled is skipped: both end without an attempt,
+ * their claims' room given back through `release`.
+ */
+export async function prepareClaimed(
+  o: JobSources,
+  claimed: readonly ClaimedDelivery[],
+  release: (d: ClaimedDelivery) => void,
+): Promise<Job[]> {
+  if (claimed.length === 0) return [];
+  const versions = await currentRuleVersions(
+    o.db,
+    claimed.map((d) => d.ruleId),
+  );
+  const disabled = await disabledWebhooks(o.db, claimed);
+  const unsent: UnsentDelivery[] = [];
+  const send: ClaimedDelivery[] = [];
+  for (const d of claimed) {
+    const version = versions.get(d.ruleId);
+    const target = version === undefined ? undefined : (await o.webhooks.get(d.ruleId, version))?.get(d.webhookId);
+    if (target === undefined) unsent.push({ id: d.id, attempt: d.attempt, reason: "webhook_removed" });
+    else if (disabled.has(`${d.ruleId}/${d.webhookId}`))
+      unsent.push({ id: d.id, attempt: d.attempt, reason: "webhook_disabled" });
+    // The attempt is recorded with the URL it goes to; the lane stays the stored origin's (its room was
+    // reserved there).
+    else send.push(version === d.ruleVersion ? d : { ...d, ruleVersion: version!, url: target.redactedUrl });
+  }
+  const jobs = await prepareJobs(o, send);
+  // Last: if anything above throws, the caller gives back every claim's room, and nothing was ended.
+  if (unsent.length > 0) {
+    await endUnsent(o.db, unsent);
+    const ended = new Set(unsent.map((u) => u.id));
+    for (const d of claimed) if (ended.has(d.id)) release(d);
+  }
+  return jobs;
 }
 
 /** Loads what the claimed deliveries need: bodies not cached in one query, webhooks from their cache. */

@@ -21,6 +21,11 @@ export interface DeliveryOptions {
   readonly policy?: RetryPolicy;
   readonly leaseMs?: number;
   readonly pollMs?: number;
+  /**
+   * When a webhook is disabled: failed deliveries in a row (0: never) and the least time since its last
+   * success. Default: 20 and one day.
+   */
+  readonly disableAfter?: { readonly failures: number; readonly minSpanMs: number };
   /** SSRF guard; default: refuse loopback, private, link-local, metadata… */
   readonly allowPrivate?: boolean;
   readonly allowCidrs?: readonly string[];
@@ -61,6 +66,10 @@ export function deliveryOptionsFromEnv(
     connectTimeoutMs: env.RUNHOOKS_DELIVERY_CONNECT_TIMEOUT_MS,
     policy: { connectRetries: retries, serverErrorRetries: retries, backoffBaseMs: env.RUNHOOKS_DELIVERY_BACKOFF_MS },
     leaseMs: env.RUNHOOKS_DELIVERY_LEASE_MS,
+    disableAfter: {
+      failures: env.RUNHOOKS_DELIVERY_DISABLE_AFTER_FAILURES,
+      minSpanMs: env.RUNHOOKS_DELIVERY_DISABLE_AFTER_MS,
+    },
     pollMs: env.RUNHOOKS_DELIVERY_POLL_MS,
     allowPrivate: env.RUNHOOKS_DELIVERY_ALLOW_PRIVATE,
     allowCidrs: env.RUNHOOKS_DELIVERY_ALLOW_CIDRS,

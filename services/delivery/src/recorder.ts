@@ -2,14 +2,19 @@ import type { AttemptOutcome } from "@runhooks/contracts";
 import { recordAttempts, type Database, type FinishedAttempt } from "@runhooks/db";
 import type { Counters } from "./counters.js";
 import type { Logger } from "@runhooks/telemetry";
+import type { EndedDelivery, HealthKeeper } from "./health-keeper.js";
+import type { FailureReason } from "./policy.js";
 import type { Publisher } from "./publisher.js";
 
 /** A finished attempt as a worker hands it over: the recorder decides whether it was published. */
 export interface Finished extends Omit<FinishedAttempt, "published"> {
   readonly windowId: string;
+  readonly tenantId: string;
   readonly ruleId: string;
   readonly webhookId: string;
   readonly outcome: AttemptOutcome;
+  /** Why the delivery failed, when this attempt ended it failed. */
+  readonly reason?: FailureReason | undefined;
 }
 
 interface Queued extends Finished {
@@ -51,6 +56,8 @@ export function createRecorder(o: {
   /** How long the first attempt of a batch may wait for company. */
   readonly maxDelayMs: number;
   readonly onDatabase: (ok: boolean) => void;
+  /** Told of the deliveries each batch ended (succeeded or failed): their webhooks' health. */
+  readonly health?: HealthKeeper;
 }): Recorder {
   let queue: Queued[] = [];
   let writing: Promise<void> | undefined;
@@ -92,6 +99,7 @@ export function createRecorder(o: {
         if (failures > 0) o.log("info", "recording attempts again", { after: failures });
         failures = 0;
         account(batch, recorded);
+        await noteHealth(batch, recorded);
       } catch (error) {
         o.counters.databaseErrors++;
         o.onDatabase(false);
@@ -112,6 +120,33 @@ export function createRecorder(o: {
       if (!r.applied) o.counters.attemptsStale++;
       else if (a.nextStatus === "pending") o.counters.retriesScheduled++;
       else o.counters.deliveriesFinal[a.nextStatus]++;
+    }
+  }
+
+  /** After the batch is recorded: a failure here is logged, never a reason to record the batch again. */
+  async function noteHealth(batch: readonly Queued[], recorded: Awaited<ReturnType<typeof recordAttempts>>) {
+    if (!o.health) return;
+    const applied = new Set(recorded.filter((r) => r.applied).map((r) => `${r.deliveryId}/${r.attempt}`));
+    const ended: EndedDelivery[] = [];
+    for (const a of batch) {
+      if (a.nextStatus === "pending" || !applied.has(`${a.deliveryId}/${a.attempt}`)) continue;
+      ended.push({
+        deliveryId: a.deliveryId,
+        windowId: a.windowId,
+        tenantId: a.tenantId,
+        ruleId: a.ruleId,
+        webhookId: a.webhookId,
+        attempt: a.attempt,
+        outcome: a.outcome,
+        ended: a.nextStatus,
+        reason: a.reason,
+        at: a.startedAt.getTime() + a.durationMs,
+      });
+    }
+    try {
+      await o.health.note(ended);
+    } catch (error) {
+      o.log("warn", "could not update webhook health", { deliveries: ended.length, error: String(error) });
     }
   }
 

@@ -3,6 +3,7 @@ import { Agent, type Dispatcher } from "undici";
 import type { AddressPolicy } from "./address-policy.js";
 import type { AttemptResult } from "./attempt-result.js";
 import { SSRF_BLOCKED, guardedConnector } from "./connector.js";
+import { parseRetryAfter } from "./schedule-policy.js";
 import type { Target } from "./target.js";
 import { deadlineVerdict, stallToleranceMs } from "./deadline-verdict.js";
 import { startStallClock } from "./stall-clock.js";
@@ -157,6 +158,7 @@ export function createSender(o: SenderOptions): Sender {
       let settled = false;
       let abort: ((reason?: Error) => void) | undefined;
       let statusCode: number | undefined;
+      let retryAfterMs: number | undefined;
       const chunks: Buffer[] = [];
       let size = 0;
       const settle = (result: AttemptResult) => {
@@ -170,6 +172,10 @@ export function createSender(o: SenderOptions): Sender {
         const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
         return scrub(utf8.decode(bytes.subarray(0, MAX_RESPONSE_EXCERPT_BYTES)), r.target.secrets);
       };
+      const response = (code: number, text: string | null): AttemptResult =>
+        retryAfterMs === undefined
+          ? { kind: "response", statusCode: code, excerpt: text }
+          : { kind: "response", statusCode: code, excerpt: text, retryAfterMs };
       const startedAt = clock.mark();
       const onDeadline = (socketRead: boolean) => {
         if (settled) return;
@@ -193,7 +199,7 @@ export function createSender(o: SenderOptions): Sender {
             setImmediate(() => onDeadline(true));
             return;
           case "by_status":
-            settle({ kind: "response", statusCode: statusCode!, excerpt: excerpt() });
+            settle(response(statusCode!, excerpt()));
             break;
           case "timeout": {
             const what =
@@ -213,9 +219,11 @@ export function createSender(o: SenderOptions): Sender {
           abort = abortRequest;
           if (settled) abortRequest(new Error("deadline passed"));
         },
-        onHeaders(status) {
+        onHeaders(status, rawHeaders) {
           // 1xx are interim: the final status follows.
           if (status >= 200) statusCode = status;
+          // Only a failure's Retry-After can matter (a webhook's retry schedule may honour it).
+          if (status >= 400 && rawHeaders) retryAfterMs = retryAfterOf(rawHeaders);
           return true;
         },
         onData(chunk) {
@@ -224,14 +232,14 @@ export function createSender(o: SenderOptions): Sender {
             size += chunk.length;
           }
           if (size >= MAX_RESPONSE_EXCERPT_BYTES && statusCode !== undefined) {
-            settle({ kind: "response", statusCode, excerpt: excerpt() });
+            settle(response(statusCode, excerpt()));
             abort?.(new ExcerptComplete("the excerpt is complete"));
             return false;
           }
           return true;
         },
         onComplete() {
-          if (statusCode !== undefined) settle({ kind: "response", statusCode, excerpt: excerpt() });
+          if (statusCode !== undefined) settle(response(statusCode, excerpt()));
           else settle({ kind: "invalid_response", error: "the response ended without a final status" });
         },
         onError(error) {
@@ -241,11 +249,7 @@ export function createSender(o: SenderOptions): Sender {
             // undici's own timers fire late after a stall too: they never judge a stalled attempt.
             const stalledMs = clock.stalledSince(startedAt);
             if (stalledMs > tolerance) {
-              settle(
-                statusCode !== undefined
-                  ? { kind: "response", statusCode, excerpt: null }
-                  : interrupted(Math.round(stalledMs)),
-              );
+              settle(statusCode !== undefined ? response(statusCode, null) : interrupted(Math.round(stalledMs)));
               return;
             }
           }
@@ -256,7 +260,7 @@ export function createSender(o: SenderOptions): Sender {
           // The status arrived but the body broke off (not by our deadline): the body is ignored anyway,
           // so the status decides.
           if (statusCode !== undefined) {
-            settle({ kind: "response", statusCode, excerpt: null });
+            settle(response(statusCode, null));
             return;
           }
           settle({
@@ -296,4 +300,12 @@ function isTlsCode(code: string): boolean {
     code === "HOSTNAME_MISMATCH" ||
     code === "DEPTH_ZERO_SELF_SIGNED_CERT"
   );
+}
+
+/** The `Retry-After` of undici's raw headers (name, value, name, value…), in ms from now. */
+function retryAfterOf(raw: readonly (Buffer | string)[]): number | undefined {
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (raw[i]!.toString().toLowerCase() === "retry-after") return parseRetryAfter(raw[i + 1]!.toString(), Date.now());
+  }
+  return undefined;
 }

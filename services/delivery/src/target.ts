@@ -1,4 +1,5 @@
-import { isUnsendableHeader, redactUrl, webhookSecrets } from "@runhooks/contracts";
+import { isUnsendableHeader, redactUrl, webhookSecrets, type WebhookRetry } from "@runhooks/contracts";
+import { schedulePolicyOf, type SchedulePolicy } from "./schedule-policy.js";
 import { signingKey } from "./signing.js";
 
 /** What the store holds for a webhook: its id, URL, custom headers and signing secret. */
@@ -9,6 +10,7 @@ export interface WebhookRecord {
   readonly signing_secret?: string | undefined;
   /** The secret before the last rotation, signing too until `until` (ISO-8601). */
   readonly previous_signing_secret?: { readonly secret: string; readonly until: string } | undefined;
+  readonly retry?: WebhookRetry | undefined;
 }
 
 /**
@@ -31,6 +33,8 @@ export interface Target {
   readonly previousSigningKey?: { readonly key: Buffer; readonly untilSeconds: number } | undefined;
   /** Everything secret this webhook holds, for `redactText`. */
   readonly secrets: readonly string[];
+  /** The webhook's retry schedule; undefined: the service's default policy. */
+  readonly schedule?: SchedulePolicy | undefined;
 }
 
 export function toTarget(webhook: WebhookRecord): Target {
@@ -62,5 +66,6 @@ export function toTarget(webhook: WebhookRecord): Target {
         : { key: signingKey(previous.secret), untilSeconds: Math.floor(Date.parse(previous.until) / 1000) },
     // The basic-auth header value is as secret as the userinfo it came from.
     secrets: headers["authorization"] === undefined ? secrets : [...secrets, headers["authorization"]],
+    schedule: webhook.retry === undefined ? undefined : schedulePolicyOf(webhook.retry),
   };
 }

@@ -245,6 +245,6 @@ export function settleChunk(
     deliveriesCreated: stored.deliveriesCreated,
     adopt,
     release,
-    storedPending: stored.deliveriesCreated > adopt.length,
+    storedPending: stored.deliveriesCreated - (stored.skipped ?? 0) > adopt.length,
   };
 }

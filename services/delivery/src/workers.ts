@@ -6,7 +6,7 @@ import type { AttemptSender } from "./attempt-sender.js";
 import { runClaimLoop } from "./claim-loop.js";
 import type { Counters } from "./counters.js";
 import { createDispatch } from "./dispatch.js";
-import { prepareJobs, type Job } from "./jobs.js";
+import { prepareClaimed, prepareJobs, type Job } from "./jobs.js";
 import { createLaneTable, type HeldDelivery } from "./lane-table.js";
 import type { PayloadCache } from "./payload-cache.js";
 import type { RetryPolicy } from "./policy.js";
@@ -116,7 +116,7 @@ export function startWorkers(o: WorkersOptions): Workers {
     room,
     stopping: () => stopping,
     unrecorded: () => o.recorder.backlog,
-    prepare: (claimed) => prepareJobs(o, claimed),
+    prepare: (claimed) => prepareClaimed(o, claimed, (d) => release(d, 1)),
     hand,
     pumpAll: () => dispatch.pumpAll(),
     release,

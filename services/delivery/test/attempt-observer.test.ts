@@ -55,6 +55,7 @@ describe("attempt observer", () => {
       {
         deliveryId: d.id,
         windowId: "w",
+        tenantId: "t",
         ruleId: "r",
         webhookId: "h",
         url: d.url,

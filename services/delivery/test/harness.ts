@@ -31,6 +31,7 @@ export interface WebhookSpec {
   readonly url: string;
   readonly headers?: Record<string, string>;
   readonly signing_secret?: string;
+  readonly retry?: { schedule: "standard" | number[]; retry_throttled?: boolean; honor_retry_after?: boolean };
 }
 
 export interface StoredRuleInfo {

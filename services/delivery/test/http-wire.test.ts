@@ -57,6 +57,8 @@ describe("what crosses to the HTTP thread", () => {
       { id: 1, result: { kind: "response", statusCode: 200, excerpt: "ok" } },
       { id: 2, result: { kind: "response", statusCode: 204, excerpt: null } },
       { id: 3, result: { kind: "response", statusCode: 500, excerpt: "é🙂\nline" } },
+      { id: 8, result: { kind: "response", statusCode: 429, excerpt: null, retryAfterMs: 7000 } },
+      { id: 9, result: { kind: "response", statusCode: 503, excerpt: "later", retryAfterMs: 0 } },
       { id: 4, result: { kind: "connect_error", error: "ECONNREFUSED: connect" } },
       { id: 5, result: { kind: "timeout", error: "no response within 5000 ms" } },
       { id: 6, result: { kind: "ssrf_blocked", error: "10.0.0.1 is a private address" } },

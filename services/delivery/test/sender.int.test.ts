@@ -57,6 +57,14 @@ describe("sender outcomes against real sockets", () => {
     expect((await send(url)).kind).toBe("connect_error");
   });
 
+  it("reads a failure's Retry-After (seconds), and none from a success", async () => {
+    const throttled = await rawServer("HTTP/1.1 429 Too Many Requests\r\nRetry-After: 7\r\ncontent-length: 0\r\n\r\n");
+    const fine = await rawServer("HTTP/1.1 200 OK\r\nRetry-After: 7\r\ncontent-length: 0\r\n\r\n");
+    servers.push(throttled.server, fine.server);
+    expect(await send(throttled.url)).toEqual({ kind: "response", statusCode: 429, excerpt: null, retryAfterMs: 7000 });
+    expect(await send(fine.url)).toEqual({ kind: "response", statusCode: 200, excerpt: null });
+  });
+
   it("a request undici refuses to make is request_failed", async () => {
     const { url, server } = await rawServer("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n");
     servers.push(server);

@@ -3,6 +3,7 @@ import { fastify, type FastifyError, type FastifyInstance, type FastifyServerOpt
 import { countRequest, type ApiCounters } from "../metrics.js";
 import { registerAdminRoutes } from "./admin-routes.js";
 import { deliveriesRoutes } from "./deliveries-routes.js";
+import { webhooksRoutes } from "./webhooks-routes.js";
 import { registerLangSmithRuleRoutes } from "./langsmith-rules-routes.js";
 import { RateLimitedError, apiKeyGuard, presentedKey, sameSecret } from "./auth.js";
 import { errorAnswer } from "./error-answer.js";
@@ -146,5 +147,6 @@ export function buildApp(options: AppOptions): FastifyInstance {
   void app.register(
     deliveriesRoutes({ db, tenantOf: (request) => keys.tenantOf(request), maxReplayRangeMs: limits.maxReplayRangeMs }),
   );
+  void app.register(webhooksRoutes({ db, tenantOf: (request) => keys.tenantOf(request) }));
   return app;
 }

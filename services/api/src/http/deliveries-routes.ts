@@ -1,4 +1,4 @@
-import { Id, describeIssues, redactUrl, toFieldIssues, type FieldIssue } from "@runhooks/contracts";
+import { DeliveryStatus, Id, describeIssues, redactUrl, toFieldIssues, type FieldIssue } from "@runhooks/contracts";
 import {
   getDelivery,
   listDeliveries,
@@ -25,7 +25,7 @@ const Timestamp = z.iso.datetime({ offset: true, error: "must be an ISO-8601 tim
 
 const ListQuery = z.strictObject({
   rule_id: Id.optional(),
-  status: z.enum(["pending", "in_flight", "succeeded", "failed"]).optional(),
+  status: DeliveryStatus.optional(),
   since: Timestamp.optional(),
   before: Timestamp.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),

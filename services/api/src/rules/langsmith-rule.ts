@@ -78,6 +78,8 @@ function webhooksOf(value: unknown, current: StoredRule | undefined, issues: Fie
       url,
       headers: webhook["headers"] ?? {},
       ...(stored?.signing_secret === undefined ? {} : { signing_secret: REDACTED_SIGNING_SECRET }),
+      // Nor for a retry policy: a webhook keeps the one set through /rules.
+      ...(stored?.retry === undefined ? {} : { retry: stored.retry }),
     };
   });
 }
