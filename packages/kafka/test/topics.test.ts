@@ -9,6 +9,7 @@ describe("topic declarations", () => {
     expect([...byName.keys()].sort()).toEqual(
       [
         "runhooks.attempts",
+        "runhooks.events",
         "runhooks.rule-errors",
         "runhooks.rules",
         "runhooks.runs",
