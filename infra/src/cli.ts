@@ -10,6 +10,7 @@ import { defaultStateDir } from "./paths.js";
 import { postgresStatus, stopPostgres } from "./postgres.js";
 import type { ServiceName } from "./engine.js";
 import { describePrepared, parseServices, runStartCommand, UsageError } from "./start-command.js";
+import { localSecretsKey } from "./secrets-key.js";
 import { describeStack, prepareStack, startStack } from "./stack.js";
 
 const USAGE = `usage: runhooks-infra <command>
@@ -40,7 +41,7 @@ async function bringUp(): Promise<Awaited<ReturnType<typeof startStack>>> {
   const started = Date.now();
   const stack = await startStack(env, say);
   try {
-    const prep = await prepareStack(env, stack);
+    const prep = await prepareStack(env, stack, (await localSecretsKey(stack.stateDir, process.env)).keyring);
     for (const line of describeStack(stack)) say(line);
     describePrepared(env, prep, say);
     say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);

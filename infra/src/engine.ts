@@ -9,6 +9,7 @@ import { ingestOptionsFromEnv, readIngestEnv, startIngest } from "@runhooks/inge
 import { jsonLogger } from "@runhooks/telemetry";
 import type { InfraEnv } from "./env.js";
 import type { Report } from "./kafka-dist.js";
+import { localSecretsKey } from "./secrets-key.js";
 import { prepareStack, startStack, type PrepareReport, type Stack } from "./stack.js";
 
 export const SERVICES = ["api", "ingest", "evaluator", "delivery"] as const;
@@ -75,10 +76,12 @@ export async function startEngine(
     await stack.stop();
   };
   try {
-    const prepared = await prepareStack(env, stack);
+    const secrets = await localSecretsKey(stack.stateDir, processEnv);
+    const prepared = await prepareStack(env, stack, secrets.keyring);
     const admin = await localAdminKey(stack.stateDir, processEnv);
     const serviceEnv: NodeJS.ProcessEnv = {
       ...processEnv,
+      ...secrets.env,
       KAFKA_BROKERS: stack.brokers.join(","),
       DATABASE_URL: stack.databaseUrl,
       RUNHOOKS_TOPIC_PREFIX: env.RUNHOOKS_TOPIC_PREFIX,

@@ -13,6 +13,9 @@ export const DEFAULT_DELIVERY_GROUP = "runhooks-delivery";
 
 /** The delivery's whole configuration, parsed once at start: the shared settings (ServiceEnv) and its own. */
 export const DeliveryEnv = ServiceEnv.extend({
+  /** The key(s) opening webhook secrets at rest (first seals, all open); or a file holding them. */
+  RUNHOOKS_SECRETS_KEY: z.string().optional(),
+  RUNHOOKS_SECRETS_KEY_FILE: z.string().optional(),
   /** Consumer group of the windows topic: all delivery instances of one installation share it. */
   RUNHOOKS_DELIVERY_GROUP: z.string().min(1).default(DEFAULT_DELIVERY_GROUP),
   /**

@@ -81,6 +81,7 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
   const observer = createAttemptObserver(telemetry, histograms);
   const db = connectDatabase({
     url: o.databaseUrl,
+    secrets: o.secrets,
     poolSize: o.dbPoolSize ?? 10,
     applicationName: `runhooks-delivery-${o.instanceId}`,
     onError: (error) => log("debug", "database connection error", { error: String(error) }),

@@ -1,4 +1,5 @@
 import { jsonLogger, otelConfigFromEnv, type Logger, type OtelConfig } from "@runhooks/telemetry";
+import { requireSecretsKeyring, type SecretKeyring } from "@runhooks/db";
 import { kafkaSecurityOf, type KafkaSecurity } from "@runhooks/kafka";
 import type { DeliveryEnv } from "./env.js";
 import type { RetryPolicy } from "./policy.js";
@@ -8,6 +9,8 @@ export interface DeliveryOptions {
   /** TLS and SASL to the brokers (KAFKA_TLS_*, KAFKA_SASL_*); default PLAINTEXT. */
   readonly kafkaSecurity?: KafkaSecurity;
   readonly databaseUrl: string;
+  /** The keys opening webhook secrets (RUNHOOKS_SECRETS_KEY): a window's webhooks cannot be read without them. */
+  readonly secrets: SecretKeyring | undefined;
   readonly topicPrefix: string;
   readonly groupId: string;
   readonly instanceId: string;
@@ -51,6 +54,7 @@ export function deliveryOptionsFromEnv(
     brokers: env.KAFKA_BROKERS,
     kafkaSecurity: kafkaSecurityOf(env),
     databaseUrl: env.DATABASE_URL,
+    secrets: requireSecretsKeyring(env),
     topicPrefix: env.RUNHOOKS_TOPIC_PREFIX,
     groupId: env.RUNHOOKS_DELIVERY_GROUP,
     instanceId: env.RUNHOOKS_INSTANCE_ID,
