@@ -91,3 +91,4 @@ export type {
 } from "./projects.js";
 export { requireSecretsKeyring, secretsKeyringFromEnv } from "./secret-keys-env.js";
 export type { SecretsKeyEnv, SecretsKeyResult } from "./secret-keys-env.js";
+export { deleteDeliveryRecords, deleteEmptyWindows, deleteWindowBodies } from "./retention.js";

@@ -3,6 +3,7 @@ import { requireSecretsKeyring, type SecretKeyring } from "@runhooks/db";
 import { kafkaSecurityOf, type KafkaSecurity } from "@runhooks/kafka";
 import type { DeliveryEnv } from "./env.js";
 import type { RetryPolicy } from "./policy.js";
+import { DEFAULT_RETENTION, type RetentionSettings } from "./retention-policy.js";
 
 export interface DeliveryOptions {
   readonly brokers: readonly string[];
@@ -40,6 +41,8 @@ export interface DeliveryOptions {
   readonly log?: Logger;
   /** OpenTelemetry (OTEL_* variables); default: no export, metrics on /metrics only. */
   readonly otel?: OtelConfig;
+  /** Retention of bodies and records (default DEFAULT_RETENTION, a pass every 10 minutes). */
+  readonly retention?: { readonly settings: RetentionSettings; readonly everyMs: number };
   /** Ends a start still waiting for its instance lock (startDelivery then rejects with the abort's reason). */
   readonly signal?: AbortSignal;
 }
@@ -75,5 +78,13 @@ export function deliveryOptionsFromEnv(
       : {}),
     log,
     otel: otelConfigFromEnv(env),
+    retention: {
+      settings: {
+        ...DEFAULT_RETENTION,
+        bodyDays: env.RUNHOOKS_RETENTION_BODY_DAYS,
+        recordDays: env.RUNHOOKS_RETENTION_RECORD_DAYS,
+      },
+      everyMs: env.RUNHOOKS_RETENTION_INTERVAL_MS,
+    },
   };
 }
