@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { generateSecretKey, requireSecretsKeyring, type SecretKeyring } from "@runhooks/db";
 
@@ -27,7 +27,10 @@ export async function localSecretsKey(stateDir: string, env: NodeJS.ProcessEnv):
   if (inline)
     return { keyring: requireSecretsKeyring({ RUNHOOKS_SECRETS_KEY: inline }), env: { RUNHOOKS_SECRETS_KEY: inline } };
   const file = given || secretsKeyFile(stateDir);
-  if (!given && !existsSync(file)) await writeFile(file, `${generateSecretKey()}\n`, { mode: 0o600, flag: "wx" });
+  if (!given && !existsSync(file)) {
+    await mkdir(stateDir, { recursive: true, mode: 0o700 });
+    await writeFile(file, `${generateSecretKey()}\n`, { mode: 0o600, flag: "wx" });
+  }
   return {
     keyring: requireSecretsKeyring({ RUNHOOKS_SECRETS_KEY_FILE: file }),
     file,

@@ -54,6 +54,18 @@ function checksum(text: string): string {
  */
 export async function migrate(db: Database, migrations?: readonly Migration[]): Promise<MigrationReport> {
   const all = migrations ?? (await loadMigrations());
+  // Up to date: nothing to lock or create, so a service's least-privileged role (migration 015) may
+  // start once the owner has migrated.
+  const exists = (await db.query(sql`SELECT to_regclass('schema_migrations') IS NOT NULL AS e`)) as { e: boolean }[];
+  if (exists[0]?.e) {
+    const done = (await db.query(sql`SELECT version, checksum FROM schema_migrations`)) as {
+      version: number;
+      checksum: string;
+    }[];
+    const applied = new Map(done.map((r) => [r.version, r.checksum]));
+    if (all.every((m) => applied.get(m.version) === checksum(m.sql)))
+      return { applied: [], alreadyApplied: all.length };
+  }
   return db.tx(async (tx) => {
     await tx.query(sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`);
     await tx.query(sql`
