@@ -8,7 +8,7 @@ import type { Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { eventually } from "../services/delivery/test/harness.js";
 import { reply, startReceiver, type Receiver } from "../services/delivery/test/receiver.js";
-import { createTestDatabase, testKafka, uniquePrefix, type TestDatabase } from "./support/stack.js";
+import { createTestDatabase, testKafka, uniquePrefix, type TestDatabase, TEST_SECRETS } from "./support/stack.js";
 
 /**
  * A hostile tenant cannot slow another one down. Tenant A saves the worst filters the validator still
@@ -108,6 +108,7 @@ describe("a hostile tenant", () => {
     database = await createTestDatabase("hostile");
     webhook = await startReceiver(reply(200, "ok"), { secret: signingSecret });
     api = await startApi({
+      secrets: TEST_SECRETS,
       databaseUrl: database.url,
       kafkaBrokers: inject("kafkaBrokers"),
       topicPrefix: prefix,
@@ -128,6 +129,7 @@ describe("a hostile tenant", () => {
       log: quiet,
     });
     delivery = await startDelivery({
+      secrets: TEST_SECRETS,
       brokers: inject("kafkaBrokers"),
       databaseUrl: database.url,
       topicPrefix: prefix,

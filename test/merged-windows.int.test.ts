@@ -12,7 +12,7 @@ import type { Admin, Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { eventually, makeRun } from "../services/delivery/test/harness.js";
 import { reply, startReceiver, type Received, type Receiver } from "../services/delivery/test/receiver.js";
-import { createTestDatabase, testKafka, uniquePrefix, type TestDatabase } from "./support/stack.js";
+import { createTestDatabase, testKafka, uniquePrefix, type TestDatabase, TEST_SECRETS } from "./support/stack.js";
 
 /**
  * A window is one rule's over the whole runs topic, whatever the partitions and evaluators: the real
@@ -144,6 +144,7 @@ describe("merged windows", () => {
     database = await createTestDatabase("merged");
     receiver = await startReceiver(reply(200, "ok"));
     api = await startApi({
+      secrets: TEST_SECRETS,
       databaseUrl: database.url,
       kafkaBrokers: inject("kafkaBrokers"),
       topicPrefix: prefix,
@@ -159,6 +160,7 @@ describe("merged windows", () => {
     tenant = { id: created.tenant.id, key: created.api_key.key };
     await Promise.all([spawnEvaluator(), spawnEvaluator()]);
     delivery = await startDelivery({
+      secrets: TEST_SECRETS,
       brokers: inject("kafkaBrokers"),
       databaseUrl: database.url,
       topicPrefix: prefix,

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildApp } from "@runhooks/api";
-import { createApiKey, sql } from "@runhooks/db";
+import { createApiKey, sql, webhooksOfRuleVersion } from "@runhooks/db";
 import {
   createDeliveryHarness,
   eventually,
@@ -59,14 +59,16 @@ describe("secrets never leave Postgres", () => {
       return rows.length === 6 && rows.every((r) => r.status === "succeeded" || r.status === "failed");
     });
 
-    // The secrets were really in play: the endpoint got them, and the store holds them.
+    // The secrets were really in play: the endpoint got them, and the store holds them, sealed only.
     expect(
       echo.received.some(
         (r) => r.url.includes(querySecret) && r.url.includes(pathToken) && r.headers["x-api-key"] === headerValue,
       ),
     ).toBe(true);
     const stored = JSON.stringify(await h.db.query(sql`SELECT rule FROM rule_events WHERE rule_id = ${rule.ruleId}`));
-    for (const n of [...needles.slice(0, 3), pathToken]) expect(stored).toContain(n);
+    for (const n of [...needles, pathToken]) expect(stored).not.toContain(n);
+    const opened = JSON.stringify(await webhooksOfRuleVersion(h.db, rule.ruleId, rule.version));
+    for (const n of [...needles.slice(0, 3), pathToken]) expect(opened).toContain(n);
 
     const attemptRows = await h.attempts();
     expect(attemptRows.map((a) => a.outcome).sort()).toEqual(

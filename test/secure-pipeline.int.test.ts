@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { apiOptionsFromEnv, readApiEnv, startApi, type RunningApi } from "@runhooks/api";
 import { WebhookPayload } from "@runhooks/contracts";
+import { generateSecretKey } from "@runhooks/db";
 import { deliveryOptionsFromEnv, readDeliveryEnv, startDelivery, type Delivery } from "@runhooks/delivery";
 import { evaluatorOptionsFromEnv, readEvaluatorEnv, startEvaluator, type Evaluator } from "@runhooks/evaluator";
 import { aclNamesOf, applyAcls, prepareTopics, readInfraEnv, runhooksAcls } from "@runhooks/infra";
@@ -104,6 +105,7 @@ describe("the pipeline over SASL_SSL, each service its own principal", () => {
       await admin.disconnect();
     }
     secrets = await mkdtemp(join(tmpdir(), "runhooks-secrets-"));
+    const secretsKey = generateSecretKey();
     database = await createTestDatabase("secure");
     receiver = await startReceiver(reply(200, "ok"));
 
@@ -111,6 +113,7 @@ describe("the pipeline over SASL_SSL, each service its own principal", () => {
       ...(await saslEnv("runhooks-api", "SCRAM-SHA-512")),
       RUNHOOKS_API_PORT: "0",
       RUNHOOKS_ADMIN_KEY: adminKey,
+      RUNHOOKS_SECRETS_KEY_FILE: await secretFile("secrets-key", `${secretsKey}\n`),
     });
     const stream = { write: (line: string) => void logs.push(line) };
     api = await startApi({
@@ -143,6 +146,7 @@ describe("the pipeline over SASL_SSL, each service its own principal", () => {
       KAFKA_TLS_CERT_FILE: await secretFile("delivery.pem", certificate.cert!),
       KAFKA_TLS_KEY_FILE: await secretFile("delivery.key", certificate.key!),
       RUNHOOKS_DELIVERY_PORT: "-1",
+      RUNHOOKS_SECRETS_KEY: secretsKey,
       RUNHOOKS_DELIVERY_ALLOW_CIDRS: "127.0.0.1/32",
       RUNHOOKS_DELIVERY_POLL_MS: "50",
       RUNHOOKS_SESSION_TIMEOUT_MS: "6000",

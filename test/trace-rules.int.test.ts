@@ -9,7 +9,7 @@ import type { Admin, Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { eventually, makeRun } from "../services/delivery/test/harness.js";
 import { reply, startReceiver, type Receiver } from "../services/delivery/test/receiver.js";
-import { createTestDatabase, testKafka, uniquePrefix, type TestDatabase } from "./support/stack.js";
+import { createTestDatabase, testKafka, uniquePrefix, type TestDatabase, TEST_SECRETS } from "./support/stack.js";
 
 /**
  * Trace-aware rules end to end: the real API (rules, relay), an evaluator, the delivery service and a
@@ -115,6 +115,7 @@ describe("trace-aware rules", () => {
     database = await createTestDatabase("traces");
     receiver = await startReceiver(reply(200, "ok"));
     api = await startApi({
+      secrets: TEST_SECRETS,
       databaseUrl: database.url,
       kafkaBrokers: inject("kafkaBrokers"),
       topicPrefix: prefix,
@@ -141,6 +142,7 @@ describe("trace-aware rules", () => {
       log: quiet,
     });
     delivery = await startDelivery({
+      secrets: TEST_SECRETS,
       brokers: inject("kafkaBrokers"),
       databaseUrl: database.url,
       topicPrefix: prefix,

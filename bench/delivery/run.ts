@@ -19,7 +19,16 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { cpus } from "node:os";
 import { Agent } from "undici";
 import { Rule } from "@runhooks/contracts";
-import { connectDatabase, createTenant, migrate, saveRule, sql, type Database } from "@runhooks/db";
+import {
+  connectDatabase,
+  createTenant,
+  generateSecretKey,
+  migrate,
+  parseSecretKeys,
+  saveRule,
+  sql,
+  type Database,
+} from "@runhooks/db";
 import { startDelivery } from "@runhooks/delivery";
 import { readInfraEnv, startStack } from "@runhooks/infra";
 import { createKafka, ensureTopics, topicNames, topicSpecs } from "@runhooks/kafka";
@@ -147,7 +156,9 @@ async function main(): Promise<void> {
     await admin.query(sql`CREATE DATABASE ${sql.ident(name)}`);
     const dbUrl = new URL(serverUrl);
     dbUrl.pathname = `/${name}`;
-    const db = connectDatabase({ url: dbUrl.toString(), poolSize: 2 });
+    const keys = parseSecretKeys(generateSecretKey());
+    if (!keys.ok) throw new Error(keys.message);
+    const db = connectDatabase({ url: dbUrl.toString(), poolSize: 2, secrets: keys.keyring });
     const prefix = `bench-delivery-${randomBytes(4).toString("hex")}`;
     try {
       await migrate(db);
@@ -283,6 +294,7 @@ async function main(): Promise<void> {
       // 2. The delivery service, every attempt recorded and published.
       const whole = await probe.sample();
       const delivery = await startDelivery({
+        secrets: keys.keyring,
         brokers: stack.brokers,
         databaseUrl: dbUrl.toString(),
         topicPrefix: prefix,

@@ -10,6 +10,8 @@ import { defaultStateDir } from "./paths.js";
 import { postgresStatus, stopPostgres } from "./postgres.js";
 import type { ServiceName } from "./engine.js";
 import { describePrepared, parseServices, runStartCommand, UsageError } from "./start-command.js";
+import { purgeSecrets, rotateSecretsKey } from "./secrets-commands.js";
+import { localSecretsKey } from "./secrets-key.js";
 import { describeStack, prepareStack, startStack } from "./stack.js";
 
 const USAGE = `usage: runhooks-infra <command>
@@ -25,6 +27,11 @@ const USAGE = `usage: runhooks-infra <command>
            print the Kafka ACLs of each runhooks service and of the producers (who: api, ingest,
            evaluator, delivery, producer) as kafka-acls.sh commands; --apply creates them on
            KAFKA_BROKERS as the admin the KAFKA_SASL_*/KAFKA_TLS_* settings name
+  rotate-secrets-key [--keep-old]
+           generate a secrets key, re-seal every stored webhook secret under it (the old key stays
+           readable until done), then drop the old key from the key file; restart api and delivery
+  purge-secrets [--older-than-days 30]
+           remove the webhook secrets of rule versions superseded or deleted that long ago
 `;
 
 const say = (line: string) => console.log(`[runhooks] ${line}`);
@@ -40,7 +47,7 @@ async function bringUp(): Promise<Awaited<ReturnType<typeof startStack>>> {
   const started = Date.now();
   const stack = await startStack(env, say);
   try {
-    const prep = await prepareStack(env, stack);
+    const prep = await prepareStack(env, stack, (await localSecretsKey(stack.stateDir, process.env)).keyring);
     for (const line of describeStack(stack)) say(line);
     describePrepared(env, prep, say);
     say(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -77,6 +84,17 @@ async function main(command: string | undefined): Promise<number> {
       say(`Kafka: ${k.running ? `running (pid ${k.pid})` : "not running"}`);
       say(`PostgreSQL: ${p.running ? `running (pid ${p.pid})` : "not running"}`);
       return 0;
+    }
+    case "rotate-secrets-key":
+    case "purge-secrets": {
+      const stack = await bringUp();
+      try {
+        return command === "purge-secrets"
+          ? await purgeSecrets(stack.databaseUrl, process.argv.slice(3), say)
+          : await rotateSecretsKey(stack.databaseUrl, stack.stateDir, process.env, process.argv.slice(3), say);
+      } finally {
+        await stack.stop();
+      }
     }
     case "acls":
       // Plain lines (no `[runhooks]`), so the commands can be piped to a shell.

@@ -9,6 +9,8 @@ import { ingestOptionsFromEnv, readIngestEnv, startIngest } from "@runhooks/inge
 import { jsonLogger } from "@runhooks/telemetry";
 import type { InfraEnv } from "./env.js";
 import type { Report } from "./kafka-dist.js";
+import { localSecretsKey } from "./secrets-key.js";
+import { serviceDatabaseUrls } from "./service-roles.js";
 import { prepareStack, startStack, type PrepareReport, type Stack } from "./stack.js";
 
 export const SERVICES = ["api", "ingest", "evaluator", "delivery"] as const;
@@ -75,18 +77,27 @@ export async function startEngine(
     await stack.stop();
   };
   try {
-    const prepared = await prepareStack(env, stack);
+    const secrets = await localSecretsKey(stack.stateDir, processEnv);
+    const prepared = await prepareStack(env, stack, secrets.keyring);
     const admin = await localAdminKey(stack.stateDir, processEnv);
     const serviceEnv: NodeJS.ProcessEnv = {
       ...processEnv,
+      ...secrets.env,
       KAFKA_BROKERS: stack.brokers.join(","),
       DATABASE_URL: stack.databaseUrl,
       RUNHOOKS_TOPIC_PREFIX: env.RUNHOOKS_TOPIC_PREFIX,
       RUNHOOKS_ADMIN_KEY: admin.key,
     };
 
+    // Each service under its own database role (migration 015), when this connection may create them.
+    const roles = await serviceDatabaseUrls(stack.databaseUrl, stack.stateDir);
+    if (!roles.ok) report(`database roles: not created (${roles.reason}); every service uses DATABASE_URL's role`);
+    const databaseOf = (service: "api" | "ingest" | "delivery") => ({
+      DATABASE_URL: roles.ok ? roles.urls[service] : stack.databaseUrl,
+    });
+
     if (only.includes("api")) {
-      const apiEnv = readApiEnv(serviceEnv);
+      const apiEnv = readApiEnv({ ...serviceEnv, ...databaseOf("api") });
       const api = await startApi({
         ...apiOptionsFromEnv(apiEnv, { level: quieter(apiEnv.RUNHOOKS_LOG_LEVEL) }),
         migrate: false,
@@ -99,7 +110,7 @@ export async function startEngine(
       });
     }
     if (only.includes("ingest")) {
-      const ingestEnv = readIngestEnv(serviceEnv);
+      const ingestEnv = readIngestEnv({ ...serviceEnv, ...databaseOf("ingest") });
       const log = jsonLogger("ingest", quieter(ingestEnv.RUNHOOKS_LOG_LEVEL));
       const ingest = await startIngest({ ...ingestOptionsFromEnv(ingestEnv, log), migrate: false });
       services.push({
@@ -119,7 +130,7 @@ export async function startEngine(
       });
     }
     if (only.includes("delivery")) {
-      const deliveryEnv = readDeliveryEnv(serviceEnv);
+      const deliveryEnv = readDeliveryEnv({ ...serviceEnv, ...databaseOf("delivery") });
       const delivery = await startDelivery({ ...deliveryOptionsFromEnv(deliveryEnv), migrate: false });
       services.push({
         name: "delivery",

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { connectDatabase, migrate, redactDatabaseUrl } from "@runhooks/db";
+import { connectDatabase, migrate, redactDatabaseUrl, type SecretKeyring } from "@runhooks/db";
 import {
   createKafka,
   describeKafkaSecurity,
@@ -155,10 +155,14 @@ export async function prepareTopics(
   };
 }
 
-/** Creates or verifies the topics and migrates the database: what every service needs before it runs. */
+/**
+ * Creates or verifies the topics and migrates the database: what every service needs before it runs.
+ * `secrets`: the key migrations seal stored webhook secrets with (migration 014).
+ */
 export async function prepareStack(
   env: InfraEnv,
   stack: Pick<Stack, "brokers" | "kafkaSecurity" | "databaseUrl">,
+  secrets?: SecretKeyring,
 ): Promise<PrepareReport> {
   const admin = createKafka({
     brokers: stack.brokers,
@@ -173,7 +177,7 @@ export async function prepareStack(
   } finally {
     await admin.disconnect();
   }
-  const db = connectDatabase({ url: stack.databaseUrl, poolSize: 1 });
+  const db = connectDatabase({ url: stack.databaseUrl, poolSize: 1, secrets });
   let migrations;
   try {
     migrations = await migrate(db);

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { eventually } from "../../services/delivery/test/harness.js";
 import { reply, startReceiver, type Receiver } from "../../services/delivery/test/receiver.js";
 import { KIND, attr, startOtlpReceiver, type OtlpReceiver } from "../support/otlp-receiver.js";
-import { createTestDatabase, testKafka, uniquePrefix, type TestDatabase } from "../support/stack.js";
+import { createTestDatabase, testKafka, uniquePrefix, type TestDatabase, TEST_SECRETS } from "../support/stack.js";
 
 /**
  * Issue #6's acceptance: runs produced with the telemetry helper go through the real evaluator and
@@ -116,6 +116,7 @@ describe("one trace from produce to webhook, and metrics", () => {
       otel,
     });
     delivery = await startDelivery({
+      secrets: TEST_SECRETS,
       brokers: inject("kafkaBrokers"),
       databaseUrl: database.url,
       topicPrefix: prefix,

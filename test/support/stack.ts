@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { inject } from "vitest";
-import { connectDatabase, sql, type Database } from "@runhooks/db";
+import { connectDatabase, parseSecretKeys, sql, type Database, type SecretKeyring } from "@runhooks/db";
 import { createKafka } from "@runhooks/kafka";
 import type { Kafka } from "kafkajs";
 
@@ -15,6 +15,13 @@ export function uniquePrefix(label: string): string {
 export function testKafka(clientId = "runhooks-test"): Kafka {
   return createKafka({ brokers: inject("kafkaBrokers"), clientId, logLevel: "error", logger: () => undefined });
 }
+
+/** The secrets key of every test service and test database: a fixed test key, sealing like any other. */
+export const TEST_SECRETS: SecretKeyring = (() => {
+  const parsed = parseSecretKeys(Buffer.alloc(32, 0x5e).toString("base64url"));
+  if (!parsed.ok) throw new Error(parsed.message);
+  return parsed.keyring;
+})();
 
 export interface TestDatabase {
   readonly url: string;
@@ -32,7 +39,7 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
   await admin.query(sql`CREATE DATABASE ${sql.ident(name)}`);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
-  const db = connectDatabase({ url: url.toString(), poolSize: 4 });
+  const db = connectDatabase({ url: url.toString(), poolSize: 4, secrets: TEST_SECRETS });
   return {
     url: url.toString(),
     db,

@@ -105,7 +105,9 @@ export type RedeliverResult =
   | { readonly ok: true; readonly delivery: DeliveryRecord }
   | { readonly ok: false; readonly reason: "not_found" }
   /** Pending or in flight: it will be attempted anyway. */
-  | { readonly ok: false; readonly reason: "in_progress"; readonly delivery: DeliveryRecord };
+  | { readonly ok: false; readonly reason: "in_progress"; readonly delivery: DeliveryRecord }
+  /** Its window's body is past retention: there is nothing to send again. */
+  | { readonly ok: false; readonly reason: "body_expired"; readonly delivery: DeliveryRecord };
 
 /**
  * Queues a finished delivery (failed, or succeeded) for one more round, due now: its next attempt is
@@ -116,13 +118,17 @@ export async function redeliver(db: Queryable, tenantId: string, deliveryId: str
     UPDATE deliveries SET status = 'pending', next_attempt_at = now(), next_trigger = 'manual', round_attempts = 0,
       completed_at = NULL, updated_at = now()
     WHERE id = ${deliveryId} AND tenant_id = ${tenantId} AND status IN ('succeeded', 'failed')
+      AND EXISTS (SELECT 1 FROM delivery_windows w WHERE w.window_id = deliveries.window_id AND w.payload IS NOT NULL)
     RETURNING ${DELIVERY_COLUMNS}`)) as DeliveryRow[];
   if (rows[0]) return { ok: true, delivery: toDelivery(rows[0]) };
   const existing = (await db.query(sql`
     SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE id = ${deliveryId} AND tenant_id = ${tenantId}`)) as DeliveryRow[];
-  return existing[0]
-    ? { ok: false, reason: "in_progress", delivery: toDelivery(existing[0]) }
-    : { ok: false, reason: "not_found" };
+  if (!existing[0]) return { ok: false, reason: "not_found" };
+  const delivery = toDelivery(existing[0]);
+  // Finished, yet not queued: retention dropped its window's body.
+  return delivery.status === "succeeded" || delivery.status === "failed"
+    ? { ok: false, reason: "body_expired", delivery }
+    : { ok: false, reason: "in_progress", delivery };
 }
 
 export interface ReplayResult {

@@ -1,4 +1,19 @@
-export { connectDatabase, redactDatabaseUrl } from "./pool.js";
+export { connectDatabase, keyringOf, redactDatabaseUrl } from "./pool.js";
+export {
+  SEALED_PREFIX,
+  generateSecretKey,
+  isSealed,
+  keyIdOf,
+  openSecret,
+  parseSecretKeys,
+  sealSecret,
+  sealedKeyId,
+} from "./secret-cipher.js";
+export type { KeyParse, OpenResult, SecretKey, SecretKeyring } from "./secret-cipher.js";
+export { SecretsError } from "./secret-errors.js";
+export { countPlaintextRows, resealAll, resealBatch } from "./secret-reseal.js";
+export type { ResealBatch, ResealProgress, ResealTable } from "./secret-reseal.js";
+export { purgeDeletedRules, purgeHistoryBatch, purgeHistorySecrets } from "./secret-purge.js";
 export type { Database, DatabaseOptions } from "./pool.js";
 export { loadMigrations, migrate, MigrationError } from "./migrate.js";
 export type { Migration, MigrationReport } from "./migrate.js";
@@ -101,3 +116,6 @@ export type {
   ProjectRef,
   ProjectsOutcome,
 } from "./projects.js";
+export { requireSecretsKeyring, secretsKeyringFromEnv } from "./secret-keys-env.js";
+export type { SecretsKeyEnv, SecretsKeyResult } from "./secret-keys-env.js";
+export { deleteDeliveryRecords, deleteEmptyWindows, deleteWindowBodies } from "./retention.js";

@@ -1,8 +1,11 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { sql } from "@databases/pg";
-import { RunhooksError } from "@runhooks/errors";
+import { MigrationError } from "./migration-error.js";
+import { MIGRATION_HOOKS } from "./migration-hooks.js";
 import type { Database } from "./pool.js";
+
+export { MigrationError };
 
 export interface Migration {
   readonly version: number;
@@ -13,13 +16,6 @@ export interface Migration {
 export interface MigrationReport {
   readonly applied: readonly Migration[];
   readonly alreadyApplied: number;
-}
-
-/** Thrown when the database and the code disagree about history: never safe to retry blindly. */
-export class MigrationError extends RunhooksError {
-  readonly code = "invalid_migrations";
-  readonly retriable = false;
-  override readonly name = "MigrationError";
 }
 
 const FILE_NAME = /^(\d{3,})_([a-z0-9_]+)\.sql$/;
@@ -58,6 +54,18 @@ function checksum(text: string): string {
  */
 export async function migrate(db: Database, migrations?: readonly Migration[]): Promise<MigrationReport> {
   const all = migrations ?? (await loadMigrations());
+  // Up to date: nothing to lock or create, so a service's least-privileged role (migration 015) may
+  // start once the owner has migrated.
+  const exists = (await db.query(sql`SELECT to_regclass('schema_migrations') IS NOT NULL AS e`)) as { e: boolean }[];
+  if (exists[0]?.e) {
+    const done = (await db.query(sql`SELECT version, checksum FROM schema_migrations`)) as {
+      version: number;
+      checksum: string;
+    }[];
+    const applied = new Map(done.map((r) => [r.version, r.checksum]));
+    if (all.every((m) => applied.get(m.version) === checksum(m.sql)))
+      return { applied: [], alreadyApplied: all.length };
+  }
   return db.tx(async (tx) => {
     await tx.query(sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`);
     await tx.query(sql`
@@ -88,6 +96,8 @@ export async function migrate(db: Database, migrations?: readonly Migration[]): 
     for (const m of pending) {
       // A migration file is trusted SQL from this repository, possibly several statements.
       await tx.query(sql.__dangerous__rawValue(m.sql));
+      // What SQL cannot do (sealing secrets under the application's key), with the handle's keys.
+      await MIGRATION_HOOKS.get(m.version)?.(tx, db.secrets);
       await tx.query(
         sql`INSERT INTO schema_migrations (version, name, checksum) VALUES (${m.version}, ${m.name}, ${checksum(m.sql)})`,
       );

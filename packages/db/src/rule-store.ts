@@ -1,6 +1,6 @@
 import { sql, type Transaction } from "@databases/pg";
 import type { FieldIssue, Rule, RuleEventType } from "@runhooks/contracts";
-import type { Database } from "./pool.js";
+import { keyringOf, type Database } from "./pool.js";
 import { lockTenant, quotaRefusal } from "./rule-quota-check.js";
 import type { QuotaRefusal, RuleQuotas } from "./rule-quotas.js";
 import {
@@ -11,13 +11,16 @@ import {
   type RuleRow,
   type StoredRule,
 } from "./rule-records.js";
+import type { SecretKeyring } from "./secret-cipher.js";
 import { resolveWebhooks } from "./webhook-resolution.js";
+import { openRule, sealRule } from "./webhook-secrets.js";
 
 /**
  * The event-sourced rule store (DESIGN.md §3). Every change appends a `rule_events` row with the full
  * rule version, updates the `rules` projection and writes an `outbox` row for the rules topic, all in
  * one transaction. Versions are monotonic per rule: 1, 2, 3, … (a deletion is a version too). Reading
- * the store: rule-reads.ts.
+ * the store: rule-reads.ts. Webhook secrets are sealed before they are written and opened when read
+ * (webhook-secrets.ts); comparisons are made on the opened values.
  */
 
 export type SaveOutcome = "created" | "updated" | "unchanged";
@@ -84,37 +87,45 @@ async function withRetryOnUniqueViolation<T>(work: () => Promise<T>): Promise<T>
   }
 }
 
-async function lockRule(tx: Transaction, ruleId: string): Promise<RuleRow | undefined> {
+/** The rule's row, locked, its webhooks opened. */
+async function lockRule(tx: Transaction, keyring: SecretKeyring, ruleId: string): Promise<RuleRow | undefined> {
   const rows = (await tx.query(sql`SELECT * FROM rules WHERE rule_id = ${ruleId} FOR UPDATE`)) as RuleRow[];
-  return rows[0];
+  return rows[0] && { ...rows[0], rule: openRule(keyring, rows[0].rule) };
 }
 
+/** `sealed`: the version with its webhooks sealed. */
 async function appendEvent(
   tx: Transaction,
   tenantId: string,
   type: RuleEventType,
-  rule: StoredRule,
+  sealed: StoredRule,
   version: number,
 ): Promise<void> {
-  const ruleJson = JSON.stringify(rule);
+  const ruleJson = JSON.stringify(sealed);
   await tx.query(sql`
     INSERT INTO rule_events (tenant_id, rule_id, version, type, rule)
-    VALUES (${tenantId}, ${rule.id}, ${version}, ${type}, ${ruleJson}::jsonb)`);
-  const payload = type === "deleted" ? null : JSON.stringify(toRuleVersion(rule, version));
+    VALUES (${tenantId}, ${sealed.id}, ${version}, ${type}, ${ruleJson}::jsonb)`);
+  // The rules topic carries the matching part only: no webhook, so nothing secret, sealed or not.
+  const payload = type === "deleted" ? null : JSON.stringify(toRuleVersion(sealed, version));
   await tx.query(sql`
-    INSERT INTO outbox (rule_id, version, payload) VALUES (${rule.id}, ${version}, ${payload}::jsonb)`);
+    INSERT INTO outbox (rule_id, version, payload) VALUES (${sealed.id}, ${version}, ${payload}::jsonb)`);
 }
 
 /** Creates or replaces a rule: one event, the projection and an outbox row, atomically. */
 export async function saveRule(db: Database, input: SaveRuleInput): Promise<SaveRuleResult> {
-  return withRetryOnUniqueViolation(() => db.tx((tx) => saveInTransaction(tx, input)));
+  const keyring = keyringOf(db);
+  return withRetryOnUniqueViolation(() => db.tx((tx) => saveInTransaction(tx, keyring, input)));
 }
 
-async function saveInTransaction(tx: Transaction, input: SaveRuleInput): Promise<SaveRuleResult> {
+async function saveInTransaction(
+  tx: Transaction,
+  keyring: SecretKeyring,
+  input: SaveRuleInput,
+): Promise<SaveRuleResult> {
   const { tenantId, rule, mode, expectedVersion, quotas } = input;
   if (rule.tenant_id !== tenantId) throw new Error("saveRule: rule.tenant_id must be the writer's tenant");
   if (quotas !== undefined) await lockTenant(tx, tenantId);
-  const row = await lockRule(tx, rule.id);
+  const row = await lockRule(tx, keyring, rule.id);
   if (row && row.tenant_id !== tenantId) {
     // A rule id is global (it keys the rules topic): another tenant's rule is invisible to an update,
     // and its id cannot be taken by a create.
@@ -151,8 +162,9 @@ async function saveInTransaction(tx: Transaction, input: SaveRuleInput): Promise
     };
   }
 
-  await appendEvent(tx, tenantId, type, next, version);
-  const ruleJson = JSON.stringify(next);
+  const sealed = sealRule(keyring, next);
+  await appendEvent(tx, tenantId, type, sealed, version);
+  const ruleJson = JSON.stringify(sealed);
   const rows = (await tx.query(sql`
     INSERT INTO rules (rule_id, tenant_id, version, rule, deleted)
     VALUES (${next.id}, ${tenantId}, ${version}, ${ruleJson}::jsonb, false)
@@ -165,7 +177,7 @@ async function saveInTransaction(tx: Transaction, input: SaveRuleInput): Promise
       updated_at = now(),
       effective_from = NULL
     RETURNING *`)) as RuleRow[];
-  return { ok: true, outcome, record: toRecord(rows[0]!) };
+  return { ok: true, outcome, record: toRecord({ ...rows[0]!, rule: next }) };
 }
 
 export interface DeleteRuleInput {
@@ -178,9 +190,10 @@ export interface DeleteRuleInput {
 
 /** Deletes a rule: a `deleted` version (a tombstone on the rules topic); its history stays. */
 export async function deleteRule(db: Database, input: DeleteRuleInput): Promise<DeleteRuleResult> {
+  const keyring = keyringOf(db);
   return db.tx(async (tx) => {
     if (input.quotas !== undefined) await lockTenant(tx, input.tenantId);
-    const row = await lockRule(tx, input.ruleId);
+    const row = await lockRule(tx, keyring, input.ruleId);
     if (!row || row.deleted || row.tenant_id !== input.tenantId) return { ok: false, reason: "not_found" };
     if (input.expectedVersion !== undefined && input.expectedVersion !== row.version) {
       return { ok: false, reason: "version_conflict", current: toRecord(row) };
@@ -190,7 +203,7 @@ export async function deleteRule(db: Database, input: DeleteRuleInput): Promise<
       if (refusal !== undefined) return { ok: false, reason: "quota", refusal };
     }
     const version = row.version + 1;
-    await appendEvent(tx, input.tenantId, "deleted", row.rule, version);
+    await appendEvent(tx, input.tenantId, "deleted", sealRule(keyring, row.rule), version);
     await tx.query(sql`
       UPDATE rules SET version = ${version}, deleted = true, updated_at = now(), effective_from = NULL
       WHERE rule_id = ${input.ruleId}`);

@@ -68,6 +68,9 @@ export const ApiEnv = ServiceEnv.omit({ RUNHOOKS_INSTANCE_ID: true, RUNHOOKS_DB_
     RUNHOOKS_API_RATE_BURST: z.coerce.number().int().min(1).max(10_000_000).default(1_000),
     /** How long a wrong API key is refused without asking the database again. */
     RUNHOOKS_API_WRONG_KEY_CACHE_MS: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
+    /** The key(s) sealing webhook secrets at rest (first seals, all open); or a file holding them. */
+    RUNHOOKS_SECRETS_KEY: z.string().optional(),
+    RUNHOOKS_SECRETS_KEY_FILE: z.string().optional(),
   })
   .superRefine(refineServiceEnv);
 export type ApiEnv = z.infer<typeof ApiEnv>;

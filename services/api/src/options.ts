@@ -1,3 +1,4 @@
+import { requireSecretsKeyring } from "@runhooks/db";
 import { kafkaSecurityOf } from "@runhooks/kafka";
 import { otelConfigFromEnv } from "@runhooks/telemetry";
 import type { ApiEnv } from "./env.js";
@@ -24,6 +25,7 @@ export function apiOptionsFromEnv(
 ): StartApiOptions {
   return {
     databaseUrl: env.DATABASE_URL,
+    secrets: requireSecretsKeyring(env),
     kafkaBrokers: env.KAFKA_BROKERS,
     kafkaSecurity: kafkaSecurityOf(env),
     topicPrefix: env.RUNHOOKS_TOPIC_PREFIX,

@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { connectDatabase, migrate } from "@runhooks/db";
+import { connectDatabase, migrate, type SecretKeyring } from "@runhooks/db";
 import {
   createKafka,
   ensureTopics,
@@ -18,6 +18,8 @@ import { startRuleErrorsConsumer } from "./rule-errors/consumer.js";
 
 export interface StartApiOptions {
   readonly databaseUrl: string;
+  /** The keys sealing webhook secrets (RUNHOOKS_SECRETS_KEY); without them rules can be neither read nor written. */
+  readonly secrets: SecretKeyring | undefined;
   readonly kafkaBrokers: readonly string[];
   /** TLS and SASL to the brokers (KAFKA_TLS_*, KAFKA_SASL_*); default PLAINTEXT. */
   readonly kafkaSecurity?: KafkaSecurity;
@@ -69,7 +71,11 @@ export interface RunningApi {
  * relay. Used by `main.ts` and, in-process, by tests and the start command.
  */
 export async function startApi(options: StartApiOptions): Promise<RunningApi> {
-  const db = connectDatabase({ url: options.databaseUrl, applicationName: "runhooks-api" });
+  const db = connectDatabase({
+    url: options.databaseUrl,
+    applicationName: "runhooks-api",
+    secrets: options.secrets,
+  });
   const telemetry = createTelemetry(options.otel ?? OTEL_OFF, {
     name: "runhooks-api",
     version: "0.1.0",

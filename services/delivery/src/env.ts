@@ -1,6 +1,7 @@
 import { ServiceEnv, parseEnv, refineServiceEnv } from "@runhooks/telemetry";
 import { z } from "zod";
 import { parseCidr } from "./address-policy.js";
+import { DEFAULT_RETENTION } from "./retention-policy.js";
 
 const flag = (byDefault: "true" | "false") =>
   z
@@ -13,6 +14,15 @@ export const DEFAULT_DELIVERY_GROUP = "runhooks-delivery";
 
 /** The delivery's whole configuration, parsed once at start: the shared settings (ServiceEnv) and its own. */
 export const DeliveryEnv = ServiceEnv.extend({
+  /** The key(s) opening webhook secrets at rest (first seals, all open); or a file holding them. */
+  RUNHOOKS_SECRETS_KEY: z.string().optional(),
+  RUNHOOKS_SECRETS_KEY_FILE: z.string().optional(),
+  /** Days a window's body (its runs) is kept once its deliveries are finished; 0: for ever. */
+  RUNHOOKS_RETENTION_BODY_DAYS: z.coerce.number().min(0).max(36_500).default(DEFAULT_RETENTION.bodyDays),
+  /** Days a finished delivery, its attempts and its window's row are kept; 0: for ever. */
+  RUNHOOKS_RETENTION_RECORD_DAYS: z.coerce.number().min(0).max(36_500).default(DEFAULT_RETENTION.recordDays),
+  /** How often the retention job runs in each delivery process. */
+  RUNHOOKS_RETENTION_INTERVAL_MS: z.coerce.number().int().min(1000).max(86_400_000).default(600_000),
   /** Consumer group of the windows topic: all delivery instances of one installation share it. */
   RUNHOOKS_DELIVERY_GROUP: z.string().min(1).default(DEFAULT_DELIVERY_GROUP),
   /**

@@ -20,6 +20,8 @@ import { createEventSink } from "./event-sink.js";
 import { createHealthKeeper } from "./health-keeper.js";
 import { createPublisher } from "./publisher.js";
 import { startHousekeeping } from "./reaper.js";
+import { DEFAULT_RETENTION } from "./retention-policy.js";
+import { startRetention } from "./retention.js";
 import { acquireInstanceLock } from "./instance-lock.js";
 import { startLeaseRenewal } from "./lease-renewal.js";
 import { createRecorder } from "./recorder.js";
@@ -84,6 +86,7 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
   const observer = createAttemptObserver(telemetry, histograms);
   const db = connectDatabase({
     url: o.databaseUrl,
+    secrets: o.secrets,
     poolSize: o.dbPoolSize ?? 10,
     applicationName: `runhooks-delivery-${o.instanceId}`,
     onError: (error) => log("debug", "database connection error", { error: String(error) }),
@@ -175,6 +178,12 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
     log,
   });
   const reapEveryMs = Math.min(1000, Math.floor(leaseMs / 4));
+  const retention = startRetention({
+    db,
+    settings: o.retention?.settings ?? DEFAULT_RETENTION,
+    everyMs: o.retention?.everyMs ?? 600_000,
+    log,
+  });
   const housekeeping = startHousekeeping({
     db,
     publisher,
@@ -240,6 +249,7 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
       await workers.stop();
       await recorder.flush(Math.max(10_000, timeoutMs * 2));
       await housekeeping.stop();
+      await retention.stop();
       await renewal.stop();
       // Nothing of this process is in flight any more: what it still claims (unrecorded) is anyone's.
       await lock.close();

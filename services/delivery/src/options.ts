@@ -1,13 +1,17 @@
 import { jsonLogger, otelConfigFromEnv, type Logger, type OtelConfig } from "@runhooks/telemetry";
+import { requireSecretsKeyring, type SecretKeyring } from "@runhooks/db";
 import { kafkaSecurityOf, type KafkaSecurity } from "@runhooks/kafka";
 import type { DeliveryEnv } from "./env.js";
 import type { RetryPolicy } from "./policy.js";
+import { DEFAULT_RETENTION, type RetentionSettings } from "./retention-policy.js";
 
 export interface DeliveryOptions {
   readonly brokers: readonly string[];
   /** TLS and SASL to the brokers (KAFKA_TLS_*, KAFKA_SASL_*); default PLAINTEXT. */
   readonly kafkaSecurity?: KafkaSecurity;
   readonly databaseUrl: string;
+  /** The keys opening webhook secrets (RUNHOOKS_SECRETS_KEY): a window's webhooks cannot be read without them. */
+  readonly secrets: SecretKeyring | undefined;
   readonly topicPrefix: string;
   readonly groupId: string;
   readonly instanceId: string;
@@ -42,6 +46,8 @@ export interface DeliveryOptions {
   readonly log?: Logger;
   /** OpenTelemetry (OTEL_* variables); default: no export, metrics on /metrics only. */
   readonly otel?: OtelConfig;
+  /** Retention of bodies and records (default DEFAULT_RETENTION, a pass every 10 minutes). */
+  readonly retention?: { readonly settings: RetentionSettings; readonly everyMs: number };
   /** Ends a start still waiting for its instance lock (startDelivery then rejects with the abort's reason). */
   readonly signal?: AbortSignal;
 }
@@ -56,6 +62,7 @@ export function deliveryOptionsFromEnv(
     brokers: env.KAFKA_BROKERS,
     kafkaSecurity: kafkaSecurityOf(env),
     databaseUrl: env.DATABASE_URL,
+    secrets: requireSecretsKeyring(env),
     topicPrefix: env.RUNHOOKS_TOPIC_PREFIX,
     groupId: env.RUNHOOKS_DELIVERY_GROUP,
     instanceId: env.RUNHOOKS_INSTANCE_ID,
@@ -80,5 +87,13 @@ export function deliveryOptionsFromEnv(
       : {}),
     log,
     otel: otelConfigFromEnv(env),
+    retention: {
+      settings: {
+        ...DEFAULT_RETENTION,
+        bodyDays: env.RUNHOOKS_RETENTION_BODY_DAYS,
+        recordDays: env.RUNHOOKS_RETENTION_RECORD_DAYS,
+      },
+      everyMs: env.RUNHOOKS_RETENTION_INTERVAL_MS,
+    },
   };
 }

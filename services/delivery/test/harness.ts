@@ -6,7 +6,13 @@ import { ensureTopics, topicNames, topicSpecs, type TopicNames } from "@runhooks
 import { mergedWindowId, windowId } from "@runhooks/rules";
 import type { IHeaders, Kafka, Producer } from "kafkajs";
 import { inject } from "vitest";
-import { createTestDatabase, testKafka, uniquePrefix, type TestDatabase } from "../../../test/support/stack.js";
+import {
+  createTestDatabase,
+  testKafka,
+  uniquePrefix,
+  type TestDatabase,
+  TEST_SECRETS,
+} from "../../../test/support/stack.js";
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -211,7 +217,7 @@ export async function createDeliveryHarness(
     o.databaseUrl === undefined
       ? await createTestDatabase(label)
       : (() => {
-          const pool = connectDatabase({ url: o.databaseUrl, poolSize: 4 });
+          const pool = connectDatabase({ url: o.databaseUrl, poolSize: 4, secrets: TEST_SECRETS });
           return { url: o.databaseUrl, db: pool, drop: () => pool.dispose() };
         })();
   const db = database.db;
@@ -326,6 +332,7 @@ export async function createDeliveryHarness(
     },
     async start(options = {}) {
       const service = await startDelivery({
+        secrets: TEST_SECRETS,
         brokers: inject("kafkaBrokers"),
         databaseUrl: database.url,
         topicPrefix: prefix,

@@ -10,6 +10,7 @@ import { getCurrentRunTree, traceable } from "langsmith/traceable";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
 import { createIngestHarness, silent, type IngestHarness } from "./harness.js";
+import { TEST_SECRETS } from "../../../test/support/stack.js";
 
 interface Received {
   readonly path: string;
@@ -53,6 +54,7 @@ describe("the real langsmith SDK → ingest → evaluator → delivery → webho
     receiverUrl = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
     const brokers = inject("kafkaBrokers");
     api = await startApi({
+      secrets: TEST_SECRETS,
       databaseUrl: h.database.url,
       kafkaBrokers: brokers,
       topicPrefix: h.prefix,
@@ -70,6 +72,7 @@ describe("the real langsmith SDK → ingest → evaluator → delivery → webho
       log: silent,
     });
     delivery = await startDelivery({
+      secrets: TEST_SECRETS,
       brokers,
       databaseUrl: h.database.url,
       topicPrefix: h.prefix,

@@ -133,6 +133,12 @@ export function deliveriesRoutes(options: DeliveriesRoutesOptions): FastifyPlugi
       if (result.ok) return reply.code(202).send(deliveryJson(result.delivery));
       if (result.reason === "not_found")
         return reply.code(404).send({ error: "not_found", message: "no such delivery" });
+      if (result.reason === "body_expired")
+        return reply.code(410).send({
+          error: "body_expired",
+          message: "the window's body is past retention (RUNHOOKS_RETENTION_BODY_DAYS); it cannot be sent again",
+          delivery: deliveryJson(result.delivery),
+        });
       return reply.code(409).send({
         error: "in_progress",
         message: `the delivery is ${result.delivery.status}; it can be redelivered once it has succeeded or failed`,

@@ -1,7 +1,7 @@
 import { Writable } from "node:stream";
 import { inject } from "vitest";
 import { startApi, type RunningApi, type StartApiOptions } from "@runhooks/api";
-import { createTestDatabase, uniquePrefix, type TestDatabase } from "../../../../test/support/stack.js";
+import { createTestDatabase, uniquePrefix, type TestDatabase, TEST_SECRETS } from "../../../../test/support/stack.js";
 
 export interface ApiAnswer {
   readonly status: number;
@@ -48,6 +48,7 @@ export async function startTestApi(label: string, options: Partial<StartApiOptio
   let api: RunningApi;
   try {
     api = await startApi({
+      secrets: TEST_SECRETS,
       databaseUrl: database.url,
       kafkaBrokers: inject("kafkaBrokers"),
       topicPrefix,

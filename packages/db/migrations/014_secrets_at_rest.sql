@@ -1,0 +1,11 @@
+-- Webhook secrets sealed at rest (DESIGN.md §3, "Secrets at rest").
+--
+-- The webhooks of rules and rule_events hold their URL, header values and signing secret as
+-- AES-256-GCM values (enc:v1:<kid>:<iv>:<ct>:<tag>). SQL cannot seal: the key is the application's.
+-- The migration runner seals the rows written before this migration in the same transaction, with
+-- the key of the connection that applies it, and refuses to apply it without a key while such rows
+-- exist (migration-hooks.ts).
+--
+-- secrets_purged_at: when the secrets of an old version were purged from the history; such a version
+-- keeps its matching part and its webhooks' ids and header names, and delivers nothing.
+ALTER TABLE rule_events ADD COLUMN secrets_purged_at timestamptz;
