@@ -74,3 +74,25 @@ export type {
   ProjectRef,
   ProjectsOutcome,
 } from "./projects.js";
+export {
+  cancelBackfill,
+  claimBackfill,
+  createBackfill,
+  finishBackfill,
+  getBackfill,
+  listBackfills,
+  recordBackfillProgress,
+  renewBackfillLease,
+  ruleVersionEffectiveFrom,
+  setBackfillRange,
+} from "./backfills.js";
+export type {
+  BackfillLease,
+  BackfillOffsets,
+  BackfillProgress,
+  BackfillRecord,
+  BackfillState,
+  CancelBackfillResult,
+  CreateBackfillResult,
+  NewBackfill,
+} from "./backfills.js";
