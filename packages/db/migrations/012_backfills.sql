@@ -39,13 +39,3 @@ CREATE INDEX backfills_claim_idx ON backfills (created_at) WHERE state IN ('pend
 
 -- A window a backfill sent names it: the `runhooks-backfill` header and the body's `backfill_id`.
 ALTER TABLE delivery_windows ADD COLUMN backfill_id uuid;
-
--- Wakes idle backfill processes (LISTEN runhooks_backfills) when a backfill is created.
-CREATE FUNCTION notify_backfills() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM pg_notify('runhooks_backfills', '');
-  RETURN NULL;
-END;
-$$;
-
-CREATE TRIGGER backfills_notify AFTER INSERT ON backfills FOR EACH STATEMENT EXECUTE FUNCTION notify_backfills();
