@@ -15,6 +15,7 @@ export interface BackfillContext {
   readonly o: {
     readonly topicPrefix: string;
     readonly leaseMs: number;
+    readonly fetchBytes: number;
     readonly maxRunsPerS: number;
     readonly maxLiveLag: number;
     readonly evaluatorGroup: string;

@@ -20,6 +20,12 @@ export const BackfillEnv = ServiceEnv.extend({
   RUNHOOKS_BACKFILL_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
   /** The process' nice value: the evaluators and delivery on the same host go first. */
   RUNHOOKS_BACKFILL_NICE: z.coerce.number().int().min(0).max(19).default(10),
+  /** Bytes fetched per runs partition per batch: each batch is stored with a checkpoint. */
+  RUNHOOKS_BACKFILL_FETCH_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
   /** The live evaluators' consumer group, whose lag throttles backfills. */
   RUNHOOKS_EVALUATOR_GROUP: z.string().min(1).default(DEFAULT_EVALUATOR_GROUP),
   RUNHOOKS_MAX_RUN_BYTES: z.coerce

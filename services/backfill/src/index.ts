@@ -20,6 +20,8 @@ export interface BackfillOptions {
   readonly maxLiveLag: number;
   readonly leaseMs: number;
   readonly pollMs: number;
+  /** Bytes fetched per partition per batch (default 1 MiB). */
+  readonly fetchBytes?: number;
   readonly evaluatorGroup: string;
   readonly maxRunBytes: number;
   readonly maxRunDepth: number;
@@ -42,6 +44,7 @@ export function backfillOptionsFromEnv(env: BackfillEnv, log: Logger): BackfillO
     maxLiveLag: env.RUNHOOKS_BACKFILL_MAX_LIVE_LAG,
     leaseMs: env.RUNHOOKS_BACKFILL_LEASE_MS,
     pollMs: env.RUNHOOKS_BACKFILL_POLL_MS,
+    fetchBytes: env.RUNHOOKS_BACKFILL_FETCH_BYTES,
     evaluatorGroup: env.RUNHOOKS_EVALUATOR_GROUP,
     maxRunBytes: env.RUNHOOKS_MAX_RUN_BYTES,
     maxRunDepth: env.RUNHOOKS_MAX_RUN_DEPTH,
@@ -83,6 +86,7 @@ export async function startBackfillService(o: BackfillOptions): Promise<Backfill
     o: {
       topicPrefix: o.topicPrefix,
       leaseMs: o.leaseMs,
+      fetchBytes: o.fetchBytes ?? 1024 * 1024,
       maxRunsPerS: o.maxRunsPerS,
       maxLiveLag: o.maxLiveLag,
       evaluatorGroup: o.evaluatorGroup,

@@ -183,7 +183,7 @@ async function run(
     groupId: `${o.topicPrefix}.backfill.${job.id}.${lease.fencingToken}`,
     sessionTimeout: 10_000,
     heartbeatInterval: 1_000,
-    maxBytesPerPartition: 1024 * 1024,
+    maxBytesPerPartition: o.fetchBytes,
   });
   let done: (outcome: RunOutcome) => void = () => {};
   let fail: (error: unknown) => void = () => {};
