@@ -272,8 +272,8 @@ async function run(
     await consumer.connect();
     await consumer.subscribe({ topic: ctx.topics.runs, fromBeginning: true });
     await consumer.run({
+      // Nothing is committed (a resume starts from the checkpoint); the fetch position moves past each batch.
       autoCommit: false,
-      eachBatchAutoResolve: false,
       eachBatch: (payload) => eachBatch(payload).catch((error: unknown) => fail(error)),
     });
     for (const r of ranges)
