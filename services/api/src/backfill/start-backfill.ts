@@ -15,7 +15,9 @@ export type RangeCheck =
   | { readonly ok: true; readonly fromMs: number; readonly toMs: number | undefined }
   | { readonly ok: false; readonly kind: "invalid"; readonly issues: readonly FieldIssue[] }
   /** The runs topic no longer holds everything since `from` (retention). */
-  | { readonly ok: false; readonly kind: "before_retention"; readonly earliestMs: number };
+  | { readonly ok: false; readonly kind: "before_retention"; readonly earliestMs: number }
+  /** The runs topic could not be read (Kafka unavailable, the topic missing): retriable. */
+  | { readonly ok: false; readonly kind: "unavailable"; readonly error: string };
 
 /** Validates a range and checks it against the runs topic's retention (before a rule is saved with it). */
 export async function checkBackfillRange(
@@ -28,7 +30,12 @@ export async function checkBackfillRange(
   const range = decideBackfillRange(from, to, nowMs, fromPath);
   if (!range.ok) return { ok: false, kind: "invalid", issues: range.issues };
   if (deps.runsLog !== undefined) {
-    const held = await deps.runsLog(range.fromMs, nowMs);
+    let held: LogRangeCheck;
+    try {
+      held = await deps.runsLog(range.fromMs, nowMs);
+    } catch (error) {
+      return { ok: false, kind: "unavailable", error: String(error) };
+    }
     if (held.kind === "truncated") return { ok: false, kind: "before_retention", earliestMs: held.earliestMs };
   }
   return range;

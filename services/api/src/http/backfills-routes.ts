@@ -22,6 +22,13 @@ export function sendRangeRefusal(
   fromPath = "from",
 ): FastifyReply {
   if (check.kind === "invalid") return sendIssues(reply, "invalid_request", check.issues);
+  if (check.kind === "unavailable")
+    return sendError(
+      reply.header("retry-after", "5"),
+      503,
+      "runs_log_unavailable",
+      "the runs topic could not be read to check the range against its retention; nothing was created: retry",
+    );
   return reply.code(400).send(beforeRetentionAnswer(check.earliestMs, fromPath));
 }
 
