@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { applyCommand } from "./commands/apply.js";
+import { backfillCommand, cancelBackfillCommand, listBackfillsCommand, replayCommand } from "./commands/backfill.js";
 import { listCommand } from "./commands/list.js";
 import { createTenantCommand } from "./commands/tenants.js";
 import { testCommand } from "./commands/test.js";
@@ -79,6 +80,46 @@ function buildProgram(io: CliIo, run: (work: () => Promise<number>) => Promise<v
     .requiredOption("--runs <path>", "the runs: JSON Lines (one run a line) or a JSON array")
     .option("--json", "print the API's JSON answer, payloads included", false)
     .action((opts: { file: string; runs: string; json: boolean }) => run(() => testCommand(opts, config(), io)));
+
+  rules
+    .command("backfill")
+    .description(
+      "judge the runs of a past range by the rule's current version and deliver their windows (marked as a backfill); " +
+        "shows progress until it ends",
+    )
+    .argument("<rule>", "the rule's id or display name")
+    .requiredOption("--from <time>", "from this time: an age (2d, 36h, 90m) or an ISO 8601 time")
+    .option("--to <time>", "up to this time (default: when the rule's version came into force)")
+    .option("--detach", "start it and return at once", false)
+    .addHelpText("after", ENVIRONMENT_HELP)
+    .action((rule: string, opts: { from: string; to?: string; detach: boolean }) =>
+      run(() => backfillCommand(rule, opts, config(), io, terminal)),
+    );
+
+  rules
+    .command("backfills")
+    .description("the rule's backfills, newest first: state, runs read of the total, windows sent, time left")
+    .argument("<rule>", "the rule's id or display name")
+    .option("--json", "print the API's JSON", false)
+    .addHelpText("after", ENVIRONMENT_HELP)
+    .action((rule: string, opts: { json: boolean }) => run(() => listBackfillsCommand(rule, opts, config(), io)));
+
+  rules
+    .command("backfill-cancel")
+    .description("cancel a pending or running backfill (windows already sent stay sent)")
+    .argument("<rule>", "the rule's id or display name")
+    .argument("<backfill>", "the backfill's id, as `runhooks rules backfills` shows it")
+    .addHelpText("after", ENVIRONMENT_HELP)
+    .action((rule: string, backfill: string) => run(() => cancelBackfillCommand(rule, backfill, config(), io)));
+
+  rules
+    .command("replay")
+    .description("deliver again the rule's stored windows that started in [from, to) (no new window is made)")
+    .argument("<rule>", "the rule's id or display name")
+    .requiredOption("--from <time>", "an age (2d, 36h, 90m) or an ISO 8601 time")
+    .requiredOption("--to <time>", "an age or an ISO 8601 time")
+    .addHelpText("after", ENVIRONMENT_HELP)
+    .action((rule: string, opts: { from: string; to: string }) => run(() => replayCommand(rule, opts, config(), io)));
 
   const projects = program
     .command("projects")

@@ -16,7 +16,7 @@ import { describeStack, prepareStack, startStack } from "./stack.js";
 
 const USAGE = `usage: runhooks-infra <command>
 
-  start [--only api,ingest,evaluator,delivery]
+  start [--only api,ingest,evaluator,delivery,backfill]
            start Kafka and PostgreSQL (or use KAFKA_BROKERS / DATABASE_URL), create the topics,
            migrate the database, then run the runhooks services (all by default, or those named
            by --only or RUNHOOKS_SERVICES) in the foreground; Ctrl-C stops what was started

@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { apiOptionsFromEnv, readApiEnv, startApi } from "@runhooks/api";
+import { backfillOptionsFromEnv, readBackfillEnv, startBackfillService } from "@runhooks/backfill";
 import { deliveryOptionsFromEnv, readDeliveryEnv, startDelivery } from "@runhooks/delivery";
 import { evaluatorOptionsFromEnv, readEvaluatorEnv, startEvaluator } from "@runhooks/evaluator";
 import { ingestOptionsFromEnv, readIngestEnv, startIngest } from "@runhooks/ingest";
@@ -13,7 +14,7 @@ import { localSecretsKey } from "./secrets-key.js";
 import { serviceDatabaseUrls } from "./service-roles.js";
 import { prepareStack, startStack, type PrepareReport, type Stack } from "./stack.js";
 
-export const SERVICES = ["api", "ingest", "evaluator", "delivery"] as const;
+export const SERVICES = ["api", "ingest", "evaluator", "delivery", "backfill"] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 export interface RunningService {
@@ -136,6 +137,17 @@ export async function startEngine(
         name: "delivery",
         summary: `${delivery.url ?? "(no HTTP)"}  (/healthz, /metrics)`,
         stop: () => delivery.stop(),
+      });
+    }
+    if (only.includes("backfill")) {
+      const backfillEnv = readBackfillEnv({ ...serviceEnv, ...databaseOf("delivery") });
+      const log = jsonLogger("backfill", quieter(backfillEnv.RUNHOOKS_LOG_LEVEL));
+      // In the engine's process (no nice of its own): `runhooks-backfill` alone runs at RUNHOOKS_BACKFILL_NICE.
+      const backfill = await startBackfillService({ ...backfillOptionsFromEnv(backfillEnv, log), migrate: false });
+      services.push({
+        name: "backfill",
+        summary: "(no HTTP)  (backfills of rules over past runs)",
+        stop: () => backfill.stop(),
       });
     }
     return { stack, prepared, services, ...(admin.file ? { adminKeyFile: admin.file } : {}), stop };

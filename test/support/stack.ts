@@ -16,9 +16,12 @@ export function testKafka(clientId = "runhooks-test"): Kafka {
   return createKafka({ brokers: inject("kafkaBrokers"), clientId, logLevel: "error", logger: () => undefined });
 }
 
-/** The secrets key of every test service and test database: a fixed test key, sealing like any other. */
+/** The secrets key of every test service and test database (`RUNHOOKS_SECRETS_KEY` of spawned services). */
+export const TEST_SECRETS_KEY = Buffer.alloc(32, 0x5e).toString("base64url");
+
+/** The keyring of TEST_SECRETS_KEY: a fixed test key, sealing like any other. */
 export const TEST_SECRETS: SecretKeyring = (() => {
-  const parsed = parseSecretKeys(Buffer.alloc(32, 0x5e).toString("base64url"));
+  const parsed = parseSecretKeys(TEST_SECRETS_KEY);
   if (!parsed.ok) throw new Error(parsed.message);
   return parsed.keyring;
 })();

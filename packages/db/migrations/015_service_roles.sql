@@ -7,7 +7,9 @@
 --   runhooks_ingest    API keys and tenants (read), projects, ingest_pending. Never rules, their
 --                      history or the outbox: the internet-facing service cannot read a secret, even
 --                      sealed.
---   runhooks_delivery  the delivery tables, and the webhooks of rule versions (rule_events, read).
+--   runhooks_delivery  the delivery tables, webhook health, the webhooks of rule versions (rule_events,
+--                      read) and which version of a rule is current (rules, read). The backfill
+--                      service runs under it too: it stores windows and deliveries, and its jobs.
 --   runhooks_api       rules, history, outbox, tenants, keys, rule errors, projects, and the delivery
 --                      tables (queries, redelivery, replay).
 --   runhooks_reader    Grafana: deliveries and attempts (URLs redacted, errors scrubbed) and a view of
@@ -40,16 +42,18 @@ GRANT USAGE ON SCHEMA public TO runhooks_ingest, runhooks_delivery, runhooks_api
 GRANT SELECT ON schema_migrations TO runhooks_ingest, runhooks_delivery, runhooks_api;
 
 GRANT SELECT ON tenants, api_keys TO runhooks_ingest;
-GRANT SELECT, INSERT, UPDATE ON projects TO runhooks_ingest;
+GRANT SELECT, INSERT, UPDATE, DELETE ON projects TO runhooks_ingest;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ingest_pending TO runhooks_ingest;
 
-GRANT SELECT ON rule_events TO runhooks_delivery;
+GRANT SELECT ON rule_events, rules TO runhooks_delivery;
+GRANT SELECT, INSERT, UPDATE ON webhook_health, backfills TO runhooks_delivery;
 GRANT SELECT, INSERT, UPDATE, DELETE ON delivery_windows, deliveries, delivery_attempts TO runhooks_delivery;
 GRANT USAGE ON SEQUENCE delivery_attempts_id_seq TO runhooks_delivery;
 
 GRANT SELECT, INSERT, UPDATE ON tenants, api_keys, rules, rule_events, outbox, projects TO runhooks_api;
 GRANT SELECT ON outbox_stream TO runhooks_api;
 GRANT SELECT, INSERT, UPDATE, DELETE ON rule_errors TO runhooks_api;
+GRANT SELECT, INSERT, UPDATE ON webhook_health, backfills TO runhooks_api;
 GRANT SELECT, INSERT, UPDATE ON delivery_windows, deliveries, delivery_attempts TO runhooks_api;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO runhooks_api;
 

@@ -21,6 +21,8 @@ export interface NewWindow {
    * null when the window has no webhook to go to.
    */
   readonly payload: Buffer | null;
+  /** The backfill that made it (DESIGN.md §4 "Backfills"); absent for a live window. */
+  readonly backfillId?: string | undefined;
 }
 
 export interface NewDelivery extends DeliveryTarget {
@@ -79,14 +81,17 @@ export async function storeWindows(
         ${pgArray(windows.map((w) => w.startTime))}::timestamptz[], ${pgArray(windows.map((w) => w.endTime))}::timestamptz[],
         ${pgArray(windows.map((w) => w.runCount))}::int[], ${pgArray(windows.map((w) => w.chunkIndex))}::int[],
         ${pgArray(windows.map((w) => w.chunkCount))}::int[], ${pgArray(windows.map((w) => w.webhookCount))}::int[],
-        ${pgArray(starts)}::int[], ${pgArray(bodies.map((b, i) => (windows[i]!.payload === null ? null : b.length)))}::int[])
+        ${pgArray(starts)}::int[], ${pgArray(bodies.map((b, i) => (windows[i]!.payload === null ? null : b.length)))}::int[],
+        ${pgArray(windows.map((w) => w.backfillId ?? null))}::uuid[])
       AS v(window_id, tenant_id, rule_id, rule_version, start_time, end_time, run_count, chunk_index, chunk_count, webhook_count,
-        body_start, body_length)
+        body_start, body_length, backfill_id)
     ), w AS (
       INSERT INTO delivery_windows
-        (window_id, tenant_id, rule_id, rule_version, start_time, end_time, run_count, chunk_index, chunk_count, webhook_count, payload)
+        (window_id, tenant_id, rule_id, rule_version, start_time, end_time, run_count, chunk_index, chunk_count, webhook_count, payload,
+         backfill_id)
       SELECT window_id, tenant_id, rule_id, rule_version, start_time, end_time, run_count, chunk_index, chunk_count, webhook_count,
-        CASE WHEN body_length IS NOT NULL THEN convert_from(substring(${blob}::bytea FROM body_start FOR body_length), 'UTF8') END
+        CASE WHEN body_length IS NOT NULL THEN convert_from(substring(${blob}::bytea FROM body_start FOR body_length), 'UTF8') END,
+        backfill_id
       FROM wv
       ON CONFLICT (window_id) DO NOTHING
       RETURNING 1
@@ -139,20 +144,31 @@ export interface StoredPayload {
   readonly payload: string;
   readonly chunkIndex: number;
   readonly chunkCount: number;
+  /** Set for a window a backfill made: sent as the `runhooks-backfill` header. */
+  readonly backfillId: string | undefined;
 }
 
 /** The stored webhook bodies of these windows (windows without one are absent). */
 export async function windowPayloads(db: Queryable, windowIds: readonly string[]): Promise<Map<string, StoredPayload>> {
   if (windowIds.length === 0) return new Map();
   const rows = (await db.query(sql`
-    SELECT window_id, payload, chunk_index, chunk_count FROM delivery_windows
+    SELECT window_id, payload, chunk_index, chunk_count, backfill_id FROM delivery_windows
     WHERE window_id = ANY(${[...windowIds]}::uuid[]) AND payload IS NOT NULL`)) as {
     window_id: string;
     payload: string;
     chunk_index: number;
     chunk_count: number;
+    backfill_id: string | null;
   }[];
   return new Map(
-    rows.map((r) => [r.window_id, { payload: r.payload, chunkIndex: r.chunk_index, chunkCount: r.chunk_count }]),
+    rows.map((r) => [
+      r.window_id,
+      {
+        payload: r.payload,
+        chunkIndex: r.chunk_index,
+        chunkCount: r.chunk_count,
+        backfillId: r.backfill_id ?? undefined,
+      },
+    ]),
   );
 }

@@ -119,3 +119,25 @@ export type {
 export { requireSecretsKeyring, secretsKeyringFromEnv } from "./secret-keys-env.js";
 export type { SecretsKeyEnv, SecretsKeyResult } from "./secret-keys-env.js";
 export { deleteDeliveryRecords, deleteEmptyWindows, deleteWindowBodies } from "./retention.js";
+export {
+  cancelBackfill,
+  claimBackfill,
+  createBackfill,
+  finishBackfill,
+  getBackfill,
+  listBackfills,
+  recordBackfillProgress,
+  renewBackfillLease,
+  ruleVersionEffectiveFrom,
+  setBackfillRange,
+} from "./backfills.js";
+export type {
+  BackfillLease,
+  BackfillOffsets,
+  BackfillProgress,
+  BackfillRecord,
+  BackfillState,
+  CancelBackfillResult,
+  CreateBackfillResult,
+  NewBackfill,
+} from "./backfills.js";

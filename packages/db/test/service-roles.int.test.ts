@@ -49,15 +49,23 @@ describe("each service's database role (migration 015)", () => {
       },
       { role: "runhooks_ingest", query: sql`SELECT 1 FROM ingest_pending`, expected: "ok" },
       { role: "runhooks_ingest", query: sql`SELECT 1 FROM projects`, expected: "ok" },
+      { role: "runhooks_ingest", query: sql`DELETE FROM projects WHERE false`, expected: "ok" },
+      { role: "runhooks_ingest", query: sql`SELECT 1 FROM backfills`, expected: DENIED },
       // delivery: its tables and the webhooks of rule versions
       { role: "runhooks_delivery", query: sql`SELECT rule -> 'webhooks' FROM rule_events`, expected: "ok" },
       { role: "runhooks_delivery", query: sql`DELETE FROM delivery_attempts`, expected: "ok" },
+      { role: "runhooks_delivery", query: sql`SELECT rule_id, version FROM rules WHERE NOT deleted`, expected: "ok" },
+      { role: "runhooks_delivery", query: sql`UPDATE webhook_health SET state = state`, expected: "ok" },
+      { role: "runhooks_delivery", query: sql`UPDATE backfills SET state = state`, expected: "ok" },
+      { role: "runhooks_delivery", query: sql`UPDATE rules SET deleted = deleted`, expected: DENIED },
       { role: "runhooks_delivery", query: sql`SELECT 1 FROM api_keys`, expected: DENIED },
       { role: "runhooks_delivery", query: sql`UPDATE rule_events SET type = type`, expected: DENIED },
       { role: "runhooks_delivery", query: sql`SELECT 1 FROM ingest_pending`, expected: DENIED },
       // api
       { role: "runhooks_api", query: sql`SELECT 1 FROM rules JOIN rule_events USING (rule_id)`, expected: "ok" },
       { role: "runhooks_api", query: sql`SELECT 1 FROM ingest_pending`, expected: DENIED },
+      { role: "runhooks_api", query: sql`UPDATE webhook_health SET state = state`, expected: "ok" },
+      { role: "runhooks_api", query: sql`SELECT 1 FROM backfills`, expected: "ok" },
       // Grafana's reader: no secret, no run body
       { role: "runhooks_reader", query: sql`SELECT payload FROM delivery_windows`, expected: DENIED },
       { role: "runhooks_reader", query: sql`SELECT 1 FROM rules`, expected: DENIED },

@@ -18,3 +18,5 @@ export { useLeanEncoder, KAFKAJS_ENCODER_MODULE } from "./lean-encoder.js";
 export type { LeanEncoder } from "./lean-encoder.js";
 export type { NativeCrc32C } from "./native-crc32c.js";
 export { snappy, unsnappy, useSnappy } from "./snappy.js";
+export { checkLogRange, offsetsAtTime, partitionsTruncatedAt } from "./log-range.js";
+export type { LogRangeCheck } from "./log-range.js";

@@ -17,3 +17,6 @@ export { parseInstant, type Instant } from "./filter/instant.js";
 // Trace-aware rules (DESIGN.md §4): what makes a trace and its root, and the trace fold in front of the
 // window fold.
 export * from "./trace/index.js";
+// Backfills (DESIGN.md §4): a rule version over a past range of the runs topic, folded and assembled
+// in one process.
+export * from "./backfill/index.js";

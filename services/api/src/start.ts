@@ -6,9 +6,11 @@ import {
   topicNames,
   topicSpecs,
   describeMismatch,
+  checkLogRange,
   type KafkaSecurity,
 } from "@runhooks/kafka";
 import type { FastifyServerOptions } from "fastify";
+import type { Admin, Kafka } from "kafkajs";
 import { OTEL_OFF, createTelemetry, type OtelConfig } from "@runhooks/telemetry";
 import { buildApp, type AppOptions } from "./http/app.js";
 import type { ApiLimits } from "./limits.js";
@@ -89,7 +91,17 @@ export async function startApi(options: StartApiOptions): Promise<RunningApi> {
   };
   try {
     if (options.migrate !== false) await migrate(db);
+    const kafka = createKafka({
+      brokers: options.kafkaBrokers,
+      clientId: "runhooks-api",
+      logLevel: "error",
+      security: options.kafkaSecurity,
+    });
+    const topics = topicNames(options.topicPrefix);
+    const runsLog = lazyRunsLog(kafka, topics.runs);
+    cleanups.push(() => runsLog.close());
     const app = buildApp({
+      runsLog: runsLog.check,
       db,
       adminKey: options.adminKey,
       logger: options.logger ?? false,
@@ -103,13 +115,6 @@ export async function startApi(options: StartApiOptions): Promise<RunningApi> {
     cleanups.push(() => app.close());
 
     let relay: OutboxRelay | undefined;
-    const kafka = createKafka({
-      brokers: options.kafkaBrokers,
-      clientId: "runhooks-api",
-      logLevel: "error",
-      security: options.kafkaSecurity,
-    });
-    const topics = topicNames(options.topicPrefix);
     const ruleErrors = options.ruleErrors ?? true;
     if (options.relay !== false || ruleErrors !== false) {
       // Only the topics the API writes or reads; a live topic is checked, never altered.
@@ -166,4 +171,27 @@ export async function startApi(options: StartApiOptions): Promise<RunningApi> {
     await close();
     throw error;
   }
+}
+
+/**
+ * Whether the runs topic still holds every run since a time (`checkLogRange`), through an admin client
+ * connected on first use: only backfills ask.
+ */
+function lazyRunsLog(kafka: Kafka, topic: string) {
+  let admin: Promise<Admin> | undefined;
+  const connected = () =>
+    (admin ??= (async () => {
+      const a = kafka.admin();
+      await a.connect();
+      return a;
+    })().catch((error: unknown) => {
+      admin = undefined;
+      throw error;
+    }));
+  return {
+    check: async (fromMs: number, nowMs: number) => checkLogRange(await connected(), topic, fromMs, nowMs),
+    close: async () => {
+      if (admin !== undefined) await (await admin.catch(() => undefined))?.disconnect();
+    },
+  };
 }

@@ -3,7 +3,9 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { projectNames, recordProjects, webhooksOfRuleVersion } from "@runhooks/db";
+import { ensureTopics, topicSpecs } from "@runhooks/kafka";
 import { projectId } from "@runhooks/rules";
+import { testKafka } from "../../../test/support/stack.js";
 import { LANGSMITH_FIELDS_NOT_YET_SUPPORTED } from "../src/rules/langsmith-fields.js";
 import { startTestApi, type TestApi } from "./support/api-harness.js";
 
@@ -248,12 +250,30 @@ describe("refusals: each a 400 naming the field, nothing written", () => {
     const id = created.body.id as string;
     const answer = await api.call("PATCH", `${PATH}/${id}`, {
       key: t.key,
-      body: { is_enabled: false, alerts: [{ type: "PAGERDUTY" }], backfill_from: "2026-01-01T00:00:00Z" },
+      body: { is_enabled: false, alerts: [{ type: "PAGERDUTY" }], colour: "red" },
     });
     expect(answer.status).toBe(400);
-    expect((answer.body.issues as { path: string }[]).map((i) => i.path).sort()).toEqual(["alerts", "backfill_from"]);
+    expect((answer.body.issues as { path: string }[]).map((i) => i.path).sort()).toEqual(["alerts", "colour"]);
     const list = await api.call("GET", PATH, { key: t.key });
     expect(list.body).toEqual([created.body]);
+  });
+
+  it("starts a backfill of the created rule from backfill_from, and refuses one that is not a past time", async () => {
+    const t = await api.newTenant("backfill from");
+    // The range is checked against the runs topic: this API alone has none yet.
+    const admin = testKafka("langsmith-backfill").admin();
+    await admin.connect();
+    await ensureTopics(admin, topicSpecs({ prefix: api.topicPrefix, runsPartitions: 1 }));
+    await admin.disconnect();
+    const from = new Date(Date.now() - 3_600_000).toISOString();
+    const created = await api.call("POST", PATH, { key: t.key, body: langSmithRule({ backfill_from: from }) });
+    expect(created.status, JSON.stringify(created.body)).toBe(200);
+    const id = created.body.id as string;
+    const backfills = await api.call("GET", `/rules/${id}/backfills`, { key: t.key });
+    expect(backfills.body.backfills).toMatchObject([{ rule_id: id, rule_version: 1, from, state: "pending" }]);
+    const refused = await api.call("POST", PATH, { key: t.key, body: langSmithRule({ backfill_from: "soon" }) });
+    expect(refused.status).toBe(400);
+    expect((refused.body.issues as { path: string }[]).map((i) => i.path)).toEqual(["backfill_from"]);
   });
 
   it("takes action fields sent empty, as SDKs send them", async () => {

@@ -29,7 +29,7 @@ export function createAttemptRunner(o: AttemptRunnerOptions): (job: Job) => Prom
   async function send(
     d: ClaimedDelivery,
     target: Target,
-    { body, chunkIndex, chunkCount }: WindowBody,
+    { body, chunkIndex, chunkCount, backfillId }: WindowBody,
     startedAt: Date,
   ): Promise<Finished> {
     const t0 = performance.now();
@@ -43,6 +43,7 @@ export function createAttemptRunner(o: AttemptRunnerOptions): (job: Job) => Prom
         traceparent: observed.traceparent ?? attemptTraceparent(d.traceId),
         chunkIndex,
         chunkCount,
+        backfillId,
         body,
       })
       .catch((error: unknown): AttemptResult => {

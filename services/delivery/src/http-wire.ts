@@ -23,7 +23,7 @@ export interface RequestBatch {
   readonly targets: readonly CrossingTarget[];
   /** Per attempt (INTS of them): id, target key, attempt number, timestamp (seconds), chunk index, chunk count. */
   readonly ints: Uint32Array;
-  /** Per attempt: delivery id and traceparent, all joined by "\n" (neither can hold one). */
+  /** Per attempt: delivery id, traceparent and backfill id ("" for none), all joined by "\n" (none can hold one). */
   readonly text: string;
   /** Attempt i's body is `bytes[ends[i - 1] ?? 0, ends[i])`. */
   readonly ends: Uint32Array;
@@ -43,6 +43,8 @@ export interface ResultBatch {
 
 /** Numbers per attempt in `RequestBatch.ints`. */
 const INTS = 6;
+/** Strings per attempt in `RequestBatch.text`. */
+const TEXTS = 3;
 const FAILURES = [
   "connect_error",
   "timeout",
@@ -83,7 +85,7 @@ export function packRequests(
     ints[INTS * i + 3] = request.timestampSeconds;
     ints[INTS * i + 4] = request.chunkIndex;
     ints[INTS * i + 5] = request.chunkCount;
-    text.push(request.deliveryId, request.traceparent);
+    text.push(request.deliveryId, request.traceparent, request.backfillId ?? "");
   }
   return {
     batch: { type: "send", targets, ints, text: text.join("\n"), ends, bytes },
@@ -125,12 +127,13 @@ export function unpackRequests(
       id: batch.ints[INTS * i]!,
       request: {
         target,
-        deliveryId: text[2 * i]!,
+        deliveryId: text[TEXTS * i]!,
         attempt: batch.ints[INTS * i + 2]!,
         timestampSeconds: batch.ints[INTS * i + 3]!,
-        traceparent: text[2 * i + 1]!,
+        traceparent: text[TEXTS * i + 1]!,
         chunkIndex: batch.ints[INTS * i + 4]!,
         chunkCount: batch.ints[INTS * i + 5]!,
+        ...(text[TEXTS * i + 2] ? { backfillId: text[TEXTS * i + 2] } : {}),
         body: bytes.subarray(start, end),
       },
     });

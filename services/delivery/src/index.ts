@@ -265,3 +265,6 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
     },
   };
 }
+// What a backfill (services/backfill) stores its windows' deliveries with: the same ids and targets.
+export { deliveryId } from "./delivery-id.js";
+export { toTarget } from "./target.js";

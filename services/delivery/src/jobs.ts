@@ -73,8 +73,8 @@ export async function prepareJobs(o: JobSources, claimed: readonly ClaimedDelive
   const missing = [...new Set(claimed.filter((d) => o.payloads.get(d.windowId) === undefined).map((d) => d.windowId))];
   const loaded = await windowPayloads(o.db, missing);
   const bodies = new Map<string, WindowBody>();
-  for (const [windowId, { payload, chunkIndex, chunkCount }] of loaded) {
-    const body = { body: Buffer.from(payload), chunkIndex, chunkCount };
+  for (const [windowId, { payload, chunkIndex, chunkCount, backfillId }] of loaded) {
+    const body = { body: Buffer.from(payload), chunkIndex, chunkCount, backfillId };
     bodies.set(windowId, body);
     o.payloads.set(windowId, body);
   }

@@ -4,6 +4,8 @@ export interface WindowBody {
   /** 0-based. */
   readonly chunkIndex: number;
   readonly chunkCount: number;
+  /** Set for a window a backfill made (the `runhooks-backfill` header). */
+  readonly backfillId?: string | undefined;
 }
 
 /**

@@ -7,6 +7,8 @@ export const ATTEMPT_HEADER = "runhooks-attempt";
 /** Headers placing the body among its window's chunks (0-based index, count), so a receiver can reassemble it. */
 export const CHUNK_INDEX_HEADER = "runhooks-chunk-index";
 export const CHUNK_COUNT_HEADER = "runhooks-chunk-count";
+/** Names the backfill a window comes from (DESIGN.md §4 "Backfills"); absent on live windows. */
+export const BACKFILL_HEADER = "runhooks-backfill";
 
 export interface AttemptHeaderInput {
   readonly target: Target;
@@ -19,6 +21,8 @@ export interface AttemptHeaderInput {
   /** Which of its window's chunks the body is (0-based), and how many the window has. */
   readonly chunkIndex: number;
   readonly chunkCount: number;
+  /** The backfill the window comes from, if one made it. */
+  readonly backfillId?: string | undefined;
   readonly body: Buffer;
 }
 
@@ -35,6 +39,7 @@ export function attemptHeaders(i: AttemptHeaderInput): Record<string, string> {
     [CHUNK_INDEX_HEADER]: String(i.chunkIndex),
     [CHUNK_COUNT_HEADER]: String(i.chunkCount),
   };
+  if (i.backfillId !== undefined) headers[BACKFILL_HEADER] = i.backfillId;
   const keys = signingKeysAt(i.target, i.timestampSeconds);
   if (keys.length > 0) headers["webhook-signature"] = signatures(keys, i.deliveryId, i.timestampSeconds, i.body);
   return headers;

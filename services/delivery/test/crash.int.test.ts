@@ -18,6 +18,7 @@ import {
 } from "./harness.js";
 import { startReceiver, type Receiver } from "./receiver.js";
 import { mulberry32 } from "../../../test/support/random.js";
+import { TEST_SECRETS_KEY } from "../../../test/support/stack.js";
 
 const WINDOWS = 2000;
 /** Each window's runs come from three runs partitions, cut into chunks of MAX_RUNS. */
@@ -83,6 +84,7 @@ describe("delivery crash test", () => {
           env: {
             ...process.env,
             KAFKA_BROKERS: inject("kafkaBrokers").join(","),
+            RUNHOOKS_SECRETS_KEY: TEST_SECRETS_KEY,
             DATABASE_URL: h!.database.url,
             RUNHOOKS_TOPIC_PREFIX: h!.prefix,
             RUNHOOKS_DELIVERY_GROUP: `${h!.prefix}-delivery`,

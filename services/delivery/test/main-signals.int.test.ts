@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { repoRoot } from "@runhooks/infra";
 import { INSTANCE_LOCK_NAMESPACE, connectDatabase, sql, type Database } from "@runhooks/db";
 import { createDeliveryHarness, eventually, type DeliveryHarness } from "./harness.js";
+import { TEST_SECRETS_KEY } from "../../../test/support/stack.js";
 
 /** A delivery process run from main.ts, as in production, with its log lines. */
 interface Main {
@@ -33,6 +34,7 @@ describe("delivery main: SIGTERM", () => {
         env: {
           ...process.env,
           KAFKA_BROKERS: inject("kafkaBrokers").join(","),
+          RUNHOOKS_SECRETS_KEY: TEST_SECRETS_KEY,
           DATABASE_URL: h.database.url,
           RUNHOOKS_TOPIC_PREFIX: h.prefix,
           RUNHOOKS_DELIVERY_GROUP: `${h.prefix}-delivery`,

@@ -118,3 +118,7 @@ export async function startEvaluator(o: EvaluatorOptions): Promise<Evaluator> {
     },
   };
 }
+// What a backfill (services/backfill) judges each runs message with: the same classification.
+export { classifyMessage, foldInputOf } from "./message-class.js";
+export type { RunLimits } from "./decode.js";
+export { DEFAULT_MAX_RUN_DEPTH } from "./decode.js";

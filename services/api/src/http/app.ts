@@ -2,6 +2,8 @@ import { projectNames, sql, type Database } from "@runhooks/db";
 import { fastify, type FastifyError, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { countRequest, type ApiCounters } from "../metrics.js";
 import { registerAdminRoutes } from "./admin-routes.js";
+import type { BackfillDeps } from "../backfill/start-backfill.js";
+import { registerBackfillRoutes } from "./backfills-routes.js";
 import { deliveriesRoutes } from "./deliveries-routes.js";
 import { webhooksRoutes } from "./webhooks-routes.js";
 import { registerLangSmithRuleRoutes } from "./langsmith-rules-routes.js";
@@ -32,6 +34,8 @@ export interface AppOptions {
   readonly rateLimit?: { readonly ratePerSecond: number; readonly burst: number };
   /** How long a wrong API key is refused without asking Postgres again (default 5,000 ms). */
   readonly wrongKeyCacheMs?: number;
+  /** Whether the runs topic still holds every run since a time (backfills); unset: not checked. */
+  readonly runsLog?: BackfillDeps["runsLog"];
 }
 
 /** Header values pino must never print. Bodies are never logged at all. */
@@ -111,11 +115,14 @@ export function buildApp(options: AppOptions): FastifyInstance {
       if (admission.reason === "rate_limited") throw new RateLimitedError(admission.retryAfterMs, keys.rate);
       return sendError(reply, 401, "unauthorized", "invalid or revoked API key");
     });
-    registerRuleRoutes(scope, db, limits.rules, options.dryRun);
+    const backfills: BackfillDeps = { db, runsLog: options.runsLog };
+    registerRuleRoutes(scope, db, limits.rules, options.dryRun, backfills);
     registerRotateSecretRoute(scope, db, limits.rules);
+    registerBackfillRoutes(scope, backfills);
     registerLangSmithRuleRoutes(scope, {
       db,
       quotas: limits.rules,
+      backfills,
       sessionNames: (tenantId, ids) => projectNames(db, tenantId, ids),
     });
     registerRuleErrorRoutes(scope, db);

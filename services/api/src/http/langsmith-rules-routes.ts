@@ -17,6 +17,8 @@ import {
   ruleFieldsFromLangSmith,
 } from "../rules/langsmith-rule.js";
 import { patchRule } from "../rules/patch-rule.js";
+import { checkBackfillRange, startBackfill, type BackfillDeps } from "../backfill/start-backfill.js";
+import { sendRangeRefusal } from "./backfills-routes.js";
 import { parseIfMatch, parseRuleDocument } from "../rules/rule-input.js";
 import { etag } from "../rules/rule-view.js";
 import { notFound, sendIssues } from "./errors.js";
@@ -40,6 +42,8 @@ export interface LangSmithRuleRouteOptions {
   readonly quotas: RuleQuotas;
   /** Where `session_name` comes from (default: nowhere, null). */
   readonly sessionNames?: SessionNameLookup;
+  /** Where `backfill_from` starts a backfill (default: the store alone, the range unchecked against retention). */
+  readonly backfills?: BackfillDeps;
 }
 
 const PATH = "/api/v1/runs/rules";
@@ -85,14 +89,31 @@ export function registerLangSmithRuleRoutes(app: FastifyInstance, options: LangS
   app.post(PATH, async (request, reply) => {
     const fields = ruleFieldsFromLangSmith(request.body);
     if (!fields.ok) return sendIssues(reply, "invalid_rule", fields.issues);
-    const document = parseRuleDocument(createdRuleDocument(fields.value), { tenantId: request.tenantId });
+    // `backfill_from` is not part of the rule: it starts a backfill of the new version.
+    const { backfill_from: backfillFrom, ...ruleFields } = fields.value;
+    const document = parseRuleDocument(createdRuleDocument(ruleFields), { tenantId: request.tenantId });
     if (!document.ok) return sendIssues(reply, "invalid_rule", langSmithIssues(document.issues));
+    let range: { fromMs: number; toMs: undefined } | undefined;
+    if (backfillFrom !== undefined) {
+      // Checked before the rule is saved: a refused range creates nothing.
+      const check = await checkBackfillRange(
+        options.backfills ?? { db },
+        backfillFrom,
+        undefined,
+        Date.now(),
+        "backfill_from",
+      );
+      if (!check.ok) return sendRangeRefusal(reply, check, "backfill_from");
+      range = { fromMs: check.fromMs, toMs: undefined };
+    }
     const result = await saveRule(db, {
       tenantId: request.tenantId,
       rule: document.value.rule,
       mode: "create",
       quotas,
     });
+    if (result.ok && range !== undefined)
+      await startBackfill(db, request.tenantId, result.record.rule.id, result.record.version, range);
     return answerSave(request, reply, result, undefined);
   });
 
@@ -117,7 +138,9 @@ export function registerLangSmithRuleRoutes(app: FastifyInstance, options: LangS
       apply: (current) => {
         const fields = ruleFieldsFromLangSmith(request.body, current.rule);
         if (!fields.ok) return fields;
-        const document = parseRuleDocument(patchedRuleDocument(current.rule, fields.value), {
+        // `backfill_from` applies when a rule is created; a patch takes a backfill from POST /rules/:id/backfill.
+        const { backfill_from: _backfillFrom, ...changed } = fields.value;
+        const document = parseRuleDocument(patchedRuleDocument(current.rule, changed), {
           tenantId: request.tenantId,
           pathId: id,
         });

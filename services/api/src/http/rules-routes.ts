@@ -24,6 +24,9 @@ import {
 } from "../rules/rule-input.js";
 import { patchRule } from "../rules/patch-rule.js";
 import { etag, ruleEventView, ruleView } from "../rules/rule-view.js";
+import { backfillView } from "../backfill/backfill-view.js";
+import { checkBackfillRange, startBackfill, type BackfillDeps } from "../backfill/start-backfill.js";
+import { sendRangeRefusal } from "./backfills-routes.js";
 import { notFound, sendError, sendIssues } from "./errors.js";
 import { ruleIdOr400, sendDeleteRefusal, sendSaveRefusal, type IdParams } from "./rule-refusals.js";
 
@@ -78,6 +81,7 @@ export function registerRuleRoutes(
   db: Database,
   quotas: RuleQuotas,
   dryRunLimits: Partial<DryRunRouteLimits> = {},
+  backfills: BackfillDeps = { db },
 ): void {
   const limits: DryRunRouteLimits = { ...DEFAULT_DRY_RUN_ROUTE_LIMITS, ...dryRunLimits };
   async function write(
@@ -93,11 +97,42 @@ export function registerRuleRoutes(
     }
     const ifMatch = parseIfMatch(request.headers["if-match"]);
     if (!ifMatch.ok) return sendIssues(reply, "invalid_request", ifMatch.issues);
-    const document = parseRuleDocument(request.body, { tenantId: request.tenantId, pathId });
+    // `backfill_from` (create only) is not part of the rule: it starts a backfill of the new version.
+    let body: unknown = request.body;
+    let backfillFrom: unknown;
+    if (mode === "create" && typeof body === "object" && body !== null && "backfill_from" in body) {
+      const { backfill_from, ...rest } = body as Record<string, unknown>;
+      backfillFrom = backfill_from;
+      body = rest;
+    }
+    const document = parseRuleDocument(body, { tenantId: request.tenantId, pathId });
     if (!document.ok) return sendIssues(reply, "invalid_rule", document.issues);
     const expected = expectedVersion(ifMatch.value, document.value.version);
     if (!expected.ok) return sendIssues(reply, "invalid_request", expected.issues);
     const dry = request.query.dry_run === "true" || request.query.dry_run === "1";
+    if (backfillFrom !== undefined && backfillFrom !== null) {
+      // Checked before the rule is saved: a refused range creates nothing.
+      const range = await checkBackfillRange(backfills, backfillFrom, undefined, Date.now(), "backfill_from");
+      if (!range.ok) return sendRangeRefusal(reply, range, "backfill_from");
+      const result = await saveRule(db, {
+        tenantId: request.tenantId,
+        rule: document.value.rule,
+        mode,
+        expectedVersion: expected.value,
+        dryRun: dry,
+        quotas,
+      });
+      if (!result.ok || dry) return answerSave(reply, result, expected.value, dry);
+      const started = await startBackfill(db, request.tenantId, result.record.rule.id, result.record.version, range);
+      return reply
+        .header("etag", etag(result.record.version))
+        .code(201)
+        .send({
+          result: result.outcome,
+          rule: ruleView(result.record),
+          backfill: backfillView(started.backfill, Date.now()),
+        });
+    }
     const result = await saveRule(db, {
       tenantId: request.tenantId,
       rule: document.value.rule,

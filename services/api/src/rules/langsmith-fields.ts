@@ -14,7 +14,7 @@ export const LANGSMITH_LATER_FIELDS: readonly LangSmithLaterField[] = ["trace_fi
  * pass the field to the runhooks rule document under the same name (where the rule's own validation
  * judges it) and show it back from the stored rule.
  */
-export const LANGSMITH_FIELDS_NOT_YET_SUPPORTED: readonly LangSmithLaterField[] = ["backfill_from"];
+export const LANGSMITH_FIELDS_NOT_YET_SUPPORTED: readonly LangSmithLaterField[] = [];
 
 /** What each later field does in LangSmith, for the refusal's message. */
 export const LATER_FIELD_MEANING: Readonly<Record<LangSmithLaterField, string>> = {

@@ -1,0 +1,57 @@
+import { MAX_TRACE_HORIZON_SECONDS } from "@runhooks/contracts";
+import { DEFAULT_EVALUATOR_GROUP, DEFAULT_MAX_RUN_DEPTH } from "@runhooks/evaluator";
+import { DEFAULT_TRACE_HORIZON_SECONDS, DEFAULT_TRACE_LIMITS } from "@runhooks/rules";
+import { ServiceEnv, parseEnv, refineServiceEnv } from "@runhooks/telemetry";
+import { z } from "zod";
+
+/**
+ * The backfill service's configuration (DESIGN.md §4 "Backfills"). The settings that decide a run's
+ * fate (run size and depth, trace horizon and limits) must equal the evaluator's, or a backfill would
+ * judge runs differently from the live rule.
+ */
+export const BackfillEnv = ServiceEnv.extend({
+  /** The key(s) opening webhook secrets at rest, as delivery's: a backfill stores one delivery per webhook. */
+  RUNHOOKS_SECRETS_KEY: z.string().optional(),
+  RUNHOOKS_SECRETS_KEY_FILE: z.string().optional(),
+  /** Runs judged per second at most, per backfill process: live traffic keeps the rest. */
+  RUNHOOKS_BACKFILL_MAX_RUNS_PER_S: z.coerce.number().int().min(1).default(20_000),
+  /** Backfills pause while the live evaluators' group lags the runs topic by more messages than this. */
+  RUNHOOKS_BACKFILL_MAX_LIVE_LAG: z.coerce.number().int().min(1).default(5_000),
+  /** How long a backfill stays its owner's after its last renewal; a killed owner's is resumed after it. */
+  RUNHOOKS_BACKFILL_LEASE_MS: z.coerce.number().int().min(500).max(600_000).default(15_000),
+  /** How often an idle process looks for a backfill to run. */
+  RUNHOOKS_BACKFILL_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
+  /** The process' nice value: the evaluators and delivery on the same host go first. */
+  RUNHOOKS_BACKFILL_NICE: z.coerce.number().int().min(0).max(19).default(10),
+  /** Bytes fetched per runs partition per batch: each batch is stored with a checkpoint. */
+  RUNHOOKS_BACKFILL_FETCH_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
+  /** The live evaluators' consumer group, whose lag throttles backfills. */
+  RUNHOOKS_EVALUATOR_GROUP: z.string().min(1).default(DEFAULT_EVALUATOR_GROUP),
+  RUNHOOKS_MAX_RUN_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(512 * 1024),
+  RUNHOOKS_MAX_RUN_DEPTH: z.coerce.number().int().min(8).max(1000).default(DEFAULT_MAX_RUN_DEPTH),
+  RUNHOOKS_TRACE_HORIZON_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_TRACE_HORIZON_SECONDS)
+    .default(DEFAULT_TRACE_HORIZON_SECONDS),
+  RUNHOOKS_MAX_OPEN_TRACES: z.coerce.number().int().min(100).default(DEFAULT_TRACE_LIMITS.maxTraces),
+  RUNHOOKS_MAX_HELD_RUN_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024 * 1024)
+    .default(DEFAULT_TRACE_LIMITS.maxHeldBytes),
+}).superRefine(refineServiceEnv);
+export type BackfillEnv = z.infer<typeof BackfillEnv>;
+
+export function readBackfillEnv(env: NodeJS.ProcessEnv = process.env): BackfillEnv {
+  return parseEnv(BackfillEnv, env, "backfill configuration");
+}

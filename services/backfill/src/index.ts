@@ -1,0 +1,135 @@
+import { claimBackfill, connectDatabase, migrate, requireSecretsKeyring, type SecretKeyring } from "@runhooks/db";
+import { createKafka, kafkaSecurityOf, topicNames, type KafkaSecurity } from "@runhooks/kafka";
+import type { TraceLimits } from "@runhooks/rules";
+import { jsonLogger, type Logger } from "@runhooks/telemetry";
+import type { BackfillEnv } from "./env.js";
+import type { BackfillContext } from "./context.js";
+import { runBackfill, type RunOutcome } from "./runner.js";
+
+export { BackfillEnv, readBackfillEnv } from "./env.js";
+export { groupLag, throttleWaitMs } from "./throttle.js";
+export { backfillBody } from "./window-body.js";
+
+export interface BackfillOptions {
+  readonly brokers: readonly string[];
+  readonly kafkaSecurity?: KafkaSecurity;
+  readonly databaseUrl: string;
+  /** The keys opening webhook secrets (RUNHOOKS_SECRETS_KEY): a version's webhooks cannot be read without them. */
+  readonly secrets: SecretKeyring | undefined;
+  readonly topicPrefix: string;
+  readonly instanceId: string;
+  readonly maxRunsPerS: number;
+  readonly maxLiveLag: number;
+  readonly leaseMs: number;
+  readonly pollMs: number;
+  /** Bytes fetched per partition per batch (default 1 MiB). */
+  readonly fetchBytes?: number;
+  readonly evaluatorGroup: string;
+  readonly maxRunBytes: number;
+  readonly maxRunDepth: number;
+  readonly traceHorizonSeconds: number;
+  readonly traceLimits: TraceLimits;
+  readonly migrate?: boolean;
+  readonly log?: Logger;
+  /** Told of each run's end (tests and the bench wait on it). */
+  readonly onRunEnd?: (backfillId: string, outcome: RunOutcome) => void;
+}
+
+export function backfillOptionsFromEnv(env: BackfillEnv, log: Logger): BackfillOptions {
+  return {
+    brokers: env.KAFKA_BROKERS,
+    kafkaSecurity: kafkaSecurityOf(env),
+    databaseUrl: env.DATABASE_URL,
+    secrets: requireSecretsKeyring(env),
+    topicPrefix: env.RUNHOOKS_TOPIC_PREFIX,
+    instanceId: env.RUNHOOKS_INSTANCE_ID,
+    maxRunsPerS: env.RUNHOOKS_BACKFILL_MAX_RUNS_PER_S,
+    maxLiveLag: env.RUNHOOKS_BACKFILL_MAX_LIVE_LAG,
+    leaseMs: env.RUNHOOKS_BACKFILL_LEASE_MS,
+    pollMs: env.RUNHOOKS_BACKFILL_POLL_MS,
+    fetchBytes: env.RUNHOOKS_BACKFILL_FETCH_BYTES,
+    evaluatorGroup: env.RUNHOOKS_EVALUATOR_GROUP,
+    maxRunBytes: env.RUNHOOKS_MAX_RUN_BYTES,
+    maxRunDepth: env.RUNHOOKS_MAX_RUN_DEPTH,
+    traceHorizonSeconds: env.RUNHOOKS_TRACE_HORIZON_SECONDS,
+    traceLimits: { maxTraces: env.RUNHOOKS_MAX_OPEN_TRACES, maxHeldBytes: env.RUNHOOKS_MAX_HELD_RUN_BYTES },
+    log,
+  };
+}
+
+export interface BackfillService {
+  stop(): Promise<void>;
+}
+
+/**
+ * The backfill service (DESIGN.md §4 "Backfills"): claims one backfill at a time (oldest first, under a
+ * lease), runs it to its end, and looks again; idle, it looks every `pollMs`. Several processes share
+ * the backfills; a backfill is run by one at a time.
+ */
+export async function startBackfillService(o: BackfillOptions): Promise<BackfillService> {
+  const log = o.log ?? jsonLogger("backfill", "info");
+  const db = connectDatabase({
+    url: o.databaseUrl,
+    poolSize: 4,
+    applicationName: `runhooks-backfill-${o.instanceId}`,
+    secrets: o.secrets,
+  });
+  if (o.migrate ?? true) await migrate(db);
+  const kafka = createKafka({
+    brokers: o.brokers,
+    clientId: `runhooks-backfill-${o.instanceId}`,
+    security: o.kafkaSecurity,
+    logger: (level, message, fields) => log(level, message, fields),
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  let stopping = false;
+  let wake: () => void = () => {};
+  const ctx: BackfillContext = {
+    db,
+    kafka,
+    admin,
+    topics: topicNames(o.topicPrefix),
+    log,
+    o: {
+      topicPrefix: o.topicPrefix,
+      leaseMs: o.leaseMs,
+      fetchBytes: o.fetchBytes ?? 1024 * 1024,
+      maxRunsPerS: o.maxRunsPerS,
+      maxLiveLag: o.maxLiveLag,
+      evaluatorGroup: o.evaluatorGroup,
+      limits: { maxBytes: o.maxRunBytes, maxDepth: o.maxRunDepth },
+      traceHorizonSeconds: o.traceHorizonSeconds,
+      traceLimits: o.traceLimits,
+    },
+    stopping: () => stopping,
+  };
+  const loop = (async () => {
+    while (!stopping) {
+      const job = await claimBackfill(db, o.instanceId, o.leaseMs).catch((error: unknown) => {
+        log("warn", "could not look for a backfill", { error: String(error) });
+        return undefined;
+      });
+      if (job === undefined) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, o.pollMs);
+        });
+        continue;
+      }
+      log("info", "running a backfill", { backfill_id: job.id, rule_id: job.ruleId, fencing_token: job.fencingToken });
+      const outcome = await runBackfill(ctx, job);
+      log("info", "backfill run ended", { backfill_id: job.id, outcome });
+      o.onRunEnd?.(job.id, outcome);
+    }
+  })();
+  return {
+    async stop() {
+      stopping = true;
+      wake();
+      await loop;
+      await admin.disconnect().catch(() => {});
+      await db.dispose();
+    },
+  };
+}
