@@ -1,4 +1,5 @@
 import { apiOptionsFromEnv, readApiEnv } from "@runhooks/api";
+import { backfillOptionsFromEnv, readBackfillEnv } from "@runhooks/backfill";
 import { readConfig } from "@runhooks/cli";
 import { deliveryOptionsFromEnv, readDeliveryEnv } from "@runhooks/delivery";
 import { evaluatorOptionsFromEnv, readEvaluatorEnv } from "@runhooks/evaluator";
@@ -11,6 +12,7 @@ const quiet = () => undefined;
 const base = {
   KAFKA_BROKERS: "kafka-1.example:9096",
   DATABASE_URL: "postgres://runhooks@127.0.0.1:5432/runhooks",
+  RUNHOOKS_SECRETS_KEY: "Xl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl4",
 };
 const PASSWORD = "pw-Sentinel-0d9e";
 const secure = {
@@ -28,6 +30,7 @@ const readers: [string, (env: Record<string, string>) => unknown][] = [
   ["ingest", (env) => ingestOptionsFromEnv(readIngestEnv(env), quiet).kafkaSecurity],
   ["evaluator", (env) => evaluatorOptionsFromEnv(readEvaluatorEnv(env), quiet).kafkaSecurity],
   ["delivery", (env) => deliveryOptionsFromEnv(readDeliveryEnv(env), quiet).kafkaSecurity],
+  ["backfill", (env) => backfillOptionsFromEnv(readBackfillEnv(env), quiet).kafkaSecurity],
   ["cli", (env) => readConfig(env).kafkaSecurity],
   // What startStack hands the admin client that creates the topics.
   ["infra", (env) => kafkaSecurityOf(readInfraEnv(env))],

@@ -3,7 +3,11 @@ import { readApiEnv } from "../src/env.js";
 import { DEFAULT_API_LIMITS } from "../src/limits.js";
 import { apiOptionsFromEnv } from "../src/options.js";
 
-const base = { DATABASE_URL: "postgres://u:p@127.0.0.1:5432/db", KAFKA_BROKERS: "127.0.0.1:9092, 127.0.0.1:9093" };
+const base = {
+  DATABASE_URL: "postgres://u:p@127.0.0.1:5432/db",
+  KAFKA_BROKERS: "127.0.0.1:9092, 127.0.0.1:9093",
+  RUNHOOKS_SECRETS_KEY: "Xl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl4",
+};
 
 describe("the API's configuration", () => {
   it("maps the environment's defaults to the API's options", () => {
@@ -22,7 +26,13 @@ describe("the API's configuration", () => {
       dryRun: { maxRuns: 1000, maxBytes: 4 * 1024 * 1024, maxSteps: 2_000_000 },
       rateLimit: { ratePerSecond: 100, burst: 1000 },
       wrongKeyCacheMs: 5000,
+      secrets: expect.any(Object) as unknown,
     });
+  });
+
+  it("refuses to start without the secrets key, saying which variable to set", () => {
+    const { RUNHOOKS_SECRETS_KEY: _key, ...keyless } = base;
+    expect(() => apiOptionsFromEnv(readApiEnv(keyless))).toThrow(/RUNHOOKS_SECRETS_KEY is required/);
   });
 
   it("takes every setting it is given, and the caller's logger over the level", () => {

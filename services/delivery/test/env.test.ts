@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { deliveryOptionsFromEnv, readDeliveryEnv } from "@runhooks/delivery";
 
-const base = { KAFKA_BROKERS: "127.0.0.1:9092", DATABASE_URL: "postgres://runhooks@127.0.0.1:5432/runhooks" };
+const base = {
+  KAFKA_BROKERS: "127.0.0.1:9092",
+  DATABASE_URL: "postgres://runhooks@127.0.0.1:5432/runhooks",
+  RUNHOOKS_SECRETS_KEY: "Xl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl5eXl4",
+};
 const options = (extra: Record<string, string>) =>
   deliveryOptionsFromEnv(readDeliveryEnv({ ...base, ...extra }), () => undefined);
 
