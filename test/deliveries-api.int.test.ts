@@ -186,6 +186,16 @@ describe("the deliveries API", () => {
     const body = JSON.parse(got[0]!.body.toString()) as { rule_id: string; runs: { name: string }[] };
     expect(body).toMatchObject({ rule_id: ruleId, runs: [{ name: "runhooks test send" }] });
     expect((await post(`/rules/${ruleId}/webhooks/${randomUUID()}/test`)).status).toBe(404);
+    // A disabled webhook is sent no test either: a 409 that says how to enable it, nothing queued.
+    await h.db.query(
+      sql`UPDATE webhook_health SET state = 'disabled', disabled_at = now() WHERE rule_id = ${ruleId} AND webhook_id = ${webhookId}`,
+    );
+    const refused = await post<{ error: string; message: string }>(`/rules/${ruleId}/webhooks/${webhookId}/test`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toBe("webhook_disabled");
+    expect(refused.body.message).toMatch(/enable/);
+    expect((await post(`/rules/${ruleId}/webhooks/${webhookId}/enable`)).status).toBe(200);
+    expect(receiver.received.length).toBe(before + 1);
     // The test send is a delivery of its own, not one of the rule's windows: put the list back as it was.
     await h.db.query(sql`DELETE FROM deliveries WHERE id = ${sent.body.delivery_id}`);
   });

@@ -14,6 +14,7 @@ const OPERATION: Record<AclOperation, number> = {
   Write: AclOperationTypes.WRITE,
   Describe: AclOperationTypes.DESCRIBE,
   DescribeConfigs: AclOperationTypes.DESCRIBE_CONFIGS,
+  Delete: AclOperationTypes.DELETE,
 };
 
 /** An entry as kafkajs' CreateAcls takes it: ALLOW, from any host. */

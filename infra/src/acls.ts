@@ -32,7 +32,7 @@ export interface AclNames {
 
 export type AclResourceType = "topic" | "group" | "transactional-id";
 /** Kafka's operation names. Describe is not listed where Read or Write implies it. */
-export type AclOperation = "Read" | "Write" | "Describe" | "DescribeConfigs";
+export type AclOperation = "Read" | "Write" | "Describe" | "DescribeConfigs" | "Delete";
 
 /** One ALLOW rule, for any host. */
 export interface AclEntry {
@@ -74,6 +74,7 @@ export function runhooksAcls(names: AclNames, principals: Principals = DEFAULT_P
       topic(t.rules, "Write", "the outbox relay publishes rule versions"),
       topic(t.rules, "Read", "the relay reads the topic's tail when it takes over"),
       topic(t.rules, "DescribeConfigs", "checks the topic's declared settings at start"),
+      topic(t.runs, "Describe", "checks a backfill's range against the runs topic's retention"),
       topic(t.ruleErrors, "Read", "stores rule errors for GET /rules/:id/errors"),
       topic(t.ruleErrors, "DescribeConfigs", "checks the topic's declared settings at start"),
       group(names.apiRuleErrorsGroup, "literal", "its rule-errors consumer group"),
@@ -108,6 +109,17 @@ export function runhooksAcls(names: AclNames, principals: Principals = DEFAULT_P
       topic(t.windowsDlq, "Write", "window messages it refuses, with the reason"),
       topic(t.events, "Write", "operational events: deliveries given up, webhooks disabled and recovered"),
       group(names.deliveryGroup, "literal", "the windows consumer group"),
+      // The backfill service runs as delivery's principal (it stores windows and deliveries as delivery does).
+      topic(t.runs, "Read", "backfill: reads the runs of a backfill's range"),
+      group(`${names.topicPrefix}.backfill.`, "prefixed", "backfill: one throw-away group per backfill run"),
+      {
+        ...group(`${names.topicPrefix}.backfill.`, "prefixed", "backfill: deletes its group when done"),
+        operation: "Delete",
+      },
+      {
+        ...group(names.evaluatorGroup, "literal", "backfill: reads the live evaluators' lag to give way"),
+        operation: "Describe",
+      },
     ],
     producer: [topic(t.runs, "Write", "writes runs, and nothing else")],
   };

@@ -32,8 +32,8 @@ function keyText(keyring: SecretKeyring): string[] {
 /**
  * Generates a key, writes it to the key file before the old ones (so everything reads both while the
  * values move), re-seals every stored value under it batch by batch with progress, then drops the old
- * keys from the file (`--keep-old` leaves them). Services read the key at start: restart the API and
- * delivery once it is done.
+ * keys from the file (`--keep-old` leaves them). Services read the key at start: restart the API,
+ * delivery and backfill once it is done.
  */
 export async function rotateSecretsKey(
   databaseUrl: string,
@@ -70,7 +70,7 @@ export async function rotateSecretsKey(
     await writeKeys(file, [fresh]);
     say(`old keys dropped from ${file}`);
   }
-  say("restart the API and delivery so that they read the new key");
+  say("restart the API, delivery and backfill so that they read the new key");
   return 0;
 }
 

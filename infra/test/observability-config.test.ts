@@ -109,6 +109,7 @@ describe("infra/docker-compose.yml", () => {
     expect(Object.keys(compose.services).sort()).toEqual(
       [
         "api",
+        "backfill",
         "delivery",
         "evaluator",
         "ingest",
@@ -143,7 +144,7 @@ describe("infra/docker-compose.yml", () => {
   });
 
   it("runs each service's real entry point, built from this repository", () => {
-    for (const name of ["api", "evaluator", "delivery"]) {
+    for (const name of ["api", "evaluator", "delivery", "backfill"]) {
       const command = compose.services[name]!.command!;
       expect(
         existsSync(join(repo, command[1]!.replace("/dist/", "/src/").replace(/\.js$/, ".ts"))),

@@ -140,7 +140,7 @@ export async function claimDeliveries(db: Queryable, o: ClaimOptions): Promise<C
       tenantId: r.tenant_id,
       ruleId: r.rule_id,
       ruleVersion: r.rule_version,
-      // Rows stored under an older redaction are shown, logged and published as redaction stands now.
+      // Redacted again: a stored URL is shown, logged and published with every token redactUrl knows.
       url: redactUrl(r.url),
       origin: r.origin,
       traceId: r.trace_id,

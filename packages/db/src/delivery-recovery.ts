@@ -24,7 +24,8 @@ export interface RecoverResult {
 /**
  * Queues a tenant's failed and skipped deliveries created in [since, until) again, oldest first, at
  * most `limit`: a manual round due now (the retry policy applies afresh). Succeeded, pending, in-flight
- * and cancelled deliveries are left as they are.
+ * and cancelled deliveries are left as they are, and so are those whose window body retention removed
+ * (they could only fail).
  */
 export async function recoverDeliveries(db: Queryable, tenantId: string, f: RecoverFilter): Promise<RecoverResult> {
   const limit = Math.min(f.limit ?? MAX_RECOVER_PER_CALL, MAX_RECOVER_PER_CALL);
@@ -33,6 +34,7 @@ export async function recoverDeliveries(db: Queryable, tenantId: string, f: Reco
     sql`status IN ('failed', 'skipped')`,
     sql`created_at >= ${f.since}`,
     sql`created_at < ${f.until ?? new Date()}`,
+    sql`EXISTS (SELECT 1 FROM delivery_windows w WHERE w.window_id = deliveries.window_id AND w.payload IS NOT NULL)`,
   ];
   if (f.ruleId !== undefined) conditions.push(sql`rule_id = ${f.ruleId}`);
   if (f.webhookId !== undefined) conditions.push(sql`webhook_id = ${f.webhookId}`);

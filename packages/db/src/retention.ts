@@ -20,12 +20,13 @@ export async function deleteWindowBodies(db: Queryable, before: Date, limit: num
   return rows.length;
 }
 
-/** Deletes deliveries finished before `before`, with their attempts. */
+/** Deletes deliveries finished (sent, given up, skipped or cancelled) before `before`, with their attempts. */
 export async function deleteDeliveryRecords(db: Queryable, before: Date, limit: number): Promise<number> {
   const rows = (await db.query(sql`
     WITH expired AS (
       SELECT d.id FROM deliveries d
-      WHERE d.status IN ('succeeded', 'failed') AND d.completed_at < ${before}
+      WHERE d.status IN ('succeeded', 'failed', 'skipped', 'cancelled')
+        AND coalesce(d.completed_at, d.updated_at) < ${before}
         AND NOT EXISTS (SELECT 1 FROM delivery_attempts a WHERE a.delivery_id = d.id AND a.published_at IS NULL)
       LIMIT ${limit} FOR UPDATE SKIP LOCKED),
     attempts AS (DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT id FROM expired))

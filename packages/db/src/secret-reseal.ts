@@ -53,6 +53,7 @@ export async function countPlaintextRows(db: Queryable): Promise<number> {
     SELECT 1 FROM jsonb_array_elements(rule -> 'webhooks') w
     WHERE left(w ->> 'url', 7) <> 'enc:v1:'
        OR left(coalesce(w ->> 'signing_secret', 'enc:v1:'), 7) <> 'enc:v1:'
+       OR left(coalesce(w -> 'previous_signing_secret' ->> 'secret', 'enc:v1:'), 7) <> 'enc:v1:'
        OR EXISTS (SELECT 1 FROM jsonb_each_text(coalesce(w -> 'headers', '{}'::jsonb)) h WHERE left(h.value, 7) <> 'enc:v1:'))`;
   const rows = (await db.query(sql`
     SELECT (SELECT count(*) FROM rules WHERE ${plaintext}) + (SELECT count(*) FROM rule_events WHERE ${plaintext}) AS n`)) as {

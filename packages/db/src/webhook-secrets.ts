@@ -4,8 +4,8 @@ import type { StoredWebhook } from "./webhook-resolution.js";
 
 /**
  * What of a webhook is sealed at rest: its URL (whole: query tokens, path tokens and userinfo alike,
- * whatever a redaction rule would call a secret), every header value and the signing secret. Its id
- * and header names stay readable.
+ * whatever a redaction rule would call a secret), every header value, the signing secret and the one
+ * a rotation keeps signing until its `until`. Its id, header names and that `until` stay readable.
  */
 
 /** Seals a webhook whose values are plaintext. */
@@ -17,6 +17,14 @@ export function sealWebhook(keyring: SecretKeyring, webhook: StoredWebhook): Sto
     url: seal(webhook.url),
     headers: Object.fromEntries(Object.entries(webhook.headers).map(([name, value]) => [name, seal(value)])),
     ...(webhook.signing_secret === undefined ? {} : { signing_secret: seal(webhook.signing_secret) }),
+    ...(webhook.previous_signing_secret === undefined
+      ? {}
+      : {
+          previous_signing_secret: {
+            ...webhook.previous_signing_secret,
+            secret: seal(webhook.previous_signing_secret.secret),
+          },
+        }),
   };
 }
 
@@ -39,6 +47,14 @@ export function openWebhook(keyring: SecretKeyring, webhook: StoredWebhook, wher
       Object.entries(webhook.headers).map(([name, value]) => [name, open(value, `header ${name}`)]),
     ),
     ...(webhook.signing_secret === undefined ? {} : { signing_secret: open(webhook.signing_secret, "signing_secret") }),
+    ...(webhook.previous_signing_secret === undefined
+      ? {}
+      : {
+          previous_signing_secret: {
+            ...webhook.previous_signing_secret,
+            secret: open(webhook.previous_signing_secret.secret, "previous_signing_secret"),
+          },
+        }),
   };
 }
 
@@ -49,6 +65,7 @@ export function isSealedUnder(webhook: StoredWebhook, keyId: string): boolean {
     webhook.url,
     ...Object.values(webhook.headers),
     ...(webhook.signing_secret === undefined ? [] : [webhook.signing_secret]),
+    ...(webhook.previous_signing_secret === undefined ? [] : [webhook.previous_signing_secret.secret]),
   ].every((v) => v.startsWith(prefix));
 }
 

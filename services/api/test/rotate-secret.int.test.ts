@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment --
    the JSON answers of the API under test; the assertions are what check their shape. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { webhooksOfRuleVersion } from "@runhooks/db";
+import { sql, webhooksOfRuleVersion } from "@runhooks/db";
 import { startTestApi, type TestApi } from "./support/api-harness.js";
 
 const OLD = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -47,6 +47,14 @@ describe("POST /rules/:id/webhooks/:webhook_id/rotate-secret", () => {
     const stored = await webhooksOfRuleVersion(api.database.db, ruleId, 2);
     expect(stored?.[0]).toMatchObject({ signing_secret: secret, previous_signing_secret: { secret: OLD } });
     expect(stored?.[1]?.previous_signing_secret).toBeUndefined();
+    // ... sealed at rest, both of them: neither table's text holds either secret.
+    const tables = JSON.stringify(
+      await api.database.db.query(sql`
+        SELECT rule FROM rules WHERE rule_id = ${ruleId}
+        UNION ALL SELECT rule FROM rule_events WHERE rule_id = ${ruleId}`),
+    );
+    expect(tables).not.toContain(OLD.slice("whsec_".length));
+    expect(tables).not.toContain(secret.slice("whsec_".length));
 
     // Read back and sent back unchanged (GitOps round trip): nothing changes, the overlap stays.
     const read = await api.call("GET", `/rules/${ruleId}`, { key });

@@ -1,5 +1,6 @@
 import { Id, describeIssues, redactUrl, redactWebhook, toFieldIssues, type FieldIssue } from "@runhooks/contracts";
 import {
+  disabledWebhooks,
   MAX_RECOVER_PER_CALL,
   endTestSend,
   queueTestSend,
@@ -146,6 +147,14 @@ export function webhooksRoutes(options: WebhooksRoutesOptions): FastifyPluginAsy
       const webhook = rule?.rule.webhooks.find((w) => w.id === params.data.webhook_id);
       if (!rule || !webhook)
         return reply.code(404).send({ error: "not_found", message: "no such webhook in the rule's current version" });
+      // A disabled webhook is sent nothing, a test neither: its sample would wait as a skipped delivery.
+      const disabled = await disabledWebhooks(db, [{ ruleId: rule.rule.id, webhookId: webhook.id }]);
+      if (disabled.size > 0) {
+        return reply.code(409).send({
+          error: "webhook_disabled",
+          message: `webhook ${webhook.id} is disabled: enable it first (POST /rules/${rule.rule.id}/webhooks/${webhook.id}/enable, or runhooks webhooks enable)`,
+        });
+      }
       const sample = samplePayload(tenantId, rule.rule.id, Date.now());
       const deliveryId = await queueTestSend(db, {
         tenantId,
