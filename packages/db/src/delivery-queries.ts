@@ -107,17 +107,19 @@ export type RedeliverResult =
   /** Pending or in flight: it will be attempted anyway. */
   | { readonly ok: false; readonly reason: "in_progress"; readonly delivery: DeliveryRecord }
   /** Its window's body is past retention: there is nothing to send again. */
-  | { readonly ok: false; readonly reason: "body_expired"; readonly delivery: DeliveryRecord };
+  | { readonly ok: false; readonly reason: "body_expired"; readonly delivery: DeliveryRecord }
+  /** Its webhook was removed from the rule (or the rule deleted): there is nowhere to send it. */
+  | { readonly ok: false; readonly reason: "cancelled"; readonly delivery: DeliveryRecord };
 
 /**
- * Queues a finished delivery (failed, or succeeded) for one more round, due now: its next attempt is
- * recorded with trigger `manual`, and the retry policy applies afresh.
+ * Queues a finished delivery (failed, succeeded, or skipped while its webhook was disabled) for one more
+ * round, due now: its next attempt is recorded with trigger `manual`, and the retry policy applies afresh.
  */
 export async function redeliver(db: Queryable, tenantId: string, deliveryId: string): Promise<RedeliverResult> {
   const rows = (await db.query(sql`
     UPDATE deliveries SET status = 'pending', next_attempt_at = now(), next_trigger = 'manual', round_attempts = 0,
       completed_at = NULL, updated_at = now()
-    WHERE id = ${deliveryId} AND tenant_id = ${tenantId} AND status IN ('succeeded', 'failed')
+    WHERE id = ${deliveryId} AND tenant_id = ${tenantId} AND status IN ('succeeded', 'failed', 'skipped')
       AND EXISTS (SELECT 1 FROM delivery_windows w WHERE w.window_id = deliveries.window_id AND w.payload IS NOT NULL)
     RETURNING ${DELIVERY_COLUMNS}`)) as DeliveryRow[];
   if (rows[0]) return { ok: true, delivery: toDelivery(rows[0]) };
@@ -126,8 +128,10 @@ export async function redeliver(db: Queryable, tenantId: string, deliveryId: str
   if (!existing[0]) return { ok: false, reason: "not_found" };
   const delivery = toDelivery(existing[0]);
   // Finished, yet not queued: retention dropped its window's body.
-  return delivery.status === "succeeded" || delivery.status === "failed"
-    ? { ok: false, reason: "body_expired", delivery }
+  if (delivery.status === "succeeded" || delivery.status === "failed" || delivery.status === "skipped")
+    return { ok: false, reason: "body_expired", delivery };
+  return delivery.status === "cancelled"
+    ? { ok: false, reason: "cancelled", delivery }
     : { ok: false, reason: "in_progress", delivery };
 }
 

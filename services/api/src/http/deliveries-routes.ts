@@ -139,9 +139,15 @@ export function deliveriesRoutes(options: DeliveriesRoutesOptions): FastifyPlugi
           message: "the window's body is past retention (RUNHOOKS_RETENTION_BODY_DAYS); it cannot be sent again",
           delivery: deliveryJson(result.delivery),
         });
+      if (result.reason === "cancelled")
+        return reply.code(409).send({
+          error: "cancelled",
+          message: "the delivery was cancelled: its webhook is no longer in the rule (or the rule was deleted)",
+          delivery: deliveryJson(result.delivery),
+        });
       return reply.code(409).send({
         error: "in_progress",
-        message: `the delivery is ${result.delivery.status}; it can be redelivered once it has succeeded or failed`,
+        message: `the delivery is ${result.delivery.status}; it can be redelivered once it has succeeded, failed or been skipped`,
         delivery: deliveryJson(result.delivery),
       });
     });
