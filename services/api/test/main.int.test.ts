@@ -2,7 +2,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
-import { createTestDatabase, uniquePrefix, type TestDatabase } from "../../../test/support/stack.js";
+import { createTestDatabase, uniquePrefix, type TestDatabase, TEST_SECRETS_KEY } from "../../../test/support/stack.js";
 
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 const mainScript = fileURLToPath(new URL("../src/main.ts", import.meta.url));
@@ -36,6 +36,7 @@ describe("the API service's main", () => {
     const main = startMain({
       DATABASE_URL: database.url,
       KAFKA_BROKERS: inject("kafkaBrokers").join(","),
+      RUNHOOKS_SECRETS_KEY: TEST_SECRETS_KEY,
       RUNHOOKS_TOPIC_PREFIX: uniquePrefix("main"),
       RUNHOOKS_API_PORT: "0",
       RUNHOOKS_LOG_LEVEL: "warn",
