@@ -4,7 +4,7 @@ import { sql, type Queryable } from "@databases/pg";
  * Purging old secrets from the rule history. A version's webhooks lose their URL, header values and
  * signing secret (each becomes `***`; ids and header names stay) once the version was superseded —
  * or, for a deleted rule, deleted — before `before`, and no delivery of it is still pending or in
- * flight. A purged version delivers nothing: `webhooksOfRuleVersion` answers it as unknown, so a
+ * flight and no backfill of it is pending or running. A purged version delivers nothing: `webhooksOfRuleVersion` answers it as unknown, so a
  * replay of its windows stores them without deliveries. The current version of a live rule is never
  * purged. Batched by id, so no lock is held for long; running it again purges what became eligible.
  */
@@ -31,6 +31,8 @@ export async function purgeHistoryBatch(db: Queryable, before: Date, limit: numb
         )
         AND NOT EXISTS (SELECT 1 FROM deliveries d
                         WHERE d.rule_id = e.rule_id AND d.rule_version = e.version AND d.status IN ('pending', 'in_flight'))
+        AND NOT EXISTS (SELECT 1 FROM backfills b
+                        WHERE b.rule_id = e.rule_id AND b.rule_version = e.version AND b.state IN ('pending', 'running'))
       ORDER BY e.id LIMIT ${limit} FOR UPDATE SKIP LOCKED)
     UPDATE rule_events SET rule = jsonb_set(rule, '{webhooks}', ${PURGED_WEBHOOKS}), secrets_purged_at = now()
     WHERE id IN (SELECT id FROM eligible)

@@ -47,14 +47,15 @@ export async function resealBatch(
   return { next: rows.length < limit ? undefined : rows.at(-1)?.k, scanned: rows.length, resealed };
 }
 
-/** Rows of rules and rule_events holding a webhook value that is not sealed. */
+/** Rows of rules and rule_events holding a webhook value that is neither sealed nor purged. */
 export async function countPlaintextRows(db: Queryable): Promise<number> {
   const plaintext = sql`EXISTS (
     SELECT 1 FROM jsonb_array_elements(rule -> 'webhooks') w
-    WHERE left(w ->> 'url', 7) <> 'enc:v1:'
+    WHERE (left(w ->> 'url', 7) <> 'enc:v1:' AND w ->> 'url' <> '***')
        OR left(coalesce(w ->> 'signing_secret', 'enc:v1:'), 7) <> 'enc:v1:'
        OR left(coalesce(w -> 'previous_signing_secret' ->> 'secret', 'enc:v1:'), 7) <> 'enc:v1:'
-       OR EXISTS (SELECT 1 FROM jsonb_each_text(coalesce(w -> 'headers', '{}'::jsonb)) h WHERE left(h.value, 7) <> 'enc:v1:'))`;
+       OR EXISTS (SELECT 1 FROM jsonb_each_text(coalesce(w -> 'headers', '{}'::jsonb)) h
+                  WHERE left(h.value, 7) <> 'enc:v1:' AND h.value <> '***'))`;
   const rows = (await db.query(sql`
     SELECT (SELECT count(*) FROM rules WHERE ${plaintext}) + (SELECT count(*) FROM rule_events WHERE ${plaintext}) AS n`)) as {
     n: bigint | number | string;

@@ -58,7 +58,10 @@ export function openWebhook(keyring: SecretKeyring, webhook: StoredWebhook, wher
   };
 }
 
-/** Whether every secret of the webhook is sealed under `keyId`. */
+/** What a purge leaves of a secret (secret-purge.ts): nothing to seal. */
+const PURGED = "***";
+
+/** Whether every secret of the webhook is sealed under `keyId` (or purged). */
 export function isSealedUnder(webhook: StoredWebhook, keyId: string): boolean {
   const prefix = `enc:v1:${keyId}:`;
   return [
@@ -66,7 +69,7 @@ export function isSealedUnder(webhook: StoredWebhook, keyId: string): boolean {
     ...Object.values(webhook.headers),
     ...(webhook.signing_secret === undefined ? [] : [webhook.signing_secret]),
     ...(webhook.previous_signing_secret === undefined ? [] : [webhook.previous_signing_secret.secret]),
-  ].every((v) => v.startsWith(prefix));
+  ].every((v) => v === PURGED || v.startsWith(prefix));
 }
 
 /** A rule version with its webhooks sealed (the form rules and rule_events hold). */

@@ -173,6 +173,12 @@ describe("webhook secrets at rest", () => {
       headers: { authorization: "***" },
     });
     expect(await webhooksOfRuleVersion(database.db, gone.id, 2)).toBeUndefined();
+    // What a purge leaves is neither plaintext to seal nor anything to purge again.
+    expect(await countPlaintextRows(database.db)).toBe(0);
+    expect(await purgeHistorySecrets(database.db, new Date(Date.now() + 60_000))).toEqual({
+      versions: 0,
+      deletedRules: 0,
+    });
   });
 });
 
