@@ -1,13 +1,11 @@
-import { MAX_TRACE_HORIZON_SECONDS } from "@runhooks/contracts";
-import { DEFAULT_EVALUATOR_GROUP, DEFAULT_MAX_RUN_DEPTH } from "@runhooks/evaluator";
-import { DEFAULT_TRACE_HORIZON_SECONDS, DEFAULT_TRACE_LIMITS } from "@runhooks/rules";
+import { DEFAULT_EVALUATOR_GROUP, JudgingEnv } from "@runhooks/evaluator";
 import { ServiceEnv, parseEnv, refineServiceEnv } from "@runhooks/telemetry";
 import { z } from "zod";
 
 /**
  * The backfill service's configuration (DESIGN.md §4 "Backfills"). The settings that decide a run's
  * fate (run size and depth, trace horizon and limits) must equal the evaluator's, or a backfill would
- * judge runs differently from the live rule.
+ * judge runs differently from the live rule: they are the evaluator's own (JudgingEnv).
  */
 export const BackfillEnv = ServiceEnv.extend({
   /** The key(s) opening webhook secrets at rest, as delivery's: a backfill stores one delivery per webhook. */
@@ -31,24 +29,7 @@ export const BackfillEnv = ServiceEnv.extend({
     .default(1024 * 1024),
   /** The live evaluators' consumer group, whose lag throttles backfills. */
   RUNHOOKS_EVALUATOR_GROUP: z.string().min(1).default(DEFAULT_EVALUATOR_GROUP),
-  RUNHOOKS_MAX_RUN_BYTES: z.coerce
-    .number()
-    .int()
-    .min(1024)
-    .default(512 * 1024),
-  RUNHOOKS_MAX_RUN_DEPTH: z.coerce.number().int().min(8).max(1000).default(DEFAULT_MAX_RUN_DEPTH),
-  RUNHOOKS_TRACE_HORIZON_SECONDS: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(MAX_TRACE_HORIZON_SECONDS)
-    .default(DEFAULT_TRACE_HORIZON_SECONDS),
-  RUNHOOKS_MAX_OPEN_TRACES: z.coerce.number().int().min(100).default(DEFAULT_TRACE_LIMITS.maxTraces),
-  RUNHOOKS_MAX_HELD_RUN_BYTES: z.coerce
-    .number()
-    .int()
-    .min(1024 * 1024)
-    .default(DEFAULT_TRACE_LIMITS.maxHeldBytes),
+  ...JudgingEnv,
 }).superRefine(refineServiceEnv);
 export type BackfillEnv = z.infer<typeof BackfillEnv>;
 

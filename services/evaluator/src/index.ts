@@ -17,7 +17,7 @@ import { startRunsConsumer } from "./runs-consumer.js";
 import { DEFAULT_MAX_RUN_DEPTH } from "./decode.js";
 import type { EvaluatorOptions } from "./options.js";
 
-export { DEFAULT_EVALUATOR_GROUP, readEvaluatorEnv, EvaluatorEnv } from "./env.js";
+export { DEFAULT_EVALUATOR_GROUP, readEvaluatorEnv, EvaluatorEnv, JudgingEnv } from "./env.js";
 export { RULES_GROUP_PREFIX } from "./rules-log.js";
 export { evaluatorOptionsFromEnv } from "./options.js";
 export type { EvaluatorOptions } from "./options.js";
