@@ -186,6 +186,11 @@ describe("the deliveries API", () => {
     const body = JSON.parse(got[0]!.body.toString()) as { rule_id: string; runs: { name: string }[] };
     expect(body).toMatchObject({ rule_id: ruleId, runs: [{ name: "runhooks test send" }] });
     expect((await post(`/rules/${ruleId}/webhooks/${randomUUID()}/test`)).status).toBe(404);
+    // Its failed delivery ends cancelled: recovering the webhook's failures never sends the sample again.
+    const [testDelivery] = (await h.db.query(
+      sql`SELECT status, last_outcome FROM deliveries WHERE id = ${sent.body.delivery_id}`,
+    )) as { status: string; last_outcome: string }[];
+    expect(testDelivery).toEqual({ status: "cancelled", last_outcome: "test_send" });
     // A disabled webhook is sent no test either: a 409 that says how to enable it, nothing queued.
     await h.db.query(
       sql`UPDATE webhook_health SET state = 'disabled', disabled_at = now() WHERE rule_id = ${ruleId} AND webhook_id = ${webhookId}`,

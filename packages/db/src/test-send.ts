@@ -72,10 +72,13 @@ export async function testSendAttempt(
   return found?.attempts.find((a) => a.outcome !== "interrupted");
 }
 
-/** A test send makes one attempt: a retry its policy scheduled is cancelled. */
+/**
+ * A test send makes one attempt: a retry its policy scheduled is cancelled, and so is a failed one, so
+ * that recovering the webhook's failures never sends the sample again (its attempt keeps the outcome).
+ */
 export async function endTestSend(db: Queryable, deliveryId: string): Promise<void> {
   await db.query(sql`
     UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL, last_outcome = 'test_send', updated_at = now(),
       completed_at = now()
-    WHERE id = ${deliveryId} AND status = 'pending'`);
+    WHERE id = ${deliveryId} AND status IN ('pending', 'failed')`);
 }
