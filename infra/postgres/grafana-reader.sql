@@ -1,5 +1,5 @@
--- Grafana reads the delivery tables with a role of its own that can read nothing else: rule_events
--- and the rules projection hold webhook secrets, so they are not granted. Run after the migrations.
+-- Grafana's login: a member of runhooks_reader (migration 015), which may read deliveries, attempts
+-- and windows without their body, and nothing else (no rule, no key, no run). Run after the migrations.
 DO $$
 BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'grafana_reader') THEN
@@ -7,6 +7,4 @@ BEGIN
   END IF;
 END
 $$;
-GRANT CONNECT ON DATABASE runhooks TO grafana_reader;
-GRANT USAGE ON SCHEMA public TO grafana_reader;
-GRANT SELECT ON deliveries, delivery_attempts TO grafana_reader;
+GRANT runhooks_reader TO grafana_reader;
