@@ -1,4 +1,4 @@
-import { DeliveryStatus, Id, describeIssues, redactUrl, toFieldIssues, type FieldIssue } from "@runhooks/contracts";
+import { DeliveryStatus, Id, redactUrl, toFieldIssues } from "@runhooks/contracts";
 import {
   getDelivery,
   listDeliveries,
@@ -9,14 +9,15 @@ import {
   type Database,
   type DeliveryRecord,
 } from "@runhooks/db";
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyPluginAsync } from "fastify";
 import { z } from "zod";
+import { invalid, tenantGuard, type TenantOf } from "./route-guards.js";
 import { decideReplayRange, describeDuration } from "../replay-range.js";
 
 export interface DeliveriesRoutesOptions {
   readonly db: Database;
   /** The tenant a request acts for (from its API key); undefined answers 401. */
-  readonly tenantOf: (request: FastifyRequest) => string | undefined | Promise<string | undefined>;
+  readonly tenantOf: TenantOf;
   /** Longest `[from, to)` one replay may cover (`ApiLimits.maxReplayRangeMs`). */
   readonly maxReplayRangeMs: number;
 }
@@ -71,14 +72,6 @@ function attemptJson(a: AttemptRecord) {
   };
 }
 
-function invalid(reply: FastifyReply, where: string, issues: FieldIssue[]) {
-  return reply.code(400).send({
-    error: "invalid_request",
-    message: `invalid ${where}: ${describeIssues(issues)}`,
-    issues,
-  });
-}
-
 /**
  * The deliveries API as a fastify plugin, mounted by `buildApp` with the API's key lookup:
  *
@@ -91,12 +84,7 @@ export function deliveriesRoutes(options: DeliveriesRoutesOptions): FastifyPlugi
   const { db } = options;
   // eslint-disable-next-line @typescript-eslint/require-await -- fastify plugins are async functions
   return async (app) => {
-    const tenant = async (request: FastifyRequest, reply: FastifyReply): Promise<string | undefined> => {
-      const id = await options.tenantOf(request);
-      if (id === undefined)
-        await reply.code(401).send({ error: "unauthorized", message: "a valid API key is required" });
-      return id;
-    };
+    const tenant = tenantGuard(options.tenantOf);
 
     app.get("/deliveries", async (request, reply) => {
       const tenantId = await tenant(request, reply);

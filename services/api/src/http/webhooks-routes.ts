@@ -1,4 +1,4 @@
-import { Id, describeIssues, redactUrl, redactWebhook, toFieldIssues, type FieldIssue } from "@runhooks/contracts";
+import { Id, redactUrl, redactWebhook, toFieldIssues } from "@runhooks/contracts";
 import {
   disabledWebhooks,
   MAX_RECOVER_PER_CALL,
@@ -12,14 +12,15 @@ import {
   type Database,
   type WebhookHealthRecord,
 } from "@runhooks/db";
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyPluginAsync } from "fastify";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
+import { invalid, tenantGuard, type TenantOf } from "./route-guards.js";
 
 export interface WebhooksRoutesOptions {
   readonly db: Database;
   /** The tenant a request acts for (from its API key); undefined answers 401. */
-  readonly tenantOf: (request: FastifyRequest) => string | undefined | Promise<string | undefined>;
+  readonly tenantOf: TenantOf;
   /** How long a test send waits for the delivery service's attempt; default 20 s. */
   readonly testSendWaitMs?: number;
 }
@@ -75,12 +76,6 @@ function healthJson(h: WebhookHealthRecord | undefined) {
   };
 }
 
-function invalid(reply: FastifyReply, where: string, issues: FieldIssue[]) {
-  return reply
-    .code(400)
-    .send({ error: "invalid_request", message: `invalid ${where}: ${describeIssues(issues)}`, issues });
-}
-
 /**
  * Operating webhooks, as a fastify plugin mounted by `buildApp`:
  *
@@ -95,12 +90,7 @@ export function webhooksRoutes(options: WebhooksRoutesOptions): FastifyPluginAsy
   const { db } = options;
   // eslint-disable-next-line @typescript-eslint/require-await -- fastify plugins are async functions
   return async (app) => {
-    const tenant = async (request: FastifyRequest, reply: FastifyReply): Promise<string | undefined> => {
-      const id = await options.tenantOf(request);
-      if (id === undefined)
-        await reply.code(401).send({ error: "unauthorized", message: "a valid API key is required" });
-      return id;
-    };
+    const tenant = tenantGuard(options.tenantOf);
 
     app.get("/rules/:id/webhooks", async (request, reply) => {
       const tenantId = await tenant(request, reply);
