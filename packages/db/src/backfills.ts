@@ -113,6 +113,20 @@ export async function listBackfills(db: Queryable, tenantId: string, ruleId: str
   return rows.map(record);
 }
 
+/** The newest backfill of each of a tenant's rules named (rules without one are absent). */
+export async function latestBackfills(
+  db: Queryable,
+  tenantId: string,
+  ruleIds: readonly string[],
+): Promise<Map<string, BackfillRecord>> {
+  if (ruleIds.length === 0) return new Map();
+  const rows = (await db.query(sql`
+    SELECT DISTINCT ON (rule_id) * FROM backfills
+    WHERE tenant_id = ${tenantId} AND rule_id = ANY(${[...ruleIds]}::uuid[])
+    ORDER BY rule_id, created_at DESC`)) as Row[];
+  return new Map(rows.map((r) => [r.rule_id, record(r)]));
+}
+
 export async function getBackfill(db: Queryable, id: string): Promise<BackfillRecord | undefined> {
   const rows = (await db.query(sql`SELECT * FROM backfills WHERE id = ${id}`)) as Row[];
   return rows[0] === undefined ? undefined : record(rows[0]);

@@ -125,6 +125,7 @@ export {
   createBackfill,
   finishBackfill,
   getBackfill,
+  latestBackfills,
   listBackfills,
   recordBackfillProgress,
   renewBackfillLease,

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import type { RuleRecord, StoredRule } from "@runhooks/db";
+import type { BackfillRecord, RuleRecord, StoredRule } from "@runhooks/db";
 import {
   LANGSMITH_FIELDS_NOT_YET_SUPPORTED,
   LANGSMITH_LATER_FIELDS,
@@ -241,7 +241,7 @@ describe("runhooks rule → LangSmith's answer", () => {
     effectiveFrom: null,
   };
 
-  it("shows LangSmith's fields, secrets redacted, backfill state null", () => {
+  it("shows LangSmith's fields, secrets redacted, no backfill as null", () => {
     expect(langSmithRuleView(record, "support-bot")).toEqual({
       id: stored.id,
       tenant_id: tenantId,
@@ -264,6 +264,62 @@ describe("runhooks rule → LangSmith's answer", () => {
       backfill_progress: null,
       backfill_error: null,
       backfill_completed_at: null,
+    });
+  });
+
+  const backfill: BackfillRecord = {
+    id: "0b6e3f4c-8a51-4d4a-9b0e-1f2a3b4c5d6e",
+    tenantId,
+    ruleId: stored.id,
+    ruleVersion: 3,
+    from: new Date("2026-01-01T00:00:00.000Z"),
+    to: null,
+    state: "running",
+    offsets: null,
+    runsTotal: 3000,
+    runsRead: 1000,
+    windowsSent: 4,
+    checkpoint: null,
+    fencingToken: 1,
+    error: null,
+    createdAt: new Date("2026-01-02T03:04:05.000Z"),
+    startedAt: new Date("2026-01-02T03:04:06.000Z"),
+    updatedAt: new Date("2026-01-02T03:04:07.000Z"),
+    finishedAt: null,
+  };
+
+  it.each([
+    [
+      "running, a third read",
+      backfill,
+      { backfill_status: "running", backfill_progress: 33, backfill_completed_at: null },
+    ],
+    [
+      "pending, nothing to read yet",
+      { ...backfill, state: "pending", runsTotal: 0, runsRead: 0 } as const,
+      { backfill_status: "pending", backfill_progress: 0 },
+    ],
+    [
+      "succeeded over an empty range",
+      {
+        ...backfill,
+        state: "succeeded",
+        runsTotal: 0,
+        runsRead: 0,
+        finishedAt: new Date("2026-01-02T04:00:00.000Z"),
+      } as const,
+      { backfill_status: "succeeded", backfill_progress: 100, backfill_completed_at: "2026-01-02T04:00:00.000Z" },
+    ],
+    [
+      "failed, its error shown",
+      { ...backfill, state: "failed", error: "the runs log could not be read" } as const,
+      { backfill_status: "failed", backfill_error: "the runs log could not be read" },
+    ],
+  ])("shows the newest backfill: %s", (_, b, expected) => {
+    expect(langSmithRuleView(record, null, b)).toMatchObject({
+      backfill_from: "2026-01-01T00:00:00.000Z",
+      backfill_id: backfill.id,
+      ...expected,
     });
   });
 

@@ -271,6 +271,12 @@ describe("refusals: each a 400 naming the field, nothing written", () => {
     const id = created.body.id as string;
     const backfills = await api.call("GET", `/rules/${id}/backfills`, { key: t.key });
     expect(backfills.body.backfills).toMatchObject([{ rule_id: id, rule_version: 1, from, state: "pending" }]);
+    // LangSmith's view of the rule names its backfill, in the answer and in the list.
+    const [started] = backfills.body.backfills as { id: string }[];
+    const shown = { backfill_from: from, backfill_id: started!.id, backfill_status: "pending", backfill_progress: 0 };
+    expect(created.body).toMatchObject(shown);
+    const listed = await api.call("GET", PATH, { key: t.key });
+    expect(listed.body).toMatchObject([shown]);
     const refused = await api.call("POST", PATH, { key: t.key, body: langSmithRule({ backfill_from: "soon" }) });
     expect(refused.status).toBe(400);
     expect((refused.body.issues as { path: string }[]).map((i) => i.path)).toEqual(["backfill_from"]);

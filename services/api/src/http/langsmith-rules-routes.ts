@@ -1,5 +1,6 @@
 import {
   deleteRule,
+  latestBackfills,
   listRules,
   saveRule,
   type Database,
@@ -62,7 +63,14 @@ export function registerLangSmithRuleRoutes(app: FastifyInstance, options: LangS
   async function views(tenantId: string, records: readonly RuleRecord[]) {
     const sessionIds = [...new Set(records.flatMap((r) => (r.rule.session_id ? [r.rule.session_id] : [])))];
     const names = sessionIds.length === 0 ? new Map<string, string>() : await sessionNames(tenantId, sessionIds);
-    return records.map((r) => langSmithRuleView(r, r.rule.session_id ? (names.get(r.rule.session_id) ?? null) : null));
+    const backfills = await latestBackfills(
+      db,
+      tenantId,
+      records.map((r) => r.rule.id),
+    );
+    return records.map((r) =>
+      langSmithRuleView(r, r.rule.session_id ? (names.get(r.rule.session_id) ?? null) : null, backfills.get(r.rule.id)),
+    );
   }
 
   async function answerSave(

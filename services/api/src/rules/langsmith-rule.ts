@@ -5,7 +5,7 @@ import {
   type FieldIssue,
   type ParseResult,
 } from "@runhooks/contracts";
-import type { RuleRecord, StoredRule } from "@runhooks/db";
+import type { BackfillRecord, RuleRecord, StoredRule } from "@runhooks/db";
 import {
   LANGSMITH_FIELDS_NOT_YET_SUPPORTED,
   LANGSMITH_LATER_FIELDS,
@@ -150,8 +150,11 @@ export function langSmithIssues(issues: readonly FieldIssue[]): FieldIssue[] {
   );
 }
 
-/** A rule in LangSmith's shape (`RunRulesSchema`). `sessionName`: the project's name, if known. */
-export function langSmithRuleView(record: RuleRecord, sessionName: string | null) {
+/**
+ * A rule in LangSmith's shape (`RunRulesSchema`). `sessionName`: the project's name, if known;
+ * `backfill`: the rule's newest backfill, if it has one (its `backfill_*` fields).
+ */
+export function langSmithRuleView(record: RuleRecord, sessionName: string | null, backfill?: BackfillRecord) {
   const { rule } = record;
   // Fields the contract may gain (LANGSMITH_LATER_FIELDS) are read by name; absent, they are null.
   const later = rule as Readonly<Record<string, unknown>>;
@@ -174,12 +177,32 @@ export function langSmithRuleView(record: RuleRecord, sessionName: string | null
     }),
     created_at: record.createdAt.toISOString(),
     updated_at: record.updatedAt.toISOString(),
-    backfill_from: later["backfill_from"] ?? null,
-    backfill_id: null,
-    backfill_status: null,
-    backfill_progress: null,
-    backfill_error: null,
-    backfill_completed_at: null,
+    ...langSmithBackfillFields(backfill),
   };
 }
+/**
+ * The `backfill_*` fields of a rule's newest backfill: its start, id, state, progress as the percent
+ * of its runs read (100 once it succeeded), error and end.
+ */
+function langSmithBackfillFields(b: BackfillRecord | undefined) {
+  if (b === undefined)
+    return {
+      backfill_from: null,
+      backfill_id: null,
+      backfill_status: null,
+      backfill_progress: null,
+      backfill_error: null,
+      backfill_completed_at: null,
+    };
+  const progress = b.state === "succeeded" ? 100 : b.runsTotal > 0 ? Math.floor((100 * b.runsRead) / b.runsTotal) : 0;
+  return {
+    backfill_from: b.from.toISOString(),
+    backfill_id: b.id,
+    backfill_status: b.state,
+    backfill_progress: progress,
+    backfill_error: b.error,
+    backfill_completed_at: b.finishedAt?.toISOString() ?? null,
+  };
+}
+
 export type LangSmithRuleView = ReturnType<typeof langSmithRuleView>;
