@@ -281,4 +281,55 @@ describe("backfills", () => {
     await idle(rule.id);
     expect(windowsAt("backfilled")).toHaveLength(sent.length);
   }, 180_000);
+
+  it("refuses a from that retention removed, naming the earliest time the runs topic still holds", async () => {
+    const quietRuns = Array.from({ length: 4 }, () => makeRun(tenant.id, { status: "success" }));
+    const [written] = await producer.send({
+      topic: topics.runs,
+      acks: -1,
+      messages: quietRuns.map((r) => ({ partition: 0, key: r.id, value: JSON.stringify(r) })),
+    });
+    // Retention as Kafka applies it: partition 0's log now starts at the third of these runs.
+    const firstHeld = Number(written!.baseOffset) + 2;
+    await admin.deleteTopicRecords({ topic: topics.runs, partitions: [{ partition: 0, offset: String(firstHeld) }] });
+    const heldSince = Number(await appendTime(topics.runs, 0, firstHeld));
+    const earliest = new Date(heldSince + 1).toISOString();
+
+    const rule = (await call("POST", "/rules", ruleBody("retention"))).body as { rule: { id: string } };
+    const refused = await call("POST", `/rules/${rule.rule.id}/backfill`, { from: startedAt });
+    expect(refused.status, JSON.stringify(refused.body)).toBe(400);
+    expect(refused.body).toMatchObject({
+      error: "before_retention",
+      earliest_available: earliest,
+      issues: [{ path: "from", message: `must be at or after ${earliest}` }],
+    });
+    expect((refused.body as { message: string }).message).toContain(earliest);
+    // The same with backfill_from: nothing is created.
+    const withRule = await call("POST", "/rules", ruleBody("retention too", { backfill_from: startedAt }));
+    expect(withRule).toMatchObject({ status: 400, body: { error: "before_retention", earliest_available: earliest } });
+    const named = (await call("GET", "/rules")).body as { rules: { display_name: string }[] };
+    expect(named.rules.map((r) => r.display_name)).toEqual(expect.arrayContaining(["live", "retention"]));
+    expect(named.rules.map((r) => r.display_name)).not.toContain("retention too");
+    // From the time named, the range is held.
+    expect(await call("POST", `/rules/${rule.rule.id}/backfill`, { from: earliest })).toMatchObject({ status: 202 });
+  }, 60_000);
+
+  /** The timestamp of one message, read by a consumer of its own (offsets-for-times searches these). */
+  async function appendTime(topic: string, partition: number, offset: number): Promise<string> {
+    const consumer = kafka.consumer({ groupId: `${prefix}-append-time` });
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topic, fromBeginning: true });
+      return await new Promise<string>((resolve) => {
+        void consumer.run({
+          eachMessage: (m) => {
+            if (m.partition === partition && Number(m.message.offset) === offset) resolve(m.message.timestamp);
+            return Promise.resolve();
+          },
+        });
+      });
+    } finally {
+      await consumer.disconnect();
+    }
+  }
 });
