@@ -270,4 +270,20 @@ describe("the deliveries API", () => {
     expect(again.body.error).toBe("in_progress");
     expect(again.body.delivery.status).toBe("pending");
   });
+
+  it("refuses to redeliver a cancelled delivery, saying why", async () => {
+    const d = (await h.deliveries()).find((x) => x.status === "succeeded")!;
+    // What delivery stores when a delivery's webhook left the rule (DESIGN.md §5, current configuration).
+    await h.db.query(
+      sql`UPDATE deliveries SET status = 'cancelled', last_outcome = 'webhook_removed' WHERE id = ${d.id}`,
+    );
+    const attempts = (await h.attempts()).length;
+    const res = await post<{ error: string; message: string; delivery: DeliveryJson }>(`/deliveries/${d.id}/redeliver`);
+    expect(res.status).toBe(409);
+    expect(res.body.error).toBe("cancelled");
+    expect(res.body.message).toMatch(/no longer in the rule/);
+    expect(res.body.delivery).toMatchObject({ id: d.id, status: "cancelled", last_outcome: "webhook_removed" });
+    expect((await h.deliveries()).find((x) => x.id === d.id)!.status).toBe("cancelled");
+    expect(await h.attempts()).toHaveLength(attempts);
+  });
 });
