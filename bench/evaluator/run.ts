@@ -26,6 +26,9 @@ const PARTITIONS = 6;
 /** The evaluator's default; the raw consumer gets the same. */
 const SESSION_TIMEOUT_MS = 10_000;
 const TENANTS = Array.from({ length: 10 }, () => randomUUID());
+/** Every rule's window, and how long before a window boundary the runs start to be produced. */
+const WINDOW_MS = 5000;
+const LEAD_MS = 1000;
 const say = (line: string) => console.log(line);
 
 function run(i: number): string {
@@ -106,7 +109,7 @@ function rules(count: number, tenants: readonly string[], filterFor = selectiveF
     enabled: true,
     filter: filterFor(i) as RuleVersion["filter"],
     sampling_rate: 1,
-    window: { seconds: 5, max_runs: 100 },
+    window: { seconds: WINDOW_MS / 1000, max_runs: 100 },
   }));
 }
 
@@ -165,6 +168,11 @@ try {
   say(
     `producing ${N} runs (~${(run(0).length / 1024).toFixed(1)} KB each) to ${names.runs} (${PARTITIONS} partitions)…`,
   );
+  // The rules' windows are 5 s long and close when a partition's stream time passes their end. Started
+  // 1 s before a window boundary, the runs of that first second fill windows that close while the
+  // evaluator reads the rest, so every round measures their parts being published; started anywhere,
+  // a round whose runs all fall in one window would publish nothing until after its last run.
+  await new Promise((r) => setTimeout(r, (WINDOW_MS - ((Date.now() + LEAD_MS) % WINDOW_MS)) % WINDOW_MS));
   const t0 = Date.now();
   for (let i = 0; i < N; i += 1000) {
     const messages = Array.from({ length: Math.min(1000, N - i) }, (_, k) => {

@@ -18,5 +18,15 @@ export { useLeanEncoder, KAFKAJS_ENCODER_MODULE } from "./lean-encoder.js";
 export type { LeanEncoder } from "./lean-encoder.js";
 export type { NativeCrc32C } from "./native-crc32c.js";
 export { snappy, unsnappy, useSnappy } from "./snappy.js";
+export {
+  assembledBytesBound,
+  joinSlices,
+  keepSlices,
+  slicedValue,
+  slicedValuesSupported,
+  snappyPieces,
+  valueSlices,
+} from "./sliced-value.js";
+export type { RecordSetPiece, ValueSlices } from "./sliced-value.js";
 export { checkLogRange, offsetsAtTime, partitionsTruncatedAt } from "./log-range.js";
 export type { LogRangeCheck } from "./log-range.js";

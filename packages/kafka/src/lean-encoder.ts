@@ -1,4 +1,5 @@
 import { createRequire } from "node:module";
+import { enableSlicedValues, joinSlices, valueSlices, type RecordSetPiece, type ValueSlices } from "./sliced-value.js";
 
 const require = createRequire(import.meta.url);
 
@@ -17,6 +18,12 @@ interface EncoderLike {
   readonly buffer: Buffer;
   ensureAvailable(length: number): void;
   writeBufferInternal(buffer: Buffer): void;
+  writeVarInt(value: number): EncoderLike;
+  /**
+   * What the encoder holds before `buf` once a sliced value was written (sliced-value.ts): its bytes
+   * are these pieces', then `buf[0, offset)`. Undefined on every other encoder.
+   */
+  pieces?: RecordSetPiece[];
 }
 
 const nextPowerOfTwo = (value: number): number => 2 ** (32 - Math.clz32(value));
@@ -40,7 +47,10 @@ function ensureAvailable(this: EncoderLike, length: number): void {
   this.buf = grown;
 }
 
-/** The record set is written once into a buffer of its final size, not by doubling. */
+/**
+ * The record set is written once into a buffer of its final size, not by doubling. Records holding a
+ * sliced value pass their pieces on: the record set keeps the value's place, not a copy of its bytes.
+ */
 function writeEncoderArray(this: EncoderLike, value: unknown): EncoderLike {
   // kafkajs' own check, kept: its callers rely on the error.
   const encoders = Array.isArray(value) ? (value as readonly (EncoderLike | null | undefined)[]) : undefined;
@@ -48,16 +58,77 @@ function writeEncoderArray(this: EncoderLike, value: unknown): EncoderLike {
     throw new Error("all values should be an instance of Encoder[]");
   }
   let total = 0;
-  for (const v of encoders) total += v!.offset;
-  this.ensureAvailable(total);
-  for (const v of encoders) this.writeBufferInternal(v!.buffer);
+  let sliced = false;
+  for (const v of encoders) {
+    total += v!.offset;
+    if (v!.pieces !== undefined) sliced = true;
+  }
+  if (!sliced) {
+    this.ensureAvailable(total);
+    for (const v of encoders) this.writeBufferInternal(v!.buffer);
+    return this;
+  }
+  for (const v of encoders) {
+    for (const p of v!.pieces ?? []) {
+      if (p instanceof Uint8Array) this.writeBufferInternal(p as Buffer);
+      else keepSlices(this, p);
+    }
+    this.writeBufferInternal(v!.buf.subarray(0, v!.offset));
+  }
   return this;
 }
 
+/** Ends the encoder's bytes so far as a piece, and keeps the sliced value's place after them. */
+function keepSlices(e: EncoderLike, slices: ValueSlices): void {
+  const pieces = (e.pieces ??= []);
+  if (e.offset > 0) {
+    pieces.push(e.buf.subarray(0, e.offset));
+    e.buf = Buffer.allocUnsafeSlow(256);
+    e.offset = 0;
+  }
+  pieces.push(slices);
+}
+
+/** A record's value: a sliced value keeps its place (its length first, as for any bytes). */
+function writeVarIntBytes(this: EncoderLike, value: unknown): EncoderLike {
+  const slices = valueSlices(value);
+  if (slices === undefined) return kafkajsWriteVarIntBytes!.call(this, value);
+  this.writeVarInt(slices.length);
+  keepSlices(this, slices);
+  return this;
+}
+
+/** The encoder's bytes; put together when it holds sliced values (a path other than the Snappy codec's). */
+function buffer(this: EncoderLike): Buffer {
+  const pieces = this.pieces;
+  if (pieces === undefined) return this.buf.subarray(0, this.offset);
+  let size = this.offset;
+  for (const p of pieces) size += p instanceof Uint8Array ? p.byteLength : p.length;
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const p of pieces) {
+    const bytes = p instanceof Uint8Array ? p : joinSlices(p);
+    out.set(bytes, at);
+    at += bytes.byteLength;
+  }
+  out.set(this.buf.subarray(0, this.offset), at);
+  return out;
+}
+
+/** The record set's pieces for the Snappy codec; undefined when it holds no sliced value. */
+export function recordSetPieces(encoder: unknown): RecordSetPiece[] | undefined {
+  const e = encoder as EncoderLike;
+  if (e.pieces === undefined) return undefined;
+  return [...e.pieces, e.buf.subarray(0, e.offset)];
+}
+
+let kafkajsWriteVarIntBytes: ((this: EncoderLike, value: unknown) => EncoderLike) | undefined;
+
 /**
- * Puts the two methods above on kafkajs' Encoder class (its prototype: nothing of kafkajs is edited on
- * disk, and encoders made before the call work too). Idempotent; `createKafka` runs it. On a kafkajs
- * whose layout differs it changes nothing.
+ * Puts the methods above on kafkajs' Encoder class (its prototype: nothing of kafkajs is edited on
+ * disk, and encoders made before the call work too) and enables sliced values. Idempotent;
+ * `createKafka` runs it. On a kafkajs whose layout differs it changes nothing (and sliced values stay
+ * off).
  */
 export function useLeanEncoder(): LeanEncoder {
   let Encoder: { prototype: Record<string, unknown> };
@@ -67,14 +138,24 @@ export function useLeanEncoder(): LeanEncoder {
     return "kafkajs-layout-changed";
   }
   const proto = Encoder.prototype;
+  const bufferGetter = Object.getOwnPropertyDescriptor(proto, "buffer");
   if (
     typeof proto["ensureAvailable"] !== "function" ||
     typeof proto["writeEncoderArray"] !== "function" ||
-    typeof proto["writeBufferInternal"] !== "function"
+    typeof proto["writeBufferInternal"] !== "function" ||
+    typeof proto["writeVarIntBytes"] !== "function" ||
+    typeof proto["writeVarInt"] !== "function" ||
+    typeof bufferGetter?.get !== "function"
   ) {
     return "kafkajs-layout-changed";
   }
   proto["ensureAvailable"] = ensureAvailable;
   proto["writeEncoderArray"] = writeEncoderArray;
+  if (proto["writeVarIntBytes"] !== writeVarIntBytes) {
+    kafkajsWriteVarIntBytes = proto["writeVarIntBytes"] as typeof kafkajsWriteVarIntBytes;
+    proto["writeVarIntBytes"] = writeVarIntBytes;
+  }
+  Object.defineProperty(proto, "buffer", { get: buffer, configurable: true });
+  enableSlicedValues();
   return "lean";
 }

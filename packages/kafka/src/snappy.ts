@@ -3,6 +3,8 @@ import kafkajs from "kafkajs";
 // so a plain `npm ci` installs it. Pinned in package.json: its raw one-shot format is what goes on the
 // wire, and a major version could change the option names below.
 import { compressSync, uncompressSync } from "snappy";
+import { recordSetPieces } from "./lean-encoder.js";
+import { snappyPieces } from "./sliced-value.js";
 
 const { CompressionCodecs, CompressionTypes } = kafkajs;
 
@@ -41,11 +43,15 @@ export function snappy(buffer: Buffer): Buffer {
  * kafkajs' Snappy codec (it ships none): the windows topic's compression. Every kafkajs client that
  * reads a Snappy batch needs it; `createKafka` registers it, so every runhooks client has it. Compresses
  * on the calling thread: a 20 KB window takes ~10 µs, less than a round trip to libuv's thread pool.
- * The codec table is process-wide; setting it again is harmless.
+ * A record set holding sliced values (sliced-value.ts) is assembled from its slices' cached elements
+ * (`snappyPieces`). The codec table is process-wide; setting it again is harmless.
  */
 export function useSnappy(): void {
   CompressionCodecs[CompressionTypes.Snappy] = () => ({
-    compress: (encoder: { buffer: Buffer }) => Promise.resolve(snappy(encoder.buffer)),
+    compress: (encoder: { buffer: Buffer }) => {
+      const pieces = recordSetPieces(encoder);
+      return Promise.resolve(pieces === undefined ? snappy(encoder.buffer) : snappyPieces(pieces));
+    },
     decompress: (buffer: Buffer) => Promise.resolve(unsnappy(buffer)),
   });
 }

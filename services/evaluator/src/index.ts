@@ -23,6 +23,7 @@ export { evaluatorOptionsFromEnv } from "./options.js";
 export type { EvaluatorOptions } from "./options.js";
 export { EVALUATOR_METRICS } from "./metrics.js";
 export { RUNS_PARTITIONS_CONCURRENTLY, runsConsumerConfig } from "./runs-consumer.js";
+export { PARTITION_BUDGET_BYTES, SEND_BUDGET_BYTES, byteBudgetChunks } from "./send-chunks.js";
 
 export interface Evaluator {
   readonly topics: TopicNames;

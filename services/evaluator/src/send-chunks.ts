@@ -1,19 +1,26 @@
+import { assembledBytesBound, keepSlices } from "@runhooks/kafka";
 import type { Message } from "kafkajs";
 
 /**
  * The broker refuses a record batch over its `message.max.bytes` (1 MiB by default), and kafkajs sends
  * the messages of one partition in a send as one record batch: a send holds at most this many bytes of
  * values per topic-partition (before compression, so it holds whatever the data; a window alone stays
- * under MAX_WINDOW_BYTES).
+ * under MAX_WINDOW_BYTES). A sliced value (a window part, packages/kafka sliced-value.ts) counts what
+ * it adds at most to its batch once compressed: a run another part of the batch holds already costs
+ * ~8% of its size, so a batch holds every part of a flush that shares its runs.
  */
 export const PARTITION_BUDGET_BYTES = 900 * 1024;
 /** And at most this many bytes in all: one produce request, well under the broker's request limit. */
 export const SEND_BUDGET_BYTES = 16 * 1024 * 1024;
 
+const NOTHING_SEEN: ReadonlySet<Uint8Array> = new Set();
+
 export type TopicMessages = { topic: string; messages: Message[] };
 
-const sizeOf = (message: Message) =>
-  typeof message.value === "string" ? message.value.length : (message.value?.length ?? 0);
+const sizeOf = (message: Message, seen: ReadonlySet<Uint8Array>) =>
+  typeof message.value === "string"
+    ? message.value.length
+    : (assembledBytesBound(message.value, seen) ?? message.value?.length ?? 0);
 
 /**
  * Splits what a flush publishes into sends of at most `partitionBudget` bytes of values per
@@ -29,23 +36,27 @@ export function byteBudgetChunks(
 ): TopicMessages[][] {
   const chunks: TopicMessages[][] = [];
   let current: TopicMessages[] = [];
-  let perPartition = new Map<string, number>();
+  let perPartition = new Map<string, { bytes: number; readonly seen: Set<Uint8Array> }>();
   let total = 0;
   for (const { topic, messages } of out) {
     for (const message of messages) {
-      const size = sizeOf(message);
       const key = `${topic}\u0000${message.partition ?? ""}`;
-      const bytes = perPartition.get(key) ?? 0;
-      if ((bytes + size > partitionBudget && bytes > 0) || (total + size > sendBudget && total > 0)) {
+      let batch = perPartition.get(key);
+      let size = sizeOf(message, batch?.seen ?? NOTHING_SEEN);
+      if ((batch !== undefined && batch.bytes + size > partitionBudget) || (total + size > sendBudget && total > 0)) {
         chunks.push(current);
         current = [];
         perPartition = new Map();
         total = 0;
+        batch = undefined;
+        size = sizeOf(message, NOTHING_SEEN);
       }
+      if (batch === undefined) perPartition.set(key, (batch = { bytes: 0, seen: new Set() }));
+      keepSlices(message.value, batch.seen);
       const last = current.at(-1);
       if (last?.topic === topic) last.messages.push(message);
       else current.push({ topic, messages: [message] });
-      perPartition.set(key, (perPartition.get(key) ?? 0) + size);
+      batch.bytes += size;
       total += size;
     }
   }

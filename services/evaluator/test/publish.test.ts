@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { createKafka, slicedValue, snappyPieces, valueSlices, type RecordSetPiece } from "@runhooks/kafka";
 import { byteBudgetChunks } from "../src/send-chunks.js";
 
 describe("publishing within the broker's batch limit", () => {
@@ -45,5 +46,24 @@ describe("publishing within the broker's batch limit", () => {
       [5000],
       [10],
     ]);
+  });
+
+  it("counts a part's runs another part of the batch holds by their copies: parts sharing runs share a batch", () => {
+    createKafka({ brokers: ["127.0.0.1:1"], clientId: "chunks" });
+    const runs = Array.from({ length: 10 }, (_, i) => Buffer.from(`{"id":"${i}","text":"${"x".repeat(2000)}"}`));
+    const part = (k: number) => ({ partition: 0, value: slicedValue(Buffer.from(`{"part":${k},"runs":[`), runs) });
+    const messages = Array.from({ length: 20 }, (_, k) => part(k));
+    // 20 parts of ~20 KB: 400 KB of values, each run compressed once and copied 19 times in one batch.
+    const [first, ...rest] = byteBudgetChunks([{ topic: "w", messages }], 100_000);
+    expect(first?.[0]?.messages).toHaveLength(20);
+    expect(rest).toEqual([]);
+    const wire = snappyPieces(messages.map((m) => valueSlices(m.value) as RecordSetPiece));
+    expect(wire.length).toBeLessThan(100_000);
+    // Parts with runs of their own fill the budget as their compressed size at most would.
+    const own = Array.from({ length: 20 }, (_, k) => ({
+      partition: 0,
+      value: slicedValue(Buffer.from("{"), [Buffer.from(`{"id":"${k}","text":"${"y".repeat(20_000)}"}`)]),
+    }));
+    expect(byteBudgetChunks([{ topic: "w", messages: own }], 100_000).length).toBeGreaterThan(3);
   });
 });

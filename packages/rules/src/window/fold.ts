@@ -90,6 +90,10 @@ export interface ClosedPart {
 
 interface OpenWindow {
   readonly spec: WindowSpec;
+  /** Its key in `open`. */
+  readonly key: string;
+  /** Set once it left `open`. */
+  closed: boolean;
   readonly startMs: number;
   readonly endMs: number;
   readonly piece: number;
@@ -116,6 +120,12 @@ export interface FoldState {
    * it close nothing, so the per-message cost does not grow with the number of open windows.
    */
   earliestEnd: number;
+  /**
+   * The window each rule version's spec object last joined a run to: a run matched by many rules finds
+   * each window without building and hashing its key (one rule version has one open window at a time;
+   * a spec object the fold has not seen, or a window since closed, falls back to `open`).
+   */
+  readonly lastWindow: WeakMap<WindowSpec, OpenWindow>;
 }
 
 export function createFoldState(partition: number, maxBytes = MAX_WINDOW_BYTES): FoldState {
@@ -126,10 +136,12 @@ export function createFoldState(partition: number, maxBytes = MAX_WINDOW_BYTES):
     open: new Map(),
     nextPiece: new Map(),
     earliestEnd: Number.POSITIVE_INFINITY,
+    lastWindow: new WeakMap(),
   };
 }
 
 function close(state: FoldState, w: OpenWindow, reason: CloseReason, at: number): ClosedPart {
+  w.closed = true;
   return {
     partId: windowId({
       ruleId: w.spec.ruleId,
@@ -176,8 +188,13 @@ function closeDue(state: FoldState, at: number, out: ClosedPart[]): void {
 function addRun(state: FoldState, spec: WindowSpec, run: WindowRun, at: number, out: ClosedPart[]): void {
   const lengthMs = spec.seconds * 1000;
   const startMs = Math.floor(state.streamTime / lengthMs) * lengthMs;
-  const key = `${spec.ruleId}/${spec.ruleVersion}/${startMs}`;
-  let w = state.open.get(key);
+  let w: OpenWindow | undefined = state.lastWindow.get(spec);
+  let key: string;
+  if (w !== undefined && !w.closed && w.startMs === startMs) key = w.key;
+  else {
+    key = `${spec.ruleId}/${spec.ruleVersion}/${startMs}`;
+    w = state.open.get(key);
+  }
   if (w?.ids.has(run.runId)) return;
   // Bytes, as the broker counts them (one more for the separating comma).
   const bytes = run.json.byteLength + 1;
@@ -191,6 +208,8 @@ function addRun(state: FoldState, spec: WindowSpec, run: WindowRun, at: number, 
     const piece = state.nextPiece.get(key)?.piece ?? 0;
     w = {
       spec,
+      key,
+      closed: false,
       startMs,
       endMs: startMs + lengthMs,
       piece,
@@ -202,6 +221,7 @@ function addRun(state: FoldState, spec: WindowSpec, run: WindowRun, at: number, 
     state.open.set(key, w);
     if (w.endMs < state.earliestEnd) state.earliestEnd = w.endMs;
   }
+  state.lastWindow.set(spec, w);
   w.runs.push(run);
   w.ids.add(run.runId);
   w.bytes += bytes;

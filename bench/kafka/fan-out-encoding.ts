@@ -1,0 +1,104 @@
+// What publishing a flush's window parts costs the evaluator when one run is in many windows (fan-out):
+// CPU and bytes on the wire per run in a part, with each part's value sliced (the runs shared by
+// reference, packages/kafka/src/sliced-value.ts) against put together whole. One process, no broker:
+// the flush's chunking into sends and kafkajs' encoding of each produce request (Snappy, checksums).
+//
+//   npx tsx --conditions=source bench/kafka/fan-out-encoding.ts     (BENCH_RUNS, BENCH_WINDOWS, BENCH_FLUSHES)
+import { createRequire } from "node:module";
+import kafkajs from "kafkajs";
+import { joinSlices, slicedValue, useLeanEncoder, useNativeCrc32C, useSnappy } from "@runhooks/kafka";
+import { PARTITION_BUDGET_BYTES, SEND_BUDGET_BYTES, byteBudgetChunks } from "@runhooks/evaluator";
+
+const require = createRequire(import.meta.url);
+useSnappy();
+useNativeCrc32C();
+useLeanEncoder();
+type Request = { encode(): Promise<{ buffer: Buffer }> };
+const produceRequest = require("kafkajs/src/protocol/requests/produce/v3/request.js") as (o: unknown) => Request;
+
+/** Runs per window, and windows each run is in: bench:evaluator's 1,000-rule scenario has ~110 and ~60. */
+const RUNS = Number(process.env["BENCH_RUNS"] ?? 110);
+const WINDOWS = Number(process.env["BENCH_WINDOWS"] ?? 60);
+const FLUSHES = Number(process.env["BENCH_FLUSHES"] ?? 30);
+const PARTITIONS = 6;
+
+// Runs like bench:evaluator's (~1.6 KB of JSON).
+const run = (i: number) =>
+  Buffer.from(
+    JSON.stringify({
+      id: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
+      name: "ChatOpenAI",
+      run_type: "llm",
+      status: "success",
+      start_time: "2026-12-06T17:00:00.000Z",
+      end_time: "2026-12-06T17:00:01.234Z",
+      tags: [`tag-${i % 20}`, "bench"],
+      extra: { metadata: { env: "prod", customer: `c-${i % 50}` } },
+      inputs: { messages: [{ role: "user", content: "Summarise the quarterly report for the board. ".repeat(8) }] },
+      outputs: { generations: [{ text: "The quarter closed with revenue up and costs flat. ".repeat(8) }] },
+      total_tokens: i % 2000,
+    }),
+  );
+const COMMA = Buffer.from(",");
+const TAIL = Buffer.from("]}");
+
+function flush(f: number, sliced: boolean) {
+  const runs = Array.from({ length: RUNS }, (_, i) => run(f * RUNS + i));
+  const shared: Uint8Array[] = runs.flatMap((r, i) => (i === 0 ? [r] : [COMMA, r]));
+  shared.push(TAIL);
+  const messages = Array.from({ length: WINDOWS }, (_, w) => {
+    const head = Buffer.from(
+      `{"part_id":"${f}-${w}","rule_id":"rule-${w}","run_times":[${"1,".repeat(RUNS - 1)}1],"runs":[`,
+    );
+    return {
+      key: `rule-${w}`,
+      partition: w % PARTITIONS,
+      value: sliced ? slicedValue(head, shared) : joinSlices({ head, shared }),
+      headers: { "runhooks-kind": "part" },
+    };
+  });
+  return byteBudgetChunks([{ topic: "runhooks.windows", messages }], PARTITION_BUDGET_BYTES, SEND_BUDGET_BYTES);
+}
+
+async function measure(sliced: boolean): Promise<{ cpu: number; wire: number }> {
+  let wire = 0;
+  const cpu = process.cpuUsage();
+  for (let f = 0; f < FLUSHES; f++) {
+    for (const chunk of flush(f, sliced)) {
+      const request = produceRequest({
+        acks: -1,
+        timeout: 30000,
+        compression: kafkajs.CompressionTypes.Snappy,
+        topicData: chunk.map(({ topic, messages }) => ({
+          topic,
+          partitions: Array.from({ length: PARTITIONS }, (_, p) => ({
+            partition: p,
+            messages: messages.filter((m) => m.partition === p),
+          })).filter((p) => p.messages.length > 0),
+        })),
+      });
+      wire += (await request.encode()).buffer.length;
+    }
+  }
+  const used = process.cpuUsage(cpu);
+  const joins = FLUSHES * RUNS * WINDOWS;
+  return { cpu: (used.user + used.system) / joins, wire: wire / joins };
+}
+
+for (const sliced of [false, true, false, true]) await measure(sliced); // warm up
+const results = [];
+for (let round = 0; round < 3; round++)
+  for (const sliced of [false, true]) results.push({ sliced, ...(await measure(sliced)) });
+for (const sliced of [false, true]) {
+  const mine = results.filter((r) => r.sliced === sliced);
+  const cpu = mine.map((r) => r.cpu).sort((a, b) => a - b)[1]!;
+  console.log(
+    `${sliced ? "sliced values" : "whole values "}: ${cpu.toFixed(3)} µs CPU and ${mine[0]!.wire.toFixed(0)} bytes on the wire per run in a part`,
+  );
+}
+console.log(
+  `${FLUSHES} flushes of ${WINDOWS} parts over ${PARTITIONS} partitions, each holding the same ${RUNS} runs of ~${(run(0).length / 1024).toFixed(1)} KB`,
+);
+console.log(
+  `rerun: BENCH_RUNS=${RUNS} BENCH_WINDOWS=${WINDOWS} BENCH_FLUSHES=${FLUSHES} npx tsx --conditions=source bench/kafka/fan-out-encoding.ts`,
+);
