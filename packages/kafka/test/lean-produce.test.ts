@@ -1,10 +1,12 @@
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
-import { KAFKAJS_PRODUCE_V3_MODULE, encodeProduceBody, type ProduceRequestArgs } from "@runhooks/kafka";
+import { KAFKAJS_PRODUCE_V3_MODULE, encodeProduceBody, useLeanProduce, type ProduceRequestArgs } from "@runhooks/kafka";
 import { mulberry32 } from "../../../test/support/random.js";
 
 const require = createRequire(import.meta.url);
-type ProduceRequest = (args: ProduceRequestArgs) => { encode(): Promise<{ buffer: Buffer }> };
+type ProduceRequest = (args: ProduceRequestArgs) => {
+  encode(): Promise<{ readonly buffer: Buffer; readonly buf: Buffer; readonly offset: number }>;
+};
 
 /** kafkajs' own produce request v3, loaded apart from the cached module (which `useLeanProduce` replaces). */
 function kafkajsProduceRequest(): ProduceRequest {
@@ -33,6 +35,12 @@ function batchTimes(body: Buffer, topic: string): number[] {
     at = batch + size;
   }
   return times;
+}
+
+/** The first offset where two buffers differ, -1 when they are equal. */
+function firstDifference(a: Buffer, b: Buffer): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) if (a[i] !== b[i]) return i;
+  return -1;
 }
 
 function randomArgs(seed: number): ProduceRequestArgs {
@@ -96,5 +104,26 @@ describe("the lean produce request body", () => {
     expect(
       encodeProduceBody({ ...args, topicData: [{ ...topic, partitions: [{ ...partition, messages }] }] }, Date.now),
     ).toBeUndefined();
+  });
+
+  it("takes kafkajs' place for the produce request versions it sends (v3-v7)", async () => {
+    expect(useLeanProduce()).toBe("lean");
+    expect(useLeanProduce()).toBe("lean"); // idempotent
+    for (const version of [3, 7]) {
+      const request = require(`kafkajs/src/protocol/requests/produce/v${version}/request.js`) as ProduceRequest;
+      const args = randomArgs(20 + version);
+      const encoded = await request(args).encode();
+      // The lean body is a buffer of its exact size (kafkajs' encoders grow by powers of two).
+      expect(encoded.buf.length).toBe(encoded.offset);
+      const times = batchTimes(encoded.buffer, "runhooks.runs");
+      expect(
+        firstDifference(
+          encoded.buffer,
+          encodeProduceBody(args, () => times.shift()!)!,
+        ),
+      ).toBe(-1);
+      const kafkajs = await kafkajsProduceRequest()(args).encode();
+      expect(kafkajs.buf.length).not.toBe(kafkajs.offset);
+    }
   });
 });
