@@ -3,6 +3,7 @@
 // do by its first message; answers with one message and exits.
 import { createKafka } from "@runhooks/kafka";
 import { RUNS_PARTITIONS_CONCURRENTLY, runsConsumerConfig, startEvaluator } from "@runhooks/evaluator";
+import { cpuProfile } from "../support/cpu-profile.js";
 
 export interface ChildTask {
   readonly mode: "raw" | "evaluator";
@@ -64,6 +65,8 @@ async function raw(t: ChildTask): Promise<ChildResult> {
 
 async function evaluator(t: ChildTask): Promise<ChildResult> {
   let fatal: Error | undefined;
+  // BENCH_CPU_PROFILE=dir: a profile of this process from its start until the rule book is loaded.
+  const profile = await cpuProfile();
   const began = Date.now();
   const cpu = process.cpuUsage();
   let loadCpuSeconds = 0;
@@ -97,6 +100,7 @@ async function evaluator(t: ChildTask): Promise<ChildResult> {
       loaded = Date.now();
       const used = process.cpuUsage(cpu);
       loadCpuSeconds = (used.user + used.system) / 1e6;
+      await profile.stop(`evaluator-rule-book-${t.rules}`);
     }
     await new Promise((r) => setTimeout(r, loaded === undefined ? 50 : 5));
   }

@@ -4,6 +4,7 @@ export * from "./run.js";
 export * from "./run-check.js";
 export { isInstantString } from "./instant-check.js";
 export * from "./rule.js";
+export { isParsedRuleVersion } from "./rule-version-check.js";
 export * from "./window.js";
 export * from "./window-part.js";
 export * from "./delivery.js";

@@ -16,6 +16,8 @@ export type { EnsureTopicsReport, TopicMismatch } from "./ensure-topics.js";
 export { useNativeCrc32C, KAFKAJS_CRC32C_MODULE } from "./native-crc32c.js";
 export { useLeanEncoder, KAFKAJS_ENCODER_MODULE } from "./lean-encoder.js";
 export type { LeanEncoder } from "./lean-encoder.js";
+export { KAFKAJS_PRODUCE_V3_MODULE, encodeProduceBody, useLeanProduce } from "./lean-produce.js";
+export type { LeanProduce, ProduceRequestArgs } from "./lean-produce.js";
 export type { NativeCrc32C } from "./native-crc32c.js";
 export { snappy, unsnappy, useSnappy } from "./snappy.js";
 export {

@@ -1,12 +1,15 @@
-import { RuleVersion, describeIssues, toFieldIssues } from "@runhooks/contracts";
-import { applyRuleVersion, createRuleBook, type RuleBook } from "@runhooks/rules";
+import { applyRuleVersions, createRuleBook, type RuleBook, type RuleVersionMessage } from "@runhooks/rules";
 import type { Consumer, Kafka, Producer } from "kafkajs";
 import type { Counters } from "./counters.js";
-import { KIND_HEADER, RULES_TICK_KEY, TICK, isTick, tickValue } from "./headers.js";
+import { KIND_HEADER, RULES_TICK_KEY, TICK, tickValue } from "./headers.js";
+import { decodeRuleMessage } from "./rule-message.js";
 import type { Logger } from "@runhooks/telemetry";
 
 /** Each instance's private consumer groups over the rules topic (a prefixed ACL covers them). */
 export const RULES_GROUP_PREFIX = "runhooks-evaluator-rules-";
+
+/** Bytes one fetch of the rules topic may bring (it has one partition). */
+const RULES_FETCH_BYTES = 8 * 1024 * 1024;
 
 export interface RulesLog {
   readonly book: RuleBook;
@@ -46,6 +49,9 @@ export async function startRulesLog(o: RulesLogOptions): Promise<RulesLog> {
   const consumer: Consumer = o.kafka.consumer({
     groupId: `${RULES_GROUP_PREFIX}${o.instanceId}-${Date.now()}`,
     maxWaitTimeInMs: 50,
+    // A start reads the whole topic (~450 bytes a version): large fetches, few round trips.
+    maxBytesPerPartition: RULES_FETCH_BYTES,
+    maxBytes: RULES_FETCH_BYTES,
     sessionTimeout: 10_000,
     heartbeatInterval: 1000,
   });
@@ -53,40 +59,41 @@ export async function startRulesLog(o: RulesLogOptions): Promise<RulesLog> {
   await consumer.subscribe({ topic: o.topic, fromBeginning: true });
   await consumer.run({
     autoCommit: false,
-    eachMessage: ({ message }) => {
-      const time = Number(message.timestamp);
-      if (!isTick(message.headers) && message.key?.toString() !== RULES_TICK_KEY) {
-        const ruleId = message.key?.toString() ?? "";
-        let rule: RuleVersion | null = null;
-        if (message.value !== null && message.value.length > 0) {
-          const parsed = RuleVersion.safeParse(parseJson(message.value.toString()));
-          if (!parsed.success) {
-            o.counters.rulesInvalid++;
-            o.log("error", "unreadable rule version on the rules topic; ignored", {
-              ruleId,
-              offset: message.offset,
-              error: describeIssues(toFieldIssues(parsed.error)),
-            });
-          } else {
-            rule = parsed.data;
-          }
-        }
-        if (message.value === null || message.value.length === 0 || rule !== null) {
-          const outcome = applyRuleVersion(book, { ruleId, rule, effectiveFrom: time });
-          if (outcome.kind === "invalid_filter") {
-            o.counters.rulesInvalid++;
-            o.log("error", "rule version has an invalid filter; it matches nothing", { ...outcome });
-          } else {
-            o.log("debug", "rule version", { ...outcome, effectiveFrom: time });
-          }
+    // A batch at a time: its versions are applied together (`applyRuleVersions`), then the watermark
+    // moves past them, so whoever waits for it finds them in the book.
+    eachBatch: async (payload) => {
+      const { batch } = payload;
+      const versions: RuleVersionMessage[] = [];
+      let last = watermark;
+      for (const message of batch.messages) {
+        const time = Number(message.timestamp);
+        if (time > last) last = time;
+        const decoded = decodeRuleMessage(message.key, message.value, message.headers, time);
+        if (decoded.kind === "version") versions.push(decoded.message);
+        else if (decoded.kind === "unreadable") {
+          o.counters.rulesInvalid++;
+          o.log("error", "unreadable rule version on the rules topic; ignored", {
+            ruleId: decoded.ruleId,
+            offset: message.offset,
+            error: decoded.error,
+          });
         }
       }
-      if (time > watermark) {
-        watermark = time;
+      const outcomes = applyRuleVersions(book, versions);
+      for (const [i, outcome] of outcomes.entries()) {
+        if (outcome.kind === "invalid_filter") {
+          o.counters.rulesInvalid++;
+          o.log("error", "rule version has an invalid filter; it matches nothing", { ...outcome });
+        } else {
+          o.log("debug", "rule version", { ...outcome, effectiveFrom: versions[i]!.effectiveFrom });
+        }
+      }
+      if (last > watermark) {
+        watermark = last;
         for (const wake of waiters) wake();
         waiters.clear();
       }
-      return Promise.resolve();
+      await payload.heartbeat();
     },
   });
 
@@ -126,12 +133,4 @@ export async function startRulesLog(o: RulesLogOptions): Promise<RulesLog> {
       await consumer.disconnect();
     },
   };
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

@@ -1,7 +1,7 @@
 // The Kafka producer thread (producer-thread.ts): connects, then produces each request's runs through
 // a batching sink and answers with their fate. Its only channel is the parent port.
 import { parentPort, workerData } from "node:worker_threads";
-import { JavaCompatiblePartitioner, createKafka } from "@runhooks/kafka";
+import { JavaCompatiblePartitioner, createKafka, useLeanProduce } from "@runhooks/kafka";
 import { batchingSink, type ProduceMessage } from "./producer.js";
 import type { ThreadLifecycleMessage } from "@runhooks/telemetry";
 import type { FromProducer, ProducerWorkerData, ToProducer } from "./producer-thread.js";
@@ -30,6 +30,9 @@ const log = (level: "error" | "warn" | "info" | "debug", message: string, fields
 // after its request was refused, and landed once the broker was back: a duplicate of the client's retry.
 // Not idempotent: a produce whose ack is lost may still duplicate (at least once; runs carry their id).
 const retryTimeMs = Math.max(200, Math.floor(data.timeoutMs / 4));
+// Before the first produce: each request's records are written straight into one buffer
+// (lean-produce.ts), not through kafkajs' encoder per record, the producer thread's largest cost.
+const leanProduce = useLeanProduce();
 const kafka = createKafka({
   brokers: data.brokers,
   clientId: data.clientId,
@@ -79,7 +82,10 @@ port.on("message", (m: ToProducer) => {
 });
 
 producer.connect().then(
-  () => post({ type: "ready" }),
+  () => {
+    if (leanProduce !== "lean") log("warn", "kafkajs encodes the produce requests", { leanProduce });
+    post({ type: "ready" });
+  },
   (error: Error) => {
     post({ type: "failed", message: `could not connect to Kafka: ${error.message}` });
     port.close();

@@ -146,6 +146,7 @@ export interface VersionShape {
  * session. Otherwise the most selective conjunct of conditions 1–3 (`BROAD` when none qualifies),
  * plus the `all` lists of the fields read up to it, plus the root list when a `trace_filter` must see
  * every root run. `filter` undefined: the stored filter does not resolve (it answers "error"): broad.
+ * Each key appears once in the answer (the rule book lists a version's keys without deduplicating).
  */
 export function versionKeys(
   shape: VersionShape,

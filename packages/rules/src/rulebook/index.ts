@@ -1,12 +1,13 @@
 export {
   DEFAULT_RUN_STEPS,
   applyRuleVersion,
+  applyRuleVersions,
   createRuleBook,
   dropVersionsBefore,
   matchRun,
   ruleGate,
 } from "./rule-book.js";
-export type { ApplyOutcome, RuleBook, RuleBookOptions, RuleGate } from "./rule-book.js";
+export type { ApplyOutcome, RuleBook, RuleBookOptions, RuleGate, RuleVersionMessage } from "./rule-book.js";
 export { isTraceAware, sampleIdOf } from "./gate.js";
 export { RULE_FILTER_FIELDS, resolveRuleFilter } from "./rule-filters.js";
 export type { RuleFilterField } from "./rule-filters.js";

@@ -1,18 +1,12 @@
-import type { ParseResult, Run, RuleVersion } from "@runhooks/contracts";
-import {
-  READS_ALL_FACTS,
-  DEFAULT_FILTER_STEPS,
-  runFacts,
-  type FilterVerdict,
-  type JsonLogicExpression,
-} from "../filter/index.js";
+import type { Run, RuleVersion } from "@runhooks/contracts";
+import { READS_ALL_FACTS, DEFAULT_FILTER_STEPS, runFacts, type FilterVerdict } from "../filter/index.js";
 import { isTraceRoot } from "../trace/trace-run.js";
 import { DEFAULT_TRACE_HORIZON_SECONDS, type TraceVerdict } from "../trace/trace-verdict.js";
 import type { WindowSpec } from "../window/index.js";
 import { ruleGate, type GatedRule } from "./gate.js";
 import { uniqueKeys, createTenantIndex, indexedCandidates, setRuleKeys, type TenantIndex } from "./rule-index.js";
 import type { IndexKey } from "./index-keys.js";
-import { compileVersion, type SlotFilter, type TraceFilters } from "./version-entry.js";
+import { compileVersion, type ResolvedFilter, type SlotFilter, type TraceFilters } from "./version-entry.js";
 
 export { ruleGate, type RuleGate } from "./gate.js";
 
@@ -82,7 +76,7 @@ export interface RuleBook {
   /** Per slot, the compiled filter every version with that filter shares. */
   readonly slotFilters: SlotFilter[];
   /** Filters already resolved and validated, by field and text (`compileVersion`). */
-  readonly resolvedFilters: Map<string, ParseResult<JsonLogicExpression>>;
+  readonly resolvedFilters: Map<string, ResolvedFilter>;
   /** Steps each filter evaluation may take (see `compileFilter`). */
   readonly filterSteps: number;
   /** Steps all of a tenant's filters together may take on one run (`DEFAULT_RUN_STEPS`). */
@@ -146,13 +140,15 @@ export function createRuleBook(options: RuleBookOptions = {}): RuleBook {
   };
 }
 
-function timeline(book: RuleBook, ruleId: string): RuleTimeline {
-  let t = book.rules.get(ruleId);
-  if (!t) {
-    t = { ruleId, entries: [], lookupMark: 0 };
-    book.rules.set(ruleId, t);
+/** Appends a version to the rule's timeline, the timeline made on its first (an array of one: most rules have one version). */
+function pushEntry(book: RuleBook, ruleId: string, t: RuleTimeline | undefined, entry: VersionEntry): RuleTimeline {
+  if (t !== undefined) {
+    t.entries.push(entry);
+    return t;
   }
-  return t;
+  const made: RuleTimeline = { ruleId, entries: [entry], lookupMark: 0 };
+  book.rules.set(ruleId, made);
+  return made;
 }
 
 function indexTenant(book: RuleBook, tenantId: string, t: RuleTimeline): void {
@@ -174,23 +170,60 @@ function reindex(book: RuleBook, tenantId: string, t: RuleTimeline): void {
     index = createTenantIndex();
     book.indexByTenant.set(tenantId, index);
   }
-  const keys = t.entries.flatMap((e) => (e.rule?.tenant_id === tenantId ? (e.keys ?? []) : []));
-  setRuleKeys(index, t, uniqueKeys(keys));
+  setRuleKeys(index, t, tenantKeys(t, tenantId));
+}
+
+/** The union of the keys of the rule's versions for the tenant, each once. */
+function tenantKeys(t: RuleTimeline, tenantId: string): readonly IndexKey[] {
+  let only: readonly IndexKey[] | undefined;
+  for (const e of t.entries) {
+    if (e.rule?.tenant_id !== tenantId || e.keys === undefined || e.keys.length === 0) continue;
+    // One version's keys are each once already (`versionKeys`); a union needs deduplicating.
+    if (only !== undefined)
+      return uniqueKeys(t.entries.flatMap((v) => (v.rule?.tenant_id === tenantId ? (v.keys ?? []) : [])));
+    only = e.keys;
+  }
+  return only ?? [];
+}
+
+/** A message of the rules topic: a version of a rule, or its tombstone (`rule: null`). */
+export interface RuleVersionMessage {
+  readonly ruleId: string;
+  readonly rule: RuleVersion | null;
+  readonly effectiveFrom: number;
 }
 
 /**
  * Adds a version read from the rules topic. `effectiveFrom` must be non-decreasing across calls (the
  * rules topic has one partition and LogAppendTime); a tombstone is `rule: null`.
  */
-export function applyRuleVersion(
+export function applyRuleVersion(book: RuleBook, message: RuleVersionMessage): ApplyOutcome {
+  return applyRuleVersions(book, [message])[0]!;
+}
+
+/**
+ * Adds the versions of consecutive messages of the rules topic, in order: the book ends as after
+ * `applyRuleVersion` on each in turn, but each rule's index lists are worked out once per batch, not
+ * once per message (a start reads the whole topic in batches of thousands).
+ */
+export function applyRuleVersions(book: RuleBook, messages: readonly RuleVersionMessage[]): ApplyOutcome[] {
+  const touched = new Map<string, Set<RuleTimeline>>();
+  const outcomes = messages.map((message) => addVersion(book, message, touched));
+  for (const [tenantId, timelines] of touched) for (const t of timelines) indexTenant(book, tenantId, t);
+  return outcomes;
+}
+
+/** Adds one version to its rule's timeline; notes in `touched` the (tenant, rule) to index. */
+function addVersion(
   book: RuleBook,
-  message: { readonly ruleId: string; readonly rule: RuleVersion | null; readonly effectiveFrom: number },
+  message: RuleVersionMessage,
+  touched: Map<string, Set<RuleTimeline>>,
 ): ApplyOutcome {
-  const t = timeline(book, message.ruleId);
-  const last = t.entries.at(-1);
+  const known = book.rules.get(message.ruleId);
+  const last = known?.entries.at(-1);
   if (message.rule === null) {
     if (last && last.rule === undefined) return { kind: "stale", ruleId: message.ruleId, version: last.version };
-    t.entries.push({ effectiveFrom: message.effectiveFrom, version: last?.version ?? 0 });
+    pushEntry(book, message.ruleId, known, { effectiveFrom: message.effectiveFrom, version: last?.version ?? 0 });
     return { kind: "deleted", ruleId: message.ruleId };
   }
   const rule = message.rule;
@@ -203,7 +236,7 @@ export function applyRuleVersion(
     const last = book.lastTraceRule.get(rule.tenant_id);
     if (last === undefined || last < rule.rule_id) book.lastTraceRule.set(rule.tenant_id, rule.rule_id);
   }
-  t.entries.push({
+  const t = pushEntry(book, message.ruleId, known, {
     effectiveFrom: message.effectiveFrom,
     version: rule.version,
     rule: gatedRule(rule),
@@ -212,7 +245,9 @@ export function applyRuleVersion(
     ...(compiled.trace ? { trace: compiled.trace } : {}),
     keys: compiled.keys,
   });
-  indexTenant(book, rule.tenant_id, t);
+  const rules = touched.get(rule.tenant_id);
+  if (rules === undefined) touched.set(rule.tenant_id, new Set([t]));
+  else rules.add(t);
   if (compiled.invalid !== undefined)
     return { kind: "invalid_filter", ruleId: rule.rule_id, version: rule.version, error: compiled.invalid };
   return { kind: "applied", ruleId: rule.rule_id, version: rule.version };

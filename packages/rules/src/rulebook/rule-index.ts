@@ -77,9 +77,15 @@ function insertSorted<T extends Indexed>(list: T[], t: T): void {
   if (list[at - 1] !== t) list.splice(at, 0, t);
 }
 
-/** Lists `t` under exactly `keys` (taking it out of the lists it no longer belongs to). */
+/** Lists `t` under exactly `keys`, each key once (taking it out of the lists it no longer belongs to). */
 export function setRuleKeys<T extends Indexed>(index: TenantIndex<T>, t: T, keys: readonly IndexKey[]): void {
-  const before = index.keysOf.get(t) ?? [];
+  const before = index.keysOf.get(t);
+  if (before === undefined) {
+    // A rule new to the tenant: nothing to take out (`keys` holds each key once).
+    for (const k of keys) insertSorted(listOf(index, k, true)!, t);
+    if (keys.length > 0) index.keysOf.set(t, keys);
+    return;
+  }
   const after = new Set(keys.map(keyText));
   for (const k of before) {
     if (after.has(keyText(k))) continue;

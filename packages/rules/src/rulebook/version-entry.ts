@@ -10,7 +10,7 @@ import {
 import type { TraceSpec } from "../trace/trace-verdict.js";
 import type { WindowSpec } from "../window/index.js";
 import { isTraceAware } from "./gate.js";
-import { BROAD, versionKeys, type IndexKey } from "./index-keys.js";
+import { BROAD, versionKeys, type IndexKey, type VersionShape } from "./index-keys.js";
 import { RULE_FILTER_FIELDS, resolveRuleFilter, type RuleFilterField } from "./rule-filters.js";
 
 /** A stored filter that does not validate: never compiled, it answers "error" at no cost. */
@@ -34,16 +34,31 @@ export interface TraceFilters {
   readonly treeFilter: SlotFilter | undefined;
 }
 
+/**
+ * One filter text of one field, as the book keeps it: resolved and validated once, and compiled, its
+ * facts read and (for `filter`) its index keys worked out on the first version that needs them. Rules
+ * repeat filters, so loading a version is mostly looking these up.
+ */
+export interface ResolvedFilter {
+  readonly result: ParseResult<JsonLogicExpression>;
+  /** Its compiled filter, once a version with only valid filters used it. */
+  slot: SlotFilter | undefined;
+  /** Derived facts it may read (`derivedFactsRead`), once known. */
+  reads: number | undefined;
+  /** For `filter`: the index keys of a version without a session, by `shapeBits`. */
+  keysByShape: Map<number, readonly IndexKey[]> | undefined;
+}
+
 /** What the book needs to compile a version: where equal filters share a slot, and the budgets. */
 export interface SlotTable {
   readonly filterSlots: Map<string, number>;
   /** Per slot, its compiled filter: versions with equal filters share one (it holds no per-version state). */
   readonly slotFilters: SlotFilter[];
   /**
-   * Field and filter text → what `resolveRuleFilter` made of it: rules repeat filters, and validating
-   * one (its cost bound above all) is most of what loading a version costs.
+   * Field and filter text → what `resolveRuleFilter` made of it and what followed from it:
+   * validating a filter (its cost bound above all) is most of what compiling one costs.
    */
-  readonly resolvedFilters: Map<string, ParseResult<JsonLogicExpression>>;
+  readonly resolvedFilters: Map<string, ResolvedFilter>;
   readonly memo: { readonly calledAt: number[]; readonly answer: FilterVerdict[] };
   readonly filterSteps: number;
   readonly traceHorizonMs: number;
@@ -76,14 +91,48 @@ function slotFilter(table: SlotTable, expression: JsonLogicExpression): SlotFilt
   return filter;
 }
 
-function resolveCached(table: SlotTable, field: RuleFilterField, value: unknown): ParseResult<JsonLogicExpression> {
+function resolveCached(table: SlotTable, field: RuleFilterField, value: unknown): ResolvedFilter {
   const text = `${field}\u0000${JSON.stringify(value)}`;
-  let result = table.resolvedFilters.get(text);
-  if (result === undefined) {
-    result = resolveRuleFilter(field, value);
-    table.resolvedFilters.set(text, result);
+  let resolved = table.resolvedFilters.get(text);
+  if (resolved === undefined) {
+    resolved = { result: resolveRuleFilter(field, value), slot: undefined, reads: undefined, keysByShape: undefined };
+    table.resolvedFilters.set(text, resolved);
   }
-  return result;
+  return resolved;
+}
+
+/** The compiled filter of a valid resolved filter; filters that resolve to one expression share it. */
+function slotOf(table: SlotTable, resolved: ResolvedFilter, expression: JsonLogicExpression): SlotFilter {
+  resolved.slot ??= slotFilter(table, expression);
+  resolved.reads ??= derivedFactsRead(expression);
+  return resolved.slot;
+}
+
+const shapeBits = (shape: VersionShape): number =>
+  (shape.enabled ? 1 : 0) | (shape.traceAware ? 2 : 0) | (shape.treeFilter ? 4 : 0);
+
+/** `versionKeys`, shared by the versions of one filter and shape that name no session (it is pure). */
+function keysOf(
+  table: SlotTable,
+  filter: ResolvedFilter,
+  expression: JsonLogicExpression,
+  shape: VersionShape,
+): readonly IndexKey[] {
+  if (shape.sessionId !== null) return versionKeys(shape, expression, table.filterSteps);
+  const byShape = (filter.keysByShape ??= new Map<number, readonly IndexKey[]>());
+  let keys = byShape.get(shapeBits(shape));
+  if (keys === undefined) {
+    keys = versionKeys(shape, expression, table.filterSteps);
+    byShape.set(shapeBits(shape), keys);
+  }
+  return keys;
+}
+
+/** The three filter fields of a version, each resolved (undefined: absent; `filter` is never absent). */
+function resolveFields(table: SlotTable, rule: RuleVersion): readonly (ResolvedFilter | undefined)[] {
+  return RULE_FILTER_FIELDS.map((field) =>
+    field === "filter" || rule[field] != null ? resolveCached(table, field, rule[field]) : undefined,
+  );
 }
 
 /**
@@ -99,9 +148,7 @@ export function compileVersion(table: SlotTable, rule: RuleVersion): CompiledVer
     seconds: rule.window.seconds,
     maxRuns: rule.window.max_runs,
   };
-  const present = RULE_FILTER_FIELDS.filter((field) => field === "filter" || rule[field] != null);
-  const resolved = present.map((field) => ({ field, result: resolveCached(table, field, rule[field]) }));
-  const issues = resolved.flatMap(({ result }) => (result.ok ? [] : result.issues));
+  const [filter, traceFilter, treeFilter] = resolveFields(table, rule);
   const traceSpec: TraceSpec | undefined = isTraceAware(rule)
     ? {
         window: spec,
@@ -110,7 +157,11 @@ export function compileVersion(table: SlotTable, rule: RuleVersion): CompiledVer
         needsTree: rule.tree_filter != null,
       }
     : undefined;
-  if (issues.length > 0) {
+  const main = filter!.result;
+  if (!main.ok || traceFilter?.result.ok === false || treeFilter?.result.ok === false) {
+    const issues = [filter, traceFilter, treeFilter].flatMap((r) =>
+      r === undefined || r.result.ok ? [] : r.result.issues,
+    );
     const error = issues.map((i) => `${i.path}: ${i.message}`).join("; ");
     const broken: SlotFilter = {
       evaluate: invalidFilter,
@@ -124,28 +175,21 @@ export function compileVersion(table: SlotTable, rule: RuleVersion): CompiledVer
     };
     return { spec, filter: broken, trace, reads: 0, invalid: error, keys: rule.enabled ? BROAD : [] };
   }
-  const compiled = new Map<RuleFilterField, SlotFilter>();
-  let reads = 0;
-  for (const { field, result } of resolved) {
-    if (!result.ok) continue;
-    compiled.set(field, slotFilter(table, result.value));
-    reads |= derivedFactsRead(result.value);
-  }
+  const compiledOf = (r: ResolvedFilter | undefined): SlotFilter | undefined =>
+    r?.result.ok === true ? slotOf(table, r, r.result.value) : undefined;
+  const compiled = compiledOf(filter)!;
   const trace = traceSpec && {
     spec: traceSpec,
-    traceFilter: compiled.get("trace_filter"),
-    treeFilter: compiled.get("tree_filter"),
+    traceFilter: compiledOf(traceFilter),
+    treeFilter: compiledOf(treeFilter),
   };
-  const filter = resolved.find((r) => r.field === "filter")?.result;
-  const keys = versionKeys(
-    {
-      sessionId: rule.session_id,
-      enabled: rule.enabled,
-      traceAware: traceSpec !== undefined,
-      treeFilter: rule.tree_filter != null,
-    },
-    filter?.ok ? filter.value : undefined,
-    table.filterSteps,
-  );
-  return { spec, filter: compiled.get("filter")!, trace, reads, invalid: undefined, keys };
+  const reads = (filter!.reads ?? 0) | (traceFilter?.reads ?? 0) | (treeFilter?.reads ?? 0);
+  const shape: VersionShape = {
+    sessionId: rule.session_id,
+    enabled: rule.enabled,
+    traceAware: traceSpec !== undefined,
+    treeFilter: rule.tree_filter != null,
+  };
+  const keys = keysOf(table, filter!, main.value, shape);
+  return { spec, filter: compiled, trace, reads, invalid: undefined, keys };
 }
