@@ -1,7 +1,17 @@
 export { windowId } from "./window-id.js";
 export type { WindowKey } from "./window-id.js";
-export { MAX_WINDOW_BYTES, createFoldState, foldStep, nextCloseTime, oldestOpenOffset } from "./fold.js";
-export type { ClosedPart, CloseReason, FoldInput, FoldJoin, FoldState, WindowRun, WindowSpec } from "./fold.js";
+export { MAX_WINDOW_BYTES, createFoldState, foldStep, nextCloseTime, oldestOpenOffset, windowKey } from "./fold.js";
+export type {
+  ClosedPart,
+  CloseReason,
+  FoldInput,
+  FoldJoin,
+  FoldState,
+  NextPiece,
+  OpenWindow,
+  WindowRun,
+  WindowSpec,
+} from "./fold.js";
 export { decodeCheckpoint, encodeCheckpoint } from "./checkpoint.js";
 export type { Checkpoint } from "./checkpoint.js";
 export { mergedWindowId } from "./merged-window-id.js";
