@@ -17,6 +17,13 @@ export interface Counters {
   tracesEvicted: number;
   /** Verdicts of "error" (a filter that could not judge a run), all rules together; per rule on the rule-errors topic. */
   ruleErrors: number;
+  /** Trace snapshots written (empty ones are not), their bytes, and the ms spent taking and writing them. */
+  traceSnapshotsWritten: number;
+  traceSnapshotBytes: number;
+  traceSnapshotMs: number;
+  /** Restarts that restored a partition's open traces from a snapshot, and that found none usable. */
+  traceSnapshotsRestored: number;
+  traceSnapshotsMissed: number;
 }
 
 export function createCounters(): Counters {
@@ -33,5 +40,10 @@ export function createCounters(): Counters {
     runsHeld: 0,
     tracesEvicted: 0,
     ruleErrors: 0,
+    traceSnapshotsWritten: 0,
+    traceSnapshotBytes: 0,
+    traceSnapshotMs: 0,
+    traceSnapshotsRestored: 0,
+    traceSnapshotsMissed: 0,
   };
 }

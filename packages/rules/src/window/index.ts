@@ -13,7 +13,7 @@ export type {
   WindowSpec,
 } from "./fold.js";
 export { decodeCheckpoint, encodeCheckpoint } from "./checkpoint.js";
-export type { Checkpoint } from "./checkpoint.js";
+export type { Checkpoint, SnapshotRef } from "./checkpoint.js";
 export { mergedWindowId } from "./merged-window-id.js";
 export type { MergedWindowKey } from "./merged-window-id.js";
 export { chunkWindow, mergeParts } from "./assemble-merge.js";
