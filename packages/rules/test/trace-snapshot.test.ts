@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import {
   createStreamState,
+  decodeCheckpoint,
+  encodeCheckpoint,
   decodeTraceSnapshot,
   encodeTraceSnapshot,
   fillRunBytes,
@@ -190,4 +192,28 @@ describe("restore from a trace snapshot", () => {
     );
     expect(got.flatMap((p) => p.runs.map((x) => x.offset))).toEqual([3, 1, 0]);
   });
+});
+
+describe("a checkpoint naming its trace snapshot", () => {
+  const rows: { name: string; metadata: string; traces: { upTo: number; offsets: number[] } | undefined }[] = [
+    { name: "none named: the horizon is refolded", metadata: '{"v":1,"s":5,"p":9}', traces: undefined },
+    {
+      name: "an empty snapshot (no chunks)",
+      metadata: '{"v":1,"s":5,"p":9,"t":[9,[]]}',
+      traces: { upTo: 9, offsets: [] },
+    },
+    {
+      name: "an older snapshot, in two chunks",
+      metadata: '{"v":1,"s":5,"p":9,"t":[7,[40,43]]}',
+      traces: { upTo: 7, offsets: [40, 43] },
+    },
+    { name: "a reference that is not one: ignored", metadata: '{"v":1,"s":5,"p":9,"t":[7,[-1]]}', traces: undefined },
+    { name: "a reference without offsets: ignored", metadata: '{"v":1,"s":5,"p":9,"t":[7]}', traces: undefined },
+  ];
+  for (const row of rows)
+    it(row.name, () => {
+      const c = decodeCheckpoint(row.metadata);
+      expect(c).toEqual({ streamTime: 5, processedUpTo: 9, ...(row.traces ? { traces: row.traces } : {}) });
+      if (row.traces !== undefined) expect(encodeCheckpoint(c!)).toBe(row.metadata);
+    });
 });
