@@ -1,6 +1,6 @@
 import type { SnapshotRef } from "@runhooks/rules";
 import type { Logger } from "@runhooks/telemetry";
-import type { Consumer, Kafka, KafkaMessage, Producer } from "kafkajs";
+import kafkajs, { type Consumer, type Kafka, type KafkaMessage, type Producer } from "kafkajs";
 import { RULES_GROUP_PREFIX } from "./rules-log.js";
 
 /**
@@ -11,6 +11,7 @@ import { RULES_GROUP_PREFIX } from "./rules-log.js";
  */
 
 export const SNAPSHOT_HEADER = "runhooks-trace-snapshot";
+const { CompressionTypes } = kafkajs;
 const TRACES_PARTITION = 0;
 /** A chunk is one Kafka message: well under the broker's default 1 MiB `message.max.bytes`. */
 export const SNAPSHOT_CHUNK_BYTES = 768 * 1024;
@@ -33,6 +34,8 @@ export async function writeSnapshot(
     const [meta] = await producer.send({
       topic,
       acks: -1,
+      // Snappy (registered by createKafka): repeated ids and numbers shrink several times, cheaply.
+      compression: CompressionTypes.Snappy,
       messages: [
         {
           partition: TRACES_PARTITION,

@@ -139,6 +139,29 @@ export function isEmptySnapshot(s: TraceSnapshot): boolean {
  * apiece), cut anywhere but inside a character; decoding joins them first.
  */
 export function encodeTraceSnapshot(s: TraceSnapshot, maxChunkBytes: number): string[] {
+  // Trace keys are `<tenant>/<trace id>` and facts name rule ids: both repeat across traces, so each
+  // is written once, in a table, and named by its index.
+  const names: string[] = [];
+  const nameIndex = new Map<string, number>();
+  const nameOf = (name: string): number => {
+    let i = nameIndex.get(name);
+    if (i === undefined) {
+      i = names.push(name) - 1;
+      nameIndex.set(name, i);
+    }
+    return i;
+  };
+  const keyOf = (key: string) => {
+    const slash = key.indexOf("/");
+    return slash < 0 ? [-1, key] : [nameOf(key.slice(0, slash)), key.slice(slash + 1)];
+  };
+  const traces = s.traces.map((t) => [
+    ...keyOf(t.key),
+    t.wakeAt,
+    t.wakeSeq,
+    t.facts.map(([ruleId, ...f]) => [nameOf(ruleId), ...f]),
+    t.candidates,
+  ]);
   const text = JSON.stringify({
     v: 1,
     p: s.processedUpTo,
@@ -147,7 +170,8 @@ export function encodeTraceSnapshot(s: TraceSnapshot, maxChunkBytes: number): st
     q: s.seq,
     specs: s.specs.map((w) => [w.ruleId, w.ruleVersion, w.tenantId, w.seconds, w.maxRuns]),
     ts: s.traceSpecs,
-    t: s.traces.map((t) => [t.key, t.wakeAt, t.wakeSeq, t.facts, t.candidates]),
+    names,
+    t: traces,
     w: s.windows.map((w) => [w.spec, w.startMs, w.piece, w.runs]),
     x: s.pieces.map((p) => [p.spec, p.startMs, p.piece]),
   });
@@ -179,7 +203,15 @@ type Raw = {
   q: number;
   specs: [string, number, string, number, number][];
   ts: SnapshotTraceSpec[];
-  t: [string, number | null, number, SnapshotTrace["facts"], SnapshotTrace["candidates"]][];
+  names: string[];
+  t: [
+    number,
+    string,
+    number | null,
+    number,
+    [number, number | null, boolean | null, number | null][],
+    SnapshotTrace["candidates"],
+  ][];
   w: [number, number, number, SnapshotWindow["runs"]][];
   x: [number, number, number][];
 };
@@ -207,7 +239,13 @@ export function decodeTraceSnapshot(chunks: readonly string[]): TraceSnapshot | 
       seq: r.q,
       specs,
       traceSpecs: r.ts,
-      traces: r.t.map(([key, wakeAt, wakeSeq, facts, candidates]) => ({ key, wakeAt, wakeSeq, facts, candidates })),
+      traces: r.t.map(([prefix, rest, wakeAt, wakeSeq, facts, candidates]) => ({
+        key: prefix < 0 ? rest : `${r.names[prefix]!}/${rest}`,
+        wakeAt,
+        wakeSeq,
+        facts: facts.map(([rule, ...f]) => [r.names[rule]!, ...f] as const),
+        candidates,
+      })),
       windows: r.w.map(([spec, startMs, piece, runs]) => ({ spec, startMs, piece, runs })),
       pieces: r.x.map(([spec, startMs, piece]) => ({ spec, startMs, piece })),
     };
