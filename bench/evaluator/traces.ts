@@ -9,7 +9,7 @@
 //    and the process' peak RSS while 10,000 traces are in progress at once (begun, root not yet read).
 // 2. restart (BENCH_RESTART=snapshot, the default): a log of H + W + 20 s of runs at 5,000 runs/s (H the
 //    default horizon, W the longest window; enough for the open traces and their remembered roots to
-//    reach their steady state) folded by an evaluator that writes its trace snapshots (one a second per
+//    reach their steady state) folded by an evaluator that writes its trace snapshots (one each 5 s per
 //    partition) and stops at S, its last commit naming its last snapshot; then D more seconds of log
 //    (the time it was away: BENCH_DOWN_S, 11 s, the group's kill stall), then a new evaluator started
 //    while runs keep coming at 5,000/s: the time until it is caught up (less than 1 s of runs behind;
@@ -501,12 +501,15 @@ async function restartFromSnapshot(admin: Admin, producer: Producer, brokers: st
   await first.stop();
   const fc = first.counters;
   const perSnapshot = fc.traceSnapshotBytes / Math.max(1, fc.traceSnapshotsWritten);
-  const msPerSnapshot = fc.traceSnapshotMs / Math.max(1, fc.traceSnapshotsWritten);
+  const written = Math.max(1, fc.traceSnapshotsWritten);
+  const takeMs = fc.traceSnapshotTakeMs / written;
+  const writeMs = fc.traceSnapshotWriteMs / written;
   say(
     `  folded up to S at ${(before / foldS / 1000).toFixed(1)}k runs/s (${(foldCpu / before).toFixed(1)} µs CPU/run, ` +
       `group join included); ${fc.traceSnapshotsWritten} trace snapshots written, ` +
-      `${(perSnapshot / 1024).toFixed(0)} KiB each on average, ${msPerSnapshot.toFixed(1)} ms each to take and ` +
-      `write (${((fc.traceSnapshotMs * 1000) / Math.max(1, foldCpu)).toFixed(3)}× of the fold's CPU time in wall ms); load ${load()}`,
+      `${(perSnapshot / 1024).toFixed(0)} KiB of JSON each on average, ${takeMs.toFixed(1)} ms each to take and encode ` +
+      `on the fold's thread (${((fc.traceSnapshotTakeMs * 1000 * 100) / Math.max(1, foldCpu)).toFixed(1)}% of the fold's CPU), ` +
+      `${writeMs.toFixed(1)} ms each waiting for Kafka in its flush; load ${load()}`,
   );
 
   say(`producing the ${away} runs of the ${DOWN_S} s the evaluator was away…`);
@@ -599,9 +602,9 @@ async function restartFromSnapshot(admin: Admin, producer: Producer, brokers: st
       `(the process's, refold included); peak RSS ${(rss.stop() / 2 ** 20).toFixed(0)} MiB; load ${load()}`,
   );
   say(
-    `trace snapshots: ${(perSnapshot / 1024).toFixed(0)} KiB per partition per checkpoint on average ` +
-      `(${fc.traceSnapshotsWritten} written while folding ${before} runs), ${msPerSnapshot.toFixed(1)} ms each to take, ` +
-      `encode and write`,
+    `trace snapshots: ${(perSnapshot / 1024).toFixed(0)} KiB of JSON per partition per checkpoint on average ` +
+      `(${fc.traceSnapshotsWritten} written while folding ${before} runs, at most one each 5 s per partition), ` +
+      `${takeMs.toFixed(1)} ms each to take and encode, ${writeMs.toFixed(1)} ms to write`,
   );
   say(`rerun: BENCH_PARTS=restart BENCH_HORIZON_S=${horizonS} BENCH_DOWN_S=${DOWN_S} npm run bench:evaluator-traces`);
 }

@@ -17,10 +17,14 @@ export interface Counters {
   tracesEvicted: number;
   /** Verdicts of "error" (a filter that could not judge a run), all rules together; per rule on the rule-errors topic. */
   ruleErrors: number;
-  /** Trace snapshots written (empty ones are not), their bytes, and the ms spent taking and writing them. */
+  /**
+   * Trace snapshots written (empty ones are not), their bytes (JSON, before compression), the ms the
+   * fold's thread spent taking and encoding them, and the ms their flushes waited for Kafka to take them.
+   */
   traceSnapshotsWritten: number;
   traceSnapshotBytes: number;
-  traceSnapshotMs: number;
+  traceSnapshotTakeMs: number;
+  traceSnapshotWriteMs: number;
   /** Restarts that restored a partition's open traces from a snapshot, and that found none usable. */
   traceSnapshotsRestored: number;
   traceSnapshotsMissed: number;
@@ -42,7 +46,8 @@ export function createCounters(): Counters {
     ruleErrors: 0,
     traceSnapshotsWritten: 0,
     traceSnapshotBytes: 0,
-    traceSnapshotMs: 0,
+    traceSnapshotTakeMs: 0,
+    traceSnapshotWriteMs: 0,
     traceSnapshotsRestored: 0,
     traceSnapshotsMissed: 0,
   };

@@ -4,7 +4,7 @@ import { otelConfigFromEnv, type Logger, type OtelConfig } from "@runhooks/telem
 import type { EvaluatorEnv } from "./env.js";
 
 /** Least wall-clock time between two trace snapshots of a runs partition (DESIGN.md §4, restart). */
-export const DEFAULT_TRACE_SNAPSHOT_INTERVAL_MS = 1000;
+export const DEFAULT_TRACE_SNAPSHOT_INTERVAL_MS = 5000;
 
 export interface EvaluatorOptions {
   readonly brokers: readonly string[];

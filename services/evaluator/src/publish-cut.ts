@@ -64,7 +64,8 @@ export async function publishCut(
       o.counters.traceSnapshotsWritten++;
       for (const c of chunks) o.counters.traceSnapshotBytes += Buffer.byteLength(c);
     }
-    o.counters.traceSnapshotMs += cut.snapshot.tookMs + performance.now() - started;
+    o.counters.traceSnapshotTakeMs += cut.snapshot.tookMs;
+    o.counters.traceSnapshotWriteMs += performance.now() - started;
     if (ctx.states.get(partition) !== s) return;
   }
   // 4.

@@ -77,7 +77,6 @@ export async function startSnapshotReader(
   let wanted:
     | {
         readonly offsets: Set<number>;
-        readonly last: number;
         readonly got: Map<number, KafkaMessage>;
         done: () => void;
       }
@@ -89,10 +88,11 @@ export async function startSnapshotReader(
     eachMessage: ({ message }) => {
       const w = wanted;
       if (w === undefined) return Promise.resolve();
+      // Done once every chunk came. A fetch from before the seek may still deliver other offsets, so
+      // none of them says a chunk is missing: one compacted away is found missing at the timeout.
       const offset = Number(message.offset);
       if (w.offsets.has(offset)) w.got.set(offset, message);
-      // Past the last chunk: whatever is missing was compacted away.
-      if (offset >= w.last) w.done();
+      if (w.got.size === w.offsets.size) w.done();
       return Promise.resolve();
     },
   });
@@ -104,7 +104,7 @@ export async function startSnapshotReader(
     let done!: () => void;
     const finished = new Promise<void>((resolve) => (done = resolve));
     const got = new Map<number, KafkaMessage>();
-    wanted = { offsets: new Set(ref.offsets), last: Math.max(...ref.offsets), got, done };
+    wanted = { offsets: new Set(ref.offsets), got, done };
     const timer = setTimeout(done, READ_TIMEOUT_MS);
     try {
       consumer.seek({ topic, partition: TRACES_PARTITION, offset: String(Math.min(...ref.offsets)) });
