@@ -13,6 +13,7 @@ import type { RunsConsumerContext } from "./consumer-context.js";
 import { FLUSH_DEPTH } from "./cut-policy.js";
 import { createFlushQueue } from "./flush-queue.js";
 import { partitionStart, type PartitionState } from "./partition-state.js";
+import { SNAPSHOT_BYTES } from "./trace-snapshots.js";
 import { flushFailed } from "./publish-cut.js";
 
 /**
@@ -61,9 +62,17 @@ export async function startPartition(
   const from = refoldFromTime(checkpoint, longestWindowMs, horizonMs);
   const found = (await o.admin.fetchTopicOffsetsByTimestamp(topic, from)).find((p) => p.partition === partition);
   // -1: no message at or after that time.
-  let offset = refoldOffset(committedOffset, Number(found?.offset ?? -1));
-  const needFrom = restore?.snapshot.needFrom;
-  if (needFrom !== undefined && needFrom < offset) offset = needFrom;
+  const atFrom = Number(found?.offset ?? -1);
+  // With a snapshot, the lowest of S − W, the runs it names and its cut (the commit, held back by
+  // candidates waiting out their horizon, may lie much further back); without, the commit too.
+  const offset =
+    restore === undefined
+      ? refoldOffset(committedOffset, atFrom)
+      : Math.min(
+          atFrom < 0 ? restore.snapshot.processedUpTo : atFrom,
+          restore.snapshot.needFrom ?? restore.snapshot.processedUpTo,
+          restore.snapshot.processedUpTo,
+        );
   const start = partitionStart(firstOffset, {
     offset,
     suppressBelow: Math.max(checkpoint.processedUpTo, restore?.snapshot.processedUpTo ?? 0),
@@ -97,5 +106,5 @@ async function restoreOf(ctx: RunsConsumerContext, partition: number, c: Checkpo
   }
   o.counters.traceSnapshotsRestored++;
   // An empty snapshot is written nowhere: it stands at its cut with nothing open.
-  return restoreFromSnapshot(partition, snapshot, undefined, o.traceLimits);
+  return restoreFromSnapshot(partition, snapshot, undefined, o.traceLimits, SNAPSHOT_BYTES);
 }

@@ -4,7 +4,7 @@ import type { Message } from "kafkajs";
 import { commitPoint } from "./cut-policy.js";
 import type { PartitionState } from "./partition-state.js";
 import { createRuleErrorBatch, type RuleErrorBatch } from "./rule-errors.js";
-import { SNAPSHOT_CHUNK_BYTES } from "./trace-snapshots.js";
+import { SNAPSHOT_BYTES, SNAPSHOT_CHUNK_BYTES } from "./trace-snapshots.js";
 import type { TopicMessages } from "./send-chunks.js";
 import { watermarkDue } from "./watermark.js";
 
@@ -109,7 +109,7 @@ function snapshotDue(s: PartitionState, now: number, everyMs: number | undefined
   if (everyMs === undefined || s.restore !== undefined || now - s.snapshotAt < everyMs) return undefined;
   s.snapshotAt = now;
   const started = performance.now();
-  const snapshot = takeTraceSnapshot(s, s.nextOffset);
+  const snapshot = takeTraceSnapshot(s, s.nextOffset, SNAPSHOT_BYTES);
   const chunks = isEmptySnapshot(snapshot) ? [] : encodeTraceSnapshot(snapshot, SNAPSHOT_CHUNK_BYTES);
   return { upTo: s.nextOffset, chunks, tookMs: performance.now() - started };
 }

@@ -1,4 +1,4 @@
-import type { SnapshotRef } from "@runhooks/rules";
+import type { BytesCodec, SnapshotRef } from "@runhooks/rules";
 import type { Logger } from "@runhooks/telemetry";
 import kafkajs, { type Consumer, type Kafka, type KafkaMessage, type Producer } from "kafkajs";
 import { RULES_GROUP_PREFIX } from "./rules-log.js";
@@ -11,6 +11,12 @@ import { RULES_GROUP_PREFIX } from "./rules-log.js";
  */
 
 export const SNAPSHOT_HEADER = "runhooks-trace-snapshot";
+
+/** The runs a snapshot holds (those read before every open plain window), as base64 of their bytes. */
+export const SNAPSHOT_BYTES: BytesCodec = {
+  encode: (json) => Buffer.from(json.buffer, json.byteOffset, json.byteLength).toString("base64"),
+  decode: (text) => Buffer.from(text, "base64"),
+};
 const { CompressionTypes } = kafkajs;
 const TRACES_PARTITION = 0;
 /** A chunk is one Kafka message: well under the broker's default 1 MiB `message.max.bytes`. */

@@ -1,7 +1,7 @@
 import { foldStep, windowKey, type ClosedPart, type OpenWindow, type WindowRun } from "../window/index.js";
 import { createStreamState, type StreamInput, type StreamState } from "./trace-fold.js";
 import type { Candidate, TraceLimits } from "./trace-state.js";
-import type { TraceSnapshot } from "./trace-snapshot.js";
+import type { BytesCodec, TraceSnapshot } from "./trace-snapshot.js";
 import { pushWake } from "./trace-wakes.js";
 import type { TraceSpec } from "./trace-verdict.js";
 
@@ -33,11 +33,19 @@ export function restoreFromSnapshot(
   snapshot: TraceSnapshot,
   maxBytes?: number,
   limits?: TraceLimits,
+  codec?: Pick<BytesCodec, "decode">,
 ): Restore {
   const state = createStreamState(partition, maxBytes, limits);
   const unread = new Map<number, ((json: Uint8Array) => void)[]>();
   const runIds = new Map<number, string>();
   const byteLengths = new Map<number, number>();
+  /** The run's bytes: held in the snapshot, or read again by the refold (then `set`). */
+  const bytesOf = (run: readonly [number, string, number, string?], set: (json: Uint8Array) => void) => {
+    const [offset, runId, bytes, held] = run;
+    if (held !== undefined && codec !== undefined) return codec.decode(held);
+    wait(offset, runId, bytes, set);
+    return UNREAD;
+  };
   const wait = (offset: number, runId: string, bytes: number, set: (json: Uint8Array) => void) => {
     runIds.set(offset, runId);
     byteLengths.set(offset, bytes);
@@ -64,9 +72,10 @@ export function restoreFromSnapshot(
         },
       ]),
     );
-    const candidates = t.candidates.map(([spec, expiresAt, [offset, runId, bytes]]) => {
-      const c: Candidate = { offset, spec: traceSpecs[spec]!, expiresAt, run: { offset, runId, json: UNREAD } };
-      wait(offset, runId, bytes, (json) => (c.run = { offset, runId, json }));
+    const candidates = t.candidates.map(([spec, expiresAt, named]) => {
+      const [offset, runId, bytes] = named;
+      const c: Candidate = { offset, spec: traceSpecs[spec]!, expiresAt, run: undefined };
+      c.run = { offset, runId, json: bytesOf(named, (json) => (c.run = { offset, runId, json })) };
       tr.heldBytes += bytes;
       queue.push(c);
       return c;
@@ -85,9 +94,10 @@ export function restoreFromSnapshot(
     let bytes = 0;
     let firstOffset = Number.POSITIVE_INFINITY;
     const ids = new Set<string>();
-    for (const [[offset, runId, length], time] of w.runs) {
-      const i = runs.push({ offset, runId, json: UNREAD, time }) - 1;
-      wait(offset, runId, length, (json) => (runs[i] = { offset, runId, json, time }));
+    for (const [named, time] of w.runs) {
+      const [offset, runId, length] = named;
+      const i = runs.length;
+      runs.push({ offset, runId, json: bytesOf(named, (json) => (runs[i] = { offset, runId, json, time })), time });
       ids.add(runId);
       bytes += length + 1;
       firstOffset = Math.min(firstOffset, offset);

@@ -12,8 +12,18 @@ import type { TraceSpec } from "./trace-verdict.js";
  * message's size.
  */
 
-/** A run named by offset: its id and byte length (checked when its bytes are read again). */
-export type SnapshotRun = readonly [offset: number, runId: string, bytes: number];
+/**
+ * A run named by offset: its id and byte length (checked when its bytes are read again), and its bytes
+ * themselves (as the codec writes them) when it was read before every plain window still open: a
+ * candidate waiting out its horizon would otherwise make the refold read that far back.
+ */
+export type SnapshotRun = readonly [offset: number, runId: string, bytes: number, held?: string];
+
+/** How a snapshot writes the bytes it holds (base64 in the evaluator), and reads them back. */
+export interface BytesCodec {
+  readonly encode: (json: Uint8Array) => string;
+  readonly decode: (text: string) => Uint8Array;
+}
 
 export interface TraceSnapshot {
   /** The cut: everything below `processedUpTo` is in it; `streamTime` is the fold's there (-Infinity: none yet). */
@@ -61,8 +71,12 @@ export interface SnapshotPiece {
 
 const orNull = (n: number): number | null => (Number.isFinite(n) ? n : null);
 
-/** The partition's open traces and joined windows at the cut `processedUpTo`. */
-export function takeTraceSnapshot(s: StreamState, processedUpTo: number): TraceSnapshot {
+/**
+ * The partition's open traces and joined windows at the cut `processedUpTo`. With a codec, the runs
+ * read before the first run of every plain window still open (or before the cut, when none is) are
+ * held in it, so the refold needs to read only from about the longest window back.
+ */
+export function takeTraceSnapshot(s: StreamState, processedUpTo: number, codec?: BytesCodec): TraceSnapshot {
   const specs: WindowSpec[] = [];
   const specIndex = new Map<string, number>();
   const specOf = (w: WindowSpec): number => {
@@ -86,17 +100,21 @@ export function takeTraceSnapshot(s: StreamState, processedUpTo: number): TraceS
     }
     return i;
   };
+  let holdBelow = codec === undefined ? Number.NEGATIVE_INFINITY : processedUpTo;
+  if (codec !== undefined)
+    for (const w of s.fold.open.values()) if (!w.joined && w.firstOffset < holdBelow) holdBelow = w.firstOffset;
   let needFrom: number | undefined;
-  const need = (offset: number) => {
+  const named = (offset: number, runId: string, json: Uint8Array): SnapshotRun => {
+    if (offset < holdBelow) return [offset, runId, json.byteLength, codec!.encode(json)];
     if (needFrom === undefined || offset < needFrom) needFrom = offset;
+    return [offset, runId, json.byteLength];
   };
   const traces: SnapshotTrace[] = [];
   for (const t of s.traces.open.values()) {
     const candidates: (readonly [number, number, SnapshotRun])[] = [];
     for (const c of t.candidates) {
       if (c.run === undefined) continue;
-      need(c.offset);
-      candidates.push([traceSpecOf(c.spec), c.expiresAt, [c.offset, c.run.runId, c.run.json.byteLength]]);
+      candidates.push([traceSpecOf(c.spec), c.expiresAt, named(c.offset, c.run.runId, c.run.json)]);
     }
     const facts = [...t.facts].map(
       ([ruleId, f]) =>
@@ -107,10 +125,7 @@ export function takeTraceSnapshot(s: StreamState, processedUpTo: number): TraceS
   const windows: SnapshotWindow[] = [];
   for (const w of s.fold.open.values()) {
     if (!w.joined) continue;
-    const runs = w.runs.map((r) => {
-      need(r.offset);
-      return [[r.offset, r.runId, r.json.byteLength] as SnapshotRun, r.time] as const;
-    });
+    const runs = w.runs.map((r) => [named(r.offset, r.runId, r.json), r.time] as const);
     windows.push({ spec: specOf(w.spec), startMs: w.startMs, piece: w.piece, runs });
   }
   const pieces: SnapshotPiece[] = [];
