@@ -11,7 +11,7 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
-import { groupLag } from "@runhooks/backfill";
+import { groupLag, readBackfillEnv } from "@runhooks/backfill";
 import { openRunsProducer } from "@runhooks/cli";
 import { generateSecretKey } from "@runhooks/db";
 import type { Stack } from "@runhooks/infra";
@@ -69,6 +69,8 @@ export async function measureLive(stack: Stack, o: LiveOptions, say: (line: stri
     RUNHOOKS_SECRETS_KEY: generateSecretKey(),
   });
   const { call, prefix } = bench;
+  // The settings the backfill process reads: its production defaults.
+  const settings = readBackfillEnv(bench.env);
   const kafka = createKafka({ brokers: stack.brokers, clientId: "bench-backfill", logLevel: "error" });
   const admin = kafka.admin();
   await admin.connect();
@@ -140,8 +142,15 @@ export async function measureLive(stack: Stack, o: LiveOptions, say: (line: stri
     })) as unknown as BackfillView;
     let b: BackfillView = started;
     let shown = Date.now();
+    // The live evaluators' lag as the backfill sees it (its pause signal), sampled every second.
+    const lags: number[] = [];
+    let lagAt = 0;
     while (b.state === "pending" || b.state === "running") {
       await sleep(500);
+      if (Date.now() - lagAt >= 1000) {
+        lagAt = Date.now();
+        lags.push(await liveLag(admin, `${prefix}-evaluator`, topicNames(prefix).runs));
+      }
       const list = (await call(`/rules/${rule.id}/backfills`, key, undefined, "GET")) as unknown as {
         backfills: BackfillView[];
       };
@@ -219,15 +228,21 @@ export async function measureLive(stack: Stack, o: LiveOptions, say: (line: stri
     );
     say(
       `backfill             ${b.state}: ${b.runs_read.toLocaleString("en-US")} of ${(b.runs_total ?? 0).toLocaleString("en-US")} messages judged in ` +
-        `${seconds.toFixed(1)} s (claim to end) = ${Math.round(b.runs_read / seconds).toLocaleString("en-US")} runs/s under the throttle; ` +
+        `${seconds.toFixed(1)} s (claim to end) = ${Math.round(b.runs_read / seconds).toLocaleString("en-US")} runs/s ` +
+        `(throttle ${settings.RUNHOOKS_BACKFILL_MAX_RUNS_PER_S.toLocaleString("en-US")} runs/s); ` +
         `${backfillWindows} windows, ${backfillPosts} POSTs, the last ${((lastBackfillArrival - finishedAt) / 1000).toFixed(1)} s after its end`,
+    );
+    const maxLiveLag = settings.RUNHOOKS_BACKFILL_MAX_LIVE_LAG;
+    say(
+      `  live lag           p50 ${Math.round(percentileOf(lags, 50))}, max ${Math.max(0, ...lags)} messages over ${lags.length} samples a second apart; ` +
+        `${lags.filter((l) => l > maxLiveLag).length} above the pause threshold (${maxLiveLag})`,
     );
     if (cpu !== undefined)
       say(
-        `  backfill process   ${cpu.toFixed(1)} s CPU = ${((cpu * 1e6) / Math.max(1, b.runs_read)).toFixed(1)} µs per run judged (child process at nice ${bench.env["RUNHOOKS_BACKFILL_NICE"] ?? 10})`,
+        `  backfill process   ${cpu.toFixed(1)} s CPU = ${((cpu * 1e6) / Math.max(1, b.runs_read)).toFixed(1)} µs per run judged (child process at nice ${settings.RUNHOOKS_BACKFILL_NICE})`,
       );
     say(
-      `rerun: BENCH_PARTS=live BENCH_BACKFILL_RUNS=${o.backfillRuns} BENCH_LIVE_RATE=${o.liveRate} BENCH_BASELINE_S=${o.baselineSeconds} npm run bench:backfill`,
+      `rerun: ${process.env["RUNHOOKS_BACKFILL_MAX_RUNS_PER_S"] ? `RUNHOOKS_BACKFILL_MAX_RUNS_PER_S=${settings.RUNHOOKS_BACKFILL_MAX_RUNS_PER_S} ` : ""}BENCH_PARTS=live BENCH_BACKFILL_RUNS=${o.backfillRuns} BENCH_LIVE_RATE=${o.liveRate} BENCH_BASELINE_S=${o.baselineSeconds} npm run bench:backfill`,
     );
   } finally {
     child.kill("SIGTERM");
