@@ -11,7 +11,7 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
-import { groupLag, readBackfillEnv } from "@runhooks/backfill";
+import { evaluatorPositions, groupLag, readBackfillEnv } from "@runhooks/backfill";
 import { openRunsProducer } from "@runhooks/cli";
 import { generateSecretKey } from "@runhooks/db";
 import type { Stack } from "@runhooks/infra";
@@ -234,7 +234,8 @@ export async function measureLive(stack: Stack, o: LiveOptions, say: (line: stri
     );
     const maxLiveLag = settings.RUNHOOKS_BACKFILL_MAX_LIVE_LAG;
     say(
-      `  live lag           p50 ${Math.round(percentileOf(lags, 50))}, max ${Math.max(0, ...lags)} messages over ${lags.length} samples a second apart; ` +
+      `  live lag           p50 ${Math.round(percentileOf(lags, 50))}, max ${Math.max(0, ...lags)} messages ` +
+        `(${Math.round((percentileOf(lags, 50) * 1000) / o.liveRate)} and ${Math.round((Math.max(0, ...lags) * 1000) / o.liveRate)} ms of live traffic) over ${lags.length} samples a second apart; ` +
         `${lags.filter((l) => l > maxLiveLag).length} above the pause threshold (${maxLiveLag})`,
     );
     if (cpu !== undefined)
@@ -260,6 +261,7 @@ async function liveLag(admin: Admin, groupId: string, topic: string): Promise<nu
     admin.fetchOffsets({ groupId, topics: [topic] }),
   ]);
   const high = new Map(ends.map((e) => [e.partition, Number(e.high)]));
-  const committed = new Map((groups[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
-  return groupLag(high, committed) ?? [...high.values()].reduce((n, h) => n + h, 0);
+  return (
+    groupLag(high, evaluatorPositions(groups[0]?.partitions ?? [])) ?? [...high.values()].reduce((n, h) => n + h, 0)
+  );
 }
