@@ -4,7 +4,7 @@ import type { Message } from "kafkajs";
 /**
  * The broker refuses a record batch over its `message.max.bytes` (1 MiB by default), and kafkajs sends
  * the messages of one partition in a send as one record batch: a send holds at most this many bytes of
- * values per topic-partition (before compression, so it holds whatever the data; a window alone stays
+ * records per topic-partition (before compression, so it holds whatever the data; a window alone stays
  * under MAX_WINDOW_BYTES). A sliced value (a window part, packages/kafka sliced-value.ts) counts what
  * it adds at most to its batch once compressed: a run another part of the batch holds already costs
  * ~8% of its size, so a batch holds every part of a flush that shares its runs.
@@ -17,10 +17,26 @@ const NOTHING_SEEN: ReadonlySet<Uint8Array> = new Set();
 
 export type TopicMessages = { topic: string; messages: Message[] };
 
+/**
+ * What a record adds to its batch besides its value: key, headers and the record's own framing (length,
+ * attributes, deltas, key and value lengths, header count: ≤ 24 bytes of varints; ≤ 4 per header). A
+ * sliced value is counted at its compressed bound, but its record's key and headers go into the batch as
+ * they are, so they count in full.
+ */
+function recordOverhead(message: Message): number {
+  let bytes = 24 + (message.key == null ? 0 : Buffer.byteLength(message.key));
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    for (const v of Array.isArray(value) ? value : [value])
+      bytes += 4 + Buffer.byteLength(name) + (v === undefined ? 0 : Buffer.byteLength(v));
+  }
+  return bytes;
+}
+
 const sizeOf = (message: Message, seen: ReadonlySet<Uint8Array>) =>
-  typeof message.value === "string"
+  recordOverhead(message) +
+  (typeof message.value === "string"
     ? message.value.length
-    : (assembledBytesBound(message.value, seen) ?? message.value?.length ?? 0);
+    : (assembledBytesBound(message.value, seen) ?? message.value?.length ?? 0));
 
 /**
  * Splits what a flush publishes into sends of at most `partitionBudget` bytes of values per

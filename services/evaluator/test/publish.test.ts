@@ -1,6 +1,24 @@
+import { randomUUID } from "node:crypto";
+import { createRequire } from "node:module";
+import type { Message } from "kafkajs";
 import { describe, expect, it } from "vitest";
 import { createKafka, slicedValue, snappyPieces, valueSlices, type RecordSetPiece } from "@runhooks/kafka";
-import { byteBudgetChunks } from "../src/send-chunks.js";
+import { partMessageValue } from "../src/part-message.js";
+import { byteBudgetChunks, PARTITION_BUDGET_BYTES } from "../src/send-chunks.js";
+
+/** kafkajs' own record batch encoder (v2 records, as it produces them): the bytes the broker checks. */
+const kafkajsRequire = createRequire(createRequire(import.meta.url).resolve("kafkajs"));
+const { RecordBatch } = kafkajsRequire("./src/protocol/recordBatch/v0/index.js") as {
+  RecordBatch: (o: { compression: number; records: unknown[] }) => Promise<{ buffer: Buffer }>;
+};
+const Record = kafkajsRequire("./src/protocol/recordBatch/record/v0/index.js") as (o: {
+  offsetDelta: number;
+  key: Buffer;
+  value: unknown;
+  headers: Message["headers"];
+}) => unknown;
+/** The broker's default `message.max.bytes`. */
+const BROKER_BATCH_LIMIT = 1_048_588;
 
 describe("publishing within the broker's batch limit", () => {
   const msg = (n: number, partition?: number) => ({
@@ -65,5 +83,47 @@ describe("publishing within the broker's batch limit", () => {
       value: slicedValue(Buffer.from("{"), [Buffer.from(`{"id":"${k}","text":"${"y".repeat(20_000)}"}`)]),
     }));
     expect(byteBudgetChunks([{ topic: "w", messages: own }], 100_000).length).toBeGreaterThan(3);
+  });
+
+  it("keeps a Snappy batch of many small parts under the broker's limit: keys and headers count", async () => {
+    createKafka({ brokers: ["127.0.0.1:1"], clientId: "chunks" });
+    // A window boundary where thousands of rule versions each close a part of one small shared run.
+    const runs = Array.from({ length: 50 }, (_, i) => ({
+      offset: i,
+      runId: randomUUID(),
+      json: Buffer.from(`{"id":"${randomUUID()}","x":"${"a".repeat(300)}"}`),
+      time: 1_765_000_000_000 + i,
+    }));
+    const messages: Message[] = Array.from({ length: 6000 }, (_, k) => {
+      const part = {
+        partId: randomUUID(),
+        ruleId: randomUUID(),
+        ruleVersion: 1,
+        tenantId: randomUUID(),
+        maxRuns: 100,
+        partition: 3,
+        piece: 0,
+        startMs: 1_765_000_000_000,
+        endMs: 1_765_000_060_000,
+        runs: [runs[k % runs.length]!],
+        reason: "time" as const,
+        closedAt: 5,
+      };
+      return {
+        partition: 0,
+        key: part.ruleId,
+        value: partMessageValue(part),
+        headers: { "runhooks-kind": "part", "runhooks-part-id": part.partId },
+      };
+    });
+    const chunks = byteBudgetChunks([{ topic: "w", messages }], PARTITION_BUDGET_BYTES);
+    expect(chunks.length).toBeGreaterThan(1);
+    for (const [sent] of chunks) {
+      const records = sent!.messages.map((m, i) =>
+        Record({ offsetDelta: i, key: Buffer.from(m.key as string), value: m.value, headers: m.headers }),
+      );
+      const batch = await RecordBatch({ compression: 2, records });
+      expect(batch.buffer.length).toBeLessThan(BROKER_BATCH_LIMIT);
+    }
   });
 });
