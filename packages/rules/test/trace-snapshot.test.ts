@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 import {
   createStreamState,
+  checkpointMetadata,
   decodeCheckpoint,
   encodeCheckpoint,
+  MAX_CHECKPOINT_METADATA,
   decodeTraceSnapshot,
   encodeTraceSnapshot,
   fillRunBytes,
@@ -216,4 +218,16 @@ describe("a checkpoint naming its trace snapshot", () => {
       expect(c).toEqual({ streamTime: 5, processedUpTo: 9, ...(row.traces ? { traces: row.traces } : {}) });
       if (row.traces !== undefined) expect(encodeCheckpoint(c!)).toBe(row.metadata);
     });
+
+  const big = { upTo: 7, offsets: Array.from({ length: 600 }, (_, i) => 1_000_000 + i) };
+  it.each([
+    ["a snapshot that fits: named", { upTo: 7, offsets: [40, 43] }, true],
+    ["no snapshot: nothing named", undefined, false],
+    ["a snapshot of 600 chunks: over Kafka's 4,096 bytes, left out", big, false],
+  ])("commit metadata: %s", (_, traces, named) => {
+    const { metadata, snapshotNamed } = checkpointMetadata({ streamTime: 5, processedUpTo: 9, traces });
+    expect(snapshotNamed).toBe(named);
+    expect(metadata.length).toBeLessThanOrEqual(MAX_CHECKPOINT_METADATA);
+    expect(decodeCheckpoint(metadata)).toEqual({ streamTime: 5, processedUpTo: 9, ...(named ? { traces } : {}) });
+  });
 });

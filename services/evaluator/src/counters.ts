@@ -28,6 +28,8 @@ export interface Counters {
   /** Restarts that restored a partition's open traces from a snapshot, and that found none usable. */
   traceSnapshotsRestored: number;
   traceSnapshotsMissed: number;
+  /** Snapshots written but too large to name in a commit (a restart refolds the horizon instead). */
+  traceSnapshotsUnnamed: number;
 }
 
 export function createCounters(): Counters {
@@ -50,5 +52,6 @@ export function createCounters(): Counters {
     traceSnapshotWriteMs: 0,
     traceSnapshotsRestored: 0,
     traceSnapshotsMissed: 0,
+    traceSnapshotsUnnamed: 0,
   };
 }

@@ -61,6 +61,11 @@ export const EVALUATOR_METRICS = {
     kind: "counter",
     help: "Bytes of trace snapshots written to the traces topic (open traces per runs partition, before a commit).",
   },
+  traceSnapshotsUnnamed: {
+    name: "runhooks.evaluator.trace_snapshots_unnamed",
+    kind: "counter",
+    help: "Trace snapshots too large to name in a commit's metadata (4,096 bytes): a restart refolds the horizon instead.",
+  },
   traceSnapshotsRestored: {
     name: "runhooks.evaluator.trace_snapshot_restores",
     kind: "counter",
@@ -121,6 +126,7 @@ export function registerEvaluatorMetrics(meter: Meter, c: Counters, gauges: Eval
   observe(meter, m.runsHeld, () => c.runsHeld);
   observe(meter, m.tracesEvicted, () => c.tracesEvicted);
   observe(meter, m.traceSnapshotBytes, () => c.traceSnapshotBytes);
+  observe(meter, m.traceSnapshotsUnnamed, () => c.traceSnapshotsUnnamed);
   observe(meter, m.traceSnapshotsRestored, () => [
     [{ outcome: "restored" }, c.traceSnapshotsRestored],
     [{ outcome: "missed" }, c.traceSnapshotsMissed],

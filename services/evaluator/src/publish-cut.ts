@@ -1,4 +1,4 @@
-import { encodeCheckpoint } from "@runhooks/rules";
+import { checkpointMetadata } from "@runhooks/rules";
 import kafkajs from "kafkajs";
 import type { RunsConsumerContext } from "./consumer-context.js";
 import type { Cut } from "./pending-cut.js";
@@ -69,7 +69,16 @@ export async function publishCut(
     if (ctx.states.get(partition) !== s) return;
   }
   // 4.
-  const metadata = encodeCheckpoint({ ...cut.checkpoint, traces: s.snapshot });
+  const { metadata, snapshotNamed } = checkpointMetadata({ ...cut.checkpoint, traces: s.snapshot });
+  if (s.snapshot !== undefined && !snapshotNamed) {
+    // Too many chunks to name within the commit's metadata limit: no later commit names it either.
+    o.log("warn", "a trace snapshot is too large to name in a commit; a restart will refold the horizon", {
+      partition,
+      chunks: s.snapshot.offsets.length,
+    });
+    o.counters.traceSnapshotsUnnamed++;
+    s.snapshot = undefined;
+  }
   try {
     await ctx.consumer.commitOffsets([{ topic: ctx.topic, partition, offset: String(cut.commitAt), metadata }]);
   } catch (error) {

@@ -24,6 +24,27 @@ export function encodeCheckpoint(c: Checkpoint): string {
   return JSON.stringify(c.traces === undefined ? base : { ...base, t: [c.traces.upTo, c.traces.offsets] });
 }
 
+/** Kafka's default `offset.metadata.max.bytes`: a commit with longer metadata is refused. */
+export const MAX_CHECKPOINT_METADATA = 4096;
+
+/**
+ * The metadata to commit: the checkpoint naming its snapshot when that fits in `maxLength`, else the
+ * checkpoint alone (`snapshotNamed: false`) — a restart then refolds the horizon, which is slower but
+ * exact, where a refused commit would stop the partition from ever committing again.
+ */
+export function checkpointMetadata(
+  c: Checkpoint,
+  maxLength = MAX_CHECKPOINT_METADATA,
+): { readonly metadata: string; readonly snapshotNamed: boolean } {
+  const metadata = encodeCheckpoint(c);
+  if (c.traces === undefined || metadata.length <= maxLength)
+    return { metadata, snapshotNamed: c.traces !== undefined };
+  return {
+    metadata: encodeCheckpoint({ streamTime: c.streamTime, processedUpTo: c.processedUpTo }),
+    snapshotNamed: false,
+  };
+}
+
 const isOffset = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 0;
 
 /** Undefined for missing or foreign metadata: the caller then starts without suppression. */

@@ -12,7 +12,7 @@ export type {
   WindowRun,
   WindowSpec,
 } from "./fold.js";
-export { decodeCheckpoint, encodeCheckpoint } from "./checkpoint.js";
+export { MAX_CHECKPOINT_METADATA, checkpointMetadata, decodeCheckpoint, encodeCheckpoint } from "./checkpoint.js";
 export type { Checkpoint, SnapshotRef } from "./checkpoint.js";
 export { mergedWindowId } from "./merged-window-id.js";
 export type { MergedWindowKey } from "./merged-window-id.js";
