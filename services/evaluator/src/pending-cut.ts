@@ -104,9 +104,15 @@ export function takeCut(
   return cut;
 }
 
-/** The partition's trace snapshot at the cut, when one is due; the wall clock only decides when. */
+/**
+ * The partition's trace snapshot at the cut, when one is due; the wall clock only decides when. None
+ * while restoring or refolding below the checkpoint: a fallback's trace prefix drops joins, so its state
+ * there is not the uninterrupted fold's, and a snapshot of it would make a later refold re-emit parts
+ * that differ from the first ones.
+ */
 function snapshotDue(s: PartitionState, now: number, everyMs: number | undefined): CutSnapshot | undefined {
-  if (everyMs === undefined || s.restore !== undefined || now - s.snapshotAt < everyMs) return undefined;
+  if (everyMs === undefined || s.restore !== undefined || s.nextOffset < s.suppressBelow) return undefined;
+  if (now - s.snapshotAt < everyMs) return undefined;
   s.snapshotAt = now;
   const started = performance.now();
   const snapshot = takeTraceSnapshot(s, s.nextOffset, SNAPSHOT_BYTES);
