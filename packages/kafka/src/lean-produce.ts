@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import { crc32c } from "@node-rs/crc32";
 import { KAFKAJS_ENCODER_MODULE } from "./lean-encoder.js";
+import { valueSlices } from "./sliced-value.js";
 
 const require = createRequire(import.meta.url);
 
@@ -54,7 +55,8 @@ function planRecord(
   m: ProduceRequestArgs["topicData"][number]["partitions"][number]["messages"][number],
   offsetDelta: number,
 ): PlannedRecord | undefined {
-  if (m.timestamp != null) return undefined;
+  // A sliced value's bytes are its slices, not its placeholder: kafkajs' encoder puts them together.
+  if (m.timestamp != null || valueSlices(m.value) !== undefined) return undefined;
   const headers: (readonly [Buffer, Buffer])[] = [];
   if (m.headers !== undefined) {
     for (const name of Object.keys(m.headers)) {
