@@ -1,6 +1,8 @@
 // The process `scale.ts` measures: either a raw consumer (consume + JSON.parse) or one evaluator, alone
 // in this process, so its memory is the evaluator's own (process.resourceUsage().maxRSS). Told what to
 // do by its first message; answers with one message and exits.
+import v8 from "node:v8";
+import { runInNewContext } from "node:vm";
 import { createKafka } from "@runhooks/kafka";
 import { RUNS_PARTITIONS_CONCURRENTLY, runsConsumerConfig, startEvaluator } from "@runhooks/evaluator";
 import { cpuProfile } from "../support/cpu-profile.js";
@@ -27,6 +29,8 @@ export interface ChildResult {
   readonly peakRssMiB: number;
   readonly openWindows?: number;
   readonly matched?: number;
+  /** `process.memoryUsage()` at the end (MiB), after a GC when exposed: what holds the memory. */
+  readonly memory?: Readonly<Record<string, number>>;
 }
 
 const SESSION_TIMEOUT_MS = 10_000;
@@ -36,6 +40,31 @@ async function gauge(url: string, name: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const line = text.split("\n").find((l) => l.startsWith(name) && !l.startsWith("#"));
   return line === undefined ? 0 : Number(line.trim().split(/\s+/).at(-1));
+}
+
+const mib = (n: number) => Math.round(n / 2 ** 20);
+let peakSample: { rss: number; m: NodeJS.MemoryUsage; spaces: v8.HeapSpaceInfo[] } | undefined;
+/** The process' memory by kind, kept at its highest RSS seen: what the peak is made of. */
+function sample(): void {
+  const m = process.memoryUsage();
+  if (peakSample === undefined || m.rss > peakSample.rss)
+    peakSample = { rss: m.rss, m, spaces: v8.getHeapSpaceStatistics() };
+}
+function breakdown(prefix: string): Record<string, number> {
+  const at = prefix === "gc " ? { m: process.memoryUsage(), spaces: v8.getHeapSpaceStatistics() } : peakSample!;
+  const out: Record<string, number> = {
+    [`${prefix}rss`]: mib(at.m.rss),
+    [`${prefix}heapUsed`]: mib(at.m.heapUsed),
+    [`${prefix}heapTotal`]: mib(at.m.heapTotal),
+    [`${prefix}external`]: mib(at.m.external),
+    [`${prefix}arrayBuffers`]: mib(at.m.arrayBuffers),
+  };
+  for (const sp of at.spaces) out[`${prefix}${sp.space_name}`] = mib(sp.space_size);
+  return out;
+}
+function gcNow(): void {
+  v8.setFlagsFromString("--expose-gc");
+  (runInNewContext("gc") as () => void)();
 }
 
 async function raw(t: ChildTask): Promise<ChildResult> {
@@ -102,12 +131,18 @@ async function evaluator(t: ChildTask): Promise<ChildResult> {
       loadCpuSeconds = (used.user + used.system) / 1e6;
       await profile.stop(`evaluator-rule-book-${t.rules}`);
     }
+    sample();
     await new Promise((r) => setTimeout(r, loaded === undefined ? 50 : 5));
   }
   const loadSeconds = (loaded - began) / 1000;
   const rate = t.runs / (Math.max(1, Date.now() - start!) / 1000);
   const openWindows = await gauge(e.url!, "runhooks_evaluator_open_windows");
+  const memory = { ...breakdown("peak "), ...(gcNow(), breakdown("gc ")) };
+  // BENCH_HEAP_SNAPSHOT=file: what the evaluator holds at the end, after a collection.
+  const snapshotTo = process.env["BENCH_HEAP_SNAPSHOT"];
+  if (snapshotTo !== undefined) v8.writeHeapSnapshot(snapshotTo);
   const result = {
+    memory,
     rate,
     loadSeconds,
     loadCpuSeconds,

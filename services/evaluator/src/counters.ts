@@ -17,6 +17,8 @@ export interface Counters {
   tracesEvicted: number;
   /** Verdicts of "error" (a filter that could not judge a run), all rules together; per rule on the rule-errors topic. */
   ruleErrors: number;
+  /** Rule versions dropped from the book once no refold could need them (version-drops.ts). */
+  ruleVersionsDropped: number;
 }
 
 export function createCounters(): Counters {
@@ -33,5 +35,6 @@ export function createCounters(): Counters {
     runsHeld: 0,
     tracesEvicted: 0,
     ruleErrors: 0,
+    ruleVersionsDropped: 0,
   };
 }

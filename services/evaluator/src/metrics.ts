@@ -56,6 +56,11 @@ export const EVALUATOR_METRICS = {
     kind: "counter",
     help: "Traces decided before their horizon because a runs partition held too many (RUNHOOKS_MAX_OPEN_TRACES, RUNHOOKS_MAX_HELD_RUN_BYTES).",
   },
+  ruleVersionsDropped: {
+    name: "runhooks.evaluator.rule_versions_dropped",
+    kind: "counter",
+    help: "Rule versions dropped from the rule book once every runs partition's checkpoint had passed them.",
+  },
   rulesKnown: { name: "runhooks.evaluator.rules_known", kind: "gauge", help: "Rules in the rule book." },
   assignedPartitions: {
     name: "runhooks.evaluator.assigned_partitions",
@@ -110,6 +115,7 @@ export function registerEvaluatorMetrics(meter: Meter, c: Counters, gauges: Eval
   observe(meter, m.openWindows, gauges.openWindows);
   observe(meter, m.runsHeld, () => c.runsHeld);
   observe(meter, m.tracesEvicted, () => c.tracesEvicted);
+  observe(meter, m.ruleVersionsDropped, () => c.ruleVersionsDropped);
   observe(meter, m.openTraces, gauges.openTraces);
   observe(meter, m.heldRunBytes, gauges.heldRunBytes);
   observe(meter, m.consumerLag, () => lag.observations());

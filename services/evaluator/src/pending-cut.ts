@@ -16,6 +16,8 @@ export interface Cut {
   /** Never past the first run of a window still open at the cut. */
   readonly commitAt: number;
   readonly checkpoint: string;
+  /** The checkpoint's processed-up-to offset. */
+  readonly processedUpTo: number;
   readonly sent: ((error?: unknown) => void) | undefined;
 }
 
@@ -78,6 +80,7 @@ export function takeCut(
     watermark,
     commitAt: commitPoint(s, s.nextOffset),
     checkpoint: encodeCheckpoint({ streamTime, processedUpTo: s.nextOffset }),
+    processedUpTo: s.nextOffset,
     sent,
   };
   p.out = [];

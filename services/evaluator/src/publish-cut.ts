@@ -21,7 +21,8 @@ function isRebalance(error: unknown): boolean {
 
 /**
  * One flush (DESIGN.md §4): 1. publishes a cut's parts, dead letters and rule errors; 2. once Kafka
- * acknowledged them, the partition's watermark when one is due; 3. commits the cut's checkpoint.
+ * acknowledged them, the partition's watermark when one is due; 3. commits the cut's checkpoint, unless
+ * the cut lies below the checkpoint the fold refolds from.
  * Skipped once the partition's fold was dropped. Runs on the partition's flush queue, which stops at
  * the first one that throws.
  */
@@ -52,7 +53,9 @@ export async function publishCut(
   // 2. After the parts it covers, in every windows partition: what makes the watermark true.
   if (cut.watermark !== undefined) await sendWatermark(ctx, partition, cut.watermark);
   if (ctx.states.get(partition) !== s) return;
-  // 3.
+  // 3. Not while refolding below the checkpoint it refolds from: that checkpoint stays, so a committed
+  // stream time never decreases and no later refold starts before the versions kept (DESIGN.md §3).
+  if (cut.processedUpTo < s.suppressBelow) return;
   try {
     await ctx.consumer.commitOffsets([
       { topic: ctx.topic, partition, offset: String(cut.commitAt), metadata: cut.checkpoint },
