@@ -5,7 +5,7 @@ import v8 from "node:v8";
 import { runInNewContext } from "node:vm";
 import { createKafka } from "@runhooks/kafka";
 import { RUNS_PARTITIONS_CONCURRENTLY, runsConsumerConfig, startEvaluator } from "@runhooks/evaluator";
-import { cpuProfile } from "../support/cpu-profile.js";
+import { cpuProfile, type Profile } from "../support/cpu-profile.js";
 
 export interface ChildTask {
   readonly mode: "raw" | "evaluator";
@@ -94,7 +94,8 @@ async function raw(t: ChildTask): Promise<ChildResult> {
 
 async function evaluator(t: ChildTask): Promise<ChildResult> {
   let fatal: Error | undefined;
-  // BENCH_CPU_PROFILE=dir: a profile of this process from its start until the rule book is loaded.
+  // BENCH_CPU_PROFILE=dir: a profile of this process from its start until the rule book is loaded, and
+  // one from then until the last run is read.
   const profile = await cpuProfile();
   const began = Date.now();
   const cpu = process.cpuUsage();
@@ -121,6 +122,7 @@ async function evaluator(t: ChildTask): Promise<ChildResult> {
   // run is read about when the book is complete; both are watched in one loop all the same.
   let loaded: number | undefined;
   let start: number | undefined;
+  let runsProfile: Profile | undefined;
   while (e.counters.runsRead < t.runs || loaded === undefined) {
     check();
     if (start === undefined && e.counters.runsRead > 0) start = Date.now();
@@ -130,10 +132,13 @@ async function evaluator(t: ChildTask): Promise<ChildResult> {
       const used = process.cpuUsage(cpu);
       loadCpuSeconds = (used.user + used.system) / 1e6;
       await profile.stop(`evaluator-rule-book-${t.rules}`);
+      // And one of the runs read after it, until the last.
+      runsProfile = await cpuProfile();
     }
     sample();
     await new Promise((r) => setTimeout(r, loaded === undefined ? 50 : 5));
   }
+  await runsProfile?.stop(`evaluator-runs-${t.rules}`);
   const loadSeconds = (loaded - began) / 1000;
   const rate = t.runs / (Math.max(1, Date.now() - start!) / 1000);
   const openWindows = await gauge(e.url!, "runhooks_evaluator_open_windows");

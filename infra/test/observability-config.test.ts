@@ -146,8 +146,10 @@ describe("infra/docker-compose.yml", () => {
   it("runs each service's real entry point, built from this repository", () => {
     for (const name of ["api", "evaluator", "delivery", "backfill"]) {
       const command = compose.services[name]!.command!;
+      // After the Node flags, if any: the script.
+      const script = command.find((c, i) => i > 0 && !c.startsWith("--"))!;
       expect(
-        existsSync(join(repo, command[1]!.replace("/dist/", "/src/").replace(/\.js$/, ".ts"))),
+        existsSync(join(repo, script.replace("/dist/", "/src/").replace(/\.js$/, ".ts"))),
         `${name}: ${command.join(" ")}`,
       ).toBe(true);
     }
