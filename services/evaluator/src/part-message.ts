@@ -26,11 +26,3 @@ export function partMessageValue(p: ClosedPart): Buffer {
   shared.push(TAIL);
   return slicedValuesSupported() ? slicedValue(head, shared) : joinSlices({ head, shared });
 }
-
-/**
- * The bytes a window keeps of a matched run: a copy, because the message value is a slice of the whole
- * fetch response, which a long window would otherwise keep alive.
- */
-export function ownedRunBytes(value: Buffer): Uint8Array {
-  return Buffer.from(value); // small copies come from Node's buffer pool
-}
