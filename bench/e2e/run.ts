@@ -11,15 +11,16 @@
 // split at the window's end, at the moment the watermarks that complete the window were published (the
 // last runs partition's watermark past its end), and at the moment delivery stored it
 // (delivery_windows.received_at) to show where the time goes.
-import { spawn } from "node:child_process";
-import { randomBytes, randomUUID } from "node:crypto";
-import { createInterface } from "node:readline";
+import { randomBytes } from "node:crypto";
 import { openRunsProducer, percentile } from "@runhooks/cli";
-import { connectDatabase, sql } from "@runhooks/db";
-import { readInfraEnv, startEngine, startStack } from "@runhooks/infra";
+import { sql } from "@runhooks/db";
+import { readInfraEnv, startStack } from "@runhooks/infra";
 import { createKafka } from "@runhooks/kafka";
 import type { Kafka } from "kafkajs";
-import { deleteBenchTopics } from "../support/bench-topics.js";
+import { startBenchEngine } from "../support/bench-engine.js";
+import { latencyStats as stats } from "../support/latency.js";
+import { liveRun, produceAtRate } from "../support/live-runs.js";
+import { firstArrivals, startReceiver } from "../support/receiver.js";
 
 const SECONDS = Number(process.env["BENCH_SECONDS"] ?? 60);
 const RATE = Number(process.env["BENCH_RATE"] ?? 5000);
@@ -35,69 +36,6 @@ const MAX_RUNS = 1000;
 const TARGET_OVER_WINDOW_MS = 250;
 const say = (line: string) => console.log(line);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-// Prints one line per request: arrival ms, delivery id, rule id, window start, window end, chunk index and
-// count, the run ids.
-const RECEIVER = `
-  const http = require("node:http");
-  const server = http.createServer((req, res) => {
-    const chunks = [];
-    req.on("data", (c) => chunks.push(c));
-    req.on("end", () => {
-      const t = Date.now();
-      res.writeHead(204).end();
-      try {
-        const body = JSON.parse(Buffer.concat(chunks).toString());
-        const chunk = req.headers["runhooks-chunk-index"] + " " + req.headers["runhooks-chunk-count"];
-        process.stdout.write([t, req.headers["webhook-id"], body.rule_id, body.start_time, body.end_time, chunk, body.runs.map((r) => r.id).join(",")].join(" ") + "\\n");
-      } catch {}
-    });
-  });
-  server.keepAliveTimeout = 30000;
-  server.listen(0, "127.0.0.1", () => process.stdout.write("port " + server.address().port + "\\n"));
-  process.on("SIGTERM", () => process.exit(0));
-`;
-
-function run(tenantId: string, i: number, now: number) {
-  const id = randomUUID();
-  return {
-    id,
-    trace_id: id,
-    name: i % 3 === 0 ? "RetrievalQA" : "ChatOpenAI",
-    run_type: i % 3 === 0 ? "chain" : "llm",
-    status: "success",
-    start_time: new Date(now - 1500).toISOString(),
-    end_time: new Date(now).toISOString(),
-    tenant_id: tenantId,
-    session_id: "6a3be6a2-9a8c-4fc8-b4c6-a8983b286cc5",
-    dotted_order: `20240405T012854085646Z${id}`,
-    is_root: true,
-    tags: ["bench"],
-    // 37 is coprime to 100: every 100 runs of a tenant visit every bucket, so matches are spread evenly in time.
-    extra: { metadata: { env: "prod", bucket: (i * 37) % 100, ls_model_name: "gpt-4o-mini" } },
-    inputs: { messages: [{ role: "user", content: "Summarise the quarterly report for the board. ".repeat(4) }] },
-    outputs: { generations: [{ text: "The quarter closed with revenue up and costs flat. ".repeat(4) }] },
-    total_tokens: 800 + (i % 2000),
-    total_cost: 0.0012,
-  };
-}
-
-interface Arrival {
-  readonly at: number;
-  readonly deliveryId: string;
-  readonly ruleId: string;
-  readonly windowStart: number;
-  readonly windowEnd: number;
-  readonly chunkIndex: number;
-  readonly chunkCount: number;
-  readonly runIds: readonly string[];
-}
-
-function stats(values: number[]): string {
-  values.sort((a, b) => a - b);
-  const f = (v: number) => `${Math.round(v)}`.padStart(5);
-  return `p50 ${f(percentile(values, 50))} ms   p99 ${f(percentile(values, 99))} ms   max ${f(values[values.length - 1] ?? Number.NaN)} ms`;
-}
 
 /** A runs partition's watermark as one windows partition holds it: its stream time and when it was published. */
 interface Mark {
@@ -166,72 +104,15 @@ async function completionTimes(
 async function main(): Promise<void> {
   const infra = readInfraEnv();
   const stack = await startStack(infra, (line) => say(`[stack] ${line}`));
-  const receiver = spawn(process.execPath, ["-e", RECEIVER], { stdio: ["ignore", "pipe", "inherit"] });
-  const arrivals: Arrival[] = [];
-  const port = await new Promise<number>((resolve) => {
-    createInterface({ input: receiver.stdout }).on("line", (line) => {
-      if (line.startsWith("port ")) return resolve(Number(line.slice(5)));
-      const [at, deliveryId, ruleId, start, end, chunkIndex, chunkCount, ids] = line.split(" ");
-      arrivals.push({
-        at: Number(at),
-        deliveryId: deliveryId!,
-        ruleId: ruleId!,
-        windowStart: Date.parse(start!),
-        windowEnd: Date.parse(end!),
-        chunkIndex: Number(chunkIndex),
-        chunkCount: Number(chunkCount),
-        runIds: (ids ?? "").split(","),
-      });
-    });
-  });
-
-  // A database and topics of the bench's own.
-  const name = `rh_bench_e2e_${randomBytes(4).toString("hex")}`;
-  const adminUrl = new URL(stack.databaseUrl);
-  adminUrl.pathname = "/postgres";
-  const pgAdmin = connectDatabase({ url: adminUrl.toString(), poolSize: 1 });
-  await pgAdmin.query(sql`CREATE DATABASE ${sql.ident(name)}`);
-  const dbUrl = new URL(stack.databaseUrl);
-  dbUrl.pathname = `/${name}`;
-  const prefix = `bench-e2e-${randomBytes(4).toString("hex")}`;
-  const adminKey = `rhadm_${randomBytes(16).toString("hex")}`;
-  const engine = await startEngine(
-    readInfraEnv({
-      ...process.env,
-      KAFKA_BROKERS: stack.brokers.join(","),
-      DATABASE_URL: dbUrl.toString(),
-      RUNHOOKS_TOPIC_PREFIX: prefix,
-    }),
-    ["api", "evaluator", "delivery"],
-    (line) => say(`[engine] ${line}`),
-    {
-      ...process.env,
-      RUNHOOKS_ADMIN_KEY: adminKey,
-      RUNHOOKS_API_PORT: "0",
-      RUNHOOKS_EVALUATOR_PORT: "-1",
-      RUNHOOKS_DELIVERY_PORT: "-1",
-      RUNHOOKS_EVALUATOR_GROUP: `${prefix}-evaluator`,
-      RUNHOOKS_DELIVERY_GROUP: `${prefix}-delivery`,
-      RUNHOOKS_DELIVERY_ALLOW_CIDRS: "127.0.0.1/32",
-      RUNHOOKS_LOG_LEVEL: "error",
-    },
-  );
-  const db = connectDatabase({ url: dbUrl.toString(), poolSize: 2 });
+  const receiver = await startReceiver();
+  const { arrivals, port } = receiver;
+  const bench = await startBenchEngine(stack, "e2e", ["api", "evaluator", "delivery"], say);
+  const { db, call, prefix } = bench;
   try {
-    const api = engine.services.find((s) => s.name === "api")!.url!;
-    const call = async (path: string, key: string, body?: unknown, method = "POST") => {
-      const response = await fetch(`${api}${path}`, {
-        method,
-        headers: { "x-api-key": key, "content-type": "application/json" },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-      return (await response.json()) as Record<string, unknown>;
-    };
     // 10 tenants, RULES/10 rules each; rule j of a tenant takes its runs of bucket j (a tenth of runs match).
     const tenants: { id: string; key: string }[] = [];
     for (let t = 0; t < TENANTS; t++) {
-      const created = (await call("/admin/tenants", adminKey, { name: `bench-${t}` })) as {
+      const created = (await call("/admin/tenants", bench.adminKey, { name: `bench-${t}` })) as {
         tenant: { id: string };
         api_key: { key: string };
       };
@@ -246,13 +127,7 @@ async function main(): Promise<void> {
         });
       }
     }
-    for (;;) {
-      const [pending] = (await db.query(sql`SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL`)) as {
-        n: number;
-      }[];
-      if (pending?.n === 0) break;
-      await sleep(100);
-    }
+    await bench.rulesPublished();
     say(
       `${TENANTS} tenants, ${TENANTS * MATCHING_BUCKETS} rules of ${WINDOW_S} s windows in force; producing ${RATE} runs/s for ${WARMUP_S} s of warm-up + ${SECONDS} s`,
     );
@@ -261,42 +136,22 @@ async function main(): Promise<void> {
     const producer = await openRunsProducer(kafka, prefix);
     const appendTimes = new Map<string, number>();
     const measuredFrom = Date.now() + WARMUP_S * 1000;
-    const started = Date.now();
-    const total = RATE * (WARMUP_S + SECONDS);
-    const tickMs = 20;
-    let sent = 0;
-    let late = 0;
-    const matches = new Set<string>();
     const matching = new Set<string>();
-    while (sent < total) {
-      // At most 400 runs a send (a stalled loop catches up over several sends, each partition's batch
-      // well under the broker's 1 MiB).
-      const due = Math.min(
-        total,
-        sent + 400,
-        Math.floor(((Date.now() - started) / 1000) * RATE) + Math.ceil((RATE * tickMs) / 1000),
-      );
-      const batch = [];
-      const now = Date.now();
-      for (; sent < due; sent++) {
-        const r = run(tenants[sent % TENANTS]!.id, Math.floor(sent / TENANTS), now);
-        batch.push({ id: r.id, key: r.trace_id, json: JSON.stringify(r) });
-        if (r.extra.metadata.bucket < MATCHING_BUCKETS) matches.add(r.id);
-      }
-      const sendStart = Date.now();
-      for (const [id, t] of await producer.send(batch)) {
-        if (t < measuredFrom) continue;
-        appendTimes.set(id, t);
-        if (matches.has(id)) matching.add(id);
-      }
-      matches.clear();
-      if (Date.now() - sendStart > tickMs) late++;
-      await sleep(Math.max(0, tickMs - (Date.now() - sendStart)));
-    }
-    const elapsed = (Date.now() - started) / 1000;
+    const produced = await produceAtRate({
+      producer,
+      rate: RATE,
+      total: RATE * (WARMUP_S + SECONDS),
+      done: () => false,
+      make: (i, now) => liveRun(tenants[i % TENANTS]!.id, Math.floor(i / TENANTS), now),
+      appended: (r, t) => {
+        if (t < measuredFrom) return;
+        appendTimes.set(r.id, t);
+        if (r.extra.metadata.bucket < MATCHING_BUCKETS) matching.add(r.id);
+      },
+    });
     await producer.close();
     say(
-      `produced ${sent} runs in ${elapsed.toFixed(1)} s (${(sent / elapsed).toFixed(0)} runs/s achieved; ${late} sends took longer than their ${tickMs} ms slot)`,
+      `produced ${produced.sent} runs in ${produced.seconds.toFixed(1)} s (${(produced.sent / produced.seconds).toFixed(0)} runs/s achieved; ${produced.late} sends took longer than their ${produced.slotMs} ms slot)`,
     );
 
     // Drain: every measured run that matches has arrived, or BENCH_DRAIN_S have passed.
@@ -323,9 +178,7 @@ async function main(): Promise<void> {
     }[];
     const stored = new Map(rows.map((r) => [r.id, r.received_at.getTime()]));
     const completedAt = await completionTimes(kafka, `${prefix}.windows`);
-    const first = new Map<string, Arrival>();
-    for (const a of arrivals)
-      if (!first.has(a.deliveryId) || a.at < first.get(a.deliveryId)!.at) first.set(a.deliveryId, a);
+    const first = firstArrivals(arrivals);
     const total_: number[] = [];
     const toEnd: number[] = [];
     const closing: number[] = [];
@@ -408,12 +261,8 @@ async function main(): Promise<void> {
       `rerun: BENCH_SECONDS=${SECONDS} BENCH_RATE=${RATE} BENCH_RULES=${RULES} BENCH_WINDOW_S=${WINDOW_S} npm run bench:e2e`,
     );
   } finally {
-    await db.dispose();
-    await engine.stop();
-    receiver.kill("SIGTERM");
-    await pgAdmin.query(sql`DROP DATABASE IF EXISTS ${sql.ident(name)} WITH (FORCE)`).catch(() => undefined);
-    await pgAdmin.dispose();
-    await deleteBenchTopics(stack.brokers, prefix);
+    await bench.stop();
+    receiver.stop();
     await stack.stop();
   }
 }

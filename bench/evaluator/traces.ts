@@ -7,10 +7,15 @@
 // 1. throughput: runs/s through one evaluator with 100 rules over 10 tenants, 10 of them trace-aware
 //    (a trace filter or a tree filter each), against consuming and JSON.parse-ing the same topic (raw),
 //    and the process' peak RSS while 10,000 traces are in progress at once (begun, root not yet read).
-// 2. restart: a log of 2H + W + D of runs at 5,000 runs/s (H the default horizon, W the longest window,
-//    D the time the evaluator was away: BENCH_DOWN_S, 11 s, the group's kill stall), a checkpoint
-//    committed D before its end as an evaluator commits it, then an evaluator started while runs keep
-//    coming at 5,000/s: the time until it is caught up (less than 1 s of runs behind; target < 60 s).
+// 2. restart (BENCH_RESTART=snapshot, the default): a log of H + W + 20 s of runs at 5,000 runs/s (H the
+//    default horizon, W the longest window; enough for the open traces and their remembered roots to
+//    reach their steady state) folded by an evaluator that writes its trace snapshots (one each 5 s per
+//    partition) and stops at S, its last commit naming its last snapshot; then D more seconds of log
+//    (the time it was away: BENCH_DOWN_S, 11 s, the group's kill stall), then a new evaluator started
+//    while runs keep coming at 5,000/s: the time until it is caught up (less than 1 s of runs behind;
+//    target < 60 s), and the snapshots' size and cost per checkpoint.
+//    BENCH_RESTART=prefix measures the fallback without a snapshot: a log of 2H + W + D, a checkpoint
+//    committed D before its end naming none, the trace prefix refolded from S − W − 2H.
 //    The log is produced with CreateTime timestamps spaced as a 5,000 runs/s stream (the evaluator reads
 //    message timestamps either way). On a loaded machine producing 3M runs takes many minutes:
 //    BENCH_HORIZON_S=40 measures with a shorter horizon and projects the default's catch-up from the
@@ -21,7 +26,7 @@
 import { randomUUID } from "node:crypto";
 import { createKafka, ensureTopics, topicNames, topicSpecs, waitForTopics } from "@runhooks/kafka";
 import { readInfraEnv, startStack } from "@runhooks/infra";
-import { DEFAULT_TRACE_HORIZON_SECONDS, encodeCheckpoint } from "@runhooks/rules";
+import { DEFAULT_TRACE_HORIZON_SECONDS, decodeCheckpoint, encodeCheckpoint } from "@runhooks/rules";
 import { RUNS_PARTITIONS_CONCURRENTLY, runsConsumerConfig, startEvaluator } from "@runhooks/evaluator";
 import type { RuleVersion } from "@runhooks/contracts";
 import type { Admin, Kafka, Producer } from "kafkajs";
@@ -44,6 +49,9 @@ const DOWN_S = Number(process.env["BENCH_DOWN_S"] ?? 11);
 /** The horizon of the restart part; a shorter one than the default also prints the default's projection. */
 const HORIZON_S = Number(process.env["BENCH_HORIZON_S"] ?? DEFAULT_TRACE_HORIZON_SECONDS);
 const TARGET_S = 60;
+const RESTART = process.env["BENCH_RESTART"] ?? "snapshot";
+/** Log before S beyond H + W in snapshot mode: traces last ~10 s, so their state is steady after it. */
+const WARM_S = 20;
 const TENANTS = Array.from({ length: 10 }, () => randomUUID());
 const say = (line: string) => console.log(line);
 const load = () =>
@@ -146,7 +154,8 @@ try {
   await ensureTopics(admin, topicSpecs({ prefix, runsPartitions: PARTITIONS }));
   say(`load (uptime) at start: ${load()}`);
   if (PARTS.includes("throughput")) await throughput(kafka, producer, brokers, ruleSet);
-  if (PARTS.includes("restart")) await restart(kafka, admin, producer, brokers, ruleSet);
+  if (PARTS.includes("restart") && RESTART === "snapshot") await restartFromSnapshot(admin, producer, brokers, ruleSet);
+  else if (PARTS.includes("restart")) await restart(kafka, admin, producer, brokers, ruleSet);
   await producer.disconnect();
   await admin.disconnect();
 } finally {
@@ -428,5 +437,174 @@ async function restart(kafka: Kafka, admin: Admin, producer: Producer, brokers: 
         `${(pastRate / 1000).toFixed(1)}k runs/s less the ${RATE} arriving)`,
     );
   }
+  say(`rerun: BENCH_PARTS=restart BENCH_HORIZON_S=${horizonS} BENCH_DOWN_S=${DOWN_S} npm run bench:evaluator-traces`);
+}
+
+/** The restart from a trace snapshot (the header's part 2). */
+async function restartFromSnapshot(admin: Admin, producer: Producer, brokers: string[], ruleSet: RuleVersion[]) {
+  const runs = `${prefix}.restart.runs`;
+  const rulesTopic = `${prefix}.restart.rules`;
+  const windows = `${prefix}.restart.windows`;
+  await createTopic(admin, runs, PARTITIONS, true);
+  await createTopic(admin, rulesTopic, 1, true);
+  await admin.createTopics({ waitForLeaders: false, topics: [{ topic: windows, numPartitions: PARTITIONS }] });
+  await waitForTopics(admin, [windows]);
+  const horizonS = HORIZON_S;
+  const beforeS = horizonS + WINDOW_S + WARM_S;
+  const before = beforeS * RATE;
+  const away = DOWN_S * RATE;
+  const end = Date.now();
+  const t0 = end - (beforeS + DOWN_S) * 1000;
+  const timeOf = (i: number) => t0 + Math.floor((i * 1000) / RATE);
+  await producer.send({
+    topic: rulesTopic,
+    acks: -1,
+    messages: ruleSet.map((r) => ({ key: r.rule_id, value: JSON.stringify(r), timestamp: String(t0 - 10_000) })),
+  });
+  const next = traceStream(4000, 2, TENANTS);
+  say(
+    `producing ${before} runs up to S (${beforeS} s at ${RATE} runs/s: ${horizonS} s + ${WINDOW_S} s + ${WARM_S} s)…`,
+  );
+  const p0 = Date.now();
+  await produce(producer, runs, before, next, timeOf);
+  say(`  produced in ${((Date.now() - p0) / 1000).toFixed(1)} s; load ${load()}`);
+
+  const groupId = `${prefix}-restart`;
+  const options = {
+    brokers,
+    topicPrefix: prefix,
+    groupId,
+    traceHorizonSeconds: horizonS,
+    maxRunBytes: 512 * 1024,
+    tickIntervalMs: 200,
+    sessionTimeoutMs: SESSION_TIMEOUT_MS,
+    topicOverrides: { runs, rules: rulesTopic, windows },
+  };
+  // The evaluator that folds the log up to S, then stops: its last commit names its last snapshot.
+  let fatal: Error | undefined;
+  const first = await startEvaluator({
+    ...options,
+    instanceId: "bench-before",
+    onFatal: (error) => (fatal = error),
+    log: (level, message, fields) => {
+      if (level === "error") console.error(`  [evaluator] ${message} ${JSON.stringify(fields ?? {})}`);
+    },
+  });
+  const f0 = Date.now();
+  const fcpu = process.cpuUsage();
+  while (first.counters.runsRead < before) {
+    if (fatal !== undefined) throw new Error(`the evaluator stopped: ${fatal.message}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const foldS = (Date.now() - f0) / 1000;
+  const foldCpu = cpuMicros(process.cpuUsage(fcpu));
+  await first.stop();
+  const fc = first.counters;
+  const perSnapshot = fc.traceSnapshotBytes / Math.max(1, fc.traceSnapshotsWritten);
+  const written = Math.max(1, fc.traceSnapshotsWritten);
+  const takeMs = fc.traceSnapshotTakeMs / written;
+  const writeMs = fc.traceSnapshotWriteMs / written;
+  say(
+    `  folded up to S at ${(before / foldS / 1000).toFixed(1)}k runs/s (${(foldCpu / before).toFixed(1)} µs CPU/run, ` +
+      `group join included); ${fc.traceSnapshotsWritten} trace snapshots written, ` +
+      `${(perSnapshot / 1024).toFixed(0)} KiB of JSON each on average, ${takeMs.toFixed(1)} ms each to take and encode ` +
+      `on the fold's thread (${((fc.traceSnapshotTakeMs * 1000 * 100) / Math.max(1, foldCpu)).toFixed(1)}% of the fold's CPU), ` +
+      `${writeMs.toFixed(1)} ms each waiting for Kafka in its flush; load ${load()}`,
+  );
+
+  say(`producing the ${away} runs of the ${DOWN_S} s the evaluator was away…`);
+  let i = before;
+  await produce(producer, runs, away, next, () => timeOf(i++));
+  const committed = (await admin.fetchOffsets({ groupId, topics: [runs] })).flatMap((t) => t.partitions);
+  const ends = await admin.fetchTopicOffsets(runs);
+  let backlog = 0;
+  let named = 0;
+  for (const p of committed) {
+    const c = decodeCheckpoint(p.metadata);
+    if (c?.traces !== undefined) named++;
+    backlog += Number(ends.find((e) => e.partition === p.partition)!.high) - (c?.processedUpTo ?? Number(p.offset));
+  }
+  say(
+    `  ${backlog} runs after the checkpoints, ${named} of ${committed.length} naming a trace snapshot; load ${load()}`,
+  );
+
+  let live = 0;
+  const liveProducer = spawn(
+    process.execPath,
+    ["--import", "tsx", "--conditions=source", fileURLToPath(new URL("./live-producer.ts", import.meta.url))],
+    {
+      env: {
+        ...process.env,
+        BENCH_BROKERS: brokers.join(","),
+        BENCH_TOPIC: runs,
+        BENCH_RATE: String(RATE),
+        BENCH_TENANTS: TENANTS.join(","),
+      },
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  let liveStarted: () => void = () => undefined;
+  const liveReady = new Promise<void>((resolve) => (liveStarted = resolve));
+  liveProducer.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+    live = Number(chunk.trim().split("\n").at(-1));
+    liveStarted();
+  });
+  await liveReady;
+  const rss = peakRss();
+  const restored = { traces: 0, partitions: 0 };
+  const started = Date.now();
+  const cpu = process.cpuUsage();
+  const evaluator = await startEvaluator({
+    ...options,
+    instanceId: "bench-restart",
+    onFatal: (error) => (fatal = error),
+    log: (level, message, fields) => {
+      const snapshot = (fields as { traceSnapshot?: { traces: number } | null } | undefined)?.traceSnapshot;
+      if (message === "partition assigned; refolding from checkpoint" && snapshot) {
+        restored.partitions++;
+        restored.traces += snapshot.traces;
+      }
+      if (level === "error" || level === "warn")
+        console.error(`  [evaluator] ${message} ${JSON.stringify(fields ?? {})}`);
+    },
+  });
+  let firstAt: number | undefined;
+  let lastReport = Date.now();
+  for (;;) {
+    if (fatal !== undefined) throw new Error(`the evaluator stopped: ${fatal.message}`);
+    const read = evaluator.counters.runsRead;
+    if (firstAt === undefined && read > 0) firstAt = Date.now();
+    if (read >= backlog + live - RATE) break;
+    if (Date.now() - started > 20 * 60_000) throw new Error("not caught up within 20 minutes");
+    if (Date.now() - lastReport > 10_000) {
+      lastReport = Date.now();
+      say(
+        `  ${((Date.now() - started) / 1000).toFixed(0)} s: ${read} of ${backlog + live} runs after S read; load ${load()}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const caughtUp = (Date.now() - started) / 1000;
+  const readBy = evaluator.counters.runsRead;
+  const cpuPerRun = cpuMicros(process.cpuUsage(cpu)) / Math.max(1, readBy);
+  const liveExit = new Promise((r) => liveProducer.once("exit", r));
+  liveProducer.kill("SIGTERM");
+  await liveExit;
+  await evaluator.stop();
+  const refold = ((firstAt ?? Date.now()) - started) / 1000;
+  say("");
+  say(
+    `restart from a trace snapshot at ${RATE} runs/s, horizon ${horizonS} s, longest window ${WINDOW_S} s, away ${DOWN_S} s: ` +
+      `caught up in ${caughtUp.toFixed(1)} s (target < ${TARGET_S} s: ${caughtUp < TARGET_S ? "met" : "NOT met"}), ` +
+      `of which ${refold.toFixed(1)} s until the first run after the checkpoint (group join, snapshot read, window refold); ` +
+      `${restored.partitions} partitions restored ${restored.traces} open traces; ${live} runs produced meanwhile ` +
+      `(${(live / caughtUp).toFixed(0)}/s); ${readBy} runs read past the checkpoints at ${cpuPerRun.toFixed(1)} µs CPU/run ` +
+      `(the process's, refold included); peak RSS ${(rss.stop() / 2 ** 20).toFixed(0)} MiB; load ${load()}`,
+  );
+  say(
+    `trace snapshots: ${(perSnapshot / 1024).toFixed(0)} KiB of JSON per partition per checkpoint on average ` +
+      `(${fc.traceSnapshotsWritten} written while folding ${before} runs, at most one each 5 s per partition), ` +
+      `${takeMs.toFixed(1)} ms each to take and encode, ${writeMs.toFixed(1)} ms to write`,
+  );
   say(`rerun: BENCH_PARTS=restart BENCH_HORIZON_S=${horizonS} BENCH_DOWN_S=${DOWN_S} npm run bench:evaluator-traces`);
 }

@@ -99,8 +99,14 @@ export function runhooksAcls(names: AclNames, principals: Principals = DEFAULT_P
       topic(t.windows, "Write", "window parts and watermarks"),
       topic(t.runsDlq, "Write", "runs it cannot accept"),
       topic(t.ruleErrors, "Write", "rule versions whose filter failed"),
+      topic(t.traces, "Write", "trace snapshots, before the commit that names them"),
+      topic(t.traces, "Read", "a restarted partition reads the snapshot its checkpoint names"),
       group(names.evaluatorGroup, "literal", "the runs consumer group"),
-      group(names.evaluatorRulesGroupPrefix, "prefixed", "each instance's private group over the rules topic"),
+      group(
+        names.evaluatorRulesGroupPrefix,
+        "prefixed",
+        "each instance's private groups over the rules topic and its trace snapshots",
+      ),
     ],
     delivery: [
       topic(t.windows, "Read", "assembles windows into deliveries"),

@@ -48,6 +48,8 @@ const expected: [string, string[]][] = [
       "topic literal acme.runs Read",
       "topic literal acme.runs Write",
       "topic literal acme.runs.dlq Write",
+      "topic literal acme.traces Read",
+      "topic literal acme.traces Write",
       "topic literal acme.windows Write",
     ],
   ],

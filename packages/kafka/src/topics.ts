@@ -7,6 +7,14 @@
 /** A rules version must stay readable for replays well past the longest window (24 h). */
 const RULES_MIN_COMPACTION_LAG_MS = 24 * 60 * 60 * 1000;
 
+/**
+ * A trace snapshot stays readable for a while after a newer one of its runs partition was written, so
+ * that the commit naming it, made just before, still finds it (DESIGN.md §4, restart); segments roll
+ * hourly, so superseded snapshots are compacted away within about an hour and a half.
+ */
+const TRACES_MIN_COMPACTION_LAG_MS = 10 * 60 * 1000;
+const TRACES_SEGMENT_MS = 60 * 60 * 1000;
+
 export interface TopicSpec {
   readonly name: string;
   readonly numPartitions: number;
@@ -25,6 +33,8 @@ export interface TopicNames {
   readonly attempts: string;
   readonly ruleErrors: string;
   readonly events: string;
+  /** The evaluator's trace snapshots: the open traces of each runs partition at a checkpoint. */
+  readonly traces: string;
 }
 
 export interface TopicOptions {
@@ -51,6 +61,7 @@ export function topicNames(prefix = "runhooks"): TopicNames {
     attempts: `${prefix}.attempts`,
     ruleErrors: `${prefix}.rule-errors`,
     events: `${prefix}.events`,
+    traces: `${prefix}.traces`,
   };
 }
 
@@ -112,6 +123,17 @@ export function topicSpecs(options: TopicOptions = {}): TopicSpec[] {
       numPartitions: deliveryPartitions,
       config: { "cleanup.policy": "delete" },
       purpose: "operational events (delivery.exhausted, webhook.disabled, webhook.recovered), keyed by webhook id",
+    },
+    {
+      name: names.traces,
+      // One partition: a commit names its snapshot's offsets there.
+      numPartitions: 1,
+      config: {
+        "cleanup.policy": "compact",
+        "min.compaction.lag.ms": String(TRACES_MIN_COMPACTION_LAG_MS),
+        "segment.ms": String(TRACES_SEGMENT_MS),
+      },
+      purpose: "the evaluator's trace snapshots (open traces per runs partition), keyed by runs partition and chunk",
     },
   ];
 }

@@ -14,6 +14,7 @@ describe("topic declarations", () => {
         "runhooks.rules",
         "runhooks.runs",
         "runhooks.runs.dlq",
+        "runhooks.traces",
         "runhooks.windows",
         "runhooks.windows.dlq",
       ].sort(),

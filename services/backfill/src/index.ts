@@ -7,7 +7,16 @@ import type { BackfillContext } from "./context.js";
 import { runBackfill, type RunOutcome } from "./runner.js";
 
 export { BackfillEnv, readBackfillEnv } from "./env.js";
-export { groupLag, throttleWaitMs } from "./throttle.js";
+export {
+  evaluatorPositions,
+  groupLag,
+  liveBehindMs,
+  minRunsPerS,
+  nextRunsPerS,
+  paceAfter,
+  PACE_CREDIT_MS,
+  throttleWaitMs,
+} from "./throttle.js";
 export { backfillBody } from "./window-body.js";
 
 export interface BackfillOptions {

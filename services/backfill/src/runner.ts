@@ -33,7 +33,15 @@ import type { Admin, Consumer, EachBatchPayload } from "kafkajs";
 import { decodeBackfillCheckpoint, encodeBackfillCheckpoint } from "./checkpoint.js";
 import type { BackfillContext } from "./context.js";
 import { partitionRanges, rangeOffsets, runsRead, type PartitionRange } from "./range.js";
-import { groupLag, throttleWaitMs } from "./throttle.js";
+import {
+  evaluatorPositions,
+  groupLag,
+  liveBehindMs,
+  minRunsPerS,
+  nextRunsPerS,
+  paceAfter,
+  throttleWaitMs,
+} from "./throttle.js";
 import { backfillBody } from "./window-body.js";
 
 /** How a run of a backfill ended for this process. */
@@ -49,6 +57,12 @@ export type RunOutcome =
 const LEAD_MS = 30_000;
 const LAG_BACKOFF_MS = 500;
 const LAG_REFRESH_MS = 1_000;
+/**
+ * The live evaluators behind the runs topic by more than this (in ms of live traffic) halve the
+ * backfill's rate: a live window waits for them past its end, and its run → webhook budget past the
+ * window is ~500 ms.
+ */
+const LIVE_BEHIND_TARGET_MS = 250;
 
 class Fenced extends Error {}
 
@@ -124,10 +138,12 @@ async function run(
     }
   }
 
-  const startedAt = Date.now();
-  let readHere = 0;
+  let nextAt = Date.now();
+  let runsPerS = minRunsPerS(o.maxRunsPerS);
   let liveLag: number | undefined;
   let lagCheckedAt = 0;
+  /** The runs topic's size at the last look (its growth is the live rate). */
+  let topicSize: number | undefined;
   const rangeOf = new Map(ranges.map((r) => [r.partition, r]));
 
   /** Stores what completed since the last call with the checkpoint, in one transaction under the lease. */
@@ -220,6 +236,7 @@ async function run(
     const r: PartitionRange | undefined = rangeOf.get(partition);
     if (r === undefined || ended.has(partition)) return;
     let at = next.get(partition)!;
+    let readHere = 0;
     for (const message of batch.messages) {
       const offset = Number(message.offset);
       if (offset < at) continue;
@@ -231,6 +248,7 @@ async function run(
       readHere++;
     }
     next.set(partition, at);
+    nextAt = paceAfter(nextAt, readHere, runsPerS, Date.now());
     if (at >= r.end || Number(batch.highWatermark) <= at) {
       // The range's end, or everything the partition holds: nothing more of the range will come.
       ended.add(partition);
@@ -252,13 +270,24 @@ async function run(
       if (ctx.stopping() || isLost()) return;
       const now = Date.now();
       if (now - lagCheckedAt >= LAG_REFRESH_MS) {
+        const looked = await liveGroupLag(admin, o.evaluatorGroup, ctx.topics.runs).catch(() => undefined);
+        const appendedPerS =
+          looked === undefined || topicSize === undefined || lagCheckedAt === 0
+            ? 0
+            : ((looked.size - topicSize) * 1000) / (now - lagCheckedAt);
+        liveLag = looked?.lag;
+        topicSize = looked?.size;
         lagCheckedAt = now;
-        liveLag = await liveGroupLag(admin, o.evaluatorGroup, ctx.topics.runs).catch(() => undefined);
+        runsPerS = nextRunsPerS({
+          runsPerS,
+          maxRunsPerS: o.maxRunsPerS,
+          liveBehindMs: liveBehindMs(liveLag, appendedPerS),
+          behindTargetMs: LIVE_BEHIND_TARGET_MS,
+        });
       }
       const wait = throttleWaitMs({
-        runsRead: readHere,
-        elapsedMs: now - startedAt,
-        maxRunsPerS: o.maxRunsPerS,
+        nextAtMs: nextAt,
+        nowMs: now,
         liveLag,
         maxLiveLag: o.maxLiveLag,
         lagBackoffMs: LAG_BACKOFF_MS,
@@ -326,14 +355,22 @@ async function resolveRange(
   return offsets;
 }
 
-/** The live evaluators' lag on the runs topic; undefined when the group has committed nothing. */
-async function liveGroupLag(admin: Admin, groupId: string, topic: string): Promise<number | undefined> {
+/**
+ * The live evaluators' lag on the runs topic (undefined when the group has committed nothing) and the
+ * topic's size (messages over every partition).
+ */
+async function liveGroupLag(
+  admin: Admin,
+  groupId: string,
+  topic: string,
+): Promise<{ lag: number | undefined; size: number }> {
   const [ends, groups] = await Promise.all([
     admin.fetchTopicOffsets(topic),
     admin.fetchOffsets({ groupId, topics: [topic] }),
   ]);
-  const committed = new Map(
-    (groups[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)] as [number, number]),
-  );
-  return groupLag(new Map(ends.map((e) => [e.partition, Number(e.high)])), committed);
+  const high = new Map(ends.map((e) => [e.partition, Number(e.high)]));
+  return {
+    lag: groupLag(high, evaluatorPositions(groups[0]?.partitions ?? [])),
+    size: [...high.values()].reduce((n, h) => n + h, 0),
+  };
 }

@@ -6,6 +6,7 @@ import type { Counters } from "./counters.js";
 import type { RunLimits } from "./decode.js";
 import type { PartitionState } from "./partition-state.js";
 import type { RulesLog } from "./rules-log.js";
+import type { SnapshotReader } from "./trace-snapshots.js";
 import type { RunsTracing } from "./tracing.js";
 import type { WindowPartitions } from "./window-partitions.js";
 
@@ -21,6 +22,10 @@ export interface RunsConsumerOptions {
   readonly tickIntervalMs: number;
   /** What each partition's trace fold may hold. */
   readonly traceLimits: TraceLimits;
+  /** Reads a restarted partition's trace snapshot from the traces topic. */
+  readonly snapshots: SnapshotReader;
+  /** Least wall-clock time between two trace snapshots of a partition (0: one with every commit). */
+  readonly snapshotIntervalMs: number;
   readonly sessionTimeoutMs: number;
   /** Called when the consumer stops for good (a non-retriable error): the process should exit. */
   readonly onFatal: (error: Error) => void;
@@ -60,4 +65,6 @@ export interface RunsConsumerContext {
   failure: Error | undefined;
   /** Set once stopping: nothing more is folded, and a failed flush no longer seeks. */
   stopping: boolean;
+  /** Partitions whose trace snapshot could not be restored: they refold the horizon on their next start. */
+  readonly withoutSnapshot: Set<number>;
 }

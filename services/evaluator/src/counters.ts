@@ -17,6 +17,17 @@ export interface Counters {
   tracesEvicted: number;
   /** Verdicts of "error" (a filter that could not judge a run), all rules together; per rule on the rule-errors topic. */
   ruleErrors: number;
+  /**
+   * Trace snapshots written (empty ones are not), their bytes (JSON, before compression), the ms the
+   * fold's thread spent taking and encoding them, and the ms their flushes waited for Kafka to take them.
+   */
+  traceSnapshotsWritten: number;
+  traceSnapshotBytes: number;
+  traceSnapshotTakeMs: number;
+  traceSnapshotWriteMs: number;
+  /** Restarts that restored a partition's open traces from a snapshot, and that found none usable. */
+  traceSnapshotsRestored: number;
+  traceSnapshotsMissed: number;
   /** Rule versions dropped from the book once no refold could need them (version-drops.ts). */
   ruleVersionsDropped: number;
 }
@@ -35,6 +46,12 @@ export function createCounters(): Counters {
     runsHeld: 0,
     tracesEvicted: 0,
     ruleErrors: 0,
+    traceSnapshotsWritten: 0,
+    traceSnapshotBytes: 0,
+    traceSnapshotTakeMs: 0,
+    traceSnapshotWriteMs: 0,
+    traceSnapshotsRestored: 0,
+    traceSnapshotsMissed: 0,
     ruleVersionsDropped: 0,
   };
 }

@@ -56,6 +56,11 @@ export const EvaluatorEnv = ServiceEnv.omit({ DATABASE_URL: true, RUNHOOKS_DB_PO
     ...JudgingEnv,
     /** How long a partition reads nothing before it gets a tick (idle-ticks.ts; the wall clock only decides when to tick). */
     RUNHOOKS_TICK_INTERVAL_MS: z.coerce.number().int().min(10).max(10_000).default(200),
+    /**
+     * Least wall-clock ms between two trace snapshots of a runs partition (the open traces, written
+     * before a commit): a restart refolds whole what came after the last one. 0: one with every commit.
+     */
+    RUNHOOKS_TRACE_SNAPSHOT_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
     /** How soon the partitions of a crashed instance move to the others (the broker's minimum is 6 s). */
     RUNHOOKS_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(10_000),
     /** Health and metrics HTTP port on 127.0.0.1; 0 picks a free port, -1 disables it. */

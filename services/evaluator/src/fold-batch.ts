@@ -1,4 +1,4 @@
-import { streamPrefixStep, streamStep, type ClosedPart } from "@runhooks/rules";
+import { finishRestore, streamPrefixStep, streamStep, windowRefoldStep, type ClosedPart } from "@runhooks/rules";
 import type { EachBatchPayload, KafkaMessage, Message } from "kafkajs";
 import type { RunsConsumerContext } from "./consumer-context.js";
 import { CHECK_EVERY, cutDue } from "./cut-policy.js";
@@ -10,7 +10,7 @@ import { followsSeek, inTracePrefix, type PartitionState } from "./partition-sta
 import { addPart, createPendingCut, takeCut, type PendingCut } from "./pending-cut.js";
 import { publishCut } from "./publish-cut.js";
 import type { RunTrace } from "./tracing.js";
-import { partMessageValue } from "./part-message.js";
+import { ownedRunBytes, partMessageValue } from "./part-message.js";
 
 /** One fetched batch being folded into its partition's fold. */
 interface BatchFold {
@@ -95,6 +95,7 @@ async function foldMessages(b: BatchFold): Promise<boolean> {
     }
     const offset = Number(message.offset);
     if (offset < state.nextOffset) continue;
+    if (!restored(b, offset)) return false;
     await foldMessage(b, message, offset);
     if (cutDue(pending.messages, pending.windowBytes, now - pending.cutAt)) {
       if (!(await cut(b))) return false;
@@ -121,7 +122,13 @@ async function foldMessage(b: BatchFold, message: KafkaMessage, offset: number):
   const c = classifyMessage(message, o.limits, o.rules.book, at, prefix);
   const { held, evicted } = state.traces;
   if (prefix) streamPrefixStep(state, foldInputOf(c, offset, time, message.value, true));
-  else {
+  else if (state.restore !== undefined) {
+    // Below the snapshot's cut: the windows only; the run's bytes to what the snapshot named there.
+    const json = state.restore.unread.has(offset) && message.value !== null ? ownedRunBytes(message.value) : undefined;
+    for (const p of windowRefoldStep(state.restore, foldInputOf(c, offset, time, message.value), json)) {
+      if (p.closedAt >= state.suppressBelow) addPart(pending, partMessage(b, p));
+    }
+  } else {
     for (const p of streamStep(state, foldInputOf(c, offset, time, message.value))) {
       if (p.closedAt >= state.suppressBelow) addPart(pending, partMessage(b, p));
     }
@@ -186,6 +193,29 @@ function record(
   }
 }
 
+/**
+ * Ends a restart's window refold at its trace snapshot's cut (DESIGN.md §4, restart). False when the
+ * snapshot named runs the refold did not read again (the log lost them): the partition is dropped
+ * and starts over, refolding the trace horizon instead.
+ */
+function restored(b: BatchFold, offset: number): boolean {
+  const { ctx, partition, state } = b;
+  const r = state.restore;
+  if (r === undefined || offset < r.snapshot.processedUpTo) return true;
+  const failed = finishRestore(r);
+  state.restore = undefined;
+  if (failed === undefined) return true;
+  ctx.o.counters.traceSnapshotsMissed++;
+  ctx.o.log("warn", "trace snapshot names runs the refold did not read; refolding the trace horizon", {
+    partition,
+    missing: failed.missing.slice(0, 10),
+  });
+  ctx.withoutSnapshot.add(partition);
+  ctx.states.delete(partition);
+  ctx.consumer.seek({ topic: ctx.topic, partition, offset: String(state.seekTarget) });
+  return false;
+}
+
 /** A closed part as the message that publishes it, keyed by rule id, with its partition on the windows topic. */
 function partMessage(b: BatchFold, p: ClosedPart): Message & { value: Buffer } {
   const { o, windowsTo } = b.ctx;
@@ -208,7 +238,14 @@ async function cut(b: BatchFold): Promise<boolean> {
   if (ctx.states.get(partition) !== s) return false;
   const lastOffset = pending.lastOffset;
   if (lastOffset === undefined || pending.messages === 0) return true;
-  const c = takeCut(pending, ctx.o.topics, s, ctx.o.tracing?.publishing(partition), Date.now());
+  const c = takeCut(
+    pending,
+    ctx.o.topics,
+    s,
+    ctx.o.tracing?.publishing(partition),
+    Date.now(),
+    ctx.o.snapshotIntervalMs,
+  );
   // Only where the next fetch starts (autoCommit is off): a restart resumes from the checkpoint.
   b.payload.resolveOffset(lastOffset);
   await s.flushes.push(() => publishCut(ctx, partition, s, c));

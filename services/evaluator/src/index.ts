@@ -14,9 +14,10 @@ import { VERSION } from "./version.js";
 import { createRunsTracing } from "./tracing.js";
 import { startRulesLog } from "./rules-log.js";
 import { startRunsConsumer } from "./runs-consumer.js";
+import { startSnapshotReader } from "./trace-snapshots.js";
 import { DEFAULT_MAX_RUN_DEPTH } from "./decode.js";
 import { VERSION_DROP_INTERVAL_MS, startVersionDrops, type VersionDrops } from "./version-drops.js";
-import type { EvaluatorOptions } from "./options.js";
+import { DEFAULT_TRACE_SNAPSHOT_INTERVAL_MS, type EvaluatorOptions } from "./options.js";
 
 export { DEFAULT_EVALUATOR_GROUP, readEvaluatorEnv, EvaluatorEnv, JudgingEnv } from "./env.js";
 export { RULES_GROUP_PREFIX } from "./rules-log.js";
@@ -69,6 +70,7 @@ export async function startEvaluator(o: EvaluatorOptions): Promise<Evaluator> {
     counters,
     traceHorizonSeconds: o.traceHorizonSeconds,
   });
+  const snapshots = await startSnapshotReader(kafka, topics.traces, o.instanceId, log);
   const runs = await startRunsConsumer({
     kafka,
     admin,
@@ -80,6 +82,8 @@ export async function startEvaluator(o: EvaluatorOptions): Promise<Evaluator> {
     limits: { maxBytes: o.maxRunBytes, maxDepth: o.maxRunDepth ?? DEFAULT_MAX_RUN_DEPTH },
     tickIntervalMs: o.tickIntervalMs,
     traceLimits: o.traceLimits ?? DEFAULT_TRACE_LIMITS,
+    snapshots,
+    snapshotIntervalMs: o.traceSnapshotIntervalMs ?? DEFAULT_TRACE_SNAPSHOT_INTERVAL_MS,
     sessionTimeoutMs: o.sessionTimeoutMs ?? 10_000,
     onFatal: o.onFatal ?? ((error) => log("error", "evaluator stopped consuming", { error: String(error) })),
     log,
@@ -124,7 +128,7 @@ export async function startEvaluator(o: EvaluatorOptions): Promise<Evaluator> {
     async stop() {
       versionDrops.stop();
       await runs.stop();
-      await rules.stop();
+      await Promise.all([rules.stop(), snapshots.stop()]);
       await Promise.all([producer.disconnect(), admin.disconnect()]);
       await new Promise((resolve) => (http ? http.server.close(resolve) : resolve(undefined)));
       // Last: exports the spans and metrics of everything above.

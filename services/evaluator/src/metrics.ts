@@ -61,6 +61,16 @@ export const EVALUATOR_METRICS = {
     kind: "counter",
     help: "Rule versions dropped from the rule book once every runs partition's checkpoint had passed them.",
   },
+  traceSnapshotBytes: {
+    name: "runhooks.evaluator.trace_snapshot_bytes",
+    kind: "counter",
+    help: "Bytes of trace snapshots written to the traces topic (open traces per runs partition, before a commit).",
+  },
+  traceSnapshotsRestored: {
+    name: "runhooks.evaluator.trace_snapshot_restores",
+    kind: "counter",
+    help: "Partition starts by outcome: restored from a trace snapshot, or none usable (the horizon refolded).",
+  },
   rulesKnown: { name: "runhooks.evaluator.rules_known", kind: "gauge", help: "Rules in the rule book." },
   assignedPartitions: {
     name: "runhooks.evaluator.assigned_partitions",
@@ -115,6 +125,11 @@ export function registerEvaluatorMetrics(meter: Meter, c: Counters, gauges: Eval
   observe(meter, m.openWindows, gauges.openWindows);
   observe(meter, m.runsHeld, () => c.runsHeld);
   observe(meter, m.tracesEvicted, () => c.tracesEvicted);
+  observe(meter, m.traceSnapshotBytes, () => c.traceSnapshotBytes);
+  observe(meter, m.traceSnapshotsRestored, () => [
+    [{ outcome: "restored" }, c.traceSnapshotsRestored],
+    [{ outcome: "missed" }, c.traceSnapshotsMissed],
+  ]);
   observe(meter, m.ruleVersionsDropped, () => c.ruleVersionsDropped);
   observe(meter, m.openTraces, gauges.openTraces);
   observe(meter, m.heldRunBytes, gauges.heldRunBytes);

@@ -3,6 +3,9 @@ import type { TraceLimits } from "@runhooks/rules";
 import { otelConfigFromEnv, type Logger, type OtelConfig } from "@runhooks/telemetry";
 import type { EvaluatorEnv } from "./env.js";
 
+/** Least wall-clock time between two trace snapshots of a runs partition (DESIGN.md §4, restart). */
+export const DEFAULT_TRACE_SNAPSHOT_INTERVAL_MS = 5000;
+
 export interface EvaluatorOptions {
   readonly brokers: readonly string[];
   /** TLS and SASL to the brokers (KAFKA_TLS_*, KAFKA_SASL_*); default PLAINTEXT. */
@@ -18,6 +21,8 @@ export interface EvaluatorOptions {
   readonly traceHorizonSeconds?: number;
   /** What one runs partition's trace fold may hold (default DEFAULT_TRACE_LIMITS). */
   readonly traceLimits?: TraceLimits;
+  /** Least ms between two trace snapshots of a partition (default DEFAULT_TRACE_SNAPSHOT_INTERVAL_MS; 0: every commit). */
+  readonly traceSnapshotIntervalMs?: number;
   /** Consumer group session timeout: how soon a crashed instance's partitions move (broker minimum 6 s). */
   readonly sessionTimeoutMs?: number;
   /** Override single topic names, e.g. to write windows of a shadow evaluation elsewhere. */
@@ -46,6 +51,7 @@ export function evaluatorOptionsFromEnv(env: EvaluatorEnv, log: Logger): Evaluat
     tickIntervalMs: env.RUNHOOKS_TICK_INTERVAL_MS,
     traceHorizonSeconds: env.RUNHOOKS_TRACE_HORIZON_SECONDS,
     traceLimits: { maxTraces: env.RUNHOOKS_MAX_OPEN_TRACES, maxHeldBytes: env.RUNHOOKS_MAX_HELD_RUN_BYTES },
+    traceSnapshotIntervalMs: env.RUNHOOKS_TRACE_SNAPSHOT_INTERVAL_MS,
     sessionTimeoutMs: env.RUNHOOKS_SESSION_TIMEOUT_MS,
     ...(env.RUNHOOKS_EVALUATOR_PORT >= 0
       ? { http: { host: env.RUNHOOKS_EVALUATOR_HOST, port: env.RUNHOOKS_EVALUATOR_PORT } }

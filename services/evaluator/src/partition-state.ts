@@ -1,4 +1,4 @@
-import type { FoldState, TraceState } from "@runhooks/rules";
+import type { FoldState, Restore, SnapshotRef, TraceState } from "@runhooks/rules";
 import type { FlushQueue } from "./flush-queue.js";
 
 /**
@@ -18,6 +18,15 @@ export interface PartitionState {
   readonly fold: FoldState;
   /** The trace fold in front of `fold` (trace-aware rules): with it, a `StreamState`. */
   readonly traces: TraceState;
+  /**
+   * While a restart from a trace snapshot refolds the windows below the snapshot's cut (DESIGN.md §4,
+   * restart): the restored state, whose runs' bytes the refold reads again. Undefined once past it.
+   */
+  restore: Restore | undefined;
+  /** The last trace snapshot written (or restored from): what a commit names. */
+  snapshot: SnapshotRef | undefined;
+  /** Wall-clock ms of the last snapshot taken: only decides when the next one is. */
+  snapshotAt: number;
   nextOffset: number;
   /** Wall-clock ms of the last message read: only decides when an idle partition gets a tick. */
   lastReadAt: number;

@@ -1,9 +1,10 @@
 import type { TopicNames } from "@runhooks/kafka";
-import { encodeCheckpoint } from "@runhooks/rules";
+import { encodeTraceSnapshot, isEmptySnapshot, takeTraceSnapshot, type Checkpoint } from "@runhooks/rules";
 import type { Message } from "kafkajs";
 import { commitPoint } from "./cut-policy.js";
 import type { PartitionState } from "./partition-state.js";
 import { createRuleErrorBatch, type RuleErrorBatch } from "./rule-errors.js";
+import { SNAPSHOT_BYTES, SNAPSHOT_CHUNK_BYTES } from "./trace-snapshots.js";
 import type { TopicMessages } from "./send-chunks.js";
 import { watermarkDue } from "./watermark.js";
 
@@ -15,10 +16,19 @@ export interface Cut {
   readonly watermark: number | undefined;
   /** Never past the first run of a window still open at the cut. */
   readonly commitAt: number;
-  readonly checkpoint: string;
-  /** The checkpoint's processed-up-to offset. */
-  readonly processedUpTo: number;
+  /** Committed with the trace snapshot last written before it (`PartitionState.snapshot`). */
+  readonly checkpoint: Checkpoint;
+  /** The trace snapshot to write before the commit; undefined: none due (the commit names the last one). */
+  readonly snapshot: CutSnapshot | undefined;
   readonly sent: ((error?: unknown) => void) | undefined;
+}
+
+/** A trace snapshot taken at a cut: its chunks (none when nothing is open: nothing to write). */
+export interface CutSnapshot {
+  readonly upTo: number;
+  readonly chunks: readonly string[];
+  /** Wall-clock ms taking and encoding it took on the fold's thread. */
+  readonly tookMs: number;
 }
 
 /** What a batch has read since its last cut. */
@@ -59,7 +69,9 @@ export function addPart(p: PendingCut, message: Message & { value: Buffer }): vo
 /**
  * Takes what was read so far as a cut — parts after the dead letters, then the rule errors — with the
  * watermark due (`watermarkDue`, which then counts as sent: a cut that is never sent drops the fold),
- * the commit point and the checkpoint as the fold stands now, and starts the next one empty.
+ * the commit point and the checkpoint as the fold stands now, a trace snapshot when one is due
+ * (`snapshotEveryMs` since the last; undefined: none, as while a restart refolds below its snapshot),
+ * and starts the next one empty.
  */
 export function takeCut(
   p: PendingCut,
@@ -67,6 +79,7 @@ export function takeCut(
   s: PartitionState,
   sent: Cut["sent"],
   now: number,
+  snapshotEveryMs?: number,
 ): Cut {
   const out = p.out;
   if (p.parts.length > 0) out.push({ topic: topics.windows, messages: p.parts });
@@ -79,8 +92,8 @@ export function takeCut(
     partCount: p.parts.length,
     watermark,
     commitAt: commitPoint(s, s.nextOffset),
-    checkpoint: encodeCheckpoint({ streamTime, processedUpTo: s.nextOffset }),
-    processedUpTo: s.nextOffset,
+    checkpoint: { streamTime, processedUpTo: s.nextOffset },
+    snapshot: snapshotDue(s, now, snapshotEveryMs),
     sent,
   };
   p.out = [];
@@ -89,4 +102,14 @@ export function takeCut(
   p.messages = 0;
   p.cutAt = now;
   return cut;
+}
+
+/** The partition's trace snapshot at the cut, when one is due; the wall clock only decides when. */
+function snapshotDue(s: PartitionState, now: number, everyMs: number | undefined): CutSnapshot | undefined {
+  if (everyMs === undefined || s.restore !== undefined || now - s.snapshotAt < everyMs) return undefined;
+  s.snapshotAt = now;
+  const started = performance.now();
+  const snapshot = takeTraceSnapshot(s, s.nextOffset, SNAPSHOT_BYTES);
+  const chunks = isEmptySnapshot(snapshot) ? [] : encodeTraceSnapshot(snapshot, SNAPSHOT_CHUNK_BYTES);
+  return { upTo: s.nextOffset, chunks, tookMs: performance.now() - started };
 }

@@ -1,8 +1,10 @@
+import { encodeCheckpoint } from "@runhooks/rules";
 import kafkajs from "kafkajs";
 import type { RunsConsumerContext } from "./consumer-context.js";
 import type { Cut } from "./pending-cut.js";
 import { restartOffset, type PartitionState } from "./partition-state.js";
 import { PARTITION_BUDGET_BYTES, SEND_BUDGET_BYTES, byteBudgetChunks } from "./send-chunks.js";
+import { writeSnapshot } from "./trace-snapshots.js";
 import { watermarkMessages } from "./watermark.js";
 
 const { CompressionTypes } = kafkajs;
@@ -21,8 +23,9 @@ function isRebalance(error: unknown): boolean {
 
 /**
  * One flush (DESIGN.md §4): 1. publishes a cut's parts, dead letters and rule errors; 2. once Kafka
- * acknowledged them, the partition's watermark when one is due; 3. commits the cut's checkpoint, unless
- * the cut lies below the checkpoint the fold refolds from.
+ * acknowledged them, the partition's watermark when one is due; 3. its trace snapshot when it took
+ * one; 4. commits the cut's checkpoint, naming the last snapshot written. Neither 3 nor 4 while the
+ * cut lies below the checkpoint the fold refolds from.
  * Skipped once the partition's fold was dropped. Runs on the partition's flush queue, which stops at
  * the first one that throws.
  */
@@ -53,13 +56,27 @@ export async function publishCut(
   // 2. After the parts it covers, in every windows partition: what makes the watermark true.
   if (cut.watermark !== undefined) await sendWatermark(ctx, partition, cut.watermark);
   if (ctx.states.get(partition) !== s) return;
-  // 3. Not while refolding below the checkpoint it refolds from: that checkpoint stays, so a committed
-  // stream time never decreases and no later refold starts before the versions kept (DESIGN.md §3).
-  if (cut.processedUpTo < s.suppressBelow) return;
+  // Not while refolding below the checkpoint it refolds from: that checkpoint (and the snapshot it
+  // names) stays, so a committed stream time never decreases and no later refold starts before the
+  // rule versions kept (DESIGN.md §3).
+  if (cut.checkpoint.processedUpTo < s.suppressBelow) return;
+  // 3. Before the commit that names it: a crash between the two leaves the older pair.
+  if (cut.snapshot !== undefined) {
+    const started = performance.now();
+    const { upTo, chunks } = cut.snapshot;
+    s.snapshot = await writeSnapshot(o.producer, o.topics.traces, partition, upTo, chunks);
+    if (chunks.length > 0) {
+      o.counters.traceSnapshotsWritten++;
+      for (const c of chunks) o.counters.traceSnapshotBytes += Buffer.byteLength(c);
+    }
+    o.counters.traceSnapshotTakeMs += cut.snapshot.tookMs;
+    o.counters.traceSnapshotWriteMs += performance.now() - started;
+    if (ctx.states.get(partition) !== s) return;
+  }
+  // 4.
+  const metadata = encodeCheckpoint({ ...cut.checkpoint, traces: s.snapshot });
   try {
-    await ctx.consumer.commitOffsets([
-      { topic: ctx.topic, partition, offset: String(cut.commitAt), metadata: cut.checkpoint },
-    ]);
+    await ctx.consumer.commitOffsets([{ topic: ctx.topic, partition, offset: String(cut.commitAt), metadata }]);
   } catch (error) {
     if (!isRebalance(error)) throw error;
     // We lost the partition while working on it. What we published is safe: the next owner refolds

@@ -50,6 +50,7 @@ export async function startRunsConsumer(o: RunsConsumerOptions): Promise<RunsCon
     unstarted: new Map(),
     failure: undefined,
     stopping: false,
+    withoutSnapshot: new Set(),
   };
   let isRunning = false;
   let replacing: Promise<void> | undefined;

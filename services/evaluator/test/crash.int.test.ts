@@ -127,6 +127,23 @@ describe("evaluator crash test", () => {
 
     const groupId = `${h.prefix}-crashy`;
     let incarnation = 0;
+    // How the children's partitions started: from a trace snapshot holding open traces, or without one
+    // (their info logs; warnings and errors still go to stderr).
+    const starts = { fromOpenTraces: 0, fromSnapshot: 0, snapshotMissed: 0 };
+    const readLog = (line: string) => {
+      let entry: { level?: string; message?: string; traceSnapshot?: { traces: number } | null };
+      try {
+        entry = JSON.parse(line) as typeof entry;
+      } catch {
+        return;
+      }
+      if (entry.message === "partition assigned; refolding from checkpoint" && entry.traceSnapshot) {
+        starts.fromSnapshot++;
+        if (entry.traceSnapshot.traces > 0) starts.fromOpenTraces++;
+      }
+      if (entry.message?.includes("trace snapshot") && entry.level === "warn") starts.snapshotMissed++;
+      if (entry.level === "warn" || entry.level === "error") process.stderr.write(`${line}\n`);
+    };
     /** A child evaluator; its Kafka client id names it in the group. */
     const spawnEvaluator = (): { child: ChildProcess; clientId: string } => {
       const instanceId = `crashy-${incarnation++}`;
@@ -143,11 +160,17 @@ describe("evaluator crash test", () => {
             RUNHOOKS_EVALUATOR_PORT: "-1",
             RUNHOOKS_TICK_INTERVAL_MS: "100",
             RUNHOOKS_SESSION_TIMEOUT_MS: "6000",
-            RUNHOOKS_LOG_LEVEL: "warn",
+            RUNHOOKS_LOG_LEVEL: "info",
           },
-          stdio: ["ignore", "ignore", "inherit"],
+          stdio: ["ignore", "ignore", "pipe"],
         },
       );
+      let rest = "";
+      child.stderr.setEncoding("utf8").on("data", (data: string) => {
+        const lines = (rest + data).split("\n");
+        rest = lines.pop() ?? "";
+        for (const line of lines) readLog(line);
+      });
       children.push(child);
       return { child, clientId: `runhooks-evaluator-${instanceId}` };
     };
@@ -372,12 +395,16 @@ describe("evaluator crash test", () => {
       // The kills were real: each struck a working evaluator, with the other working, while runs were
       // still being produced.
       expect(killedAt).toHaveLength(KILLS);
+      // The restarts restored open traces from snapshots, and every snapshot named was found whole.
+      expect(starts.fromOpenTraces).toBeGreaterThan(0);
+      expect(starts.snapshotMissed).toBe(0);
       expect(killsWhileProducing).toBe(KILLS);
       console.log(
         `[crash test] ${produced.length} runs over ${RUNS_PARTITIONS} partitions, two evaluators, ${KILLS} SIGKILLs ` +
           `(committed offsets at each kill: ${killedAt.join(", ")}): ${chunkCount} merged chunks, identical to the ` +
           `uninterrupted evaluation; ${crashy.reEmitted} parts re-emitted identically, ${crashy.duplicatesDropped} dropped ` +
-          `by the assembler; ${appended.length - produced.length} runs appended twice by the producer's retries`,
+          `by the assembler; ${appended.length - produced.length} runs appended twice by the producer's retries; ` +
+          `${starts.fromSnapshot} partition starts from a trace snapshot (${starts.fromOpenTraces} with open traces)`,
       );
     } finally {
       await admin.disconnect();

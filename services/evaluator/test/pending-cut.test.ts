@@ -19,6 +19,9 @@ function partition(): PartitionState {
     lastReadAt: 0,
     tickInFlight: false,
     lastWatermark: undefined,
+    restore: undefined,
+    snapshot: undefined,
+    snapshotAt: 0,
     flushes: createFlushQueue(1, () => undefined),
   };
 }

@@ -6,3 +6,7 @@ export type { Candidate, HeldRun, Settlement, TraceLimits, TraceState } from "./
 export { decide, traceStep } from "./trace-step.js";
 export { createStreamState, oldestNeededOffset, streamPrefixStep, streamStep } from "./trace-fold.js";
 export type { StreamInput, StreamState } from "./trace-fold.js";
+export { decodeTraceSnapshot, encodeTraceSnapshot, isEmptySnapshot, takeTraceSnapshot } from "./trace-snapshot.js";
+export type { BytesCodec, SnapshotRun, TraceSnapshot } from "./trace-snapshot.js";
+export { fillRunBytes, finishRestore, restoreFromSnapshot, windowRefoldStep } from "./trace-restore.js";
+export type { Restore } from "./trace-restore.js";

@@ -44,6 +44,11 @@ export interface OpenTrace {
   candidates: Candidate[];
   /** The stream time of the trace's scheduled wake (Infinity: none). */
   wakeAt: number;
+  /**
+   * The sequence number of that wake: the one entry of the heap that stands for the trace (others
+   * naming it are stale), so the heap's order is a function of the open traces (a snapshot restores it).
+   */
+  wakeSeq: number;
 }
 
 /**
@@ -96,7 +101,7 @@ export function createTraceState(
 export function openTrace(s: TraceState, key: string): OpenTrace {
   let t = s.open.get(key);
   if (t === undefined) {
-    t = { key, facts: new Map(), candidates: [], wakeAt: Number.POSITIVE_INFINITY };
+    t = { key, facts: new Map(), candidates: [], wakeAt: Number.POSITIVE_INFINITY, wakeSeq: -1 };
     s.open.set(key, t);
   }
   return t;
@@ -106,7 +111,8 @@ export function openTrace(s: TraceState, key: string): OpenTrace {
 export function schedule(s: TraceState, t: OpenTrace, at: number): void {
   if (at >= t.wakeAt) return;
   t.wakeAt = at;
-  pushWake(s.wakes, { at, seq: s.seq++, key: t.key });
+  t.wakeSeq = s.seq++;
+  pushWake(s.wakes, { at, seq: t.wakeSeq, key: t.key });
 }
 
 export function settle(s: TraceState, c: Candidate, how: Settlement, now: number): void {
@@ -140,6 +146,7 @@ function clean(s: TraceState, t: OpenTrace, now: number): void {
     if (f.root !== undefined) next = Math.min(next, f.rootUntil);
   }
   t.wakeAt = Number.POSITIVE_INFINITY;
+  t.wakeSeq = -1;
   if (t.candidates.length === 0 && t.facts.size === 0) s.open.delete(t.key);
   else schedule(s, t, next);
 }
@@ -149,7 +156,7 @@ export function expireTraces(s: TraceState, now: number): void {
   for (let top = s.wakes[0]; top !== undefined && top.at <= now; top = s.wakes[0]) {
     popWake(s.wakes);
     const t = s.open.get(top.key);
-    if (t !== undefined && t.wakeAt === top.at) clean(s, t, now);
+    if (t !== undefined && t.wakeSeq === top.seq) clean(s, t, now);
   }
 }
 
@@ -159,7 +166,7 @@ export function enforceLimits(s: TraceState, now: number): void {
     const top = popWake(s.wakes);
     if (top === undefined) return;
     const t = s.open.get(top.key);
-    if (t === undefined || t.wakeAt !== top.at) continue;
+    if (t === undefined || t.wakeSeq !== top.seq) continue;
     for (const c of t.candidates) settle(s, c, "evicted", now);
     s.open.delete(t.key);
     s.evicted++;

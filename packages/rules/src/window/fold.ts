@@ -88,12 +88,14 @@ export interface ClosedPart {
   readonly closedAt: number;
 }
 
-interface OpenWindow {
+export interface OpenWindow {
   readonly spec: WindowSpec;
   /** Its key in `open`. */
   readonly key: string;
   /** Set once it left `open`. */
   closed: boolean;
+  /** Its runs joined through the trace fold (a trace-aware version's window): a trace snapshot holds it. */
+  readonly joined: boolean;
   readonly startMs: number;
   readonly endMs: number;
   readonly piece: number;
@@ -109,6 +111,15 @@ interface OpenWindow {
   firstOffset: number;
 }
 
+/** The next piece of a window whose earlier piece closed on size. */
+export interface NextPiece {
+  readonly piece: number;
+  readonly endMs: number;
+  readonly spec: WindowSpec;
+  readonly startMs: number;
+  readonly joined: boolean;
+}
+
 export interface FoldState {
   readonly partition: number;
   /** Bytes of runs a piece may hold (`MAX_WINDOW_BYTES`, smaller in tests). */
@@ -118,7 +129,7 @@ export interface FoldState {
   /** Open windows by `ruleId/version/startMs`. */
   readonly open: Map<string, OpenWindow>;
   /** Next piece number of a window key whose earlier piece closed on size, until its bounds pass. */
-  readonly nextPiece: Map<string, { piece: number; endMs: number }>;
+  readonly nextPiece: Map<string, NextPiece>;
   /**
    * Lower bound of every end in `open` and `nextPiece` (Infinity when both are empty): messages before
    * it close nothing, so the per-message cost does not grow with the number of open windows.
@@ -198,14 +209,25 @@ function holds(w: OpenWindow, runId: string): boolean {
   return false;
 }
 
-function addRun(state: FoldState, spec: WindowSpec, run: WindowRun, at: number, out: ClosedPart[]): void {
+export function windowKey(spec: WindowSpec, startMs: number): string {
+  return `${spec.ruleId}/${spec.ruleVersion}/${startMs}`;
+}
+
+function addRun(
+  state: FoldState,
+  spec: WindowSpec,
+  run: WindowRun,
+  at: number,
+  out: ClosedPart[],
+  joined: boolean,
+): void {
   const lengthMs = spec.seconds * 1000;
   const startMs = Math.floor(state.streamTime / lengthMs) * lengthMs;
   let w: OpenWindow | undefined = state.lastWindow.get(spec);
   let key: string;
   if (w !== undefined && !w.closed && w.startMs === startMs) key = w.key;
   else {
-    key = `${spec.ruleId}/${spec.ruleVersion}/${startMs}`;
+    key = windowKey(spec, startMs);
     w = state.open.get(key);
   }
   if (w !== undefined && holds(w, run.runId)) return;
@@ -213,7 +235,7 @@ function addRun(state: FoldState, spec: WindowSpec, run: WindowRun, at: number, 
   const bytes = run.json.byteLength + 1;
   if (w && w.bytes + bytes > state.maxBytes && w.runs.length > 0) {
     state.open.delete(key);
-    state.nextPiece.set(key, { piece: w.piece + 1, endMs: w.endMs });
+    state.nextPiece.set(key, { piece: w.piece + 1, endMs: w.endMs, spec, startMs, joined });
     out.push(close(state, w, "max_bytes", at));
     w = undefined;
   }
@@ -223,6 +245,7 @@ function addRun(state: FoldState, spec: WindowSpec, run: WindowRun, at: number, 
       spec,
       key,
       closed: false,
+      joined,
       startMs,
       endMs: startMs + lengthMs,
       piece,
@@ -267,9 +290,9 @@ export function foldStep(state: FoldState, input: FoldInput): readonly ClosedPar
       json: input.run.json,
       time: state.streamTime,
     };
-    for (const spec of input.matches) addRun(state, spec, run, input.offset, out);
+    for (const spec of input.matches) addRun(state, spec, run, input.offset, out, false);
     for (const j of input.joins ?? NO_JOINS)
-      addRun(state, j.spec, { ...j.run, time: state.streamTime }, input.offset, out);
+      addRun(state, j.spec, { ...j.run, time: state.streamTime }, input.offset, out, true);
   }
   return out;
 }

@@ -1,9 +1,19 @@
 export { windowId } from "./window-id.js";
 export type { WindowKey } from "./window-id.js";
-export { MAX_WINDOW_BYTES, createFoldState, foldStep, nextCloseTime, oldestOpenOffset } from "./fold.js";
-export type { ClosedPart, CloseReason, FoldInput, FoldJoin, FoldState, WindowRun, WindowSpec } from "./fold.js";
+export { MAX_WINDOW_BYTES, createFoldState, foldStep, nextCloseTime, oldestOpenOffset, windowKey } from "./fold.js";
+export type {
+  ClosedPart,
+  CloseReason,
+  FoldInput,
+  FoldJoin,
+  FoldState,
+  NextPiece,
+  OpenWindow,
+  WindowRun,
+  WindowSpec,
+} from "./fold.js";
 export { decodeCheckpoint, encodeCheckpoint } from "./checkpoint.js";
-export type { Checkpoint } from "./checkpoint.js";
+export type { Checkpoint, SnapshotRef } from "./checkpoint.js";
 export { mergedWindowId } from "./merged-window-id.js";
 export type { MergedWindowKey } from "./merged-window-id.js";
 export { chunkWindow, mergeParts } from "./assemble-merge.js";
