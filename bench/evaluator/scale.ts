@@ -152,6 +152,15 @@ try {
   const admin = kafka.admin();
   const producer = kafka.producer();
   await Promise.all([admin.connect(), producer.connect()]);
+  // The evaluator's trace snapshots go to the prefix's traces topic (none are written: no rule here is
+  // trace-aware, but the evaluator reads it at start).
+  await admin.createTopics({
+    waitForLeaders: false,
+    topics: [
+      { topic: `${prefix}.traces`, numPartitions: 1, configEntries: [{ name: "cleanup.policy", value: "compact" }] },
+    ],
+  });
+  await waitForTopics(admin, [`${prefix}.traces`]);
   const only = process.env["BENCH_SCENARIOS"]?.split(",").map(Number);
   const rows: string[][] = [];
   for (const [i, s] of scenarios.entries()) {
