@@ -1,9 +1,11 @@
 // The process `scale.ts` measures: either a raw consumer (consume + JSON.parse) or one evaluator, alone
 // in this process, so its memory is the evaluator's own (process.resourceUsage().maxRSS). Told what to
 // do by its first message; answers with one message and exits.
+import v8 from "node:v8";
+import { runInNewContext } from "node:vm";
 import { createKafka } from "@runhooks/kafka";
 import { RUNS_PARTITIONS_CONCURRENTLY, runsConsumerConfig, startEvaluator } from "@runhooks/evaluator";
-import { cpuProfile } from "../support/cpu-profile.js";
+import { cpuProfile, type Profile } from "../support/cpu-profile.js";
 
 export interface ChildTask {
   readonly mode: "raw" | "evaluator";
@@ -27,6 +29,8 @@ export interface ChildResult {
   readonly peakRssMiB: number;
   readonly openWindows?: number;
   readonly matched?: number;
+  /** `process.memoryUsage()` at the end (MiB), after a GC when exposed: what holds the memory. */
+  readonly memory?: Readonly<Record<string, number>>;
 }
 
 const SESSION_TIMEOUT_MS = 10_000;
@@ -36,6 +40,31 @@ async function gauge(url: string, name: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const line = text.split("\n").find((l) => l.startsWith(name) && !l.startsWith("#"));
   return line === undefined ? 0 : Number(line.trim().split(/\s+/).at(-1));
+}
+
+const mib = (n: number) => Math.round(n / 2 ** 20);
+let peakSample: { rss: number; m: NodeJS.MemoryUsage; spaces: v8.HeapSpaceInfo[] } | undefined;
+/** The process' memory by kind, kept at its highest RSS seen: what the peak is made of. */
+function sample(): void {
+  const m = process.memoryUsage();
+  if (peakSample === undefined || m.rss > peakSample.rss)
+    peakSample = { rss: m.rss, m, spaces: v8.getHeapSpaceStatistics() };
+}
+function breakdown(prefix: string): Record<string, number> {
+  const at = prefix === "gc " ? { m: process.memoryUsage(), spaces: v8.getHeapSpaceStatistics() } : peakSample!;
+  const out: Record<string, number> = {
+    [`${prefix}rss`]: mib(at.m.rss),
+    [`${prefix}heapUsed`]: mib(at.m.heapUsed),
+    [`${prefix}heapTotal`]: mib(at.m.heapTotal),
+    [`${prefix}external`]: mib(at.m.external),
+    [`${prefix}arrayBuffers`]: mib(at.m.arrayBuffers),
+  };
+  for (const sp of at.spaces) out[`${prefix}${sp.space_name}`] = mib(sp.space_size);
+  return out;
+}
+function gcNow(): void {
+  v8.setFlagsFromString("--expose-gc");
+  (runInNewContext("gc") as () => void)();
 }
 
 async function raw(t: ChildTask): Promise<ChildResult> {
@@ -65,7 +94,8 @@ async function raw(t: ChildTask): Promise<ChildResult> {
 
 async function evaluator(t: ChildTask): Promise<ChildResult> {
   let fatal: Error | undefined;
-  // BENCH_CPU_PROFILE=dir: a profile of this process from its start until the rule book is loaded.
+  // BENCH_CPU_PROFILE=dir: a profile of this process from its start until the rule book is loaded, and
+  // one from then until the last run is read.
   const profile = await cpuProfile();
   const began = Date.now();
   const cpu = process.cpuUsage();
@@ -92,6 +122,7 @@ async function evaluator(t: ChildTask): Promise<ChildResult> {
   // run is read about when the book is complete; both are watched in one loop all the same.
   let loaded: number | undefined;
   let start: number | undefined;
+  let runsProfile: Profile | undefined;
   while (e.counters.runsRead < t.runs || loaded === undefined) {
     check();
     if (start === undefined && e.counters.runsRead > 0) start = Date.now();
@@ -101,13 +132,22 @@ async function evaluator(t: ChildTask): Promise<ChildResult> {
       const used = process.cpuUsage(cpu);
       loadCpuSeconds = (used.user + used.system) / 1e6;
       await profile.stop(`evaluator-rule-book-${t.rules}`);
+      // And one of the runs read after it, until the last.
+      runsProfile = await cpuProfile();
     }
+    sample();
     await new Promise((r) => setTimeout(r, loaded === undefined ? 50 : 5));
   }
+  await runsProfile?.stop(`evaluator-runs-${t.rules}`);
   const loadSeconds = (loaded - began) / 1000;
   const rate = t.runs / (Math.max(1, Date.now() - start!) / 1000);
   const openWindows = await gauge(e.url!, "runhooks_evaluator_open_windows");
+  const memory = { ...breakdown("peak "), ...(gcNow(), breakdown("gc ")) };
+  // BENCH_HEAP_SNAPSHOT=file: what the evaluator holds at the end, after a collection.
+  const snapshotTo = process.env["BENCH_HEAP_SNAPSHOT"];
+  if (snapshotTo !== undefined) v8.writeHeapSnapshot(snapshotTo);
   const result = {
+    memory,
     rate,
     loadSeconds,
     loadCpuSeconds,

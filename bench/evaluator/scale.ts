@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import { createKafka, waitForTopics } from "@runhooks/kafka";
 import { readInfraEnv, startStack } from "@runhooks/infra";
 import type { RuleVersion } from "@runhooks/contracts";
+import { EVALUATOR_NODE_FLAGS } from "@runhooks/evaluator";
 import { deleteBenchTopics } from "../support/bench-topics.js";
 import { median } from "../support/stats.js";
 import type { ChildResult, ChildTask } from "./scale-child.js";
@@ -126,7 +127,16 @@ const scenarios: Scenario[] = [
 
 function inChild(task: ChildTask): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const p = fork(child, [], { execArgv: ["--conditions=source", "--import", "tsx"], stdio: "inherit" });
+    const p = fork(child, [], {
+      execArgv: [
+        // The evaluator as deployed (its bin's shebang).
+        ...(task.mode === "evaluator" ? EVALUATOR_NODE_FLAGS : []),
+        "--conditions=source",
+        "--import",
+        "tsx",
+      ],
+      stdio: "inherit",
+    });
     p.once("message", (m) => resolve(m as ChildResult));
     p.once("exit", (code) => (code === 0 ? undefined : reject(new Error(`${task.mode} process exited ${code}`))));
     p.send(task);
@@ -142,6 +152,15 @@ try {
   const admin = kafka.admin();
   const producer = kafka.producer();
   await Promise.all([admin.connect(), producer.connect()]);
+  // The evaluator's trace snapshots go to the prefix's traces topic (none are written: no rule here is
+  // trace-aware, but the evaluator reads it at start).
+  await admin.createTopics({
+    waitForLeaders: false,
+    topics: [
+      { topic: `${prefix}.traces`, numPartitions: 1, configEntries: [{ name: "cleanup.policy", value: "compact" }] },
+    ],
+  });
+  await waitForTopics(admin, [`${prefix}.traces`]);
   const only = process.env["BENCH_SCENARIOS"]?.split(",").map(Number);
   const rows: string[][] = [];
   for (const [i, s] of scenarios.entries()) {
@@ -200,6 +219,11 @@ try {
       say(
         `  round ${round + 1}/${ROUNDS}: raw ${r.rate.toFixed(0)} runs/s, evaluator ${e.rate.toFixed(0)} (${(e.rate / r.rate).toFixed(2)}×), ` +
           `rule book ${e.loadSeconds!.toFixed(1)} s (${e.loadCpuSeconds!.toFixed(1)} s CPU), peak RSS ${e.peakRssMiB.toFixed(0)} MiB, ${e.openWindows} open windows (load ${load()})`,
+      );
+      say(
+        `    raw peak RSS ${r.peakRssMiB.toFixed(0)} MiB; evaluator memory (MiB): ${Object.entries(e.memory!)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(", ")}`,
       );
     }
     const ratio = median(evals.map((e, k) => e.rate / raws[k]!.rate));

@@ -3,7 +3,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { API_METRICS } from "@runhooks/api";
 import { DELIVERY_METRICS } from "@runhooks/delivery";
-import { EVALUATOR_METRICS } from "@runhooks/evaluator";
+import { EVALUATOR_METRICS, EVALUATOR_NODE_FLAGS } from "@runhooks/evaluator";
 import { INGEST_METRICS, INGEST_NODE_FLAGS } from "@runhooks/ingest";
 import { ATTR, prometheusSeries, type MetricDef } from "@runhooks/telemetry";
 import { describe, expect, it } from "vitest";
@@ -146,13 +146,20 @@ describe("infra/docker-compose.yml", () => {
   it("runs each service's real entry point, built from this repository", () => {
     for (const name of ["api", "evaluator", "delivery", "backfill"]) {
       const command = compose.services[name]!.command!;
+      // After the Node flags, if any: the script.
+      const script = command.find((c, i) => i > 0 && !c.startsWith("--"))!;
       expect(
-        existsSync(join(repo, command[1]!.replace("/dist/", "/src/").replace(/\.js$/, ".ts"))),
+        existsSync(join(repo, script.replace("/dist/", "/src/").replace(/\.js$/, ".ts"))),
         `${name}: ${command.join(" ")}`,
       ).toBe(true);
     }
     expect(compose.services["runhooks-init"]!.command).toEqual(["node", "infra/dist/cli.js", "up"]);
     expect(compose.services["ingest"]!.command).toEqual(["node", ...INGEST_NODE_FLAGS, "services/ingest/dist/main.js"]);
+    expect(compose.services["evaluator"]!.command).toEqual([
+      "node",
+      ...EVALUATOR_NODE_FLAGS,
+      "services/evaluator/dist/main.js",
+    ]);
   });
 
   it("has configuration files that parse, pointing at services the compose file runs", () => {

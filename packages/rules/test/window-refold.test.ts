@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { refoldFromTime, refoldOffset } from "@runhooks/rules";
+import { refoldFromTime, refoldOffset, versionsNeededFrom } from "@runhooks/rules";
 
 describe("where a restart refolds from", () => {
   it.each([
@@ -22,5 +22,20 @@ describe("where a restart refolds from", () => {
     ["the commit at the partition's start", 0, 5, 0],
   ])("%s", (_why, committedOffset, offsetAtRefoldTime, expected) => {
     expect(refoldOffset(committedOffset, offsetAtRefoldTime)).toBe(expected);
+  });
+});
+
+describe("from when rule versions may still be needed", () => {
+  const at = (streamTime: number) => ({ streamTime, processedUpTo: 7 });
+  it.each([
+    // [why, every runs partition's checkpoint, longest window, longest horizon, time (undefined: keep all)]
+    ["one partition: its refold start", [at(60_000)], 5_000, 0, 55_000],
+    ["the lowest refold start over the partitions", [at(60_000), at(40_000), at(90_000)], 5_000, 0, 35_000],
+    ["a trace horizon refolds twice it further back", [at(60_000), at(70_000)], 5_000, 1_000, 53_000],
+    ["a partition without a checkpoint: keep every version", [at(60_000), undefined], 5_000, 0, undefined],
+    ["no partition known: keep every version", [], 5_000, 0, undefined],
+    ["before any window: the checkpoint's own time", [at(60_000)], 0, 0, 60_000],
+  ] as const)("%s", (_why, checkpoints, longestWindowMs, longestHorizonMs, expected) => {
+    expect(versionsNeededFrom(checkpoints, longestWindowMs, longestHorizonMs)).toBe(expected);
   });
 });

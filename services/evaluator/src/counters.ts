@@ -30,6 +30,8 @@ export interface Counters {
   traceSnapshotsMissed: number;
   /** Snapshots written but too large to name in a commit (a restart refolds the horizon instead). */
   traceSnapshotsUnnamed: number;
+  /** Rule versions dropped from the book once no refold could need them (version-drops.ts). */
+  ruleVersionsDropped: number;
 }
 
 export function createCounters(): Counters {
@@ -53,5 +55,6 @@ export function createCounters(): Counters {
     traceSnapshotsRestored: 0,
     traceSnapshotsMissed: 0,
     traceSnapshotsUnnamed: 0,
+    ruleVersionsDropped: 0,
   };
 }

@@ -16,10 +16,13 @@ import { startRulesLog } from "./rules-log.js";
 import { startRunsConsumer } from "./runs-consumer.js";
 import { startSnapshotReader } from "./trace-snapshots.js";
 import { DEFAULT_MAX_RUN_DEPTH } from "./decode.js";
+import { VERSION_DROP_INTERVAL_MS, startVersionDrops, type VersionDrops } from "./version-drops.js";
 import { DEFAULT_TRACE_SNAPSHOT_INTERVAL_MS, type EvaluatorOptions } from "./options.js";
 
 export { DEFAULT_EVALUATOR_GROUP, readEvaluatorEnv, EvaluatorEnv, JudgingEnv } from "./env.js";
 export { RULES_GROUP_PREFIX } from "./rules-log.js";
+export { EVALUATOR_NODE_FLAGS } from "./node-flags.js";
+export { VERSION_DROP_INTERVAL_MS } from "./version-drops.js";
 export { evaluatorOptionsFromEnv } from "./options.js";
 export type { EvaluatorOptions } from "./options.js";
 export { EVALUATOR_METRICS } from "./metrics.js";
@@ -31,6 +34,8 @@ export interface Evaluator {
   readonly counters: Counters;
   /** Base URL of the health/metrics server, when one runs. */
   readonly url?: string;
+  /** Drops the rule versions the group's checkpoints no longer need (as it does every interval). */
+  readonly versionDrops: Pick<VersionDrops, "dropNow">;
   /** Closes what can be closed, commits, and leaves the consumer group. */
   stop(): Promise<void>;
 }
@@ -86,6 +91,15 @@ export async function startEvaluator(o: EvaluatorOptions): Promise<Evaluator> {
     tracing: createRunsTracing(telemetry, { runsTopic: topics.runs, windowsTopic: topics.windows, group: o.groupId }),
     observeConsumer: (consumer) => (lag = trackConsumerLag(consumer)),
   });
+  const versionDrops = startVersionDrops({
+    admin,
+    groupId: o.groupId,
+    runsTopic: topics.runs,
+    rules,
+    intervalMs: o.versionDropIntervalMs ?? VERSION_DROP_INTERVAL_MS,
+    log,
+    counters,
+  });
   registerEvaluatorMetrics(
     telemetry.meter,
     counters,
@@ -109,8 +123,10 @@ export async function startEvaluator(o: EvaluatorOptions): Promise<Evaluator> {
   return {
     topics,
     counters,
+    versionDrops,
     ...(http ? { url: http.url } : {}),
     async stop() {
+      versionDrops.stop();
       await runs.stop();
       await Promise.all([rules.stop(), snapshots.stop()]);
       await Promise.all([producer.disconnect(), admin.disconnect()]);

@@ -1,5 +1,6 @@
-#!/usr/bin/env node
-// Runs one evaluator process from the environment; SIGTERM/SIGINT stop it gracefully.
+#!/usr/bin/env -S node --max-semi-space-size=8
+// Runs one evaluator process from the environment; SIGTERM/SIGINT stop it gracefully. The shebang's
+// flags are EVALUATOR_NODE_FLAGS (node-flags.ts).
 import { readEvaluatorEnv } from "./env.js";
 import { startEvaluator } from "./index.js";
 import { evaluatorOptionsFromEnv } from "./options.js";

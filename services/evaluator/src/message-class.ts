@@ -3,7 +3,7 @@ import type { KafkaMessage } from "kafkajs";
 import type { RunLimits } from "./decode.js";
 import { isTick } from "./headers.js";
 import { judgeRun, type Judgement } from "./judge.js";
-import { ownedRunBytes } from "./part-message.js";
+import { TRACE_CLASS, createHeldRuns, lifetimeClassOf } from "./held-runs.js";
 
 /**
  * What a runs-topic message is: a tick (it only moves time), a dead letter, a run that has not ended,
@@ -29,6 +29,16 @@ export function classifyMessage(
 }
 
 const NO_MATCHES: readonly WindowSpec[] = Object.freeze([]);
+/** The copies of the runs windows hold (held-runs.ts), for the whole process like Node's buffer pool. */
+const HELD = createHeldRuns();
+
+/** How long a matched run is held: its trace candidates' class, else its longest window's. */
+function heldClass(matches: readonly WindowSpec[], candidate: boolean): number {
+  if (candidate) return TRACE_CLASS;
+  let seconds = 0;
+  for (const m of matches) if (m.seconds > seconds) seconds = m.seconds;
+  return lifetimeClassOf(seconds);
+}
 /** Never read: a run that matched nothing and is no candidate only tells its trace facts. */
 const UNREAD = new Uint8Array(0);
 
@@ -49,7 +59,7 @@ export function foldInputOf(
   const trace = c.trace;
   const matches = c.kind === "matched" && !traceOnly ? c.matches : NO_MATCHES;
   if (matches.length === 0 && trace === undefined) return { kind: "time", offset, time };
-  const joins = matches.length > 0 || trace!.verdicts.some((v) => v.candidate);
-  const json = joins ? ownedRunBytes(value) : UNREAD;
+  const candidate = trace !== undefined && trace.verdicts.some((v) => v.candidate);
+  const json = matches.length > 0 || candidate ? HELD.copy(value, heldClass(matches, candidate)) : UNREAD;
   return { kind: "run", offset, time, run: { runId: c.run.id, json }, matches, trace };
 }

@@ -56,6 +56,11 @@ export const EVALUATOR_METRICS = {
     kind: "counter",
     help: "Traces decided before their horizon because a runs partition held too many (RUNHOOKS_MAX_OPEN_TRACES, RUNHOOKS_MAX_HELD_RUN_BYTES).",
   },
+  ruleVersionsDropped: {
+    name: "runhooks.evaluator.rule_versions_dropped",
+    kind: "counter",
+    help: "Rule versions dropped from the rule book once every runs partition's checkpoint had passed them.",
+  },
   traceSnapshotBytes: {
     name: "runhooks.evaluator.trace_snapshot_bytes",
     kind: "counter",
@@ -131,6 +136,7 @@ export function registerEvaluatorMetrics(meter: Meter, c: Counters, gauges: Eval
     [{ outcome: "restored" }, c.traceSnapshotsRestored],
     [{ outcome: "missed" }, c.traceSnapshotsMissed],
   ]);
+  observe(meter, m.ruleVersionsDropped, () => c.ruleVersionsDropped);
   observe(meter, m.openTraces, gauges.openTraces);
   observe(meter, m.heldRunBytes, gauges.heldRunBytes);
   observe(meter, m.consumerLag, () => lag.observations());

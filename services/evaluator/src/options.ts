@@ -27,6 +27,8 @@ export interface EvaluatorOptions {
   readonly sessionTimeoutMs?: number;
   /** Override single topic names, e.g. to write windows of a shadow evaluation elsewhere. */
   readonly topicOverrides?: Partial<TopicNames>;
+  /** How often rule versions no refold can need are dropped (default VERSION_DROP_INTERVAL_MS). */
+  readonly versionDropIntervalMs?: number;
   /** Called when the evaluator cannot go on (a non-retriable Kafka error); defaults to logging it. */
   readonly onFatal?: (error: Error) => void;
   /** Health/metrics server; omit to run without one. */

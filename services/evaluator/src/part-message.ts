@@ -28,8 +28,8 @@ export function partMessageValue(p: ClosedPart): Buffer {
 }
 
 /**
- * The bytes a window keeps of a matched run: a copy, because the message value is a slice of the whole
- * fetch response, which a long window would otherwise keep alive.
+ * The bytes a restored window keeps of a run its trace snapshot named: a copy, because the message
+ * value is a slice of the whole fetch response (runs joined while folding go to held-runs.ts).
  */
 export function ownedRunBytes(value: Buffer): Uint8Array {
   return Buffer.from(value); // small copies come from Node's buffer pool

@@ -24,7 +24,8 @@ function isRebalance(error: unknown): boolean {
 /**
  * One flush (DESIGN.md §4): 1. publishes a cut's parts, dead letters and rule errors; 2. once Kafka
  * acknowledged them, the partition's watermark when one is due; 3. its trace snapshot when it took
- * one; 4. commits the cut's checkpoint, naming the last snapshot written.
+ * one; 4. commits the cut's checkpoint, naming the last snapshot written. Neither 3 nor 4 while the
+ * cut lies below the checkpoint the fold refolds from.
  * Skipped once the partition's fold was dropped. Runs on the partition's flush queue, which stops at
  * the first one that throws.
  */
@@ -55,6 +56,10 @@ export async function publishCut(
   // 2. After the parts it covers, in every windows partition: what makes the watermark true.
   if (cut.watermark !== undefined) await sendWatermark(ctx, partition, cut.watermark);
   if (ctx.states.get(partition) !== s) return;
+  // Not while refolding below the checkpoint it refolds from: that checkpoint (and the snapshot it
+  // names) stays, so a committed stream time never decreases and no later refold starts before the
+  // rule versions kept (DESIGN.md §3).
+  if (cut.checkpoint.processedUpTo < s.suppressBelow) return;
   // 3. Before the commit that names it: a crash between the two leaves the older pair.
   if (cut.snapshot !== undefined) {
     const started = performance.now();

@@ -100,8 +100,12 @@ export interface OpenWindow {
   readonly endMs: number;
   readonly piece: number;
   readonly runs: WindowRun[];
-  /** The ids of `runs`. */
-  readonly ids: Set<string>;
+  /**
+   * The ids of `runs`, once it holds more than `SCAN_IDS` (below that a scan of `runs` finds a copy):
+   * most windows hold a few runs, and a set per window was a fifth of the fold's memory with ten
+   * thousand windows open.
+   */
+  ids: Set<string> | undefined;
   bytes: number;
   /** The lowest offset of its runs (a joined run was read before the runs added ahead of it). */
   firstOffset: number;
@@ -196,6 +200,15 @@ function closeDue(state: FoldState, at: number, out: ClosedPart[]): void {
   state.earliestEnd = earliest;
 }
 
+/** Runs a window's duplicate check scans before it keeps a set of their ids. */
+const SCAN_IDS = 8;
+
+function holds(w: OpenWindow, runId: string): boolean {
+  if (w.ids !== undefined) return w.ids.has(runId);
+  for (const r of w.runs) if (r.runId === runId) return true;
+  return false;
+}
+
 export function windowKey(spec: WindowSpec, startMs: number): string {
   return `${spec.ruleId}/${spec.ruleVersion}/${startMs}`;
 }
@@ -217,7 +230,7 @@ function addRun(
     key = windowKey(spec, startMs);
     w = state.open.get(key);
   }
-  if (w?.ids.has(run.runId)) return;
+  if (w !== undefined && holds(w, run.runId)) return;
   // Bytes, as the broker counts them (one more for the separating comma).
   const bytes = run.json.byteLength + 1;
   if (w && w.bytes + bytes > state.maxBytes && w.runs.length > 0) {
@@ -236,17 +249,22 @@ function addRun(
       startMs,
       endMs: startMs + lengthMs,
       piece,
-      runs: [],
-      ids: new Set(),
-      bytes: 0,
+      // Made holding its first run: an array grown from empty reserves 17 slots, and many windows
+      // hold one run.
+      runs: [run],
+      ids: undefined,
+      bytes,
       firstOffset: run.offset,
     };
     state.open.set(key, w);
     if (w.endMs < state.earliestEnd) state.earliestEnd = w.endMs;
+    state.lastWindow.set(spec, w);
+    return;
   }
   state.lastWindow.set(spec, w);
   w.runs.push(run);
-  w.ids.add(run.runId);
+  if (w.ids !== undefined) w.ids.add(run.runId);
+  else if (w.runs.length > SCAN_IDS) w.ids = new Set(w.runs.map((r) => r.runId));
   w.bytes += bytes;
   if (run.offset < w.firstOffset) w.firstOffset = run.offset;
 }

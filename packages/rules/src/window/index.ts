@@ -27,5 +27,5 @@ export {
   restoreAssembleState,
 } from "./assemble-checkpoint.js";
 export type { AssembleCheckpoint } from "./assemble-checkpoint.js";
-export { refoldFromTime, refoldOffset } from "./refold.js";
+export { refoldFromTime, refoldOffset, versionsNeededFrom } from "./refold.js";
 export { windowPartHead } from "./part-head.js";

@@ -29,3 +29,29 @@ export function refoldOffset(committedOffset: number, offsetAtRefoldTime: number
     return offsetAtRefoldTime;
   return Math.max(committedOffset, 0);
 }
+
+/**
+ * The time from which some refold may still judge a run, given every runs partition's committed
+ * checkpoint (undefined for a partition without one): the lowest `refoldFromTime` among them. Rule
+ * versions superseded before it can be dropped (`dropVersionsBefore`, DESIGN.md §3). Undefined when no
+ * partition is known or one has no checkpoint: that partition folds from wherever its offset is, with
+ * runs of any age, so nothing may be dropped.
+ *
+ * Sound because a committed checkpoint's stream time never decreases (a refold commits nothing below
+ * the checkpoint it refolds from) and the longest window and horizon never shrink: whichever instance
+ * is assigned a partition later refolds from at or after this time.
+ */
+export function versionsNeededFrom(
+  checkpoints: readonly (Checkpoint | undefined)[],
+  longestWindowMs: number,
+  longestHorizonMs: number,
+): number | undefined {
+  if (checkpoints.length === 0) return undefined;
+  let from = Number.POSITIVE_INFINITY;
+  for (const c of checkpoints) {
+    if (c === undefined) return undefined;
+    const t = refoldFromTime(c, longestWindowMs, longestHorizonMs);
+    if (t < from) from = t;
+  }
+  return from;
+}
