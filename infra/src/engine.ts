@@ -146,7 +146,7 @@ export async function startEngine(
       const backfill = await startBackfillService({ ...backfillOptionsFromEnv(backfillEnv, log), migrate: false });
       services.push({
         name: "backfill",
-        summary: "(no HTTP)  (backfills of rules over past runs)",
+        summary: `${backfill.url ?? "(no HTTP)"}  (/healthz, /metrics; backfills of rules over past runs)`,
         stop: () => backfill.stop(),
       });
     }

@@ -46,6 +46,7 @@ describe.skipIf(env.KAFKA_BROKERS !== undefined || env.DATABASE_URL !== undefine
           RUNHOOKS_INGEST_PORT: "0",
           RUNHOOKS_EVALUATOR_PORT: "0",
           RUNHOOKS_DELIVERY_PORT: "0",
+          RUNHOOKS_BACKFILL_PORT: "0",
           RUNHOOKS_ADMIN_KEY: "",
         },
         stdio: ["ignore", "pipe", "pipe"],
@@ -66,7 +67,7 @@ describe.skipIf(env.KAFKA_BROKERS !== undefined || env.DATABASE_URL !== undefine
       expect(output).toContain(`topics      ${topicSpecs().length} created, 0 verified`);
       expect(output).toMatch(/migrations {2}applied 1_tenants, 2_rules, 3_deliveries, 4_ingest_pending/);
       // Each service says where it listens, and answers there.
-      for (const service of ["api", "ingest", "evaluator", "delivery"]) {
+      for (const service of ["api", "ingest", "evaluator", "delivery", "backfill"]) {
         const url = new RegExp(`\\] ${service} +(http://127\\.0\\.0\\.1:\\d+)`).exec(output)?.[1];
         expect(url, `${service}'s address in:\n${output}`).toBeDefined();
         const health = await fetch(`${url}/healthz`);

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { API_METRICS } from "@runhooks/api";
+import { BACKFILL_METRICS } from "@runhooks/backfill";
 import { DELIVERY_METRICS } from "@runhooks/delivery";
 import { EVALUATOR_METRICS, EVALUATOR_NODE_FLAGS } from "@runhooks/evaluator";
 import { INGEST_METRICS, INGEST_NODE_FLAGS } from "@runhooks/ingest";
@@ -46,6 +47,7 @@ const exported = new Set(
     ...Object.values(DELIVERY_METRICS),
     ...Object.values(INGEST_METRICS),
     ...Object.values(API_METRICS),
+    ...Object.values(BACKFILL_METRICS),
   ].flatMap((def: MetricDef) => prometheusSeries(def)),
 );
 

@@ -80,6 +80,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       RUNHOOKS_API_PORT: "0",
       RUNHOOKS_EVALUATOR_PORT: "-1",
       RUNHOOKS_DELIVERY_PORT: "-1",
+      RUNHOOKS_BACKFILL_PORT: "-1",
       // The receiver is on this machine: allow exactly its address past the SSRF guard.
       RUNHOOKS_DELIVERY_ALLOW_CIDRS: "127.0.0.1/32",
       RUNHOOKS_LOG_LEVEL: o.processEnv["RUNHOOKS_LOG_LEVEL"] ?? "error",

@@ -4,6 +4,7 @@ import type { TopicNames } from "@runhooks/kafka";
 import type { TraceLimits } from "@runhooks/rules";
 import type { Logger } from "@runhooks/telemetry";
 import type { Admin, Kafka } from "kafkajs";
+import type { BackfillCounters } from "./metrics.js";
 
 /** What running a backfill needs. */
 export interface BackfillContext {
@@ -12,6 +13,7 @@ export interface BackfillContext {
   readonly admin: Admin;
   readonly topics: TopicNames;
   readonly log: Logger;
+  readonly counters: BackfillCounters;
   readonly o: {
     readonly topicPrefix: string;
     readonly leaseMs: number;

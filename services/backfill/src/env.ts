@@ -27,6 +27,9 @@ export const BackfillEnv = ServiceEnv.extend({
     .int()
     .min(1024)
     .default(1024 * 1024),
+  /** Health and metrics HTTP port on 127.0.0.1; 0 picks a free port, -1 disables it. */
+  RUNHOOKS_BACKFILL_PORT: z.coerce.number().int().min(-1).max(65535).default(8084),
+  RUNHOOKS_BACKFILL_HOST: z.string().default("127.0.0.1"),
   /** The live evaluators' consumer group, whose lag throttles backfills. */
   RUNHOOKS_EVALUATOR_GROUP: z.string().min(1).default(DEFAULT_EVALUATOR_GROUP),
   ...JudgingEnv,

@@ -1,10 +1,20 @@
 import { claimBackfill, connectDatabase, migrate, requireSecretsKeyring, type SecretKeyring } from "@runhooks/db";
 import { createKafka, kafkaSecurityOf, topicNames, type KafkaSecurity } from "@runhooks/kafka";
 import type { TraceLimits } from "@runhooks/rules";
-import { jsonLogger, type Logger } from "@runhooks/telemetry";
+import {
+  createTelemetry,
+  jsonLogger,
+  OTEL_OFF,
+  otelConfigFromEnv,
+  startHttp,
+  type Logger,
+  type OtelConfig,
+} from "@runhooks/telemetry";
 import type { BackfillEnv } from "./env.js";
 import type { BackfillContext } from "./context.js";
+import { createBackfillCounters, registerBackfillMetrics, type BackfillCounters } from "./metrics.js";
 import { runBackfill, type RunOutcome } from "./runner.js";
+import { VERSION } from "./version.js";
 
 export { BackfillEnv, readBackfillEnv } from "./env.js";
 export {
@@ -18,6 +28,8 @@ export {
   throttleWaitMs,
 } from "./throttle.js";
 export { backfillBody } from "./window-body.js";
+export { BACKFILL_METRICS } from "./metrics.js";
+export type { BackfillCounters } from "./metrics.js";
 
 export interface BackfillOptions {
   readonly brokers: readonly string[];
@@ -39,6 +51,9 @@ export interface BackfillOptions {
   readonly traceHorizonSeconds: number;
   readonly traceLimits: TraceLimits;
   readonly migrate?: boolean;
+  /** /healthz and /metrics (absent: no HTTP server). */
+  readonly http?: { readonly host: string; readonly port: number };
+  readonly otel?: OtelConfig;
   readonly log?: Logger;
   /** Told of each run's end (tests and the bench wait on it). */
   readonly onRunEnd?: (backfillId: string, outcome: RunOutcome) => void;
@@ -62,11 +77,18 @@ export function backfillOptionsFromEnv(env: BackfillEnv, log: Logger): BackfillO
     maxRunDepth: env.RUNHOOKS_MAX_RUN_DEPTH,
     traceHorizonSeconds: env.RUNHOOKS_TRACE_HORIZON_SECONDS,
     traceLimits: { maxTraces: env.RUNHOOKS_MAX_OPEN_TRACES, maxHeldBytes: env.RUNHOOKS_MAX_HELD_RUN_BYTES },
+    ...(env.RUNHOOKS_BACKFILL_PORT >= 0
+      ? { http: { host: env.RUNHOOKS_BACKFILL_HOST, port: env.RUNHOOKS_BACKFILL_PORT } }
+      : {}),
+    otel: otelConfigFromEnv(env),
     log,
   };
 }
 
 export interface BackfillService {
+  /** Where /healthz and /metrics answer, when `http` was given. */
+  readonly url?: string;
+  readonly counters: BackfillCounters;
   stop(): Promise<void>;
 }
 
@@ -92,6 +114,15 @@ export async function startBackfillService(o: BackfillOptions): Promise<Backfill
   });
   const admin = kafka.admin();
   await admin.connect();
+  const counters = createBackfillCounters();
+  const telemetry = createTelemetry(o.otel ?? OTEL_OFF, {
+    name: "runhooks-backfill",
+    version: VERSION,
+    instanceId: o.instanceId,
+  });
+  registerBackfillMetrics(telemetry.meter, counters);
+  /** Why the last look for a backfill failed; undefined once one succeeds. */
+  let unhealthy: string | undefined;
   let stopping = false;
   let wake: () => void = () => {};
   const ctx: BackfillContext = {
@@ -100,6 +131,7 @@ export async function startBackfillService(o: BackfillOptions): Promise<Backfill
     admin,
     topics: topicNames(o.topicPrefix),
     log,
+    counters,
     o: {
       topicPrefix: o.topicPrefix,
       leaseMs: o.leaseMs,
@@ -115,10 +147,17 @@ export async function startBackfillService(o: BackfillOptions): Promise<Backfill
   };
   const loop = (async () => {
     while (!stopping) {
-      const job = await claimBackfill(db, o.instanceId, o.leaseMs).catch((error: unknown) => {
-        log("warn", "could not look for a backfill", { error: String(error) });
-        return undefined;
-      });
+      const job = await claimBackfill(db, o.instanceId, o.leaseMs).then(
+        (claimed) => {
+          unhealthy = undefined;
+          return claimed;
+        },
+        (error: unknown) => {
+          log("warn", "could not look for a backfill", { error: String(error) });
+          unhealthy = "cannot look for backfills in PostgreSQL";
+          return undefined;
+        },
+      );
       if (job === undefined) {
         await new Promise<void>((resolve) => {
           wake = resolve;
@@ -127,18 +166,33 @@ export async function startBackfillService(o: BackfillOptions): Promise<Backfill
         continue;
       }
       log("info", "running a backfill", { backfill_id: job.id, rule_id: job.ruleId, fencing_token: job.fencingToken });
-      const outcome = await runBackfill(ctx, job);
+      counters.running = 1;
+      const outcome = await runBackfill(ctx, job).finally(() => (counters.running = 0));
+      counters.runsEnded[outcome]++;
       log("info", "backfill run ended", { backfill_id: job.id, outcome });
       o.onRunEnd?.(job.id, outcome);
     }
   })();
+  const http = o.http
+    ? await startHttp(o.http.host, o.http.port, {
+        health: () => unhealthy,
+        metrics: () => telemetry.prometheus(),
+      })
+    : undefined;
+  log("info", "backfill service started", { http: http?.url });
   return {
+    ...(http ? { url: http.url } : {}),
+    counters,
     async stop() {
       stopping = true;
       wake();
       await loop;
       await admin.disconnect().catch(() => {});
       await db.dispose();
+      await new Promise((resolve) => (http ? http.server.close(resolve) : resolve(undefined)));
+      await telemetry
+        .shutdown()
+        .catch((error: unknown) => log("warn", "could not export the last telemetry", { error: String(error) }));
     },
   };
 }

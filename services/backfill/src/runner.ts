@@ -32,6 +32,7 @@ import {
 import type { Admin, Consumer, EachBatchPayload } from "kafkajs";
 import { decodeBackfillCheckpoint, encodeBackfillCheckpoint } from "./checkpoint.js";
 import type { BackfillContext } from "./context.js";
+import type { RunOutcome } from "./run-outcome.js";
 import { partitionRanges, rangeOffsets, runsRead, type PartitionRange } from "./range.js";
 import {
   evaluatorPositions,
@@ -44,14 +45,7 @@ import {
 } from "./throttle.js";
 import { backfillBody } from "./window-body.js";
 
-/** How a run of a backfill ended for this process. */
-export type RunOutcome =
-  | "succeeded"
-  /** Cancelled, or its lease was taken over: this process wrote nothing after it noticed. */
-  | "lost"
-  | "failed"
-  /** The process is stopping; the next owner resumes from the checkpoint. */
-  | "stopped";
+export type { RunOutcome } from "./run-outcome.js";
 
 /** A partition may run this far (stream time) ahead of the slowest one before it is paused. */
 const LEAD_MS = 30_000;
@@ -129,6 +123,8 @@ async function run(
     traceLimits: o.traceLimits,
   });
   const next = new Map(ranges.map((r) => [r.partition, r.from]));
+  /** Progress already counted in the metrics (a resumed run starts from its checkpoint's). */
+  let counted = runsRead(ranges, next);
   const ended = new Set<number>();
   const completed: MergedChunk[] = [];
   for (const r of ranges) {
@@ -181,15 +177,19 @@ async function run(
           claimed: false,
         });
     }
+    const read = runsRead(ranges, next);
     const held = await db.tx(async (tx) => {
       await storeWindows(tx, windows, deliveries);
       return recordBackfillProgress(tx, lease, {
-        runsRead: runsRead(ranges, next),
+        runsRead: read,
         windowsAdded: chunks.length,
         checkpoint: encodeBackfillCheckpoint(backfillFloor(fold)),
       });
     });
     if (!held) throw new Fenced();
+    ctx.counters.runsRead += Math.max(0, read - counted);
+    ctx.counters.windowsStored += chunks.length;
+    counted = read;
   };
 
   if (ended.size === ranges.length) return finish(ctx, lease, store);

@@ -209,6 +209,7 @@ describe("backfills", () => {
       traceHorizonSeconds: 300,
       traceLimits: DEFAULT_TRACE_LIMITS,
       migrate: false,
+      http: { host: "127.0.0.1", port: 0 },
       log: quiet,
     });
   };
@@ -262,6 +263,16 @@ describe("backfills", () => {
       expect({ field: w.backfillId, header: w.header }).toEqual({ field: backfill.id, header: backfill.id });
     for (const w of liveWindows) expect(w.header).toBeUndefined();
     expect(first.windows_sent).toBe(sent.length);
+    // What operators see: healthy, and the runs and windows of the backfill counted.
+    const health = await fetch(`${backfills!.url}/healthz`);
+    expect({ status: health.status, body: await health.json() }).toEqual({ status: 200, body: { status: "ok" } });
+    const metrics = await (await fetch(`${backfills!.url}/metrics`)).text();
+    expect(metrics).toContain(`runhooks_backfill_runs_read_total ${first.runs_read}`);
+    expect(metrics).toContain(`runhooks_backfill_windows_stored_total ${sent.length}`);
+    // The run's end is counted once the runner returns, just after it recorded the backfill's end.
+    await eventually("the run's end counted", () => backfills!.counters.runsEnded.succeeded === 1);
+    const counted = await (await fetch(`${backfills!.url}/metrics`)).text();
+    expect(counted).toMatch(/runhooks_backfill_runs_ended_total\{outcome="succeeded"\} 1\b/);
     const stored = async () =>
       (
         (await database.db.query(
