@@ -163,6 +163,46 @@ try {
   await stack.stop();
 }
 
+/**
+ * Runs arriving at RATE from a process of its own (on the evaluator's event loop they would fall behind
+ * it), started once it produced its first; `stop` ends it and answers how many it produced.
+ */
+async function startLiveProducer(
+  brokers: string[],
+  runs: string,
+): Promise<{ produced(): number; stop(): Promise<number> }> {
+  let live = 0;
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "--conditions=source", fileURLToPath(new URL("./live-producer.ts", import.meta.url))],
+    {
+      env: {
+        ...process.env,
+        BENCH_BROKERS: brokers.join(","),
+        BENCH_TOPIC: runs,
+        BENCH_RATE: String(RATE),
+        BENCH_TENANTS: TENANTS.join(","),
+      },
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  await new Promise<void>((resolve) =>
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      live = Number(chunk.trim().split("\n").at(-1));
+      resolve();
+    }),
+  );
+  return {
+    produced: () => live,
+    async stop() {
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+      return live;
+    },
+  };
+}
+
 async function throughput(kafka: Kafka, producer: Producer, brokers: string[], ruleSet: RuleVersion[]) {
   const names = topicNames(prefix);
   await producer.send({
@@ -345,29 +385,7 @@ async function restart(kafka: Kafka, admin: Admin, producer: Producer, brokers: 
 
   // Runs keep coming at 5,000/s while the evaluator restarts and catches up, from a process of their own
   // (on the evaluator's event loop they would fall behind it).
-  let live = 0;
-  const liveProducer = spawn(
-    process.execPath,
-    ["--import", "tsx", "--conditions=source", fileURLToPath(new URL("./live-producer.ts", import.meta.url))],
-    {
-      env: {
-        ...process.env,
-        BENCH_BROKERS: brokers.join(","),
-        BENCH_TOPIC: runs,
-        BENCH_RATE: String(RATE),
-        BENCH_TENANTS: TENANTS.join(","),
-      },
-      stdio: ["ignore", "pipe", "inherit"],
-    },
-  );
-  let liveStarted: () => void = () => undefined;
-  const liveReady = new Promise<void>((resolve) => (liveStarted = resolve));
-  liveProducer.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-    const lines = chunk.trim().split("\n");
-    live = Number(lines.at(-1));
-    liveStarted();
-  });
-  await liveReady;
+  const liveProducer = await startLiveProducer(brokers, runs);
   const rss = peakRss();
   let fatal: Error | undefined;
   const started = Date.now();
@@ -398,20 +416,18 @@ async function restart(kafka: Kafka, admin: Admin, producer: Producer, brokers: 
       readAtRefold = read;
     }
     // Caught up: less than one second of runs behind what was produced.
-    if (read >= backlog + live - RATE) break;
+    if (read >= backlog + liveProducer.produced() - RATE) break;
     if (Date.now() - started > limitMs) throw new Error("not caught up within 20 minutes");
     if (Date.now() - lastReport > 10_000) {
       lastReport = Date.now();
       say(
-        `  ${((Date.now() - started) / 1000).toFixed(0)} s: ${read} of ${backlog + live} runs after S read; load ${load()}`,
+        `  ${((Date.now() - started) / 1000).toFixed(0)} s: ${read} of ${backlog + liveProducer.produced()} runs after S read; load ${load()}`,
       );
     }
     await new Promise((r) => setTimeout(r, 20));
   }
   const caughtUp = (Date.now() - started) / 1000;
-  const liveExit = new Promise((r) => liveProducer.once("exit", r));
-  liveProducer.kill("SIGTERM");
-  await liveExit;
+  const live = await liveProducer.stop();
   await evaluator.stop();
   const refold = ((refoldedAt ?? Date.now()) - started) / 1000;
   const refolded = count - backlog;
@@ -528,28 +544,7 @@ async function restartFromSnapshot(admin: Admin, producer: Producer, brokers: st
     `  ${backlog} runs after the checkpoints, ${named} of ${committed.length} naming a trace snapshot; load ${load()}`,
   );
 
-  let live = 0;
-  const liveProducer = spawn(
-    process.execPath,
-    ["--import", "tsx", "--conditions=source", fileURLToPath(new URL("./live-producer.ts", import.meta.url))],
-    {
-      env: {
-        ...process.env,
-        BENCH_BROKERS: brokers.join(","),
-        BENCH_TOPIC: runs,
-        BENCH_RATE: String(RATE),
-        BENCH_TENANTS: TENANTS.join(","),
-      },
-      stdio: ["ignore", "pipe", "inherit"],
-    },
-  );
-  let liveStarted: () => void = () => undefined;
-  const liveReady = new Promise<void>((resolve) => (liveStarted = resolve));
-  liveProducer.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-    live = Number(chunk.trim().split("\n").at(-1));
-    liveStarted();
-  });
-  await liveReady;
+  const liveProducer = await startLiveProducer(brokers, runs);
   const rss = peakRss();
   const restored = { traces: 0, partitions: 0 };
   const started = Date.now();
@@ -574,12 +569,12 @@ async function restartFromSnapshot(admin: Admin, producer: Producer, brokers: st
     if (fatal !== undefined) throw new Error(`the evaluator stopped: ${fatal.message}`);
     const read = evaluator.counters.runsRead;
     if (firstAt === undefined && read > 0) firstAt = Date.now();
-    if (read >= backlog + live - RATE) break;
+    if (read >= backlog + liveProducer.produced() - RATE) break;
     if (Date.now() - started > 20 * 60_000) throw new Error("not caught up within 20 minutes");
     if (Date.now() - lastReport > 10_000) {
       lastReport = Date.now();
       say(
-        `  ${((Date.now() - started) / 1000).toFixed(0)} s: ${read} of ${backlog + live} runs after S read; load ${load()}`,
+        `  ${((Date.now() - started) / 1000).toFixed(0)} s: ${read} of ${backlog + liveProducer.produced()} runs after S read; load ${load()}`,
       );
     }
     await new Promise((r) => setTimeout(r, 20));
@@ -587,9 +582,7 @@ async function restartFromSnapshot(admin: Admin, producer: Producer, brokers: st
   const caughtUp = (Date.now() - started) / 1000;
   const readBy = evaluator.counters.runsRead;
   const cpuPerRun = cpuMicros(process.cpuUsage(cpu)) / Math.max(1, readBy);
-  const liveExit = new Promise((r) => liveProducer.once("exit", r));
-  liveProducer.kill("SIGTERM");
-  await liveExit;
+  const live = await liveProducer.stop();
   await evaluator.stop();
   const refold = ((firstAt ?? Date.now()) - started) / 1000;
   say("");
