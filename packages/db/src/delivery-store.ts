@@ -114,10 +114,17 @@ export async function storeWindows(
         CASE WHEN claimed THEN ${claim.claimedBy} END, CASE WHEN claimed OR skip THEN NULL ELSE now() END,
         CASE WHEN skip THEN 'webhook_disabled' END, CASE WHEN skip THEN now() END
       FROM (
-        -- A disabled webhook gets its windows as skipped deliveries: kept, never sent, recoverable.
-        SELECT v.*, EXISTS (
-          SELECT 1 FROM webhook_health h WHERE h.rule_id = v.rule_id AND h.webhook_id = v.webhook_id AND h.state = 'disabled'
-        ) AS skip FROM v
+        -- A disabled webhook gets its windows as skipped deliveries: kept, never sent, recoverable. The
+        -- caller's webhook cache may not know of the disabling yet and reserve one as claimed: the
+        -- database decides, so a skipped delivery is never claimed (it is then reported as existing,
+        -- and the caller gives its reservation back).
+        SELECT s.id, s.window_id, s.webhook_id, s.tenant_id, s.rule_id, s.rule_version, s.url, s.origin, s.trace_id,
+          s.claimed AND NOT s.skip AS claimed, s.skip
+        FROM (
+          SELECT v.*, EXISTS (
+            SELECT 1 FROM webhook_health h WHERE h.rule_id = v.rule_id AND h.webhook_id = v.webhook_id AND h.state = 'disabled'
+          ) AS skip FROM v
+        ) s
       ) v
       ON CONFLICT DO NOTHING
       RETURNING id, status

@@ -162,6 +162,56 @@ describe("storeWindows on a replay", () => {
   });
 });
 
+describe("storeWindows for a disabled webhook", () => {
+  it("stores its delivery skipped and unclaimed even when the caller reserved it claimed", async () => {
+    // The caller's webhook cache has not seen the disabling yet: it sends the delivery claimed.
+    const windowId = randomUUID();
+    const webhookId = randomUUID();
+    await database.db.query(sql`
+      INSERT INTO webhook_health (rule_id, webhook_id, tenant_id, state, consecutive_failures, disabled_at)
+      VALUES (${ruleId}, ${webhookId}, ${tenantId}, 'disabled', 3, now())`);
+    const delivery: NewDelivery = {
+      id: randomUUID(),
+      windowId,
+      webhookId,
+      tenantId,
+      ruleId,
+      ruleVersion: 1,
+      url: "http://disabled.test/hook",
+      origin: "http://disabled.test:80",
+      traceId: "0".repeat(32),
+      claimed: true,
+    };
+    const window: NewWindow = {
+      windowId,
+      tenantId,
+      ruleId,
+      ruleVersion: 1,
+      startTime: "2026-01-01T00:00:00Z",
+      endTime: "2026-01-01T00:00:05Z",
+      runCount: 1,
+      chunkIndex: 0,
+      chunkCount: 1,
+      webhookCount: 1,
+      payload: Buffer.from("{}"),
+    };
+    const stored = await storeWindows(database.db, [window], [delivery], { leaseMs: 60_000, claimedBy: "test" });
+    // Reported as not created claimed, so the caller gives its reservation back and sends nothing.
+    expect(stored).toEqual({ windowsStored: 1, deliveriesCreated: 1, skipped: 1, existing: [delivery.id] });
+    const [row] = (await database.db.query(sql`
+      SELECT status, attempts, claimed_by, lease_until, next_attempt_at, last_outcome
+      FROM deliveries WHERE id = ${delivery.id}`)) as Record<string, unknown>[];
+    expect(row).toEqual({
+      status: "skipped",
+      attempts: 0,
+      claimed_by: null,
+      lease_until: null,
+      next_attempt_at: null,
+      last_outcome: "webhook_disabled",
+    });
+  });
+});
+
 describe("claimDeliveries", () => {
   it("is fair across origins: a big backlog of one origin does not keep another's single delivery waiting", async () => {
     await reset();
