@@ -81,6 +81,8 @@ export type { AttemptRecord, FinishedAttempt, RecordedAttempt } from "./delivery
 export { releaseClaims, renewLeases } from "./delivery-leases.js";
 export { INTERRUPTED_ATTEMPT_ERROR, publishStragglers, reapExpiredLeases } from "./delivery-reaper.js";
 export type { UnpublishedAttempt } from "./delivery-reaper.js";
+export { databaseErrorKind } from "./database-error.js";
+export type { DatabaseErrorKind } from "./database-error.js";
 export { storeWindows, windowPayloads } from "./delivery-store.js";
 export type { NewDelivery, NewWindow, StoreClaim, StoredPayload, StoreWindowsResult } from "./delivery-store.js";
 export type { DeliveryStatusValue, TriggerValue } from "./delivery-types.js";

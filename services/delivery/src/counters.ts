@@ -33,6 +33,11 @@ export interface Counters {
   attemptsPublished: number;
   publishFailures: number;
   databaseErrors: number;
+  /**
+   * Attempts to store a chunk of windows that PostgreSQL refused (a constraint, a type): a defect, not
+   * an outage. The chunk is tried again (nothing is skipped), so its windows partition waits meanwhile.
+   */
+  windowsStoreRefused: number;
 }
 
 export function createCounters(): Counters {
@@ -54,5 +59,6 @@ export function createCounters(): Counters {
     attemptsPublished: 0,
     publishFailures: 0,
     databaseErrors: 0,
+    windowsStoreRefused: 0,
   };
 }

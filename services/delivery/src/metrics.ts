@@ -81,6 +81,11 @@ export const DELIVERY_METRICS = {
     kind: "counter",
     help: "Database operations that failed (and were retried).",
   },
+  windowsStoreRefused: {
+    name: "runhooks.delivery.windows_store_refused",
+    kind: "counter",
+    help: "Window stores PostgreSQL refused (a defect: retried, the windows partition waits; the log has the error).",
+  },
   attemptsInFlight: { name: "runhooks.delivery.attempts_in_flight", kind: "gauge", help: "Attempts being sent now." },
   attemptsUnrecorded: {
     name: "runhooks.delivery.attempts_unrecorded",
@@ -155,6 +160,7 @@ export function registerDeliveryMetrics(
   observe(meter, m.attemptsPublished, () => c.attemptsPublished);
   observe(meter, m.publishFailures, () => c.publishFailures);
   observe(meter, m.databaseErrors, () => c.databaseErrors);
+  observe(meter, m.windowsStoreRefused, () => c.windowsStoreRefused);
   observe(meter, m.attemptsInFlight, gauges.attemptsInFlight);
   observe(meter, m.attemptsUnrecorded, gauges.attemptsUnrecorded);
   observe(meter, m.attemptsUnpublished, gauges.attemptsUnpublished);

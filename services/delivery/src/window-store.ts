@@ -1,4 +1,4 @@
-import { storeWindows, type Database, type NewDelivery } from "@runhooks/db";
+import { databaseErrorKind, storeWindows, type Database, type NewDelivery } from "@runhooks/db";
 import type { Logger } from "@runhooks/telemetry";
 import type { EachBatchPayload } from "kafkajs";
 import type { Counters } from "./counters.js";
@@ -37,20 +37,29 @@ const GATHER_MS = 25;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Stores a batch's windows and their deliveries, chunk by chunk; false when the batch was given up
- * (the consumer stops, or the partition was taken away). Windows wait a little for room in the lanes
- * rather than go through the pending queue: a first attempt sent from a claim costs a claim statement
- * and one more row version of the delivery.
+ * How storing a batch's windows ended: all stored; given up (the consumer stops, or the partition was
+ * taken away); or refused by PostgreSQL, which answered and turned a chunk down (a constraint, a type):
+ * the same statement would fail again, so the caller sets the partition aside for a while instead of
+ * retrying here — kafkajs fetches a broker's partitions together and waits for every batch of a fetch,
+ * so a batch retried in place would hold up every other windows partition on that broker.
+ */
+export type StoreOutcome =
+  { readonly kind: "stored" } | { readonly kind: "given_up" } | { readonly kind: "refused"; readonly error: string };
+
+/**
+ * Stores a batch's windows and their deliveries, chunk by chunk. Windows wait a little for room in
+ * the lanes rather than go through the pending queue: a first attempt sent from a claim costs a claim
+ * statement and one more row version of the delivery.
  */
 export async function storeBatch(
   o: WindowStoreOptions,
   payload: EachBatchPayload,
   completed: readonly CompletedWindow[],
-): Promise<boolean> {
+): Promise<StoreOutcome> {
   const lingerUntil = Date.now() + LINGER_MS;
   for (let from = 0; from < completed.length;) {
     const next = await storeChunk(o, payload, completed, from, lingerUntil);
-    if (next === undefined) return false;
+    if (typeof next !== "number") return next;
     if (next < completed.length) {
       await o.workers.roomOpened(Math.max(0, lingerUntil - Date.now()));
       await sleep(GATHER_MS);
@@ -58,19 +67,19 @@ export async function storeBatch(
     }
     from = next;
   }
-  return true;
+  return { kind: "stored" };
 }
 
-/** Stores one chunk (retrying while Postgres is unreachable); the index of the next window, or undefined to stop. */
+/** Stores one chunk (retrying while Postgres is unreachable); the index of the next window, or why it stopped. */
 async function storeChunk(
   o: WindowStoreOptions,
   payload: EachBatchPayload,
   completed: readonly CompletedWindow[],
   from: number,
   lingerUntil: number,
-): Promise<number | undefined> {
+): Promise<number | Exclude<StoreOutcome, { kind: "stored" }>> {
   for (let attempt = 1; ; attempt++) {
-    if (!payload.isRunning() || payload.isStale()) return undefined;
+    if (!payload.isRunning() || payload.isStale()) return { kind: "given_up" };
     let reserved: NewDelivery[] = [];
     try {
       // 1. The chunk's rows, its deliveries reserved in the lanes where there is room.
@@ -107,9 +116,23 @@ async function storeChunk(
     } catch (error) {
       for (const d of reserved) o.workers.release(d, 1);
       o.counters.databaseErrors++;
+      const partition = payload.batch.partition;
+      if (databaseErrorKind(error) === "refused") {
+        // PostgreSQL answered: it is reachable, and the same statement fails again until the database
+        // or this code changes. Said loudly; the caller sets the partition aside and tries it later
+        // (skipping would lose the windows).
+        o.counters.windowsStoreRefused++;
+        o.log("error", "the database refused a chunk of windows; its windows partition waits until it is fixed", {
+          partition,
+          sqlstate: (error as { code?: string }).code,
+          error: String(error),
+          windows: completed.slice(from, from + 5).map((w) => w.windowId),
+        });
+        return { kind: "refused", error: String(error) };
+      }
       o.onDatabase(false);
       o.log(attempt === 1 ? "warn" : "debug", "could not store windows; retrying", {
-        partition: payload.batch.partition,
+        partition,
         attempt,
         error: String(error),
       });

@@ -100,6 +100,27 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
   };
   let consumer = newConsumer();
 
+  /** Per windows partition, how many stores in a row the database refused (its wait grows with them). */
+  const refusals = new Map<number, number>();
+  const setAsideTimers = new Set<NodeJS.Timeout>();
+  /**
+   * Pauses a partition whose windows the database refused, and resumes it after a wait that doubles
+   * with each refusal in a row (1 s up to 30 s): nothing is skipped, and no other partition waits.
+   */
+  function setAside(partition: number): void {
+    const n = (refusals.get(partition) ?? 0) + 1;
+    refusals.set(partition, n);
+    const ms = Math.min(30_000, 1000 * 2 ** (n - 1));
+    const c = consumer;
+    c.pause([{ topic: o.topic, partitions: [partition] }]);
+    o.log("warn", "windows partition set aside after a refused store", { partition, refusals: n, retryInMs: ms });
+    const timer = setTimeout(() => {
+      setAsideTimers.delete(timer);
+      if (!stopping && c === consumer) c.resume([{ topic: o.topic, partitions: [partition] }]);
+    }, ms);
+    setAsideTimers.add(timer);
+  }
+
   /** The partition's assembly, loaded on its first batch; undefined while batches fetched before its seek arrive. */
   async function assemblyOf(payload: EachBatchPayload, firstOffset: number): Promise<PartitionAssembly | undefined> {
     const { partition } = payload.batch;
@@ -156,11 +177,15 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
       const folded = foldBatch(a, inputs, decoded.traceparents, partitions);
       record(batch.partition, decoded, folded);
       // 5. Store the completed windows and their deliveries (window-store.ts). A batch given up leaves
-      // the assembly behind it: the next batch starts over from the checkpoint.
-      if (!(await storeBatch(o, payload, folded.windows))) {
+      // the assembly behind it: the next batch starts over from the checkpoint. One the database
+      // refused sets the partition aside for a while (the others go on), then starts it over the same way.
+      const stored = await storeBatch(o, payload, folded.windows);
+      if (stored.kind !== "stored") {
         if (current()) assemblies.delete(batch.partition);
+        if (stored.kind === "refused") setAside(batch.partition);
         return;
       }
+      refusals.delete(batch.partition);
       // 6. The windows are in Postgres: only now may the offset move, and never past an open window's part.
       if (!current()) return;
       const commit = commitPoint(a.state, Number(last.offset) + 1);
@@ -206,6 +231,7 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
     async stop() {
       stopping = true;
       if (replacing !== undefined) clearTimeout(replacing);
+      for (const t of setAsideTimers) clearTimeout(t);
       on({ kind: "stopped" });
       await consumer.disconnect();
       await admin.disconnect();
