@@ -127,7 +127,7 @@ describe("folding a batch", () => {
         wm(2, 0, 5000),
         wm(3, 1, 5000),
       ],
-      new Map([[1, TRACE]]),
+      new Map([[part(1, 1, []).partId, TRACE]]),
       undefined,
     );
     expect(first.windows).toEqual([]); // no partition count yet
@@ -152,7 +152,7 @@ describe("folding a batch", () => {
     expect(a.traces.size).toBe(0);
   });
 
-  it("skips what lies before the offset it goes on from, and returns the parts that add nothing", () => {
+  it("skips what lies before the offset it goes on from, folds every part at an offset (a bundle's), and returns the parts that add nothing", () => {
     const a = startAssembly({ offset: 3, metadata: encodeAssembleCheckpoint({ floor: 5000, partitions: 1 }) }, 3);
     const folded = foldBatch(
       a,
@@ -166,7 +166,10 @@ describe("folding a batch", () => {
       new Map(),
       1,
     );
-    expect(folded.duplicates.map((d) => [d.offset, d.reason])).toEqual([[3, "window_completed"]]);
+    expect(folded.duplicates.map((d) => [d.offset, d.reason])).toEqual([
+      [3, "window_completed"],
+      [4, "part_seen"],
+    ]);
     expect(folded.windows.map((w) => w.payload.toString())).toEqual([
       expect.stringContaining('"runs":[{"id":"b"}]') as unknown,
     ]);
