@@ -51,17 +51,25 @@ const digits = (n: number) => String(n).length;
 function entryIn(f: Filling, p: BundlePart): { entry: string; added: number[]; bytes: number } {
   const refs: number[] = [];
   const added: number[] = [];
+  /** Runs this part adds, by their bytes: a run twice in one part is carried once too. */
+  let adding: Map<Uint8Array, number> | undefined;
   let bytes = 0;
-  let next = f.runs.length;
   for (const [i, r] of p.part.runs.entries()) {
-    const at = f.index.get(r.json);
-    if (at !== undefined && f.times[at] === r.time) refs.push(at);
-    else {
-      // A run twice in one part (never, but exact regardless) is carried twice.
-      refs.push(next++);
-      added.push(i);
-      bytes += r.json.byteLength + 1 + digits(r.time) + 1;
+    const held = f.index.get(r.json);
+    if (held !== undefined && f.times[held] === r.time) {
+      refs.push(held);
+      continue;
     }
+    const mine = adding?.get(r.json);
+    if (mine !== undefined && p.part.runs[added[mine - f.runs.length]!]!.time === r.time) {
+      refs.push(mine);
+      continue;
+    }
+    const at = f.runs.length + added.length;
+    refs.push(at);
+    added.push(i);
+    (adding ??= new Map()).set(r.json, at);
+    bytes += r.json.byteLength + 1 + digits(r.time) + 1;
   }
   const head = JSON.stringify(windowPartHead(p.part)).slice(0, -1);
   const trace = p.traceparent === undefined ? "" : `,"traceparent":${JSON.stringify(p.traceparent)}`;
