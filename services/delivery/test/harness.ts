@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { DeliveryAttempt, Rule, type Run, type WindowPart } from "@runhooks/contracts";
+import { DeliveryAttempt, Rule, WindowPartBundle, type Run, type WindowPart } from "@runhooks/contracts";
 import { connectDatabase, createTenant, migrate, saveRule, sql, type Database } from "@runhooks/db";
 import { startDelivery, type Delivery, type DeliveryOptions } from "@runhooks/delivery";
 import { ensureTopics, topicNames, topicSpecs, type TopicNames } from "@runhooks/kafka";
@@ -103,6 +103,37 @@ export interface PartSpec {
 }
 
 /** A part as the evaluator publishes it: its id is the per-partition window id of its piece. */
+/**
+ * Parts of one runs partition as one bundle message's value (WindowPartBundle), each run once: what
+ * the evaluator publishes per windows partition.
+ */
+export function windowPartBundle(parts: readonly WindowPart[]): string {
+  const runs: string[] = [];
+  const times: number[] = [];
+  const index = new Map<string, number>();
+  const entries = parts.map(({ runs: partRuns, run_times: partTimes, ...head }) => {
+    const refs = partRuns.map((r, i) => {
+      const text = JSON.stringify(r);
+      let at = index.get(text);
+      if (at === undefined || times[at] !== partTimes[i]) {
+        at = runs.push(text) - 1;
+        times.push(partTimes[i]!);
+        index.set(text, at);
+      }
+      return at;
+    });
+    return { ...head, run_refs: refs };
+  });
+  const bundle: WindowPartBundle = WindowPartBundle.parse({
+    schema_version: 1,
+    runs_partition: parts[0]!.runs_partition,
+    parts: entries,
+    run_times: times,
+    runs: runs.map((r) => JSON.parse(r) as unknown),
+  });
+  return JSON.stringify(bundle);
+}
+
 export function windowPart(p: PartSpec): WindowPart {
   const runsPartition = p.runsPartition ?? 0;
   const piece = p.piece ?? 0;
