@@ -272,14 +272,12 @@ async function main(): Promise<void> {
           acks: -1,
           messages: BUNDLED
             ? bundles(parts.slice(i, i + 200))
-            : parts
-                .slice(i, i + 200)
-                .map((m) => ({
-                  key: m.key,
-                  value: m.value,
-                  partition: m.partition,
-                  headers: { "runhooks-kind": "part" },
-                })),
+            : parts.slice(i, i + 200).map((m) => ({
+                key: m.key,
+                value: m.value,
+                partition: m.partition,
+                headers: { "runhooks-kind": "part" },
+              })),
         });
         await producer.send({
           topic: topics.windows,
