@@ -6,6 +6,7 @@ import {
   eventually,
   makeRun,
   windowPart,
+  windowPartBundle,
   type DeliveryHarness,
 } from "../services/delivery/test/harness.js";
 import { reply, startReceiver, type Receiver } from "../services/delivery/test/receiver.js";
@@ -37,13 +38,14 @@ describe("forged windows", () => {
       const range = h!.nextRange();
       return windowPart({ ruleId, version, tenantId, ...range, runs: [makeRun(tenantId)] });
     };
-    // The victim's rule under the attacker's tenant, a version the rule does not have, a rule that does
-    // not exist, and a message that is no part at all; all keyed by the victim's rule id.
+    // The victim's rule under the attacker's tenant and a version the rule does not have (in one bundle,
+    // as the evaluator publishes parts), a rule that does not exist, and a message that is no part at
+    // all; all on the victim's rule's windows partition.
     const mismatch = forged(attacker, victim.ruleId, victim.version);
     const noVersion = forged(h.tenantId, victim.ruleId, victim.version + 41);
     const noRule = { ...forged(h.tenantId, randomUUID(), 1) };
-    await h.publishParts([mismatch, noVersion]);
     await h.publishRaw([
+      { key: victim.ruleId, value: windowPartBundle([mismatch, noVersion]), headers: { "runhooks-kind": "parts" } },
       { key: victim.ruleId, value: JSON.stringify(noRule), headers: { "runhooks-kind": "part" } },
       { key: victim.ruleId, value: "{forged", headers: { "runhooks-kind": "part" } },
     ]);
@@ -63,9 +65,10 @@ describe("forged windows", () => {
     expect(await h.deliveries()).toHaveLength(1);
 
     // Each forged message is on the dead-letter topic with its reason, what it claimed and its bytes.
-    const letters = (await readTopic(h.kafka, h.topics.windowsDlq, 4)).map((m) =>
-      WindowDeadLetter.parse(JSON.parse(m.message.value!.toString())),
-    );
+    const read = await readTopic(h.kafka, h.topics.windowsDlq, 4);
+    // A bundle's part alone, under its rule id as a single part would be.
+    expect(read.map((m) => m.message.key?.toString())).toEqual(read.map(() => victim.ruleId));
+    const letters = read.map((m) => WindowDeadLetter.parse(JSON.parse(m.message.value!.toString())));
     const byReason = new Map(letters.map((l) => [l.reason, l]));
     expect([...byReason.keys()].sort()).toEqual(["invalid", "tenant_mismatch", "unknown_rule", "unknown_rule_version"]);
     expect(byReason.get("tenant_mismatch")).toMatchObject({
@@ -75,7 +78,12 @@ describe("forged windows", () => {
       topic: h.topics.windows,
     });
     expect(byReason.get("tenant_mismatch")!.error).not.toContain(h.tenantId);
+    // A bundle's refused part is kept as the WindowPart it stands for; both came from one message.
     expect(JSON.parse(Buffer.from(byReason.get("tenant_mismatch")!.original, "base64").toString())).toEqual(mismatch);
+    expect(JSON.parse(Buffer.from(byReason.get("unknown_rule_version")!.original, "base64").toString())).toEqual(
+      noVersion,
+    );
+    expect(byReason.get("unknown_rule_version")!.offset).toBe(byReason.get("tenant_mismatch")!.offset);
     expect(byReason.get("unknown_rule_version")).toMatchObject({ rule_version: victim.version + 41 });
     expect(byReason.get("unknown_rule")).toMatchObject({ rule_id: noRule.rule_id });
     expect(byReason.get("invalid")).toMatchObject({ rule_id: null, tenant_id: null });

@@ -11,6 +11,8 @@
 //   BENCH_THREADS=1 npm run bench:delivery         CPU per delivery of every thread of the process too
 //   BENCH_PREFILL=1000000 npm run bench:delivery   first fills the tables with that many settled deliveries
 //                                                  (a service that has run for a while; bodies left short)
+//   BENCH_BUNDLED=0 npm run bench:delivery         publishes each part as a message of its own instead of
+//                                                  bundles per windows partition (as the evaluator does)
 //
 // Starts (or reuses) the local Kafka and Postgres like the tests do, and stops what it started. The
 // receiver runs in a child process of its own.
@@ -57,6 +59,38 @@ const CONCURRENCY = Number(process.env["BENCH_CONCURRENCY"] ?? 64);
 const RULES = Number(process.env["BENCH_RULES"] ?? 8);
 /** Settled deliveries (window, delivery, attempt) in the tables before the service starts. */
 const PREFILL = Number(process.env["BENCH_PREFILL"] ?? 0);
+const BUNDLED = process.env["BENCH_BUNDLED"] !== "0";
+
+/** Parts as the evaluator publishes them: one bundle (WindowPartBundle) per windows and runs partition. */
+function bundles(parts: readonly { part: Record<string, unknown>; partition: number }[]) {
+  const groups = new Map<string, { partition: number; runsPartition: number; parts: Record<string, unknown>[] }>();
+  for (const { part, partition } of parts) {
+    const runsPartition = part["runs_partition"] as number;
+    const key = `${partition}/${runsPartition}`;
+    let g = groups.get(key);
+    if (g === undefined) groups.set(key, (g = { partition, runsPartition, parts: [] }));
+    g.parts.push(part);
+  }
+  return [...groups.values()].map((g) => {
+    const runs: unknown[] = [];
+    const times: number[] = [];
+    const entries = g.parts.map(({ runs: partRuns, run_times: partTimes, ...head }) => ({
+      ...head,
+      run_refs: (partRuns as unknown[]).map((r, k) => {
+        times.push((partTimes as number[])[k]!);
+        return runs.push(r) - 1;
+      }),
+    }));
+    const value = JSON.stringify({
+      schema_version: 1,
+      runs_partition: g.runsPartition,
+      parts: entries,
+      run_times: times,
+      runs,
+    });
+    return { partition: g.partition, value, headers: { "runhooks-kind": "parts" } };
+  });
+}
 const say = (line: string) => console.log(line);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -193,14 +227,14 @@ async function main(): Promise<void> {
       const topics = topicNames(prefix);
 
       // The windows: 2 runs each (~3 KB bodies), produced before the service starts, as the evaluators
-      // publish them: a part each (from one runs partition), and after every 200 the watermarks of every
-      // runs partition past them, which complete them.
+      // publish them: a part each (from one runs partition), bundled per windows and runs partition, and
+      // after every 200 the watermarks of every runs partition past them, which complete them.
       const runsPartitions = (await kadmin.fetchTopicMetadata({ topics: [topics.runs] })).topics[0]!.partitions.length;
       const windowsPartitions = (
         await kadmin.fetchTopicMetadata({ topics: [topics.windows] })
       ).topics[0]!.partitions.map((p) => p.partitionId);
       await kadmin.disconnect();
-      const parts: { key: string; value: string }[] = [];
+      const parts: { key: string; value: string; part: Record<string, unknown>; partition: number }[] = [];
       const bodies: Buffer[] = [];
       const base = Date.now() - TOTAL * 5;
       for (let i = 0; i < TOTAL; i++) {
@@ -212,21 +246,20 @@ async function main(): Promise<void> {
           start_time: new Date(startMs).toISOString(),
           end_time: new Date(endMs).toISOString(),
         };
-        parts.push({
-          key: rule.id,
-          value: JSON.stringify({
-            schema_version: 1,
-            part_id: randomUUID(),
-            ...head,
-            rule_version: rule.version,
-            tenant_id: tenantId,
-            max_runs: 100,
-            runs_partition: i % runsPartitions,
-            piece: 0,
-            runs,
-            run_times: [startMs, startMs],
-          }),
-        });
+        const part = {
+          schema_version: 1,
+          part_id: randomUUID(),
+          ...head,
+          rule_version: rule.version,
+          tenant_id: tenantId,
+          max_runs: 100,
+          runs_partition: i % runsPartitions,
+          piece: 0,
+          runs,
+          run_times: [startMs, startMs],
+        };
+        const partition = windowsPartitions[(i % RULES) % windowsPartitions.length]!;
+        parts.push({ key: rule.id, value: JSON.stringify(part), part, partition });
         bodies.push(Buffer.from(JSON.stringify({ ...head, runs })));
       }
       const producer = kafka.producer();
@@ -237,7 +270,14 @@ async function main(): Promise<void> {
         await producer.send({
           topic: topics.windows,
           acks: -1,
-          messages: parts.slice(i, i + 200).map((m) => ({ ...m, headers: { "runhooks-kind": "part" } })),
+          messages: BUNDLED
+            ? bundles(parts.slice(i, i + 200))
+            : parts.slice(i, i + 200).map((m) => ({
+                key: m.key,
+                value: m.value,
+                partition: m.partition,
+                headers: { "runhooks-kind": "part" },
+              })),
         });
         await producer.send({
           topic: topics.windows,

@@ -15,6 +15,7 @@ import { randomBytes } from "node:crypto";
 import { openRunsProducer, percentile } from "@runhooks/cli";
 import { sql } from "@runhooks/db";
 import { readInfraEnv, startStack } from "@runhooks/infra";
+import { decodeWindowsMessage } from "@runhooks/delivery";
 import { createKafka } from "@runhooks/kafka";
 import type { Kafka } from "kafkajs";
 import { startBenchEngine } from "../support/bench-engine.js";
@@ -70,15 +71,14 @@ async function completionTimes(
     await new Promise<void>((resolve) => {
       void consumer.run({
         eachMessage: ({ partition, message }) => {
-          const kind = message.headers?.["runhooks-kind"]?.toString();
-          if (kind === "part" && message.key !== null) partitionOfRule.set(message.key.toString(), partition);
-          if (kind === "watermark" && message.value !== null) {
-            const w = JSON.parse(message.value.toString()) as { runs_partition: number; stream_time: number };
+          const m = decodeWindowsMessage(message);
+          if (m.kind === "parts") for (const p of m.parts) partitionOfRule.set(p.part.ruleId, partition);
+          if (m.kind === "watermark") {
             let byRuns = marks.get(partition);
             if (!byRuns) marks.set(partition, (byRuns = new Map<number, Mark[]>()));
-            let list = byRuns.get(w.runs_partition);
-            if (!list) byRuns.set(w.runs_partition, (list = []));
-            list.push({ streamTime: w.stream_time, publishedAt: Number(message.timestamp) });
+            let list = byRuns.get(m.runsPartition);
+            if (!list) byRuns.set(m.runsPartition, (list = []));
+            list.push({ streamTime: m.streamTime, publishedAt: Number(message.timestamp) });
           }
           if (Number(message.offset) + 1 >= (remaining.get(partition) ?? 0)) remaining.delete(partition);
           if (remaining.size === 0) resolve();

@@ -1,13 +1,16 @@
 // What publishing a flush's window parts costs the evaluator when one run is in many windows (fan-out):
-// CPU and bytes on the wire per run in a part, with each part's value sliced (the runs shared by
-// reference, packages/kafka/src/sliced-value.ts) against put together whole. One process, no broker:
-// the flush's chunking into sends and kafkajs' encoding of each produce request (Snappy, checksums).
+// CPU and bytes on the wire per run in a part, for three ways to publish them: one message per part
+// put together whole; one message per part sliced (the runs shared by reference,
+// packages/kafka/src/sliced-value.ts); and what the evaluator publishes, bundles of a windows
+// partition's parts carrying each run once (services/evaluator/src/part-bundle.ts). One process, no
+// broker: the flush's chunking into sends and kafkajs' encoding of each produce request (Snappy,
+// checksums).
 //
 //   npx tsx --conditions=source bench/kafka/fan-out-encoding.ts     (BENCH_RUNS, BENCH_WINDOWS, BENCH_FLUSHES)
 import { createRequire } from "node:module";
 import kafkajs from "kafkajs";
 import { joinSlices, slicedValue, useLeanEncoder, useNativeCrc32C, useSnappy } from "@runhooks/kafka";
-import { PARTITION_BUDGET_BYTES, SEND_BUDGET_BYTES, byteBudgetChunks } from "@runhooks/evaluator";
+import { PARTITION_BUDGET_BYTES, SEND_BUDGET_BYTES, byteBudgetChunks, windowMessages } from "@runhooks/evaluator";
 
 const require = createRequire(import.meta.url);
 useSnappy();
@@ -42,7 +45,46 @@ const run = (i: number) =>
 const COMMA = Buffer.from(",");
 const TAIL = Buffer.from("]}");
 
-function flush(f: number, sliced: boolean) {
+type Mode = "whole" | "sliced" | "bundled";
+const MODES: readonly Mode[] = ["whole", "sliced", "bundled"];
+const LABEL: Record<Mode, string> = { whole: "whole values  ", sliced: "sliced values ", bundled: "bundled values" };
+
+/** The flush as the evaluator publishes it: its parts bundled per windows partition. */
+function bundledFlush(f: number) {
+  const runs = Array.from({ length: RUNS }, (_, i) => ({
+    offset: i,
+    runId: `r${i}`,
+    json: run(f * RUNS + i),
+    time: 1,
+  }));
+  const parts = Array.from({ length: WINDOWS }, (_, w) => ({
+    part: {
+      partId: `00000000-0000-4000-8000-${String(f * WINDOWS + w).padStart(12, "0")}`,
+      ruleId: `00000000-0000-4000-9000-${String(w).padStart(12, "0")}`,
+      ruleVersion: 1,
+      tenantId: "00000000-0000-4000-a000-000000000000",
+      maxRuns: 1000,
+      partition: 0,
+      piece: 0,
+      startMs: 0,
+      endMs: 1000,
+      runs,
+      reason: "time" as const,
+      closedAt: 0,
+    },
+    traceparent: undefined,
+    windowsPartition: w % PARTITIONS,
+  }));
+  return byteBudgetChunks(
+    [{ topic: "runhooks.windows", messages: windowMessages(parts) }],
+    PARTITION_BUDGET_BYTES,
+    SEND_BUDGET_BYTES,
+  );
+}
+
+function flush(f: number, mode: Mode) {
+  if (mode === "bundled") return bundledFlush(f);
+  const sliced = mode === "sliced";
   const runs = Array.from({ length: RUNS }, (_, i) => run(f * RUNS + i));
   const shared: Uint8Array[] = runs.flatMap((r, i) => (i === 0 ? [r] : [COMMA, r]));
   shared.push(TAIL);
@@ -60,11 +102,11 @@ function flush(f: number, sliced: boolean) {
   return byteBudgetChunks([{ topic: "runhooks.windows", messages }], PARTITION_BUDGET_BYTES, SEND_BUDGET_BYTES);
 }
 
-async function measure(sliced: boolean): Promise<{ cpu: number; wire: number }> {
+async function measure(mode: Mode): Promise<{ cpu: number; wire: number }> {
   let wire = 0;
   const cpu = process.cpuUsage();
   for (let f = 0; f < FLUSHES; f++) {
-    for (const chunk of flush(f, sliced)) {
+    for (const chunk of flush(f, mode)) {
       const request = produceRequest({
         acks: -1,
         timeout: 30000,
@@ -85,15 +127,14 @@ async function measure(sliced: boolean): Promise<{ cpu: number; wire: number }> 
   return { cpu: (used.user + used.system) / joins, wire: wire / joins };
 }
 
-for (const sliced of [false, true, false, true]) await measure(sliced); // warm up
+for (const mode of [...MODES, ...MODES]) await measure(mode); // warm up
 const results = [];
-for (let round = 0; round < 3; round++)
-  for (const sliced of [false, true]) results.push({ sliced, ...(await measure(sliced)) });
-for (const sliced of [false, true]) {
-  const mine = results.filter((r) => r.sliced === sliced);
+for (let round = 0; round < 3; round++) for (const mode of MODES) results.push({ mode, ...(await measure(mode)) });
+for (const mode of MODES) {
+  const mine = results.filter((r) => r.mode === mode);
   const cpu = mine.map((r) => r.cpu).sort((a, b) => a - b)[1]!;
   console.log(
-    `${sliced ? "sliced values" : "whole values "}: ${cpu.toFixed(3)} µs CPU and ${mine[0]!.wire.toFixed(0)} bytes on the wire per run in a part`,
+    `${LABEL[mode]}: ${cpu.toFixed(3)} µs CPU and ${mine[0]!.wire.toFixed(0)} bytes on the wire per run in a part`,
   );
 }
 console.log(

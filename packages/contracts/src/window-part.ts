@@ -59,3 +59,44 @@ export const RunsWatermark = z.strictObject({
   stream_time: StreamTimeMs,
 });
 export type RunsWatermark = z.infer<typeof RunsWatermark>;
+
+/**
+ * A window part inside a WindowPartBundle: the part's head, and its runs as indexes into the bundle's
+ * `runs` (in the part's run order). `traceparent`: the W3C trace context of the part's publish span,
+ * when the evaluator traces (a single part message carries it as a header instead).
+ */
+export const BundledWindowPart = WindowPartHead.extend({
+  run_refs: z.array(z.number().int().nonnegative()).min(1, "a part holds at least one run"),
+  traceparent: z.string().min(1).max(512).optional(),
+});
+export type BundledWindowPart = z.infer<typeof BundledWindowPart>;
+
+/**
+ * The parts one flush of one runs partition publishes to one windows partition, as one message on
+ * `runhooks.windows` (`runhooks-kind: parts`, no key): each run's exact JSON once, however many of the
+ * parts hold it. Expanding it gives exactly the WindowParts it bundles, in order: part i is its head
+ * with `runs[r]` and `run_times[r]` for each r of its `run_refs`. `runs` comes last, so the evaluator
+ * writes the runs' bytes as they were read after a head it serialises.
+ */
+export const WindowPartBundle = z
+  .strictObject({
+    schema_version: SchemaVersion,
+    /** Every part's `runs_partition`. */
+    runs_partition: PartitionNumber,
+    parts: z.array(BundledWindowPart).min(1, "a bundle holds at least one part"),
+    /** `run_times[i]`: the stream time (ms) at which `runs[i]` was read. */
+    run_times: z.array(StreamTimeMs),
+    runs: z.array(Run).min(1, "a bundle holds at least one run"),
+  })
+  .superRefine((b, ctx) => {
+    if (b.run_times.length !== b.runs.length)
+      ctx.addIssue({ code: "custom", path: ["run_times"], message: "must hold one time per run" });
+    b.parts.forEach((p, i) => {
+      if (p.runs_partition !== b.runs_partition)
+        ctx.addIssue({ code: "custom", path: ["parts", i, "runs_partition"], message: "must be the bundle's" });
+      const bad = p.run_refs.findIndex((r) => r >= b.runs.length);
+      if (bad >= 0)
+        ctx.addIssue({ code: "custom", path: ["parts", i, "run_refs", bad], message: "must index the bundle's runs" });
+    });
+  });
+export type WindowPartBundle = z.infer<typeof WindowPartBundle>;

@@ -268,3 +268,6 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
 // What a backfill (services/backfill) stores its windows' deliveries with: the same ids and targets.
 export { deliveryId } from "./delivery-id.js";
 export { toTarget } from "./target.js";
+// The one decoder of `runhooks.windows` (parts, bundles, watermarks): tests and benches read the topic with it.
+export { decodeWindowsMessage, windowPartJson } from "./part-message.js";
+export type { BundledPart, DecodedWindowsMessage } from "./part-message.js";

@@ -79,12 +79,13 @@ const windowKey = (ruleId: string, ruleVersion: number, startMs: number) => `${r
 
 /**
  * Folds a batch's inputs into the partition's assembly, the runs topic's partition count first when
- * one was fetched; `traceparents` are the parts' trace contexts by offset.
+ * one was fetched; `traceparents` are the parts' trace contexts by part id. A bundle's parts share its
+ * offset: the batch's inputs from `a.from` on are folded, then `a.from` is past the last.
  */
 export function foldBatch(
   a: PartitionAssembly,
   inputs: readonly (PartInput | WatermarkInput)[],
-  traceparents: ReadonlyMap<number, string>,
+  traceparents: ReadonlyMap<string, string>,
   partitions: number | undefined,
 ): FoldedBatch {
   const windows: CompletedWindow[] = [];
@@ -101,13 +102,14 @@ export function foldBatch(
     }
   };
   if (partitions !== undefined) take(assembleStep(a.state, { kind: "partitions", count: partitions }));
+  const from = a.from;
   for (const input of inputs) {
-    if (input.offset < a.from) continue;
+    if (input.offset < from) continue;
     const outcomes = assembleStep(a.state, input);
     a.from = input.offset + 1;
     if (input.kind === "part" && outcomes.length === 0) {
       const key = windowKey(input.ruleId, input.ruleVersion, input.startMs);
-      const traceparent = traceparents.get(input.offset);
+      const traceparent = traceparents.get(input.partId);
       if (traceparent !== undefined && !a.traces.has(key)) a.traces.set(key, traceparent);
     }
     take(outcomes);

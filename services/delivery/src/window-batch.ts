@@ -1,11 +1,13 @@
 import type { ClaimedDelivery, NewDelivery, NewWindow, StoreWindowsResult } from "@runhooks/db";
 import type { AssembleInput, MergedChunk } from "@runhooks/rules";
-import { decodePart, decodeWatermark } from "./part-message.js";
+import { decodeWindowsMessage, header, KIND_HEADER, windowPartJson, type BundledPart } from "./part-message.js";
+
+export { header, KIND_HEADER };
 
 /**
  * What a batch of `runhooks.windows` is and what storing it comes to. Pure: which message is a tick, a
- * watermark, a part or invalid; the body and rows a completed window becomes; what a stored chunk of
- * the batch means for the deliveries reserved in the workers' lanes.
+ * watermark, parts (a part, or a bundle's) or invalid; the body and rows a completed window becomes;
+ * what a stored chunk of the batch means for the deliveries reserved in the workers' lanes.
  */
 
 /** What is read of a Kafka message (kafkajs' KafkaMessage fits). */
@@ -23,54 +25,66 @@ export type BatchMessageKind =
   | { readonly kind: "tick" }
   | { readonly kind: "invalid"; readonly offset: string; readonly error: string }
   | { readonly kind: "watermark"; readonly input: WatermarkInput }
-  | { readonly kind: "part"; readonly input: PartInput; readonly traceparent: string | undefined };
+  /**
+   * A part message, or a bundle's parts (`bundled`), each at the message's offset: a bundle's parts
+   * share it, so the assembler commits before the bundle while any of its windows is open.
+   */
+  | { readonly kind: "parts"; readonly bundled: boolean; readonly parts: readonly BatchPart[] };
 
-/** The header naming what a message of the windows topic is: `part`, `watermark` (or `tick`). */
-export const KIND_HEADER = "runhooks-kind";
-
-export function header(headers: BatchMessage["headers"], name: string): string | undefined {
-  const value = headers?.[name];
-  const first = Array.isArray(value) ? value[0] : value;
-  return first === undefined ? undefined : first.toString();
+/** A part of the batch: its input, and the trace context its message (or bundle entry) carried. */
+export interface BatchPart {
+  readonly input: PartInput;
+  readonly traceparent: string | undefined;
+  readonly of: BundledPart;
 }
 
-/** A message without a kind is taken for a part: a part is what the topic carries most. */
 export function classifyMessage(message: BatchMessage): BatchMessageKind {
-  const kind = header(message.headers, KIND_HEADER);
-  if (kind === "tick") return { kind: "tick" };
+  const m = decodeWindowsMessage(message);
   const offset = Number(message.offset);
-  if (kind === "watermark") {
-    const w = decodeWatermark(message.value);
-    if (!w.ok) return { kind: "invalid", offset: message.offset, error: `watermark: ${w.error}` };
-    return {
-      kind: "watermark",
-      input: { kind: "watermark", offset, runsPartition: w.runsPartition, streamTime: w.streamTime },
-    };
+  switch (m.kind) {
+    case "tick":
+      return m;
+    case "invalid":
+      return { kind: "invalid", offset: message.offset, error: m.error };
+    case "watermark":
+      return {
+        kind: "watermark",
+        input: { kind: "watermark", offset, runsPartition: m.runsPartition, streamTime: m.streamTime },
+      };
+    case "parts":
+      return {
+        kind: "parts",
+        bundled: m.bundled,
+        parts: m.parts.map((of) => ({
+          input: { kind: "part", offset, ...of.part },
+          traceparent: of.traceparent,
+          of,
+        })),
+      };
   }
-  const p = decodePart(message.value);
-  if (!p.ok) return { kind: "invalid", offset: message.offset, error: p.error };
-  return {
-    kind: "part",
-    input: { kind: "part", offset, ...p.part },
-    traceparent: header(message.headers, "traceparent"),
-  };
 }
 
 export interface DecodedBatch {
-  /** Parts and watermarks, in offset order. */
+  /** Parts and watermarks, in offset order (a bundle's parts in its order). */
   readonly inputs: (PartInput | WatermarkInput)[];
-  /** The trace context each part's message carried, by offset. */
-  readonly traceparents: Map<number, string>;
+  /** The trace context each part carried, by part id. */
+  readonly traceparents: Map<string, string>;
+  /**
+   * A bundle's part as the WindowPart message a dead letter keeps of it (a single part's message is
+   * kept as it is).
+   */
+  readonly bundled: Map<PartInput, BundledPart>;
   readonly parts: number;
   readonly watermarks: number;
-  /** Messages that are neither a valid part nor a valid watermark: skipped. */
+  /** Messages that are neither valid parts nor a valid watermark: skipped. */
   readonly invalid: { readonly offset: string; readonly error: string }[];
 }
 
 /** The batch's messages from offset `from` on (those before it were folded already). */
 export function decodeBatch(messages: readonly BatchMessage[], from: number): DecodedBatch {
   const inputs: (PartInput | WatermarkInput)[] = [];
-  const traceparents = new Map<number, string>();
+  const traceparents = new Map<string, string>();
+  const bundled = new Map<PartInput, BundledPart>();
   const invalid: { offset: string; error: string }[] = [];
   let parts = 0;
   let watermarks = 0;
@@ -87,13 +101,21 @@ export function decodeBatch(messages: readonly BatchMessage[], from: number): De
         watermarks++;
         inputs.push(m.input);
         continue;
-      case "part":
-        parts++;
-        inputs.push(m.input);
-        if (m.traceparent !== undefined) traceparents.set(m.input.offset, m.traceparent);
+      case "parts":
+        for (const p of m.parts) {
+          parts++;
+          inputs.push(p.input);
+          if (p.traceparent !== undefined) traceparents.set(p.input.partId, p.traceparent);
+          if (m.bundled) bundled.set(p.input, p.of);
+        }
     }
   }
-  return { inputs, traceparents, parts, watermarks, invalid };
+  return { inputs, traceparents, bundled, parts, watermarks, invalid };
+}
+
+/** A bundle's part as the single WindowPart message it stands for. */
+export function bundledPartValue(p: BundledPart): Buffer {
+  return windowPartJson(p.head, p.part.runs);
 }
 
 /** A completed window's chunk as delivery stores and sends it. */

@@ -1,6 +1,7 @@
 import { SCHEMA_VERSION, type WindowDeadLetter, type WindowDeadLetterReason } from "@runhooks/contracts";
 import type { RuleOwner } from "@runhooks/db";
-import type { PartInput, WatermarkInput } from "./window-batch.js";
+import { bundledPartValue, type PartInput, type WatermarkInput } from "./window-batch.js";
+import type { BundledPart } from "./part-message.js";
 import { judgePart, type PartClaim } from "./window-trust.js";
 
 /**
@@ -9,12 +10,17 @@ import { judgePart, type PartClaim } from "./window-trust.js";
  * the inputs to fold and the dead letters out.
  */
 
-/** A message refused: its offset, why, and what it claimed when it could be read. */
+/**
+ * A message refused — or a part of a bundle, alone — its offset, why, and what it claimed when it could
+ * be read. `part`: a bundle's part refused, kept as the WindowPart message it stands for (its key the
+ * part's rule id, as a single part's); undefined: the message is kept as it is.
+ */
 export interface Refused {
   readonly offset: string;
   readonly reason: WindowDeadLetterReason;
   readonly error: string;
   readonly claim: PartClaim | undefined;
+  readonly part?: { readonly key: string; readonly value: Buffer } | undefined;
 }
 
 export interface Screened {
@@ -23,11 +29,15 @@ export interface Screened {
   readonly refused: Refused[];
 }
 
-/** Splits a batch's inputs into those folded and those refused; the invalid messages are refused too. */
+/**
+ * Splits a batch's inputs into those folded and those refused; the invalid messages are refused too. A
+ * bundle's parts are judged one by one: a refused one goes alone (`bundled` gives what it stands for).
+ */
 export function screenInputs(
   inputs: readonly (PartInput | WatermarkInput)[],
   invalid: readonly { readonly offset: string; readonly error: string }[],
   owners: ReadonlyMap<string, RuleOwner>,
+  bundled: ReadonlyMap<PartInput, BundledPart> = new Map(),
 ): Screened {
   const kept: (PartInput | WatermarkInput)[] = [];
   const refused: Refused[] = invalid.map((m) => ({ ...m, reason: "invalid", claim: undefined }));
@@ -37,15 +47,20 @@ export function screenInputs(
       continue;
     }
     const verdict = judgePart(input, owners.get(input.ruleId));
-    if (verdict.ok) kept.push(input);
-    else
-      refused.push({
-        offset: String(input.offset),
-        reason: verdict.reason,
-        error: verdict.error,
-        claim: { tenantId: input.tenantId, ruleId: input.ruleId, ruleVersion: input.ruleVersion },
-      });
+    if (verdict.ok) {
+      kept.push(input);
+      continue;
+    }
+    const of = bundled.get(input);
+    refused.push({
+      offset: String(input.offset),
+      reason: verdict.reason,
+      error: verdict.error,
+      claim: { tenantId: input.tenantId, ruleId: input.ruleId, ruleVersion: input.ruleVersion },
+      part: of === undefined ? undefined : { key: input.ruleId, value: bundledPartValue(of) },
+    });
   }
+  // Stable: a bundle's refused parts stay in its order.
   refused.sort((a, b) => Number(a.offset) - Number(b.offset));
   return { inputs: kept, refused };
 }

@@ -45,7 +45,7 @@ export async function screenBatch(
   const claims = decoded.inputs.filter((i): i is PartInput => i.kind === "part");
   const owners = claims.length === 0 ? new Map<string, RuleOwner>() : await ownersOf(o, payload, claims);
   if (owners === undefined) return undefined;
-  const { inputs, refused } = screenInputs(decoded.inputs, decoded.invalid, owners);
+  const { inputs, refused } = screenInputs(decoded.inputs, decoded.invalid, owners, decoded.bundled);
   if (refused.length === 0) return inputs;
   const byOffset = new Map(batch.messages.map((m) => [m.offset, m]));
   const now = new Date();
@@ -55,8 +55,8 @@ export async function screenBatch(
     messages: refused.map((r) => {
       const message = byOffset.get(r.offset);
       return {
-        key: message?.key ?? null,
-        value: JSON.stringify(deadLetter(r, message?.value ?? null, batch, now)),
+        key: r.part?.key ?? message?.key ?? null,
+        value: JSON.stringify(deadLetter(r, r.part?.value ?? message?.value ?? null, batch, now)),
       };
     }),
   });
@@ -69,6 +69,7 @@ export async function screenBatch(
     o.counters.windowsDeadLettered[r.reason] = (o.counters.windowsDeadLettered[r.reason] ?? 0) + 1;
     o.log(r.reason === "invalid" ? "error" : "warn", "window message refused; dead-lettered", {
       topic: batch.topic,
+      ...(r.part === undefined ? {} : { bundled: true }),
       partition: batch.partition,
       offset: r.offset,
       reason: r.reason,

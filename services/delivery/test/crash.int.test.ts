@@ -199,9 +199,10 @@ describe("delivery crash test", () => {
           parts.push(...windowParts);
           end = endMs;
         }
-        // The parts in a random order (each runs partition's evaluator publishes at its own pace).
+        // The parts in a random order (each runs partition's evaluator publishes at its own pace), as
+        // single part messages or bundled, as evaluators do.
         parts.sort(() => random() - 0.5);
-        await h!.publishParts(parts);
+        await h!.publishParts(parts, { bundled: random() < 0.5 });
         for (let p = 0; p < RUNS_PARTITIONS; p++) await h!.publishWatermark(p, end);
         await sleep(150);
       }

@@ -1,8 +1,8 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { DeliveryAttempt, Rule, type Run, type WindowPart } from "@runhooks/contracts";
+import { DeliveryAttempt, Rule, WindowPartBundle, type Run, type WindowPart } from "@runhooks/contracts";
 import { connectDatabase, createTenant, migrate, saveRule, sql, type Database } from "@runhooks/db";
 import { startDelivery, type Delivery, type DeliveryOptions } from "@runhooks/delivery";
-import { ensureTopics, topicNames, topicSpecs, type TopicNames } from "@runhooks/kafka";
+import { ensureTopics, murmur2, topicNames, topicSpecs, type TopicNames } from "@runhooks/kafka";
 import { mergedWindowId, windowId } from "@runhooks/rules";
 import type { IHeaders, Kafka, Producer } from "kafkajs";
 import { inject } from "vitest";
@@ -103,6 +103,39 @@ export interface PartSpec {
 }
 
 /** A part as the evaluator publishes it: its id is the per-partition window id of its piece. */
+/**
+ * Parts of one runs partition as one bundle message's value (WindowPartBundle), each run once: what
+ * the evaluator publishes per windows partition.
+ */
+export function windowPartBundle(parts: readonly WindowPart[]): string {
+  const runs: string[] = [];
+  const times: number[] = [];
+  const index = new Map<string, number>();
+  const entries = parts.map(({ runs: partRuns, run_times: partTimes, ...head }) => {
+    const refs = partRuns.map((r, i) => {
+      const text = JSON.stringify(r);
+      let at = index.get(text);
+      if (at === undefined || times[at] !== partTimes[i]) {
+        at = runs.push(text) - 1;
+        times.push(partTimes[i]!);
+        index.set(text, at);
+      }
+      return at;
+    });
+    return { ...head, run_refs: refs };
+  });
+  const bundle = {
+    schema_version: 1,
+    runs_partition: parts[0]!.runs_partition,
+    parts: entries,
+    run_times: times,
+    runs: runs.map((r) => JSON.parse(r) as unknown),
+  };
+  // Checked against the contract, written as built: the runs' bytes as each part's JSON holds them.
+  WindowPartBundle.parse(bundle);
+  return JSON.stringify(bundle);
+}
+
 export function windowPart(p: PartSpec): WindowPart {
   const runsPartition = p.runsPartition ?? 0;
   const piece = p.piece ?? 0;
@@ -157,8 +190,11 @@ export interface DeliveryHarness {
   ): Promise<PublishedWindow[]>;
   /** A time range for a window, after every one handed out before (`ms` long). */
   nextRange(ms?: number): { startMs: number; endMs: number };
-  /** Produces parts, each keyed by its rule id, as they are. */
-  publishParts(parts: readonly WindowPart[]): Promise<void>;
+  /**
+   * Produces parts, each keyed by its rule id, as they are; `bundled`: as the evaluator publishes them,
+   * bundles of the parts of one runs partition going to one windows partition (in the parts' order).
+   */
+  publishParts(parts: readonly WindowPart[], options?: { bundled?: boolean }): Promise<void>;
   /** Produces a runs partition's watermark to every partition of the windows topic. */
   publishWatermark(runsPartition: number, streamTime: number): Promise<void>;
   publishRaw(messages: { key: string; value: string; headers?: IHeaders }[]): Promise<void>;
@@ -236,7 +272,29 @@ export async function createDeliveryHarness(
     clock = startMs + ms;
     return { startMs, endMs: clock };
   };
-  const publishParts = async (parts: readonly WindowPart[]) => {
+  const partitionOf = (ruleId: string) =>
+    windowsPartitions[(murmur2(Buffer.from(ruleId)) & 0x7fffffff) % windowsPartitions.length]!;
+  const publishParts = async (parts: readonly WindowPart[], options: { bundled?: boolean } = {}) => {
+    if (options.bundled === true) {
+      const groups = new Map<string, { partition: number; parts: WindowPart[] }>();
+      for (const p of parts) {
+        const partition = partitionOf(p.rule_id);
+        const key = `${partition}/${p.runs_partition}`;
+        let g = groups.get(key);
+        if (g === undefined) groups.set(key, (g = { partition, parts: [] }));
+        g.parts.push(p);
+      }
+      await producer.send({
+        topic: topics.windows,
+        acks: -1,
+        messages: [...groups.values()].map((g) => ({
+          partition: g.partition,
+          value: windowPartBundle(g.parts),
+          headers: { "runhooks-kind": "parts" },
+        })),
+      });
+      return;
+    }
     for (let i = 0; i < parts.length; i += 500) {
       await producer.send({
         topic: topics.windows,

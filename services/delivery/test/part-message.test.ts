@@ -5,7 +5,7 @@ import { WebhookPayload, WindowPart } from "@runhooks/contracts";
 import { attemptMessage } from "../src/attempt-message.js";
 import { deliveryId } from "../src/delivery-id.js";
 import { elementSpans, memberSpan } from "../src/json-span.js";
-import { decodePart, decodeWatermark } from "../src/part-message.js";
+import { decodeBundle, decodePart, decodeWatermark, windowPartJson } from "../src/part-message.js";
 import { chunkBody } from "../src/window-batch.js";
 import { DeliveryAttempt } from "@runhooks/contracts";
 
@@ -81,6 +81,58 @@ describe("part messages", () => {
     ["an end before the start", message(RUN, "[1]", { ...head, end_time: head.start_time }), /end_time/],
   ])("are refused when %s", (_what, value, error) => {
     const decoded = decodePart(Buffer.from(value));
+    expect(decoded.ok).toBe(false);
+    if (!decoded.ok) expect(decoded.error).toMatch(error);
+  });
+});
+
+describe("bundles of parts", () => {
+  const entry = (patch: object = {}) => ({ ...head, run_refs: [1, 0], ...patch });
+  const bundle = (o: { parts?: object[]; times?: string; runs?: string; extra?: string } = {}) =>
+    `{"schema_version":1,"runs_partition":4,"parts":${JSON.stringify(o.parts ?? [entry()])}${o.extra ?? ""},` +
+    `"run_times":${o.times ?? "[10,20]"},"runs":[${o.runs ?? `${RUN},${RUN2}`}]}`;
+
+  it("expand into their parts, each run's bytes exactly, shared, in the order the part names them", () => {
+    const second = { ...head, part_id: "4f1d5d0c-9e01-4f00-8a77-9b1f1a8c2a8e", run_refs: [1], traceparent: "00-x" };
+    const decoded = decodeBundle(Buffer.from(bundle({ parts: [entry(), second] })));
+    if (!decoded.ok) throw new Error(decoded.error);
+    expect(
+      decoded.parts.map((p) => [p.part.partId, p.traceparent, p.part.runs.map((r) => [text(r.json), r.time])]),
+    ).toEqual([
+      [
+        head.part_id,
+        undefined,
+        [
+          [RUN2, 20],
+          [RUN, 10],
+        ],
+      ],
+      [second.part_id, "00-x", [[RUN2, 20]]],
+    ]);
+    // Each a part as its single message would give it.
+    const single = decodePart(windowPartJson(decoded.parts[0]!.head, decoded.parts[0]!.part.runs));
+    if (!single.ok) throw new Error(single.error);
+    expect(single.part).toEqual(decoded.parts[0]!.part);
+    expect(
+      WindowPart.safeParse(JSON.parse(windowPartJson(decoded.parts[1]!.head, decoded.parts[1]!.part.runs).toString()))
+        .success,
+    ).toBe(true);
+  });
+
+  it.each([
+    ["not JSON", "{", /invalid JSON/],
+    ["no parts", bundle({ parts: [] }), /parts: a bundle holds at least one part/],
+    ["no runs", bundle({ runs: "", times: "[]" }), /runs: a bundle holds at least one run/],
+    ["a run without an id", bundle({ runs: `{"name":"x"},${RUN}` }), /runs\.0\.id/],
+    ["fewer times than runs", bundle({ times: "[1]" }), /run_times: must hold one time per run/],
+    ["a ref past the runs", bundle({ parts: [entry({ run_refs: [2] })] }), /parts\.0\.run_refs\.0/],
+    ["a part without refs", bundle({ parts: [entry({ run_refs: [] })] }), /parts\.0\.run_refs/],
+    ["another runs partition in a part", bundle({ parts: [entry({ runs_partition: 5 })] }), /parts\.0\.runs_partition/],
+    ["a part's unknown member", bundle({ parts: [entry({ extra: 1 })] }), /parts\.0.*extra|unrecognized/i],
+    ["a bundle's unknown member", bundle({ extra: `,"extra":1` }), /extra/],
+    ["a part ending before it starts", bundle({ parts: [entry({ end_time: head.start_time })] }), /parts\.0\.end_time/],
+  ])("are refused whole when %s", (_what, value, error) => {
+    const decoded = decodeBundle(Buffer.from(value));
     expect(decoded.ok).toBe(false);
     if (!decoded.ok) expect(decoded.error).toMatch(error);
   });

@@ -127,7 +127,7 @@ describe("folding a batch", () => {
         wm(2, 0, 5000),
         wm(3, 1, 5000),
       ],
-      new Map([[1, TRACE]]),
+      new Map([[part(1, 1, []).partId, TRACE]]),
       undefined,
     );
     expect(first.windows).toEqual([]); // no partition count yet
@@ -152,7 +152,7 @@ describe("folding a batch", () => {
     expect(a.traces.size).toBe(0);
   });
 
-  it("skips what lies before the offset it goes on from, and returns the parts that add nothing", () => {
+  it("skips what lies before the offset it goes on from, folds every part at an offset (a bundle's), and returns the parts that add nothing", () => {
     const a = startAssembly({ offset: 3, metadata: encodeAssembleCheckpoint({ floor: 5000, partitions: 1 }) }, 3);
     const folded = foldBatch(
       a,
@@ -166,7 +166,10 @@ describe("folding a batch", () => {
       new Map(),
       1,
     );
-    expect(folded.duplicates.map((d) => [d.offset, d.reason])).toEqual([[3, "window_completed"]]);
+    expect(folded.duplicates.map((d) => [d.offset, d.reason])).toEqual([
+      [3, "window_completed"],
+      [4, "part_seen"],
+    ]);
     expect(folded.windows.map((w) => w.payload.toString())).toEqual([
       expect.stringContaining('"runs":[{"id":"b"}]') as unknown,
     ]);
@@ -195,34 +198,63 @@ describe("the windows consumer's assembly through restarts", () => {
     { ruleId: "22222222-2222-4222-8222-222222222222", ruleVersion: 1, seconds: 5, maxRuns: 10 },
   ];
 
-  it.each([1, 2, 3, 4, 5, 6, 7, 8])(
-    "seed %i: restarting from any commit completes the same windows, each at least once",
-    (seed) => {
+  it.each([1, 2, 3, 4, 5, 6, 7, 8].flatMap((seed) => [[seed, false] as const, [seed, true] as const]))(
+    "seed %i (parts bundled: %s): restarting from any commit completes the same windows, each at least once",
+    (seed, bundled) => {
       const random = mulberry32(seed);
-      const { log } = simulate(random, { rules, steps: 1500, created: [0, 0, 4000, 9000] });
+      const { log, truth } = simulate(random, { rules, steps: 1500, created: [0, 0, 4000, 9000] });
       // The evaluators' next watermarks (a second later, as ticks keep them coming): a restart restores
       // every runs partition at the checkpoint's floor, so windows the log's last watermarks completed
       // before it complete again only at the next ones.
       const last = log.at(-1)!;
       const end = Math.max(...log.map(({ message: m }) => (m.kind === "watermark" ? m.streamTime : 0))) + 1000;
-      const messages = [
+      const logged = [
         ...log.map((m) => m.message),
         ...Array.from({ length: last.known }, (_, p) => wm(log.length + p, p, end)),
       ];
-      /** Batches of 1–40 messages; the partition count fetched after reading each is what its last message knew. */
+      // Bundled: parts of one runs partition next to each other in the log share one message (its
+      // offset), as the evaluator publishes a flush's parts for one windows partition.
+      let offset = -1;
+      const messages = logged.map((m, i) => {
+        const before = logged[i - 1];
+        const joins =
+          bundled &&
+          m.kind === "part" &&
+          before?.kind === "part" &&
+          before.runsPartition === m.runsPartition &&
+          random() < 0.7;
+        if (!joins) offset++;
+        return { ...m, offset };
+      });
+      if (bundled) expect(logged.length - 1 - offset).toBeGreaterThan(10); // parts that share a message
+      /**
+       * Batches of 1–40 messages (index ranges, never splitting a bundle); the partition count fetched
+       * after reading each is what its last message knew.
+       */
       const batches: { from: number; to: number; known: number }[] = [];
       for (let from = 0; from < messages.length;) {
-        const to = Math.min(messages.length, from + 1 + Math.floor(random() * 40));
+        let to = Math.min(messages.length, from + 1 + Math.floor(random() * 40));
+        while (to < messages.length && messages[to]!.offset === messages[to - 1]!.offset) to++;
         batches.push({ from, to, known: log[to - 1]?.known ?? last.known });
         from = to;
       }
+      const endOf = (b: { to: number }) => messages[b.to - 1]!.offset + 1;
       const foldFrom = (a: PartitionAssembly, b: { from: number; to: number; known: number }) => {
         const inputs = messages.slice(b.from, b.to);
         return foldBatch(a, inputs, new Map(), needsPartitionCount(a.state, inputs) ? b.known : undefined).windows;
       };
 
       const once = fresh();
-      const uninterrupted = bodies(batches.flatMap((b) => foldFrom(once, b)));
+      const completed = batches.flatMap((b) => foldFrom(once, b));
+      const uninterrupted = bodies(completed);
+      // Every window of the ground truth, holding exactly its runs: no part of a bundle was left out.
+      const held = new Map<string, Set<string>>();
+      for (const w of completed) {
+        const key = `${w.ruleId}/${w.ruleVersion}/${Date.parse(w.startTime)}`;
+        const ids = (JSON.parse(w.payload.toString()) as { runs: { id: string }[] }).runs.map((r) => r.id);
+        held.set(key, new Set([...(held.get(key) ?? []), ...ids]));
+      }
+      expect(held).toEqual(truth);
       expect(new Set(uninterrupted).size).toBe(uninterrupted.length);
       expect(uninterrupted.length).toBeGreaterThan(20);
 
@@ -234,15 +266,15 @@ describe("the windows consumer's assembly through restarts", () => {
       for (let i = 0; i < batches.length;) {
         const b = batches[i]!;
         restarted.push(...bodies(foldFrom(a, b)));
-        committed = commitPoint(a.state, b.to);
+        committed = commitPoint(a.state, endOf(b));
         i++;
         if (random() < 0.15 && i < batches.length) {
           // Loaded as the consumer loads it: the partition count as the broker knows it then, and the
           // fetch moved back to the batch holding the committed offset (what precedes it there is skipped).
           restarts++;
-          a = startAssembly(committed, batches[i]!.from);
+          a = startAssembly(committed, messages[batches[i]!.from]!.offset);
           foldBatch(a, [], new Map(), b.known);
-          if (a.phase === "seeking") i = batches.findIndex((x) => x.to > committed.offset);
+          if (a.phase === "seeking") i = batches.findIndex((x) => endOf(x) > committed.offset);
           a.phase = "active";
         }
       }

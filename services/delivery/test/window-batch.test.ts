@@ -27,6 +27,20 @@ const HEAD = {
   end_time: "2024-04-05T01:28:59.000Z",
 };
 const PART = Buffer.from(JSON.stringify({ ...HEAD, runs: [RUN, RUN], run_times: [1, 2] }));
+const PART2 = { ...HEAD, part_id: "4f1d5d0c-9e01-4f00-8a77-9b1f1a8c2a8e", piece: 1 };
+const RUN2 = { id: "7ab80f10-d79c-4fa2-b441-922ed6feb630", name: "Other" };
+const BUNDLE = Buffer.from(
+  JSON.stringify({
+    schema_version: 1,
+    runs_partition: 2,
+    parts: [
+      { ...HEAD, run_refs: [0, 1], traceparent: "00-1af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" },
+      { ...PART2, run_refs: [1] },
+    ],
+    run_times: [1, 2],
+    runs: [RUN, RUN2],
+  }),
+);
 const WATERMARK = Buffer.from(JSON.stringify({ schema_version: 1, runs_partition: 2, stream_time: 1712280539000 }));
 const TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 
@@ -41,8 +55,11 @@ describe("what a message of the windows topic is", () => {
   it.each<[string, BatchMessage, string]>([
     ["a tick", message(null, { "runhooks-kind": Buffer.from("tick") }), "tick"],
     ["a tick, header as text", message(Buffer.from("{}"), kind("tick")), "tick"],
-    ["a part", message(PART, kind("part")), "part"],
-    ["a part without a kind", message(PART), "part"],
+    ["a part", message(PART, kind("part")), "parts"],
+    ["a part without a kind", message(PART), "parts"],
+    ["a bundle", message(BUNDLE, kind("parts")), "parts"],
+    ["a bundle without its kind: not a part", message(BUNDLE), "invalid"],
+    ["a part marked as a bundle", message(PART, kind("parts")), "invalid"],
     ["a watermark", message(WATERMARK, kind("watermark")), "watermark"],
     ["a watermark without its kind: not a part", message(WATERMARK), "invalid"],
     ["a part marked as a watermark", message(PART, kind("watermark")), "invalid"],
@@ -65,11 +82,9 @@ describe("what a message of the windows topic is", () => {
       error: "empty message value",
     });
     const part = classifyMessage(message(PART, { traceparent: [Buffer.from(TRACEPARENT), Buffer.from("other")] }, "9"));
-    expect(part.kind === "part" && [part.traceparent, part.input.offset, part.input.runs.length]).toEqual([
-      TRACEPARENT,
-      9,
-      2,
-    ]);
+    expect(
+      part.kind === "parts" && part.parts.map((p) => [p.traceparent, p.input.offset, p.input.runs.length]),
+    ).toEqual([[TRACEPARENT, 9, 2]]);
     expect(classifyMessage(message(WATERMARK, kind("watermark"), "3"))).toEqual({
       kind: "watermark",
       input: { kind: "watermark", offset: 3, runsPartition: 2, streamTime: 1712280539000 },
@@ -97,6 +112,7 @@ describe("what a message of the windows topic is", () => {
         message(Buffer.from("nope"), undefined, "3"),
         message(WATERMARK, kind("watermark"), "4"),
         message(PART, kind("part"), "5"),
+        message(BUNDLE, kind("parts"), "6"),
       ],
       1,
     );
@@ -104,9 +120,15 @@ describe("what a message of the windows topic is", () => {
       ["part", 1],
       ["watermark", 4],
       ["part", 5],
+      ["part", 6],
+      ["part", 6],
     ]);
-    expect([batch.parts, batch.watermarks]).toEqual([2, 1]);
-    expect([...batch.traceparents]).toEqual([[1, TRACEPARENT]]);
+    expect([batch.parts, batch.watermarks]).toEqual([4, 1]);
+    // By part id: the first part of the bundle is HEAD's part, whose trace context is the bundle entry's.
+    expect([...batch.traceparents]).toEqual([
+      [HEAD.part_id, "00-1af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"],
+    ]);
+    expect([...batch.bundled.keys()]).toEqual([batch.inputs[3], batch.inputs[4]]);
     expect(batch.invalid).toEqual([{ offset: "3", error: expect.stringMatching(/^invalid JSON/) as unknown }]);
   });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { judgePart } from "../src/window-trust.js";
 import { deadLetter, screenInputs } from "../src/window-dead-letter.js";
-import type { PartInput, WatermarkInput } from "../src/window-batch.js";
+import { WindowDeadLetter, WindowPart } from "@runhooks/contracts";
+import { decodeBatch, type PartInput, type WatermarkInput } from "../src/window-batch.js";
 
 const RULE = "0b5f8d56-3b8e-4c41-9d47-0c6c1a3d7f10";
 const OWNER = "7d1b7c4e-1111-4c41-9d47-0c6c1a3d7f10";
@@ -77,5 +78,52 @@ describe("screenInputs", () => {
       offset: "7",
       dead_lettered_at: "1970-01-01T00:00:00.000Z",
     });
+  });
+
+  it("refuses a bundle's part alone, keeping it as the WindowPart message it stands for", () => {
+    const bundle = Buffer.from(
+      JSON.stringify({
+        schema_version: 1,
+        runs_partition: 0,
+        parts: [0, 1].map((piece) => ({
+          schema_version: 1,
+          part_id: `6f1d5d0c-9e01-4f00-8a77-9b1f1a8c2a8${piece}`,
+          rule_id: RULE,
+          rule_version: 1,
+          tenant_id: piece === 0 ? OWNER : OTHER,
+          max_runs: 10,
+          runs_partition: 0,
+          piece,
+          start_time: "2024-04-05T01:28:54.000Z",
+          end_time: "2024-04-05T01:28:59.000Z",
+          run_refs: [piece],
+        })),
+        run_times: [1, 2],
+        runs: ["6ab80f10", "7ab80f10"].map((prefix, i) => ({
+          id: `${prefix}-d79c-4fa2-b441-922ed6feb630`,
+          name: i === 0 ? "a" : "b",
+          run_type: "tool",
+          start_time: "2024-04-05T01:28:54Z",
+          end_time: "2024-04-05T01:28:55Z",
+          tenant_id: OTHER,
+        })),
+      }),
+    );
+    const decoded = decodeBatch([{ offset: "9", value: bundle, headers: { "runhooks-kind": "parts" } }], 0);
+    const out = screenInputs(decoded.inputs, [], new Map([[RULE, { tenantId: OWNER, latest: 1 }]]), decoded.bundled);
+    expect(out.inputs).toEqual([decoded.inputs[0]]);
+    expect(out.refused).toHaveLength(1);
+    const r = out.refused[0]!;
+    expect([r.offset, r.reason, r.part?.key]).toEqual(["9", "tenant_mismatch", RULE]);
+    const letter = WindowDeadLetter.parse(
+      deadLetter(r, r.part!.value, { topic: "p.windows", partition: 2 }, new Date(0)),
+    );
+    const original = WindowPart.parse(JSON.parse(Buffer.from(letter.original, "base64").toString()));
+    expect([original.piece, original.tenant_id, original.run_times, original.runs.map((x) => x.name)]).toEqual([
+      1,
+      OTHER,
+      [2],
+      ["b"],
+    ]);
   });
 });

@@ -1,16 +1,16 @@
 import { finishRestore, streamPrefixStep, streamStep, windowRefoldStep, type ClosedPart } from "@runhooks/rules";
-import type { EachBatchPayload, KafkaMessage, Message } from "kafkajs";
+import type { EachBatchPayload, KafkaMessage } from "kafkajs";
 import type { RunsConsumerContext } from "./consumer-context.js";
 import { CHECK_EVERY, cutDue } from "./cut-policy.js";
 import { deadLetterMessage } from "./dead-letter.js";
-import { KIND_HEADER, PART, PART_ID_HEADER, isTick } from "./headers.js";
+import { isTick } from "./headers.js";
 import { classifyMessage, foldInputOf, type MessageClass } from "./message-class.js";
 import { startPartition } from "./partition-start.js";
 import { followsSeek, inTracePrefix, type PartitionState } from "./partition-state.js";
 import { addPart, createPendingCut, takeCut, type PendingCut } from "./pending-cut.js";
 import { publishCut } from "./publish-cut.js";
 import type { RunTrace } from "./tracing.js";
-import { ownedRunBytes, partMessageValue } from "./part-message.js";
+import { ownedRunBytes, type PendingPart } from "./part-message.js";
 
 /** One fetched batch being folded into its partition's fold. */
 interface BatchFold {
@@ -216,17 +216,14 @@ function restored(b: BatchFold, offset: number): boolean {
   return false;
 }
 
-/** A closed part as the message that publishes it, keyed by rule id, with its partition on the windows topic. */
-function partMessage(b: BatchFold, p: ClosedPart): Message & { value: Buffer } {
+/**
+ * A closed part as the cut takes it: with its rule's windows partition, and the trace context of its
+ * publish span (started here: it covers the part's wait for its cut).
+ */
+function partMessage(b: BatchFold, p: ClosedPart): PendingPart {
   const { o, windowsTo } = b.ctx;
-  const headers = { [KIND_HEADER]: PART, [PART_ID_HEADER]: p.partId };
-  const message = {
-    key: p.ruleId,
-    value: partMessageValue(p),
-    headers: o.tracing ? o.tracing.window(b.partition, p, headers) : headers,
-  };
-  windowsTo.assign(message);
-  return message;
+  const traceparent = o.tracing?.window(b.partition, p, {}).traceparent?.toString();
+  return { part: p, traceparent, windowsPartition: windowsTo.partitionOf(p.ruleId) };
 }
 
 /**

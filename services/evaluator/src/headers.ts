@@ -1,11 +1,15 @@
 import type { IHeaders } from "kafkajs";
 
-/** Header that says what a message is (DESIGN.md §4): `tick` on the runs and rules topics, `part` or `watermark` on windows. */
+/**
+ * Header that says what a message is (DESIGN.md §4): `tick` on the runs and rules topics; `parts` (a
+ * bundle of window parts), `part` or `watermark` on windows.
+ */
 export const KIND_HEADER = "runhooks-kind";
 export const TICK = "tick";
 export const PART = "part";
+export const PARTS = "parts";
 export const WATERMARK = "watermark";
-/** The part's id, for whoever reads the windows topic by hand (and the end-to-end bench). */
+/** A single part message's part id, for whoever reads the windows topic by hand. */
 export const PART_ID_HEADER = "runhooks-part-id";
 /** Key of ticks on the rules topic: compaction keeps just the last one. */
 export const RULES_TICK_KEY = "__tick__";

@@ -28,6 +28,7 @@ export type { EvaluatorOptions } from "./options.js";
 export { EVALUATOR_METRICS } from "./metrics.js";
 export { RUNS_PARTITIONS_CONCURRENTLY, runsConsumerConfig } from "./runs-consumer.js";
 export { PARTITION_BUDGET_BYTES, SEND_BUDGET_BYTES, byteBudgetChunks } from "./send-chunks.js";
+export { windowMessages } from "./part-message.js";
 
 export interface Evaluator {
   readonly topics: TopicNames;

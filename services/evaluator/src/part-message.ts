@@ -1,5 +1,8 @@
 import { joinSlices, slicedValue, slicedValuesSupported } from "@runhooks/kafka";
 import { windowPartHead, type ClosedPart } from "@runhooks/rules";
+import type { Message } from "kafkajs";
+import { KIND_HEADER, PART, PARTS, PART_ID_HEADER } from "./headers.js";
+import { bundleParts, type BundlePart } from "./part-bundle.js";
 
 const COMMA = Buffer.from(",");
 const TAIL = Buffer.from("]}");
@@ -25,6 +28,48 @@ export function partMessageValue(p: ClosedPart): Buffer {
   }
   shared.push(TAIL);
   return slicedValuesSupported() ? slicedValue(head, shared) : joinSlices({ head, shared });
+}
+
+/** A closed part waiting for its cut, with the windows partition of its rule (undefined: not yet known). */
+export interface PendingPart extends BundlePart {
+  readonly windowsPartition: number | undefined;
+}
+
+/** Bytes a part adds to what a cut holds (its runs; what CUT_BYTES bounds). */
+export function pendingBytes(p: ClosedPart): number {
+  let bytes = 0;
+  for (const r of p.runs) bytes += r.json.byteLength;
+  return bytes;
+}
+
+/**
+ * A cut's parts as `runhooks.windows` messages: per windows partition, in their order, bundles
+ * (part-bundle.ts; `runhooks-kind: parts`, no key, the partition explicit), so a run in many windows
+ * of one partition is carried once. A part whose windows partition is not known yet (the topic's
+ * metadata could not be read) goes as a single part message keyed by its rule id, which kafkajs
+ * partitions the same way.
+ */
+export function windowMessages(parts: readonly PendingPart[]): Message[] {
+  const out: Message[] = [];
+  const byPartition = new Map<number, PendingPart[]>();
+  for (const p of parts) {
+    if (p.windowsPartition === undefined) {
+      const headers: Record<string, string> = { [KIND_HEADER]: PART, [PART_ID_HEADER]: p.part.partId };
+      if (p.traceparent !== undefined) headers.traceparent = p.traceparent;
+      out.push({ key: p.part.ruleId, value: partMessageValue(p.part), headers });
+      continue;
+    }
+    let list = byPartition.get(p.windowsPartition);
+    if (list === undefined) byPartition.set(p.windowsPartition, (list = []));
+    list.push(p);
+  }
+  for (const [partition, list] of byPartition) {
+    for (const b of bundleParts(list, list[0]!.part.partition)) {
+      const value = slicedValuesSupported() ? slicedValue(b.head, b.shared) : joinSlices(b);
+      out.push({ partition, value, headers: { [KIND_HEADER]: PARTS } });
+    }
+  }
+  return out;
 }
 
 /**

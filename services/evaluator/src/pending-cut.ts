@@ -1,7 +1,7 @@
 import type { TopicNames } from "@runhooks/kafka";
 import { encodeTraceSnapshot, isEmptySnapshot, takeTraceSnapshot, type Checkpoint } from "@runhooks/rules";
-import type { Message } from "kafkajs";
 import { commitPoint } from "./cut-policy.js";
+import { pendingBytes, windowMessages, type PendingPart } from "./part-message.js";
 import type { PartitionState } from "./partition-state.js";
 import { createRuleErrorBatch, type RuleErrorBatch } from "./rule-errors.js";
 import { SNAPSHOT_BYTES, SNAPSHOT_CHUNK_BYTES } from "./trace-snapshots.js";
@@ -35,10 +35,10 @@ export interface CutSnapshot {
 export interface PendingCut {
   /** Dead letters, in the order of their messages. */
   out: TopicMessages[];
-  parts: Message[];
+  parts: PendingPart[];
   /** Published with the dead letters of the same cut, and suppressed below the checkpoint like them. */
   readonly ruleErrors: RuleErrorBatch;
-  /** Bytes of `parts`. */
+  /** Bytes of the runs of `parts`. */
   windowBytes: number;
   /** Messages read since the last cut. */
   messages: number;
@@ -60,14 +60,15 @@ export function createPendingCut(now: number): PendingCut {
   };
 }
 
-/** Adds a closed part's message and counts its bytes. */
-export function addPart(p: PendingCut, message: Message & { value: Buffer }): void {
-  p.windowBytes += message.value.length;
-  p.parts.push(message);
+/** Adds a closed part and counts its bytes. */
+export function addPart(p: PendingCut, part: PendingPart): void {
+  p.windowBytes += pendingBytes(part.part);
+  p.parts.push(part);
 }
 
 /**
- * Takes what was read so far as a cut — parts after the dead letters, then the rule errors — with the
+ * Takes what was read so far as a cut — parts (bundled per windows partition: `windowMessages`) after
+ * the dead letters, then the rule errors — with the
  * watermark due (`watermarkDue`, which then counts as sent: a cut that is never sent drops the fold),
  * the commit point and the checkpoint as the fold stands now, a trace snapshot when one is due
  * (`snapshotEveryMs` since the last; undefined: none, as while a restart refolds below its snapshot),
@@ -82,7 +83,7 @@ export function takeCut(
   snapshotEveryMs?: number,
 ): Cut {
   const out = p.out;
-  if (p.parts.length > 0) out.push({ topic: topics.windows, messages: p.parts });
+  if (p.parts.length > 0) out.push({ topic: topics.windows, messages: windowMessages(p.parts) });
   if (p.ruleErrors.size > 0) out.push({ topic: topics.ruleErrors, messages: p.ruleErrors.drain() });
   const streamTime = s.fold.streamTime;
   const watermark = watermarkDue(s.lastWatermark, streamTime) ? streamTime : undefined;

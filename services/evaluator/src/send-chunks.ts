@@ -5,9 +5,9 @@ import type { Message } from "kafkajs";
  * The broker refuses a record batch over its `message.max.bytes` (1 MiB by default), and kafkajs sends
  * the messages of one partition in a send as one record batch: a send holds at most this many bytes of
  * records per topic-partition (before compression, so it holds whatever the data; a window alone stays
- * under MAX_WINDOW_BYTES). A sliced value (a window part, packages/kafka sliced-value.ts) counts what
- * it adds at most to its batch once compressed: a run another part of the batch holds already costs
- * ~8% of its size, so a batch holds every part of a flush that shares its runs.
+ * under MAX_WINDOW_BYTES). A sliced value (a bundle of window parts, packages/kafka sliced-value.ts)
+ * counts what it adds at most to its batch once compressed: a run another bundle of the batch holds
+ * already costs ~8% of its size.
  */
 export const PARTITION_BUDGET_BYTES = 900 * 1024;
 /** And at most this many bytes in all: one produce request, well under the broker's request limit. */

@@ -33,13 +33,13 @@ export interface RunTrace {
  * - `publish runhooks.windows` (PRODUCER), one per window part: child of its first run's producer
  *   context (so the trace of a run shows the part and what delivery makes of it), linked to the
  *   producer contexts of the runs it carries (at most MAX_SPAN_LINKS; `runhooks.links_dropped` counts
- *   the rest); `runhooks.window_id` is the part's id. Its context travels in the part message's
- *   `traceparent` header to delivery.
+ *   the rest); `runhooks.window_id` is the part's id. Its context travels to delivery as the part's
+ *   `traceparent`: its entry's in a bundle, the header of a single part message.
  */
 export interface RunsTracing {
   /** Per run message (not ticks). `replayed`: refolded after a restart; remembered for links, not spanned. */
   run(partition: number, message: KafkaMessage, replayed: boolean): RunTrace;
-  /** Starts the part's publish span; returns the headers the part message carries. */
+  /** Starts the part's publish span; returns `headers` with its trace context (`traceparent`). */
   window(partition: number, w: ClosedPart, headers: IHeaders): IHeaders;
   /**
    * Takes the publish spans of the partition's windows started so far (one flush's cut); the

@@ -1,4 +1,4 @@
-import type { Admin, Message, PartitionMetadata } from "kafkajs";
+import type { Admin, PartitionMetadata } from "kafkajs";
 import { JavaCompatiblePartitioner } from "@runhooks/kafka";
 import type { Logger } from "@runhooks/telemetry";
 
@@ -7,16 +7,18 @@ import type { Logger } from "@runhooks/telemetry";
  * refuses to add windows partitions, so the count only matters once, but reading it again costs
  * little).
  *
- * - Parts get the partition kafkajs' default partitioner would give them (murmur2 of the rule id,
- *   Java's rule: every part of a rule lands in one partition, where the assembler merges them), before
- *   they are sent. Knowing partitions lets a flush budget its sends per partition (`byteBudgetChunks`),
- *   so each send carries one large record batch per partition rather than many small ones: each batch
- *   costs kafkajs its own encoders, compression call and checksum, and the broker its own validation.
- *   Until the metadata is known, parts keep no partition and kafkajs picks the same one.
+ * - A part goes to the partition kafkajs' default partitioner would give its rule id (murmur2, Java's
+ *   rule: every part of a rule lands in one partition, where the assembler merges them). Knowing it
+ *   before sending lets a flush bundle the parts of each partition (part-bundle.ts) and budget its
+ *   sends per partition (`byteBudgetChunks`), so each send carries one large record batch per
+ *   partition rather than many small ones: each batch costs kafkajs its own encoders, compression call
+ *   and checksum, and the broker its own validation. Until the metadata is known, parts go as single
+ *   part messages keyed by rule id, which kafkajs partitions the same way.
  * - Watermarks go to every partition: `count` says how many there are.
  */
 export interface WindowPartitions {
-  assign(message: Message): void;
+  /** The partition of a rule's parts; undefined until the metadata could be read. */
+  partitionOf(ruleId: string): number | undefined;
   /** The windows topic's partition count; undefined until its metadata could be read. */
   count(): number | undefined;
   /** Re-reads the metadata. */
@@ -39,8 +41,9 @@ export async function windowPartitions(admin: Admin, topic: string, log: Logger)
   };
   await refresh();
   return {
-    assign(message) {
-      if (metadata !== undefined) message.partition = partitioner({ topic, partitionMetadata: metadata, message });
+    partitionOf(ruleId) {
+      if (metadata === undefined) return undefined;
+      return partitioner({ topic, partitionMetadata: metadata, message: { key: ruleId, value: null } });
     },
     count: () => metadata?.length,
     refresh,

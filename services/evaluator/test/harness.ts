@@ -1,14 +1,25 @@
 import { randomUUID } from "node:crypto";
-import { DeadLetter, RuleError, RunsWatermark, WindowPart, type Run, type RuleVersion } from "@runhooks/contracts";
+import {
+  DeadLetter,
+  RuleError,
+  RunsWatermark,
+  WindowPart,
+  WindowPartBundle,
+  type Run,
+  type RuleVersion,
+} from "@runhooks/contracts";
+import { decodeWindowsMessage, windowPartJson } from "@runhooks/delivery";
 import { ensureTopics, topicNames, topicSpecs, type TopicNames } from "@runhooks/kafka";
-import type { Consumer, Kafka, Producer } from "kafkajs";
+import type { Consumer, IHeaders, Kafka, Producer } from "kafkajs";
 import { testKafka, uniquePrefix } from "../../../test/support/stack.js";
 
 /** A message of the windows topic as the collector read it: where it was, and what it is. */
-export type WindowsEntry = { readonly q: number; readonly offset: number } & (
-  | { readonly kind: "part"; readonly part: WindowPart }
-  | { readonly kind: "watermark"; readonly watermark: RunsWatermark }
-);
+export type WindowsEntry = { readonly q: number; readonly offset: number } &
+  /** `text`: the part as a single WindowPart message (a bundle's part expanded). */
+  (
+    | { readonly kind: "part"; readonly part: WindowPart; readonly text: string }
+    | { readonly kind: "watermark"; readonly watermark: RunsWatermark }
+  );
 
 /** A fresh set of topics, a producer for runs and rules, and collectors for window parts and dead letters. */
 export interface Harness {
@@ -48,12 +59,12 @@ export async function createHarness(label: string, runsPartitions = 2): Promise<
   await consumer.subscribe({ topics: [topics.windows, topics.runsDlq, topics.ruleErrors], fromBeginning: true });
   await consumer.run({
     eachMessage: ({ topic, partition, message }) => {
+      if (topic === topics.windows) {
+        windowsLog.push(...windowsEntries(partition, message, parts));
+        return Promise.resolve();
+      }
       const value = JSON.parse(message.value!.toString()) as unknown;
-      if (topic === topics.windows)
-        windowsLog.push(
-          windowsEntry(partition, Number(message.offset), message.headers?.["runhooks-kind"]?.toString(), value, parts),
-        );
-      else if (topic === topics.ruleErrors) ruleErrors.push(RuleError.parse(value));
+      if (topic === topics.ruleErrors) ruleErrors.push(RuleError.parse(value));
       else deadLetters.push(DeadLetter.parse(value));
       return Promise.resolve();
     },
@@ -94,19 +105,32 @@ export async function createHarness(label: string, runsPartitions = 2): Promise<
   };
 }
 
-/** A windows-topic message, checked against its contract; a part is also added to `parts`. */
-export function windowsEntry(
+/**
+ * A windows-topic message, checked against its contract (WindowPartBundle, WindowPart, RunsWatermark),
+ * as its entries: a bundle's parts each as a part (expanded by delivery's decoder) at its offset. Each
+ * part is also added to `parts`.
+ */
+export function windowsEntries(
   q: number,
-  offset: number,
-  kind: string | undefined,
-  value: unknown,
+  message: { readonly offset: string; readonly value: Buffer | null; readonly headers?: IHeaders | undefined },
   parts?: WindowPart[],
-): WindowsEntry {
-  if (kind === "watermark") return { q, offset, kind, watermark: RunsWatermark.parse(value) };
-  if (kind !== "part") throw new Error(`unexpected message on the windows topic: kind ${kind}`);
-  const part = WindowPart.parse(value);
-  parts?.push(part);
-  return { q, offset, kind, part };
+): WindowsEntry[] {
+  const offset = Number(message.offset);
+  const kind = message.headers?.["runhooks-kind"]?.toString();
+  if (kind !== "watermark" && kind !== "part" && kind !== "parts")
+    throw new Error(`unexpected message on the windows topic: kind ${kind}`);
+  const value = JSON.parse(message.value!.toString()) as unknown;
+  const m = decodeWindowsMessage(message);
+  if (m.kind === "invalid" || m.kind === "tick") throw new Error(`windows message at ${offset}: ${m.kind}`);
+  if (m.kind === "watermark") return [{ q, offset, kind: "watermark", watermark: RunsWatermark.parse(value) }];
+  if (kind === "parts") WindowPartBundle.parse(value);
+  return m.parts.map((p) => {
+    const text = windowPartJson(p.head, p.part.runs).toString();
+    const part = WindowPart.parse(JSON.parse(text));
+    if (kind === "part" && text !== message.value!.toString()) throw new Error("a part decodes to other bytes");
+    parts?.push(part);
+    return { q, offset, kind: "part", part, text };
+  });
 }
 
 /** Per windows partition, the highest watermark of each runs partition read so far. */

@@ -2,7 +2,7 @@ import type { WindowPart } from "@runhooks/contracts";
 import { assembleStep, createAssembleState, type AssembleInput, type MergedChunk } from "@runhooks/rules";
 import type { Admin, Consumer, Kafka } from "kafkajs";
 import { readTopic } from "../../../test/support/read-topic.js";
-import { windowsEntry, type WindowsEntry } from "./harness.js";
+import { windowsEntries } from "./harness.js";
 
 /**
  * A windows topic as delivery sees it: each of its partitions folded with the pure assembler into
@@ -17,7 +17,7 @@ export interface AssembledTopic {
   readonly reEmitted: number;
   /** Parts the assembler dropped as duplicates. */
   readonly duplicatesDropped: number;
-  /** Part id → the part's message value: a re-emitted part must be byte-identical. */
+  /** Part id → the part as a WindowPart message (a bundle's part expanded): a re-emitted part must be byte-identical. */
   readonly partBytes: ReadonlyMap<string, string>;
 }
 
@@ -70,34 +70,29 @@ export async function assembleTopic(
       chunks.set(q, []);
       assembleStep(state, { kind: "partitions", count: runsPartitions });
     }
-    const text = message.value!.toString();
-    const entry: WindowsEntry = windowsEntry(
-      q,
-      Number(message.offset),
-      message.headers?.["runhooks-kind"]?.toString(),
-      JSON.parse(text),
-    );
-    let input: AssembleInput;
-    if (entry.kind === "part") {
-      const seen = partBytes.get(entry.part.part_id);
-      if (seen !== undefined) {
-        reEmitted++;
-        if (seen !== text) throw new Error(`part ${entry.part.part_id} re-emitted with other bytes`);
+    for (const entry of windowsEntries(q, message)) {
+      let input: AssembleInput;
+      if (entry.kind === "part") {
+        const seen = partBytes.get(entry.part.part_id);
+        if (seen !== undefined) {
+          reEmitted++;
+          if (seen !== entry.text) throw new Error(`part ${entry.part.part_id} re-emitted with other bytes`);
+        } else {
+          partBytes.set(entry.part.part_id, entry.text);
+        }
+        input = partInput(entry.offset, entry.part);
       } else {
-        partBytes.set(entry.part.part_id, text);
+        input = {
+          kind: "watermark",
+          offset: entry.offset,
+          runsPartition: entry.watermark.runs_partition,
+          streamTime: entry.watermark.stream_time,
+        };
       }
-      input = partInput(entry.offset, entry.part);
-    } else {
-      input = {
-        kind: "watermark",
-        offset: entry.offset,
-        runsPartition: entry.watermark.runs_partition,
-        streamTime: entry.watermark.stream_time,
-      };
-    }
-    for (const outcome of assembleStep(state, input)) {
-      if (outcome.kind === "chunk") chunks.get(q)!.push(outcome);
-      else duplicatesDropped++;
+      for (const outcome of assembleStep(state, input)) {
+        if (outcome.kind === "chunk") chunks.get(q)!.push(outcome);
+        else duplicatesDropped++;
+      }
     }
   }
   const lows = [...states.values()].map((s) => s.low);

@@ -2,8 +2,9 @@ import { randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
 import type { Message } from "kafkajs";
 import { describe, expect, it } from "vitest";
-import { createKafka, slicedValue, snappyPieces, valueSlices, type RecordSetPiece } from "@runhooks/kafka";
-import { partMessageValue } from "../src/part-message.js";
+import { createKafka, joinSlices, slicedValue, snappyPieces, valueSlices, type RecordSetPiece } from "@runhooks/kafka";
+import { BUNDLE_BYTES } from "../src/part-bundle.js";
+import { partMessageValue, windowMessages } from "../src/part-message.js";
 import { byteBudgetChunks, PARTITION_BUDGET_BYTES } from "../src/send-chunks.js";
 
 /** kafkajs' own record batch encoder (v2 records, as it produces them): the bytes the broker checks. */
@@ -125,5 +126,53 @@ describe("publishing within the broker's batch limit", () => {
       const batch = await RecordBatch({ compression: 2, records });
       expect(batch.buffer.length).toBeLessThan(BROKER_BATCH_LIMIT);
     }
+  });
+
+  it("keeps bundles and their Snappy batches under the broker's limit, each run once per bundle", async () => {
+    createKafka({ brokers: ["127.0.0.1:1"], clientId: "chunks" });
+    // A window boundary where thousands of rule versions each close a part of a few shared runs of 2 KB.
+    const runs = Array.from({ length: 100 }, (_, i) => ({
+      offset: i,
+      runId: randomUUID(),
+      json: Buffer.from(`{"id":"${randomUUID()}","x":"${"a".repeat(2000)}"}`),
+      time: 1_765_000_000_000 + i,
+    }));
+    const parts = Array.from({ length: 6000 }, (_, k) => ({
+      part: {
+        partId: randomUUID(),
+        ruleId: randomUUID(),
+        ruleVersion: 1,
+        tenantId: randomUUID(),
+        maxRuns: 100,
+        partition: 3,
+        piece: 0,
+        startMs: 1_765_000_000_000,
+        endMs: 1_765_000_060_000,
+        runs: [runs[k % runs.length]!, runs[(k * 7) % runs.length]!],
+        reason: "time" as const,
+        closedAt: 5,
+      },
+      traceparent: undefined,
+      windowsPartition: 0,
+    }));
+    const messages = windowMessages(parts);
+    expect(messages.length).toBeGreaterThan(1);
+    for (const m of messages) {
+      const v = valueSlices(m.value)!;
+      expect(v.length).toBeLessThanOrEqual(BUNDLE_BYTES);
+      const shared = v.shared.filter((s) => s.byteLength > 2);
+      expect(new Set(shared).size).toBe(shared.length);
+    }
+    const chunks = byteBudgetChunks([{ topic: "w", messages }], PARTITION_BUDGET_BYTES);
+    for (const [sent] of chunks) {
+      const records = sent!.messages.map((m, i) =>
+        Record({ offsetDelta: i, key: Buffer.alloc(0), value: m.value, headers: m.headers }),
+      );
+      const batch = await RecordBatch({ compression: 2, records });
+      expect(batch.buffer.length).toBeLessThan(BROKER_BATCH_LIMIT);
+    }
+    // Far fewer bytes than the parts as single messages: 6,000 parts of 4 KB of runs each.
+    const bytes = messages.reduce((n, m) => n + joinSlices(valueSlices(m.value)!).length, 0);
+    expect(bytes).toBeLessThan(6000 * 4000 * 0.2);
   });
 });
