@@ -258,7 +258,7 @@ describe("the rule index against every rule tested", () => {
         if (index !== undefined)
           skipped +=
             (plain.byTenant.get(run.tenant_id)?.length ?? 0) -
-            indexedCandidates(index, run, indexed.lookupMarks).length;
+            indexedCandidates(index, run, indexed.lookup).length;
       }
     }
     expect(compared).toBe(40 * 250);
@@ -438,8 +438,8 @@ describe("dropVersionsBefore", () => {
     expect(at("new", 250)).toEqual(["00000000-0000-4000-8000-000000000001@3"]);
     // The dropped version's key is gone: a run named "old" reaches no rule.
     const index = book.indexByTenant!.get(TENANT)!;
-    expect(indexedCandidates(index, run({ name: "old" }), book.lookupMarks)).toEqual([]);
-    expect(indexedCandidates(index, run({ name: "middle" }), book.lookupMarks)).toHaveLength(1);
+    expect(indexedCandidates(index, run({ name: "old" }), book.lookup)).toEqual([]);
+    expect(indexedCandidates(index, run({ name: "middle" }), book.lookup)).toHaveLength(1);
     // A re-published older version is still stale.
     expect(apply(1, 1, { "==": [{ var: "name" }, "old"] }, 300).kind).toBe("stale");
     expect(dropVersionsBefore(book, 150)).toBe(0);

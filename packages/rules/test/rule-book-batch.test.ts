@@ -81,20 +81,25 @@ function contents(book: RuleBook): unknown {
       })),
     ]),
     byTenant: byKey(book.byTenant).map(([tenant, ts]) => [tenant, ids(ts)]),
-    index: byKey(book.indexByTenant ?? []).map(([tenant, index]) => [
-      tenant,
-      {
-        broad: ids(index.broad),
-        root: ids(index.root),
-        fields: byKey(index.fields).map(([field, lists]) => [
-          field,
-          byKey(lists.byValue).map(([value, ts]) => [value, ids(ts)]),
-          ids(lists.present),
-          ids(lists.all),
-        ]),
-        keys: byKey([...index.keysOf].map(([t, keys]) => [t.ruleId, keys] as const)),
-      },
-    ]),
+    index: byKey(book.indexByTenant ?? []).map(([tenant, index]) => {
+      // The lists hold positions in the tenant's rules (in id order): the rules they name.
+      const named = (at: readonly number[]) => ids(at.map((i) => index.rules[i]!));
+      return [
+        tenant,
+        {
+          rules: ids(index.rules),
+          broad: named(index.broad),
+          root: named(index.root),
+          fields: byKey(index.fields).map(([field, lists]) => [
+            field,
+            byKey(lists.byValue).map(([value, at]) => [value, named(at)]),
+            named(lists.present),
+            named(lists.all),
+          ]),
+          keys: byKey([...index.keysOf].map(([t, keys]) => [t.ruleId, keys] as const)),
+        },
+      ];
+    }),
     factsRead: byKey(book.factsReadByTenant),
     longestWindowMs: book.longestWindowMs,
     longestHorizonMs: book.longestHorizonMs,

@@ -4,7 +4,16 @@ import { isTraceRoot } from "../trace/trace-run.js";
 import { DEFAULT_TRACE_HORIZON_SECONDS, type TraceVerdict } from "../trace/trace-verdict.js";
 import type { WindowSpec } from "../window/index.js";
 import { ruleGate, type GatedRule } from "./gate.js";
-import { uniqueKeys, createTenantIndex, indexedCandidates, setRuleKeys, type TenantIndex } from "./rule-index.js";
+import {
+  createLookupScratch,
+  createTenantIndex,
+  indexedCandidates,
+  rebuildTenantIndex,
+  setRuleKeys,
+  uniqueKeys,
+  type LookupScratch,
+  type TenantIndex,
+} from "./rule-index.js";
 import type { IndexKey } from "./index-keys.js";
 import { compileVersion, type ResolvedFilter, type SlotFilter, type TraceFilters } from "./version-entry.js";
 
@@ -37,8 +46,6 @@ interface VersionEntry {
 interface RuleTimeline {
   readonly ruleId: string;
   readonly entries: VersionEntry[];
-  /** The last index lookup that collected the rule (rule-index.ts). */
-  lookupMark: number;
 }
 
 export interface RuleBook {
@@ -54,8 +61,8 @@ export interface RuleBook {
    * Undefined when the book was created with `index: false` (every rule of the tenant is tested).
    */
   readonly indexByTenant: Map<string, TenantIndex<RuleTimeline>> | undefined;
-  /** Shared by the tenants' indexes: the mark of the last lookup. */
-  readonly lookupMarks: { last: number };
+  /** The tenants' indexes' lookups' scratch space (rule-index.ts). */
+  readonly lookup: LookupScratch;
   /** Tenant → the derived facts any version of its rules may read (`derivedFactsRead`, bits). */
   readonly factsReadByTenant: Map<string, number>;
   longestWindowMs: number;
@@ -125,7 +132,7 @@ export function createRuleBook(options: RuleBookOptions = {}): RuleBook {
     rules: new Map(),
     byTenant: new Map(),
     indexByTenant: options.index === false ? undefined : new Map(),
-    lookupMarks: { last: 0 },
+    lookup: createLookupScratch(),
     factsReadByTenant: new Map(),
     longestWindowMs: 0,
     longestHorizonMs: 0,
@@ -146,7 +153,7 @@ function pushEntry(book: RuleBook, ruleId: string, t: RuleTimeline | undefined, 
     t.entries.push(entry);
     return t;
   }
-  const made: RuleTimeline = { ruleId, entries: [entry], lookupMark: 0 };
+  const made: RuleTimeline = { ruleId, entries: [entry] };
   book.rules.set(ruleId, made);
   return made;
 }
@@ -162,7 +169,16 @@ function indexTenant(book: RuleBook, tenantId: string, t: RuleTimeline): void {
   reindex(book, tenantId, t);
 }
 
-/** Lists the rule under the keys of every version of it the book keeps for the tenant. */
+/** Rebuilds the tenant's index lists after its rules' keys changed (`reindex`). */
+function rebuildIndex(book: RuleBook, tenantId: string): void {
+  const index = book.indexByTenant?.get(tenantId);
+  if (index !== undefined) rebuildTenantIndex(index);
+}
+
+/**
+ * Notes the keys of every version of the rule the book keeps for the tenant; the tenant's lists
+ * follow at its `rebuildIndex`.
+ */
 function reindex(book: RuleBook, tenantId: string, t: RuleTimeline): void {
   if (book.indexByTenant === undefined) return;
   let index = book.indexByTenant.get(tenantId);
@@ -209,7 +225,10 @@ export function applyRuleVersion(book: RuleBook, message: RuleVersionMessage): A
 export function applyRuleVersions(book: RuleBook, messages: readonly RuleVersionMessage[]): ApplyOutcome[] {
   const touched = new Map<string, Set<RuleTimeline>>();
   const outcomes = messages.map((message) => addVersion(book, message, touched));
-  for (const [tenantId, timelines] of touched) for (const t of timelines) indexTenant(book, tenantId, t);
+  for (const [tenantId, timelines] of touched) {
+    for (const t of timelines) indexTenant(book, tenantId, t);
+    rebuildIndex(book, tenantId);
+  }
   return outcomes;
 }
 
@@ -326,15 +345,18 @@ export function matchRun(
   traceOnly = false,
 ): readonly WindowSpec[] {
   const index = book.indexByTenant?.get(run.tenant_id);
-  const candidates =
-    index === undefined ? book.byTenant.get(run.tenant_id) : indexedCandidates(index, run, book.lookupMarks);
-  if (candidates === undefined) return NO_MATCHES;
+  // Without an index: every rule of the tenant, in id order; with one: positions in its `rules`.
+  const rules = index === undefined ? book.byTenant.get(run.tenant_id) : index.rules;
+  if (rules === undefined) return NO_MATCHES;
+  const at = index === undefined ? undefined : indexedCandidates(index, run, book.lookup);
+  const count = at === undefined ? rules.length : at.length;
   const last = traceOnly ? book.lastTraceRule.get(run.tenant_id) : undefined;
   if (traceOnly && last === undefined) return NO_MATCHES;
   let pass: Pass | undefined;
   let out: WindowSpec[] | undefined;
   let root: boolean | undefined;
-  for (const t of candidates) {
+  for (let k = 0; k < count; k++) {
+    const t = rules[at === undefined ? k : at[k]!]!;
     if (last !== undefined && t.ruleId > last) break;
     const e = inForce(t, time);
     const rule = e?.rule;
@@ -392,6 +414,7 @@ function runBudgetMessage(runSteps: number): string {
  */
 export function dropVersionsBefore(book: RuleBook, time: number): number {
   let dropped = 0;
+  const reindexed = new Set<string>();
   for (const t of book.rules.values()) {
     let inForceAt = -1;
     for (let i = t.entries.length - 1; i >= 0; i--) {
@@ -404,7 +427,11 @@ export function dropVersionsBefore(book: RuleBook, time: number): number {
     const tenants = new Set(t.entries.flatMap((e) => (e.rule === undefined ? [] : [e.rule.tenant_id])));
     t.entries.splice(0, inForceAt);
     dropped += inForceAt;
-    for (const tenant of tenants) reindex(book, tenant, t);
+    for (const tenant of tenants) {
+      reindex(book, tenant, t);
+      reindexed.add(tenant);
+    }
   }
+  for (const tenant of reindexed) rebuildIndex(book, tenant);
   return dropped;
 }
