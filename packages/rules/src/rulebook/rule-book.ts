@@ -5,13 +5,11 @@ import { DEFAULT_TRACE_HORIZON_SECONDS, type TraceVerdict } from "../trace/trace
 import type { WindowSpec } from "../window/index.js";
 import { ruleGate, type GatedRule } from "./gate.js";
 import {
-  createLookupScratch,
   createTenantIndex,
   indexedCandidates,
   rebuildTenantIndex,
   setRuleKeys,
   uniqueKeys,
-  type LookupScratch,
   type TenantIndex,
 } from "./rule-index.js";
 import type { IndexKey } from "./index-keys.js";
@@ -61,8 +59,6 @@ export interface RuleBook {
    * Undefined when the book was created with `index: false` (every rule of the tenant is tested).
    */
   readonly indexByTenant: Map<string, TenantIndex<RuleTimeline>> | undefined;
-  /** The tenants' indexes' lookups' scratch space (rule-index.ts). */
-  readonly lookup: LookupScratch;
   /** Tenant → the derived facts any version of its rules may read (`derivedFactsRead`, bits). */
   readonly factsReadByTenant: Map<string, number>;
   longestWindowMs: number;
@@ -132,7 +128,6 @@ export function createRuleBook(options: RuleBookOptions = {}): RuleBook {
     rules: new Map(),
     byTenant: new Map(),
     indexByTenant: options.index === false ? undefined : new Map(),
-    lookup: createLookupScratch(),
     factsReadByTenant: new Map(),
     longestWindowMs: 0,
     longestHorizonMs: 0,
@@ -348,7 +343,7 @@ export function matchRun(
   // Without an index: every rule of the tenant, in id order; with one: positions in its `rules`.
   const rules = index === undefined ? book.byTenant.get(run.tenant_id) : index.rules;
   if (rules === undefined) return NO_MATCHES;
-  const at = index === undefined ? undefined : indexedCandidates(index, run, book.lookup);
+  const at = index === undefined ? undefined : indexedCandidates(index, run);
   const count = at === undefined ? rules.length : at.length;
   const last = traceOnly ? book.lastTraceRule.get(run.tenant_id) : undefined;
   if (traceOnly && last === undefined) return NO_MATCHES;

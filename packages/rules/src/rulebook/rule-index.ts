@@ -35,16 +35,6 @@ export interface TenantIndex<T extends Indexed> {
   readonly keysOf: Map<T, readonly IndexKey[]>;
 }
 
-/** Scratch space of one book's lookups: a lookup's answer is read before the next lookup. */
-export interface LookupScratch {
-  readonly found: (readonly number[])[];
-  readonly merged: number[];
-}
-
-export function createLookupScratch(): LookupScratch {
-  return { found: [], merged: [] };
-}
-
 export function createTenantIndex<T extends Indexed>(): TenantIndex<T> {
   return { rules: [], broad: [], root: [], fields: new Map(), keysOf: new Map() };
 }
@@ -139,16 +129,11 @@ const isPlainObject = (value: unknown): value is Readonly<Record<string, unknown
 /**
  * The rules of the tenant a run may match, as ascending positions in `index.rules` (rule id order),
  * each once: those listed under a key its fields probe, the broad ones, and for a trace's root the
- * root list. The array is one of the index's own lists or `scratch`'s: read it before the next
- * lookup, never change it.
+ * root list. The array may be one of the index's own lists: read it, never change it.
  */
-export function indexedCandidates<T extends Indexed>(
-  index: TenantIndex<T>,
-  run: Run,
-  scratch: LookupScratch,
-): readonly number[] {
-  const found = scratch.found;
-  found.length = 0;
+export function indexedCandidates<T extends Indexed>(index: TenantIndex<T>, run: Run): readonly number[] {
+  // Fresh arrays: young garbage costs less than resetting a kept array's length.
+  const found: (readonly number[])[] = [];
   if (index.broad.length > 0) found.push(index.broad);
   if (index.root.length > 0 && isTraceRoot(run)) found.push(index.root);
   if (index.fields.size > 0) {
@@ -165,17 +150,17 @@ export function indexedCandidates<T extends Indexed>(
   }
   if (found.length === 0) return NONE;
   if (found.length === 1) return found[0]!;
-  return mergePositions(found, scratch.merged);
+  return mergePositions(found);
 }
 
 const NONE: readonly number[] = Object.freeze([]);
 
-/** The union of ascending lists into `out`, ascending, each position once. */
-function mergePositions(lists: readonly (readonly number[])[], out: number[]): readonly number[] {
-  out.length = 0;
+/** The union of ascending lists, ascending, each position once. */
+function mergePositions(lists: readonly (readonly number[])[]): readonly number[] {
+  const out: number[] = [];
   for (const list of lists) for (const at of list) out.push(at);
   if (out.length <= 32) {
-    // Insertion sort: a run's candidates are few, and it allocates nothing.
+    // Insertion sort: a run's candidates are few.
     for (let i = 1; i < out.length; i++) {
       const v = out[i]!;
       let j = i - 1;
@@ -188,6 +173,5 @@ function mergePositions(lists: readonly (readonly number[])[], out: number[]): r
   } else out.sort((a, b) => a - b);
   let n = 0;
   for (let i = 0; i < out.length; i++) if (i === 0 || out[i] !== out[n - 1]) out[n++] = out[i]!;
-  out.length = n;
-  return out;
+  return n === out.length ? out : out.slice(0, n);
 }
