@@ -41,6 +41,20 @@ interface VersionEntry {
   readonly keys?: readonly IndexKey[];
 }
 
+/**
+ * Per position of a tenant's index (its `rules`), the rule's newest version when the gate cannot
+ * refuse it for that tenant: enabled, the tenant's, no session, every run sampled, not trace-aware.
+ * A run at or after `from[i]` is judged by that version, so its filter decides at once: a candidate
+ * is read from these three arrays of its tenant instead of its timeline, version and gate — over
+ * thousands of tenants, objects seldom in the CPU's caches. Anything else takes the general path.
+ */
+interface PlainVersions {
+  /** The newest version's `effectiveFrom` (+Infinity where the general path decides). */
+  readonly from: Float64Array;
+  readonly filter: readonly (SlotFilter | undefined)[];
+  readonly spec: readonly (WindowSpec | undefined)[];
+}
+
 interface RuleTimeline {
   readonly ruleId: string;
   readonly entries: VersionEntry[];
@@ -58,7 +72,7 @@ export interface RuleBook {
    * Tenant → its rules by index key (rule-index.ts): a run is tested only against those it may match.
    * Undefined when the book was created with `index: false` (every rule of the tenant is tested).
    */
-  readonly indexByTenant: Map<string, TenantIndex<RuleTimeline>> | undefined;
+  readonly indexByTenant: Map<string, TenantIndex<RuleTimeline, PlainVersions>> | undefined;
   /** Tenant → the derived facts any version of its rules may read (`derivedFactsRead`, bits). */
   readonly factsReadByTenant: Map<string, number>;
   longestWindowMs: number;
@@ -167,7 +181,22 @@ function indexTenant(book: RuleBook, tenantId: string, t: RuleTimeline): void {
 /** Rebuilds the tenant's index lists after its rules' keys changed (`reindex`). */
 function rebuildIndex(book: RuleBook, tenantId: string): void {
   const index = book.indexByTenant?.get(tenantId);
-  if (index !== undefined) rebuildTenantIndex(index);
+  if (index === undefined) return;
+  rebuildTenantIndex(index);
+  const n = index.rules.length;
+  const from = new Float64Array(n).fill(Number.POSITIVE_INFINITY);
+  const filter: (SlotFilter | undefined)[] = new Array<SlotFilter | undefined>(n).fill(undefined);
+  const spec: (WindowSpec | undefined)[] = new Array<WindowSpec | undefined>(n).fill(undefined);
+  for (const [i, t] of index.rules.entries()) {
+    const e = t.entries.at(-1)!;
+    const r = e.rule;
+    if (r === undefined || e.trace !== undefined || r.tenant_id !== tenantId) continue;
+    if (!r.enabled || r.session_id !== null || r.sampling_rate < 1) continue;
+    from[i] = e.effectiveFrom;
+    filter[i] = e.filter;
+    spec[i] = e.spec;
+  }
+  index.hot = { from, filter, spec };
 }
 
 /**
@@ -237,7 +266,12 @@ function addVersion(
   const last = known?.entries.at(-1);
   if (message.rule === null) {
     if (last && last.rule === undefined) return { kind: "stale", ruleId: message.ruleId, version: last.version };
-    pushEntry(book, message.ruleId, known, { effectiveFrom: message.effectiveFrom, version: last?.version ?? 0 });
+    const t = pushEntry(book, message.ruleId, known, {
+      effectiveFrom: message.effectiveFrom,
+      version: last?.version ?? 0,
+    });
+    // The rule's newest version is on its tenants' `PlainVersions`: they are rebuilt too.
+    for (const e of t.entries) if (e.rule !== undefined) touch(touched, e.rule.tenant_id, t);
     return { kind: "deleted", ruleId: message.ruleId };
   }
   const rule = message.rule;
@@ -259,12 +293,17 @@ function addVersion(
     ...(compiled.trace ? { trace: compiled.trace } : {}),
     keys: compiled.keys,
   });
-  const rules = touched.get(rule.tenant_id);
-  if (rules === undefined) touched.set(rule.tenant_id, new Set([t]));
-  else rules.add(t);
+  // Every tenant of its kept versions: the newest is on their `PlainVersions` (a rule may move).
+  for (const e of t.entries) if (e.rule !== undefined) touch(touched, e.rule.tenant_id, t);
   if (compiled.invalid !== undefined)
     return { kind: "invalid_filter", ruleId: rule.rule_id, version: rule.version, error: compiled.invalid };
   return { kind: "applied", ruleId: rule.rule_id, version: rule.version };
+}
+
+function touch(touched: Map<string, Set<RuleTimeline>>, tenantId: string, t: RuleTimeline): void {
+  const rules = touched.get(tenantId);
+  if (rules === undefined) touched.set(tenantId, new Set([t]));
+  else rules.add(t);
 }
 
 function gatedRule(rule: RuleVersion): GatedRule {
@@ -350,13 +389,26 @@ export function matchRun(
   let pass: Pass | undefined;
   let out: WindowSpec[] | undefined;
   let root: boolean | undefined;
+  const hot = index?.hot;
   for (let k = 0; k < count; k++) {
-    const t = rules[at === undefined ? k : at[k]!]!;
-    if (last !== undefined && t.ruleId > last) break;
-    const e = inForce(t, time);
-    const rule = e?.rule;
-    if (rule === undefined || (e!.trace !== undefined && onTrace === undefined) || ruleGate(rule, run) !== undefined)
-      continue;
+    const i = at === undefined ? k : at[k]!;
+    if (last !== undefined && rules[i]!.ruleId > last) break;
+    let filter: SlotFilter;
+    let spec: WindowSpec;
+    let trace: TraceFilters | undefined;
+    if (hot !== undefined && time >= hot.from[i]!) {
+      // The newest version is in force and the gate cannot refuse it (`PlainVersions`).
+      filter = hot.filter[i]!;
+      spec = hot.spec[i]!;
+    } else {
+      const e = inForce(rules[i]!, time);
+      const rule = e?.rule;
+      if (rule === undefined || (e!.trace !== undefined && onTrace === undefined) || ruleGate(rule, run) !== undefined)
+        continue;
+      filter = e!.filter!;
+      spec = e!.spec!;
+      trace = e!.trace;
+    }
     pass ??= {
       book,
       facts: factsOf(run, book.factsReadByTenant.get(run.tenant_id) ?? READS_ALL_FACTS),
@@ -364,12 +416,11 @@ export function matchRun(
       spent: 0,
       error: "",
     };
-    const verdict = verdictOf(pass, e!.filter!);
+    const verdict = verdictOf(pass, filter);
     let error = verdict === "error" ? pass.error : undefined;
-    const trace = e!.trace;
     if (trace === undefined) {
-      if (verdict === true) (out ??= []).push(e!.spec!);
-      else if (error !== undefined) onError?.(e!.spec!, error);
+      if (verdict === true) (out ??= []).push(spec);
+      else if (error !== undefined) onError?.(spec, error);
       continue;
     }
     let tree: FilterVerdict = false;
@@ -383,7 +434,7 @@ export function matchRun(
       passes = trace.traceFilter === undefined ? true : verdictOf(pass, trace.traceFilter);
       if (passes === "error") error ??= pass.error;
     }
-    if (error !== undefined) onError?.(e!.spec!, error);
+    if (error !== undefined) onError?.(spec, error);
     if (verdict === true || tree === true || root)
       onTrace!({
         spec: trace.spec,

@@ -25,9 +25,11 @@ interface FieldLists {
   readonly all: number[];
 }
 
-export interface TenantIndex<T extends Indexed> {
+export interface TenantIndex<T extends Indexed, H = unknown> {
   /** The tenant's rules that have keys, in rule id order; the lists are positions in it. */
   rules: readonly T[];
+  /** What the rule book keeps per position beside `rules` (rebuilt with them; never read here). */
+  hot: H | undefined;
   broad: readonly number[];
   root: readonly number[];
   fields: Map<IndexField, FieldLists>;
@@ -35,8 +37,8 @@ export interface TenantIndex<T extends Indexed> {
   readonly keysOf: Map<T, readonly IndexKey[]>;
 }
 
-export function createTenantIndex<T extends Indexed>(): TenantIndex<T> {
-  return { rules: [], broad: [], root: [], fields: new Map(), keysOf: new Map() };
+export function createTenantIndex<T extends Indexed, H>(): TenantIndex<T, H> {
+  return { rules: [], hot: undefined, broad: [], root: [], fields: new Map(), keysOf: new Map() };
 }
 
 const keyText = (k: IndexKey): string =>
@@ -57,13 +59,13 @@ export function uniqueKeys(keys: Iterable<IndexKey>): IndexKey[] {
  * Records that `t` is listed under exactly `keys` (each once; none: not listed). The lists change
  * only at the next `rebuildTenantIndex`.
  */
-export function setRuleKeys<T extends Indexed>(index: TenantIndex<T>, t: T, keys: readonly IndexKey[]): void {
+export function setRuleKeys<T extends Indexed, H>(index: TenantIndex<T, H>, t: T, keys: readonly IndexKey[]): void {
   if (keys.length === 0) index.keysOf.delete(t);
   else index.keysOf.set(t, keys);
 }
 
 /** Rebuilds the lists from `keysOf`: the rules in id order, and each key's positions ascending. */
-export function rebuildTenantIndex<T extends Indexed>(index: TenantIndex<T>): void {
+export function rebuildTenantIndex<T extends Indexed, H>(index: TenantIndex<T, H>): void {
   const rules = [...index.keysOf.keys()].sort((a, b) => (a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0));
   const broad: number[] = [];
   const root: number[] = [];
@@ -131,7 +133,7 @@ const isPlainObject = (value: unknown): value is Readonly<Record<string, unknown
  * each once: those listed under a key its fields probe, the broad ones, and for a trace's root the
  * root list. The array may be one of the index's own lists: read it, never change it.
  */
-export function indexedCandidates<T extends Indexed>(index: TenantIndex<T>, run: Run): readonly number[] {
+export function indexedCandidates<T extends Indexed, H>(index: TenantIndex<T, H>, run: Run): readonly number[] {
   // Fresh arrays: young garbage costs less than resetting a kept array's length.
   const found: (readonly number[])[] = [];
   if (index.broad.length > 0) found.push(index.broad);
