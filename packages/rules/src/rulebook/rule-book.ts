@@ -49,8 +49,11 @@ interface VersionEntry {
  * thousands of tenants, objects seldom in the CPU's caches. Anything else takes the general path.
  */
 interface PlainVersions {
-  /** The newest version's `effectiveFrom` (+Infinity where the general path decides). */
-  readonly from: Float64Array;
+  /**
+   * The newest version's `effectiveFrom` (+Infinity where the general path decides). An array, not a
+   * Float64Array: a typed array's separate backing store costs more to make than it saves per tenant.
+   */
+  readonly from: readonly number[];
   readonly filter: readonly (SlotFilter | undefined)[];
   readonly spec: readonly (WindowSpec | undefined)[];
 }
@@ -182,9 +185,9 @@ function indexTenant(book: RuleBook, tenantId: string, t: RuleTimeline): void {
 function rebuildIndex(book: RuleBook, tenantId: string): void {
   const index = book.indexByTenant?.get(tenantId);
   if (index === undefined) return;
-  rebuildTenantIndex(index);
+  rebuildTenantIndex(index, book.byTenant.get(tenantId) ?? []);
   const n = index.rules.length;
-  const from = new Float64Array(n).fill(Number.POSITIVE_INFINITY);
+  const from: number[] = new Array<number>(n).fill(Number.POSITIVE_INFINITY);
   const filter: (SlotFilter | undefined)[] = new Array<SlotFilter | undefined>(n).fill(undefined);
   const spec: (WindowSpec | undefined)[] = new Array<WindowSpec | undefined>(n).fill(undefined);
   for (const [i, t] of index.rules.entries()) {

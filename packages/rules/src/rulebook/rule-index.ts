@@ -64,9 +64,12 @@ export function setRuleKeys<T extends Indexed, H>(index: TenantIndex<T, H>, t: T
   else index.keysOf.set(t, keys);
 }
 
-/** Rebuilds the lists from `keysOf`: the rules in id order, and each key's positions ascending. */
-export function rebuildTenantIndex<T extends Indexed, H>(index: TenantIndex<T, H>): void {
-  const rules = [...index.keysOf.keys()].sort((a, b) => (a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0));
+/**
+ * Rebuilds the lists from `keysOf`: the rules in id order, and each key's positions ascending.
+ * `ordered`: the tenant's rules in id order, every rule of `keysOf` among them.
+ */
+export function rebuildTenantIndex<T extends Indexed, H>(index: TenantIndex<T, H>, ordered: readonly T[]): void {
+  const rules = ordered.filter((t) => index.keysOf.has(t));
   const broad: number[] = [];
   const root: number[] = [];
   const fields = new Map<IndexField, FieldLists>();
