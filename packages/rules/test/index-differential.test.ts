@@ -9,6 +9,7 @@ import {
   type RuleBookOptions,
 } from "@runhooks/rules";
 import { mulberry32 } from "../../../test/support/random.js";
+import { buildIndexes } from "../src/rulebook/rule-book.js";
 import { indexedCandidates } from "../src/rulebook/rule-index.js";
 
 /**
@@ -477,6 +478,7 @@ describe("a run's candidates", () => {
       tags: ["t1", "t2", "t1"],
       extra: { metadata: { env: "prod" } },
     });
+    buildIndexes(book);
     const index = book.indexByTenant!.get(TENANT)!;
     const ids = indexedCandidates(index, probe).map((at) => index.rules[at]!.ruleId);
     const expected = order

@@ -9,6 +9,7 @@ import {
   type RuleVersionMessage,
 } from "@runhooks/rules";
 import { mulberry32 } from "../../../test/support/random.js";
+import { buildIndexes } from "../src/rulebook/rule-book.js";
 
 /**
  * A start applies the rules topic a fetch at a time (`applyRuleVersions`): the book must end as if
@@ -66,6 +67,8 @@ const byKey = <K, V>(entries: Iterable<readonly [K, V]>): [string, V][] =>
 
 /** Everything the book holds, compiled filters by their slot and message (functions differ per book). */
 function contents(book: RuleBook): unknown {
+  // The lists as the next run would find them.
+  buildIndexes(book);
   const ids = (ts: readonly { readonly ruleId: string }[]) => ts.map((t) => t.ruleId);
   return {
     rules: byKey(book.rules).map(([id, t]) => [

@@ -181,10 +181,22 @@ function indexTenant(book: RuleBook, tenantId: string, t: RuleTimeline): void {
   reindex(book, tenantId, t);
 }
 
-/** Rebuilds the tenant's index lists after its rules' keys changed (`reindex`). */
+/**
+ * Marks the tenant's index for a rebuild after its rules changed (`reindex`): it is rebuilt when its
+ * next run is judged, once however many batches of a start touched it.
+ */
 function rebuildIndex(book: RuleBook, tenantId: string): void {
   const index = book.indexByTenant?.get(tenantId);
-  if (index === undefined) return;
+  if (index !== undefined) index.built = false;
+}
+
+/** Rebuilds every index a change left unbuilt (`matchRun` rebuilds a tenant's on its first run). */
+export function buildIndexes(book: RuleBook): void {
+  for (const [tenantId, index] of book.indexByTenant ?? []) if (!index.built) buildIndex(book, tenantId, index);
+}
+
+/** Rebuilds the tenant's lists from its rules' keys, and its `PlainVersions`. */
+function buildIndex(book: RuleBook, tenantId: string, index: TenantIndex<RuleTimeline, PlainVersions>): void {
   rebuildTenantIndex(index, book.byTenant.get(tenantId) ?? []);
   const n = index.rules.length;
   const from: number[] = new Array<number>(n).fill(Number.POSITIVE_INFINITY);
@@ -382,6 +394,7 @@ export function matchRun(
   traceOnly = false,
 ): readonly WindowSpec[] {
   const index = book.indexByTenant?.get(run.tenant_id);
+  if (index !== undefined && !index.built) buildIndex(book, run.tenant_id, index);
   // Without an index: every rule of the tenant, in id order; with one: positions in its `rules`.
   const rules = index === undefined ? book.byTenant.get(run.tenant_id) : index.rules;
   if (rules === undefined) return NO_MATCHES;

@@ -30,6 +30,8 @@ export interface TenantIndex<T extends Indexed, H = unknown> {
   rules: readonly T[];
   /** What the rule book keeps per position beside `rules` (rebuilt with them; never read here). */
   hot: H | undefined;
+  /** False while `keysOf` changed since the lists were last rebuilt. */
+  built: boolean;
   broad: readonly number[];
   root: readonly number[];
   fields: Map<IndexField, FieldLists>;
@@ -38,7 +40,7 @@ export interface TenantIndex<T extends Indexed, H = unknown> {
 }
 
 export function createTenantIndex<T extends Indexed, H>(): TenantIndex<T, H> {
-  return { rules: [], hot: undefined, broad: [], root: [], fields: new Map(), keysOf: new Map() };
+  return { rules: [], hot: undefined, built: true, broad: [], root: [], fields: new Map(), keysOf: new Map() };
 }
 
 const keyText = (k: IndexKey): string =>
@@ -94,6 +96,7 @@ export function rebuildTenantIndex<T extends Indexed, H>(index: TenantIndex<T, H
     }
   }
   index.rules = rules;
+  index.built = true;
   index.broad = broad;
   index.root = root;
   index.fields = fields;
