@@ -29,6 +29,10 @@ export interface ChildResult {
   readonly peakRssMiB: number;
   readonly openWindows?: number;
   readonly matched?: number;
+  /** Window parts published by the last run read (evaluator mode). */
+  readonly parts?: number;
+  /** This process' CPU µs per run over the measured span (user + system). */
+  readonly cpuPerRun?: number;
   /** `process.memoryUsage()` at the end (MiB), after a GC when exposed: what holds the memory. */
   readonly memory?: Readonly<Record<string, number>>;
 }
@@ -74,11 +78,15 @@ async function raw(t: ChildTask): Promise<ChildResult> {
   await consumer.subscribe({ topic: t.runsTopic, fromBeginning: true });
   let start = 0;
   let parsed = 0;
+  let cpu = process.cpuUsage();
   await new Promise<void>((resolve) => {
     void consumer.run({
       partitionsConsumedConcurrently: RUNS_PARTITIONS_CONCURRENTLY,
       eachBatch: ({ batch }) => {
-        if (start === 0) start = Date.now();
+        if (start === 0) {
+          start = Date.now();
+          cpu = process.cpuUsage();
+        }
         for (const m of batch.messages) {
           JSON.parse(m.value!.toString());
           if (++parsed === t.runs) resolve();
@@ -88,8 +96,9 @@ async function raw(t: ChildTask): Promise<ChildResult> {
     });
   });
   const rate = t.runs / (Math.max(1, Date.now() - start) / 1000);
+  const used = process.cpuUsage(cpu);
   await consumer.disconnect();
-  return { rate, peakRssMiB: peakRssMiB() };
+  return { rate, peakRssMiB: peakRssMiB(), cpuPerRun: (used.user + used.system) / t.runs };
 }
 
 async function evaluator(t: ChildTask): Promise<ChildResult> {
@@ -123,9 +132,13 @@ async function evaluator(t: ChildTask): Promise<ChildResult> {
   let loaded: number | undefined;
   let start: number | undefined;
   let runsProfile: Profile | undefined;
+  let runsCpu = process.cpuUsage();
   while (e.counters.runsRead < t.runs || loaded === undefined) {
     check();
-    if (start === undefined && e.counters.runsRead > 0) start = Date.now();
+    if (start === undefined && e.counters.runsRead > 0) {
+      start = Date.now();
+      runsCpu = process.cpuUsage();
+    }
     // Every 50 ms: a scrape costs the evaluator's event loop too.
     if (loaded === undefined && (await gauge(e.url!, "runhooks_evaluator_rules_known")) >= t.rules) {
       loaded = Date.now();
@@ -138,6 +151,12 @@ async function evaluator(t: ChildTask): Promise<ChildResult> {
     sample();
     await new Promise((r) => setTimeout(r, loaded === undefined ? 50 : 5));
   }
+  const usedCpu = process.cpuUsage(runsCpu);
+  // With BENCH_NODE_FLAGS (e.g. --trace-gc): where the runs phase lies on the process' own clock.
+  if (process.env["BENCH_NODE_FLAGS"] !== undefined)
+    console.log(
+      `[child] runs phase ${(performance.now() - (Date.now() - start!)).toFixed(0)}–${performance.now().toFixed(0)} ms`,
+    );
   await runsProfile?.stop(`evaluator-runs-${t.rules}`);
   const loadSeconds = (loaded - began) / 1000;
   const rate = t.runs / (Math.max(1, Date.now() - start!) / 1000);
@@ -154,6 +173,8 @@ async function evaluator(t: ChildTask): Promise<ChildResult> {
     peakRssMiB: peakRssMiB(),
     openWindows,
     matched: e.counters.runsMatched,
+    parts: e.counters.windowsEmitted,
+    cpuPerRun: (usedCpu.user + usedCpu.system) / t.runs,
   };
   await e.stop();
   return result;

@@ -21,6 +21,7 @@ import { EVALUATOR_NODE_FLAGS } from "@runhooks/evaluator";
 import { deleteBenchTopics } from "../support/bench-topics.js";
 import { median } from "../support/stats.js";
 import type { ChildResult, ChildTask } from "./scale-child.js";
+import { rules, run, selectiveFilter, tenants } from "./scale-data.js";
 
 const N = Number(process.env["BENCH_RUNS"] ?? 100_000);
 const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 1);
@@ -37,74 +38,17 @@ interface Scenario {
   readonly targets: { readonly ratio?: number; readonly rssMiB: number; readonly loadSeconds?: number };
 }
 
-function run(i: number, tenants: readonly string[]): string {
-  const id = randomUUID();
-  const start = Date.now() - 2000 - (i % 5000);
-  const tenant = tenants[i % tenants.length]!;
-  return JSON.stringify({
-    id,
-    trace_id: id,
-    name: i % 3 === 0 ? "ChatOpenAI" : i % 3 === 1 ? "RetrievalQA" : "Search",
-    run_type: i % 3 === 0 ? "llm" : i % 3 === 1 ? "chain" : "tool",
-    status: i % 10 === 0 ? "error" : "success",
-    error: i % 10 === 0 ? "RateLimitError: too many requests" : null,
-    start_time: new Date(start).toISOString(),
-    end_time: new Date(start + (i % 7000)).toISOString(),
-    tenant_id: tenant,
-    session_id: "6a3be6a2-9a8c-4fc8-b4c6-a8983b286cc5",
-    dotted_order: `20240405T012854085646Z${id}`,
-    parent_run_id: null,
-    is_root: true,
-    tags: [`tag-${i % 20}`, "bench"],
-    extra: { metadata: { env: i % 2 ? "prod" : "staging", customer: `c-${i % 50}`, ls_model_name: "gpt-4o-mini" } },
-    inputs: { messages: [{ role: "user", content: "Summarise the quarterly report for the board. ".repeat(8) }] },
-    outputs: { generations: [{ text: "The quarter closed with revenue up and costs flat. ".repeat(8) }] },
-    total_tokens: i % 2000,
-    prompt_tokens: i % 1500,
-    completion_tokens: i % 500,
-    total_cost: (i % 2000) * 0.000002,
-    feedback_stats: null,
-    app_path: `/o/${tenant}/projects/p/6a3be6a2/r/${id}`,
-  });
-}
-
-/** Alerting-style rules, as bench:evaluator's: a few runs in a hundred each. */
-function selectiveFilter(k: number): unknown {
-  switch (k % 5) {
-    case 0:
-      return { and: [{ "==": [{ var: "run_type" }, "llm"] }, { "==": [{ var: "status" }, "error"] }] };
-    case 1:
-      return { and: [{ "==": [{ var: "run_type" }, "chain"] }, { ">": [{ var: "latency" }, 6.9 + (k % 3) * 0.01] }] };
-    case 2:
-      return { ">": [{ var: "total_cost" }, 0.00398 - (k % 10) * 0.000001] };
-    case 3:
-      return { and: [{ var: "has_error" }, { in: [`tag-${k % 20}`, { var: "tags" }] }] };
-    default:
-      return {
-        and: [{ "==": [{ var: "metadata.env" }, "prod"] }, { "==": [{ var: "metadata.customer" }, `c-${k % 50}`] }],
-      };
-  }
-}
-
-function rules(count: number, tenants: readonly string[], filterFor: (k: number) => unknown, seconds: number) {
-  return Array.from({ length: count }, (_, i): RuleVersion => ({
-    schema_version: 1,
-    kind: "rule",
-    rule_id: randomUUID(),
-    version: 1,
-    tenant_id: tenants[i % tenants.length]!,
-    session_id: null,
-    enabled: true,
-    // The k-th rule of its tenant: each tenant has every kind of filter.
-    filter: filterFor(Math.floor(i / tenants.length)) as RuleVersion["filter"],
-    sampling_rate: 1,
-    window: { seconds, max_runs: 10_000 },
-  }));
-}
-
-const tenants = (n: number) => Array.from({ length: n }, () => randomUUID());
 const t10k = tenants(10_000);
 const t1k = tenants(1_000);
+/**
+ * BENCH_SHAPES=10000/1000,1000/100: scenario 0's rules and runs at other scales (rules/tenants), appended
+ * as scenarios 2, 3…; rules/tenants/n: the runs go to the first n tenants only (a larger book, the runs
+ * of a smaller one).
+ */
+const shapes = (process.env["BENCH_SHAPES"] ?? "")
+  .split(",")
+  .filter((x) => x !== "")
+  .map((x) => x.split("/").map(Number) as [number, number, number?]);
 const scenarios: Scenario[] = [
   {
     name: "100,000 rules over 10,000 tenants",
@@ -123,6 +67,16 @@ const scenarios: Scenario[] = [
     runs: Math.min(N, 20_000),
     targets: { rssMiB: 256 },
   },
+  ...shapes.map(([r, t, n]): Scenario => {
+    const ts = tenants(t);
+    return {
+      name: `${r.toLocaleString("en-US")} rules over ${t.toLocaleString("en-US")} tenants${n === undefined ? "" : `, runs of ${n.toLocaleString("en-US")}`}`,
+      tenants: ts.slice(0, n ?? t),
+      rules: rules(r, ts, selectiveFilter, 5),
+      runs: N,
+      targets: { ratio: 0.5, rssMiB: 512, loadSeconds: 10 },
+    };
+  }),
 ];
 
 function inChild(task: ChildTask): Promise<ChildResult> {
@@ -131,6 +85,10 @@ function inChild(task: ChildTask): Promise<ChildResult> {
       execArgv: [
         // The evaluator as deployed (its bin's shebang).
         ...(task.mode === "evaluator" ? EVALUATOR_NODE_FLAGS : []),
+        // BENCH_NODE_FLAGS="--trace-gc …": more flags for the evaluator process (after the deployed ones).
+        ...(task.mode === "evaluator"
+          ? (process.env["BENCH_NODE_FLAGS"]?.split(" ").filter((f) => f !== "") ?? [])
+          : []),
         "--conditions=source",
         "--import",
         "tsx",
@@ -219,6 +177,9 @@ try {
       say(
         `  round ${round + 1}/${ROUNDS}: raw ${r.rate.toFixed(0)} runs/s, evaluator ${e.rate.toFixed(0)} (${(e.rate / r.rate).toFixed(2)}×), ` +
           `rule book ${e.loadSeconds!.toFixed(1)} s (${e.loadCpuSeconds!.toFixed(1)} s CPU), peak RSS ${e.peakRssMiB.toFixed(0)} MiB, ${e.openWindows} open windows (load ${load()})`,
+      );
+      say(
+        `    CPU µs/run: raw ${r.cpuPerRun!.toFixed(1)}, evaluator ${e.cpuPerRun!.toFixed(1)}; runs matched ${e.matched}, parts published ${e.parts} (${(e.parts! / Math.max(1, e.matched!)).toFixed(2)} per matched run)`,
       );
       say(
         `    raw peak RSS ${r.peakRssMiB.toFixed(0)} MiB; evaluator memory (MiB): ${Object.entries(e.memory!)

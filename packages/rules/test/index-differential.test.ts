@@ -9,6 +9,7 @@ import {
   type RuleBookOptions,
 } from "@runhooks/rules";
 import { mulberry32 } from "../../../test/support/random.js";
+import { buildIndexes } from "../src/rulebook/rule-book.js";
 import { indexedCandidates } from "../src/rulebook/rule-index.js";
 
 /**
@@ -256,9 +257,7 @@ describe("the rule index against every rule tested", () => {
         compared++;
         const index = indexed.indexByTenant!.get(run.tenant_id);
         if (index !== undefined)
-          skipped +=
-            (plain.byTenant.get(run.tenant_id)?.length ?? 0) -
-            indexedCandidates(index, run, indexed.lookupMarks).length;
+          skipped += (plain.byTenant.get(run.tenant_id)?.length ?? 0) - indexedCandidates(index, run).length;
       }
     }
     expect(compared).toBe(40 * 250);
@@ -438,10 +437,54 @@ describe("dropVersionsBefore", () => {
     expect(at("new", 250)).toEqual(["00000000-0000-4000-8000-000000000001@3"]);
     // The dropped version's key is gone: a run named "old" reaches no rule.
     const index = book.indexByTenant!.get(TENANT)!;
-    expect(indexedCandidates(index, run({ name: "old" }), book.lookupMarks)).toEqual([]);
-    expect(indexedCandidates(index, run({ name: "middle" }), book.lookupMarks)).toHaveLength(1);
+    expect(indexedCandidates(index, run({ name: "old" }))).toEqual([]);
+    expect(indexedCandidates(index, run({ name: "middle" }))).toHaveLength(1);
     // A re-published older version is still stale.
     expect(apply(1, 1, { "==": [{ var: "name" }, "old"] }, 300).kind).toBe("stale");
     expect(dropVersionsBefore(book, 150)).toBe(0);
+  });
+});
+
+describe("a run's candidates", () => {
+  /** Rule n of the tenant, its id ordered by n (ids are compared as strings). */
+  const ruleN = (n: number, filter: unknown): RuleVersion => ({
+    ...rule(0, filter),
+    rule_id: `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`,
+  });
+  const kinds = [
+    { "==": [{ var: "total_cost" }, 1] }, // broad
+    { "==": [{ var: "name" }, "a"] },
+    { "==": [{ var: "run_type" }, "llm"] },
+    { in: ["t1", { var: "tags" }] },
+    { "==": [{ var: "metadata.env" }, "prod"] },
+    { and: [{ "==": [{ var: "name" }, "a"] }, { in: ["t2", { var: "tags" }] }] },
+    { "==": [{ var: "name" }, "b"] }, // never probed below
+  ];
+
+  it.each([
+    { rules: 7, name: "a few lists, merged by insertion" },
+    { rules: 140, name: "more than 32 candidates, merged by sort" },
+  ])("come in rule id order, each once, from every list they are in ($name)", ({ rules }) => {
+    const book = createRuleBook();
+    // Applied in an order unrelated to their ids; each batch rebuilds the lists.
+    const order = Array.from({ length: rules }, (_, i) => (i * 37) % rules);
+    for (const n of order) {
+      const version = ruleN(n, kinds[n % kinds.length]);
+      applyRuleVersion(book, { ruleId: version.rule_id, rule: version, effectiveFrom: 0 });
+    }
+    const probe = run({
+      name: "a",
+      run_type: "llm",
+      tags: ["t1", "t2", "t1"],
+      extra: { metadata: { env: "prod" } },
+    });
+    buildIndexes(book);
+    const index = book.indexByTenant!.get(TENANT)!;
+    const ids = indexedCandidates(index, probe).map((at) => index.rules[at]!.ruleId);
+    const expected = order
+      .filter((n) => n % kinds.length !== kinds.length - 1)
+      .sort((a, b) => a - b)
+      .map((n) => ruleN(n, {}).rule_id);
+    expect(ids).toEqual(expected);
   });
 });

@@ -9,6 +9,7 @@ import {
   type RuleVersionMessage,
 } from "@runhooks/rules";
 import { mulberry32 } from "../../../test/support/random.js";
+import { buildIndexes } from "../src/rulebook/rule-book.js";
 
 /**
  * A start applies the rules topic a fetch at a time (`applyRuleVersions`): the book must end as if
@@ -66,6 +67,8 @@ const byKey = <K, V>(entries: Iterable<readonly [K, V]>): [string, V][] =>
 
 /** Everything the book holds, compiled filters by their slot and message (functions differ per book). */
 function contents(book: RuleBook): unknown {
+  // The lists as the next run would find them.
+  buildIndexes(book);
   const ids = (ts: readonly { readonly ruleId: string }[]) => ts.map((t) => t.ruleId);
   return {
     rules: byKey(book.rules).map(([id, t]) => [
@@ -81,20 +84,25 @@ function contents(book: RuleBook): unknown {
       })),
     ]),
     byTenant: byKey(book.byTenant).map(([tenant, ts]) => [tenant, ids(ts)]),
-    index: byKey(book.indexByTenant ?? []).map(([tenant, index]) => [
-      tenant,
-      {
-        broad: ids(index.broad),
-        root: ids(index.root),
-        fields: byKey(index.fields).map(([field, lists]) => [
-          field,
-          byKey(lists.byValue).map(([value, ts]) => [value, ids(ts)]),
-          ids(lists.present),
-          ids(lists.all),
-        ]),
-        keys: byKey([...index.keysOf].map(([t, keys]) => [t.ruleId, keys] as const)),
-      },
-    ]),
+    index: byKey(book.indexByTenant ?? []).map(([tenant, index]) => {
+      // The lists hold positions in the tenant's rules (in id order): the rules they name.
+      const named = (at: readonly number[]) => ids(at.map((i) => index.rules[i]!));
+      return [
+        tenant,
+        {
+          rules: ids(index.rules),
+          broad: named(index.broad),
+          root: named(index.root),
+          fields: byKey(index.fields).map(([field, lists]) => [
+            field,
+            byKey(lists.byValue).map(([value, at]) => [value, named(at)]),
+            named(lists.present),
+            named(lists.all),
+          ]),
+          keys: byKey([...index.keysOf].map(([t, keys]) => [t.ruleId, keys] as const)),
+        },
+      ];
+    }),
     factsRead: byKey(book.factsReadByTenant),
     longestWindowMs: book.longestWindowMs,
     longestHorizonMs: book.longestHorizonMs,

@@ -152,13 +152,11 @@ describe("judging a run", () => {
     // A rule the run's name reaches through the index, so its filter is called.
     const r = rule({ "==": [{ var: "name" }, "ChatOpenAI"] });
     applyRuleVersion(book, { ruleId: r.rule_id, rule: r, effectiveFrom: 0 });
-    // A filter that throws stands for any unexpected failure inside matching.
+    // A filter that throws stands for any unexpected failure inside matching (the compiled filter
+    // itself: the version and its tenant's index share it).
     const entry = book.rules.get(r.rule_id)!.entries[0] as unknown as { filter: { evaluate: () => boolean } };
-    entry.filter = {
-      ...entry.filter,
-      evaluate: () => {
-        throw new RangeError("Maximum call stack size exceeded");
-      },
+    entry.filter.evaluate = () => {
+      throw new RangeError("Maximum call stack size exceeded");
     };
     const judged = judgeRun(bytes(run()), limits, book, 1000);
     expect(judged).toEqual({

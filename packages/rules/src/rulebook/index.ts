@@ -2,6 +2,7 @@ export {
   DEFAULT_RUN_STEPS,
   applyRuleVersion,
   applyRuleVersions,
+  buildIndexes,
   createRuleBook,
   dropVersionsBefore,
   matchRun,

@@ -4,7 +4,14 @@ import { isTraceRoot } from "../trace/trace-run.js";
 import { DEFAULT_TRACE_HORIZON_SECONDS, type TraceVerdict } from "../trace/trace-verdict.js";
 import type { WindowSpec } from "../window/index.js";
 import { ruleGate, type GatedRule } from "./gate.js";
-import { uniqueKeys, createTenantIndex, indexedCandidates, setRuleKeys, type TenantIndex } from "./rule-index.js";
+import {
+  createTenantIndex,
+  indexedCandidates,
+  rebuildTenantIndex,
+  setRuleKeys,
+  uniqueKeys,
+  type TenantIndex,
+} from "./rule-index.js";
 import type { IndexKey } from "./index-keys.js";
 import { compileVersion, type ResolvedFilter, type SlotFilter, type TraceFilters } from "./version-entry.js";
 
@@ -34,11 +41,26 @@ interface VersionEntry {
   readonly keys?: readonly IndexKey[];
 }
 
+/**
+ * Per position of a tenant's index (its `rules`), the rule's newest version when the gate cannot
+ * refuse it for that tenant: enabled, the tenant's, no session, every run sampled, not trace-aware.
+ * A run at or after `from[i]` is judged by that version, so its filter decides at once: a candidate
+ * is read from these three arrays of its tenant instead of its timeline, version and gate — over
+ * thousands of tenants, objects seldom in the CPU's caches. Anything else takes the general path.
+ */
+interface PlainVersions {
+  /**
+   * The newest version's `effectiveFrom` (+Infinity where the general path decides). An array, not a
+   * Float64Array: a typed array's separate backing store costs more to make than it saves per tenant.
+   */
+  readonly from: readonly number[];
+  readonly filter: readonly (SlotFilter | undefined)[];
+  readonly spec: readonly (WindowSpec | undefined)[];
+}
+
 interface RuleTimeline {
   readonly ruleId: string;
   readonly entries: VersionEntry[];
-  /** The last index lookup that collected the rule (rule-index.ts). */
-  lookupMark: number;
 }
 
 export interface RuleBook {
@@ -53,9 +75,7 @@ export interface RuleBook {
    * Tenant → its rules by index key (rule-index.ts): a run is tested only against those it may match.
    * Undefined when the book was created with `index: false` (every rule of the tenant is tested).
    */
-  readonly indexByTenant: Map<string, TenantIndex<RuleTimeline>> | undefined;
-  /** Shared by the tenants' indexes: the mark of the last lookup. */
-  readonly lookupMarks: { last: number };
+  readonly indexByTenant: Map<string, TenantIndex<RuleTimeline, PlainVersions>> | undefined;
   /** Tenant → the derived facts any version of its rules may read (`derivedFactsRead`, bits). */
   readonly factsReadByTenant: Map<string, number>;
   longestWindowMs: number;
@@ -125,7 +145,6 @@ export function createRuleBook(options: RuleBookOptions = {}): RuleBook {
     rules: new Map(),
     byTenant: new Map(),
     indexByTenant: options.index === false ? undefined : new Map(),
-    lookupMarks: { last: 0 },
     factsReadByTenant: new Map(),
     longestWindowMs: 0,
     longestHorizonMs: 0,
@@ -146,7 +165,7 @@ function pushEntry(book: RuleBook, ruleId: string, t: RuleTimeline | undefined, 
     t.entries.push(entry);
     return t;
   }
-  const made: RuleTimeline = { ruleId, entries: [entry], lookupMark: 0 };
+  const made: RuleTimeline = { ruleId, entries: [entry] };
   book.rules.set(ruleId, made);
   return made;
 }
@@ -162,7 +181,43 @@ function indexTenant(book: RuleBook, tenantId: string, t: RuleTimeline): void {
   reindex(book, tenantId, t);
 }
 
-/** Lists the rule under the keys of every version of it the book keeps for the tenant. */
+/**
+ * Marks the tenant's index for a rebuild after its rules changed (`reindex`): it is rebuilt when its
+ * next run is judged, once however many batches of a start touched it.
+ */
+function rebuildIndex(book: RuleBook, tenantId: string): void {
+  const index = book.indexByTenant?.get(tenantId);
+  if (index !== undefined) index.built = false;
+}
+
+/** Rebuilds every index a change left unbuilt (`matchRun` rebuilds a tenant's on its first run). */
+export function buildIndexes(book: RuleBook): void {
+  for (const [tenantId, index] of book.indexByTenant ?? []) if (!index.built) buildIndex(book, tenantId, index);
+}
+
+/** Rebuilds the tenant's lists from its rules' keys, and its `PlainVersions`. */
+function buildIndex(book: RuleBook, tenantId: string, index: TenantIndex<RuleTimeline, PlainVersions>): void {
+  rebuildTenantIndex(index, book.byTenant.get(tenantId) ?? []);
+  const n = index.rules.length;
+  const from: number[] = new Array<number>(n).fill(Number.POSITIVE_INFINITY);
+  const filter: (SlotFilter | undefined)[] = new Array<SlotFilter | undefined>(n).fill(undefined);
+  const spec: (WindowSpec | undefined)[] = new Array<WindowSpec | undefined>(n).fill(undefined);
+  for (const [i, t] of index.rules.entries()) {
+    const e = t.entries.at(-1)!;
+    const r = e.rule;
+    if (r === undefined || e.trace !== undefined || r.tenant_id !== tenantId) continue;
+    if (!r.enabled || r.session_id !== null || r.sampling_rate < 1) continue;
+    from[i] = e.effectiveFrom;
+    filter[i] = e.filter;
+    spec[i] = e.spec;
+  }
+  index.hot = { from, filter, spec };
+}
+
+/**
+ * Notes the keys of every version of the rule the book keeps for the tenant; the tenant's lists
+ * follow at its `rebuildIndex`.
+ */
 function reindex(book: RuleBook, tenantId: string, t: RuleTimeline): void {
   if (book.indexByTenant === undefined) return;
   let index = book.indexByTenant.get(tenantId);
@@ -209,7 +264,10 @@ export function applyRuleVersion(book: RuleBook, message: RuleVersionMessage): A
 export function applyRuleVersions(book: RuleBook, messages: readonly RuleVersionMessage[]): ApplyOutcome[] {
   const touched = new Map<string, Set<RuleTimeline>>();
   const outcomes = messages.map((message) => addVersion(book, message, touched));
-  for (const [tenantId, timelines] of touched) for (const t of timelines) indexTenant(book, tenantId, t);
+  for (const [tenantId, timelines] of touched) {
+    for (const t of timelines) indexTenant(book, tenantId, t);
+    rebuildIndex(book, tenantId);
+  }
   return outcomes;
 }
 
@@ -223,7 +281,12 @@ function addVersion(
   const last = known?.entries.at(-1);
   if (message.rule === null) {
     if (last && last.rule === undefined) return { kind: "stale", ruleId: message.ruleId, version: last.version };
-    pushEntry(book, message.ruleId, known, { effectiveFrom: message.effectiveFrom, version: last?.version ?? 0 });
+    const t = pushEntry(book, message.ruleId, known, {
+      effectiveFrom: message.effectiveFrom,
+      version: last?.version ?? 0,
+    });
+    // The rule's newest version is on its tenants' `PlainVersions`: they are rebuilt too.
+    for (const e of t.entries) if (e.rule !== undefined) touch(touched, e.rule.tenant_id, t);
     return { kind: "deleted", ruleId: message.ruleId };
   }
   const rule = message.rule;
@@ -245,12 +308,17 @@ function addVersion(
     ...(compiled.trace ? { trace: compiled.trace } : {}),
     keys: compiled.keys,
   });
-  const rules = touched.get(rule.tenant_id);
-  if (rules === undefined) touched.set(rule.tenant_id, new Set([t]));
-  else rules.add(t);
+  // Every tenant of its kept versions: the newest is on their `PlainVersions` (a rule may move).
+  for (const e of t.entries) if (e.rule !== undefined) touch(touched, e.rule.tenant_id, t);
   if (compiled.invalid !== undefined)
     return { kind: "invalid_filter", ruleId: rule.rule_id, version: rule.version, error: compiled.invalid };
   return { kind: "applied", ruleId: rule.rule_id, version: rule.version };
+}
+
+function touch(touched: Map<string, Set<RuleTimeline>>, tenantId: string, t: RuleTimeline): void {
+  const rules = touched.get(tenantId);
+  if (rules === undefined) touched.set(tenantId, new Set([t]));
+  else rules.add(t);
 }
 
 function gatedRule(rule: RuleVersion): GatedRule {
@@ -326,20 +394,37 @@ export function matchRun(
   traceOnly = false,
 ): readonly WindowSpec[] {
   const index = book.indexByTenant?.get(run.tenant_id);
-  const candidates =
-    index === undefined ? book.byTenant.get(run.tenant_id) : indexedCandidates(index, run, book.lookupMarks);
-  if (candidates === undefined) return NO_MATCHES;
+  if (index !== undefined && !index.built) buildIndex(book, run.tenant_id, index);
+  // Without an index: every rule of the tenant, in id order; with one: positions in its `rules`.
+  const rules = index === undefined ? book.byTenant.get(run.tenant_id) : index.rules;
+  if (rules === undefined) return NO_MATCHES;
+  const at = index === undefined ? undefined : indexedCandidates(index, run);
+  const count = at === undefined ? rules.length : at.length;
   const last = traceOnly ? book.lastTraceRule.get(run.tenant_id) : undefined;
   if (traceOnly && last === undefined) return NO_MATCHES;
   let pass: Pass | undefined;
   let out: WindowSpec[] | undefined;
   let root: boolean | undefined;
-  for (const t of candidates) {
-    if (last !== undefined && t.ruleId > last) break;
-    const e = inForce(t, time);
-    const rule = e?.rule;
-    if (rule === undefined || (e!.trace !== undefined && onTrace === undefined) || ruleGate(rule, run) !== undefined)
-      continue;
+  const hot = index?.hot;
+  for (let k = 0; k < count; k++) {
+    const i = at === undefined ? k : at[k]!;
+    if (last !== undefined && rules[i]!.ruleId > last) break;
+    let filter: SlotFilter;
+    let spec: WindowSpec;
+    let trace: TraceFilters | undefined;
+    if (hot !== undefined && time >= hot.from[i]!) {
+      // The newest version is in force and the gate cannot refuse it (`PlainVersions`).
+      filter = hot.filter[i]!;
+      spec = hot.spec[i]!;
+    } else {
+      const e = inForce(rules[i]!, time);
+      const rule = e?.rule;
+      if (rule === undefined || (e!.trace !== undefined && onTrace === undefined) || ruleGate(rule, run) !== undefined)
+        continue;
+      filter = e!.filter!;
+      spec = e!.spec!;
+      trace = e!.trace;
+    }
     pass ??= {
       book,
       facts: factsOf(run, book.factsReadByTenant.get(run.tenant_id) ?? READS_ALL_FACTS),
@@ -347,12 +432,11 @@ export function matchRun(
       spent: 0,
       error: "",
     };
-    const verdict = verdictOf(pass, e!.filter!);
+    const verdict = verdictOf(pass, filter);
     let error = verdict === "error" ? pass.error : undefined;
-    const trace = e!.trace;
     if (trace === undefined) {
-      if (verdict === true) (out ??= []).push(e!.spec!);
-      else if (error !== undefined) onError?.(e!.spec!, error);
+      if (verdict === true) (out ??= []).push(spec);
+      else if (error !== undefined) onError?.(spec, error);
       continue;
     }
     let tree: FilterVerdict = false;
@@ -366,7 +450,7 @@ export function matchRun(
       passes = trace.traceFilter === undefined ? true : verdictOf(pass, trace.traceFilter);
       if (passes === "error") error ??= pass.error;
     }
-    if (error !== undefined) onError?.(e!.spec!, error);
+    if (error !== undefined) onError?.(spec, error);
     if (verdict === true || tree === true || root)
       onTrace!({
         spec: trace.spec,
@@ -392,6 +476,7 @@ function runBudgetMessage(runSteps: number): string {
  */
 export function dropVersionsBefore(book: RuleBook, time: number): number {
   let dropped = 0;
+  const reindexed = new Set<string>();
   for (const t of book.rules.values()) {
     let inForceAt = -1;
     for (let i = t.entries.length - 1; i >= 0; i--) {
@@ -404,7 +489,11 @@ export function dropVersionsBefore(book: RuleBook, time: number): number {
     const tenants = new Set(t.entries.flatMap((e) => (e.rule === undefined ? [] : [e.rule.tenant_id])));
     t.entries.splice(0, inForceAt);
     dropped += inForceAt;
-    for (const tenant of tenants) reindex(book, tenant, t);
+    for (const tenant of tenants) {
+      reindex(book, tenant, t);
+      reindexed.add(tenant);
+    }
   }
+  for (const tenant of reindexed) rebuildIndex(book, tenant);
   return dropped;
 }

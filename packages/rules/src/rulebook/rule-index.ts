@@ -5,31 +5,42 @@ import { MAX_INDEXED_TAGS, type IndexField, type IndexKey } from "./index-keys.j
 /**
  * One tenant's rules by index key (index-keys.ts says what a key promises): the lists a run probes
  * are its field values', and together they hold every rule whose version in force could match it.
- * Every list is in rule id order, the order a run's step budget is spent in.
+ *
+ * The lists hold positions in `rules`, the tenant's indexed rules in rule id order, each list
+ * ascending: a run's candidates are put in id order (the order its step budget is spent in) by
+ * comparing small integers, never rule ids. With thousands of tenants a run's rules are seldom in the
+ * CPU's caches, and comparing ids read two strings per comparison from memory. The lists are rebuilt
+ * whole from `keysOf` after each change to the tenant's rules (`rebuildTenantIndex`): rules change a
+ * batch at a time, runs are judged millions of times.
  */
 
-/** What the index holds: a rule's timeline, marked by the last lookup that collected it. */
+/** What the index holds: a rule's timeline. */
 export interface Indexed {
   readonly ruleId: string;
-  lookupMark: number;
 }
 
-interface FieldLists<T> {
-  readonly byValue: Map<string, T[]>;
-  readonly present: T[];
-  readonly all: T[];
+interface FieldLists {
+  readonly byValue: Map<string, number[]>;
+  readonly present: number[];
+  readonly all: number[];
 }
 
-export interface TenantIndex<T extends Indexed> {
-  readonly broad: T[];
-  readonly root: T[];
-  readonly fields: Map<IndexField, FieldLists<T>>;
-  /** The keys each rule is listed under, to take it out when they change. */
+export interface TenantIndex<T extends Indexed, H = unknown> {
+  /** The tenant's rules that have keys, in rule id order; the lists are positions in it. */
+  rules: readonly T[];
+  /** What the rule book keeps per position beside `rules` (rebuilt with them; never read here). */
+  hot: H | undefined;
+  /** False while `keysOf` changed since the lists were last rebuilt. */
+  built: boolean;
+  broad: readonly number[];
+  root: readonly number[];
+  fields: Map<IndexField, FieldLists>;
+  /** The keys each rule is listed under: what the lists are rebuilt from. */
   readonly keysOf: Map<T, readonly IndexKey[]>;
 }
 
-export function createTenantIndex<T extends Indexed>(): TenantIndex<T> {
-  return { broad: [], root: [], fields: new Map(), keysOf: new Map() };
+export function createTenantIndex<T extends Indexed, H>(): TenantIndex<T, H> {
+  return { rules: [], hot: undefined, built: true, broad: [], root: [], fields: new Map(), keysOf: new Map() };
 }
 
 const keyText = (k: IndexKey): string =>
@@ -46,62 +57,53 @@ export function uniqueKeys(keys: Iterable<IndexKey>): IndexKey[] {
   return [...seen.values()];
 }
 
-function fieldLists<T extends Indexed>(index: TenantIndex<T>, field: IndexField): FieldLists<T> {
-  let lists = index.fields.get(field);
-  if (lists === undefined) {
-    lists = { byValue: new Map(), present: [], all: [] };
-    index.fields.set(field, lists);
-  }
-  return lists;
-}
-
-/** The list a key names; `create` false: undefined when it does not exist yet. */
-function listOf<T extends Indexed>(index: TenantIndex<T>, k: IndexKey, create: boolean): T[] | undefined {
-  if (k.kind === "broad") return index.broad;
-  if (k.kind === "root") return index.root;
-  const lists = create ? fieldLists(index, k.field) : index.fields.get(k.field);
-  if (lists === undefined) return undefined;
-  if (k.kind === "present") return lists.present;
-  if (k.kind === "all") return lists.all;
-  let list = lists.byValue.get(k.value);
-  if (list === undefined && create) {
-    list = [];
-    lists.byValue.set(k.value, list);
-  }
-  return list;
-}
-
-function insertSorted<T extends Indexed>(list: T[], t: T): void {
-  let at = list.length;
-  while (at > 0 && list[at - 1]!.ruleId > t.ruleId) at -= 1;
-  if (list[at - 1] !== t) list.splice(at, 0, t);
-}
-
-/** Lists `t` under exactly `keys`, each key once (taking it out of the lists it no longer belongs to). */
-export function setRuleKeys<T extends Indexed>(index: TenantIndex<T>, t: T, keys: readonly IndexKey[]): void {
-  const before = index.keysOf.get(t);
-  if (before === undefined) {
-    // A rule new to the tenant: nothing to take out (`keys` holds each key once).
-    for (const k of keys) insertSorted(listOf(index, k, true)!, t);
-    if (keys.length > 0) index.keysOf.set(t, keys);
-    return;
-  }
-  const after = new Set(keys.map(keyText));
-  for (const k of before) {
-    if (after.has(keyText(k))) continue;
-    const list = listOf(index, k, false);
-    const at = list?.indexOf(t) ?? -1;
-    if (at >= 0) list!.splice(at, 1);
-    if (k.kind === "value" && list?.length === 0) index.fields.get(k.field)?.byValue.delete(k.value);
-  }
-  const had = new Set(before.map(keyText));
-  for (const k of keys) if (!had.has(keyText(k))) insertSorted(listOf(index, k, true)!, t);
+/**
+ * Records that `t` is listed under exactly `keys` (each once; none: not listed). The lists change
+ * only at the next `rebuildTenantIndex`.
+ */
+export function setRuleKeys<T extends Indexed, H>(index: TenantIndex<T, H>, t: T, keys: readonly IndexKey[]): void {
   if (keys.length === 0) index.keysOf.delete(t);
   else index.keysOf.set(t, keys);
 }
 
+/**
+ * Rebuilds the lists from `keysOf`: the rules in id order, and each key's positions ascending.
+ * `ordered`: the tenant's rules in id order, every rule of `keysOf` among them.
+ */
+export function rebuildTenantIndex<T extends Indexed, H>(index: TenantIndex<T, H>, ordered: readonly T[]): void {
+  const rules = ordered.filter((t) => index.keysOf.has(t));
+  const broad: number[] = [];
+  const root: number[] = [];
+  const fields = new Map<IndexField, FieldLists>();
+  for (const [at, t] of rules.entries()) {
+    for (const k of index.keysOf.get(t)!) {
+      if (k.kind === "broad") broad.push(at);
+      else if (k.kind === "root") root.push(at);
+      else {
+        let lists = fields.get(k.field);
+        if (lists === undefined) {
+          lists = { byValue: new Map(), present: [], all: [] };
+          fields.set(k.field, lists);
+        }
+        if (k.kind === "present") lists.present.push(at);
+        else if (k.kind === "all") lists.all.push(at);
+        else {
+          const list = lists.byValue.get(k.value);
+          if (list === undefined) lists.byValue.set(k.value, [at]);
+          else list.push(at);
+        }
+      }
+    }
+  }
+  index.rules = rules;
+  index.built = true;
+  index.broad = broad;
+  index.root = root;
+  index.fields = fields;
+}
+
 /** A field value the index can key on: a string, or present without being one (number, boolean). */
-function probeValue<T extends Indexed>(lists: FieldLists<T>, value: unknown, found: T[][]): void {
+function probeValue(lists: FieldLists, value: unknown, found: (readonly number[])[]): void {
   if (value === null || value === undefined) return;
   if (typeof value === "object") {
     // ["llm"] == "llm": an array or object may loosely equal any key, and may cost any number of steps.
@@ -115,7 +117,7 @@ function probeValue<T extends Indexed>(lists: FieldLists<T>, value: unknown, fou
   }
 }
 
-function probeTags<T extends Indexed>(lists: FieldLists<T>, tags: unknown, found: T[][]): void {
+function probeTags(lists: FieldLists, tags: unknown, found: (readonly number[])[]): void {
   if (tags === null || tags === undefined || typeof tags === "number" || typeof tags === "boolean") return;
   if (!Array.isArray(tags) || tags.length > MAX_INDEXED_TAGS) {
     // A string is searched as text by `in`; a long array may cost more than the budget.
@@ -133,17 +135,13 @@ const isPlainObject = (value: unknown): value is Readonly<Record<string, unknown
   typeof value === "object" && value !== null && !Array.isArray(value);
 
 /**
- * The rules of the tenant a run may match, in rule id order, each once: those listed under a key its
- * fields probe, the broad ones, and for a trace's root the root list. The array may be one of the
- * index's own lists: read it, never change it. `marks` is shared by every tenant's index of one book
- * (a rule listed for two tenants keeps one mark).
+ * The rules of the tenant a run may match, as ascending positions in `index.rules` (rule id order),
+ * each once: those listed under a key its fields probe, the broad ones, and for a trace's root the
+ * root list. The array may be one of the index's own lists: read it, never change it.
  */
-export function indexedCandidates<T extends Indexed>(
-  index: TenantIndex<T>,
-  run: Run,
-  marks: { last: number },
-): readonly T[] {
-  const found: T[][] = [];
+export function indexedCandidates<T extends Indexed, H>(index: TenantIndex<T, H>, run: Run): readonly number[] {
+  // Fresh arrays: young garbage costs less than resetting a kept array's length.
+  const found: (readonly number[])[] = [];
   if (index.broad.length > 0) found.push(index.broad);
   if (index.root.length > 0 && isTraceRoot(run)) found.push(index.root);
   if (index.fields.size > 0) {
@@ -158,16 +156,30 @@ export function indexedCandidates<T extends Indexed>(
       else if (lists.all.length > 0) found.push(lists.all);
     }
   }
-  if (found.length === 0) return [];
+  if (found.length === 0) return NONE;
   if (found.length === 1) return found[0]!;
-  const mark = ++marks.last;
-  const out: T[] = [];
-  for (const list of found) {
-    for (const t of list) {
-      if (t.lookupMark === mark) continue;
-      t.lookupMark = mark;
-      out.push(t);
+  return mergePositions(found);
+}
+
+const NONE: readonly number[] = Object.freeze([]);
+
+/** The union of ascending lists, ascending, each position once. */
+function mergePositions(lists: readonly (readonly number[])[]): readonly number[] {
+  const out: number[] = [];
+  for (const list of lists) for (const at of list) out.push(at);
+  if (out.length <= 32) {
+    // Insertion sort: a run's candidates are few.
+    for (let i = 1; i < out.length; i++) {
+      const v = out[i]!;
+      let j = i - 1;
+      while (j >= 0 && out[j]! > v) {
+        out[j + 1] = out[j]!;
+        j--;
+      }
+      out[j + 1] = v;
     }
-  }
-  return out.sort((a, b) => (a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0));
+  } else out.sort((a, b) => a - b);
+  let n = 0;
+  for (let i = 0; i < out.length; i++) if (i === 0 || out[i] !== out[n - 1]) out[n++] = out[i]!;
+  return n === out.length ? out : out.slice(0, n);
 }
