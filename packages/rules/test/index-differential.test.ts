@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Run, RuleVersion } from "@runhooks/contracts";
 import {
   applyRuleVersion,
+  applyRuleVersions,
   createRuleBook,
   dropVersionsBefore,
   matchRun,
@@ -264,6 +265,53 @@ describe("the rule index against every rule tested", () => {
     // The index does skip rules (a test that compared two unindexed books would pass too).
     expect(skipped).toBeGreaterThan(compared);
   });
+});
+
+describe("the rule index between changes", () => {
+  it.each([1, 2, 3, 4, 5, 6, 7, 8])(
+    "gives the same verdicts when runs are judged between versions, moves, deletions and drops (seed %i)",
+    (seed) => {
+      // A tenant's index is built at its first run after a change: runs judged between changes catch
+      // a change that fails to mark a tenant's index (a rule moved away, deleted, versions dropped).
+      const g = new Gen(mulberry32(0xabc + seed));
+      let compared = 0;
+      let fromTable = 0;
+      for (let b = 0; b < 30; b++) {
+        const [indexed, plain] = books({});
+        const versions = new Map<number, number>();
+        let now = 0;
+        let floor = 0;
+        const message = (time: number) => {
+          const id = g.int(25);
+          const version = (versions.get(id) ?? 0) + 1;
+          versions.set(id, version);
+          const rule = g.chance(0.1) ? null : g.rule(id, version);
+          return { ruleId: `00000000-0000-4000-8000-${String(id).padStart(12, "0")}`, rule, effectiveFrom: time };
+        };
+        for (let step = 0; step < 120; step++) {
+          const k = g.int(10);
+          if (k < 3) {
+            now += g.int(3) * 10;
+            const batch = Array.from({ length: 1 + g.int(5) }, () => message(now));
+            for (const book of [indexed, plain]) applyRuleVersions(book, batch);
+          } else if (k === 3) {
+            floor += g.int(Math.max(1, now - floor + 1));
+            expect(dropVersionsBefore(indexed, floor)).toBe(dropVersionsBefore(plain, floor));
+          } else {
+            const run = g.run(step);
+            const time = floor + g.int(now - floor + 30);
+            expect(judge(indexed, run, time), `book ${b}, step ${step}`).toEqual(judge(plain, run, time));
+            compared++;
+            const plainVersions = indexed.indexByTenant!.get(run.tenant_id)?.hot;
+            fromTable += plainVersions?.from.filter((from) => from <= time).length ?? 0;
+          }
+        }
+      }
+      expect(compared).toBeGreaterThan(1000);
+      // Runs were judged from the tenants' tables of plain versions, not only on the general path.
+      expect(fromTable).toBeGreaterThan(100);
+    },
+  );
 });
 
 const TENANT = "t-a";
