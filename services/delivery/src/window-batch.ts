@@ -67,8 +67,11 @@ export function classifyMessage(message: BatchMessage): BatchMessageKind {
 export interface DecodedBatch {
   /** Parts and watermarks, in offset order (a bundle's parts in its order). */
   readonly inputs: (PartInput | WatermarkInput)[];
-  /** The trace context each part carried, by part id. */
-  readonly traceparents: Map<string, string>;
+  /**
+   * The trace context each part carried, by its input: a part and its re-emitted copy share a part id
+   * but not their message's trace context.
+   */
+  readonly traceparents: Map<PartInput, string>;
   /**
    * A bundle's part as the WindowPart message a dead letter keeps of it (a single part's message is
    * kept as it is).
@@ -83,7 +86,7 @@ export interface DecodedBatch {
 /** The batch's messages from offset `from` on (those before it were folded already). */
 export function decodeBatch(messages: readonly BatchMessage[], from: number): DecodedBatch {
   const inputs: (PartInput | WatermarkInput)[] = [];
-  const traceparents = new Map<string, string>();
+  const traceparents = new Map<PartInput, string>();
   const bundled = new Map<PartInput, BundledPart>();
   const invalid: { offset: string; error: string }[] = [];
   let parts = 0;
@@ -105,7 +108,7 @@ export function decodeBatch(messages: readonly BatchMessage[], from: number): De
         for (const p of m.parts) {
           parts++;
           inputs.push(p.input);
-          if (p.traceparent !== undefined) traceparents.set(p.input.partId, p.traceparent);
+          if (p.traceparent !== undefined) traceparents.set(p.input, p.traceparent);
           if (m.bundled) bundled.set(p.input, p.of);
         }
     }

@@ -124,9 +124,10 @@ describe("what a message of the windows topic is", () => {
       ["part", 6],
     ]);
     expect([batch.parts, batch.watermarks]).toEqual([4, 1]);
-    // By part id: the first part of the bundle is HEAD's part, whose trace context is the bundle entry's.
+    // By input: the part at 1 carried its header's, the bundle's first part its entry's.
     expect([...batch.traceparents]).toEqual([
-      [HEAD.part_id, "00-1af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"],
+      [batch.inputs[0], TRACEPARENT],
+      [batch.inputs[3], "00-1af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"],
     ]);
     expect([...batch.bundled.keys()]).toEqual([batch.inputs[3], batch.inputs[4]]);
     expect(batch.invalid).toEqual([{ offset: "3", error: expect.stringMatching(/^invalid JSON/) as unknown }]);
