@@ -96,3 +96,44 @@ describe("forged windows", () => {
     });
   }, 60_000);
 });
+
+/**
+ * The largest invalid message delivery can read — a bundle of ~900 KiB — is dead-lettered (its base64
+ * larger than the broker's default record batch), and the windows partition goes on past it.
+ */
+describe("an invalid bundle of ~900 KiB", () => {
+  let h: DeliveryHarness | undefined;
+  let receiver: Receiver | undefined;
+  afterAll(async () => {
+    await h?.close();
+    await receiver?.close();
+  });
+
+  it("is dead-lettered whole and the partition goes on", async () => {
+    h = await createDeliveryHarness("big-invalid");
+    receiver = await startReceiver(reply(200));
+    const rule = await h.createRule([{ url: `${receiver.url}/hook` }]);
+    const service = await h.start();
+    const range = h.nextRange();
+    const runs = Array.from({ length: 1400 }, () => ({ ...makeRun(h!.tenantId), pad: "p".repeat(100) }));
+    const part = windowPart({ ruleId: rule.ruleId, version: rule.version, tenantId: h.tenantId, ...range, runs });
+    // schema_version 2: the whole bundle is invalid.
+    const big = JSON.stringify({ ...(JSON.parse(windowPartBundle([part])) as object), schema_version: 2 });
+    expect(big.length).toBeGreaterThan(850 * 1024);
+    expect(big.length).toBeLessThan(1_000_000);
+    await h.publishRaw([{ key: rule.ruleId, value: big, headers: { "runhooks-kind": "parts" } }]);
+    const [genuine] = await h.publishWindows(rule, 1);
+
+    await eventually("the genuine window after it delivered", async () =>
+      (await h!.deliveries()).some((d) => d.status === "succeeded"),
+    );
+    const body = JSON.parse(receiver.received[0]!.body.toString()) as { runs: { id: string }[] };
+    expect(body.runs.map((r) => r.id)).toEqual(genuine!.runs.map((r) => r.id));
+    const [read] = await readTopic(h.kafka, h.topics.windowsDlq, 1);
+    const letter = WindowDeadLetter.parse(JSON.parse(read!.message.value!.toString()));
+    expect(letter.reason).toBe("invalid");
+    expect(Buffer.from(letter.original, "base64").toString()).toBe(big);
+    expect(read!.message.value!.length).toBeGreaterThan(1_048_588);
+    expect(service.counters.windowsDeadLettered).toEqual({ invalid: 1 });
+  }, 60_000);
+});

@@ -65,6 +65,12 @@ export function screenInputs(
   return { inputs: kept, refused };
 }
 
+/**
+ * At most this many characters of a refusal's error are kept: an invalid message's issues are listed
+ * whole, and a dead letter must stay within `runhooks.windows.dlq`'s `max.message.bytes` (topics.ts).
+ */
+export const DEAD_LETTER_ERROR_CHARS = 4096;
+
 /** The dead letter of a refused message, its original bytes kept. */
 export function deadLetter(
   refused: Refused,
@@ -75,7 +81,10 @@ export function deadLetter(
   return {
     schema_version: SCHEMA_VERSION,
     reason: refused.reason,
-    error: refused.error,
+    error:
+      refused.error.length > DEAD_LETTER_ERROR_CHARS
+        ? `${refused.error.slice(0, DEAD_LETTER_ERROR_CHARS)}…`
+        : refused.error,
     tenant_id: refused.claim?.tenantId ?? null,
     rule_id: refused.claim?.ruleId ?? null,
     rule_version: refused.claim?.ruleVersion ?? null,
@@ -85,4 +94,33 @@ export function deadLetter(
     offset: refused.offset,
     dead_lettered_at: now.toISOString(),
   };
+}
+
+/**
+ * Bytes of dead letters (their values, uncompressed) one send holds at most: kafkajs writes a send's
+ * messages for one partition as one record batch, which the broker refuses over the topic's
+ * `max.message.bytes`. A dead letter bigger than this goes alone (the topic takes the largest).
+ */
+export const DEAD_LETTER_SEND_BYTES = 900 * 1024;
+
+/** Dead letters split into sends of at most `budget` bytes of values, in order. */
+export function deadLetterSends<M extends { readonly value: string | Buffer | null }>(
+  messages: readonly M[],
+  budget = DEAD_LETTER_SEND_BYTES,
+): M[][] {
+  const sends: M[][] = [];
+  let current: M[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const size = m.value === null ? 0 : Buffer.byteLength(m.value);
+    if (current.length > 0 && bytes + size > budget) {
+      sends.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(m);
+    bytes += size;
+  }
+  if (current.length > 0) sends.push(current);
+  return sends;
 }
