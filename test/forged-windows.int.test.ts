@@ -44,8 +44,14 @@ describe("forged windows", () => {
     const mismatch = forged(attacker, victim.ruleId, victim.version);
     const noVersion = forged(h.tenantId, victim.ruleId, victim.version + 41);
     const noRule = { ...forged(h.tenantId, randomUUID(), 1) };
+    // And an entry the contract refuses (a version 0, as contract skew would write): refused alone.
+    const skewed = { ...forged(h.tenantId, victim.ruleId, victim.version), rule_version: 0 };
+    const bundle = JSON.parse(windowPartBundle([mismatch, noVersion, { ...skewed, rule_version: 1 }])) as {
+      parts: { rule_version: number }[];
+    };
+    bundle.parts[2]!.rule_version = 0;
     await h.publishRaw([
-      { key: victim.ruleId, value: windowPartBundle([mismatch, noVersion]), headers: { "runhooks-kind": "parts" } },
+      { key: victim.ruleId, value: JSON.stringify(bundle), headers: { "runhooks-kind": "parts" } },
       { key: victim.ruleId, value: JSON.stringify(noRule), headers: { "runhooks-kind": "part" } },
       { key: victim.ruleId, value: "{forged", headers: { "runhooks-kind": "part" } },
     ]);
@@ -61,15 +67,20 @@ describe("forged windows", () => {
     const body = JSON.parse(receiver.received[0]!.body.toString()) as { runs: { id: string }[] };
     expect(body.runs.map((r) => r.id)).toEqual(genuine!.runs.map((r) => r.id));
     const sent = receiver.received.map((r) => r.body.toString()).join("\n");
-    for (const part of [mismatch, noVersion, noRule]) expect(sent).not.toContain(part.runs[0]!.id);
+    for (const part of [mismatch, noVersion, noRule, skewed]) expect(sent).not.toContain(part.runs[0]!.id);
     expect(await h.deliveries()).toHaveLength(1);
 
     // Each forged message is on the dead-letter topic with its reason, what it claimed and its bytes.
-    const read = await readTopic(h.kafka, h.topics.windowsDlq, 4);
+    const read = await readTopic(h.kafka, h.topics.windowsDlq, 5);
     // A bundle's part alone, under its rule id as a single part would be.
     expect(read.map((m) => m.message.key?.toString())).toEqual(read.map(() => victim.ruleId));
     const letters = read.map((m) => WindowDeadLetter.parse(JSON.parse(m.message.value!.toString())));
-    const byReason = new Map(letters.map((l) => [l.reason, l]));
+    const original = (l: WindowDeadLetter) => Buffer.from(l.original, "base64").toString();
+    // The skewed entry, alone, as the part it stands for, at the bundle's offset.
+    const skewedLetter = letters.find((l) => l.reason === "invalid" && original(l) !== "{forged")!;
+    expect(JSON.parse(original(skewedLetter))).toEqual(skewed);
+    expect(skewedLetter.error).toMatch(/^bundle: parts\.2\.rule_version/);
+    const byReason = new Map(letters.filter((l) => l !== skewedLetter).map((l) => [l.reason, l]));
     expect([...byReason.keys()].sort()).toEqual(["invalid", "tenant_mismatch", "unknown_rule", "unknown_rule_version"]);
     expect(byReason.get("tenant_mismatch")).toMatchObject({
       tenant_id: attacker,
@@ -84,6 +95,7 @@ describe("forged windows", () => {
       noVersion,
     );
     expect(byReason.get("unknown_rule_version")!.offset).toBe(byReason.get("tenant_mismatch")!.offset);
+    expect(skewedLetter.offset).toBe(byReason.get("tenant_mismatch")!.offset);
     expect(byReason.get("unknown_rule_version")).toMatchObject({ rule_version: victim.version + 41 });
     expect(byReason.get("unknown_rule")).toMatchObject({ rule_id: noRule.rule_id });
     expect(byReason.get("invalid")).toMatchObject({ rule_id: null, tenant_id: null });
@@ -92,7 +104,7 @@ describe("forged windows", () => {
       tenant_mismatch: 1,
       unknown_rule_version: 1,
       unknown_rule: 1,
-      invalid: 1,
+      invalid: 2,
     });
   }, 60_000);
 });

@@ -1,6 +1,6 @@
 import { SCHEMA_VERSION, type WindowDeadLetter, type WindowDeadLetterReason } from "@runhooks/contracts";
 import type { RuleOwner } from "@runhooks/db";
-import { bundledPartValue, type PartInput, type WatermarkInput } from "./window-batch.js";
+import { bundledPartValue, type InvalidMessage, type PartInput, type WatermarkInput } from "./window-batch.js";
 import type { BundledPart } from "./part-message.js";
 import { judgePart, type PartClaim } from "./window-trust.js";
 
@@ -12,15 +12,16 @@ import { judgePart, type PartClaim } from "./window-trust.js";
 
 /**
  * A message refused — or a part of a bundle, alone — its offset, why, and what it claimed when it could
- * be read. `part`: a bundle's part refused, kept as the WindowPart message it stands for (its key the
- * part's rule id, as a single part's); undefined: the message is kept as it is.
+ * be read. `part`: a bundle's part refused, kept as the WindowPart message it stands for (or what can
+ * be rebuilt of an invalid entry), keyed by the part's rule id as a single part is (the message's key
+ * when unreadable); undefined: the message is kept as it is.
  */
 export interface Refused {
   readonly offset: string;
   readonly reason: WindowDeadLetterReason;
   readonly error: string;
   readonly claim: PartClaim | undefined;
-  readonly part?: { readonly key: string; readonly value: Buffer } | undefined;
+  readonly part?: { readonly key: string | undefined; readonly value: Buffer } | undefined;
 }
 
 export interface Screened {
@@ -35,7 +36,7 @@ export interface Screened {
  */
 export function screenInputs(
   inputs: readonly (PartInput | WatermarkInput)[],
-  invalid: readonly { readonly offset: string; readonly error: string }[],
+  invalid: readonly InvalidMessage[],
   owners: ReadonlyMap<string, RuleOwner>,
   bundled: ReadonlyMap<PartInput, BundledPart> = new Map(),
 ): Screened {
