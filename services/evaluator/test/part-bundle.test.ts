@@ -239,4 +239,26 @@ describe("a cut's parts as windows-topic messages", () => {
     // Sliced: each run the fold's own bytes, once per bundle.
     expect(valueSlices(messages[1]!.value)!.shared.filter((s) => s.byteLength > 2)).toEqual(r.map((x) => x.json));
   });
+
+  it("with bundles off (RUNHOOKS_WINDOWS_BUNDLES=false), sends every part alone, keyed by its rule, in order", () => {
+    createKafka({ brokers: ["127.0.0.1:1"], clientId: "bundles" });
+    const r = [run(1), run(2)];
+    const pending: PendingPart[] = [
+      { part: part(0, 0, r), traceparent: TRACE, windowsPartition: 1 },
+      { part: part(1, 0, r), traceparent: undefined, windowsPartition: 0 },
+      { part: part(2, 5000, r), traceparent: undefined, windowsPartition: undefined },
+    ];
+    const messages = windowMessages(pending, false);
+    expect(messages.map((m) => [m.key, m.headers?.["runhooks-kind"], m.headers?.traceparent])).toEqual([
+      [RULES[0], "part", TRACE],
+      [RULES[1], "part", undefined],
+      [RULES[2], "part", undefined],
+    ]);
+    const decoded = messages.map((m) =>
+      decodeWindowsMessage({ value: joinSliced(m.value as Buffer), headers: m.headers }),
+    );
+    expect(decoded.map((d) => (d.kind === "parts" ? [d.bundled, d.parts[0]!.part.partId] : d.kind))).toEqual(
+      pending.map((p) => [false, p.part.partId]),
+    );
+  });
 });
