@@ -44,8 +44,14 @@ describe("forged windows", () => {
     const mismatch = forged(attacker, victim.ruleId, victim.version);
     const noVersion = forged(h.tenantId, victim.ruleId, victim.version + 41);
     const noRule = { ...forged(h.tenantId, randomUUID(), 1) };
+    // And an entry the contract refuses (a version 0, as contract skew would write): refused alone.
+    const skewed = { ...forged(h.tenantId, victim.ruleId, victim.version), rule_version: 0 };
+    const bundle = JSON.parse(windowPartBundle([mismatch, noVersion, { ...skewed, rule_version: 1 }])) as {
+      parts: { rule_version: number }[];
+    };
+    bundle.parts[2]!.rule_version = 0;
     await h.publishRaw([
-      { key: victim.ruleId, value: windowPartBundle([mismatch, noVersion]), headers: { "runhooks-kind": "parts" } },
+      { key: victim.ruleId, value: JSON.stringify(bundle), headers: { "runhooks-kind": "parts" } },
       { key: victim.ruleId, value: JSON.stringify(noRule), headers: { "runhooks-kind": "part" } },
       { key: victim.ruleId, value: "{forged", headers: { "runhooks-kind": "part" } },
     ]);
@@ -61,15 +67,20 @@ describe("forged windows", () => {
     const body = JSON.parse(receiver.received[0]!.body.toString()) as { runs: { id: string }[] };
     expect(body.runs.map((r) => r.id)).toEqual(genuine!.runs.map((r) => r.id));
     const sent = receiver.received.map((r) => r.body.toString()).join("\n");
-    for (const part of [mismatch, noVersion, noRule]) expect(sent).not.toContain(part.runs[0]!.id);
+    for (const part of [mismatch, noVersion, noRule, skewed]) expect(sent).not.toContain(part.runs[0]!.id);
     expect(await h.deliveries()).toHaveLength(1);
 
     // Each forged message is on the dead-letter topic with its reason, what it claimed and its bytes.
-    const read = await readTopic(h.kafka, h.topics.windowsDlq, 4);
+    const read = await readTopic(h.kafka, h.topics.windowsDlq, 5);
     // A bundle's part alone, under its rule id as a single part would be.
     expect(read.map((m) => m.message.key?.toString())).toEqual(read.map(() => victim.ruleId));
     const letters = read.map((m) => WindowDeadLetter.parse(JSON.parse(m.message.value!.toString())));
-    const byReason = new Map(letters.map((l) => [l.reason, l]));
+    const original = (l: WindowDeadLetter) => Buffer.from(l.original, "base64").toString();
+    // The skewed entry, alone, as the part it stands for, at the bundle's offset.
+    const skewedLetter = letters.find((l) => l.reason === "invalid" && original(l) !== "{forged")!;
+    expect(JSON.parse(original(skewedLetter))).toEqual(skewed);
+    expect(skewedLetter.error).toMatch(/^bundle: parts\.2\.rule_version/);
+    const byReason = new Map(letters.filter((l) => l !== skewedLetter).map((l) => [l.reason, l]));
     expect([...byReason.keys()].sort()).toEqual(["invalid", "tenant_mismatch", "unknown_rule", "unknown_rule_version"]);
     expect(byReason.get("tenant_mismatch")).toMatchObject({
       tenant_id: attacker,
@@ -84,6 +95,7 @@ describe("forged windows", () => {
       noVersion,
     );
     expect(byReason.get("unknown_rule_version")!.offset).toBe(byReason.get("tenant_mismatch")!.offset);
+    expect(skewedLetter.offset).toBe(byReason.get("tenant_mismatch")!.offset);
     expect(byReason.get("unknown_rule_version")).toMatchObject({ rule_version: victim.version + 41 });
     expect(byReason.get("unknown_rule")).toMatchObject({ rule_id: noRule.rule_id });
     expect(byReason.get("invalid")).toMatchObject({ rule_id: null, tenant_id: null });
@@ -92,7 +104,48 @@ describe("forged windows", () => {
       tenant_mismatch: 1,
       unknown_rule_version: 1,
       unknown_rule: 1,
-      invalid: 1,
+      invalid: 2,
     });
+  }, 60_000);
+});
+
+/**
+ * The largest invalid message delivery can read — a bundle of ~900 KiB — is dead-lettered (its base64
+ * larger than the broker's default record batch), and the windows partition goes on past it.
+ */
+describe("an invalid bundle of ~900 KiB", () => {
+  let h: DeliveryHarness | undefined;
+  let receiver: Receiver | undefined;
+  afterAll(async () => {
+    await h?.close();
+    await receiver?.close();
+  });
+
+  it("is dead-lettered whole and the partition goes on", async () => {
+    h = await createDeliveryHarness("big-invalid");
+    receiver = await startReceiver(reply(200));
+    const rule = await h.createRule([{ url: `${receiver.url}/hook` }]);
+    const service = await h.start();
+    const range = h.nextRange();
+    const runs = Array.from({ length: 1400 }, () => ({ ...makeRun(h!.tenantId), pad: "p".repeat(100) }));
+    const part = windowPart({ ruleId: rule.ruleId, version: rule.version, tenantId: h.tenantId, ...range, runs });
+    // schema_version 2: the whole bundle is invalid.
+    const big = JSON.stringify({ ...(JSON.parse(windowPartBundle([part])) as object), schema_version: 2 });
+    expect(big.length).toBeGreaterThan(850 * 1024);
+    expect(big.length).toBeLessThan(1_000_000);
+    await h.publishRaw([{ key: rule.ruleId, value: big, headers: { "runhooks-kind": "parts" } }]);
+    const [genuine] = await h.publishWindows(rule, 1);
+
+    await eventually("the genuine window after it delivered", async () =>
+      (await h!.deliveries()).some((d) => d.status === "succeeded"),
+    );
+    const body = JSON.parse(receiver.received[0]!.body.toString()) as { runs: { id: string }[] };
+    expect(body.runs.map((r) => r.id)).toEqual(genuine!.runs.map((r) => r.id));
+    const [read] = await readTopic(h.kafka, h.topics.windowsDlq, 1);
+    const letter = WindowDeadLetter.parse(JSON.parse(read!.message.value!.toString()));
+    expect(letter.reason).toBe("invalid");
+    expect(Buffer.from(letter.original, "base64").toString()).toBe(big);
+    expect(read!.message.value!.length).toBeGreaterThan(1_048_588);
+    expect(service.counters.windowsDeadLettered).toEqual({ invalid: 1 });
   }, 60_000);
 });

@@ -6,6 +6,7 @@ export type { KafkaBroker, KafkaBrokerOptions } from "./kafka-broker.js";
 export { startPostgres, stopPostgres, postgresStatus } from "./postgres.js";
 export { startStack, prepareStack, prepareTopics, describeStack } from "./stack.js";
 export { planPartitions } from "./topic-partitions.js";
+export { planSettings } from "./topic-settings.js";
 export type { PartitionPlan } from "./topic-partitions.js";
 export type { Stack, Origin, PrepareReport } from "./stack.js";
 export { defaultStateDir, repoRoot } from "./paths.js";

@@ -10,6 +10,7 @@ import {
   topicSpecs,
   waitForTopics,
   type KafkaSecurity,
+  setTopicSettings,
 } from "@runhooks/kafka";
 import type { InfraEnv } from "./env.js";
 import { InfraError } from "./errors.js";
@@ -18,6 +19,7 @@ import { kafkaStatus, startKafka, stopKafka } from "./kafka-broker.js";
 import { defaultStateDir } from "./paths.js";
 import { postgresStatus, startPostgres, stopPostgres } from "./postgres.js";
 import { planPartitions } from "./topic-partitions.js";
+import { planSettings } from "./topic-settings.js";
 
 export type Origin = "started" | "reused" | "external";
 
@@ -147,11 +149,16 @@ export async function prepareTopics(
       plan.raise.map((r) => r.topic),
     );
   }
+  const settings = planSettings(plan.warnings);
+  await setTopicSettings(admin, settings.apply);
   return {
     topicsCreated: topics.created,
     topicsVerified: topics.verified,
-    topicsRaised: plan.raise.map((r) => `${r.topic}: ${r.from} → ${r.to} partitions`),
-    topicProblems: plan.warnings.map(describeMismatch),
+    topicsRaised: [
+      ...plan.raise.map((r) => `${r.topic}: ${r.from} → ${r.to} partitions`),
+      ...settings.apply.map((m) => `${m.topic}: ${m.setting} ${m.actual} → ${m.expected}`),
+    ],
+    topicProblems: settings.warnings.map(describeMismatch),
   };
 }
 

@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InfraError, prepareTopics } from "@runhooks/infra";
-import { topicNames } from "@runhooks/kafka";
-import type { Admin } from "kafkajs";
+import { WINDOWS_DLQ_MAX_MESSAGE_BYTES, topicNames } from "@runhooks/kafka";
+import kafkajs, { type Admin } from "kafkajs";
 import { testKafka, uniquePrefix } from "../../test/support/stack.js";
+
+// kafkajs is CommonJS and its enums are not visible as ESM named exports under Node.
+const { ConfigResourceTypes } = kafkajs;
 
 describe("topic partitions on a running system", () => {
   let admin: Admin;
@@ -44,5 +47,51 @@ describe("topic partitions on a running system", () => {
     await expect(attempt).rejects.toThrow(/would be split/);
     expect(await partitionsOf(names.windows)).toBe(2);
     expect(await partitionsOf(names.runs)).toBe(2);
+  });
+
+  it("raises windows.dlq's max.message.bytes on an existing topic, keeping its other settings", async () => {
+    const prefix = uniquePrefix("dlq-size");
+    const names = topicNames(prefix);
+    // As an installation made before the setting was declared: the topic without it, an operator's retention.
+    await admin.createTopics({
+      waitForLeaders: false,
+      topics: [
+        {
+          topic: names.windowsDlq,
+          numPartitions: 2,
+          replicationFactor: -1,
+          configEntries: [
+            { name: "cleanup.policy", value: "delete" },
+            { name: "retention.ms", value: "3600000" },
+          ],
+        },
+      ],
+    });
+    const prepared = await prepareTopics(admin, env(prefix, 2, 2));
+    // The broker's default (1048588) was in force.
+    expect(prepared.topicsRaised).toEqual([
+      `${names.windowsDlq}: max.message.bytes 1048588 → ${WINDOWS_DLQ_MAX_MESSAGE_BYTES}`,
+    ]);
+    expect(prepared.topicProblems).toEqual([]);
+    const described = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [
+        {
+          type: ConfigResourceTypes.TOPIC,
+          name: names.windowsDlq,
+          configNames: ["max.message.bytes", "retention.ms", "cleanup.policy"],
+        },
+      ],
+    });
+    const config = new Map(described.resources[0]!.configEntries.map((e) => [e.configName, e.configValue]));
+    expect(Object.fromEntries(config)).toEqual({
+      "max.message.bytes": String(WINDOWS_DLQ_MAX_MESSAGE_BYTES),
+      "retention.ms": "3600000",
+      "cleanup.policy": "delete",
+    });
+    // Applied: the next start finds nothing to change.
+    const again = await prepareTopics(admin, env(prefix, 2, 2));
+    expect(again.topicsRaised).toEqual([]);
+    expect(again.topicProblems).toEqual([]);
   });
 });

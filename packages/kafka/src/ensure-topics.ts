@@ -2,7 +2,7 @@ import { isRetriable } from "@runhooks/errors";
 import kafkajs, { type Admin } from "kafkajs";
 
 // kafkajs is CommonJS and its enums are not visible as ESM named exports under Node.
-const { ConfigResourceTypes } = kafkajs;
+const { ConfigResourceTypes, ConfigSource } = kafkajs;
 import type { TopicSpec } from "./topics.js";
 
 /** A declared setting that an existing topic does not have. */
@@ -90,6 +90,35 @@ async function compareTopics(admin: Admin, specs: readonly TopicSpec[]): Promise
     }
   }
   return mismatches;
+}
+
+/**
+ * Sets each mismatched setting on its topic to the declared value. AlterConfigs replaces a topic's settings whole (kafkajs has no
+ * incremental form), so the topic's own settings are read first and written back with the new ones.
+ */
+export async function setTopicSettings(admin: Admin, settings: readonly TopicMismatch[]): Promise<void> {
+  const topics = [...new Set(settings.map((m) => m.topic))];
+  if (topics.length === 0) return;
+  const described = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name })),
+  });
+  await admin.alterConfigs({
+    validateOnly: false,
+    resources: topics.map((name) => {
+      const own = new Map(
+        (described.resources.find((r) => r.resourceName === name)?.configEntries ?? [])
+          .filter((e) => e.configSource === ConfigSource.TOPIC_CONFIG)
+          .map((e) => [e.configName, e.configValue]),
+      );
+      for (const m of settings) if (m.topic === name) own.set(m.setting, m.expected);
+      return {
+        type: ConfigResourceTypes.TOPIC,
+        name,
+        configEntries: [...own].map(([name, value]) => ({ name, value })),
+      };
+    }),
+  });
 }
 
 export function describeMismatch(m: TopicMismatch): string {

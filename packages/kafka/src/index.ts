@@ -9,9 +9,9 @@ export { SASL_MECHANISMS, describeKafkaSecurity, kafkaConnectionConfig, security
 export type { KafkaSasl, KafkaSecurity, KafkaTls, SaslMechanism } from "./security.js";
 export { KAFKA_SECURITY_ENV_KEYS, KafkaConfigError, kafkaSecurityFromEnv, kafkaSecurityOf } from "./security-env.js";
 export type { KafkaEnvIssue, KafkaSecurityEnv, KafkaSecurityEnvKey, KafkaSecurityResult } from "./security-env.js";
-export { topicNames, topicSpecs } from "./topics.js";
+export { WINDOWS_DLQ_MAX_MESSAGE_BYTES, topicNames, topicSpecs } from "./topics.js";
 export type { TopicNames, TopicOptions, TopicSpec } from "./topics.js";
-export { describeMismatch, ensureTopics, waitForTopics } from "./ensure-topics.js";
+export { describeMismatch, ensureTopics, setTopicSettings, waitForTopics } from "./ensure-topics.js";
 export type { EnsureTopicsReport, TopicMismatch } from "./ensure-topics.js";
 export { useNativeCrc32C, KAFKAJS_CRC32C_MODULE } from "./native-crc32c.js";
 export { useLeanEncoder, KAFKAJS_ENCODER_MODULE } from "./lean-encoder.js";

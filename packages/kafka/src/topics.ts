@@ -15,6 +15,14 @@ const RULES_MIN_COMPACTION_LAG_MS = 24 * 60 * 60 * 1000;
 const TRACES_MIN_COMPACTION_LAG_MS = 10 * 60 * 1000;
 const TRACES_SEGMENT_MS = 60 * 60 * 1000;
 
+/**
+ * The largest dead letter of `runhooks.windows.dlq`: a windows message is at most one record batch of
+ * the broker's default `message.max.bytes` (1,048,588 bytes), kept as base64 (4 characters per 3
+ * bytes: 1,398,120), plus its envelope (fixed fields, a rule id key, an error of at most 4096
+ * characters, record framing: under 16 KiB). 1,414,504 bytes.
+ */
+export const WINDOWS_DLQ_MAX_MESSAGE_BYTES = 4 * Math.ceil(1_048_588 / 3) + 16 * 1024;
+
 export interface TopicSpec {
   readonly name: string;
   readonly numPartitions: number;
@@ -98,12 +106,13 @@ export function topicSpecs(options: TopicOptions = {}): TopicSpec[] {
       name: names.windows,
       numPartitions: options.windowsPartitions ?? deliveryPartitions,
       config: { "cleanup.policy": "delete" },
-      purpose: "window parts, keyed by rule id, and every runs partition's watermarks",
+      purpose:
+        "bundles of window parts for a windows partition (and single parts) and every runs partition's watermarks",
     },
     {
       name: names.windowsDlq,
       numPartitions: options.windowsPartitions ?? deliveryPartitions,
-      config: { "cleanup.policy": "delete" },
+      config: { "cleanup.policy": "delete", "max.message.bytes": String(WINDOWS_DLQ_MAX_MESSAGE_BYTES) },
       purpose: "window messages delivery refused (invalid, or not matching the rule store), with the reason",
     },
     {

@@ -13,7 +13,10 @@ export interface Counters {
   windowsStored: number;
   /** Windows completed again (read again after a restart before the commit): nothing new was stored. */
   windowsDuplicate: number;
-  /** Messages on the windows topic that are neither a valid part nor a valid watermark: dead-lettered. */
+  /**
+   * Messages on the windows topic that are neither a valid part nor a valid watermark, and a bundle's
+   * entries refused alone as invalid: dead-lettered.
+   */
   windowsInvalid: number;
   /**
    * Messages of the windows topic put on its dead-letter topic, by reason: `invalid`, and parts that do

@@ -33,7 +33,7 @@ export const DELIVERY_METRICS = {
   windowsInvalid: {
     name: "runhooks.delivery.windows_invalid",
     kind: "counter",
-    help: "Messages on the windows topic that were neither a valid part nor a valid watermark.",
+    help: "Messages on the windows topic that were neither a valid part nor a valid watermark, and bundle entries refused alone as invalid.",
   },
   windowsDeadLettered: {
     name: "runhooks.delivery.windows_dead_lettered",

@@ -123,17 +123,32 @@ export function decodePart(value: Buffer | null): DecodedPart {
 export interface BundledPart {
   readonly part: AssemblePart;
   readonly traceparent: string | undefined;
-  /** The part's head as the bundle spelled it: what `windowPartJson` writes. */
+  /** The part's head, as `windowPartJson` writes it. */
   readonly head: WindowPartHead;
 }
 
+/**
+ * An entry of a bundle refused alone: why, the rule id it names when that can be read, and what can
+ * be rebuilt of it (the single WindowPart message it stands for when its run refs index the bundle's
+ * runs; else the entry as it was).
+ */
+export interface RefusedEntry {
+  readonly error: string;
+  readonly ruleId: string | undefined;
+  readonly value: Buffer;
+}
+
 export type DecodedBundle =
-  { readonly ok: true; readonly parts: BundledPart[] } | { readonly ok: false; readonly error: string };
+  | { readonly ok: true; readonly parts: BundledPart[]; readonly refused: RefusedEntry[] }
+  | { readonly ok: false; readonly error: string };
 
 /**
- * A `runhooks.windows` bundle (WindowPartBundle), checked whole, as the parts it carries, in order:
- * each part's runs are the bundle's runs its `run_refs` name, sharing their bytes (owned, copied once
- * per bundle) and times. Any issue makes the whole bundle invalid: it is one message.
+ * A `runhooks.windows` bundle (WindowPartBundle) as the parts it carries, in order: each part's runs
+ * are the bundle's runs its `run_refs` name, sharing their bytes (owned, copied once per bundle) and
+ * times. The envelope (schema version, runs partition, runs and their times) is checked whole: any
+ * issue there makes the whole bundle invalid. Each entry is judged alone: a bundle mixes the rules of
+ * every tenant that hash to its windows partition, so one bad entry is refused by itself and the
+ * others go on.
  */
 export function decodeBundle(value: Buffer | null): DecodedBundle {
   const parsed = parseObject(value);
@@ -150,48 +165,73 @@ export function decodeBundle(value: Buffer | null): DecodedBundle {
   if (issues.length > 0) return { ok: false, error: describeIssues(issues) };
   const runList = runs as { id: string }[];
   const timeList = times as number[];
-  const entries: { head: WindowPartHead; refs: number[]; traceparent: string | undefined }[] = [];
-  for (const [i, entry] of (parts as unknown[]).entries()) {
-    const e = BundledWindowPart.safeParse(entry);
-    if (!e.success) return { ok: false, error: describeIssues(prefixed(`parts.${i}`, toFieldIssues(e.error))) };
-    const { run_refs: refs, traceparent, ...head } = e.data;
-    if (head.runs_partition !== runs_partition)
-      return { ok: false, error: `parts.${i}.runs_partition: must be the bundle's` };
-    const bad = refs.findIndex((r) => r >= runList.length);
-    if (bad >= 0) return { ok: false, error: `parts.${i}.run_refs.${bad}: must index the bundle's runs` };
-    entries.push({ head, refs, traceparent });
-  }
   const bytes = runBytes(value!, parsed.text);
   if (bytes.length !== runList.length) return { ok: false, error: "runs: could not be located in the message" };
   const shared: PartRun[] = runList.map((run, i) => ({ runId: run.id, json: bytes[i]!, time: timeList[i]! }));
   const out: BundledPart[] = [];
-  for (const [i, { head, refs, traceparent }] of entries.entries()) {
-    const bounds = boundsOf(head);
-    if (bounds === undefined) return { ok: false, error: `parts.${i}.end_time: must be after start_time` };
-    out.push({
-      part: assemblePart(
-        head,
-        bounds,
-        refs.map((r) => shared[r]!),
-      ),
-      traceparent,
-      head,
-    });
+  const refused: RefusedEntry[] = [];
+  for (const [i, entry] of (parts as unknown[]).entries()) {
+    const judged = judgeEntry(entry, runs_partition as number, shared);
+    if (judged.ok) out.push(judged.part);
+    else refused.push({ error: `parts.${i}${judged.error}`, ...rebuilt(entry, shared) });
   }
-  return { ok: true, parts: out };
+  return { ok: true, parts: out, refused };
 }
 
-function prefixed(prefix: string, issues: FieldIssue[]): FieldIssue[] {
-  return issues.map((i) => ({ ...i, path: i.path === "" ? prefix : `${prefix}.${i.path}` }));
+/** One entry of a bundle, checked against the contract and the bundle's envelope. */
+function judgeEntry(
+  entry: unknown,
+  runsPartition: number,
+  shared: readonly PartRun[],
+): { readonly ok: true; readonly part: BundledPart } | { readonly ok: false; readonly error: string } {
+  const e = BundledWindowPart.safeParse(entry);
+  if (!e.success) return { ok: false, error: `.${describeIssues(toFieldIssues(e.error))}` };
+  const { run_refs: refs, traceparent, ...head } = e.data;
+  if (head.runs_partition !== runsPartition) return { ok: false, error: ".runs_partition: must be the bundle's" };
+  const bad = refs.findIndex((r) => r >= shared.length);
+  if (bad >= 0) return { ok: false, error: `.run_refs.${bad}: must index the bundle's runs` };
+  const bounds = boundsOf(head);
+  if (bounds === undefined) return { ok: false, error: ".end_time: must be after start_time" };
+  const part = assemblePart(
+    head,
+    bounds,
+    refs.map((r) => shared[r]!),
+  );
+  return { ok: true, part: { part, traceparent, head } };
+}
+
+/**
+ * What can be rebuilt of a refused entry: the WindowPart message it stands for (its members but
+ * `run_refs`, then the runs they name) when its refs index the bundle's runs; else the entry itself.
+ */
+function rebuilt(entry: unknown, shared: readonly PartRun[]): { ruleId: string | undefined; value: Buffer } {
+  if (typeof entry !== "object" || entry === null || Array.isArray(entry))
+    return { ruleId: undefined, value: Buffer.from(JSON.stringify(entry) ?? "null") };
+  const { run_refs: refs, ...members } = entry as Record<string, unknown>;
+  const ruleId = typeof members.rule_id === "string" && isGuidString(members.rule_id) ? members.rule_id : undefined;
+  const indexes =
+    Array.isArray(refs) &&
+    refs.every((r) => Number.isSafeInteger(r) && (r as number) >= 0 && (r as number) < shared.length)
+      ? (refs as number[])
+      : undefined;
+  if (indexes === undefined) return { ruleId, value: Buffer.from(JSON.stringify(entry)) };
+  return {
+    ruleId,
+    value: windowPartJson(
+      members,
+      indexes.map((r) => shared[r]!),
+    ),
+  };
 }
 
 const COMMA = 0x2c;
 
 /**
- * A part of a bundle as the single WindowPart message the evaluator would write for it: its head as the
- * bundle spelled it, its run times, its runs' exact bytes. What a refused part is dead-lettered as.
+ * A part of a bundle as the single WindowPart message it stands for: its head serialised again in
+ * schema order (byte for byte what the evaluator writes, which writes in that order), its run times,
+ * its runs' exact bytes. What a refused part is dead-lettered as.
  */
-export function windowPartJson(head: WindowPartHead, runs: readonly PartRun[]): Buffer {
+export function windowPartJson(head: object, runs: readonly PartRun[]): Buffer {
   const start = Buffer.from(
     `${JSON.stringify(head).slice(0, -1)},"run_times":[${runs.map((r) => r.time).join(",")}],"runs":[`,
   );
@@ -235,8 +275,16 @@ export function decodeWatermark(value: Buffer | null): DecodedWatermark {
 export type DecodedWindowsMessage =
   | { readonly kind: "tick" }
   | { readonly kind: "watermark"; readonly runsPartition: number; readonly streamTime: number }
-  /** A single part message (`bundled` false, its trace context in its header) or a bundle's parts. */
-  | { readonly kind: "parts"; readonly bundled: boolean; readonly parts: BundledPart[] }
+  /**
+   * A single part message (`bundled` false, its trace context in its header) or a bundle's parts and
+   * the entries of it refused alone.
+   */
+  | {
+      readonly kind: "parts";
+      readonly bundled: boolean;
+      readonly parts: BundledPart[];
+      readonly refused: readonly RefusedEntry[];
+    }
   | { readonly kind: "invalid"; readonly error: string };
 
 /** The header naming what a message of the windows topic is. */
@@ -252,7 +300,7 @@ export function header(headers: Headers, name: string): string | undefined {
 
 /**
  * A message of `runhooks.windows`: `tick`, `watermark`, `parts` (a bundle) or `part` — a message without
- * a kind is taken for a part, what the topic carried first.
+ * a kind is taken for a part.
  */
 export function decodeWindowsMessage(message: {
   readonly value: Buffer | null;
@@ -269,7 +317,9 @@ export function decodeWindowsMessage(message: {
     }
     case "parts": {
       const b = decodeBundle(message.value);
-      return b.ok ? { kind: "parts", bundled: true, parts: b.parts } : { kind: "invalid", error: `bundle: ${b.error}` };
+      return b.ok
+        ? { kind: "parts", bundled: true, parts: b.parts, refused: b.refused }
+        : { kind: "invalid", error: `bundle: ${b.error}` };
     }
     default: {
       const p = decodePart(message.value);
@@ -278,6 +328,7 @@ export function decodeWindowsMessage(message: {
         kind: "parts",
         bundled: false,
         parts: [{ part: p.part, traceparent: header(message.headers, "traceparent"), head: p.head }],
+        refused: [],
       };
     }
   }

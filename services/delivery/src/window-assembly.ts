@@ -79,13 +79,13 @@ const windowKey = (ruleId: string, ruleVersion: number, startMs: number) => `${r
 
 /**
  * Folds a batch's inputs into the partition's assembly, the runs topic's partition count first when
- * one was fetched; `traceparents` are the parts' trace contexts by part id. A bundle's parts share its
+ * one was fetched; `traceparents` are the parts' trace contexts by input. A bundle's parts share its
  * offset: the batch's inputs from `a.from` on are folded, then `a.from` is past the last.
  */
 export function foldBatch(
   a: PartitionAssembly,
   inputs: readonly (PartInput | WatermarkInput)[],
-  traceparents: ReadonlyMap<string, string>,
+  traceparents: ReadonlyMap<PartInput, string>,
   partitions: number | undefined,
 ): FoldedBatch {
   const windows: CompletedWindow[] = [];
@@ -109,7 +109,7 @@ export function foldBatch(
     a.from = input.offset + 1;
     if (input.kind === "part" && outcomes.length === 0) {
       const key = windowKey(input.ruleId, input.ruleVersion, input.startMs);
-      const traceparent = traceparents.get(input.partId);
+      const traceparent = traceparents.get(input);
       if (traceparent !== undefined && !a.traces.has(key)) a.traces.set(key, traceparent);
     }
     take(outcomes);

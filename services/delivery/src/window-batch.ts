@@ -1,6 +1,13 @@
 import type { ClaimedDelivery, NewDelivery, NewWindow, StoreWindowsResult } from "@runhooks/db";
 import type { AssembleInput, MergedChunk } from "@runhooks/rules";
-import { decodeWindowsMessage, header, KIND_HEADER, windowPartJson, type BundledPart } from "./part-message.js";
+import {
+  decodeWindowsMessage,
+  header,
+  KIND_HEADER,
+  windowPartJson,
+  type BundledPart,
+  type RefusedEntry,
+} from "./part-message.js";
 
 export { header, KIND_HEADER };
 
@@ -29,7 +36,13 @@ export type BatchMessageKind =
    * A part message, or a bundle's parts (`bundled`), each at the message's offset: a bundle's parts
    * share it, so the assembler commits before the bundle while any of its windows is open.
    */
-  | { readonly kind: "parts"; readonly bundled: boolean; readonly parts: readonly BatchPart[] };
+  | {
+      readonly kind: "parts";
+      readonly bundled: boolean;
+      readonly parts: readonly BatchPart[];
+      /** A bundle's entries refused alone (invalid), at its offset. */
+      readonly refused: readonly RefusedEntry[];
+    };
 
 /** A part of the batch: its input, and the trace context its message (or bundle entry) carried. */
 export interface BatchPart {
@@ -60,6 +73,7 @@ export function classifyMessage(message: BatchMessage): BatchMessageKind {
           traceparent: of.traceparent,
           of,
         })),
+        refused: m.refused,
       };
   }
 }
@@ -67,8 +81,11 @@ export function classifyMessage(message: BatchMessage): BatchMessageKind {
 export interface DecodedBatch {
   /** Parts and watermarks, in offset order (a bundle's parts in its order). */
   readonly inputs: (PartInput | WatermarkInput)[];
-  /** The trace context each part carried, by part id. */
-  readonly traceparents: Map<string, string>;
+  /**
+   * The trace context each part carried, by its input: a part and its re-emitted copy share a part id
+   * but not their message's trace context.
+   */
+  readonly traceparents: Map<PartInput, string>;
   /**
    * A bundle's part as the WindowPart message a dead letter keeps of it (a single part's message is
    * kept as it is).
@@ -76,16 +93,26 @@ export interface DecodedBatch {
   readonly bundled: Map<PartInput, BundledPart>;
   readonly parts: number;
   readonly watermarks: number;
-  /** Messages that are neither valid parts nor a valid watermark: skipped. */
-  readonly invalid: { readonly offset: string; readonly error: string }[];
+  /** Messages that are neither valid parts nor a valid watermark, and a bundle's invalid entries: skipped. */
+  readonly invalid: InvalidMessage[];
+}
+
+/**
+ * An invalid message, or an invalid entry of a bundle (`part`: what can be rebuilt of it, under the
+ * rule id it names when readable; undefined: the message is kept as it is).
+ */
+export interface InvalidMessage {
+  readonly offset: string;
+  readonly error: string;
+  readonly part?: { readonly key: string | undefined; readonly value: Buffer } | undefined;
 }
 
 /** The batch's messages from offset `from` on (those before it were folded already). */
 export function decodeBatch(messages: readonly BatchMessage[], from: number): DecodedBatch {
   const inputs: (PartInput | WatermarkInput)[] = [];
-  const traceparents = new Map<string, string>();
+  const traceparents = new Map<PartInput, string>();
   const bundled = new Map<PartInput, BundledPart>();
-  const invalid: { offset: string; error: string }[] = [];
+  const invalid: InvalidMessage[] = [];
   let parts = 0;
   let watermarks = 0;
   for (const message of messages) {
@@ -105,9 +132,15 @@ export function decodeBatch(messages: readonly BatchMessage[], from: number): De
         for (const p of m.parts) {
           parts++;
           inputs.push(p.input);
-          if (p.traceparent !== undefined) traceparents.set(p.input.partId, p.traceparent);
+          if (p.traceparent !== undefined) traceparents.set(p.input, p.traceparent);
           if (m.bundled) bundled.set(p.input, p.of);
         }
+        for (const r of m.refused)
+          invalid.push({
+            offset: message.offset,
+            error: `bundle: ${r.error}`,
+            part: { key: r.ruleId, value: r.value },
+          });
     }
   }
   return { inputs, traceparents, bundled, parts, watermarks, invalid };

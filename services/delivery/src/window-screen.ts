@@ -1,12 +1,15 @@
 import { RunhooksError } from "@runhooks/errors";
 import { acknowledgedWithin } from "@runhooks/kafka";
 import type { Logger } from "@runhooks/telemetry";
-import type { EachBatchPayload, Producer } from "kafkajs";
+import kafkajs, { type EachBatchPayload, type Message, type Producer } from "kafkajs";
 import type { RuleOwner } from "@runhooks/db";
 import type { Counters } from "./counters.js";
 import type { RuleOwnerCache } from "./rule-owner-cache.js";
 import type { DecodedBatch, PartInput, WatermarkInput } from "./window-batch.js";
-import { deadLetter, screenInputs } from "./window-dead-letter.js";
+import { deadLetter, deadLetterSends, screenInputs } from "./window-dead-letter.js";
+
+// kafkajs is CommonJS and its enums are not visible as ESM named exports under Node.
+const { CompressionTypes } = kafkajs;
 
 export interface WindowScreenOptions {
   readonly owners: RuleOwnerCache;
@@ -49,22 +52,28 @@ export async function screenBatch(
   if (refused.length === 0) return inputs;
   const byOffset = new Map(batch.messages.map((m) => [m.offset, m]));
   const now = new Date();
-  const send = o.producer.send({
-    topic: o.deadLetterTopic,
-    acks: -1,
-    messages: refused.map((r) => {
-      const message = byOffset.get(r.offset);
-      return {
-        key: r.part?.key ?? message?.key ?? null,
-        value: JSON.stringify(deadLetter(r, r.part?.value ?? message?.value ?? null, batch, now)),
-      };
-    }),
+  const messages: Message[] = refused.map((r) => {
+    const message = byOffset.get(r.offset);
+    return {
+      key: r.part?.key ?? message?.key ?? null,
+      value: JSON.stringify(deadLetter(r, r.part?.value ?? message?.value ?? null, batch, now)),
+    };
   });
-  await acknowledgedWithin(
-    send,
-    DEAD_LETTER_TIMEOUT_MS,
-    () => new DeadLetterTimeoutError(`${o.deadLetterTopic} did not acknowledge within ${DEAD_LETTER_TIMEOUT_MS} ms`),
-  );
+  // Compressed (the codecs createKafka registers), and in sends the broker takes: a dead letter keeps
+  // its whole message as base64, so a few of them together outgrow one record batch.
+  for (const chunk of deadLetterSends(messages)) {
+    const send = o.producer.send({
+      topic: o.deadLetterTopic,
+      acks: -1,
+      compression: CompressionTypes.Snappy,
+      messages: chunk,
+    });
+    await acknowledgedWithin(
+      send,
+      DEAD_LETTER_TIMEOUT_MS,
+      () => new DeadLetterTimeoutError(`${o.deadLetterTopic} did not acknowledge within ${DEAD_LETTER_TIMEOUT_MS} ms`),
+    );
+  }
   for (const r of refused) {
     o.counters.windowsDeadLettered[r.reason] = (o.counters.windowsDeadLettered[r.reason] ?? 0) + 1;
     o.log(r.reason === "invalid" ? "error" : "warn", "window message refused; dead-lettered", {

@@ -125,16 +125,90 @@ describe("bundles of parts", () => {
     ["no runs", bundle({ runs: "", times: "[]" }), /runs: a bundle holds at least one run/],
     ["a run without an id", bundle({ runs: `{"name":"x"},${RUN}` }), /runs\.0\.id/],
     ["fewer times than runs", bundle({ times: "[1]" }), /run_times: must hold one time per run/],
-    ["a ref past the runs", bundle({ parts: [entry({ run_refs: [2] })] }), /parts\.0\.run_refs\.0/],
-    ["a part without refs", bundle({ parts: [entry({ run_refs: [] })] }), /parts\.0\.run_refs/],
-    ["another runs partition in a part", bundle({ parts: [entry({ runs_partition: 5 })] }), /parts\.0\.runs_partition/],
-    ["a part's unknown member", bundle({ parts: [entry({ extra: 1 })] }), /parts\.0.*extra|unrecognized/i],
     ["a bundle's unknown member", bundle({ extra: `,"extra":1` }), /extra/],
-    ["a part ending before it starts", bundle({ parts: [entry({ end_time: head.start_time })] }), /parts\.0\.end_time/],
-  ])("are refused whole when %s", (_what, value, error) => {
+    ["another schema version", bundle().replace('"schema_version":1', '"schema_version":2'), /schema_version/],
+    ["no runs partition", bundle().replace('"runs_partition":4', '"runs_partition":-1'), /runs_partition/],
+  ])("are refused whole when their envelope is bad: %s", (_what, value, error) => {
     const decoded = decodeBundle(Buffer.from(value));
     expect(decoded.ok).toBe(false);
     if (!decoded.ok) expect(decoded.error).toMatch(error);
+  });
+
+  // A bundle mixes every tenant's rules that hash to its windows partition: a bad entry goes alone.
+  const other = "4f1d5d0c-9e01-4f00-8a77-9b1f1a8c2a8e";
+  const rebuiltPart = (members: object, runs: string) =>
+    `${JSON.stringify(members).slice(0, -1)},"run_times":[20,10],"runs":[${runs}]}`;
+  const { run_refs: _refs, ...members } = entry({ rule_version: 0 });
+  it.each<[string, unknown, RegExp, string | undefined, string]>([
+    [
+      "a ref past the runs",
+      entry({ run_refs: [2] }),
+      /^parts\.0\.run_refs\.0/,
+      head.rule_id,
+      JSON.stringify(entry({ run_refs: [2] })),
+    ],
+    [
+      "no refs",
+      entry({ run_refs: [] }),
+      /^parts\.0\.run_refs/,
+      head.rule_id,
+      `${JSON.stringify({ ...members, rule_version: 3 }).slice(0, -1)},"run_times":[],"runs":[]}`,
+    ],
+    [
+      "another runs partition",
+      entry({ runs_partition: 5 }),
+      /^parts\.0\.runs_partition/,
+      head.rule_id,
+      rebuiltPart({ ...members, rule_version: 3, runs_partition: 5 }, `${RUN2},${RUN}`),
+    ],
+    [
+      "an unknown member",
+      entry({ extra: 1 }),
+      /^parts\.0.*(extra|unrecognized)/i,
+      head.rule_id,
+      rebuiltPart({ ...members, rule_version: 3, extra: 1 }, `${RUN2},${RUN}`),
+    ],
+    [
+      "ending before it starts",
+      entry({ end_time: head.start_time }),
+      /^parts\.0\.end_time/,
+      head.rule_id,
+      rebuiltPart({ ...members, rule_version: 3, end_time: head.start_time }, `${RUN2},${RUN}`),
+    ],
+    [
+      "a bad version",
+      entry({ rule_version: 0 }),
+      /^parts\.0\.rule_version/,
+      head.rule_id,
+      rebuiltPart(members, `${RUN2},${RUN}`),
+    ],
+    [
+      "an unreadable rule id",
+      entry({ rule_id: "x" }),
+      /^parts\.0\.rule_id/,
+      undefined,
+      rebuiltPart({ ...members, rule_version: 3, rule_id: "x" }, `${RUN2},${RUN}`),
+    ],
+    ["not an object", 7, /^parts\.0/, undefined, "7"],
+  ])("refuse an entry alone when it has %s, the others going on", (_what, bad, error, ruleId, value) => {
+    const good = { ...head, part_id: other, run_refs: [1] };
+    const decoded = decodeBundle(Buffer.from(bundle({ parts: [bad as object, good] })));
+    if (!decoded.ok) throw new Error(decoded.error);
+    expect(decoded.parts.map((p) => p.part.partId)).toEqual([other]);
+    expect(decoded.refused).toHaveLength(1);
+    const [refused] = decoded.refused;
+    expect(refused!.error).toMatch(error);
+    expect(refused!.ruleId).toBe(ruleId);
+    expect(refused!.value.toString()).toBe(value);
+  });
+
+  it("refuse every bad entry alone, in order", () => {
+    const decoded = decodeBundle(
+      Buffer.from(bundle({ parts: [entry({ rule_version: 0 }), entry({ part_id: other }), entry({ run_refs: [9] })] })),
+    );
+    if (!decoded.ok) throw new Error(decoded.error);
+    expect(decoded.parts.map((p) => p.part.partId)).toEqual([other]);
+    expect(decoded.refused.map((r) => r.error.split(":")[0])).toEqual(["parts.0.rule_version", "parts.2.run_refs.0"]);
   });
 });
 

@@ -119,15 +119,11 @@ describe("when the runs topic's partition count is fetched first", () => {
 describe("folding a batch", () => {
   it("completes a window over every runs partition once its count is known, in chunks of max_runs with their bodies", () => {
     const a = fresh();
+    const traced = part(1, 1, [run("b", 400)], 0, 2);
     const first = foldBatch(
       a,
-      [
-        part(0, 0, [run("a", 300), run("c", 500)], 0, 2),
-        part(1, 1, [run("b", 400)], 0, 2),
-        wm(2, 0, 5000),
-        wm(3, 1, 5000),
-      ],
-      new Map([[part(1, 1, []).partId, TRACE]]),
+      [part(0, 0, [run("a", 300), run("c", 500)], 0, 2), traced, wm(2, 0, 5000), wm(3, 1, 5000)],
+      new Map([[traced, TRACE]]),
       undefined,
     );
     expect(first.windows).toEqual([]); // no partition count yet
@@ -150,6 +146,24 @@ describe("folding a batch", () => {
     });
     // The window's trace context is forgotten with it.
     expect(a.traces.size).toBe(0);
+  });
+
+  it("keeps the trace context of a window's first part, not that of its re-emitted copy in the same batch", () => {
+    const a = fresh();
+    const original = part(0, 0, [run("a", 1)]);
+    const copy = part(1, 0, [run("a", 1)]);
+    const copyTrace = "00-1af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    const { windows, duplicates } = foldBatch(
+      a,
+      [original, copy, wm(2, 0, 5000)],
+      new Map([
+        [original, TRACE],
+        [copy, copyTrace],
+      ]),
+      1,
+    );
+    expect(duplicates.map((d) => d.reason)).toEqual(["part_seen"]);
+    expect(windows.map((w) => w.traceparent)).toEqual([TRACE]);
   });
 
   it("skips what lies before the offset it goes on from, folds every part at an offset (a bundle's), and returns the parts that add nothing", () => {

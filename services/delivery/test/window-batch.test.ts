@@ -124,12 +124,40 @@ describe("what a message of the windows topic is", () => {
       ["part", 6],
     ]);
     expect([batch.parts, batch.watermarks]).toEqual([4, 1]);
-    // By part id: the first part of the bundle is HEAD's part, whose trace context is the bundle entry's.
+    // By input: the part at 1 carried its header's, the bundle's first part its entry's.
     expect([...batch.traceparents]).toEqual([
-      [HEAD.part_id, "00-1af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"],
+      [batch.inputs[0], TRACEPARENT],
+      [batch.inputs[3], "00-1af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"],
     ]);
     expect([...batch.bundled.keys()]).toEqual([batch.inputs[3], batch.inputs[4]]);
     expect(batch.invalid).toEqual([{ offset: "3", error: expect.stringMatching(/^invalid JSON/) as unknown }]);
+  });
+});
+
+describe("a bundle with a bad entry", () => {
+  it("folds its other parts and refuses the bad one alone, at the bundle's offset, under its rule id", () => {
+    const bad = { ...PART2, part_id: "5f1d5d0c-9e01-4f00-8a77-9b1f1a8c2a8e", rule_version: 0, run_refs: [1] };
+    const value = Buffer.from(
+      JSON.stringify({
+        schema_version: 1,
+        runs_partition: 2,
+        parts: [{ ...HEAD, run_refs: [0] }, bad],
+        run_times: [1, 2],
+        runs: [RUN, RUN2],
+      }),
+    );
+    const batch = decodeBatch([message(value, kind("parts"), "9")], 0);
+    expect(batch.inputs.map((i) => (i.kind === "part" ? [i.partId, i.offset] : i.kind))).toEqual([[HEAD.part_id, 9]]);
+    expect(batch.parts).toBe(1);
+    expect(batch.invalid).toHaveLength(1);
+    const [refused] = batch.invalid;
+    expect(refused).toMatchObject({
+      offset: "9",
+      error: expect.stringMatching(/^bundle: parts\.1\.rule_version/) as unknown,
+    });
+    expect(refused!.part!.key).toBe(HEAD.rule_id);
+    const { run_refs: _refs, ...members } = bad;
+    expect(JSON.parse(refused!.part!.value.toString())).toEqual({ ...members, run_times: [2], runs: [RUN2] });
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { judgePart } from "../src/window-trust.js";
-import { deadLetter, screenInputs } from "../src/window-dead-letter.js";
+import { DEAD_LETTER_ERROR_CHARS, deadLetter, deadLetterSends, screenInputs } from "../src/window-dead-letter.js";
 import { WindowDeadLetter, WindowPart } from "@runhooks/contracts";
 import { decodeBatch, type PartInput, type WatermarkInput } from "../src/window-batch.js";
 
@@ -125,5 +125,27 @@ describe("screenInputs", () => {
       [2],
       ["b"],
     ]);
+  });
+});
+
+describe("dead letters on the wire", () => {
+  const m = (bytes: number) => ({ value: "x".repeat(bytes) });
+  it.each([
+    // [why, sizes, budget, sends]
+    ["nothing", [], 10, []],
+    ["all within the budget: one send", [3, 3, 4], 10, [[3, 3, 4]]],
+    ["over the budget: split, in order", [6, 3, 4, 9], 10, [[6, 3], [4], [9]]],
+    ["one bigger than the budget: alone", [3, 25, 2], 10, [[3], [25], [2]]],
+  ])("%s", (_why, sizes, budget, sends) => {
+    expect(deadLetterSends(sizes.map(m), budget).map((s) => s.map((x) => x.value.length))).toEqual(sends);
+  });
+
+  it("keeps at most DEAD_LETTER_ERROR_CHARS of an error", () => {
+    const long = "e".repeat(DEAD_LETTER_ERROR_CHARS + 10);
+    const refused = { offset: "1", reason: "invalid" as const, error: long, claim: undefined };
+    const where = { topic: "w", partition: 0 };
+    const letter = deadLetter(refused, Buffer.from("x"), where, new Date(0));
+    expect(letter.error).toBe(`${long.slice(0, DEAD_LETTER_ERROR_CHARS)}…`);
+    expect(deadLetter({ ...refused, error: "short" }, null, where, new Date(0)).error).toBe("short");
   });
 });

@@ -26,6 +26,8 @@ export interface RunsConsumerOptions {
   readonly snapshots: SnapshotReader;
   /** Least wall-clock time between two trace snapshots of a partition (0: one with every commit). */
   readonly snapshotIntervalMs: number;
+  /** Parts go bundled per windows partition; false: each as a single part message. */
+  readonly windowsBundles: boolean;
   readonly sessionTimeoutMs: number;
   /** Called when the consumer stops for good (a non-retriable error): the process should exit. */
   readonly onFatal: (error: Error) => void;

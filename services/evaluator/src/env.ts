@@ -61,6 +61,15 @@ export const EvaluatorEnv = ServiceEnv.omit({ DATABASE_URL: true, RUNHOOKS_DB_PO
      * before a commit): a restart refolds whole what came after the last one. 0: one with every commit.
      */
     RUNHOOKS_TRACE_SNAPSHOT_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
+    /**
+     * Whether a flush's parts for one windows partition go as one bundle (`runhooks-kind: parts`) or
+     * each as a single part message. A delivery that does not read bundles dead-letters them as
+     * invalid: keep this false until every delivery reads bundles (docs/operating.md, Upgrading).
+     */
+    RUNHOOKS_WINDOWS_BUNDLES: z
+      .enum(["true", "false"])
+      .default("true")
+      .transform((v) => v === "true"),
     /** How soon the partitions of a crashed instance move to the others (the broker's minimum is 6 s). */
     RUNHOOKS_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(10_000),
     /** Health and metrics HTTP port on 127.0.0.1; 0 picks a free port, -1 disables it. */

@@ -242,6 +242,7 @@ async function cut(b: BatchFold): Promise<boolean> {
     ctx.o.tracing?.publishing(partition),
     Date.now(),
     ctx.o.snapshotIntervalMs,
+    ctx.o.windowsBundles,
   );
   // Only where the next fetch starts (autoCommit is off): a restart resumes from the checkpoint.
   b.payload.resolveOffset(lastOffset);

@@ -85,6 +85,7 @@ export async function startEvaluator(o: EvaluatorOptions): Promise<Evaluator> {
     traceLimits: o.traceLimits ?? DEFAULT_TRACE_LIMITS,
     snapshots,
     snapshotIntervalMs: o.traceSnapshotIntervalMs ?? DEFAULT_TRACE_SNAPSHOT_INTERVAL_MS,
+    windowsBundles: o.windowsBundles ?? true,
     sessionTimeoutMs: o.sessionTimeoutMs ?? 10_000,
     onFatal: o.onFatal ?? ((error) => log("error", "evaluator stopped consuming", { error: String(error) })),
     log,

@@ -23,6 +23,8 @@ export interface EvaluatorOptions {
   readonly traceLimits?: TraceLimits;
   /** Least ms between two trace snapshots of a partition (default DEFAULT_TRACE_SNAPSHOT_INTERVAL_MS; 0: every commit). */
   readonly traceSnapshotIntervalMs?: number;
+  /** Publish a flush's parts bundled per windows partition (default) or each as a single part message. */
+  readonly windowsBundles?: boolean;
   /** Consumer group session timeout: how soon a crashed instance's partitions move (broker minimum 6 s). */
   readonly sessionTimeoutMs?: number;
   /** Override single topic names, e.g. to write windows of a shadow evaluation elsewhere. */
@@ -52,6 +54,7 @@ export function evaluatorOptionsFromEnv(env: EvaluatorEnv, log: Logger): Evaluat
     traceHorizonSeconds: env.RUNHOOKS_TRACE_HORIZON_SECONDS,
     traceLimits: { maxTraces: env.RUNHOOKS_MAX_OPEN_TRACES, maxHeldBytes: env.RUNHOOKS_MAX_HELD_RUN_BYTES },
     traceSnapshotIntervalMs: env.RUNHOOKS_TRACE_SNAPSHOT_INTERVAL_MS,
+    windowsBundles: env.RUNHOOKS_WINDOWS_BUNDLES,
     sessionTimeoutMs: env.RUNHOOKS_SESSION_TIMEOUT_MS,
     ...(env.RUNHOOKS_EVALUATOR_PORT >= 0
       ? { http: { host: env.RUNHOOKS_EVALUATOR_HOST, port: env.RUNHOOKS_EVALUATOR_PORT } }

@@ -47,8 +47,22 @@ const filling = (): Filling => ({ entries: [], runs: [], times: [], index: new M
 
 const digits = (n: number) => String(n).length;
 
+/**
+ * An entry's text but its run refs: the part's head and trace context, the same in whichever bundle
+ * it goes (computed once per part, a cut notwithstanding).
+ */
+function entryText(p: BundlePart): { readonly head: string; readonly trace: string } {
+  const head = JSON.stringify(windowPartHead(p.part)).slice(0, -1);
+  const trace = p.traceparent === undefined ? "" : `,"traceparent":${JSON.stringify(p.traceparent)}`;
+  return { head, trace };
+}
+
 /** The entry of `p` and the runs it adds, were it put in `f` (which this does not change). */
-function entryIn(f: Filling, p: BundlePart): { entry: string; added: number[]; bytes: number } {
+function entryIn(
+  f: Filling,
+  p: BundlePart,
+  text: { readonly head: string; readonly trace: string },
+): { entry: string; added: number[]; bytes: number } {
   const runs = p.part.runs;
   const added: number[] = [];
   /** Runs this part adds, by their bytes: a run twice in one part is carried once too. */
@@ -70,9 +84,7 @@ function entryIn(f: Filling, p: BundlePart): { entry: string; added: number[]; b
     }
     refs = i === 0 ? `${at}` : `${refs},${at}`;
   }
-  const head = JSON.stringify(windowPartHead(p.part)).slice(0, -1);
-  const trace = p.traceparent === undefined ? "" : `,"traceparent":${JSON.stringify(p.traceparent)}`;
-  const entry = `${head},"run_refs":[${refs}]${trace}}`;
+  const entry = `${text.head},"run_refs":[${refs}]${text.trace}}`;
   return { entry, added, bytes: bytes + Buffer.byteLength(entry) + 1 };
 }
 
@@ -117,11 +129,13 @@ export function bundleParts(
   const out: BundleSlices[] = [];
   let f = filling();
   for (const p of parts) {
-    let e = entryIn(f, p);
+    const text = entryText(p);
+    let e = entryIn(f, p, text);
     if (f.entries.length > 0 && f.bytes + e.bytes > maxBytes) {
       out.push(slicesOf(f, runsPartition));
       f = filling();
-      e = entryIn(f, p);
+      // Only the refs differ in a new bundle: the head and trace context are the same text.
+      e = entryIn(f, p, text);
     }
     add(f, p, e);
   }

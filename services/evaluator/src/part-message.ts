@@ -47,13 +47,14 @@ export function pendingBytes(p: ClosedPart): number {
  * (part-bundle.ts; `runhooks-kind: parts`, no key, the partition explicit), so a run in many windows
  * of one partition is carried once. A part whose windows partition is not known yet (the topic's
  * metadata could not be read) goes as a single part message keyed by its rule id, which kafkajs
- * partitions the same way.
+ * partitions the same way; and so does every part when `bundles` is false (RUNHOOKS_WINDOWS_BUNDLES,
+ * for deliveries that do not read bundles).
  */
-export function windowMessages(parts: readonly PendingPart[]): Message[] {
+export function windowMessages(parts: readonly PendingPart[], bundles = true): Message[] {
   const out: Message[] = [];
   const byPartition = new Map<number, PendingPart[]>();
   for (const p of parts) {
-    if (p.windowsPartition === undefined) {
+    if (p.windowsPartition === undefined || !bundles) {
       const headers: Record<string, string> = { [KIND_HEADER]: PART, [PART_ID_HEADER]: p.part.partId };
       if (p.traceparent !== undefined) headers.traceparent = p.traceparent;
       out.push({ key: p.part.ruleId, value: partMessageValue(p.part), headers });

@@ -81,9 +81,10 @@ export function takeCut(
   sent: Cut["sent"],
   now: number,
   snapshotEveryMs?: number,
+  bundles = true,
 ): Cut {
   const out = p.out;
-  if (p.parts.length > 0) out.push({ topic: topics.windows, messages: windowMessages(p.parts) });
+  if (p.parts.length > 0) out.push({ topic: topics.windows, messages: windowMessages(p.parts, bundles) });
   if (p.ruleErrors.size > 0) out.push({ topic: topics.ruleErrors, messages: p.ruleErrors.drain() });
   const streamTime = s.fold.streamTime;
   const watermark = watermarkDue(s.lastWatermark, streamTime) ? streamTime : undefined;

@@ -35,6 +35,20 @@ describe("evaluator configuration", () => {
     );
   });
 
+  it.each([
+    // [RUNHOOKS_WINDOWS_BUNDLES, windowsBundles]
+    [undefined, true],
+    ["true", true],
+    ["false", false],
+  ])("RUNHOOKS_WINDOWS_BUNDLES=%s publishes bundles: %s", (value, bundles) => {
+    const env = readEvaluatorEnv(value === undefined ? base : { ...base, RUNHOOKS_WINDOWS_BUNDLES: value });
+    expect(evaluatorOptionsFromEnv(env, () => undefined).windowsBundles).toBe(bundles);
+  });
+
+  it.each(["yes", "0", ""])("refuses RUNHOOKS_WINDOWS_BUNDLES=%j", (value) => {
+    expect(() => readEvaluatorEnv({ ...base, RUNHOOKS_WINDOWS_BUNDLES: value })).toThrow(/RUNHOOKS_WINDOWS_BUNDLES/);
+  });
+
   it("names the settings it cannot read, shared and its own", () => {
     expect(() => readEvaluatorEnv({ KAFKA_BROKERS: "", RUNHOOKS_SESSION_TIMEOUT_MS: "100" })).toThrow(
       /KAFKA_BROKERS: set KAFKA_BROKERS[\s\S]*RUNHOOKS_SESSION_TIMEOUT_MS/,

@@ -4,6 +4,7 @@ import { inject } from "vitest";
 import { sampled } from "@runhooks/rules";
 import { startEvaluator, type Evaluator } from "@runhooks/evaluator";
 import { createHarness, eventually, makeRun, ruleVersion, runIdsOf, type Harness } from "./harness.js";
+import { readTopic } from "../../../test/support/read-topic.js";
 
 const TENANT_1 = "2ebda79f-2946-4491-a9ad-d642f49e0815";
 const TENANT_2 = "7c1f4d7e-8a40-4c50-9d8b-0e5a3f6b2c11";
@@ -221,5 +222,51 @@ describe("evaluator against the real broker", () => {
     } finally {
       await local.stop();
     }
+  });
+});
+
+describe("evaluator with bundles off (RUNHOOKS_WINDOWS_BUNDLES=false)", () => {
+  let h: Harness;
+  let evaluator: Evaluator;
+
+  beforeAll(async () => {
+    h = await createHarness("single-parts");
+    evaluator = await startEvaluator({
+      brokers: inject("kafkaBrokers"),
+      topicPrefix: h.prefix,
+      groupId: `${h.prefix}-evaluator`,
+      instanceId: "test",
+      maxRunBytes: 512 * 1024,
+      tickIntervalMs: 100,
+      windowsBundles: false,
+      log: quiet,
+    });
+  });
+  afterAll(async () => {
+    await evaluator?.stop();
+    await h?.close();
+  });
+
+  it("publishes every part as a single part message, keyed by its rule", async () => {
+    const rules = [0, 1].map(() =>
+      ruleVersion({ tenant_id: TENANT_1, filter: { "==": [{ var: "run_type" }, "llm"] } }),
+    );
+    for (const rule of rules) await h.publishRule(rule);
+    const runs = [0, 1, 2].map(() => makeRun(TENANT_1));
+    await h.produceRuns(runs);
+    await eventually("both rules' windows", () => rules.every((r) => runIdsOf(h.parts, r.rule_id).length >= 3));
+
+    const admin = h.kafka.admin();
+    await admin.connect();
+    const offsets = await admin.fetchTopicOffsets(h.topics.windows);
+    await admin.disconnect();
+    const count = offsets.reduce((n, o) => n + Number(o.high), 0);
+    const read = await readTopic(h.kafka, h.topics.windows, count);
+    const kinds = read.map(({ message }) => message.headers?.["runhooks-kind"]?.toString());
+    expect(kinds).not.toContain("parts");
+    const parts = read.filter((_, i) => kinds[i] === "part");
+    expect(parts.length).toBeGreaterThanOrEqual(2);
+    const ruleIds = new Set(rules.map((r) => r.rule_id));
+    for (const { message } of parts) expect(ruleIds.has(message.key!.toString())).toBe(true);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { WindowPartBundle } from "@runhooks/contracts";
+import { Run, WindowPartBundle } from "@runhooks/contracts";
 import { decodeWindowsMessage, windowPartJson } from "@runhooks/delivery";
-import { windowId, type AssemblePart, type ClosedPart, type WindowRun } from "@runhooks/rules";
+import { MAX_WINDOW_BYTES, windowId, type AssemblePart, type ClosedPart, type WindowRun } from "@runhooks/rules";
 import { createKafka, joinSlices, valueSlices } from "@runhooks/kafka";
 import { bundleParts, BUNDLE_BYTES, type BundlePart, type BundleSlices } from "../src/part-bundle.js";
 import { partMessageValue, windowMessages, type PendingPart } from "../src/part-message.js";
@@ -238,5 +238,56 @@ describe("a cut's parts as windows-topic messages", () => {
     ]);
     // Sliced: each run the fold's own bytes, once per bundle.
     expect(valueSlices(messages[1]!.value)!.shared.filter((s) => s.byteLength > 2)).toEqual(r.map((x) => x.json));
+  });
+
+  it("with bundles off (RUNHOOKS_WINDOWS_BUNDLES=false), sends every part alone, keyed by its rule, in order", () => {
+    createKafka({ brokers: ["127.0.0.1:1"], clientId: "bundles" });
+    const r = [run(1), run(2)];
+    const pending: PendingPart[] = [
+      { part: part(0, 0, r), traceparent: TRACE, windowsPartition: 1 },
+      { part: part(1, 0, r), traceparent: undefined, windowsPartition: 0 },
+      { part: part(2, 5000, r), traceparent: undefined, windowsPartition: undefined },
+    ];
+    const messages = windowMessages(pending, false);
+    expect(messages.map((m) => [m.key, m.headers?.["runhooks-kind"], m.headers?.traceparent])).toEqual([
+      [RULES[0], "part", TRACE],
+      [RULES[1], "part", undefined],
+      [RULES[2], "part", undefined],
+    ]);
+    const decoded = messages.map((m) =>
+      decodeWindowsMessage({ value: joinSliced(m.value as Buffer), headers: m.headers }),
+    );
+    expect(decoded.map((d) => (d.kind === "parts" ? [d.bundled, d.parts[0]!.part.partId] : d.kind))).toEqual(
+      pending.map((p) => [false, p.part.partId]),
+    );
+  });
+});
+
+/** The broker's default `message.max.bytes`: the largest record batch it takes. */
+const BROKER_BATCH_LIMIT = 1_048_588;
+
+describe("a lone part at its largest", () => {
+  it("bundles under the broker's record batch limit, uncompressed, with minimal runs of ~150 B", () => {
+    const runs: WindowRun[] = [];
+    let bytes = 0;
+    for (let n = 0; ; n++) {
+      const id = `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
+      const json = encoder.encode(
+        `{"id":"${id}","name":"n","run_type":"llm","start_time":"2024-04-05T01:28:54Z","tenant_id":"${TENANT}"}`,
+      );
+      if (bytes + json.byteLength > MAX_WINDOW_BYTES) break;
+      bytes += json.byteLength;
+      runs.push({ offset: n, runId: id, json, time: 1_765_000_000_000 + n });
+    }
+    expect(runs[0]!.json.byteLength).toBeGreaterThanOrEqual(140);
+    expect(runs[0]!.json.byteLength).toBeLessThanOrEqual(160);
+    expect(Run.safeParse(JSON.parse(text(runs[0]!.json))).success).toBe(true);
+    const bundles = bundleParts([{ part: part(0, 0, runs), traceparent: TRACE }], 3);
+    expect(bundles).toHaveLength(1);
+    const size = joinSlices(bundles[0]!).length;
+    // The bound DESIGN.md §2 states: 768 KiB of runs and ~21 bytes a run of refs, times and commas.
+    expect(size).toBeLessThan(900 * 1024);
+    // A record batch holds the value, its key and headers (a few hundred bytes) and ~61 bytes of framing.
+    expect(size + 1024).toBeLessThan(BROKER_BATCH_LIMIT);
   });
 });
