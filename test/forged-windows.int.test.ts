@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomUUID, randomBytes } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { WindowDeadLetter } from "@runhooks/contracts";
 import {
@@ -127,7 +127,12 @@ describe("an invalid bundle of ~900 KiB", () => {
     const rule = await h.createRule([{ url: `${receiver.url}/hook` }]);
     const service = await h.start();
     const range = h.nextRange();
-    const runs = Array.from({ length: 1400 }, () => ({ ...makeRun(h!.tenantId), pad: "p".repeat(100) }));
+    // Random padding: the dead letter's compressed batch stays over the broker's default 1 MiB, so it
+    // is the topic's own max.message.bytes that lets it through.
+    const runs = Array.from({ length: 1400 }, () => ({
+      ...makeRun(h!.tenantId),
+      pad: randomBytes(75).toString("base64"),
+    }));
     const part = windowPart({ ruleId: rule.ruleId, version: rule.version, tenantId: h.tenantId, ...range, runs });
     // schema_version 2: the whole bundle is invalid.
     const big = JSON.stringify({ ...(JSON.parse(windowPartBundle([part])) as object), schema_version: 2 });
@@ -146,6 +151,7 @@ describe("an invalid bundle of ~900 KiB", () => {
     expect(letter.reason).toBe("invalid");
     expect(Buffer.from(letter.original, "base64").toString()).toBe(big);
     expect(read!.message.value!.length).toBeGreaterThan(1_048_588);
-    expect(service.counters.windowsDeadLettered).toEqual({ invalid: 1 });
+    // Once, or again if a rebalance made the partition read it twice (dead letters are at least once).
+    expect(service.counters.windowsDeadLettered["invalid"]).toBeGreaterThanOrEqual(1);
   }, 60_000);
 });

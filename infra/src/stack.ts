@@ -150,15 +150,30 @@ export async function prepareTopics(
     );
   }
   const settings = planSettings(plan.warnings);
-  await setTopicSettings(admin, settings.apply);
+  // A cluster that refuses the change (no AlterConfigs permission, a managed Kafka's policy) is told
+  // to the operator like any other mismatch: it does not stop the stack from being prepared.
+  const refused = await setTopicSettings(admin, settings.apply).then(
+    () => undefined,
+    (error: unknown) => String(error),
+  );
+  const applied = refused === undefined ? settings.apply : [];
   return {
     topicsCreated: topics.created,
     topicsVerified: topics.verified,
     topicsRaised: [
       ...plan.raise.map((r) => `${r.topic}: ${r.from} → ${r.to} partitions`),
-      ...settings.apply.map((m) => `${m.topic}: ${m.setting} ${m.actual} → ${m.expected}`),
+      ...applied.map((m) => `${m.topic}: ${m.setting} ${m.actual} → ${m.expected}`),
     ],
-    topicProblems: settings.warnings.map(describeMismatch),
+    topicProblems: [
+      ...settings.warnings.map(describeMismatch),
+      ...(refused === undefined
+        ? []
+        : settings.apply.map(
+            (m) =>
+              `${m.topic}: ${m.setting} is ${m.actual}, needs ${m.expected}; the cluster refused to change it ` +
+              `(${refused}): set it by hand (kafka-configs --alter --add-config ${m.setting}=${m.expected})`,
+          )),
+    ],
   };
 }
 

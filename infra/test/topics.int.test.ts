@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InfraError, prepareTopics } from "@runhooks/infra";
-import { WINDOWS_DLQ_MAX_MESSAGE_BYTES, topicNames } from "@runhooks/kafka";
+import { WINDOWS_DLQ_MAX_MESSAGE_BYTES, topicNames, waitForTopics } from "@runhooks/kafka";
 import kafkajs, { type Admin } from "kafkajs";
 import { testKafka, uniquePrefix } from "../../test/support/stack.js";
 
@@ -67,6 +67,8 @@ describe("topic partitions on a running system", () => {
         },
       ],
     });
+    // Known to every broker before it is prepared, so it is compared, not created again.
+    await waitForTopics(admin, [names.windowsDlq]);
     const prepared = await prepareTopics(admin, env(prefix, 2, 2));
     // The broker's default (1048588) was in force.
     expect(prepared.topicsRaised).toEqual([

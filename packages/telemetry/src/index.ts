@@ -8,7 +8,7 @@ export { startServiceThread } from "./service-thread.js";
 export type { ServiceThread, ServiceThreadOptions, ThreadLifecycleMessage } from "./service-thread.js";
 export { OTEL_ENV_KEYS, OTEL_OFF, OtelConfigError, otelConfigFromEnv, parseKeyValues } from "./config.js";
 export { otelEnvShape, parseEnv, refineOtelEnv } from "./otel-env.js";
-export { ServiceEnv, refineServiceEnv } from "./service-env.js";
+export { ServiceEnv, envFlag, refineServiceEnv } from "./service-env.js";
 export { kafkaSecurityEnvShape, refineKafkaSecurityEnv } from "./kafka-env.js";
 export type { OtelConfig, OtelEnv, SamplerConfig } from "./config.js";
 export { MAX_SPAN_LINKS, createTelemetry } from "./setup.js";

@@ -47,3 +47,13 @@ export function refineServiceEnv(env: OtelEnv & KafkaSecurityEnv, ctx: z.Refinem
   refineOtelEnv(env, ctx);
   refineKafkaSecurityEnv(env, ctx);
 }
+
+/**
+ * A boolean setting: `true`/`1` or `false`/`0`; empty (as compose's `${VAR:-}` gives) means the default.
+ * Every service reads its switches this way, so one spelling works everywhere.
+ */
+export const envFlag = (byDefault: "true" | "false") =>
+  z
+    .enum(["true", "false", "1", "0", ""])
+    .default(byDefault)
+    .transform((v) => (v === "" ? byDefault === "true" : v === "true" || v === "1"));

@@ -1,13 +1,9 @@
-import { ServiceEnv, parseEnv, refineServiceEnv } from "@runhooks/telemetry";
+import { ServiceEnv, envFlag, parseEnv, refineServiceEnv } from "@runhooks/telemetry";
 import { z } from "zod";
 import { parseCidr } from "./address-policy.js";
 import { DEFAULT_RETENTION } from "./retention-policy.js";
 
-const flag = (byDefault: "true" | "false") =>
-  z
-    .enum(["true", "false", "1", "0", ""])
-    .default(byDefault)
-    .transform((v) => (v === "" ? byDefault === "true" : v === "true" || v === "1"));
+const flag = envFlag;
 const bool = flag("false");
 
 export const DEFAULT_DELIVERY_GROUP = "runhooks-delivery";

@@ -93,6 +93,7 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
     c.on(c.events.GROUP_JOIN, () => {
       // kafkajs resumes every assigned partition from its committed offset: so does its assembly.
       assemblies.clear();
+      refusals.clear();
       if (!health.running) o.log("info", "windows consumer joined the group");
       on({ kind: "joined" });
     });
@@ -108,6 +109,7 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
    * with each refusal in a row (1 s up to 30 s): nothing is skipped, and no other partition waits.
    */
   function setAside(partition: number): void {
+    if (stopping) return;
     const n = (refusals.get(partition) ?? 0) + 1;
     refusals.set(partition, n);
     const ms = Math.min(30_000, 1000 * 2 ** (n - 1));
@@ -116,8 +118,19 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
     o.log("warn", "windows partition set aside after a refused store", { partition, refusals: n, retryInMs: ms });
     const timer = setTimeout(() => {
       setAsideTimers.delete(timer);
-      if (!stopping && c === consumer) c.resume([{ topic: o.topic, partitions: [partition] }]);
+      if (stopping || c !== consumer) return;
+      try {
+        c.resume([{ topic: o.topic, partitions: [partition] }]);
+      } catch (error) {
+        // kafkajs refuses while it restarts the consumer after a crash; the restarted one starts with
+        // nothing paused, so the partition is read again all the same.
+        o.log("debug", "windows partition not resumed: the consumer is restarting", {
+          partition,
+          error: String(error),
+        });
+      }
     }, ms);
+    timer.unref();
     setAsideTimers.add(timer);
   }
 

@@ -1,4 +1,4 @@
-import { ServiceEnv, parseEnv, refineServiceEnv } from "@runhooks/telemetry";
+import { ServiceEnv, envFlag, parseEnv, refineServiceEnv } from "@runhooks/telemetry";
 import { MAX_TRACE_HORIZON_SECONDS } from "@runhooks/contracts";
 import { DEFAULT_TRACE_HORIZON_SECONDS, DEFAULT_TRACE_LIMITS } from "@runhooks/rules";
 import { z } from "zod";
@@ -66,10 +66,7 @@ export const EvaluatorEnv = ServiceEnv.omit({ DATABASE_URL: true, RUNHOOKS_DB_PO
      * each as a single part message. A delivery that does not read bundles dead-letters them as
      * invalid: keep this false until every delivery reads bundles (docs/operating.md, Upgrading).
      */
-    RUNHOOKS_WINDOWS_BUNDLES: z
-      .enum(["true", "false"])
-      .default("true")
-      .transform((v) => v === "true"),
+    RUNHOOKS_WINDOWS_BUNDLES: envFlag("true"),
     /** How soon the partitions of a crashed instance move to the others (the broker's minimum is 6 s). */
     RUNHOOKS_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(10_000),
     /** Health and metrics HTTP port on 127.0.0.1; 0 picks a free port, -1 disables it. */

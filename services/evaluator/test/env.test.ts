@@ -38,14 +38,17 @@ describe("evaluator configuration", () => {
   it.each([
     // [RUNHOOKS_WINDOWS_BUNDLES, windowsBundles]
     [undefined, true],
+    ["", true],
     ["true", true],
+    ["1", true],
     ["false", false],
+    ["0", false],
   ])("RUNHOOKS_WINDOWS_BUNDLES=%s publishes bundles: %s", (value, bundles) => {
     const env = readEvaluatorEnv(value === undefined ? base : { ...base, RUNHOOKS_WINDOWS_BUNDLES: value });
     expect(evaluatorOptionsFromEnv(env, () => undefined).windowsBundles).toBe(bundles);
   });
 
-  it.each(["yes", "0", ""])("refuses RUNHOOKS_WINDOWS_BUNDLES=%j", (value) => {
+  it.each(["yes", "off", "2"])("refuses RUNHOOKS_WINDOWS_BUNDLES=%j", (value) => {
     expect(() => readEvaluatorEnv({ ...base, RUNHOOKS_WINDOWS_BUNDLES: value })).toThrow(/RUNHOOKS_WINDOWS_BUNDLES/);
   });
 
