@@ -17,6 +17,7 @@ import {
   dropVersionsBefore,
   type RuleVersionMessage,
 } from "@runhooks/rules";
+import { selectiveFilter } from "./scale-data.js";
 
 const RULES = Number(process.env["BENCH_RULES"] ?? 100_000);
 const VERSIONS = Number(process.env["BENCH_VERSIONS"] ?? 1);
@@ -25,23 +26,6 @@ const BATCH = Number(process.env["BENCH_BATCH"] ?? 2000);
 const TENANTS = Array.from({ length: Math.max(1, RULES / 10) }, () => randomUUID());
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error("run with node --expose-gc");
-
-function filter(k: number): unknown {
-  switch (k % 5) {
-    case 0:
-      return { and: [{ "==": [{ var: "run_type" }, "llm"] }, { "==": [{ var: "status" }, "error"] }] };
-    case 1:
-      return { and: [{ "==": [{ var: "run_type" }, "chain"] }, { ">": [{ var: "latency" }, 6.9 + (k % 3) * 0.01] }] };
-    case 2:
-      return { ">": [{ var: "total_cost" }, 0.00398 - (k % 10) * 0.000001] };
-    case 3:
-      return { and: [{ var: "has_error" }, { in: [`tag-${k % 20}`, { var: "tags" }] }] };
-    default:
-      return {
-        and: [{ "==": [{ var: "metadata.env" }, "prod"] }, { "==": [{ var: "metadata.customer" }, `c-${k % 50}`] }],
-      };
-  }
-}
 
 const ids = Array.from({ length: RULES }, () => randomUUID());
 /** The rules topic's message values, `count` from the `from`-th (version by version, rule by rule). */
@@ -57,7 +41,7 @@ const texts = (from: number, count: number): string[] =>
       tenant_id: TENANTS[i % TENANTS.length],
       session_id: null,
       enabled: true,
-      filter: filter(Math.floor(i / TENANTS.length) + v),
+      filter: selectiveFilter(Math.floor(i / TENANTS.length) + v),
       sampling_rate: 1,
       window: { seconds: 5, max_runs: 100 },
     });

@@ -18,6 +18,7 @@ import type { RuleVersion } from "@runhooks/contracts";
 import { deleteBenchTopics } from "../support/bench-topics.js";
 import { allocationProfile, cpuProfile } from "../support/cpu-profile.js";
 import { median } from "../support/stats.js";
+import { run as benchRun, selectiveFilter } from "./scale-data.js";
 
 const N = Number(process.env["BENCH_RUNS"] ?? 100_000);
 /** Passes over the same topic: raw, then each scenario, this many times (figures are medians). */
@@ -30,57 +31,6 @@ const TENANTS = Array.from({ length: 10 }, () => randomUUID());
 const WINDOW_MS = 5000;
 const LEAD_MS = 1000;
 const say = (line: string) => console.log(line);
-
-function run(i: number): string {
-  const id = randomUUID();
-  const start = Date.now() - 2000 - (i % 5000);
-  return JSON.stringify({
-    id,
-    trace_id: id,
-    name: i % 3 === 0 ? "ChatOpenAI" : i % 3 === 1 ? "RetrievalQA" : "Search",
-    run_type: i % 3 === 0 ? "llm" : i % 3 === 1 ? "chain" : "tool",
-    status: i % 10 === 0 ? "error" : "success",
-    error: i % 10 === 0 ? "RateLimitError: too many requests" : null,
-    start_time: new Date(start).toISOString(),
-    end_time: new Date(start + (i % 7000)).toISOString(),
-    tenant_id: TENANTS[i % TENANTS.length],
-    session_id: "6a3be6a2-9a8c-4fc8-b4c6-a8983b286cc5",
-    dotted_order: `20240405T012854085646Z${id}`,
-    parent_run_id: null,
-    is_root: true,
-    tags: [`tag-${i % 20}`, "bench"],
-    extra: { metadata: { env: i % 2 ? "prod" : "staging", customer: `c-${i % 50}`, ls_model_name: "gpt-4o-mini" } },
-    inputs: { messages: [{ role: "user", content: "Summarise the quarterly report for the board. ".repeat(8) }] },
-    outputs: { generations: [{ text: "The quarter closed with revenue up and costs flat. ".repeat(8) }] },
-    total_tokens: i % 2000,
-    prompt_tokens: i % 1500,
-    completion_tokens: i % 500,
-    total_cost: (i % 2000) * 0.000002,
-    feedback_stats: null,
-    app_path: `/o/${TENANTS[i % TENANTS.length]}/projects/p/6a3be6a2/r/${id}`,
-  });
-}
-
-/**
- * Alerting-style rules: each selects a few runs in a hundred of its tenant's (errors, slow chains,
- * expensive calls, tagged errors, one customer in prod), as automation rules do in practice.
- */
-function selectiveFilter(i: number): unknown {
-  switch (i % 5) {
-    case 0:
-      return { and: [{ "==": [{ var: "run_type" }, "llm"] }, { "==": [{ var: "status" }, "error"] }] };
-    case 1:
-      return { and: [{ "==": [{ var: "run_type" }, "chain"] }, { ">": [{ var: "latency" }, 6.9 + (i % 3) * 0.01] }] };
-    case 2:
-      return { ">": [{ var: "total_cost" }, 0.00398 - (i % 10) * 0.000001] };
-    case 3:
-      return { and: [{ var: "has_error" }, { in: [`tag-${i % 20}`, { var: "tags" }] }] };
-    default:
-      return {
-        and: [{ "==": [{ var: "metadata.env" }, "prod"] }, { "==": [{ var: "metadata.customer" }, `c-${i % 50}`] }],
-      };
-  }
-}
 
 /** Broad rules, a stress case: together they put a third of all runs into windows. */
 function broadFilter(i: number): unknown {
@@ -166,7 +116,7 @@ try {
   await new Promise((r) => setTimeout(r, 50));
 
   say(
-    `producing ${N} runs (~${(run(0).length / 1024).toFixed(1)} KB each) to ${names.runs} (${PARTITIONS} partitions)…`,
+    `producing ${N} runs (~${(benchRun(0, TENANTS).length / 1024).toFixed(1)} KB each) to ${names.runs} (${PARTITIONS} partitions)…`,
   );
   // The rules' windows are 5 s long and close when a partition's stream time passes their end. Started
   // 1 s before a window boundary, the runs of that first second fill windows that close while the
@@ -176,7 +126,7 @@ try {
   const t0 = Date.now();
   for (let i = 0; i < N; i += 1000) {
     const messages = Array.from({ length: Math.min(1000, N - i) }, (_, k) => {
-      const value = run(i + k);
+      const value = benchRun(i + k, TENANTS);
       return { key: (JSON.parse(value) as { trace_id: string }).trace_id, value };
     });
     await producer.send({ topic: names.runs, acks: -1, messages });

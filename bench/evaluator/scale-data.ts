@@ -1,5 +1,5 @@
-// The scale benches' data: runs as bench:evaluator's (~1.6 KB each) spread over many tenants, and
-// alerting-style rules, ten per tenant, every tenant with every kind of filter.
+// The evaluator benches' data: runs of ~1.6 KB spread over the tenants given, alerting-style filters,
+// and the scale benches' rules, ten per tenant, every tenant with every kind of filter.
 import { randomUUID } from "node:crypto";
 import type { RuleVersion } from "@runhooks/contracts";
 

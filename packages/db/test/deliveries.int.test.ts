@@ -33,6 +33,42 @@ async function pending(origin: string, count: number, agoMs: number, tenant = te
   return stored(origin, count, agoMs, false, 60_000, tenant);
 }
 
+/** One window of `tenant`'s rule, one run, its webhook body `{}`. */
+function newWindow(windowId: string, tenant = tenantId): NewWindow {
+  return {
+    windowId,
+    tenantId: tenant,
+    ruleId,
+    ruleVersion: 1,
+    startTime: "2026-01-01T00:00:00Z",
+    endTime: "2026-01-01T00:00:05Z",
+    runCount: 1,
+    chunkIndex: 0,
+    chunkCount: 1,
+    webhookCount: 1,
+    payload: Buffer.from("{}"),
+  };
+}
+
+/** A delivery of window `windowId` to `origin`, to a new webhook unless one is given. */
+function newDelivery(
+  windowId: string,
+  o: { origin: string; url?: string; claimed: boolean; webhookId?: string; tenant?: string },
+): NewDelivery {
+  return {
+    id: randomUUID(),
+    windowId,
+    webhookId: o.webhookId ?? randomUUID(),
+    tenantId: o.tenant ?? tenantId,
+    ruleId,
+    ruleVersion: 1,
+    url: o.url ?? `${o.origin}/hook`,
+    origin: o.origin,
+    traceId: "0".repeat(32),
+    claimed: o.claimed,
+  };
+}
+
 async function stored(
   origin: string,
   count: number,
@@ -45,31 +81,8 @@ async function stored(
   const deliveries: NewDelivery[] = [];
   for (let i = 0; i < count; i++) {
     const windowId = randomUUID();
-    windows.push({
-      windowId,
-      tenantId: tenant,
-      ruleId,
-      ruleVersion: 1,
-      startTime: "2026-01-01T00:00:00Z",
-      endTime: "2026-01-01T00:00:05Z",
-      runCount: 1,
-      chunkIndex: 0,
-      chunkCount: 1,
-      webhookCount: 1,
-      payload: Buffer.from("{}"),
-    });
-    deliveries.push({
-      id: randomUUID(),
-      windowId,
-      webhookId: randomUUID(),
-      tenantId: tenant,
-      ruleId,
-      ruleVersion: 1,
-      url: `${origin}/hook`,
-      origin,
-      traceId: "0".repeat(32),
-      claimed,
-    });
+    windows.push(newWindow(windowId, tenant));
+    deliveries.push(newDelivery(windowId, { origin, claimed, tenant }));
   }
   await storeWindows(database.db, windows, deliveries, { leaseMs, claimedBy: "test" });
   const ids = deliveries.map((d) => d.id);
@@ -125,31 +138,9 @@ describe("storeWindows", () => {
 
 describe("storeWindows on a replay", () => {
   it("says which deliveries existed already and counts only the new ones", async () => {
-    const window = (windowId: string) => ({
-      windowId,
-      tenantId,
-      ruleId,
-      ruleVersion: 1,
-      startTime: "2026-01-01T00:00:00Z",
-      endTime: "2026-01-01T00:00:05Z",
-      runCount: 1,
-      chunkIndex: 0,
-      chunkCount: 1,
-      webhookCount: 1,
-      payload: Buffer.from("{}"),
-    });
-    const delivery = (windowId: string) => ({
-      id: randomUUID(),
-      windowId,
-      webhookId: randomUUID(),
-      tenantId,
-      ruleId,
-      ruleVersion: 1,
-      url: "http://a.test/hook",
-      origin: "http://a.test:80",
-      traceId: "0".repeat(32),
-      claimed: true,
-    });
+    const window = (windowId: string) => newWindow(windowId);
+    const delivery = (windowId: string) =>
+      newDelivery(windowId, { origin: "http://a.test:80", url: "http://a.test/hook", claimed: true });
     const [a, b] = [randomUUID(), randomUUID()];
     const first = [delivery(a), delivery(a)];
     const stored = await storeWindows(database.db, [window(a)], first);
@@ -170,32 +161,16 @@ describe("storeWindows for a disabled webhook", () => {
     await database.db.query(sql`
       INSERT INTO webhook_health (rule_id, webhook_id, tenant_id, state, consecutive_failures, disabled_at)
       VALUES (${ruleId}, ${webhookId}, ${tenantId}, 'disabled', 3, now())`);
-    const delivery: NewDelivery = {
-      id: randomUUID(),
-      windowId,
-      webhookId,
-      tenantId,
-      ruleId,
-      ruleVersion: 1,
-      url: "http://disabled.test/hook",
+    const delivery = newDelivery(windowId, {
       origin: "http://disabled.test:80",
-      traceId: "0".repeat(32),
+      url: "http://disabled.test/hook",
       claimed: true,
-    };
-    const window: NewWindow = {
-      windowId,
-      tenantId,
-      ruleId,
-      ruleVersion: 1,
-      startTime: "2026-01-01T00:00:00Z",
-      endTime: "2026-01-01T00:00:05Z",
-      runCount: 1,
-      chunkIndex: 0,
-      chunkCount: 1,
-      webhookCount: 1,
-      payload: Buffer.from("{}"),
-    };
-    const stored = await storeWindows(database.db, [window], [delivery], { leaseMs: 60_000, claimedBy: "test" });
+      webhookId,
+    });
+    const stored = await storeWindows(database.db, [newWindow(windowId)], [delivery], {
+      leaseMs: 60_000,
+      claimedBy: "test",
+    });
     // Reported as not created claimed, so the caller gives its reservation back and sends nothing.
     expect(stored).toEqual({ windowsStored: 1, deliveriesCreated: 1, skipped: 1, existing: [delivery.id] });
     const [row] = (await database.db.query(sql`
