@@ -18,6 +18,7 @@ import type { RuleVersion } from "@runhooks/contracts";
 import { deleteBenchTopics } from "../support/bench-topics.js";
 import { allocationProfile, cpuProfile } from "../support/cpu-profile.js";
 import { median } from "../support/stats.js";
+import { NO_TICKS_MS, produceClosingTail, tailOf } from "./closing-tail.js";
 import { run as benchRun, selectiveFilter } from "./scale-data.js";
 
 const N = Number(process.env["BENCH_RUNS"] ?? 100_000);
@@ -30,6 +31,8 @@ const TENANTS = Array.from({ length: 10 }, () => randomUUID());
 /** Every rule's window, and how long before a window boundary the runs start to be produced. */
 const WINDOW_MS = 5000;
 const LEAD_MS = 1000;
+/** The measured runs and the closing tail (closing-tail.ts) after them, read and timed alike. */
+const READ = N + tailOf(N);
 const say = (line: string) => console.log(line);
 
 /** Broad rules, a stress case: together they put a third of all runs into windows. */
@@ -132,6 +135,7 @@ try {
     await producer.send({ topic: names.runs, acks: -1, messages });
   }
   say(`  produced in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  await produceClosingTail(producer, names.runs, PARTITIONS, tailOf(N), WINDOW_MS);
 
   interface Measured {
     readonly rate: number;
@@ -163,18 +167,18 @@ try {
           }
           for (const m of batch.messages) {
             JSON.parse(m.value!.toString());
-            if (++parsed === N) resolve();
+            if (++parsed === READ) resolve();
           }
           return Promise.resolve();
         },
       });
     });
     const seconds = (Date.now() - start) / 1000;
-    const cpuPerRun = cpuMicros(process.cpuUsage(cpu)) / N;
+    const cpuPerRun = cpuMicros(process.cpuUsage(cpu)) / READ;
     await raw.disconnect();
     await profiler?.stop("raw consume");
     await allocations?.stop("raw consume");
-    return { rate: N / seconds, cpuPerRun, rssMiB: rss.stop() / 2 ** 20 };
+    return { rate: READ / seconds, cpuPerRun, rssMiB: rss.stop() / 2 ** 20 };
   }
 
   async function measureScenario(i: number, s: (typeof scenarios)[number], round: number): Promise<Measured> {
@@ -189,7 +193,7 @@ try {
       groupId: `${prefix}-eval-${i}-${round}`,
       instanceId: `bench-${i}-${round}`,
       maxRunBytes: 512 * 1024,
-      tickIntervalMs: 200,
+      tickIntervalMs: NO_TICKS_MS,
       sessionTimeoutMs: SESSION_TIMEOUT_MS,
       topicOverrides: { rules: `${prefix}.rules.${i}`, windows: `${prefix}.windows.${i}` },
       log: (level, message, fields) => {
@@ -203,22 +207,22 @@ try {
     const start = Date.now();
     const cpu = process.cpuUsage();
     let lastReport = Date.now();
-    while (evaluator.counters.runsRead < N) {
+    while (evaluator.counters.runsRead < READ) {
       if (fatal !== undefined) throw new Error(`the evaluator stopped: ${fatal.message}`);
       await new Promise((r) => setTimeout(r, 5));
       if (Date.now() - lastReport > 5000) {
         lastReport = Date.now();
-        say(`  ${s.name}: ${evaluator.counters.runsRead}/${N} runs read…`);
+        say(`  ${s.name}: ${evaluator.counters.runsRead}/${READ} runs read…`);
       }
     }
     const seconds = (Date.now() - start) / 1000;
-    const cpuPerRun = cpuMicros(process.cpuUsage(cpu)) / N;
+    const cpuPerRun = cpuMicros(process.cpuUsage(cpu)) / READ;
     const c = evaluator.counters;
     await evaluator.stop();
     await profiler?.stop(s.name);
     await allocations?.stop(s.name);
     return {
-      rate: N / seconds,
+      rate: READ / seconds,
       cpuPerRun,
       rssMiB: rss.stop() / 2 ** 20,
       matched: c.runsMatched,
@@ -295,7 +299,7 @@ try {
   for (const r of rows) say(line(r));
   say("");
   say(
-    `${N} runs, ${PARTITIONS} partitions, one process, ${ROUNDS} rounds; rates from the first run read to the last (group join excluded).`,
+    `${N} runs and a closing tail of ${tailOf(N)} that every round reads and counts, ${PARTITIONS} partitions, one process, ${ROUNDS} rounds; rates from the first run read to the last (group join excluded).`,
   );
   say("Each figure is the median over the rounds; a ratio is taken within its round (range in parentheses).");
   say(

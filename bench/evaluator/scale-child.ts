@@ -6,6 +6,7 @@ import { runInNewContext } from "node:vm";
 import { createKafka } from "@runhooks/kafka";
 import { RUNS_PARTITIONS_CONCURRENTLY, runsConsumerConfig, startEvaluator } from "@runhooks/evaluator";
 import { cpuProfile, type Profile } from "../support/cpu-profile.js";
+import { NO_TICKS_MS } from "./closing-tail.js";
 
 export interface ChildTask {
   readonly mode: "raw" | "evaluator";
@@ -116,7 +117,7 @@ async function evaluator(t: ChildTask): Promise<ChildResult> {
     groupId: t.group,
     instanceId: t.group,
     maxRunBytes: 512 * 1024,
-    tickIntervalMs: 200,
+    tickIntervalMs: NO_TICKS_MS,
     sessionTimeoutMs: SESSION_TIMEOUT_MS,
     topicOverrides: { runs: t.runsTopic, rules: t.rulesTopic, windows: t.windowsTopic },
     http: { host: "127.0.0.1", port: 0 },

@@ -21,6 +21,7 @@ import { EVALUATOR_NODE_FLAGS } from "@runhooks/evaluator";
 import { deleteBenchTopics } from "../support/bench-topics.js";
 import { median } from "../support/stats.js";
 import type { ChildResult, ChildTask } from "./scale-child.js";
+import { produceClosingTail, tailOf } from "./closing-tail.js";
 import { rules, run, selectiveFilter, tenants } from "./scale-data.js";
 
 const N = Number(process.env["BENCH_RUNS"] ?? 100_000);
@@ -33,8 +34,10 @@ interface Scenario {
   readonly name: string;
   readonly tenants: readonly string[];
   readonly rules: RuleVersion[];
-  /** Runs produced (and read). */
+  /** Runs produced and measured. */
   readonly runs: number;
+  /** Its rules' window (ms) when a closing tail (closing-tail.ts) follows the runs; none for hour-long windows. */
+  readonly closeMs?: number;
   readonly targets: { readonly ratio?: number; readonly rssMiB: number; readonly loadSeconds?: number };
 }
 
@@ -55,6 +58,7 @@ const scenarios: Scenario[] = [
     tenants: t10k,
     rules: rules(100_000, t10k, selectiveFilter, 5),
     runs: N,
+    closeMs: 5000,
     targets: { ratio: 0.5, rssMiB: 512, loadSeconds: 10 },
   },
   {
@@ -74,6 +78,7 @@ const scenarios: Scenario[] = [
       tenants: ts.slice(0, n ?? t),
       rules: rules(r, ts, selectiveFilter, 5),
       runs: N,
+      closeMs: 5000,
       targets: { ratio: 0.5, rssMiB: 512, loadSeconds: 10 },
     };
   }),
@@ -156,6 +161,8 @@ try {
       });
       await producer.send({ topic: topic("runs"), acks: -1, messages });
     }
+    const tail = s.closeMs === undefined ? 0 : tailOf(s.runs);
+    if (s.closeMs !== undefined) await produceClosingTail(producer, topic("runs"), PARTITIONS, tail, s.closeMs);
     const task = (mode: ChildTask["mode"], round: number): ChildTask => ({
       mode,
       brokers,
@@ -164,7 +171,7 @@ try {
       rulesTopic: topic("rules"),
       windowsTopic: topic("windows"),
       group: `${prefix}-${mode}-${i}-${round}`,
-      runs: s.runs,
+      runs: s.runs + tail,
       rules: s.rules.length,
     });
     const raws: ChildResult[] = [];
@@ -220,7 +227,7 @@ try {
   for (const r of rows) say(line(r));
   say("");
   say(
-    `${N} runs (scenario 1: at most 20,000), ${PARTITIONS} partitions, ${ROUNDS} round(s); raw and the evaluator each in a process of their own.`,
+    `${N} runs (scenario 1: at most 20,000) and, where windows are 5 s, a closing tail of ${tailOf(N)} read and counted alike; ${PARTITIONS} partitions, ${ROUNDS} round(s); raw and the evaluator each in a process of their own.`,
   );
   say(
     "Peak RSS: the evaluator process' maxRSS; rule book load: from its start until it holds every rule (wall, and its CPU time).",
