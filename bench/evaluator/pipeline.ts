@@ -62,6 +62,9 @@ const messages = Array.from({ length: N }, (_, i) => ({
   partition: (i * 7919) % PARTITIONS,
 }));
 
+/** Wall ms spent bundling (`windowMessages`) and encoding the produce requests, this pass. */
+const spent = { bundling: 0, encoding: 0 };
+
 /** Bundles a partition's closed parts and encodes them as the produce requests a flush sends. */
 async function publish(parts: ClosedPart[]): Promise<number> {
   if (parts.length === 0) return 0;
@@ -71,8 +74,12 @@ async function publish(parts: ClosedPart[]): Promise<number> {
     windowsPartition: part.ruleId.charCodeAt(1) % PARTITIONS,
   }));
   let bytes = 0;
+  const t0 = performance.now();
+  const messages = windowMessages(pending);
+  const t1 = performance.now();
+  spent.bundling += t1 - t0;
   for (const chunk of byteBudgetChunks(
-    [{ topic: "runhooks.windows", messages: windowMessages(pending) }],
+    [{ topic: "runhooks.windows", messages }],
     PARTITION_BUDGET_BYTES,
     SEND_BUDGET_BYTES,
   )) {
@@ -90,6 +97,7 @@ async function publish(parts: ClosedPart[]): Promise<number> {
     });
     bytes += (await request.encode()).buffer.length;
   }
+  spent.encoding += performance.now() - t1;
   parts.length = 0;
   return bytes;
 }
@@ -108,6 +116,8 @@ async function pass(s: (typeof scenarios)[number]) {
   let parts = 0;
   let bytes = 0;
   gcMs = 0;
+  spent.bundling = 0;
+  spent.encoding = 0;
   const cpu = process.cpuUsage();
   for (const [i, m] of messages.entries()) {
     const time = t0 + Math.floor((i * 1000) / RUNS_PER_S);
@@ -129,7 +139,14 @@ async function pass(s: (typeof scenarios)[number]) {
   }
   const used = process.cpuUsage(cpu);
   await new Promise((r) => setTimeout(r, 10));
-  return { usPerRun: (used.user + used.system) / N, gcUsPerRun: (gcMs * 1000) / N, parts, mib: bytes / 2 ** 20 };
+  return {
+    usPerRun: (used.user + used.system) / N,
+    gcUsPerRun: (gcMs * 1000) / N,
+    bundlingUsPerRun: (spent.bundling * 1000) / N,
+    encodingUsPerRun: (spent.encoding * 1000) / N,
+    parts,
+    mib: bytes / 2 ** 20,
+  };
 }
 
 console.log(
@@ -141,7 +158,7 @@ for (let round = 0; round < ROUNDS; round++) {
     const r = await pass(s);
     results.get(s.name)!.push(r.usPerRun);
     console.log(
-      `  round ${round + 1} ${s.name.padEnd(24)} ${r.usPerRun.toFixed(2)} µs/run (GC ${r.gcUsPerRun.toFixed(2)}), ${r.parts} parts, ${r.mib.toFixed(0)} MiB encoded (load ${loadavg()[0]!.toFixed(1)})`,
+      `  round ${round + 1} ${s.name.padEnd(24)} ${r.usPerRun.toFixed(2)} µs/run (GC ${r.gcUsPerRun.toFixed(2)}, bundling ${r.bundlingUsPerRun.toFixed(2)}, encoding ${r.encodingUsPerRun.toFixed(2)}), ${r.parts} parts, ${r.mib.toFixed(0)} MiB encoded (load ${loadavg()[0]!.toFixed(1)})`,
     );
   }
 }
