@@ -8,11 +8,8 @@
 //
 //   npx tsx --conditions=source bench/evaluator/pipeline.ts
 //   BENCH_SCENARIOS=1,3 BENCH_RUNS=100000 BENCH_ROUNDS=5
-import { createRequire } from "node:module";
 import { loadavg } from "node:os";
 import { PerformanceObserver } from "node:perf_hooks";
-import kafkajs from "kafkajs";
-import { useLeanEncoder, useNativeCrc32C, useSnappy } from "@runhooks/kafka";
 import { applyRuleVersions, createRuleBook, createStreamState, streamStep, type ClosedPart } from "@runhooks/rules";
 import {
   DEFAULT_MAX_RUN_DEPTH,
@@ -23,15 +20,9 @@ import {
   foldInputOf,
   windowMessages,
 } from "@runhooks/evaluator";
+import { encodedBytes } from "../support/produce-request.js";
 import { median } from "../support/stats.js";
 import { benchRules, run, tenants } from "./scale-data.js";
-
-const require = createRequire(import.meta.url);
-useSnappy();
-useNativeCrc32C();
-useLeanEncoder();
-type Request = { encode(): Promise<{ buffer: Buffer }> };
-const produceRequest = require("kafkajs/src/protocol/requests/produce/v3/request.js") as (o: unknown) => Request;
 
 const N = Number(process.env["BENCH_RUNS"] ?? 100_000);
 const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 5);
@@ -83,19 +74,7 @@ async function publish(parts: ClosedPart[]): Promise<number> {
     PARTITION_BUDGET_BYTES,
     SEND_BUDGET_BYTES,
   )) {
-    const request = produceRequest({
-      acks: -1,
-      timeout: 30000,
-      compression: kafkajs.CompressionTypes.Snappy,
-      topicData: chunk.map(({ topic, messages: ms }) => ({
-        topic,
-        partitions: Array.from({ length: PARTITIONS }, (_, p) => ({
-          partition: p,
-          messages: ms.filter((m) => m.partition === p),
-        })).filter((p) => p.messages.length > 0),
-      })),
-    });
-    bytes += (await request.encode()).buffer.length;
+    bytes += await encodedBytes(chunk, PARTITIONS);
   }
   spent.encoding += performance.now() - t1;
   parts.length = 0;

@@ -54,20 +54,27 @@ export function selectiveFilter(k: number): unknown {
   }
 }
 
-export function rules(count: number, tenants: readonly string[], filterFor: (k: number) => unknown, seconds: number) {
-  return Array.from({ length: count }, (_, i): RuleVersion => ({
+/** A rule version of `tenant` with `filter`, windows of `seconds` holding at most `maxRuns`. */
+function ruleVersion(tenant: string, filter: unknown, seconds: number, maxRuns: number): RuleVersion {
+  return {
     schema_version: 1,
     kind: "rule",
     rule_id: randomUUID(),
     version: 1,
-    tenant_id: tenants[i % tenants.length]!,
+    tenant_id: tenant,
     session_id: null,
     enabled: true,
-    // The k-th rule of its tenant: each tenant has every kind of filter.
-    filter: filterFor(Math.floor(i / tenants.length)) as RuleVersion["filter"],
+    filter: filter as RuleVersion["filter"],
     sampling_rate: 1,
-    window: { seconds, max_runs: 10_000 },
-  }));
+    window: { seconds, max_runs: maxRuns },
+  };
+}
+
+export function rules(count: number, tenants: readonly string[], filterFor: (k: number) => unknown, seconds: number) {
+  // The k-th rule of its tenant: each tenant has every kind of filter.
+  return Array.from({ length: count }, (_, i) =>
+    ruleVersion(tenants[i % tenants.length]!, filterFor(Math.floor(i / tenants.length)), seconds, 10_000),
+  );
 }
 
 /**
@@ -80,16 +87,5 @@ export function benchRules(
   seconds: number,
   filterFor: (i: number) => unknown = selectiveFilter,
 ): RuleVersion[] {
-  return Array.from({ length: count }, (_, i): RuleVersion => ({
-    schema_version: 1,
-    kind: "rule",
-    rule_id: randomUUID(),
-    version: 1,
-    tenant_id: tenants[i % tenants.length]!,
-    session_id: null,
-    enabled: true,
-    filter: filterFor(i) as RuleVersion["filter"],
-    sampling_rate: 1,
-    window: { seconds, max_runs: 100 },
-  }));
+  return Array.from({ length: count }, (_, i) => ruleVersion(tenants[i % tenants.length]!, filterFor(i), seconds, 100));
 }

@@ -7,17 +7,9 @@
 // checksums).
 //
 //   npx tsx --conditions=source bench/kafka/fan-out-encoding.ts     (BENCH_RUNS, BENCH_WINDOWS, BENCH_FLUSHES)
-import { createRequire } from "node:module";
-import kafkajs from "kafkajs";
-import { joinSlices, slicedValue, useLeanEncoder, useNativeCrc32C, useSnappy } from "@runhooks/kafka";
+import { joinSlices, slicedValue } from "@runhooks/kafka";
 import { PARTITION_BUDGET_BYTES, SEND_BUDGET_BYTES, byteBudgetChunks, windowMessages } from "@runhooks/evaluator";
-
-const require = createRequire(import.meta.url);
-useSnappy();
-useNativeCrc32C();
-useLeanEncoder();
-type Request = { encode(): Promise<{ buffer: Buffer }> };
-const produceRequest = require("kafkajs/src/protocol/requests/produce/v3/request.js") as (o: unknown) => Request;
+import { encodedBytes } from "../support/produce-request.js";
 
 /** Runs per window, and windows each run is in: bench:evaluator's 1,000-rule scenario has ~110 and ~60. */
 const RUNS = Number(process.env["BENCH_RUNS"] ?? 110);
@@ -107,19 +99,7 @@ async function measure(mode: Mode): Promise<{ cpu: number; wire: number }> {
   const cpu = process.cpuUsage();
   for (let f = 0; f < FLUSHES; f++) {
     for (const chunk of flush(f, mode)) {
-      const request = produceRequest({
-        acks: -1,
-        timeout: 30000,
-        compression: kafkajs.CompressionTypes.Snappy,
-        topicData: chunk.map(({ topic, messages }) => ({
-          topic,
-          partitions: Array.from({ length: PARTITIONS }, (_, p) => ({
-            partition: p,
-            messages: messages.filter((m) => m.partition === p),
-          })).filter((p) => p.messages.length > 0),
-        })),
-      });
-      wire += (await request.encode()).buffer.length;
+      wire += await encodedBytes(chunk, PARTITIONS);
     }
   }
   const used = process.cpuUsage(cpu);
