@@ -32,3 +32,8 @@ export {
 export type { RecordSetPiece, ValueSlices } from "./sliced-value.js";
 export { checkLogRange, offsetsAtTime, partitionsTruncatedAt } from "./log-range.js";
 export type { LogRangeCheck } from "./log-range.js";
+export { assignBySubscription } from "./assign-by-subscription.js";
+export type { MemberPartitions, MemberTopics } from "./assign-by-subscription.js";
+export { SUBSCRIPTION_ASSIGNER, SubscriptionAssigner, groupAssigners } from "./subscription-assigner.js";
+export { groupConsumer } from "./group-consumer.js";
+export type { GroupConsumerConfig } from "./group-consumer.js";

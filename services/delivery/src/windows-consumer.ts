@@ -1,5 +1,6 @@
 import { CONSUMER_NOT_STARTED, nextConsumerHealth, type ConsumerEvent } from "./consumer-health.js";
 import type { Database } from "@runhooks/db";
+import { groupConsumer } from "@runhooks/kafka";
 import type { Admin, Consumer, EachBatchPayload, Kafka } from "kafkajs";
 import type { AttemptObserver } from "./attempt-observer.js";
 import type { Counters } from "./counters.js";
@@ -71,7 +72,7 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
   /** Each assigned partition's assembly; every (re)assignment starts over from the committed checkpoints. */
   const assemblies = new Map<number, PartitionAssembly>();
   const newConsumer = (): Consumer => {
-    const c = o.kafka.consumer({
+    const c = groupConsumer(o.kafka, {
       groupId: o.groupId,
       sessionTimeout: o.sessionTimeoutMs,
       heartbeatInterval: Math.min(1000, Math.floor(o.sessionTimeoutMs / 3)),
