@@ -1,5 +1,6 @@
 import { RELAY_SCAN_GROUP_PREFIX, RELAY_TRANSACTIONAL_ID_PREFIX, ruleErrorsGroup } from "@runhooks/api";
-import { RULES_GROUP_PREFIX } from "@runhooks/evaluator";
+import { deliveryGroup } from "@runhooks/delivery";
+import { RULES_GROUP_PREFIX, evaluatorGroup } from "@runhooks/evaluator";
 import { createKafka, describeKafkaSecurity, kafkaSecurityOf } from "@runhooks/kafka";
 import {
   ACL_PRINCIPALS,
@@ -59,9 +60,9 @@ export function parseAclArgs(args: readonly string[]): AclArgs {
 export function aclNamesOf(env: InfraEnv): AclNames {
   return {
     topicPrefix: env.RUNHOOKS_TOPIC_PREFIX,
-    evaluatorGroup: env.RUNHOOKS_EVALUATOR_GROUP,
+    evaluatorGroup: env.RUNHOOKS_EVALUATOR_GROUP ?? evaluatorGroup(env.RUNHOOKS_TOPIC_PREFIX),
     evaluatorRulesGroupPrefix: RULES_GROUP_PREFIX,
-    deliveryGroup: env.RUNHOOKS_DELIVERY_GROUP,
+    deliveryGroup: env.RUNHOOKS_DELIVERY_GROUP ?? deliveryGroup(env.RUNHOOKS_TOPIC_PREFIX),
     apiRuleErrorsGroup: env.RUNHOOKS_API_RULE_ERRORS_GROUP ?? ruleErrorsGroup(env.RUNHOOKS_TOPIC_PREFIX),
     relayScanGroupPrefix: RELAY_SCAN_GROUP_PREFIX,
     relayTransactionalIdPrefix: RELAY_TRANSACTIONAL_ID_PREFIX,

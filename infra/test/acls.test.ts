@@ -99,7 +99,7 @@ describe("the ACLs of each principal", () => {
     const env = readInfraEnv({ RUNHOOKS_TOPIC_PREFIX: "acme", RUNHOOKS_DELIVERY_GROUP: "acme-dlv" });
     expect(aclNamesOf(env)).toEqual({
       topicPrefix: "acme",
-      evaluatorGroup: "runhooks-evaluator",
+      evaluatorGroup: "acme-evaluator",
       evaluatorRulesGroupPrefix: "runhooks-evaluator-rules-",
       deliveryGroup: "acme-dlv",
       apiRuleErrorsGroup: "acme-api-rule-errors",

@@ -37,3 +37,7 @@ export type { MemberPartitions, MemberTopics } from "./assign-by-subscription.js
 export { SUBSCRIPTION_ASSIGNER, SubscriptionAssigner, groupAssigners } from "./subscription-assigner.js";
 export { groupConsumer } from "./group-consumer.js";
 export type { GroupConsumerConfig } from "./group-consumer.js";
+export { DEFAULT_TOPIC_PREFIX } from "./topics.js";
+export { checkpointsDecide, chooseGroupId, legacyGroup, prefixedGroup } from "./group-id.js";
+export type { GroupCheckpoints, GroupIdChoice, GroupIdSettings } from "./group-id.js";
+export { hasCheckpoints, resolveGroupId } from "./resolve-group-id.js";

@@ -33,7 +33,9 @@ import { createRuleOwnerCache } from "./rule-owner-cache.js";
 import { startWindowsConsumer } from "./windows-consumer.js";
 import { startWorkers } from "./workers.js";
 
-export { DEFAULT_DELIVERY_GROUP, readDeliveryEnv, DeliveryEnv } from "./env.js";
+export { readDeliveryEnv, DeliveryEnv } from "./env.js";
+export { DEFAULT_DELIVERY_GROUP, DELIVERY_GROUP_VARIABLE, deliveryGroup, resolveDeliveryGroup } from "./group.js";
+export type { DeliveryGroupSettings } from "./group.js";
 export { deliveryOptionsFromEnv } from "./options.js";
 export type { DeliveryOptions } from "./options.js";
 export { DELIVERY_METRICS } from "./metrics.js";
@@ -210,6 +212,7 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
     producer,
     deadLetterTopic: topics.windowsDlq,
     groupId: o.groupId,
+    topicPrefix: o.topicPrefix,
     sessionTimeoutMs: o.sessionTimeoutMs ?? 6000,
     db,
     webhooks,
@@ -237,7 +240,7 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
         metrics: () => telemetry.prometheus(),
       })
     : undefined;
-  log("info", "delivery started", { groupId: o.groupId, topic: topics.windows, http: server?.url });
+  log("info", "delivery started", { groupId: consumer.groupId, topic: topics.windows, http: server?.url });
 
   return {
     topics,

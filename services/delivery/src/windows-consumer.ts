@@ -19,13 +19,16 @@ import { decodeBatch, type DecodedBatch } from "./window-batch.js";
 import { loadAssembly, runsPartitionCount } from "./window-partition.js";
 import { screenBatch, type WindowScreenOptions } from "./window-screen.js";
 import { storeBatch } from "./window-store.js";
+import { resolveDeliveryGroup } from "./group.js";
 
 export interface WindowsConsumerOptions extends Pick<WindowScreenOptions, "owners" | "producer" | "deadLetterTopic"> {
   readonly kafka: Kafka;
   readonly topic: string;
   /** The runs topic: a window is complete once every one of its partitions' watermarks passed its end. */
   readonly runsTopic: string;
-  readonly groupId: string;
+  /** RUNHOOKS_DELIVERY_GROUP; undefined: resolveDeliveryGroup's choice for the prefix. */
+  readonly groupId: string | undefined;
+  readonly topicPrefix: string;
   readonly sessionTimeoutMs: number;
   readonly db: Database;
   readonly webhooks: WebhookCache;
@@ -50,6 +53,8 @@ export interface WindowsConsumerOptions extends Pick<WindowScreenOptions, "owner
 }
 
 export interface WindowsConsumer {
+  /** The group it joined. */
+  readonly groupId: string;
   /** Undefined while it runs; otherwise why not (/healthz). */
   problem(): string | undefined;
   stop(): Promise<void>;
@@ -68,12 +73,22 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
   const on = (event: ConsumerEvent) => (health = nextConsumerHealth(health, event));
   const admin: Admin = o.kafka.admin();
   await admin.connect();
-  const sources = { admin, groupId: o.groupId, topic: o.topic, runsTopic: o.runsTopic, log: o.log };
+  const group = await resolveDeliveryGroup(admin, {
+    configured: o.groupId,
+    topicPrefix: o.topicPrefix,
+    windowsTopic: o.topic,
+  }).catch(async (error: unknown) => {
+    await admin.disconnect();
+    throw error;
+  });
+  if (group.kind === "legacy") o.log("warn", group.warning, { groupId: group.groupId, derived: group.derived });
+  const groupId = group.groupId;
+  const sources = { admin, groupId, topic: o.topic, runsTopic: o.runsTopic, log: o.log };
   /** Each assigned partition's assembly; every (re)assignment starts over from the committed checkpoints. */
   const assemblies = new Map<number, PartitionAssembly>();
   const newConsumer = (): Consumer => {
     const c = groupConsumer(o.kafka, {
-      groupId: o.groupId,
+      groupId,
       sessionTimeout: o.sessionTimeoutMs,
       heartbeatInterval: Math.min(1000, Math.floor(o.sessionTimeoutMs / 3)),
       maxWaitTimeInMs: 100,
@@ -241,6 +256,7 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
 
   await run(consumer);
   return {
+    groupId,
     problem: () => (health.running ? undefined : health.problem),
     async stop() {
       stopping = true;
