@@ -41,3 +41,5 @@ export { DEFAULT_TOPIC_PREFIX } from "./topics.js";
 export { checkpointsDecide, chooseGroupId, legacyGroup, prefixedGroup } from "./group-id.js";
 export type { GroupCheckpoints, GroupIdChoice, GroupIdSettings } from "./group-id.js";
 export { hasCheckpoints, resolveGroupId } from "./resolve-group-id.js";
+export { ForeignBatchError, foreignBatchRefusal, refuseForeignBatch } from "./batch-topic.js";
+export type { BatchTopicCheck } from "./batch-topic.js";

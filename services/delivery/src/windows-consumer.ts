@@ -1,6 +1,6 @@
 import { CONSUMER_NOT_STARTED, nextConsumerHealth, type ConsumerEvent } from "./consumer-health.js";
 import type { Database } from "@runhooks/db";
-import { groupConsumer } from "@runhooks/kafka";
+import { groupConsumer, refuseForeignBatch } from "@runhooks/kafka";
 import type { Admin, Consumer, EachBatchPayload, Kafka } from "kafkajs";
 import type { AttemptObserver } from "./attempt-observer.js";
 import type { Counters } from "./counters.js";
@@ -19,7 +19,7 @@ import { decodeBatch, type DecodedBatch } from "./window-batch.js";
 import { loadAssembly, runsPartitionCount } from "./window-partition.js";
 import { screenBatch, type WindowScreenOptions } from "./window-screen.js";
 import { storeBatch } from "./window-store.js";
-import { resolveDeliveryGroup } from "./group.js";
+import { DELIVERY_GROUP_VARIABLE, resolveDeliveryGroup } from "./group.js";
 
 export interface WindowsConsumerOptions extends Pick<WindowScreenOptions, "owners" | "producer" | "deadLetterTopic"> {
   readonly kafka: Kafka;
@@ -183,6 +183,9 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
 
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
+    // 0. Only a group shared with another deployment hands over another topic (batch-topic.ts): thrown
+    // before its partition's assembly is touched, and never committed.
+    refuseForeignBatch({ batchTopic: batch.topic, topic: o.topic, groupId, variable: DELIVERY_GROUP_VARIABLE }, o.log);
     const first = batch.messages[0];
     const last = batch.messages.at(-1);
     if (first === undefined || last === undefined) return;
