@@ -13,7 +13,7 @@ export const SUBSCRIPTION_ASSIGNER = "RunhooksSubscriptionAssigner";
  * subscription from its JoinGroup metadata instead. The leader learns the partitions of topics only
  * other members read by adding them to its metadata.
  */
-export const SubscriptionAssigner: PartitionAssigner = ({ cluster }) => ({
+export const SubscriptionAssigner: PartitionAssigner = ({ cluster, groupId, logger }) => ({
   name: SUBSCRIPTION_ASSIGNER,
   version: 0,
   async assign({ members }) {
@@ -22,7 +22,17 @@ export const SubscriptionAssigner: PartitionAssigner = ({ cluster }) => ({
       topics: AssignerProtocol.MemberMetadata.decode(m.memberMetadata)?.topics ?? [],
     }));
     const topics = [...new Set(subscriptions.flatMap((s) => s.topics))];
-    await cluster.addMultipleTargetTopics(topics);
+    try {
+      await cluster.addMultipleTargetTopics(topics);
+    } catch (error) {
+      // A topic the leader may not describe (another deployment's, under its own ACLs): kafkajs keeps
+      // the metadata it had, and what it does not know of is assigned to nobody, not the group failed.
+      logger.warn("could not learn the partitions of every topic the group's members subscribe to", {
+        groupId,
+        topics,
+        error: String(error),
+      });
+    }
     const partitions = new Map(
       topics.map((t) => [t, cluster.findTopicPartitionMetadata(t).map((p) => p.partitionId)] as const),
     );

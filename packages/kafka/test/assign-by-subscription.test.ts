@@ -146,4 +146,27 @@ describe("groupAssigners", () => {
     );
     expect(decoded).toEqual({ x: { "a.runs": [0, 1] }, y: { "b.runs": [0, 1, 2] } });
   });
+
+  it("assigns the topics it knows when the cluster cannot describe another member's topic", async () => {
+    const [ours] = groupAssigners();
+    const warned: string[] = [];
+    const cluster = {
+      addMultipleTargetTopics: () => Promise.reject(new Error("Not authorized to access topics")),
+      // Only the leader's own topic is in its metadata.
+      findTopicPartitionMetadata: (t: string) =>
+        t === "a.runs" ? range(2).map((partitionId) => ({ partitionId })) : [],
+    };
+    const logger = { warn: (message: string) => void warned.push(message) };
+    const assigner = ours!({ cluster: cluster as never, groupId: "g", logger: logger as never });
+    const member = (memberId: string, topics: string[]) => ({
+      memberId,
+      memberMetadata: assigner.protocol({ topics }).metadata,
+    });
+    const result = await assigner.assign({ members: [member("x", ["a.runs"]), member("y", ["b.runs"])], topics: [] });
+    const decoded = Object.fromEntries(
+      result.map((r) => [r.memberId, AssignerProtocol.MemberAssignment.decode(r.memberAssignment)!.assignment]),
+    );
+    expect(decoded).toEqual({ x: { "a.runs": [0, 1] }, y: {} });
+    expect(warned).toHaveLength(1);
+  });
 });
