@@ -10,7 +10,7 @@ export interface GroupIdSettings {
   readonly derived: string;
   /**
    * The group of the default prefix (`runhooks-<service>`), where a deployment under another prefix
-   * that never set the variable keeps its checkpoints from releases whose default ignored the prefix.
+   * that never set the variable may keep its checkpoints (docs/operating.md, Upgrading).
    */
   readonly legacy: string;
   /** The topic whose checkpoints the group holds (the service's own). */
@@ -34,7 +34,7 @@ export function prefixedGroup(topicPrefix: string, service: string): string {
   return `${topicPrefix}-${service}`;
 }
 
-/** The group of the default prefix, which every deployment shared when the default ignored the prefix. */
+/** The group of the default prefix: `runhooks-<service>`. */
 export function legacyGroup(service: string): string {
   return prefixedGroup(DEFAULT_TOPIC_PREFIX, service);
 }
