@@ -14,12 +14,11 @@ import { randomUUID } from "node:crypto";
 import { createKafka, ensureTopics, groupConsumer, topicNames, topicSpecs, waitForTopics } from "@runhooks/kafka";
 import { readInfraEnv, startStack } from "@runhooks/infra";
 import { RUNS_PARTITIONS_CONCURRENTLY, runsConsumerConfig, startEvaluator } from "@runhooks/evaluator";
-import type { RuleVersion } from "@runhooks/contracts";
 import { deleteBenchTopics } from "../support/bench-topics.js";
 import { allocationProfile, cpuProfile } from "../support/cpu-profile.js";
 import { median } from "../support/stats.js";
 import { NO_TICKS_MS, produceClosingTail, tailOf } from "./closing-tail.js";
-import { run as benchRun, selectiveFilter } from "./scale-data.js";
+import { benchRules, run as benchRun } from "./scale-data.js";
 
 const N = Number(process.env["BENCH_RUNS"] ?? 100_000);
 /** Passes over the same topic: raw, then each scenario, this many times (figures are medians). */
@@ -51,21 +50,6 @@ function broadFilter(i: number): unknown {
   }
 }
 
-function rules(count: number, tenants: readonly string[], filterFor = selectiveFilter): RuleVersion[] {
-  return Array.from({ length: count }, (_, i) => ({
-    schema_version: 1 as const,
-    kind: "rule" as const,
-    rule_id: randomUUID(),
-    version: 1,
-    tenant_id: tenants[i % tenants.length]!,
-    session_id: null,
-    enabled: true,
-    filter: filterFor(i) as RuleVersion["filter"],
-    sampling_rate: 1,
-    window: { seconds: WINDOW_MS / 1000, max_runs: 100 },
-  }));
-}
-
 /** This process's CPU time (user + system): unlike rates, barely moved by other work on the machine. */
 const cpuMicros = (u: NodeJS.CpuUsage) => u.user + u.system;
 
@@ -87,11 +71,11 @@ try {
   await ensureTopics(admin, topicSpecs({ prefix, runsPartitions: PARTITIONS }));
 
   const scenarios = [
-    { name: "1 rule", rules: rules(1, TENANTS.slice(0, 1)) },
-    { name: "100 rules (10 tenants)", rules: rules(100, TENANTS) },
-    { name: "100 rules (1 tenant)", rules: rules(100, TENANTS.slice(0, 1)) },
-    { name: "1000 rules (10 tenants)", rules: rules(1000, TENANTS) },
-    { name: "100 broad rules (stress)", rules: rules(100, TENANTS, broadFilter) },
+    { name: "1 rule", rules: benchRules(1, TENANTS.slice(0, 1), WINDOW_MS / 1000) },
+    { name: "100 rules (10 tenants)", rules: benchRules(100, TENANTS, WINDOW_MS / 1000) },
+    { name: "100 rules (1 tenant)", rules: benchRules(100, TENANTS.slice(0, 1), WINDOW_MS / 1000) },
+    { name: "1000 rules (10 tenants)", rules: benchRules(1000, TENANTS, WINDOW_MS / 1000) },
+    { name: "100 broad rules (stress)", rules: benchRules(100, TENANTS, WINDOW_MS / 1000, broadFilter) },
   ];
   // Rules first: a run is judged by the versions in force when it was appended.
   const producer = kafka.producer();

@@ -69,3 +69,27 @@ export function rules(count: number, tenants: readonly string[], filterFor: (k: 
     window: { seconds, max_runs: 10_000 },
   }));
 }
+
+/**
+ * bench:evaluator's rules: the i-th rule of `count` belongs to tenant i mod n and has filter i, so each of
+ * ten tenants has one kind of filter and a matching run joins many of its tenant's windows.
+ */
+export function benchRules(
+  count: number,
+  tenants: readonly string[],
+  seconds: number,
+  filterFor: (i: number) => unknown = selectiveFilter,
+): RuleVersion[] {
+  return Array.from({ length: count }, (_, i): RuleVersion => ({
+    schema_version: 1,
+    kind: "rule",
+    rule_id: randomUUID(),
+    version: 1,
+    tenant_id: tenants[i % tenants.length]!,
+    session_id: null,
+    enabled: true,
+    filter: filterFor(i) as RuleVersion["filter"],
+    sampling_rate: 1,
+    window: { seconds, max_runs: 100 },
+  }));
+}

@@ -344,11 +344,19 @@ describe("restart from a checkpoint, with trace-aware rules", () => {
   let time = 0;
   let next = 0;
   const pool = Array.from({ length: 10 }, () => `trace-${next++}`);
-  for (let offset = 0; offset < 500; offset++) {
+  // Copies of earlier runs (a retried produce), drawn from a generator of their own: a restored window
+  // must leave a copy of a run it holds out, as the uninterrupted fold does.
+  const copies = mulberry32(8);
+  for (let n = 0; n < 500; n++) {
+    const offset = inputs.length;
     time += Math.floor(random() * 300) - 30;
     if (random() < 0.12) {
       inputs.push(tick(offset, time));
       continue;
+    }
+    if (copies() < 0.1) {
+      const earlier = inputs[Math.floor(copies() * offset)]!;
+      if (earlier.kind === "run") inputs.push({ ...earlier, offset: inputs.length, time });
     }
     const slot = Math.floor(random() * pool.length);
     const trace = pool[slot]!;
@@ -361,7 +369,7 @@ describe("restart from a checkpoint, with trace-aware rules", () => {
       if (candidate || tree || isRoot)
         verdicts.push({ spec: s, candidate, tree, root: isRoot ? rootPasses : undefined });
     }
-    const base = run(offset, time, ...plain.filter(() => random() < 0.3));
+    const base = run(inputs.length, time, ...plain.filter(() => random() < 0.3));
     inputs.push({ ...(base as Extract<FoldInput, { kind: "run" }>), trace: { key: `t/${trace}`, verdicts } });
     // A trace usually ends with its root; sometimes a late child follows it.
     if (isRoot && random() < 0.8) pool[slot] = `trace-${next++}`;
@@ -489,4 +497,48 @@ describe("restart from a checkpoint, with trace-aware rules", () => {
       if (JSON.stringify(comparable(resumeAt(cut, refoldMs))) !== JSON.stringify(expected)) differing++;
     expect(differing).toBeGreaterThan(0);
   }, 60_000);
+});
+
+describe("duplicate checks only for runs that may be copies", () => {
+  // The fold asks windows whether they hold a run only when its filter of held ids says maybe. Against
+  // a fold whose filter says maybe for every run (every join checked), over enough runs to fill and
+  // rebuild the filter several times, with copies near and far and pieces closing on size.
+  const random = mulberry32(11);
+  const specs = [spec(RULE_A, 1), spec(RULE_B, 5), spec(RULE_C, 60), spec(RULE_D, 2)];
+  const inputs: FoldInput[] = [];
+  let time = 0;
+  for (let offset = 0; offset < 30_000; offset++) {
+    time += Math.floor(random() * 20);
+    const matches = specs.filter(() => random() < 0.5);
+    if (random() < 0.03) inputs.push(tick(offset, time));
+    else if (offset > 0 && random() < 0.08) {
+      // A copy of a recent run, or of one read long ago (its window may be closed or still open).
+      const back = random() < 0.7 ? 1 + Math.floor(random() * 50) : 1 + Math.floor(random() * offset);
+      inputs.push(copy(offset, Math.max(0, offset - back), time, ...matches));
+    } else inputs.push(run(offset, time, ...matches));
+  }
+  inputs.push(tick(inputs.length, time + 120_000));
+  const comparable = (parts: ClosedPart[]) =>
+    parts.map((p) => ({ id: p.partId, runs: p.runs.map((r) => r.offset), reason: p.reason, at: p.closedAt }));
+
+  it("leaves out exactly the copies a fold checking every window leaves out", () => {
+    const checked = createFoldState(0, 400);
+    checked.held = { bits: new Uint32Array(1 << 11).fill(0xffffffff), mask: (1 << 16) - 1, added: 0, limit: Infinity };
+    const expected = inputs.flatMap((i) => foldStep(checked, i));
+    const filtered = createFoldState(0, 400);
+    let rebuilds = 0;
+    const actual: ClosedPart[] = [];
+    for (const i of inputs) {
+      const before = filtered.held;
+      actual.push(...foldStep(filtered, i));
+      if (filtered.held !== before) rebuilds++;
+    }
+    expect(comparable(actual)).toEqual(comparable(expected));
+    // Real tests: the filter was rebuilt, copies were left out, and pieces closed on size.
+    expect(rebuilds).toBeGreaterThan(2);
+    const kept = expected.reduce((n, p) => n + p.runs.length, 0);
+    const joins = inputs.reduce((n, i) => n + (i.kind === "run" ? i.matches.length : 0), 0);
+    expect(joins - kept).toBeGreaterThan(500);
+    expect(expected.some((p) => p.reason === "max_bytes")).toBe(true);
+  });
 });

@@ -38,65 +38,82 @@ interface Filling {
   readonly entries: string[];
   readonly runs: Uint8Array[];
   readonly times: number[];
-  /** Index in `runs` of a run's bytes (with its time: a run is carried once per time it was read at). */
+  /** Index in `runs` of a run's bytes last carried (a run is carried once per time it was read at). */
   readonly index: Map<Uint8Array, number>;
   bytes: number;
 }
 
 const filling = (): Filling => ({ entries: [], runs: [], times: [], index: new Map(), bytes: FIXED_BYTES });
 
-const digits = (n: number) => String(n).length;
-
-/**
- * An entry's text but its run refs: the part's head and trace context, the same in whichever bundle
- * it goes (computed once per part, a cut notwithstanding).
- */
-function entryText(p: BundlePart): { readonly head: string; readonly trace: string } {
-  const head = JSON.stringify(windowPartHead(p.part)).slice(0, -1);
-  const trace = p.traceparent === undefined ? "" : `,"traceparent":${JSON.stringify(p.traceparent)}`;
-  return { head, trace };
+/** Decimal digits of a non-negative integer (an index, a stream time in ms). */
+function digits(n: number): number {
+  let d = 1;
+  while (n >= 10) {
+    n = Math.floor(n / 10);
+    d++;
+  }
+  return d;
 }
 
-/** The entry of `p` and the runs it adds, were it put in `f` (which this does not change). */
-function entryIn(
-  f: Filling,
-  p: BundlePart,
-  text: { readonly head: string; readonly trace: string },
-): { entry: string; added: number[]; bytes: number } {
+/** An entry's text but its run refs: the part's head and trace context, whichever bundle it goes in. */
+interface EntryText {
+  readonly head: string;
+  readonly trace: string;
+  /** Bytes of the entry but its refs: head, trace, `,"run_refs":[`, `]` and `}`. */
+  readonly bytes: number;
+}
+
+const REFS_OPEN = `,"run_refs":[`;
+
+function entryText(p: BundlePart): EntryText {
+  const head = JSON.stringify(windowPartHead(p.part)).slice(0, -1);
+  const trace = p.traceparent === undefined ? "" : `,"traceparent":${JSON.stringify(p.traceparent)}`;
+  return { head, trace, bytes: Buffer.byteLength(head) + Buffer.byteLength(trace) + REFS_OPEN.length + 2 };
+}
+
+/** The run at `i` of `p` is carried by `f` already (its bytes, at its time): its index there, else -1. */
+function carried(f: Filling, p: BundlePart, i: number): number {
+  const r = p.part.runs[i]!;
+  const at = f.index.get(r.json);
+  return at !== undefined && f.times[at] === r.time ? at : -1;
+}
+
+/**
+ * Bytes `p` adds to `f` (its entry, its separating comma, and each run `f` does not carry yet with its
+ * time and separators); `f` unchanged. A part's runs are distinct objects (a window holds a run once).
+ */
+function bytesIn(f: Filling, p: BundlePart, text: EntryText): number {
   const runs = p.part.runs;
-  const added: number[] = [];
-  /** Runs this part adds, by their bytes: a run twice in one part is carried once too. */
-  let adding: Map<Uint8Array, number> | undefined;
-  let refs = "";
-  let bytes = 0;
-  // Per run in a part, the hot loop of bundling: indexed, and the refs written as text at once.
+  let next = f.runs.length;
+  let bytes = text.bytes + 1;
   for (let i = 0; i < runs.length; i++) {
-    const r = runs[i]!;
-    let at = f.index.get(r.json);
-    if (at === undefined || f.times[at] !== r.time) {
-      at = adding?.get(r.json);
-      if (at === undefined || runs[added[at - f.runs.length]!]!.time !== r.time) {
-        at = f.runs.length + added.length;
-        added.push(i);
-        (adding ??= new Map()).set(r.json, at);
-        bytes += r.json.byteLength + 2 + digits(r.time);
-      }
+    let at = carried(f, p, i);
+    if (at < 0) {
+      at = next++;
+      bytes += runs[i]!.json.byteLength + 2 + digits(runs[i]!.time);
+    }
+    bytes += digits(at) + (i > 0 ? 1 : 0);
+  }
+  return bytes;
+}
+
+/** Puts `p` in `f`: the runs it does not carry yet, then the entry naming them, as `bytesIn` counted. */
+function put(f: Filling, p: BundlePart, text: EntryText, bytes: number): void {
+  const runs = p.part.runs;
+  let refs = "";
+  for (let i = 0; i < runs.length; i++) {
+    let at = carried(f, p, i);
+    if (at < 0) {
+      const r = runs[i]!;
+      at = f.runs.length;
+      f.runs.push(r.json);
+      f.times.push(r.time);
+      f.index.set(r.json, at);
     }
     refs = i === 0 ? `${at}` : `${refs},${at}`;
   }
-  const entry = `${text.head},"run_refs":[${refs}]${text.trace}}`;
-  return { entry, added, bytes: bytes + Buffer.byteLength(entry) + 1 };
-}
-
-function add(f: Filling, p: BundlePart, e: { entry: string; added: number[]; bytes: number }): void {
-  f.entries.push(e.entry);
-  for (const i of e.added) {
-    const r = p.part.runs[i]!;
-    if (!f.index.has(r.json)) f.index.set(r.json, f.runs.length);
-    f.runs.push(r.json);
-    f.times.push(r.time);
-  }
-  f.bytes += e.bytes;
+  f.entries.push(`${text.head}${REFS_OPEN}${refs}]${text.trace}}`);
+  f.bytes += bytes;
 }
 
 function slicesOf(f: Filling, runsPartition: number): BundleSlices {
@@ -106,7 +123,8 @@ function slicesOf(f: Filling, runsPartition: number): BundleSlices {
   );
   const shared: Uint8Array[] = [];
   let bytes = head.length + TAIL.length;
-  for (const [i, r] of f.runs.entries()) {
+  for (let i = 0; i < f.runs.length; i++) {
+    const r = f.runs[i]!;
     if (i > 0) shared.push(COMMA);
     shared.push(r);
     bytes += r.byteLength + (i > 0 ? 1 : 0);
@@ -130,14 +148,14 @@ export function bundleParts(
   let f = filling();
   for (const p of parts) {
     const text = entryText(p);
-    let e = entryIn(f, p, text);
-    if (f.entries.length > 0 && f.bytes + e.bytes > maxBytes) {
+    let bytes = bytesIn(f, p, text);
+    if (f.entries.length > 0 && f.bytes + bytes > maxBytes) {
       out.push(slicesOf(f, runsPartition));
       f = filling();
       // Only the refs differ in a new bundle: the head and trace context are the same text.
-      e = entryIn(f, p, text);
+      bytes = bytesIn(f, p, text);
     }
-    add(f, p, e);
+    put(f, p, text, bytes);
   }
   if (f.entries.length > 0) out.push(slicesOf(f, runsPartition));
   return out;

@@ -1,4 +1,4 @@
-import { foldStep, windowKey, type ClosedPart, type OpenWindow, type WindowRun } from "../window/index.js";
+import { foldStep, noteHeldRun, windowKey, type ClosedPart, type OpenWindow, type WindowRun } from "../window/index.js";
 import { createStreamState, type StreamInput, type StreamState } from "./trace-fold.js";
 import type { Candidate, TraceLimits } from "./trace-state.js";
 import type { BytesCodec, TraceSnapshot } from "./trace-snapshot.js";
@@ -99,6 +99,7 @@ export function restoreFromSnapshot(
       const i = runs.length;
       runs.push({ offset, runId, json: bytesOf(named, (json) => (runs[i] = { offset, runId, json, time })), time });
       ids.add(runId);
+      noteHeldRun(fold, runId);
       bytes += length + 1;
       firstOffset = Math.min(firstOffset, offset);
     }

@@ -1,3 +1,4 @@
+import { addRunId, createRunIdFilter, full, mayHold, type RunIdFilter } from "./run-id-filter.js";
 import { windowId } from "./window-id.js";
 
 /**
@@ -101,9 +102,9 @@ export interface OpenWindow {
   readonly piece: number;
   readonly runs: WindowRun[];
   /**
-   * The ids of `runs`, once it holds more than `SCAN_IDS` (below that a scan of `runs` finds a copy):
-   * most windows hold a few runs, and a set per window was a fifth of the fold's memory with ten
-   * thousand windows open.
+   * The ids of `runs`, made the first time a run that may be a copy asks a window holding more than
+   * `SCAN_IDS` (below that a scan of `runs` finds a copy), and kept from then on. Most windows never
+   * have one: a run read for the first time passes `FoldState.held` and asks no window.
    */
   ids: Set<string> | undefined;
   bytes: number;
@@ -141,6 +142,12 @@ export interface FoldState {
    * a spec object the fold has not seen, or a window since closed, falls back to `open`).
    */
   readonly lastWindow: WeakMap<WindowSpec, OpenWindow>;
+  /**
+   * Every id of a run in an open window, and maybe others (run-id-filter.ts): a run it does not hold is
+   * in no window, and joins its windows without their duplicate checks. Rebuilt from the open windows'
+   * runs once full.
+   */
+  held: RunIdFilter;
 }
 
 export function createFoldState(partition: number, maxBytes = MAX_WINDOW_BYTES): FoldState {
@@ -152,7 +159,22 @@ export function createFoldState(partition: number, maxBytes = MAX_WINDOW_BYTES):
     nextPiece: new Map(),
     earliestEnd: Number.POSITIVE_INFINITY,
     lastWindow: new WeakMap(),
+    held: createRunIdFilter(),
   };
+}
+
+/** Notes a run an open window holds (a window restored from a trace snapshot holds its runs so). */
+export function noteHeldRun(state: FoldState, runId: string): void {
+  addRunId(state.held, runId);
+}
+
+/** The filter made anew from the ids the open windows hold: closed windows' ids leave it. */
+function rebuildHeld(state: FoldState): void {
+  let count = 0;
+  for (const w of state.open.values()) count += w.runs.length;
+  const held = createRunIdFilter(count);
+  for (const w of state.open.values()) for (const r of w.runs) addRunId(held, r.runId);
+  state.held = held;
 }
 
 function close(state: FoldState, w: OpenWindow, reason: CloseReason, at: number): ClosedPart {
@@ -205,6 +227,10 @@ const SCAN_IDS = 8;
 
 function holds(w: OpenWindow, runId: string): boolean {
   if (w.ids !== undefined) return w.ids.has(runId);
+  if (w.runs.length > SCAN_IDS) {
+    w.ids = new Set(w.runs.map((r) => r.runId));
+    return w.ids.has(runId);
+  }
   for (const r of w.runs) if (r.runId === runId) return true;
   return false;
 }
@@ -213,6 +239,11 @@ export function windowKey(spec: WindowSpec, startMs: number): string {
   return `${spec.ruleId}/${spec.ruleVersion}/${startMs}`;
 }
 
+/**
+ * Adds `run` to its window of `spec`, closing the window's piece first when the run would not fit.
+ * `mayBeHeld`: `state.held` holds the run's id, so a window may hold it already (then it is left out).
+ * False when it was left out.
+ */
 function addRun(
   state: FoldState,
   spec: WindowSpec,
@@ -220,7 +251,8 @@ function addRun(
   at: number,
   out: ClosedPart[],
   joined: boolean,
-): void {
+  mayBeHeld: boolean,
+): boolean {
   const lengthMs = spec.seconds * 1000;
   const startMs = Math.floor(state.streamTime / lengthMs) * lengthMs;
   let w: OpenWindow | undefined = state.lastWindow.get(spec);
@@ -230,7 +262,7 @@ function addRun(
     key = windowKey(spec, startMs);
     w = state.open.get(key);
   }
-  if (w !== undefined && holds(w, run.runId)) return;
+  if (mayBeHeld && w !== undefined && holds(w, run.runId)) return false;
   // Bytes, as the broker counts them (one more for the separating comma).
   const bytes = run.json.byteLength + 1;
   if (w && w.bytes + bytes > state.maxBytes && w.runs.length > 0) {
@@ -259,14 +291,33 @@ function addRun(
     state.open.set(key, w);
     if (w.endMs < state.earliestEnd) state.earliestEnd = w.endMs;
     state.lastWindow.set(spec, w);
-    return;
+    return true;
   }
   state.lastWindow.set(spec, w);
   w.runs.push(run);
   if (w.ids !== undefined) w.ids.add(run.runId);
-  else if (w.runs.length > SCAN_IDS) w.ids = new Set(w.runs.map((r) => r.runId));
   w.bytes += bytes;
   if (run.offset < w.firstOffset) w.firstOffset = run.offset;
+  return true;
+}
+
+/** Adds a run to the windows of `specs`; its id to `state.held` when any took it. */
+function join(
+  state: FoldState,
+  specs: readonly WindowSpec[],
+  run: WindowRun,
+  at: number,
+  out: ClosedPart[],
+  joined: boolean,
+): void {
+  if (specs.length === 0) return;
+  const mayBeHeld = mayHold(state.held, run.runId);
+  let took = false;
+  for (const spec of specs) if (addRun(state, spec, run, at, out, joined, mayBeHeld)) took = true;
+  if (took && !mayBeHeld) {
+    addRunId(state.held, run.runId);
+    if (full(state.held)) rebuildHeld(state);
+  }
 }
 
 const NO_JOINS: readonly FoldJoin[] = Object.freeze([]);
@@ -290,9 +341,9 @@ export function foldStep(state: FoldState, input: FoldInput): readonly ClosedPar
       json: input.run.json,
       time: state.streamTime,
     };
-    for (const spec of input.matches) addRun(state, spec, run, input.offset, out, false);
+    join(state, input.matches, run, input.offset, out, false);
     for (const j of input.joins ?? NO_JOINS)
-      addRun(state, j.spec, { ...j.run, time: state.streamTime }, input.offset, out, true);
+      join(state, [j.spec], { ...j.run, time: state.streamTime }, input.offset, out, true);
   }
   return out;
 }

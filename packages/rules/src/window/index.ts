@@ -1,6 +1,14 @@
 export { windowId } from "./window-id.js";
 export type { WindowKey } from "./window-id.js";
-export { MAX_WINDOW_BYTES, createFoldState, foldStep, nextCloseTime, oldestOpenOffset, windowKey } from "./fold.js";
+export {
+  MAX_WINDOW_BYTES,
+  createFoldState,
+  foldStep,
+  nextCloseTime,
+  noteHeldRun,
+  oldestOpenOffset,
+  windowKey,
+} from "./fold.js";
 export type {
   ClosedPart,
   CloseReason,
