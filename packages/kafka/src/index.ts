@@ -40,6 +40,6 @@ export type { GroupConsumerConfig } from "./group-consumer.js";
 export { DEFAULT_TOPIC_PREFIX } from "./topics.js";
 export { checkpointsDecide, chooseGroupId, legacyGroup, prefixedGroup } from "./group-id.js";
 export type { GroupCheckpoints, GroupIdChoice, GroupIdSettings } from "./group-id.js";
-export { hasCheckpoints, resolveGroupId } from "./resolve-group-id.js";
+export { GroupLookupError, hasCheckpoints, resolveGroupId } from "./resolve-group-id.js";
 export { ForeignBatchError, foreignBatchRefusal, refuseForeignBatch } from "./batch-topic.js";
 export type { BatchTopicCheck } from "./batch-topic.js";

@@ -69,6 +69,9 @@ export async function startEvaluator(o: EvaluatorOptions): Promise<Evaluator> {
     configured: o.groupId,
     topicPrefix: o.topicPrefix,
     runsTopic: topics.runs,
+  }).catch(async (error: unknown) => {
+    await Promise.all([producer.disconnect(), admin.disconnect()]);
+    throw error;
   });
   if (group.kind === "legacy") log("warn", group.warning, { groupId: group.groupId, derived: group.derived });
   const groupId = group.groupId;
