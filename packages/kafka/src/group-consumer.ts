@@ -10,5 +10,7 @@ export type GroupConsumerConfig = Omit<ConsumerConfig, "partitionAssigners">;
  * each member's own subscription (subscription-assigner.ts).
  */
 export function groupConsumer(kafka: Kafka, config: GroupConsumerConfig): Consumer {
-  return kafka.consumer({ ...config, partitionAssigners: groupAssigners() });
+  // Topics are created by an admin (`infra up`): a metadata request never creates one, even where the
+  // broker would (auto.create.topics.enable), nor recreates a topic deleted under a running consumer.
+  return kafka.consumer({ allowAutoTopicCreation: false, ...config, partitionAssigners: groupAssigners() });
 }

@@ -32,7 +32,9 @@ export {
 export type { RecordSetPiece, ValueSlices } from "./sliced-value.js";
 export { checkLogRange, offsetsAtTime, partitionsTruncatedAt } from "./log-range.js";
 export type { LogRangeCheck } from "./log-range.js";
-export { assignBySubscription } from "./assign-by-subscription.js";
+export { assignBySubscription, partitionsToAssign } from "./assign-by-subscription.js";
+export { decodePartitionReport, encodePartitionReport } from "./partition-report.js";
+export type { PartitionReport } from "./partition-report.js";
 export type { MemberPartitions, MemberTopics } from "./assign-by-subscription.js";
 export { SUBSCRIPTION_ASSIGNER, SubscriptionAssigner, groupAssigners } from "./subscription-assigner.js";
 export { groupConsumer } from "./group-consumer.js";

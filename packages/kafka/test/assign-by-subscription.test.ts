@@ -1,6 +1,13 @@
 import kafkajs from "kafkajs";
 import { describe, expect, it } from "vitest";
-import { SUBSCRIPTION_ASSIGNER, assignBySubscription, groupAssigners, type MemberTopics } from "@runhooks/kafka";
+import {
+  SUBSCRIPTION_ASSIGNER,
+  assignBySubscription,
+  decodePartitionReport,
+  encodePartitionReport,
+  groupAssigners,
+  type MemberTopics,
+} from "@runhooks/kafka";
 
 const { AssignerProtocol, PartitionAssigners } = kafkajs;
 
@@ -85,6 +92,61 @@ describe("assignBySubscription", () => {
       expected: { a: { "own-a": [0], shared: [1, 3] }, b: { "own-b": [0, 1] }, c: { shared: [0, 2] } },
     },
     { name: "no members, nothing assigned", members: [], partitions: [["t", range(2)]], expected: {} },
+    {
+      name: "a topic's partitions come from its subscribers' reports, not the leader's metadata",
+      members: [
+        { memberId: "a", topics: ["green.runs"], partitions: { "green.runs": range(3) } },
+        { memberId: "b", topics: ["blue.runs"], partitions: { "blue.runs": range(2) } },
+      ],
+      // The leader (a) knows only its own topic.
+      partitions: [["green.runs", range(3)]],
+      expected: { a: { "green.runs": [0, 1, 2] }, b: { "blue.runs": [0, 1] } },
+    },
+    {
+      name: "the union of the subscribers' reports: one that knows more partitions adds them",
+      members: [
+        { memberId: "a", topics: ["t"], partitions: { t: [0, 1] } },
+        { memberId: "b", topics: ["t"], partitions: { t: [2, 0, 1] } },
+      ],
+      partitions: [["t", [0, 1]]],
+      expected: { a: { t: [0, 2] }, b: { t: [1] } },
+    },
+    {
+      name: "a topic every subscriber reported is dealt as reported, whatever the leader knows of it",
+      members: [{ memberId: "a", topics: ["t"], partitions: { t: [0, 1] } }],
+      partitions: [["t", range(4)]],
+      expected: { a: { t: [0, 1] } },
+    },
+    {
+      name: "a member that reports nothing falls back to the leader's metadata",
+      members: [
+        { memberId: "a", topics: ["x"], partitions: { x: [0] } },
+        { memberId: "old", topics: ["y"] },
+      ],
+      partitions: [
+        ["x", [0]],
+        ["y", range(2)],
+      ],
+      expected: { a: { x: [0] }, old: { y: [0, 1] } },
+    },
+    {
+      name: "a member that reports nothing, of a topic the leader does not know, gets nothing of it",
+      members: [
+        { memberId: "a", topics: ["x"], partitions: { x: [0] } },
+        { memberId: "old", topics: ["y"] },
+      ],
+      partitions: [["x", [0]]],
+      expected: { a: { x: [0] }, old: {} },
+    },
+    {
+      name: "a report of a topic the member does not subscribe to counts for nothing",
+      members: [
+        { memberId: "a", topics: ["x"], partitions: { x: [0], y: range(3) } },
+        { memberId: "b", topics: ["y"], partitions: { y: [0] } },
+      ],
+      partitions: [],
+      expected: { a: { x: [0] }, b: { y: [0] } },
+    },
   ];
 
   for (const c of cases) {
@@ -127,46 +189,62 @@ describe("groupAssigners", () => {
     expect(names).toEqual([SUBSCRIPTION_ASSIGNER, "RoundRobinAssigner"]);
   });
 
-  it("assigns by each member's JoinGroup metadata, asking the cluster for every subscribed topic", async () => {
+  /** A member's assigner on a cluster whose metadata holds these topics' partition counts (and nothing else). */
+  const on = (counts: Record<string, number>, logger: object = {}) => {
     const [ours] = groupAssigners();
-    const added: string[][] = [];
     const cluster = {
-      addMultipleTargetTopics: (t: string[]) => Promise.resolve(void added.push([...t].sort())),
-      findTopicPartitionMetadata: (t: string) => range(t === "a.runs" ? 2 : 3).map((partitionId) => ({ partitionId })),
+      findTopicPartitionMetadata: (t: string) => range(counts[t] ?? 0).map((partitionId) => ({ partitionId })),
     };
-    const assigner = ours!({ cluster: cluster as never, groupId: "g", logger: {} as never });
-    const member = (memberId: string, topics: string[]) => ({
-      memberId,
-      memberMetadata: assigner.protocol({ topics }).metadata,
-    });
-    const result = await assigner.assign({ members: [member("x", ["a.runs"]), member("y", ["b.runs"])], topics: [] });
-    expect(added).toEqual([["a.runs", "b.runs"]]);
-    const decoded = Object.fromEntries(
+    return ours!({ cluster: cluster as never, groupId: "g", logger: logger as never });
+  };
+  const decode = (result: { memberId: string; memberAssignment: Buffer }[]) =>
+    Object.fromEntries(
       result.map((r) => [r.memberId, AssignerProtocol.MemberAssignment.decode(r.memberAssignment)!.assignment]),
     );
-    expect(decoded).toEqual({ x: { "a.runs": [0, 1] }, y: { "b.runs": [0, 1, 2] } });
+
+  it("assigns each topic the partitions its subscribers report, never describing another's topic", async () => {
+    // The leader's cluster has no addMultipleTargetTopics: calling it would throw.
+    const leader = on({ "a.runs": 2 });
+    const members = [
+      { memberId: "x", memberMetadata: leader.protocol({ topics: ["a.runs"] }).metadata },
+      { memberId: "y", memberMetadata: on({ "b.runs": 3 }).protocol({ topics: ["b.runs"] }).metadata },
+    ];
+    const result = await leader.assign({ members, topics: [] });
+    expect(decode(result)).toEqual({ x: { "a.runs": [0, 1] }, y: { "b.runs": [0, 1, 2] } });
   });
 
-  it("assigns the topics it knows when the cluster cannot describe another member's topic", async () => {
-    const [ours] = groupAssigners();
-    const warned: string[] = [];
-    const cluster = {
-      addMultipleTargetTopics: () => Promise.reject(new Error("Not authorized to access topics")),
-      // Only the leader's own topic is in its metadata.
-      findTopicPartitionMetadata: (t: string) =>
-        t === "a.runs" ? range(2).map((partitionId) => ({ partitionId })) : [],
-    };
-    const logger = { warn: (message: string) => void warned.push(message) };
-    const assigner = ours!({ cluster: cluster as never, groupId: "g", logger: logger as never });
-    const member = (memberId: string, topics: string[]) => ({
-      memberId,
-      memberMetadata: assigner.protocol({ topics }).metadata,
-    });
-    const result = await assigner.assign({ members: [member("x", ["a.runs"]), member("y", ["b.runs"])], topics: [] });
-    const decoded = Object.fromEntries(
-      result.map((r) => [r.memberId, AssignerProtocol.MemberAssignment.decode(r.memberAssignment)!.assignment]),
-    );
-    expect(decoded).toEqual({ x: { "a.runs": [0, 1] }, y: {} });
-    expect(warned).toHaveLength(1);
+  it("falls back to the leader's metadata for a member that reports nothing, and warns of what it cannot assign", async () => {
+    const warned: unknown[] = [];
+    const leader = on({ "a.runs": 2, "c.runs": 1 }, { warn: (_: string, fields: unknown) => void warned.push(fields) });
+    const older = (topics: string[]) =>
+      AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.alloc(0) });
+    const members = [
+      { memberId: "x", memberMetadata: leader.protocol({ topics: ["a.runs"] }).metadata },
+      { memberId: "y", memberMetadata: older(["c.runs"]) },
+      { memberId: "z", memberMetadata: older(["b.runs"]) },
+    ];
+    const result = await leader.assign({ members, topics: [] });
+    expect(decode(result)).toEqual({ x: { "a.runs": [0, 1] }, y: { "c.runs": [0] }, z: {} });
+    expect(warned).toEqual([{ groupId: "g", topics: ["b.runs"] }]);
+  });
+});
+
+describe("partition reports", () => {
+  it("round-trip, compactly", () => {
+    const report = { "acme.runs": [0, 1, 2], "acme.windows": [] };
+    const encoded = encodePartitionReport(report);
+    expect(encoded.toString()).toBe('{"acme.runs":[0,1,2],"acme.windows":[]}');
+    expect(decodePartitionReport(encoded)).toEqual(report);
+  });
+
+  it.each([
+    ["absent", undefined],
+    ["empty", Buffer.alloc(0)],
+    ["not JSON", Buffer.from("\u0000\u0001")],
+    ["not an object", Buffer.from("[1,2]")],
+    ["ids that are not partitions", Buffer.from('{"t":[-1]}')],
+    ["a topic without a list", Buffer.from('{"t":3}')],
+  ])("are none when %s", (_, userData) => {
+    expect(decodePartitionReport(userData)).toBeUndefined();
   });
 });
