@@ -10,9 +10,11 @@ export interface BatchTopicCheck {
 }
 
 /**
- * Why a batch is refused, or undefined for one of the consumer's own topic. A batch of another topic
- * can only come from a group shared with a deployment reading other topics, whose leader assigned
- * them: folding it would judge another deployment's data and commit its offsets in the shared group.
+ * Why a batch is refused, or undefined for one of the consumer's own topic. A backstop: kafkajs drops
+ * assigned partitions of topics the member did not subscribe to before fetching
+ * (unsubscribed-topics.ts logs that), so no batch of another topic reaches a runhooks consumer on the
+ * kafkajs it runs on. Were one to, folding it would judge another deployment's data and commit its
+ * offsets in the shared group.
  */
 export function foreignBatchRefusal(c: BatchTopicCheck): string | undefined {
   if (c.batchTopic === c.topic) return undefined;

@@ -45,3 +45,5 @@ export type { GroupCheckpoints, GroupIdChoice, GroupIdSettings } from "./group-i
 export { GroupLookupError, hasCheckpoints, resolveGroupId } from "./resolve-group-id.js";
 export { ForeignBatchError, foreignBatchRefusal, refuseForeignBatch } from "./batch-topic.js";
 export type { BatchTopicCheck } from "./batch-topic.js";
+export { unsubscribedAssignmentMessage, watchUnsubscribedTopics } from "./unsubscribed-topics.js";
+export type { UnsubscribedAssignment } from "./unsubscribed-topics.js";

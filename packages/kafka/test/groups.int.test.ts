@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import kafkajs, { type Admin, type Consumer, type ConsumerConfig } from "kafkajs";
-import { SUBSCRIPTION_ASSIGNER, groupConsumer, resolveGroupId, waitForTopics } from "@runhooks/kafka";
+import {
+  SUBSCRIPTION_ASSIGNER,
+  groupConsumer,
+  resolveGroupId,
+  waitForTopics,
+  watchUnsubscribedTopics,
+} from "@runhooks/kafka";
 import { testKafka, uniquePrefix } from "../../../test/support/stack.js";
 
 const { PartitionAssigners } = kafkajs;
@@ -121,6 +127,30 @@ describe("consumer groups on the real broker", () => {
       ...Object.keys(blue.joins.at(-1)!.assignment),
     ]);
     expect(assigned.size).toBe(1);
+  });
+
+  it("logs an error naming the group, the topics and the variable when handed another topic", async () => {
+    const prefix = uniquePrefix("groups-unsub");
+    await topics(prefix, { green: 3, blue: 2 });
+    const group = `${prefix}-shared`;
+    // A leader offering only round-robin (another client, or an older one) deals its own topic to all.
+    const leader = await member(
+      kafka.consumer({ ...settings(group), partitionAssigners: [PartitionAssigners.roundRobin] }),
+      `${prefix}.green`,
+    );
+    await leader.joined(0);
+    const ours = groupConsumer(kafka, settings(group));
+    const logged = new Promise<{ message: string; fields: Record<string, unknown> }>((resolve) =>
+      watchUnsubscribedTopics(ours, "RUNHOOKS_EVALUATOR_GROUP", (level, message, fields) => {
+        if (level === "error") resolve({ message, fields });
+      }),
+    );
+    await member(ours, `${prefix}.blue`);
+    const { message, fields } = await logged;
+    expect(message).toContain(`consumer group ${group}`);
+    expect(message).toContain(`${prefix}.green`);
+    expect(message).toContain("RUNHOOKS_EVALUATOR_GROUP");
+    expect(fields).toMatchObject({ groupId: group, topics: [`${prefix}.green`], subscribed: [`${prefix}.blue`] });
   });
 });
 

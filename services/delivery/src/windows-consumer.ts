@@ -1,6 +1,6 @@
 import { CONSUMER_NOT_STARTED, nextConsumerHealth, type ConsumerEvent } from "./consumer-health.js";
 import type { Database } from "@runhooks/db";
-import { groupConsumer, refuseForeignBatch } from "@runhooks/kafka";
+import { groupConsumer, refuseForeignBatch, watchUnsubscribedTopics } from "@runhooks/kafka";
 import type { Admin, Consumer, EachBatchPayload, Kafka } from "kafkajs";
 import type { AttemptObserver } from "./attempt-observer.js";
 import type { Counters } from "./counters.js";
@@ -93,6 +93,7 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
       heartbeatInterval: Math.min(1000, Math.floor(o.sessionTimeoutMs / 3)),
       maxWaitTimeInMs: 100,
     });
+    watchUnsubscribedTopics(c, DELIVERY_GROUP_VARIABLE, o.log);
     o.observeConsumer?.(c);
     c.on(c.events.CRASH, (e) => {
       // kafkajs restarts a consumer after a retriable error; one it gives up on (e.g. "the coordinator
@@ -183,8 +184,9 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
 
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
-    // 0. Only a group shared with another deployment hands over another topic (batch-topic.ts): thrown
-    // before its partition's assembly is touched, and never committed.
+    // 0. A backstop (batch-topic.ts): kafkajs drops another topic's partitions before fetching them
+    // (watchUnsubscribedTopics logs it); were a batch of one handed over, it is thrown before its
+    // partition's assembly is touched, and never committed.
     refuseForeignBatch({ batchTopic: batch.topic, topic: o.topic, groupId, variable: DELIVERY_GROUP_VARIABLE }, o.log);
     const first = batch.messages[0];
     const last = batch.messages.at(-1);

@@ -28,12 +28,14 @@ interface BatchFold {
 
 /**
  * Folds one batch of the runs topic (kafkajs' `eachBatch`): 0. a batch of another topic is refused
- * (thrown, never folded nor committed); 1. a flush that failed since the last batch fails this one; 2. nothing is folded once stopping; 3. the partition's fold is started from its
- * checkpoint on its first batch (which takes it off the unstarted partitions), and batches fetched
- * before its seek are skipped; 4. each message is folded, cutting when due; 5. what remains is cut.
+ * (thrown, never folded nor committed); 1. a flush that failed since the last batch fails this one;
+ * 2. nothing is folded once stopping; 3. the partition's fold is started from its checkpoint on its
+ * first batch (which takes it off the unstarted partitions), and batches fetched before its seek are
+ * skipped; 4. each message is folded, cutting when due; 5. what remains is cut.
  */
 export async function foldBatch(ctx: RunsConsumerContext, payload: EachBatchPayload): Promise<void> {
-  // 0. Only a group shared with another deployment hands over another topic (batch-topic.ts).
+  // 0. A backstop (batch-topic.ts): kafkajs drops another topic's partitions before fetching them
+  // (watchUnsubscribedTopics logs it), so no such batch is expected here.
   refuseForeignBatch(
     { batchTopic: payload.batch.topic, topic: ctx.topic, groupId: ctx.o.groupId, variable: EVALUATOR_GROUP_VARIABLE },
     ctx.o.log,

@@ -1,5 +1,6 @@
 import type { Consumer } from "kafkajs";
-import { crashVerdict, groupConsumer, type GroupConsumerConfig } from "@runhooks/kafka";
+import { crashVerdict, groupConsumer, watchUnsubscribedTopics, type GroupConsumerConfig } from "@runhooks/kafka";
+import { EVALUATOR_GROUP_VARIABLE } from "./group.js";
 import type { RunsConsumerContext, RunsConsumerOptions } from "./consumer-context.js";
 import { foldBatch } from "./fold-batch.js";
 import { startIdleTicks } from "./idle-ticks.js";
@@ -62,6 +63,7 @@ export async function startRunsConsumer(o: RunsConsumerOptions): Promise<RunsCon
   // is ticked meanwhile).
   function newConsumer(): Consumer {
     const consumer = groupConsumer(o.kafka, runsConsumerConfig(o.groupId, o.sessionTimeoutMs));
+    watchUnsubscribedTopics(consumer, EVALUATOR_GROUP_VARIABLE, o.log);
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       ctx.states.clear();
       ctx.unstarted.clear();
