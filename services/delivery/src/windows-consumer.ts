@@ -19,16 +19,17 @@ import { decodeBatch, type DecodedBatch } from "./window-batch.js";
 import { loadAssembly, runsPartitionCount } from "./window-partition.js";
 import { screenBatch, type WindowScreenOptions } from "./window-screen.js";
 import { storeBatch } from "./window-store.js";
-import { DELIVERY_GROUP_VARIABLE, resolveDeliveryGroup } from "./group.js";
+import { DELIVERY_GROUP_VARIABLE } from "./group.js";
 
 export interface WindowsConsumerOptions extends Pick<WindowScreenOptions, "owners" | "producer" | "deadLetterTopic"> {
   readonly kafka: Kafka;
+  /** Connected; the caller's to disconnect once the consumer stopped. */
+  readonly admin: Admin;
   readonly topic: string;
   /** The runs topic: a window is complete once every one of its partitions' watermarks passed its end. */
   readonly runsTopic: string;
-  /** RUNHOOKS_DELIVERY_GROUP; undefined: resolveDeliveryGroup's choice for the prefix. */
-  readonly groupId: string | undefined;
-  readonly topicPrefix: string;
+  /** The group to join, as resolveDeliveryGroup chose it. */
+  readonly groupId: string;
   readonly sessionTimeoutMs: number;
   readonly db: Database;
   readonly webhooks: WebhookCache;
@@ -71,18 +72,7 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
   let health = CONSUMER_NOT_STARTED;
   let stopping = false;
   const on = (event: ConsumerEvent) => (health = nextConsumerHealth(health, event));
-  const admin: Admin = o.kafka.admin();
-  await admin.connect();
-  const group = await resolveDeliveryGroup(admin, {
-    configured: o.groupId,
-    topicPrefix: o.topicPrefix,
-    windowsTopic: o.topic,
-  }).catch(async (error: unknown) => {
-    await admin.disconnect();
-    throw error;
-  });
-  if (group.kind === "legacy") o.log("warn", group.warning, { groupId: group.groupId, derived: group.derived });
-  const groupId = group.groupId;
+  const { admin, groupId } = o;
   const sources = { admin, groupId, topic: o.topic, runsTopic: o.runsTopic, log: o.log };
   /** Each assigned partition's assembly; every (re)assignment starts over from the committed checkpoints. */
   const assemblies = new Map<number, PartitionAssembly>();
@@ -269,7 +259,6 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
       for (const t of setAsideTimers) clearTimeout(t);
       on({ kind: "stopped" });
       await consumer.disconnect();
-      await admin.disconnect();
     },
   };
 }
