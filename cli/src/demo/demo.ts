@@ -191,7 +191,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const admin = kafka.admin();
     await admin.connect();
     const db = connectDatabase({ url: engine.stack.databaseUrl, poolSize: 2 });
-    const groups = await serviceGroups(admin, o.infraEnv.RUNHOOKS_TOPIC_PREFIX, o.processEnv);
+    const groups = await serviceGroups(admin, o.infraEnv);
     const drainStart = Date.now();
     let state: DrainState | undefined;
     let drained = false;
