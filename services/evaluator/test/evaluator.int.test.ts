@@ -4,6 +4,7 @@ import { inject } from "vitest";
 import { sampled } from "@runhooks/rules";
 import { startEvaluator, type Evaluator } from "@runhooks/evaluator";
 import { SUBSCRIPTION_ASSIGNER } from "@runhooks/kafka";
+import type { GroupDescription } from "kafkajs";
 import { createHarness, eventually, makeRun, ruleVersion, runIdsOf, type Harness } from "./harness.js";
 import { readTopic } from "../../../test/support/read-topic.js";
 
@@ -70,9 +71,13 @@ describe("evaluator against the real broker", () => {
     const admin = h.kafka.admin();
     await admin.connect();
     try {
-      const { groups } = await admin.describeGroups([`${h.prefix}-evaluator`]);
-      expect(groups[0]).toMatchObject({ state: "Stable", protocol: SUBSCRIPTION_ASSIGNER });
-      expect(groups[0]!.members).toHaveLength(1);
+      // Decided by the group's state: a rebalance still under way is waited out, not raced.
+      let group: GroupDescription | undefined;
+      await eventually("the group stable with its one member", async () => {
+        [group] = (await admin.describeGroups([`${h.prefix}-evaluator`])).groups;
+        return group?.state === "Stable" && group.members.length === 1;
+      });
+      expect(group).toMatchObject({ state: "Stable", protocol: SUBSCRIPTION_ASSIGNER });
     } finally {
       await admin.disconnect();
     }
