@@ -4,7 +4,7 @@ export interface MemberTopics {
   readonly topics: readonly string[];
   /**
    * The partitions of its subscribed topics the member knows of, as it reported them in its JoinGroup
-   * metadata; undefined for a member that reports none (one of an older runhooks, or kafkajs' own).
+   * metadata; undefined for a member that reports none (its userData empty).
    */
   readonly partitions?: Readonly<Record<string, readonly number[]>> | undefined;
 }

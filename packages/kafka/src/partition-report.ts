@@ -10,8 +10,8 @@ export function encodePartitionReport(report: PartitionReport): Buffer {
 }
 
 /**
- * The report in a member's userData, or undefined when it holds none: empty (a member of an older
- * runhooks, or kafkajs' own assigner's), or not a report (then the leader falls back to its own
+ * The report in a member's userData, or undefined when it holds none: empty (a member that reports
+ * nothing), or not a report (then the leader falls back to its own
  * metadata, as for a member that says nothing).
  */
 export function decodePartitionReport(userData: Buffer | null | undefined): PartitionReport | undefined {

@@ -26,8 +26,8 @@ export function unsubscribedAssignmentMessage(u: UnsubscribedAssignment): string
 
 /**
  * Logs an error each time the consumer is assigned partitions of topics it did not subscribe to: the
- * sign of a group shared with another deployment whose leader does not assign by subscription (one
- * of an older runhooks, or another client's).
+ * sign of a group shared with another deployment whose members do not all offer the subscription-aware
+ * assigner, so that the group deals by round-robin.
  */
 export function watchUnsubscribedTopics(consumer: Consumer, variable: string, log: KafkaLogger): void {
   consumer.on(consumer.events.RECEIVED_UNSUBSCRIBED_TOPICS, ({ payload }) => {
