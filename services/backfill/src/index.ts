@@ -122,6 +122,10 @@ export async function startBackfillService(o: BackfillOptions): Promise<Backfill
     configured: o.evaluatorGroup,
     topicPrefix: o.topicPrefix,
     runsTopic: topics.runs,
+  }).catch(async (error: unknown) => {
+    // A lookup that failed (GroupLookupError) starts nothing: what is open is closed.
+    await Promise.all([admin.disconnect(), db.dispose()]);
+    throw error;
   });
   if (evaluators.kind === "legacy")
     log("warn", evaluators.warning, { groupId: evaluators.groupId, derived: evaluators.derived });
