@@ -17,10 +17,11 @@ export interface MemberPartitions {
 
 /**
  * The partitions to deal of each topic some member subscribes to: the union of what its subscribers
- * reported of it, and, for a subscriber that reported nothing, what the leader knows of it
- * (`leaderKnows`, its own metadata). The leader never needs to describe another member's topic, which
- * it may not be allowed to (another deployment's, under its own ACLs). A member's report of a topic it
- * does not subscribe to counts for nothing.
+ * reported of it and what the leader knows of it (`leaderKnows`, its own metadata, refreshed just
+ * before it assigns: a member's report is as old as its join, and would miss partitions added since).
+ * The leader never needs to describe another member's topic, which it may not be allowed to (another
+ * deployment's, under its own ACLs). A member's report of a topic it does not subscribe to counts for
+ * nothing.
  */
 export function partitionsToAssign(
   members: readonly MemberTopics[],
@@ -29,9 +30,9 @@ export function partitionsToAssign(
   const union = new Map<string, Set<number>>();
   for (const m of members) {
     for (const topic of m.topics) {
-      const known = m.partitions === undefined ? leaderKnows.get(topic) : m.partitions[topic];
-      const set = union.get(topic) ?? new Set<number>();
-      for (const p of known ?? []) set.add(p);
+      const reported = m.partitions !== undefined && Object.hasOwn(m.partitions, topic) ? m.partitions[topic] : [];
+      const set = union.get(topic) ?? new Set<number>(leaderKnows.get(topic));
+      for (const p of reported ?? []) set.add(p);
       union.set(topic, set);
     }
   }
@@ -52,7 +53,11 @@ export function assignBySubscription(
 ): MemberPartitions[] {
   const sorted = [...members].sort((a, b) => (a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0));
   const subscribed = sorted.map((m) => new Set(m.topics));
-  const out = sorted.map((m): MemberPartitions => ({ memberId: m.memberId, assignment: {} }));
+  // Without a prototype: a topic may be named like an Object property ("constructor").
+  const out = sorted.map((m): MemberPartitions => ({
+    memberId: m.memberId,
+    assignment: Object.create(null) as Record<string, number[]>,
+  }));
   const partitions = partitionsToAssign(sorted, leaderKnows);
   let cursor = 0;
   for (const topic of [...partitions.keys()].sort()) {

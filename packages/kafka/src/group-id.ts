@@ -59,6 +59,7 @@ export function chooseGroupId(s: GroupIdSettings, committed: GroupCheckpoints): 
     warning:
       `consumer group ${s.legacy} holds the checkpoints of ${s.topic} and ${s.derived} none: staying in ${s.legacy}. ` +
       `Set ${s.variable}=${s.legacy} to keep it and silence this; or leave it so, knowing that every deployment ` +
-      `whose group is ${s.legacy} rebalances with this one (docs/operating.md, Upgrading).`,
+      `whose group is ${s.legacy} rebalances with this one. Under ACLs this group needs Read as well as ` +
+      `Describe: set the variable, then run \`infra acls\` again (docs/operating.md, Upgrading).`,
   };
 }

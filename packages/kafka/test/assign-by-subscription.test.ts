@@ -112,10 +112,16 @@ describe("assignBySubscription", () => {
       expected: { a: { t: [0, 2] }, b: { t: [1] } },
     },
     {
-      name: "a topic every subscriber reported is dealt as reported, whatever the leader knows of it",
+      name: "partitions the leader's refreshed metadata knows are dealt though no report names them",
       members: [{ memberId: "a", topics: ["t"], partitions: { t: [0, 1] } }],
       partitions: [["t", range(4)]],
-      expected: { a: { t: [0, 1] } },
+      expected: { a: { t: [0, 1, 2, 3] } },
+    },
+    {
+      name: "a report that names no partitions of a topic (no metadata at join) leaves the leader's",
+      members: [{ memberId: "a", topics: ["constructor"], partitions: {} }],
+      partitions: [["constructor", [0, 1]]],
+      expected: { a: { constructor: [0, 1] } },
     },
     {
       name: "a member that reports nothing falls back to the leader's metadata",
