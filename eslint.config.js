@@ -41,6 +41,16 @@ const noDeepImports = {
   message: "Import a workspace package through its entry point (@runhooks/<name>), never its src/ or dist/.",
 };
 
+const onlyCreateKafka = {
+  selector: "NewExpression[callee.name='Kafka']",
+  message: "Build kafkajs clients with createKafka (@runhooks/kafka): it registers the codecs every reader needs.",
+};
+
+const onlyGroupConsumer = {
+  selector: "CallExpression[callee.type='MemberExpression'][callee.property.name='consumer']",
+  message: "Make consumers with groupConsumer (@runhooks/kafka): it gives the group the subscription-aware assigner.",
+};
+
 export default tseslint.config(
   {
     ignores: ["**/dist/**", "**/node_modules/**", ".runhooks/**", "**/schemas/**", "coverage/**"],
@@ -62,15 +72,18 @@ export default tseslint.config(
       "@typescript-eslint/no-floating-promises": "error",
       // createKafka registers the codecs of every topic and the native CRC32C: a client built any other
       // way could not read the windows topic (Snappy).
-      "no-restricted-syntax": [
-        "error",
-        {
-          selector: "NewExpression[callee.name='Kafka']",
-          message:
-            "Build kafkajs clients with createKafka (@runhooks/kafka): it registers the codecs every reader needs.",
-        },
-      ],
+      "no-restricted-syntax": ["error", onlyCreateKafka],
     },
+  },
+  {
+    // groupConsumer gives every group the subscription-aware assigner: a consumer built any other way
+    // joins with kafkajs' round-robin alone, which hands members topics they did not subscribe to.
+    files: ["services/*/src/**/*.ts", "packages/*/src/**/*.ts", "cli/src/**/*.ts", "infra/src/**/*.ts"],
+    rules: { "no-restricted-syntax": ["error", onlyCreateKafka, onlyGroupConsumer] },
+  },
+  {
+    files: ["packages/kafka/src/group-consumer.ts"],
+    rules: { "no-restricted-syntax": ["error", onlyCreateKafka] },
   },
   {
     // A module's imports never lead back to it (eslint-rules/no-import-cycle.js).
@@ -80,7 +93,7 @@ export default tseslint.config(
   },
   {
     files: ["packages/kafka/src/client.ts"],
-    rules: { "no-restricted-syntax": "off" },
+    rules: { "no-restricted-syntax": ["error", onlyGroupConsumer] },
   },
   {
     // Packages take typed options; only a service's env.ts reads the environment.

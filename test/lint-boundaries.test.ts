@@ -70,6 +70,28 @@ describe("package boundaries", () => {
     expect(own.filter((m) => m.startsWith("no-restricted-syntax"))).toEqual([]);
   });
 
+  it("refuses a kafkajs consumer not made by groupConsumer (it would lack the subscription-aware assigner)", async () => {
+    const code =
+      'import type { Kafka } from "kafkajs";\nexport const c = (k: Kafka) => k.consumer({ groupId: "g" });\n';
+    for (const path of [
+      "services/evaluator/src/runs-consumer.ts",
+      "services/api/src/rule-errors/consumer.ts",
+      "packages/kafka/src/client.ts",
+      "cli/src/commands/tail.ts",
+    ]) {
+      const messages = await ruleIds(path, code);
+      expect(messages.join("\n"), path).toMatch(/no-restricted-syntax: .*groupConsumer/);
+    }
+    const own = await ruleIds("packages/kafka/src/group-consumer.ts", code);
+    expect(own.filter((m) => m.startsWith("no-restricted-syntax"))).toEqual([]);
+    // Both rules hold in a service: the consumer's does not replace the client's.
+    const client = await ruleIds(
+      "services/delivery/src/windows-consumer.ts",
+      'import { Kafka } from "kafkajs";\nexport const k = new Kafka({ brokers: ["b:9092"] });\n',
+    );
+    expect(client.join("\n")).toMatch(/no-restricted-syntax: .*createKafka/);
+  });
+
   it("refuses the clock, timers and I/O in the delivery service's pure cores, not in its shells", async () => {
     const clock = await ruleIds(
       "services/delivery/src/lane-table.ts",

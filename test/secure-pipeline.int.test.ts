@@ -6,10 +6,16 @@ import { apiOptionsFromEnv, readApiEnv, startApi, type RunningApi } from "@runho
 import { WebhookPayload } from "@runhooks/contracts";
 import { generateSecretKey } from "@runhooks/db";
 import { deliveryOptionsFromEnv, readDeliveryEnv, startDelivery, type Delivery } from "@runhooks/delivery";
-import { evaluatorOptionsFromEnv, readEvaluatorEnv, startEvaluator, type Evaluator } from "@runhooks/evaluator";
+import {
+  evaluatorOptionsFromEnv,
+  readEvaluatorEnv,
+  resolveEvaluatorGroup,
+  startEvaluator,
+  type Evaluator,
+} from "@runhooks/evaluator";
 import { aclNamesOf, applyAcls, prepareTopics, readInfraEnv, runhooksAcls } from "@runhooks/infra";
 import { ingestOptionsFromEnv, readIngestEnv, startIngest, type Ingest } from "@runhooks/ingest";
-import { createKafka, topicNames, type KafkaSecurity } from "@runhooks/kafka";
+import { GroupLookupError, createKafka, topicNames, type KafkaSecurity } from "@runhooks/kafka";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, makeRun } from "../services/delivery/test/harness.js";
 import { reply, startReceiver, type Receiver } from "../services/delivery/test/receiver.js";
@@ -23,6 +29,8 @@ import { BROKER_NAME } from "./support/test-pki.js";
  * environment as an operator would (credentials, CA and client certificate in files), each as its own
  * principal holding only the ACLs `infra acls` grants. A run written by the producer principal and one
  * sent to ingest both reach a real receiver; no service is refused anything, and no secret is logged.
+ * No group variable is set under the prefix `acme`: the evaluator and delivery look up the default
+ * prefix's groups at start, as `infra acls` grants them.
  */
 
 const PREFIX = "acme";
@@ -212,5 +220,29 @@ describe("the pipeline over SASL_SSL, each service its own principal", () => {
     expect(text).not.toMatch(/AUTHORIZATION_FAILED|authorization failed|SASL.*failed/i);
     const needles = ["runhooks-api", "runhooks-ingest", "runhooks-evaluator", "runhooks-producer"].map(broker.password);
     for (const needle of [...needles, clientKey!.split("\n")[1]!]) expect(text.includes(needle)).toBe(false);
+  });
+
+  it("names the group and what to do when a principal may not look it up", { timeout: 60_000 }, async () => {
+    // The producer principal holds no group ACL at all.
+    const admin = createKafka({
+      brokers: broker.brokers,
+      security: broker.sasl("runhooks-producer"),
+      clientId: "acme-lookup",
+      logger: () => undefined,
+    }).admin();
+    await admin.connect();
+    try {
+      const lookup = resolveEvaluatorGroup(admin, {
+        configured: undefined,
+        topicPrefix: PREFIX,
+        runsTopic: topics.runs,
+      });
+      await expect(lookup).rejects.toBeInstanceOf(GroupLookupError);
+      await expect(lookup).rejects.toThrow(
+        /consumer group (acme|runhooks)-evaluator .*grant Describe on (acme|runhooks)-evaluator .*RUNHOOKS_EVALUATOR_GROUP/,
+      );
+    } finally {
+      await admin.disconnect();
+    }
   });
 });

@@ -11,7 +11,7 @@
 //
 // Starts (or reuses) the local Kafka like the tests do, and stops what it started.
 import { randomUUID } from "node:crypto";
-import { createKafka, ensureTopics, topicNames, topicSpecs, waitForTopics } from "@runhooks/kafka";
+import { createKafka, ensureTopics, groupConsumer, topicNames, topicSpecs, waitForTopics } from "@runhooks/kafka";
 import { readInfraEnv, startStack } from "@runhooks/infra";
 import { RUNS_PARTITIONS_CONCURRENTLY, runsConsumerConfig, startEvaluator } from "@runhooks/evaluator";
 import { deleteBenchTopics } from "../support/bench-topics.js";
@@ -138,7 +138,7 @@ try {
     let cpu = process.cpuUsage();
     let parsed = 0;
     // The evaluator's own consumer settings (fetch sizes, waits, concurrency, group timings): like with like.
-    const raw = kafka.consumer(runsConsumerConfig(`${prefix}-raw-${round}`, SESSION_TIMEOUT_MS));
+    const raw = groupConsumer(kafka, runsConsumerConfig(`${prefix}-raw-${round}`, SESSION_TIMEOUT_MS));
     await raw.connect();
     await raw.subscribe({ topic: names.runs, fromBeginning: true });
     await new Promise<void>((resolve) => {

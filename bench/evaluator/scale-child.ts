@@ -3,7 +3,7 @@
 // do by its first message; answers with one message and exits.
 import v8 from "node:v8";
 import { runInNewContext } from "node:vm";
-import { createKafka } from "@runhooks/kafka";
+import { createKafka, groupConsumer } from "@runhooks/kafka";
 import { RUNS_PARTITIONS_CONCURRENTLY, runsConsumerConfig, startEvaluator } from "@runhooks/evaluator";
 import { cpuProfile, type Profile } from "../support/cpu-profile.js";
 import { NO_TICKS_MS } from "./closing-tail.js";
@@ -74,7 +74,7 @@ function gcNow(): void {
 
 async function raw(t: ChildTask): Promise<ChildResult> {
   const kafka = createKafka({ brokers: t.brokers, clientId: "bench-raw", logLevel: "error", logger: () => undefined });
-  const consumer = kafka.consumer(runsConsumerConfig(t.group, SESSION_TIMEOUT_MS));
+  const consumer = groupConsumer(kafka, runsConsumerConfig(t.group, SESSION_TIMEOUT_MS));
   await consumer.connect();
   await consumer.subscribe({ topic: t.runsTopic, fromBeginning: true });
   let start = 0;

@@ -24,7 +24,7 @@
 //
 // Starts (or reuses) the local Kafka like the tests do, and stops what it started.
 import { randomUUID } from "node:crypto";
-import { createKafka, ensureTopics, topicNames, topicSpecs, waitForTopics } from "@runhooks/kafka";
+import { createKafka, ensureTopics, groupConsumer, topicNames, topicSpecs, waitForTopics } from "@runhooks/kafka";
 import { readInfraEnv, startStack } from "@runhooks/infra";
 import { DEFAULT_TRACE_HORIZON_SECONDS, decodeCheckpoint, encodeCheckpoint } from "@runhooks/rules";
 import { RUNS_PARTITIONS_CONCURRENTLY, runsConsumerConfig, startEvaluator } from "@runhooks/evaluator";
@@ -226,7 +226,7 @@ async function throughput(kafka: Kafka, producer: Producer, brokers: string[], r
       let start = 0;
       let cpu = process.cpuUsage();
       let parsed = 0;
-      const raw = kafka.consumer(runsConsumerConfig(`${prefix}-raw-${round}`, SESSION_TIMEOUT_MS));
+      const raw = groupConsumer(kafka, runsConsumerConfig(`${prefix}-raw-${round}`, SESSION_TIMEOUT_MS));
       await raw.connect();
       await raw.subscribe({ topic: names.runs, fromBeginning: true });
       await new Promise<void>((resolve) => {
@@ -337,7 +337,7 @@ async function restart(kafka: Kafka, admin: Admin, producer: Producer, brokers: 
   // The same log consumed and JSON.parse-d alone, in the same minutes: what the refold's rate compares with.
   let rawStart = 0;
   let rawParsed = 0;
-  const raw = kafka.consumer(runsConsumerConfig(`${prefix}-restart-raw`, SESSION_TIMEOUT_MS));
+  const raw = groupConsumer(kafka, runsConsumerConfig(`${prefix}-restart-raw`, SESSION_TIMEOUT_MS));
   await raw.connect();
   await raw.subscribe({ topic: runs, fromBeginning: true });
   await new Promise<void>((resolve) => {

@@ -1,5 +1,6 @@
 import { RELAY_SCAN_GROUP_PREFIX, RELAY_TRANSACTIONAL_ID_PREFIX, ruleErrorsGroup } from "@runhooks/api";
-import { RULES_GROUP_PREFIX } from "@runhooks/evaluator";
+import { DEFAULT_DELIVERY_GROUP, deliveryGroup } from "@runhooks/delivery";
+import { DEFAULT_EVALUATOR_GROUP, RULES_GROUP_PREFIX, evaluatorGroup } from "@runhooks/evaluator";
 import { createKafka, describeKafkaSecurity, kafkaSecurityOf } from "@runhooks/kafka";
 import {
   ACL_PRINCIPALS,
@@ -55,16 +56,29 @@ export function parseAclArgs(args: readonly string[]): AclArgs {
   return { apply, principals, commandConfig };
 }
 
+/**
+ * The default prefix's group a service looks up at start (its variable unset under another prefix:
+ * its checkpoints may be there), or undefined when it does not look.
+ */
+function lookedUp(configured: string | undefined, derived: string, legacy: string): string | undefined {
+  return configured === undefined && derived !== legacy ? legacy : undefined;
+}
+
 /** The groups and transactional ids the services use with this environment. */
 export function aclNamesOf(env: InfraEnv): AclNames {
+  const prefix = env.RUNHOOKS_TOPIC_PREFIX;
+  const legacyEvaluatorGroup = lookedUp(env.RUNHOOKS_EVALUATOR_GROUP, evaluatorGroup(prefix), DEFAULT_EVALUATOR_GROUP);
+  const legacyDeliveryGroup = lookedUp(env.RUNHOOKS_DELIVERY_GROUP, deliveryGroup(prefix), DEFAULT_DELIVERY_GROUP);
   return {
-    topicPrefix: env.RUNHOOKS_TOPIC_PREFIX,
-    evaluatorGroup: env.RUNHOOKS_EVALUATOR_GROUP,
+    topicPrefix: prefix,
+    evaluatorGroup: env.RUNHOOKS_EVALUATOR_GROUP ?? evaluatorGroup(prefix),
     evaluatorRulesGroupPrefix: RULES_GROUP_PREFIX,
-    deliveryGroup: env.RUNHOOKS_DELIVERY_GROUP,
-    apiRuleErrorsGroup: env.RUNHOOKS_API_RULE_ERRORS_GROUP ?? ruleErrorsGroup(env.RUNHOOKS_TOPIC_PREFIX),
+    deliveryGroup: env.RUNHOOKS_DELIVERY_GROUP ?? deliveryGroup(prefix),
+    apiRuleErrorsGroup: env.RUNHOOKS_API_RULE_ERRORS_GROUP ?? ruleErrorsGroup(prefix),
     relayScanGroupPrefix: RELAY_SCAN_GROUP_PREFIX,
     relayTransactionalIdPrefix: RELAY_TRANSACTIONAL_ID_PREFIX,
+    ...(legacyEvaluatorGroup === undefined ? {} : { legacyEvaluatorGroup }),
+    ...(legacyDeliveryGroup === undefined ? {} : { legacyDeliveryGroup }),
   };
 }
 
@@ -74,11 +88,18 @@ export function aclNamesOf(env: InfraEnv): AclNames {
  */
 export async function runAclsCommand(env: InfraEnv, args: readonly string[], out: Report): Promise<number> {
   const parsed = parseAclArgs(args);
-  const entries = runhooksAcls(aclNamesOf(env), parsed.principals);
+  const names = aclNamesOf(env);
+  const entries = runhooksAcls(names, parsed.principals);
+  const legacy = [names.legacyEvaluatorGroup, names.legacyDeliveryGroup].filter((g) => g !== undefined);
+  const legacyNote =
+    `Describe on ${legacy.join(" and ")}: with RUNHOOKS_EVALUATOR_GROUP / RUNHOOKS_DELIVERY_GROUP unset, ` +
+    `the services look for this deployment's checkpoints there at start; setting the variables skips the lookup ` +
+    `(and grants Read on a group kept: docs/operating.md).`;
   if (!parsed.apply) {
     const bootstrap = env.KAFKA_BROKERS?.join(",") ?? `127.0.0.1:${env.RUNHOOKS_KAFKA_PORT}`;
     out(`# ACLs for runhooks (topic prefix ${env.RUNHOOKS_TOPIC_PREFIX}); run them as an admin principal.`);
     out(`# ${parsed.commandConfig}: that admin's security.protocol, sasl.mechanism and sasl.jaas.config.`);
+    if (legacy.length > 0) out(`# ${legacyNote}`);
     for (const line of aclCommands(entries, { bootstrap, commandConfig: parsed.commandConfig })) out(line);
     return 0;
   }
@@ -104,5 +125,6 @@ export async function runAclsCommand(env: InfraEnv, args: readonly string[], out
   for (const who of ACL_PRINCIPALS) {
     out(`  ${parsed.principals[who]}: ${entries.filter((e) => e.principal === parsed.principals[who]).length}`);
   }
+  if (legacy.length > 0) out(legacyNote);
   return 0;
 }

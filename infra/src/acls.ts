@@ -22,6 +22,13 @@ export interface AclNames {
   readonly evaluatorRulesGroupPrefix: string;
   /** RUNHOOKS_DELIVERY_GROUP */
   readonly deliveryGroup: string;
+  /**
+   * The default prefix's groups (`runhooks-evaluator`, `runhooks-delivery`) whose committed offsets a
+   * service looks up at start, when its variable is unset under another prefix (group-id.ts in
+   * packages/kafka); undefined when it does not look.
+   */
+  readonly legacyEvaluatorGroup?: string | undefined;
+  readonly legacyDeliveryGroup?: string | undefined;
   /** RUNHOOKS_API_RULE_ERRORS_GROUP, or its default for the prefix. */
   readonly apiRuleErrorsGroup: string;
   /** The prefix of the outbox relay's throw-away groups that read the rules topic's tail. */
@@ -60,6 +67,9 @@ const group = (name: string, pattern: AclEntry["pattern"], why: string): Rule =>
   operation: "Read",
   why,
 });
+/** Describe on a legacy group, if the service looks it up; no rule when it does not. */
+const describeLegacy = (name: string | undefined, why: string): Rule[] =>
+  name === undefined ? [] : [{ ...group(name, "literal", why), operation: "Describe" }];
 
 /**
  * The ACLs each principal needs and nothing more, derived from what the services do (DESIGN.md §2):
@@ -107,6 +117,7 @@ export function runhooksAcls(names: AclNames, principals: Principals = DEFAULT_P
         "prefixed",
         "each instance's private groups over the rules topic and its trace snapshots",
       ),
+      ...describeLegacy(names.legacyEvaluatorGroup, "looks up the default prefix's group's checkpoints at start"),
     ],
     delivery: [
       topic(t.windows, "Read", "assembles windows into deliveries"),
@@ -126,6 +137,11 @@ export function runhooksAcls(names: AclNames, principals: Principals = DEFAULT_P
         ...group(names.evaluatorGroup, "literal", "backfill: reads the live evaluators' lag to give way"),
         operation: "Describe",
       },
+      ...describeLegacy(names.legacyDeliveryGroup, "looks up the default prefix's group's checkpoints at start"),
+      ...describeLegacy(
+        names.legacyEvaluatorGroup,
+        "backfill: looks up the default prefix's evaluator group's checkpoints at start",
+      ),
     ],
     producer: [topic(t.runs, "Write", "writes runs, and nothing else")],
   };

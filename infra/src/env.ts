@@ -1,7 +1,5 @@
 import { kafkaSecurityFromEnv, securityProtocol } from "@runhooks/kafka";
 import { kafkaSecurityEnvShape, parseEnv, refineKafkaSecurityEnv } from "@runhooks/telemetry";
-import { DEFAULT_DELIVERY_GROUP } from "@runhooks/delivery";
-import { DEFAULT_EVALUATOR_GROUP } from "@runhooks/evaluator";
 import { z } from "zod";
 
 const port = z.coerce.number().int().min(1).max(65535);
@@ -50,9 +48,12 @@ export const InfraEnv = z
       .regex(/^\d+[mg]$/, "must look like 512m or 1g")
       .default("768m"),
     RUNHOOKS_PG_PORT: port.default(54329),
-    /** The services' consumer groups, as they read them: `npm run infra -- acls` grants them. */
-    RUNHOOKS_EVALUATOR_GROUP: z.string().min(1).default(DEFAULT_EVALUATOR_GROUP),
-    RUNHOOKS_DELIVERY_GROUP: z.string().min(1).default(DEFAULT_DELIVERY_GROUP),
+    /**
+     * The services' consumer groups, as they read them: `npm run infra -- acls` grants them. Unset:
+     * `<RUNHOOKS_TOPIC_PREFIX>-evaluator` and `<RUNHOOKS_TOPIC_PREFIX>-delivery`.
+     */
+    RUNHOOKS_EVALUATOR_GROUP: z.string().min(1).optional(),
+    RUNHOOKS_DELIVERY_GROUP: z.string().min(1).optional(),
     RUNHOOKS_API_RULE_ERRORS_GROUP: z.string().min(1).optional(),
     /** TLS and SASL to the cluster KAFKA_BROKERS names (README "Security"). */
     ...kafkaSecurityEnvShape,

@@ -11,6 +11,7 @@ export type { PartitionPlan } from "./topic-partitions.js";
 export type { Stack, Origin, PrepareReport } from "./stack.js";
 export { defaultStateDir, repoRoot } from "./paths.js";
 export { SERVICES, startEngine } from "./engine.js";
+export { serviceGroups } from "./service-groups.js";
 export type { Engine, RunningService, ServiceName } from "./engine.js";
 export { UsageError, describePrepared, parseServices, runStartCommand, startAndDescribe } from "./start-command.js";
 export { ACL_PRINCIPALS, DEFAULT_PRINCIPALS, aclCommands, runhooksAcls } from "./acls.js";

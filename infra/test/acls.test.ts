@@ -99,13 +99,44 @@ describe("the ACLs of each principal", () => {
     const env = readInfraEnv({ RUNHOOKS_TOPIC_PREFIX: "acme", RUNHOOKS_DELIVERY_GROUP: "acme-dlv" });
     expect(aclNamesOf(env)).toEqual({
       topicPrefix: "acme",
-      evaluatorGroup: "runhooks-evaluator",
+      evaluatorGroup: "acme-evaluator",
       evaluatorRulesGroupPrefix: "runhooks-evaluator-rules-",
       deliveryGroup: "acme-dlv",
       apiRuleErrorsGroup: "acme-api-rule-errors",
       relayScanGroupPrefix: "runhooks-relay-scan-",
       relayTransactionalIdPrefix: "runhooks-outbox-relay-",
+      legacyEvaluatorGroup: "runhooks-evaluator",
     });
+  });
+
+  it.each([
+    ["a custom prefix, no variable", { RUNHOOKS_TOPIC_PREFIX: "acme" }, ["runhooks-evaluator", "runhooks-delivery"]],
+    ["the default prefix", {}, [undefined, undefined]],
+    [
+      "both variables set",
+      { RUNHOOKS_TOPIC_PREFIX: "acme", RUNHOOKS_EVALUATOR_GROUP: "e", RUNHOOKS_DELIVERY_GROUP: "d" },
+      [undefined, undefined],
+    ],
+  ])("looks up the default prefix's groups only when the services do: %s", (_, env, [evaluator, delivery]) => {
+    const n = aclNamesOf(readInfraEnv(env));
+    expect([n.legacyEvaluatorGroup, n.legacyDeliveryGroup]).toEqual([evaluator, delivery]);
+  });
+
+  it("grants Describe on the default prefix's groups to the principals that look them up", () => {
+    const entries = runhooksAcls({
+      ...names,
+      legacyEvaluatorGroup: "runhooks-evaluator",
+      legacyDeliveryGroup: "runhooks-delivery",
+    });
+    const legacy = (principal: string) => grants(entries, principal).filter((g) => g.includes(" runhooks-"));
+    expect(legacy("User:runhooks-evaluator")).toEqual(["group literal runhooks-evaluator Describe"]);
+    expect(legacy("User:runhooks-delivery")).toEqual([
+      "group literal runhooks-delivery Describe",
+      "group literal runhooks-evaluator Describe",
+    ]);
+    for (const other of ["User:runhooks-api", "User:runhooks-ingest", "User:runhooks-producer"]) {
+      expect(legacy(other)).toEqual([]);
+    }
   });
 });
 

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { DeliveryAttempt } from "@runhooks/contracts";
-import { topicNames } from "@runhooks/kafka";
+import { groupConsumer, topicNames } from "@runhooks/kafka";
 import type { CliConfig } from "../config.js";
 import type { CliIo } from "../io.js";
 import { cliKafka, withKafka } from "../kafka.js";
@@ -44,7 +44,7 @@ export async function tailCommand(
   const topic = topicNames(config.topicPrefix).attempts;
   const kafka = cliKafka(config, "runhooks-cli-tail");
   const groupId = `runhooks-tail-${randomBytes(6).toString("hex")}`;
-  const consumer = kafka.consumer({
+  const consumer = groupConsumer(kafka, {
     groupId,
     maxWaitTimeInMs: 100,
     sessionTimeout: 10_000,

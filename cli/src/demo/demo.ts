@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { connectDatabase } from "@runhooks/db";
-import { SERVICES, repoRoot, startEngine, type Engine, type InfraEnv } from "@runhooks/infra";
+import { SERVICES, repoRoot, serviceGroups, startEngine, type Engine, type InfraEnv } from "@runhooks/infra";
 import { createKafka, topicNames } from "@runhooks/kafka";
 import { ApiClient, describeRefusal } from "../client.js";
 import type { CliConfig } from "../config.js";
@@ -191,6 +191,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const admin = kafka.admin();
     await admin.connect();
     const db = connectDatabase({ url: engine.stack.databaseUrl, poolSize: 2 });
+    const groups = await serviceGroups(admin, o.infraEnv);
     const drainStart = Date.now();
     let state: DrainState | undefined;
     let drained = false;
@@ -203,8 +204,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
           db,
           runsTopic: names.runs,
           windowsTopic: names.windows,
-          evaluatorGroup: o.processEnv["RUNHOOKS_EVALUATOR_GROUP"] || "runhooks-evaluator",
-          deliveryGroup: o.processEnv["RUNHOOKS_DELIVERY_GROUP"] || "runhooks-delivery",
+          evaluatorGroup: groups.evaluator,
+          deliveryGroup: groups.delivery,
           ruleIds: rules.map((r) => r.id),
           received: receiver.requests,
         });

@@ -32,3 +32,18 @@ export {
 export type { RecordSetPiece, ValueSlices } from "./sliced-value.js";
 export { checkLogRange, offsetsAtTime, partitionsTruncatedAt } from "./log-range.js";
 export type { LogRangeCheck } from "./log-range.js";
+export { assignBySubscription, partitionsToAssign } from "./assign-by-subscription.js";
+export { decodePartitionReport, encodePartitionReport } from "./partition-report.js";
+export type { PartitionReport } from "./partition-report.js";
+export type { MemberPartitions, MemberTopics } from "./assign-by-subscription.js";
+export { SUBSCRIPTION_ASSIGNER, SubscriptionAssigner, groupAssigners } from "./subscription-assigner.js";
+export { groupConsumer } from "./group-consumer.js";
+export type { GroupConsumerConfig } from "./group-consumer.js";
+export { DEFAULT_TOPIC_PREFIX } from "./topics.js";
+export { checkpointsDecide, chooseGroupId, legacyGroup, prefixedGroup } from "./group-id.js";
+export type { GroupCheckpoints, GroupIdChoice, GroupIdSettings } from "./group-id.js";
+export { GroupLookupError, hasCheckpoints, resolveGroupId } from "./resolve-group-id.js";
+export { ForeignBatchError, foreignBatchRefusal, refuseForeignBatch } from "./batch-topic.js";
+export type { BatchTopicCheck } from "./batch-topic.js";
+export { unsubscribedAssignmentMessage, watchUnsubscribedTopics } from "./unsubscribed-topics.js";
+export type { UnsubscribedAssignment } from "./unsubscribed-topics.js";

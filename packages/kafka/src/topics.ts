@@ -59,7 +59,10 @@ export interface TopicOptions {
   readonly windowsPartitions?: number;
 }
 
-export function topicNames(prefix = "runhooks"): TopicNames {
+/** RUNHOOKS_TOPIC_PREFIX when unset. */
+export const DEFAULT_TOPIC_PREFIX = "runhooks";
+
+export function topicNames(prefix = DEFAULT_TOPIC_PREFIX): TopicNames {
   return {
     runs: `${prefix}.runs`,
     runsDlq: `${prefix}.runs.dlq`,

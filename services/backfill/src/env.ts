@@ -1,4 +1,4 @@
-import { DEFAULT_EVALUATOR_GROUP, JudgingEnv } from "@runhooks/evaluator";
+import { JudgingEnv } from "@runhooks/evaluator";
 import { ServiceEnv, parseEnv, refineServiceEnv } from "@runhooks/telemetry";
 import { z } from "zod";
 
@@ -30,8 +30,11 @@ export const BackfillEnv = ServiceEnv.extend({
   /** Health and metrics HTTP port on 127.0.0.1; 0 picks a free port, -1 disables it. */
   RUNHOOKS_BACKFILL_PORT: z.coerce.number().int().min(-1).max(65535).default(8084),
   RUNHOOKS_BACKFILL_HOST: z.string().default("127.0.0.1"),
-  /** The live evaluators' consumer group, whose lag throttles backfills. */
-  RUNHOOKS_EVALUATOR_GROUP: z.string().min(1).default(DEFAULT_EVALUATOR_GROUP),
+  /**
+   * The live evaluators' consumer group, whose lag throttles backfills: the evaluators' own setting.
+   * Unset: the group the evaluators choose for the prefix (resolveEvaluatorGroup, @runhooks/evaluator).
+   */
+  RUNHOOKS_EVALUATOR_GROUP: z.string().min(1).optional(),
   ...JudgingEnv,
 }).superRefine(refineServiceEnv);
 export type BackfillEnv = z.infer<typeof BackfillEnv>;

@@ -10,6 +10,7 @@ import {
   type Logger,
   type OtelConfig,
 } from "@runhooks/telemetry";
+import { resolveEvaluatorGroup } from "@runhooks/evaluator";
 import type { BackfillEnv } from "./env.js";
 import type { BackfillContext } from "./context.js";
 import { createBackfillCounters, registerBackfillMetrics, type BackfillCounters } from "./metrics.js";
@@ -45,7 +46,8 @@ export interface BackfillOptions {
   readonly pollMs: number;
   /** Bytes fetched per partition per batch (default 1 MiB). */
   readonly fetchBytes?: number;
-  readonly evaluatorGroup: string;
+  /** The live evaluators' group (RUNHOOKS_EVALUATOR_GROUP); unset: as the evaluators resolve it. */
+  readonly evaluatorGroup?: string;
   readonly maxRunBytes: number;
   readonly maxRunDepth: number;
   readonly traceHorizonSeconds: number;
@@ -72,7 +74,7 @@ export function backfillOptionsFromEnv(env: BackfillEnv, log: Logger): BackfillO
     leaseMs: env.RUNHOOKS_BACKFILL_LEASE_MS,
     pollMs: env.RUNHOOKS_BACKFILL_POLL_MS,
     fetchBytes: env.RUNHOOKS_BACKFILL_FETCH_BYTES,
-    evaluatorGroup: env.RUNHOOKS_EVALUATOR_GROUP,
+    ...(env.RUNHOOKS_EVALUATOR_GROUP === undefined ? {} : { evaluatorGroup: env.RUNHOOKS_EVALUATOR_GROUP }),
     maxRunBytes: env.RUNHOOKS_MAX_RUN_BYTES,
     maxRunDepth: env.RUNHOOKS_MAX_RUN_DEPTH,
     traceHorizonSeconds: env.RUNHOOKS_TRACE_HORIZON_SECONDS,
@@ -114,6 +116,19 @@ export async function startBackfillService(o: BackfillOptions): Promise<Backfill
   });
   const admin = kafka.admin();
   await admin.connect();
+  const topics = topicNames(o.topicPrefix);
+  // The group whose lag throttles backfills is the one the live evaluators joined: resolved alike.
+  const evaluators = await resolveEvaluatorGroup(admin, {
+    configured: o.evaluatorGroup,
+    topicPrefix: o.topicPrefix,
+    runsTopic: topics.runs,
+  }).catch(async (error: unknown) => {
+    // A lookup that failed (GroupLookupError) starts nothing: what is open is closed.
+    await Promise.all([admin.disconnect(), db.dispose()]);
+    throw error;
+  });
+  if (evaluators.kind === "legacy")
+    log("warn", evaluators.warning, { groupId: evaluators.groupId, derived: evaluators.derived });
   const counters = createBackfillCounters();
   const telemetry = createTelemetry(o.otel ?? OTEL_OFF, {
     name: "runhooks-backfill",
@@ -129,7 +144,7 @@ export async function startBackfillService(o: BackfillOptions): Promise<Backfill
     db,
     kafka,
     admin,
-    topics: topicNames(o.topicPrefix),
+    topics,
     log,
     counters,
     o: {
@@ -138,7 +153,7 @@ export async function startBackfillService(o: BackfillOptions): Promise<Backfill
       fetchBytes: o.fetchBytes ?? 1024 * 1024,
       maxRunsPerS: o.maxRunsPerS,
       maxLiveLag: o.maxLiveLag,
-      evaluatorGroup: o.evaluatorGroup,
+      evaluatorGroup: evaluators.groupId,
       limits: { maxBytes: o.maxRunBytes, maxDepth: o.maxRunDepth },
       traceHorizonSeconds: o.traceHorizonSeconds,
       traceLimits: o.traceLimits,

@@ -18,7 +18,7 @@ import {
 } from "@runhooks/db";
 import { deliveryId, toTarget } from "@runhooks/delivery";
 import { classifyMessage, foldInputOf } from "@runhooks/evaluator";
-import { offsetsAtTime } from "@runhooks/kafka";
+import { groupConsumer, offsetsAtTime } from "@runhooks/kafka";
 import {
   applyRuleVersion,
   backfillEnd,
@@ -194,7 +194,7 @@ async function run(
 
   if (ended.size === ranges.length) return finish(ctx, lease, store);
 
-  const consumer: Consumer = ctx.kafka.consumer({
+  const consumer: Consumer = groupConsumer(ctx.kafka, {
     // A group of its own per owner: a killed owner's membership never delays the next one.
     groupId: `${o.topicPrefix}.backfill.${job.id}.${lease.fencingToken}`,
     sessionTimeout: 10_000,

@@ -6,8 +6,6 @@ import { DEFAULT_RETENTION } from "./retention-policy.js";
 const flag = envFlag;
 const bool = flag("false");
 
-export const DEFAULT_DELIVERY_GROUP = "runhooks-delivery";
-
 /** The delivery's whole configuration, parsed once at start: the shared settings (ServiceEnv) and its own. */
 export const DeliveryEnv = ServiceEnv.extend({
   /** The key(s) opening webhook secrets at rest (first seals, all open); or a file holding them. */
@@ -19,8 +17,11 @@ export const DeliveryEnv = ServiceEnv.extend({
   RUNHOOKS_RETENTION_RECORD_DAYS: z.coerce.number().min(0).max(36_500).default(DEFAULT_RETENTION.recordDays),
   /** How often the retention job runs in each delivery process. */
   RUNHOOKS_RETENTION_INTERVAL_MS: z.coerce.number().int().min(1000).max(86_400_000).default(600_000),
-  /** Consumer group of the windows topic: all delivery instances of one installation share it. */
-  RUNHOOKS_DELIVERY_GROUP: z.string().min(1).default(DEFAULT_DELIVERY_GROUP),
+  /**
+   * Consumer group of the windows topic: all delivery instances of one installation share it. Unset:
+   * `<RUNHOOKS_TOPIC_PREFIX>-delivery` (resolveDeliveryGroup, group.ts).
+   */
+  RUNHOOKS_DELIVERY_GROUP: z.string().min(1).optional(),
   /**
    * Windows consumer session: a killed delivery process stalls its partitions this long. 6 s, the
    * broker's default group.min.session.timeout.ms; a process stopped longer is dropped from the group

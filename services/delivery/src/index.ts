@@ -32,8 +32,11 @@ import { createWebhookCache } from "./webhook-cache.js";
 import { createRuleOwnerCache } from "./rule-owner-cache.js";
 import { startWindowsConsumer } from "./windows-consumer.js";
 import { startWorkers } from "./workers.js";
+import { resolveDeliveryGroup } from "./group.js";
 
-export { DEFAULT_DELIVERY_GROUP, readDeliveryEnv, DeliveryEnv } from "./env.js";
+export { readDeliveryEnv, DeliveryEnv } from "./env.js";
+export { DEFAULT_DELIVERY_GROUP, DELIVERY_GROUP_VARIABLE, deliveryGroup, resolveDeliveryGroup } from "./group.js";
+export type { DeliveryGroupSettings } from "./group.js";
 export { deliveryOptionsFromEnv } from "./options.js";
 export type { DeliveryOptions } from "./options.js";
 export { DELIVERY_METRICS } from "./metrics.js";
@@ -55,6 +58,24 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
   const log = o.log ?? jsonLogger("delivery", "info");
   const counters = createCounters();
   const topics = topicNames(o.topicPrefix);
+  const kafka = createKafka({
+    brokers: o.brokers,
+    clientId: `runhooks-delivery-${o.instanceId}`,
+    security: o.kafkaSecurity,
+    logger: (level, message, fields) => log(level, message, fields),
+  });
+  // The group first, before anything is started: a lookup that fails (group.ts) leaves nothing running.
+  const admin = kafka.admin();
+  await admin.connect();
+  const group = await resolveDeliveryGroup(admin, {
+    configured: o.groupId,
+    topicPrefix: o.topicPrefix,
+    windowsTopic: topics.windows,
+  }).catch(async (error: unknown) => {
+    await admin.disconnect();
+    throw error;
+  });
+  if (group.kind === "legacy") log("warn", group.warning, { groupId: group.groupId, derived: group.derived });
   const timeoutMs = o.timeoutMs ?? 5000;
   const leaseMs = o.leaseMs ?? 10_000;
   const concurrency = o.concurrency ?? 512;
@@ -91,7 +112,12 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
     applicationName: `runhooks-delivery-${o.instanceId}`,
     onError: (error) => log("debug", "database connection error", { error: String(error) }),
   });
-  if (o.migrate ?? true) await migrate(db);
+  if (o.migrate ?? true) {
+    await migrate(db).catch(async (error: unknown) => {
+      await Promise.all([db.dispose(), admin.disconnect()]);
+      throw error;
+    });
+  }
   // Before anything is claimed: every claim of this process is covered by its instance lock.
   let onLockBack = () => undefined as void;
   const lock = await acquireInstanceLock({
@@ -102,14 +128,8 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
     onHeld: () => onLockBack(),
     ...(o.signal ? { signal: o.signal } : {}),
   }).catch(async (error: unknown) => {
-    await db.dispose();
+    await Promise.all([db.dispose(), admin.disconnect()]);
     throw error;
-  });
-  const kafka = createKafka({
-    brokers: o.brokers,
-    clientId: `runhooks-delivery-${o.instanceId}`,
-    security: o.kafkaSecurity,
-    logger: (level, message, fields) => log(level, message, fields),
   });
   // Java's rule (murmur2 of the key), as kafkajs' default partitioner, without its garbage.
   const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: JavaCompatiblePartitioner });
@@ -204,12 +224,13 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
     leaseMs,
     instanceId: o.instanceId,
     kafka,
+    admin,
     topic: topics.windows,
     runsTopic: topics.runs,
     owners: createRuleOwnerCache(db),
     producer,
     deadLetterTopic: topics.windowsDlq,
-    groupId: o.groupId,
+    groupId: group.groupId,
     sessionTimeoutMs: o.sessionTimeoutMs ?? 6000,
     db,
     webhooks,
@@ -237,7 +258,7 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
         metrics: () => telemetry.prometheus(),
       })
     : undefined;
-  log("info", "delivery started", { groupId: o.groupId, topic: topics.windows, http: server?.url });
+  log("info", "delivery started", { groupId: consumer.groupId, topic: topics.windows, http: server?.url });
 
   return {
     topics,
@@ -254,7 +275,7 @@ export async function startDelivery(o: DeliveryOptions): Promise<Delivery> {
       // Nothing of this process is in flight any more: what it still claims (unrecorded) is anyone's.
       await lock.close();
       await sender.close();
-      await producer.disconnect();
+      await Promise.all([producer.disconnect(), admin.disconnect()]);
       await db.dispose();
       await new Promise((resolve) => (server ? server.server.close(resolve) : resolve(undefined)));
       // Last: exports the spans and metrics of everything above.

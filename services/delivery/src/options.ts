@@ -13,7 +13,11 @@ export interface DeliveryOptions {
   /** The keys opening webhook secrets (RUNHOOKS_SECRETS_KEY): a window's webhooks cannot be read without them. */
   readonly secrets: SecretKeyring | undefined;
   readonly topicPrefix: string;
-  readonly groupId: string;
+  /**
+   * The windows topic's consumer group (RUNHOOKS_DELIVERY_GROUP). Unset: `<prefix>-delivery`, or
+   * `runhooks-delivery` while only that group holds checkpoints of the windows topic (group.ts).
+   */
+  readonly groupId?: string;
   readonly instanceId: string;
   readonly sessionTimeoutMs?: number;
   readonly concurrency?: number;
@@ -64,7 +68,7 @@ export function deliveryOptionsFromEnv(
     databaseUrl: env.DATABASE_URL,
     secrets: requireSecretsKeyring(env),
     topicPrefix: env.RUNHOOKS_TOPIC_PREFIX,
-    groupId: env.RUNHOOKS_DELIVERY_GROUP,
+    ...(env.RUNHOOKS_DELIVERY_GROUP === undefined ? {} : { groupId: env.RUNHOOKS_DELIVERY_GROUP }),
     instanceId: env.RUNHOOKS_INSTANCE_ID,
     sessionTimeoutMs: env.RUNHOOKS_SESSION_TIMEOUT_MS,
     concurrency: env.RUNHOOKS_DELIVERY_CONCURRENCY,

@@ -1,5 +1,6 @@
 import { CONSUMER_NOT_STARTED, nextConsumerHealth, type ConsumerEvent } from "./consumer-health.js";
 import type { Database } from "@runhooks/db";
+import { groupConsumer, refuseForeignBatch, watchUnsubscribedTopics } from "@runhooks/kafka";
 import type { Admin, Consumer, EachBatchPayload, Kafka } from "kafkajs";
 import type { AttemptObserver } from "./attempt-observer.js";
 import type { Counters } from "./counters.js";
@@ -18,12 +19,16 @@ import { decodeBatch, type DecodedBatch } from "./window-batch.js";
 import { loadAssembly, runsPartitionCount } from "./window-partition.js";
 import { screenBatch, type WindowScreenOptions } from "./window-screen.js";
 import { storeBatch } from "./window-store.js";
+import { DELIVERY_GROUP_VARIABLE } from "./group.js";
 
 export interface WindowsConsumerOptions extends Pick<WindowScreenOptions, "owners" | "producer" | "deadLetterTopic"> {
   readonly kafka: Kafka;
+  /** Connected; the caller's to disconnect once the consumer stopped. */
+  readonly admin: Admin;
   readonly topic: string;
   /** The runs topic: a window is complete once every one of its partitions' watermarks passed its end. */
   readonly runsTopic: string;
+  /** The group to join, as resolveDeliveryGroup chose it. */
   readonly groupId: string;
   readonly sessionTimeoutMs: number;
   readonly db: Database;
@@ -49,6 +54,8 @@ export interface WindowsConsumerOptions extends Pick<WindowScreenOptions, "owner
 }
 
 export interface WindowsConsumer {
+  /** The group it joined. */
+  readonly groupId: string;
   /** Undefined while it runs; otherwise why not (/healthz). */
   problem(): string | undefined;
   stop(): Promise<void>;
@@ -65,18 +72,18 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
   let health = CONSUMER_NOT_STARTED;
   let stopping = false;
   const on = (event: ConsumerEvent) => (health = nextConsumerHealth(health, event));
-  const admin: Admin = o.kafka.admin();
-  await admin.connect();
-  const sources = { admin, groupId: o.groupId, topic: o.topic, runsTopic: o.runsTopic, log: o.log };
+  const { admin, groupId } = o;
+  const sources = { admin, groupId, topic: o.topic, runsTopic: o.runsTopic, log: o.log };
   /** Each assigned partition's assembly; every (re)assignment starts over from the committed checkpoints. */
   const assemblies = new Map<number, PartitionAssembly>();
   const newConsumer = (): Consumer => {
-    const c = o.kafka.consumer({
-      groupId: o.groupId,
+    const c = groupConsumer(o.kafka, {
+      groupId,
       sessionTimeout: o.sessionTimeoutMs,
       heartbeatInterval: Math.min(1000, Math.floor(o.sessionTimeoutMs / 3)),
       maxWaitTimeInMs: 100,
     });
+    watchUnsubscribedTopics(c, DELIVERY_GROUP_VARIABLE, o.log);
     o.observeConsumer?.(c);
     c.on(c.events.CRASH, (e) => {
       // kafkajs restarts a consumer after a retriable error; one it gives up on (e.g. "the coordinator
@@ -167,6 +174,10 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
 
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
+    // 0. A backstop (batch-topic.ts): kafkajs drops another topic's partitions before fetching them
+    // (watchUnsubscribedTopics logs it); were a batch of one handed over, it is thrown before its
+    // partition's assembly is touched, and never committed.
+    refuseForeignBatch({ batchTopic: batch.topic, topic: o.topic, groupId, variable: DELIVERY_GROUP_VARIABLE }, o.log);
     const first = batch.messages[0];
     const last = batch.messages.at(-1);
     if (first === undefined || last === undefined) return;
@@ -240,6 +251,7 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
 
   await run(consumer);
   return {
+    groupId,
     problem: () => (health.running ? undefined : health.problem),
     async stop() {
       stopping = true;
@@ -247,7 +259,6 @@ export async function startWindowsConsumer(o: WindowsConsumerOptions): Promise<W
       for (const t of setAsideTimers) clearTimeout(t);
       on({ kind: "stopped" });
       await consumer.disconnect();
-      await admin.disconnect();
     },
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { deliveryOptionsFromEnv, readDeliveryEnv } from "@runhooks/delivery";
+import { DEFAULT_DELIVERY_GROUP, deliveryGroup, deliveryOptionsFromEnv, readDeliveryEnv } from "@runhooks/delivery";
 
 const base = {
   KAFKA_BROKERS: "127.0.0.1:9092",
@@ -24,6 +24,16 @@ describe("delivery configuration", () => {
     expect(options({}).allowPrivate).toBe(false);
     expect(options({ RUNHOOKS_DELIVERY_ALLOW_PRIVATE: "" }).allowPrivate).toBe(false);
     expect(options({ RUNHOOKS_DELIVERY_ALLOW_PRIVATE: "1" }).allowPrivate).toBe(true);
+  });
+
+  it("leaves the group to the prefix when RUNHOOKS_DELIVERY_GROUP is unset, and takes it when set", () => {
+    const unset = options({ RUNHOOKS_TOPIC_PREFIX: "staging" });
+    expect(unset.groupId).toBeUndefined();
+    expect(deliveryGroup(unset.topicPrefix)).toBe("staging-delivery");
+    // The default prefix keeps the default group's name.
+    expect(deliveryGroup(options({}).topicPrefix)).toBe("runhooks-delivery");
+    expect(DEFAULT_DELIVERY_GROUP).toBe("runhooks-delivery");
+    expect(options({ RUNHOOKS_TOPIC_PREFIX: "staging", RUNHOOKS_DELIVERY_GROUP: "shared" }).groupId).toBe("shared");
   });
 
   it("names the setting it cannot read", () => {

@@ -4,8 +4,6 @@ import { DEFAULT_TRACE_HORIZON_SECONDS, DEFAULT_TRACE_LIMITS } from "@runhooks/r
 import { z } from "zod";
 import { DEFAULT_MAX_RUN_DEPTH } from "./decode.js";
 
-export const DEFAULT_EVALUATOR_GROUP = "runhooks-evaluator";
-
 /**
  * The settings that decide a run's fate: whatever judges runs (the evaluator, a backfill) must read
  * them alike, or a replay or a backfill would judge runs differently from the live rule.
@@ -51,8 +49,11 @@ export const JudgingEnv = {
  */
 export const EvaluatorEnv = ServiceEnv.omit({ DATABASE_URL: true, RUNHOOKS_DB_POOL_SIZE: true })
   .extend({
-    /** Consumer group of the runs topic: all evaluator instances of one installation share it. */
-    RUNHOOKS_EVALUATOR_GROUP: z.string().min(1).default(DEFAULT_EVALUATOR_GROUP),
+    /**
+     * Consumer group of the runs topic: all evaluator instances of one installation share it. Unset:
+     * `<RUNHOOKS_TOPIC_PREFIX>-evaluator` (resolveEvaluatorGroup, group.ts).
+     */
+    RUNHOOKS_EVALUATOR_GROUP: z.string().min(1).optional(),
     ...JudgingEnv,
     /** How long a partition reads nothing before it gets a tick (idle-ticks.ts; the wall clock only decides when to tick). */
     RUNHOOKS_TICK_INTERVAL_MS: z.coerce.number().int().min(10).max(10_000).default(200),

@@ -1,4 +1,5 @@
 import { finishRestore, streamPrefixStep, streamStep, windowRefoldStep, type ClosedPart } from "@runhooks/rules";
+import { refuseForeignBatch } from "@runhooks/kafka";
 import type { EachBatchPayload, KafkaMessage } from "kafkajs";
 import type { RunsConsumerContext } from "./consumer-context.js";
 import { CHECK_EVERY, cutDue } from "./cut-policy.js";
@@ -11,6 +12,7 @@ import { addPart, createPendingCut, takeCut, type PendingCut } from "./pending-c
 import { publishCut } from "./publish-cut.js";
 import type { RunTrace } from "./tracing.js";
 import { ownedRunBytes, type PendingPart } from "./part-message.js";
+import { EVALUATOR_GROUP_VARIABLE } from "./group.js";
 
 /** One fetched batch being folded into its partition's fold. */
 interface BatchFold {
@@ -25,12 +27,19 @@ interface BatchFold {
 }
 
 /**
- * Folds one batch of the runs topic (kafkajs' `eachBatch`): 1. a flush that failed since the last
- * batch fails this one; 2. nothing is folded once stopping; 3. the partition's fold is started from its
- * checkpoint on its first batch (which takes it off the unstarted partitions), and batches fetched
- * before its seek are skipped; 4. each message is folded, cutting when due; 5. what remains is cut.
+ * Folds one batch of the runs topic (kafkajs' `eachBatch`): 0. a batch of another topic is refused
+ * (thrown, never folded nor committed); 1. a flush that failed since the last batch fails this one;
+ * 2. nothing is folded once stopping; 3. the partition's fold is started from its checkpoint on its
+ * first batch (which takes it off the unstarted partitions), and batches fetched before its seek are
+ * skipped; 4. each message is folded, cutting when due; 5. what remains is cut.
  */
 export async function foldBatch(ctx: RunsConsumerContext, payload: EachBatchPayload): Promise<void> {
+  // 0. A backstop (batch-topic.ts): kafkajs drops another topic's partitions before fetching them
+  // (watchUnsubscribedTopics logs it), so no such batch is expected here.
+  refuseForeignBatch(
+    { batchTopic: payload.batch.topic, topic: ctx.topic, groupId: ctx.o.groupId, variable: EVALUATOR_GROUP_VARIABLE },
+    ctx.o.log,
+  );
   // 1. Thrown here, kafkajs retries or crashes as it would for the flush.
   if (ctx.failure !== undefined) {
     const error = ctx.failure;

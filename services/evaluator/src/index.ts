@@ -18,8 +18,11 @@ import { startSnapshotReader } from "./trace-snapshots.js";
 import { DEFAULT_MAX_RUN_DEPTH } from "./decode.js";
 import { VERSION_DROP_INTERVAL_MS, startVersionDrops, type VersionDrops } from "./version-drops.js";
 import { DEFAULT_TRACE_SNAPSHOT_INTERVAL_MS, type EvaluatorOptions } from "./options.js";
+import { resolveEvaluatorGroup } from "./group.js";
 
-export { DEFAULT_EVALUATOR_GROUP, readEvaluatorEnv, EvaluatorEnv, JudgingEnv } from "./env.js";
+export { readEvaluatorEnv, EvaluatorEnv, JudgingEnv } from "./env.js";
+export { DEFAULT_EVALUATOR_GROUP, EVALUATOR_GROUP_VARIABLE, evaluatorGroup, resolveEvaluatorGroup } from "./group.js";
+export type { EvaluatorGroupSettings } from "./group.js";
 export { RULES_GROUP_PREFIX } from "./rules-log.js";
 export { EVALUATOR_NODE_FLAGS } from "./node-flags.js";
 export { VERSION_DROP_INTERVAL_MS } from "./version-drops.js";
@@ -62,6 +65,16 @@ export async function startEvaluator(o: EvaluatorOptions): Promise<Evaluator> {
   const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: JavaCompatiblePartitioner });
   const admin = kafka.admin();
   await Promise.all([producer.connect(), admin.connect()]);
+  const group = await resolveEvaluatorGroup(admin, {
+    configured: o.groupId,
+    topicPrefix: o.topicPrefix,
+    runsTopic: topics.runs,
+  }).catch(async (error: unknown) => {
+    await Promise.all([producer.disconnect(), admin.disconnect()]);
+    throw error;
+  });
+  if (group.kind === "legacy") log("warn", group.warning, { groupId: group.groupId, derived: group.derived });
+  const groupId = group.groupId;
   const rules = await startRulesLog({
     kafka,
     producer,
@@ -77,7 +90,7 @@ export async function startEvaluator(o: EvaluatorOptions): Promise<Evaluator> {
     admin,
     producer,
     topics,
-    groupId: o.groupId,
+    groupId,
     instanceId: o.instanceId,
     rules,
     limits: { maxBytes: o.maxRunBytes, maxDepth: o.maxRunDepth ?? DEFAULT_MAX_RUN_DEPTH },
@@ -90,12 +103,12 @@ export async function startEvaluator(o: EvaluatorOptions): Promise<Evaluator> {
     onFatal: o.onFatal ?? ((error) => log("error", "evaluator stopped consuming", { error: String(error) })),
     log,
     counters,
-    tracing: createRunsTracing(telemetry, { runsTopic: topics.runs, windowsTopic: topics.windows, group: o.groupId }),
+    tracing: createRunsTracing(telemetry, { runsTopic: topics.runs, windowsTopic: topics.windows, group: groupId }),
     observeConsumer: (consumer) => (lag = trackConsumerLag(consumer)),
   });
   const versionDrops = startVersionDrops({
     admin,
-    groupId: o.groupId,
+    groupId,
     runsTopic: topics.runs,
     rules,
     intervalMs: o.versionDropIntervalMs ?? VERSION_DROP_INTERVAL_MS,
@@ -120,7 +133,7 @@ export async function startEvaluator(o: EvaluatorOptions): Promise<Evaluator> {
         metrics: () => telemetry.prometheus(),
       })
     : undefined;
-  log("info", "evaluator started", { groupId: o.groupId, topics: topics.runs, http: http?.url });
+  log("info", "evaluator started", { groupId, topics: topics.runs, http: http?.url });
 
   return {
     topics,

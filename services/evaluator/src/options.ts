@@ -11,7 +11,11 @@ export interface EvaluatorOptions {
   /** TLS and SASL to the brokers (KAFKA_TLS_*, KAFKA_SASL_*); default PLAINTEXT. */
   readonly kafkaSecurity?: KafkaSecurity;
   readonly topicPrefix: string;
-  readonly groupId: string;
+  /**
+   * The runs topic's consumer group (RUNHOOKS_EVALUATOR_GROUP). Unset: `<prefix>-evaluator`, or
+   * `runhooks-evaluator` while only that group holds checkpoints of the runs topic (group.ts).
+   */
+  readonly groupId?: string;
   readonly instanceId: string;
   readonly maxRunBytes: number;
   /** Deepest nesting of objects/arrays a run may have (default DEFAULT_MAX_RUN_DEPTH); deeper ones are dead-lettered. */
@@ -46,7 +50,7 @@ export function evaluatorOptionsFromEnv(env: EvaluatorEnv, log: Logger): Evaluat
     brokers: env.KAFKA_BROKERS,
     kafkaSecurity: kafkaSecurityOf(env),
     topicPrefix: env.RUNHOOKS_TOPIC_PREFIX,
-    groupId: env.RUNHOOKS_EVALUATOR_GROUP,
+    ...(env.RUNHOOKS_EVALUATOR_GROUP === undefined ? {} : { groupId: env.RUNHOOKS_EVALUATOR_GROUP }),
     instanceId: env.RUNHOOKS_INSTANCE_ID,
     maxRunBytes: env.RUNHOOKS_MAX_RUN_BYTES,
     maxRunDepth: env.RUNHOOKS_MAX_RUN_DEPTH,

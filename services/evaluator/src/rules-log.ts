@@ -1,4 +1,5 @@
 import { applyRuleVersions, createRuleBook, type RuleBook, type RuleVersionMessage } from "@runhooks/rules";
+import { groupConsumer } from "@runhooks/kafka";
 import type { Consumer, Kafka, Producer } from "kafkajs";
 import type { Counters } from "./counters.js";
 import { KIND_HEADER, RULES_TICK_KEY, TICK, tickValue } from "./headers.js";
@@ -46,7 +47,7 @@ export async function startRulesLog(o: RulesLogOptions): Promise<RulesLog> {
   const waiters = new Set<() => void>();
   let tickInFlight: Promise<void> | undefined;
 
-  const consumer: Consumer = o.kafka.consumer({
+  const consumer: Consumer = groupConsumer(o.kafka, {
     groupId: `${RULES_GROUP_PREFIX}${o.instanceId}-${Date.now()}`,
     maxWaitTimeInMs: 50,
     // A start reads the whole topic (~450 bytes a version): large fetches, few round trips.

@@ -1,5 +1,6 @@
-import type { Consumer, ConsumerConfig } from "kafkajs";
-import { crashVerdict } from "@runhooks/kafka";
+import type { Consumer } from "kafkajs";
+import { crashVerdict, groupConsumer, watchUnsubscribedTopics, type GroupConsumerConfig } from "@runhooks/kafka";
+import { EVALUATOR_GROUP_VARIABLE } from "./group.js";
 import type { RunsConsumerContext, RunsConsumerOptions } from "./consumer-context.js";
 import { foldBatch } from "./fold-batch.js";
 import { startIdleTicks } from "./idle-ticks.js";
@@ -9,7 +10,7 @@ import { windowPartitions } from "./window-partitions.js";
  * How the runs topic is consumed (the bench's raw consumer uses the same, so its ratio compares like
  * with like): fetches of up to 4 MiB per partition, every assigned partition folded concurrently.
  */
-export function runsConsumerConfig(groupId: string, sessionTimeoutMs: number): ConsumerConfig {
+export function runsConsumerConfig(groupId: string, sessionTimeoutMs: number): GroupConsumerConfig {
   return {
     groupId,
     sessionTimeout: sessionTimeoutMs,
@@ -61,7 +62,8 @@ export async function startRunsConsumer(o: RunsConsumerOptions): Promise<RunsCon
   // independent of who did. Each assigned partition is unstarted until its first batch (an empty one
   // is ticked meanwhile).
   function newConsumer(): Consumer {
-    const consumer = o.kafka.consumer(runsConsumerConfig(o.groupId, o.sessionTimeoutMs));
+    const consumer = groupConsumer(o.kafka, runsConsumerConfig(o.groupId, o.sessionTimeoutMs));
+    watchUnsubscribedTopics(consumer, EVALUATOR_GROUP_VARIABLE, o.log);
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       ctx.states.clear();
       ctx.unstarted.clear();

@@ -1,5 +1,6 @@
 import type { BytesCodec, SnapshotRef } from "@runhooks/rules";
 import type { Logger } from "@runhooks/telemetry";
+import { groupConsumer } from "@runhooks/kafka";
 import kafkajs, { type Consumer, type Kafka, type KafkaMessage, type Producer } from "kafkajs";
 import { RULES_GROUP_PREFIX } from "./rules-log.js";
 
@@ -74,7 +75,7 @@ export async function startSnapshotReader(
   instanceId: string,
   log: Logger,
 ): Promise<SnapshotReader> {
-  const consumer: Consumer = kafka.consumer({
+  const consumer: Consumer = groupConsumer(kafka, {
     groupId: `${RULES_GROUP_PREFIX}${instanceId}-traces-${Date.now()}`,
     maxWaitTimeInMs: 50,
     sessionTimeout: 10_000,

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { evaluatorOptionsFromEnv, readEvaluatorEnv } from "@runhooks/evaluator";
+import {
+  DEFAULT_EVALUATOR_GROUP,
+  evaluatorGroup,
+  evaluatorOptionsFromEnv,
+  readEvaluatorEnv,
+} from "@runhooks/evaluator";
 
 const base = { KAFKA_BROKERS: "127.0.0.1:9092" };
 
@@ -11,12 +16,26 @@ describe("evaluator configuration", () => {
       brokers: ["127.0.0.1:9092"],
       topicPrefix: "staging",
       instanceId: "e1",
-      groupId: "runhooks-evaluator",
       sessionTimeoutMs: 10_000,
       http: { host: "127.0.0.1", port: 8081 },
       traceHorizonSeconds: 300,
       traceLimits: { maxTraces: 100_000, maxHeldBytes: 64 * 1024 * 1024 },
     });
+  });
+
+  it("leaves the group to the prefix when RUNHOOKS_EVALUATOR_GROUP is unset, and takes it when set", () => {
+    const unset = evaluatorOptionsFromEnv(
+      readEvaluatorEnv({ ...base, RUNHOOKS_TOPIC_PREFIX: "staging" }),
+      () => undefined,
+    );
+    expect(unset.groupId).toBeUndefined();
+    expect(evaluatorGroup(unset.topicPrefix)).toBe("staging-evaluator");
+    // The default prefix keeps the default group's name.
+    expect(evaluatorGroup(readEvaluatorEnv(base).RUNHOOKS_TOPIC_PREFIX)).toBe("runhooks-evaluator");
+    expect(DEFAULT_EVALUATOR_GROUP).toBe("runhooks-evaluator");
+    const set = readEvaluatorEnv({ ...base, RUNHOOKS_TOPIC_PREFIX: "staging", RUNHOOKS_EVALUATOR_GROUP: "shared" });
+    expect(evaluatorOptionsFromEnv(set, () => undefined).groupId).toBe("shared");
+    expect(() => readEvaluatorEnv({ ...base, RUNHOOKS_EVALUATOR_GROUP: "" })).toThrow(/RUNHOOKS_EVALUATOR_GROUP/);
   });
 
   it("takes the trace horizon and the trace fold's bounds, within their limits", () => {

@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
 import { sampled } from "@runhooks/rules";
 import { startEvaluator, type Evaluator } from "@runhooks/evaluator";
+import { SUBSCRIPTION_ASSIGNER } from "@runhooks/kafka";
+import type { GroupDescription } from "kafkajs";
 import { createHarness, eventually, makeRun, ruleVersion, runIdsOf, type Harness } from "./harness.js";
 import { readTopic } from "../../../test/support/read-topic.js";
 
@@ -19,7 +21,7 @@ describe("evaluator against the real broker", () => {
     evaluator = await startEvaluator({
       brokers: inject("kafkaBrokers"),
       topicPrefix: h.prefix,
-      groupId: `${h.prefix}-evaluator`,
+      // No group: the prefix's own, `<prefix>-evaluator` (RUNHOOKS_EVALUATOR_GROUP unset).
       instanceId: "test",
       maxRunBytes: 512 * 1024,
       tickIntervalMs: 100,
@@ -62,6 +64,23 @@ describe("evaluator against the real broker", () => {
     const sent = hits[0]!;
     const received = h.parts.flatMap((w) => w.runs).find((r) => r.id === sent.id);
     expect(received).toEqual(sent);
+  });
+
+  it("joins the prefix's own group when none is named, with the subscription-aware assigner", async () => {
+    // The runs it folded in the test above were read by this member of that group.
+    const admin = h.kafka.admin();
+    await admin.connect();
+    try {
+      // Decided by the group's state: a rebalance still under way is waited out, not raced.
+      let group: GroupDescription | undefined;
+      await eventually("the group stable with its one member", async () => {
+        [group] = (await admin.describeGroups([`${h.prefix}-evaluator`])).groups;
+        return group?.state === "Stable" && group.members.length === 1;
+      });
+      expect(group).toMatchObject({ state: "Stable", protocol: SUBSCRIPTION_ASSIGNER });
+    } finally {
+      await admin.disconnect();
+    }
   });
 
   it("never shows a tenant's rule another tenant's runs", async () => {

@@ -185,9 +185,13 @@ export function makeRun(tenantId: string, patch: Partial<Run> = {}): Run {
 }
 
 /** Polls until `check` holds, or fails with `what` after `timeoutMs`. */
-export async function eventually(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
+export async function eventually(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 20_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }

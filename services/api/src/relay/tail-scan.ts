@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { groupConsumer } from "@runhooks/kafka";
 import type { Kafka } from "kafkajs";
 import type { OutboxReceipt } from "@runhooks/db";
 import { RunhooksError } from "@runhooks/errors";
@@ -72,7 +73,7 @@ async function scan(options: TailScanOptions, bounded: <T>(p: Promise<T>) => Pro
   if (start >= high) return [];
 
   // A throw-away group that commits nothing: kafkajs reads only through consumer groups.
-  const consumer = kafka.consumer({
+  const consumer = groupConsumer(kafka, {
     groupId: `${RELAY_SCAN_GROUP_PREFIX}${randomUUID()}`,
     allowAutoTopicCreation: false,
   });

@@ -1,5 +1,6 @@
 import { RuleError } from "@runhooks/contracts";
 import { recordRuleErrors, type Database } from "@runhooks/db";
+import { groupConsumer } from "@runhooks/kafka";
 import type { Consumer, Kafka } from "kafkajs";
 
 export interface RuleErrorsConsumerOptions {
@@ -22,7 +23,7 @@ export interface RuleErrorsConsumer {
  * come from something other than an evaluator, and must not hold up the rest.
  */
 export async function startRuleErrorsConsumer(o: RuleErrorsConsumerOptions): Promise<RuleErrorsConsumer> {
-  const consumer: Consumer = o.kafka.consumer({ groupId: o.groupId, maxWaitTimeInMs: 250 });
+  const consumer: Consumer = groupConsumer(o.kafka, { groupId: o.groupId, maxWaitTimeInMs: 250 });
   await consumer.connect();
   await consumer.subscribe({ topic: o.topic, fromBeginning: true });
   await consumer.run({
