@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { addRunId, createRunIdFilter, full, mayHold } from "../src/window/run-id-filter.js";
+import {
+  MAX_FILTER_BITS,
+  addRunId,
+  createRunIdFilter,
+  full,
+  mayHold,
+  saturated,
+  saturatedRunIdFilter,
+} from "../src/window/run-id-filter.js";
 import { mulberry32 } from "../../../test/support/random.js";
 
 const uuid = (random: () => number) =>
@@ -48,6 +56,18 @@ describe("run id filter", () => {
     expect(f.limit).toBe(bits / 16);
     // Room for as many additions again as were held before it is full.
     expect(f.limit).toBeGreaterThanOrEqual(2 * held);
+  });
+
+  it("never grows past its largest size; a saturated filter holds every id and is never full", () => {
+    expect(createRunIdFilter(10_000_000).bits.length * 32).toBe(MAX_FILTER_BITS);
+    expect(createRunIdFilter(10_000_000, 1 << 18).bits.length * 32).toBe(1 << 18);
+    const s = saturatedRunIdFilter();
+    expect(saturated(s)).toBe(true);
+    expect(saturated(createRunIdFilter())).toBe(false);
+    const random = mulberry32(3);
+    for (let i = 0; i < 1000; i++) expect(mayHold(s, uuid(random))).toBe(true);
+    for (let i = 0; i < 100_000; i++) addRunId(s, uuid(random));
+    expect(full(s)).toBe(false);
   });
 
   it("tells ids apart that differ in one character", () => {

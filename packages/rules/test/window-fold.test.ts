@@ -521,10 +521,40 @@ describe("duplicate checks only for runs that may be copies", () => {
   const comparable = (parts: ClosedPart[]) =>
     parts.map((p) => ({ id: p.partId, runs: p.runs.map((r) => r.offset), reason: p.reason, at: p.closedAt }));
 
+  function checkedFold(maxBytes: number) {
+    const checked = createFoldState(0, maxBytes);
+    checked.held = {
+      bits: new Uint32Array(1 << 11).fill(0xffffffff),
+      mask: (1 << 16) - 1,
+      added: 0,
+      limit: Infinity,
+    };
+    return inputs.flatMap((i) => foldStep(checked, i));
+  }
+
+  it("with the smallest filter, saturates while the windows hold many ids and recovers as they close", () => {
+    // Pieces large enough that a minute's window holds thousands of runs.
+    const expected = checkedFold(1 << 20);
+    const filtered = createFoldState(0, 1 << 20, 1 << 16);
+    let saturations = 0;
+    let recoveries = 0;
+    const actual: ClosedPart[] = [];
+    for (const i of inputs) {
+      const was = filtered.held.limit === Infinity;
+      actual.push(...foldStep(filtered, i));
+      const is = filtered.held.limit === Infinity;
+      if (is && !was) saturations++;
+      if (was && !is) recoveries++;
+    }
+    expect(comparable(actual)).toEqual(comparable(expected));
+    expect(saturations).toBeGreaterThan(0);
+    expect(recoveries).toBeGreaterThan(0);
+    // Bounded: never more bits than it was allowed.
+    expect(filtered.held.bits.length * 32).toBeLessThanOrEqual(1 << 16);
+  });
+
   it("leaves out exactly the copies a fold checking every window leaves out", () => {
-    const checked = createFoldState(0, 400);
-    checked.held = { bits: new Uint32Array(1 << 11).fill(0xffffffff), mask: (1 << 16) - 1, added: 0, limit: Infinity };
-    const expected = inputs.flatMap((i) => foldStep(checked, i));
+    const expected = checkedFold(400);
     const filtered = createFoldState(0, 400);
     let rebuilds = 0;
     const actual: ClosedPart[] = [];

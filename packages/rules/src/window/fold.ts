@@ -1,4 +1,14 @@
-import { addRunId, createRunIdFilter, full, mayHold, type RunIdFilter } from "./run-id-filter.js";
+import {
+  MAX_FILTER_BITS,
+  addNewRunId,
+  addRunId,
+  createRunIdFilter,
+  full,
+  mayHold,
+  saturated,
+  saturatedRunIdFilter,
+  type RunIdFilter,
+} from "./run-id-filter.js";
 import { windowId } from "./window-id.js";
 
 /**
@@ -148,9 +158,15 @@ export interface FoldState {
    * runs once full.
    */
   held: RunIdFilter;
+  /** The largest `held` may grow (`MAX_FILTER_BITS`; smaller in tests). */
+  readonly maxHeldBits: number;
 }
 
-export function createFoldState(partition: number, maxBytes = MAX_WINDOW_BYTES): FoldState {
+export function createFoldState(
+  partition: number,
+  maxBytes = MAX_WINDOW_BYTES,
+  maxHeldBits = MAX_FILTER_BITS,
+): FoldState {
   return {
     partition,
     maxBytes,
@@ -159,7 +175,8 @@ export function createFoldState(partition: number, maxBytes = MAX_WINDOW_BYTES):
     nextPiece: new Map(),
     earliestEnd: Number.POSITIVE_INFINITY,
     lastWindow: new WeakMap(),
-    held: createRunIdFilter(),
+    held: createRunIdFilter(0, maxHeldBits),
+    maxHeldBits,
   };
 }
 
@@ -168,13 +185,23 @@ export function noteHeldRun(state: FoldState, runId: string): void {
   addRunId(state.held, runId);
 }
 
-/** The filter made anew from the ids the open windows hold: closed windows' ids leave it. */
+/**
+ * The filter made anew from the ids the open windows hold: closed windows' ids leave it. Saturated
+ * when they are more than half what it takes, or its rebuilds would come too often for what they cost
+ * (their joins, many per id when runs join many windows); `closeDue` tries again as windows close.
+ */
 function rebuildHeld(state: FoldState): void {
-  let count = 0;
-  for (const w of state.open.values()) count += w.runs.length;
-  const held = createRunIdFilter(count);
-  for (const w of state.open.values()) for (const r of w.runs) addRunId(held, r.runId);
-  state.held = held;
+  let joins = 0;
+  for (const w of state.open.values()) joins += w.runs.length;
+  const held = createRunIdFilter(joins, state.maxHeldBits);
+  if (joins <= 8 * held.limit) {
+    for (const w of state.open.values()) for (const r of w.runs) addNewRunId(held, r.runId);
+    if (held.added <= held.limit / 2) {
+      state.held = held;
+      return;
+    }
+  }
+  state.held = saturatedRunIdFilter();
 }
 
 function close(state: FoldState, w: OpenWindow, reason: CloseReason, at: number): ClosedPart {
@@ -215,6 +242,7 @@ function closeDue(state: FoldState, at: number, out: ClosedPart[]): void {
       out.push(close(state, w, "time", at));
     }
   }
+  if (due.length > 0 && saturated(state.held)) rebuildHeld(state);
   for (const [key, next] of state.nextPiece) if (next.endMs <= state.streamTime) state.nextPiece.delete(key);
   let earliest = Number.POSITIVE_INFINITY;
   for (const w of state.open.values()) if (w.endMs < earliest) earliest = w.endMs;
