@@ -553,6 +553,14 @@ describe("duplicate checks only for runs that may be copies", () => {
     expect(filtered.held.bits.length * 32).toBeLessThanOrEqual(1 << 16);
   });
 
+  it("puts a run given the same rule twice in one step in its window once", () => {
+    const parts = foldAll([run(0, 100, A5, A5, spec(RULE_B, 5), A5), tick(1, 5000)]);
+    expect(parts.map((p) => [p.ruleId === RULE_A ? "A" : "B", p.runs.map((r) => r.offset)])).toEqual([
+      ["A", [0]],
+      ["B", [0]],
+    ]);
+  });
+
   it("leaves out exactly the copies a fold checking every window leaves out", () => {
     const expected = checkedFold(400);
     const filtered = createFoldState(0, 400);

@@ -290,7 +290,9 @@ function addRun(
     key = windowKey(spec, startMs);
     w = state.open.get(key);
   }
-  if (mayBeHeld && w !== undefined && holds(w, run.runId)) return false;
+  // The same run twice in one step (a spec given twice) is the window's last run; a copy read earlier
+  // is found only if the filter may hold its id.
+  if (w !== undefined && (w.runs[w.runs.length - 1] === run || (mayBeHeld && holds(w, run.runId)))) return false;
   // Bytes, as the broker counts them (one more for the separating comma).
   const bytes = run.json.byteLength + 1;
   if (w && w.bytes + bytes > state.maxBytes && w.runs.length > 0) {
